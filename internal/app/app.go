@@ -1,0 +1,181 @@
+// Package app wires the pipeline together from its configuration: AWS
+// clients made once per process, the adapters, the portal and the workflow
+// steps. Lambda mains and the local stack both build on it, so the code that
+// runs locally is the code that runs in the cloud.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/dynamo"
+	"github.com/privacy-pipeline/dsr/internal/dynsrc"
+	"github.com/privacy-pipeline/dsr/internal/httpapi"
+	"github.com/privacy-pipeline/dsr/internal/portal"
+	"github.com/privacy-pipeline/dsr/internal/registry"
+	"github.com/privacy-pipeline/dsr/internal/resources"
+	"github.com/privacy-pipeline/dsr/internal/s3exports"
+	"github.com/privacy-pipeline/dsr/internal/s3src"
+	"github.com/privacy-pipeline/dsr/internal/sesmail"
+	"github.com/privacy-pipeline/dsr/internal/sfnflow"
+	"github.com/privacy-pipeline/dsr/internal/workflow"
+)
+
+// Config is everything that differs between deployments. It holds names and
+// settings, no secrets.
+type Config struct {
+	RequestsTable   string
+	ExportsBucket   string
+	StateMachineARN string
+	MailFrom        string
+	BaseURL         string
+	// RegistryFile is the data-source registry; only workflow tasks need it.
+	RegistryFile string
+	// TimeScale divides workflow waits (see portal.Portal.TimeScale).
+	TimeScale float64
+	// S3PathStyle addresses buckets by path, as local S3 emulators need.
+	S3PathStyle bool
+
+	VerificationPeriod time.Duration
+	VerifyLinkTTL      time.Duration
+	DownloadTTL        time.Duration
+	PresignTTL         time.Duration
+}
+
+// Defaults for durations; the statutory clock will refine them per law.
+const (
+	DefaultVerificationPeriod = 30 * 24 * time.Hour
+	DefaultDownloadTTL        = 7 * 24 * time.Hour
+	DefaultPresignTTL         = 5 * time.Minute
+)
+
+// ConfigFromEnv reads the configuration from environment variables.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		RequestsTable:      getenv(resources.Requests.EnvVar),
+		ExportsBucket:      getenv(resources.Exports.EnvVar),
+		StateMachineARN:    getenv(resources.RequestWorkflow.EnvVar),
+		MailFrom:           getenv("MAIL_FROM"),
+		BaseURL:            getenv("PUBLIC_BASE_URL"),
+		RegistryFile:       getenv("REGISTRY_FILE"),
+		TimeScale:          1,
+		S3PathStyle:        getenv("S3_FORCE_PATH_STYLE") == "true",
+		VerificationPeriod: DefaultVerificationPeriod,
+		VerifyLinkTTL:      DefaultVerificationPeriod,
+		DownloadTTL:        DefaultDownloadTTL,
+		PresignTTL:         DefaultPresignTTL,
+	}
+	if s := getenv("TIME_SCALE"); s != "" {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f < 1 {
+			return Config{}, fmt.Errorf("TIME_SCALE must be a number >= 1, got %q", s)
+		}
+		c.TimeScale = f
+	}
+	for name, v := range map[string]string{
+		resources.Requests.EnvVar: c.RequestsTable, resources.Exports.EnvVar: c.ExportsBucket,
+		"MAIL_FROM": c.MailFrom, "PUBLIC_BASE_URL": c.BaseURL,
+	} {
+		if v == "" {
+			return Config{}, fmt.Errorf("%s is not set", name)
+		}
+	}
+	return c, nil
+}
+
+// App holds the wired components of one process.
+type App struct {
+	cfg    Config
+	log    *slog.Logger
+	store  *dynamo.Store
+	portal *portal.Portal
+	steps  *workflow.Steps
+}
+
+// LoadAWS returns the AWS configuration from the environment (region,
+// credentials, AWS_ENDPOINT_URL for local stacks).
+func LoadAWS(ctx context.Context) (aws.Config, error) {
+	return config.LoadDefaultConfig(ctx)
+}
+
+// New wires an App. Clients are made here, once, not per invocation.
+func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
+	ddb := dynamodb.NewFromConfig(awsCfg)
+	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3PathStyle })
+	exports := s3exports.New(s3c, cfg.ExportsBucket)
+	store := dynamo.NewStore(ddb, cfg.RequestsTable)
+	clk := clock.System{}
+	a := &App{cfg: cfg, log: log, store: store}
+	a.portal = &portal.Portal{
+		Store:              store,
+		Workflow:           sfnflow.New(sfn.NewFromConfig(awsCfg), cfg.StateMachineARN),
+		Presigner:          exports,
+		Clock:              clk,
+		BaseURL:            cfg.BaseURL,
+		VerificationPeriod: cfg.VerificationPeriod,
+		TimeScale:          cfg.TimeScale,
+		PresignTTL:         cfg.PresignTTL,
+		Log:                log,
+	}
+	var reg *registry.Registry
+	if cfg.RegistryFile != "" {
+		var err error
+		if reg, err = registry.LoadFile(cfg.RegistryFile); err != nil {
+			return nil, err
+		}
+	}
+	a.steps = &workflow.Steps{
+		Store:    store,
+		Mailer:   sesmail.New(sesv2.NewFromConfig(awsCfg), cfg.MailFrom, clk),
+		Registry: reg,
+		Adapters: map[string]workflow.SourceAdapter{
+			"dynamodb": dynsrc.New(ddb),
+			"s3":       s3src.New(s3c),
+		},
+		Exports:       exports,
+		Clock:         clk,
+		BaseURL:       cfg.BaseURL,
+		VerifyLinkTTL: cfg.VerifyLinkTTL,
+		DownloadTTL:   cfg.DownloadTTL,
+	}
+	return a, nil
+}
+
+// FromEnv wires an App from the environment, logging JSON to stdout.
+func FromEnv(ctx context.Context) (*App, error) {
+	log := NewLogger(os.Stdout)
+	cfg, err := ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := LoadAWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg, awsCfg, log)
+}
+
+// NewLogger returns the JSON logger every process uses.
+func NewLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// API returns the HTTP API handler.
+func (a *App) API() http.Handler { return httpapi.New(a.portal, a.log) }
+
+// Store returns the request store.
+func (a *App) Store() *dynamo.Store { return a.store }

@@ -1,0 +1,80 @@
+package app
+
+import (
+	"context"
+
+	"github.com/privacy-pipeline/dsr/internal/workflow"
+)
+
+// Empty is the output of tasks that return nothing.
+type Empty struct{}
+
+// task wraps a workflow step as a Lambda handler: it logs the outcome by ids
+// and error codes only, and turns errors into the named task error types.
+func task[In, Out any](a *App, name string, step func(context.Context, In) (Out, error)) func(context.Context, In) (Out, error) {
+	return func(ctx context.Context, in In) (Out, error) {
+		out, err := step(ctx, in)
+		if err != nil {
+			a.log.ErrorContext(ctx, "task failed", "task", name, "request_id", requestID(in), "error_code", workflow.ErrorCode(err))
+			return out, workflow.TaskError(err)
+		}
+		a.log.InfoContext(ctx, "task done", "task", name, "request_id", requestID(in))
+		return out, nil
+	}
+}
+
+func noOutput[In any](step func(context.Context, In) error) func(context.Context, In) (Empty, error) {
+	return func(ctx context.Context, in In) (Empty, error) { return Empty{}, step(ctx, in) }
+}
+
+func requestID(in any) string {
+	switch v := in.(type) {
+	case workflow.VerificationTask:
+		return v.RequestID
+	case workflow.RequestRef:
+		return v.RequestID
+	case workflow.SourceTask:
+		return v.RequestID
+	case workflow.CloseTask:
+		return v.RequestID
+	}
+	return ""
+}
+
+// The workflow's Lambda handlers, one per function folder.
+func (a *App) StartVerification() func(context.Context, workflow.VerificationTask) (Empty, error) {
+	return task(a, "start-verification", noOutput(a.steps.StartVerification))
+}
+
+func (a *App) ResolveIdentities() func(context.Context, workflow.RequestRef) (workflow.Plan, error) {
+	return task(a, "resolve-identities", a.steps.ResolveIdentities)
+}
+
+func (a *App) CollectSource() func(context.Context, workflow.SourceTask) (workflow.SourceResult, error) {
+	return task(a, "collect-source", a.steps.CollectSource)
+}
+
+func (a *App) BuildPackage() func(context.Context, workflow.RequestRef) (Empty, error) {
+	return task(a, "build-package", noOutput(a.steps.BuildPackage))
+}
+
+func (a *App) EraseSource() func(context.Context, workflow.SourceTask) (workflow.SourceResult, error) {
+	return task(a, "erase-source", a.steps.EraseSource)
+}
+
+func (a *App) CloseRequest() func(context.Context, workflow.CloseTask) (Empty, error) {
+	return task(a, "close-request", noOutput(a.steps.CloseRequest))
+}
+
+// Handlers returns every workflow task handler by function name, for hosts
+// that serve them all in one process (the local stack).
+func (a *App) Handlers() map[string]any {
+	return map[string]any{
+		"start-verification": a.StartVerification(),
+		"resolve-identities": a.ResolveIdentities(),
+		"collect-source":     a.CollectSource(),
+		"build-package":      a.BuildPackage(),
+		"erase-source":       a.EraseSource(),
+		"close-request":      a.CloseRequest(),
+	}
+}

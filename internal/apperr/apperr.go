@@ -1,0 +1,98 @@
+// Package apperr is the one error model of the project. Every error that
+// reaches a client or a workflow carries a Kind; adapters translate their own
+// failures into it, and the HTTP layer maps Kinds to status codes in one place.
+//
+// Messages in an *Error are written for the person on the other end: they never
+// contain personal data or the text of an underlying SDK error.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an error by what the caller can do about it.
+type Kind int
+
+const (
+	Internal    Kind = iota // a fault of ours; the caller can only retry later
+	Invalid                 // the input is wrong; FieldErrors say where
+	NotFound                // no such thing, or the caller may not know it exists
+	Conflict                // the state does not allow it (already used, already closed)
+	Forbidden               // the caller has no right to it
+	TooLarge                // the input exceeds a size limit
+	Unsupported             // unsupported media type
+	RateLimited             // too many requests
+	Unavailable             // a dependency is temporarily unavailable
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Invalid:
+		return "invalid"
+	case NotFound:
+		return "not found"
+	case Conflict:
+		return "conflict"
+	case Forbidden:
+		return "forbidden"
+	case TooLarge:
+		return "too large"
+	case Unsupported:
+		return "unsupported"
+	case RateLimited:
+		return "rate limited"
+	case Unavailable:
+		return "unavailable"
+	default:
+		return "internal"
+	}
+}
+
+// FieldError names one input field and what is wrong with it.
+type FieldError struct {
+	Field  string `json:"field"`
+	Detail string `json:"detail"`
+}
+
+// Error is an error with a Kind, a safe message and an optional cause that is
+// kept for logs of our own and never shown to clients.
+type Error struct {
+	Kind   Kind
+	Msg    string
+	Fields []FieldError
+	Err    error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Kind, e.Msg, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Kind, e.Msg)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// E builds an *Error.
+func E(kind Kind, msg string) *Error { return &Error{Kind: kind, Msg: msg} }
+
+// Wrap builds an *Error that keeps err as its cause.
+func Wrap(kind Kind, msg string, err error) *Error { return &Error{Kind: kind, Msg: msg, Err: err} }
+
+// InvalidFields builds an Invalid error with field-level details.
+func InvalidFields(fields ...FieldError) *Error {
+	return &Error{Kind: Invalid, Msg: "The request is not valid.", Fields: fields}
+}
+
+// KindOf reports the Kind of err: that of the outermost *Error in its chain,
+// Internal when there is none.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return Internal
+}
+
+// Is reports whether err has the given kind.
+func Is(err error, kind Kind) bool { return err != nil && KindOf(err) == kind }

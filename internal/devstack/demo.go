@@ -1,0 +1,148 @@
+package devstack
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+//go:embed demo-sources.yaml
+var demoRegistry []byte
+
+// DemoRegistry is the data-source registry of the demo company.
+func DemoRegistry() []byte { return demoRegistry }
+
+// DemoSubject is the person the demo data is about; other people's data sits
+// beside hers in every table and object.
+const (
+	DemoSubject       = "jane.doe@example.com"
+	DemoSubjectUserID = "u-1001"
+)
+
+type demoUser struct {
+	UserID string `dynamodbav:"user_id"`
+	Email  string `dynamodbav:"email"`
+	Name   string `dynamodbav:"name"`
+	Plan   string `dynamodbav:"plan"`
+}
+
+type demoOrder struct {
+	UserID  string `dynamodbav:"user_id"`
+	OrderID string `dynamodbav:"order_id"`
+	Total   string `dynamodbav:"total"`
+	Item    string `dynamodbav:"item"`
+}
+
+var demoUsers = []demoUser{
+	{DemoSubjectUserID, DemoSubject, "Jane Doe", "pro"},
+	{"u-1002", "john.roe@example.com", "John Roe", "free"},
+	{"u-1003", "ana.lima@example.org", "Ana Lima", "pro"},
+	{"u-1004", "li.wei@example.net", "Li Wei", "team"},
+}
+
+var demoOrders = []demoOrder{
+	{DemoSubjectUserID, "o-5001", "19.90", "notebook"},
+	{DemoSubjectUserID, "o-5002", "5.00", "pen"},
+	{"u-1002", "o-5003", "42.00", "backpack"},
+	{"u-1003", "o-5004", "7.50", "mug"},
+}
+
+// DemoTables and DemoBuckets are the demo company's stores.
+var (
+	DemoTables  = []string{"demo-users", "demo-orders"}
+	DemoBuckets = []string{"demo-events"}
+)
+
+// demoObjects are JSON Lines objects with the subject's rows between other
+// people's.
+func demoObjects() map[string]string {
+	events := func(day string, users []string) string {
+		var b strings.Builder
+		for i, u := range users {
+			fmt.Fprintf(&b, `{"ts":"2026-11-%sT%02d:00:00Z","user_id":%q,"event":"page_view","page":"/products/%d"}`+"\n", day, i+8, u, i+1)
+		}
+		return b.String()
+	}
+	return map[string]string{
+		"events/2026-11-01.jsonl": events("01", []string{"u-1002", DemoSubjectUserID, "u-1003", DemoSubjectUserID, "u-1004"}),
+		"events/2026-11-02.jsonl": events("02", []string{"u-1003", "u-1002", DemoSubjectUserID}),
+		"events/2026-11-03.jsonl": events("03", []string{"u-1004", "u-1002"}),
+		"support/tickets.jsonl": `{"ticket_id":"t-1","email":"john.roe@example.com","subject":"Refund"}` + "\n" +
+			`{"ticket_id":"t-2","email":"jane.doe@example.com","subject":"Change of address"}` + "\n" +
+			`{"ticket_id":"t-3","email":"ana.lima@example.org","subject":"Question about referral codes"}` + "\n",
+	}
+}
+
+// seedDemo creates and fills the demo company's tables and bucket.
+func seedDemo(ctx context.Context, ddb *dynamodb.Client, s3c *s3.Client, region string) error {
+	_, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:   aws.String("demo-users"),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("user_id"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("email"), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("user_id"), KeyType: types.KeyTypeHash}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName:  aws.String("email-index"),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("email"), KeyType: types.KeyTypeHash}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("demo-users: %w", err)
+	}
+	_, err = ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:   aws.String("demo-orders"),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("user_id"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("order_id"), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String("user_id"), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String("order_id"), KeyType: types.KeyTypeRange},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("demo-orders: %w", err)
+	}
+	for _, u := range demoUsers {
+		if err := putItem(ctx, ddb, "demo-users", u); err != nil {
+			return err
+		}
+	}
+	for _, o := range demoOrders {
+		if err := putItem(ctx, ddb, "demo-orders", o); err != nil {
+			return err
+		}
+	}
+	for _, b := range DemoBuckets {
+		if err := createBucket(ctx, s3c, b, region); err != nil {
+			return err
+		}
+	}
+	for key, body := range demoObjects() {
+		_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("demo-events"), Key: aws.String(key), Body: strings.NewReader(body)})
+		if err != nil {
+			return fmt.Errorf("object %s: %w", key, err)
+		}
+	}
+	return nil
+}
+
+func putItem(ctx context.Context, ddb *dynamodb.Client, table string, v any) error {
+	item, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return err
+	}
+	_, err = ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item})
+	return err
+}

@@ -1,0 +1,217 @@
+// Package devstack runs the whole pipeline on one machine without an AWS
+// account or Docker: moto as the AWS services (through a launcher that patches
+// known moto bugs), an in-process host that serves every Lambda handler
+// behind the Lambda Invoke API so moto's Step Functions interpreter calls the
+// real Go code, the HTTP API, a dev mailbox, and demo data.
+package devstack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/privacy-pipeline/dsr/internal/app"
+	"github.com/privacy-pipeline/dsr/internal/resources"
+)
+
+// Options configure a local stack. Zero ports pick free ones.
+type Options struct {
+	MotoPort   int
+	LambdaPort int
+	APIPort    int
+	Region     string
+	// TimeScale divides every workflow wait (86400: a statutory day per second).
+	TimeScale float64
+	// MailFrom is the sender address of the system's mail.
+	MailFrom string
+	// Logs receives the JSON logs of the handlers and moto's output.
+	Logs io.Writer
+}
+
+// DefaultTimeScale makes a statutory day last about a second.
+const DefaultTimeScale = 86400
+
+// Stack is a running local stack.
+type Stack struct {
+	MotoURL   string
+	LambdaURL string
+	APIURL    string
+	Region    string
+	AWS       aws.Config
+	App       *app.App
+
+	dir     string
+	moto    *motoProcess
+	servers []*http.Server
+}
+
+// Start brings the stack up and returns once everything is provisioned and
+// /healthz answers 200.
+func Start(ctx context.Context, o Options) (_ *Stack, err error) {
+	if o.Region == "" {
+		o.Region = "us-east-1"
+	}
+	if o.TimeScale == 0 {
+		o.TimeScale = DefaultTimeScale
+	}
+	if o.MailFrom == "" {
+		o.MailFrom = "privacy@example.com"
+	}
+	if o.Logs == nil {
+		o.Logs = io.Discard
+	}
+	s := &Stack{Region: o.Region}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if s.dir, err = os.MkdirTemp("", "dsr-devstack-"); err != nil {
+		return nil, err
+	}
+	listeners := make([]net.Listener, 3)
+	for i, port := range []int{o.MotoPort, o.LambdaPort, o.APIPort} {
+		if listeners[i], err = net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
+			return nil, fmt.Errorf("port %d: %w", port, err)
+		}
+	}
+	// moto binds its own port: free ours just before it starts.
+	motoPort := listeners[0].Addr().(*net.TCPAddr).Port
+	lambdaPort := listeners[1].Addr().(*net.TCPAddr).Port
+	listeners[0].Close()
+	if s.moto, err = startMoto(ctx, s.dir, motoPort, lambdaPort, o.Logs); err != nil {
+		listeners[1].Close()
+		listeners[2].Close()
+		return nil, err
+	}
+	s.MotoURL = s.moto.url
+	s.LambdaURL = fmt.Sprintf("http://127.0.0.1:%d", lambdaPort)
+	s.APIURL = "http://" + listeners[2].Addr().String()
+	if err = s.moto.configure(); err != nil {
+		listeners[1].Close()
+		listeners[2].Close()
+		return nil, err
+	}
+
+	s.AWS, err = config.LoadDefaultConfig(ctx,
+		config.WithRegion(o.Region),
+		config.WithBaseEndpoint(s.MotoURL),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
+	)
+	if err != nil {
+		return nil, err
+	}
+	log := app.NewLogger(o.Logs)
+	registryFile := filepath.Join(s.dir, "sources.yaml")
+	if err = os.WriteFile(registryFile, demoRegistry, 0o600); err != nil {
+		return nil, err
+	}
+	cfg := app.Config{
+		RequestsTable:      tableName(resources.Requests),
+		ExportsBucket:      bucketName(resources.Exports),
+		StateMachineARN:    StateMachineARN(o.Region, resources.RequestWorkflow),
+		MailFrom:           o.MailFrom,
+		BaseURL:            s.APIURL,
+		RegistryFile:       registryFile,
+		TimeScale:          o.TimeScale,
+		S3PathStyle:        true,
+		VerificationPeriod: app.DefaultVerificationPeriod,
+		VerifyLinkTTL:      app.DefaultVerificationPeriod,
+		DownloadTTL:        app.DefaultDownloadTTL,
+		PresignTTL:         app.DefaultPresignTTL,
+	}
+	if s.App, err = app.New(cfg, s.AWS, log); err != nil {
+		return nil, err
+	}
+
+	handlers := map[string]any{}
+	for name, h := range s.App.Handlers() {
+		handlers[namePrefix+name] = h
+	}
+	host, err := newLambdaHost(s.MotoURL, handlers, log)
+	if err != nil {
+		return nil, err
+	}
+	s.serve(listeners[1], host)
+
+	var ready atomic.Bool
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /_dev/mail", func(w http.ResponseWriter, r *http.Request) {
+		mails, err := readMailbox(s.MotoURL)
+		if err != nil {
+			http.Error(w, "mailbox unavailable", http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(mails)
+	})
+	api := s.App.API()
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		api.ServeHTTP(w, r)
+	}))
+	s.serve(listeners[2], mux)
+
+	c := clients{
+		ddb: dynamodb.NewFromConfig(s.AWS),
+		s3:  s3.NewFromConfig(s.AWS, func(o *s3.Options) { o.UsePathStyle = true }),
+		ses: sesv2.NewFromConfig(s.AWS),
+		sfn: sfn.NewFromConfig(s.AWS),
+	}
+	if err = provision(ctx, c, o.Region, o.MailFrom); err != nil {
+		return nil, fmt.Errorf("provisioning: %w", err)
+	}
+	if err = seedDemo(ctx, c.ddb, c.s3, o.Region); err != nil {
+		return nil, fmt.Errorf("demo data: %w", err)
+	}
+	ready.Store(true)
+	return s, nil
+}
+
+func (s *Stack) serve(l net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.servers = append(s.servers, srv)
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("local server stopped", "addr", l.Addr().String(), "error", err.Error())
+		}
+	}()
+}
+
+// Mail returns what the system has sent, oldest first.
+func (s *Stack) Mail() ([]Mail, error) { return readMailbox(s.MotoURL) }
+
+// Close stops every process and server the stack started.
+func (s *Stack) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, srv := range s.servers {
+		_ = srv.Shutdown(ctx)
+	}
+	if s.moto != nil {
+		s.moto.stop()
+	}
+	if s.dir != "" {
+		_ = os.RemoveAll(s.dir)
+	}
+}

@@ -1,0 +1,113 @@
+package devstack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"reflect"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/privacy-pipeline/dsr/internal/secret"
+)
+
+// lambdaHost serves the Lambda Invoke API for handlers that run in this
+// process, so moto's Step Functions interpreter calls the real Go code
+// without containers. Every other path goes on to moto.
+type lambdaHost struct {
+	handlers map[string]lambda.Handler // by function name
+	moto     *httputil.ReverseProxy
+	log      *slog.Logger
+}
+
+func newLambdaHost(motoURL string, handlers map[string]any, log *slog.Logger) (*lambdaHost, error) {
+	u, err := url.Parse(motoURL)
+	if err != nil {
+		return nil, err
+	}
+	h := &lambdaHost{handlers: map[string]lambda.Handler{}, moto: httputil.NewSingleHostReverseProxy(u), log: log}
+	for name, fn := range handlers {
+		h.handlers[name] = lambda.NewHandler(fn)
+	}
+	return h, nil
+}
+
+const invokePrefix = "/2015-03-31/functions/"
+
+func (h *lambdaHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.EscapedPath()
+	if r.Method != http.MethodPost || !strings.HasPrefix(path, invokePrefix) || !strings.HasSuffix(path, "/invocations") {
+		h.moto.ServeHTTP(w, r)
+		return
+	}
+	// Every answer needs a request id: moto fails on a missing one.
+	w.Header().Set("X-Amzn-RequestId", secret.NewToken()[:32])
+	name, err := url.PathUnescape(strings.TrimSuffix(strings.TrimPrefix(path, invokePrefix), "/invocations"))
+	if err != nil {
+		lambdaError(w, http.StatusBadRequest, "InvalidParameterValueException", "bad function name")
+		return
+	}
+	name = name[strings.LastIndex(name, ":")+1:] // an ARN or a plain name
+	handler, ok := h.handlers[name]
+	if !ok {
+		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+name)
+		return
+	}
+	payload, err := io.ReadAll(io.LimitReader(r.Body, 6<<20)) // Lambda's synchronous payload limit
+	if err != nil {
+		lambdaError(w, http.StatusBadRequest, "InvalidRequestContentException", "unreadable payload")
+		return
+	}
+	out, err := invoke(r.Context(), handler, payload)
+	if err != nil {
+		// As Lambda does: HTTP 200 with X-Amz-Function-Error, and the Go
+		// error's type name as errorType for Retry and Catch.
+		w.Header().Set("X-Amz-Function-Error", "Unhandled")
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"errorMessage": err.Error(), "errorType": errorType(err)})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(out)
+}
+
+// invoke runs a handler and turns a panic into an error, as the Lambda
+// runtime does.
+func invoke(ctx context.Context, h lambda.Handler, payload []byte) (out []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &panicError{msg: fmt.Sprint(p)}
+		}
+	}()
+	return h.Invoke(ctx, payload)
+}
+
+type panicError struct{ msg string }
+
+func (e *panicError) Error() string { return e.msg }
+
+// errorType names an error as the Go Lambda runtime does: its type name,
+// without the pointer.
+func errorType(err error) string {
+	if _, ok := err.(*panicError); ok {
+		return "Runtime.Panic"
+	}
+	t := reflect.TypeOf(err)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
+}
+
+func lambdaError(w http.ResponseWriter, status int, typ, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Amzn-ErrorType", typ)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"Type": "User", "message": msg})
+}

@@ -1,0 +1,51 @@
+"""Start moto_server with fixes for moto 5.2.1 bugs the local stack depends on.
+
+Usage: python3 moto_launcher.py --host 127.0.0.1 --port 4566
+Set MOTO_PORT to the port the Step Functions interpreter should call for
+service integrations (the in-process Lambda host), and TZ=UTC.
+"""
+import copy
+import functools
+import sys
+
+
+def patch_state_machine_deepcopy():
+    # moto issue 10077: StartExecution deep-copies the state machine, which
+    # holds its executions (and their locks) once it has run, so the second
+    # execution fails with "cannot pickle '_thread.RLock'". The clone only needs
+    # the definition and settings, never the executions or the backend.
+    from moto.stepfunctions.models import StateMachine
+
+    def state_machine_deepcopy(self, memo):
+        clone = self.__class__.__new__(self.__class__)
+        memo[id(self)] = clone
+        for key, value in self.__dict__.items():
+            if key == "executions":
+                setattr(clone, key, [])
+            elif key == "backend":
+                setattr(clone, key, value)
+            else:
+                setattr(clone, key, copy.deepcopy(value, memo))
+        return clone
+
+    StateMachine.__deepcopy__ = state_machine_deepcopy
+
+
+def patch_jsonpath_cache():
+    # The interpreter re-parses every JSONPath on every evaluation; parsing
+    # dominates execution time. Parsed expressions are immutable, so cache them.
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
+
+
+def main():
+    patch_state_machine_deepcopy()
+    patch_jsonpath_cache()
+    from moto.server import main as moto_main
+
+    moto_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+package devstack
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/privacy-pipeline/dsr/internal/resources"
+	"github.com/privacy-pipeline/dsr/statemachines"
+)
+
+// Local names: the pipeline's own resources carry this prefix, the demo
+// company's carry "demo-".
+const (
+	namePrefix = "dsr-"
+	accountID  = "123456789012"
+)
+
+func tableName(t resources.Table) string   { return namePrefix + t.ID }
+func bucketName(b resources.Bucket) string { return namePrefix + b.ID }
+
+// FunctionARN is the local ARN of a pipeline function.
+func FunctionARN(region, name string) string {
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s%s", region, accountID, namePrefix, name)
+}
+
+// StateMachineARN is the local ARN of a state machine.
+func StateMachineARN(region string, sm resources.StateMachine) string {
+	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s%s", region, accountID, namePrefix, sm.ID)
+}
+
+// Substitutions fills the ASL placeholders with the local function ARNs.
+func Substitutions(region string) map[string]string {
+	subs := map[string]string{}
+	for _, f := range resources.Functions {
+		if f.Placeholder != "" {
+			subs[f.Placeholder] = FunctionARN(region, f.Name)
+		}
+	}
+	return subs
+}
+
+type clients struct {
+	ddb *dynamodb.Client
+	s3  *s3.Client
+	ses *sesv2.Client
+	sfn *sfn.Client
+}
+
+// provision creates the pipeline's tables, buckets, mail identity and state
+// machines from the same definitions the CDK stack deploys.
+func provision(ctx context.Context, c clients, region, mailFrom string) error {
+	for _, t := range resources.Tables {
+		in := &dynamodb.CreateTableInput{
+			TableName:            aws.String(tableName(t)),
+			BillingMode:          dtypes.BillingModePayPerRequest,
+			AttributeDefinitions: []dtypes.AttributeDefinition{{AttributeName: &t.PartitionKey.Name, AttributeType: dtypes.ScalarAttributeType(t.PartitionKey.Type)}},
+			KeySchema:            []dtypes.KeySchemaElement{{AttributeName: &t.PartitionKey.Name, KeyType: dtypes.KeyTypeHash}},
+		}
+		if t.SortKey != nil {
+			in.AttributeDefinitions = append(in.AttributeDefinitions, dtypes.AttributeDefinition{AttributeName: &t.SortKey.Name, AttributeType: dtypes.ScalarAttributeType(t.SortKey.Type)})
+			in.KeySchema = append(in.KeySchema, dtypes.KeySchemaElement{AttributeName: &t.SortKey.Name, KeyType: dtypes.KeyTypeRange})
+		}
+		if _, err := c.ddb.CreateTable(ctx, in); err != nil {
+			return fmt.Errorf("table %s: %w", tableName(t), err)
+		}
+	}
+	for _, b := range resources.Buckets {
+		if err := createBucket(ctx, c.s3, bucketName(b), region); err != nil {
+			return err
+		}
+	}
+	if _, err := c.ses.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: &mailFrom}); err != nil {
+		return fmt.Errorf("mail identity: %w", err)
+	}
+	subs := Substitutions(region)
+	for _, sm := range resources.StateMachines {
+		raw, err := statemachines.Definition(sm.File)
+		if err != nil {
+			return err
+		}
+		def, err := statemachines.Render(raw, subs)
+		if err != nil {
+			return fmt.Errorf("%s: %w", sm.File, err)
+		}
+		_, err = c.sfn.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+			Name:       aws.String(namePrefix + sm.ID),
+			Definition: &def,
+			RoleArn:    aws.String(fmt.Sprintf("arn:aws:iam::%s:role/%s%s", accountID, namePrefix, sm.ID)),
+		})
+		if err != nil {
+			return fmt.Errorf("state machine %s: %w", sm.ID, err)
+		}
+	}
+	return nil
+}
+
+func createBucket(ctx context.Context, c *s3.Client, name, region string) error {
+	in := &s3.CreateBucketInput{Bucket: &name}
+	if region != "us-east-1" {
+		in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(region)}
+	}
+	if _, err := c.CreateBucket(ctx, in); err != nil {
+		return fmt.Errorf("bucket %s: %w", name, err)
+	}
+	return nil
+}

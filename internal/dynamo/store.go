@@ -1,0 +1,223 @@
+// Package dynamo stores requests and their audit events in the pipeline's
+// DynamoDB table. Every save is conditional on the version read and writes
+// its audit event in the same transaction.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/request"
+)
+
+// API is the part of the DynamoDB client the store uses.
+type API interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+// Store keeps requests in one table: pk = request id, sk = "request" for the
+// request and "audit#..." for its events.
+type Store struct {
+	api   API
+	table string
+	seq   atomic.Uint64
+}
+
+// NewStore returns a store on the named table.
+func NewStore(api API, table string) *Store { return &Store{api: api, table: table} }
+
+const requestSK = "request"
+
+type record struct {
+	PK                string              `dynamodbav:"pk"`
+	SK                string              `dynamodbav:"sk"`
+	Type              string              `dynamodbav:"type"`
+	Status            string              `dynamodbav:"status"`
+	Jurisdiction      string              `dynamodbav:"jurisdiction"`
+	Email             string              `dynamodbav:"email"`
+	ReceivedAt        time.Time           `dynamodbav:"received_at"`
+	UpdatedAt         time.Time           `dynamodbav:"updated_at"`
+	StatusTokenHash   string              `dynamodbav:"status_token_hash,omitempty"`
+	VerifyTokenHash   string              `dynamodbav:"verify_token_hash,omitempty"`
+	VerifyExpiresAt   time.Time           `dynamodbav:"verify_expires_at,omitempty"`
+	TaskToken         string              `dynamodbav:"task_token,omitempty"`
+	Identities        map[string][]string `dynamodbav:"identities,omitempty"`
+	ExportKey         string              `dynamodbav:"export_key,omitempty"`
+	DownloadTokenHash string              `dynamodbav:"download_token_hash,omitempty"`
+	DownloadExpiresAt time.Time           `dynamodbav:"download_expires_at,omitempty"`
+	NeedsOperator     bool                `dynamodbav:"needs_operator,omitempty"`
+	CompletedAt       time.Time           `dynamodbav:"completed_at,omitempty"`
+	Version           int                 `dynamodbav:"version"`
+}
+
+type auditRecord struct {
+	PK     string    `dynamodbav:"pk"`
+	SK     string    `dynamodbav:"sk"`
+	At     time.Time `dynamodbav:"at"`
+	Actor  string    `dynamodbav:"actor"`
+	Action string    `dynamodbav:"action"`
+	From   string    `dynamodbav:"from,omitempty"`
+	To     string    `dynamodbav:"to,omitempty"`
+	Note   string    `dynamodbav:"note,omitempty"`
+}
+
+func toRecord(r *request.Request) record {
+	return record{
+		PK: r.ID, SK: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
+		Email: r.Email, ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt, StatusTokenHash: r.StatusTokenHash,
+		VerifyTokenHash: r.VerifyTokenHash, VerifyExpiresAt: r.VerifyExpiresAt, TaskToken: r.TaskToken,
+		Identities: r.Identities, ExportKey: r.ExportKey, DownloadTokenHash: r.DownloadTokenHash,
+		DownloadExpiresAt: r.DownloadExpiresAt, NeedsOperator: r.NeedsOperator, CompletedAt: r.CompletedAt,
+		Version: r.Version,
+	}
+}
+
+func (rec record) request() *request.Request {
+	return &request.Request{
+		ID: rec.PK, Type: request.Type(rec.Type), Status: request.Status(rec.Status), Jurisdiction: rec.Jurisdiction,
+		Email: rec.Email, ReceivedAt: rec.ReceivedAt, UpdatedAt: rec.UpdatedAt, StatusTokenHash: rec.StatusTokenHash,
+		VerifyTokenHash: rec.VerifyTokenHash, VerifyExpiresAt: rec.VerifyExpiresAt, TaskToken: rec.TaskToken,
+		Identities: rec.Identities, ExportKey: rec.ExportKey, DownloadTokenHash: rec.DownloadTokenHash,
+		DownloadExpiresAt: rec.DownloadExpiresAt, NeedsOperator: rec.NeedsOperator, CompletedAt: rec.CompletedAt,
+		Version: rec.Version,
+	}
+}
+
+func key(id, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: id},
+		"sk": &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// Get returns the request with the given id, or a NotFound error.
+func (s *Store) Get(ctx context.Context, id string) (*request.Request, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key(id, requestSK), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
+	}
+	if out.Item == nil {
+		return nil, apperr.E(apperr.NotFound, "No such request.")
+	}
+	var rec record
+	if err := attributevalue.UnmarshalMap(out.Item, &rec); err != nil {
+		return nil, apperr.Wrap(apperr.Internal, "A stored request could not be read.", err)
+	}
+	return rec.request(), nil
+}
+
+// Save writes r and its audit event atomically. A new request (Version 0)
+// must not exist yet; an existing one must still be at the version read.
+// On success r.Version is incremented. A lost race is a Conflict.
+func (s *Store) Save(ctx context.Context, r *request.Request, ev request.Event) error {
+	rec := toRecord(r)
+	rec.Version = r.Version + 1
+	item, err := attributevalue.MarshalMap(rec)
+	if err != nil {
+		return apperr.Wrap(apperr.Internal, "A request could not be stored.", err)
+	}
+	put := &types.Put{TableName: &s.table, Item: item}
+	if r.Version == 0 {
+		put.ConditionExpression = aws.String("attribute_not_exists(pk)")
+	} else {
+		put.ConditionExpression = aws.String("version = :v")
+		put.ExpressionAttributeValues = map[string]types.AttributeValue{
+			":v": &types.AttributeValueMemberN{Value: fmt.Sprint(r.Version)},
+		}
+	}
+	audit, err := s.auditItem(r.ID, ev)
+	if err != nil {
+		return err
+	}
+	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: put},
+		{Put: &types.Put{TableName: &s.table, Item: audit, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	}})
+	if err != nil {
+		var canceled *types.TransactionCanceledException
+		if errors.As(err, &canceled) {
+			for _, reason := range canceled.CancellationReasons {
+				if aws.ToString(reason.Code) == "ConditionalCheckFailed" {
+					return apperr.Wrap(apperr.Conflict, "The request was changed by someone else; try again.", err)
+				}
+			}
+		}
+		return apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
+	}
+	r.Version = rec.Version
+	return nil
+}
+
+// Record appends an audit event that changes nothing on the request itself,
+// such as one source's erasure finishing while others still run.
+func (s *Store) Record(ctx context.Context, id string, ev request.Event) error {
+	item, err := s.auditItem(id, ev)
+	if err != nil {
+		return err
+	}
+	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	}})
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
+	}
+	return nil
+}
+
+func (s *Store) auditItem(id string, ev request.Event) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(auditRecord{
+		PK: id, SK: s.auditSK(ev.At), At: ev.At, Actor: ev.Actor, Action: ev.Action,
+		From: string(ev.From), To: string(ev.To), Note: ev.Note,
+	})
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Internal, "An audit event could not be stored.", err)
+	}
+	return item, nil
+}
+
+// auditSK orders events by time and keeps two events in the same instant apart.
+func (s *Store) auditSK(at time.Time) string {
+	return fmt.Sprintf("audit#%s#%06d", at.UTC().Format("2006-01-02T15:04:05.000000000Z"), s.seq.Add(1)%1000000)
+}
+
+// Events returns the audit log of a request, oldest first.
+func (s *Store) Events(ctx context.Context, id string) ([]request.Event, error) {
+	var events []request.Event
+	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("pk = :id AND begins_with(sk, :audit)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":id":    &types.AttributeValueMemberS{Value: id},
+			":audit": &types.AttributeValueMemberS{Value: "audit#"},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
+		}
+		for _, item := range page.Items {
+			var a auditRecord
+			if err := attributevalue.UnmarshalMap(item, &a); err != nil {
+				return nil, apperr.Wrap(apperr.Internal, "An audit event could not be read.", err)
+			}
+			events = append(events, request.Event{At: a.At, Actor: a.Actor, Action: a.Action,
+				From: request.Status(a.From), To: request.Status(a.To), Note: a.Note})
+		}
+	}
+	return events, nil
+}

@@ -1,0 +1,186 @@
+// Package dynsrc finds and erases a subject's items in the company's DynamoDB
+// tables, as the data-source registry describes them. Identity values only
+// ever travel as expression attribute values, never inside an expression.
+package dynsrc
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/registry"
+)
+
+// API is the part of the DynamoDB client this package uses.
+type API interface {
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+}
+
+// Adapter reads and erases DynamoDB sources.
+type Adapter struct {
+	api API
+	// retryWait is the pause before resending unprocessed deletes, doubled each time.
+	retryWait time.Duration
+	keys      sync.Map // table name -> []string key attribute names
+}
+
+// New returns an adapter on a DynamoDB client.
+func New(api API) *Adapter { return &Adapter{api: api, retryWait: 50 * time.Millisecond} }
+
+// maxBatch is DynamoDB's limit of write requests per BatchWriteItem.
+const maxBatch = 25
+
+// maxUnprocessedRetries bounds how often unprocessed deletes are resent.
+const maxUnprocessedRetries = 8
+
+// Find returns the subject's items: those whose partition key (on the table or
+// the configured index) equals one of the subject's identity values.
+func (a *Adapter) Find(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, error) {
+	raw, _, err := a.query(ctx, src, ids)
+	if err != nil {
+		return nil, err
+	}
+	records := make([]map[string]any, 0, len(raw))
+	for _, item := range raw {
+		var m map[string]any
+		if err := attributevalue.UnmarshalMapWithOptions(item, &m, func(o *attributevalue.DecoderOptions) { o.UseNumber = true }); err != nil {
+			return nil, apperr.Wrap(apperr.Internal, "An item could not be decoded.", err)
+		}
+		records = append(records, m)
+	}
+	return records, nil
+}
+
+// Erase deletes every item Find would return and reports how many it deleted.
+func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[string][]string) (int, error) {
+	items, keyNames, err := a.query(ctx, src, ids)
+	if err != nil || len(items) == 0 {
+		return 0, err
+	}
+	var deletes []types.WriteRequest
+	for _, item := range items {
+		k := map[string]types.AttributeValue{}
+		for _, name := range keyNames {
+			k[name] = item[name]
+		}
+		deletes = append(deletes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
+	}
+	for start := 0; start < len(deletes); start += maxBatch {
+		if err := a.batchDelete(ctx, src.DynamoDB.Table, deletes[start:min(start+maxBatch, len(deletes))]); err != nil {
+			return 0, err
+		}
+	}
+	return len(items), nil
+}
+
+// batchDelete sends one batch and resends what DynamoDB left unprocessed,
+// with growing pauses, until all is done or the retries run out.
+func (a *Adapter) batchDelete(ctx context.Context, table string, batch []types.WriteRequest) error {
+	wait := a.retryWait
+	for attempt := 0; len(batch) > 0; attempt++ {
+		if attempt > maxUnprocessedRetries {
+			return apperr.E(apperr.Unavailable, "DynamoDB left deletes unprocessed after retries.")
+		}
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+			wait *= 2
+		}
+		out, err := a.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+			RequestItems: map[string][]types.WriteRequest{table: batch},
+		})
+		if err != nil {
+			return apperr.Wrap(apperr.Unavailable, "A DynamoDB source is unavailable.", err)
+		}
+		batch = out.UnprocessedItems[table]
+	}
+	return nil
+}
+
+// query returns the raw items of the subject and the table's key attribute
+// names. An item reached by two identity values is returned once.
+func (a *Adapter) query(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]types.AttributeValue, []string, error) {
+	d := src.DynamoDB
+	keyNames, err := a.tableKey(ctx, d.Table)
+	if err != nil {
+		return nil, nil, err
+	}
+	var items []map[string]types.AttributeValue
+	seen := map[string]bool{}
+	for _, value := range ids[d.Identity] {
+		in := &dynamodb.QueryInput{
+			TableName:                 aws.String(d.Table),
+			KeyConditionExpression:    aws.String("#k = :v"),
+			ExpressionAttributeNames:  map[string]string{"#k": d.PartitionKey},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberS{Value: value}},
+		}
+		if d.Index != "" {
+			in.IndexName = aws.String(d.Index)
+		}
+		p := dynamodb.NewQueryPaginator(a.api, in)
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, nil, apperr.Wrap(apperr.Unavailable, "A DynamoDB source is unavailable.", err)
+			}
+			for _, item := range page.Items {
+				id, err := keyString(item, keyNames)
+				if err != nil {
+					return nil, nil, err
+				}
+				if !seen[id] {
+					seen[id] = true
+					items = append(items, item)
+				}
+			}
+		}
+	}
+	return items, keyNames, nil
+}
+
+// keyString identifies an item by its primary key values.
+func keyString(item map[string]types.AttributeValue, keyNames []string) (string, error) {
+	k := map[string]types.AttributeValue{}
+	for _, name := range keyNames {
+		k[name] = item[name]
+	}
+	var m map[string]any
+	if err := attributevalue.UnmarshalMap(k, &m); err != nil {
+		return "", apperr.Wrap(apperr.Internal, "An item key could not be decoded.", err)
+	}
+	b, err := json.Marshal(m) // map keys are sorted: the same key gives the same string
+	if err != nil {
+		return "", apperr.Wrap(apperr.Internal, "An item key could not be encoded.", err)
+	}
+	return string(b), nil
+}
+
+// tableKey returns the names of the table's key attributes, asked once per
+// table for the life of the adapter (a warm Lambda keeps it).
+func (a *Adapter) tableKey(ctx context.Context, table string) ([]string, error) {
+	if names, ok := a.keys.Load(table); ok {
+		return names.([]string), nil
+	}
+	out, err := a.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, "A DynamoDB source is unavailable.", err)
+	}
+	var names []string
+	for _, k := range out.Table.KeySchema {
+		names = append(names, aws.ToString(k.AttributeName))
+	}
+	a.keys.Store(table, names)
+	return names, nil
+}

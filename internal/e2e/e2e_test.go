@@ -1,0 +1,501 @@
+// Package e2e drives the whole pipeline on the local stack exactly as a data
+// subject would: over HTTP, reading mail from the dev mailbox, following links.
+// The state machine is the real ASL, the tasks the real Lambda handlers, every
+// AWS call a real SDK call against moto.
+package e2e
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/privacy-pipeline/dsr/internal/devstack"
+	"github.com/privacy-pipeline/dsr/internal/resources"
+)
+
+var stack *devstack.Stack
+
+// logs collects every log line of the stack, to check none is personal.
+var logs = &syncBuffer{}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestMain(m *testing.M) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	var err error
+	stack, err = devstack.Start(ctx, devstack.Options{Logs: logs})
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "local stack:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	stack.Close()
+	os.Exit(code)
+}
+
+// noRedirect is a client that shows redirects instead of following them.
+var noRedirect = &http.Client{
+	Timeout:       30 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+type receipt struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	StatusURL string `json:"status_url"`
+}
+
+func submit(t *testing.T, typ string) receipt {
+	t.Helper()
+	body := fmt.Sprintf(`{"type":%q,"email":%q,"jurisdiction":"EU"}`, typ, devstack.DemoSubject)
+	resp, err := http.Post(stack.APIURL+"/v1/requests", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("submit: HTTP %d: %s", resp.StatusCode, b)
+	}
+	var r receipt
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	if r.ID == "" || r.Status != "received" || !strings.Contains(r.StatusURL, "token=") {
+		t.Fatalf("receipt %+v", r)
+	}
+	return r
+}
+
+func status(t *testing.T, statusURL string) string {
+	t.Helper()
+	resp, err := http.Get(statusURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status: HTTP %d", resp.StatusCode)
+	}
+	var s struct {
+		Status string `json:"status"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s.Status
+}
+
+// eventually polls check until it is true or the limit passes.
+func eventually(t *testing.T, what string, limit time.Duration, check func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !check() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", limit, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+type mail struct {
+	To      []string `json:"to"`
+	Subject string   `json:"subject"`
+	Text    string   `json:"text"`
+	HTML    string   `json:"html"`
+	SentAt  string   `json:"sent_at"`
+}
+
+// mailAbout waits for a message whose subject has the request id and the given words.
+func mailAbout(t *testing.T, requestID, subject string) mail {
+	t.Helper()
+	var found mail
+	eventually(t, "mail "+subject, 30*time.Second, func() bool {
+		resp, err := http.Get(stack.APIURL + "/_dev/mail")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var mails []mail
+		if err := json.NewDecoder(resp.Body).Decode(&mails); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range mails {
+			if strings.Contains(m.Subject, requestID) && strings.Contains(m.Subject, subject) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	if len(found.To) != 1 || found.To[0] != devstack.DemoSubject || found.HTML == "" || found.SentAt == "" {
+		t.Fatalf("mail %+v", found)
+	}
+	return found
+}
+
+var linkPattern = regexp.MustCompile(`https?://\S+`)
+
+func linkIn(t *testing.T, m mail, path string) *url.URL {
+	t.Helper()
+	for _, l := range linkPattern.FindAllString(m.Text, -1) {
+		if strings.Contains(l, path) {
+			u, err := url.Parse(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+	}
+	t.Fatalf("no %s link in mail:\n%s", path, m.Text)
+	return nil
+}
+
+// verify follows the verification link as a person would: GET shows the page,
+// POST confirms. It checks that a GET alone (a mail scanner) confirms nothing
+// and that the link works once.
+func verify(t *testing.T, r receipt) {
+	t.Helper()
+	m := mailAbout(t, r.ID, "Confirm your privacy request")
+	link := linkIn(t, m, "/verify")
+	for range 2 { // a scanner prefetching the link, then the person
+		resp, err := http.Get(link.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !bytes.Contains(page, []byte(`<form method="post"`)) {
+			t.Fatalf("verify page: HTTP %d\n%s", resp.StatusCode, page)
+		}
+	}
+	if got := status(t, r.StatusURL); got != "pending_verification" {
+		t.Fatalf("after GET on the link the status is %q, want pending_verification", got)
+	}
+	token := link.Query().Get("token")
+	confirm := stack.APIURL + link.Path
+	resp, err := http.PostForm(confirm, url.Values{"token": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("confirm: HTTP %d", resp.StatusCode)
+	}
+	resp, err = http.PostForm(confirm, url.Values{"token": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("second confirm: HTTP %d, want 404", resp.StatusCode)
+	}
+}
+
+func waitCompleted(t *testing.T, r receipt) {
+	t.Helper()
+	eventually(t, "status completed", 60*time.Second, func() bool {
+		s := status(t, r.StatusURL)
+		if s == "failed" {
+			t.Fatalf("request failed; logs:\n%s", logs.String())
+		}
+		return s == "completed"
+	})
+}
+
+// checkHistory asserts the execution succeeded and that neither its input,
+// output nor any history event holds the subject's email or user id.
+func checkHistory(t *testing.T, requestID string) {
+	t.Helper()
+	ctx := context.Background()
+	c := sfn.NewFromConfig(stack.AWS)
+	arn := strings.Replace(devstack.StateMachineARN(stack.Region, resources.RequestWorkflow), ":stateMachine:", ":execution:", 1) + ":" + requestID
+	var exec *sfn.DescribeExecutionOutput
+	eventually(t, "execution to succeed", 30*time.Second, func() bool {
+		var err error
+		exec, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: &arn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return exec.Status == "SUCCEEDED"
+	})
+	hist, err := c.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: &arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist.Events) < 10 {
+		t.Fatalf("history has %d events", len(hist.Events))
+	}
+	all, _ := json.Marshal(hist.Events)
+	all = append(all, aws.ToString(exec.Input)...)
+	all = append(all, aws.ToString(exec.Output)...)
+	if !bytes.Contains(all, []byte(requestID)) {
+		t.Fatal("history does not mention the request id: the check below would prove nothing")
+	}
+	for _, secret := range []string{devstack.DemoSubject, devstack.DemoSubjectUserID, "Jane"} {
+		if bytes.Contains(all, []byte(secret)) {
+			t.Errorf("execution data contains %q", secret)
+		}
+	}
+}
+
+func TestAccessRequest(t *testing.T) {
+	r := submit(t, "access")
+	verify(t, r)
+	waitCompleted(t, r)
+	checkHistory(t, r.ID)
+
+	m := mailAbout(t, r.ID, "Your data is ready")
+	link := linkIn(t, m, "/download")
+
+	bad := *link
+	bad.RawQuery = url.Values{"token": {"not-the-token"}}.Encode()
+	resp, err := noRedirect.Get(bad.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("download with a wrong token: HTTP %d, want 404", resp.StatusCode)
+	}
+
+	resp, err = noRedirect.Get(link.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("download: HTTP %d, want 302", resp.StatusCode)
+	}
+	presigned := resp.Header.Get("Location")
+	if !strings.Contains(presigned, "X-Amz-Expires=300") {
+		t.Fatalf("download is not a short-lived presigned URL: %s", presigned)
+	}
+	resp, err = http.Get(presigned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zipped, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("presigned GET: HTTP %d", resp.StatusCode)
+	}
+	files := unzip(t, zipped)
+
+	var manifest struct {
+		RequestID string `json:"request_id"`
+		Sources   []struct {
+			ID      string `json:"id"`
+			Records int    `json:"records"`
+			File    string `json:"file"`
+		} `json:"sources"`
+	}
+	if err := json.Unmarshal(files["manifest.json"], &manifest); err != nil {
+		t.Fatal(err)
+	}
+	if manifest.RequestID != r.ID {
+		t.Fatalf("manifest request id %q", manifest.RequestID)
+	}
+	want := map[string]int{"users": 1, "orders": 2, "events": 3, "support": 1}
+	got := map[string]int{}
+	for _, s := range manifest.Sources {
+		got[s.ID] = s.Records
+		var records []map[string]any
+		if err := json.Unmarshal(files[s.File], &records); err != nil {
+			t.Fatalf("%s: %v", s.File, err)
+		}
+		if len(records) != s.Records {
+			t.Errorf("%s has %d records, manifest says %d", s.File, len(records), s.Records)
+		}
+		for _, rec := range records {
+			if rec["user_id"] != devstack.DemoSubjectUserID && rec["email"] != devstack.DemoSubject {
+				t.Errorf("%s holds someone else's record: %v", s.File, rec)
+			}
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("records per source %v, want %v", got, want)
+	}
+}
+
+func unzip(t *testing.T, b []byte) map[string][]byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatalf("the download is not a zip: %v", err)
+	}
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[f.Name], _ = io.ReadAll(rc)
+		rc.Close()
+	}
+	return files
+}
+
+// snapshot is every item of the demo tables (as canonical JSON) and every
+// object of the demo buckets.
+type snapshot struct {
+	items   map[string][]string
+	objects map[string]string
+}
+
+func takeSnapshot(t *testing.T) snapshot {
+	t.Helper()
+	ctx := context.Background()
+	ddb := dynamodb.NewFromConfig(stack.AWS)
+	s3c := s3.NewFromConfig(stack.AWS, func(o *s3.Options) { o.UsePathStyle = true })
+	s := snapshot{items: map[string][]string{}, objects: map[string]string{}}
+	for _, table := range devstack.DemoTables {
+		out, err := ddb.Scan(ctx, &dynamodb.ScanInput{TableName: &table})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range out.Items {
+			var m map[string]any
+			if err := attributevalue.UnmarshalMap(item, &m); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(m)
+			s.items[table] = append(s.items[table], string(b))
+		}
+		sort.Strings(s.items[table])
+	}
+	for _, bucket := range devstack.DemoBuckets {
+		list, err := s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, obj := range list.Contents {
+			out, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: obj.Key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(out.Body)
+			out.Body.Close()
+			s.objects[bucket+"/"+aws.ToString(obj.Key)] = string(b)
+		}
+	}
+	return s
+}
+
+// mentionsSubject is the test's own, independent notion of "holds the subject".
+func mentionsSubject(s string) bool {
+	return strings.Contains(s, devstack.DemoSubject) || strings.Contains(s, `"`+devstack.DemoSubjectUserID+`"`)
+}
+
+// withoutSubject is what a snapshot must look like after the subject's erasure:
+// the same items and bytes, minus the subject's items and lines.
+func withoutSubject(s snapshot) snapshot {
+	out := snapshot{items: map[string][]string{}, objects: map[string]string{}}
+	for table, items := range s.items {
+		for _, item := range items {
+			if !mentionsSubject(item) {
+				out.items[table] = append(out.items[table], item)
+			}
+		}
+	}
+	for key, body := range s.objects {
+		var kept strings.Builder
+		for _, line := range strings.SplitAfter(body, "\n") {
+			if !mentionsSubject(line) {
+				kept.WriteString(line)
+			}
+		}
+		if kept.Len() > 0 {
+			out.objects[key] = kept.String()
+		}
+	}
+	return out
+}
+
+func TestDeleteRequest(t *testing.T) {
+	// Runs after the access request (tests in a file run in order): both use
+	// the demo subject, and after this she is gone.
+	before := takeSnapshot(t)
+	if !mentionsSubject(fmt.Sprint(before.items)) || !mentionsSubject(fmt.Sprint(before.objects)) {
+		t.Fatal("the demo data does not hold the subject: the test would prove nothing")
+	}
+	want := withoutSubject(before)
+
+	r := submit(t, "delete")
+	verify(t, r)
+	waitCompleted(t, r)
+	checkHistory(t, r.ID)
+	m := mailAbout(t, r.ID, "Your data has been deleted")
+	if !strings.Contains(m.Text, "erased") {
+		t.Fatalf("confirmation text:\n%s", m.Text)
+	}
+
+	after := takeSnapshot(t)
+	if fmt.Sprint(after.items) != fmt.Sprint(want.items) {
+		t.Errorf("tables after erasure:\n got %v\nwant %v", after.items, want.items)
+	}
+	if len(after.objects) != len(want.objects) {
+		t.Errorf("objects after erasure: got %d, want %d", len(after.objects), len(want.objects))
+	}
+	for key, body := range want.objects {
+		if after.objects[key] != body {
+			t.Errorf("object %s after erasure:\n got %q\nwant %q", key, after.objects[key], body)
+		}
+	}
+	for key, body := range after.objects {
+		if mentionsSubject(body) {
+			t.Errorf("object %s still holds the subject", key)
+		}
+	}
+	for table, items := range after.items {
+		if mentionsSubject(strings.Join(items, "")) {
+			t.Errorf("table %s still holds the subject", table)
+		}
+	}
+}
+
+func TestNoPersonalDataInLogs(t *testing.T) {
+	out := logs.String()
+	if !strings.Contains(out, "task done") {
+		t.Fatal("no handler logs were captured: the check would prove nothing")
+	}
+	for _, secret := range []string{devstack.DemoSubject, devstack.DemoSubjectUserID, "Jane", "token="} {
+		if strings.Contains(out, secret) {
+			t.Errorf("logs contain %q", secret)
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+)
+
+// problem is an RFC 9457 problem details body.
+type problem struct {
+	Type   string              `json:"type"`
+	Title  string              `json:"title"`
+	Status int                 `json:"status"`
+	Detail string              `json:"detail,omitempty"`
+	Errors []apperr.FieldError `json:"errors,omitempty"`
+}
+
+// httpStatus is the one mapping of error kinds to HTTP status codes.
+func httpStatus(k apperr.Kind) int {
+	switch k {
+	case apperr.Invalid:
+		return http.StatusBadRequest
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.Conflict:
+		return http.StatusConflict
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case apperr.Unsupported:
+		return http.StatusUnsupportedMediaType
+	case apperr.RateLimited:
+		return http.StatusTooManyRequests
+	case apperr.Unavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// publicError returns what a client may see of err: its status and a safe
+// message. Internal errors say only "Internal error."; the cause is logged
+// by kind, never shown.
+func (a *api) publicError(r *http.Request, err error) (int, *apperr.Error) {
+	kind := apperr.KindOf(err)
+	status := httpStatus(kind)
+	if status >= 500 {
+		a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", r.Pattern, "error_kind", kind.String())
+		if kind == apperr.Unavailable {
+			return status, apperr.E(kind, "The service is temporarily unavailable. Try again later.")
+		}
+		return status, apperr.E(kind, "Internal error.")
+	}
+	e, _ := err.(*apperr.Error)
+	if e == nil {
+		e = apperr.E(kind, "The request could not be handled.")
+	}
+	return status, e
+}
+
+// writeError answers with problem+json.
+func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, e := a.publicError(r, err)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: e.Msg, Errors: e.Fields})
+}
+
+// writePageError answers a browser page (a link from an email) with HTML.
+func (a *api) writePageError(w http.ResponseWriter, r *http.Request, err error) {
+	status, e := a.publicError(r, err)
+	renderPage(w, status, pageData{Title: http.StatusText(status), Lines: []string{e.Msg}})
+}

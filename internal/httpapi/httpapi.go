@@ -1,0 +1,195 @@
+// Package httpapi is the pipeline's HTTP surface. The same http.Handler
+// serves API Gateway HTTP API events in Lambda (through an adapter) and plain
+// HTTP on a developer's machine. Errors are mapped to HTTP in one place,
+// writeError, as RFC 9457 problem details; internals never reach a client.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/portal"
+	"github.com/privacy-pipeline/dsr/internal/request"
+)
+
+// Portal is what the HTTP API offers data subjects.
+type Portal interface {
+	Submit(ctx context.Context, in request.Intake) (portal.Receipt, error)
+	Status(ctx context.Context, id, token string) (portal.Status, error)
+	CheckVerification(ctx context.Context, id, token string) error
+	ConfirmVerification(ctx context.Context, id, token string) error
+	DownloadURL(ctx context.Context, id, token string) (string, error)
+}
+
+// MaxBodyBytes bounds every request body.
+const MaxBodyBytes = 16 << 10
+
+// New returns the API handler.
+func New(p Portal, log *slog.Logger) http.Handler {
+	a := &api{portal: p, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", a.health)
+	mux.HandleFunc("GET /{$}", a.form)
+	mux.HandleFunc("POST /v1/requests", a.submit)
+	mux.HandleFunc("GET /v1/requests/{id}", a.status)
+	mux.HandleFunc("GET /v1/requests/{id}/verify", a.verifyPage)
+	mux.HandleFunc("POST /v1/requests/{id}/verify", a.verifyConfirm)
+	mux.HandleFunc("GET /v1/requests/{id}/download", a.download)
+	return secureHeaders(mux)
+}
+
+type api struct {
+	portal Portal
+	log    *slog.Logger
+}
+
+// secureHeaders sets headers every answer needs: links carry tokens, so no
+// referrer and no caching; pages may not be framed or sniffed.
+func secureHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (a *api) health(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+type submitBody struct {
+	Type         string `json:"type"`
+	Email        string `json:"email"`
+	Jurisdiction string `json:"jurisdiction"`
+}
+
+func (a *api) submit(w http.ResponseWriter, r *http.Request) {
+	in, isForm, err := readIntake(w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	receipt, err := a.portal.Submit(r.Context(), in)
+	if err != nil {
+		if isForm && apperr.Is(err, apperr.Invalid) {
+			a.renderForm(w, http.StatusBadRequest, in, err)
+			return
+		}
+		a.writeError(w, r, err)
+		return
+	}
+	if isForm {
+		renderPage(w, http.StatusAccepted, pageData{Title: "Request received",
+			Lines: []string{"Your request " + receipt.ID + " was received.", "We sent you an email: follow its link to confirm the request."},
+			Link:  receipt.StatusURL, LinkText: "Follow the status of your request"})
+		return
+	}
+	w.Header().Set("Location", receipt.StatusURL)
+	writeJSON(w, http.StatusAccepted, receipt)
+}
+
+// readIntake decodes a JSON or form-encoded body within the size limit.
+func readIntake(w http.ResponseWriter, r *http.Request) (request.Intake, bool, error) {
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		mediaType = ""
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	switch mediaType {
+	case "application/json":
+		var b submitBody
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&b); err != nil {
+			return request.Intake{}, false, bodyError(err)
+		}
+		if dec.More() {
+			return request.Intake{}, false, apperr.E(apperr.Invalid, "The body must hold one JSON object.")
+		}
+		return request.Intake{Type: b.Type, Email: b.Email, Jurisdiction: b.Jurisdiction}, false, nil
+	case "application/x-www-form-urlencoded":
+		if err := r.ParseForm(); err != nil {
+			return request.Intake{}, true, bodyError(err)
+		}
+		return request.Intake{Type: r.PostForm.Get("type"), Email: r.PostForm.Get("email"), Jurisdiction: r.PostForm.Get("jurisdiction")}, true, nil
+	default:
+		return request.Intake{}, false, apperr.E(apperr.Unsupported, "Send application/json or application/x-www-form-urlencoded.")
+	}
+}
+
+func bodyError(err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return apperr.E(apperr.TooLarge, "The body is larger than the limit.")
+	}
+	var unknown *json.UnmarshalTypeError
+	if errors.As(err, &unknown) {
+		return apperr.InvalidFields(apperr.FieldError{Field: unknown.Field, Detail: "Must be a string."})
+	}
+	if strings.HasPrefix(err.Error(), "json: unknown field ") {
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return apperr.InvalidFields(apperr.FieldError{Field: field, Detail: "Unknown field."})
+	}
+	return apperr.E(apperr.Invalid, "The body could not be read.")
+}
+
+func (a *api) status(w http.ResponseWriter, r *http.Request) {
+	s, err := a.portal.Status(r.Context(), r.PathValue("id"), r.URL.Query().Get("token"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s)
+}
+
+func (a *api) verifyPage(w http.ResponseWriter, r *http.Request) {
+	id, token := r.PathValue("id"), r.URL.Query().Get("token")
+	if err := a.portal.CheckVerification(r.Context(), id, token); err != nil {
+		a.writePageError(w, r, err)
+		return
+	}
+	renderPage(w, http.StatusOK, pageData{Title: "Confirm your request",
+		Lines:  []string{"Confirm that you made privacy request " + id + "."},
+		Action: "/v1/requests/" + url.PathEscape(id) + "/verify", Token: token, Button: "Confirm my request"})
+}
+
+func (a *api) verifyConfirm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		a.writePageError(w, r, bodyError(err))
+		return
+	}
+	id := r.PathValue("id")
+	if err := a.portal.ConfirmVerification(r.Context(), id, r.PostForm.Get("token")); err != nil {
+		a.writePageError(w, r, err)
+		return
+	}
+	renderPage(w, http.StatusOK, pageData{Title: "Request confirmed",
+		Lines: []string{"Thank you. Request " + id + " is confirmed and we are working on it.", "We will email you when it is done."}})
+}
+
+func (a *api) download(w http.ResponseWriter, r *http.Request) {
+	u, err := a.portal.DownloadURL(r.Context(), r.PathValue("id"), r.URL.Query().Get("token"))
+	if err != nil {
+		a.writePageError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, u, http.StatusFound)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,93 @@
+// Package notify writes the messages the pipeline sends to data subjects, in
+// plain text and HTML. The messages name the request id, never what the
+// subject asked about in detail, and links carry their own tokens.
+package notify
+
+import (
+	"bytes"
+	htmltemplate "html/template"
+	"text/template"
+	"time"
+)
+
+// Message is one email to one recipient.
+type Message struct {
+	To      string
+	Subject string
+	Text    string
+	HTML    string
+}
+
+type content struct {
+	RequestID string
+	Link      string
+	Expires   string
+	Kind      string
+}
+
+var (
+	textTemplates = template.Must(template.New("").Parse(`
+{{define "verify"}}We received a privacy request (reference {{.RequestID}}) that gave this email address.
+
+If you made it, confirm it here:
+{{.Link}}
+
+If you did not, ignore this message: nothing will happen without your confirmation.
+{{end}}
+{{define "download"}}Your {{.Kind}} request {{.RequestID}} is complete.
+
+Download a copy of your data here (the link works until {{.Expires}}):
+{{.Link}}
+{{end}}
+{{define "erased"}}Your deletion request {{.RequestID}} is complete.
+
+We have erased your personal data from the systems listed in our privacy notice.
+{{end}}
+{{define "expired"}}We closed privacy request {{.RequestID}} because it was not confirmed in time.
+
+You are welcome to make a new request at any time.
+{{end}}`))
+
+	htmlTemplates = htmltemplate.Must(htmltemplate.New("").Parse(`
+{{define "verify"}}<p>We received a privacy request (reference <strong>{{.RequestID}}</strong>) that gave this email address.</p>
+<p>If you made it, <a href="{{.Link}}">confirm your request</a>.</p>
+<p>If you did not, ignore this message: nothing will happen without your confirmation.</p>{{end}}
+{{define "download"}}<p>Your {{.Kind}} request <strong>{{.RequestID}}</strong> is complete.</p>
+<p><a href="{{.Link}}">Download a copy of your data</a> (the link works until {{.Expires}}).</p>{{end}}
+{{define "erased"}}<p>Your deletion request <strong>{{.RequestID}}</strong> is complete.</p>
+<p>We have erased your personal data from the systems listed in our privacy notice.</p>{{end}}
+{{define "expired"}}<p>We closed privacy request <strong>{{.RequestID}}</strong> because it was not confirmed in time.</p>
+<p>You are welcome to make a new request at any time.</p>{{end}}`))
+)
+
+func render(name, to, subject string, c content) (Message, error) {
+	var text, html bytes.Buffer
+	if err := textTemplates.ExecuteTemplate(&text, name, c); err != nil {
+		return Message{}, err
+	}
+	if err := htmlTemplates.ExecuteTemplate(&html, name, c); err != nil {
+		return Message{}, err
+	}
+	return Message{To: to, Subject: subject, Text: text.String(), HTML: html.String()}, nil
+}
+
+// Verification asks the subject to confirm the request through link.
+func Verification(to, requestID, link string) (Message, error) {
+	return render("verify", to, "Confirm your privacy request "+requestID, content{RequestID: requestID, Link: link})
+}
+
+// DownloadReady tells the subject where to download their data until expires.
+func DownloadReady(to, requestID, link string, expires time.Time) (Message, error) {
+	return render("download", to, "Your data is ready: request "+requestID,
+		content{RequestID: requestID, Link: link, Kind: "access", Expires: expires.UTC().Format("2 January 2006 15:04 MST")})
+}
+
+// Erased confirms a completed erasure.
+func Erased(to, requestID string) (Message, error) {
+	return render("erased", to, "Your data has been deleted: request "+requestID, content{RequestID: requestID})
+}
+
+// NeverVerified tells the subject the request closed unconfirmed.
+func NeverVerified(to, requestID string) (Message, error) {
+	return render("expired", to, "Privacy request "+requestID+" closed", content{RequestID: requestID})
+}

@@ -1,0 +1,204 @@
+// Package portal is what a data subject can do over the web: submit a request,
+// follow its status, confirm it through the emailed link and download the
+// answer. Every read is authorized by a token; a wrong token and an unknown
+// request get the same answer, so nothing can be learnt by guessing.
+package portal
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/secret"
+	"github.com/privacy-pipeline/dsr/internal/sfnflow"
+)
+
+// Store keeps requests and their audit log.
+type Store interface {
+	Get(ctx context.Context, id string) (*request.Request, error)
+	Save(ctx context.Context, r *request.Request, ev request.Event) error
+}
+
+// Workflow starts and resumes request workflows.
+type Workflow interface {
+	Start(ctx context.Context, in sfnflow.Input) error
+	Resume(ctx context.Context, taskToken string) error
+}
+
+// Presigner makes short-lived download URLs for access packages.
+type Presigner interface {
+	PresignPackage(ctx context.Context, key string, ttl time.Duration) (string, error)
+}
+
+// Portal serves data subjects.
+type Portal struct {
+	Store     Store
+	Workflow  Workflow
+	Presigner Presigner
+	Clock     clock.Clock
+	// BaseURL is the public address of the HTTP API.
+	BaseURL string
+	// VerificationPeriod is how long a request may wait for the subject to
+	// confirm, in statutory (real) time.
+	VerificationPeriod time.Duration
+	// TimeScale divides workflow waits: 1 in production; 86400 in development
+	// makes a day last a second. Recorded dates are never scaled.
+	TimeScale float64
+	// PresignTTL is how long a presigned download URL works.
+	PresignTTL time.Duration
+	Log        *slog.Logger
+}
+
+// Receipt is the answer to a submitted request.
+type Receipt struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	StatusURL string `json:"status_url"`
+}
+
+// Status is what the status URL shows: nothing personal.
+type Status struct {
+	ID           string     `json:"id"`
+	Type         string     `json:"type"`
+	Status       string     `json:"status"`
+	Jurisdiction string     `json:"jurisdiction"`
+	ReceivedAt   time.Time  `json:"received_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	CompletedAt  *time.Time `json:"completed_at"`
+}
+
+var errNoSuchLink = apperr.E(apperr.NotFound, "This link is not valid, has expired or was already used.")
+
+// Submit stores a new request and starts its workflow.
+func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error) {
+	in, err := in.Validate()
+	if err != nil {
+		return Receipt{}, err
+	}
+	now := p.Clock.Now()
+	r := request.New(in, now)
+	token := secret.NewToken()
+	r.StatusTokenHash = secret.Hash(token)
+	if err := p.Store.Save(ctx, r, request.Event{At: now, Actor: "subject", Action: "received", To: request.Received}); err != nil {
+		return Receipt{}, err
+	}
+	err = p.Workflow.Start(ctx, sfnflow.Input{
+		RequestID:                  r.ID,
+		Type:                       string(r.Type),
+		Jurisdiction:               r.Jurisdiction,
+		VerificationTimeoutSeconds: p.scaledSeconds(p.VerificationPeriod),
+	})
+	if err != nil {
+		// The request is kept; an operator can start it again.
+		p.flagForOperator(ctx, r)
+		return Receipt{}, err
+	}
+	return Receipt{ID: r.ID, Status: string(r.Status), StatusURL: p.BaseURL + "/v1/requests/" + r.ID + "?token=" + token}, nil
+}
+
+func (p *Portal) flagForOperator(ctx context.Context, r *request.Request) {
+	r.NeedsOperator = true
+	now := p.Clock.Now()
+	if err := p.Store.Save(ctx, r, request.Event{At: now, Actor: "system", Action: "workflow_start_failed", From: r.Status, To: r.Status, Note: "needs_operator"}); err != nil {
+		p.Log.ErrorContext(ctx, "request could not be flagged", "request_id", r.ID, "error_kind", apperr.KindOf(err).String())
+	}
+}
+
+// scaledSeconds turns a statutory duration into workflow wait seconds.
+func (p *Portal) scaledSeconds(d time.Duration) int {
+	scale := p.TimeScale
+	if scale <= 0 {
+		scale = 1
+	}
+	return max(1, int(math.Ceil(d.Seconds()/scale)))
+}
+
+// authorized loads a request when token matches the hash that pick selects.
+// Unknown ids and wrong tokens both end in the same NotFound.
+func (p *Portal) authorized(ctx context.Context, id, token string, pick func(*request.Request) string) (*request.Request, error) {
+	if !request.ValidID(id) || token == "" {
+		secret.Matches(token, secret.Hash("")) // same work as a real check
+		return nil, errNoSuchLink
+	}
+	r, err := p.Store.Get(ctx, id)
+	if apperr.Is(err, apperr.NotFound) {
+		secret.Matches(token, secret.Hash(""))
+		return nil, errNoSuchLink
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !secret.Matches(token, pick(r)) {
+		return nil, errNoSuchLink
+	}
+	return r, nil
+}
+
+// Status returns the status of a request to the holder of its status token.
+func (p *Portal) Status(ctx context.Context, id, token string) (Status, error) {
+	r, err := p.authorized(ctx, id, token, func(r *request.Request) string { return r.StatusTokenHash })
+	if err != nil {
+		return Status{}, err
+	}
+	s := Status{ID: r.ID, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction, ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt}
+	if !r.CompletedAt.IsZero() {
+		s.CompletedAt = &r.CompletedAt
+	}
+	return s, nil
+}
+
+func (p *Portal) verifiable(ctx context.Context, id, token string) (*request.Request, error) {
+	r, err := p.authorized(ctx, id, token, func(r *request.Request) string { return r.VerifyTokenHash })
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != request.PendingVerification || !p.Clock.Now().Before(r.VerifyExpiresAt) {
+		return nil, errNoSuchLink
+	}
+	return r, nil
+}
+
+// CheckVerification tells whether a verification link is still good, without
+// using it: GET on the link only shows a page, so mail scanners that fetch
+// links cannot confirm a request.
+func (p *Portal) CheckVerification(ctx context.Context, id, token string) error {
+	_, err := p.verifiable(ctx, id, token)
+	return err
+}
+
+// ConfirmVerification uses the verification link once and resumes the workflow.
+func (p *Portal) ConfirmVerification(ctx context.Context, id, token string) error {
+	r, err := p.verifiable(ctx, id, token)
+	if err != nil {
+		return err
+	}
+	now := p.Clock.Now()
+	r.VerifyTokenHash = ""
+	r.Status, r.UpdatedAt = request.Verified, now
+	// The save is conditional on the version read: of two concurrent
+	// confirmations only one gets through.
+	if err := p.Store.Save(ctx, r, request.Event{At: now, Actor: "subject", Action: "verified", From: request.PendingVerification, To: request.Verified, Note: "method=email_link"}); err != nil {
+		if apperr.Is(err, apperr.Conflict) {
+			return errNoSuchLink
+		}
+		return err
+	}
+	return p.Workflow.Resume(ctx, r.TaskToken)
+}
+
+// DownloadURL returns a short-lived URL of the access package to the holder
+// of the download token sent to the verified address.
+func (p *Portal) DownloadURL(ctx context.Context, id, token string) (string, error) {
+	r, err := p.authorized(ctx, id, token, func(r *request.Request) string { return r.DownloadTokenHash })
+	if err != nil {
+		return "", err
+	}
+	if r.ExportKey == "" || !p.Clock.Now().Before(r.DownloadExpiresAt) {
+		return "", errNoSuchLink
+	}
+	return p.Presigner.PresignPackage(ctx, r.ExportKey, p.PresignTTL)
+}

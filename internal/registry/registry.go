@@ -1,0 +1,310 @@
+// Package registry loads the data-source registry: the checked-in file in
+// which a company describes where personal data lives, how a subject is found
+// in each place, how identities chain from one source to the next, and what
+// erasure means there. Every mistake is reported at load time with its line.
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// StartIdentity is the identity every request arrives with.
+const StartIdentity = "email"
+
+// Registry is a validated set of sources.
+type Registry struct {
+	Identities []string  `yaml:"identities"`
+	Sources    []*Source `yaml:"sources"`
+}
+
+// Source is one place where personal data lives. Exactly one of DynamoDB and
+// S3 is set.
+type Source struct {
+	ID          string          `yaml:"id"`
+	Description string          `yaml:"description"`
+	DynamoDB    *DynamoDBSource `yaml:"dynamodb"`
+	S3          *S3Source       `yaml:"s3"`
+	// Provides maps identity kinds to the attribute (DynamoDB) or field (S3)
+	// of the subject's records that holds them: how identities chain.
+	Provides map[string]string `yaml:"provides"`
+	Erasure  string            `yaml:"erasure"`
+}
+
+// DynamoDBSource finds the subject by querying a partition key, on the table
+// or on one of its global secondary indexes.
+type DynamoDBSource struct {
+	Table        string `yaml:"table"`
+	Index        string `yaml:"index"`
+	PartitionKey string `yaml:"partition_key"`
+	Identity     string `yaml:"identity"`
+}
+
+// S3Source scans the objects under a prefix for rows that belong to the subject.
+type S3Source struct {
+	Bucket string  `yaml:"bucket"`
+	Prefix string  `yaml:"prefix"`
+	Format string  `yaml:"format"`
+	Match  []Match `yaml:"match"`
+}
+
+// Match says that a row belongs to the subject when Field holds one of the
+// subject's values of Identity.
+type Match struct {
+	Field    string `yaml:"field"`
+	Identity string `yaml:"identity"`
+}
+
+// Erasure modes.
+const (
+	EraseDelete = "delete"
+)
+
+// Formats of S3 sources.
+const (
+	FormatJSONL = "jsonl"
+)
+
+// Kind names the technology of a source.
+func (s *Source) Kind() string {
+	if s.DynamoDB != nil {
+		return "dynamodb"
+	}
+	return "s3"
+}
+
+// Source returns the source with the given id, or nil.
+func (r *Registry) Source(id string) *Source {
+	for _, s := range r.Sources {
+		if s.ID == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// IDs returns the source ids in file order.
+func (r *Registry) IDs() []string {
+	ids := make([]string, len(r.Sources))
+	for i, s := range r.Sources {
+		ids[i] = s.ID
+	}
+	return ids
+}
+
+// LoadFile reads and validates a registry file.
+func LoadFile(path string) (*Registry, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	r, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// Parse decodes and validates a registry. Unknown keys, missing fields and
+// references to undeclared identities are errors that name the line.
+func Parse(b []byte) (*Registry, error) {
+	var r Registry
+	if err := yaml.UnmarshalWithOptions(b, &r, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
+		return nil, errors.New(yaml.FormatError(err, false, true))
+	}
+	file, err := parser.ParseBytes(b, 0)
+	if err != nil {
+		return nil, err
+	}
+	v := validator{file: file}
+	v.check(&r)
+	if len(v.problems) > 0 {
+		return nil, errors.New(strings.Join(v.problems, "\n"))
+	}
+	return &r, nil
+}
+
+var (
+	sourceIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	identityPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+)
+
+type validator struct {
+	file     *ast.File
+	problems []string
+}
+
+// fail records a problem at the YAML path, with its line when the path exists.
+func (v *validator) fail(path, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if line := v.line(path); line > 0 {
+		v.problems = append(v.problems, fmt.Sprintf("line %d: %s: %s", line, path, msg))
+		return
+	}
+	v.problems = append(v.problems, fmt.Sprintf("%s: %s", path, msg))
+}
+
+func (v *validator) line(path string) int {
+	for p := path; p != "$"; {
+		yp, err := yaml.PathString(p)
+		if err == nil {
+			if n, err := yp.FilterFile(v.file); err == nil && n != nil {
+				return n.GetToken().Position.Line
+			}
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i <= 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return 0
+}
+
+func (v *validator) check(r *Registry) {
+	if !slices.Contains(r.Identities, StartIdentity) {
+		v.fail("$.identities", "must list %q, the identity every request starts from", StartIdentity)
+	}
+	for i, id := range r.Identities {
+		if !identityPattern.MatchString(id) {
+			v.fail(fmt.Sprintf("$.identities[%d]", i), "identity %q must be lower case letters, digits and _", id)
+		}
+	}
+	if len(r.Sources) == 0 {
+		v.fail("$.sources", "list at least one source")
+	}
+	seen := map[string]bool{}
+	for i, s := range r.Sources {
+		at := fmt.Sprintf("$.sources[%d]", i)
+		if s == nil {
+			v.fail(at, "empty source")
+			continue
+		}
+		switch {
+		case !sourceIDPattern.MatchString(s.ID):
+			v.fail(at+".id", "id %q must be lower case letters, digits and -, starting with a letter", s.ID)
+		case seen[s.ID]:
+			v.fail(at+".id", "id %q is used twice", s.ID)
+		}
+		seen[s.ID] = true
+		v.identity(r, at+".provides", s.Provides)
+		switch {
+		case s.DynamoDB != nil && s.S3 != nil:
+			v.fail(at, "give either dynamodb or s3, not both")
+		case s.DynamoDB != nil:
+			v.checkDynamoDB(r, at+".dynamodb", s.DynamoDB)
+		case s.S3 != nil:
+			v.checkS3(r, at+".s3", s.S3)
+		default:
+			v.fail(at, "give a dynamodb or an s3 block")
+		}
+		if s.Erasure != EraseDelete {
+			v.fail(at+".erasure", "erasure %q is not supported; use %q", s.Erasure, EraseDelete)
+		}
+	}
+	v.checkReachable(r)
+}
+
+func (v *validator) identity(r *Registry, at string, provides map[string]string) {
+	for kind, field := range provides {
+		if !slices.Contains(r.Identities, kind) {
+			v.fail(at+"."+kind, "identity %q is not listed under identities", kind)
+		}
+		if field == "" {
+			v.fail(at+"."+kind, "name the attribute that holds %q", kind)
+		}
+	}
+}
+
+func (v *validator) checkDynamoDB(r *Registry, at string, d *DynamoDBSource) {
+	if d.Table == "" {
+		v.fail(at+".table", "name the table")
+	}
+	if d.PartitionKey == "" {
+		v.fail(at+".partition_key", "name the partition key attribute to query")
+	}
+	if !slices.Contains(r.Identities, d.Identity) {
+		v.fail(at+".identity", "identity %q is not listed under identities", d.Identity)
+	}
+}
+
+func (v *validator) checkS3(r *Registry, at string, s *S3Source) {
+	if s.Bucket == "" {
+		v.fail(at+".bucket", "name the bucket")
+	}
+	if strings.Contains(s.Prefix, "..") || strings.HasPrefix(s.Prefix, "/") {
+		v.fail(at+".prefix", "prefix %q must not start with / or contain ..", s.Prefix)
+	}
+	if s.Format != FormatJSONL {
+		v.fail(at+".format", "format %q is not supported; use %q", s.Format, FormatJSONL)
+	}
+	if len(s.Match) == 0 {
+		v.fail(at+".match", "list the fields that identify the subject's rows")
+	}
+	for j, m := range s.Match {
+		if m.Field == "" {
+			v.fail(fmt.Sprintf("%s.match[%d].field", at, j), "name the field")
+		}
+		if !slices.Contains(r.Identities, m.Identity) {
+			v.fail(fmt.Sprintf("%s.match[%d].identity", at, j), "identity %q is not listed under identities", m.Identity)
+		}
+	}
+}
+
+// checkReachable makes sure every source can be reached from the email a
+// request starts with, through the identities other sources provide.
+func (v *validator) checkReachable(r *Registry) {
+	known := map[string]bool{StartIdentity: true}
+	for changed := true; changed; {
+		changed = false
+		for _, s := range r.Sources {
+			if s == nil || !s.reachable(known) {
+				continue
+			}
+			for kind := range s.Provides {
+				if !known[kind] {
+					known[kind] = true
+					changed = true
+				}
+			}
+		}
+	}
+	for i, s := range r.Sources {
+		if s != nil && (s.DynamoDB != nil || s.S3 != nil) && !s.reachable(known) {
+			v.fail(fmt.Sprintf("$.sources[%d]", i), "source %q cannot be reached: no source provides the identity it is keyed by", s.ID)
+		}
+	}
+}
+
+// LookupIdentities are the identity kinds by which the source finds a subject.
+func (s *Source) LookupIdentities() []string {
+	if s.DynamoDB != nil {
+		return []string{s.DynamoDB.Identity}
+	}
+	var kinds []string
+	if s.S3 != nil {
+		for _, m := range s.S3.Match {
+			if !slices.Contains(kinds, m.Identity) {
+				kinds = append(kinds, m.Identity)
+			}
+		}
+	}
+	return kinds
+}
+
+func (s *Source) reachable(known map[string]bool) bool {
+	for _, k := range s.LookupIdentities() {
+		if known[k] {
+			return true
+		}
+	}
+	return false
+}

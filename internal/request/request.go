@@ -1,0 +1,231 @@
+// Package request is the domain at the centre: a data-subject request, its
+// types and statuses, and the rules for moving between them. It knows nothing
+// of AWS.
+package request
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+)
+
+// Type is what the subject asks for.
+type Type string
+
+const (
+	Access      Type = "access"
+	Portability Type = "portability"
+	Delete      Type = "delete"
+	Correct     Type = "correct"
+	Restrict    Type = "restrict"
+	Object      Type = "object"
+	OptOut      Type = "opt_out"
+	Limit       Type = "limit"
+	Appeal      Type = "appeal"
+)
+
+// supportedTypes are the types the workflow can carry out end to end today.
+var supportedTypes = []Type{Access, Delete}
+
+// Status is where a request stands in its lifecycle.
+type Status string
+
+const (
+	Received            Status = "received"
+	PendingVerification Status = "pending_verification"
+	Verified            Status = "verified"
+	InProgress          Status = "in_progress"
+	Completed           Status = "completed"
+	Denied              Status = "denied"
+	Expired             Status = "expired"
+	Cancelled           Status = "cancelled"
+	Failed              Status = "failed"
+)
+
+// transitions lists, for each status, the statuses it may move to.
+var transitions = map[Status][]Status{
+	Received:            {PendingVerification, InProgress, Denied, Cancelled, Failed},
+	PendingVerification: {Verified, Expired, Denied, Cancelled, Failed},
+	Verified:            {InProgress, Denied, Cancelled, Failed},
+	InProgress:          {Completed, Denied, Failed},
+	Failed:              {InProgress, Completed, Denied},
+}
+
+// CanMove reports whether a request in status from may move to status to.
+func CanMove(from, to Status) bool { return slices.Contains(transitions[from], to) }
+
+// Closed reports whether no more work will happen on a request in status s.
+func (s Status) Closed() bool {
+	switch s {
+	case Completed, Denied, Expired, Cancelled:
+		return true
+	}
+	return false
+}
+
+// Jurisdictions are the codes a request may name. The deadline rules for each
+// live in the statutory clock's rules file.
+var Jurisdictions = []string{
+	"EU", "EEA-NO", "EEA-IS", "EEA-LI", "UK", "CH",
+	"US-CA", "US-VA", "US-CO", "US-CT", "US-UT", "US-TX", "US-OR", "US-MT", "US-IA",
+	"US-DE", "US-NH", "US-NJ", "US-TN", "US-MN", "US-MD", "US-IN", "US-KY", "US-NE", "US-RI",
+	"BR", "CA-FED", "CA-QC", "KR",
+}
+
+// Request is one data-subject request. Email and Identities are personal data:
+// they stay in the encrypted store and never travel in workflow payloads,
+// logs or errors.
+type Request struct {
+	ID           string
+	Type         Type
+	Status       Status
+	Jurisdiction string
+	Email        string
+	ReceivedAt   time.Time
+	UpdatedAt    time.Time
+
+	// StatusTokenHash authorizes GET on the status URL.
+	StatusTokenHash string
+	// VerifyTokenHash authorizes the one confirmation of the verification link;
+	// it is cleared when used.
+	VerifyTokenHash string
+	VerifyExpiresAt time.Time
+	// TaskToken resumes the workflow step waiting for verification.
+	TaskToken string
+
+	// Identities are the subject's identifiers found across sources, by kind
+	// (email, user_id, ...), resolved once the subject is verified.
+	Identities map[string][]string
+
+	// ExportKey is the object key of the access package.
+	ExportKey         string
+	DownloadTokenHash string
+	DownloadExpiresAt time.Time
+	NeedsOperator     bool
+	CompletedAt       time.Time
+
+	// Version counts saved changes; a save succeeds only on the version it read,
+	// so two concurrent writers cannot overwrite each other.
+	Version int
+}
+
+// Intake is what a subject submits.
+type Intake struct {
+	Type         string
+	Email        string
+	Jurisdiction string
+}
+
+// MaxEmailLength is the longest address SMTP allows (RFC 5321 path limit).
+const MaxEmailLength = 254
+
+// Validate checks an intake and returns it normalized, or an Invalid error
+// naming every wrong field.
+func (in Intake) Validate() (Intake, error) {
+	var fields []apperr.FieldError
+	out := Intake{
+		Type:         strings.TrimSpace(in.Type),
+		Email:        strings.ToLower(strings.TrimSpace(in.Email)),
+		Jurisdiction: strings.ToUpper(strings.TrimSpace(in.Jurisdiction)),
+	}
+	switch {
+	case out.Type == "":
+		fields = append(fields, apperr.FieldError{Field: "type", Detail: "Choose a request type."})
+	case !slices.Contains(supportedTypes, Type(out.Type)):
+		fields = append(fields, apperr.FieldError{Field: "type", Detail: "Choose one of: " + joinTypes(supportedTypes) + "."})
+	}
+	if msg := checkEmail(out.Email); msg != "" {
+		fields = append(fields, apperr.FieldError{Field: "email", Detail: msg})
+	}
+	switch {
+	case out.Jurisdiction == "":
+		fields = append(fields, apperr.FieldError{Field: "jurisdiction", Detail: "Choose the law that applies to you."})
+	case !slices.Contains(Jurisdictions, out.Jurisdiction):
+		fields = append(fields, apperr.FieldError{Field: "jurisdiction", Detail: "Unknown jurisdiction code."})
+	}
+	if len(fields) > 0 {
+		return Intake{}, apperr.InvalidFields(fields...)
+	}
+	return out, nil
+}
+
+func checkEmail(s string) string {
+	if s == "" {
+		return "Enter your email address."
+	}
+	if len(s) > MaxEmailLength {
+		return "The email address is too long."
+	}
+	addr, err := mail.ParseAddress(s)
+	// Only a bare address is accepted: no display names, no groups.
+	if err != nil || addr.Address != s || addr.Name != "" || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
+		return "Enter an email address like name@example.com."
+	}
+	return ""
+}
+
+func joinTypes(ts []Type) string {
+	s := make([]string, len(ts))
+	for i, t := range ts {
+		s[i] = string(t)
+	}
+	return strings.Join(s, ", ")
+}
+
+// New makes a request from a validated intake, received at now.
+func New(in Intake, now time.Time) *Request {
+	return &Request{
+		ID:           NewID(now),
+		Type:         Type(in.Type),
+		Status:       Received,
+		Jurisdiction: in.Jurisdiction,
+		Email:        in.Email,
+		ReceivedAt:   now,
+		UpdatedAt:    now,
+	}
+}
+
+var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
+
+// NewID returns a request id: the receipt date, for people reading lists in the
+// console, and 80 random bits. Ids are not secrets; tokens authorize.
+func NewID(now time.Time) string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	return "dsr-" + now.UTC().Format("20060102") + "-" + idEncoding.EncodeToString(b)
+}
+
+// ValidID reports whether s has the shape of a request id, so malformed ids are
+// refused before they reach storage or a workflow.
+func ValidID(s string) bool {
+	if len(s) != len("dsr-20060102-")+16 || !strings.HasPrefix(s, "dsr-") || s[12] != '-' {
+		return false
+	}
+	for _, c := range s[4:12] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	for _, c := range s[13:] {
+		if !strings.ContainsRune("0123456789abcdefghjkmnpqrstvwxyz", c) {
+			return false
+		}
+	}
+	return true
+}
+
+// Event is one entry of a request's append-only audit log: who or what did
+// what, when, and how the status changed. It holds no personal data.
+type Event struct {
+	At     time.Time
+	Actor  string // "subject", "system", "operator:<name>"
+	Action string // "received", "verification_sent", "verified", ...
+	From   Status
+	To     Status
+	Note   string // ids and counts only
+}

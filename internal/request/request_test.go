@@ -1,0 +1,94 @@
+package request
+
+import (
+	"testing"
+	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+)
+
+func TestIntakeValidate(t *testing.T) {
+	tests := []struct {
+		name       string
+		in         Intake
+		wantFields []string
+		want       Intake
+	}{
+		{"access EU", Intake{"access", " Jane.Doe@Example.com ", "eu"}, nil, Intake{"access", "jane.doe@example.com", "EU"}},
+		{"delete US-CA", Intake{"delete", "a@b.co", "US-CA"}, nil, Intake{"delete", "a@b.co", "US-CA"}},
+		{"all missing", Intake{}, []string{"type", "email", "jurisdiction"}, Intake{}},
+		{"unknown type", Intake{"sell", "a@b.co", "EU"}, []string{"type"}, Intake{}},
+		{"display name", Intake{"access", "Jane <a@b.co>", "EU"}, []string{"email"}, Intake{}},
+		{"no domain dot", Intake{"access", "a@localhost", "EU"}, []string{"email"}, Intake{}},
+		{"not an address", Intake{"access", "jane", "EU"}, []string{"email"}, Intake{}},
+		{"too long", Intake{"access", string(make([]byte, 300)) + "@b.co", "EU"}, []string{"email"}, Intake{}},
+		{"unknown jurisdiction", Intake{"access", "a@b.co", "XX"}, []string{"jurisdiction"}, Intake{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.in.Validate()
+			if len(tt.wantFields) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				if got != tt.want {
+					t.Fatalf("got %+v, want %+v", got, tt.want)
+				}
+				return
+			}
+			e, ok := err.(*apperr.Error)
+			if !ok || e.Kind != apperr.Invalid {
+				t.Fatalf("want Invalid error, got %v", err)
+			}
+			var names []string
+			for _, f := range e.Fields {
+				names = append(names, f.Field)
+			}
+			if len(names) != len(tt.wantFields) {
+				t.Fatalf("fields %v, want %v", names, tt.wantFields)
+			}
+			for i := range names {
+				if names[i] != tt.wantFields[i] {
+					t.Fatalf("fields %v, want %v", names, tt.wantFields)
+				}
+			}
+		})
+	}
+}
+
+func TestCanMove(t *testing.T) {
+	tests := []struct {
+		from, to Status
+		want     bool
+	}{
+		{Received, PendingVerification, true},
+		{PendingVerification, Verified, true},
+		{PendingVerification, Expired, true},
+		{Verified, InProgress, true},
+		{InProgress, Completed, true},
+		{Completed, InProgress, false},
+		{Expired, Verified, false},
+		{Received, Completed, false},
+	}
+	for _, tt := range tests {
+		if got := CanMove(tt.from, tt.to); got != tt.want {
+			t.Errorf("CanMove(%s, %s) = %v, want %v", tt.from, tt.to, got, tt.want)
+		}
+	}
+}
+
+func TestNewIDShapeAndValidID(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	id := NewID(now)
+	if !ValidID(id) {
+		t.Fatalf("NewID() = %q is not a ValidID", id)
+	}
+	if id == NewID(now) {
+		t.Fatal("two ids are equal")
+	}
+	for _, bad := range []string{"", "dsr-", "../etc/passwd", "dsr-2026112x-0123456789abcdef", "dsr-20261123-0123456789abcdeI", id + "x"} {
+		if ValidID(bad) {
+			t.Errorf("ValidID(%q) = true", bad)
+		}
+	}
+}

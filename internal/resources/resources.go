@@ -1,0 +1,77 @@
+// Package resources describes the pipeline's own AWS resources once: the
+// tables, buckets, functions and state machines. The CDK stack and the local
+// stack both build from these definitions, so there is no second copy to drift.
+package resources
+
+// Attribute is a key attribute of a DynamoDB table.
+type Attribute struct {
+	Name string
+	Type string // "S", "N" or "B"
+}
+
+// Table describes a DynamoDB table of the pipeline.
+type Table struct {
+	ID           string // logical id; also the local table name after the prefix
+	PartitionKey Attribute
+	SortKey      *Attribute
+	TTLAttribute string
+	EnvVar       string // the environment variable that carries its name
+}
+
+// Requests holds requests (sk "request") and their audit events
+// (sk "audit#<time>#<n>") under the request id. Personal data lives only here
+// and in the exports bucket, both encrypted with the stack's KMS key.
+var Requests = Table{
+	ID:           "requests",
+	PartitionKey: Attribute{Name: "pk", Type: "S"},
+	SortKey:      &Attribute{Name: "sk", Type: "S"},
+	TTLAttribute: "expires_at",
+	EnvVar:       "REQUESTS_TABLE",
+}
+
+// Tables are all of the pipeline's tables.
+var Tables = []Table{Requests}
+
+// Bucket describes an S3 bucket of the pipeline.
+type Bucket struct {
+	ID     string
+	EnvVar string
+}
+
+// Exports holds work files and the access packages delivered to subjects.
+var Exports = Bucket{ID: "exports", EnvVar: "EXPORTS_BUCKET"}
+
+// Buckets are all of the pipeline's buckets.
+var Buckets = []Bucket{Exports}
+
+// Function is one Lambda function of the pipeline: its folder under
+// functions/ and, for workflow tasks, the ASL placeholder for its ARN.
+type Function struct {
+	Name        string
+	Placeholder string
+}
+
+// Functions are all Lambda functions, in the order a request meets them.
+var Functions = []Function{
+	{Name: "api"},
+	{Name: "start-verification", Placeholder: "StartVerificationFunctionArn"},
+	{Name: "resolve-identities", Placeholder: "ResolveIdentitiesFunctionArn"},
+	{Name: "collect-source", Placeholder: "CollectSourceFunctionArn"},
+	{Name: "build-package", Placeholder: "BuildPackageFunctionArn"},
+	{Name: "erase-source", Placeholder: "EraseSourceFunctionArn"},
+	{Name: "close-request", Placeholder: "CloseRequestFunctionArn"},
+}
+
+// StateMachine is a Step Functions state machine defined by an ASL file in
+// statemachines/.
+type StateMachine struct {
+	ID     string
+	File   string
+	EnvVar string
+}
+
+// RequestWorkflow runs one request from verification to delivery.
+var RequestWorkflow = StateMachine{ID: "request-workflow", File: "request.asl.json", EnvVar: "REQUEST_STATE_MACHINE_ARN"}
+
+// StateMachines are all state machines of the pipeline.
+var StateMachines = []StateMachine{RequestWorkflow}

@@ -1,0 +1,110 @@
+// Package s3exports keeps the pipeline's work files and access packages in the
+// exports bucket. Keys are built only from request ids and source ids, both
+// validated to a safe alphabet before they get here.
+package s3exports
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+)
+
+// API is the part of the S3 client this package uses.
+type API interface {
+	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	DeleteObject(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+}
+
+// Store is the exports bucket.
+type Store struct {
+	api     API
+	presign *s3.PresignClient
+	bucket  string
+}
+
+// New returns a store on bucket.
+func New(client *s3.Client, bucket string) *Store {
+	return &Store{api: client, presign: s3.NewPresignClient(client), bucket: bucket}
+}
+
+func partKey(requestID, sourceID string) string {
+	return "work/" + requestID + "/" + sourceID + ".json"
+}
+
+// PackageKey is where the access package of a request is stored.
+func PackageKey(requestID string) string { return "packages/" + requestID + "/" + requestID + ".zip" }
+
+// PutPart stores the records collected from one source.
+func (s *Store) PutPart(ctx context.Context, requestID, sourceID string, records []map[string]any) error {
+	b, err := json.Marshal(records)
+	if err != nil {
+		return apperr.Wrap(apperr.Internal, "Collected records could not be encoded.", err)
+	}
+	return s.put(ctx, partKey(requestID, sourceID), bytes.NewReader(b), "application/json")
+}
+
+// Part returns the records collected from one source; NotFound if none were stored.
+func (s *Store) Part(ctx context.Context, requestID, sourceID string) ([]map[string]any, error) {
+	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: aws.String(partKey(requestID, sourceID))})
+	if err != nil {
+		var nsk *types.NoSuchKey
+		if errors.As(err, &nsk) {
+			return nil, apperr.Wrap(apperr.NotFound, "A source's records were not collected.", err)
+		}
+		return nil, apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+	}
+	defer out.Body.Close()
+	var records []map[string]any
+	dec := json.NewDecoder(out.Body)
+	dec.UseNumber()
+	if err := dec.Decode(&records); err != nil {
+		return nil, apperr.Wrap(apperr.Internal, "Collected records could not be read.", err)
+	}
+	return records, nil
+}
+
+// DeletePart removes a work file once it is packaged.
+func (s *Store) DeletePart(ctx context.Context, requestID, sourceID string) error {
+	_, err := s.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: aws.String(partKey(requestID, sourceID))})
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+	}
+	return nil
+}
+
+// PutPackage stores the access package of a request and returns its key.
+func (s *Store) PutPackage(ctx context.Context, requestID string, body io.ReadSeeker) (string, error) {
+	key := PackageKey(requestID)
+	return key, s.put(ctx, key, body, "application/zip")
+}
+
+// PresignPackage returns a GET URL for key that works for ttl.
+func (s *Store) PresignPackage(ctx context.Context, key string, ttl time.Duration) (string, error) {
+	req, err := s.presign.PresignGetObject(ctx, &s3.GetObjectInput{
+		Bucket:                     &s.bucket,
+		Key:                        &key,
+		ResponseContentDisposition: aws.String(`attachment; filename="your-data.zip"`),
+	}, s3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", apperr.Wrap(apperr.Internal, "A download link could not be made.", err)
+	}
+	return req.URL, nil
+}
+
+func (s *Store) put(ctx context.Context, key string, body io.ReadSeeker, contentType string) error {
+	_, err := s.api.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.bucket, Key: &key, Body: body, ContentType: &contentType})
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+	}
+	return nil
+}

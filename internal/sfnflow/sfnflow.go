@@ -1,0 +1,77 @@
+// Package sfnflow starts and resumes request workflows in AWS Step Functions.
+package sfnflow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+)
+
+// API is the part of the Step Functions client this package uses.
+type API interface {
+	StartExecution(context.Context, *sfn.StartExecutionInput, ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+	SendTaskSuccess(context.Context, *sfn.SendTaskSuccessInput, ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
+}
+
+// Input is the execution input of the request workflow: ids and settings,
+// never personal data.
+type Input struct {
+	RequestID                  string `json:"request_id"`
+	Type                       string `json:"type"`
+	Jurisdiction               string `json:"jurisdiction"`
+	VerificationTimeoutSeconds int    `json:"verification_timeout_seconds"`
+}
+
+// Workflow runs request workflows of one state machine.
+type Workflow struct {
+	api             API
+	stateMachineARN string
+}
+
+// New returns a Workflow on the state machine with the given ARN.
+func New(api API, stateMachineARN string) *Workflow {
+	return &Workflow{api: api, stateMachineARN: stateMachineARN}
+}
+
+// Start starts the workflow of a request. The execution is named by the
+// request id, so starting it twice with the same input is harmless.
+func (w *Workflow) Start(ctx context.Context, in Input) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return apperr.Wrap(apperr.Internal, "The workflow input could not be encoded.", err)
+	}
+	_, err = w.api.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: &w.stateMachineARN,
+		Name:            aws.String(in.RequestID),
+		Input:           aws.String(string(b)),
+	})
+	if err != nil {
+		var exists *types.ExecutionAlreadyExists
+		if errors.As(err, &exists) {
+			return apperr.Wrap(apperr.Conflict, "The workflow of this request already ran.", err)
+		}
+		return apperr.Wrap(apperr.Unavailable, "The workflow service is unavailable.", err)
+	}
+	return nil
+}
+
+// Resume lets a workflow step waiting on taskToken go on.
+func (w *Workflow) Resume(ctx context.Context, taskToken string) error {
+	_, err := w.api.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &taskToken, Output: aws.String("{}")})
+	if err != nil {
+		var timedOut *types.TaskTimedOut
+		var invalid *types.InvalidToken
+		var gone *types.TaskDoesNotExist
+		if errors.As(err, &timedOut) || errors.As(err, &invalid) || errors.As(err, &gone) {
+			return apperr.Wrap(apperr.Conflict, "The request is no longer waiting for this step.", err)
+		}
+		return apperr.Wrap(apperr.Unavailable, "The workflow service is unavailable.", err)
+	}
+	return nil
+}

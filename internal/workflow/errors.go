@@ -1,0 +1,64 @@
+package workflow
+
+import (
+	"errors"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+)
+
+// Errors a task returns to Step Functions. Their Go type names are the
+// errorType the state machine's Retry and Catch match on, so they are named on
+// purpose; their messages are the safe apperr messages, never an SDK's text,
+// because task errors are written to the execution history.
+type (
+	// TransientError is worth retrying: a dependency was unavailable.
+	TransientError struct{ Msg string }
+	// InvalidTaskInput means the task was called wrongly; retrying cannot help.
+	InvalidTaskInput struct{ Msg string }
+	// RequestNotFound means the request the task names does not exist.
+	RequestNotFound struct{ Msg string }
+	// StateConflict means the request is not in a state that allows the task.
+	StateConflict struct{ Msg string }
+	// InternalError is a fault of ours.
+	InternalError struct{ Msg string }
+)
+
+func (e *TransientError) Error() string   { return e.Msg }
+func (e *InvalidTaskInput) Error() string { return e.Msg }
+func (e *RequestNotFound) Error() string  { return e.Msg }
+func (e *StateConflict) Error() string    { return e.Msg }
+func (e *InternalError) Error() string    { return e.Msg }
+
+// TaskError turns any error into one of the task error types above.
+func TaskError(err error) error {
+	msg := "Internal error."
+	var e *apperr.Error
+	if errors.As(err, &e) {
+		msg = e.Msg
+	}
+	switch apperr.KindOf(err) {
+	case apperr.Unavailable, apperr.RateLimited:
+		return &TransientError{Msg: msg}
+	case apperr.Invalid:
+		return &InvalidTaskInput{Msg: msg}
+	case apperr.NotFound:
+		return &RequestNotFound{Msg: msg}
+	case apperr.Conflict:
+		return &StateConflict{Msg: msg}
+	default:
+		return &InternalError{Msg: msg}
+	}
+}
+
+// ErrorCode names the cause of err for logs without its text: the AWS error
+// code when there is one, else the error kind. SDK messages can quote keys
+// and values, so they are never logged.
+func ErrorCode(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode()
+	}
+	return apperr.KindOf(err).String()
+}

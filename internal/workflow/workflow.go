@@ -1,0 +1,334 @@
+// Package workflow holds the steps of the request workflow that run as Lambda
+// tasks in the state machine (statemachines/request.asl.json). Each step takes
+// and returns ids only; everything personal is read from and written to the
+// store and the buckets.
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/accesspkg"
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/notify"
+	"github.com/privacy-pipeline/dsr/internal/registry"
+	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/secret"
+)
+
+// Store keeps requests and their audit log.
+type Store interface {
+	Get(ctx context.Context, id string) (*request.Request, error)
+	Save(ctx context.Context, r *request.Request, ev request.Event) error
+	Record(ctx context.Context, id string, ev request.Event) error
+}
+
+// Mailer sends a message to a subject.
+type Mailer interface {
+	Send(ctx context.Context, m notify.Message) error
+}
+
+// SourceAdapter finds and erases a subject's records in one kind of source.
+type SourceAdapter interface {
+	Find(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, error)
+	Erase(ctx context.Context, src *registry.Source, ids map[string][]string) (int, error)
+}
+
+// Exports keeps collected records and access packages.
+type Exports interface {
+	PutPart(ctx context.Context, requestID, sourceID string, records []map[string]any) error
+	Part(ctx context.Context, requestID, sourceID string) ([]map[string]any, error)
+	DeletePart(ctx context.Context, requestID, sourceID string) error
+	PutPackage(ctx context.Context, requestID string, body io.ReadSeeker) (string, error)
+}
+
+// Steps carries out the workflow's tasks.
+type Steps struct {
+	Store    Store
+	Mailer   Mailer
+	Registry *registry.Registry
+	Adapters map[string]SourceAdapter // by source kind: "dynamodb", "s3"
+	Exports  Exports
+	Clock    clock.Clock
+	// BaseURL is the public address of the HTTP API, for links in mail.
+	BaseURL string
+	// VerifyLinkTTL is how long a verification link works.
+	VerifyLinkTTL time.Duration
+	// DownloadTTL is how long a download link works.
+	DownloadTTL time.Duration
+}
+
+// Task inputs and outputs. They carry ids only.
+type (
+	// VerificationTask starts verification; TaskToken resumes the workflow.
+	VerificationTask struct {
+		RequestID string `json:"request_id"`
+		TaskToken string `json:"task_token"`
+	}
+	// RequestRef names a request.
+	RequestRef struct {
+		RequestID string `json:"request_id"`
+	}
+	// Plan lists the sources to visit.
+	Plan struct {
+		Sources []string `json:"sources"`
+	}
+	// SourceTask names one source of one request.
+	SourceTask struct {
+		RequestID string `json:"request_id"`
+		SourceID  string `json:"source_id"`
+	}
+	// SourceResult counts what one source held.
+	SourceResult struct {
+		SourceID string `json:"source_id"`
+		Records  int    `json:"records"`
+	}
+	// CloseTask ends a request with an outcome: completed, expired or failed.
+	CloseTask struct {
+		RequestID string `json:"request_id"`
+		Outcome   string `json:"outcome"`
+	}
+)
+
+const actor = "system"
+
+func (s *Steps) load(ctx context.Context, id string) (*request.Request, error) {
+	if !request.ValidID(id) {
+		return nil, apperr.E(apperr.Invalid, "The task input has no valid request id.")
+	}
+	return s.Store.Get(ctx, id)
+}
+
+// move changes the status of r (if it differs) and saves it with an audit event.
+func (s *Steps) move(ctx context.Context, r *request.Request, to request.Status, action, note string) error {
+	from := r.Status
+	if from != to && !request.CanMove(from, to) {
+		return apperr.E(apperr.Conflict, fmt.Sprintf("A %s request cannot become %s.", from, to))
+	}
+	now := s.Clock.Now()
+	r.Status, r.UpdatedAt = to, now
+	return s.Store.Save(ctx, r, request.Event{At: now, Actor: actor, Action: action, From: from, To: to, Note: note})
+}
+
+// StartVerification mails the subject a single-use confirmation link and
+// records the task token that the confirmation will resume.
+func (s *Steps) StartVerification(ctx context.Context, in VerificationTask) error {
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return err
+	}
+	if in.TaskToken == "" {
+		return apperr.E(apperr.Invalid, "The task input has no task token.")
+	}
+	token := secret.NewToken()
+	r.VerifyTokenHash = secret.Hash(token)
+	r.VerifyExpiresAt = s.Clock.Now().Add(s.VerifyLinkTTL)
+	r.TaskToken = in.TaskToken
+	if err := s.move(ctx, r, request.PendingVerification, "verification_sent", ""); err != nil {
+		return err
+	}
+	msg, err := notify.Verification(r.Email, r.ID, s.BaseURL+"/v1/requests/"+r.ID+"/verify?token="+token)
+	if err != nil {
+		return apperr.Wrap(apperr.Internal, "The verification message could not be written.", err)
+	}
+	return s.Mailer.Send(ctx, msg)
+}
+
+// maxChainDepth bounds the identity walk; a registry cannot chain further
+// than it has sources.
+func maxChainDepth(r *registry.Registry) int { return len(r.Sources) + 1 }
+
+// ResolveIdentities walks the registry from the verified email to every
+// identity the sources provide (email -> user id -> ...), stores them on the
+// request and returns the sources to visit.
+func (s *Steps) ResolveIdentities(ctx context.Context, in RequestRef) (Plan, error) {
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return Plan{}, err
+	}
+	ids := map[string][]string{registry.StartIdentity: {r.Email}}
+	for range maxChainDepth(s.Registry) {
+		grew := false
+		for _, src := range s.Registry.Sources {
+			if len(src.Provides) == 0 {
+				continue
+			}
+			records, err := s.adapter(src).Find(ctx, src, ids)
+			if err != nil {
+				return Plan{}, err
+			}
+			for kind, field := range src.Provides {
+				for _, rec := range records {
+					if v, ok := rec[field].(string); ok && v != "" && !slices.Contains(ids[kind], v) {
+						ids[kind] = append(ids[kind], v)
+						grew = true
+					}
+				}
+			}
+		}
+		if !grew {
+			break
+		}
+	}
+	r.Identities = ids
+	if err := s.move(ctx, r, request.InProgress, "identities_resolved", fmt.Sprintf("identity_kinds=%d", len(ids))); err != nil {
+		return Plan{}, err
+	}
+	return Plan{Sources: s.Registry.IDs()}, nil
+}
+
+func (s *Steps) adapter(src *registry.Source) SourceAdapter { return s.Adapters[src.Kind()] }
+
+func (s *Steps) source(id string) (*registry.Source, error) {
+	src := s.Registry.Source(id)
+	if src == nil {
+		return nil, apperr.E(apperr.Invalid, "The task names a source that is not in the registry.")
+	}
+	return src, nil
+}
+
+// CollectSource stores the subject's records from one source for packaging.
+func (s *Steps) CollectSource(ctx context.Context, in SourceTask) (SourceResult, error) {
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return SourceResult{}, err
+	}
+	src, err := s.source(in.SourceID)
+	if err != nil {
+		return SourceResult{}, err
+	}
+	records, err := s.adapter(src).Find(ctx, src, r.Identities)
+	if err != nil {
+		return SourceResult{}, err
+	}
+	if err := s.Exports.PutPart(ctx, r.ID, src.ID, records); err != nil {
+		return SourceResult{}, err
+	}
+	return SourceResult{SourceID: src.ID, Records: len(records)}, nil
+}
+
+// BuildPackage zips the collected records with a manifest into the exports
+// bucket and removes the work files.
+func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return err
+	}
+	var parts []accesspkg.Part
+	total := 0
+	for _, src := range s.Registry.Sources {
+		records, err := s.Exports.Part(ctx, r.ID, src.ID)
+		if err != nil {
+			return err
+		}
+		total += len(records)
+		parts = append(parts, accesspkg.Part{SourceID: src.ID, Kind: src.Kind(), Description: src.Description, Records: records})
+	}
+	tmp, err := os.CreateTemp("", "package-*.zip")
+	if err != nil {
+		return apperr.Wrap(apperr.Internal, "No space to build the package.", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if _, err := accesspkg.Write(tmp, r.ID, parts, s.Clock.Now()); err != nil {
+		return apperr.Wrap(apperr.Internal, "The package could not be written.", err)
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return apperr.Wrap(apperr.Internal, "The package could not be read back.", err)
+	}
+	key, err := s.Exports.PutPackage(ctx, r.ID, tmp)
+	if err != nil {
+		return err
+	}
+	r.ExportKey = key
+	if err := s.move(ctx, r, r.Status, "package_built", fmt.Sprintf("sources=%d records=%d", len(parts), total)); err != nil {
+		return err
+	}
+	for _, src := range s.Registry.Sources {
+		if err := s.Exports.DeletePart(ctx, r.ID, src.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EraseSource removes the subject's records from one source.
+func (s *Steps) EraseSource(ctx context.Context, in SourceTask) (SourceResult, error) {
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return SourceResult{}, err
+	}
+	if r.Type != request.Delete || r.Status != request.InProgress {
+		return SourceResult{}, apperr.E(apperr.Conflict, "Only a delete request in progress can erase.")
+	}
+	src, err := s.source(in.SourceID)
+	if err != nil {
+		return SourceResult{}, err
+	}
+	n, err := s.adapter(src).Erase(ctx, src, r.Identities)
+	if err != nil {
+		return SourceResult{}, err
+	}
+	ev := request.Event{At: s.Clock.Now(), Actor: actor, Action: "source_erased", Note: fmt.Sprintf("source=%s records=%d", src.ID, n)}
+	if err := s.Store.Record(ctx, r.ID, ev); err != nil {
+		return SourceResult{}, err
+	}
+	return SourceResult{SourceID: src.ID, Records: n}, nil
+}
+
+// CloseRequest ends a request and tells the subject: the download link, the
+// erasure confirmation or that it closed unverified. A failed request is
+// flagged for an operator and the subject is not told of internal failures.
+// Running it again after a failure to send mails again with a fresh link.
+func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return err
+	}
+	now := s.Clock.Now()
+	var msg notify.Message
+	switch {
+	case in.Outcome == "completed" && r.Type == request.Access:
+		if r.ExportKey == "" {
+			return apperr.E(apperr.Conflict, "The access package was not built.")
+		}
+		token := secret.NewToken()
+		r.DownloadTokenHash = secret.Hash(token)
+		r.DownloadExpiresAt = now.Add(s.DownloadTTL)
+		r.CompletedAt = now
+		if err := s.move(ctx, r, request.Completed, "completed", "delivered=download_link"); err != nil {
+			return err
+		}
+		msg, err = notify.DownloadReady(r.Email, r.ID, s.BaseURL+"/v1/requests/"+r.ID+"/download?token="+token, r.DownloadExpiresAt)
+	case in.Outcome == "completed" && r.Type == request.Delete:
+		r.CompletedAt = now
+		if err := s.move(ctx, r, request.Completed, "completed", "delivered=erasure_confirmation"); err != nil {
+			return err
+		}
+		msg, err = notify.Erased(r.Email, r.ID)
+	case in.Outcome == "expired":
+		r.VerifyTokenHash, r.TaskToken = "", ""
+		if err := s.move(ctx, r, request.Expired, "expired", "never_verified"); err != nil {
+			return err
+		}
+		msg, err = notify.NeverVerified(r.Email, r.ID)
+	case in.Outcome == "failed":
+		r.NeedsOperator = true
+		to := request.Failed
+		if r.Status.Closed() {
+			to = r.Status
+		}
+		return s.move(ctx, r, to, "failed", "needs_operator")
+	default:
+		return apperr.E(apperr.Invalid, "Unknown outcome.")
+	}
+	if err != nil {
+		return apperr.Wrap(apperr.Internal, "The message could not be written.", err)
+	}
+	return s.Mailer.Send(ctx, msg)
+}
