@@ -1,0 +1,41 @@
+// Command infra is the CDK app that deploys the pipeline. It synthesizes
+// offline: `make synth` writes the CloudFormation template to cdk.out/.
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	props := StackProps{
+		MailFrom:      contextOr(app, "mailFrom", "privacy@example.com"),
+		RegistryFile:  contextOr(app, "registryFile", filepath.Join("..", "internal", "devstack", "demo-sources.yaml")),
+		AssetDir:      func(fn string) string { return filepath.Join("..", "build", fn) },
+		ThrottleRate:  50,
+		ThrottleBurst: 100,
+	}
+	// Without an account and region (offline synth) the stack is
+	// environment-agnostic; `cdk deploy` supplies both.
+	if account, region := os.Getenv("CDK_DEFAULT_ACCOUNT"), os.Getenv("CDK_DEFAULT_REGION"); account != "" && region != "" {
+		props.Env = &awscdk.Environment{Account: &account, Region: &region}
+	}
+	if _, err := NewPipelineStack(app, "PrivacyPipeline", props); err != nil {
+		fmt.Fprintln(os.Stderr, "infra:", err)
+		os.Exit(1)
+	}
+	app.Synth(nil)
+}
+
+func contextOr(app awscdk.App, key, def string) string {
+	if v, ok := app.Node().TryGetContext(jsii.String(key)).(string); ok && v != "" {
+		return v
+	}
+	return def
+}

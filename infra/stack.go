@@ -1,0 +1,301 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/privacy-pipeline/dsr/internal/registry"
+	"github.com/privacy-pipeline/dsr/internal/resources"
+	"github.com/privacy-pipeline/dsr/statemachines"
+)
+
+// StackProps configure the pipeline stack.
+type StackProps struct {
+	awscdk.StackProps
+	// MailFrom is the sender address; its domain must be a verified SES identity.
+	MailFrom string
+	// RegistryFile is the data-source registry: the functions may read (and
+	// erase) exactly the tables and buckets it lists.
+	RegistryFile string
+	// AssetDir returns the folder holding a function's bootstrap binary.
+	AssetDir func(fn string) string
+	// ThrottleRate and ThrottleBurst limit the HTTP API (requests per second).
+	ThrottleRate  float64
+	ThrottleBurst float64
+}
+
+type pipeline struct {
+	stack     awscdk.Stack
+	props     StackProps
+	reg       *registry.Registry
+	key       awskms.Key
+	requests  awsdynamodb.Table
+	exports   awss3.Bucket
+	functions map[string]awslambda.Function
+}
+
+// NewPipelineStack defines the whole pipeline in one stack.
+func NewPipelineStack(scope constructs.Construct, id string, props StackProps) (awscdk.Stack, error) {
+	reg, err := registry.LoadFile(props.RegistryFile)
+	if err != nil {
+		return nil, err
+	}
+	p := &pipeline{
+		stack:     awscdk.NewStack(scope, &id, &props.StackProps),
+		props:     props,
+		reg:       reg,
+		functions: map[string]awslambda.Function{},
+	}
+	p.newKey()
+	p.newStorage()
+	api := p.newAPI()
+	for _, f := range resources.Functions {
+		p.newFunction(f.Name, api)
+	}
+	sm, err := p.newRequestWorkflow()
+	if err != nil {
+		return nil, err
+	}
+	p.grant(sm)
+	awscdk.NewCfnOutput(p.stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.ApiEndpoint()})
+	return p.stack, nil
+}
+
+func (p *pipeline) newKey() {
+	p.key = awskms.NewKey(p.stack, jsii.String("DataKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts requests, exports and logs of the privacy pipeline"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+}
+
+func (p *pipeline) newStorage() {
+	t := resources.Requests
+	props := &awsdynamodb.TableProps{
+		PartitionKey:  &awsdynamodb.Attribute{Name: &t.PartitionKey.Name, Type: attributeType(t.PartitionKey.Type)},
+		BillingMode:   awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		Encryption:    awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
+		EncryptionKey: p.key,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		TimeToLiveAttribute: &t.TTLAttribute,
+		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
+	}
+	if t.SortKey != nil {
+		props.SortKey = &awsdynamodb.Attribute{Name: &t.SortKey.Name, Type: attributeType(t.SortKey.Type)}
+	}
+	p.requests = awsdynamodb.NewTable(p.stack, jsii.String("RequestsTable"), props)
+
+	p.exports = awss3.NewBucket(p.stack, jsii.String("ExportsBucket"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_KMS,
+		EncryptionKey:     p.key,
+		BucketKeyEnabled:  jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:        jsii.Bool(true),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		LifecycleRules: &[]*awss3.LifecycleRule{
+			{Id: jsii.String("expire-work-files"), Prefix: jsii.String("work/"), Expiration: awscdk.Duration_Days(jsii.Number(2))},
+			{Id: jsii.String("expire-packages"), Prefix: jsii.String("packages/"), Expiration: awscdk.Duration_Days(jsii.Number(30))},
+		},
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+}
+
+func attributeType(t string) awsdynamodb.AttributeType {
+	switch t {
+	case "N":
+		return awsdynamodb.AttributeType_NUMBER
+	case "B":
+		return awsdynamodb.AttributeType_BINARY
+	}
+	return awsdynamodb.AttributeType_STRING
+}
+
+func (p *pipeline) newAPI() awsapigatewayv2.HttpApi {
+	api := awsapigatewayv2.NewHttpApi(p.stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
+		Description:        jsii.String("Privacy requests from data subjects"),
+		CreateDefaultStage: jsii.Bool(false),
+	})
+	awsapigatewayv2.NewHttpStage(p.stack, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
+		HttpApi:    api,
+		StageName:  jsii.String("$default"),
+		AutoDeploy: jsii.Bool(true),
+		Throttle: &awsapigatewayv2.ThrottleSettings{
+			RateLimit:  jsii.Number(p.props.ThrottleRate),
+			BurstLimit: jsii.Number(p.props.ThrottleBurst),
+		},
+	})
+	return api
+}
+
+// newFunction defines a Go Lambda the standard way: arm64, provided.al2023,
+// the bootstrap built by `make build`, JSON logs kept a year.
+func (p *pipeline) newFunction(name string, api awsapigatewayv2.HttpApi) {
+	id := camel(name)
+	logs := awslogs.NewLogGroup(p.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_YEAR,
+		EncryptionKey: p.key,
+	})
+	fn := awslambda.NewFunction(p.stack, jsii.String(id+"Function"), &awslambda.FunctionProps{
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code:         awslambda.Code_FromAsset(jsii.String(p.props.AssetDir(name)), nil),
+		MemorySize:   jsii.Number(512),
+		Timeout:      awscdk.Duration_Minutes(jsii.Number(5)),
+		Tracing:      awslambda.Tracing_ACTIVE,
+		LogGroup:     logs,
+		Environment: &map[string]*string{
+			resources.Requests.EnvVar: p.requests.TableName(),
+			resources.Exports.EnvVar:  p.exports.BucketName(),
+			"MAIL_FROM":               &p.props.MailFrom,
+			"PUBLIC_BASE_URL":         api.ApiEndpoint(),
+			"REGISTRY_FILE":           jsii.String("sources.yaml"),
+		},
+	})
+	p.functions[name] = fn
+	if name == "api" {
+		integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), fn, nil)
+		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String("/{proxy+}"),
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET, awsapigatewayv2.HttpMethod_POST},
+			Integration: integration,
+		})
+		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String("/"),
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
+			Integration: integration,
+		})
+	}
+}
+
+func camel(name string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(name, "-") {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+func (p *pipeline) newRequestWorkflow() (awsstepfunctions.StateMachine, error) {
+	sm := resources.RequestWorkflow
+	asl, err := statemachines.Definition(sm.File)
+	if err != nil {
+		return nil, err
+	}
+	subs := map[string]*string{}
+	for _, f := range resources.Functions {
+		if f.Placeholder != "" {
+			subs[f.Placeholder] = p.functions[f.Name].FunctionArn()
+		}
+	}
+	for _, name := range statemachines.Placeholders(asl) {
+		if subs[name] == nil {
+			return nil, fmt.Errorf("%s: no value for placeholder %s", sm.File, name)
+		}
+	}
+	logs := awslogs.NewLogGroup(p.stack, jsii.String("RequestWorkflowLogs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_YEAR,
+		EncryptionKey: p.key,
+	})
+	machine := awsstepfunctions.NewStateMachine(p.stack, jsii.String("RequestWorkflow"), &awsstepfunctions.StateMachineProps{
+		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
+		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(&asl),
+		DefinitionSubstitutions: &subs,
+		TracingEnabled:          jsii.Bool(true),
+		// Execution data is ids only by design; still, it stays out of the logs.
+		Logs: &awsstepfunctions.LogOptions{
+			Destination:          logs,
+			Level:                awsstepfunctions.LogLevel_ERROR,
+			IncludeExecutionData: jsii.Bool(false),
+		},
+	})
+	for _, f := range resources.Functions {
+		if f.Placeholder != "" {
+			p.functions[f.Name].GrantInvoke(machine)
+		}
+	}
+	return machine, nil
+}
+
+// grant gives each function what it needs and no more.
+func (p *pipeline) grant(sm awsstepfunctions.StateMachine) {
+	for _, fn := range p.functions {
+		p.requests.GrantReadWriteData(fn)
+	}
+	api := p.functions["api"]
+	p.exports.GrantRead(api, jsii.String("packages/*"))
+	sm.GrantStartExecution(api)
+	sm.GrantTaskResponse(api)
+	api.AddEnvironment(jsii.String(resources.RequestWorkflow.EnvVar), sm.StateMachineArn(), nil)
+
+	for _, name := range []string{"collect-source", "build-package"} {
+		p.exports.GrantReadWrite(p.functions[name], jsii.String("work/*"))
+	}
+	p.exports.GrantDelete(p.functions["build-package"], jsii.String("work/*"))
+	p.exports.GrantPut(p.functions["build-package"], jsii.String("packages/*"))
+
+	send := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ses:SendEmail", "ses:SendRawEmail"),
+		Resources: jsii.Strings(p.sesIdentityARNs()...),
+	})
+	for _, name := range []string{"start-verification", "close-request"} {
+		p.functions[name].AddToRolePolicy(send)
+	}
+	for _, name := range []string{"resolve-identities", "collect-source", "erase-source"} {
+		p.grantSources(p.functions[name], name == "erase-source")
+	}
+}
+
+func (p *pipeline) sesIdentityARNs() []string {
+	domain := p.props.MailFrom[strings.LastIndex(p.props.MailFrom, "@")+1:]
+	base := fmt.Sprintf("arn:%s:ses:%s:%s:identity/", *p.stack.Partition(), *p.stack.Region(), *p.stack.Account())
+	return []string{base + domain, base + p.props.MailFrom}
+}
+
+// grantSources lets fn read the registry's sources, and erase from them when erase is set.
+func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
+	for _, src := range p.reg.Sources {
+		switch {
+		case src.DynamoDB != nil:
+			table := awscdk.Stack_Of(p.stack).FormatArn(&awscdk.ArnComponents{Service: jsii.String("dynamodb"), Resource: jsii.String("table"), ResourceName: &src.DynamoDB.Table})
+			actions := []string{"dynamodb:Query", "dynamodb:DescribeTable"}
+			if erase {
+				actions = append(actions, "dynamodb:BatchWriteItem", "dynamodb:DeleteItem")
+			}
+			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings(actions...),
+				Resources: jsii.Strings(*table, *table+"/index/*"),
+			}))
+		case src.S3 != nil:
+			bucket := "arn:" + *p.stack.Partition() + ":s3:::" + src.S3.Bucket
+			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:    jsii.Strings("s3:ListBucket"),
+				Resources:  jsii.Strings(bucket),
+				Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": []string{src.S3.Prefix + "*"}}},
+			}))
+			actions := []string{"s3:GetObject"}
+			if erase {
+				actions = append(actions, "s3:PutObject", "s3:DeleteObject")
+			}
+			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings(actions...),
+				Resources: jsii.Strings(bucket + "/" + src.S3.Prefix + "*"),
+			}))
+		}
+	}
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/privacy-pipeline/dsr/internal/resources"
+	"github.com/privacy-pipeline/dsr/statemachines"
+)
+
+// synth builds the stack with stand-in function binaries and returns its template.
+func synth(t *testing.T) (assertions.Template, map[string]any) {
+	t.Helper()
+	assets := t.TempDir()
+	for _, f := range resources.Functions {
+		dir := filepath.Join(assets, f.Name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("stand-in"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	stack, err := NewPipelineStack(app, "Test", StackProps{
+		StackProps:    awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")}},
+		MailFrom:      "privacy@example.com",
+		RegistryFile:  filepath.Join("..", "internal", "devstack", "demo-sources.yaml"),
+		AssetDir:      func(fn string) string { return filepath.Join(assets, fn) },
+		ThrottleRate:  50,
+		ThrottleBurst: 100,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := assertions.Template_FromStack(stack, nil)
+	return tpl, (*tpl.ToJSON())
+}
+
+func resourcesOfType(tpl map[string]any, typ string) []map[string]any {
+	var out []map[string]any
+	for _, r := range tpl["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] == typ {
+			props, _ := res["Properties"].(map[string]any)
+			out = append(out, props)
+		}
+	}
+	return out
+}
+
+func TestStack(t *testing.T) {
+	tpl, raw := synth(t)
+
+	t.Run("requests table has PITR and KMS", func(t *testing.T) {
+		tpl.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+			"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+			"SSESpecification":                 map[string]any{"SSEEnabled": true, "SSEType": "KMS"},
+			"TimeToLiveSpecification":          map[string]any{"AttributeName": resources.Requests.TTLAttribute, "Enabled": true},
+		})
+	})
+	t.Run("exports bucket is encrypted, private and SSL only", func(t *testing.T) {
+		tpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
+			"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{
+				map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": true},
+			}},
+			"PublicAccessBlockConfiguration": map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
+		})
+		tpl.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), map[string]any{
+			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ObjectLike(&map[string]any{"Effect": "Deny", "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}}),
+			})},
+		})
+	})
+	t.Run("key rotates", func(t *testing.T) {
+		tpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), map[string]any{"EnableKeyRotation": true})
+	})
+	t.Run("every function is arm64 provided.al2023", func(t *testing.T) {
+		fns := resourcesOfType(raw, "AWS::Lambda::Function")
+		var ours int
+		for _, fn := range fns {
+			if fn["Runtime"] == "provided.al2023" {
+				ours++
+				if archs, _ := json.Marshal(fn["Architectures"]); string(archs) != `["arm64"]` {
+					t.Errorf("architectures %s", archs)
+				}
+			}
+		}
+		if ours != len(resources.Functions) {
+			t.Fatalf("%d provided.al2023 functions, want %d", ours, len(resources.Functions))
+		}
+	})
+	t.Run("API is throttled", func(t *testing.T) {
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), map[string]any{
+			"StageName":            "$default",
+			"DefaultRouteSettings": map[string]any{"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100},
+		})
+	})
+	t.Run("state machine gets every placeholder and logs no execution data", func(t *testing.T) {
+		machines := resourcesOfType(raw, "AWS::StepFunctions::StateMachine")
+		if len(machines) != 1 {
+			t.Fatalf("%d state machines", len(machines))
+		}
+		m := machines[0]
+		asl, err := statemachines.Definition(resources.RequestWorkflow.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs, _ := m["DefinitionSubstitutions"].(map[string]any)
+		for _, name := range statemachines.Placeholders(asl) {
+			if _, ok := subs[name]; !ok {
+				t.Errorf("no substitution for ${%s}", name)
+			}
+		}
+		logging, _ := json.Marshal(m["LoggingConfiguration"])
+		if !strings.Contains(string(logging), `"IncludeExecutionData":false`) {
+			t.Errorf("logging %s", logging)
+		}
+		if tracing, _ := json.Marshal(m["TracingConfiguration"]); string(tracing) != `{"Enabled":true}` {
+			t.Errorf("tracing %s", tracing)
+		}
+	})
+	t.Run("no wildcard actions and writes only where erasure needs them", func(t *testing.T) {
+		for _, policy := range resourcesOfType(raw, "AWS::IAM::Policy") {
+			doc := policy["PolicyDocument"].(map[string]any)
+			for _, st := range doc["Statement"].([]any) {
+				s := st.(map[string]any)
+				var actions []string
+				switch a := s["Action"].(type) {
+				case string:
+					actions = []string{a}
+				case []any:
+					for _, x := range a {
+						actions = append(actions, x.(string))
+					}
+				}
+				for _, a := range actions {
+					if a == "*" || strings.HasSuffix(a, ":*") {
+						t.Errorf("wildcard action %s", a)
+					}
+				}
+			}
+		}
+		demoWrites := 0
+		for _, policy := range resourcesOfType(raw, "AWS::IAM::Policy") {
+			doc := policy["PolicyDocument"].(map[string]any)
+			for _, st := range doc["Statement"].([]any) {
+				b, _ := json.Marshal(st)
+				s := string(b)
+				if strings.Contains(s, "demo-") && (strings.Contains(s, "dynamodb:BatchWriteItem") || strings.Contains(s, "s3:DeleteObject")) {
+					demoWrites++
+					if !slices.Contains([]string{"EraseSourceFunction"}, roleOf(policy)) {
+						t.Errorf("policy of %s may write to the company's sources", roleOf(policy))
+					}
+				}
+			}
+		}
+		if demoWrites != 4 { // one statement per demo source
+			t.Errorf("%d statements may erase from the sources, want 4 (erase-source, one per source)", demoWrites)
+		}
+	})
+}
+
+// roleOf names the function whose role a policy is attached to.
+func roleOf(policy map[string]any) string {
+	b, _ := json.Marshal(policy["Roles"])
+	s := string(b)
+	for _, f := range resources.Functions {
+		if id := camel(f.Name) + "Function"; strings.Contains(s, id) {
+			return id
+		}
+	}
+	return s
+}

@@ -1,0 +1,113 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/privacy-pipeline/dsr/internal/httpapi"
+	"github.com/privacy-pipeline/dsr/internal/portal"
+	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/resources"
+	"github.com/privacy-pipeline/dsr/internal/workflow"
+)
+
+const eventsDir = "../../events"
+
+// decodeStrict reads an event file into v, refusing fields v does not have.
+func decodeStrict(t *testing.T, file string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(eventsDir, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+}
+
+// TestTaskEventsFitTheirHandlers keeps events/ in step with the task inputs,
+// so `sam local invoke <Function> -e events/<name>.json` reaches the handler.
+func TestTaskEventsFitTheirHandlers(t *testing.T) {
+	inputs := map[string]any{
+		"start-verification": &workflow.VerificationTask{},
+		"resolve-identities": &workflow.RequestRef{},
+		"collect-source":     &workflow.SourceTask{},
+		"build-package":      &workflow.RequestRef{},
+		"erase-source":       &workflow.SourceTask{},
+		"close-request":      &workflow.CloseTask{},
+	}
+	for _, f := range resources.Functions {
+		if f.Placeholder == "" {
+			continue
+		}
+		t.Run(f.Name, func(t *testing.T) {
+			in, ok := inputs[f.Name]
+			if !ok {
+				t.Fatalf("no input type known for %s", f.Name)
+			}
+			decodeStrict(t, f.Name+".json", in)
+			b, _ := json.Marshal(in)
+			var ref workflow.RequestRef
+			_ = json.Unmarshal(b, &ref)
+			if !request.ValidID(ref.RequestID) {
+				t.Fatalf("%s.json has no valid request id", f.Name)
+			}
+		})
+	}
+}
+
+type eventPortal struct{ got request.Intake }
+
+func (p *eventPortal) Submit(_ context.Context, in request.Intake) (portal.Receipt, error) {
+	p.got = in
+	return portal.Receipt{ID: "dsr-20261123-4k7m2q9x8v3b5n6p", Status: "received", StatusURL: "https://example.com/s"}, nil
+}
+func (p *eventPortal) Status(context.Context, string, string) (portal.Status, error) {
+	return portal.Status{ID: "dsr-20261123-4k7m2q9x8v3b5n6p", Status: "received"}, nil
+}
+func (p *eventPortal) CheckVerification(context.Context, string, string) error   { return nil }
+func (p *eventPortal) ConfirmVerification(context.Context, string, string) error { return nil }
+func (p *eventPortal) DownloadURL(context.Context, string, string) (string, error) {
+	return "", nil
+}
+
+// TestAPIEventsThroughTheLambdaAdapter runs the sample API Gateway events
+// through the same adapter the api function uses in the cloud.
+func TestAPIEventsThroughTheLambdaAdapter(t *testing.T) {
+	tests := []struct {
+		file       string
+		wantStatus int
+	}{
+		{"api-submit-request.json", 202},
+		{"api-get-status.json", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			var ev events.APIGatewayV2HTTPRequest
+			decodeStrict(t, tt.file, &ev)
+			p := &eventPortal{}
+			adapter := httpadapter.NewV2(httpapi.New(p, slog.New(slog.NewTextHandler(io.Discard, nil))))
+			resp, err := adapter.ProxyWithContext(context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("HTTP %d, want %d: %s", resp.StatusCode, tt.wantStatus, resp.Body)
+			}
+			if tt.wantStatus == 202 && p.got.Type != "access" {
+				t.Fatalf("the handler did not get the body: %+v", p.got)
+			}
+		})
+	}
+}
