@@ -39,6 +39,9 @@ type Options struct {
 	Region     string
 	// TimeScale divides every workflow wait (86400: a statutory day per second).
 	TimeScale float64
+	// VerificationPeriod is how long a request waits for the subject to
+	// confirm, in statutory time (scaled by TimeScale for the workflow wait).
+	VerificationPeriod time.Duration
 	// MailFrom is the sender address of the system's mail.
 	MailFrom string
 	// Logs receives the JSON logs of the handlers and moto's output.
@@ -70,6 +73,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	if o.TimeScale == 0 {
 		o.TimeScale = DefaultTimeScale
+	}
+	if o.VerificationPeriod == 0 {
+		o.VerificationPeriod = app.DefaultVerificationPeriod
 	}
 	if o.MailFrom == "" {
 		o.MailFrom = "privacy@example.com"
@@ -132,8 +138,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		RegistryFile:       registryFile,
 		TimeScale:          o.TimeScale,
 		S3PathStyle:        true,
-		VerificationPeriod: app.DefaultVerificationPeriod,
-		VerifyLinkTTL:      app.DefaultVerificationPeriod,
+		VerificationPeriod: o.VerificationPeriod,
+		VerifyLinkTTL:      o.VerificationPeriod,
 		DownloadTTL:        app.DefaultDownloadTTL,
 		PresignTTL:         app.DefaultPresignTTL,
 	}

@@ -56,7 +56,9 @@ func (s *syncBuffer) String() string {
 func TestMain(m *testing.M) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	var err error
-	stack, err = devstack.Start(ctx, devstack.Options{Logs: logs})
+	// Ten statutory days to verify: ten seconds at the default time scale,
+	// long enough for the tests that confirm, short enough to watch one expire.
+	stack, err = devstack.Start(ctx, devstack.Options{Logs: logs, VerificationPeriod: 10 * 24 * time.Hour})
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "local stack:", err)
@@ -64,7 +66,28 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	stack.Close()
+	if code == 0 {
+		code = checkLogs()
+	}
 	os.Exit(code)
+}
+
+// checkLogs fails the run when any log line of the stack (handlers and moto)
+// holds personal data or a token from the tests' requests.
+func checkLogs() int {
+	out := logs.String()
+	if !strings.Contains(out, "task done") {
+		fmt.Fprintln(os.Stderr, "no handler logs were captured: the log check would prove nothing")
+		return 1
+	}
+	code := 0
+	for _, secret := range []string{devstack.DemoSubject, devstack.DemoSubjectUserID, "Jane", "example.com", "token="} {
+		if strings.Contains(out, secret) {
+			fmt.Fprintf(os.Stderr, "FAIL: the logs contain %q\n", secret)
+			code = 1
+		}
+	}
+	return code
 }
 
 // noRedirect is a client that shows redirects instead of following them.
@@ -81,7 +104,12 @@ type receipt struct {
 
 func submit(t *testing.T, typ string) receipt {
 	t.Helper()
-	body := fmt.Sprintf(`{"type":%q,"email":%q,"jurisdiction":"EU"}`, typ, devstack.DemoSubject)
+	return submitFor(t, typ, devstack.DemoSubject)
+}
+
+func submitFor(t *testing.T, typ, email string) receipt {
+	t.Helper()
+	body := fmt.Sprintf(`{"type":%q,"email":%q,"jurisdiction":"EU"}`, typ, email)
 	resp, err := http.Post(stack.APIURL+"/v1/requests", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -140,8 +168,14 @@ type mail struct {
 	SentAt  string   `json:"sent_at"`
 }
 
-// mailAbout waits for a message whose subject has the request id and the given words.
+// mailAbout waits for a message to the demo subject whose subject line has
+// the request id and the given words.
 func mailAbout(t *testing.T, requestID, subject string) mail {
+	t.Helper()
+	return mailTo(t, devstack.DemoSubject, requestID, subject)
+}
+
+func mailTo(t *testing.T, to, requestID, subject string) mail {
 	t.Helper()
 	var found mail
 	eventually(t, "mail "+subject, 30*time.Second, func() bool {
@@ -162,10 +196,107 @@ func mailAbout(t *testing.T, requestID, subject string) mail {
 		}
 		return false
 	})
-	if len(found.To) != 1 || found.To[0] != devstack.DemoSubject || found.HTML == "" || found.SentAt == "" {
+	if len(found.To) != 1 || found.To[0] != to || found.HTML == "" || found.SentAt == "" {
 		t.Fatalf("mail %+v", found)
 	}
 	return found
+}
+
+// TestUnverifiedRequestExpires leaves a request unconfirmed: the workflow's
+// verification wait times out, the request closes as expired with a notice,
+// and the link no longer works. It submits first and then waits beside the
+// other tests.
+func TestUnverifiedRequestExpires(t *testing.T) {
+	const email = "nobody.confirms@example.com"
+	r := submitFor(t, "access", email)
+	link := linkIn(t, mailTo(t, email, r.ID, "Confirm your privacy request"), "/verify")
+	t.Parallel()
+	eventually(t, "status expired", 45*time.Second, func() bool { return status(t, r.StatusURL) == "expired" })
+	m := mailTo(t, email, r.ID, "closed")
+	if !strings.Contains(m.Text, "not confirmed in time") {
+		t.Fatalf("expiry notice:\n%s", m.Text)
+	}
+	resp, err := http.Get(link.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("verification link after expiry: HTTP %d, want 404", resp.StatusCode)
+	}
+}
+
+// TestBadInput checks that wrong input gets a problem+json answer naming the
+// field, and that unknown or unauthorized reads all look the same.
+func TestBadInput(t *testing.T) {
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		wantStatus  int
+		wantField   string
+	}{
+		{"missing email", "application/json", `{"type":"access","jurisdiction":"EU"}`, 400, "email"},
+		{"unknown type", "application/json", `{"type":"sell","email":"a@example.com","jurisdiction":"EU"}`, 400, "type"},
+		{"unknown jurisdiction", "application/json", `{"type":"access","email":"a@example.com","jurisdiction":"XX"}`, 400, "jurisdiction"},
+		{"unknown field", "application/json", `{"type":"access","email":"a@example.com","jurisdiction":"EU","admin":true}`, 400, "admin"},
+		{"not JSON", "application/json", `{"type":`, 400, ""},
+		{"wrong media type", "text/plain", `type=access`, 415, ""},
+		{"too large", "application/json", `{"type":"` + strings.Repeat("a", 20000) + `"}`, 413, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.Post(stack.APIURL+"/v1/requests", tt.contentType, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("HTTP %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Fatalf("Content-Type %q", ct)
+			}
+			var p struct {
+				Status int `json:"status"`
+				Errors []struct {
+					Field string `json:"field"`
+				} `json:"errors"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+				t.Fatal(err)
+			}
+			if p.Status != tt.wantStatus {
+				t.Fatalf("problem status %d", p.Status)
+			}
+			if tt.wantField != "" && (len(p.Errors) == 0 || p.Errors[0].Field != tt.wantField) {
+				t.Fatalf("errors %+v, want field %s", p.Errors, tt.wantField)
+			}
+		})
+	}
+
+	r := submitFor(t, "access", "status.reader@example.com")
+	good, _ := url.Parse(r.StatusURL)
+	wrongToken := *good
+	wrongToken.RawQuery = "token=guess"
+	unknownID := *good
+	unknownID.Path = "/v1/requests/dsr-20260101-0000000000000000"
+	var bodies []string
+	for _, u := range []url.URL{wrongToken, unknownID} {
+		resp, err := http.Get(u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("%s: HTTP %d, want 404", u.Path, resp.StatusCode)
+		}
+		bodies = append(bodies, string(b))
+	}
+	if bodies[0] != bodies[1] {
+		t.Fatalf("a wrong token and an unknown id answer differently:\n%s\n%s", bodies[0], bodies[1])
+	}
 }
 
 var linkPattern = regexp.MustCompile(`https?://\S+`)
@@ -484,18 +615,6 @@ func TestDeleteRequest(t *testing.T) {
 	for table, items := range after.items {
 		if mentionsSubject(strings.Join(items, "")) {
 			t.Errorf("table %s still holds the subject", table)
-		}
-	}
-}
-
-func TestNoPersonalDataInLogs(t *testing.T) {
-	out := logs.String()
-	if !strings.Contains(out, "task done") {
-		t.Fatal("no handler logs were captured: the check would prove nothing")
-	}
-	for _, secret := range []string{devstack.DemoSubject, devstack.DemoSubjectUserID, "Jane", "token="} {
-		if strings.Contains(out, secret) {
-			t.Errorf("logs contain %q", secret)
 		}
 	}
 }
