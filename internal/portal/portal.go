@@ -187,7 +187,27 @@ func (p *Portal) ConfirmVerification(ctx context.Context, id, token string) erro
 		}
 		return err
 	}
-	return p.Workflow.Resume(ctx, r.TaskToken)
+	if err := p.Workflow.Resume(ctx, r.TaskToken); err != nil {
+		if apperr.Is(err, apperr.Conflict) {
+			// The workflow stopped waiting (the period ran out): the link is void.
+			return errNoSuchLink
+		}
+		p.undoConfirmation(ctx, r, token)
+		return err
+	}
+	return nil
+}
+
+// undoConfirmation puts a confirmed request back to pending when the workflow
+// could not be resumed, so the subject can use the same link again.
+func (p *Portal) undoConfirmation(ctx context.Context, r *request.Request, token string) {
+	now := p.Clock.Now()
+	r.VerifyTokenHash = secret.Hash(token)
+	r.Status, r.UpdatedAt = request.PendingVerification, now
+	ev := request.Event{At: now, Actor: "system", Action: "verification_undone", From: request.Verified, To: request.PendingVerification, Note: "workflow_unavailable"}
+	if err := p.Store.Save(ctx, r, ev); err != nil {
+		p.Log.ErrorContext(ctx, "confirmation could not be undone", "request_id", r.ID, "error_kind", apperr.KindOf(err).String())
+	}
 }
 
 // DownloadURL returns a short-lived URL of the access package to the holder

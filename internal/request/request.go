@@ -51,7 +51,7 @@ const (
 var transitions = map[Status][]Status{
 	Received:            {PendingVerification, InProgress, Denied, Cancelled, Failed},
 	PendingVerification: {Verified, Expired, Denied, Cancelled, Failed},
-	Verified:            {InProgress, Denied, Cancelled, Failed},
+	Verified:            {InProgress, PendingVerification, Denied, Cancelled, Failed},
 	InProgress:          {Completed, Denied, Failed},
 	Failed:              {InProgress, Completed, Denied},
 }

@@ -1,0 +1,499 @@
+package portal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/secret"
+)
+
+const (
+	baseURL    = "https://dsr.example"
+	subject    = "a@example.com"
+	presignTTL = 5 * time.Minute
+	day        = 24 * time.Hour
+)
+
+type env struct {
+	portal    *Portal
+	store     *fakeStore
+	workflow  *fakeWorkflow
+	presigner *fakePresigner
+	clock     *clock.Fake
+}
+
+func newEnv() *env {
+	e := &env{
+		store:     newFakeStore(),
+		workflow:  &fakeWorkflow{},
+		presigner: &fakePresigner{},
+		clock:     clock.NewFake(time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)),
+	}
+	e.portal = &Portal{
+		Store:              e.store,
+		Workflow:           e.workflow,
+		Presigner:          e.presigner,
+		Clock:              e.clock,
+		BaseURL:            baseURL,
+		VerificationPeriod: 30 * day,
+		TimeScale:          1,
+		PresignTTL:         presignTTL,
+		Log:                slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	return e
+}
+
+var validIntake = request.Intake{Type: "access", Email: " A@Example.com ", Jurisdiction: "eu"}
+
+// submit submits a valid request and returns its id and status token.
+func (e *env) submit(t *testing.T) (id, token string) {
+	t.Helper()
+	rc, err := e.portal.Submit(context.Background(), validIntake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc.ID, statusToken(t, rc)
+}
+
+func statusToken(t *testing.T, rc Receipt) string {
+	t.Helper()
+	prefix := baseURL + "/v1/requests/" + rc.ID + "?token="
+	if !strings.HasPrefix(rc.StatusURL, prefix) {
+		t.Fatalf("status url %q does not start with %q", rc.StatusURL, prefix)
+	}
+	u, err := url.Parse(rc.StatusURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := u.Query().Get("token")
+	if tok == "" {
+		t.Fatal("status url has no token")
+	}
+	return tok
+}
+
+// seed stores a request in status st, edited by edit.
+func (e *env) seed(st request.Status, edit func(*request.Request)) request.Request {
+	r := request.New(request.Intake{Type: "access", Email: subject, Jurisdiction: "EU"}, e.clock.Now())
+	r.Status = st
+	if edit != nil {
+		edit(r)
+	}
+	e.store.put(*r)
+	got, _ := e.store.stored(r.ID)
+	return got
+}
+
+func wantNoSuchLink(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if apperr.KindOf(err) != apperr.NotFound || err.Error() != errNoSuchLink.Error() {
+		t.Fatalf("error = %v, want the no-such-link error", err)
+	}
+}
+
+func TestSubmit(t *testing.T) {
+	e := newEnv()
+	rc, err := e.portal.Submit(context.Background(), validIntake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !request.ValidID(rc.ID) {
+		t.Errorf("receipt id %q is not a request id", rc.ID)
+	}
+	if rc.Status != string(request.Received) {
+		t.Errorf("receipt status = %q", rc.Status)
+	}
+	tok := statusToken(t, rc)
+	r, ok := e.store.stored(rc.ID)
+	if !ok {
+		t.Fatal("request not stored")
+	}
+	if !secret.Matches(tok, r.StatusTokenHash) {
+		t.Error("the status token does not match the stored hash")
+	}
+	if r.Email != subject || r.Jurisdiction != "EU" || r.Type != request.Access || r.Status != request.Received {
+		t.Errorf("stored request = %s %s %s, email normalized: %v", r.Type, r.Jurisdiction, r.Status, r.Email == subject)
+	}
+	if r.NeedsOperator {
+		t.Error("flagged for an operator")
+	}
+	if len(e.workflow.starts) != 1 {
+		t.Fatalf("%d workflows started, want 1", len(e.workflow.starts))
+	}
+	in := e.workflow.starts[0]
+	if in.RequestID != rc.ID || in.Type != "access" || in.Jurisdiction != "EU" || in.VerificationTimeoutSeconds != 2592000 {
+		t.Errorf("workflow input = %+v", in)
+	}
+	b, _ := json.Marshal(in)
+	if strings.Contains(strings.ToLower(string(b)), "example.com") {
+		t.Error("the workflow input holds the email")
+	}
+	if evs := e.store.events[rc.ID]; len(evs) != 1 || evs[0].Action != "received" || evs[0].Actor != "subject" {
+		t.Errorf("events = %+v", evs)
+	}
+}
+
+func TestSubmitVerificationTimeout(t *testing.T) {
+	tests := []struct {
+		name   string
+		period time.Duration
+		scale  float64
+		want   int
+	}{
+		{"30 days in development", 30 * day, 86400, 30},
+		{"30 days in production", 30 * day, 1, 2592000},
+		{"no scale means real time", 30 * day, 0, 2592000},
+		{"negative scale means real time", 30 * day, -5, 2592000},
+		{"part seconds round up", 36 * time.Hour, 86400, 2},
+		{"short period is at least a second", time.Minute, 86400, 1},
+		{"zero period is at least a second", 0, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			e.portal.VerificationPeriod, e.portal.TimeScale = tt.period, tt.scale
+			if _, err := e.portal.Submit(context.Background(), validIntake); err != nil {
+				t.Fatal(err)
+			}
+			if len(e.workflow.starts) != 1 {
+				t.Fatalf("%d workflows started", len(e.workflow.starts))
+			}
+			if got := e.workflow.starts[0].VerificationTimeoutSeconds; got != tt.want {
+				t.Errorf("timeout = %d s, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSubmitInvalid(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     request.Intake
+		fields []string
+	}{
+		{"everything wrong", request.Intake{Type: "sell", Email: "nope", Jurisdiction: "XX"}, []string{"type", "email", "jurisdiction"}},
+		{"empty", request.Intake{}, []string{"type", "email", "jurisdiction"}},
+		{"bad email only", request.Intake{Type: "delete", Email: "Someone <a@example.com>", Jurisdiction: "UK"}, []string{"email"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			rc, err := e.portal.Submit(context.Background(), tt.in)
+			if !apperr.Is(err, apperr.Invalid) {
+				t.Fatalf("error = %v, want invalid", err)
+			}
+			var ae *apperr.Error
+			if !errors.As(err, &ae) {
+				t.Fatal("not an apperr")
+			}
+			var fields []string
+			for _, f := range ae.Fields {
+				fields = append(fields, f.Field)
+			}
+			if !slices.Equal(fields, tt.fields) {
+				t.Errorf("fields = %v, want %v", fields, tt.fields)
+			}
+			if rc != (Receipt{}) {
+				t.Errorf("receipt = %+v", rc)
+			}
+			if len(e.store.reqs) != 0 {
+				t.Errorf("%d requests stored", len(e.store.reqs))
+			}
+			if len(e.workflow.starts) != 0 {
+				t.Errorf("%d workflows started", len(e.workflow.starts))
+			}
+		})
+	}
+}
+
+func TestSubmitWorkflowFails(t *testing.T) {
+	e := newEnv()
+	startErr := apperr.E(apperr.Unavailable, "The workflow service is unavailable.")
+	e.workflow.startErr = startErr
+	rc, err := e.portal.Submit(context.Background(), validIntake)
+	if !errors.Is(err, startErr) {
+		t.Fatalf("error = %v, want the workflow's error", err)
+	}
+	if rc != (Receipt{}) {
+		t.Errorf("receipt = %+v, want none", rc)
+	}
+	if len(e.store.reqs) != 1 {
+		t.Fatalf("%d requests stored, want 1", len(e.store.reqs))
+	}
+	for id, r := range e.store.reqs {
+		if !r.NeedsOperator {
+			t.Error("request not flagged for an operator")
+		}
+		if r.Status != request.Received {
+			t.Errorf("status = %s", r.Status)
+		}
+		evs := e.store.events[id]
+		if len(evs) != 2 || evs[1].Action != "workflow_start_failed" {
+			t.Errorf("events = %+v", evs)
+		}
+	}
+}
+
+func TestStatus(t *testing.T) {
+	e := newEnv()
+	id, tok := e.submit(t)
+	ctx := context.Background()
+
+	st, err := e.portal.Status(ctx, id, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := e.store.stored(id)
+	want := Status{ID: id, Type: "access", Status: "received", Jurisdiction: "EU", ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt}
+	if st != want {
+		t.Errorf("status = %+v, want %+v", st, want)
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if js := strings.ToLower(string(b)); strings.Contains(js, "example.com") || strings.Contains(js, "email") {
+		t.Errorf("status JSON exposes the email: %s", b)
+	}
+
+	var errs []error
+	for _, c := range []struct{ name, id, token string }{
+		{"wrong token", id, secret.NewToken()},
+		{"unknown id", request.NewID(e.clock.Now()), tok},
+		{"malformed id", "dsr-../../etc", tok},
+		{"empty token", id, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st, err := e.portal.Status(ctx, c.id, c.token)
+			wantNoSuchLink(t, err)
+			if st != (Status{}) {
+				t.Errorf("status = %+v", st)
+			}
+			errs = append(errs, err)
+		})
+	}
+	for _, err := range errs[1:] {
+		if apperr.KindOf(err) != apperr.KindOf(errs[0]) || err.Error() != errs[0].Error() {
+			t.Errorf("errors differ: %v vs %v", err, errs[0])
+		}
+	}
+}
+
+func TestStatusCompleted(t *testing.T) {
+	e := newEnv()
+	done := e.clock.Now().Add(3 * day)
+	r := e.seed(request.Completed, func(r *request.Request) {
+		r.StatusTokenHash = secret.Hash("status-token")
+		r.CompletedAt = done
+	})
+	st, err := e.portal.Status(context.Background(), r.ID, "status-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Status != "completed" || st.CompletedAt == nil || !st.CompletedAt.Equal(done) {
+		t.Errorf("status = %+v", st)
+	}
+	// The download token does not authorize the status.
+	e2 := newEnv()
+	r2 := e2.seed(request.Completed, func(r *request.Request) { r.DownloadTokenHash = secret.Hash("dl") })
+	_, err = e2.portal.Status(context.Background(), r2.ID, "dl")
+	wantNoSuchLink(t, err)
+}
+
+const verifyToken = "verify-token"
+
+func pending(r *request.Request) {
+	r.VerifyTokenHash = secret.Hash(verifyToken)
+	r.VerifyExpiresAt = r.ReceivedAt.Add(3 * day)
+	r.TaskToken = "task-token-1"
+	r.StatusTokenHash = secret.Hash("status-token")
+}
+
+func TestVerification(t *testing.T) {
+	e := newEnv()
+	r := e.seed(request.PendingVerification, pending)
+	ctx := context.Background()
+
+	for range 2 {
+		if err := e.portal.CheckVerification(ctx, r.ID, verifyToken); err != nil {
+			t.Fatalf("check: %v", err)
+		}
+	}
+	if got, _ := e.store.stored(r.ID); !reflect.DeepEqual(got, r) {
+		t.Fatal("checking changed the request")
+	}
+	if len(e.workflow.resumes) != 0 {
+		t.Fatal("checking resumed the workflow")
+	}
+
+	e.clock.Advance(time.Hour)
+	if err := e.portal.ConfirmVerification(ctx, r.ID, verifyToken); err != nil {
+		t.Fatalf("confirm: %v", err)
+	}
+	if !slices.Equal(e.workflow.resumes, []string{"task-token-1"}) {
+		t.Errorf("resumed %v, want the stored task token", e.workflow.resumes)
+	}
+	got, _ := e.store.stored(r.ID)
+	if got.Status != request.Verified || got.VerifyTokenHash != "" || !got.UpdatedAt.Equal(e.clock.Now()) {
+		t.Errorf("after confirm: status %s, hash kept %v, updated %v", got.Status, got.VerifyTokenHash != "", got.UpdatedAt)
+	}
+	if evs := e.store.events[r.ID]; len(evs) != 1 || evs[0].Action != "verified" || evs[0].Actor != "subject" {
+		t.Errorf("events = %+v", evs)
+	}
+
+	wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken))
+	wantNoSuchLink(t, e.portal.CheckVerification(ctx, r.ID, verifyToken))
+	if len(e.workflow.resumes) != 1 {
+		t.Errorf("resumed %d times", len(e.workflow.resumes))
+	}
+}
+
+func TestVerificationRefused(t *testing.T) {
+	tests := []struct {
+		name    string
+		status  request.Status
+		advance time.Duration
+		token   string
+		saveErr error
+	}{
+		{name: "expired", status: request.PendingVerification, advance: 3*day + time.Second, token: verifyToken},
+		{name: "expires at the instant", status: request.PendingVerification, advance: 3 * day, token: verifyToken},
+		{name: "not pending verification", status: request.Received, token: verifyToken},
+		{name: "already closed", status: request.Expired, token: verifyToken},
+		{name: "wrong token", status: request.PendingVerification, token: "other-token"},
+		{name: "status token", status: request.PendingVerification, token: "status-token"},
+		{name: "empty token", status: request.PendingVerification, token: ""},
+		{name: "lost a race", status: request.PendingVerification, token: verifyToken, saveErr: apperr.E(apperr.Conflict, "changed")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			r := e.seed(tt.status, pending)
+			e.clock.Advance(tt.advance)
+			e.store.saveErr = tt.saveErr
+			wantNoSuchLink(t, e.portal.ConfirmVerification(context.Background(), r.ID, tt.token))
+			if tt.saveErr == nil {
+				wantNoSuchLink(t, e.portal.CheckVerification(context.Background(), r.ID, tt.token))
+			}
+			if len(e.workflow.resumes) != 0 {
+				t.Error("workflow resumed")
+			}
+			if got, _ := e.store.stored(r.ID); !reflect.DeepEqual(got, r) {
+				t.Error("request changed")
+			}
+		})
+	}
+}
+
+func TestConfirmVerificationStoreDown(t *testing.T) {
+	e := newEnv()
+	r := e.seed(request.PendingVerification, pending)
+	down := apperr.E(apperr.Unavailable, "Request storage is unavailable.")
+	e.store.saveErr = down
+	if err := e.portal.ConfirmVerification(context.Background(), r.ID, verifyToken); !errors.Is(err, down) {
+		t.Fatalf("error = %v, want the store's", err)
+	}
+	if len(e.workflow.resumes) != 0 {
+		t.Error("workflow resumed")
+	}
+}
+
+func TestDownloadURL(t *testing.T) {
+	completed := func(r *request.Request) {
+		r.DownloadTokenHash = secret.Hash("download-token")
+		r.DownloadExpiresAt = r.ReceivedAt.Add(7 * day)
+		r.ExportKey = "packages/" + r.ID + ".zip"
+		r.StatusTokenHash = secret.Hash("status-token")
+	}
+	t.Run("right token", func(t *testing.T) {
+		e := newEnv()
+		r := e.seed(request.Completed, completed)
+		e.clock.Advance(7*day - time.Second)
+		u, err := e.portal.DownloadURL(context.Background(), r.ID, "download-token")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "https://exports.example/" + r.ExportKey + "?signed=1"; u != want {
+			t.Errorf("url = %q, want %q", u, want)
+		}
+		if !slices.Equal(e.presigner.keys, []string{r.ExportKey}) || !slices.Equal(e.presigner.ttls, []time.Duration{presignTTL}) {
+			t.Errorf("presigned %v for %v", e.presigner.keys, e.presigner.ttls)
+		}
+	})
+
+	tests := []struct {
+		name    string
+		edit    func(*request.Request)
+		advance time.Duration
+		token   string
+	}{
+		{name: "wrong token", edit: completed, token: "other-token"},
+		{name: "status token", edit: completed, token: "status-token"},
+		{name: "empty token", edit: completed, token: ""},
+		{name: "expired", edit: completed, advance: 7 * day, token: "download-token"},
+		{name: "no export key", edit: func(r *request.Request) { completed(r); r.ExportKey = "" }, token: "download-token"},
+		{name: "no download token issued", edit: func(r *request.Request) { completed(r); r.DownloadTokenHash = "" }, token: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			r := e.seed(request.Completed, tt.edit)
+			e.clock.Advance(tt.advance)
+			u, err := e.portal.DownloadURL(context.Background(), r.ID, tt.token)
+			wantNoSuchLink(t, err)
+			if u != "" {
+				t.Errorf("url = %q", u)
+			}
+			if len(e.presigner.keys) != 0 {
+				t.Error("a URL was presigned")
+			}
+		})
+	}
+}
+
+// TestConfirmVerificationWorkflowDown: when the workflow cannot be resumed the
+// confirmation is undone, so the subject can use the same link again; when it
+// stopped waiting, the link is void.
+func TestConfirmVerificationWorkflowDown(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv()
+	r := e.seed(request.PendingVerification, pending)
+	e.workflow.resumeErr = apperr.E(apperr.Unavailable, "The workflow service is unavailable.")
+	if err := e.portal.ConfirmVerification(ctx, r.ID, verifyToken); apperr.KindOf(err) != apperr.Unavailable {
+		t.Fatalf("error = %v, want Unavailable", err)
+	}
+	got, _ := e.store.stored(r.ID)
+	if got.Status != request.PendingVerification || !secret.Matches(verifyToken, got.VerifyTokenHash) {
+		t.Fatalf("after a failed resume: status %s, link usable %v", got.Status, secret.Matches(verifyToken, got.VerifyTokenHash))
+	}
+	if evs := e.store.events[r.ID]; len(evs) != 2 || evs[1].Action != "verification_undone" {
+		t.Fatalf("events %+v", evs)
+	}
+	e.workflow.resumeErr = nil
+	if err := e.portal.ConfirmVerification(ctx, r.ID, verifyToken); err != nil {
+		t.Fatalf("second try: %v", err)
+	}
+	if !slices.Equal(e.workflow.resumes, []string{"task-token-1"}) {
+		t.Fatalf("resumed %v", e.workflow.resumes)
+	}
+
+	e = newEnv()
+	r = e.seed(request.PendingVerification, pending)
+	e.workflow.resumeErr = apperr.E(apperr.Conflict, "The request is no longer waiting for this step.")
+	wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken))
+}

@@ -1,0 +1,732 @@
+package workflow
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/privacy-pipeline/dsr/internal/accesspkg"
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/notify"
+	"github.com/privacy-pipeline/dsr/internal/registry"
+	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/secret"
+)
+
+const (
+	baseURL     = "https://dsr.example"
+	subject     = "a@example.com"
+	verifyTTL   = 72 * time.Hour
+	downloadTTL = 7 * 24 * time.Hour
+)
+
+// testRegistry chains email -> user_id (users) -> account_id (billing). billing
+// comes first, so reaching account_id takes a second pass over the sources.
+const testRegistry = `
+identities: [email, user_id, account_id]
+sources:
+  - id: billing
+    description: Billing accounts
+    dynamodb: {table: billing, partition_key: user_id, identity: user_id}
+    provides: {account_id: account_id}
+    erasure: delete
+  - id: users
+    description: User profiles
+    dynamodb: {table: users, index: email-index, partition_key: email, identity: email}
+    provides: {user_id: user_id}
+    erasure: delete
+  - id: invoices
+    s3:
+      bucket: invoices
+      prefix: invoices/
+      format: jsonl
+      match:
+        - {field: account_id, identity: account_id}
+    erasure: delete
+`
+
+type env struct {
+	steps   *Steps
+	store   *fakeStore
+	mail    *fakeMailer
+	adapter *fakeAdapter
+	exports *fakeExports
+	clock   *clock.Fake
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	reg, err := registry.Parse([]byte(testRegistry))
+	if err != nil {
+		t.Fatalf("test registry: %v", err)
+	}
+	e := &env{
+		store:   newFakeStore(),
+		mail:    &fakeMailer{},
+		adapter: &fakeAdapter{data: map[string]map[string][]map[string]any{}},
+		exports: newFakeExports(),
+		clock:   clock.NewFake(time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)),
+	}
+	e.steps = &Steps{
+		Store:         e.store,
+		Mailer:        e.mail,
+		Registry:      reg,
+		Adapters:      map[string]SourceAdapter{"dynamodb": e.adapter, "s3": e.adapter},
+		Exports:       e.exports,
+		Clock:         e.clock,
+		BaseURL:       baseURL,
+		VerifyLinkTTL: verifyTTL,
+		DownloadTTL:   downloadTTL,
+	}
+	return e
+}
+
+// seed stores a request of type typ in status st and returns it.
+func (e *env) seed(t *testing.T, typ request.Type, st request.Status, edit func(*request.Request)) request.Request {
+	t.Helper()
+	r := request.New(request.Intake{Type: string(typ), Email: subject, Jurisdiction: "EU"}, e.clock.Now())
+	r.Status = st
+	if edit != nil {
+		edit(r)
+	}
+	e.store.put(*r)
+	return e.store.stored(r.ID)
+}
+
+var linkPattern = regexp.MustCompile(regexp.QuoteMeta(baseURL) + `\S+`)
+
+// linkToken finds the link in a message's text, checks its path and returns
+// its token.
+func linkToken(t *testing.T, msg notify.Message, wantPath string) string {
+	t.Helper()
+	raw := linkPattern.FindString(msg.Text)
+	if raw == "" {
+		t.Fatalf("no link in message %q", msg.Subject)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("link does not parse: %v", err)
+	}
+	if u.Path != wantPath {
+		t.Fatalf("link path = %q, want %q", u.Path, wantPath)
+	}
+	tok := u.Query().Get("token")
+	if tok == "" {
+		t.Fatal("link has no token")
+	}
+	return tok
+}
+
+func wantKind(t *testing.T, err error, kind apperr.Kind) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want %s", kind)
+	}
+	if got := apperr.KindOf(err); got != kind {
+		t.Fatalf("error kind = %s (%v), want %s", got, err, kind)
+	}
+}
+
+func lastEvent(t *testing.T, s *fakeStore, id string) request.Event {
+	t.Helper()
+	evs := s.eventsOf(id)
+	if len(evs) == 0 {
+		t.Fatal("no audit event")
+	}
+	return evs[len(evs)-1]
+}
+
+func TestStartVerification(t *testing.T) {
+	t.Run("valid", func(t *testing.T) {
+		e := newEnv(t)
+		r := e.seed(t, request.Access, request.Received, nil)
+		if err := e.steps.StartVerification(context.Background(), VerificationTask{RequestID: r.ID, TaskToken: "task-token-1"}); err != nil {
+			t.Fatal(err)
+		}
+		got := e.store.stored(r.ID)
+		if got.Status != request.PendingVerification {
+			t.Errorf("status = %s, want %s", got.Status, request.PendingVerification)
+		}
+		if got.TaskToken != "task-token-1" {
+			t.Errorf("task token = %q", got.TaskToken)
+		}
+		if want := e.clock.Now().Add(verifyTTL); !got.VerifyExpiresAt.Equal(want) {
+			t.Errorf("verify expires at %v, want %v", got.VerifyExpiresAt, want)
+		}
+		if got.VerifyTokenHash == "" {
+			t.Fatal("no verify token hash stored")
+		}
+		if len(e.mail.sent) != 1 {
+			t.Fatalf("%d messages sent, want 1", len(e.mail.sent))
+		}
+		msg := e.mail.sent[0]
+		if msg.To != subject {
+			t.Errorf("mail to %q, want %q", msg.To, subject)
+		}
+		tok := linkToken(t, msg, "/v1/requests/"+r.ID+"/verify")
+		if !secret.Matches(tok, got.VerifyTokenHash) {
+			t.Error("the mailed token does not match the stored hash")
+		}
+		if strings.Contains(got.VerifyTokenHash, tok) {
+			t.Error("the token itself is stored")
+		}
+		ev := lastEvent(t, e.store, r.ID)
+		if ev.Action != "verification_sent" || ev.From != request.Received || ev.To != request.PendingVerification || ev.Actor != "system" {
+			t.Errorf("event = %+v", ev)
+		}
+	})
+
+	tests := []struct {
+		name string
+		id   func(r request.Request) string
+		task string
+		kind apperr.Kind
+	}{
+		{"malformed request id", func(request.Request) string { return "not-a-request-id" }, "task-token-1", apperr.Invalid},
+		{"empty request id", func(request.Request) string { return "" }, "task-token-1", apperr.Invalid},
+		{"empty task token", func(r request.Request) string { return r.ID }, "", apperr.Invalid},
+		{"unknown request", func(r request.Request) string { return request.NewID(r.ReceivedAt) }, "task-token-1", apperr.NotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			r := e.seed(t, request.Access, request.Received, nil)
+			err := e.steps.StartVerification(context.Background(), VerificationTask{RequestID: tt.id(r), TaskToken: tt.task})
+			wantKind(t, err, tt.kind)
+			if len(e.mail.sent) != 0 {
+				t.Errorf("%d messages sent", len(e.mail.sent))
+			}
+			if got := e.store.stored(r.ID); !reflect.DeepEqual(got, r) {
+				t.Errorf("request changed:\n got %+v\nwant %+v", got, r)
+			}
+		})
+	}
+}
+
+func TestResolveIdentities(t *testing.T) {
+	type recs = map[string]map[string][]map[string]any
+	tests := []struct {
+		name string
+		data recs
+		want map[string][]string
+	}{
+		{
+			name: "chain over two passes",
+			data: recs{
+				"users":   {subject: {{"email": subject, "user_id": "u-1"}}},
+				"billing": {"u-1": {{"user_id": "u-1", "account_id": "acc-9"}}},
+			},
+			want: map[string][]string{"email": {subject}, "user_id": {"u-1"}, "account_id": {"acc-9"}},
+		},
+		{
+			name: "values are kept once each",
+			data: recs{
+				"users": {subject: {{"user_id": "u-1"}, {"user_id": "u-2"}, {"user_id": "u-1"}}},
+			},
+			want: map[string][]string{"email": {subject}, "user_id": {"u-1", "u-2"}},
+		},
+		{
+			name: "unknown subject",
+			data: recs{"users": {"b@example.com": {{"user_id": "u-7"}}}},
+			want: map[string][]string{"email": {subject}},
+		},
+		{
+			name: "empty and non-string values are ignored",
+			data: recs{"users": {subject: {{"user_id": ""}, {"user_id": 42}, {"other": "x"}}}},
+			want: map[string][]string{"email": {subject}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.adapter.data = tt.data
+			r := e.seed(t, request.Access, request.Verified, nil)
+			plan, err := e.steps.ResolveIdentities(context.Background(), RequestRef{RequestID: r.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{"billing", "users", "invoices"}; !slices.Equal(plan.Sources, want) {
+				t.Errorf("plan = %v, want %v", plan.Sources, want)
+			}
+			got := e.store.stored(r.ID)
+			if !reflect.DeepEqual(got.Identities, tt.want) {
+				t.Errorf("identities = %v, want %v", got.Identities, tt.want)
+			}
+			if got.Status != request.InProgress {
+				t.Errorf("status = %s, want %s", got.Status, request.InProgress)
+			}
+			ev := lastEvent(t, e.store, r.ID)
+			if ev.Action != "identities_resolved" || ev.From != request.Verified || ev.To != request.InProgress {
+				t.Errorf("event = %+v", ev)
+			}
+			if strings.Contains(ev.Note, subject) {
+				t.Error("the audit note holds the email")
+			}
+		})
+	}
+
+	t.Run("invalid id", func(t *testing.T) {
+		e := newEnv(t)
+		_, err := e.steps.ResolveIdentities(context.Background(), RequestRef{RequestID: "dsr-bad"})
+		wantKind(t, err, apperr.Invalid)
+	})
+}
+
+func TestCollectSource(t *testing.T) {
+	ids := map[string][]string{"email": {subject}, "user_id": {"u-1", "u-2"}}
+	data := map[string]map[string][]map[string]any{
+		"users":   {subject: {{"email": subject, "user_id": "u-1"}}},
+		"billing": {"u-1": {{"account_id": "acc-1"}}, "u-2": {{"account_id": "acc-2"}}, "u-3": {{"account_id": "acc-3"}}},
+	}
+	tests := []struct {
+		name   string
+		source string
+		want   int
+		kind   apperr.Kind // when an error is expected
+		fails  bool
+	}{
+		{name: "by email", source: "users", want: 1},
+		{name: "by every user id", source: "billing", want: 2},
+		{name: "nothing held", source: "invoices", want: 0},
+		{name: "source not in registry", source: "crm", fails: true, kind: apperr.Invalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.adapter.data = data
+			r := e.seed(t, request.Access, request.InProgress, func(r *request.Request) { r.Identities = ids })
+			res, err := e.steps.CollectSource(context.Background(), SourceTask{RequestID: r.ID, SourceID: tt.source})
+			if tt.fails {
+				wantKind(t, err, tt.kind)
+				if keys := e.exports.partKeys(); len(keys) != 0 {
+					t.Errorf("parts stored: %v", keys)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.SourceID != tt.source || res.Records != tt.want {
+				t.Errorf("result = %+v, want %s with %d records", res, tt.source, tt.want)
+			}
+			part, err := e.exports.Part(context.Background(), r.ID, tt.source)
+			if err != nil {
+				t.Fatalf("no part stored: %v", err)
+			}
+			if len(part) != tt.want {
+				t.Errorf("part holds %d records, want %d", len(part), tt.want)
+			}
+		})
+	}
+
+	t.Run("invalid id", func(t *testing.T) {
+		e := newEnv(t)
+		_, err := e.steps.CollectSource(context.Background(), SourceTask{RequestID: "x", SourceID: "users"})
+		wantKind(t, err, apperr.Invalid)
+	})
+}
+
+func TestBuildPackage(t *testing.T) {
+	e := newEnv(t)
+	r := e.seed(t, request.Access, request.InProgress, nil)
+	ctx := context.Background()
+	parts := map[string][]map[string]any{
+		"billing":  {{"account_id": "acc-1"}, {"account_id": "acc-2"}},
+		"users":    {{"user_id": "u-1"}},
+		"invoices": {},
+	}
+	for id, recs := range parts {
+		if err := e.exports.PutPart(ctx, r.ID, id, recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another request's part must survive.
+	other := request.NewID(e.clock.Now())
+	if err := e.exports.PutPart(ctx, other, "users", nil); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := e.steps.BuildPackage(ctx, RequestRef{RequestID: r.ID}); err != nil {
+		t.Fatal(err)
+	}
+
+	got := e.store.stored(r.ID)
+	if got.ExportKey == "" {
+		t.Fatal("no export key stored")
+	}
+	if got.Status != request.InProgress {
+		t.Errorf("status = %s, want it unchanged", got.Status)
+	}
+	body, ok := e.exports.packages[got.ExportKey]
+	if !ok {
+		t.Fatalf("no package under the stored key %q", got.ExportKey)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatalf("package is not a zip: %v", err)
+	}
+	var m accesspkg.Manifest
+	readZipJSON(t, zr, accesspkg.ManifestFile, &m)
+	if m.RequestID != r.ID {
+		t.Errorf("manifest request id = %q", m.RequestID)
+	}
+	if !m.GeneratedAt.Equal(e.clock.Now()) {
+		t.Errorf("manifest generated at %v, want %v", m.GeneratedAt, e.clock.Now())
+	}
+	if len(m.Sources) != len(parts) {
+		t.Fatalf("manifest lists %d sources, want %d", len(m.Sources), len(parts))
+	}
+	for _, s := range m.Sources {
+		if want := len(parts[s.ID]); s.Records != want {
+			t.Errorf("manifest: %s has %d records, want %d", s.ID, s.Records, want)
+		}
+		var recs []map[string]any
+		readZipJSON(t, zr, s.File, &recs)
+		if len(recs) != s.Records {
+			t.Errorf("%s holds %d records, manifest says %d", s.File, len(recs), s.Records)
+		}
+	}
+	if keys := e.exports.partKeys(); !slices.Equal(keys, []string{other + "/users"}) {
+		t.Errorf("parts left = %v, want only the other request's", keys)
+	}
+	ev := lastEvent(t, e.store, r.ID)
+	if ev.Action != "package_built" || ev.Note != "sources=3 records=3" {
+		t.Errorf("event = %+v", ev)
+	}
+}
+
+func TestBuildPackageMissingPart(t *testing.T) {
+	e := newEnv(t)
+	r := e.seed(t, request.Access, request.InProgress, nil)
+	ctx := context.Background()
+	if err := e.exports.PutPart(ctx, r.ID, "users", []map[string]any{{"user_id": "u-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	err := e.steps.BuildPackage(ctx, RequestRef{RequestID: r.ID})
+	wantKind(t, err, apperr.NotFound)
+	if len(e.exports.packages) != 0 {
+		t.Error("a package was stored")
+	}
+	if keys := e.exports.partKeys(); len(keys) != 1 {
+		t.Errorf("parts = %v, want the collected one kept", keys)
+	}
+	if got := e.store.stored(r.ID); got.ExportKey != "" {
+		t.Error("export key stored")
+	}
+}
+
+func readZipJSON(t *testing.T, zr *zip.Reader, name string, v any) {
+	t.Helper()
+	f, err := zr.Open(name)
+	if err != nil {
+		t.Fatalf("open %s in package: %v", name, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+}
+
+func TestEraseSource(t *testing.T) {
+	ids := map[string][]string{"email": {subject}, "user_id": {"u-1", "u-2"}}
+	tests := []struct {
+		name   string
+		typ    request.Type
+		status request.Status
+		source string
+		kind   apperr.Kind
+		fails  bool
+		want   int
+	}{
+		{name: "delete in progress", typ: request.Delete, status: request.InProgress, source: "billing", want: 3},
+		{name: "nothing held", typ: request.Delete, status: request.InProgress, source: "invoices", want: 0},
+		{name: "access request", typ: request.Access, status: request.InProgress, source: "billing", fails: true, kind: apperr.Conflict},
+		{name: "delete not yet verified", typ: request.Delete, status: request.PendingVerification, source: "billing", fails: true, kind: apperr.Conflict},
+		{name: "delete already completed", typ: request.Delete, status: request.Completed, source: "billing", fails: true, kind: apperr.Conflict},
+		{name: "source not in registry", typ: request.Delete, status: request.InProgress, source: "crm", fails: true, kind: apperr.Invalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.adapter.data = map[string]map[string][]map[string]any{
+				"billing": {"u-1": {{"a": "1"}, {"a": "2"}}, "u-2": {{"a": "3"}}, "u-9": {{"a": "4"}}},
+			}
+			r := e.seed(t, tt.typ, tt.status, func(r *request.Request) { r.Identities = ids })
+			before := len(e.store.eventsOf(r.ID))
+			res, err := e.steps.EraseSource(context.Background(), SourceTask{RequestID: r.ID, SourceID: tt.source})
+			if tt.fails {
+				wantKind(t, err, tt.kind)
+				if n := len(e.adapter.data["billing"]); n != 3 {
+					t.Errorf("records were erased: %d identity keys left, want 3", n)
+				}
+				if n := len(e.store.eventsOf(r.ID)); n != before {
+					t.Errorf("%d events recorded", n-before)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.SourceID != tt.source || res.Records != tt.want {
+				t.Errorf("result = %+v, want %s with %d records", res, tt.source, tt.want)
+			}
+			if _, ok := e.adapter.data["billing"]["u-9"]; !ok {
+				t.Error("another subject's records were erased")
+			}
+			if tt.source == "billing" && (len(e.adapter.data["billing"]["u-1"]) != 0 || len(e.adapter.data["billing"]["u-2"]) != 0) {
+				t.Error("the subject's records are still there")
+			}
+			ev := lastEvent(t, e.store, r.ID)
+			if want := fmt.Sprintf("source=%s records=%d", tt.source, tt.want); ev.Action != "source_erased" || ev.Note != want {
+				t.Errorf("event = %+v, want source_erased with note %q", ev, want)
+			}
+			if !ev.At.Equal(e.clock.Now()) {
+				t.Errorf("event at %v, want %v", ev.At, e.clock.Now())
+			}
+			if got := e.store.stored(r.ID); got.Version != r.Version || got.Status != tt.status {
+				t.Error("the request itself changed")
+			}
+		})
+	}
+}
+
+func TestCloseRequest(t *testing.T) {
+	tests := []struct {
+		name    string
+		typ     request.Type
+		status  request.Status
+		edit    func(*request.Request)
+		outcome string
+		kind    apperr.Kind
+		fails   bool
+		check   func(t *testing.T, e *env, before, after request.Request)
+	}{
+		{
+			name: "access completed", typ: request.Access, status: request.InProgress, outcome: "completed",
+			edit: func(r *request.Request) { r.ExportKey = "packages/x.zip" },
+			check: func(t *testing.T, e *env, before, after request.Request) {
+				now := e.clock.Now()
+				if after.Status != request.Completed || !after.CompletedAt.Equal(now) {
+					t.Errorf("status %s completed at %v", after.Status, after.CompletedAt)
+				}
+				if !after.DownloadExpiresAt.Equal(now.Add(downloadTTL)) {
+					t.Errorf("download expires at %v, want %v", after.DownloadExpiresAt, now.Add(downloadTTL))
+				}
+				msg := onlyMessage(t, e)
+				tok := linkToken(t, msg, "/v1/requests/"+after.ID+"/download")
+				if !secret.Matches(tok, after.DownloadTokenHash) {
+					t.Error("the mailed download token does not match the stored hash")
+				}
+			},
+		},
+		{
+			name: "access without package", typ: request.Access, status: request.InProgress, outcome: "completed",
+			fails: true, kind: apperr.Conflict,
+		},
+		{
+			name: "delete completed", typ: request.Delete, status: request.InProgress, outcome: "completed",
+			check: func(t *testing.T, e *env, before, after request.Request) {
+				if after.Status != request.Completed || !after.CompletedAt.Equal(e.clock.Now()) {
+					t.Errorf("status %s completed at %v", after.Status, after.CompletedAt)
+				}
+				if after.DownloadTokenHash != "" {
+					t.Error("a delete request got a download token")
+				}
+				want, _ := notify.Erased(subject, after.ID)
+				if msg := onlyMessage(t, e); msg != want {
+					t.Errorf("message = %q, want the erasure confirmation", msg.Subject)
+				}
+			},
+		},
+		{
+			name: "expired", typ: request.Access, status: request.PendingVerification, outcome: "expired",
+			edit: func(r *request.Request) {
+				r.VerifyTokenHash, r.TaskToken = secret.Hash("verify-token"), "task-token-1"
+			},
+			check: func(t *testing.T, e *env, before, after request.Request) {
+				if after.Status != request.Expired {
+					t.Errorf("status = %s, want %s", after.Status, request.Expired)
+				}
+				if after.VerifyTokenHash != "" || after.TaskToken != "" {
+					t.Error("verify token hash or task token kept")
+				}
+				want, _ := notify.NeverVerified(subject, after.ID)
+				if msg := onlyMessage(t, e); msg != want {
+					t.Errorf("message = %q, want the never-verified notice", msg.Subject)
+				}
+			},
+		},
+		{
+			name: "failed", typ: request.Delete, status: request.InProgress, outcome: "failed",
+			check: func(t *testing.T, e *env, before, after request.Request) {
+				if after.Status != request.Failed || !after.NeedsOperator {
+					t.Errorf("status %s, needs operator %v", after.Status, after.NeedsOperator)
+				}
+				if len(e.mail.sent) != 0 {
+					t.Errorf("%d messages sent on failure", len(e.mail.sent))
+				}
+				if ev := lastEvent(t, e.store, after.ID); ev.Action != "failed" || ev.Note != "needs_operator" {
+					t.Errorf("event = %+v", ev)
+				}
+			},
+		},
+		{
+			name: "failed after closing keeps the status", typ: request.Access, status: request.Completed, outcome: "failed",
+			check: func(t *testing.T, e *env, before, after request.Request) {
+				if after.Status != request.Completed || !after.NeedsOperator {
+					t.Errorf("status %s, needs operator %v", after.Status, after.NeedsOperator)
+				}
+				if len(e.mail.sent) != 0 {
+					t.Errorf("%d messages sent on failure", len(e.mail.sent))
+				}
+			},
+		},
+		{
+			name: "unknown outcome", typ: request.Access, status: request.InProgress, outcome: "done",
+			fails: true, kind: apperr.Invalid,
+		},
+		{
+			name: "expired after verification", typ: request.Access, status: request.Verified, outcome: "expired",
+			fails: true, kind: apperr.Conflict,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			before := e.seed(t, tt.typ, tt.status, tt.edit)
+			e.clock.Advance(time.Hour)
+			err := e.steps.CloseRequest(context.Background(), CloseTask{RequestID: before.ID, Outcome: tt.outcome})
+			after := e.store.stored(before.ID)
+			if tt.fails {
+				wantKind(t, err, tt.kind)
+				if !reflect.DeepEqual(after, before) {
+					t.Errorf("request changed:\n got %+v\nwant %+v", after, before)
+				}
+				if len(e.mail.sent) != 0 {
+					t.Errorf("%d messages sent", len(e.mail.sent))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, e, before, after)
+		})
+	}
+}
+
+func onlyMessage(t *testing.T, e *env) notify.Message {
+	t.Helper()
+	if len(e.mail.sent) != 1 {
+		t.Fatalf("%d messages sent, want 1", len(e.mail.sent))
+	}
+	if e.mail.sent[0].To != subject {
+		t.Fatalf("message to %q, want %q", e.mail.sent[0].To, subject)
+	}
+	return e.mail.sent[0]
+}
+
+// A retry of CloseRequest after the mail failed sends the mail.
+func TestCloseRequestRetryAfterMailFailure(t *testing.T) {
+	for _, typ := range []request.Type{request.Access, request.Delete} {
+		t.Run(string(typ), func(t *testing.T) {
+			e := newEnv(t)
+			r := e.seed(t, typ, request.InProgress, func(r *request.Request) { r.ExportKey = "packages/x.zip" })
+			e.mail.failNext = 1
+			in := CloseTask{RequestID: r.ID, Outcome: "completed"}
+			if err := e.steps.CloseRequest(context.Background(), in); err == nil {
+				t.Fatal("first close did not report the mail failure")
+			}
+			if got := e.store.stored(r.ID); got.Status != request.Completed {
+				t.Fatalf("status after first close = %s", got.Status)
+			}
+			if len(e.mail.sent) != 0 {
+				t.Fatal("a message was recorded as sent")
+			}
+			if err := e.steps.CloseRequest(context.Background(), in); err != nil {
+				t.Fatalf("second close: %v", err)
+			}
+			msg := onlyMessage(t, e)
+			if typ == request.Access {
+				tok := linkToken(t, msg, "/v1/requests/"+r.ID+"/download")
+				if !secret.Matches(tok, e.store.stored(r.ID).DownloadTokenHash) {
+					t.Error("the token of the second mail does not match the stored hash")
+				}
+			}
+		})
+	}
+}
+
+func TestTaskError(t *testing.T) {
+	cause := errors.New("ddb: key a@example.com throttled")
+	tests := []struct {
+		name    string
+		err     error
+		want    error
+		wantMsg string
+	}{
+		{"unavailable", apperr.Wrap(apperr.Unavailable, "Storage is unavailable.", cause), &TransientError{}, "Storage is unavailable."},
+		{"rate limited", apperr.Wrap(apperr.RateLimited, "Slow down.", cause), &TransientError{}, "Slow down."},
+		{"invalid", apperr.Wrap(apperr.Invalid, "Bad input.", cause), &InvalidTaskInput{}, "Bad input."},
+		{"not found", apperr.Wrap(apperr.NotFound, "No such request.", cause), &RequestNotFound{}, "No such request."},
+		{"conflict", apperr.Wrap(apperr.Conflict, "Wrong state.", cause), &StateConflict{}, "Wrong state."},
+		{"internal", apperr.Wrap(apperr.Internal, "Broken.", cause), &InternalError{}, "Broken."},
+		{"forbidden", apperr.Wrap(apperr.Forbidden, "No.", cause), &InternalError{}, "No."},
+		{"wrapped further", fmt.Errorf("step: %w", apperr.Wrap(apperr.Conflict, "Wrong state.", cause)), &StateConflict{}, "Wrong state."},
+		{"plain error", cause, &InternalError{}, "Internal error."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := TaskError(tt.err)
+			if reflect.TypeOf(got) != reflect.TypeOf(tt.want) {
+				t.Fatalf("TaskError = %T, want %T", got, tt.want)
+			}
+			if got.Error() != tt.wantMsg {
+				t.Errorf("message = %q, want %q", got.Error(), tt.wantMsg)
+			}
+			if strings.Contains(got.Error(), "throttled") || strings.Contains(got.Error(), "@") {
+				t.Error("the message holds the cause's text")
+			}
+		})
+	}
+}
+
+func TestErrorCode(t *testing.T) {
+	api := &smithy.GenericAPIError{Code: "ProvisionedThroughputExceededException", Message: "key a@example.com"}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"aws error wrapped in apperr", apperr.Wrap(apperr.Unavailable, "Storage is unavailable.", api), "ProvisionedThroughputExceededException"},
+		{"bare aws error", fmt.Errorf("call: %w", api), "ProvisionedThroughputExceededException"},
+		{"apperr without aws cause", apperr.E(apperr.NotFound, "No such request."), apperr.NotFound.String()},
+		{"apperr with other cause", apperr.Wrap(apperr.Conflict, "Wrong state.", errors.New("a@example.com")), apperr.Conflict.String()},
+		{"plain error", errors.New("a@example.com"), apperr.Internal.String()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ErrorCode(tt.err); got != tt.want {
+				t.Errorf("ErrorCode = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
