@@ -25,7 +25,8 @@ check-tools:
 
 .PHONY: dev
 dev: check-tools ## Start the local stack in the foreground (Ctrl-C stops it)
-	go run ./cmd/devstack
+	go build -o build/local/devstack ./cmd/devstack
+	./build/local/devstack
 
 .PHONY: test
 test: check-tools ## Run every test: unit, end-to-end on the local stack, infrastructure
