@@ -2,21 +2,11 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/privacy-pipeline/dsr/internal/app"
 )
 
 func main() {
-	a, err := app.FromEnv(context.Background())
-	if err != nil {
-		slog.Error("start-up failed", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(httpadapter.NewV2(a.API()).ProxyWithContext)
+	app.Run(func(a *app.App) any { return httpadapter.NewV2(a.API()).ProxyWithContext })
 }

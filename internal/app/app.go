@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -179,3 +180,14 @@ func (a *App) API() http.Handler { return httpapi.New(a.portal, a.log) }
 
 // Store returns the request store.
 func (a *App) Store() *dynamo.Store { return a.store }
+
+// Run is the whole body of a Lambda main: wire the App from the environment
+// and serve the handler that pick selects. Only start-up failures exit.
+func Run(pick func(*App) any) {
+	a, err := FromEnv(context.Background())
+	if err != nil {
+		slog.Error("start-up failed", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(pick(a))
+}
