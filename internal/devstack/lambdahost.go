@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -21,7 +22,7 @@ import (
 // process, so moto's Step Functions interpreter calls the real Go code
 // without containers. Every other path goes on to moto.
 type lambdaHost struct {
-	handlers map[string]lambda.Handler // by function name
+	handlers map[string]any // Go handler functions, by function name
 	moto     *httputil.ReverseProxy
 	log      *slog.Logger
 }
@@ -31,11 +32,7 @@ func newLambdaHost(motoURL string, handlers map[string]any, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	h := &lambdaHost{handlers: map[string]lambda.Handler{}, moto: httputil.NewSingleHostReverseProxy(u), log: log}
-	for name, fn := range handlers {
-		h.handlers[name] = lambda.NewHandler(fn)
-	}
-	return h, nil
+	return &lambdaHost{handlers: maps.Clone(handlers), moto: httputil.NewSingleHostReverseProxy(u), log: log}, nil
 }
 
 const invokePrefix = "/2015-03-31/functions/"
@@ -54,7 +51,7 @@ func (h *lambdaHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name = name[strings.LastIndex(name, ":")+1:] // an ARN or a plain name
-	handler, ok := h.handlers[name]
+	fn, ok := h.handlers[name]
 	if !ok {
 		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+name)
 		return
@@ -64,7 +61,7 @@ func (h *lambdaHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		lambdaError(w, http.StatusBadRequest, "InvalidRequestContentException", "unreadable payload")
 		return
 	}
-	out, err := invoke(r.Context(), handler, payload)
+	out, err := invoke(r.Context(), fn, payload)
 	if err != nil {
 		// As Lambda does: HTTP 200 with X-Amz-Function-Error, and the Go
 		// error's type name as errorType for Retry and Catch.
@@ -78,14 +75,16 @@ func (h *lambdaHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // invoke runs a handler and turns a panic into an error, as the Lambda
-// runtime does.
-func invoke(ctx context.Context, h lambda.Handler, payload []byte) (out []byte, err error) {
+// runtime does. The lambda.Handler is made for this one call: its Invoke
+// returns the bytes of a pooled buffer it has already put back in its pool,
+// so concurrent calls of a shared one could answer with each other's output.
+func invoke(ctx context.Context, fn any, payload []byte) (out []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = &panicError{msg: fmt.Sprint(p)}
 		}
 	}()
-	return h.Invoke(ctx, payload)
+	return lambda.NewHandler(fn).Invoke(ctx, payload)
 }
 
 type panicError struct{ msg string }

@@ -55,9 +55,36 @@ func (a *Adapter) Find(ctx context.Context, src *registry.Source, ids map[string
 		if err := attributevalue.UnmarshalMapWithOptions(item, &m, func(o *attributevalue.DecoderOptions) { o.UseNumber = true }); err != nil {
 			return nil, apperr.Wrap(apperr.Internal, "An item could not be decoded.", err)
 		}
-		records = append(records, m)
+		records = append(records, jsonNumbers(m).(map[string]any))
 	}
 	return records, nil
+}
+
+// jsonNumbers turns the decoder's attributevalue.Number, which has no
+// MarshalJSON and would be written as a JSON string, into json.Number, so
+// numbers reach the access package as numbers with their exact digits.
+func jsonNumbers(v any) any {
+	switch v := v.(type) {
+	case attributevalue.Number:
+		if json.Valid([]byte(v)) {
+			return json.Number(v)
+		}
+	case []attributevalue.Number:
+		out := make([]any, len(v))
+		for i, n := range v {
+			out[i] = jsonNumbers(n)
+		}
+		return out
+	case map[string]any:
+		for k, e := range v {
+			v[k] = jsonNumbers(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = jsonNumbers(e)
+		}
+	}
+	return v
 }
 
 // Erase deletes every item Find would return and reports how many it deleted.
@@ -157,7 +184,8 @@ func keyString(item map[string]types.AttributeValue, keyNames []string) (string,
 		k[name] = item[name]
 	}
 	var m map[string]any
-	if err := attributevalue.UnmarshalMap(k, &m); err != nil {
+	// Numbers as their digits: as float64, 64-bit ids would collide.
+	if err := attributevalue.UnmarshalMapWithOptions(k, &m, func(o *attributevalue.DecoderOptions) { o.UseNumber = true }); err != nil {
 		return "", apperr.Wrap(apperr.Internal, "An item key could not be decoded.", err)
 	}
 	b, err := json.Marshal(m) // map keys are sorted: the same key gives the same string

@@ -44,7 +44,7 @@ const maxLine = 16 << 20
 
 // matcher decides whether a line belongs to the subject.
 type matcher struct {
-	needles [][]byte            // JSON-encoded identity values: the prefilter
+	needles [][]byte            // identity values in quotes: the prefilter
 	fields  map[string][]string // field -> identity values that match there
 }
 
@@ -53,22 +53,22 @@ func newMatcher(src *registry.S3Source, ids map[string][]string) *matcher {
 	for _, rule := range src.Match {
 		for _, v := range ids[rule.Identity] {
 			m.fields[rule.Field] = append(m.fields[rule.Field], v)
-			enc, _ := json.Marshal(v)
-			m.needles = append(m.needles, enc)
+			// The value as it appears in a line whose strings hold no
+			// escapes. Not json.Marshal: it escapes &, < and >, which most
+			// writers leave as they are.
+			m.needles = append(m.needles, []byte(`"`+v+`"`))
 		}
 	}
 	return m
 }
 
 // match reports whether line is one of the subject's rows. Lines without any
-// identity value as a JSON string are skipped without parsing.
+// identity value as a JSON string are skipped without parsing, unless they
+// hold a backslash: an escape (\u00e9, \/, \u0026) may spell a value.
 func (m *matcher) match(line []byte) (map[string]any, bool) {
-	hit := false
-	for _, n := range m.needles {
-		if bytes.Contains(line, n) {
-			hit = true
-			break
-		}
+	hit := bytes.IndexByte(line, '\\') >= 0
+	for i := 0; !hit && i < len(m.needles); i++ {
+		hit = bytes.Contains(line, m.needles[i])
 	}
 	if !hit {
 		return nil, false
@@ -166,7 +166,7 @@ func (a *Adapter) rewrite(ctx context.Context, bucket, key string, m *matcher) (
 		return 0, nil
 	}
 	if kept == 0 {
-		if _, err := a.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key}); err != nil {
+		if _, err := a.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key, IfMatch: etag}); err != nil {
 			return 0, apperr.Wrap(apperr.Unavailable, "An S3 object could not be deleted.", err)
 		}
 		return removed, nil

@@ -1,0 +1,465 @@
+package dynsrc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/registry"
+)
+
+// fakeDynamo is one in-memory table with optional global secondary indexes
+// (named by index, keyed on one attribute).
+type fakeDynamo struct {
+	table    string
+	keys     []string          // key attribute names: partition, then sort
+	indexes  map[string]string // index name -> partition key attribute
+	items    []map[string]types.AttributeValue
+	pageSize int
+
+	// unprocessedCalls is how many BatchWriteItem calls leave the second half
+	// of their requests unprocessed; alwaysUnprocessed processes nothing.
+	unprocessedCalls  int
+	alwaysUnprocessed bool
+	failQuery         error
+	onBatch           func()
+
+	queries       []*dynamodb.QueryInput
+	batchSizes    []int
+	describeCalls int
+}
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+// avKey renders a scalar attribute value for comparison.
+func avKey(av types.AttributeValue) string {
+	switch v := av.(type) {
+	case *types.AttributeValueMemberS:
+		return "S:" + v.Value
+	case *types.AttributeValueMemberN:
+		return "N:" + v.Value
+	case nil:
+		return "<nil>"
+	default:
+		return fmt.Sprintf("%T", av)
+	}
+}
+
+func (f *fakeDynamo) sameKey(item, key map[string]types.AttributeValue) bool {
+	for _, k := range f.keys {
+		if avKey(item[k]) != avKey(key[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *fakeDynamo) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	f.queries = append(f.queries, in)
+	if f.failQuery != nil {
+		return nil, f.failQuery
+	}
+	if aws.ToString(in.TableName) != f.table {
+		return nil, &types.ResourceNotFoundException{Message: aws.String("no table")}
+	}
+	lhs, rhs, ok := strings.Cut(aws.ToString(in.KeyConditionExpression), " = ")
+	attr, value := in.ExpressionAttributeNames[lhs], in.ExpressionAttributeValues[rhs]
+	if !ok || attr == "" || value == nil {
+		return nil, errors.New("ValidationException: unsupported key condition")
+	}
+	want := f.keys[0]
+	if in.IndexName != nil {
+		if want, ok = f.indexes[*in.IndexName]; !ok {
+			return nil, errors.New("ValidationException: no such index")
+		}
+	}
+	if attr != want {
+		return nil, errors.New("ValidationException: query condition missed key schema element")
+	}
+	var matched []map[string]types.AttributeValue
+	for _, item := range f.items {
+		if avKey(item[attr]) == avKey(value) {
+			matched = append(matched, item)
+		}
+	}
+	if in.ExclusiveStartKey != nil {
+		i := slices.IndexFunc(matched, func(it map[string]types.AttributeValue) bool { return f.sameKey(it, in.ExclusiveStartKey) })
+		if i < 0 {
+			return nil, errors.New("ValidationException: bad start key")
+		}
+		matched = matched[i+1:]
+	}
+	out := &dynamodb.QueryOutput{}
+	if f.pageSize > 0 && len(matched) > f.pageSize {
+		matched = matched[:f.pageSize]
+		last := matched[len(matched)-1]
+		out.LastEvaluatedKey = map[string]types.AttributeValue{attr: last[attr]}
+		for _, k := range f.keys {
+			out.LastEvaluatedKey[k] = last[k]
+		}
+	}
+	out.Items = matched
+	out.Count = int32(len(matched))
+	return out, nil
+}
+
+func (f *fakeDynamo) BatchWriteItem(_ context.Context, in *dynamodb.BatchWriteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	reqs := in.RequestItems[f.table]
+	if len(in.RequestItems) != 1 || len(reqs) == 0 || len(reqs) > 25 {
+		return nil, fmt.Errorf("ValidationException: %d tables, %d requests", len(in.RequestItems), len(reqs))
+	}
+	f.batchSizes = append(f.batchSizes, len(reqs))
+	if f.onBatch != nil {
+		f.onBatch()
+	}
+	for _, r := range reqs {
+		if r.DeleteRequest == nil || len(r.DeleteRequest.Key) != len(f.keys) {
+			return nil, errors.New("ValidationException: the key does not match the key schema")
+		}
+		for _, k := range f.keys {
+			if r.DeleteRequest.Key[k] == nil {
+				return nil, errors.New("ValidationException: the key does not match the key schema")
+			}
+		}
+	}
+	process, unprocessed := reqs, []types.WriteRequest(nil)
+	switch {
+	case f.alwaysUnprocessed:
+		process, unprocessed = nil, reqs
+	case f.unprocessedCalls > 0:
+		f.unprocessedCalls--
+		process, unprocessed = reqs[:len(reqs)/2], reqs[len(reqs)/2:]
+	}
+	for _, r := range process {
+		f.items = slices.DeleteFunc(f.items, func(it map[string]types.AttributeValue) bool { return f.sameKey(it, r.DeleteRequest.Key) })
+	}
+	out := &dynamodb.BatchWriteItemOutput{UnprocessedItems: map[string][]types.WriteRequest{}}
+	if len(unprocessed) > 0 {
+		out.UnprocessedItems[f.table] = unprocessed
+	}
+	return out, nil
+}
+
+func (f *fakeDynamo) DescribeTable(_ context.Context, in *dynamodb.DescribeTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	f.describeCalls++
+	if aws.ToString(in.TableName) != f.table {
+		return nil, &types.ResourceNotFoundException{Message: aws.String("no table")}
+	}
+	td := &types.TableDescription{TableName: in.TableName}
+	for i, k := range f.keys {
+		kt := types.KeyTypeHash
+		if i > 0 {
+			kt = types.KeyTypeRange
+		}
+		td.KeySchema = append(td.KeySchema, types.KeySchemaElement{AttributeName: aws.String(k), KeyType: kt})
+	}
+	return &dynamodb.DescribeTableOutput{Table: td}, nil
+}
+
+// users: key user_id, GSI email-index on email.
+func usersTable() *fakeDynamo {
+	f := &fakeDynamo{table: "demo-users", keys: []string{"user_id"}, indexes: map[string]string{"email-index": "email"}, pageSize: 2}
+	for _, u := range []struct{ id, email string }{
+		{"u-1", "ada@example.com"}, {"u-2", "bob@example.com"}, {"u-3", "ada@example.com"},
+		{"u-4", "ada@example.org"}, {"u-5", "ada@example.com"},
+	} {
+		f.items = append(f.items, map[string]types.AttributeValue{"user_id": str(u.id), "email": str(u.email), "plan": str("free")})
+	}
+	return f
+}
+
+// orders: key user_id + order_id, n orders per user.
+func ordersTable(perUser map[string]int) *fakeDynamo {
+	f := &fakeDynamo{table: "demo-orders", keys: []string{"user_id", "order_id"}, pageSize: 7}
+	for _, user := range slices.Sorted(func(yield func(string) bool) {
+		for u := range perUser {
+			if !yield(u) {
+				return
+			}
+		}
+	}) {
+		for i := range perUser[user] {
+			f.items = append(f.items, map[string]types.AttributeValue{
+				"user_id": str(user), "order_id": str(fmt.Sprintf("o-%03d", i)),
+				"total": &types.AttributeValueMemberN{Value: "12.50"},
+			})
+		}
+	}
+	return f
+}
+
+var (
+	usersSource  = &registry.Source{ID: "users", DynamoDB: &registry.DynamoDBSource{Table: "demo-users", Index: "email-index", PartitionKey: "email", Identity: "email"}}
+	ordersSource = &registry.Source{ID: "orders", DynamoDB: &registry.DynamoDBSource{Table: "demo-orders", PartitionKey: "user_id", Identity: "user_id"}}
+)
+
+func newAdapter(f *fakeDynamo) *Adapter {
+	a := New(f)
+	a.retryWait = 0
+	return a
+}
+
+// ids lists the given attribute of records, in order.
+func attrOf(records []map[string]any, name string) []string {
+	var out []string
+	for _, r := range records {
+		out = append(out, fmt.Sprint(r[name]))
+	}
+	return out
+}
+
+func TestFind(t *testing.T) {
+	tests := []struct {
+		name      string
+		fake      *fakeDynamo
+		src       *registry.Source
+		ids       map[string][]string
+		wantAttr  string
+		want      []string
+		wantQuery int
+	}{
+		{
+			name: "by email on the index, across pages", fake: usersTable(), src: usersSource,
+			ids: map[string][]string{"email": {"ada@example.com"}}, wantAttr: "user_id", want: []string{"u-1", "u-3", "u-5"}, wantQuery: 2,
+		},
+		{
+			name: "two values", fake: usersTable(), src: usersSource,
+			ids: map[string][]string{"email": {"bob@example.com", "ada@example.org"}}, wantAttr: "user_id", want: []string{"u-2", "u-4"}, wantQuery: 2,
+		},
+		{
+			name: "an item reached twice is returned once", fake: usersTable(), src: usersSource,
+			ids: map[string][]string{"email": {"bob@example.com", "bob@example.com"}}, wantAttr: "user_id", want: []string{"u-2"}, wantQuery: 2,
+		},
+		{
+			name: "items sharing a partition key are distinct", fake: ordersTable(map[string]int{"u-1": 16, "u-2": 3}), src: ordersSource,
+			ids: map[string][]string{"user_id": {"u-1", "u-1"}}, wantAttr: "order_id", wantQuery: 6,
+			want: []string{"o-000", "o-001", "o-002", "o-003", "o-004", "o-005", "o-006", "o-007", "o-008", "o-009", "o-010", "o-011", "o-012", "o-013", "o-014", "o-015"},
+		},
+		{
+			name: "no value of the source's identity", fake: usersTable(), src: usersSource,
+			ids: map[string][]string{"user_id": {"u-1"}}, wantAttr: "user_id",
+		},
+		{
+			name: "a value nobody has", fake: usersTable(), src: usersSource,
+			ids: map[string][]string{"email": {"eve@example.com"}}, wantAttr: "user_id", wantQuery: 1,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			records, err := newAdapter(tc.fake).Find(context.Background(), tc.src, tc.ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := attrOf(records, tc.wantAttr); !slices.Equal(got, tc.want) {
+				t.Errorf("found %v, want %v", got, tc.want)
+			}
+			if len(tc.fake.queries) != tc.wantQuery {
+				t.Errorf("%d queries, want %d", len(tc.fake.queries), tc.wantQuery)
+			}
+			for _, q := range tc.fake.queries {
+				if aws.ToString(q.IndexName) != tc.src.DynamoDB.Index {
+					t.Errorf("IndexName = %q, want %q", aws.ToString(q.IndexName), tc.src.DynamoDB.Index)
+				}
+				for _, vs := range tc.ids {
+					for _, v := range vs {
+						if strings.Contains(aws.ToString(q.KeyConditionExpression), v) {
+							t.Errorf("identity value %q inside the expression %q", v, aws.ToString(q.KeyConditionExpression))
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestFindDecodesNumbersExactly(t *testing.T) {
+	f := ordersTable(map[string]int{"u-1": 1})
+	f.items[0]["big"] = &types.AttributeValueMemberN{Value: "12345678901234567890"}
+	f.items[0]["nested"] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+		"n": &types.AttributeValueMemberN{Value: "7"},
+		"l": &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberN{Value: "-1.5e3"}, str("x")}},
+	}}
+	f.items[0]["ns"] = &types.AttributeValueMemberNS{Value: []string{"1", "2.0"}}
+	records, err := newAdapter(f).Find(context.Background(), ordersSource, map[string][]string{"user_id": {"u-1"}})
+	if err != nil || len(records) != 1 {
+		t.Fatalf("Find = %v, %v", records, err)
+	}
+	b, _ := json.Marshal(records[0])
+	if want := `{"big":12345678901234567890,"nested":{"l":[-1.5e3,"x"],"n":7},"ns":[1,2.0],"order_id":"o-000","total":12.50,"user_id":"u-1"}`; string(b) != want {
+		t.Errorf("record = %s, want %s", b, want)
+	}
+}
+
+func TestTableKeyIsAskedOnce(t *testing.T) {
+	f := usersTable()
+	a := newAdapter(f)
+	for range 3 {
+		if _, err := a.Find(context.Background(), usersSource, map[string][]string{"email": {"ada@example.com"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.describeCalls != 1 {
+		t.Errorf("DescribeTable called %d times, want 1", f.describeCalls)
+	}
+}
+
+func TestFindUnavailable(t *testing.T) {
+	tests := []struct {
+		name string
+		fake *fakeDynamo
+		src  *registry.Source
+	}{
+		{"query fails", &fakeDynamo{table: "demo-orders", keys: []string{"user_id", "order_id"}, failQuery: errors.New("secret-sdk-detail")}, ordersSource},
+		{"table missing", &fakeDynamo{table: "other", keys: []string{"user_id"}}, ordersSource},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := newAdapter(tc.fake).Find(context.Background(), tc.src, map[string][]string{"user_id": {"u-1"}})
+			if !apperr.Is(err, apperr.Unavailable) {
+				t.Fatalf("err = %v, want Unavailable", err)
+			}
+			var e *apperr.Error
+			if errors.As(err, &e) && strings.Contains(e.Msg, "secret-sdk-detail") {
+				t.Errorf("message holds the SDK error: %q", e.Msg)
+			}
+		})
+	}
+}
+
+func TestErase(t *testing.T) {
+	tests := []struct {
+		name             string
+		fake             *fakeDynamo
+		src              *registry.Source
+		ids              map[string][]string
+		unprocessedCalls int
+		wantRemoved      int
+		wantLeft         []string // "user_id/order_id" or user_id of the items left
+	}{
+		{
+			name: "by index, deleting by table key", fake: usersTable(), src: usersSource,
+			ids: map[string][]string{"email": {"ada@example.com"}}, wantRemoved: 3, wantLeft: []string{"u-2", "u-4"},
+		},
+		{
+			name: "more items than a batch", fake: ordersTable(map[string]int{"u-1": 60, "u-2": 2, "u-10": 1}), src: ordersSource,
+			ids: map[string][]string{"user_id": {"u-1"}}, wantRemoved: 60, wantLeft: []string{"u-10/o-000", "u-2/o-000", "u-2/o-001"},
+		},
+		{
+			name: "unprocessed items are sent again", fake: ordersTable(map[string]int{"u-1": 30, "u-2": 1}), src: ordersSource,
+			ids: map[string][]string{"user_id": {"u-1"}}, unprocessedCalls: 3, wantRemoved: 30, wantLeft: []string{"u-2/o-000"},
+		},
+		{
+			name: "two values, one item reached twice", fake: usersTable(), src: usersSource,
+			ids: map[string][]string{"email": {"bob@example.com", "ada@example.org", "bob@example.com"}}, wantRemoved: 2, wantLeft: []string{"u-1", "u-3", "u-5"},
+		},
+		{
+			name: "nothing to erase", fake: usersTable(), src: usersSource,
+			ids: map[string][]string{"email": {"eve@example.com"}}, wantLeft: []string{"u-1", "u-2", "u-3", "u-4", "u-5"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.fake.unprocessedCalls = tc.unprocessedCalls
+			a := newAdapter(tc.fake)
+			n, err := a.Erase(context.Background(), tc.src, tc.ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != tc.wantRemoved {
+				t.Errorf("removed %d, want %d", n, tc.wantRemoved)
+			}
+			var left []string
+			for _, it := range tc.fake.items {
+				k := it["user_id"].(*types.AttributeValueMemberS).Value
+				if o, ok := it["order_id"]; ok {
+					k += "/" + o.(*types.AttributeValueMemberS).Value
+				}
+				left = append(left, k)
+			}
+			slices.Sort(left)
+			if !slices.Equal(left, tc.wantLeft) {
+				t.Errorf("left %v, want %v", left, tc.wantLeft)
+			}
+			sent := 0
+			for _, s := range tc.fake.batchSizes {
+				if s > maxBatch {
+					t.Errorf("a batch of %d requests", s)
+				}
+				sent += s
+			}
+			if tc.unprocessedCalls == 0 && sent != tc.wantRemoved {
+				t.Errorf("%d delete requests sent for %d items", sent, tc.wantRemoved)
+			}
+			if tc.unprocessedCalls > 0 && len(tc.fake.batchSizes) <= tc.unprocessedCalls {
+				t.Errorf("%d BatchWriteItem calls: unprocessed items were not resent", len(tc.fake.batchSizes))
+			}
+			if rest, err := a.Find(context.Background(), tc.src, tc.ids); err != nil || len(rest) != 0 {
+				t.Errorf("after Erase, Find = %v, %v", rest, err)
+			}
+		})
+	}
+}
+
+func TestEraseGivesUpWhenAlwaysUnprocessed(t *testing.T) {
+	f := ordersTable(map[string]int{"u-1": 3})
+	f.alwaysUnprocessed = true
+	n, err := newAdapter(f).Erase(context.Background(), ordersSource, map[string][]string{"user_id": {"u-1"}})
+	if !apperr.Is(err, apperr.Unavailable) {
+		t.Fatalf("err = %v, want Unavailable", err)
+	}
+	if n != 0 {
+		t.Errorf("reported %d removed", n)
+	}
+	if len(f.batchSizes) < 2 || len(f.batchSizes) > maxUnprocessedRetries+1 {
+		t.Errorf("%d BatchWriteItem calls, want a bounded number of retries", len(f.batchSizes))
+	}
+}
+
+func TestEraseStopsWhenCancelled(t *testing.T) {
+	f := ordersTable(map[string]int{"u-1": 3})
+	f.alwaysUnprocessed = true
+	a := newAdapter(f)
+	a.retryWait = 1 << 40 // never ends by itself
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Cancel once the first batch was sent: the wait before the resend must end.
+	f.onBatch = cancel
+	_, err := a.Erase(ctx, ordersSource, map[string][]string{"user_id": {"u-1"}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+// Items whose numeric sort keys differ only beyond float64 precision (64-bit
+// ids) are two items: both are found and both erased.
+func TestLargeNumericKeysAreDistinct(t *testing.T) {
+	newTable := func() *fakeDynamo {
+		f := &fakeDynamo{table: "demo-orders", keys: []string{"user_id", "order_id"}}
+		for _, id := range []string{"1234567890123456789", "1234567890123456790"} {
+			f.items = append(f.items, map[string]types.AttributeValue{"user_id": str("u-1"), "order_id": &types.AttributeValueMemberN{Value: id}})
+		}
+		return f
+	}
+	ids := map[string][]string{"user_id": {"u-1"}}
+	records, err := newAdapter(newTable()).Find(context.Background(), ordersSource, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := attrOf(records, "order_id"); !slices.Equal(got, []string{"1234567890123456789", "1234567890123456790"}) {
+		t.Errorf("found %v", got)
+	}
+	f := newTable()
+	n, err := newAdapter(f).Erase(context.Background(), ordersSource, ids)
+	if err != nil || n != 2 || len(f.items) != 0 {
+		t.Errorf("Erase = %d, %v; %d items left", n, err, len(f.items))
+	}
+}

@@ -1,0 +1,525 @@
+package s3src
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/registry"
+)
+
+const bucket = "demo-events"
+
+// fakeS3 is one in-memory bucket. Every write gives the object a new ETag.
+type fakeS3 struct {
+	objects  map[string][]byte
+	etags    map[string]string
+	version  int
+	pageSize int32 // keys per ListObjectsV2 page when MaxKeys is not set
+
+	gets, puts, deletes []string
+	// afterGet runs after an object was read, to play a concurrent writer.
+	afterGet func(key string)
+}
+
+func newFakeS3(objects map[string]string) *fakeS3 {
+	f := &fakeS3{objects: map[string][]byte{}, etags: map[string]string{}, pageSize: 2}
+	for k, v := range objects {
+		f.write(k, []byte(v))
+	}
+	return f
+}
+
+func (f *fakeS3) write(key string, body []byte) {
+	f.version++
+	f.objects[key] = body
+	f.etags[key] = fmt.Sprintf(`"etag-%d"`, f.version)
+}
+
+func (f *fakeS3) checkBucket(b *string) error {
+	if aws.ToString(b) != bucket {
+		return &types.NoSuchBucket{}
+	}
+	return nil
+}
+
+func (f *fakeS3) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	if err := f.checkBucket(in.Bucket); err != nil {
+		return nil, err
+	}
+	var keys []string
+	for k := range f.objects {
+		if strings.HasPrefix(k, aws.ToString(in.Prefix)) && k > aws.ToString(in.ContinuationToken) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	limit := f.pageSize
+	if in.MaxKeys != nil && *in.MaxKeys < limit {
+		limit = *in.MaxKeys
+	}
+	out := &s3.ListObjectsV2Output{IsTruncated: aws.Bool(false)}
+	if int32(len(keys)) > limit {
+		keys = keys[:limit]
+		out.IsTruncated = aws.Bool(true)
+		out.NextContinuationToken = aws.String(keys[len(keys)-1])
+	}
+	for _, k := range keys {
+		out.Contents = append(out.Contents, types.Object{Key: aws.String(k)})
+	}
+	return out, nil
+}
+
+func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	if err := f.checkBucket(in.Bucket); err != nil {
+		return nil, err
+	}
+	key := aws.ToString(in.Key)
+	body, ok := f.objects[key]
+	if !ok {
+		return nil, &types.NoSuchKey{}
+	}
+	f.gets = append(f.gets, key)
+	out := &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(bytes.Clone(body))), ETag: aws.String(f.etags[key])}
+	if f.afterGet != nil {
+		f.afterGet(key)
+	}
+	return out, nil
+}
+
+var errPrecondition = errors.New("PreconditionFailed: At least one of the pre-conditions you specified did not hold")
+
+func (f *fakeS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	if err := f.checkBucket(in.Bucket); err != nil {
+		return nil, err
+	}
+	key := aws.ToString(in.Key)
+	f.puts = append(f.puts, key)
+	if in.IfMatch != nil && *in.IfMatch != f.etags[key] {
+		return nil, errPrecondition
+	}
+	body, err := io.ReadAll(in.Body)
+	if err != nil {
+		return nil, err
+	}
+	f.write(key, body)
+	return &s3.PutObjectOutput{ETag: aws.String(f.etags[key])}, nil
+}
+
+func (f *fakeS3) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
+	if err := f.checkBucket(in.Bucket); err != nil {
+		return nil, err
+	}
+	key := aws.ToString(in.Key)
+	f.deletes = append(f.deletes, key)
+	if in.IfMatch != nil && *in.IfMatch != f.etags[key] {
+		return nil, errPrecondition
+	}
+	delete(f.objects, key)
+	delete(f.etags, key)
+	return &s3.DeleteObjectOutput{}, nil
+}
+
+func source() *registry.Source {
+	return &registry.Source{ID: "events", Erasure: registry.EraseDelete, S3: &registry.S3Source{
+		Bucket: bucket, Prefix: "events/", Format: "jsonl",
+		Match: []registry.Match{{Field: "user_id", Identity: "user_id"}, {Field: "email", Identity: "email"}},
+	}}
+}
+
+func newAdapter(t *testing.T, f *fakeS3) *Adapter {
+	a := New(f)
+	a.tempDir = t.TempDir()
+	return a
+}
+
+// rowsJSON renders found rows one per line for comparison.
+func rowsJSON(t *testing.T, rows []map[string]any) string {
+	t.Helper()
+	var lines []string
+	for _, r := range rows {
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, string(b))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func TestFind(t *testing.T) {
+	subject := map[string][]string{"user_id": {"u-1", "u-2"}, "email": {"ada@example.com"}}
+	tests := []struct {
+		name    string
+		objects map[string]string
+		ids     map[string][]string
+		want    string // matched rows as compact JSON, in key then line order
+		noReads bool
+	}{
+		{
+			name: "match on either field",
+			objects: map[string]string{"events/a.jsonl": `{"user_id":"u-1","e":"login"}` + "\n" +
+				`{"user_id":"u-3","e":"login"}` + "\n" +
+				`{"email":"ada@example.com","e":"signup"}` + "\n" +
+				`{"user_id":"u-2","e":"logout"}`},
+			ids:  subject,
+			want: `{"e":"login","user_id":"u-1"}` + "\n" + `{"e":"signup","email":"ada@example.com"}` + "\n" + `{"e":"logout","user_id":"u-2"}`,
+		},
+		{
+			name: "value in another field or inside a longer value is no match",
+			objects: map[string]string{"events/a.jsonl": `{"note":"ask u-1"}` + "\n" +
+				`{"note":"u-1","user_id":"u-9"}` + "\n" +
+				`{"user_id":"u-10"}` + "\n" +
+				`{"user_id":"xu-1"}` + "\n" +
+				`{"user_id":"U-1"}` + "\n" +
+				`{"email":"u-1"}` + "\n" +
+				`{"user_id":["u-1"]}` + "\n" +
+				`{"user":{"user_id":"u-1"}}` + "\n"},
+			ids: subject,
+		},
+		{
+			name: "lines that are not JSON objects are skipped",
+			objects: map[string]string{"events/a.jsonl": `user_id="u-1"` + "\n" +
+				`["u-1"]` + "\n" +
+				`"u-1"` + "\n" +
+				`{"user_id":"u-1"` + "\n" +
+				"\n" +
+				`{"user_id":"u-1","ok":true}` + "\n"},
+			ids:  subject,
+			want: `{"ok":true,"user_id":"u-1"}`,
+		},
+		{
+			name:    "numbers keep their digits",
+			objects: map[string]string{"events/a.jsonl": `{"user_id":"u-1","amount":12345678901234567890.10}` + "\n"},
+			ids:     subject,
+			want:    `{"amount":12345678901234567890.10,"user_id":"u-1"}`,
+		},
+		{
+			name: "only objects under the prefix, across pages",
+			objects: map[string]string{
+				"events/1.jsonl": `{"user_id":"u-1","n":1}` + "\n",
+				"events/2.jsonl": `{"user_id":"u-1","n":2}` + "\n",
+				"events/3.jsonl": `{"user_id":"u-1","n":3}` + "\n",
+				"events/4.jsonl": `{"user_id":"u-1","n":4}` + "\n",
+				"events/5.jsonl": `{"user_id":"u-1","n":5}` + "\n",
+				"other/1.jsonl":  `{"user_id":"u-1","n":6}` + "\n",
+				"events":         `{"user_id":"u-1","n":7}` + "\n",
+			},
+			ids:  subject,
+			want: `{"n":1,"user_id":"u-1"}` + "\n" + `{"n":2,"user_id":"u-1"}` + "\n" + `{"n":3,"user_id":"u-1"}` + "\n" + `{"n":4,"user_id":"u-1"}` + "\n" + `{"n":5,"user_id":"u-1"}`,
+		},
+		{
+			name: "values with characters JSON writers escape",
+			objects: map[string]string{"events/a.jsonl": `{"email":"tom&jerry@example.com","w":"plain"}` + "\n" +
+				`{"email":"tom\u0026jerry@example.com","w":"go"}` + "\n" +
+				`{"email":"jos\u00e9@example.com","w":"python"}` + "\n" +
+				`{"email":"josé@example.com","w":"utf8"}` + "\n" +
+				`{"user_id":"a\/b","w":"slash"}` + "\n" +
+				`{"user_id":"q\"uote","w":"quote"}` + "\n"},
+			ids: map[string][]string{"email": {"tom&jerry@example.com", "josé@example.com"}, "user_id": {"a/b", `q"uote`}},
+			want: `{"email":"tom\u0026jerry@example.com","w":"plain"}` + "\n" + `{"email":"tom\u0026jerry@example.com","w":"go"}` + "\n" +
+				`{"email":"josé@example.com","w":"python"}` + "\n" + `{"email":"josé@example.com","w":"utf8"}` + "\n" +
+				`{"user_id":"a/b","w":"slash"}` + "\n" + `{"user_id":"q\"uote","w":"quote"}`,
+		},
+		{
+			name:    "no identity the source matches on: nothing is read",
+			objects: map[string]string{"events/a.jsonl": `{"phone":"+441234","user_id":"u-1"}` + "\n"},
+			ids:     map[string][]string{"phone": {"+441234"}},
+			noReads: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeS3(tc.objects)
+			rows, err := newAdapter(t, f).Find(context.Background(), source(), tc.ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rowsJSON(t, rows); got != tc.want {
+				t.Errorf("rows:\n%s\nwant:\n%s", got, tc.want)
+			}
+			if tc.noReads && len(f.gets) > 0 {
+				t.Errorf("read %v", f.gets)
+			}
+			if len(f.puts)+len(f.deletes) > 0 {
+				t.Errorf("Find wrote: puts %v deletes %v", f.puts, f.deletes)
+			}
+		})
+	}
+}
+
+func TestFindUnavailable(t *testing.T) {
+	src := source()
+	src.S3.Bucket = "missing"
+	_, err := newAdapter(t, newFakeS3(nil)).Find(context.Background(), src, map[string][]string{"user_id": {"u-1"}})
+	if !apperr.Is(err, apperr.Unavailable) {
+		t.Fatalf("err = %v, want Unavailable", err)
+	}
+}
+
+func TestErase(t *testing.T) {
+	ids := map[string][]string{"user_id": {"u-1"}, "email": {"ada@example.com"}}
+	mine := `{"user_id":"u-1","e":"x"}`
+	long := `{"user_id":"u-9","pad":"` + strings.Repeat("p", 1<<20) + `"}`
+	longMine := `{"pad":"` + strings.Repeat("q", 1<<20) + `","email":"ada@example.com"}`
+	tests := []struct {
+		name        string
+		objects     map[string]string
+		want        map[string]string // objects afterwards
+		wantRemoved int
+		wantPuts    []string
+		wantDeletes []string
+	}{
+		{
+			name: "other lines keep their bytes",
+			objects: map[string]string{
+				"events/lf.jsonl":   `{"user_id":"u-2", "spaced" : 1 }` + "\n" + mine + "\n" + "\n" + `not json u-1` + "\n" + `{"user_id":"u-3"}`,
+				"events/crlf.jsonl": `{"user_id":"u-2"}` + "\r\n" + mine + "\r\n" + `{"email":"ADA@example.com"}` + "\r\n",
+				"events/last.jsonl": `{"user_id":"u-2"}` + "\n" + mine,
+			},
+			want: map[string]string{
+				"events/lf.jsonl":   `{"user_id":"u-2", "spaced" : 1 }` + "\n" + "\n" + `not json u-1` + "\n" + `{"user_id":"u-3"}`,
+				"events/crlf.jsonl": `{"user_id":"u-2"}` + "\r\n" + `{"email":"ADA@example.com"}` + "\r\n",
+				"events/last.jsonl": `{"user_id":"u-2"}` + "\n",
+			},
+			wantRemoved: 3,
+			wantPuts:    []string{"events/crlf.jsonl", "events/last.jsonl", "events/lf.jsonl"},
+		},
+		{
+			name: "an object of only the subject's rows is deleted",
+			objects: map[string]string{
+				"events/all.jsonl":  mine + "\n" + `{"email":"ada@example.com"}` + "\r\n" + mine,
+				"events/none.jsonl": `{"user_id":"u-2"}` + "\n",
+			},
+			want:        map[string]string{"events/none.jsonl": `{"user_id":"u-2"}` + "\n"},
+			wantRemoved: 3,
+			wantDeletes: []string{"events/all.jsonl"},
+		},
+		{
+			name: "objects without matches are not touched",
+			objects: map[string]string{
+				"events/a.jsonl": `{"note":"u-1"}` + "\n" + `{"user_id":"u-10"}` + "\n",
+				"events/b.jsonl": "",
+				"other/c.jsonl":  mine + "\n",
+			},
+			want: map[string]string{
+				"events/a.jsonl": `{"note":"u-1"}` + "\n" + `{"user_id":"u-10"}` + "\n",
+				"events/b.jsonl": "",
+				"other/c.jsonl":  mine + "\n",
+			},
+		},
+		{
+			name: "lines longer than the read buffer",
+			objects: map[string]string{
+				"events/long.jsonl": long + "\n" + longMine + "\n" + mine + "\n" + long,
+			},
+			want:        map[string]string{"events/long.jsonl": long + "\n" + long},
+			wantRemoved: 2,
+			wantPuts:    []string{"events/long.jsonl"},
+		},
+		{
+			name: "counts rows across pages",
+			objects: map[string]string{
+				"events/1.jsonl": mine + "\n" + `{"k":1}` + "\n",
+				"events/2.jsonl": `{"k":2}` + "\n" + mine + "\n" + mine + "\n",
+				"events/3.jsonl": `{"k":3}` + "\n",
+				"events/4.jsonl": mine + "\n",
+				"events/5.jsonl": `{"k":5}` + "\n" + mine,
+			},
+			want: map[string]string{
+				"events/1.jsonl": `{"k":1}` + "\n",
+				"events/2.jsonl": `{"k":2}` + "\n",
+				"events/3.jsonl": `{"k":3}` + "\n",
+				"events/5.jsonl": `{"k":5}` + "\n",
+			},
+			wantRemoved: 5,
+			wantPuts:    []string{"events/1.jsonl", "events/2.jsonl", "events/5.jsonl"},
+			wantDeletes: []string{"events/4.jsonl"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeS3(tc.objects)
+			before := map[string]string{}
+			for k := range tc.objects {
+				before[k] = f.etags[k]
+			}
+			a := newAdapter(t, f)
+			n, err := a.Erase(context.Background(), source(), ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != tc.wantRemoved {
+				t.Errorf("removed = %d, want %d", n, tc.wantRemoved)
+			}
+			if len(f.objects) != len(tc.want) {
+				t.Errorf("objects afterwards: %d, want %d", len(f.objects), len(tc.want))
+			}
+			for k, want := range tc.want {
+				got, ok := f.objects[k]
+				if !ok {
+					t.Errorf("%s is gone", k)
+					continue
+				}
+				if string(got) != want {
+					t.Errorf("%s = %.200q, want %.200q", k, got, want)
+				}
+			}
+			puts := slices.Sorted(slices.Values(f.puts))
+			if !slices.Equal(puts, tc.wantPuts) {
+				t.Errorf("puts = %v, want %v", puts, tc.wantPuts)
+			}
+			if !slices.Equal(f.deletes, tc.wantDeletes) {
+				t.Errorf("deletes = %v, want %v", f.deletes, tc.wantDeletes)
+			}
+			for k, etag := range before {
+				if !slices.Contains(tc.wantPuts, k) && f.etags[k] != "" && f.etags[k] != etag {
+					t.Errorf("%s was rewritten", k)
+				}
+			}
+			// What Erase leaves, Find no longer returns.
+			rows, err := a.Find(context.Background(), source(), ids)
+			if err != nil || len(rows) != 0 {
+				t.Errorf("after Erase, Find = %v, %v", rows, err)
+			}
+		})
+	}
+}
+
+// An object changed by someone else between read and write keeps the other
+// writer's version: the replace and the delete are both conditional.
+func TestEraseConcurrentChange(t *testing.T) {
+	ids := map[string][]string{"user_id": {"u-1"}}
+	mine := `{"user_id":"u-1"}` + "\n"
+	tests := []struct {
+		name    string
+		initial string
+	}{
+		{"rewrite", mine + `{"user_id":"u-2"}` + "\n"},
+		{"delete", mine},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			const key = "events/a.jsonl"
+			f := newFakeS3(map[string]string{key: tc.initial})
+			newer := tc.initial + `{"user_id":"u-3"}` + "\n"
+			f.afterGet = func(k string) {
+				if k == key {
+					f.afterGet = nil
+					f.write(k, []byte(newer))
+				}
+			}
+			_, err := newAdapter(t, f).Erase(context.Background(), source(), ids)
+			if !apperr.Is(err, apperr.Unavailable) {
+				t.Errorf("err = %v, want Unavailable", err)
+			}
+			if got := string(f.objects[key]); got != newer {
+				t.Errorf("object = %q, want the concurrent writer's %q", got, newer)
+			}
+		})
+	}
+}
+
+func TestEachLine(t *testing.T) {
+	buf := 256 << 10 // the reader's buffer size
+	tests := []struct {
+		name  string
+		input string
+		lines int
+	}{
+		{"empty", "", 0},
+		{"one line without newline", "a", 1},
+		{"one line", "a\n", 1},
+		{"last line without newline", "a\nb", 2},
+		{"crlf", "a\r\nb\r\n", 2},
+		{"mixed endings", "a\r\nb\nc\r", 3},
+		{"blank lines", "\n\n\n", 3},
+		{"line filling the buffer less one", strings.Repeat("x", buf-1) + "\nz", 2},
+		{"line filling the buffer", strings.Repeat("x", buf) + "\nz", 2},
+		{"line one over the buffer", strings.Repeat("x", buf+1) + "\nz", 2},
+		{"1 MB line between short ones", "a\n" + strings.Repeat("y", 1<<20) + "\nb\n", 3},
+		{"1 MB last line without newline", "a\n" + strings.Repeat("y", 1<<20), 2},
+		{"two long lines in a row", strings.Repeat("y", 3*buf) + "\n" + strings.Repeat("w", 2*buf+7) + "\n", 2},
+	}
+	readers := map[string]func(string) io.Reader{
+		"whole":    func(s string) io.Reader { return strings.NewReader(s) },
+		"one byte": func(s string) io.Reader { return iotest.OneByteReader(strings.NewReader(s)) },
+		"half":     func(s string) io.Reader { return iotest.HalfReader(strings.NewReader(s)) },
+	}
+	for _, tc := range tests {
+		for rname, reader := range readers {
+			if rname == "one byte" && len(tc.input) > 4*buf {
+				continue // slow and adds nothing
+			}
+			t.Run(tc.name+"/"+rname, func(t *testing.T) {
+				var out bytes.Buffer
+				n := 0
+				err := eachLine(reader(tc.input), func(line []byte) error {
+					n++
+					if i := bytes.IndexByte(line, '\n'); i >= 0 && i != len(line)-1 {
+						t.Errorf("line %d holds a newline before its end", n)
+					}
+					out.Write(line)
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if out.String() != tc.input {
+					t.Errorf("lines do not reproduce the input (%d bytes from %d)", out.Len(), len(tc.input))
+				}
+				if n != tc.lines {
+					t.Errorf("%d lines, want %d", n, tc.lines)
+				}
+			})
+		}
+	}
+}
+
+func TestEachLineErrors(t *testing.T) {
+	stop := errors.New("stop")
+	readErr := errors.New("connection reset")
+	tests := []struct {
+		name    string
+		r       io.Reader
+		fn      func([]byte) error
+		want    error
+		invalid bool
+	}{
+		{"callback error stops", strings.NewReader("a\nb\n"), func(l []byte) error {
+			if string(l) == "a\n" {
+				return stop
+			}
+			panic("called after an error")
+		}, stop, false},
+		{"read error", io.MultiReader(strings.NewReader("a\n"), iotest.ErrReader(readErr)), func([]byte) error { return nil }, readErr, false},
+		{"line over the limit", strings.NewReader(strings.Repeat("z", maxLine+1<<20) + "\n"), func([]byte) error { return nil }, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := eachLine(tc.r, tc.fn)
+			if tc.invalid {
+				if !apperr.Is(err, apperr.Invalid) {
+					t.Fatalf("err = %v, want Invalid", err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
