@@ -1,0 +1,179 @@
+// Package statute is the statutory clock: for a jurisdiction, a request type
+// and the instants that start or stop the clock, it says when receipt must be
+// acknowledged, when the answer is due, by when an extension must be
+// announced, and how far it may reach. It is pure: no I/O, no current time.
+// The law lives in rules.yaml, each number with its citation.
+package statute
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Input is what the clock needs to know about a request.
+type Input struct {
+	Jurisdiction string
+	Type         string
+	Received     time.Time
+	// Verified is when the subject's identity was confirmed; zero if not yet.
+	Verified time.Time
+	// Pauses are spans during which the clock stood still, where the law
+	// allows (UK GDPR Art 12A: waiting for clarification).
+	Pauses []Pause
+}
+
+// Pause is a span during which the clock stood still.
+type Pause struct {
+	From, To time.Time
+}
+
+// Deadlines are the dates a request must meet. Each date is the last day
+// that is on time, in the jurisdiction's time zone.
+type Deadlines struct {
+	Jurisdiction string    `json:"jurisdiction"`
+	Type         string    `json:"type"`
+	Received     time.Time `json:"received"`
+	// ClockStart is the day the period runs from (receipt or verification).
+	ClockStart        Date     `json:"clock_start"`
+	AckDue            *Date    `json:"ack_due"`
+	Due               Date     `json:"due"`
+	ExtensionAllowed  bool     `json:"extension_allowed"`
+	ExtensionNoticeBy *Date    `json:"extension_notice_by"`
+	ExtendedDue       *Date    `json:"extended_due"`
+	NoticeMustInclude []string `json:"notice_must_include,omitempty"`
+	// VerificationRequired is false where the law forbids requiring it.
+	VerificationRequired bool     `json:"verification_required"`
+	DenialMustInclude    []string `json:"denial_must_include,omitempty"`
+	TimeZone             string   `json:"time_zone"`
+	Citations            []string `json:"citations"`
+	// Unverified lists the citations of numbers not verified against the
+	// statute (status S or M), so a reader knows which to check.
+	Unverified []string `json:"unverified,omitempty"`
+}
+
+// Errors of Compute.
+var (
+	ErrUnknownJurisdiction = errors.New("unknown jurisdiction")
+	ErrUnknownType         = errors.New("unknown request type")
+	ErrNotProvided         = errors.New("this law gives no such right")
+)
+
+// Compute returns the deadlines of a request.
+func (r *Rules) Compute(in Input) (Deadlines, error) {
+	j := r.Jurisdiction(in.Jurisdiction)
+	if j == nil {
+		return Deadlines{}, fmt.Errorf("%w %q", ErrUnknownJurisdiction, in.Jurisdiction)
+	}
+	if !slices.Contains(RequestTypes, in.Type) {
+		return Deadlines{}, fmt.Errorf("%w %q", ErrUnknownType, in.Type)
+	}
+	rule := j.rule(in.Type)
+	if rule.NotProvided {
+		return Deadlines{}, fmt.Errorf("%s %s: %w", j.Code, in.Type, ErrNotProvided)
+	}
+	received := DateOf(in.Received, j.loc)
+	start := received
+	if rule.ClockStart == FromVerification && !in.Verified.IsZero() {
+		start = DateOf(in.Verified, j.loc)
+	}
+	paused := 0
+	if rule.Pausable {
+		for _, p := range in.Pauses {
+			if n := DateOf(p.From, j.loc).DaysUntil(DateOf(p.To, j.loc)); n > 0 {
+				paused += n
+			}
+		}
+	}
+	d := Deadlines{
+		Jurisdiction:         j.Code,
+		Type:                 in.Type,
+		Received:             in.Received.UTC(),
+		ClockStart:           start,
+		VerificationRequired: rule.Verification != nil && *rule.Verification,
+		TimeZone:             j.TimeZone,
+	}
+	cite := func(p *Period) {
+		if !slices.Contains(d.Citations, p.Cite) {
+			d.Citations = append(d.Citations, p.Cite)
+		}
+		if p.Status != "V" && !slices.Contains(d.Unverified, p.Cite) {
+			d.Unverified = append(d.Unverified, p.Cite)
+		}
+	}
+	if rule.Ack != nil {
+		// Acknowledgement counts from receipt: nothing stops it.
+		ack := j.end(received, *rule.Ack)
+		d.AckDue = &ack
+		cite(rule.Ack)
+	}
+	d.Due = j.shift(j.count(start, *rule.Response).AddDays(paused))
+	cite(rule.Response)
+	if e := rule.Extension; e != nil {
+		d.ExtensionAllowed = true
+		notice := d.Due
+		d.ExtensionNoticeBy = &notice
+		ext := j.shift(j.extend(start, *rule.Response, e.Period).AddDays(paused))
+		d.ExtendedDue = &ext
+		d.NoticeMustInclude = e.MustInclude
+		cite(&e.Period)
+	}
+	if rule.Denial != nil {
+		d.DenialMustInclude = rule.Denial.MustInclude
+		if rule.Denial.Cite != "" && !slices.Contains(d.Citations, rule.Denial.Cite) {
+			d.Citations = append(d.Citations, rule.Denial.Cite)
+		}
+	}
+	if j.ShiftToWorkday && j.ShiftCite != "" {
+		d.Citations = append(d.Citations, j.ShiftCite)
+	}
+	return d, nil
+}
+
+// end is the last day of period p counted from day start (which is itself
+// not counted), moved to a working day where the law says so.
+func (j *Jurisdiction) end(start Date, p Period) Date {
+	return j.shift(j.count(start, p))
+}
+
+func (j *Jurisdiction) count(start Date, p Period) Date {
+	switch p.Unit {
+	case Months:
+		return start.AddMonths(p.Amount)
+	case BusinessDays:
+		d := start
+		for n := 0; n < p.Amount; {
+			d = d.AddDays(1)
+			if j.cal.IsWorkday(d.midnight()) {
+				n++
+			}
+		}
+		return d
+	default:
+		return start.AddDays(p.Amount)
+	}
+}
+
+// extend is the last day of the response period plus the extension, both
+// counted from the clock start: "two further months" is three months from
+// receipt (ICO), 45 + 45 days is 90 days. The unshifted end of the first
+// period is the base, so a weekend at its end does not push the second.
+func (j *Jurisdiction) extend(start Date, response, ext Period) Date {
+	if response.Unit == ext.Unit && response.Unit == Months {
+		return start.AddMonths(response.Amount + ext.Amount)
+	}
+	return j.count(j.count(start, response), ext)
+}
+
+// shift moves a day that is not a working day to the next working day, where
+// the jurisdiction's law says so.
+func (j *Jurisdiction) shift(d Date) Date {
+	if !j.ShiftToWorkday {
+		return d
+	}
+	for !j.cal.IsWorkday(d.midnight()) {
+		d = d.AddDays(1)
+	}
+	return d
+}

@@ -1,0 +1,228 @@
+package statute
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	_ "time/tzdata" // jurisdiction time zones must resolve on any host, Lambda included
+
+	"github.com/goccy/go-yaml"
+)
+
+//go:embed rules.yaml
+var rulesYAML []byte
+
+// Units of a period.
+const (
+	CalendarDays = "calendar_days"
+	BusinessDays = "business_days"
+	Months       = "months"
+)
+
+// Clock starts.
+const (
+	FromReceipt      = "receipt"
+	FromVerification = "verification"
+)
+
+// Period is a length of time the law sets, with its source.
+type Period struct {
+	Amount int    `yaml:"amount"`
+	Unit   string `yaml:"unit"`
+	Cite   string `yaml:"cite"`
+	// Status says how well the number is verified: V against the statute,
+	// S from a secondary source, M unverified (see Note for the choice made).
+	Status string `yaml:"status"`
+	Note   string `yaml:"note"`
+}
+
+// Extension is how far and on what terms a response may be extended.
+type Extension struct {
+	Period `yaml:",inline"`
+	// MustInclude lists what the extension notice must contain.
+	MustInclude []string `yaml:"must_include"`
+}
+
+// Rule is what the law says for one kind of request.
+type Rule struct {
+	// NotProvided marks a request type this law does not give (Utah: no appeal).
+	NotProvided bool `yaml:"not_provided"`
+	// Verification is false where the law forbids requiring it (opt-out).
+	Verification *bool  `yaml:"verification"`
+	ClockStart   string `yaml:"clock_start"`
+	// Ack is when receipt must be confirmed, where the law says so.
+	Ack      *Period    `yaml:"ack"`
+	Response *Period    `yaml:"response"`
+	Extension *Extension `yaml:"extension"`
+	// Pausable: the clock stops while the controller waits for information
+	// it reasonably requires (UK GDPR Art 12A).
+	Pausable bool `yaml:"pausable"`
+	// Denial lists what a refusal must tell the subject.
+	Denial *Notice `yaml:"denial"`
+}
+
+// Notice is what a notice must contain, and where the law says so.
+type Notice struct {
+	MustInclude []string `yaml:"must_include"`
+	Cite        string   `yaml:"cite"`
+	Status      string   `yaml:"status"`
+}
+
+// Jurisdiction holds the rules of one law.
+type Jurisdiction struct {
+	Code     string `yaml:"code"`
+	Law      string `yaml:"law"`
+	TimeZone string `yaml:"time_zone"`
+	Calendar string `yaml:"calendar"`
+	// ShiftToWorkday: a period ending on a weekend or public holiday ends
+	// on the next working day.
+	ShiftToWorkday bool   `yaml:"shift_to_workday"`
+	ShiftCite      string `yaml:"shift_cite"`
+	Default        Rule   `yaml:"default"`
+	// Types override the default rule, field by field, for request types.
+	Types map[string]Rule `yaml:"types"`
+	Note  string          `yaml:"note"`
+
+	loc *time.Location
+	cal Calendar
+}
+
+// Rules are the statutory rules of every supported jurisdiction.
+type Rules struct {
+	Jurisdictions []*Jurisdiction `yaml:"jurisdictions"`
+}
+
+// RequestTypes the rules may name.
+var RequestTypes = []string{"access", "portability", "delete", "correct", "restrict", "object", "opt_out", "limit", "appeal"}
+
+var validStatus = []string{"V", "S", "M"}
+
+// Load parses the project's rules file.
+func Load() (*Rules, error) { return Parse(rulesYAML) }
+
+// Parse reads and checks a rules file: every period has a unit, an amount,
+// a citation and a status; zones and calendars exist.
+func Parse(b []byte) (*Rules, error) {
+	var r Rules
+	if err := yaml.UnmarshalWithOptions(b, &r, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
+		return nil, errors.New(yaml.FormatError(err, false, true))
+	}
+	var problems []string
+	seen := map[string]bool{}
+	for _, j := range r.Jurisdictions {
+		if j.Code == "" || seen[j.Code] {
+			problems = append(problems, fmt.Sprintf("jurisdiction %q: missing or repeated code", j.Code))
+			continue
+		}
+		seen[j.Code] = true
+		var err error
+		if j.loc, err = time.LoadLocation(j.TimeZone); err != nil || j.TimeZone == "" {
+			problems = append(problems, fmt.Sprintf("%s: time zone %q", j.Code, j.TimeZone))
+		}
+		if j.cal, err = newCalendar(j.Calendar); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", j.Code, err))
+		}
+		problems = append(problems, j.Default.check(j.Code+" default", true)...)
+		for typ := range j.Types {
+			if !slices.Contains(RequestTypes, typ) {
+				problems = append(problems, fmt.Sprintf("%s: unknown request type %q", j.Code, typ))
+			}
+			if r := j.rule(typ); !r.NotProvided {
+				problems = append(problems, r.check(j.Code+" "+typ, true)...)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "\n"))
+	}
+	return &r, nil
+}
+
+func (p *Period) check(at string) []string {
+	if p == nil {
+		return nil
+	}
+	var problems []string
+	if p.Amount <= 0 || !slices.Contains([]string{CalendarDays, BusinessDays, Months}, p.Unit) {
+		problems = append(problems, fmt.Sprintf("%s: period needs a positive amount and a unit (%s, %s, %s)", at, CalendarDays, BusinessDays, Months))
+	}
+	if p.Cite == "" || !slices.Contains(validStatus, p.Status) {
+		problems = append(problems, fmt.Sprintf("%s: period needs a citation and a status V, S or M", at))
+	}
+	if p.Status == "M" && p.Note == "" {
+		problems = append(problems, fmt.Sprintf("%s: an unverified (M) period needs a note saying what was chosen and why", at))
+	}
+	return problems
+}
+
+func (r Rule) check(at string, needResponse bool) []string {
+	var problems []string
+	if needResponse && r.Response == nil {
+		problems = append(problems, at+": no response period")
+	}
+	if !slices.Contains([]string{FromReceipt, FromVerification}, r.ClockStart) {
+		problems = append(problems, fmt.Sprintf("%s: clock_start must be %s or %s", at, FromReceipt, FromVerification))
+	}
+	if r.Verification == nil {
+		problems = append(problems, at+": say whether verification is required")
+	}
+	problems = append(problems, r.Ack.check(at+" ack")...)
+	problems = append(problems, r.Response.check(at+" response")...)
+	if r.Extension != nil {
+		problems = append(problems, r.Extension.Period.check(at+" extension")...)
+		if len(r.Extension.MustInclude) == 0 {
+			problems = append(problems, at+" extension: list what the notice must include")
+		}
+	}
+	return problems
+}
+
+// Jurisdiction returns the rules of a code, or nil.
+func (r *Rules) Jurisdiction(code string) *Jurisdiction {
+	for _, j := range r.Jurisdictions {
+		if j.Code == code {
+			return j
+		}
+	}
+	return nil
+}
+
+// Codes lists the jurisdictions in file order.
+func (r *Rules) Codes() []string {
+	codes := make([]string, len(r.Jurisdictions))
+	for i, j := range r.Jurisdictions {
+		codes[i] = j.Code
+	}
+	return codes
+}
+
+// Location is the time zone in which the jurisdiction counts days.
+func (j *Jurisdiction) Location() *time.Location { return j.loc }
+
+// rule is the rule for typ: the default, or the override for typ. An
+// override states its periods in full (a period it leaves out does not
+// apply) and inherits verification, clock start, pausing and denial.
+func (j *Jurisdiction) rule(typ string) Rule {
+	o, ok := j.Types[typ]
+	if !ok {
+		return j.Default
+	}
+	r := j.Default
+	r.Ack, r.Response, r.Extension, r.NotProvided = o.Ack, o.Response, o.Extension, o.NotProvided
+	if o.Verification != nil {
+		r.Verification = o.Verification
+	}
+	if o.ClockStart != "" {
+		r.ClockStart = o.ClockStart
+	}
+	if o.Pausable {
+		r.Pausable = true
+	}
+	if o.Denial != nil {
+		r.Denial = o.Denial
+	}
+	return r
+}
