@@ -54,8 +54,8 @@ type Rule struct {
 	Verification *bool  `yaml:"verification"`
 	ClockStart   string `yaml:"clock_start"`
 	// Ack is when receipt must be confirmed, where the law says so.
-	Ack      *Period    `yaml:"ack"`
-	Response *Period    `yaml:"response"`
+	Ack       *Period    `yaml:"ack"`
+	Response  *Period    `yaml:"response"`
 	Extension *Extension `yaml:"extension"`
 	// Pausable: the clock stops while the controller waits for information
 	// it reasonably requires (UK GDPR Art 12A).
