@@ -1,0 +1,104 @@
+// Command privacyctl is the operator's tool for the privacy request pipeline.
+//
+//	privacyctl deadline --jurisdiction EU --type access --received 2026-01-31T10:00:00Z
+//
+// Exit status: 0 on success, 1 on failure, 2 on bad usage or input.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/statute"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+const usage = `privacyctl: operate the privacy request pipeline
+
+Usage:
+  privacyctl deadline --jurisdiction CODE --type TYPE --received TIME [--verified TIME]
+      Print the statutory deadlines of a request as JSON.
+
+  privacyctl help
+      Show this help.
+
+Times are RFC 3339 (2026-01-31T10:00:00Z). Dates in the output are the last
+day that is on time, in the jurisdiction's time zone.
+`
+
+// errUsage marks input errors, which exit with status 2.
+var errUsage = errors.New("usage")
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	var err error
+	switch args[0] {
+	case "deadline":
+		err = deadline(args[1:], stdout)
+	default:
+		err = fmt.Errorf("%w: unknown command %q (see privacyctl help)", errUsage, args[0])
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintln(stderr, "privacyctl:", strings.TrimPrefix(err.Error(), "usage: "))
+		return 2
+	default:
+		fmt.Fprintln(stderr, "privacyctl:", err)
+		return 1
+	}
+}
+
+func deadline(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("deadline", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	jurisdiction := fs.String("jurisdiction", "", "jurisdiction code, e.g. EU, UK, US-CA")
+	typ := fs.String("type", "", "request type: "+strings.Join(statute.RequestTypes, ", "))
+	received := fs.String("received", "", "when the request was received (RFC 3339)")
+	verified := fs.String("verified", "", "when the subject was verified (RFC 3339), where the clock starts then")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: deadline: %v", errUsage, err)
+	}
+	if *jurisdiction == "" || *typ == "" || *received == "" {
+		return fmt.Errorf("%w: deadline needs --jurisdiction, --type and --received", errUsage)
+	}
+	in := statute.Input{Jurisdiction: strings.ToUpper(*jurisdiction), Type: *typ}
+	var err error
+	if in.Received, err = time.Parse(time.RFC3339, *received); err != nil {
+		return fmt.Errorf("%w: --received %q is not an RFC 3339 time like 2026-01-31T10:00:00Z", errUsage, *received)
+	}
+	if *verified != "" {
+		if in.Verified, err = time.Parse(time.RFC3339, *verified); err != nil {
+			return fmt.Errorf("%w: --verified %q is not an RFC 3339 time", errUsage, *verified)
+		}
+	}
+	rules, err := statute.Load()
+	if err != nil {
+		return err
+	}
+	d, err := rules.Compute(in)
+	switch {
+	case errors.Is(err, statute.ErrUnknownJurisdiction):
+		return fmt.Errorf("%w: unknown jurisdiction %q; known: %s", errUsage, in.Jurisdiction, strings.Join(rules.Codes(), ", "))
+	case errors.Is(err, statute.ErrUnknownType):
+		return fmt.Errorf("%w: unknown type %q; known: %s", errUsage, in.Type, strings.Join(statute.RequestTypes, ", "))
+	case errors.Is(err, statute.ErrNotProvided):
+		return fmt.Errorf("%w: %v", errUsage, err)
+	case err != nil:
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(d)
+}

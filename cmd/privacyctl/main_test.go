@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestDeadline(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  map[string]any // fields of the JSON output
+		wantErr  string
+	}{
+		{"EU access", []string{"deadline", "--jurisdiction", "EU", "--type", "access", "--received", "2026-01-31T10:00:00Z"}, 0,
+			map[string]any{"jurisdiction": "EU", "type": "access", "received": "2026-01-31T10:00:00Z", "ack_due": nil,
+				"due": "2026-03-02", "extension_notice_by": "2026-03-02", "extended_due": "2026-04-30", "extension_allowed": true}, ""},
+		{"CA opt-out has no extension", []string{"deadline", "--jurisdiction", "us-ca", "--type", "opt_out", "--received", "2026-11-20T17:00:00Z"}, 0,
+			map[string]any{"due": "2026-12-15", "extension_notice_by": nil, "extended_due": nil, "extension_allowed": false}, ""},
+		{"unknown jurisdiction", []string{"deadline", "--jurisdiction", "XX", "--type", "access", "--received", "2026-01-31T10:00:00Z"}, 2, nil, "unknown jurisdiction \"XX\""},
+		{"unknown type", []string{"deadline", "--jurisdiction", "EU", "--type", "sell", "--received", "2026-01-31T10:00:00Z"}, 2, nil, "unknown type \"sell\""},
+		{"bad time", []string{"deadline", "--jurisdiction", "EU", "--type", "access", "--received", "31/01/2026"}, 2, nil, "not an RFC 3339 time"},
+		{"missing flags", []string{"deadline", "--jurisdiction", "EU"}, 2, nil, "needs --jurisdiction, --type and --received"},
+		{"unknown flag", []string{"deadline", "--colour", "red"}, 2, nil, "flag provided but not defined"},
+		{"unknown command", []string{"frobnicate"}, 2, nil, "unknown command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(tt.args, &out, &errOut)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d; stderr %s", code, tt.wantCode, errOut.String())
+			}
+			if tt.wantErr != "" && !strings.Contains(errOut.String(), tt.wantErr) {
+				t.Fatalf("stderr %q lacks %q", errOut.String(), tt.wantErr)
+			}
+			if tt.wantOut == nil {
+				if out.Len() != 0 {
+					t.Fatalf("output on error: %s", out.String())
+				}
+				return
+			}
+			var got map[string]any
+			if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+				t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+			}
+			for k, want := range tt.wantOut {
+				v, ok := got[k]
+				if !ok || v != want {
+					t.Errorf("%s = %v (present %v), want %v", k, v, ok, want)
+				}
+			}
+			if cites, _ := got["citations"].([]any); len(cites) == 0 {
+				t.Error("no citations")
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"help"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "privacyctl deadline") {
+		t.Fatalf("help: exit %d, %q", code, out.String())
+	}
+}
