@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -26,13 +27,17 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/dynamo"
 	"github.com/privacy-pipeline/dsr/internal/dynsrc"
 	"github.com/privacy-pipeline/dsr/internal/httpapi"
+	"github.com/privacy-pipeline/dsr/internal/metrics"
+	"github.com/privacy-pipeline/dsr/internal/operator"
 	"github.com/privacy-pipeline/dsr/internal/portal"
 	"github.com/privacy-pipeline/dsr/internal/registry"
+	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/resources"
 	"github.com/privacy-pipeline/dsr/internal/s3exports"
 	"github.com/privacy-pipeline/dsr/internal/s3src"
 	"github.com/privacy-pipeline/dsr/internal/sesmail"
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
+	"github.com/privacy-pipeline/dsr/internal/statute"
 	"github.com/privacy-pipeline/dsr/internal/workflow"
 )
 
@@ -42,12 +47,18 @@ type Config struct {
 	RequestsTable   string
 	ExportsBucket   string
 	StateMachineARN string
-	MailFrom        string
-	BaseURL         string
+	// WatchStateMachineARN is the deadline watch's state machine.
+	WatchStateMachineARN string
+	MailFrom             string
+	// OperatorEmail receives reviews and escalations (optional).
+	OperatorEmail string
+	// ReviewTypes are the request types an operator approves before delivery.
+	ReviewTypes []request.Type
+	BaseURL     string
 	// RegistryFile is the data-source registry; only workflow tasks need it.
 	RegistryFile string
-	// TimeScale divides workflow waits (see portal.Portal.TimeScale).
-	TimeScale float64
+	// TimeScale compresses workflow waits (see clock.Scale).
+	TimeScale clock.Scale
 	// S3PathStyle addresses buckets by path, as local S3 emulators need.
 	S3PathStyle bool
 
@@ -67,25 +78,32 @@ const (
 // ConfigFromEnv reads the configuration from environment variables.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
-		RequestsTable:      getenv(resources.Requests.EnvVar),
-		ExportsBucket:      getenv(resources.Exports.EnvVar),
-		StateMachineARN:    getenv(resources.RequestWorkflow.EnvVar),
-		MailFrom:           getenv("MAIL_FROM"),
-		BaseURL:            getenv("PUBLIC_BASE_URL"),
-		RegistryFile:       getenv("REGISTRY_FILE"),
-		TimeScale:          1,
-		S3PathStyle:        getenv("S3_FORCE_PATH_STYLE") == "true",
-		VerificationPeriod: DefaultVerificationPeriod,
-		VerifyLinkTTL:      DefaultVerificationPeriod,
-		DownloadTTL:        DefaultDownloadTTL,
-		PresignTTL:         DefaultPresignTTL,
+		RequestsTable:        getenv(resources.Requests.EnvVar),
+		ExportsBucket:        getenv(resources.Exports.EnvVar),
+		StateMachineARN:      getenv(resources.RequestWorkflow.EnvVar),
+		WatchStateMachineARN: getenv(resources.DeadlineWatch.EnvVar),
+		MailFrom:             getenv("MAIL_FROM"),
+		OperatorEmail:        getenv("OPERATOR_EMAIL"),
+		BaseURL:              getenv("PUBLIC_BASE_URL"),
+		RegistryFile:         getenv("REGISTRY_FILE"),
+		TimeScale:            1,
+		S3PathStyle:          getenv("S3_FORCE_PATH_STYLE") == "true",
+		VerificationPeriod:   DefaultVerificationPeriod,
+		VerifyLinkTTL:        DefaultVerificationPeriod,
+		DownloadTTL:          DefaultDownloadTTL,
+		PresignTTL:           DefaultPresignTTL,
 	}
 	if s := getenv("TIME_SCALE"); s != "" {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || f < 1 {
 			return Config{}, fmt.Errorf("TIME_SCALE must be a number >= 1, got %q", s)
 		}
-		c.TimeScale = f
+		c.TimeScale = clock.Scale(f)
+	}
+	for _, t := range strings.Split(getenv("REVIEW_TYPES"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			c.ReviewTypes = append(c.ReviewTypes, request.Type(t))
+		}
 	}
 	for name, v := range map[string]string{
 		resources.Requests.EnvVar: c.RequestsTable, resources.Exports.EnvVar: c.ExportsBucket,
@@ -100,11 +118,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 
 // App holds the wired components of one process.
 type App struct {
-	cfg    Config
-	log    *slog.Logger
-	store  *dynamo.Store
-	portal *portal.Portal
-	steps  *workflow.Steps
+	cfg      Config
+	log      *slog.Logger
+	store    *dynamo.Store
+	portal   *portal.Portal
+	steps    *workflow.Steps
+	workflow *sfnflow.Workflow
 }
 
 // LoadAWS returns the AWS configuration from the environment (region,
@@ -120,11 +139,18 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	exports := s3exports.New(s3c, cfg.ExportsBucket)
 	store := dynamo.NewStore(ddb, cfg.RequestsTable)
 	clk := clock.System{}
+	rules, err := statute.Load()
+	if err != nil {
+		return nil, err
+	}
+	sfnc := sfn.NewFromConfig(awsCfg)
 	a := &App{cfg: cfg, log: log, store: store}
 	a.portal = &portal.Portal{
 		Store:              store,
-		Workflow:           sfnflow.New(sfn.NewFromConfig(awsCfg), cfg.StateMachineARN),
+		Workflow:           sfnflow.New(sfnc, cfg.StateMachineARN),
 		Presigner:          exports,
+		Statute:            rules,
+		ReviewTypes:        cfg.ReviewTypes,
 		Clock:              clk,
 		BaseURL:            cfg.BaseURL,
 		VerificationPeriod: cfg.VerificationPeriod,
@@ -134,7 +160,6 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	}
 	var reg *registry.Registry
 	if cfg.RegistryFile != "" {
-		var err error
 		if reg, err = registry.LoadFile(cfg.RegistryFile); err != nil {
 			return nil, err
 		}
@@ -152,7 +177,13 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		BaseURL:       cfg.BaseURL,
 		VerifyLinkTTL: cfg.VerifyLinkTTL,
 		DownloadTTL:   cfg.DownloadTTL,
+		Watch:         sfnflow.NewWatch(sfnc, cfg.WatchStateMachineARN),
+		Metrics:       metrics.NewEMF(os.Stdout),
+		Scale:         cfg.TimeScale,
+		NoticeLead:    workflow.DefaultNoticeLead,
+		OperatorEmail: cfg.OperatorEmail,
 	}
+	a.workflow = sfnflow.New(sfnc, cfg.StateMachineARN)
 	return a, nil
 }
 
@@ -190,4 +221,9 @@ func Run(pick func(*App) any) {
 		os.Exit(1)
 	}
 	lambda.Start(pick(a))
+}
+
+// Operator returns the operators' actions.
+func (a *App) Operator() *operator.Operator {
+	return &operator.Operator{Store: a.store, Workflow: a.workflow, Extender: a.steps, Clock: clock.System{}}
 }

@@ -40,6 +40,9 @@ func decodeStrict(t *testing.T, file string, v any) {
 // so `sam local invoke <Function> -e events/<name>.json` reaches the handler.
 func TestTaskEventsFitTheirHandlers(t *testing.T) {
 	inputs := map[string]any{
+		"acknowledge":        &workflow.RequestRef{},
+		"await-review":       &workflow.ReviewTask{},
+		"check-deadline":     &workflow.DeadlineTask{},
 		"start-verification": &workflow.VerificationTask{},
 		"resolve-identities": &workflow.RequestRef{},
 		"collect-source":     &workflow.SourceTask{},

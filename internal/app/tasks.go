@@ -37,6 +37,10 @@ func requestID(in any) string {
 		return v.RequestID
 	case workflow.CloseTask:
 		return v.RequestID
+	case workflow.DeadlineTask:
+		return v.RequestID
+	case workflow.ReviewTask:
+		return v.RequestID
 	}
 	return ""
 }
@@ -66,11 +70,26 @@ func (a *App) CloseRequest() func(context.Context, workflow.CloseTask) (Empty, e
 	return task(a, "close-request", noOutput(a.steps.CloseRequest))
 }
 
+func (a *App) Acknowledge() func(context.Context, workflow.RequestRef) (Empty, error) {
+	return task(a, "acknowledge", noOutput(a.steps.Acknowledge))
+}
+
+func (a *App) AwaitReview() func(context.Context, workflow.ReviewTask) (Empty, error) {
+	return task(a, "await-review", noOutput(a.steps.AwaitReview))
+}
+
+func (a *App) CheckDeadline() func(context.Context, workflow.DeadlineTask) (workflow.DeadlineResult, error) {
+	return task(a, "check-deadline", a.steps.CheckDeadline)
+}
+
 // Handlers returns every workflow task handler by function name, for hosts
 // that serve them all in one process (the local stack).
 func (a *App) Handlers() map[string]any {
 	return map[string]any{
+		"acknowledge":        a.Acknowledge(),
 		"start-verification": a.StartVerification(),
+		"await-review":       a.AwaitReview(),
+		"check-deadline":     a.CheckDeadline(),
 		"resolve-identities": a.ResolveIdentities(),
 		"collect-source":     a.CollectSource(),
 		"build-package":      a.BuildPackage(),

@@ -28,6 +28,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/privacy-pipeline/dsr/internal/app"
+	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/resources"
 )
 
@@ -42,6 +44,10 @@ type Options struct {
 	// VerificationPeriod is how long a request waits for the subject to
 	// confirm, in statutory time (scaled by TimeScale for the workflow wait).
 	VerificationPeriod time.Duration
+	// ReviewTypes are the request types an operator approves before delivery.
+	ReviewTypes []request.Type
+	// OperatorEmail receives reviews and escalations.
+	OperatorEmail string
 	// MailFrom is the sender address of the system's mail.
 	MailFrom string
 	// Logs receives the JSON logs of the handlers and moto's output.
@@ -79,6 +85,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	if o.MailFrom == "" {
 		o.MailFrom = "privacy@example.com"
+	}
+	if o.OperatorEmail == "" {
+		o.OperatorEmail = "privacy-team@example.com"
 	}
 	if o.Logs == nil {
 		o.Logs = io.Discard
@@ -130,18 +139,21 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	cfg := app.Config{
-		RequestsTable:      tableName(resources.Requests),
-		ExportsBucket:      bucketName(resources.Exports),
-		StateMachineARN:    StateMachineARN(o.Region, resources.RequestWorkflow),
-		MailFrom:           o.MailFrom,
-		BaseURL:            s.APIURL,
-		RegistryFile:       registryFile,
-		TimeScale:          o.TimeScale,
-		S3PathStyle:        true,
-		VerificationPeriod: o.VerificationPeriod,
-		VerifyLinkTTL:      o.VerificationPeriod,
-		DownloadTTL:        app.DefaultDownloadTTL,
-		PresignTTL:         app.DefaultPresignTTL,
+		RequestsTable:        tableName(resources.Requests),
+		ExportsBucket:        bucketName(resources.Exports),
+		StateMachineARN:      StateMachineARN(o.Region, resources.RequestWorkflow),
+		WatchStateMachineARN: StateMachineARN(o.Region, resources.DeadlineWatch),
+		MailFrom:             o.MailFrom,
+		OperatorEmail:        o.OperatorEmail,
+		ReviewTypes:          o.ReviewTypes,
+		BaseURL:              s.APIURL,
+		RegistryFile:         registryFile,
+		TimeScale:            clock.Scale(o.TimeScale),
+		S3PathStyle:          true,
+		VerificationPeriod:   o.VerificationPeriod,
+		VerifyLinkTTL:        o.VerificationPeriod,
+		DownloadTTL:          app.DefaultDownloadTTL,
+		PresignTTL:           app.DefaultPresignTTL,
 	}
 	if s.App, err = app.New(cfg, s.AWS, log); err != nil {
 		return nil, err

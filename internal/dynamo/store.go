@@ -5,6 +5,7 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -58,6 +59,13 @@ type record struct {
 	DownloadExpiresAt time.Time           `dynamodbav:"download_expires_at,omitempty"`
 	NeedsOperator     bool                `dynamodbav:"needs_operator,omitempty"`
 	CompletedAt       time.Time           `dynamodbav:"completed_at,omitempty"`
+	Deadlines         string              `dynamodbav:"deadlines,omitempty"` // JSON of statute.Deadlines
+	DueDate           string              `dynamodbav:"due_date,omitempty"`  // for queries by due date
+	Extended          bool                `dynamodbav:"extended,omitempty"`
+	ExtensionReasons  []string            `dynamodbav:"extension_reasons,omitempty"`
+	Overdue           bool                `dynamodbav:"overdue,omitempty"`
+	ReviewTaskToken   string              `dynamodbav:"review_task_token,omitempty"`
+	DenialReasons     []string            `dynamodbav:"denial_reasons,omitempty"`
 	Version           int                 `dynamodbav:"version"`
 }
 
@@ -72,26 +80,44 @@ type auditRecord struct {
 	Note   string    `dynamodbav:"note,omitempty"`
 }
 
-func toRecord(r *request.Request) record {
+func toRecord(r *request.Request) (record, error) {
+	var deadlines, due string
+	if r.Deadlines.Jurisdiction != "" {
+		b, err := json.Marshal(r.Deadlines)
+		if err != nil {
+			return record{}, err
+		}
+		deadlines, due = string(b), r.Deadlines.Due.String()
+	}
 	return record{
+		Deadlines: deadlines, DueDate: due, Extended: r.Extended, ExtensionReasons: r.ExtensionReasons,
+		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons,
 		PK: r.ID, SK: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
 		Email: r.Email, ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt, StatusTokenHash: r.StatusTokenHash,
 		VerifyTokenHash: r.VerifyTokenHash, VerifyExpiresAt: r.VerifyExpiresAt, TaskToken: r.TaskToken,
 		Identities: r.Identities, ExportKey: r.ExportKey, DownloadTokenHash: r.DownloadTokenHash,
 		DownloadExpiresAt: r.DownloadExpiresAt, NeedsOperator: r.NeedsOperator, CompletedAt: r.CompletedAt,
 		Version: r.Version,
-	}
+	}, nil
 }
 
-func (rec record) request() *request.Request {
-	return &request.Request{
-		ID: rec.PK, Type: request.Type(rec.Type), Status: request.Status(rec.Status), Jurisdiction: rec.Jurisdiction,
+func (rec record) request() (*request.Request, error) {
+	r := &request.Request{
+		Extended: rec.Extended, ExtensionReasons: rec.ExtensionReasons, Overdue: rec.Overdue, ReviewTaskToken: rec.ReviewTaskToken,
+		DenialReasons: rec.DenialReasons,
+		ID:            rec.PK, Type: request.Type(rec.Type), Status: request.Status(rec.Status), Jurisdiction: rec.Jurisdiction,
 		Email: rec.Email, ReceivedAt: rec.ReceivedAt, UpdatedAt: rec.UpdatedAt, StatusTokenHash: rec.StatusTokenHash,
 		VerifyTokenHash: rec.VerifyTokenHash, VerifyExpiresAt: rec.VerifyExpiresAt, TaskToken: rec.TaskToken,
 		Identities: rec.Identities, ExportKey: rec.ExportKey, DownloadTokenHash: rec.DownloadTokenHash,
 		DownloadExpiresAt: rec.DownloadExpiresAt, NeedsOperator: rec.NeedsOperator, CompletedAt: rec.CompletedAt,
 		Version: rec.Version,
 	}
+	if rec.Deadlines != "" {
+		if err := json.Unmarshal([]byte(rec.Deadlines), &r.Deadlines); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
 }
 
 func key(id, sk string) map[string]types.AttributeValue {
@@ -116,14 +142,21 @@ func (s *Store) Get(ctx context.Context, id string) (*request.Request, error) {
 	if err := attributevalue.UnmarshalMap(out.Item, &rec); err != nil {
 		return nil, apperr.Wrap(apperr.Internal, "A stored request could not be read.", err)
 	}
-	return rec.request(), nil
+	r, err := rec.request()
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Internal, "A stored request could not be read.", err)
+	}
+	return r, nil
 }
 
 // Save writes r and its audit event atomically. A new request (Version 0)
 // must not exist yet; an existing one must still be at the version read.
 // On success r.Version is incremented. A lost race is a Conflict.
 func (s *Store) Save(ctx context.Context, r *request.Request, ev request.Event) error {
-	rec := toRecord(r)
+	rec, err := toRecord(r)
+	if err != nil {
+		return apperr.Wrap(apperr.Internal, "A request could not be stored.", err)
+	}
 	rec.Version = r.Version + 1
 	item, err := attributevalue.MarshalMap(rec)
 	if err != nil {

@@ -23,6 +23,10 @@ type content struct {
 	Link      string
 	Expires   string
 	Kind      string
+	Received  string
+	Due       string
+	Reasons   []string
+	NextSteps string
 }
 
 var (
@@ -46,6 +50,28 @@ We have erased your personal data from the systems listed in our privacy notice.
 {{define "expired"}}We closed privacy request {{.RequestID}} because it was not confirmed in time.
 
 You are welcome to make a new request at any time.
+{{end}}
+{{define "ack"}}We received your {{.Kind}} request {{.RequestID}} on {{.Received}}.
+
+We will answer by {{.Due}} at the latest. If we need longer, as the law allows, we will tell you before then and say why.
+{{end}}
+{{define "extended"}}We need more time to answer your request {{.RequestID}}.
+
+Why:
+{{range .Reasons}}- {{.}}
+{{end}}
+We will answer by {{.Due}} at the latest.
+{{end}}
+{{define "denied"}}We cannot carry out your request {{.RequestID}}.
+
+Why:
+{{range .Reasons}}- {{.}}
+{{end}}
+What you can do: {{.NextSteps}}
+{{end}}
+{{define "overdue"}}Request {{.RequestID}} is still open and its due date, {{.Due}}, has passed.
+
+Find it with: privacyctl show {{.RequestID}}
 {{end}}`))
 
 	htmlTemplates = htmltemplate.Must(htmltemplate.New("").Parse(`
@@ -57,7 +83,17 @@ You are welcome to make a new request at any time.
 {{define "erased"}}<p>Your deletion request <strong>{{.RequestID}}</strong> is complete.</p>
 <p>We have erased your personal data from the systems listed in our privacy notice.</p>{{end}}
 {{define "expired"}}<p>We closed privacy request <strong>{{.RequestID}}</strong> because it was not confirmed in time.</p>
-<p>You are welcome to make a new request at any time.</p>{{end}}`))
+<p>You are welcome to make a new request at any time.</p>{{end}}
+{{define "ack"}}<p>We received your {{.Kind}} request <strong>{{.RequestID}}</strong> on {{.Received}}.</p>
+<p>We will answer by <strong>{{.Due}}</strong> at the latest. If we need longer, as the law allows, we will tell you before then and say why.</p>{{end}}
+{{define "extended"}}<p>We need more time to answer your request <strong>{{.RequestID}}</strong>.</p>
+<p>Why:</p><ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>
+<p>We will answer by <strong>{{.Due}}</strong> at the latest.</p>{{end}}
+{{define "denied"}}<p>We cannot carry out your request <strong>{{.RequestID}}</strong>.</p>
+<p>Why:</p><ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>
+<p>What you can do: {{.NextSteps}}</p>{{end}}
+{{define "overdue"}}<p>Request <strong>{{.RequestID}}</strong> is still open and its due date, {{.Due}}, has passed.</p>
+<p>Find it with: <code>privacyctl show {{.RequestID}}</code></p>{{end}}`))
 )
 
 func render(name, to, subject string, c content) (Message, error) {
@@ -90,4 +126,31 @@ func Erased(to, requestID string) (Message, error) {
 // NeverVerified tells the subject the request closed unconfirmed.
 func NeverVerified(to, requestID string) (Message, error) {
 	return render("expired", to, "Privacy request "+requestID+" closed", content{RequestID: requestID})
+}
+
+// longDate writes a date the way people read it: 2 March 2026.
+func longDate(d time.Time) string { return d.Format("2 January 2006") }
+
+// Acknowledgement confirms receipt and says when the answer is due.
+func Acknowledgement(to, requestID, kind string, received, due time.Time) (Message, error) {
+	return render("ack", to, "We received your privacy request "+requestID,
+		content{RequestID: requestID, Kind: kind, Received: longDate(received), Due: longDate(due)})
+}
+
+// Extension tells the subject the answer will take longer, why, and until when.
+func Extension(to, requestID string, reasons []string, newDue time.Time) (Message, error) {
+	return render("extended", to, "We need more time: request "+requestID,
+		content{RequestID: requestID, Reasons: reasons, Due: longDate(newDue)})
+}
+
+// Denial tells the subject the request is refused, why, and what they can do.
+func Denial(to, requestID string, reasons []string, nextSteps string) (Message, error) {
+	return render("denied", to, "Your privacy request "+requestID+" was refused",
+		content{RequestID: requestID, Reasons: reasons, NextSteps: nextSteps})
+}
+
+// Overdue tells the operators that a request passed its due date open.
+func Overdue(to, requestID string, due time.Time) (Message, error) {
+	return render("overdue", to, "OVERDUE: privacy request "+requestID,
+		content{RequestID: requestID, Due: longDate(due)})
 }

@@ -6,8 +6,9 @@ package portal
 
 import (
 	"context"
+	"errors"
 	"log/slog"
-	"math"
+	"slices"
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
@@ -15,6 +16,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/secret"
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
+	"github.com/privacy-pipeline/dsr/internal/statute"
 )
 
 // Store keeps requests and their audit log.
@@ -29,6 +31,11 @@ type Workflow interface {
 	Resume(ctx context.Context, taskToken string) error
 }
 
+// Statute computes the statutory deadlines of a request.
+type Statute interface {
+	Compute(in statute.Input) (statute.Deadlines, error)
+}
+
 // Presigner makes short-lived download URLs for access packages.
 type Presigner interface {
 	PresignPackage(ctx context.Context, key string, ttl time.Duration) (string, error)
@@ -39,15 +46,18 @@ type Portal struct {
 	Store     Store
 	Workflow  Workflow
 	Presigner Presigner
+	Statute   Statute
 	Clock     clock.Clock
 	// BaseURL is the public address of the HTTP API.
 	BaseURL string
-	// VerificationPeriod is how long a request may wait for the subject to
-	// confirm, in statutory (real) time.
+	// VerificationPeriod is the longest a request waits for the subject to
+	// confirm, in statutory (real) time; it always ends before the due date,
+	// so an unconfirmed request is closed, with a notice, in time.
 	VerificationPeriod time.Duration
-	// TimeScale divides workflow waits: 1 in production; 86400 in development
-	// makes a day last a second. Recorded dates are never scaled.
-	TimeScale float64
+	// ReviewTypes are the request types an operator approves before delivery.
+	ReviewTypes []request.Type
+	// TimeScale compresses workflow waits (see clock.Scale).
+	TimeScale clock.Scale
 	// PresignTTL is how long a presigned download URL works.
 	PresignTTL time.Duration
 	Log        *slog.Logger
@@ -69,6 +79,10 @@ type Status struct {
 	ReceivedAt   time.Time  `json:"received_at"`
 	UpdatedAt    time.Time  `json:"updated_at"`
 	CompletedAt  *time.Time `json:"completed_at"`
+	// Due is the last day on which the answer is on time; Extended says
+	// whether it was moved under the law's extension.
+	Due      string `json:"due"`
+	Extended bool   `json:"extended"`
 }
 
 var errNoSuchLink = apperr.E(apperr.NotFound, "This link is not valid, has expired or was already used.")
@@ -81,6 +95,12 @@ func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error)
 	}
 	now := p.Clock.Now()
 	r := request.New(in, now)
+	if r.Deadlines, err = p.Statute.Compute(statute.Input{Jurisdiction: r.Jurisdiction, Type: string(r.Type), Received: now}); err != nil {
+		if errors.Is(err, statute.ErrNotProvided) {
+			return Receipt{}, apperr.InvalidFields(apperr.FieldError{Field: "type", Detail: "This law gives no such right."})
+		}
+		return Receipt{}, apperr.Wrap(apperr.Invalid, "No deadline rules for this request.", err)
+	}
 	token := secret.NewToken()
 	r.StatusTokenHash = secret.Hash(token)
 	if err := p.Store.Save(ctx, r, request.Event{At: now, Actor: "subject", Action: "received", To: request.Received}); err != nil {
@@ -90,7 +110,9 @@ func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error)
 		RequestID:                  r.ID,
 		Type:                       string(r.Type),
 		Jurisdiction:               r.Jurisdiction,
-		VerificationTimeoutSeconds: p.scaledSeconds(p.VerificationPeriod),
+		VerificationTimeoutSeconds: p.TimeScale.Seconds(p.verificationWindow(r)),
+		OperatorReview:             slices.Contains(p.ReviewTypes, r.Type),
+		ReviewTimeoutSeconds:       p.TimeScale.Seconds(p.reviewWindow(r)),
 	})
 	if err != nil {
 		// The request is kept; an operator can start it again.
@@ -108,13 +130,32 @@ func (p *Portal) flagForOperator(ctx context.Context, r *request.Request) {
 	}
 }
 
-// scaledSeconds turns a statutory duration into workflow wait seconds.
-func (p *Portal) scaledSeconds(d time.Duration) int {
-	scale := p.TimeScale
-	if scale <= 0 {
-		scale = 1
+// verificationWindow is how long the workflow waits for the subject to
+// confirm: the verification period, but ending the day before the due date,
+// so the request closes with its notice in time.
+func (p *Portal) verificationWindow(r *request.Request) time.Duration {
+	d := r.Deadlines
+	loc, err := time.LoadLocation(d.TimeZone)
+	if err != nil {
+		loc = time.UTC
 	}
-	return max(1, int(math.Ceil(d.Seconds()/scale)))
+	untilDue := d.Due.AddDays(-1).StartOfDay(loc).Sub(r.ReceivedAt)
+	return max(time.Hour, min(p.VerificationPeriod, untilDue))
+}
+
+// reviewWindow is how long an operator review may wait: until the latest
+// date the law allows for the answer.
+func (p *Portal) reviewWindow(r *request.Request) time.Duration {
+	d := r.Deadlines
+	last := d.Due
+	if d.ExtendedDue != nil {
+		last = *d.ExtendedDue
+	}
+	loc, err := time.LoadLocation(d.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return max(time.Hour, last.EndOfDay(loc).Sub(r.ReceivedAt))
 }
 
 // authorized loads a request when token matches the hash that pick selects.
@@ -144,7 +185,8 @@ func (p *Portal) Status(ctx context.Context, id, token string) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	s := Status{ID: r.ID, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction, ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt}
+	s := Status{ID: r.ID, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction, ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt,
+		Due: r.Deadlines.Due.String(), Extended: r.Extended}
 	if !r.CompletedAt.IsZero() {
 		s.CompletedAt = &r.CompletedAt
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/secret"
+	"github.com/privacy-pipeline/dsr/internal/statute"
 )
 
 const (
@@ -34,6 +35,14 @@ type env struct {
 	clock     *clock.Fake
 }
 
+var rules = func() *statute.Rules {
+	r, err := statute.Load()
+	if err != nil {
+		panic(err)
+	}
+	return r
+}()
+
 func newEnv() *env {
 	e := &env{
 		store:     newFakeStore(),
@@ -49,6 +58,7 @@ func newEnv() *env {
 		BaseURL:            baseURL,
 		VerificationPeriod: 30 * day,
 		TimeScale:          1,
+		Statute:            rules,
 		PresignTTL:         presignTTL,
 		Log:                slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
@@ -136,7 +146,7 @@ func TestSubmit(t *testing.T) {
 		t.Fatalf("%d workflows started, want 1", len(e.workflow.starts))
 	}
 	in := e.workflow.starts[0]
-	if in.RequestID != rc.ID || in.Type != "access" || in.Jurisdiction != "EU" || in.VerificationTimeoutSeconds != 2592000 {
+	if in.RequestID != rc.ID || in.Type != "access" || in.Jurisdiction != "EU" || in.VerificationTimeoutSeconds != 2550600 {
 		t.Errorf("workflow input = %+v", in)
 	}
 	b, _ := json.Marshal(in)
@@ -148,20 +158,26 @@ func TestSubmit(t *testing.T) {
 	}
 }
 
+// TestSubmitVerificationTimeout: the verification wait is the configured
+// period, but ends the day before the due date; the clock is at 2025-03-14
+// 09:30 UTC and an EU request is due 2025-04-14, so the wait may last until
+// 2025-04-13 00:00 Brussels (22:00 UTC the day before): 2550600 seconds.
 func TestSubmitVerificationTimeout(t *testing.T) {
 	tests := []struct {
 		name   string
 		period time.Duration
-		scale  float64
+		scale  clock.Scale
 		want   int
 	}{
-		{"30 days in development", 30 * day, 86400, 30},
-		{"30 days in production", 30 * day, 1, 2592000},
-		{"no scale means real time", 30 * day, 0, 2592000},
-		{"negative scale means real time", 30 * day, -5, 2592000},
+		{"10 days in development", 10 * day, 86400, 10},
+		{"10 days in production", 10 * day, 1, 864000},
+		{"no scale means real time", 10 * day, 0, 864000},
+		{"negative scale means real time", 10 * day, -5, 864000},
+		{"a period beyond the due date ends the day before it", 60 * day, 1, 2550600},
+		{"the same, scaled and rounded up", 60 * day, 86400, 30},
 		{"part seconds round up", 36 * time.Hour, 86400, 2},
-		{"short period is at least a second", time.Minute, 86400, 1},
-		{"zero period is at least a second", 0, 1, 1},
+		{"a short period is at least an hour", time.Minute, 1, 3600},
+		{"and at least a second when scaled", time.Minute, 86400, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,6 +193,33 @@ func TestSubmitVerificationTimeout(t *testing.T) {
 				t.Errorf("timeout = %d s, want %d", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestSubmitDeadlinesAndReview: the request records its statutory dates, and
+// an operator review, where configured, may last until the extended due date
+// (2025-06-14 is a Saturday: Monday 2025-06-16, 23:59:59 Brussels).
+func TestSubmitDeadlinesAndReview(t *testing.T) {
+	e := newEnv()
+	e.portal.ReviewTypes = []request.Type{request.Access}
+	rc, err := e.portal.Submit(context.Background(), validIntake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := e.store.stored(rc.ID)
+	if r.Deadlines.Due.String() != "2025-04-14" || r.Deadlines.ExtendedDue.String() != "2025-06-16" {
+		t.Fatalf("deadlines %+v", r.Deadlines)
+	}
+	in := e.workflow.starts[0]
+	if !in.OperatorReview || in.ReviewTimeoutSeconds != 8166599 {
+		t.Fatalf("review %v for %d s", in.OperatorReview, in.ReviewTimeoutSeconds)
+	}
+	e.portal.ReviewTypes = []request.Type{request.Delete}
+	if _, err := e.portal.Submit(context.Background(), validIntake); err != nil {
+		t.Fatal(err)
+	}
+	if e.workflow.starts[1].OperatorReview {
+		t.Fatal("an access request is reviewed where only deletes are")
 	}
 }
 
@@ -259,7 +302,7 @@ func TestStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, _ := e.store.stored(id)
-	want := Status{ID: id, Type: "access", Status: "received", Jurisdiction: "EU", ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt}
+	want := Status{ID: id, Type: "access", Status: "received", Jurisdiction: "EU", ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt, Due: "2025-04-14"}
 	if st != want {
 		t.Errorf("status = %+v, want %+v", st, want)
 	}

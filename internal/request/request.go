@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/statute"
 )
 
 // Type is what the subject asks for.
@@ -108,6 +109,18 @@ type Request struct {
 	DownloadExpiresAt time.Time
 	NeedsOperator     bool
 	CompletedAt       time.Time
+
+	// Deadlines are the statutory dates, fixed at receipt; an extension moves
+	// Deadlines.Due to Deadlines.ExtendedDue and sets Extended.
+	Deadlines        statute.Deadlines
+	Extended         bool
+	ExtensionReasons []string
+	// Overdue is set when the due date passed with the request still open.
+	Overdue bool
+	// ReviewTaskToken resumes the workflow step waiting for an operator.
+	ReviewTaskToken string
+	// DenialReasons are given by the operator who refused the request.
+	DenialReasons []string
 
 	// Version counts saved changes; a save succeeds only on the version it read,
 	// so two concurrent writers cannot overwrite each other.

@@ -54,12 +54,15 @@ type Function struct {
 // Functions are all Lambda functions, in the order a request meets them.
 var Functions = []Function{
 	{Name: "api"},
+	{Name: "acknowledge", Placeholder: "AcknowledgeFunctionArn"},
 	{Name: "start-verification", Placeholder: "StartVerificationFunctionArn"},
 	{Name: "resolve-identities", Placeholder: "ResolveIdentitiesFunctionArn"},
 	{Name: "collect-source", Placeholder: "CollectSourceFunctionArn"},
 	{Name: "build-package", Placeholder: "BuildPackageFunctionArn"},
 	{Name: "erase-source", Placeholder: "EraseSourceFunctionArn"},
+	{Name: "await-review", Placeholder: "AwaitReviewFunctionArn"},
 	{Name: "close-request", Placeholder: "CloseRequestFunctionArn"},
+	{Name: "check-deadline", Placeholder: "CheckDeadlineFunctionArn"},
 }
 
 // StateMachine is a Step Functions state machine defined by an ASL file in
@@ -73,5 +76,9 @@ type StateMachine struct {
 // RequestWorkflow runs one request from verification to delivery.
 var RequestWorkflow = StateMachine{ID: "request-workflow", File: "request.asl.json", EnvVar: "REQUEST_STATE_MACHINE_ARN"}
 
+// DeadlineWatch runs beside each request: it sends the extension notice in
+// time and escalates a request still open at its due date.
+var DeadlineWatch = StateMachine{ID: "deadline-watch", File: "deadline-watch.asl.json", EnvVar: "WATCH_STATE_MACHINE_ARN"}
+
 // StateMachines are all state machines of the pipeline.
-var StateMachines = []StateMachine{RequestWorkflow}
+var StateMachines = []StateMachine{RequestWorkflow, DeadlineWatch}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -17,6 +18,7 @@ import (
 type API interface {
 	StartExecution(context.Context, *sfn.StartExecutionInput, ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
 	SendTaskSuccess(context.Context, *sfn.SendTaskSuccessInput, ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
+	SendTaskFailure(context.Context, *sfn.SendTaskFailureInput, ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
 }
 
 // Input is the execution input of the request workflow: ids and settings,
@@ -26,6 +28,8 @@ type Input struct {
 	Type                       string `json:"type"`
 	Jurisdiction               string `json:"jurisdiction"`
 	VerificationTimeoutSeconds int    `json:"verification_timeout_seconds"`
+	OperatorReview             bool   `json:"operator_review"`
+	ReviewTimeoutSeconds       int    `json:"review_timeout_seconds"`
 }
 
 // Workflow runs request workflows of one state machine.
@@ -64,6 +68,81 @@ func (w *Workflow) Start(ctx context.Context, in Input) error {
 // Resume lets a workflow step waiting on taskToken go on.
 func (w *Workflow) Resume(ctx context.Context, taskToken string) error {
 	_, err := w.api.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &taskToken, Output: aws.String("{}")})
+	if err != nil {
+		var timedOut *types.TaskTimedOut
+		var invalid *types.InvalidToken
+		var gone *types.TaskDoesNotExist
+		if errors.As(err, &timedOut) || errors.As(err, &invalid) || errors.As(err, &gone) {
+			return apperr.Wrap(apperr.Conflict, "The request is no longer waiting for this step.", err)
+		}
+		return apperr.Wrap(apperr.Unavailable, "The workflow service is unavailable.", err)
+	}
+	return nil
+}
+
+// WatchInput is the execution input of the deadline watch. Instants are
+// already scaled for development (see clock.Scale) and end in Z, as
+// TimestampPath needs.
+type WatchInput struct {
+	RequestID string `json:"request_id"`
+	NoticeAt  string `json:"notice_at"`
+}
+
+// Watch starts and stops deadline watches, one per request, named by the
+// request id.
+type Watch struct {
+	api             WatchAPI
+	stateMachineARN string
+}
+
+// WatchAPI is the part of the Step Functions client a Watch uses.
+type WatchAPI interface {
+	StartExecution(context.Context, *sfn.StartExecutionInput, ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+	StopExecution(context.Context, *sfn.StopExecutionInput, ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
+}
+
+// NewWatch returns a Watch on the deadline-watch state machine.
+func NewWatch(api WatchAPI, stateMachineARN string) *Watch {
+	return &Watch{api: api, stateMachineARN: stateMachineARN}
+}
+
+// Start starts the watch of a request; a watch already started is left as it is.
+func (w *Watch) Start(ctx context.Context, in WatchInput) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return apperr.Wrap(apperr.Internal, "The watch input could not be encoded.", err)
+	}
+	_, err = w.api.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: &w.stateMachineARN, Name: aws.String(in.RequestID), Input: aws.String(string(b)),
+	})
+	var exists *types.ExecutionAlreadyExists
+	if err != nil && !errors.As(err, &exists) {
+		return apperr.Wrap(apperr.Unavailable, "The workflow service is unavailable.", err)
+	}
+	return nil
+}
+
+// Stop stops the watch of a closed request. A watch that already ended, or
+// never started, needs no stopping.
+func (w *Watch) Stop(ctx context.Context, requestID string) error {
+	arn := ExecutionARN(w.stateMachineARN, requestID)
+	_, err := w.api.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: &arn, Cause: aws.String("The request closed.")})
+	var missing *types.ExecutionDoesNotExist
+	if err != nil && !errors.As(err, &missing) {
+		return apperr.Wrap(apperr.Unavailable, "The workflow service is unavailable.", err)
+	}
+	return nil
+}
+
+// ExecutionARN is the ARN of the execution named name of a state machine.
+func ExecutionARN(stateMachineARN, name string) string {
+	return strings.Replace(stateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
+}
+
+// Fail ends a workflow step waiting on taskToken with a named error, which
+// the state machine catches (an operator's denial).
+func (w *Workflow) Fail(ctx context.Context, taskToken, errorName string) error {
+	_, err := w.api.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: &taskToken, Error: &errorName})
 	if err != nil {
 		var timedOut *types.TaskTimedOut
 		var invalid *types.InvalidToken

@@ -13,6 +13,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/sfnflow"
 )
 
 // fakeStore keeps requests in memory with the version rules of dynamo.Store:
@@ -177,3 +178,29 @@ func (e *fakeExports) PutPackage(_ context.Context, requestID string, body io.Re
 }
 
 func (e *fakeExports) partKeys() []string { return slices.Sorted(maps.Keys(e.parts)) }
+
+// fakeWatch records the watches started and stopped.
+type fakeWatch struct {
+	started []sfnflow.WatchInput
+	stopped []string
+}
+
+func (w *fakeWatch) Start(_ context.Context, in sfnflow.WatchInput) error {
+	w.started = append(w.started, in)
+	return nil
+}
+
+func (w *fakeWatch) Stop(_ context.Context, id string) error {
+	w.stopped = append(w.stopped, id)
+	return nil
+}
+
+// fakeMetrics counts metrics by name.
+type fakeMetrics struct{ counts map[string]int }
+
+func (m *fakeMetrics) Count(name string, _ *request.Request) {
+	if m.counts == nil {
+		m.counts = map[string]int{}
+	}
+	m.counts[name]++
+}

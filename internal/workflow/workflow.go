@@ -61,6 +61,15 @@ type Steps struct {
 	VerifyLinkTTL time.Duration
 	// DownloadTTL is how long a download link works.
 	DownloadTTL time.Duration
+
+	Watch   Watch
+	Metrics Metrics
+	// Scale compresses the deadline watch's waits (see clock.Scale).
+	Scale clock.Scale
+	// NoticeLead is how long before its last day the extension notice goes out.
+	NoticeLead time.Duration
+	// OperatorEmail receives reviews and escalations; empty sends none.
+	OperatorEmail string
 }
 
 // Task inputs and outputs. They carry ids only.
@@ -317,6 +326,17 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 			return err
 		}
 		msg, err = notify.NeverVerified(r.Email, r.ID)
+	case in.Outcome == "denied":
+		reasons := r.DenialReasons
+		if len(reasons) == 0 {
+			return apperr.E(apperr.Conflict, "A denial needs the operator's reasons.")
+		}
+		r.ReviewTaskToken = ""
+		r.CompletedAt = now
+		if err := s.move(ctx, r, request.Denied, "denied", fmt.Sprintf("reasons=%d", len(reasons))); err != nil {
+			return err
+		}
+		msg, err = notify.Denial(r.Email, r.ID, reasons, nextSteps(r.Deadlines))
 	case in.Outcome == "failed":
 		r.NeedsOperator = true
 		to := request.Failed
@@ -330,5 +350,9 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The message could not be written.", err)
 	}
-	return s.Mailer.Send(ctx, msg)
+	if err := s.Mailer.Send(ctx, msg); err != nil {
+		return err
+	}
+	// The request is closed: its watch has nothing left to guard.
+	return s.Watch.Stop(ctx, r.ID)
 }

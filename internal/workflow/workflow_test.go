@@ -66,6 +66,8 @@ type env struct {
 	adapter *fakeAdapter
 	exports *fakeExports
 	clock   *clock.Fake
+	watch   *fakeWatch
+	metrics *fakeMetrics
 }
 
 func newEnv(t *testing.T) *env {
@@ -80,8 +82,15 @@ func newEnv(t *testing.T) *env {
 		adapter: &fakeAdapter{data: map[string]map[string][]map[string]any{}},
 		exports: newFakeExports(),
 		clock:   clock.NewFake(time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)),
+		watch:   &fakeWatch{},
+		metrics: &fakeMetrics{},
 	}
 	e.steps = &Steps{
+		Watch:         e.watch,
+		Metrics:       e.metrics,
+		Scale:         1,
+		NoticeLead:    DefaultNoticeLead,
+		OperatorEmail: "ops@example.com",
 		Store:         e.store,
 		Mailer:        e.mail,
 		Registry:      reg,

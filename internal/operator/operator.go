@@ -1,0 +1,114 @@
+// Package operator is what the privacy team does to a request: approve or
+// deny it after review, extend its deadline. Every action is audited under
+// the operator's name.
+package operator
+
+import (
+	"context"
+	"strings"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/request"
+)
+
+// Store keeps requests and their audit log.
+type Store interface {
+	Get(ctx context.Context, id string) (*request.Request, error)
+	Save(ctx context.Context, r *request.Request, ev request.Event) error
+}
+
+// Workflow resumes or fails a waiting workflow step.
+type Workflow interface {
+	Resume(ctx context.Context, taskToken string) error
+	Fail(ctx context.Context, taskToken, errorName string) error
+}
+
+// Extender extends a request's deadline and notifies the subject.
+type Extender interface {
+	Extend(ctx context.Context, r *request.Request, reasons []string, by string) error
+}
+
+// DeniedError is the error name the request workflow catches for a denial.
+const DeniedError = "RequestDenied"
+
+// Operator carries out operators' decisions.
+type Operator struct {
+	Store    Store
+	Workflow Workflow
+	Extender Extender
+	Clock    clock.Clock
+}
+
+func (o *Operator) load(ctx context.Context, id string) (*request.Request, error) {
+	if !request.ValidID(id) {
+		return nil, apperr.InvalidFields(apperr.FieldError{Field: "id", Detail: "Not a request id."})
+	}
+	return o.Store.Get(ctx, id)
+}
+
+func (o *Operator) reviewing(ctx context.Context, id string) (*request.Request, error) {
+	r, err := o.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.ReviewTaskToken == "" || r.Status.Closed() {
+		return nil, apperr.E(apperr.Conflict, "The request is not waiting for a review.")
+	}
+	return r, nil
+}
+
+// Approve lets a reviewed request go on to delivery.
+func (o *Operator) Approve(ctx context.Context, id, who string) error {
+	r, err := o.reviewing(ctx, id)
+	if err != nil {
+		return err
+	}
+	token := r.ReviewTaskToken
+	now := o.Clock.Now()
+	r.ReviewTaskToken, r.UpdatedAt = "", now
+	if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "approved", From: r.Status, To: r.Status}); err != nil {
+		return err
+	}
+	return o.Workflow.Resume(ctx, token)
+}
+
+// Deny refuses a reviewed request; the workflow sends the subject the
+// reasons and what they can do next.
+func (o *Operator) Deny(ctx context.Context, id, who string, reasons []string) error {
+	reasons = clean(reasons)
+	if len(reasons) == 0 {
+		return apperr.InvalidFields(apperr.FieldError{Field: "reason", Detail: "Give the reasons for the denial; the subject must be told them."})
+	}
+	r, err := o.reviewing(ctx, id)
+	if err != nil {
+		return err
+	}
+	token := r.ReviewTaskToken
+	now := o.Clock.Now()
+	r.DenialReasons, r.UpdatedAt = reasons, now
+	if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "denial_decided", From: r.Status, To: r.Status}); err != nil {
+		return err
+	}
+	return o.Workflow.Fail(ctx, token, DeniedError)
+}
+
+// Extend moves the request's due date as far as the law allows, once, and
+// tells the subject why.
+func (o *Operator) Extend(ctx context.Context, id, who string, reasons []string) error {
+	r, err := o.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	return o.Extender.Extend(ctx, r, clean(reasons), "operator:"+who)
+}
+
+func clean(reasons []string) []string {
+	var out []string
+	for _, r := range reasons {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}

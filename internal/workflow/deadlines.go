@@ -1,0 +1,229 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/notify"
+	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/sfnflow"
+	"github.com/privacy-pipeline/dsr/internal/statute"
+)
+
+// Watch starts and stops the deadline watch of a request.
+type Watch interface {
+	Start(ctx context.Context, in sfnflow.WatchInput) error
+	Stop(ctx context.Context, requestID string) error
+}
+
+// Metrics counts what operators alarm on.
+type Metrics interface {
+	Count(name string, r *request.Request)
+}
+
+// DefaultExtensionReasons are sent when the deadline watch extends a request
+// on which nobody recorded a reason: the condition the laws name.
+var DefaultExtensionReasons = []string{"The request is complex and we need more time to find your data in all our systems."}
+
+// DefaultNoticeLead is how long before the last day for an extension notice
+// the watch sends it, so the notice arrives in time.
+const DefaultNoticeLead = 2 * 24 * time.Hour
+
+type (
+	// DeadlineTask asks the watch's check to act at a phase: "notice" (send
+	// an extension notice if needed) or "due" (escalate if still open).
+	DeadlineTask struct {
+		RequestID string `json:"request_id"`
+		Phase     string `json:"phase"`
+	}
+	// DeadlineResult says whether the request is still open and, after the
+	// notice phase, until when to wait (scaled, RFC 3339 in UTC).
+	DeadlineResult struct {
+		Open      bool   `json:"open"`
+		WaitUntil string `json:"wait_until"`
+	}
+	// ReviewTask asks an operator to review a request; TaskToken resumes it.
+	ReviewTask struct {
+		RequestID string `json:"request_id"`
+		TaskToken string `json:"task_token"`
+	}
+)
+
+func (s *Steps) zone(r *request.Request) *time.Location {
+	loc, err := time.LoadLocation(r.Deadlines.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// stamp formats a statutory instant as the scaled workflow instant Wait
+// states take.
+func (s *Steps) stamp(r *request.Request, t time.Time) string {
+	return s.Scale.At(r.ReceivedAt, t).Format(time.RFC3339)
+}
+
+// noticePoint is when the watch looks at the request the first time: a lead
+// before the last day for an extension notice (or before the due date where
+// no extension is possible), and never before receipt.
+func (s *Steps) noticePoint(r *request.Request) time.Time {
+	day := r.Deadlines.Due
+	if r.Deadlines.ExtensionNoticeBy != nil {
+		day = *r.Deadlines.ExtensionNoticeBy
+	}
+	at := day.StartOfDay(s.zone(r)).Add(-s.NoticeLead)
+	if at.Before(r.ReceivedAt) {
+		return r.ReceivedAt
+	}
+	return at
+}
+
+func dateTime(d statute.Date) time.Time { return d.StartOfDay(time.UTC) }
+
+// Acknowledge confirms receipt to the subject with the due date and starts
+// the request's deadline watch.
+func (s *Steps) Acknowledge(ctx context.Context, in RequestRef) error {
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return err
+	}
+	if r.Deadlines.Jurisdiction == "" {
+		return apperr.E(apperr.Internal, "The request has no deadlines.")
+	}
+	if err := s.Watch.Start(ctx, sfnflow.WatchInput{RequestID: r.ID, NoticeAt: s.stamp(r, s.noticePoint(r))}); err != nil {
+		return err
+	}
+	msg, err := notify.Acknowledgement(r.Email, r.ID, string(r.Type), r.ReceivedAt, dateTime(r.Deadlines.Due))
+	if err != nil {
+		return apperr.Wrap(apperr.Internal, "The acknowledgement could not be written.", err)
+	}
+	if err := s.Mailer.Send(ctx, msg); err != nil {
+		return err
+	}
+	return s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "acknowledged", Note: "due=" + r.Deadlines.Due.String()})
+}
+
+// Extend moves the due date of an open request to the latest the law allows
+// and tells the subject why. The law allows one extension, announced before
+// the first due date; anything else is refused.
+func (s *Steps) Extend(ctx context.Context, r *request.Request, reasons []string, by string) error {
+	d := r.Deadlines
+	switch {
+	case r.Status.Closed():
+		return apperr.E(apperr.Conflict, "The request is closed.")
+	case !d.ExtensionAllowed || d.ExtendedDue == nil:
+		return apperr.E(apperr.Conflict, "The law allows no extension for this request.")
+	case r.Extended:
+		return apperr.E(apperr.Conflict, "The request was already extended; the law allows one extension.")
+	case d.ExtensionNoticeBy != nil && d.ExtensionNoticeBy.EndOfDay(s.zone(r)).Before(s.Clock.Now()):
+		return apperr.E(apperr.Conflict, "Too late: the extension notice had to be sent by "+d.ExtensionNoticeBy.String()+".")
+	case len(reasons) == 0:
+		return apperr.InvalidFields(apperr.FieldError{Field: "reason", Detail: "Give the reasons for the extension; the law requires them."})
+	}
+	from := d.Due
+	r.Extended, r.ExtensionReasons = true, reasons
+	r.Deadlines.Due = *d.ExtendedDue
+	now := s.Clock.Now()
+	r.UpdatedAt = now
+	ev := request.Event{At: now, Actor: by, Action: "extended", From: r.Status, To: r.Status, Note: fmt.Sprintf("due=%s->%s", from, r.Deadlines.Due)}
+	if err := s.Store.Save(ctx, r, ev); err != nil {
+		return err
+	}
+	msg, err := notify.Extension(r.Email, r.ID, reasons, dateTime(r.Deadlines.Due))
+	if err != nil {
+		return apperr.Wrap(apperr.Internal, "The extension notice could not be written.", err)
+	}
+	return s.Mailer.Send(ctx, msg)
+}
+
+// CheckDeadline is the deadline watch's step. At the notice point it extends
+// a request that is still open (if the law allows and nobody has yet) and
+// says until when to wait; at the due date it escalates a request that is
+// still open: flagged overdue, counted, and mailed to the operators.
+func (s *Steps) CheckDeadline(ctx context.Context, in DeadlineTask) (DeadlineResult, error) {
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return DeadlineResult{}, err
+	}
+	if r.Status.Closed() {
+		return DeadlineResult{Open: false}, nil
+	}
+	switch in.Phase {
+	case "notice":
+		if r.Deadlines.ExtensionAllowed && !r.Extended {
+			reasons := r.ExtensionReasons
+			if len(reasons) == 0 {
+				reasons = DefaultExtensionReasons
+			}
+			if err := s.Extend(ctx, r, reasons, actor); err != nil {
+				return DeadlineResult{}, err
+			}
+		}
+		return DeadlineResult{Open: true, WaitUntil: s.stamp(r, r.Deadlines.Due.EndOfDay(s.zone(r)))}, nil
+	case "due":
+		if !r.Overdue {
+			r.Overdue, r.NeedsOperator = true, true
+			now := s.Clock.Now()
+			r.UpdatedAt = now
+			ev := request.Event{At: now, Actor: actor, Action: "overdue", From: r.Status, To: r.Status, Note: "due=" + r.Deadlines.Due.String()}
+			if err := s.Store.Save(ctx, r, ev); err != nil {
+				return DeadlineResult{}, err
+			}
+			s.Metrics.Count("RequestsOverdue", r)
+		}
+		if s.OperatorEmail != "" {
+			msg, err := notify.Overdue(s.OperatorEmail, r.ID, dateTime(r.Deadlines.Due))
+			if err != nil {
+				return DeadlineResult{}, apperr.Wrap(apperr.Internal, "The overdue notice could not be written.", err)
+			}
+			if err := s.Mailer.Send(ctx, msg); err != nil {
+				return DeadlineResult{}, err
+			}
+		}
+		return DeadlineResult{Open: true}, nil
+	default:
+		return DeadlineResult{}, apperr.E(apperr.Invalid, "Unknown phase.")
+	}
+}
+
+// AwaitReview records the task token an operator's decision will resume.
+func (s *Steps) AwaitReview(ctx context.Context, in ReviewTask) error {
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return err
+	}
+	if in.TaskToken == "" {
+		return apperr.E(apperr.Invalid, "The task input has no task token.")
+	}
+	r.ReviewTaskToken = in.TaskToken
+	now := s.Clock.Now()
+	r.UpdatedAt = now
+	if err := s.Store.Save(ctx, r, request.Event{At: now, Actor: actor, Action: "review_requested", From: r.Status, To: r.Status}); err != nil {
+		return err
+	}
+	if s.OperatorEmail == "" {
+		return nil
+	}
+	return s.Mailer.Send(ctx, notify.Message{To: s.OperatorEmail,
+		Subject: "Review: privacy request " + r.ID,
+		Text:    "Request " + r.ID + " waits for your decision until " + r.Deadlines.Due.String() + ".\n\nprivacyctl approve " + r.ID + "\nprivacyctl deny " + r.ID + " --reason \"...\"\n",
+		HTML:    "<p>Request <strong>" + r.ID + "</strong> waits for your decision until " + r.Deadlines.Due.String() + ".</p>"})
+}
+
+// nextSteps tells a refused subject what they can do, by the law that applies.
+func nextSteps(d statute.Deadlines) string {
+	for _, item := range d.DenialMustInclude {
+		switch {
+		case strings.Contains(item, "ico"):
+			return "You can complain to the Information Commissioner's Office (ico.org.uk) and seek a judicial remedy."
+		case strings.Contains(item, "supervisory_authority"):
+			return "You can complain to a data protection supervisory authority and seek a judicial remedy."
+		case strings.Contains(item, "appeal"):
+			return "You can appeal this decision by replying to this email; if we deny the appeal you can contact your state's Attorney General."
+		}
+	}
+	return "You can reply to this email to ask us to reconsider, or contact the regulator responsible for data protection where you live."
+}

@@ -1,0 +1,251 @@
+package workflow
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/statute"
+)
+
+var rules = func() *statute.Rules {
+	r, err := statute.Load()
+	if err != nil {
+		panic(err)
+	}
+	return r
+}()
+
+// withDeadlines gives a seeded request the deadlines of a jurisdiction.
+// The env clock is 2025-03-14 09:30 UTC: an EU request is due 2025-04-14
+// (extension notice by then, extended to 2025-06-16); a US-CA opt-out has no
+// extension.
+func withDeadlines(jurisdiction string, typ request.Type) func(*request.Request) {
+	return func(r *request.Request) {
+		r.Jurisdiction = jurisdiction
+		d, err := rules.Compute(statute.Input{Jurisdiction: jurisdiction, Type: string(typ), Received: r.ReceivedAt})
+		if err != nil {
+			panic(err)
+		}
+		r.Deadlines = d
+	}
+}
+
+func TestAcknowledgeStartsTheWatch(t *testing.T) {
+	e := newEnv(t)
+	r := e.seed(t, request.Access, request.Received, withDeadlines("EU", request.Access))
+	if err := e.steps.Acknowledge(context.Background(), RequestRef{RequestID: r.ID}); err != nil {
+		t.Fatal(err)
+	}
+	// Two days before 2025-04-14 00:00 in Brussels (UTC+2): 2025-04-11T22:00Z.
+	if len(e.watch.started) != 1 || e.watch.started[0].NoticeAt != "2025-04-11T22:00:00Z" || e.watch.started[0].RequestID != r.ID {
+		t.Fatalf("watch %+v", e.watch.started)
+	}
+	if len(e.mail.sent) != 1 || !strings.Contains(e.mail.sent[0].Text, "14 April 2025") || e.mail.sent[0].To != subject {
+		t.Fatalf("acknowledgement %+v", e.mail.sent)
+	}
+	if evs := e.store.eventsOf(r.ID); len(evs) != 1 || evs[0].Action != "acknowledged" {
+		t.Fatalf("events %+v", evs)
+	}
+
+	// Scaled: a day per second from receipt (09:30:00) to the notice point.
+	e2 := newEnv(t)
+	e2.steps.Scale = 86400
+	r2 := e2.seed(t, request.Access, request.Received, withDeadlines("EU", request.Access))
+	if err := e2.steps.Acknowledge(context.Background(), RequestRef{RequestID: r2.ID}); err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC).Add(time.Duration(float64(time.Date(2025, 4, 11, 22, 0, 0, 0, time.UTC).Sub(time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC))) / 86400)).Format(time.RFC3339)
+	if got := e2.watch.started[0].NoticeAt; got != want {
+		t.Fatalf("scaled notice point %s, want %s", got, want)
+	}
+}
+
+func TestExtend(t *testing.T) {
+	reasons := []string{"Your data is spread over many archives."}
+	tests := []struct {
+		name     string
+		edit     func(*request.Request)
+		status   request.Status
+		advance  time.Duration
+		reasons  []string
+		wantKind apperr.Kind // zero: success
+	}{
+		{"extends once", withDeadlines("EU", request.Access), request.InProgress, 0, reasons, 0},
+		{"on the last day for the notice", withDeadlines("EU", request.Access), request.InProgress, 31 * 24 * time.Hour, reasons, 0},
+		{"too late", withDeadlines("EU", request.Access), request.InProgress, 32 * 24 * time.Hour, reasons, apperr.Conflict},
+		{"twice", func(r *request.Request) { withDeadlines("EU", request.Access)(r); r.Extended = true }, request.InProgress, 0, reasons, apperr.Conflict},
+		{"law allows none", withDeadlines("US-CA", request.OptOut), request.InProgress, 0, reasons, apperr.Conflict},
+		{"closed", withDeadlines("EU", request.Access), request.Completed, 0, reasons, apperr.Conflict},
+		{"no reasons", withDeadlines("EU", request.Access), request.InProgress, 0, nil, apperr.Invalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			seeded := e.seed(t, request.Access, tt.status, tt.edit)
+			e.clock.Advance(tt.advance)
+			r := seeded
+			err := e.steps.Extend(context.Background(), &r, tt.reasons, "operator:alice")
+			if tt.wantKind != 0 {
+				if apperr.KindOf(err) != tt.wantKind || err == nil {
+					t.Fatalf("error %v, want kind %v", err, tt.wantKind)
+				}
+				if len(e.mail.sent) != 0 || e.store.stored(seeded.ID).Deadlines.Due != seeded.Deadlines.Due {
+					t.Fatal("a refused extension changed something")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := e.store.stored(seeded.ID)
+			if !got.Extended || got.Deadlines.Due.String() != "2025-06-16" || got.ExtensionReasons[0] != reasons[0] {
+				t.Fatalf("after extension: extended %v due %s", got.Extended, got.Deadlines.Due)
+			}
+			m := e.mail.sent[0]
+			if !strings.Contains(m.Text, reasons[0]) || !strings.Contains(m.Text, "16 June 2025") {
+				t.Fatalf("notice:\n%s", m.Text)
+			}
+			if evs := e.store.eventsOf(seeded.ID); evs[len(evs)-1].Actor != "operator:alice" || evs[len(evs)-1].Note != "due=2025-04-14->2025-06-16" {
+				t.Fatalf("events %+v", evs)
+			}
+		})
+	}
+}
+
+func TestCheckDeadline(t *testing.T) {
+	ctx := context.Background()
+	t.Run("closed request: the watch ends", func(t *testing.T) {
+		e := newEnv(t)
+		r := e.seed(t, request.Access, request.Completed, withDeadlines("EU", request.Access))
+		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"})
+		if err != nil || got.Open || len(e.mail.sent) != 0 {
+			t.Fatalf("%+v %v, %d mails", got, err, len(e.mail.sent))
+		}
+	})
+	t.Run("open at the notice point: extended with recorded reasons", func(t *testing.T) {
+		e := newEnv(t)
+		r := e.seed(t, request.Access, request.InProgress, func(r *request.Request) {
+			withDeadlines("EU", request.Access)(r)
+			r.ExtensionReasons = []string{"A supplier holds part of your data."}
+		})
+		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// End of 2025-06-16 in Brussels: 21:59:59 UTC.
+		if !got.Open || got.WaitUntil != "2025-06-16T21:59:59Z" {
+			t.Fatalf("%+v", got)
+		}
+		if len(e.mail.sent) != 1 || !strings.Contains(e.mail.sent[0].Text, "A supplier holds part of your data.") {
+			t.Fatalf("mail %+v", e.mail.sent)
+		}
+	})
+	t.Run("open, no reasons recorded: the default reasons", func(t *testing.T) {
+		e := newEnv(t)
+		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(e.mail.sent[0].Text, DefaultExtensionReasons[0]) {
+			t.Fatalf("mail %s", e.mail.sent[0].Text)
+		}
+	})
+	t.Run("no extension in law: waits for the due date without a notice", func(t *testing.T) {
+		e := newEnv(t)
+		r := e.seed(t, request.OptOut, request.InProgress, withDeadlines("US-CA", request.OptOut))
+		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"})
+		if err != nil || !got.Open || len(e.mail.sent) != 0 {
+			t.Fatalf("%+v %v %d", got, err, len(e.mail.sent))
+		}
+		want := r.Deadlines.Due.EndOfDay(time.FixedZone("PDT", -7*3600)).UTC().Format(time.RFC3339)
+		if got.WaitUntil != want {
+			t.Fatalf("wait until %s, want %s", got.WaitUntil, want)
+		}
+	})
+	t.Run("open at the due date: overdue, counted, operators told", func(t *testing.T) {
+		e := newEnv(t)
+		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
+		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "due"})
+		if err != nil || !got.Open {
+			t.Fatalf("%+v %v", got, err)
+		}
+		s := e.store.stored(r.ID)
+		if !s.Overdue || !s.NeedsOperator || e.metrics.counts["RequestsOverdue"] != 1 {
+			t.Fatalf("overdue %v needs operator %v metrics %v", s.Overdue, s.NeedsOperator, e.metrics.counts)
+		}
+		if len(e.mail.sent) != 1 || e.mail.sent[0].To != "ops@example.com" || !strings.Contains(e.mail.sent[0].Subject, "OVERDUE") {
+			t.Fatalf("mail %+v", e.mail.sent)
+		}
+		if strings.Contains(e.mail.sent[0].Text, subject) {
+			t.Fatal("the operator mail names the subject")
+		}
+	})
+	t.Run("unknown phase", func(t *testing.T) {
+		e := newEnv(t)
+		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "later"}); apperr.KindOf(err) != apperr.Invalid {
+			t.Fatalf("error %v", err)
+		}
+	})
+}
+
+func TestAwaitReviewAndDenial(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	r := e.seed(t, request.Delete, request.InProgress, withDeadlines("EU", request.Delete))
+	if err := e.steps.AwaitReview(ctx, ReviewTask{RequestID: r.ID, TaskToken: "review-token"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.store.stored(r.ID); got.ReviewTaskToken != "review-token" {
+		t.Fatalf("review token %q", got.ReviewTaskToken)
+	}
+	if len(e.mail.sent) != 1 || e.mail.sent[0].To != "ops@example.com" {
+		t.Fatalf("operator mail %+v", e.mail.sent)
+	}
+	if err := e.steps.AwaitReview(ctx, ReviewTask{RequestID: r.ID}); apperr.KindOf(err) != apperr.Invalid {
+		t.Fatalf("no token: %v", err)
+	}
+
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "denied"}); apperr.KindOf(err) != apperr.Conflict {
+		t.Fatalf("denial without reasons: %v", err)
+	}
+	s := e.store.stored(r.ID)
+	s.DenialReasons = []string{"We could not confirm the request comes from the account holder."}
+	e.store.put(s)
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "denied"}); err != nil {
+		t.Fatal(err)
+	}
+	got := e.store.stored(r.ID)
+	if got.Status != request.Denied || got.ReviewTaskToken != "" {
+		t.Fatalf("status %s", got.Status)
+	}
+	m := e.mail.sent[len(e.mail.sent)-1]
+	if m.To != subject || !strings.Contains(m.Text, s.DenialReasons[0]) || !strings.Contains(m.Text, "supervisory authority") {
+		t.Fatalf("denial:\n%s", m.Text)
+	}
+	if len(e.watch.stopped) != 1 || e.watch.stopped[0] != r.ID {
+		t.Fatalf("watch stopped %v", e.watch.stopped)
+	}
+}
+
+func TestNextSteps(t *testing.T) {
+	tests := []struct{ jurisdiction, want string }{
+		{"EU", "supervisory authority"},
+		{"UK", "Information Commissioner"},
+		{"US-VA", "appeal"},
+		{"US-NJ", "reconsider"},
+	}
+	for _, tt := range tests {
+		d, err := rules.Compute(statute.Input{Jurisdiction: tt.jurisdiction, Type: "access", Received: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := nextSteps(d); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %q lacks %q", tt.jurisdiction, got, tt.want)
+		}
+	}
+}
