@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -65,11 +66,12 @@ func NewPipelineStack(scope constructs.Construct, id string, props StackProps) (
 	for _, f := range resources.Functions {
 		p.newFunction(f.Name, api)
 	}
-	sm, err := p.newRequestWorkflow()
-	if err != nil {
-		return nil, err
+	for _, def := range resources.StateMachines {
+		if _, err := p.newStateMachine(def); err != nil {
+			return nil, err
+		}
 	}
-	p.grant(sm)
+	p.grant()
 	awscdk.NewCfnOutput(p.stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.ApiEndpoint()})
 	return p.stack, nil
 }
@@ -191,16 +193,17 @@ func camel(name string) string {
 	return b.String()
 }
 
-func (p *pipeline) newRequestWorkflow() (awsstepfunctions.StateMachine, error) {
-	sm := resources.RequestWorkflow
+func (p *pipeline) newStateMachine(sm resources.StateMachine) (awsstepfunctions.StateMachine, error) {
 	asl, err := statemachines.Definition(sm.File)
 	if err != nil {
 		return nil, err
 	}
 	subs := map[string]*string{}
+	var invoked []awslambda.Function
 	for _, f := range resources.Functions {
-		if f.Placeholder != "" {
+		if f.Placeholder != "" && slices.Contains(statemachines.Placeholders(asl), f.Placeholder) {
 			subs[f.Placeholder] = p.functions[f.Name].FunctionArn()
+			invoked = append(invoked, p.functions[f.Name])
 		}
 	}
 	for _, name := range statemachines.Placeholders(asl) {
@@ -208,11 +211,13 @@ func (p *pipeline) newRequestWorkflow() (awsstepfunctions.StateMachine, error) {
 			return nil, fmt.Errorf("%s: no value for placeholder %s", sm.File, name)
 		}
 	}
-	logs := awslogs.NewLogGroup(p.stack, jsii.String("RequestWorkflowLogs"), &awslogs.LogGroupProps{
+	id := camel(sm.ID)
+	logs := awslogs.NewLogGroup(p.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_YEAR,
 		EncryptionKey: p.key,
 	})
-	machine := awsstepfunctions.NewStateMachine(p.stack, jsii.String("RequestWorkflow"), &awsstepfunctions.StateMachineProps{
+	machine := awsstepfunctions.NewStateMachine(p.stack, jsii.String(id), &awsstepfunctions.StateMachineProps{
+		StateMachineName:        p.machineName(sm),
 		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
 		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(&asl),
 		DefinitionSubstitutions: &subs,
@@ -224,24 +229,55 @@ func (p *pipeline) newRequestWorkflow() (awsstepfunctions.StateMachine, error) {
 			IncludeExecutionData: jsii.Bool(false),
 		},
 	})
-	for _, f := range resources.Functions {
-		if f.Placeholder != "" {
-			p.functions[f.Name].GrantInvoke(machine)
-		}
+	for _, fn := range invoked {
+		fn.GrantInvoke(machine)
+	}
+	// Functions find the machine by an ARN built from its name, not by a
+	// reference: the machine refers to the functions, so a reference back
+	// would be a dependency cycle.
+	for _, fn := range p.functions {
+		fn.AddEnvironment(jsii.String(sm.EnvVar), p.machineARN(sm), nil)
 	}
 	return machine, nil
 }
 
+// machineName is the state machine's physical name: the stack's name and
+// the machine's id, so several stacks can share an account and region.
+func (p *pipeline) machineName(sm resources.StateMachine) *string {
+	return jsii.String(*p.stack.StackName() + "-" + sm.ID)
+}
+
+func (p *pipeline) machineARN(sm resources.StateMachine) *string {
+	return p.stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("states"), Resource: jsii.String("stateMachine"), ResourceName: p.machineName(sm),
+		ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+}
+
+// executionsARN covers every execution of a state machine.
+func (p *pipeline) executionsARN(sm resources.StateMachine) *string {
+	return p.stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("states"), Resource: jsii.String("execution"), ResourceName: jsii.String(*p.machineName(sm) + ":*"),
+		ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+}
+
 // grant gives each function what it needs and no more.
-func (p *pipeline) grant(sm awsstepfunctions.StateMachine) {
+func (p *pipeline) grant() {
 	for _, fn := range p.functions {
 		p.requests.GrantReadWriteData(fn)
 	}
 	api := p.functions["api"]
 	p.exports.GrantRead(api, jsii.String("packages/*"))
-	sm.GrantStartExecution(api)
-	sm.GrantTaskResponse(api)
-	api.AddEnvironment(jsii.String(resources.RequestWorkflow.EnvVar), sm.StateMachineArn(), nil)
+	allow := func(fn string, actions []string, arns ...*string) {
+		p.functions[fn].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings(actions...), Resources: &arns,
+		}))
+	}
+	allow("api", []string{"states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"}, p.machineARN(resources.RequestWorkflow))
+	allow("acknowledge", []string{"states:StartExecution"}, p.machineARN(resources.DeadlineWatch))
+	// Stopping a watch acts on its execution, named by the request id.
+	allow("close-request", []string{"states:StopExecution"}, p.executionsARN(resources.DeadlineWatch))
 
 	for _, name := range []string{"collect-source", "build-package"} {
 		p.exports.GrantReadWrite(p.functions[name], jsii.String("work/*"))
@@ -253,7 +289,7 @@ func (p *pipeline) grant(sm awsstepfunctions.StateMachine) {
 		Actions:   jsii.Strings("ses:SendEmail", "ses:SendRawEmail"),
 		Resources: jsii.Strings(p.sesIdentityARNs()...),
 	})
-	for _, name := range []string{"start-verification", "close-request"} {
+	for _, name := range []string{"acknowledge", "start-verification", "await-review", "check-deadline", "close-request"} {
 		p.functions[name].AddToRolePolicy(send)
 	}
 	for _, name := range []string{"resolve-identities", "collect-source", "erase-source"} {

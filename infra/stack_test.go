@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -104,22 +105,39 @@ func TestStack(t *testing.T) {
 			"DefaultRouteSettings": map[string]any{"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100},
 		})
 	})
-	t.Run("state machine gets every placeholder and logs no execution data", func(t *testing.T) {
+	t.Run("state machines get every placeholder and log no execution data", func(t *testing.T) {
 		machines := resourcesOfType(raw, "AWS::StepFunctions::StateMachine")
-		if len(machines) != 1 {
-			t.Fatalf("%d state machines", len(machines))
+		if len(machines) != len(resources.StateMachines) {
+			t.Fatalf("%d state machines, want %d", len(machines), len(resources.StateMachines))
 		}
-		m := machines[0]
-		asl, err := statemachines.Definition(resources.RequestWorkflow.File)
-		if err != nil {
-			t.Fatal(err)
-		}
-		subs, _ := m["DefinitionSubstitutions"].(map[string]any)
-		for _, name := range statemachines.Placeholders(asl) {
-			if _, ok := subs[name]; !ok {
-				t.Errorf("no substitution for ${%s}", name)
+		for _, m := range machines {
+			subs, _ := m["DefinitionSubstitutions"].(map[string]any)
+			var asl string
+			for _, def := range resources.StateMachines {
+				a, err := statemachines.Definition(def.File)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(statemachines.Placeholders(a)) == len(subs) {
+					asl = a
+				}
 			}
+			if asl == "" {
+				t.Fatalf("a state machine's substitutions %v match no definition", subs)
+			}
+			for _, name := range statemachines.Placeholders(asl) {
+				if _, ok := subs[name]; !ok {
+					t.Errorf("no substitution for ${%s}", name)
+				}
+			}
+			checkMachineLogging(t, m)
 		}
+	})
+}
+
+func checkMachineLogging(t *testing.T, m map[string]any) {
+	t.Helper()
+	{
 		logging, _ := json.Marshal(m["LoggingConfiguration"])
 		if !strings.Contains(string(logging), `"IncludeExecutionData":false`) {
 			t.Errorf("logging %s", logging)
@@ -127,7 +145,11 @@ func TestStack(t *testing.T) {
 		if tracing, _ := json.Marshal(m["TracingConfiguration"]); string(tracing) != `{"Enabled":true}` {
 			t.Errorf("tracing %s", tracing)
 		}
-	})
+	}
+}
+
+func TestStackPolicies(t *testing.T) {
+	_, raw := synth(t)
 	t.Run("no wildcard actions and writes only where erasure needs them", func(t *testing.T) {
 		for _, policy := range resourcesOfType(raw, "AWS::IAM::Policy") {
 			doc := policy["PolicyDocument"].(map[string]any)
@@ -179,4 +201,26 @@ func roleOf(policy map[string]any) string {
 		}
 	}
 	return s
+}
+
+// TestCfnLint runs cfn-lint on the synthesized template, inline ASL included.
+// W3005 (redundant DependsOn) comes from CDK's own output.
+func TestCfnLint(t *testing.T) {
+	lint, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Skip("cfn-lint is not installed (pip install cfn-lint); skipped")
+	}
+	_, raw := synth(t)
+	b, err := json.Marshal(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "template.json")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(lint, file, "--ignore-checks", "W3005").CombinedOutput()
+	if err != nil {
+		t.Fatalf("cfn-lint: %v\n%s", err, out)
+	}
 }
