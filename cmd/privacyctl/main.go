@@ -1,6 +1,9 @@
 // Command privacyctl is the operator's tool for the privacy request pipeline.
 //
 //	privacyctl deadline --jurisdiction EU --type access --received 2026-01-31T10:00:00Z
+//	privacyctl show ID
+//	privacyctl extend ID --reason "..."
+//	privacyctl approve ID | deny ID --reason "..."
 //
 // Exit status: 0 on success, 1 on failure, 2 on bad usage or input.
 package main
@@ -26,8 +29,24 @@ Usage:
   privacyctl deadline --jurisdiction CODE --type TYPE --received TIME [--verified TIME]
       Print the statutory deadlines of a request as JSON.
 
+  privacyctl show ID [--json]
+      The request's status, deadlines and audit timeline.
+
+  privacyctl extend ID --reason TEXT [--reason TEXT...]
+      Extend the deadline as far as the law allows (once, before the first
+      due date); the subject is told the reasons and the new date.
+
+  privacyctl approve ID
+  privacyctl deny ID --reason TEXT [--reason TEXT...]
+      Decide a request waiting for review; a denial tells the subject why
+      and what they can do next.
+
   privacyctl help
       Show this help.
+
+Commands that act on requests take --by NAME (default $USER) for the audit
+log, and --local to act on the local stack (make dev) instead of the AWS
+account the environment names (REQUESTS_TABLE, REQUEST_STATE_MACHINE_ARN, ...).
 
 Times are RFC 3339 (2026-01-31T10:00:00Z). Dates in the output are the last
 day that is on time, in the jurisdiction's time zone.
@@ -45,6 +64,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "deadline":
 		err = deadline(args[1:], stdout)
+	case "show":
+		err = show(args[1:], stdout)
+	case "extend":
+		err = extend(args[1:], stdout)
+	case "approve":
+		err = approve(args[1:], stdout)
+	case "deny":
+		err = deny(args[1:], stdout)
 	default:
 		err = fmt.Errorf("%w: unknown command %q (see privacyctl help)", errUsage, args[0])
 	}

@@ -66,3 +66,35 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("help: exit %d, %q", code, out.String())
 	}
 }
+
+// TestOperatingCommandsRefuseBadInput: every refusal happens before any AWS
+// call and exits 2 with a message that says what to do.
+func TestOperatingCommandsRefuseBadInput(t *testing.T) {
+	t.Setenv("USER", "alice")
+	id := "dsr-20261123-4k7m2q9x8v3b5n6p"
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"extend without id", []string{"extend", "--reason", "x"}, "needs one request id"},
+		{"extend two ids", []string{"extend", id, id, "--reason", "x"}, "needs one request id"},
+		{"extend bad id", []string{"extend", "../x", "--reason", "x"}, "is not a request id"},
+		{"extend without reason", []string{"extend", id}, "extend needs --reason"},
+		{"deny without reason", []string{"deny", id}, "deny needs --reason"},
+		{"approve unknown flag", []string{"approve", id, "--force"}, "flag provided but not defined"},
+		{"show bad id", []string{"show", "dsr-1"}, "is not a request id"},
+		{"no one acts", []string{"approve", id, "--by", " "}, "say who acts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if code := run(tt.args, &out, &errOut); code != 2 {
+				t.Fatalf("exit %d, want 2; stderr %s", code, errOut.String())
+			}
+			if !strings.Contains(errOut.String(), tt.wantErr) {
+				t.Fatalf("stderr %q lacks %q", errOut.String(), tt.wantErr)
+			}
+		})
+	}
+}

@@ -83,12 +83,6 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if o.VerificationPeriod == 0 {
 		o.VerificationPeriod = app.DefaultVerificationPeriod
 	}
-	if o.MailFrom == "" {
-		o.MailFrom = "privacy@example.com"
-	}
-	if o.OperatorEmail == "" {
-		o.OperatorEmail = "privacy-team@example.com"
-	}
 	if o.Logs == nil {
 		o.Logs = io.Discard
 	}
@@ -125,12 +119,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	s.AWS, err = config.LoadDefaultConfig(ctx,
-		config.WithRegion(o.Region),
-		config.WithBaseEndpoint(s.MotoURL),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
-	)
-	if err != nil {
+	if s.AWS, err = LocalAWS(ctx, o.Region, s.MotoURL); err != nil {
 		return nil, err
 	}
 	log := app.NewLogger(o.Logs)
@@ -138,23 +127,16 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err = os.WriteFile(registryFile, demoRegistry, 0o600); err != nil {
 		return nil, err
 	}
-	cfg := app.Config{
-		RequestsTable:        tableName(resources.Requests),
-		ExportsBucket:        bucketName(resources.Exports),
-		StateMachineARN:      StateMachineARN(o.Region, resources.RequestWorkflow),
-		WatchStateMachineARN: StateMachineARN(o.Region, resources.DeadlineWatch),
-		MailFrom:             o.MailFrom,
-		OperatorEmail:        o.OperatorEmail,
-		ReviewTypes:          o.ReviewTypes,
-		BaseURL:              s.APIURL,
-		RegistryFile:         registryFile,
-		TimeScale:            clock.Scale(o.TimeScale),
-		S3PathStyle:          true,
-		VerificationPeriod:   o.VerificationPeriod,
-		VerifyLinkTTL:        o.VerificationPeriod,
-		DownloadTTL:          app.DefaultDownloadTTL,
-		PresignTTL:           app.DefaultPresignTTL,
+	cfg := LocalConfig(o.Region, s.APIURL)
+	if o.MailFrom != "" {
+		cfg.MailFrom = o.MailFrom
 	}
+	if o.OperatorEmail != "" {
+		cfg.OperatorEmail = o.OperatorEmail
+	}
+	cfg.ReviewTypes = o.ReviewTypes
+	cfg.RegistryFile, cfg.TimeScale = registryFile, clock.Scale(o.TimeScale)
+	cfg.VerificationPeriod, cfg.VerifyLinkTTL = o.VerificationPeriod, o.VerificationPeriod
 	if s.App, err = app.New(cfg, s.AWS, log); err != nil {
 		return nil, err
 	}
@@ -196,7 +178,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		ses: sesv2.NewFromConfig(s.AWS),
 		sfn: sfn.NewFromConfig(s.AWS),
 	}
-	if err = provision(ctx, c, o.Region, o.MailFrom); err != nil {
+	if err = provision(ctx, c, o.Region, cfg.MailFrom); err != nil {
 		return nil, fmt.Errorf("provisioning: %w", err)
 	}
 	if err = seedDemo(ctx, c.ddb, c.s3, o.Region); err != nil {
@@ -204,6 +186,41 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	ready.Store(true)
 	return s, nil
+}
+
+// Local endpoints of a stack started with the default ports.
+const (
+	DefaultMotoURL = "http://127.0.0.1:4566"
+	DefaultAPIURL  = "http://127.0.0.1:8080"
+)
+
+// LocalAWS is the AWS configuration of a local stack: its endpoint, a region
+// and dummy credentials.
+func LocalAWS(ctx context.Context, region, endpoint string) (aws.Config, error) {
+	return config.LoadDefaultConfig(ctx,
+		config.WithRegion(region),
+		config.WithBaseEndpoint(endpoint),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
+	)
+}
+
+// LocalConfig names the pipeline's resources as a local stack creates them.
+func LocalConfig(region, apiURL string) app.Config {
+	return app.Config{
+		RequestsTable:        tableName(resources.Requests),
+		ExportsBucket:        bucketName(resources.Exports),
+		StateMachineARN:      StateMachineARN(region, resources.RequestWorkflow),
+		WatchStateMachineARN: StateMachineARN(region, resources.DeadlineWatch),
+		MailFrom:             "privacy@example.com",
+		OperatorEmail:        "privacy-team@example.com",
+		BaseURL:              apiURL,
+		TimeScale:            DefaultTimeScale,
+		S3PathStyle:          true,
+		VerificationPeriod:   app.DefaultVerificationPeriod,
+		VerifyLinkTTL:        app.DefaultVerificationPeriod,
+		DownloadTTL:          app.DefaultDownloadTTL,
+		PresignTTL:           app.DefaultPresignTTL,
+	}
 }
 
 func (s *Stack) serve(l net.Listener, h http.Handler) {

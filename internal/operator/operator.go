@@ -58,19 +58,30 @@ func (o *Operator) reviewing(ctx context.Context, id string) (*request.Request, 
 	return r, nil
 }
 
-// Approve lets a reviewed request go on to delivery.
+// Approve lets a reviewed request go on to delivery. The workflow is resumed
+// first, so a failure to resume leaves the request waiting and the approval
+// can be tried again; the audit record follows.
 func (o *Operator) Approve(ctx context.Context, id, who string) error {
 	r, err := o.reviewing(ctx, id)
 	if err != nil {
 		return err
 	}
-	token := r.ReviewTaskToken
-	now := o.Clock.Now()
-	r.ReviewTaskToken, r.UpdatedAt = "", now
-	if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "approved", From: r.Status, To: r.Status}); err != nil {
+	if err := o.Workflow.Resume(ctx, r.ReviewTaskToken); err != nil {
 		return err
 	}
-	return o.Workflow.Resume(ctx, token)
+	// The workflow runs on and may save the request meanwhile: on a lost
+	// race, read it again.
+	for attempt := 0; ; attempt++ {
+		now := o.Clock.Now()
+		r.ReviewTaskToken, r.UpdatedAt = "", now
+		err = o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "approved", From: r.Status, To: r.Status})
+		if !apperr.Is(err, apperr.Conflict) || attempt == 2 {
+			return err
+		}
+		if r, err = o.Store.Get(ctx, id); err != nil {
+			return err
+		}
+	}
 }
 
 // Deny refuses a reviewed request; the workflow sends the subject the

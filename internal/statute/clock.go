@@ -80,11 +80,7 @@ func (r *Rules) Compute(in Input) (Deadlines, error) {
 	}
 	paused := 0
 	if rule.Pausable {
-		for _, p := range in.Pauses {
-			if n := DateOf(p.From, j.loc).DaysUntil(DateOf(p.To, j.loc)); n > 0 {
-				paused += n
-			}
-		}
+		paused = pausedDays(start, in.Pauses, j.loc)
 	}
 	d := Deadlines{
 		Jurisdiction:         j.Code,
@@ -129,6 +125,36 @@ func (r *Rules) Compute(in Input) (Deadlines, error) {
 		d.Citations = append(d.Citations, j.ShiftCite)
 	}
 	return d, nil
+}
+
+// pausedDays counts the days on which the clock stood still. Days before the
+// clock start do not count, and a day covered by several pauses (a pause
+// recorded twice, or overlapping spans) counts once.
+func pausedDays(start Date, pauses []Pause, loc *time.Location) int {
+	type span struct{ from, to Date }
+	var spans []span
+	for _, p := range pauses {
+		from, to := DateOf(p.From, loc), DateOf(p.To, loc)
+		if from.Before(start) {
+			from = start
+		}
+		if from.Before(to) {
+			spans = append(spans, span{from, to})
+		}
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.from.midnight().Compare(b.from.midnight()) })
+	n := 0
+	var end Date // the last day already counted, exclusive
+	for i, s := range spans {
+		if i > 0 && s.from.Before(end) {
+			s.from = end
+		}
+		if s.from.Before(s.to) {
+			n += s.from.DaysUntil(s.to)
+			end = s.to
+		}
+	}
+	return n
 }
 
 // end is the last day of period p counted from day start (which is itself

@@ -82,6 +82,89 @@ func TestGolden(t *testing.T) {
 			"", "2026-03-18", "2026-03-18", "2026-05-02", true},
 		{"US-VA: appeal, 60 days, no extension", Input{Jurisdiction: "US-VA", Type: "appeal", Received: at("2026-06-01T15:00:00Z")},
 			"", "2026-07-31", "", "", true},
+
+		// EEA: the GDPR's month, counted in the state's zone with its holidays.
+		// Oslo is UTC+2 in April: 22:30Z on the 13th is the 14th. May 14 2026
+		// is Ascension Day (Easter is April 5), so the month ends on Friday 15.
+		{"EEA-NO: ends on Ascension Day, receipt in Oslo time", Input{Jurisdiction: "EEA-NO", Type: "access", Received: at("2026-04-13T22:30:00Z")},
+			"", "2026-05-15", "2026-05-15", "2026-07-14", true},
+		// May 1 2026 is a Friday and Labour Day; Saturday and Sunday follow.
+		{"EEA-NO: ends on 1 May, moves over the weekend", Input{Jurisdiction: "EEA-NO", Type: "delete", Received: at("2026-04-01T10:00:00Z")},
+			"", "2026-05-04", "2026-05-04", "2026-07-01", true},
+		// Reykjavik is UTC all year: 23:30Z is still the 17th (in Oslo it
+		// would be the 18th). June 17 is Iceland's National Day, not in the
+		// weekends-only calendar: not moved, the earlier date.
+		{"EEA-IS: UTC zone, National Day not known so not moved", Input{Jurisdiction: "EEA-IS", Type: "access", Received: at("2026-05-17T23:30:00Z")},
+			"", "2026-06-17", "2026-06-17", "2026-08-17", true},
+		// Jan 31 2027 + 1 month: no Feb 31, so Feb 28, a Sunday -> Monday
+		// Mar 1. Three months: Apr 30, a Friday.
+		{"EEA-LI: month end falls on a Sunday", Input{Jurisdiction: "EEA-LI", Type: "access", Received: at("2027-01-31T08:00:00Z")},
+			"", "2027-03-01", "2027-03-01", "2027-04-30", true},
+		// 22:30Z on July 1 is July 2 in Zurich. July 2 + 30 days = August 1,
+		// a Saturday and the National Day: not moved in CH. Deferral: +30.
+		{"CH: 30 days end on 1 August, not moved", Input{Jurisdiction: "CH", Type: "access", Received: at("2026-07-01T22:30:00Z")},
+			"", "2026-08-01", "2026-08-01", "2026-08-31", true},
+		{"CH: erasure, 30 days by analogy, no deferral", Input{Jurisdiction: "CH", Type: "delete", Received: at("2026-07-01T22:30:00Z")},
+			"", "2026-08-01", "", "", true},
+		// 05:00Z on June 2 is 23:00 on June 1 in Denver. 45 days: July 16;
+		// 60 more: September 14.
+		{"US-CO: appeal 45 days + 60, Denver evening", Input{Jurisdiction: "US-CO", Type: "appeal", Received: at("2026-06-02T05:00:00Z")},
+			"", "2026-07-16", "2026-07-16", "2026-09-14", true},
+		{"US-CO: opt-out, 15 calendar days, no verification, Saturday not moved", Input{Jurisdiction: "US-CO", Type: "opt_out", Received: at("2026-03-20T16:00:00Z")},
+			"", "2026-04-04", "", "", false},
+		{"US-CT: opt-out without verification, 45 + 45", Input{Jurisdiction: "US-CT", Type: "opt_out", Received: at("2026-02-10T15:00:00Z")},
+			"", "2026-03-27", "2026-03-27", "2026-05-11", false},
+		// 04:30Z on Dec 21 is 22:30 on Dec 20 in Chicago; 45 days cross the year.
+		{"US-TX: across the new year, Chicago evening", Input{Jurisdiction: "US-TX", Type: "access", Received: at("2026-12-21T04:30:00Z")},
+			"", "2027-02-03", "2027-02-03", "2027-03-20", true},
+		{"US-OR: appeal 45 days + 60", Input{Jurisdiction: "US-OR", Type: "appeal", Received: at("2026-03-10T20:00:00Z")},
+			"", "2026-04-24", "2026-04-24", "2026-06-23", true},
+		{"US-OR: opt-out without verification", Input{Jurisdiction: "US-OR", Type: "opt_out", Received: at("2026-03-10T20:00:00Z")},
+			"", "2026-04-24", "2026-04-24", "2026-06-08", false},
+		{"US-MT: 45 + 45", Input{Jurisdiction: "US-MT", Type: "access", Received: at("2026-10-01T18:00:00Z")},
+			"", "2026-11-15", "2026-11-15", "2026-12-30", true},
+		// 90 days from Jan 1: 30 (Jan 31) + 28 (Feb 28) + 31 (Mar 31) + 1.
+		{"US-IA: 90 days + 45", Input{Jurisdiction: "US-IA", Type: "access", Received: at("2026-01-01T18:00:00Z")},
+			"", "2026-04-01", "2026-04-01", "2026-05-16", true},
+		// 16 days to Jan 31, 29 in February 2028, 15 in March.
+		{"US-DE: appeal 60 days across a leap February", Input{Jurisdiction: "US-DE", Type: "appeal", Received: at("2028-01-15T15:00:00Z")},
+			"", "2028-03-15", "", "", true},
+		{"US-NH: 45 + 45 across the new year", Input{Jurisdiction: "US-NH", Type: "access", Received: at("2026-11-30T15:00:00Z")},
+			"", "2027-01-14", "2027-01-14", "2027-02-28", true},
+		{"US-TN: 45 + 45", Input{Jurisdiction: "US-TN", Type: "delete", Received: at("2026-07-01T15:00:00Z")},
+			"", "2026-08-15", "2026-08-15", "2026-09-29", true},
+		{"US-MN: appeal 45 days + 60", Input{Jurisdiction: "US-MN", Type: "appeal", Received: at("2026-08-01T15:00:00Z")},
+			"", "2026-09-15", "2026-09-15", "2026-11-14", true},
+		{"US-MN: opt-out without verification", Input{Jurisdiction: "US-MN", Type: "opt_out", Received: at("2026-08-01T15:00:00Z")},
+			"", "2026-09-15", "2026-09-15", "2026-10-30", false},
+		{"US-MD: 45 + 45", Input{Jurisdiction: "US-MD", Type: "access", Received: at("2026-04-01T15:00:00Z")},
+			"", "2026-05-16", "2026-05-16", "2026-06-30", true},
+		// 04:30Z on March 2 is 23:30 on March 1 in Indianapolis (EST until March 8).
+		{"US-IN: Indianapolis evening", Input{Jurisdiction: "US-IN", Type: "access", Received: at("2026-03-02T04:30:00Z")},
+			"", "2026-04-15", "2026-04-15", "2026-05-30", true},
+		// 1 day to Feb 28, 31 in March, 28 in April.
+		{"US-KY: appeal 60 days from the end of February", Input{Jurisdiction: "US-KY", Type: "appeal", Received: at("2026-02-27T15:00:00Z")},
+			"", "2026-04-28", "", "", true},
+		{"US-NE: appeal 60 days end on a Sunday, not moved", Input{Jurisdiction: "US-NE", Type: "appeal", Received: at("2026-09-30T15:00:00Z")},
+			"", "2026-11-29", "", "", true},
+		{"US-RI: 45 days end on July 4, not moved", Input{Jurisdiction: "US-RI", Type: "access", Received: at("2026-05-20T15:00:00Z")},
+			"", "2026-07-04", "2026-07-04", "2026-08-18", true},
+		// 02:00Z on Feb 2 is 23:00 on Feb 1 in Sao Paulo. 15 calendar days:
+		// Feb 16, Carnival Monday, not moved.
+		{"BR: access statement, 15 calendar days, Sao Paulo evening", Input{Jurisdiction: "BR", Type: "access", Received: at("2026-02-02T02:00:00Z")},
+			"", "2026-02-16", "", "", true},
+		{"BR: erasure, 15 days chosen for 'immediately'", Input{Jurisdiction: "BR", Type: "delete", Received: at("2026-12-20T12:00:00Z")},
+			"", "2027-01-04", "", "", true},
+		{"CA-FED: 30 + 30, Canada Day not moved", Input{Jurisdiction: "CA-FED", Type: "access", Received: at("2026-06-01T14:00:00Z")},
+			"", "2026-07-01", "2026-07-01", "2026-07-31", true},
+		{"CA-QC: 30 days, no extension, 24 June not moved", Input{Jurisdiction: "CA-QC", Type: "access", Received: at("2026-05-25T14:00:00Z")},
+			"", "2026-06-24", "", "", true},
+		// 15:30Z on Sep 22 is 00:30 on Sep 23 in Seoul. 10 days: Oct 3, a
+		// Saturday and National Foundation Day: not moved.
+		{"KR: erasure 10 days, Seoul is a day ahead", Input{Jurisdiction: "KR", Type: "delete", Received: at("2026-09-22T15:30:00Z")},
+			"", "2026-10-03", "", "", true},
+		{"KR: access 10 days", Input{Jurisdiction: "KR", Type: "access", Received: at("2026-09-22T15:30:00Z")},
+			"", "2026-10-03", "", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,6 +206,9 @@ func TestComputeErrors(t *testing.T) {
 		{Input{Jurisdiction: "XX", Type: "access", Received: at("2026-01-01T00:00:00Z")}, ErrUnknownJurisdiction},
 		{Input{Jurisdiction: "EU", Type: "sell", Received: at("2026-01-01T00:00:00Z")}, ErrUnknownType},
 		{Input{Jurisdiction: "US-UT", Type: "appeal", Received: at("2026-01-01T00:00:00Z")}, ErrNotProvided},
+		{Input{Jurisdiction: "US-IA", Type: "correct", Received: at("2026-01-01T00:00:00Z")}, ErrNotProvided},
+		{Input{Jurisdiction: "BR", Type: "appeal", Received: at("2026-01-01T00:00:00Z")}, ErrNotProvided},
+		{Input{Jurisdiction: "KR", Type: "appeal", Received: at("2026-01-01T00:00:00Z")}, ErrNotProvided},
 	}
 	for _, tt := range tests {
 		if _, err := r.Compute(tt.in); !errors.Is(err, tt.want) {
@@ -138,6 +224,37 @@ func TestPausesOnlyWhereTheLawAllows(t *testing.T) {
 	without, _ := r.Compute(Input{Jurisdiction: "EU", Type: "access", Received: at("2026-03-02T12:00:00Z")})
 	if with.Due != without.Due {
 		t.Fatalf("a pause moved a GDPR deadline: %s vs %s", with.Due, without.Due)
+	}
+}
+
+// TestPausesCountOnce: a pause recorded twice, overlapping pauses and a pause
+// begun before receipt must not stretch the deadline beyond the days the
+// clock really stood still.
+func TestPausesCountOnce(t *testing.T) {
+	r := mustRules(t)
+	received := at("2026-03-02T12:00:00Z")
+	pause := Pause{From: at("2026-03-05T09:00:00Z"), To: at("2026-03-15T09:00:00Z")}
+	tests := []struct {
+		name     string
+		pauses   []Pause
+		due, ext string
+	}{
+		// Apr 2 + 10 = Apr 12, a Sunday.
+		{"one pause", []Pause{pause}, "2026-04-13", "2026-06-12"},
+		{"the same pause twice", []Pause{pause, pause}, "2026-04-13", "2026-06-12"},
+		// Mar 5 to Mar 20 is 15 days: Apr 17; Jun 2 + 15 = Jun 17.
+		{"overlapping pauses", []Pause{{From: at("2026-03-10T09:00:00Z"), To: at("2026-03-20T09:00:00Z")}, pause}, "2026-04-17", "2026-06-17"},
+		// Only Mar 2 to Mar 5 counts: Apr 5 is a Sunday, Apr 6 Easter Monday.
+		{"a pause begun before receipt", []Pause{{From: at("2026-02-20T09:00:00Z"), To: at("2026-03-05T09:00:00Z")}}, "2026-04-07", "2026-06-05"},
+	}
+	for _, tt := range tests {
+		d, err := r.Compute(Input{Jurisdiction: "UK", Type: "access", Received: received, Pauses: tt.pauses})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Due.String() != tt.due || str(d.ExtendedDue) != tt.ext {
+			t.Errorf("%s: due %s, extended %s; want %s, %s", tt.name, d.Due, str(d.ExtendedDue), tt.due, tt.ext)
+		}
 	}
 }
 

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/privacy-pipeline/dsr/internal/app"
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/devstack"
+	"github.com/privacy-pipeline/dsr/internal/request"
+)
+
+// reasons collects repeated --reason flags.
+type reasons []string
+
+func (r *reasons) String() string     { return strings.Join(*r, "; ") }
+func (r *reasons) Set(v string) error { *r = append(*r, v); return nil }
+
+// target is what every operating command shares: the request id, who acts,
+// and where the pipeline runs.
+type target struct {
+	id    string
+	by    string
+	local bool
+	fs    *flag.FlagSet
+}
+
+func newTarget(name string) *target {
+	t := &target{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	t.fs.SetOutput(io.Discard)
+	t.fs.StringVar(&t.by, "by", currentUser(), "who acts, for the audit log")
+	t.fs.BoolVar(&t.local, "local", false, "act on the local stack (make dev) instead of the environment's AWS account")
+	return t
+}
+
+// parse reads flags, which may come before or after the request id.
+func (t *target) parse(args []string) error {
+	var positional []string
+	for len(args) > 0 {
+		if err := t.fs.Parse(args); err != nil {
+			return fmt.Errorf("%w: %s: %v", errUsage, t.fs.Name(), err)
+		}
+		args = t.fs.Args()
+		if len(args) > 0 {
+			positional = append(positional, args[0])
+			args = args[1:]
+		}
+	}
+	if len(positional) != 1 {
+		return fmt.Errorf("%w: %s needs one request id", errUsage, t.fs.Name())
+	}
+	t.id = positional[0]
+	if !request.ValidID(t.id) {
+		return fmt.Errorf("%w: %q is not a request id (dsr-YYYYMMDD-...)", errUsage, t.id)
+	}
+	if strings.TrimSpace(t.by) == "" {
+		return fmt.Errorf("%w: say who acts with --by", errUsage)
+	}
+	return nil
+}
+
+// connect wires the pipeline from the environment, as the Lambda functions
+// do, or for the local stack.
+func (t *target) connect(ctx context.Context) (*app.App, error) {
+	if t.local {
+		awsCfg, err := devstack.LocalAWS(ctx, envOr("AWS_REGION", "us-east-1"), devstack.DefaultMotoURL)
+		if err != nil {
+			return nil, err
+		}
+		return app.New(devstack.LocalConfig(envOr("AWS_REGION", "us-east-1"), devstack.DefaultAPIURL), awsCfg, app.NewLogger(io.Discard))
+	}
+	cfg, err := app.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("%w (or use --local for the local stack)", err)
+	}
+	awsCfg, err := app.LoadAWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return app.New(cfg, awsCfg, app.NewLogger(io.Discard))
+}
+
+func currentUser() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// explain turns the pipeline's errors into what an operator reads.
+func explain(err error) error {
+	var e *apperr.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	msg := e.Msg
+	for _, f := range e.Fields {
+		msg += " " + f.Field + ": " + f.Detail
+	}
+	if e.Kind == apperr.Invalid {
+		return fmt.Errorf("%w: %s", errUsage, msg)
+	}
+	return errors.New(msg)
+}
+
+func extend(args []string, stdout io.Writer) error {
+	t := newTarget("extend")
+	var why reasons
+	t.fs.Var(&why, "reason", "why the request needs longer (repeat for several); sent to the subject")
+	if err := t.parse(args); err != nil {
+		return err
+	}
+	if len(why) == 0 {
+		return fmt.Errorf("%w: extend needs --reason: the law requires the subject be told why", errUsage)
+	}
+	ctx := context.Background()
+	a, err := t.connect(ctx)
+	if err != nil {
+		return err
+	}
+	if err := a.Operator().Extend(ctx, t.id, t.by, why); err != nil {
+		return explain(err)
+	}
+	r, err := a.Store().Get(ctx, t.id)
+	if err != nil {
+		return explain(err)
+	}
+	fmt.Fprintf(stdout, "Extended %s: now due %s; the subject was told why.\n", t.id, r.Deadlines.Due)
+	return nil
+}
+
+func approve(args []string, stdout io.Writer) error {
+	t := newTarget("approve")
+	if err := t.parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	a, err := t.connect(ctx)
+	if err != nil {
+		return err
+	}
+	if err := a.Operator().Approve(ctx, t.id, t.by); err != nil {
+		return explain(err)
+	}
+	fmt.Fprintf(stdout, "Approved %s: it goes on to delivery.\n", t.id)
+	return nil
+}
+
+func deny(args []string, stdout io.Writer) error {
+	t := newTarget("deny")
+	var why reasons
+	t.fs.Var(&why, "reason", "why the request is refused (repeat for several); sent to the subject")
+	if err := t.parse(args); err != nil {
+		return err
+	}
+	if len(why) == 0 {
+		return fmt.Errorf("%w: deny needs --reason: the subject must be told why", errUsage)
+	}
+	ctx := context.Background()
+	a, err := t.connect(ctx)
+	if err != nil {
+		return err
+	}
+	if err := a.Operator().Deny(ctx, t.id, t.by, why); err != nil {
+		return explain(err)
+	}
+	fmt.Fprintf(stdout, "Denied %s: the subject is told the reasons and what they can do next.\n", t.id)
+	return nil
+}
+
+// show prints a request's state, deadlines and audit timeline; --json for scripts.
+func show(args []string, stdout io.Writer) error {
+	t := newTarget("show")
+	asJSON := t.fs.Bool("json", false, "print JSON")
+	if err := t.parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	a, err := t.connect(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := a.Store().Get(ctx, t.id)
+	if err != nil {
+		return explain(err)
+	}
+	events, err := a.Store().Events(ctx, t.id)
+	if err != nil {
+		return explain(err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{
+			"id": r.ID, "type": r.Type, "status": r.Status, "jurisdiction": r.Jurisdiction,
+			"received_at": r.ReceivedAt, "deadlines": r.Deadlines, "extended": r.Extended, "overdue": r.Overdue,
+			"needs_operator": r.NeedsOperator, "waiting_for_review": r.ReviewTaskToken != "", "events": events,
+		})
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "Request\t%s (%s, %s)\n", r.ID, r.Type, r.Jurisdiction)
+	fmt.Fprintf(w, "Status\t%s%s\n", r.Status, flags(r))
+	fmt.Fprintf(w, "Received\t%s\n", r.ReceivedAt.Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(w, "Due\t%s (%s)\n", r.Deadlines.Due, strings.Join(r.Deadlines.Citations, "; "))
+	if r.Deadlines.ExtendedDue != nil && !r.Extended {
+		fmt.Fprintf(w, "Extension\tpossible until %s, notice by %s\n", r.Deadlines.ExtendedDue, r.Deadlines.ExtensionNoticeBy)
+	}
+	fmt.Fprintln(w, "\nWhen\tWho\tWhat\tStatus\tNote")
+	for _, e := range events {
+		change := ""
+		if e.From != e.To {
+			change = string(e.From) + " -> " + string(e.To)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", e.At.Format("2006-01-02 15:04:05"), e.Actor, e.Action, change, e.Note)
+	}
+	return w.Flush()
+}
+
+func flags(r *request.Request) string {
+	var f []string
+	if r.Extended {
+		f = append(f, "extended")
+	}
+	if r.Overdue {
+		f = append(f, "OVERDUE")
+	}
+	if r.NeedsOperator {
+		f = append(f, "needs operator")
+	}
+	if r.ReviewTaskToken != "" {
+		f = append(f, "waiting for review")
+	}
+	if len(f) == 0 {
+		return ""
+	}
+	return " [" + strings.Join(f, ", ") + "]"
+}

@@ -1,0 +1,502 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/request"
+)
+
+// fakeStore keeps requests in memory with the version rules of dynamo.Store.
+// saveErr, when set, fails every save.
+type fakeStore struct {
+	mu      sync.Mutex
+	reqs    map[string]request.Request
+	events  map[string][]request.Event
+	saveErr error
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{reqs: map[string]request.Request{}, events: map[string][]request.Event{}}
+}
+
+func (s *fakeStore) Get(_ context.Context, id string) (*request.Request, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.reqs[id]
+	if !ok {
+		return nil, apperr.E(apperr.NotFound, "No such request.")
+	}
+	return &r, nil
+}
+
+func (s *fakeStore) Save(_ context.Context, r *request.Request, ev request.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.saveErr != nil {
+		return s.saveErr
+	}
+	old, exists := s.reqs[r.ID]
+	if (r.Version == 0 && exists) || (r.Version != 0 && (!exists || old.Version != r.Version)) {
+		return apperr.E(apperr.Conflict, "The request was changed by someone else; try again.")
+	}
+	c := *r
+	c.Version = r.Version + 1
+	s.reqs[r.ID] = c
+	s.events[r.ID] = append(s.events[r.ID], ev)
+	r.Version = c.Version
+	return nil
+}
+
+// put stores r as if saved once before.
+func (s *fakeStore) put(r request.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r.Version = 1
+	s.reqs[r.ID] = r
+}
+
+func (s *fakeStore) stored(id string) (request.Request, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.reqs[id]
+	return r, ok
+}
+
+func (s *fakeStore) eventsOf(id string) []request.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]request.Event(nil), s.events[id]...)
+}
+
+// failCall is one call of fakeWorkflow.Fail.
+type failCall struct {
+	Token, ErrorName string
+}
+
+// fakeWorkflow records every Resume and Fail call, including those it fails.
+type fakeWorkflow struct {
+	resumes   []string
+	fails     []failCall
+	resumeErr error
+	failErr   error
+}
+
+func (w *fakeWorkflow) Resume(_ context.Context, taskToken string) error {
+	w.resumes = append(w.resumes, taskToken)
+	return w.resumeErr
+}
+
+func (w *fakeWorkflow) Fail(_ context.Context, taskToken, errorName string) error {
+	w.fails = append(w.fails, failCall{taskToken, errorName})
+	return w.failErr
+}
+
+// extendCall is one call of fakeExtender.Extend, with a copy of the request
+// as it was passed.
+type extendCall struct {
+	Req     request.Request
+	Reasons []string
+	By      string
+}
+
+// fakeExtender records its calls and returns err.
+type fakeExtender struct {
+	calls []extendCall
+	err   error
+}
+
+func (e *fakeExtender) Extend(_ context.Context, r *request.Request, reasons []string, by string) error {
+	e.calls = append(e.calls, extendCall{Req: *r, Reasons: reasons, By: by})
+	return e.err
+}
+
+const (
+	reqID     = "dsr-20250301-0123456789abcdef"
+	unknownID = "dsr-20250301-zzzzzzzzzzzzzzzz"
+	token     = "review-task-token-1"
+	who       = "alice"
+)
+
+var (
+	received = time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	now      = time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
+)
+
+type env struct {
+	op       *Operator
+	store    *fakeStore
+	workflow *fakeWorkflow
+	extender *fakeExtender
+}
+
+func newEnv() *env {
+	e := &env{store: newFakeStore(), workflow: &fakeWorkflow{}, extender: &fakeExtender{}}
+	e.op = &Operator{Store: e.store, Workflow: e.workflow, Extender: e.extender, Clock: clock.NewFake(now)}
+	return e
+}
+
+// waiting is a request whose workflow waits for an operator's review.
+func waiting() request.Request {
+	return request.Request{
+		ID:              reqID,
+		Type:            request.Access,
+		Status:          request.InProgress,
+		Jurisdiction:    "EU",
+		Email:           "a@example.com",
+		ReceivedAt:      received,
+		UpdatedAt:       received,
+		ReviewTaskToken: token,
+	}
+}
+
+// wantErr fails t unless err is an *apperr.Error of kind, naming field when
+// field is not empty.
+func wantErr(t *testing.T, err error, kind apperr.Kind, field string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("err = nil, want %v", kind)
+	}
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || ae.Kind != kind {
+		t.Fatalf("err = %v, want kind %v", err, kind)
+	}
+	if field == "" {
+		return
+	}
+	for _, f := range ae.Fields {
+		if f.Field == field {
+			return
+		}
+	}
+	t.Fatalf("err fields = %+v, want one for %q", ae.Fields, field)
+}
+
+// wantUnchanged fails t unless the stored request is still before and no
+// event was recorded.
+func wantUnchanged(t *testing.T, s *fakeStore, before request.Request) {
+	t.Helper()
+	got, ok := s.stored(before.ID)
+	if !ok {
+		t.Fatalf("request %s is gone", before.ID)
+	}
+	before.Version = 1
+	if !reflect.DeepEqual(got, before) {
+		t.Errorf("stored request changed:\n got %+v\nwant %+v", got, before)
+	}
+	if evs := s.eventsOf(before.ID); len(evs) != 0 {
+		t.Errorf("events = %+v, want none", evs)
+	}
+}
+
+func TestApprove(t *testing.T) {
+	for _, status := range []request.Status{request.InProgress, request.Verified, request.Failed} {
+		t.Run(string(status), func(t *testing.T) {
+			e := newEnv()
+			r := waiting()
+			r.Status = status
+			e.store.put(r)
+
+			if err := e.op.Approve(context.Background(), reqID, who); err != nil {
+				t.Fatalf("Approve: %v", err)
+			}
+			if want := []string{token}; !reflect.DeepEqual(e.workflow.resumes, want) {
+				t.Errorf("resumes = %q, want %q", e.workflow.resumes, want)
+			}
+			if len(e.workflow.fails) != 0 {
+				t.Errorf("fails = %+v, want none", e.workflow.fails)
+			}
+			got, _ := e.store.stored(reqID)
+			if got.ReviewTaskToken != "" {
+				t.Errorf("ReviewTaskToken = %q, want it cleared", got.ReviewTaskToken)
+			}
+			if got.Status != status {
+				t.Errorf("Status = %s, want %s (the workflow moves it)", got.Status, status)
+			}
+			if !got.UpdatedAt.Equal(now) {
+				t.Errorf("UpdatedAt = %v, want %v", got.UpdatedAt, now)
+			}
+			if got.Version != 2 {
+				t.Errorf("Version = %d, want 2", got.Version)
+			}
+			want := []request.Event{{At: now, Actor: "operator:alice", Action: "approved", From: status, To: status}}
+			if evs := e.store.eventsOf(reqID); !reflect.DeepEqual(evs, want) {
+				t.Errorf("events = %+v, want %+v", evs, want)
+			}
+		})
+	}
+}
+
+func TestApproveRefused(t *testing.T) {
+	noToken := waiting()
+	noToken.ReviewTaskToken = ""
+	inStatus := func(s request.Status) *request.Request {
+		r := waiting()
+		r.Status = s
+		return &r
+	}
+	tests := []struct {
+		name  string
+		req   *request.Request // stored before, if any
+		id    string
+		kind  apperr.Kind
+		field string
+	}{
+		{"no review pending", &noToken, reqID, apperr.Conflict, ""},
+		{"completed", inStatus(request.Completed), reqID, apperr.Conflict, ""},
+		{"denied", inStatus(request.Denied), reqID, apperr.Conflict, ""},
+		{"expired", inStatus(request.Expired), reqID, apperr.Conflict, ""},
+		{"cancelled", inStatus(request.Cancelled), reqID, apperr.Conflict, ""},
+		{"empty id", inStatus(request.InProgress), "", apperr.Invalid, "id"},
+		{"malformed id", inStatus(request.InProgress), "dsr-1", apperr.Invalid, "id"},
+		{"upper-case id", inStatus(request.InProgress), "DSR-20250301-0123456789ABCDEF", apperr.Invalid, "id"},
+		{"unknown id", inStatus(request.InProgress), unknownID, apperr.NotFound, ""},
+		{"empty store", nil, reqID, apperr.NotFound, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			if tt.req != nil {
+				e.store.put(*tt.req)
+			}
+			err := e.op.Approve(context.Background(), tt.id, who)
+			wantErr(t, err, tt.kind, tt.field)
+			if len(e.workflow.resumes) != 0 || len(e.workflow.fails) != 0 {
+				t.Errorf("workflow called: resumes %q, fails %+v", e.workflow.resumes, e.workflow.fails)
+			}
+			if tt.req != nil {
+				wantUnchanged(t, e.store, *tt.req)
+			}
+		})
+	}
+}
+
+func TestApproveErrors(t *testing.T) {
+	saveErr := apperr.E(apperr.Conflict, "The request was changed by someone else; try again.")
+	resumeErr := apperr.E(apperr.Unavailable, "The workflow service is unavailable.")
+	tests := []struct {
+		name        string
+		saveErr     error
+		resumeErr   error
+		want        error
+		wantResumes []string
+	}{
+		{"save keeps failing after the resume: error returned", saveErr, nil, saveErr, []string{token}},
+		{"resume fails: error returned, the request still waits", nil, resumeErr, resumeErr, []string{token}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			e.store.put(waiting())
+			e.store.saveErr, e.workflow.resumeErr = tt.saveErr, tt.resumeErr
+			err := e.op.Approve(context.Background(), reqID, who)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if !reflect.DeepEqual(e.workflow.resumes, tt.wantResumes) {
+				t.Errorf("resumes = %q, want %q", e.workflow.resumes, tt.wantResumes)
+			}
+			if tt.resumeErr != nil {
+				wantUnchanged(t, e.store, waiting())
+			}
+		})
+	}
+}
+
+func TestDeny(t *testing.T) {
+	tests := []struct {
+		name    string
+		reasons []string
+		want    []string
+	}{
+		{"one reason", []string{"Manifestly unfounded."}, []string{"Manifestly unfounded."}},
+		{
+			"trimmed, blanks dropped",
+			[]string{"  Manifestly unfounded.\n", "", " \t ", "\tExcessive: repeated request. "},
+			[]string{"Manifestly unfounded.", "Excessive: repeated request."},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			e.store.put(waiting())
+
+			if err := e.op.Deny(context.Background(), reqID, who, tt.reasons); err != nil {
+				t.Fatalf("Deny: %v", err)
+			}
+			if want := []failCall{{token, "RequestDenied"}}; !reflect.DeepEqual(e.workflow.fails, want) {
+				t.Errorf("fails = %+v, want %+v", e.workflow.fails, want)
+			}
+			if len(e.workflow.resumes) != 0 {
+				t.Errorf("resumes = %q, want none", e.workflow.resumes)
+			}
+			got, _ := e.store.stored(reqID)
+			if !reflect.DeepEqual(got.DenialReasons, tt.want) {
+				t.Errorf("DenialReasons = %q, want %q", got.DenialReasons, tt.want)
+			}
+			if got.Status != request.InProgress {
+				t.Errorf("Status = %s, want %s (the workflow closes it)", got.Status, request.InProgress)
+			}
+			if !got.UpdatedAt.Equal(now) || got.Version != 2 {
+				t.Errorf("UpdatedAt, Version = %v, %d; want %v, 2", got.UpdatedAt, got.Version, now)
+			}
+			want := []request.Event{{At: now, Actor: "operator:alice", Action: "denial_decided", From: request.InProgress, To: request.InProgress}}
+			if evs := e.store.eventsOf(reqID); !reflect.DeepEqual(evs, want) {
+				t.Errorf("events = %+v, want %+v", evs, want)
+			}
+		})
+	}
+}
+
+func TestDenyRefused(t *testing.T) {
+	noToken := waiting()
+	noToken.ReviewTaskToken = ""
+	inStatus := func(s request.Status) *request.Request {
+		r := waiting()
+		r.Status = s
+		return &r
+	}
+	reasons := []string{"Manifestly unfounded."}
+	tests := []struct {
+		name    string
+		req     *request.Request // stored before, if any
+		id      string
+		reasons []string
+		kind    apperr.Kind
+		field   string
+	}{
+		{"nil reasons", inStatus(request.InProgress), reqID, nil, apperr.Invalid, "reason"},
+		{"no reasons", inStatus(request.InProgress), reqID, []string{}, apperr.Invalid, "reason"},
+		{"blank reasons", inStatus(request.InProgress), reqID, []string{"", "  ", "\t\n"}, apperr.Invalid, "reason"},
+		{"no review pending", &noToken, reqID, reasons, apperr.Conflict, ""},
+		{"completed", inStatus(request.Completed), reqID, reasons, apperr.Conflict, ""},
+		{"denied", inStatus(request.Denied), reqID, reasons, apperr.Conflict, ""},
+		{"expired", inStatus(request.Expired), reqID, reasons, apperr.Conflict, ""},
+		{"cancelled", inStatus(request.Cancelled), reqID, reasons, apperr.Conflict, ""},
+		{"malformed id", inStatus(request.InProgress), "dsr-20250301-0123", reasons, apperr.Invalid, "id"},
+		{"unknown id", inStatus(request.InProgress), unknownID, reasons, apperr.NotFound, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			if tt.req != nil {
+				e.store.put(*tt.req)
+			}
+			err := e.op.Deny(context.Background(), tt.id, who, tt.reasons)
+			wantErr(t, err, tt.kind, tt.field)
+			if len(e.workflow.resumes) != 0 || len(e.workflow.fails) != 0 {
+				t.Errorf("workflow called: resumes %q, fails %+v", e.workflow.resumes, e.workflow.fails)
+			}
+			if tt.req != nil {
+				wantUnchanged(t, e.store, *tt.req)
+			}
+		})
+	}
+}
+
+func TestDenyErrors(t *testing.T) {
+	saveErr := apperr.E(apperr.Conflict, "The request was changed by someone else; try again.")
+	failErr := apperr.E(apperr.Unavailable, "The workflow service is unavailable.")
+	tests := []struct {
+		name      string
+		saveErr   error
+		failErr   error
+		want      error
+		wantFails []failCall
+	}{
+		{"save fails: workflow not failed", saveErr, nil, saveErr, nil},
+		{"fail fails: error returned", nil, failErr, failErr, []failCall{{token, DeniedError}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			e.store.put(waiting())
+			e.store.saveErr, e.workflow.failErr = tt.saveErr, tt.failErr
+			err := e.op.Deny(context.Background(), reqID, who, []string{"Manifestly unfounded."})
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if !reflect.DeepEqual(e.workflow.fails, tt.wantFails) {
+				t.Errorf("fails = %+v, want %+v", e.workflow.fails, tt.wantFails)
+			}
+		})
+	}
+}
+
+func TestExtend(t *testing.T) {
+	extErr := apperr.E(apperr.Conflict, "The request was already extended; the law allows one extension.")
+	tests := []struct {
+		name    string
+		reasons []string
+		extErr  error
+		want    []string
+	}{
+		{"reasons passed", []string{"Complex request."}, nil, []string{"Complex request."}},
+		{"reasons cleaned", []string{" Complex request. ", "", "\t", "Many sources.\n"}, nil, []string{"Complex request.", "Many sources."}},
+		{"blank reasons left to the extender", []string{" ", ""}, nil, nil},
+		{"extender error returned", []string{"Complex request."}, extErr, []string{"Complex request."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			r := waiting()
+			r.ReviewTaskToken = ""
+			e.store.put(r)
+			e.extender.err = tt.extErr
+
+			err := e.op.Extend(context.Background(), reqID, who, tt.reasons)
+			if !errors.Is(err, tt.extErr) {
+				t.Fatalf("err = %v, want %v", err, tt.extErr)
+			}
+			if len(e.extender.calls) != 1 {
+				t.Fatalf("extender calls = %d, want 1", len(e.extender.calls))
+			}
+			c := e.extender.calls[0]
+			stored, _ := e.store.stored(reqID)
+			if !reflect.DeepEqual(c.Req, stored) {
+				t.Errorf("extender got request %+v, want the stored %+v", c.Req, stored)
+			}
+			if !reflect.DeepEqual(c.Reasons, tt.want) {
+				t.Errorf("extender got reasons %q, want %q", c.Reasons, tt.want)
+			}
+			if c.By != "operator:alice" {
+				t.Errorf("extender got by %q, want %q", c.By, "operator:alice")
+			}
+			if len(e.workflow.resumes) != 0 || len(e.workflow.fails) != 0 {
+				t.Errorf("workflow called: resumes %q, fails %+v", e.workflow.resumes, e.workflow.fails)
+			}
+		})
+	}
+}
+
+func TestExtendRefused(t *testing.T) {
+	tests := []struct {
+		name  string
+		id    string
+		kind  apperr.Kind
+		field string
+	}{
+		{"empty id", "", apperr.Invalid, "id"},
+		{"malformed id", "dsr-2025-03-01-0123456789abcdef", apperr.Invalid, "id"},
+		{"id with excluded letters", "dsr-20250301-0123456789abcdei", apperr.Invalid, "id"},
+		{"unknown id", unknownID, apperr.NotFound, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			e.store.put(waiting())
+			err := e.op.Extend(context.Background(), tt.id, who, []string{"Complex request."})
+			wantErr(t, err, tt.kind, tt.field)
+			if len(e.extender.calls) != 0 {
+				t.Errorf("extender called: %+v", e.extender.calls)
+			}
+			wantUnchanged(t, e.store, waiting())
+		})
+	}
+}
