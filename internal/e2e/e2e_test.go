@@ -280,6 +280,33 @@ func TestRequestHeldOpenIsExtendedThenOverdue(t *testing.T) {
 	checkExecution(t, resources.DeadlineWatch, r.ID, "FAILED")
 }
 
+// TestDeniedRequest: an operator denies a reviewed request with a reason; the
+// subject is told the reason and, under the GDPR, that they can complain to a
+// supervisory authority; the request closes denied and its watch stops.
+func TestDeniedRequest(t *testing.T) {
+	const email = "denied.subject@example.com"
+	r := submitFor(t, "delete", email)
+	link := linkIn(t, mailTo(t, email, r.ID, "Confirm your privacy request"), "/verify")
+	resp, err := http.PostForm(stack.APIURL+link.Path, url.Values{"token": {link.Query().Get("token")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	t.Parallel()
+	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, r.ID).ReviewTaskToken != "" })
+	reason := "We hold a legal obligation to keep these records until 2031."
+	if err := stack.App.Operator().Deny(context.Background(), r.ID, "e2e", []string{reason}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "status denied", 30*time.Second, func() bool { return status(t, r.StatusURL) == "denied" })
+	m := mailTo(t, email, r.ID, "was refused")
+	if !strings.Contains(m.Text, reason) || !strings.Contains(m.Text, "supervisory authority") {
+		t.Fatalf("denial:\n%s", m.Text)
+	}
+	checkExecution(t, resources.RequestWorkflow, r.ID, "SUCCEEDED")
+	checkExecution(t, resources.DeadlineWatch, r.ID, "ABORTED")
+}
+
 // TestUnverifiedRequestExpires leaves a request unconfirmed: the workflow's
 // verification wait times out, the request closes as expired with a notice,
 // and the link no longer works. It submits first and then waits beside the
@@ -291,7 +318,7 @@ func TestUnverifiedRequestExpires(t *testing.T) {
 	t.Parallel()
 	eventually(t, "status expired", 45*time.Second, func() bool { return status(t, r.StatusURL) == "expired" })
 	m := mailTo(t, email, r.ID, "closed")
-	if !strings.Contains(m.Text, "not confirmed in time") {
+	if !strings.Contains(m.Text, "not confirmed in time") || !strings.Contains(m.Text, "supervisory authority") {
 		t.Fatalf("expiry notice:\n%s", m.Text)
 	}
 	resp, err := http.Get(link.String())

@@ -47,9 +47,9 @@ Download a copy of your data here (the link works until {{.Expires}}):
 
 We have erased your personal data from the systems listed in our privacy notice.
 {{end}}
-{{define "expired"}}We closed privacy request {{.RequestID}} because it was not confirmed in time.
+{{define "expired"}}We closed privacy request {{.RequestID}} because it was not confirmed in time: we could not check that it came from you.
 
-You are welcome to make a new request at any time.
+You are welcome to make a new request at any time. {{.NextSteps}}
 {{end}}
 {{define "ack"}}We received your {{.Kind}} request {{.RequestID}} on {{.Received}}.
 
@@ -82,8 +82,8 @@ Find it with: privacyctl show {{.RequestID}}
 <p><a href="{{.Link}}">Download a copy of your data</a> (the link works until {{.Expires}}).</p>{{end}}
 {{define "erased"}}<p>Your deletion request <strong>{{.RequestID}}</strong> is complete.</p>
 <p>We have erased your personal data from the systems listed in our privacy notice.</p>{{end}}
-{{define "expired"}}<p>We closed privacy request <strong>{{.RequestID}}</strong> because it was not confirmed in time.</p>
-<p>You are welcome to make a new request at any time.</p>{{end}}
+{{define "expired"}}<p>We closed privacy request <strong>{{.RequestID}}</strong> because it was not confirmed in time: we could not check that it came from you.</p>
+<p>You are welcome to make a new request at any time. {{.NextSteps}}</p>{{end}}
 {{define "ack"}}<p>We received your {{.Kind}} request <strong>{{.RequestID}}</strong> on {{.Received}}.</p>
 <p>We will answer by <strong>{{.Due}}</strong> at the latest. If we need longer, as the law allows, we will tell you before then and say why.</p>{{end}}
 {{define "extended"}}<p>We need more time to answer your request <strong>{{.RequestID}}</strong>.</p>
@@ -123,9 +123,10 @@ func Erased(to, requestID string) (Message, error) {
 	return render("erased", to, "Your data has been deleted: request "+requestID, content{RequestID: requestID})
 }
 
-// NeverVerified tells the subject the request closed unconfirmed.
-func NeverVerified(to, requestID string) (Message, error) {
-	return render("expired", to, "Privacy request "+requestID+" closed", content{RequestID: requestID})
+// NeverVerified tells the subject the request closed unconfirmed, and what
+// they can do next.
+func NeverVerified(to, requestID, nextSteps string) (Message, error) {
+	return render("expired", to, "Privacy request "+requestID+" closed", content{RequestID: requestID, NextSteps: nextSteps})
 }
 
 // longDate writes a date the way people read it: 2 March 2026.

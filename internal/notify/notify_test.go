@@ -22,8 +22,19 @@ func TestMessages(t *testing.T) {
 			"Your data is ready: request dsr-1", []string{"1 December 2026 09:30 UTC", link}, "token=a&amp;b=%3cc%3e"},
 		{"erased", func() (Message, error) { return Erased("a@b.co", "dsr-1") },
 			"Your data has been deleted: request dsr-1", []string{"erased your personal data"}, ""},
-		{"never verified", func() (Message, error) { return NeverVerified("a@b.co", "dsr-1") },
-			"Privacy request dsr-1 closed", []string{"not confirmed in time"}, ""},
+		{"never verified", func() (Message, error) { return NeverVerified("a@b.co", "dsr-1", "You can complain to the regulator.") },
+			"Privacy request dsr-1 closed", []string{"not confirmed in time", "You can complain to the regulator."}, ""},
+		{"acknowledgement", func() (Message, error) {
+			return Acknowledgement("a@b.co", "dsr-1", "access", time.Date(2026, 1, 31, 10, 0, 0, 0, time.UTC), time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC))
+		}, "We received your privacy request dsr-1", []string{"access request dsr-1 on 31 January 2026", "answer by 2 March 2026"}, ""},
+		{"extension", func() (Message, error) {
+			return Extension("a@b.co", "dsr-1", []string{"Archives <offsite>.", "A supplier holds part."}, time.Date(2026, 4, 30, 0, 0, 0, 0, time.UTC))
+		}, "We need more time: request dsr-1", []string{"- Archives <offsite>.", "- A supplier holds part.", "answer by 30 April 2026"}, "Archives &lt;offsite&gt;."},
+		{"denial", func() (Message, error) {
+			return Denial("a@b.co", "dsr-1", []string{"Manifestly unfounded."}, "You can complain to a supervisory authority.")
+		}, "Your privacy request dsr-1 was refused", []string{"- Manifestly unfounded.", "What you can do: You can complain to a supervisory authority."}, ""},
+		{"overdue", func() (Message, error) { return Overdue("a@b.co", "dsr-1", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)) },
+			"OVERDUE: privacy request dsr-1", []string{"due date, 2 March 2026, has passed", "privacyctl show dsr-1"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

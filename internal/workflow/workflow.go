@@ -325,7 +325,7 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		if err := s.move(ctx, r, request.Expired, "expired", "never_verified"); err != nil {
 			return err
 		}
-		msg, err = notify.NeverVerified(r.Email, r.ID)
+		msg, err = notify.NeverVerified(r.Email, r.ID, nextSteps(r.Deadlines))
 	case in.Outcome == "denied":
 		reasons := r.DenialReasons
 		if len(reasons) == 0 {

@@ -577,7 +577,7 @@ func TestCloseRequest(t *testing.T) {
 				if after.VerifyTokenHash != "" || after.TaskToken != "" {
 					t.Error("verify token hash or task token kept")
 				}
-				want, _ := notify.NeverVerified(subject, after.ID)
+				want, _ := notify.NeverVerified(subject, after.ID, nextSteps(after.Deadlines))
 				if msg := onlyMessage(t, e); msg != want {
 					t.Errorf("message = %q, want the never-verified notice", msg.Subject)
 				}
