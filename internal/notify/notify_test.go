@@ -33,7 +33,9 @@ func TestMessages(t *testing.T) {
 		{"denial", func() (Message, error) {
 			return Denial("a@b.co", "dsr-1", []string{"Manifestly unfounded."}, "You can complain to a supervisory authority.")
 		}, "Your privacy request dsr-1 was refused", []string{"- Manifestly unfounded.", "What you can do: You can complain to a supervisory authority."}, ""},
-		{"overdue", func() (Message, error) { return Overdue("a@b.co", "dsr-1", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)) },
+		{"overdue", func() (Message, error) {
+			return Overdue("a@b.co", "dsr-1", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC))
+		},
 			"OVERDUE: privacy request dsr-1", []string{"due date, 2 March 2026, has passed", "privacyctl show dsr-1"}, ""},
 	}
 	for _, tt := range tests {
