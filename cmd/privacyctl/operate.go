@@ -105,6 +105,19 @@ func envOr(name, def string) string {
 	return def
 }
 
+// act connects and runs one operator action, explaining its errors.
+func (t *target) act(do func(ctx context.Context, a *app.App) error) error {
+	ctx := context.Background()
+	a, err := t.connect(ctx)
+	if err != nil {
+		return err
+	}
+	if err := do(ctx, a); err != nil {
+		return explain(err)
+	}
+	return nil
+}
+
 // explain turns the pipeline's errors into what an operator reads.
 func explain(err error) error {
 	var e *apperr.Error
@@ -131,20 +144,17 @@ func extend(args []string, stdout io.Writer) error {
 	if len(why) == 0 {
 		return fmt.Errorf("%w: extend needs --reason: the law requires the subject be told why", errUsage)
 	}
-	ctx := context.Background()
-	a, err := t.connect(ctx)
-	if err != nil {
-		return err
-	}
-	if err := a.Operator().Extend(ctx, t.id, t.by, why); err != nil {
-		return explain(err)
-	}
-	r, err := a.Store().Get(ctx, t.id)
-	if err != nil {
-		return explain(err)
-	}
-	fmt.Fprintf(stdout, "Extended %s: now due %s; the subject was told why.\n", t.id, r.Deadlines.Due)
-	return nil
+	return t.act(func(ctx context.Context, a *app.App) error {
+		if err := a.Operator().Extend(ctx, t.id, t.by, why); err != nil {
+			return err
+		}
+		r, err := a.Store().Get(ctx, t.id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Extended %s: now due %s; the subject was told why.\n", t.id, r.Deadlines.Due)
+		return nil
+	})
 }
 
 func approve(args []string, stdout io.Writer) error {
@@ -152,16 +162,13 @@ func approve(args []string, stdout io.Writer) error {
 	if err := t.parse(args); err != nil {
 		return err
 	}
-	ctx := context.Background()
-	a, err := t.connect(ctx)
-	if err != nil {
-		return err
-	}
-	if err := a.Operator().Approve(ctx, t.id, t.by); err != nil {
-		return explain(err)
-	}
-	fmt.Fprintf(stdout, "Approved %s: it goes on to delivery.\n", t.id)
-	return nil
+	return t.act(func(ctx context.Context, a *app.App) error {
+		if err := a.Operator().Approve(ctx, t.id, t.by); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Approved %s: it goes on to delivery.\n", t.id)
+		return nil
+	})
 }
 
 func deny(args []string, stdout io.Writer) error {
@@ -174,16 +181,13 @@ func deny(args []string, stdout io.Writer) error {
 	if len(why) == 0 {
 		return fmt.Errorf("%w: deny needs --reason: the subject must be told why", errUsage)
 	}
-	ctx := context.Background()
-	a, err := t.connect(ctx)
-	if err != nil {
-		return err
-	}
-	if err := a.Operator().Deny(ctx, t.id, t.by, why); err != nil {
-		return explain(err)
-	}
-	fmt.Fprintf(stdout, "Denied %s: the subject is told the reasons and what they can do next.\n", t.id)
-	return nil
+	return t.act(func(ctx context.Context, a *app.App) error {
+		if err := a.Operator().Deny(ctx, t.id, t.by, why); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Denied %s: the subject is told the reasons and what they can do next.\n", t.id)
+		return nil
+	})
 }
 
 // show prints a request's state, deadlines and audit timeline; --json for scripts.
@@ -193,20 +197,21 @@ func show(args []string, stdout io.Writer) error {
 	if err := t.parse(args); err != nil {
 		return err
 	}
-	ctx := context.Background()
-	a, err := t.connect(ctx)
-	if err != nil {
-		return err
-	}
-	r, err := a.Store().Get(ctx, t.id)
-	if err != nil {
-		return explain(err)
-	}
-	events, err := a.Store().Events(ctx, t.id)
-	if err != nil {
-		return explain(err)
-	}
-	if *asJSON {
+	return t.act(func(ctx context.Context, a *app.App) error {
+		r, err := a.Store().Get(ctx, t.id)
+		if err != nil {
+			return err
+		}
+		events, err := a.Store().Events(ctx, t.id)
+		if err != nil {
+			return err
+		}
+		return printRequest(stdout, r, events, *asJSON)
+	})
+}
+
+func printRequest(stdout io.Writer, r *request.Request, events []request.Event, asJSON bool) error {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{

@@ -4,76 +4,25 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/memstore"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
 
-// fakeStore keeps requests in memory with the version rules of dynamo.Store.
-// saveErr, when set, fails every save.
-type fakeStore struct {
-	mu      sync.Mutex
-	reqs    map[string]request.Request
-	events  map[string][]request.Event
-	saveErr error
-}
+// fakeStore is the in-memory store, with short names for the tests.
+type fakeStore struct{ *memstore.Store }
 
-func newFakeStore() *fakeStore {
-	return &fakeStore{reqs: map[string]request.Request{}, events: map[string][]request.Event{}}
-}
+func newFakeStore() *fakeStore { return &fakeStore{memstore.New()} }
 
-func (s *fakeStore) Get(_ context.Context, id string) (*request.Request, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.reqs[id]
-	if !ok {
-		return nil, apperr.E(apperr.NotFound, "No such request.")
-	}
-	return &r, nil
-}
+func (s *fakeStore) put(r request.Request) { s.Put(r) }
 
-func (s *fakeStore) Save(_ context.Context, r *request.Request, ev request.Event) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.saveErr != nil {
-		return s.saveErr
-	}
-	old, exists := s.reqs[r.ID]
-	if (r.Version == 0 && exists) || (r.Version != 0 && (!exists || old.Version != r.Version)) {
-		return apperr.E(apperr.Conflict, "The request was changed by someone else; try again.")
-	}
-	c := *r
-	c.Version = r.Version + 1
-	s.reqs[r.ID] = c
-	s.events[r.ID] = append(s.events[r.ID], ev)
-	r.Version = c.Version
-	return nil
-}
+func (s *fakeStore) eventsOf(id string) []request.Event { return s.EventsOf(id) }
 
-// put stores r as if saved once before.
-func (s *fakeStore) put(r request.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r.Version = 1
-	s.reqs[r.ID] = r
-}
-
-func (s *fakeStore) stored(id string) (request.Request, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.reqs[id]
-	return r, ok
-}
-
-func (s *fakeStore) eventsOf(id string) []request.Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]request.Event(nil), s.events[id]...)
-}
+func (s *fakeStore) stored(id string) (request.Request, bool) { return s.Stored(id) }
 
 // failCall is one call of fakeWorkflow.Fail.
 type failCall struct {
@@ -294,7 +243,7 @@ func TestApproveErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv()
 			e.store.put(waiting())
-			e.store.saveErr, e.workflow.resumeErr = tt.saveErr, tt.resumeErr
+			e.store.SaveErr, e.workflow.resumeErr = tt.saveErr, tt.resumeErr
 			err := e.op.Approve(context.Background(), reqID, who)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
@@ -417,7 +366,7 @@ func TestDenyErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv()
 			e.store.put(waiting())
-			e.store.saveErr, e.workflow.failErr = tt.saveErr, tt.failErr
+			e.store.SaveErr, e.workflow.failErr = tt.saveErr, tt.failErr
 			err := e.op.Deny(context.Background(), reqID, who, []string{"Manifestly unfounded."})
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)

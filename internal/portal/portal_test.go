@@ -153,7 +153,7 @@ func TestSubmit(t *testing.T) {
 	if strings.Contains(strings.ToLower(string(b)), "example.com") {
 		t.Error("the workflow input holds the email")
 	}
-	if evs := e.store.events[rc.ID]; len(evs) != 1 || evs[0].Action != "received" || evs[0].Actor != "subject" {
+	if evs := e.store.eventsOf(rc.ID); len(evs) != 1 || evs[0].Action != "received" || evs[0].Actor != "subject" {
 		t.Errorf("events = %+v", evs)
 	}
 }
@@ -254,8 +254,8 @@ func TestSubmitInvalid(t *testing.T) {
 			if rc != (Receipt{}) {
 				t.Errorf("receipt = %+v", rc)
 			}
-			if len(e.store.reqs) != 0 {
-				t.Errorf("%d requests stored", len(e.store.reqs))
+			if len(e.store.All()) != 0 {
+				t.Errorf("%d requests stored", len(e.store.All()))
 			}
 			if len(e.workflow.starts) != 0 {
 				t.Errorf("%d workflows started", len(e.workflow.starts))
@@ -275,17 +275,17 @@ func TestSubmitWorkflowFails(t *testing.T) {
 	if rc != (Receipt{}) {
 		t.Errorf("receipt = %+v, want none", rc)
 	}
-	if len(e.store.reqs) != 1 {
-		t.Fatalf("%d requests stored, want 1", len(e.store.reqs))
+	if len(e.store.All()) != 1 {
+		t.Fatalf("%d requests stored, want 1", len(e.store.All()))
 	}
-	for id, r := range e.store.reqs {
+	for id, r := range e.store.All() {
 		if !r.NeedsOperator {
 			t.Error("request not flagged for an operator")
 		}
 		if r.Status != request.Received {
 			t.Errorf("status = %s", r.Status)
 		}
-		evs := e.store.events[id]
+		evs := e.store.eventsOf(id)
 		if len(evs) != 2 || evs[1].Action != "workflow_start_failed" {
 			t.Errorf("events = %+v", evs)
 		}
@@ -395,7 +395,7 @@ func TestVerification(t *testing.T) {
 	if got.Status != request.Verified || got.VerifyTokenHash != "" || !got.UpdatedAt.Equal(e.clock.Now()) {
 		t.Errorf("after confirm: status %s, hash kept %v, updated %v", got.Status, got.VerifyTokenHash != "", got.UpdatedAt)
 	}
-	if evs := e.store.events[r.ID]; len(evs) != 1 || evs[0].Action != "verified" || evs[0].Actor != "subject" {
+	if evs := e.store.eventsOf(r.ID); len(evs) != 1 || evs[0].Action != "verified" || evs[0].Actor != "subject" {
 		t.Errorf("events = %+v", evs)
 	}
 
@@ -428,7 +428,7 @@ func TestVerificationRefused(t *testing.T) {
 			e := newEnv()
 			r := e.seed(tt.status, pending)
 			e.clock.Advance(tt.advance)
-			e.store.saveErr = tt.saveErr
+			e.store.SaveErr = tt.saveErr
 			wantNoSuchLink(t, e.portal.ConfirmVerification(context.Background(), r.ID, tt.token))
 			if tt.saveErr == nil {
 				wantNoSuchLink(t, e.portal.CheckVerification(context.Background(), r.ID, tt.token))
@@ -447,7 +447,7 @@ func TestConfirmVerificationStoreDown(t *testing.T) {
 	e := newEnv()
 	r := e.seed(request.PendingVerification, pending)
 	down := apperr.E(apperr.Unavailable, "Request storage is unavailable.")
-	e.store.saveErr = down
+	e.store.SaveErr = down
 	if err := e.portal.ConfirmVerification(context.Background(), r.ID, verifyToken); !errors.Is(err, down) {
 		t.Fatalf("error = %v, want the store's", err)
 	}
@@ -524,7 +524,7 @@ func TestConfirmVerificationWorkflowDown(t *testing.T) {
 	if got.Status != request.PendingVerification || !secret.Matches(verifyToken, got.VerifyTokenHash) {
 		t.Fatalf("after a failed resume: status %s, link usable %v", got.Status, secret.Matches(verifyToken, got.VerifyTokenHash))
 	}
-	if evs := e.store.events[r.ID]; len(evs) != 2 || evs[1].Action != "verification_undone" {
+	if evs := e.store.eventsOf(r.ID); len(evs) != 2 || evs[1].Action != "verification_undone" {
 		t.Fatalf("events %+v", evs)
 	}
 	e.workflow.resumeErr = nil

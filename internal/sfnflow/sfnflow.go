@@ -68,16 +68,22 @@ func (w *Workflow) Start(ctx context.Context, in Input) error {
 // Resume lets a workflow step waiting on taskToken go on.
 func (w *Workflow) Resume(ctx context.Context, taskToken string) error {
 	_, err := w.api.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &taskToken, Output: aws.String("{}")})
-	if err != nil {
-		var timedOut *types.TaskTimedOut
-		var invalid *types.InvalidToken
-		var gone *types.TaskDoesNotExist
-		if errors.As(err, &timedOut) || errors.As(err, &invalid) || errors.As(err, &gone) {
-			return apperr.Wrap(apperr.Conflict, "The request is no longer waiting for this step.", err)
-		}
-		return apperr.Wrap(apperr.Unavailable, "The workflow service is unavailable.", err)
+	return taskResponseError(err)
+}
+
+// taskResponseError maps the errors of answering a task token: a step that
+// stopped waiting is a Conflict, anything else a passing outage.
+func taskResponseError(err error) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	var timedOut *types.TaskTimedOut
+	var invalid *types.InvalidToken
+	var gone *types.TaskDoesNotExist
+	if errors.As(err, &timedOut) || errors.As(err, &invalid) || errors.As(err, &gone) {
+		return apperr.Wrap(apperr.Conflict, "The request is no longer waiting for this step.", err)
+	}
+	return apperr.Wrap(apperr.Unavailable, "The workflow service is unavailable.", err)
 }
 
 // WatchInput is the execution input of the deadline watch. Instants are
@@ -143,14 +149,5 @@ func ExecutionARN(stateMachineARN, name string) string {
 // the state machine catches (an operator's denial).
 func (w *Workflow) Fail(ctx context.Context, taskToken, errorName string) error {
 	_, err := w.api.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: &taskToken, Error: &errorName})
-	if err != nil {
-		var timedOut *types.TaskTimedOut
-		var invalid *types.InvalidToken
-		var gone *types.TaskDoesNotExist
-		if errors.As(err, &timedOut) || errors.As(err, &invalid) || errors.As(err, &gone) {
-			return apperr.Wrap(apperr.Conflict, "The request is no longer waiting for this step.", err)
-		}
-		return apperr.Wrap(apperr.Unavailable, "The workflow service is unavailable.", err)
-	}
-	return nil
+	return taskResponseError(err)
 }

@@ -7,92 +7,23 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"sync"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/memstore"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
 )
 
-// fakeStore keeps requests in memory with the version rules of dynamo.Store:
-// a Version 0 request must not exist yet, any other must match the stored
-// version, and a successful save increments r.Version.
-type fakeStore struct {
-	mu     sync.Mutex
-	reqs   map[string]request.Request
-	events map[string][]request.Event
-}
+// fakeStore is the in-memory store, with short names for the tests.
+type fakeStore struct{ *memstore.Store }
 
-func newFakeStore() *fakeStore {
-	return &fakeStore{reqs: map[string]request.Request{}, events: map[string][]request.Event{}}
-}
+func newFakeStore() *fakeStore { return &fakeStore{memstore.New()} }
 
-func copyRequest(r request.Request) request.Request {
-	if r.Identities != nil {
-		ids := make(map[string][]string, len(r.Identities))
-		for k, v := range r.Identities {
-			ids[k] = slices.Clone(v)
-		}
-		r.Identities = ids
-	}
-	return r
-}
+func (s *fakeStore) put(r request.Request) { s.Put(r) }
 
-func (s *fakeStore) Get(_ context.Context, id string) (*request.Request, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.reqs[id]
-	if !ok {
-		return nil, apperr.E(apperr.NotFound, "No such request.")
-	}
-	c := copyRequest(r)
-	return &c, nil
-}
-
-func (s *fakeStore) Save(_ context.Context, r *request.Request, ev request.Event) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, exists := s.reqs[r.ID]
-	if (r.Version == 0 && exists) || (r.Version != 0 && (!exists || old.Version != r.Version)) {
-		return apperr.E(apperr.Conflict, "The request was changed by someone else; try again.")
-	}
-	c := copyRequest(*r)
-	c.Version = r.Version + 1
-	s.reqs[r.ID] = c
-	s.events[r.ID] = append(s.events[r.ID], ev)
-	r.Version = c.Version
-	return nil
-}
-
-func (s *fakeStore) Record(_ context.Context, id string, ev request.Event) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.events[id] = append(s.events[id], ev)
-	return nil
-}
-
-// put stores r as it is, as if saved once before (Version 1).
-func (s *fakeStore) put(r request.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r.Version = 1
-	s.reqs[r.ID] = copyRequest(r)
-}
-
-// stored returns the stored request, which must exist.
-func (s *fakeStore) stored(id string) request.Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return copyRequest(s.reqs[id])
-}
-
-func (s *fakeStore) eventsOf(id string) []request.Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.events[id])
-}
+func (s *fakeStore) eventsOf(id string) []request.Event { return s.EventsOf(id) }
 
 // fakeMailer records the messages it sends; failNext makes the next sends fail.
 type fakeMailer struct {
@@ -203,4 +134,10 @@ func (m *fakeMetrics) Count(name string, _ *request.Request) {
 		m.counts = map[string]int{}
 	}
 	m.counts[name]++
+}
+
+// stored returns the stored request, which must exist.
+func (s *fakeStore) stored(id string) request.Request {
+	r, _ := s.Stored(id)
+	return r
 }
