@@ -101,6 +101,14 @@ func (p *pipeline) newStorage() {
 		props.SortKey = &awsdynamodb.Attribute{Name: &t.SortKey.Name, Type: attributeType(t.SortKey.Type)}
 	}
 	p.requests = awsdynamodb.NewTable(p.stack, jsii.String("RequestsTable"), props)
+	for _, ix := range t.Indexes {
+		p.requests.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:      jsii.String(ix.Name),
+			PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(ix.PartitionKey.Name), Type: attributeType(ix.PartitionKey.Type)},
+			SortKey:        &awsdynamodb.Attribute{Name: jsii.String(ix.SortKey.Name), Type: attributeType(ix.SortKey.Type)},
+			ProjectionType: awsdynamodb.ProjectionType_ALL,
+		})
+	}
 
 	p.exports = awss3.NewBucket(p.stack, jsii.String("ExportsBucket"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_KMS,

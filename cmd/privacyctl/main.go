@@ -29,8 +29,18 @@ Usage:
   privacyctl deadline --jurisdiction CODE --type TYPE --received TIME [--verified TIME]
       Print the statutory deadlines of a request as JSON.
 
+  privacyctl list [--status S] [--jurisdiction J] [--overdue] [--due-within DAYS] [--json]
+      Open requests (or those in a status), soonest due first.
+
   privacyctl show ID [--json]
       The request's status, deadlines and audit timeline.
+
+  privacyctl records [--since YYYY-MM-DD] [--format csv|json]
+      The record of requests and responses (CCPA Regs §7101; default: 24 months).
+
+  privacyctl metrics [--year YYYY] [--json]
+      Requests received, complied with, denied and median days to respond,
+      by type (CCPA Regs §7102).
 
   privacyctl extend ID --reason TEXT [--reason TEXT...]
       Extend the deadline as far as the law allows (once, before the first
@@ -66,6 +76,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = deadline(args[1:], stdout)
 	case "show":
 		err = show(args[1:], stdout)
+	case "list":
+		err = list(args[1:], stdout)
+	case "records":
+		err = records(args[1:], stdout)
+	case "metrics":
+		err = metrics(args[1:], stdout)
 	case "extend":
 		err = extend(args[1:], stdout)
 	case "approve":

@@ -85,6 +85,11 @@ func TestOperatingCommandsRefuseBadInput(t *testing.T) {
 		{"approve unknown flag", []string{"approve", id, "--force"}, "flag provided but not defined"},
 		{"show bad id", []string{"show", "dsr-1"}, "is not a request id"},
 		{"no one acts", []string{"approve", id, "--by", " "}, "say who acts"},
+		{"list with an id", []string{"list", id}, "takes no arguments"},
+		{"list negative days", []string{"list", "--due-within", "-3"}, "--due-within must be"},
+		{"records bad date", []string{"records", "--since", "yesterday"}, "is not a date"},
+		{"records bad format", []string{"records", "--format", "xml"}, "--format must be csv or json"},
+		{"metrics bad year", []string{"metrics", "--year", "soon"}, "invalid value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -212,9 +211,7 @@ func show(args []string, stdout io.Writer) error {
 
 func printRequest(stdout io.Writer, r *request.Request, events []request.Event, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{
+		return writeJSON(stdout, map[string]any{
 			"id": r.ID, "type": r.Type, "status": r.Status, "jurisdiction": r.Jurisdiction,
 			"received_at": r.ReceivedAt, "deadlines": r.Deadlines, "extended": r.Extended, "overdue": r.Overdue,
 			"needs_operator": r.NeedsOperator, "waiting_for_review": r.ReviewTaskToken != "", "events": events,

@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -61,6 +62,9 @@ type Config struct {
 	TimeScale clock.Scale
 	// S3PathStyle addresses buckets by path, as local S3 emulators need.
 	S3PathStyle bool
+	// MetricsOut receives embedded-metric-format lines; nil is stdout, where
+	// Lambda's log pipeline picks them up.
+	MetricsOut io.Writer
 
 	VerificationPeriod time.Duration
 	VerifyLinkTTL      time.Duration
@@ -178,7 +182,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		VerifyLinkTTL: cfg.VerifyLinkTTL,
 		DownloadTTL:   cfg.DownloadTTL,
 		Watch:         sfnflow.NewWatch(sfnc, cfg.WatchStateMachineARN),
-		Metrics:       metrics.NewEMF(os.Stdout),
+		Metrics:       metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout)),
 		Scale:         cfg.TimeScale,
 		NoticeLead:    workflow.DefaultNoticeLead,
 		OperatorEmail: cfg.OperatorEmail,
@@ -226,4 +230,9 @@ func Run(pick func(*App) any) {
 // Operator returns the operators' actions.
 func (a *App) Operator() *operator.Operator {
 	return &operator.Operator{Store: a.store, Workflow: a.workflow, Extender: a.steps, Clock: clock.System{}}
+}
+
+// Reports returns the operators' reports.
+func (a *App) Reports() *operator.Reports {
+	return &operator.Reports{Store: a.store, Clock: clock.System{}}
 }

@@ -134,7 +134,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if o.OperatorEmail != "" {
 		cfg.OperatorEmail = o.OperatorEmail
 	}
-	cfg.ReviewTypes = o.ReviewTypes
+	cfg.ReviewTypes, cfg.MetricsOut = o.ReviewTypes, o.Logs
 	cfg.RegistryFile, cfg.TimeScale = registryFile, clock.Scale(o.TimeScale)
 	cfg.VerificationPeriod, cfg.VerifyLinkTTL = o.VerificationPeriod, o.VerificationPeriod
 	if s.App, err = app.New(cfg, s.AWS, log); err != nil {
@@ -201,6 +201,9 @@ func LocalAWS(ctx context.Context, region, endpoint string) (aws.Config, error) 
 		config.WithRegion(region),
 		config.WithBaseEndpoint(endpoint),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
+		// moto sends no response checksums; validating only where required
+		// keeps the SDK from warning about it on every read.
+		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
 	)
 }
 

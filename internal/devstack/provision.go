@@ -64,9 +64,28 @@ func provision(ctx context.Context, c clients, region, mailFrom string) error {
 			AttributeDefinitions: []dtypes.AttributeDefinition{{AttributeName: &t.PartitionKey.Name, AttributeType: dtypes.ScalarAttributeType(t.PartitionKey.Type)}},
 			KeySchema:            []dtypes.KeySchemaElement{{AttributeName: &t.PartitionKey.Name, KeyType: dtypes.KeyTypeHash}},
 		}
+		defined := map[string]bool{t.PartitionKey.Name: true}
+		define := func(a resources.Attribute) {
+			if !defined[a.Name] {
+				defined[a.Name] = true
+				in.AttributeDefinitions = append(in.AttributeDefinitions, dtypes.AttributeDefinition{AttributeName: aws.String(a.Name), AttributeType: dtypes.ScalarAttributeType(a.Type)})
+			}
+		}
 		if t.SortKey != nil {
-			in.AttributeDefinitions = append(in.AttributeDefinitions, dtypes.AttributeDefinition{AttributeName: &t.SortKey.Name, AttributeType: dtypes.ScalarAttributeType(t.SortKey.Type)})
+			define(*t.SortKey)
 			in.KeySchema = append(in.KeySchema, dtypes.KeySchemaElement{AttributeName: &t.SortKey.Name, KeyType: dtypes.KeyTypeRange})
+		}
+		for _, ix := range t.Indexes {
+			define(ix.PartitionKey)
+			define(ix.SortKey)
+			in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, dtypes.GlobalSecondaryIndex{
+				IndexName: aws.String(ix.Name),
+				KeySchema: []dtypes.KeySchemaElement{
+					{AttributeName: aws.String(ix.PartitionKey.Name), KeyType: dtypes.KeyTypeHash},
+					{AttributeName: aws.String(ix.SortKey.Name), KeyType: dtypes.KeyTypeRange},
+				},
+				Projection: &dtypes.Projection{ProjectionType: dtypes.ProjectionTypeAll},
+			})
 		}
 		if _, err := c.ddb.CreateTable(ctx, in); err != nil {
 			return fmt.Errorf("table %s: %w", tableName(t), err)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/resources"
 )
 
 // API is the part of the DynamoDB client the store uses.
@@ -43,6 +44,7 @@ const requestSK = "request"
 type record struct {
 	PK                string              `dynamodbav:"pk"`
 	SK                string              `dynamodbav:"sk"`
+	Kind              string              `dynamodbav:"kind"` // "request", the by-received index's key
 	Type              string              `dynamodbav:"type"`
 	Status            string              `dynamodbav:"status"`
 	Jurisdiction      string              `dynamodbav:"jurisdiction"`
@@ -92,7 +94,7 @@ func toRecord(r *request.Request) (record, error) {
 	return record{
 		Deadlines: deadlines, DueDate: due, Extended: r.Extended, ExtensionReasons: r.ExtensionReasons,
 		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons,
-		PK: r.ID, SK: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
+		PK: r.ID, SK: requestSK, Kind: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
 		Email: r.Email, ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt, StatusTokenHash: r.StatusTokenHash,
 		VerifyTokenHash: r.VerifyTokenHash, VerifyExpiresAt: r.VerifyExpiresAt, TaskToken: r.TaskToken,
 		Identities: r.Identities, ExportKey: r.ExportKey, DownloadTokenHash: r.DownloadTokenHash,
@@ -253,4 +255,57 @@ func (s *Store) Events(ctx context.Context, id string) ([]request.Event, error) 
 		}
 	}
 	return events, nil
+}
+
+// List returns the requests a query selects: by status (in due-date order)
+// through one index, or by receipt time through another.
+func (s *Store) List(ctx context.Context, q request.Query) ([]*request.Request, error) {
+	var inputs []*dynamodb.QueryInput
+	if len(q.Statuses) > 0 {
+		for _, st := range q.Statuses {
+			inputs = append(inputs, &dynamodb.QueryInput{
+				TableName: &s.table, IndexName: aws.String(resources.ByStatus.Name),
+				KeyConditionExpression:    aws.String("#status = :status"),
+				ExpressionAttributeNames:  map[string]string{"#status": resources.ByStatus.PartitionKey.Name},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":status": &types.AttributeValueMemberS{Value: string(st)}},
+			})
+		}
+	} else {
+		until := q.Until
+		if until.IsZero() {
+			until = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		inputs = append(inputs, &dynamodb.QueryInput{
+			TableName: &s.table, IndexName: aws.String(resources.ByReceived.Name),
+			KeyConditionExpression:   aws.String("#kind = :request AND #received BETWEEN :since AND :until"),
+			ExpressionAttributeNames: map[string]string{"#kind": resources.ByReceived.PartitionKey.Name, "#received": resources.ByReceived.SortKey.Name},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":request": &types.AttributeValueMemberS{Value: requestSK},
+				":since":   &types.AttributeValueMemberS{Value: q.Since.UTC().Format(time.RFC3339Nano)},
+				":until":   &types.AttributeValueMemberS{Value: until.UTC().Format(time.RFC3339Nano)},
+			},
+		})
+	}
+	var out []*request.Request
+	for _, in := range inputs {
+		p := dynamodb.NewQueryPaginator(s.api, in)
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
+			}
+			for _, item := range page.Items {
+				var rec record
+				if err := attributevalue.UnmarshalMap(item, &rec); err != nil {
+					return nil, apperr.Wrap(apperr.Internal, "A stored request could not be read.", err)
+				}
+				r, err := rec.request()
+				if err != nil {
+					return nil, apperr.Wrap(apperr.Internal, "A stored request could not be read.", err)
+				}
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
 }

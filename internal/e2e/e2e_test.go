@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/privacy-pipeline/dsr/internal/devstack"
+	"github.com/privacy-pipeline/dsr/internal/operator"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/resources"
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
@@ -744,5 +745,41 @@ func TestDeleteRequest(t *testing.T) {
 		if mentionsSubject(strings.Join(items, "")) {
 			t.Errorf("table %s still holds the subject", table)
 		}
+	}
+}
+
+// TestOperatorReports runs the operators' lists and records on the local
+// DynamoDB indexes, after the access and delete tests have completed their
+// requests (tests in a file run in order; the parallel ones are still open).
+func TestOperatorReports(t *testing.T) {
+	ctx := context.Background()
+	recs, err := stack.App.Reports().Records(ctx, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	completed := map[string]bool{}
+	for _, r := range recs {
+		if r.Response == "completed" && r.ResponseDate != "" {
+			completed[r.Nature] = true
+		}
+	}
+	if !completed["access"] || !completed["delete"] {
+		t.Fatalf("records lack the completed access and delete requests: %+v", recs)
+	}
+	rows, err := stack.App.Reports().List(ctx, operator.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 {
+		t.Fatal("no open requests listed, though the parallel tests hold some open")
+	}
+	for _, r := range rows {
+		if r.Status == "completed" || r.Due == "" {
+			t.Fatalf("open list has %+v", r)
+		}
+	}
+	done, err := stack.App.Reports().List(ctx, operator.Filter{Status: request.Completed})
+	if err != nil || len(done) < 2 {
+		t.Fatalf("completed list %+v %v", done, err)
 	}
 }

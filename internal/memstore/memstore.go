@@ -8,6 +8,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
@@ -118,4 +119,28 @@ func (s *Store) All() map[string]request.Request {
 		all[id] = clone(r)
 	}
 	return all
+}
+
+// List returns the stored requests a query selects, ordered as the DynamoDB
+// store orders them: by due date when selecting statuses, else by receipt.
+func (s *Store) List(_ context.Context, q request.Query) ([]*request.Request, error) {
+	var out []*request.Request
+	for _, r := range s.All() {
+		switch {
+		case len(q.Statuses) > 0:
+			if !slices.Contains(q.Statuses, r.Status) {
+				continue
+			}
+		case r.ReceivedAt.Before(q.Since) || (!q.Until.IsZero() && r.ReceivedAt.After(q.Until)):
+			continue
+		}
+		out = append(out, &r)
+	}
+	slices.SortFunc(out, func(a, b *request.Request) int {
+		if len(q.Statuses) > 0 {
+			return strings.Compare(a.Deadlines.Due.String(), b.Deadlines.Due.String())
+		}
+		return a.ReceivedAt.Compare(b.ReceivedAt)
+	})
+	return out, nil
 }

@@ -30,6 +30,9 @@ const (
 	Appeal      Type = "appeal"
 )
 
+// AllTypes are every request type, in the order reports list them.
+var AllTypes = []Type{Access, Portability, Delete, Correct, Restrict, Object, OptOut, Limit, Appeal}
+
 // supportedTypes are the types the workflow can carry out end to end today.
 var supportedTypes = []Type{Access, Delete}
 
@@ -242,3 +245,16 @@ type Event struct {
 	To     Status
 	Note   string // ids and counts only
 }
+
+// Query selects requests for operators' lists and records.
+type Query struct {
+	// Statuses, when given, selects requests in these statuses, by due
+	// date; otherwise requests received between Since and Until (open end
+	// when zero), by receipt time.
+	Statuses []Status
+	Since    time.Time
+	Until    time.Time
+}
+
+// OpenStatuses are the statuses of requests still being worked on.
+var OpenStatuses = []Status{Received, PendingVerification, Verified, InProgress, Failed}

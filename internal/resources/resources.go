@@ -16,7 +16,25 @@ type Table struct {
 	SortKey      *Attribute
 	TTLAttribute string
 	EnvVar       string // the environment variable that carries its name
+	Indexes      []Index
 }
+
+// Index is a global secondary index (all attributes projected). It is
+// sparse: only items that have both key attributes appear in it.
+type Index struct {
+	Name         string
+	PartitionKey Attribute
+	SortKey      Attribute
+}
+
+// Indexes of the requests table, for the operators' queries.
+var (
+	// ByReceived lists requests by receipt time: request items carry kind
+	// "request"; audit items have neither attribute.
+	ByReceived = Index{Name: "by-received", PartitionKey: Attribute{Name: "kind", Type: "S"}, SortKey: Attribute{Name: "received_at", Type: "S"}}
+	// ByStatus lists requests in a status by due date.
+	ByStatus = Index{Name: "by-status", PartitionKey: Attribute{Name: "status", Type: "S"}, SortKey: Attribute{Name: "due_date", Type: "S"}}
+)
 
 // Requests holds requests (sk "request") and their audit events
 // (sk "audit#<time>#<n>") under the request id. Personal data lives only here
@@ -27,6 +45,7 @@ var Requests = Table{
 	SortKey:      &Attribute{Name: "sk", Type: "S"},
 	TTLAttribute: "expires_at",
 	EnvVar:       "REQUESTS_TABLE",
+	Indexes:      []Index{ByReceived, ByStatus},
 }
 
 // Tables are all of the pipeline's tables.
