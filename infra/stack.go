@@ -33,6 +33,9 @@ type StackProps struct {
 	RegistryFile string
 	// AssetDir returns the folder holding a function's bootstrap binary.
 	AssetDir func(fn string) string
+	// OperatorEmail subscribes to the operators' alarm topic and gets
+	// reviews and escalations; empty leaves both to be set up by hand.
+	OperatorEmail string
 	// ThrottleRate and ThrottleBurst limit the HTTP API (requests per second).
 	ThrottleRate  float64
 	ThrottleBurst float64
@@ -46,6 +49,7 @@ type pipeline struct {
 	requests  awsdynamodb.Table
 	exports   awss3.Bucket
 	functions map[string]awslambda.Function
+	machines  map[string]awsstepfunctions.StateMachine
 }
 
 // NewPipelineStack defines the whole pipeline in one stack.
@@ -59,6 +63,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props StackProps) (
 		props:     props,
 		reg:       reg,
 		functions: map[string]awslambda.Function{},
+		machines:  map[string]awsstepfunctions.StateMachine{},
 	}
 	p.newKey()
 	p.newStorage()
@@ -67,11 +72,14 @@ func NewPipelineStack(scope constructs.Construct, id string, props StackProps) (
 		p.newFunction(f.Name, api)
 	}
 	for _, def := range resources.StateMachines {
-		if _, err := p.newStateMachine(def); err != nil {
+		sm, err := p.newStateMachine(def)
+		if err != nil {
 			return nil, err
 		}
+		p.machines[def.ID] = sm
 	}
 	p.grant()
+	p.newMonitoring(api)
 	awscdk.NewCfnOutput(p.stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.ApiEndpoint()})
 	return p.stack, nil
 }
@@ -140,7 +148,7 @@ func (p *pipeline) newAPI() awsapigatewayv2.HttpApi {
 		Description:        jsii.String("Privacy requests from data subjects"),
 		CreateDefaultStage: jsii.Bool(false),
 	})
-	awsapigatewayv2.NewHttpStage(p.stack, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
+	stage := awsapigatewayv2.NewHttpStage(p.stack, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
 		HttpApi:    api,
 		StageName:  jsii.String("$default"),
 		AutoDeploy: jsii.Bool(true),
@@ -148,6 +156,17 @@ func (p *pipeline) newAPI() awsapigatewayv2.HttpApi {
 			RateLimit:  jsii.Number(p.props.ThrottleRate),
 			BurstLimit: jsii.Number(p.props.ThrottleBurst),
 		},
+	})
+	// Access logs name the route, never the path's query (links carry tokens)
+	// nor the caller's address.
+	accessLogs := awslogs.NewLogGroup(p.stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+		Retention: awslogs.RetentionDays_ONE_YEAR, EncryptionKey: p.key,
+	})
+	stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
+		DestinationArn: accessLogs.LogGroupArn(),
+		Format: jsii.String(`{"requestId":"$context.requestId","time":"$context.requestTime","method":"$context.httpMethod",` +
+			`"route":"$context.routeKey","status":"$context.status","latencyMs":"$context.responseLatency",` +
+			`"bytes":"$context.responseLength","integrationError":"$context.integrationErrorMessage"}`),
 	})
 	return api
 }
@@ -173,6 +192,7 @@ func (p *pipeline) newFunction(name string, api awsapigatewayv2.HttpApi) {
 			resources.Requests.EnvVar: p.requests.TableName(),
 			resources.Exports.EnvVar:  p.exports.BucketName(),
 			"MAIL_FROM":               &p.props.MailFrom,
+			"OPERATOR_EMAIL":          &p.props.OperatorEmail,
 			"PUBLIC_BASE_URL":         api.ApiEndpoint(),
 			"REGISTRY_FILE":           jsii.String("sources.yaml"),
 		},

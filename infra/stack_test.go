@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -17,20 +18,54 @@ import (
 	"github.com/privacy-pipeline/dsr/statemachines"
 )
 
-// synth builds the stack with stand-in function binaries and returns its template.
+var (
+	synthOnce     sync.Once
+	synthTemplate assertions.Template
+	synthRaw      map[string]any
+	synthErr      error
+	synthDirs     []string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, d := range synthDirs {
+		os.RemoveAll(d)
+	}
+	os.Exit(code)
+}
+
+// synth builds the stack once with stand-in function binaries and returns
+// its template; synthesis takes seconds, so the tests share it.
 func synth(t *testing.T) (assertions.Template, map[string]any) {
 	t.Helper()
-	assets := t.TempDir()
+	synthOnce.Do(func() { synthTemplate, synthRaw, synthErr = synthesize() })
+	if synthErr != nil {
+		t.Fatal(synthErr)
+	}
+	return synthTemplate, synthRaw
+}
+
+func synthesize() (assertions.Template, map[string]any, error) {
+	assets, err := os.MkdirTemp("", "infra-assets-")
+	if err != nil {
+		return nil, nil, err
+	}
+	synthDirs = append(synthDirs, assets)
 	for _, f := range resources.Functions {
 		dir := filepath.Join(assets, f.Name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("stand-in"), 0o755); err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 	}
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	out, err := os.MkdirTemp("", "infra-out-")
+	if err != nil {
+		return nil, nil, err
+	}
+	synthDirs = append(synthDirs, out)
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out)})
 	stack, err := NewPipelineStack(app, "Test", StackProps{
 		StackProps:    awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")}},
 		MailFrom:      "privacy@example.com",
@@ -40,10 +75,10 @@ func synth(t *testing.T) (assertions.Template, map[string]any) {
 		ThrottleBurst: 100,
 	})
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	tpl := assertions.Template_FromStack(stack, nil)
-	return tpl, (*tpl.ToJSON())
+	return tpl, *tpl.ToJSON(), nil
 }
 
 func resourcesOfType(tpl map[string]any, typ string) []map[string]any {
@@ -222,5 +257,36 @@ func TestCfnLint(t *testing.T) {
 	out, err := exec.Command(lint, file, "--ignore-checks", "W3005").CombinedOutput()
 	if err != nil {
 		t.Fatalf("cfn-lint: %v\n%s", err, out)
+	}
+}
+
+func TestMonitoring(t *testing.T) {
+	tpl, raw := synth(t)
+	var names []string
+	for _, a := range resourcesOfType(raw, "AWS::CloudWatch::Alarm") {
+		if actions, _ := a["AlarmActions"].([]any); len(actions) != 1 {
+			t.Errorf("alarm %v has actions %v", a["AlarmDescription"], a["AlarmActions"])
+		}
+		names = append(names, a["MetricName"].(string))
+	}
+	for _, want := range []string{"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted", "Errors", "Throttles", "5xx"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("no alarm on %s (have %v)", want, names)
+		}
+	}
+	if n := len(resourcesOfType(raw, "AWS::CloudWatch::Alarm")); n < 2*len(resources.Functions)+6 {
+		t.Errorf("%d alarms", n)
+	}
+	tpl.HasResourceProperties(jsii.String("AWS::SNS::Topic"), map[string]any{"KmsMasterKeyId": assertions.Match_AnyValue()})
+	tpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Dashboard"), jsii.Number(1))
+	stages := resourcesOfType(raw, "AWS::ApiGatewayV2::Stage")
+	logs, _ := json.Marshal(stages[0]["AccessLogSettings"])
+	for _, leak := range []string{"sourceIp", "$context.path", "querystring"} {
+		if strings.Contains(string(logs), leak) {
+			t.Errorf("access logs record %s: %s", leak, logs)
+		}
+	}
+	if !strings.Contains(string(logs), "$context.routeKey") {
+		t.Errorf("access logs: %s", logs)
 	}
 }

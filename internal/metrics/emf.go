@@ -16,6 +16,18 @@ import (
 // Namespace of the pipeline's metrics.
 const Namespace = "PrivacyPipeline"
 
+// Metric names; the dashboard and alarms use the same.
+const (
+	Received       = "RequestsReceived"
+	Completed      = "RequestsCompleted"
+	Denied         = "RequestsDenied"
+	Expired        = "RequestsExpired"
+	Overdue        = "RequestsOverdue"
+	DaysToComplete = "DaysToComplete"
+	// HeadroomDays is how many days before its due date a request closed.
+	HeadroomDays = "HeadroomDays"
+)
+
 // EMF writes metrics to w.
 type EMF struct {
 	mu sync.Mutex
@@ -26,19 +38,26 @@ type EMF struct {
 func NewEMF(w io.Writer) *EMF { return &EMF{w: w} }
 
 // Count adds one to the metric name for r's type and jurisdiction.
-func (e *EMF) Count(name string, r *request.Request) {
+func (e *EMF) Count(name string, r *request.Request) { e.put(name, "Count", 1, r) }
+
+// Days records a number of days for r's type and jurisdiction.
+func (e *EMF) Days(name string, days float64, r *request.Request) { e.put(name, "None", days, r) }
+
+// put writes one data point, once by type and jurisdiction and once in total
+// (the empty dimension set), so alarms can watch the total.
+func (e *EMF) put(name, unit string, value float64, r *request.Request) {
 	line := map[string]any{
 		"_aws": map[string]any{
 			"Timestamp": time.Now().UnixMilli(),
 			"CloudWatchMetrics": []any{map[string]any{
 				"Namespace":  Namespace,
-				"Dimensions": [][]string{{"Type", "Jurisdiction"}},
-				"Metrics":    []any{map[string]string{"Name": name, "Unit": "Count"}},
+				"Dimensions": [][]string{{"Type", "Jurisdiction"}, {}},
+				"Metrics":    []any{map[string]string{"Name": name, "Unit": unit}},
 			}},
 		},
 		"Type":         string(r.Type),
 		"Jurisdiction": r.Jurisdiction,
-		name:           1,
+		name:           value,
 	}
 	b, _ := json.Marshal(line)
 	e.mu.Lock()

@@ -31,7 +31,19 @@ func TestCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := got.AWS.CloudWatchMetrics[0]
-	if m.Namespace != Namespace || m.Metrics[0].Name != "RequestsOverdue" || got.RequestsOverdue != 1 || got.Type != "access" || got.Jurisdiction != "EU" || len(m.Dimensions[0]) != 2 {
+	if m.Namespace != Namespace || m.Metrics[0].Name != "RequestsOverdue" || got.RequestsOverdue != 1 || got.Type != "access" || got.Jurisdiction != "EU" || len(m.Dimensions[0]) != 2 || len(m.Dimensions) != 2 || len(m.Dimensions[1]) != 0 {
 		t.Fatalf("%+v", got)
+	}
+}
+
+func TestDays(t *testing.T) {
+	var buf bytes.Buffer
+	NewEMF(&buf).Days(DaysToComplete, 12.5, &request.Request{Type: request.Delete, Jurisdiction: "US-CA"})
+	var got map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got[DaysToComplete] != 12.5 || got["Type"] != "delete" {
+		t.Fatalf("%v", got)
 	}
 }

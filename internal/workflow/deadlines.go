@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
@@ -19,9 +20,10 @@ type Watch interface {
 	Stop(ctx context.Context, requestID string) error
 }
 
-// Metrics counts what operators alarm on.
+// Metrics counts what operators watch and alarm on.
 type Metrics interface {
 	Count(name string, r *request.Request)
+	Days(name string, days float64, r *request.Request)
 }
 
 // DefaultExtensionReasons are sent when the deadline watch extends a request
@@ -103,6 +105,7 @@ func (s *Steps) Acknowledge(ctx context.Context, in RequestRef) error {
 	if err := s.Mailer.Send(ctx, msg); err != nil {
 		return err
 	}
+	s.Metrics.Count(metrics.Received, r)
 	return s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "acknowledged", Note: "due=" + r.Deadlines.Due.String()})
 }
 
@@ -172,7 +175,7 @@ func (s *Steps) CheckDeadline(ctx context.Context, in DeadlineTask) (DeadlineRes
 			if err := s.Store.Save(ctx, r, ev); err != nil {
 				return DeadlineResult{}, err
 			}
-			s.Metrics.Count("RequestsOverdue", r)
+			s.Metrics.Count(metrics.Overdue, r)
 		}
 		if s.OperatorEmail != "" {
 			msg, err := notify.Overdue(s.OperatorEmail, r.ID, dateTime(r.Deadlines.Due))

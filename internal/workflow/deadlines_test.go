@@ -249,3 +249,27 @@ func TestNextSteps(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricsOfTheLifecycle(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	r := e.seed(t, request.Delete, request.InProgress, withDeadlines("EU", request.Delete))
+	if err := e.steps.Acknowledge(ctx, RequestRef{RequestID: r.ID}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(10 * 24 * time.Hour)
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "completed"}); err != nil {
+		t.Fatal(err)
+	}
+	if e.metrics.counts["RequestsReceived"] != 1 || e.metrics.counts["RequestsCompleted"] != 1 {
+		t.Fatalf("counts %v", e.metrics.counts)
+	}
+	// Received 2025-03-14 09:30 UTC, closed ten days later; due 2025-04-14,
+	// whose end in Brussels is 21:59:59 UTC: 21 days, 12 h 29 min 59 s left.
+	if got := e.metrics.days["DaysToComplete"]; got != 10 {
+		t.Fatalf("days to complete %v", got)
+	}
+	if got := e.metrics.days["HeadroomDays"]; got < 21.52 || got > 21.53 {
+		t.Fatalf("headroom %v", got)
+	}
+}

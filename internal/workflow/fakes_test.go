@@ -126,8 +126,18 @@ func (w *fakeWatch) Stop(_ context.Context, id string) error {
 	return nil
 }
 
-// fakeMetrics counts metrics by name.
-type fakeMetrics struct{ counts map[string]int }
+// fakeMetrics counts metrics by name and keeps the last value of each.
+type fakeMetrics struct {
+	counts map[string]int
+	days   map[string]float64
+}
+
+func (m *fakeMetrics) Days(name string, days float64, _ *request.Request) {
+	if m.days == nil {
+		m.days = map[string]float64{}
+	}
+	m.days[name] = days
+}
 
 func (m *fakeMetrics) Count(name string, _ *request.Request) {
 	if m.counts == nil {

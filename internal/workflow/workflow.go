@@ -15,6 +15,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/accesspkg"
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -353,6 +354,27 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 	if err := s.Mailer.Send(ctx, msg); err != nil {
 		return err
 	}
+	s.countClosed(r, now)
 	// The request is closed: its watch has nothing left to guard.
 	return s.Watch.Stop(ctx, r.ID)
+}
+
+// countClosed records the metrics of a closed request.
+func (s *Steps) countClosed(r *request.Request, now time.Time) {
+	switch r.Status {
+	case request.Completed:
+		s.Metrics.Count(metrics.Completed, r)
+		s.Metrics.Days(metrics.DaysToComplete, now.Sub(r.ReceivedAt).Hours()/24, r)
+		if r.Deadlines.Jurisdiction != "" {
+			loc, err := time.LoadLocation(r.Deadlines.TimeZone)
+			if err != nil {
+				loc = time.UTC
+			}
+			s.Metrics.Days(metrics.HeadroomDays, r.Deadlines.Due.EndOfDay(loc).Sub(now).Hours()/24, r)
+		}
+	case request.Denied:
+		s.Metrics.Count(metrics.Denied, r)
+	case request.Expired:
+		s.Metrics.Count(metrics.Expired, r)
+	}
 }

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/privacy-pipeline/dsr/internal/metrics"
+	"github.com/privacy-pipeline/dsr/internal/resources"
+)
+
+// newMonitoring defines the operators' topic, the alarms that page them and
+// the dashboard they watch.
+func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
+	topic := awssns.NewTopic(p.stack, jsii.String("OperatorsTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("Privacy pipeline operators"),
+		MasterKey:   p.key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	if p.props.OperatorEmail != "" {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(p.props.OperatorEmail), nil))
+	}
+	action := awscloudwatchactions.NewSnsAction(topic)
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	alarm := func(id, what string, m awscloudwatch.IMetric) {
+		a := awscloudwatch.NewAlarm(p.stack, jsii.String(id), &awscloudwatch.AlarmProps{
+			AlarmDescription:   jsii.String(what),
+			Metric:             m,
+			Threshold:          jsii.Number(1),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		a.AddAlarmAction(action)
+	}
+
+	workflow := p.machines[resources.RequestWorkflow.ID]
+	watch := p.machines[resources.DeadlineWatch.ID]
+	sum := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five}
+	alarm("RequestWorkflowFailed", "A request workflow failed: the request is flagged for an operator (privacyctl list).", workflow.MetricFailed(sum))
+	alarm("RequestWorkflowTimedOut", "A request workflow timed out.", workflow.MetricTimedOut(sum))
+	alarm("RequestWorkflowAborted", "A request workflow was stopped by hand.", workflow.MetricAborted(sum))
+	// A watch fails exactly when its request passes the due date open; it is
+	// stopped (aborted) whenever a request closes, which is normal.
+	alarm("RequestsOverdue", "A request passed its statutory due date while open (privacyctl list --overdue).", watch.MetricFailed(sum))
+	alarm("DeadlineWatchTimedOut", "A deadline watch timed out.", watch.MetricTimedOut(sum))
+	for _, f := range resources.Functions {
+		fn := p.functions[f.Name]
+		alarm(camel(f.Name)+"Errors", "The "+f.Name+" function failed.", fn.MetricErrors(sum))
+		alarm(camel(f.Name)+"Throttles", "The "+f.Name+" function was throttled.", fn.MetricThrottles(sum))
+	}
+	alarm("ApiServerErrors", "The HTTP API answered with 5xx.", api.MetricServerError(sum))
+
+	custom := func(name, stat string) awscloudwatch.Metric {
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String(name),
+			Statistic: jsii.String(stat), Period: awscdk.Duration_Hours(jsii.Number(1)),
+		})
+	}
+	dash := awscloudwatch.NewDashboard(p.stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+		DashboardName: jsii.String(*p.stack.StackName() + "-requests"),
+	})
+	dash.AddWidgets(
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String("Requests received, completed, overdue (per hour)"), Width: jsii.Number(12),
+			Left: &[]awscloudwatch.IMetric{custom(metrics.Received, "Sum"), custom(metrics.Completed, "Sum"), custom(metrics.Overdue, "Sum")},
+		}),
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String("Days to complete, and days to spare before the due date"), Width: jsii.Number(12),
+			Left: &[]awscloudwatch.IMetric{custom(metrics.DaysToComplete, "Average"), custom(metrics.DaysToComplete, "Maximum"), custom(metrics.HeadroomDays, "Minimum")},
+		}),
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String("Workflows"), Width: jsii.Number(12),
+			Left: &[]awscloudwatch.IMetric{workflow.MetricStarted(sum), workflow.MetricSucceeded(sum), workflow.MetricFailed(sum), watch.MetricFailed(sum)},
+		}),
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String("HTTP API"), Width: jsii.Number(12),
+			Left: &[]awscloudwatch.IMetric{api.MetricCount(sum), api.MetricClientError(sum), api.MetricServerError(sum)},
+		}),
+	)
+}
