@@ -51,6 +51,13 @@ Usage:
       Decide a request waiting for review; a denial tells the subject why
       and what they can do next.
 
+  privacyctl verify ID --method TEXT
+      Record that the subject's identity was verified another way; the
+      workflow goes on as after the subject's own confirmation.
+
+  privacyctl cancel ID
+      Cancel an open request at the subject's wish; the subject is told.
+
   privacyctl help
       Show this help.
 
@@ -88,6 +95,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = approve(args[1:], stdout)
 	case "deny":
 		err = deny(args[1:], stdout)
+	case "verify":
+		err = verify(args[1:], stdout)
+	case "cancel":
+		err = cancel(args[1:], stdout)
 	default:
 		err = fmt.Errorf("%w: unknown command %q (see privacyctl help)", errUsage, args[0])
 	}

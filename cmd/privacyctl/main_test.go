@@ -86,6 +86,8 @@ func TestOperatingCommandsRefuseBadInput(t *testing.T) {
 		{"show bad id", []string{"show", "dsr-1"}, "is not a request id"},
 		{"no one acts", []string{"approve", id, "--by", " "}, "say who acts"},
 		{"list with an id", []string{"list", id}, "takes no arguments"},
+		{"verify without method", []string{"verify", id}, "verify needs --method"},
+		{"cancel without id", []string{"cancel"}, "needs one request id"},
 		{"list negative days", []string{"list", "--due-within", "-3"}, "--due-within must be"},
 		{"records bad date", []string{"records", "--since", "yesterday"}, "is not a date"},
 		{"records bad format", []string{"records", "--format", "xml"}, "--format must be csv or json"},

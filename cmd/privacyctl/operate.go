@@ -255,3 +255,35 @@ func flags(r *request.Request) string {
 	}
 	return " [" + strings.Join(f, ", ") + "]"
 }
+
+func verify(args []string, stdout io.Writer) error {
+	t := newTarget("verify")
+	how := t.fs.String("method", "", "how the identity was verified (a call back, a signed letter, ...); kept in the audit log")
+	if err := t.parse(args); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*how) == "" {
+		return fmt.Errorf("%w: verify needs --method: say how the identity was verified", errUsage)
+	}
+	return t.act(func(ctx context.Context, a *app.App) error {
+		if err := a.Operator().Verify(ctx, t.id, t.by, *how); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Verified %s by %s: the workflow goes on.\n", t.id, *how)
+		return nil
+	})
+}
+
+func cancel(args []string, stdout io.Writer) error {
+	t := newTarget("cancel")
+	if err := t.parse(args); err != nil {
+		return err
+	}
+	return t.act(func(ctx context.Context, a *app.App) error {
+		if err := a.Operator().Cancel(ctx, t.id, t.by); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Cancelled %s: its workflow and deadline watch stopped; the subject was told.\n", t.id)
+		return nil
+	})
+}

@@ -229,7 +229,7 @@ func Run(pick func(*App) any) {
 
 // Operator returns the operators' actions.
 func (a *App) Operator() *operator.Operator {
-	return &operator.Operator{Store: a.store, Workflow: a.workflow, Extender: a.steps, Clock: clock.System{}}
+	return &operator.Operator{Store: a.store, Workflow: a.workflow, Watch: a.steps.Watch, Mailer: a.steps.Mailer, Extender: a.steps, Clock: clock.System{}}
 }
 
 // Reports returns the operators' reports.

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -310,8 +311,47 @@ func TestDeniedRequest(t *testing.T) {
 		t.Fatalf("denial:\n%s", m.Text)
 	}
 	checkExecution(t, resources.RequestWorkflow, r.ID, "SUCCEEDED")
-	checkExecution(t, resources.DeadlineWatch, r.ID, "ABORTED")
+	checkExecution(t, resources.DeadlineWatch, r.ID, watchEnded...)
 }
+
+// TestOperatorVerifiesThenCancels: an operator verifies a request the
+// subject could not confirm by mail; another request is cancelled at the
+// subject's wish, which stops its workflow and watch.
+func TestOperatorVerifiesThenCancels(t *testing.T) {
+	ctx := context.Background()
+	const email = "by.phone@example.com"
+	verified := submitFor(t, "access", email)
+	cancelled := submitFor(t, "access", email)
+	// Both act before the verification period (seconds here) runs out.
+	for _, r := range []receipt{verified, cancelled} {
+		eventually(t, "verification pending", 30*time.Second, func() bool { return status(t, r.StatusURL) == "pending_verification" })
+	}
+	if err := stack.App.Operator().Verify(ctx, verified.ID, "e2e", "call back to the number on file"); err != nil {
+		t.Fatal(err)
+	}
+	if err := stack.App.Operator().Cancel(ctx, cancelled.ID, "e2e"); err != nil {
+		t.Fatal(err)
+	}
+	t.Parallel()
+	waitCompleted(t, verified)
+	mailTo(t, email, verified.ID, "Your data is ready")
+	if got := status(t, cancelled.StatusURL); got != "cancelled" {
+		t.Fatalf("status %s", got)
+	}
+	mailTo(t, email, cancelled.ID, "cancelled")
+	// Stopping an execution that waits on a task token makes moto run the
+	// task's Catch path (FAILED) where AWS aborts it; either way it ended, and
+	// the request stays cancelled without an operator flag.
+	checkExecution(t, resources.RequestWorkflow, cancelled.ID, "ABORTED", "FAILED")
+	checkExecution(t, resources.DeadlineWatch, cancelled.ID, watchEnded...)
+	if r := storedRequest(t, cancelled.ID); r.Status != request.Cancelled || r.NeedsOperator {
+		t.Fatalf("after cancel: %s, needs operator %v", r.Status, r.NeedsOperator)
+	}
+}
+
+// watchEnded are the statuses of a deadline watch whose request closed in
+// time: stopped by the close, or ended by finding the request closed.
+var watchEnded = []string{"ABORTED", "SUCCEEDED"}
 
 // TestUnverifiedRequestExpires leaves a request unconfirmed: the workflow's
 // verification wait times out, the request closes as expired with a notice,
@@ -488,20 +528,27 @@ func checkHistory(t *testing.T, requestID string) {
 
 // checkExecution waits for the execution of a request on a state machine to
 // end in status, and checks that its data holds ids only.
-func checkExecution(t *testing.T, sm resources.StateMachine, requestID, status string) {
+func checkExecution(t *testing.T, sm resources.StateMachine, requestID string, statuses ...string) {
 	t.Helper()
 	ctx := context.Background()
 	c := sfn.NewFromConfig(stack.AWS)
 	arn := sfnflow.ExecutionARN(devstack.StateMachineARN(stack.Region, sm), requestID)
 	var exec *sfn.DescribeExecutionOutput
-	eventually(t, sm.ID+" execution "+status, 60*time.Second, func() bool {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
 		var err error
 		exec, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: &arn})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return string(exec.Status) == status
-	})
+		if slices.Contains(statuses, string(exec.Status)) {
+			break
+		}
+		if exec.Status != "RUNNING" || time.Now().After(deadline) {
+			t.Fatalf("%s execution of %s is %s, want %v", sm.ID, requestID, exec.Status, statuses)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	hist, err := c.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: &arn})
 	if err != nil {
 		t.Fatal(err)
@@ -532,8 +579,9 @@ func TestAccessRequest(t *testing.T) {
 	verify(t, r)
 	waitCompleted(t, r)
 	checkHistory(t, r.ID)
-	// Completed early: the watch is stopped and no extension notice went out.
-	checkExecution(t, resources.DeadlineWatch, r.ID, "ABORTED")
+	// Completed early: the watch ends (stopped, or finding the request
+	// closed) and no extension notice went out.
+	checkExecution(t, resources.DeadlineWatch, r.ID, watchEnded...)
 	if hasMail(t, r.ID, "We need more time") {
 		t.Fatal("an early answer got an extension notice")
 	}

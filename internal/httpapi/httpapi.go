@@ -8,11 +8,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
-	"strings"
+	"slices"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/portal"
@@ -36,6 +38,8 @@ func New(p Portal, log *slog.Logger) http.Handler {
 	a := &api{portal: p, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.health)
+	mux.HandleFunc("GET /openapi.json", a.openAPI)
+	mux.HandleFunc("GET /.well-known/gpc.json", a.gpcSupport)
 	mux.HandleFunc("GET /{$}", a.form)
 	mux.HandleFunc("POST /v1/requests", a.submit)
 	mux.HandleFunc("GET /v1/requests/{id}", a.status)
@@ -66,12 +70,6 @@ func secureHeaders(next http.Handler) http.Handler {
 
 func (a *api) health(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-type submitBody struct {
-	Type         string `json:"type"`
-	Email        string `json:"email"`
-	Jurisdiction string `json:"jurisdiction"`
 }
 
 func (a *api) submit(w http.ResponseWriter, r *http.Request) {
@@ -108,16 +106,8 @@ func readIntake(w http.ResponseWriter, r *http.Request) (request.Intake, bool, e
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	switch mediaType {
 	case "application/json":
-		var b submitBody
-		dec := json.NewDecoder(r.Body)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&b); err != nil {
-			return request.Intake{}, false, bodyError(err)
-		}
-		if dec.More() {
-			return request.Intake{}, false, apperr.E(apperr.Invalid, "The body must hold one JSON object.")
-		}
-		return request.Intake{Type: b.Type, Email: b.Email, Jurisdiction: b.Jurisdiction}, false, nil
+		in, err := decodeSubmission(r.Body)
+		return in, false, err
 	case "application/x-www-form-urlencoded":
 		if err := r.ParseForm(); err != nil {
 			return request.Intake{}, true, bodyError(err)
@@ -128,18 +118,63 @@ func readIntake(w http.ResponseWriter, r *http.Request) (request.Intake, bool, e
 	}
 }
 
+// submitMembers are the members of a JSON submission and where each goes.
+var submitMembers = map[string]func(*request.Intake) *string{
+	"type":         func(in *request.Intake) *string { return &in.Type },
+	"email":        func(in *request.Intake) *string { return &in.Email },
+	"jurisdiction": func(in *request.Intake) *string { return &in.Jurisdiction },
+}
+
+var errNotObject = apperr.E(apperr.Invalid, "The body must be one JSON object.")
+
+// decodeSubmission reads a body that holds one JSON object whose members are
+// strings named in submitMembers. Names match exactly (Go's struct decoding
+// would also take "TYPE"), and every unknown or mistyped member is named in
+// the error, as the client sent it.
+func decodeSubmission(body io.Reader) (request.Intake, error) {
+	dec := json.NewDecoder(body)
+	var members map[string]json.RawMessage
+	if err := dec.Decode(&members); err != nil {
+		var wrongType *json.UnmarshalTypeError
+		if errors.As(err, &wrongType) {
+			return request.Intake{}, errNotObject
+		}
+		return request.Intake{}, bodyError(err)
+	}
+	if members == nil { // null
+		return request.Intake{}, errNotObject
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return request.Intake{}, bodyError(err)
+		}
+		return request.Intake{}, errNotObject
+	}
+	var in request.Intake
+	var fields []apperr.FieldError
+	for _, name := range slices.Sorted(maps.Keys(members)) {
+		field, known := submitMembers[name]
+		switch {
+		case name == "":
+			return request.Intake{}, apperr.E(apperr.Invalid, "Every member of the body needs a name.")
+		case !known:
+			fields = append(fields, apperr.FieldError{Field: name, Detail: "Unknown field."})
+		case json.Unmarshal(members[name], field(&in)) != nil:
+			fields = append(fields, apperr.FieldError{Field: name, Detail: "Must be a string."})
+		}
+	}
+	if len(fields) > 0 {
+		return request.Intake{}, apperr.InvalidFields(fields...)
+	}
+	return in, nil
+}
+
+// bodyError says why a body could not be read.
 func bodyError(err error) error {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return apperr.E(apperr.TooLarge, "The body is larger than the limit.")
-	}
-	var unknown *json.UnmarshalTypeError
-	if errors.As(err, &unknown) {
-		return apperr.InvalidFields(apperr.FieldError{Field: unknown.Field, Detail: "Must be a string."})
-	}
-	if strings.HasPrefix(err.Error(), "json: unknown field ") {
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return apperr.InvalidFields(apperr.FieldError{Field: field, Detail: "Unknown field."})
 	}
 	return apperr.E(apperr.Invalid, "The body could not be read.")
 }

@@ -204,6 +204,37 @@ func TestHandler(t *testing.T) {
 			},
 		},
 		{
+			name: "JSON member names are exact", method: "POST", target: "/v1/requests", ctype: "application/json",
+			body: `{"TYPE":"access","Email":"ada@example.com","jurisdiction":"EU","a\"b":1}`, wantStatus: 400, wantType: "application/problem+json",
+			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
+				if got := strings.Join(fieldNames(decodeProblem(t, body)), ","); got != `Email,TYPE,a"b` {
+					t.Errorf("error fields = %q, want Email,TYPE,a\"b", got)
+				}
+				if len(p.submitted) != 0 {
+					t.Errorf("Submit was called with %+v", p.submitted)
+				}
+			},
+		},
+		{
+			name: "JSON array body", method: "POST", target: "/v1/requests", ctype: "application/json",
+			body: `[{"type":"access"}]`, wantStatus: 400, wantType: "application/problem+json",
+			wantBody: []string{"The body must be one JSON object."}, notBody: []string{`"errors"`},
+		},
+		{
+			name: "JSON member without a name", method: "POST", target: "/v1/requests", ctype: "application/json",
+			body: `{"":"x"}`, wantStatus: 400, wantType: "application/problem+json",
+			wantBody: []string{"needs a name"}, notBody: []string{`"field":""`},
+		},
+		{
+			name: "JSON object and a brace", method: "POST", target: "/v1/requests", ctype: "application/json",
+			body: `{"type":"access"}}`, wantStatus: 400, wantType: "application/problem+json",
+			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
+				if len(p.submitted) != 0 {
+					t.Errorf("Submit was called with %+v", p.submitted)
+				}
+			},
+		},
+		{
 			name: "two JSON objects", method: "POST", target: "/v1/requests", ctype: "application/json",
 			body: `{"type":"access"} {"type":"delete"}`, wantStatus: 400, wantType: "application/problem+json",
 			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {

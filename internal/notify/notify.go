@@ -69,6 +69,10 @@ Why:
 {{end}}
 What you can do: {{.NextSteps}}
 {{end}}
+{{define "cancelled"}}Your privacy request {{.RequestID}} is cancelled, as you asked. We will do nothing more about it.
+
+You are welcome to make a new request at any time.
+{{end}}
 {{define "overdue"}}Request {{.RequestID}} is still open and its due date, {{.Due}}, has passed.
 
 Find it with: privacyctl show {{.RequestID}}
@@ -92,6 +96,8 @@ Find it with: privacyctl show {{.RequestID}}
 {{define "denied"}}<p>We cannot carry out your request <strong>{{.RequestID}}</strong>.</p>
 <p>Why:</p><ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>
 <p>What you can do: {{.NextSteps}}</p>{{end}}
+{{define "cancelled"}}<p>Your privacy request <strong>{{.RequestID}}</strong> is cancelled, as you asked. We will do nothing more about it.</p>
+<p>You are welcome to make a new request at any time.</p>{{end}}
 {{define "overdue"}}<p>Request <strong>{{.RequestID}}</strong> is still open and its due date, {{.Due}}, has passed.</p>
 <p>Find it with: <code>privacyctl show {{.RequestID}}</code></p>{{end}}`))
 )
@@ -154,4 +160,9 @@ func Denial(to, requestID string, reasons []string, nextSteps string) (Message, 
 func Overdue(to, requestID string, due time.Time) (Message, error) {
 	return render("overdue", to, "OVERDUE: privacy request "+requestID,
 		content{RequestID: requestID, Due: longDate(due)})
+}
+
+// Cancelled confirms a cancellation to the subject.
+func Cancelled(to, requestID string) (Message, error) {
+	return render("cancelled", to, "Privacy request "+requestID+" cancelled", content{RequestID: requestID})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
 
@@ -18,10 +19,21 @@ type Store interface {
 	Save(ctx context.Context, r *request.Request, ev request.Event) error
 }
 
-// Workflow resumes or fails a waiting workflow step.
+// Workflow resumes, fails or stops a request's workflow.
 type Workflow interface {
 	Resume(ctx context.Context, taskToken string) error
 	Fail(ctx context.Context, taskToken, errorName string) error
+	Stop(ctx context.Context, requestID string) error
+}
+
+// Watch stops a request's deadline watch.
+type Watch interface {
+	Stop(ctx context.Context, requestID string) error
+}
+
+// Mailer tells the subject.
+type Mailer interface {
+	Send(ctx context.Context, m notify.Message) error
 }
 
 // Extender extends a request's deadline and notifies the subject.
@@ -36,6 +48,8 @@ const DeniedError = "RequestDenied"
 type Operator struct {
 	Store    Store
 	Workflow Workflow
+	Watch    Watch
+	Mailer   Mailer
 	Extender Extender
 	Clock    clock.Clock
 }
@@ -112,6 +126,61 @@ func (o *Operator) Extend(ctx context.Context, id, who string, reasons []string)
 		return err
 	}
 	return o.Extender.Extend(ctx, r, clean(reasons), "operator:"+who)
+}
+
+// Verify records that an operator confirmed the subject's identity by other
+// means (a call, a signed letter) and lets the workflow go on, as the
+// subject's own confirmation would.
+func (o *Operator) Verify(ctx context.Context, id, who, how string) error {
+	how = strings.TrimSpace(how)
+	if how == "" {
+		return apperr.InvalidFields(apperr.FieldError{Field: "method", Detail: "Say how the identity was verified; it is kept in the audit log."})
+	}
+	r, err := o.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	if r.Status != request.PendingVerification || r.TaskToken == "" {
+		return apperr.E(apperr.Conflict, "The request is not waiting for verification.")
+	}
+	now := o.Clock.Now()
+	r.VerifyTokenHash = "" // the emailed link is void from now on
+	r.Status, r.UpdatedAt = request.Verified, now
+	ev := request.Event{At: now, Actor: "operator:" + who, Action: "verified", From: request.PendingVerification, To: request.Verified, Note: "method=" + how}
+	if err := o.Store.Save(ctx, r, ev); err != nil {
+		return err
+	}
+	return o.Workflow.Resume(ctx, r.TaskToken)
+}
+
+// Cancel ends an open request at the subject's wish: the workflow and the
+// deadline watch stop, and the subject gets a confirmation.
+func (o *Operator) Cancel(ctx context.Context, id, who string) error {
+	r, err := o.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !request.CanMove(r.Status, request.Cancelled) {
+		return apperr.E(apperr.Conflict, "A "+string(r.Status)+" request cannot be cancelled.")
+	}
+	now := o.Clock.Now()
+	from := r.Status
+	r.Status, r.UpdatedAt, r.CompletedAt = request.Cancelled, now, now
+	r.TaskToken, r.ReviewTaskToken, r.VerifyTokenHash = "", "", ""
+	if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "cancelled", From: from, To: request.Cancelled}); err != nil {
+		return err
+	}
+	if err := o.Workflow.Stop(ctx, r.ID); err != nil {
+		return err
+	}
+	if err := o.Watch.Stop(ctx, r.ID); err != nil {
+		return err
+	}
+	msg, err := notify.Cancelled(r.Email, r.ID)
+	if err != nil {
+		return apperr.Wrap(apperr.Internal, "The confirmation could not be written.", err)
+	}
+	return o.Mailer.Send(ctx, msg)
 }
 
 func clean(reasons []string) []string {

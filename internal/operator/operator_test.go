@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/memstore"
+	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
 
@@ -33,6 +35,7 @@ type failCall struct {
 type fakeWorkflow struct {
 	resumes   []string
 	fails     []failCall
+	stops     []string
 	resumeErr error
 	failErr   error
 }
@@ -45,6 +48,27 @@ func (w *fakeWorkflow) Resume(_ context.Context, taskToken string) error {
 func (w *fakeWorkflow) Fail(_ context.Context, taskToken, errorName string) error {
 	w.fails = append(w.fails, failCall{taskToken, errorName})
 	return w.failErr
+}
+
+func (w *fakeWorkflow) Stop(_ context.Context, id string) error {
+	w.stops = append(w.stops, id)
+	return nil
+}
+
+// fakeWatch records the watches stopped.
+type fakeWatch struct{ stops []string }
+
+func (w *fakeWatch) Stop(_ context.Context, id string) error {
+	w.stops = append(w.stops, id)
+	return nil
+}
+
+// fakeMailer records the messages sent.
+type fakeMailer struct{ sent []notify.Message }
+
+func (m *fakeMailer) Send(_ context.Context, msg notify.Message) error {
+	m.sent = append(m.sent, msg)
+	return nil
 }
 
 // extendCall is one call of fakeExtender.Extend, with a copy of the request
@@ -82,12 +106,14 @@ type env struct {
 	op       *Operator
 	store    *fakeStore
 	workflow *fakeWorkflow
+	watch    *fakeWatch
+	mail     *fakeMailer
 	extender *fakeExtender
 }
 
 func newEnv() *env {
-	e := &env{store: newFakeStore(), workflow: &fakeWorkflow{}, extender: &fakeExtender{}}
-	e.op = &Operator{Store: e.store, Workflow: e.workflow, Extender: e.extender, Clock: clock.NewFake(now)}
+	e := &env{store: newFakeStore(), workflow: &fakeWorkflow{}, watch: &fakeWatch{}, mail: &fakeMailer{}, extender: &fakeExtender{}}
+	e.op = &Operator{Store: e.store, Workflow: e.workflow, Watch: e.watch, Mailer: e.mail, Extender: e.extender, Clock: clock.NewFake(now)}
 	return e
 }
 
@@ -447,5 +473,71 @@ func TestExtendRefused(t *testing.T) {
 			}
 			wantUnchanged(t, e.store, waiting())
 		})
+	}
+}
+
+func TestVerify(t *testing.T) {
+	pending := func() request.Request {
+		r := waiting()
+		r.Status, r.TaskToken, r.ReviewTaskToken, r.VerifyTokenHash = request.PendingVerification, "verify-task-token", "", "hash"
+		return r
+	}
+	t.Run("resumes the verification step and records how", func(t *testing.T) {
+		e := newEnv()
+		e.store.put(pending())
+		if err := e.op.Verify(context.Background(), reqID, who, " signed letter "); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := e.store.stored(reqID)
+		if got.Status != request.Verified || got.VerifyTokenHash != "" {
+			t.Fatalf("status %s, hash %q", got.Status, got.VerifyTokenHash)
+		}
+		if len(e.workflow.resumes) != 1 || e.workflow.resumes[0] != "verify-task-token" {
+			t.Fatalf("resumes %v", e.workflow.resumes)
+		}
+		if evs := e.store.eventsOf(reqID); len(evs) != 1 || evs[0].Actor != "operator:alice" || evs[0].Note != "method=signed letter" {
+			t.Fatalf("events %+v", evs)
+		}
+	})
+	t.Run("refused", func(t *testing.T) {
+		for _, tt := range []struct {
+			name string
+			r    request.Request
+			how  string
+			kind apperr.Kind
+		}{
+			{"no method", pending(), " ", apperr.Invalid},
+			{"not pending", waiting(), "call", apperr.Conflict},
+		} {
+			e := newEnv()
+			e.store.put(tt.r)
+			if err := e.op.Verify(context.Background(), reqID, who, tt.how); apperr.KindOf(err) != tt.kind {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			if len(e.workflow.resumes) != 0 {
+				t.Fatalf("%s: resumed", tt.name)
+			}
+		}
+	})
+}
+
+func TestCancel(t *testing.T) {
+	e := newEnv()
+	e.store.put(waiting())
+	if err := e.op.Cancel(context.Background(), reqID, who); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.store.stored(reqID)
+	if got.Status != request.Cancelled || got.ReviewTaskToken != "" || got.CompletedAt != now {
+		t.Fatalf("after cancel %+v", got)
+	}
+	if len(e.workflow.stops) != 1 || len(e.watch.stops) != 1 || e.watch.stops[0] != reqID {
+		t.Fatalf("stops %v %v", e.workflow.stops, e.watch.stops)
+	}
+	if len(e.mail.sent) != 1 || e.mail.sent[0].To != "a@example.com" || !strings.Contains(e.mail.sent[0].Text, "cancelled") {
+		t.Fatalf("mail %+v", e.mail.sent)
+	}
+	if err := e.op.Cancel(context.Background(), reqID, who); apperr.KindOf(err) != apperr.Conflict {
+		t.Fatalf("second cancel: %v", err)
 	}
 }

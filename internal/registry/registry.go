@@ -50,10 +50,12 @@ type DynamoDBSource struct {
 
 // S3Source scans the objects under a prefix for rows that belong to the subject.
 type S3Source struct {
-	Bucket string  `yaml:"bucket"`
-	Prefix string  `yaml:"prefix"`
-	Format string  `yaml:"format"`
-	Match  []Match `yaml:"match"`
+	Bucket string `yaml:"bucket"`
+	Prefix string `yaml:"prefix"`
+	Format string `yaml:"format"`
+	// Compression of every object under the prefix: "" (none) or "gzip".
+	Compression string  `yaml:"compression"`
+	Match       []Match `yaml:"match"`
 }
 
 // Match says that a row belongs to the subject when Field holds one of the
@@ -70,7 +72,18 @@ const (
 
 // Formats of S3 sources.
 const (
-	FormatJSONL = "jsonl"
+	FormatJSONL = "jsonl" // one JSON object per line
+	FormatCSV   = "csv"   // RFC 4180, the first record names the fields
+	FormatJSON  = "json"  // one JSON array of objects, or one JSON object, per file
+)
+
+// Formats lists the supported formats of S3 sources.
+var Formats = []string{FormatJSONL, FormatCSV, FormatJSON}
+
+// Compressions of S3 objects.
+const (
+	CompressionNone = ""
+	CompressionGzip = "gzip"
 )
 
 // Kind names the technology of a source.
@@ -243,8 +256,11 @@ func (v *validator) checkS3(r *Registry, at string, s *S3Source) {
 	if strings.Contains(s.Prefix, "..") || strings.HasPrefix(s.Prefix, "/") {
 		v.fail(at+".prefix", "prefix %q must not start with / or contain ..", s.Prefix)
 	}
-	if s.Format != FormatJSONL {
-		v.fail(at+".format", "format %q is not supported; use %q", s.Format, FormatJSONL)
+	if !slices.Contains(Formats, s.Format) {
+		v.fail(at+".format", "format %q is not supported; use one of %s", s.Format, strings.Join(Formats, ", "))
+	}
+	if s.Compression != CompressionNone && s.Compression != CompressionGzip {
+		v.fail(at+".compression", "compression %q is not supported; use %q or leave it out", s.Compression, CompressionGzip)
 	}
 	if len(s.Match) == 0 {
 		v.fail(at+".match", "list the fields that identify the subject's rows")

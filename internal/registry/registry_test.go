@@ -41,6 +41,35 @@ func TestParseValid(t *testing.T) {
 	}
 }
 
+func TestParseS3Formats(t *testing.T) {
+	tests := []struct {
+		format, compression string
+	}{
+		{"jsonl", ""},
+		{"jsonl", "gzip"},
+		{"csv", ""},
+		{"csv", "gzip"},
+		{"json", ""},
+		{"json", "gzip"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format+"/"+tt.compression, func(t *testing.T) {
+			y := strings.Replace(valid, "format: jsonl", "format: "+tt.format, 1)
+			if tt.compression != "" {
+				y = strings.Replace(y, "format: "+tt.format, "format: "+tt.format+"\n      compression: "+tt.compression, 1)
+			}
+			r, err := Parse([]byte(y))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s3 := r.Source("events").S3
+			if s3.Format != tt.format || s3.Compression != tt.compression {
+				t.Fatalf("format %q compression %q, want %q %q", s3.Format, s3.Compression, tt.format, tt.compression)
+			}
+		})
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -52,7 +81,11 @@ func TestParseErrors(t *testing.T) {
 		{"unreachable", strings.Replace(valid, "    provides: {user_id: user_id}\n", "", 1), "cannot be reached"},
 		{"duplicate id", strings.Replace(valid, "id: orders", "id: users", 1), "used twice"},
 		{"prefix escapes", strings.Replace(valid, "prefix: events/", "prefix: ../secrets/", 1), "must not start with / or contain .."},
-		{"bad format", strings.Replace(valid, "format: jsonl", "format: xml", 1), "format \"xml\" is not supported"},
+		{"bad format", strings.Replace(valid, "format: jsonl", "format: xml", 1), "line 15: $.sources[2].s3.format: format \"xml\" is not supported; use one of jsonl, csv, json"},
+		{"format upper case", strings.Replace(valid, "format: jsonl", "format: CSV", 1), "line 15: $.sources[2].s3.format: format \"CSV\""},
+		{"no format", strings.Replace(valid, "      format: jsonl\n", "", 1), "$.sources[2].s3.format: format \"\" is not supported"},
+		{"bad compression", strings.Replace(valid, "format: jsonl", "format: jsonl\n      compression: zip", 1), "line 16: $.sources[2].s3.compression: compression \"zip\" is not supported"},
+		{"compression on the source", valid + "    compression: gzip\n", "unknown field \"compression\""},
 		{"bad erasure", strings.Replace(valid, "erasure: delete\n  - id: events", "erasure: shred\n  - id: events", 1), "erasure \"shred\""},
 		{"no email identity", strings.Replace(valid, "[email, user_id]", "[user_id]", 1), "must list \"email\""},
 		{"no block", "identities: [email]\nsources:\n  - id: a\n    erasure: delete\n", "give a dynamodb or an s3 block"},

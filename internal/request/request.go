@@ -56,8 +56,8 @@ var transitions = map[Status][]Status{
 	Received:            {PendingVerification, InProgress, Denied, Cancelled, Failed},
 	PendingVerification: {Verified, Expired, Denied, Cancelled, Failed},
 	Verified:            {InProgress, PendingVerification, Denied, Cancelled, Failed},
-	InProgress:          {Completed, Denied, Failed},
-	Failed:              {InProgress, Completed, Denied},
+	InProgress:          {Completed, Denied, Failed, Cancelled},
+	Failed:              {InProgress, Completed, Denied, Cancelled},
 }
 
 // CanMove reports whether a request in status from may move to status to.

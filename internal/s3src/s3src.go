@@ -1,15 +1,18 @@
-// Package s3src finds and erases a subject's rows in the company's S3 objects
-// (JSON Lines today). Objects are streamed, never read whole: a byte-level
-// prefilter skips lines that cannot match before any JSON is parsed. Erasure
-// rewrites an object without the subject's rows and leaves every other byte as
-// it was.
+// Package s3src finds and erases a subject's records in the company's S3
+// objects: JSON Lines, CSV and JSON, each optionally gzip-compressed.
+//
+// Objects are streamed, never read whole: memory depends on the longest record
+// (bounded by maxRecord), not on the size of an object. A byte-level prefilter
+// skips records that cannot hold any of the subject's values before anything is
+// parsed. Erasure rewrites an object without the subject's records and leaves
+// every other byte as it was (see Matcher.Rewrite for the one exception, JSON
+// arrays). The scanning and rewriting work on an io.Reader and an io.Writer
+// (Matcher), so they run, and are benchmarked, without S3.
 package s3src
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -39,86 +42,34 @@ type Adapter struct {
 // New returns an adapter on an S3 client.
 func New(api API) *Adapter { return &Adapter{api: api, tempDir: os.TempDir()} }
 
-// maxLine bounds one JSON line, so a corrupt object cannot exhaust memory.
-const maxLine = 16 << 20
-
-// matcher decides whether a line belongs to the subject.
-type matcher struct {
-	needles [][]byte            // identity values in quotes: the prefilter
-	fields  map[string][]string // field -> identity values that match there
-}
-
-func newMatcher(src *registry.S3Source, ids map[string][]string) *matcher {
-	m := &matcher{fields: map[string][]string{}}
-	for _, rule := range src.Match {
-		for _, v := range ids[rule.Identity] {
-			m.fields[rule.Field] = append(m.fields[rule.Field], v)
-			// The value as it appears in a line whose strings hold no
-			// escapes. Not json.Marshal: it escapes &, < and >, which most
-			// writers leave as they are.
-			m.needles = append(m.needles, []byte(`"`+v+`"`))
-		}
-	}
-	return m
-}
-
-// match reports whether line is one of the subject's rows. Lines without any
-// identity value as a JSON string are skipped without parsing, unless they
-// hold a backslash: an escape (\u00e9, \/, \u0026) may spell a value.
-func (m *matcher) match(line []byte) (map[string]any, bool) {
-	hit := bytes.IndexByte(line, '\\') >= 0
-	for i := 0; !hit && i < len(m.needles); i++ {
-		hit = bytes.Contains(line, m.needles[i])
-	}
-	if !hit {
-		return nil, false
-	}
-	var row map[string]any
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.UseNumber()
-	if err := dec.Decode(&row); err != nil {
-		return nil, false // not a JSON object: cannot be attributed to anyone
-	}
-	for field, values := range m.fields {
-		if s, ok := row[field].(string); ok {
-			for _, v := range values {
-				if s == v {
-					return row, true
-				}
-			}
-		}
-	}
-	return nil, false
-}
-
-// Find returns the subject's rows from every object under the source prefix.
+// Find returns the subject's records from every object under the source prefix.
 func (a *Adapter) Find(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, error) {
-	m := newMatcher(src.S3, ids)
+	m := NewMatcher(src.S3, ids)
 	var rows []map[string]any
-	if len(m.needles) == 0 {
+	if m.Empty() {
 		return rows, nil
 	}
 	err := a.eachObject(ctx, src.S3, func(key string) error {
-		body, _, err := a.get(ctx, src.S3.Bucket, key)
+		obj, err := a.get(ctx, src.S3.Bucket, key)
 		if err != nil {
 			return err
 		}
-		defer body.Close()
-		return eachLine(body, func(line []byte) error {
-			if row, ok := m.match(line); ok {
-				rows = append(rows, row)
-			}
+		defer obj.Body.Close()
+		_, err = m.Scan(obj.Body, func(row map[string]any) error {
+			rows = append(rows, row)
 			return nil
 		})
+		return readError(err)
 	})
 	return rows, err
 }
 
-// Erase rewrites every object under the prefix that holds the subject's rows,
-// without them, and deletes objects left empty. It reports the rows removed.
+// Erase rewrites every object under the prefix that holds the subject's
+// records, without them, and deletes objects left without records. It reports
+// the records removed.
 func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[string][]string) (int, error) {
-	m := newMatcher(src.S3, ids)
-	if len(m.needles) == 0 {
+	m := NewMatcher(src.S3, ids)
+	if m.Empty() {
 		return 0, nil
 	}
 	removed := 0
@@ -130,15 +81,16 @@ func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[strin
 	return removed, err
 }
 
-// rewrite copies an object to a temporary file without the subject's lines and,
-// if any were removed, replaces the object, provided it has not changed since
-// it was read (If-Match on the ETag).
-func (a *Adapter) rewrite(ctx context.Context, bucket, key string, m *matcher) (int, error) {
-	body, etag, err := a.get(ctx, bucket, key)
+// rewrite copies an object to a temporary file without the subject's records
+// and, if any were removed, replaces the object, provided it has not changed
+// since it was read (If-Match on the ETag). The replacement keeps the
+// object's content headers, user metadata, encryption and storage class.
+func (a *Adapter) rewrite(ctx context.Context, bucket, key string, m *Matcher) (int, error) {
+	obj, err := a.get(ctx, bucket, key)
 	if err != nil {
 		return 0, err
 	}
-	defer body.Close()
+	defer obj.Body.Close()
 	tmp, err := os.CreateTemp(a.tempDir, "rewrite-*")
 	if err != nil {
 		return 0, apperr.Wrap(apperr.Internal, "No space to rewrite an object.", err)
@@ -146,47 +98,64 @@ func (a *Adapter) rewrite(ctx context.Context, bucket, key string, m *matcher) (
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	w := bufio.NewWriterSize(tmp, 1<<20)
-	removed, kept := 0, 0
-	err = eachLine(body, func(line []byte) error {
-		if _, ok := m.match(line); ok {
-			removed++
-			return nil
-		}
-		kept++
-		_, err := w.Write(line)
-		return err
-	})
+	c, err := m.Rewrite(obj.Body, w)
 	if err == nil {
 		err = w.Flush()
 	}
 	if err != nil {
+		var ae *apperr.Error
+		if errors.As(err, &ae) {
+			return 0, err
+		}
 		return 0, apperr.Wrap(apperr.Unavailable, "An S3 object could not be rewritten.", err)
 	}
-	if removed == 0 {
+	if c.Matched == 0 {
 		return 0, nil
 	}
-	if kept == 0 {
-		if _, err := a.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key, IfMatch: etag}); err != nil {
+	if c.Others == 0 {
+		if _, err := a.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key, IfMatch: obj.ETag}); err != nil {
 			return 0, apperr.Wrap(apperr.Unavailable, "An S3 object could not be deleted.", err)
 		}
-		return removed, nil
+		return c.Matched, nil
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return 0, apperr.Wrap(apperr.Internal, "A rewritten object could not be read back.", err)
 	}
-	_, err = a.api.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: tmp, IfMatch: etag})
+	_, err = a.api.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: &bucket, Key: &key, Body: tmp, IfMatch: obj.ETag,
+		ContentType:          obj.ContentType,
+		ContentEncoding:      obj.ContentEncoding,
+		ContentDisposition:   obj.ContentDisposition,
+		ContentLanguage:      obj.ContentLanguage,
+		CacheControl:         obj.CacheControl,
+		Metadata:             obj.Metadata,
+		ServerSideEncryption: obj.ServerSideEncryption,
+		SSEKMSKeyId:          obj.SSEKMSKeyId,
+		BucketKeyEnabled:     obj.BucketKeyEnabled,
+		StorageClass:         obj.StorageClass,
+	})
 	if err != nil {
 		return 0, apperr.Wrap(apperr.Unavailable, "A rewritten S3 object could not be stored.", err)
 	}
-	return removed, nil
+	return c.Matched, nil
 }
 
-func (a *Adapter) get(ctx context.Context, bucket, key string) (io.ReadCloser, *string, error) {
+func (a *Adapter) get(ctx context.Context, bucket, key string) (*s3.GetObjectOutput, error) {
 	out, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
 	if err != nil {
-		return nil, nil, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+		return nil, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
 	}
-	return out.Body, out.ETag, nil
+	return out, nil
+}
+
+// readError keeps the errors of the format readers (invalid objects) and
+// reports every other failure while reading as the source being unavailable.
+func readError(err error) error {
+	var ae *apperr.Error
+	if err == nil || errors.As(err, &ae) {
+		return err
+	}
+	return apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
 }
 
 func (a *Adapter) eachObject(ctx context.Context, src *registry.S3Source, fn func(key string) error) error {
@@ -203,37 +172,4 @@ func (a *Adapter) eachObject(ctx context.Context, src *registry.S3Source, fn fun
 		}
 	}
 	return nil
-}
-
-// eachLine calls fn with every line of r, its line ending included, so that
-// writing the lines back reproduces the input byte for byte.
-func eachLine(r io.Reader, fn func(line []byte) error) error {
-	br := bufio.NewReaderSize(r, 256<<10)
-	var long []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			long = append(long, chunk...)
-			if len(long) > maxLine {
-				return apperr.E(apperr.Invalid, "A line is longer than the limit.")
-			}
-			continue
-		}
-		line := chunk
-		if long != nil {
-			line = append(long, chunk...)
-			long = nil
-		}
-		if len(line) > 0 {
-			if ferr := fn(line); ferr != nil {
-				return ferr
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
 }

@@ -27,6 +27,7 @@ const bucket = "demo-events"
 type fakeS3 struct {
 	objects  map[string][]byte
 	etags    map[string]string
+	headers  map[string]headers
 	version  int
 	pageSize int32 // keys per ListObjectsV2 page when MaxKeys is not set
 
@@ -35,8 +36,14 @@ type fakeS3 struct {
 	afterGet func(key string)
 }
 
+// headers are the object headers the fake keeps beside the body.
+type headers struct {
+	contentType, contentEncoding string
+	metadata                     map[string]string
+}
+
 func newFakeS3(objects map[string]string) *fakeS3 {
-	f := &fakeS3{objects: map[string][]byte{}, etags: map[string]string{}, pageSize: 2}
+	f := &fakeS3{objects: map[string][]byte{}, etags: map[string]string{}, headers: map[string]headers{}, pageSize: 2}
 	for k, v := range objects {
 		f.write(k, []byte(v))
 	}
@@ -93,7 +100,9 @@ func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*
 		return nil, &types.NoSuchKey{}
 	}
 	f.gets = append(f.gets, key)
-	out := &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(bytes.Clone(body))), ETag: aws.String(f.etags[key])}
+	h := f.headers[key]
+	out := &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(bytes.Clone(body))), ETag: aws.String(f.etags[key]),
+		ContentType: nonEmpty(h.contentType), ContentEncoding: nonEmpty(h.contentEncoding), Metadata: h.metadata}
 	if f.afterGet != nil {
 		f.afterGet(key)
 	}
@@ -116,7 +125,15 @@ func (f *fakeS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*
 		return nil, err
 	}
 	f.write(key, body)
+	f.headers[key] = headers{aws.ToString(in.ContentType), aws.ToString(in.ContentEncoding), in.Metadata}
 	return &s3.PutObjectOutput{ETag: aws.String(f.etags[key])}, nil
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func (f *fakeS3) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
@@ -130,6 +147,7 @@ func (f *fakeS3) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...
 	}
 	delete(f.objects, key)
 	delete(f.etags, key)
+	delete(f.headers, key)
 	return &s3.DeleteObjectOutput{}, nil
 }
 
@@ -506,7 +524,7 @@ func TestEachLineErrors(t *testing.T) {
 			panic("called after an error")
 		}, stop, false},
 		{"read error", io.MultiReader(strings.NewReader("a\n"), iotest.ErrReader(readErr)), func([]byte) error { return nil }, readErr, false},
-		{"line over the limit", strings.NewReader(strings.Repeat("z", maxLine+1<<20) + "\n"), func([]byte) error { return nil }, nil, true},
+		{"line over the limit", strings.NewReader(strings.Repeat("z", maxRecord+1<<20) + "\n"), func([]byte) error { return nil }, nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,6 +19,7 @@ type API interface {
 	StartExecution(context.Context, *sfn.StartExecutionInput, ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
 	SendTaskSuccess(context.Context, *sfn.SendTaskSuccessInput, ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
 	SendTaskFailure(context.Context, *sfn.SendTaskFailureInput, ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
+	StopExecution(context.Context, *sfn.StopExecutionInput, ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
 }
 
 // Input is the execution input of the request workflow: ids and settings,
@@ -131,18 +132,33 @@ func (w *Watch) Start(ctx context.Context, in WatchInput) error {
 // Stop stops the watch of a closed request. A watch that already ended, or
 // never started, needs no stopping.
 func (w *Watch) Stop(ctx context.Context, requestID string) error {
-	arn := ExecutionARN(w.stateMachineARN, requestID)
-	_, err := w.api.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: &arn, Cause: aws.String("The request closed.")})
-	var missing *types.ExecutionDoesNotExist
-	if err != nil && !errors.As(err, &missing) {
-		return apperr.Wrap(apperr.Unavailable, "The workflow service is unavailable.", err)
-	}
-	return nil
+	return stop(ctx, w.api, w.stateMachineARN, requestID, "The request closed.")
 }
 
 // ExecutionARN is the ARN of the execution named name of a state machine.
 func ExecutionARN(stateMachineARN, name string) string {
 	return strings.Replace(stateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
+}
+
+// Stop stops the workflow of a request; one that already ended needs no stopping.
+func (w *Workflow) Stop(ctx context.Context, requestID string) error {
+	return stop(ctx, w.api, w.stateMachineARN, requestID, "Cancelled by an operator.")
+}
+
+type stopper interface {
+	StopExecution(context.Context, *sfn.StopExecutionInput, ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
+}
+
+// stop stops the execution named requestID; one that already ended, or
+// never started, needs no stopping.
+func stop(ctx context.Context, api stopper, stateMachineARN, requestID, cause string) error {
+	arn := ExecutionARN(stateMachineARN, requestID)
+	_, err := api.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: &arn, Cause: &cause})
+	var missing *types.ExecutionDoesNotExist
+	if err != nil && !errors.As(err, &missing) {
+		return apperr.Wrap(apperr.Unavailable, "The workflow service is unavailable.", err)
+	}
+	return nil
 }
 
 // Fail ends a workflow step waiting on taskToken with a named error, which

@@ -339,12 +339,12 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		}
 		msg, err = notify.Denial(r.Email, r.ID, reasons, nextSteps(r.Deadlines))
 	case in.Outcome == "failed":
-		r.NeedsOperator = true
-		to := request.Failed
 		if r.Status.Closed() {
-			to = r.Status
+			// Closed meanwhile (cancelled while a step ran): nothing to flag.
+			return nil
 		}
-		return s.move(ctx, r, to, "failed", "needs_operator")
+		r.NeedsOperator = true
+		return s.move(ctx, r, request.Failed, "failed", "needs_operator")
 	default:
 		return apperr.E(apperr.Invalid, "Unknown outcome.")
 	}

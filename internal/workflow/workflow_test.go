@@ -598,10 +598,10 @@ func TestCloseRequest(t *testing.T) {
 			},
 		},
 		{
-			name: "failed after closing keeps the status", typ: request.Access, status: request.Completed, outcome: "failed",
+			name: "failed after closing leaves the request as it is", typ: request.Access, status: request.Completed, outcome: "failed",
 			check: func(t *testing.T, e *env, before, after request.Request) {
-				if after.Status != request.Completed || !after.NeedsOperator {
-					t.Errorf("status %s, needs operator %v", after.Status, after.NeedsOperator)
+				if after.Status != request.Completed || after.NeedsOperator || after.Version != before.Version {
+					t.Errorf("status %s, needs operator %v, version %d -> %d", after.Status, after.NeedsOperator, before.Version, after.Version)
 				}
 				if len(e.mail.sent) != 0 {
 					t.Errorf("%d messages sent on failure", len(e.mail.sent))

@@ -1,0 +1,41 @@
+// Command bench measures the S3 scanners on generated data, without AWS, and
+// prints one figure per line: "name value unit" (MB is 10^6 bytes). Peak RSS is
+// the VmHWM of /proc/self/status, reset before each measurement.
+//
+//	go run ./cmd/bench              # what `make bench` runs
+//	go run ./cmd/bench -scan-mb 64  # smaller and quicker
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+
+	"github.com/privacy-pipeline/dsr/internal/bench"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg := bench.Default()
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	scanMB := fs.Int64("scan-mb", cfg.ScanBytes>>20, "MiB scanned per throughput figure")
+	poolMB := fs.Int64("pool-mb", cfg.PoolBytes>>20, "MiB of distinct generated data per format, held in memory")
+	objectMB := fs.Int("object-mb", cfg.ObjectBytes>>20, "MiB per generated object")
+	bigMB := fs.Int64("big-mb", cfg.BigObject>>20, "MiB of the object streamed for peak RSS")
+	fs.IntVar(&cfg.MatchEvery, "match-every", cfg.MatchEvery, "one row in this many is the subject's")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg.ScanBytes, cfg.PoolBytes, cfg.ObjectBytes, cfg.BigObject = *scanMB<<20, *poolMB<<20, *objectMB<<20, *bigMB<<20
+	fmt.Fprintf(stderr, "# %s, %d cores (GOMAXPROCS %d), %s\n", bench.CPUModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
+	err := bench.Run(cfg, func(f bench.Figure) { fmt.Fprintln(stdout, f) })
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,331 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/portal"
+	"github.com/privacy-pipeline/dsr/internal/request"
+)
+
+// The fuzz targets below feed arbitrary bodies to POST /v1/requests. Their
+// seeds run with every `go test`; `go test -fuzz FuzzSubmitJSON ./internal/httpapi`
+// (or FuzzSubmitForm) searches further. For every input: no panic, never a
+// 5xx, every answer one the OpenAPI document describes, every 4xx either
+// problem+json or the HTML form, and no input echoed where HTML would read it
+// as markup.
+
+var fuzzReceipt = portal.Receipt{ID: testID, Status: "received", StatusURL: "https://api.example/v1/requests/" + testID + "?token=st-123"}
+
+// submit serves one POST /v1/requests with the domain's intake rules behind it.
+func submit(t testing.TB, contentType, body string) (*http.Request, *http.Response, []byte) {
+	t.Helper()
+	h := New(&specPortal{fakePortal: fakePortal{receipt: fuzzReceipt}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	req := httptest.NewRequest("POST", "/v1/requests", strings.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	res := rec.Result()
+	out, _ := io.ReadAll(res.Body)
+	if res.StatusCode >= 500 {
+		t.Fatalf("status %d for %q\n%s", res.StatusCode, body, out)
+	}
+	if ok, why := loadSpec(t).checkResponse(req, res, out); !ok {
+		t.Errorf("the answer to %q does not match the document:%s\n%s", body, why, out)
+	}
+	return req, res, out
+}
+
+func mediaType(res *http.Response) string {
+	mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
+	return mt
+}
+
+// checkProblem checks an RFC 9457 answer: its status is the answer's and its
+// JSON carries no raw markup characters (encoding/json escapes them), so even
+// a client that renders it as HTML reads no tags from it.
+func checkProblem(t *testing.T, res *http.Response, out []byte) problemBody {
+	t.Helper()
+	if mt := mediaType(res); mt != "application/problem+json" {
+		t.Fatalf("%d answered with %q, want application/problem+json\n%s", res.StatusCode, mt, out)
+	}
+	p := decodeProblem(t, string(out))
+	if p.Status != res.StatusCode || p.Title != http.StatusText(res.StatusCode) || p.Type != "about:blank" {
+		t.Errorf("problem %+v does not match status %d", p, res.StatusCode)
+	}
+	if bytes.ContainsAny(out, "<>") {
+		t.Errorf("problem JSON holds raw markup characters: %s", out)
+	}
+	return p
+}
+
+// acceptedOrEmailOnly checks an answer to a request that the document allows:
+// it is accepted, or refused only for its email address, the one field whose
+// rules (RFC 5322 parsing, a dot in the domain) JSON Schema's "email" format
+// does not express, or refused for its size.
+func acceptedOrEmailOnly(t *testing.T, res *http.Response, out []byte, fields []apperr.FieldError, body string) {
+	t.Helper()
+	switch {
+	case res.StatusCode == http.StatusAccepted:
+	case res.StatusCode == http.StatusRequestEntityTooLarge && len(body) > MaxBodyBytes:
+	case res.StatusCode == http.StatusBadRequest && len(fields) == 1 && fields[0].Field == "email":
+	default:
+		t.Errorf("the document allows %q, but the answer is %d\n%s", body, res.StatusCode, out)
+	}
+}
+
+func FuzzSubmitJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"type":"access","email":"ada@example.com","jurisdiction":"EU"}`,
+		`{"type":"delete","email":"Ada@Example.com","jurisdiction":"us-ca"}`,
+		`{"type":" access ","email":" ada@example.com ","jurisdiction":" UK "}`,
+		`{"type":"access","email":"ada@example.com","jurisdiction":"EU","colour":"red"}`,
+		`{"type":"access","email":"ada@example.com","jurisdiction":"EU","<script>alert(1)</script>":1}`,
+		`{"type":"<script>alert(1)</script>","email":"\"><img src=x onerror=alert(1)>@example.com","jurisdiction":"</option>"}`,
+		`{"type":1,"email":true,"jurisdiction":null}`,
+		`{"type":{"a":[1,2]},"email":["x"]}`,
+		`{"TYPE":"access","Email":"ada@example.com","jurisdiction":"EU"}`,
+		`{"type":"access","type":"delete","email":"ada@example.com","jurisdiction":"EU"}`,
+		`{"type":"access","email":"ada\u0000@example.com","jurisdiction":"EU"}`,
+		`{"type":"access","email":"\ud800@example.com","jurisdiction":"EU"}`,
+		"{\"type\":\"access\",\"email\":\"\xff\xfe@example.com\",\"jurisdiction\":\"EU\"}",
+		`{"type":"access","email":"a@b","jurisdiction":"EU"}`,
+		`{"type":"access","email":"\"a b\"@example.com","jurisdiction":"EU"}`,
+		`{"type":"access","email":"Ada <ada@example.com>","jurisdiction":"EU"}`,
+		`{}`, `null`, `[]`, `"access"`, `0`, `1e999`, `true`, ``, ` `, `{`, `}`, `{"type":`, `{"type":"access"}{"type":"delete"}`,
+		`{"type":"access"} `, `{"type":"access"} x`, "\ufeff{}", `[{"type":"access"}]`,
+		`{"type":"access","email":"` + strings.Repeat("a", 300) + `@example.com","jurisdiction":"EU"}`,
+		strings.Repeat("[", 10000),
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		req, res, out := submit(t, "application/json", body)
+		var fields []apperr.FieldError
+		switch res.StatusCode {
+		case http.StatusAccepted:
+			if mt := mediaType(res); mt != "application/json" {
+				t.Fatalf("202 answered with %q", mt)
+			}
+			var got portal.Receipt
+			if err := json.Unmarshal(out, &got); err != nil || got != fuzzReceipt {
+				t.Errorf("receipt = %+v (%v), want %+v", got, err, fuzzReceipt)
+			}
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+			fields = checkProblem(t, res, out).Errors
+			for _, fe := range fields {
+				if fe.Field == "" || fe.Detail == "" {
+					t.Errorf("field error without a field or detail: %+v", fields)
+				}
+			}
+		default:
+			t.Fatalf("status %d for %q\n%s", res.StatusCode, body, out)
+		}
+		if ok, _ := loadSpec(t).checkRequest(req, []byte(body)); ok {
+			acceptedOrEmailOnly(t, res, out, fields, body)
+		}
+	})
+}
+
+func FuzzSubmitForm(f *testing.F) {
+	enc := func(kv ...string) string {
+		v := url.Values{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Add(kv[i], kv[i+1])
+		}
+		return v.Encode()
+	}
+	for _, seed := range []string{
+		enc("type", "access", "email", "ada@example.com", "jurisdiction", "EU"),
+		enc("type", "delete", "email", "Ada@Example.com", "jurisdiction", "us-ca", "send", ""),
+		enc("type", "access", "email", `x"><script>alert(1)</script>`, "jurisdiction", "EU"),
+		enc("type", `"><script>alert(1)</script>`, "email", "ada@example.com", "jurisdiction", `</option></select><script>x</script>`),
+		enc("type", "access", "email", `" autofocus onfocus="alert(1)`, "jurisdiction", "UK"),
+		enc("type", "access", "email", "' onmouseover='alert(1)", "jurisdiction", "UK"),
+		enc("type", "access", "email", "a&amp;b&#34;@example.com", "jurisdiction", "UK"),
+		enc("type", "access", "email", "line\r\nbreak\rx\x00y@example.com", "jurisdiction", "UK"),
+		enc("type", "access", "email", "\xff\xfe@example.com", "jurisdiction", "UK"),
+		enc("type", "access", "email", "javascript:alert(1)", "jurisdiction", "UK"),
+		enc("type", "access", "type", "delete", "email", "ada@example.com", "jurisdiction", "EU"),
+		"type=access&email=ada@example.com&jurisdiction=EU",
+		"type=access;email=ada@example.com",
+		"type=access&email=%zz&jurisdiction=EU",
+		"type=access&email=%&jurisdiction=EU",
+		"email", "=", "&&&", "", "%", "+",
+		"type=access&email=" + strings.Repeat("a", 300) + "@example.com&jurisdiction=EU",
+		"email=" + strings.Repeat("%3C", 6000),
+	} {
+		f.Add(seed)
+	}
+	// The page for an accepted request, which must not depend on the input.
+	_, _, acceptedPage := submit(f, "application/x-www-form-urlencoded", enc("type", "access", "email", "ada@example.com", "jurisdiction", "EU"))
+	f.Fuzz(func(t *testing.T, body string) {
+		req, res, out := submit(t, "application/x-www-form-urlencoded", body)
+		var fields []apperr.FieldError
+		switch {
+		case res.StatusCode == http.StatusAccepted:
+			if mt := mediaType(res); mt != "text/html" {
+				t.Fatalf("202 answered with %q", mt)
+			}
+			if !bytes.Equal(out, acceptedPage) {
+				t.Errorf("the page for an accepted request depends on the input %q:\n%s", body, out)
+			}
+		case res.StatusCode == http.StatusBadRequest && mediaType(res) == "text/html":
+			fields = checkFormPage(t, body, out)
+		case res.StatusCode == http.StatusBadRequest || res.StatusCode == http.StatusRequestEntityTooLarge:
+			checkProblem(t, res, out)
+		default:
+			t.Fatalf("status %d (%s) for %q\n%s", res.StatusCode, mediaType(res), body, out)
+		}
+		if ok, _ := loadSpec(t).checkRequest(req, []byte(body)); ok {
+			acceptedOrEmailOnly(t, res, out, fields, body)
+		}
+	})
+}
+
+// element is one start tag of a page, attributes unescaped as a browser
+// reads them.
+type element struct {
+	tag   string
+	attrs map[string]string
+	keys  []string // attribute names in order
+	text  string   // the text up to the next tag, if it is not closed before
+}
+
+func parseElements(t *testing.T, page []byte) []element {
+	t.Helper()
+	var out []element
+	open := -1 // the element whose text is being read
+	z := html.NewTokenizer(bytes.NewReader(page))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			if !errors.Is(z.Err(), io.EOF) {
+				t.Fatalf("page does not tokenize: %v", z.Err())
+			}
+			return out
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			e := element{tag: tok.Data, attrs: map[string]string{}}
+			for _, a := range tok.Attr {
+				if _, dup := e.attrs[a.Key]; dup {
+					t.Errorf("<%s> has attribute %q twice", tok.Data, a.Key)
+				}
+				e.attrs[a.Key] = a.Val
+				e.keys = append(e.keys, a.Key)
+			}
+			out = append(out, e)
+			open = len(out) - 1
+		case html.EndTagToken:
+			open = -1
+		case html.TextToken:
+			if open >= 0 {
+				out[open].text += string(z.Text())
+			}
+		}
+	}
+}
+
+// shape is a page's markup without the input: each tag with its attribute
+// names, in order.
+func shape(els []element) []string {
+	var s []string
+	for _, e := range els {
+		s = append(s, e.tag+"["+strings.Join(e.keys, " ")+"]")
+	}
+	return s
+}
+
+// asRead is how a browser reads a string written into an attribute: line
+// breaks normalized, NUL replaced (HTML's own rules, not an escape failure).
+func asRead(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	return strings.ReplaceAll(s, "\x00", "\ufffd")
+}
+
+// checkFormPage checks the form shown again for invalid input: its markup is
+// the empty form's plus the error summary, whatever the input; the input
+// comes back only as the email field's value, exactly as typed; the summary
+// lists the domain's field errors.
+func checkFormPage(t *testing.T, body string, page []byte) []apperr.FieldError {
+	t.Helper()
+	vals, err := url.ParseQuery(body)
+	if err != nil {
+		t.Fatalf("the form was shown again for an unreadable body %q", body)
+	}
+	in := request.Intake{Type: vals.Get("type"), Email: vals.Get("email"), Jurisdiction: vals.Get("jurisdiction")}
+	_, verr := in.Validate()
+	var e *apperr.Error
+	if !errors.As(verr, &e) || len(e.Fields) == 0 {
+		t.Fatalf("the form was shown again for valid input %+v", in)
+	}
+
+	rec := httptest.NewRecorder()
+	New(&fakePortal{}, slog.New(slog.NewTextHandler(io.Discard, nil))).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	empty := shape(parseElements(t, rec.Body.Bytes()))
+	els := parseElements(t, page)
+	got := shape(els)
+
+	// The summary: div, h2, ul, then li+a for each field error, before the form.
+	want := slices.Clone(empty)
+	at := slices.Index(want, "form[method action novalidate]")
+	summary := []string{"div[class role]", "h2[]", "ul[]"}
+	for range e.Fields {
+		summary = append(summary, "li[]", "a[href]")
+	}
+	want = slices.Insert(want, at, summary...)
+	// Selected options carry one more attribute than unselected ones; which
+	// option is selected depends on the input, so compare without it.
+	unselect := func(s []string) []string {
+		out := slices.Clone(s)
+		for i, x := range out {
+			out[i] = strings.Replace(x, "option[value selected]", "option[value]", 1)
+		}
+		return out
+	}
+	if !slices.Equal(unselect(got), unselect(want)) {
+		t.Fatalf("input %q changed the page's markup:\n got %v\nwant %v\n%s", body, got, want, page)
+	}
+
+	var links []string
+	selectID := ""
+	for _, el := range els {
+		switch {
+		case el.tag == "input" && el.attrs["id"] == "email":
+			if el.attrs["value"] != asRead(in.Email) {
+				t.Errorf("email field value = %q, want %q as typed", el.attrs["value"], in.Email)
+			}
+		case el.tag == "select":
+			selectID = el.attrs["id"]
+		case el.tag == "option":
+			typed := map[string]string{"type": in.Type, "jurisdiction": in.Jurisdiction}[selectID]
+			if _, sel := el.attrs["selected"]; sel != (el.attrs["value"] == typed) {
+				t.Errorf("%s option %q selected: %v, for input %q", selectID, el.attrs["value"], sel, typed)
+			}
+		case el.tag == "a":
+			links = append(links, el.attrs["href"]+" "+el.text)
+		}
+	}
+	var wantLinks []string
+	for _, fe := range e.Fields {
+		wantLinks = append(wantLinks, "#"+fe.Field+" "+fe.Detail)
+	}
+	if !slices.Equal(links, wantLinks) {
+		t.Errorf("error summary = %q, want %q", links, wantLinks)
+	}
+	return e.Fields
+}
