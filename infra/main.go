@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
 func main() {
@@ -30,6 +31,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "infra:", err)
 		os.Exit(1)
 	}
+	// The AwsSolutions rules run at every synth; findings are errors unless
+	// suppressed with a reason in the stack.
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(nil), nil)
 	app.Synth(nil)
 }
 

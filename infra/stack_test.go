@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/privacy-pipeline/dsr/internal/resources"
 	"github.com/privacy-pipeline/dsr/statemachines"
@@ -77,8 +78,26 @@ func synthesize() (assertions.Template, map[string]any, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	tpl := assertions.Template_FromStack(stack, nil)
+	synthStack = stack
 	return tpl, *tpl.ToJSON(), nil
+}
+
+var synthStack awscdk.Stack
+
+// TestCdkNag: the AwsSolutions rules find no error that is not suppressed
+// with a written reason in the stack.
+func TestCdkNag(t *testing.T) {
+	synth(t)
+	errs := assertions.Annotations_FromStack(synthStack).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
+	for _, e := range *errs {
+		t.Errorf("%s: %v", *e.Id, e.Entry.Data)
+	}
+	warns := assertions.Annotations_FromStack(synthStack).FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
+	for _, w := range *warns {
+		t.Logf("warning %s: %v", *w.Id, w.Entry.Data)
+	}
 }
 
 func resourcesOfType(tpl map[string]any, typ string) []map[string]any {
