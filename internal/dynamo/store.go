@@ -186,7 +186,7 @@ func (s *Store) Save(ctx context.Context, r *request.Request, ev request.Event) 
 		if errors.As(err, &canceled) {
 			for _, reason := range canceled.CancellationReasons {
 				if aws.ToString(reason.Code) == "ConditionalCheckFailed" {
-					return apperr.Wrap(apperr.Conflict, "The request was changed by someone else; try again.", err)
+					return apperr.Wrap(apperr.Conflict, "The request was changed by someone else; try again.", request.ErrChanged)
 				}
 			}
 		}

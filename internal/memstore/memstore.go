@@ -64,7 +64,7 @@ func (s *Store) Save(_ context.Context, r *request.Request, ev request.Event) er
 	}
 	old, exists := s.reqs[r.ID]
 	if (r.Version == 0 && exists) || (r.Version != 0 && (!exists || old.Version != r.Version)) {
-		return apperr.E(apperr.Conflict, "The request was changed by someone else; try again.")
+		return apperr.Wrap(apperr.Conflict, "The request was changed by someone else; try again.", request.ErrChanged)
 	}
 	c := clone(*r)
 	c.Version = r.Version + 1

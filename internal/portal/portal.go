@@ -214,20 +214,29 @@ func (p *Portal) CheckVerification(ctx context.Context, id, token string) error 
 
 // ConfirmVerification uses the verification link once and resumes the workflow.
 func (p *Portal) ConfirmVerification(ctx context.Context, id, token string) error {
-	r, err := p.verifiable(ctx, id, token)
-	if err != nil {
-		return err
-	}
-	now := p.Clock.Now()
-	r.VerifyTokenHash = ""
-	r.Status, r.UpdatedAt = request.Verified, now
+	var r *request.Request
 	// The save is conditional on the version read: of two concurrent
-	// confirmations only one gets through.
-	if err := p.Store.Save(ctx, r, request.Event{At: now, Actor: "subject", Action: "verified", From: request.PendingVerification, To: request.Verified, Note: "method=email_link"}); err != nil {
-		if apperr.Is(err, apperr.Conflict) {
-			return errNoSuchLink
+	// confirmations only one gets through, and the other finds the link used
+	// when it reads again. A save lost to another writer (the deadline watch)
+	// is tried again on a fresh read.
+	for attempt := 0; ; attempt++ {
+		var err error
+		if r, err = p.verifiable(ctx, id, token); err != nil {
+			return err
 		}
-		return err
+		now := p.Clock.Now()
+		r.VerifyTokenHash = ""
+		r.Status, r.UpdatedAt = request.Verified, now
+		err = p.Store.Save(ctx, r, request.Event{At: now, Actor: "subject", Action: "verified", From: request.PendingVerification, To: request.Verified, Note: "method=email_link"})
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, request.ErrChanged) || attempt == 2 {
+			if apperr.Is(err, apperr.Conflict) {
+				return errNoSuchLink
+			}
+			return err
+		}
 	}
 	if err := p.Workflow.Resume(ctx, r.TaskToken); err != nil {
 		if apperr.Is(err, apperr.Conflict) {

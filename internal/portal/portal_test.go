@@ -540,3 +540,30 @@ func TestConfirmVerificationWorkflowDown(t *testing.T) {
 	e.workflow.resumeErr = apperr.E(apperr.Conflict, "The request is no longer waiting for this step.")
 	wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken))
 }
+
+// raceOnce loses the first save to another writer, as when the deadline
+// watch extends the request at the moment the subject confirms.
+type raceOnce struct {
+	*fakeStore
+	lost bool
+}
+
+func (s *raceOnce) Save(ctx context.Context, r *request.Request, ev request.Event) error {
+	if !s.lost {
+		s.lost = true
+		return apperr.Wrap(apperr.Conflict, "The request was changed by someone else; try again.", request.ErrChanged)
+	}
+	return s.fakeStore.Save(ctx, r, ev)
+}
+
+func TestConfirmVerificationRetriesALostRace(t *testing.T) {
+	e := newEnv()
+	r := e.seed(request.PendingVerification, pending)
+	e.portal.Store = &raceOnce{fakeStore: e.store}
+	if err := e.portal.ConfirmVerification(context.Background(), r.ID, verifyToken); err != nil {
+		t.Fatalf("confirm after a lost race: %v", err)
+	}
+	if got, _ := e.store.stored(r.ID); got.Status != request.Verified || len(e.workflow.resumes) != 1 {
+		t.Fatalf("status %s, resumes %v", got.Status, e.workflow.resumes)
+	}
+}

@@ -6,6 +6,7 @@ package request
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"errors"
 	"net/mail"
 	"slices"
 	"strings"
@@ -234,6 +235,11 @@ func ValidID(s string) bool {
 	}
 	return true
 }
+
+// ErrChanged is the cause of a save that lost a race: the request changed
+// since it was read. Reading it again and retrying is the cure, so workflow
+// steps treat it as transient.
+var ErrChanged = errors.New("the request changed since it was read")
 
 // Event is one entry of a request's append-only audit log: who or what did
 // what, when, and how the status changed. It holds no personal data.

@@ -273,3 +273,23 @@ func TestMetricsOfTheLifecycle(t *testing.T) {
 		t.Fatalf("headroom %v", got)
 	}
 }
+
+// TestCloseRacingTheWatch: when the deadline watch saves the request between
+// a step's read and its save, the step's error is transient, so Step
+// Functions retries it, and the retry succeeds on a fresh read.
+func TestCloseRacingTheWatch(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
+	stale, _ := e.store.Get(ctx, r.ID)
+	if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
+		t.Fatal(err)
+	}
+	err := e.store.Save(ctx, stale, request.Event{})
+	if _, ok := TaskError(err).(*TransientError); !ok {
+		t.Fatalf("a lost race maps to %T, want *TransientError", TaskError(err))
+	}
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "failed"}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/request"
 )
 
 // Errors a task returns to Step Functions. Their Go type names are the
@@ -37,6 +38,11 @@ func TaskError(err error) error {
 	var e *apperr.Error
 	if errors.As(err, &e) {
 		msg = e.Msg
+	}
+	if errors.Is(err, request.ErrChanged) {
+		// A concurrent save (the deadline watch, an operator) won the race:
+		// the retried step reads the request again.
+		return &TransientError{Msg: msg}
 	}
 	switch apperr.KindOf(err) {
 	case apperr.Unavailable, apperr.RateLimited:

@@ -700,6 +700,7 @@ func TestTaskError(t *testing.T) {
 		{"internal", apperr.Wrap(apperr.Internal, "Broken.", cause), &InternalError{}, "Broken."},
 		{"forbidden", apperr.Wrap(apperr.Forbidden, "No.", cause), &InternalError{}, "No."},
 		{"wrapped further", fmt.Errorf("step: %w", apperr.Wrap(apperr.Conflict, "Wrong state.", cause)), &StateConflict{}, "Wrong state."},
+		{"lost a race: retried", apperr.Wrap(apperr.Conflict, "The request was changed by someone else; try again.", request.ErrChanged), &TransientError{}, "The request was changed by someone else; try again."},
 		{"plain error", cause, &InternalError{}, "Internal error."},
 	}
 	for _, tt := range tests {
