@@ -58,6 +58,10 @@ Usage:
   privacyctl cancel ID
       Cancel an open request at the subject's wish; the subject is told.
 
+  privacyctl redrive ID
+      Resume a failed request at the step that failed (after fixing the
+      cause), not from the start.
+
   privacyctl help
       Show this help.
 
@@ -99,6 +103,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = verify(args[1:], stdout)
 	case "cancel":
 		err = cancel(args[1:], stdout)
+	case "redrive":
+		err = redrive(args[1:], stdout)
 	default:
 		err = fmt.Errorf("%w: unknown command %q (see privacyctl help)", errUsage, args[0])
 	}

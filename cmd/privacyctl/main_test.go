@@ -88,6 +88,7 @@ func TestOperatingCommandsRefuseBadInput(t *testing.T) {
 		{"list with an id", []string{"list", id}, "takes no arguments"},
 		{"verify without method", []string{"verify", id}, "verify needs --method"},
 		{"cancel without id", []string{"cancel"}, "needs one request id"},
+		{"redrive bad id", []string{"redrive", "x"}, "is not a request id"},
 		{"list negative days", []string{"list", "--due-within", "-3"}, "--due-within must be"},
 		{"records bad date", []string{"records", "--since", "yesterday"}, "is not a date"},
 		{"records bad format", []string{"records", "--format", "xml"}, "--format must be csv or json"},

@@ -287,3 +287,18 @@ func cancel(args []string, stdout io.Writer) error {
 		return nil
 	})
 }
+
+func redrive(args []string, stdout io.Writer) error {
+	t := newTarget("redrive")
+	if err := t.parse(args); err != nil {
+		return err
+	}
+	return t.act(func(ctx context.Context, a *app.App) error {
+		resume, err := a.Operator().Redrive(ctx, t.id, t.by)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Redriven %s: it resumes at %q.\n", t.id, resume)
+		return nil
+	})
+}

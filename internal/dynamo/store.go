@@ -68,6 +68,7 @@ type record struct {
 	Overdue           bool                `dynamodbav:"overdue,omitempty"`
 	ReviewTaskToken   string              `dynamodbav:"review_task_token,omitempty"`
 	DenialReasons     []string            `dynamodbav:"denial_reasons,omitempty"`
+	Redrives          int                 `dynamodbav:"redrives,omitempty"`
 	Version           int                 `dynamodbav:"version"`
 }
 
@@ -93,7 +94,7 @@ func toRecord(r *request.Request) (record, error) {
 	}
 	return record{
 		Deadlines: deadlines, DueDate: due, Extended: r.Extended, ExtensionReasons: r.ExtensionReasons,
-		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons,
+		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons, Redrives: r.Redrives,
 		PK: r.ID, SK: requestSK, Kind: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
 		Email: r.Email, ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt, StatusTokenHash: r.StatusTokenHash,
 		VerifyTokenHash: r.VerifyTokenHash, VerifyExpiresAt: r.VerifyExpiresAt, TaskToken: r.TaskToken,
@@ -106,8 +107,8 @@ func toRecord(r *request.Request) (record, error) {
 func (rec record) request() (*request.Request, error) {
 	r := &request.Request{
 		Extended: rec.Extended, ExtensionReasons: rec.ExtensionReasons, Overdue: rec.Overdue, ReviewTaskToken: rec.ReviewTaskToken,
-		DenialReasons: rec.DenialReasons,
-		ID:            rec.PK, Type: request.Type(rec.Type), Status: request.Status(rec.Status), Jurisdiction: rec.Jurisdiction,
+		DenialReasons: rec.DenialReasons, Redrives: rec.Redrives,
+		ID: rec.PK, Type: request.Type(rec.Type), Status: request.Status(rec.Status), Jurisdiction: rec.Jurisdiction,
 		Email: rec.Email, ReceivedAt: rec.ReceivedAt, UpdatedAt: rec.UpdatedAt, StatusTokenHash: rec.StatusTokenHash,
 		VerifyTokenHash: rec.VerifyTokenHash, VerifyExpiresAt: rec.VerifyExpiresAt, TaskToken: rec.TaskToken,
 		Identities: rec.Identities, ExportKey: rec.ExportKey, DownloadTokenHash: rec.DownloadTokenHash,

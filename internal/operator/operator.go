@@ -5,6 +5,8 @@ package operator
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
@@ -23,7 +25,9 @@ type Store interface {
 type Workflow interface {
 	Resume(ctx context.Context, taskToken string) error
 	Fail(ctx context.Context, taskToken, errorName string) error
-	Stop(ctx context.Context, requestID string) error
+	Stop(ctx context.Context, execution string) error
+	FailedStep(ctx context.Context, execution string) (state, input string, err error)
+	StartNamed(ctx context.Context, execution, input string) error
 }
 
 // Watch stops a request's deadline watch.
@@ -170,7 +174,7 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 	if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "cancelled", From: from, To: request.Cancelled}); err != nil {
 		return err
 	}
-	if err := o.Workflow.Stop(ctx, r.ID); err != nil {
+	if err := o.Workflow.Stop(ctx, r.Execution()); err != nil {
 		return err
 	}
 	if err := o.Watch.Stop(ctx, r.ID); err != nil {
@@ -181,6 +185,71 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 		return apperr.Wrap(apperr.Internal, "The confirmation could not be written.", err)
 	}
 	return o.Mailer.Send(ctx, msg)
+}
+
+// Resumable are the request workflow's steps a redrive can start at: the
+// Choice "Start or resume?" in statemachines/request.asl.json branches to
+// each. A failure anywhere in the per-source work resumes at the identities
+// step, which recomputes the plan (collecting and erasing are idempotent).
+var Resumable = []string{
+	"Find the subject's identities in every source",
+	"Build the access package",
+	"Send the download link and complete",
+	"Confirm the erasure and complete",
+}
+
+// resumePoint is where a redrive starts after a failure at state.
+func resumePoint(state string) (string, bool) {
+	if slices.Contains(Resumable, state) {
+		return state, true
+	}
+	switch state {
+	case "Operator review needed?", "Wait for an operator's decision", "Access or erasure?",
+		"Collect from each source", "Collect the subject's records from one source",
+		"Erase from each source", "Erase the subject's records from one source":
+		return Resumable[0], true
+	}
+	return "", false
+}
+
+// Redrive resumes a failed request's workflow at the step that failed, in a
+// new execution ("<id>-r<n>"), not from the start: the subject is not asked
+// to verify again and finished work is not repeated.
+func (o *Operator) Redrive(ctx context.Context, id, who string) (string, error) {
+	r, err := o.load(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if r.Status != request.Failed {
+		return "", apperr.E(apperr.Conflict, "Only a failed request can be redriven; this one is "+string(r.Status)+".")
+	}
+	state, input, err := o.Workflow.FailedStep(ctx, r.Execution())
+	if err != nil {
+		return "", err
+	}
+	resume, ok := resumePoint(state)
+	if !ok {
+		return "", apperr.E(apperr.Conflict, "The request failed before it was verified ("+state+"); it cannot be resumed. Ask the subject to make a new request.")
+	}
+	var in map[string]any
+	if err := json.Unmarshal([]byte(input), &in); err != nil {
+		return "", apperr.Wrap(apperr.Internal, "The workflow input could not be read.", err)
+	}
+	in["resume_from"] = resume
+	b, err := json.Marshal(in)
+	if err != nil {
+		return "", apperr.Wrap(apperr.Internal, "The workflow input could not be written.", err)
+	}
+	now := o.Clock.Now()
+	from := r.Status
+	r.Redrives++
+	r.NeedsOperator = false
+	r.Status, r.UpdatedAt = request.InProgress, now
+	ev := request.Event{At: now, Actor: "operator:" + who, Action: "redriven", From: from, To: request.InProgress, Note: "failed_at=" + state + "; resumes_at=" + resume}
+	if err := o.Store.Save(ctx, r, ev); err != nil {
+		return "", err
+	}
+	return resume, o.Workflow.StartNamed(ctx, r.Execution(), string(b))
 }
 
 func clean(reasons []string) []string {

@@ -2,8 +2,10 @@ package operator
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/memstore"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/statemachines"
 )
 
 // fakeStore is the in-memory store, with short names for the tests.
@@ -36,6 +39,10 @@ type fakeWorkflow struct {
 	resumes   []string
 	fails     []failCall
 	stops     []string
+	inspected []string
+	failedAt  string
+	failedErr error
+	started   [][2]string
 	resumeErr error
 	failErr   error
 }
@@ -52,6 +59,16 @@ func (w *fakeWorkflow) Fail(_ context.Context, taskToken, errorName string) erro
 
 func (w *fakeWorkflow) Stop(_ context.Context, id string) error {
 	w.stops = append(w.stops, id)
+	return nil
+}
+
+func (w *fakeWorkflow) FailedStep(_ context.Context, execution string) (string, string, error) {
+	w.inspected = append(w.inspected, execution)
+	return w.failedAt, `{"request_id":"` + reqID + `","type":"access","operator_review":false}`, w.failedErr
+}
+
+func (w *fakeWorkflow) StartNamed(_ context.Context, execution, input string) error {
+	w.started = append(w.started, [2]string{execution, input})
 	return nil
 }
 
@@ -539,5 +556,79 @@ func TestCancel(t *testing.T) {
 	}
 	if err := e.op.Cancel(context.Background(), reqID, who); apperr.KindOf(err) != apperr.Conflict {
 		t.Fatalf("second cancel: %v", err)
+	}
+}
+
+func TestRedrive(t *testing.T) {
+	failed := func() request.Request {
+		r := waiting()
+		r.Status, r.ReviewTaskToken, r.NeedsOperator = request.Failed, "", true
+		return r
+	}
+	tests := []struct {
+		name     string
+		r        request.Request
+		failedAt string
+		resume   string
+		kind     apperr.Kind
+	}{
+		{"failed packaging resumes there", failed(), "Build the access package", "Build the access package", 0},
+		{"failed in a source resumes at the identities", failed(), "Collect the subject's records from one source", "Find the subject's identities in every source", 0},
+		{"failed before verification cannot resume", failed(), "Wait for the subject to confirm their email", "", apperr.Conflict},
+		{"not failed", waiting(), "Build the access package", "", apperr.Conflict},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			e.store.put(tt.r)
+			e.workflow.failedAt = tt.failedAt
+			resume, err := e.op.Redrive(context.Background(), reqID, who)
+			if tt.kind != 0 {
+				if apperr.KindOf(err) != tt.kind {
+					t.Fatalf("error %v", err)
+				}
+				if len(e.workflow.started) != 0 {
+					t.Fatal("started an execution")
+				}
+				return
+			}
+			if err != nil || resume != tt.resume {
+				t.Fatalf("resume %q, %v", resume, err)
+			}
+			got, _ := e.store.stored(reqID)
+			if got.Status != request.InProgress || got.NeedsOperator || got.Redrives != 1 || got.Execution() != reqID+"-r1" {
+				t.Fatalf("after redrive %+v", got)
+			}
+			if len(e.workflow.started) != 1 || e.workflow.started[0][0] != reqID+"-r1" || !strings.Contains(e.workflow.started[0][1], `"resume_from":"`+tt.resume+`"`) {
+				t.Fatalf("started %v", e.workflow.started)
+			}
+			if e.workflow.inspected[0] != reqID {
+				t.Fatalf("inspected %v", e.workflow.inspected)
+			}
+		})
+	}
+}
+
+// TestResumableStepsAreChoiceTargets keeps Resumable in step with the ASL.
+func TestResumableStepsAreChoiceTargets(t *testing.T) {
+	raw, err := statemachines.Definition("request.asl.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asl struct {
+		StartAt string
+		States  map[string]struct {
+			Choices []struct{ Next string }
+		}
+	}
+	if err := json.Unmarshal([]byte(raw), &asl); err != nil {
+		t.Fatal(err)
+	}
+	var targets []string
+	for _, c := range asl.States[asl.StartAt].Choices {
+		targets = append(targets, c.Next)
+	}
+	if !slices.Equal(targets, Resumable) {
+		t.Fatalf("the first Choice branches to %v, Resumable is %v", targets, Resumable)
 	}
 }

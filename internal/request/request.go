@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/mail"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -125,6 +126,9 @@ type Request struct {
 	ReviewTaskToken string
 	// DenialReasons are given by the operator who refused the request.
 	DenialReasons []string
+	// Redrives counts how often an operator resumed the failed workflow; the
+	// current execution is named by the id, then "<id>-r<n>".
+	Redrives int
 
 	// Version counts saved changes; a save succeeds only on the version it read,
 	// so two concurrent writers cannot overwrite each other.
@@ -264,3 +268,11 @@ type Query struct {
 
 // OpenStatuses are the statuses of requests still being worked on.
 var OpenStatuses = []Status{Received, PendingVerification, Verified, InProgress, Failed}
+
+// Execution is the name of the request's current workflow execution.
+func (r *Request) Execution() string {
+	if r.Redrives == 0 {
+		return r.ID
+	}
+	return r.ID + "-r" + strconv.Itoa(r.Redrives)
+}

@@ -20,6 +20,8 @@ type API interface {
 	SendTaskSuccess(context.Context, *sfn.SendTaskSuccessInput, ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
 	SendTaskFailure(context.Context, *sfn.SendTaskFailureInput, ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
 	StopExecution(context.Context, *sfn.StopExecutionInput, ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
+	DescribeExecution(context.Context, *sfn.DescribeExecutionInput, ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
+	GetExecutionHistory(context.Context, *sfn.GetExecutionHistoryInput, ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error)
 }
 
 // Input is the execution input of the request workflow: ids and settings,
@@ -140,9 +142,10 @@ func ExecutionARN(stateMachineARN, name string) string {
 	return strings.Replace(stateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
 }
 
-// Stop stops the workflow of a request; one that already ended needs no stopping.
-func (w *Workflow) Stop(ctx context.Context, requestID string) error {
-	return stop(ctx, w.api, w.stateMachineARN, requestID, "Cancelled by an operator.")
+// Stop stops a request's workflow execution (named by the request id, or by
+// its last redrive); one that already ended needs no stopping.
+func (w *Workflow) Stop(ctx context.Context, execution string) error {
+	return stop(ctx, w.api, w.stateMachineARN, execution, "Cancelled by an operator.")
 }
 
 type stopper interface {
@@ -166,4 +169,52 @@ func stop(ctx context.Context, api stopper, stateMachineARN, requestID, cause st
 func (w *Workflow) Fail(ctx context.Context, taskToken, errorName string) error {
 	_, err := w.api.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: &taskToken, Error: &errorName})
 	return taskResponseError(err)
+}
+
+// failureHandling are the states a failed execution passes through after
+// the step that failed.
+var failureHandling = map[string]bool{"Record the failure for an operator": true, "Request failed": true}
+
+// FailedStep returns the task or map state at which execution name failed,
+// and the execution's input.
+func (w *Workflow) FailedStep(ctx context.Context, name string) (state, input string, err error) {
+	arn := ExecutionARN(w.stateMachineARN, name)
+	exec, err := w.api.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: &arn})
+	if err != nil {
+		var missing *types.ExecutionDoesNotExist
+		if errors.As(err, &missing) {
+			return "", "", apperr.Wrap(apperr.NotFound, "The request's workflow execution was not found.", err)
+		}
+		return "", "", apperr.Wrap(apperr.Unavailable, "The workflow service is unavailable.", err)
+	}
+	if exec.Status != types.ExecutionStatusFailed {
+		return "", "", apperr.E(apperr.Conflict, "The request's workflow did not fail (it is "+string(exec.Status)+").")
+	}
+	// Read the history in order and keep the last step entered before the
+	// failure handling (ReverseOrder is not honoured by every emulator).
+	p := sfn.NewGetExecutionHistoryPaginator(w.api, &sfn.GetExecutionHistoryInput{ExecutionArn: &arn})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", "", apperr.Wrap(apperr.Unavailable, "The workflow service is unavailable.", err)
+		}
+		for _, ev := range page.Events {
+			if ev.Type != types.HistoryEventTypeTaskStateEntered && ev.Type != types.HistoryEventTypeMapStateEntered {
+				continue
+			}
+			if d := ev.StateEnteredEventDetails; d != nil && !failureHandling[aws.ToString(d.Name)] {
+				state = aws.ToString(d.Name)
+			}
+		}
+	}
+	return state, aws.ToString(exec.Input), nil
+}
+
+// StartNamed starts an execution with a given name and raw input (a redrive).
+func (w *Workflow) StartNamed(ctx context.Context, name, input string) error {
+	_, err := w.api.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: &w.stateMachineARN, Name: &name, Input: &input})
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, "The workflow service is unavailable.", err)
+	}
+	return nil
 }
