@@ -57,9 +57,25 @@ lint: ## go vet, staticcheck, and govulncheck where its database is reachable
 	fi
 
 .PHONY: synth
-synth: build ## Synthesize the CloudFormation template offline (cdk.out/)
-	cd infra && CDK_OUTDIR=../cdk.out go run .
+MAIL_FROM ?= privacy@example.com
+OPERATOR_EMAIL ?=
+
+synth: build ## Synthesize the CloudFormation template offline (cdk.out/); MAIL_FROM, OPERATOR_EMAIL, REGISTRY set it up
+	cd infra && CDK_OUTDIR=../cdk.out \
+	  CDK_CONTEXT_JSON='{"mailFrom":"$(MAIL_FROM)","operatorEmail":"$(OPERATOR_EMAIL)","registryFile":"$(abspath $(REGISTRY))"}' \
+	  go run .
 	@echo "template: cdk.out/PrivacyPipeline.template.json"
+
+CDK := .cdk-cli/node_modules/.bin/cdk
+
+$(CDK): .cdk-cli/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the CDK CLI (Node.js 20+)"; exit 1; }
+	npm ci --prefix .cdk-cli --no-audit --no-fund
+	@touch $(CDK)
+
+.PHONY: deploy
+deploy: synth $(CDK) ## Deploy with the pinned CDK CLI to the account and region of your AWS credentials
+	$(CDK) deploy --app cdk.out --require-approval broadening
 
 .PHONY: clean
 clean: ## Remove build outputs

@@ -17,6 +17,7 @@ func main() {
 	app := awscdk.NewApp(nil)
 	props := StackProps{
 		MailFrom:      contextOr(app, "mailFrom", "privacy@example.com"),
+		OperatorEmail: contextOr(app, "operatorEmail", ""),
 		RegistryFile:  contextOr(app, "registryFile", filepath.Join("..", "internal", "devstack", "demo-sources.yaml")),
 		AssetDir:      func(fn string) string { return filepath.Join("..", "build", fn) },
 		ThrottleRate:  50,

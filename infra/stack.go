@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -80,6 +81,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props StackProps) (
 		p.machines[def.ID] = sm
 	}
 	p.grant()
+	p.newSendingIdentity()
 	p.newMonitoring(api)
 	p.suppressNagFindings()
 	awscdk.NewCfnOutput(p.stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.ApiEndpoint()})
@@ -324,6 +326,22 @@ func (p *pipeline) grant() {
 	}
 	for _, name := range []string{"resolve-identities", "collect-source", "erase-source"} {
 		p.grantSources(p.functions[name], name == "erase-source")
+	}
+}
+
+// newSendingIdentity creates the SES identity of the sender's domain, with
+// Easy DKIM; its DNS records are in the stack's outputs to publish.
+func (p *pipeline) newSendingIdentity() {
+	domain := p.props.MailFrom[strings.LastIndex(p.props.MailFrom, "@")+1:]
+	id := awsses.NewEmailIdentity(p.stack, jsii.String("SendingIdentity"), &awsses.EmailIdentityProps{
+		Identity: awsses.Identity_Domain(jsii.String(domain)),
+	})
+	for i, name := range []*string{id.DkimDnsTokenName1(), id.DkimDnsTokenName2(), id.DkimDnsTokenName3()} {
+		value := []*string{id.DkimDnsTokenValue1(), id.DkimDnsTokenValue2(), id.DkimDnsTokenValue3()}[i]
+		awscdk.NewCfnOutput(p.stack, jsii.String(fmt.Sprintf("DkimCname%d", i+1)), &awscdk.CfnOutputProps{
+			Description: jsii.String("Publish as a CNAME record so SES can sign mail from " + domain),
+			Value:       awscdk.Fn_Join(jsii.String(" CNAME "), &[]*string{name, value}),
+		})
 	}
 }
 

@@ -137,6 +137,9 @@ func TestStack(t *testing.T) {
 			})},
 		})
 	})
+	t.Run("the sender's domain is an SES identity", func(t *testing.T) {
+		tpl.HasResourceProperties(jsii.String("AWS::SES::EmailIdentity"), map[string]any{"EmailIdentity": "example.com"})
+	})
 	t.Run("key rotates", func(t *testing.T) {
 		tpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), map[string]any{"EnableKeyRotation": true})
 	})
