@@ -5,6 +5,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/jsii-runtime-go"
@@ -55,6 +57,26 @@ func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
 	}
 	alarm("ApiServerErrors", "The HTTP API answered with 5xx.", api.MetricServerError(sum))
 
+	// The deadline report counts, every hour, the open requests due within
+	// three days; a request near its date pages the operators before it is late.
+	awsevents.NewRule(p.stack, jsii.String("DeadlineReportSchedule"), &awsevents.RuleProps{
+		Description: jsii.String("Counts open requests due within three days"),
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Hours(jsii.Number(1))),
+		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(p.functions["deadline-report"], nil)},
+	})
+	dueSoon := awscloudwatch.NewAlarm(p.stack, jsii.String("RequestsDueSoon"), &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String("Open requests are due within three days (privacyctl list --due-within 3)."),
+		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String(metrics.DueSoon),
+			Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Hours(jsii.Number(1)),
+		}),
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	dueSoon.AddAlarmAction(action)
+
 	custom := func(name, stat string) awscloudwatch.Metric {
 		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String(name),
@@ -68,6 +90,10 @@ func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
 		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
 			Title: jsii.String("Requests received, completed, overdue (per hour)"), Width: jsii.Number(12),
 			Left: &[]awscloudwatch.IMetric{custom(metrics.Received, "Sum"), custom(metrics.Completed, "Sum"), custom(metrics.Overdue, "Sum")},
+		}),
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String("Open requests, and those due within three days"), Width: jsii.Number(12),
+			Left: &[]awscloudwatch.IMetric{custom(metrics.Open, "Maximum"), custom(metrics.DueSoon, "Maximum")},
 		}),
 		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
 			Title: jsii.String("Days to complete, and days to spare before the due date"), Width: jsii.Number(12),

@@ -293,7 +293,7 @@ func TestMonitoring(t *testing.T) {
 		}
 		names = append(names, a["MetricName"].(string))
 	}
-	for _, want := range []string{"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted", "Errors", "Throttles", "5xx"} {
+	for _, want := range []string{"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted", "Errors", "Throttles", "5xx", "RequestsDueWithin3Days"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("no alarm on %s (have %v)", want, names)
 		}
@@ -303,6 +303,7 @@ func TestMonitoring(t *testing.T) {
 	}
 	tpl.HasResourceProperties(jsii.String("AWS::SNS::Topic"), map[string]any{"KmsMasterKeyId": assertions.Match_AnyValue()})
 	tpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Dashboard"), jsii.Number(1))
+	tpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{"ScheduleExpression": "rate(1 hour)"})
 	stages := resourcesOfType(raw, "AWS::ApiGatewayV2::Stage")
 	logs, _ := json.Marshal(stages[0]["AccessLogSettings"])
 	for _, leak := range []string{"sourceIp", "$context.path", "querystring"} {

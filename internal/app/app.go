@@ -128,6 +128,7 @@ type App struct {
 	portal   *portal.Portal
 	steps    *workflow.Steps
 	workflow *sfnflow.Workflow
+	metrics  *metrics.EMF
 }
 
 // LoadAWS returns the AWS configuration from the environment (region,
@@ -148,7 +149,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	sfnc := sfn.NewFromConfig(awsCfg)
-	a := &App{cfg: cfg, log: log, store: store}
+	a := &App{cfg: cfg, log: log, store: store, metrics: metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout))}
 	a.portal = &portal.Portal{
 		Store:              store,
 		Workflow:           sfnflow.New(sfnc, cfg.StateMachineARN),
@@ -182,7 +183,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		VerifyLinkTTL: cfg.VerifyLinkTTL,
 		DownloadTTL:   cfg.DownloadTTL,
 		Watch:         sfnflow.NewWatch(sfnc, cfg.WatchStateMachineARN),
-		Metrics:       metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout)),
+		Metrics:       a.metrics,
 		Scale:         cfg.TimeScale,
 		NoticeLead:    workflow.DefaultNoticeLead,
 		OperatorEmail: cfg.OperatorEmail,

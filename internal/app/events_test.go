@@ -114,3 +114,12 @@ func TestAPIEventsThroughTheLambdaAdapter(t *testing.T) {
 		})
 	}
 }
+
+// TestScheduledEvent keeps the sample schedule event in the shape EventBridge sends.
+func TestScheduledEvent(t *testing.T) {
+	var ev events.CloudWatchEvent
+	decodeStrict(t, "deadline-report.json", &ev)
+	if ev.DetailType != "Scheduled Event" || ev.Source != "aws.events" {
+		t.Fatalf("%+v", ev)
+	}
+}

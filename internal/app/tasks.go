@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 
+	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/workflow"
 )
 
@@ -82,6 +83,26 @@ func (a *App) CheckDeadline() func(context.Context, workflow.DeadlineTask) (work
 	return task(a, "check-deadline", a.steps.CheckDeadline)
 }
 
+// DueSoonDays is how close to its due date an open request must be to count
+// in the scheduled report (and its alarm).
+const DueSoonDays = 3
+
+// DeadlineReport is the scheduled handler that publishes the number of open
+// requests and of those due within DueSoonDays, which the stack alarms on.
+func (a *App) DeadlineReport() func(context.Context) error {
+	return func(ctx context.Context) error {
+		open, soon, err := a.Reports().Backlog(ctx, DueSoonDays)
+		if err != nil {
+			a.log.ErrorContext(ctx, "deadline report failed", "error_code", workflow.ErrorCode(err))
+			return workflow.TaskError(err)
+		}
+		a.metrics.Gauge(metrics.Open, float64(open))
+		a.metrics.Gauge(metrics.DueSoon, float64(soon))
+		a.log.InfoContext(ctx, "deadline report", "open", open, "due_soon", soon)
+		return nil
+	}
+}
+
 // Handlers returns every workflow task handler by function name, for hosts
 // that serve them all in one process (the local stack).
 func (a *App) Handlers() map[string]any {
@@ -90,6 +111,7 @@ func (a *App) Handlers() map[string]any {
 		"start-verification": a.StartVerification(),
 		"await-review":       a.AwaitReview(),
 		"check-deadline":     a.CheckDeadline(),
+		"deadline-report":    a.DeadlineReport(),
 		"resolve-identities": a.ResolveIdentities(),
 		"collect-source":     a.CollectSource(),
 		"build-package":      a.BuildPackage(),

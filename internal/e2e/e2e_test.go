@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -829,6 +830,23 @@ func TestOperatorReports(t *testing.T) {
 	done, err := stack.App.Reports().List(ctx, operator.Filter{Status: request.Completed})
 	if err != nil || len(done) < 2 {
 		t.Fatalf("completed list %+v %v", done, err)
+	}
+	// The held requests move on meanwhile: the published count must lie
+	// between the counts just before and just after the report.
+	if err := stack.App.DeadlineReport()(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, err := stack.App.Reports().List(ctx, operator.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`"RequestsOpen":(\d+)`).FindAllStringSubmatch(logs.String(), -1)
+	if len(m) == 0 {
+		t.Fatal("the deadline report published no RequestsOpen metric")
+	}
+	published, _ := strconv.Atoi(m[len(m)-1][1])
+	if published < min(len(rows), len(after)) || published > max(len(rows), len(after)) {
+		t.Fatalf("published %d open requests; the store had %d, then %d", published, len(rows), len(after))
 	}
 }
 

@@ -23,6 +23,8 @@ const (
 	Denied         = "RequestsDenied"
 	Expired        = "RequestsExpired"
 	Overdue        = "RequestsOverdue"
+	Open           = "RequestsOpen"
+	DueSoon        = "RequestsDueWithin3Days"
 	DaysToComplete = "DaysToComplete"
 	// HeadroomDays is how many days before its due date a request closed.
 	HeadroomDays = "HeadroomDays"
@@ -58,6 +60,26 @@ func (e *EMF) put(name, unit string, value float64, r *request.Request) {
 		"Type":         string(r.Type),
 		"Jurisdiction": r.Jurisdiction,
 		name:           value,
+	}
+	b, _ := json.Marshal(line)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, _ = e.w.Write(append(b, '\n'))
+}
+
+// Gauge records a level that is not about one request, such as the number
+// of open requests, without dimensions.
+func (e *EMF) Gauge(name string, value float64) {
+	line := map[string]any{
+		"_aws": map[string]any{
+			"Timestamp": time.Now().UnixMilli(),
+			"CloudWatchMetrics": []any{map[string]any{
+				"Namespace":  Namespace,
+				"Dimensions": [][]string{{}},
+				"Metrics":    []any{map[string]string{"Name": name, "Unit": "Count"}},
+			}},
+		},
+		name: value,
 	}
 	b, _ := json.Marshal(line)
 	e.mu.Lock()

@@ -47,3 +47,15 @@ func TestDays(t *testing.T) {
 		t.Fatalf("%v", got)
 	}
 }
+
+func TestGauge(t *testing.T) {
+	var buf bytes.Buffer
+	NewEMF(&buf).Gauge(DueSoon, 4)
+	var got map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got[DueSoon] != 4.0 || !strings.Contains(buf.String(), `"Dimensions":[[]]`) {
+		t.Fatalf("%s", buf.String())
+	}
+}

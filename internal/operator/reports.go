@@ -217,3 +217,18 @@ func median(xs []float64) *float64 {
 	m = float64(int(m*10+0.5)) / 10
 	return &m
 }
+
+// Backlog counts the open requests and those due within days, for the
+// scheduled report that alarms before deadlines pass.
+func (rp *Reports) Backlog(ctx context.Context, days int) (open, dueSoon int, err error) {
+	rows, err := rp.List(ctx, Filter{})
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, r := range rows {
+		if r.DaysLeft <= days {
+			dueSoon++
+		}
+	}
+	return len(rows), dueSoon, nil
+}

@@ -131,3 +131,18 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("year 1999: %v", err)
 	}
 }
+
+func TestBacklog(t *testing.T) {
+	rp := seedReports(t)
+	open, soon, err := rp.Backlog(context.Background(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Open: g (overdue, 21 days ago), e (due in 8 days), f (due in 42 days).
+	if open != 3 || soon != 1 {
+		t.Fatalf("open %d, due within 3 days %d", open, soon)
+	}
+	if _, soon, _ := rp.Backlog(context.Background(), 10); soon != 2 {
+		t.Fatalf("due within 10 days %d", soon)
+	}
+}

@@ -82,6 +82,8 @@ var Functions = []Function{
 	{Name: "await-review", Placeholder: "AwaitReviewFunctionArn"},
 	{Name: "close-request", Placeholder: "CloseRequestFunctionArn"},
 	{Name: "check-deadline", Placeholder: "CheckDeadlineFunctionArn"},
+	// deadline-report runs on a schedule, outside the workflows.
+	{Name: "deadline-report"},
 }
 
 // StateMachine is a Step Functions state machine defined by an ASL file in
