@@ -19,6 +19,7 @@ const Namespace = "PrivacyPipeline"
 // Metric names; the dashboard and alarms use the same.
 const (
 	Received       = "RequestsReceived"
+	Verified       = "RequestsVerified"
 	Completed      = "RequestsCompleted"
 	Denied         = "RequestsDenied"
 	Expired        = "RequestsExpired"

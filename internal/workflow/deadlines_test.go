@@ -253,9 +253,17 @@ func TestNextSteps(t *testing.T) {
 func TestMetricsOfTheLifecycle(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	r := e.seed(t, request.Delete, request.InProgress, withDeadlines("EU", request.Delete))
+	r := e.seed(t, request.Delete, request.Verified, withDeadlines("EU", request.Delete))
 	if err := e.steps.Acknowledge(ctx, RequestRef{RequestID: r.ID}); err != nil {
 		t.Fatal(err)
+	}
+	for range 2 { // the second as after a redrive: verified is counted once
+		if _, err := e.steps.ResolveIdentities(ctx, RequestRef{RequestID: r.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e.metrics.counts["RequestsVerified"] != 1 {
+		t.Fatalf("verified counted %d times", e.metrics.counts["RequestsVerified"])
 	}
 	e.clock.Advance(10 * 24 * time.Hour)
 	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "completed"}); err != nil {

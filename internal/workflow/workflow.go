@@ -186,8 +186,12 @@ func (s *Steps) ResolveIdentities(ctx context.Context, in RequestRef) (Plan, err
 		}
 	}
 	r.Identities = ids
+	firstTime := r.Status == request.Verified // not again after a redrive
 	if err := s.move(ctx, r, request.InProgress, "identities_resolved", fmt.Sprintf("identity_kinds=%d", len(ids))); err != nil {
 		return Plan{}, err
+	}
+	if firstTime {
+		s.Metrics.Count(metrics.Verified, r)
 	}
 	return Plan{Sources: s.Registry.IDs()}, nil
 }
