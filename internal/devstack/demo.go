@@ -1,6 +1,8 @@
 package devstack
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	_ "embed"
 	"fmt"
@@ -80,6 +82,25 @@ func demoObjects() map[string]string {
 	}
 }
 
+// demoGzipObjects are gzip-compressed objects: a CSV export whose fields
+// hold quoted commas and doubled quotes.
+func demoGzipObjects() map[string]string {
+	return map[string]string{
+		"newsletter/subscribers.csv.gz": "email,name,topics\r\n" +
+			"john.roe@example.com,John Roe,\"offers, news\"\r\n" +
+			"jane.doe@example.com,Jane Doe,\"news, \"\"weekly\"\" digest\"\r\n" +
+			"ana.lima@example.org,Ana Lima,news\r\n",
+	}
+}
+
+func gzipped(s string) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	_, _ = w.Write([]byte(s))
+	_ = w.Close()
+	return b.Bytes()
+}
+
 // seedDemo creates and fills the demo company's tables and bucket.
 func seedDemo(ctx context.Context, ddb *dynamodb.Client, s3c *s3.Client, region string) error {
 	_, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
@@ -127,6 +148,13 @@ func seedDemo(ctx context.Context, ddb *dynamodb.Client, s3c *s3.Client, region 
 	for _, b := range DemoBuckets {
 		if err := createBucket(ctx, s3c, b, region); err != nil {
 			return err
+		}
+	}
+	for key, body := range demoGzipObjects() {
+		_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("demo-events"), Key: aws.String(key),
+			Body: bytes.NewReader(gzipped(body)), ContentType: aws.String("text/csv"), ContentEncoding: aws.String("gzip")})
+		if err != nil {
+			return fmt.Errorf("object %s: %w", key, err)
 		}
 	}
 	for key, body := range demoObjects() {
