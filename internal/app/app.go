@@ -149,10 +149,11 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	sfnc := sfn.NewFromConfig(awsCfg)
-	a := &App{cfg: cfg, log: log, store: store, metrics: metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout))}
+	a := &App{cfg: cfg, log: log, store: store, metrics: metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout)),
+		workflow: sfnflow.New(sfnc, cfg.StateMachineARN)}
 	a.portal = &portal.Portal{
 		Store:              store,
-		Workflow:           sfnflow.New(sfnc, cfg.StateMachineARN),
+		Workflow:           a.workflow,
 		Presigner:          exports,
 		Statute:            rules,
 		ReviewTypes:        cfg.ReviewTypes,
@@ -188,7 +189,6 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		NoticeLead:    workflow.DefaultNoticeLead,
 		OperatorEmail: cfg.OperatorEmail,
 	}
-	a.workflow = sfnflow.New(sfnc, cfg.StateMachineARN)
 	return a, nil
 }
 

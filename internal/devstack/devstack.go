@@ -145,7 +145,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	for name, h := range s.App.Handlers() {
 		handlers[namePrefix+name] = h
 	}
-	host, err := newLambdaHost(s.MotoURL, handlers, log)
+	host, err := newLambdaHost(s.MotoURL, handlers)
 	if err != nil {
 		return nil, err
 	}

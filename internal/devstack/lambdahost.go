@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httputil"
@@ -24,15 +23,14 @@ import (
 type lambdaHost struct {
 	handlers map[string]any // Go handler functions, by function name
 	moto     *httputil.ReverseProxy
-	log      *slog.Logger
 }
 
-func newLambdaHost(motoURL string, handlers map[string]any, log *slog.Logger) (*lambdaHost, error) {
+func newLambdaHost(motoURL string, handlers map[string]any) (*lambdaHost, error) {
 	u, err := url.Parse(motoURL)
 	if err != nil {
 		return nil, err
 	}
-	return &lambdaHost{handlers: maps.Clone(handlers), moto: httputil.NewSingleHostReverseProxy(u), log: log}, nil
+	return &lambdaHost{handlers: maps.Clone(handlers), moto: httputil.NewSingleHostReverseProxy(u)}, nil
 }
 
 const invokePrefix = "/2015-03-31/functions/"

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -54,7 +53,7 @@ func upstream(t *testing.T) *httptest.Server {
 }
 
 func newTestHost(t *testing.T) *lambdaHost {
-	h, err := newLambdaHost(upstream(t).URL, testHandlers, slog.New(slog.DiscardHandler))
+	h, err := newLambdaHost(upstream(t).URL, testHandlers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +187,7 @@ func TestLambdaHostRequestIDsDiffer(t *testing.T) {
 func TestLambdaHostConcurrentInvocations(t *testing.T) {
 	h, err := newLambdaHost(upstream(t).URL, map[string]any{
 		"dsr-echo": func(_ context.Context, in greeting) (string, error) { return strings.Repeat(in.Name, 200_000), nil },
-	}, slog.New(slog.DiscardHandler))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

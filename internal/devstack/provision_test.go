@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -59,7 +58,7 @@ func TestFunctionARNsReachTheirHandlers(t *testing.T) {
 	for _, f := range resources.Functions {
 		handlers[namePrefix+f.Name] = func(context.Context) (string, error) { return f.Name, nil }
 	}
-	h, err := newLambdaHost("http://127.0.0.1:1", handlers, slog.New(slog.DiscardHandler))
+	h, err := newLambdaHost("http://127.0.0.1:1", handlers)
 	if err != nil {
 		t.Fatal(err)
 	}

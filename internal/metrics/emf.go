@@ -49,18 +49,25 @@ func (e *EMF) Days(name string, days float64, r *request.Request) { e.put(name, 
 // put writes one data point, once by type and jurisdiction and once in total
 // (the empty dimension set), so alarms can watch the total.
 func (e *EMF) put(name, unit string, value float64, r *request.Request) {
+	e.write(name, unit, value, [][]string{{"Type", "Jurisdiction"}, {}},
+		map[string]any{"Type": string(r.Type), "Jurisdiction": r.Jurisdiction})
+}
+
+// write emits one embedded-metric-format line.
+func (e *EMF) write(name, unit string, value float64, dims [][]string, fields map[string]any) {
 	line := map[string]any{
 		"_aws": map[string]any{
 			"Timestamp": time.Now().UnixMilli(),
 			"CloudWatchMetrics": []any{map[string]any{
 				"Namespace":  Namespace,
-				"Dimensions": [][]string{{"Type", "Jurisdiction"}, {}},
+				"Dimensions": dims,
 				"Metrics":    []any{map[string]string{"Name": name, "Unit": unit}},
 			}},
 		},
-		"Type":         string(r.Type),
-		"Jurisdiction": r.Jurisdiction,
-		name:           value,
+		name: value,
+	}
+	for k, v := range fields {
+		line[k] = v
 	}
 	b, _ := json.Marshal(line)
 	e.mu.Lock()
@@ -71,19 +78,5 @@ func (e *EMF) put(name, unit string, value float64, r *request.Request) {
 // Gauge records a level that is not about one request, such as the number
 // of open requests, without dimensions.
 func (e *EMF) Gauge(name string, value float64) {
-	line := map[string]any{
-		"_aws": map[string]any{
-			"Timestamp": time.Now().UnixMilli(),
-			"CloudWatchMetrics": []any{map[string]any{
-				"Namespace":  Namespace,
-				"Dimensions": [][]string{{}},
-				"Metrics":    []any{map[string]string{"Name": name, "Unit": "Count"}},
-			}},
-		},
-		name: value,
-	}
-	b, _ := json.Marshal(line)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	_, _ = e.w.Write(append(b, '\n'))
+	e.write(name, "Count", value, [][]string{{}}, nil)
 }

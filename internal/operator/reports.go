@@ -3,6 +3,7 @@ package operator
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
@@ -119,24 +120,13 @@ func (rp *Reports) Records(ctx context.Context, since time.Time) ([]Record, erro
 		}
 		switch r.Status {
 		case request.Denied:
-			rec.DenialBasis = joinReasons(r.DenialReasons)
+			rec.DenialBasis = strings.Join(r.DenialReasons, "; ")
 		case request.Expired:
 			rec.DenialBasis = "identity not verified"
 		}
 		out = append(out, rec)
 	}
 	return out, nil
-}
-
-func joinReasons(rs []string) string {
-	s := ""
-	for i, r := range rs {
-		if i > 0 {
-			s += "; "
-		}
-		s += r
-	}
-	return s
 }
 
 // respondedAt is when a closed request got its answer.

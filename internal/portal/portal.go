@@ -135,11 +135,7 @@ func (p *Portal) flagForOperator(ctx context.Context, r *request.Request) {
 // so the request closes with its notice in time.
 func (p *Portal) verificationWindow(r *request.Request) time.Duration {
 	d := r.Deadlines
-	loc, err := time.LoadLocation(d.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	untilDue := d.Due.AddDays(-1).StartOfDay(loc).Sub(r.ReceivedAt)
+	untilDue := d.Due.AddDays(-1).StartOfDay(d.Location()).Sub(r.ReceivedAt)
 	return max(time.Hour, min(p.VerificationPeriod, untilDue))
 }
 
@@ -151,11 +147,7 @@ func (p *Portal) reviewWindow(r *request.Request) time.Duration {
 	if d.ExtendedDue != nil {
 		last = *d.ExtendedDue
 	}
-	loc, err := time.LoadLocation(d.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return max(time.Hour, last.EndOfDay(loc).Sub(r.ReceivedAt))
+	return max(time.Hour, last.EndOfDay(d.Location()).Sub(r.ReceivedAt))
 }
 
 // authorized loads a request when token matches the hash that pick selects.

@@ -53,6 +53,16 @@ type Deadlines struct {
 	Unverified []string `json:"unverified,omitempty"`
 }
 
+// Location is the time zone in which the deadlines are counted; UTC when
+// the zone is unknown (deadlines computed before a zone was recorded).
+func (d Deadlines) Location() *time.Location {
+	loc, err := time.LoadLocation(d.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
 // Errors of Compute.
 var (
 	ErrUnknownJurisdiction = errors.New("unknown jurisdiction")

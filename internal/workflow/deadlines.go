@@ -54,14 +54,6 @@ type (
 	}
 )
 
-func (s *Steps) zone(r *request.Request) *time.Location {
-	loc, err := time.LoadLocation(r.Deadlines.TimeZone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}
-
 // stamp formats a statutory instant as the scaled workflow instant Wait
 // states take.
 func (s *Steps) stamp(r *request.Request, t time.Time) string {
@@ -76,7 +68,7 @@ func (s *Steps) noticePoint(r *request.Request) time.Time {
 	if r.Deadlines.ExtensionNoticeBy != nil {
 		day = *r.Deadlines.ExtensionNoticeBy
 	}
-	at := day.StartOfDay(s.zone(r)).Add(-s.NoticeLead)
+	at := day.StartOfDay(r.Deadlines.Location()).Add(-s.NoticeLead)
 	if at.Before(r.ReceivedAt) {
 		return r.ReceivedAt
 	}
@@ -121,7 +113,7 @@ func (s *Steps) Extend(ctx context.Context, r *request.Request, reasons []string
 		return apperr.E(apperr.Conflict, "The law allows no extension for this request.")
 	case r.Extended:
 		return apperr.E(apperr.Conflict, "The request was already extended; the law allows one extension.")
-	case d.ExtensionNoticeBy != nil && d.ExtensionNoticeBy.EndOfDay(s.zone(r)).Before(s.Clock.Now()):
+	case d.ExtensionNoticeBy != nil && d.ExtensionNoticeBy.EndOfDay(r.Deadlines.Location()).Before(s.Clock.Now()):
 		return apperr.E(apperr.Conflict, "Too late: the extension notice had to be sent by "+d.ExtensionNoticeBy.String()+".")
 	case len(reasons) == 0:
 		return apperr.InvalidFields(apperr.FieldError{Field: "reason", Detail: "Give the reasons for the extension; the law requires them."})
@@ -165,7 +157,7 @@ func (s *Steps) CheckDeadline(ctx context.Context, in DeadlineTask) (DeadlineRes
 				return DeadlineResult{}, err
 			}
 		}
-		return DeadlineResult{Open: true, WaitUntil: s.stamp(r, r.Deadlines.Due.EndOfDay(s.zone(r)))}, nil
+		return DeadlineResult{Open: true, WaitUntil: s.stamp(r, r.Deadlines.Due.EndOfDay(r.Deadlines.Location()))}, nil
 	case "due":
 		if !r.Overdue {
 			r.Overdue, r.NeedsOperator = true, true

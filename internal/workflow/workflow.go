@@ -162,12 +162,23 @@ func (s *Steps) ResolveIdentities(ctx context.Context, in RequestRef) (Plan, err
 		return Plan{}, err
 	}
 	ids := map[string][]string{registry.StartIdentity: {r.Email}}
+	// asked counts, per source, the lookup values it was last asked with: a
+	// source is asked again only when its lookup identities grew.
+	asked := map[string]int{}
 	for range maxChainDepth(s.Registry) {
 		grew := false
 		for _, src := range s.Registry.Sources {
 			if len(src.Provides) == 0 {
 				continue
 			}
+			n := 0
+			for _, kind := range src.LookupIdentities() {
+				n += len(ids[kind])
+			}
+			if n == 0 || n == asked[src.ID] {
+				continue
+			}
+			asked[src.ID] = n
 			records, err := s.adapter(src).Find(ctx, src, ids)
 			if err != nil {
 				return Plan{}, err
@@ -370,11 +381,7 @@ func (s *Steps) countClosed(r *request.Request, now time.Time) {
 		s.Metrics.Count(metrics.Completed, r)
 		s.Metrics.Days(metrics.DaysToComplete, now.Sub(r.ReceivedAt).Hours()/24, r)
 		if r.Deadlines.Jurisdiction != "" {
-			loc, err := time.LoadLocation(r.Deadlines.TimeZone)
-			if err != nil {
-				loc = time.UTC
-			}
-			s.Metrics.Days(metrics.HeadroomDays, r.Deadlines.Due.EndOfDay(loc).Sub(now).Hours()/24, r)
+			s.Metrics.Days(metrics.HeadroomDays, r.Deadlines.Due.EndOfDay(r.Deadlines.Location()).Sub(now).Hours()/24, r)
 		}
 	case request.Denied:
 		s.Metrics.Count(metrics.Denied, r)
