@@ -385,7 +385,7 @@ func TestInvalidObjects(t *testing.T) {
 		{"json that is a string", "json", "", `"u-1"`},
 		{"json object that is not JSON", "json", "", `{"user_id":"u-1",}`},
 		{"json object over the limit", "json", "", `{"user_id":"u-1","pad":"` + strings.Repeat("x", maxRecord) + `"}`},
-		{"json element over the limit", "json", "", `[{"user_id":"u-1","pad":"` + strings.Repeat("x", maxRecord+recorderChunk) + `"}]`},
+		{"json element over the limit", "json", "", `[{"user_id":"u-1","pad":"` + strings.Repeat("x", maxRecord+arrayChunk) + `"}]`},
 		{"a format the registry does not know", "xml", "", `<user_id>u-1</user_id>`},
 		{"gzip that is not gzip", "jsonl", "gzip", `{"user_id":"u-1"}` + "\n"},
 		{"gzip where the source says none", "jsonl", "", gz(t, `{"user_id":"u-1"}`+"\n")},

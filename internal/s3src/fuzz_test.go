@@ -215,3 +215,27 @@ func FuzzJSONArrayRewrite(f *testing.F) {
 		}
 	})
 }
+
+// FuzzJSONArrayReads checks that the array splitter does not depend on how
+// the reader splits its input: one byte at a time or all at once, any input
+// (valid or not) gives the same counts, the same output and the same error.
+func FuzzJSONArrayReads(f *testing.F) {
+	for _, s := range []string{
+		`[]`, `[{"user_id":"u-1"},2]`, `[{"a":"]"},"\\\"",[[]],{"user_id":"u-1"}]`, `[1,]`, `[{"a":[}]`,
+		`[{"user_id":"u-1"} 1]`, `["u-1`, `[tru"e",{"user_id":"u-1"}]`, "[\n\t{\"user_id\" : \"u-1\"} ,\r\n 7 ] x",
+	} {
+		f.Add(s)
+	}
+	m := NewMatcher(sourceOf("json", "").S3, map[string][]string{"user_id": {"u-1"}})
+	f.Fuzz(func(t *testing.T, input string) {
+		var whole, bytewise bytes.Buffer
+		c1, err1 := m.Rewrite(strings.NewReader(input), &whole)
+		c2, err2 := m.Rewrite(iotest.OneByteReader(strings.NewReader(input)), &bytewise)
+		if c1 != c2 || (err1 == nil) != (err2 == nil) {
+			t.Fatalf("%q: whole %+v %v, byte by byte %+v %v", input, c1, err1, c2, err2)
+		}
+		if err1 == nil && whole.String() != bytewise.String() {
+			t.Fatalf("%q: whole %q, byte by byte %q", input, whole.String(), bytewise.String())
+		}
+	})
+}

@@ -65,44 +65,64 @@ func leadingSpace(br *bufio.Reader) ([]byte, byte, error) {
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
 
-// walkJSONArray walks the elements of an array with json.Decoder, one element
-// in memory at a time. To rewrite, it records the bytes the decoder reads so
-// that the whitespace and commas between elements can be copied too: element
-// i is preceded by gap i (for i > 0: whitespace, a comma, whitespace). A kept
-// element is written with its own gap, except that the first element written
-// takes gap 0, which holds no comma.
+// walkJSONArray walks the elements of an array without parsing them: a
+// byte-level splitter finds where each element ends (tracking strings and
+// nesting), and only the elements the prefilter passes are parsed, as JSON
+// Lines are. An element that may hold the subject must be valid JSON, or the
+// object is refused: it cannot be erased safely. To rewrite, the bytes between
+// elements (whitespace, a comma) are copied too: element i is preceded by gap
+// i (for i > 0: whitespace, a comma, whitespace). A kept element is written
+// with its own gap, except that the first element written takes gap 0, which
+// holds no comma.
 func walkJSONArray(r io.Reader, lead []byte, m *Matcher, w io.Writer, found func(map[string]any) error) (Counts, error) {
 	var c Counts
-	rec := &recorder{r: r, on: w != nil}
-	dec := json.NewDecoder(rec)
-	if _, err := dec.Token(); err != nil { // the '['
-		return c, jsonError(err)
-	}
-	prev := dec.InputOffset() // the end of the '[' or of the last element
-	if err := write(w, lead, rec.bytes(0, prev)); err != nil {
+	s := &arrayReader{r: r}
+	// The '[' is the next byte: leadingSpace left it unread.
+	if err := s.need(1); err != nil {
 		return c, err
 	}
+	s.pos = 1
+	if err := write(w, lead, s.data[:1]); err != nil {
+		return c, err
+	}
+	s.drop()
 	var gap0 []byte
 	written := false
-	for i := 0; dec.More(); i++ {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return c, jsonError(err)
+	next := s.pos // where the next element or the end may start
+	for i := 0; ; i++ {
+		at, err := s.skipSpace(next)
+		if err != nil {
+			return c, err
 		}
-		end := dec.InputOffset()
-		row, matched := m.matchJSON(raw)
-		if matched {
-			c.Matched++
-			if found != nil {
+		if s.data[at] == ']' {
+			if i > 0 { // "[1,]": a comma before the end
+				return c, errNotJSON
+			}
+			return c, s.finish(w, at)
+		}
+		end, err := s.value(at)
+		if err != nil {
+			return c, err
+		}
+		gap, elem := s.data[s.pos:at], s.data[at:end]
+		matched := false
+		if m.mayHoldJSON(elem) {
+			if !json.Valid(elem) {
+				return c, errNotJSON
+			}
+			var row map[string]any
+			if row, matched = m.matchJSON(elem); matched && found != nil {
 				if err := found(row); err != nil {
 					return c, err
 				}
 			}
+		}
+		if matched {
+			c.Matched++
 		} else {
 			c.Others++
 		}
 		if w != nil {
-			gap := rec.bytes(prev, end-int64(len(raw)))
 			if i == 0 {
 				gap0 = bytes.Clone(gap)
 			}
@@ -110,22 +130,208 @@ func walkJSONArray(r io.Reader, lead []byte, m *Matcher, w io.Writer, found func
 				if !written {
 					gap = gap0
 				}
-				if err := write(w, gap, raw); err != nil {
+				if err := write(w, gap, elem); err != nil {
 					return c, err
 				}
 				written = true
 			}
 		}
-		rec.discard(end)
-		prev = end
+		s.pos = end
+		s.drop()
+		// After an element: whitespace, then a comma or the end of the
+		// array. Both stay unread (from pos): they are the next gap.
+		sep, err := s.skipSpace(s.pos)
+		if err != nil {
+			return c, err
+		}
+		switch s.data[sep] {
+		case ',':
+			next = sep + 1
+		case ']':
+			return c, s.finish(w, sep)
+		default:
+			return c, errNotJSON
+		}
 	}
-	if _, err := dec.Token(); err != nil { // the ']'
-		return c, jsonError(err)
+}
+
+var errNotJSON = apperr.E(apperr.Invalid, "A json S3 object is not valid JSON.")
+
+// arrayReader holds the unconsumed bytes of an array, from the start of the
+// current gap: data[:pos] are read but not yet handed on.
+type arrayReader struct {
+	r    io.Reader
+	data []byte
+	pos  int
+	eof  bool
+}
+
+// need reads until at least n bytes are buffered; io.EOF before that means
+// the array was cut short.
+func (s *arrayReader) need(n int) error {
+	for len(s.data) < n {
+		if s.eof {
+			return errNotJSON
+		}
+		if err := s.more(); err != nil {
+			return err
+		}
 	}
-	if err := write(w, rec.bytes(prev, dec.InputOffset())); err != nil {
-		return c, err
+	return nil
+}
+
+// more reads one more chunk, as large as what is buffered, so that
+// rescanning a long element from its start costs linear time in all.
+func (s *arrayReader) more() error {
+	if len(s.data) > maxRecord+arrayChunk {
+		return apperr.E(apperr.Invalid, "An element of a JSON array is larger than the limit.")
 	}
-	return c, trailingSpace(io.MultiReader(dec.Buffered(), r), w)
+	want := max(arrayChunk, len(s.data))
+	if cap(s.data)-len(s.data) < want {
+		grown := make([]byte, len(s.data), len(s.data)+want)
+		copy(grown, s.data)
+		s.data = grown
+	}
+	n, err := io.ReadFull(s.r, s.data[len(s.data):len(s.data)+want])
+	s.data = s.data[:len(s.data)+n]
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		s.eof = true
+		return nil
+	}
+	return err
+}
+
+const arrayChunk = 256 << 10
+
+// drop forgets data[:pos]. Bytes move only when most of the buffer is dead,
+// so each byte moves about once.
+func (s *arrayReader) drop() {
+	if s.pos > len(s.data)/2 {
+		n := copy(s.data, s.data[s.pos:])
+		s.data = s.data[:n]
+		s.pos = 0
+	}
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// whitespace, reading as needed.
+func (s *arrayReader) skipSpace(i int) (int, error) {
+	for {
+		for ; i < len(s.data); i++ {
+			if !isSpace(s.data[i]) {
+				return i, nil
+			}
+		}
+		if i-s.pos > maxRecord {
+			return 0, apperr.E(apperr.Invalid, "A JSON array holds too much whitespace.")
+		}
+		if err := s.need(i + 1); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// value returns the end of the JSON value that starts at start, reading as
+// needed. It checks only the structure the split depends on: strings, and
+// brackets that nest and match.
+func (s *arrayReader) value(start int) (int, error) {
+	for {
+		end, ok, err := valueEnd(s.data, start, s.eof)
+		if err != nil {
+			return 0, err
+		}
+		if ok && end-start <= maxRecord {
+			return end, nil
+		}
+		if end-start > maxRecord || len(s.data)-start > maxRecord {
+			return 0, apperr.E(apperr.Invalid, "An element of a JSON array is larger than the limit.")
+		}
+		if err := s.more(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// valueEnd scans the value at data[start:]. ok is false when data ends first
+// and more may follow (eof not set); end is then how far it got.
+func valueEnd(data []byte, start int, eof bool) (end int, ok bool, err error) {
+	var stack []byte // the closing brackets expected, innermost last
+	compound := data[start] == '{' || data[start] == '[' || data[start] == '"'
+	i := start
+	for i < len(data) {
+		switch b := data[i]; {
+		case b == '"':
+			j := stringEnd(data, i+1)
+			if j < 0 {
+				return short(i, eof)
+			}
+			i = j
+		case b == '{' || b == '[':
+			stack = append(stack, b+2) // '}' is '{'+2, ']' is '['+2
+			i++
+		case b == '}' || b == ']':
+			if len(stack) == 0 { // the end of a number, true, false or null
+				return i, i > start, emptyValue(i > start)
+			}
+			if stack[len(stack)-1] != b {
+				return 0, false, errNotJSON
+			}
+			stack = stack[:len(stack)-1]
+			i++
+		case len(stack) == 0 && (b == ',' || isSpace(b)):
+			return i, i > start, emptyValue(i > start)
+		default:
+			i++
+		}
+		if compound && len(stack) == 0 {
+			return i, true, nil
+		}
+	}
+	return short(i, eof)
+}
+
+// short is valueEnd's answer when the data ends inside a value.
+func short(i int, eof bool) (int, bool, error) {
+	if eof {
+		return 0, false, errNotJSON
+	}
+	return i, false, nil
+}
+
+func emptyValue(nonEmpty bool) error {
+	if nonEmpty {
+		return nil
+	}
+	return errNotJSON
+}
+
+// stringEnd returns the index after the quote that closes the string whose
+// body starts at from, or -1 if data ends first.
+func stringEnd(data []byte, from int) int {
+	for {
+		q := bytes.IndexByte(data[from:], '"')
+		if q < 0 {
+			return -1
+		}
+		q += from
+		escapes := 0
+		for k := q - 1; k >= from && data[k] == '\\'; k-- {
+			escapes++
+		}
+		if escapes%2 == 0 {
+			return q + 1
+		}
+		from = q + 1
+	}
+}
+
+// finish writes the ']' at end and copies what follows, which must be
+// whitespace.
+func (s *arrayReader) finish(w io.Writer, end int) error {
+	if err := write(w, s.data[s.pos:end+1]); err != nil {
+		return err
+	}
+	return trailingSpace(io.MultiReader(bytes.NewReader(s.data[end+1:]), s.r), w)
 }
 
 // write writes each of bs to w, unless w is nil.
@@ -209,53 +415,4 @@ func jsonError(err error) error {
 		return apperr.Wrap(apperr.Invalid, "A json S3 object is not valid JSON.", err)
 	}
 	return err
-}
-
-// recorder keeps the bytes a reader returned (when on), so that the bytes
-// between two offsets of the decoder can be read back, and bounds how much may
-// be read past the last discarded offset: about one element of an array.
-type recorder struct {
-	r     io.Reader
-	on    bool
-	buf   []byte
-	start int64 // offset of buf[0]
-	base  int64 // bytes before this offset are no longer needed
-	read  int64 // bytes read so far
-}
-
-func (rc *recorder) Read(p []byte) (int, error) {
-	if rc.read-rc.base > maxRecord {
-		return 0, apperr.E(apperr.Invalid, "An element of a JSON array is larger than the limit.")
-	}
-	// Small reads keep the decoder from reading far past the element.
-	if len(p) > recorderChunk {
-		p = p[:recorderChunk]
-	}
-	n, err := rc.r.Read(p)
-	rc.read += int64(n)
-	if rc.on {
-		rc.buf = append(rc.buf, p[:n]...)
-	}
-	return n, err
-}
-
-const recorderChunk = 64 << 10
-
-// bytes returns the recorded bytes from offset from to offset to.
-func (rc *recorder) bytes(from, to int64) []byte {
-	if !rc.on {
-		return nil
-	}
-	return rc.buf[from-rc.start : to-rc.start]
-}
-
-// discard forgets the bytes before offset off. The buffer is compacted only
-// when most of it is forgotten, so each byte is moved about once.
-func (rc *recorder) discard(off int64) {
-	rc.base = off
-	if dead := int(off - rc.start); rc.on && dead > len(rc.buf)/2 {
-		n := copy(rc.buf, rc.buf[dead:])
-		rc.buf = rc.buf[:n]
-		rc.start = off
-	}
 }
