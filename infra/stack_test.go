@@ -131,6 +131,11 @@ func TestStack(t *testing.T) {
 				map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": true},
 			}},
 			"PublicAccessBlockConfiguration": map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
+			// Access packages and work files do not outlive their use.
+			"LifecycleConfiguration": map[string]any{"Rules": assertions.Match_ArrayWith(&[]any{
+				map[string]any{"Id": "expire-work-files", "Prefix": "work/", "ExpirationInDays": 2, "Status": "Enabled"},
+				map[string]any{"Id": "expire-packages", "Prefix": "packages/", "ExpirationInDays": 30, "Status": "Enabled"},
+			})},
 		})
 		tpl.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), map[string]any{
 			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{

@@ -62,6 +62,10 @@ Usage:
       Resume a failed request at the step that failed (after fixing the
       cause), not from the start.
 
+  privacyctl sources check FILE
+      Check a data-source registry file: print a summary of its sources, or
+      every problem with its line number (exit status 1).
+
   privacyctl help
       Show this help.
 
@@ -105,12 +109,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cancel(args[1:], stdout)
 	case "redrive":
 		err = redrive(args[1:], stdout)
+	case "sources":
+		err = sources(args[1:], stdout, stderr)
 	default:
 		err = fmt.Errorf("%w: unknown command %q (see privacyctl help)", errUsage, args[0])
 	}
 	switch {
 	case err == nil:
 		return 0
+	case errors.Is(err, errInvalid):
+		return 1
 	case errors.Is(err, errUsage):
 		fmt.Fprintln(stderr, "privacyctl:", strings.TrimPrefix(err.Error(), "usage: "))
 		return 2

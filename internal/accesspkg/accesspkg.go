@@ -1,69 +1,226 @@
-// Package accesspkg writes the access package a subject downloads: a zip with
-// one machine-readable JSON file per source and a manifest that says what is
-// in it.
+// Package accesspkg writes the access package a subject downloads, for access
+// and portability requests alike: a zip with
+//
+//   - index.html: a report a person can open offline, without any external
+//     resource: what each source holds, why, who receives it, how long it is
+//     kept, and the records;
+//   - manifest.json: the same facts and the counts, machine-readable;
+//   - json/<source>.json: the records of each source exactly as collected
+//     (portability: structured, commonly used, machine-readable);
+//   - csv/<source>.csv: the same records as RFC 4180 CSV for spreadsheets.
 package accesspkg
 
 import (
 	"archive/zip"
+	"encoding/csv"
 	"encoding/json"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/registry"
 )
 
 // Part is the subject's records from one source.
 type Part struct {
-	SourceID    string
-	Kind        string
-	Description string
-	Records     []map[string]any
+	Source  *registry.Source
+	Records []map[string]any
+}
+
+// Package is what goes into one zip.
+type Package struct {
+	RequestID   string
+	RequestType string
+	GeneratedAt time.Time
+	Parts       []Part
 }
 
 // Manifest describes the package.
 type Manifest struct {
 	RequestID   string           `json:"request_id"`
+	RequestType string           `json:"request_type"`
 	GeneratedAt time.Time        `json:"generated_at"`
 	Sources     []ManifestSource `json:"sources"`
 }
 
-// ManifestSource is one source in the manifest.
+// ManifestSource is one source in the manifest: what it holds of the subject
+// and what the subject is told about it (GDPR Art 15(1), CCPA §1798.110).
 type ManifestSource struct {
-	ID          string `json:"id"`
-	Kind        string `json:"kind"`
-	Description string `json:"description,omitempty"`
-	Records     int    `json:"records"`
-	File        string `json:"file"`
+	ID          string               `json:"id"`
+	Kind        string               `json:"kind"`
+	Description string               `json:"description,omitempty"`
+	Records     int                  `json:"records"`
+	JSONFile    string               `json:"json_file"`
+	CSVFile     string               `json:"csv_file"`
+	Categories  []ManifestCategory   `json:"categories"`
+	Purposes    []string             `json:"purposes"`
+	Recipients  []registry.Recipient `json:"recipients"`
+	Retention   registry.Retention   `json:"retention"`
 }
 
-// ManifestFile is the name of the manifest inside the zip.
-const ManifestFile = "manifest.json"
+// ManifestCategory is a category of personal data, by id and in words.
+type ManifestCategory struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+// Names of the files inside the zip.
+const (
+	ManifestFile = "manifest.json"
+	ReportFile   = "index.html"
+)
+
+// JSONFile and CSVFile are where a source's records go. Source ids are
+// validated to [a-z][a-z0-9-]* by the registry, so they are safe file names;
+// the folders keep them apart from the manifest and the report.
+func JSONFile(sourceID string) string { return "json/" + sourceID + ".json" }
+func CSVFile(sourceID string) string  { return "csv/" + sourceID + ".csv" }
 
 // Write writes the zip to w and returns its manifest.
-func Write(w io.Writer, requestID string, parts []Part, generatedAt time.Time) (Manifest, error) {
-	m := Manifest{RequestID: requestID, GeneratedAt: generatedAt.UTC(), Sources: []ManifestSource{}}
+func Write(w io.Writer, p Package) (Manifest, error) {
+	at := p.GeneratedAt.UTC()
+	m := Manifest{RequestID: p.RequestID, RequestType: p.RequestType, GeneratedAt: at, Sources: []ManifestSource{}}
+	for _, part := range p.Parts {
+		m.Sources = append(m.Sources, manifestSource(part))
+	}
 	zw := zip.NewWriter(w)
-	for _, p := range parts {
-		name := p.SourceID + ".json"
-		records := p.Records
+	create := func(name string) (io.Writer, error) {
+		return zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: at})
+	}
+	f, err := create(ReportFile)
+	if err != nil {
+		return Manifest{}, err
+	}
+	if err := writeReport(f, m, p.Parts); err != nil {
+		return Manifest{}, err
+	}
+	if err := writeJSON(create, ManifestFile, m); err != nil {
+		return Manifest{}, err
+	}
+	for i, part := range p.Parts {
+		records := part.Records
 		if records == nil {
 			records = []map[string]any{}
 		}
-		if err := writeJSON(zw, name, generatedAt, records); err != nil {
+		if err := writeJSON(create, m.Sources[i].JSONFile, records); err != nil {
 			return Manifest{}, err
 		}
-		m.Sources = append(m.Sources, ManifestSource{ID: p.SourceID, Kind: p.Kind, Description: p.Description, Records: len(p.Records), File: name})
-	}
-	if err := writeJSON(zw, ManifestFile, generatedAt, m); err != nil {
-		return Manifest{}, err
+		f, err := create(m.Sources[i].CSVFile)
+		if err != nil {
+			return Manifest{}, err
+		}
+		if err := WriteCSV(f, records); err != nil {
+			return Manifest{}, err
+		}
 	}
 	return m, zw.Close()
 }
 
-func writeJSON(zw *zip.Writer, name string, modified time.Time, v any) error {
-	f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: modified})
+func manifestSource(p Part) ManifestSource {
+	s := p.Source
+	ms := ManifestSource{
+		ID: s.ID, Kind: s.Kind(), Description: s.Description, Records: len(p.Records),
+		JSONFile: JSONFile(s.ID), CSVFile: CSVFile(s.ID),
+		Categories: []ManifestCategory{}, Purposes: s.Purposes, Recipients: s.Recipients,
+	}
+	for _, c := range s.Categories {
+		ms.Categories = append(ms.Categories, ManifestCategory{ID: c, Label: registry.CategoryLabel(c)})
+	}
+	if ms.Purposes == nil {
+		ms.Purposes = []string{}
+	}
+	if ms.Recipients == nil {
+		ms.Recipients = []registry.Recipient{}
+	}
+	if s.Retention != nil {
+		ms.Retention = *s.Retention
+	}
+	return ms
+}
+
+func writeJSON(create func(string) (io.Writer, error), name string, v any) error {
+	f, err := create(name)
 	if err != nil {
 		return err
 	}
 	enc := json.NewEncoder(f)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// Columns are the fields of records, the union over all of them, sorted: a
+// stable order however the records were stored.
+func Columns(records []map[string]any) []string {
+	seen := map[string]bool{}
+	for _, r := range records {
+		for k := range r {
+			seen[k] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// WriteCSV writes records as RFC 4180 CSV (CRLF line ends, quotes where
+// needed) with a header row of Columns. A field a record lacks is empty.
+func WriteCSV(w io.Writer, records []map[string]any) error {
+	cols := Columns(records)
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if len(cols) > 0 {
+		if err := cw.Write(cols); err != nil {
+			return err
+		}
+	}
+	row := make([]string, len(cols))
+	for _, r := range records {
+		for i, c := range cols {
+			row[i] = spreadsheetSafe(Text(r[c]))
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Text renders one value for a person: strings as they are, numbers as
+// written, nested values as compact JSON, a missing value as "".
+func Text(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	case bool:
+		if v {
+			return "true"
+		}
+		return "false"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// spreadsheetSafe keeps a spreadsheet from running a value as a formula
+// (CSV injection): text that starts with = + - @ or a tab or carriage return,
+// and is not a plain number, gets a leading apostrophe. The JSON files keep
+// the exact values.
+func spreadsheetSafe(s string) string {
+	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) || isNumber(s) {
+		return s
+	}
+	return "'" + s
+}
+
+func isNumber(s string) bool {
+	var n json.Number
+	return json.Unmarshal([]byte(s), &n) == nil
 }

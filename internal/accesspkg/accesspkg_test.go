@@ -3,52 +3,213 @@ package accesspkg
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/csv"
 	"encoding/json"
 	"io"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/registry"
 )
 
+var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+func source(id, kind string) *registry.Source {
+	s := &registry.Source{
+		ID: id, Description: "The " + id,
+		Categories: []string{"identifiers", "commercial"},
+		Purposes:   []string{"Provide the service."},
+		Recipients: []registry.Recipient{{Name: "Pay Ltd", Role: "processor", Country: "IE"}},
+		Retention:  &registry.Retention{Period: "2 years", Criteria: "after the account is closed"},
+	}
+	if kind == "dynamodb" {
+		s.DynamoDB = &registry.DynamoDBSource{Table: id}
+	} else {
+		s.S3 = &registry.S3Source{Bucket: id}
+	}
+	return s
+}
+
+func unzip(t *testing.T, b []byte) (names []string, files map[string][]byte) {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[f.Name], _ = io.ReadAll(rc)
+		rc.Close()
+		names = append(names, f.Name)
+	}
+	return names, files
+}
+
 func TestWrite(t *testing.T) {
-	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	users := source("users", "dynamodb")
+	events := source("events", "s3")
+	events.Recipients = nil
 	parts := []Part{
-		{SourceID: "users", Kind: "dynamodb", Records: []map[string]any{{"user_id": "u-1", "plan": "pro"}}},
-		{SourceID: "events", Kind: "s3"},
+		{Source: users, Records: []map[string]any{{"user_id": "u-1", "plan": "pro", "credit": json.Number("12.50")}}},
+		{Source: events},
 	}
 	var buf bytes.Buffer
-	m, err := Write(&buf, "dsr-1", parts, now)
+	m, err := Write(&buf, Package{RequestID: "dsr-1", RequestType: "portability", GeneratedAt: now, Parts: parts})
 	if err != nil {
 		t.Fatal(err)
 	}
-	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{}
-	for _, f := range zr.File {
-		rc, _ := f.Open()
-		b, _ := io.ReadAll(rc)
-		rc.Close()
-		files[f.Name] = b
-	}
-	if len(files) != 3 {
-		t.Fatalf("files %v", len(files))
+	names, files := unzip(t, buf.Bytes())
+	want := []string{"index.html", "manifest.json", "json/users.json", "csv/users.csv", "json/events.json", "csv/events.csv"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("files %v, want %v", names, want)
 	}
 	var got Manifest
 	if err := json.Unmarshal(files[ManifestFile], &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.RequestID != "dsr-1" || len(got.Sources) != 2 || got.Sources[0].Records != 1 || got.Sources[1].Records != 0 || got.Sources[0].File != "users.json" {
+	u := got.Sources[0]
+	if got.RequestID != "dsr-1" || got.RequestType != "portability" || !got.GeneratedAt.Equal(now) || len(got.Sources) != 2 ||
+		u.Records != 1 || u.JSONFile != "json/users.json" || u.CSVFile != "csv/users.csv" || u.Kind != "dynamodb" ||
+		got.Sources[1].Records != 0 || got.Sources[1].Kind != "s3" {
 		t.Fatalf("manifest %+v", got)
 	}
-	if m.Sources[1].Kind != "s3" {
+	if len(u.Categories) != 2 || u.Categories[1].ID != "commercial" || !strings.HasPrefix(u.Categories[1].Label, "Commercial information") ||
+		u.Purposes[0] != "Provide the service." || u.Recipients[0].Name != "Pay Ltd" || u.Retention.Period != "2 years" {
+		t.Fatalf("manifest disclosure %+v", u)
+	}
+	if !strings.Contains(string(files[ManifestFile]), `"recipients": []`) {
+		t.Errorf("a source without recipients should list [] in the manifest:\n%s", files[ManifestFile])
+	}
+	if m.Sources[0].Records != 1 {
 		t.Fatalf("returned manifest %+v", m)
 	}
-	var users []map[string]any
-	if err := json.Unmarshal(files["users.json"], &users); err != nil || users[0]["plan"] != "pro" {
-		t.Fatalf("users.json %s", files["users.json"])
+	if string(files["json/users.json"]) != "[\n  {\n    \"credit\": 12.50,\n    \"plan\": \"pro\",\n    \"user_id\": \"u-1\"\n  }\n]\n" {
+		t.Fatalf("users.json keeps values exactly:\n%s", files["json/users.json"])
 	}
-	if string(bytes.TrimSpace(files["events.json"])) != "[]" {
-		t.Fatalf("empty source should be [], got %s", files["events.json"])
+	if string(bytes.TrimSpace(files["json/events.json"])) != "[]" {
+		t.Fatalf("empty source should be [], got %s", files["json/events.json"])
+	}
+	if string(files["csv/users.csv"]) != "credit,plan,user_id\r\n12.50,pro,u-1\r\n" {
+		t.Fatalf("users.csv %q", files["csv/users.csv"])
+	}
+	if len(files["csv/events.csv"]) != 0 {
+		t.Fatalf("events.csv %q", files["csv/events.csv"])
+	}
+}
+
+func TestWriteCSV(t *testing.T) {
+	tests := []struct {
+		name    string
+		records []map[string]any
+		want    string
+	}{
+		{"union of fields, sorted", []map[string]any{{"b": "1"}, {"a": "2", "c": "3"}}, "a,b,c\r\n,1,\r\n2,,3\r\n"},
+		{"quoting", []map[string]any{{"x": `say "hi", then`}, {"x": "two\nlines"}, {"x": " lead"}}, "x\r\n\"say \"\"hi\"\", then\"\r\n\"two\r\nlines\"\r\n\" lead\"\r\n"},
+		{"values", []map[string]any{{"n": json.Number("-5.00"), "t": true, "z": nil, "o": map[string]any{"k": []any{"v"}}}}, "n,o,t,z\r\n-5.00,\"{\"\"k\"\":[\"\"v\"\"]}\",true,\r\n"},
+		{"formulas", []map[string]any{{"a": "=1+1", "b": "+SUM(A1)", "c": "-2", "d": "@cmd", "e": "-x"}}, "a,b,c,d,e\r\n'=1+1,'+SUM(A1),-2,'@cmd,'-x\r\n"},
+		{"no records", nil, ""},
+		{"non-ASCII", []map[string]any{{"name": "Zoë Ångström, 山田"}}, "name\r\n\"Zoë Ångström, 山田\"\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := WriteCSV(&b, tt.records); err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != tt.want {
+				t.Fatalf("got  %q\nwant %q", b.String(), tt.want)
+			}
+			if tt.want == "" {
+				return
+			}
+			rows, err := csv.NewReader(strings.NewReader(b.String())).ReadAll()
+			if err != nil || len(rows) != len(tt.records)+1 {
+				t.Fatalf("does not read back as CSV: %v, %d rows", err, len(rows))
+			}
+		})
+	}
+}
+
+func TestReport(t *testing.T) {
+	hostile := `<script>alert("x")</script><img src=https://evil.example/t.gif>`
+	users := source("users", "dynamodb")
+	users.Description = "Accounts & <b>profiles</b>"
+	users.Purposes = []string{"Fraud checks " + hostile}
+	events := source("events", "s3")
+	events.Recipients = nil
+	many := make([]map[string]any, MaxReportRows+3)
+	for i := range many {
+		many[i] = map[string]any{"n": json.Number("1")}
+	}
+	parts := []Part{
+		{Source: users, Records: []map[string]any{{"name": hostile, "note": "javascript:alert(1)"}}},
+		{Source: events, Records: many},
+		{Source: source("empty", "s3")},
+	}
+	var buf bytes.Buffer
+	if _, err := Write(&buf, Package{RequestID: "dsr-20261123-abc", RequestType: "access", GeneratedAt: now, Parts: parts}); err != nil {
+		t.Fatal(err)
+	}
+	_, files := unzip(t, buf.Bytes())
+	page := string(files[ReportFile])
+
+	// Only plain markup, and links that stay inside the package.
+	allowed := []string{"html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "p", "strong", "time",
+		"a", "nav", "ul", "li", "section", "dl", "dt", "dd", "div", "table", "caption", "thead", "tbody", "tr", "th", "td"}
+	for _, m := range regexp.MustCompile(`<([a-zA-Z][a-zA-Z0-9]*)`).FindAllStringSubmatch(page, -1) {
+		if !slices.Contains(allowed, m[1]) {
+			t.Errorf("the report has a <%s> element", m[1])
+		}
+	}
+	for _, m := range regexp.MustCompile(`\s([a-z-]+)="([^"]*)"`).FindAllStringSubmatch(page, -1) {
+		if m[1] == "href" && (strings.Contains(m[2], ":") || strings.HasPrefix(m[2], "//")) {
+			t.Errorf("the report links outside the package: %s", m[0])
+		}
+		if slices.Contains([]string{"src", "srcset", "action", "style", "background"}, m[1]) || strings.HasPrefix(m[1], "on") {
+			t.Errorf("the report has an attribute %s", m[0])
+		}
+	}
+	for _, bad := range []string{"@import", "url("} {
+		if strings.Contains(page, bad) {
+			t.Errorf("the report contains %q", bad)
+		}
+	}
+	for _, want := range []string{
+		`<html lang="en">`, `<meta charset="utf-8">`, "<title>Your personal data – request dsr-20261123-abc</title>",
+		`&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;`, "Accounts &amp; &lt;b&gt;profiles&lt;/b&gt;",
+		`<th scope="col">name</th>`, `<caption id="source-users-caption">`,
+		"Pay Ltd (Processor (acts on our instructions), in IE)", "No one outside our company.",
+		"2 years, after the account is closed", "Commercial information",
+		`<a href="json/users.json">`, `<a href="csv/events.csv">`, `<time datetime="2026-11-23T12:00:00Z">23 November 2026, 12:00 UTC</time>`,
+		"(the first 500 of 503; the files hold all of them)", "We hold no records about you here.",
+		`<li><a href="#source-events">The events</a>: 503 records</li>`, `<li><a href="#source-empty">The empty</a>: 0 records</li>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if n := strings.Count(page, "<tr><td>1</td></tr>"); n != MaxReportRows {
+		t.Errorf("%d event rows shown, want %d", n, MaxReportRows)
+	}
+
+	// The only style is allowed by its hash; nothing else may load or run.
+	csp := regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]+)">`).FindStringSubmatch(page)
+	style := regexp.MustCompile(`(?s)<style>(.*)</style>`).FindStringSubmatch(page)
+	if csp == nil || style == nil {
+		t.Fatal("no CSP or no style element")
+	}
+	sum := sha256.Sum256([]byte(style[1]))
+	policy := strings.ReplaceAll(csp[1], "&#39;", "'")
+	if !strings.HasPrefix(policy, "default-src 'none'; ") || !strings.Contains(policy, "style-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") {
+		t.Errorf("CSP %q does not allow exactly the page's style", policy)
 	}
 }

@@ -95,6 +95,18 @@ func provision(ctx context.Context, c clients, region, mailFrom string) error {
 		if err := createBucket(ctx, c.s3, bucketName(b), region); err != nil {
 			return err
 		}
+		// SSE-KMS by default, as in the cloud stack (there with the stack's
+		// own key; here with the account's AWS managed key).
+		_, err := c.s3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
+			Bucket: aws.String(bucketName(b)),
+			ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{{
+				ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAwsKms},
+				BucketKeyEnabled:                   aws.Bool(true),
+			}}},
+		})
+		if err != nil {
+			return fmt.Errorf("bucket %s encryption: %w", bucketName(b), err)
+		}
 	}
 	if _, err := c.ses.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: &mailFrom}); err != nil {
 		return fmt.Errorf("mail identity: %w", err)

@@ -9,9 +9,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -32,6 +35,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/devstack"
 	"github.com/privacy-pipeline/dsr/internal/operator"
+	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/resources"
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
@@ -625,42 +629,222 @@ func TestAccessRequest(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("presigned GET: HTTP %d", resp.StatusCode)
 	}
-	files := unzip(t, zipped)
+	checkPackage(t, r.ID, "access", unzip(t, zipped))
+	checkPackageStored(t, r.ID)
+}
 
+// TestPortabilityRequest: a portability request delivers the same package.
+// It runs before the delete test, which erases the demo subject.
+func TestPortabilityRequest(t *testing.T) {
+	r := submit(t, "portability")
+	verify(t, r)
+	waitCompleted(t, r)
+	checkHistory(t, r.ID)
+	link := linkIn(t, mailAbout(t, r.ID, "Your data is ready"), "/download")
+	resp, err := http.Get(link.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	zipped, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("download: HTTP %d", resp.StatusCode)
+	}
+	checkPackage(t, r.ID, "portability", unzip(t, zipped))
+}
+
+// checkPackageStored checks the package at rest: SSE-KMS in the exports bucket.
+func checkPackageStored(t *testing.T, requestID string) {
+	t.Helper()
+	s3c := s3.NewFromConfig(stack.AWS, func(o *s3.Options) { o.UsePathStyle = true })
+	key := storedRequest(t, requestID).ExportKey
+	head, err := s3c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(devstack.LocalConfig(stack.Region, stack.APIURL).ExportsBucket), Key: &key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.ServerSideEncryption != "aws:kms" {
+		t.Errorf("the package is stored with encryption %q, want aws:kms", head.ServerSideEncryption)
+	}
+}
+
+// checkPackage checks that every file of an access package holds exactly the
+// demo subject's records, as the demo stores hold them, and nobody else's.
+func checkPackage(t *testing.T, requestID, typ string, files map[string][]byte) {
+	t.Helper()
 	var manifest struct {
-		RequestID string `json:"request_id"`
-		Sources   []struct {
-			ID      string `json:"id"`
-			Records int    `json:"records"`
-			File    string `json:"file"`
+		RequestID   string `json:"request_id"`
+		RequestType string `json:"request_type"`
+		GeneratedAt string `json:"generated_at"`
+		Sources     []struct {
+			ID         string                `json:"id"`
+			Records    int                   `json:"records"`
+			JSONFile   string                `json:"json_file"`
+			CSVFile    string                `json:"csv_file"`
+			Categories []struct{ ID string } `json:"categories"`
+			Purposes   []string              `json:"purposes"`
+			Recipients []json.RawMessage     `json:"recipients"`
+			Retention  map[string]string     `json:"retention"`
 		} `json:"sources"`
 	}
 	if err := json.Unmarshal(files["manifest.json"], &manifest); err != nil {
 		t.Fatal(err)
 	}
-	if manifest.RequestID != r.ID {
-		t.Fatalf("manifest request id %q", manifest.RequestID)
+	if manifest.RequestID != requestID || manifest.RequestType != typ || manifest.GeneratedAt == "" {
+		t.Fatalf("manifest %s", files["manifest.json"])
 	}
-	want := map[string]int{"users": 1, "orders": 2, "events": 3, "support": 1, "newsletter": 1}
-	got := map[string]int{}
-	for _, s := range manifest.Sources {
-		got[s.ID] = s.Records
-		var records []map[string]any
-		if err := json.Unmarshal(files[s.File], &records); err != nil {
-			t.Fatalf("%s: %v", s.File, err)
+	reg, err := registry.Parse(devstack.DemoRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := subjectRecords(t, reg)
+	wantFiles := []string{"index.html", "manifest.json"}
+	page := string(files["index.html"])
+	if len(manifest.Sources) != len(reg.Sources) {
+		t.Fatalf("manifest lists %d sources, the registry %d", len(manifest.Sources), len(reg.Sources))
+	}
+	for i, s := range manifest.Sources {
+		src := reg.Sources[i]
+		wantFiles = append(wantFiles, s.JSONFile, s.CSVFile)
+		if s.ID != src.ID || len(s.Categories) != len(src.Categories) || len(s.Purposes) != len(src.Purposes) ||
+			len(s.Recipients) != len(src.Recipients) || s.Retention["period"] != src.Retention.Period || s.Retention["criteria"] != src.Retention.Criteria {
+			t.Errorf("manifest entry %+v does not say what the registry says of %s", s, src.ID)
 		}
-		if len(records) != s.Records {
-			t.Errorf("%s has %d records, manifest says %d", s.File, len(records), s.Records)
+		var records []map[string]any
+		if err := json.Unmarshal(files[s.JSONFile], &records); err != nil {
+			t.Fatalf("%s: %v", s.JSONFile, err)
+		}
+		got := canonical(t, records)
+		if !slices.Equal(got, want[s.ID]) || s.Records != len(want[s.ID]) || len(want[s.ID]) == 0 {
+			t.Errorf("%s holds %v (manifest: %d), want the subject's records %v", s.JSONFile, got, s.Records, want[s.ID])
+		}
+		rows, err := csv.NewReader(bytes.NewReader(files[s.CSVFile])).ReadAll()
+		if err != nil || len(rows) != len(records)+1 {
+			t.Fatalf("%s: %d rows, %v", s.CSVFile, len(rows), err)
+		}
+		var fromCSV []map[string]any
+		for _, row := range rows[1:] {
+			m := map[string]any{}
+			for j, col := range rows[0] {
+				m[col] = row[j]
+			}
+			fromCSV = append(fromCSV, m)
+		}
+		if got := canonical(t, fromCSV); !slices.Equal(got, want[s.ID]) {
+			t.Errorf("%s holds %v, want %v", s.CSVFile, got, want[s.ID])
 		}
 		for _, rec := range records {
-			if rec["user_id"] != devstack.DemoSubjectUserID && rec["email"] != devstack.DemoSubject {
-				t.Errorf("%s holds someone else's record: %v", s.File, rec)
+			for _, v := range rec {
+				if str, ok := v.(string); ok && !strings.Contains(page, html.EscapeString(str)) {
+					t.Errorf("index.html lacks %s's value %q", s.ID, str)
+				}
 			}
 		}
 	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("records per source %v, want %v", got, want)
+	slices.Sort(wantFiles)
+	gotFiles := slices.Sorted(maps.Keys(files))
+	if !slices.Equal(gotFiles, wantFiles) {
+		t.Errorf("package files %v, want %v", gotFiles, wantFiles)
 	}
+	for name, b := range files {
+		for _, other := range []string{"john.roe", "ana.lima", "li.wei", "u-1002", "u-1003", "u-1004", "o-5003", "Refund"} {
+			if bytes.Contains(b, []byte(other)) {
+				t.Errorf("%s holds someone else's data (%s)", name, other)
+			}
+		}
+	}
+}
+
+// canonical returns records as sorted JSON texts with every value a string,
+// so records from JSON, CSV and the demo stores compare as sets.
+func canonical(t *testing.T, records []map[string]any) []string {
+	t.Helper()
+	out := []string{}
+	for _, r := range records {
+		m := map[string]string{}
+		for k, v := range r {
+			switch v := v.(type) {
+			case string:
+				m[k] = v
+			default:
+				b, _ := json.Marshal(v)
+				m[k] = string(b)
+			}
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(b))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// subjectRecords reads the demo stores directly and returns, per source of
+// the registry, the records that mention the demo subject: the test's own
+// notion of what the package must hold.
+func subjectRecords(t *testing.T, reg *registry.Registry) map[string][]string {
+	t.Helper()
+	snap := takeSnapshot(t)
+	out := map[string][]string{}
+	for _, src := range reg.Sources {
+		var records []map[string]any
+		switch {
+		case src.DynamoDB != nil:
+			for _, item := range snap.items[src.DynamoDB.Table] {
+				if mentionsSubject(item) {
+					var m map[string]any
+					if err := json.Unmarshal([]byte(item), &m); err != nil {
+						t.Fatal(err)
+					}
+					records = append(records, m)
+				}
+			}
+		case src.S3 != nil:
+			for key, body := range snap.objects {
+				if !strings.HasPrefix(key, src.S3.Bucket+"/"+src.S3.Prefix) {
+					continue
+				}
+				records = append(records, parseObject(t, src.S3.Format, body)...)
+			}
+			records = slices.DeleteFunc(records, func(m map[string]any) bool {
+				b, _ := json.Marshal(m)
+				return !mentionsSubject(string(b))
+			})
+		}
+		out[src.ID] = canonical(t, records)
+	}
+	return out
+}
+
+func parseObject(t *testing.T, format, body string) []map[string]any {
+	t.Helper()
+	var records []map[string]any
+	switch format {
+	case "jsonl":
+		for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatal(err)
+			}
+			records = append(records, m)
+		}
+	case "csv":
+		rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows[1:] {
+			m := map[string]any{}
+			for j, col := range rows[0] {
+				m[col] = row[j]
+			}
+			records = append(records, m)
+		}
+	default:
+		t.Fatalf("no parser for %s in the test", format)
+	}
+	return records
 }
 
 func unzip(t *testing.T, b []byte) map[string][]byte {

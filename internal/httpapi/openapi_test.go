@@ -491,7 +491,7 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "submit JSON bad email", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"nope","jurisdiction":"EU"}`, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit JSON email too long", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"` + strings.Repeat("a", 250) + `@example.com","jurisdiction":"EU"}`, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit JSON unknown jurisdiction", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"ada@example.com","jurisdiction":"XX"}`, wantStatus: 400, wantType: "application/problem+json"},
-		{name: "submit JSON type not offered", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"portability","email":"ada@example.com","jurisdiction":"EU"}`, wantStatus: 400, wantType: "application/problem+json"},
+		{name: "submit JSON type not offered", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"appeal","email":"ada@example.com","jurisdiction":"EU"}`, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit JSON empty object", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{}`, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit JSON null", method: "POST", target: "/v1/requests", ctype: jsonType, body: `null`, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit JSON array", method: "POST", target: "/v1/requests", ctype: jsonType, body: `[]`, wantStatus: 400, wantType: "application/problem+json"},

@@ -29,6 +29,7 @@ label{display:block;margin-top:1rem;font-weight:600}input,select,button{font-siz
 <label for="type">What do you ask for?</label>
 <select id="type" name="type">
 <option value="access"{{if eq .Input.Type "access"}} selected{{end}}>A copy of my data</option>
+<option value="portability"{{if eq .Input.Type "portability"}} selected{{end}}>My data in a portable format, to take elsewhere</option>
 <option value="delete"{{if eq .Input.Type "delete"}} selected{{end}}>Delete my data</option>
 </select>
 <label for="email">Your email address</label>

@@ -37,6 +37,12 @@ type Source struct {
 	// of the subject's records that holds them: how identities chain.
 	Provides map[string]string `yaml:"provides"`
 	Erasure  string            `yaml:"erasure"`
+
+	// What the subject is told about the source (see disclosure.go).
+	Categories []string    `yaml:"categories"`
+	Purposes   []string    `yaml:"purposes"`
+	Recipients []Recipient `yaml:"recipients"`
+	Retention  *Retention  `yaml:"retention"`
 }
 
 // DynamoDBSource finds the subject by querying a partition key, on the table
@@ -219,6 +225,7 @@ func (v *validator) check(r *Registry) {
 		default:
 			v.fail(at, "give a dynamodb or an s3 block")
 		}
+		v.checkDisclosure(at, s)
 		if s.Erasure != EraseDelete {
 			v.fail(at+".erasure", "erasure %q is not supported; use %q", s.Erasure, EraseDelete)
 		}

@@ -36,7 +36,7 @@ const (
 var AllTypes = []Type{Access, Portability, Delete, Correct, Restrict, Object, OptOut, Limit, Appeal}
 
 // supportedTypes are the types the workflow can carry out end to end today.
-var supportedTypes = []Type{Access, Delete}
+var supportedTypes = []Type{Access, Portability, Delete}
 
 // Status is where a request stands in its lifecycle.
 type Status string

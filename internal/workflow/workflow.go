@@ -252,7 +252,7 @@ func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
 			return err
 		}
 		total += len(records)
-		parts = append(parts, accesspkg.Part{SourceID: src.ID, Kind: src.Kind(), Description: src.Description, Records: records})
+		parts = append(parts, accesspkg.Part{Source: src, Records: records})
 	}
 	tmp, err := os.CreateTemp("", "package-*.zip")
 	if err != nil {
@@ -260,7 +260,8 @@ func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	if _, err := accesspkg.Write(tmp, r.ID, parts, s.Clock.Now()); err != nil {
+	pkg := accesspkg.Package{RequestID: r.ID, RequestType: string(r.Type), GeneratedAt: s.Clock.Now(), Parts: parts}
+	if _, err := accesspkg.Write(tmp, pkg); err != nil {
 		return apperr.Wrap(apperr.Internal, "The package could not be written.", err)
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
@@ -318,7 +319,7 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 	now := s.Clock.Now()
 	var msg notify.Message
 	switch {
-	case in.Outcome == "completed" && r.Type == request.Access:
+	case in.Outcome == "completed" && (r.Type == request.Access || r.Type == request.Portability):
 		if r.ExportKey == "" {
 			return apperr.E(apperr.Conflict, "The access package was not built.")
 		}

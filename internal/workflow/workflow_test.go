@@ -44,11 +44,19 @@ sources:
     dynamodb: {table: billing, partition_key: user_id, identity: user_id}
     provides: {account_id: account_id}
     erasure: delete
+    categories: [identifiers, commercial]
+    purposes: [Bill the customer.]
+    recipients: [{name: Pay Ltd, role: processor, country: IE}]
+    retention: {period: 10 years, criteria: after the invoice}
   - id: users
     description: User profiles
     dynamodb: {table: users, index: email-index, partition_key: email, identity: email}
     provides: {user_id: user_id}
     erasure: delete
+    categories: [identifiers]
+    purposes: [Provide the account.]
+    recipients: []
+    retention: {criteria: until the account is closed}
   - id: invoices
     s3:
       bucket: invoices
@@ -57,6 +65,10 @@ sources:
       match:
         - {field: account_id, identity: account_id}
     erasure: delete
+    categories: [commercial]
+    purposes: [Keep accounting records.]
+    recipients: [{name: Tax authorities, role: public_authority}]
+    retention: {period: 10 years}
 `
 
 type env struct {
@@ -350,8 +362,14 @@ func TestCollectSource(t *testing.T) {
 }
 
 func TestBuildPackage(t *testing.T) {
+	for _, typ := range []request.Type{request.Access, request.Portability} {
+		t.Run(string(typ), func(t *testing.T) { testBuildPackage(t, typ) })
+	}
+}
+
+func testBuildPackage(t *testing.T, typ request.Type) {
 	e := newEnv(t)
-	r := e.seed(t, request.Access, request.InProgress, nil)
+	r := e.seed(t, typ, request.InProgress, nil)
 	ctx := context.Background()
 	parts := map[string][]map[string]any{
 		"billing":  {{"account_id": "acc-1"}, {"account_id": "acc-2"}},
@@ -390,8 +408,8 @@ func TestBuildPackage(t *testing.T) {
 	}
 	var m accesspkg.Manifest
 	readZipJSON(t, zr, accesspkg.ManifestFile, &m)
-	if m.RequestID != r.ID {
-		t.Errorf("manifest request id = %q", m.RequestID)
+	if m.RequestID != r.ID || m.RequestType != string(typ) {
+		t.Errorf("manifest request id = %q, type %q", m.RequestID, m.RequestType)
 	}
 	if !m.GeneratedAt.Equal(e.clock.Now()) {
 		t.Errorf("manifest generated at %v, want %v", m.GeneratedAt, e.clock.Now())
@@ -404,9 +422,13 @@ func TestBuildPackage(t *testing.T) {
 			t.Errorf("manifest: %s has %d records, want %d", s.ID, s.Records, want)
 		}
 		var recs []map[string]any
-		readZipJSON(t, zr, s.File, &recs)
+		readZipJSON(t, zr, s.JSONFile, &recs)
 		if len(recs) != s.Records {
-			t.Errorf("%s holds %d records, manifest says %d", s.File, len(recs), s.Records)
+			t.Errorf("%s holds %d records, manifest says %d", s.JSONFile, len(recs), s.Records)
+		}
+		src := e.steps.Registry.Source(s.ID)
+		if len(s.Categories) != len(src.Categories) || !slices.Equal(s.Purposes, src.Purposes) || len(s.Recipients) != len(src.Recipients) || s.Retention != *src.Retention {
+			t.Errorf("manifest: %s does not carry the registry's disclosure: %+v", s.ID, s)
 		}
 	}
 	if keys := e.exports.partKeys(); !slices.Equal(keys, []string{other + "/users"}) {
@@ -544,6 +566,16 @@ func TestCloseRequest(t *testing.T) {
 				if !secret.Matches(tok, after.DownloadTokenHash) {
 					t.Error("the mailed download token does not match the stored hash")
 				}
+			},
+		},
+		{
+			name: "portability completed", typ: request.Portability, status: request.InProgress, outcome: "completed",
+			edit: func(r *request.Request) { r.ExportKey = "packages/x.zip" },
+			check: func(t *testing.T, e *env, before, after request.Request) {
+				if after.Status != request.Completed || after.DownloadTokenHash == "" {
+					t.Errorf("status %s, download token hash %q", after.Status, after.DownloadTokenHash)
+				}
+				linkToken(t, onlyMessage(t, e), "/v1/requests/"+after.ID+"/download")
 			},
 		},
 		{

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/privacy-pipeline/dsr/internal/devstack"
+)
+
+func TestSourcesCheck(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.yaml", devstack.DemoRegistry())
+	// lineOf is the line of the first occurrence of s in the demo registry.
+	lineOf := func(s string) int {
+		i := bytes.Index(devstack.DemoRegistry(), []byte(s))
+		return bytes.Count(devstack.DemoRegistry()[:i], []byte("\n")) + 1
+	}
+	bad := write("bad.yaml", bytes.Replace(bytes.Replace(devstack.DemoRegistry(),
+		[]byte("format: jsonl"), []byte("format: xml"), 1),
+		[]byte("categories: [identifiers]"), []byte("categories: [hobbies]"), 1))
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		stdout   []string
+		stderr   []string
+		noStdout bool
+	}{
+		{name: "valid", args: []string{"sources", "check", good}, code: 0,
+			stdout: []string{good + ": valid; 5 sources; identities email, user_id", "SOURCE", "users ", "dynamodb demo-users (email-index)",
+				"s3://demo-events/newsletter/ csv+gzip", "identifiers,internet_activity", "30 days; after the account is closed"}},
+		{name: "invalid", args: []string{"sources", "check", bad}, code: 1, noStdout: true,
+			stderr: []string{fmt.Sprintf(`%s: line %d: $.sources[2].s3.format: format "xml" is not supported`, bad, lineOf("format: jsonl")),
+				fmt.Sprintf(`%s: line %d: $.sources[4].categories[0]: category "hobbies" is not known`, bad, lineOf("categories: [identifiers]\n"))}},
+		{name: "missing file", args: []string{"sources", "check", filepath.Join(dir, "nope.yaml")}, code: 2, stderr: []string{"no such file"}},
+		{name: "no file", args: []string{"sources", "check"}, code: 2, stderr: []string{"needs one registry file"}},
+		{name: "two files", args: []string{"sources", "check", good, good}, code: 2, stderr: []string{"needs one registry file"}},
+		{name: "no command", args: []string{"sources"}, code: 2, stderr: []string{"privacyctl sources check FILE"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if code := run(tt.args, &out, &errOut); code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr %s", code, tt.code, errOut.String())
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(out.String(), s) {
+					t.Errorf("stdout lacks %q:\n%s", s, out.String())
+				}
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(errOut.String(), s) {
+					t.Errorf("stderr lacks %q:\n%s", s, errOut.String())
+				}
+			}
+			if tt.noStdout && out.Len() > 0 {
+				t.Errorf("stdout %q, want nothing", out.String())
+			}
+		})
+	}
+}
