@@ -34,7 +34,7 @@ test: check-tools ## Run every test: unit, end-to-end on the local stack, infras
 	go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: bench
-bench: ## Measure the S3 scanners on generated data (about a minute): "name value unit" per line
+bench: ## Measure the S3 scanners and state transitions per request (about a minute): "name value unit" per line
 	go run ./cmd/bench
 
 .PHONY: build

@@ -9,7 +9,7 @@ import (
 
 func TestRun(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := run([]string{"-scan-mb", "1", "-pool-mb", "1", "-object-mb", "1", "-big-mb", "1", "-match-every", "100"}, &stdout, &stderr)
+	code := run([]string{"-scan-mb", "1", "-pool-mb", "1", "-object-mb", "1", "-big-mb", "1", "-match-every", "100", "-workflow=false"}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}

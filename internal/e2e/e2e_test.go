@@ -587,6 +587,12 @@ func TestAccessRequest(t *testing.T) {
 	verify(t, r)
 	waitCompleted(t, r)
 	checkHistory(t, r.ID)
+	// What `make bench` reports: acknowledge, verify, resolve, review
+	// choice, access choice, map, one collect per source, package, close,
+	// and the watch's first states.
+	if n, err := stack.StateTransitions(context.Background(), r.ID); err != nil || n < 10 {
+		t.Fatalf("state transitions: %d, %v", n, err)
+	}
 	// Completed early: the watch ends (stopped, or finding the request
 	// closed) and no extension notice went out.
 	checkExecution(t, resources.DeadlineWatch, r.ID, watchEnded...)
