@@ -304,10 +304,12 @@ func confirm(t *testing.T, email, requestID string) {
 // subject is told the reason and, under the GDPR, that they can complain to a
 // supervisory authority; the request closes denied and its watch stops.
 func TestDeniedRequest(t *testing.T) {
+	// Parallel from the start: the denial must come before the review
+	// window closes, however long the sequential tests take.
+	t.Parallel()
 	const email = "denied.subject@example.com"
 	r := submitFor(t, "delete", email)
 	confirm(t, email, r.ID)
-	t.Parallel()
 	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, r.ID).ReviewTaskToken != "" })
 	reason := "We hold a legal obligation to keep these records until 2031."
 	if err := stack.App.Operator().Deny(context.Background(), r.ID, "e2e", []string{reason}); err != nil {
@@ -536,6 +538,30 @@ func checkHistory(t *testing.T, requestID string) {
 
 // checkExecution waits for the execution of a request on a state machine to
 // end in status, and checks that its data holds ids only.
+// lastEvents describes how an execution ended: its last history events and
+// the error it failed with (names and causes only; payloads are not shown).
+func lastEvents(t *testing.T, arn string) string {
+	t.Helper()
+	hist, err := sfn.NewFromConfig(stack.AWS).GetExecutionHistory(context.Background(), &sfn.GetExecutionHistoryInput{ExecutionArn: &arn})
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, e := range hist.Events[max(0, len(hist.Events)-6):] {
+		fmt.Fprintf(&b, "%s ", e.Type)
+		if d := e.ExecutionFailedEventDetails; d != nil {
+			fmt.Fprintf(&b, "(%s: %s) ", aws.ToString(d.Error), aws.ToString(d.Cause))
+		}
+		if d := e.LambdaFunctionFailedEventDetails; d != nil {
+			fmt.Fprintf(&b, "(%s: %s) ", aws.ToString(d.Error), aws.ToString(d.Cause))
+		}
+		if d := e.TaskFailedEventDetails; d != nil {
+			fmt.Fprintf(&b, "(%s: %s) ", aws.ToString(d.Error), aws.ToString(d.Cause))
+		}
+	}
+	return b.String()
+}
+
 func checkExecution(t *testing.T, sm resources.StateMachine, requestID string, statuses ...string) {
 	t.Helper()
 	ctx := context.Background()
@@ -553,7 +579,7 @@ func checkExecution(t *testing.T, sm resources.StateMachine, requestID string, s
 			break
 		}
 		if exec.Status != "RUNNING" || time.Now().After(deadline) {
-			t.Fatalf("%s execution of %s is %s, want %v", sm.ID, requestID, exec.Status, statuses)
+			t.Fatalf("%s execution of %s is %s, want %v; %s", sm.ID, requestID, exec.Status, statuses, lastEvents(t, arn))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
