@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,6 +86,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
+	if slices.ContainsFunc(args[1:], isHelpFlag) {
+		if help := commandHelp(args[0]); help != "" {
+			fmt.Fprint(stdout, help)
+			return 0
+		}
+	}
 	var err error
 	switch args[0] {
 	case "deadline":
@@ -126,6 +133,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "privacyctl:", err)
 		return 1
 	}
+}
+
+func isHelpFlag(a string) bool { return a == "-h" || a == "-help" || a == "--help" }
+
+// commandHelp returns the paragraphs of the usage text that describe command,
+// or "" for a command the usage does not know.
+func commandHelp(command string) string {
+	var b strings.Builder
+	for _, para := range strings.Split(usage, "\n\n") {
+		for _, line := range strings.Split(para, "\n") {
+			fields := strings.Fields(line)
+			if len(fields) >= 2 && fields[0] == "privacyctl" && fields[1] == command {
+				b.WriteString(para + "\n\n")
+				break
+			}
+		}
+	}
+	return b.String()
 }
 
 func deadline(args []string, stdout io.Writer) error {

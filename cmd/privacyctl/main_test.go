@@ -106,3 +106,30 @@ func TestOperatingCommandsRefuseBadInput(t *testing.T) {
 		})
 	}
 }
+
+// Every command answers -h with its own part of the usage, on stdout.
+func TestCommandHelp(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"list", "-h"}, "privacyctl list [--status S]"},
+		{[]string{"deny", "ID", "--help"}, "--reason TEXT"},
+		{[]string{"approve", "-help"}, "privacyctl approve ID"},
+		{[]string{"sources", "check", "-h"}, "privacyctl sources check FILE"},
+		{[]string{"deadline", "--jurisdiction", "EU", "-h"}, "--received TIME"},
+	}
+	for _, tc := range tests {
+		var stdout, stderr bytes.Buffer
+		if code := run(tc.args, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), tc.want) || stderr.Len() > 0 {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", tc.args, code, stdout.String(), stderr.String())
+		}
+		if strings.Contains(stdout.String(), "privacyctl records") && tc.args[0] != "records" {
+			t.Errorf("%v: help of other commands too:\n%s", tc.args, stdout.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"frobnicate", "-h"}, &stdout, &stderr); code != 2 {
+		t.Errorf("unknown command with -h: exit %d", code)
+	}
+}
