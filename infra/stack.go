@@ -49,6 +49,7 @@ type pipeline struct {
 	reg       *registry.Registry
 	key       awskms.Key
 	requests  awsdynamodb.Table
+	intake    awsdynamodb.Table
 	exports   awss3.Bucket
 	functions map[string]awslambda.Function
 	machines  map[string]awsstepfunctions.StateMachine
@@ -97,30 +98,8 @@ func (p *pipeline) newKey() {
 }
 
 func (p *pipeline) newStorage() {
-	t := resources.Requests
-	props := &awsdynamodb.TableProps{
-		PartitionKey:  &awsdynamodb.Attribute{Name: &t.PartitionKey.Name, Type: attributeType(t.PartitionKey.Type)},
-		BillingMode:   awsdynamodb.BillingMode_PAY_PER_REQUEST,
-		Encryption:    awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
-		EncryptionKey: p.key,
-		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
-			PointInTimeRecoveryEnabled: jsii.Bool(true),
-		},
-		TimeToLiveAttribute: &t.TTLAttribute,
-		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
-	}
-	if t.SortKey != nil {
-		props.SortKey = &awsdynamodb.Attribute{Name: &t.SortKey.Name, Type: attributeType(t.SortKey.Type)}
-	}
-	p.requests = awsdynamodb.NewTable(p.stack, jsii.String("RequestsTable"), props)
-	for _, ix := range t.Indexes {
-		p.requests.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
-			IndexName:      jsii.String(ix.Name),
-			PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(ix.PartitionKey.Name), Type: attributeType(ix.PartitionKey.Type)},
-			SortKey:        &awsdynamodb.Attribute{Name: jsii.String(ix.SortKey.Name), Type: attributeType(ix.SortKey.Type)},
-			ProjectionType: awsdynamodb.ProjectionType_ALL,
-		})
-	}
+	p.requests = p.newTable("RequestsTable", resources.Requests)
+	p.intake = p.newTable("IntakeTable", resources.Intake)
 
 	p.exports = awss3.NewBucket(p.stack, jsii.String("ExportsBucket"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_KMS,
@@ -135,6 +114,35 @@ func (p *pipeline) newStorage() {
 		},
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
+}
+
+// newTable defines one of the pipeline's tables: on demand, encrypted with
+// the stack's key, with point-in-time recovery, its TTL and its indexes.
+func (p *pipeline) newTable(id string, t resources.Table) awsdynamodb.Table {
+	props := &awsdynamodb.TableProps{
+		PartitionKey:  &awsdynamodb.Attribute{Name: &t.PartitionKey.Name, Type: attributeType(t.PartitionKey.Type)},
+		BillingMode:   awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		Encryption:    awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
+		EncryptionKey: p.key,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		TimeToLiveAttribute: &t.TTLAttribute,
+		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
+	}
+	if t.SortKey != nil {
+		props.SortKey = &awsdynamodb.Attribute{Name: &t.SortKey.Name, Type: attributeType(t.SortKey.Type)}
+	}
+	table := awsdynamodb.NewTable(p.stack, jsii.String(id), props)
+	for _, ix := range t.Indexes {
+		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:      jsii.String(ix.Name),
+			PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(ix.PartitionKey.Name), Type: attributeType(ix.PartitionKey.Type)},
+			SortKey:        &awsdynamodb.Attribute{Name: jsii.String(ix.SortKey.Name), Type: attributeType(ix.SortKey.Type)},
+			ProjectionType: awsdynamodb.ProjectionType_ALL,
+		})
+	}
+	return table
 }
 
 func attributeType(t string) awsdynamodb.AttributeType {
@@ -301,6 +309,10 @@ func (p *pipeline) grant() {
 	}
 	api := p.functions["api"]
 	p.exports.GrantRead(api, jsii.String("packages/*"))
+	// Idempotency records and rate counters: the API alone, item by item.
+	api.AddEnvironment(jsii.String(resources.Intake.EnvVar), p.intake.TableName(), nil)
+	p.intake.Grant(api, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:DeleteItem"))
+	p.key.GrantEncryptDecrypt(api)
 	allow := func(fn string, actions []string, arns ...*string) {
 		p.functions[fn].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions: jsii.Strings(actions...), Resources: &arns,

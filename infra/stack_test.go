@@ -125,6 +125,14 @@ func TestStack(t *testing.T) {
 			"TimeToLiveSpecification":          map[string]any{"AttributeName": resources.Requests.TTLAttribute, "Enabled": true},
 		})
 	})
+	t.Run("intake table has PITR, KMS and TTL", func(t *testing.T) {
+		tpl.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+			"KeySchema":                        []any{map[string]any{"AttributeName": "pk", "KeyType": "HASH"}},
+			"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+			"SSESpecification":                 map[string]any{"SSEEnabled": true, "SSEType": "KMS"},
+			"TimeToLiveSpecification":          map[string]any{"AttributeName": resources.Intake.TTLAttribute, "Enabled": true},
+		})
+	})
 	t.Run("exports bucket is encrypted, private and SSL only", func(t *testing.T) {
 		tpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
 			"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{
@@ -258,6 +266,60 @@ func TestStackPolicies(t *testing.T) {
 			t.Errorf("%d statements may erase from the sources, want %d (erase-source, one per source)", demoWrites, len(reg.Sources))
 		}
 	})
+}
+
+// TestIntakeTableAccess: only the API function may use the intake table,
+// item by item, and only the API function is told its name.
+func TestIntakeTableAccess(t *testing.T) {
+	_, raw := synth(t)
+	var intakeID string
+	for id, r := range raw["Resources"].(map[string]any) {
+		if strings.HasPrefix(id, "IntakeTable") && r.(map[string]any)["Type"] == "AWS::DynamoDB::Table" {
+			intakeID = id
+		}
+	}
+	if intakeID == "" {
+		t.Fatal("no intake table")
+	}
+	var apiActions []string
+	for _, policy := range resourcesOfType(raw, "AWS::IAM::Policy") {
+		doc := policy["PolicyDocument"].(map[string]any)
+		for _, st := range doc["Statement"].([]any) {
+			b, _ := json.Marshal(st.(map[string]any)["Resource"])
+			if !strings.Contains(string(b), intakeID) {
+				continue
+			}
+			if role := roleOf(policy); role != "ApiFunction" {
+				t.Errorf("%s may use the intake table", role)
+			}
+			switch a := st.(map[string]any)["Action"].(type) {
+			case string:
+				apiActions = append(apiActions, a)
+			case []any:
+				for _, x := range a {
+					apiActions = append(apiActions, x.(string))
+				}
+			}
+		}
+	}
+	slices.Sort(apiActions)
+	if want := []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}; !slices.Equal(apiActions, want) {
+		t.Errorf("the API may %v on the intake table, want %v", apiActions, want)
+	}
+	var told []string
+	for id, r := range raw["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::Lambda::Function" {
+			continue
+		}
+		env, _ := json.Marshal(res["Properties"].(map[string]any)["Environment"])
+		if strings.Contains(string(env), resources.Intake.EnvVar) {
+			told = append(told, id)
+		}
+	}
+	if len(told) != 1 || !strings.HasPrefix(told[0], "ApiFunction") {
+		t.Errorf("functions told the intake table's name: %v, want the API function", told)
+	}
 }
 
 // roleOf names the function whose role a policy is attached to.

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/privacy-pipeline/dsr/internal/devstack"
+	"github.com/privacy-pipeline/dsr/internal/ratelimit"
 )
 
 func main() {
@@ -30,7 +31,22 @@ func run() error {
 	flag.IntVar(&o.APIPort, "port", envInt("PORT", 8080), "port of the HTTP API (env PORT)")
 	flag.Float64Var(&o.TimeScale, "time-scale", envFloat("TIME_SCALE", devstack.DefaultTimeScale), "divide every workflow wait by this (env TIME_SCALE; 86400: a day per second)")
 	logFile := flag.String("log", ".devstack.log", "file for handler and moto logs")
+	clientLimit := flag.String("rate-limit-client", os.Getenv("RATE_LIMIT_CLIENT"), "POST requests per client address, such as 30/1h, or off (env RATE_LIMIT_CLIENT)")
+	identityLimit := flag.String("rate-limit-identity", os.Getenv("RATE_LIMIT_IDENTITY"), "submissions per email address, such as 10/24h, or off (env RATE_LIMIT_IDENTITY)")
 	flag.Parse()
+	for _, l := range []struct {
+		flag string
+		to   **ratelimit.Rule
+	}{{*clientLimit, &o.ClientLimit}, {*identityLimit, &o.IdentityLimit}} {
+		if l.flag == "" {
+			continue
+		}
+		r, err := ratelimit.ParseRule(l.flag)
+		if err != nil {
+			return err
+		}
+		*l.to = &r
+	}
 
 	logs, err := os.OpenFile(*logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {

@@ -28,9 +28,11 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/dynamo"
 	"github.com/privacy-pipeline/dsr/internal/dynsrc"
 	"github.com/privacy-pipeline/dsr/internal/httpapi"
+	"github.com/privacy-pipeline/dsr/internal/idempotency"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/operator"
 	"github.com/privacy-pipeline/dsr/internal/portal"
+	"github.com/privacy-pipeline/dsr/internal/ratelimit"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/resources"
@@ -45,7 +47,10 @@ import (
 // Config is everything that differs between deployments. It holds names and
 // settings, no secrets.
 type Config struct {
-	RequestsTable   string
+	RequestsTable string
+	// IntakeTable keeps idempotency records and rate-limit counters of the
+	// API; without it the API neither honours Idempotency-Key nor limits.
+	IntakeTable     string
 	ExportsBucket   string
 	StateMachineARN string
 	// WatchStateMachineARN is the deadline watch's state machine.
@@ -70,6 +75,13 @@ type Config struct {
 	VerifyLinkTTL      time.Duration
 	DownloadTTL        time.Duration
 	PresignTTL         time.Duration
+
+	// ClientLimit bounds the POST requests of one client address, and
+	// IdentityLimit the submissions for one email address.
+	ClientLimit   ratelimit.Rule
+	IdentityLimit ratelimit.Rule
+	// IdempotencyTTL is how long an answer is kept for its Idempotency-Key.
+	IdempotencyTTL time.Duration
 }
 
 // Defaults for durations; the statutory clock will refine them per law.
@@ -79,10 +91,19 @@ const (
 	DefaultPresignTTL         = 5 * time.Minute
 )
 
+// Default rate limits: generous for people, tight for scripts. Requests are
+// rare for one person; a mailbox should not get more than a few
+// verification mails a day from strangers' submissions.
+var (
+	DefaultClientLimit   = ratelimit.Rule{Limit: 30, Window: time.Hour}
+	DefaultIdentityLimit = ratelimit.Rule{Limit: 10, Window: 24 * time.Hour}
+)
+
 // ConfigFromEnv reads the configuration from environment variables.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		RequestsTable:        getenv(resources.Requests.EnvVar),
+		IntakeTable:          getenv(resources.Intake.EnvVar),
 		ExportsBucket:        getenv(resources.Exports.EnvVar),
 		StateMachineARN:      getenv(resources.RequestWorkflow.EnvVar),
 		WatchStateMachineARN: getenv(resources.DeadlineWatch.EnvVar),
@@ -96,6 +117,25 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		VerifyLinkTTL:        DefaultVerificationPeriod,
 		DownloadTTL:          DefaultDownloadTTL,
 		PresignTTL:           DefaultPresignTTL,
+		ClientLimit:          DefaultClientLimit,
+		IdentityLimit:        DefaultIdentityLimit,
+		IdempotencyTTL:       idempotency.DefaultTTL,
+	}
+	for name, rule := range map[string]*ratelimit.Rule{"RATE_LIMIT_CLIENT": &c.ClientLimit, "RATE_LIMIT_IDENTITY": &c.IdentityLimit} {
+		if s := getenv(name); s != "" {
+			r, err := ratelimit.ParseRule(s)
+			if err != nil {
+				return Config{}, fmt.Errorf("%s: %w", name, err)
+			}
+			*rule = r
+		}
+	}
+	if s := getenv("IDEMPOTENCY_TTL"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < time.Minute {
+			return Config{}, fmt.Errorf("IDEMPOTENCY_TTL must be a duration of at least 1m, got %q", s)
+		}
+		c.IdempotencyTTL = d
 	}
 	if s := getenv("TIME_SCALE"); s != "" {
 		f, err := strconv.ParseFloat(s, 64)
@@ -123,6 +163,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 // App holds the wired components of one process.
 type App struct {
 	cfg      Config
+	intake   *dynamo.Intake
 	log      *slog.Logger
 	store    *dynamo.Store
 	portal   *portal.Portal
@@ -163,6 +204,10 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		TimeScale:          cfg.TimeScale,
 		PresignTTL:         cfg.PresignTTL,
 		Log:                log,
+	}
+	if cfg.IntakeTable != "" {
+		a.intake = dynamo.NewIntake(ddb, cfg.IntakeTable)
+		a.portal.IdentityLimit = &ratelimit.Limiter{Name: "identity", Rule: cfg.IdentityLimit, Counter: a.intake, Clock: clk}
 	}
 	var reg *registry.Registry
 	if cfg.RegistryFile != "" {
@@ -212,7 +257,16 @@ func NewLogger(w io.Writer) *slog.Logger {
 }
 
 // API returns the HTTP API handler.
-func (a *App) API() http.Handler { return httpapi.New(a.portal, a.log) }
+func (a *App) API() http.Handler {
+	var opts []httpapi.Option
+	if a.intake != nil {
+		clk := clock.System{}
+		opts = append(opts,
+			httpapi.WithIdempotency(&idempotency.Keeper{Store: a.intake, Clock: clk, TTL: a.cfg.IdempotencyTTL}),
+			httpapi.WithClientLimit(&ratelimit.Limiter{Name: "client", Rule: a.cfg.ClientLimit, Counter: a.intake, Clock: clk}))
+	}
+	return httpapi.New(a.portal, a.log, opts...)
+}
 
 // Store returns the request store.
 func (a *App) Store() *dynamo.Store { return a.store }

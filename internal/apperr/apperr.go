@@ -9,6 +9,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies an error by what the caller can do about it.
@@ -61,7 +62,10 @@ type Error struct {
 	Kind   Kind
 	Msg    string
 	Fields []FieldError
-	Err    error
+	// RetryAfter, when set, says how long a RateLimited or Conflict caller
+	// should wait before trying again.
+	RetryAfter time.Duration
+	Err        error
 }
 
 func (e *Error) Error() string {

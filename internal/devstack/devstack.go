@@ -29,6 +29,8 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/app"
 	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/idempotency"
+	"github.com/privacy-pipeline/dsr/internal/ratelimit"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/resources"
 )
@@ -52,6 +54,8 @@ type Options struct {
 	MailFrom string
 	// Logs receives the JSON logs of the handlers and moto's output.
 	Logs io.Writer
+	// ClientLimit and IdentityLimit replace the API's default rate limits.
+	ClientLimit, IdentityLimit *ratelimit.Rule
 }
 
 // DefaultTimeScale makes a statutory day last about a second.
@@ -135,6 +139,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		cfg.OperatorEmail = o.OperatorEmail
 	}
 	cfg.ReviewTypes, cfg.MetricsOut = o.ReviewTypes, o.Logs
+	if o.ClientLimit != nil {
+		cfg.ClientLimit = *o.ClientLimit
+	}
+	if o.IdentityLimit != nil {
+		cfg.IdentityLimit = *o.IdentityLimit
+	}
 	cfg.RegistryFile, cfg.TimeScale = registryFile, clock.Scale(o.TimeScale)
 	cfg.VerificationPeriod, cfg.VerifyLinkTTL = o.VerificationPeriod, o.VerificationPeriod
 	if s.App, err = app.New(cfg, s.AWS, log); err != nil {
@@ -211,6 +221,7 @@ func LocalAWS(ctx context.Context, region, endpoint string) (aws.Config, error) 
 func LocalConfig(region, apiURL string) app.Config {
 	return app.Config{
 		RequestsTable:        tableName(resources.Requests),
+		IntakeTable:          tableName(resources.Intake),
 		ExportsBucket:        bucketName(resources.Exports),
 		StateMachineARN:      StateMachineARN(region, resources.RequestWorkflow),
 		WatchStateMachineARN: StateMachineARN(region, resources.DeadlineWatch),
@@ -223,6 +234,9 @@ func LocalConfig(region, apiURL string) app.Config {
 		VerifyLinkTTL:        app.DefaultVerificationPeriod,
 		DownloadTTL:          app.DefaultDownloadTTL,
 		PresignTTL:           app.DefaultPresignTTL,
+		ClientLimit:          app.DefaultClientLimit,
+		IdentityLimit:        app.DefaultIdentityLimit,
+		IdempotencyTTL:       idempotency.DefaultTTL,
 	}
 }
 

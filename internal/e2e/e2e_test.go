@@ -74,7 +74,8 @@ func TestMain(m *testing.M) {
 	// (three months, about 46 s), while a request answered at once is done
 	// long before its first deadline even on a busy machine. Deletes wait
 	// for an operator's approval.
-	stack, err = devstack.Start(ctx, devstack.Options{Logs: logs, TimeScale: timeScale, ReviewTypes: []request.Type{request.Delete}})
+	stack, err = devstack.Start(ctx, devstack.Options{Logs: logs, TimeScale: timeScale, ReviewTypes: []request.Type{request.Delete},
+		ClientLimit: &e2eClientLimit, IdentityLimit: &e2eIdentityLimit})
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "local stack:", err)

@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 )
@@ -60,9 +62,17 @@ func (a *api) publicError(r *http.Request, err error) (int, *apperr.Error) {
 	return status, e
 }
 
+// setRetryAfter tells the client how long to wait, in whole seconds.
+func setRetryAfter(w http.ResponseWriter, e *apperr.Error) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+	}
+}
+
 // writeError answers with problem+json.
 func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, e := a.publicError(r, err)
+	setRetryAfter(w, e)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: e.Msg, Errors: e.Fields})
@@ -71,5 +81,6 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // writePageError answers a browser page (a link from an email) with HTML.
 func (a *api) writePageError(w http.ResponseWriter, r *http.Request, err error) {
 	status, e := a.publicError(r, err)
+	setRetryAfter(w, e)
 	renderPage(w, status, pageData{Title: http.StatusText(status), Lines: []string{e.Msg}})
 }

@@ -34,24 +34,29 @@ type Portal interface {
 const MaxBodyBytes = 16 << 10
 
 // New returns the API handler.
-func New(p Portal, log *slog.Logger) http.Handler {
+func New(p Portal, log *slog.Logger, opts ...Option) http.Handler {
 	a := &api{portal: p, log: log}
+	for _, o := range opts {
+		o(a)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.health)
 	mux.HandleFunc("GET /openapi.json", a.openAPI)
 	mux.HandleFunc("GET /.well-known/gpc.json", a.gpcSupport)
 	mux.HandleFunc("GET /{$}", a.form)
-	mux.HandleFunc("POST /v1/requests", a.submit)
+	mux.Handle("POST /v1/requests", a.limited(a.idempotent(http.HandlerFunc(a.submit)), a.writeError))
 	mux.HandleFunc("GET /v1/requests/{id}", a.status)
 	mux.HandleFunc("GET /v1/requests/{id}/verify", a.verifyPage)
-	mux.HandleFunc("POST /v1/requests/{id}/verify", a.verifyConfirm)
+	mux.Handle("POST /v1/requests/{id}/verify", a.limited(http.HandlerFunc(a.verifyConfirm), a.writePageError))
 	mux.HandleFunc("GET /v1/requests/{id}/download", a.download)
 	return secureHeaders(mux)
 }
 
 type api struct {
-	portal Portal
-	log    *slog.Logger
+	portal      Portal
+	log         *slog.Logger
+	idempotency Idempotency
+	clientLimit Limiter
 }
 
 // secureHeaders sets headers every answer needs: links carry tokens, so no

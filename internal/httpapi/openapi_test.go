@@ -35,6 +35,9 @@ import (
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/idempotency"
+	"github.com/privacy-pipeline/dsr/internal/memstore"
 	"github.com/privacy-pipeline/dsr/internal/portal"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
@@ -480,6 +483,8 @@ func TestOpenAPIContract(t *testing.T) {
 		valid      bool // whether the document allows the request
 		wantStatus int
 		wantType   string
+		header     map[string]string
+		prior      string // a body sent first with the same headers
 	}
 	rows := []row{
 		// Submit: JSON.
@@ -504,6 +509,11 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "submit JSON too large", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"` + strings.Repeat("a", MaxBodyBytes) + `@example.com","jurisdiction":"EU"}`, wantStatus: 413, wantType: "application/problem+json"},
 		{name: "submit text/plain", method: "POST", target: "/v1/requests", ctype: "text/plain", body: valid, wantStatus: 415, wantType: "application/problem+json"},
 		{name: "submit without content type", method: "POST", target: "/v1/requests", body: valid, wantStatus: 415, wantType: "application/problem+json"},
+		{name: "submit with an idempotency key", method: "POST", target: "/v1/requests", ctype: jsonType, body: valid, header: map[string]string{"Idempotency-Key": idemKey}, portal: fakePortal{receipt: receipt}, valid: true, wantStatus: 202, wantType: jsonType},
+		{name: "submit replayed", method: "POST", target: "/v1/requests", ctype: jsonType, body: valid, header: map[string]string{"Idempotency-Key": idemKey}, prior: valid, portal: fakePortal{receipt: receipt}, valid: true, wantStatus: 202, wantType: jsonType},
+		{name: "submit idempotency key with another body", method: "POST", target: "/v1/requests", ctype: jsonType, body: valid, header: map[string]string{"Idempotency-Key": idemKey}, prior: strings.Replace(valid, "EU", "UK", 1), portal: fakePortal{receipt: receipt}, valid: true, wantStatus: 409, wantType: "application/problem+json"},
+		{name: "submit idempotency key too short", method: "POST", target: "/v1/requests", ctype: jsonType, body: valid, header: map[string]string{"Idempotency-Key": "short"}, portal: fakePortal{receipt: receipt}, wantStatus: 400, wantType: "application/problem+json"},
+		{name: "submit idempotency key with a space", method: "POST", target: "/v1/requests", ctype: jsonType, body: valid, header: map[string]string{"Idempotency-Key": "a key with spaces in it"}, portal: fakePortal{receipt: receipt}, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit rate limited", method: "POST", target: "/v1/requests", ctype: jsonType, body: valid, portal: fakePortal{err: apperr.E(apperr.RateLimited, "Too many requests. Try again later.")}, valid: true, wantStatus: 429, wantType: "application/problem+json"},
 		{name: "submit internal error", method: "POST", target: "/v1/requests", ctype: jsonType, body: valid, portal: fakePortal{err: internal}, valid: true, wantStatus: 500, wantType: "application/problem+json"},
 		{name: "submit unavailable", method: "POST", target: "/v1/requests", ctype: jsonType, body: valid, portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "application/problem+json"},
@@ -533,6 +543,7 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "verify confirm without token", method: "POST", target: verifyPath, ctype: formType, body: "", wantStatus: 404, wantType: "text/html"},
 		{name: "verify confirm bad escape", method: "POST", target: verifyPath, ctype: formType, body: "token=%zz", wantStatus: 400, wantType: "text/html"},
 		{name: "verify confirm too large", method: "POST", target: verifyPath, ctype: formType, body: "token=" + strings.Repeat("a", MaxBodyBytes), wantStatus: 413, wantType: "text/html"},
+		{name: "verify confirm rate limited", method: "POST", target: verifyPath, ctype: formType, body: "token=vt-456", portal: fakePortal{err: apperr.E(apperr.RateLimited, "Too many requests. Try again later.")}, valid: true, wantStatus: 429, wantType: "text/html"},
 		{name: "verify confirm internal error", method: "POST", target: verifyPath, ctype: formType, body: "token=vt-456", portal: fakePortal{err: internal}, valid: true, wantStatus: 500, wantType: "text/html"},
 		{name: "verify confirm unavailable", method: "POST", target: verifyPath, ctype: formType, body: "token=vt-456", portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "text/html"},
 		// Download.
@@ -552,11 +563,22 @@ func TestOpenAPIContract(t *testing.T) {
 	for _, tc := range rows {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &specPortal{fakePortal: tc.portal}
-			h := New(p, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
-			if tc.ctype != "" {
-				req.Header.Set("Content-Type", tc.ctype)
+			keeper := &idempotency.Keeper{Store: memstore.NewIdempotency(), Clock: clock.System{}}
+			h := New(p, slog.New(slog.NewTextHandler(io.Discard, nil)), WithIdempotency(keeper))
+			newRequest := func(body string) *http.Request {
+				req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(body))
+				if tc.ctype != "" {
+					req.Header.Set("Content-Type", tc.ctype)
+				}
+				for k, v := range tc.header {
+					req.Header.Set(k, v)
+				}
+				return req
 			}
+			if tc.prior != "" {
+				h.ServeHTTP(httptest.NewRecorder(), newRequest(tc.prior))
+			}
+			req := newRequest(tc.body)
 			reqOK, why := s.checkRequest(req, []byte(tc.body))
 			if reqOK != tc.valid {
 				t.Errorf("the document says the request is valid: %v, want %v%s", reqOK, tc.valid, why)

@@ -41,6 +41,11 @@ type Presigner interface {
 	PresignPackage(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
+// Limiter counts requests per subject and refuses those over its limit.
+type Limiter interface {
+	Allow(ctx context.Context, subject string) error
+}
+
 // Portal serves data subjects.
 type Portal struct {
 	Store     Store
@@ -60,7 +65,9 @@ type Portal struct {
 	TimeScale clock.Scale
 	// PresignTTL is how long a presigned download URL works.
 	PresignTTL time.Duration
-	Log        *slog.Logger
+	// IdentityLimit, when set, limits the submissions for one email address.
+	IdentityLimit Limiter
+	Log           *slog.Logger
 }
 
 // Receipt is the answer to a submitted request.
@@ -92,6 +99,13 @@ func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error)
 	in, err := in.Validate()
 	if err != nil {
 		return Receipt{}, err
+	}
+	if p.IdentityLimit != nil {
+		// Counted whether or not the address is known, so a 429 tells
+		// nothing about it; it bounds the mail one address can be sent.
+		if err := p.IdentityLimit.Allow(ctx, in.Email); err != nil {
+			return Receipt{}, err
+		}
 	}
 	now := p.Clock.Now()
 	r := request.New(in, now)

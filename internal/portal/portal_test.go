@@ -15,6 +15,8 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/memstore"
+	"github.com/privacy-pipeline/dsr/internal/ratelimit"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/secret"
 	"github.com/privacy-pipeline/dsr/internal/statute"
@@ -565,5 +567,33 @@ func TestConfirmVerificationRetriesALostRace(t *testing.T) {
 	}
 	if got, _ := e.store.stored(r.ID); got.Status != request.Verified || len(e.workflow.resumes) != 1 {
 		t.Fatalf("status %s, resumes %v", got.Status, e.workflow.resumes)
+	}
+}
+
+// TestSubmitIdentityLimit: the identity limit counts normalized addresses,
+// only for valid submissions, and a refused submission stores and starts
+// nothing.
+func TestSubmitIdentityLimit(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv()
+	e.portal.IdentityLimit = &ratelimit.Limiter{Name: "identity", Rule: ratelimit.Rule{Limit: 2, Window: day}, Counter: memstore.NewCounters(), Clock: e.clock}
+	if _, err := e.portal.Submit(ctx, request.Intake{Type: "access", Email: "not an address", Jurisdiction: "EU"}); !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("invalid intake: %v", err)
+	}
+	for _, email := range []string{"A@example.com", " a@EXAMPLE.com"} {
+		if _, err := e.portal.Submit(ctx, request.Intake{Type: "access", Email: email, Jurisdiction: "EU"}); err != nil {
+			t.Fatalf("%q: %v", email, err)
+		}
+	}
+	_, err := e.portal.Submit(ctx, validIntake)
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || ae.Kind != apperr.RateLimited || ae.RetryAfter <= 0 {
+		t.Fatalf("third submission: %v, want RateLimited with a wait", err)
+	}
+	if len(e.workflow.starts) != 2 {
+		t.Fatalf("%d workflows started, want 2", len(e.workflow.starts))
+	}
+	if _, err := e.portal.Submit(ctx, request.Intake{Type: "access", Email: "b@example.com", Jurisdiction: "EU"}); err != nil {
+		t.Fatalf("another address: %v", err)
 	}
 }

@@ -48,8 +48,19 @@ var Requests = Table{
 	Indexes:      []Index{ByReceived, ByStatus},
 }
 
+// Intake holds what the HTTP API shares across its instances for a short
+// time: idempotency records ("idem#<sha256 of the key>") and rate-limit
+// counters ("rate#<limit>#<window start>#<hash>"), each gone after
+// expires_at. Only the api function uses it.
+var Intake = Table{
+	ID:           "intake",
+	PartitionKey: Attribute{Name: "pk", Type: "S"},
+	TTLAttribute: "expires_at",
+	EnvVar:       "INTAKE_TABLE",
+}
+
 // Tables are all of the pipeline's tables.
-var Tables = []Table{Requests}
+var Tables = []Table{Requests, Intake}
 
 // Bucket describes an S3 bucket of the pipeline.
 type Bucket struct {
