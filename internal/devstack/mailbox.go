@@ -24,11 +24,16 @@ type Mail struct {
 
 // readMailbox returns the mail sent through moto's SES, oldest first.
 func readMailbox(motoURL string) ([]Mail, error) {
-	resp, err := http.Get(motoURL + "/moto-api/data.json")
+	// Only SES: the whole dump races with writes to other services
+	// (see moto_launcher.py).
+	resp, err := http.Get(motoURL + "/moto-api/data.json?service=ses")
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("moto data: HTTP %d", resp.StatusCode)
+	}
 	var data struct {
 		SES struct {
 			RawMessage []struct {

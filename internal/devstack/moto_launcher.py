@@ -39,9 +39,51 @@ def patch_jsonpath_cache():
     json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
 
 
+def patch_model_data_by_service():
+    # /moto-api/data.json dumps every model instance of every service while
+    # other requests change them: an item updated during the dump fails it
+    # with "dictionary changed size during iteration", and the dump grows with
+    # all the data held. With ?service=ses it dumps only that service's
+    # models, which nothing changes but sending mail (appends are safe).
+    import json
+    from urllib.parse import parse_qs, urlparse
+
+    from moto.core import model_instances
+    from moto.moto_api._internal.responses import MotoAPIResponse
+
+    everything = MotoAPIResponse.model_data
+
+    def model_data(self, request, full_url, headers):
+        wanted = parse_qs(urlparse(full_url).query).get("service")
+        if not wanted:
+            return everything(self, request, full_url, headers)
+        results = {}
+        for service in sorted(set(wanted) & set(model_instances.model_data)):
+            models = model_instances.model_data[service]
+            results[service] = {}
+            for name in sorted(models):
+                results[service][name] = []
+                for instance in list(models[name].instances_tracked):
+                    fields = {}
+                    for attr in dir(instance):
+                        if attr.startswith("_"):
+                            continue
+                        try:
+                            value = getattr(instance, attr)
+                            json.dumps(value)
+                        except (TypeError, AttributeError, ValueError):
+                            continue
+                        fields[attr] = value
+                    results[service][name].append(fields)
+        return 200, {"Content-Type": "application/json"}, json.dumps(results)
+
+    MotoAPIResponse.model_data = model_data
+
+
 def main():
     patch_state_machine_deepcopy()
     patch_jsonpath_cache()
+    patch_model_data_by_service()
     from moto.server import main as moto_main
 
     moto_main(sys.argv[1:])
