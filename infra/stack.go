@@ -363,15 +363,25 @@ func (p *pipeline) sesIdentityARNs() []string {
 	return []string{base + domain, base + p.props.MailFrom}
 }
 
-// grantSources lets fn read the registry's sources, and erase from them when erase is set.
+// grantSources lets fn read the registry's sources and, when erase is set,
+// change them only as each source's erasure mode needs: delete items and
+// objects, or update items and replace objects to anonymize; a retained
+// source stays read-only.
 func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
 	for _, src := range p.reg.Sources {
+		mode := ""
+		if erase {
+			mode = src.Erasure
+		}
 		switch {
 		case src.DynamoDB != nil:
 			table := awscdk.Stack_Of(p.stack).FormatArn(&awscdk.ArnComponents{Service: jsii.String("dynamodb"), Resource: jsii.String("table"), ResourceName: &src.DynamoDB.Table})
 			actions := []string{"dynamodb:Query", "dynamodb:DescribeTable"}
-			if erase {
+			switch mode {
+			case registry.EraseDelete:
 				actions = append(actions, "dynamodb:BatchWriteItem", "dynamodb:DeleteItem")
+			case registry.EraseAnonymize:
+				actions = append(actions, "dynamodb:UpdateItem", "dynamodb:GetItem")
 			}
 			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Actions:   jsii.Strings(actions...),
@@ -385,8 +395,11 @@ func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
 				Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": []string{src.S3.Prefix + "*"}}},
 			}))
 			actions := []string{"s3:GetObject"}
-			if erase {
+			switch mode {
+			case registry.EraseDelete:
 				actions = append(actions, "s3:PutObject", "s3:DeleteObject")
+			case registry.EraseAnonymize:
+				actions = append(actions, "s3:PutObject")
 			}
 			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Actions:   jsii.Strings(actions...),

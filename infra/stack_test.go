@@ -244,26 +244,41 @@ func TestStackPolicies(t *testing.T) {
 				}
 			}
 		}
-		demoWrites := 0
+		reg, err := registry.LoadFile(filepath.Join("..", "internal", "devstack", "demo-sources.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writes := []string{"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "s3:PutObject", "s3:DeleteObject"}
+		written := map[string]int{} // source id -> statements that may change it
 		for _, policy := range resourcesOfType(raw, "AWS::IAM::Policy") {
 			doc := policy["PolicyDocument"].(map[string]any)
 			for _, st := range doc["Statement"].([]any) {
 				b, _ := json.Marshal(st)
 				s := string(b)
-				if strings.Contains(s, "demo-") && (strings.Contains(s, "dynamodb:BatchWriteItem") || strings.Contains(s, "s3:DeleteObject")) {
-					demoWrites++
-					if !slices.Contains([]string{"EraseSourceFunction"}, roleOf(policy)) {
-						t.Errorf("policy of %s may write to the company's sources", roleOf(policy))
+				if !slices.ContainsFunc(writes, func(a string) bool { return strings.Contains(s, `"`+a+`"`) }) {
+					continue
+				}
+				for _, src := range reg.Sources {
+					if strings.Contains(s, sourceResource(src)) {
+						written[src.ID]++
+						if roleOf(policy) != "EraseSourceFunction" {
+							t.Errorf("policy of %s may write to source %s", roleOf(policy), src.ID)
+						}
+						if src.Erasure == registry.EraseAnonymize && (strings.Contains(s, "BatchWriteItem") || strings.Contains(s, "DeleteObject")) {
+							t.Errorf("source %s is anonymized, yet may be deleted from: %s", src.ID, s)
+						}
 					}
 				}
 			}
 		}
-		reg, err := registry.LoadFile(filepath.Join("..", "internal", "devstack", "demo-sources.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if demoWrites != len(reg.Sources) { // one statement per demo source
-			t.Errorf("%d statements may erase from the sources, want %d (erase-source, one per source)", demoWrites, len(reg.Sources))
+		for _, src := range reg.Sources {
+			want := 1
+			if src.Erasure == registry.EraseRetain {
+				want = 0
+			}
+			if written[src.ID] != want {
+				t.Errorf("source %s (erasure %s): %d statements may change it, want %d", src.ID, src.Erasure, written[src.ID], want)
+			}
 		}
 	})
 }
@@ -320,6 +335,14 @@ func TestIntakeTableAccess(t *testing.T) {
 	if len(told) != 1 || !strings.HasPrefix(told[0], "ApiFunction") {
 		t.Errorf("functions told the intake table's name: %v, want the API function", told)
 	}
+}
+
+// sourceResource is how a source's table or objects appear in a policy.
+func sourceResource(src *registry.Source) string {
+	if src.DynamoDB != nil {
+		return ":table/" + src.DynamoDB.Table + `"`
+	}
+	return ":s3:::" + src.S3.Bucket + "/" + src.S3.Prefix + "*"
 }
 
 // roleOf names the function whose role a policy is attached to.

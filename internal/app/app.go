@@ -224,6 +224,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 			"s3":       s3src.New(s3c),
 		},
 		Exports:       exports,
+		Outcomes:      dynamo.NewReceipts(ddb, cfg.RequestsTable),
 		Clock:         clk,
 		BaseURL:       cfg.BaseURL,
 		VerifyLinkTTL: cfg.VerifyLinkTTL,

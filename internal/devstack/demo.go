@@ -56,10 +56,34 @@ var demoOrders = []demoOrder{
 	{"u-1003", "o-5004", "7.50", "mug"},
 }
 
+type demoReview struct {
+	ReviewID   string `dynamodbav:"review_id"`
+	Email      string `dynamodbav:"email"`
+	AuthorName string `dynamodbav:"author_name"`
+	Product    string `dynamodbav:"product"`
+	Rating     int    `dynamodbav:"rating"`
+	Text       string `dynamodbav:"text"`
+}
+
+var demoReviews = []demoReview{
+	{"r-7001", DemoSubject, "Jane D.", "notebook", 5, "Good paper, lies flat."},
+	{"r-7002", "john.roe@example.com", "John", "backpack", 4, "Roomy."},
+	{"r-7003", DemoSubject, "Jane D.", "pen", 3, "Smudges a little."},
+	{"r-7004", "ana.lima@example.org", "Ana L.", "mug", 5, "Keeps tea hot."},
+}
+
 // DemoTables and DemoBuckets are the demo company's stores.
 var (
-	DemoTables  = []string{"demo-users", "demo-orders"}
-	DemoBuckets = []string{"demo-events"}
+	DemoTables  = []string{"demo-users", "demo-orders", "demo-reviews"}
+	DemoBuckets = []string{"demo-events", "demo-billing"}
+)
+
+// Erasure of the demo subject keeps what the registry says: her reviews
+// without these fields, and her invoices (retained by law) as they are.
+var (
+	DemoAnonymizedTable  = "demo-reviews"
+	DemoAnonymizedFields = []string{"email", "author_name"}
+	DemoRetainedPrefix   = "demo-billing/invoices/"
 )
 
 // demoObjects are JSON Lines objects with the subject's rows between other
@@ -79,6 +103,17 @@ func demoObjects() map[string]string {
 		"support/tickets.jsonl": `{"ticket_id":"t-1","email":"john.roe@example.com","subject":"Refund"}` + "\n" +
 			`{"ticket_id":"t-2","email":"jane.doe@example.com","subject":"Change of address"}` + "\n" +
 			`{"ticket_id":"t-3","email":"ana.lima@example.org","subject":"Question about referral codes"}` + "\n",
+	}
+}
+
+// demoInvoices are the billing bucket's objects: invoices, which the law
+// requires to keep, as CSV.
+func demoInvoices() map[string]string {
+	return map[string]string{
+		"invoices/2025.csv": "invoice_id,user_id,issued_on,amount,currency\n" +
+			"inv-9001," + DemoSubjectUserID + ",2025-02-14,19.90,EUR\n" +
+			"inv-9002,u-1002,2025-03-02,42.00,EUR\n" +
+			"inv-9003," + DemoSubjectUserID + ",2025-06-30,5.00,EUR\n",
 	}
 }
 
@@ -135,6 +170,28 @@ func seedDemo(ctx context.Context, ddb *dynamodb.Client, s3c *s3.Client, region 
 	if err != nil {
 		return fmt.Errorf("demo-orders: %w", err)
 	}
+	_, err = ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:   aws.String("demo-reviews"),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("review_id"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("email"), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("review_id"), KeyType: types.KeyTypeHash}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName:  aws.String("email-index"),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("email"), KeyType: types.KeyTypeHash}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("demo-reviews: %w", err)
+	}
+	for _, rv := range demoReviews {
+		if err := putItem(ctx, ddb, "demo-reviews", rv); err != nil {
+			return err
+		}
+	}
 	for _, u := range demoUsers {
 		if err := putItem(ctx, ddb, "demo-users", u); err != nil {
 			return err
@@ -153,6 +210,13 @@ func seedDemo(ctx context.Context, ddb *dynamodb.Client, s3c *s3.Client, region 
 	for key, body := range demoGzipObjects() {
 		_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("demo-events"), Key: aws.String(key),
 			Body: bytes.NewReader(gzipped(body)), ContentType: aws.String("text/csv"), ContentEncoding: aws.String("gzip")})
+		if err != nil {
+			return fmt.Errorf("object %s: %w", key, err)
+		}
+	}
+	for key, body := range demoInvoices() {
+		_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("demo-billing"), Key: aws.String(key),
+			Body: strings.NewReader(body), ContentType: aws.String("text/csv")})
 		if err != nil {
 			return fmt.Errorf("object %s: %w", key, err)
 		}

@@ -6,6 +6,10 @@ package dynsrc
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 )
 
@@ -23,6 +28,8 @@ type API interface {
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 }
 
 // Adapter reads and erases DynamoDB sources.
@@ -87,26 +94,164 @@ func jsonNumbers(v any) any {
 	return v
 }
 
-// Erase deletes every item Find would return and reports how many it deleted.
-func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[string][]string) (int, error) {
+// Erase deletes, or anonymizes, every item Find would return, as the
+// source's erasure mode says, and reports what it did. In a dry run it only
+// reports what it would do.
+func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Result, error) {
 	items, keyNames, err := a.query(ctx, src, ids)
 	if err != nil || len(items) == 0 {
-		return 0, err
+		return erasure.Result{}, err
 	}
+	switch src.Erasure {
+	case registry.EraseDelete:
+		return a.delete(ctx, src.DynamoDB.Table, items, keyNames, dryRun)
+	case registry.EraseAnonymize:
+		return a.anonymize(ctx, src, ids, items, keyNames, dryRun)
+	default:
+		return erasure.Result{}, apperr.E(apperr.Invalid, "A DynamoDB source's erasure mode changes nothing here.")
+	}
+}
+
+func (a *Adapter) delete(ctx context.Context, table string, items []map[string]types.AttributeValue, keyNames []string, dryRun bool) (erasure.Result, error) {
+	res := erasure.Result{Records: len(items)}
 	var deletes []types.WriteRequest
 	for _, item := range items {
-		k := map[string]types.AttributeValue{}
-		for _, name := range keyNames {
-			k[name] = item[name]
+		k := itemKey(item, keyNames)
+		ks, err := keyString(k)
+		if err != nil {
+			return erasure.Result{}, err
 		}
+		res.Touched = append(res.Touched, erasure.Touched{Key: ks, Action: erasure.ActionDeleted})
 		deletes = append(deletes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
 	}
+	if dryRun {
+		res.Deleted = len(items)
+		return res, nil
+	}
 	for start := 0; start < len(deletes); start += maxBatch {
-		if err := a.batchDelete(ctx, src.DynamoDB.Table, deletes[start:min(start+maxBatch, len(deletes))]); err != nil {
-			return 0, err
+		if err := a.batchDelete(ctx, table, deletes[start:min(start+maxBatch, len(deletes))]); err != nil {
+			return erasure.Result{}, err
 		}
 	}
-	return len(items), nil
+	res.Deleted = len(items)
+	return res, nil
+}
+
+func itemKey(item map[string]types.AttributeValue, keyNames []string) map[string]types.AttributeValue {
+	k := map[string]types.AttributeValue{}
+	for _, name := range keyNames {
+		k[name] = item[name]
+	}
+	return k
+}
+
+// maxConflicts bounds how often one item is read again after a concurrent
+// write changed it between the read and the anonymizing update.
+const maxConflicts = 5
+
+// anonymize removes the listed attributes from each of the subject's items.
+// Each update is conditional on the attributes still holding what was read,
+// so a concurrent write is never lost: the item is read again and, if it
+// still is the subject's, anonymized as it now is.
+func (a *Adapter) anonymize(ctx context.Context, src *registry.Source, ids map[string][]string, items []map[string]types.AttributeValue, keyNames []string, dryRun bool) (erasure.Result, error) {
+	for _, f := range src.Anonymize {
+		if slices.Contains(keyNames, f) {
+			return erasure.Result{}, apperr.E(apperr.Invalid, "An attribute to anonymize is part of the table's primary key; use erasure: delete for this source.")
+		}
+	}
+	d := src.DynamoDB
+	res := erasure.Result{}
+	for _, item := range items {
+		key := itemKey(item, keyNames)
+		ks, err := keyString(key)
+		if err != nil {
+			return erasure.Result{}, err
+		}
+		changed := false
+		for conflicts := 0; item != nil && holdsSubject(item, d.PartitionKey, ids[d.Identity]); conflicts++ {
+			if conflicts == maxConflicts {
+				return erasure.Result{}, apperr.E(apperr.Unavailable, "An item kept changing while it was anonymized.")
+			}
+			if dryRun {
+				changed = true
+				break
+			}
+			ok, err := a.removeAttributes(ctx, d.Table, key, item, src.Anonymize)
+			if err != nil {
+				return erasure.Result{}, err
+			}
+			if ok {
+				changed = true
+				break
+			}
+			if item, err = a.getItem(ctx, d.Table, key); err != nil {
+				return erasure.Result{}, err
+			}
+		}
+		if changed {
+			res.Records++
+			res.Anonymized++
+			res.Touched = append(res.Touched, erasure.Touched{Key: ks, Action: erasure.ActionAnonymized})
+		}
+	}
+	return res, nil
+}
+
+// holdsSubject reports whether the item's lookup attribute holds one of the
+// subject's values: an item read from an index may be stale, and an item
+// read again may have changed hands.
+func holdsSubject(item map[string]types.AttributeValue, attr string, values []string) bool {
+	s, ok := item[attr].(*types.AttributeValueMemberS)
+	return ok && slices.Contains(values, s.Value)
+}
+
+// removeAttributes removes fields from the item at key, provided every one
+// of them still holds what was read (or is still absent). It reports false
+// when a concurrent write changed them.
+func (a *Adapter) removeAttributes(ctx context.Context, table string, key, read map[string]types.AttributeValue, fields []string) (bool, error) {
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{}
+	var remove, cond []string
+	for i, f := range fields {
+		n := fmt.Sprintf("#f%d", i)
+		names[n] = f
+		v, ok := read[f]
+		if !ok {
+			cond = append(cond, "attribute_not_exists("+n+")")
+			continue
+		}
+		values[fmt.Sprintf(":v%d", i)] = v
+		cond = append(cond, fmt.Sprintf("%s = :v%d", n, i))
+		remove = append(remove, n)
+	}
+	if len(remove) == 0 {
+		return true, nil
+	}
+	_, err := a.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(table),
+		Key:                       key,
+		UpdateExpression:          aws.String("REMOVE " + strings.Join(remove, ", ")),
+		ConditionExpression:       aws.String(strings.Join(cond, " AND ")),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return false, nil
+	}
+	if err != nil {
+		return false, apperr.Wrap(apperr.Unavailable, "A DynamoDB source is unavailable.", err)
+	}
+	return true, nil
+}
+
+// getItem reads an item by key, consistently; nil when it is gone.
+func (a *Adapter) getItem(ctx context.Context, table string, key map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+	out, err := a.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, "A DynamoDB source is unavailable.", err)
+	}
+	return out.Item, nil
 }
 
 // batchDelete sends one batch and resends what DynamoDB left unprocessed,
@@ -163,7 +308,7 @@ func (a *Adapter) query(ctx context.Context, src *registry.Source, ids map[strin
 				return nil, nil, apperr.Wrap(apperr.Unavailable, "A DynamoDB source is unavailable.", err)
 			}
 			for _, item := range page.Items {
-				id, err := keyString(item, keyNames)
+				id, err := keyString(itemKey(item, keyNames))
 				if err != nil {
 					return nil, nil, err
 				}
@@ -177,12 +322,9 @@ func (a *Adapter) query(ctx context.Context, src *registry.Source, ids map[strin
 	return items, keyNames, nil
 }
 
-// keyString identifies an item by its primary key values.
-func keyString(item map[string]types.AttributeValue, keyNames []string) (string, error) {
-	k := map[string]types.AttributeValue{}
-	for _, name := range keyNames {
-		k[name] = item[name]
-	}
+// keyString identifies an item by its primary key values: the key as JSON,
+// with the attribute names sorted.
+func keyString(k map[string]types.AttributeValue) (string, error) {
 	var m map[string]any
 	// Numbers as their digits: as float64, 64-bit ids would collide.
 	if err := attributevalue.UnmarshalMapWithOptions(k, &m, func(o *attributevalue.DecoderOptions) { o.UseNumber = true }); err != nil {

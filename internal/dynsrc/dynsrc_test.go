@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 )
 
@@ -32,10 +35,13 @@ type fakeDynamo struct {
 	alwaysUnprocessed bool
 	failQuery         error
 	onBatch           func()
+	// beforeUpdate runs before an UpdateItem is applied, to play a concurrent writer.
+	beforeUpdate func()
 
 	queries       []*dynamodb.QueryInput
 	batchSizes    []int
 	describeCalls int
+	updates       []*dynamodb.UpdateItemInput
 }
 
 func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
@@ -165,6 +171,72 @@ func (f *fakeDynamo) DescribeTable(_ context.Context, in *dynamodb.DescribeTable
 	return &dynamodb.DescribeTableOutput{Table: td}, nil
 }
 
+func (f *fakeDynamo) find(key map[string]types.AttributeValue) map[string]types.AttributeValue {
+	for _, it := range f.items {
+		if f.sameKey(it, key) {
+			return it
+		}
+	}
+	return nil
+}
+
+func (f *fakeDynamo) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if aws.ToString(in.TableName) != f.table || !aws.ToBool(in.ConsistentRead) {
+		return nil, errors.New("ValidationException: wrong table, or not a consistent read")
+	}
+	it := f.find(in.Key)
+	if it == nil {
+		return &dynamodb.GetItemOutput{}, nil
+	}
+	return &dynamodb.GetItemOutput{Item: maps.Clone(it)}, nil
+}
+
+// UpdateItem understands what anonymizing sends: "REMOVE #a, #b" on a
+// condition of "#a = :v" and "attribute_not_exists(#b)" terms joined by AND.
+func (f *fakeDynamo) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	f.updates = append(f.updates, in)
+	if f.beforeUpdate != nil {
+		f.beforeUpdate()
+	}
+	if aws.ToString(in.TableName) != f.table || len(in.Key) != len(f.keys) {
+		return nil, errors.New("ValidationException: wrong table or key")
+	}
+	it := f.find(in.Key)
+	if it == nil {
+		it = maps.Clone(in.Key) // UpdateItem creates a missing item, unless the condition fails
+	}
+	for _, term := range strings.Split(aws.ToString(in.ConditionExpression), " AND ") {
+		if n, ok := strings.CutPrefix(term, "attribute_not_exists("); ok {
+			if _, exists := it[in.ExpressionAttributeNames[strings.TrimSuffix(n, ")")]]; exists {
+				return nil, &types.ConditionalCheckFailedException{}
+			}
+			continue
+		}
+		lhs, rhs, ok := strings.Cut(term, " = ")
+		if !ok {
+			return nil, errors.New("ValidationException: unsupported condition " + term)
+		}
+		if got, exists := it[in.ExpressionAttributeNames[lhs]]; !exists || !reflect.DeepEqual(got, in.ExpressionAttributeValues[rhs]) {
+			return nil, &types.ConditionalCheckFailedException{}
+		}
+	}
+	names, ok := strings.CutPrefix(aws.ToString(in.UpdateExpression), "REMOVE ")
+	if !ok {
+		return nil, errors.New("ValidationException: unsupported update")
+	}
+	for _, n := range strings.Split(names, ", ") {
+		attr := in.ExpressionAttributeNames[n]
+		if attr == "" || slices.Contains(f.keys, attr) {
+			return nil, errors.New("ValidationException: cannot remove " + n)
+		}
+		delete(it, attr)
+	}
+	if f.find(in.Key) == nil {
+		f.items = append(f.items, it)
+	}
+	return &dynamodb.UpdateItemOutput{}, nil
+}
+
 // users: key user_id, GSI email-index on email.
 func usersTable() *fakeDynamo {
 	f := &fakeDynamo{table: "demo-users", keys: []string{"user_id"}, indexes: map[string]string{"email-index": "email"}, pageSize: 2}
@@ -198,8 +270,8 @@ func ordersTable(perUser map[string]int) *fakeDynamo {
 }
 
 var (
-	usersSource  = &registry.Source{ID: "users", DynamoDB: &registry.DynamoDBSource{Table: "demo-users", Index: "email-index", PartitionKey: "email", Identity: "email"}}
-	ordersSource = &registry.Source{ID: "orders", DynamoDB: &registry.DynamoDBSource{Table: "demo-orders", PartitionKey: "user_id", Identity: "user_id"}}
+	usersSource  = &registry.Source{ID: "users", Erasure: registry.EraseDelete, DynamoDB: &registry.DynamoDBSource{Table: "demo-users", Index: "email-index", PartitionKey: "email", Identity: "email"}}
+	ordersSource = &registry.Source{ID: "orders", Erasure: registry.EraseDelete, DynamoDB: &registry.DynamoDBSource{Table: "demo-orders", PartitionKey: "user_id", Identity: "user_id"}}
 )
 
 func newAdapter(f *fakeDynamo) *Adapter {
@@ -370,12 +442,17 @@ func TestErase(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fake.unprocessedCalls = tc.unprocessedCalls
 			a := newAdapter(tc.fake)
-			n, err := a.Erase(context.Background(), tc.src, tc.ids)
+			res, err := a.Erase(context.Background(), tc.src, tc.ids, false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n != tc.wantRemoved {
-				t.Errorf("removed %d, want %d", n, tc.wantRemoved)
+			if res.Records != tc.wantRemoved || res.Deleted != tc.wantRemoved || len(res.Touched) != tc.wantRemoved {
+				t.Errorf("result %+v, want %d deleted", res, tc.wantRemoved)
+			}
+			for _, k := range res.Touched {
+				if k.Action != erasure.ActionDeleted || !strings.Contains(k.Key, `"user_id":"u-`) {
+					t.Errorf("touched %+v", k)
+				}
 			}
 			var left []string
 			for _, it := range tc.fake.items {
@@ -412,12 +489,12 @@ func TestErase(t *testing.T) {
 func TestEraseGivesUpWhenAlwaysUnprocessed(t *testing.T) {
 	f := ordersTable(map[string]int{"u-1": 3})
 	f.alwaysUnprocessed = true
-	n, err := newAdapter(f).Erase(context.Background(), ordersSource, map[string][]string{"user_id": {"u-1"}})
+	res, err := newAdapter(f).Erase(context.Background(), ordersSource, map[string][]string{"user_id": {"u-1"}}, false)
 	if !apperr.Is(err, apperr.Unavailable) {
 		t.Fatalf("err = %v, want Unavailable", err)
 	}
-	if n != 0 {
-		t.Errorf("reported %d removed", n)
+	if res.Deleted != 0 {
+		t.Errorf("reported %d removed", res.Deleted)
 	}
 	if len(f.batchSizes) < 2 || len(f.batchSizes) > maxUnprocessedRetries+1 {
 		t.Errorf("%d BatchWriteItem calls, want a bounded number of retries", len(f.batchSizes))
@@ -433,7 +510,7 @@ func TestEraseStopsWhenCancelled(t *testing.T) {
 	defer cancel()
 	// Cancel once the first batch was sent: the wait before the resend must end.
 	f.onBatch = cancel
-	_, err := a.Erase(ctx, ordersSource, map[string][]string{"user_id": {"u-1"}})
+	_, err := a.Erase(ctx, ordersSource, map[string][]string{"user_id": {"u-1"}}, false)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -458,8 +535,118 @@ func TestLargeNumericKeysAreDistinct(t *testing.T) {
 		t.Errorf("found %v", got)
 	}
 	f := newTable()
-	n, err := newAdapter(f).Erase(context.Background(), ordersSource, ids)
-	if err != nil || n != 2 || len(f.items) != 0 {
-		t.Errorf("Erase = %d, %v; %d items left", n, err, len(f.items))
+	res, err := newAdapter(f).Erase(context.Background(), ordersSource, ids, false)
+	if err != nil || res.Deleted != 2 || len(f.items) != 0 || res.Touched[0].Key == res.Touched[1].Key {
+		t.Errorf("Erase = %+v, %v; %d items left", res, err, len(f.items))
+	}
+}
+
+// reviews: key review_id, GSI email-index on email; the subject wrote two.
+func reviewsTable() *fakeDynamo {
+	f := &fakeDynamo{table: "demo-reviews", keys: []string{"review_id"}, indexes: map[string]string{"email-index": "email"}, pageSize: 1}
+	for _, r := range []struct{ id, email, name string }{{"r-1", "ada@example.com", "Ada"}, {"r-2", "bob@example.com", "Bob"}, {"r-3", "ada@example.com", "Ada L."}} {
+		f.items = append(f.items, map[string]types.AttributeValue{
+			"review_id": str(r.id), "email": str(r.email), "author_name": str(r.name),
+			"rating": &types.AttributeValueMemberN{Value: "5"}, "text": str("Sturdy."),
+			"tags": &types.AttributeValueMemberL{Value: []types.AttributeValue{str("pen")}},
+		})
+	}
+	return f
+}
+
+var reviewsSource = &registry.Source{ID: "reviews", Erasure: registry.EraseAnonymize, Anonymize: []string{"email", "author_name", "phone"},
+	DynamoDB: &registry.DynamoDBSource{Table: "demo-reviews", Index: "email-index", PartitionKey: "email", Identity: "email"}}
+
+func TestAnonymize(t *testing.T) {
+	ada := map[string][]string{"email": {"ada@example.com"}}
+	tests := []struct {
+		name         string
+		dryRun       bool
+		concurrently func(f *fakeDynamo) // runs before the first update
+		wantCount    int
+		wantUpdates  int
+		wantItems    map[string]string // review_id -> attributes left, sorted
+	}{
+		{name: "listed attributes go, the rest stays", wantCount: 2, wantUpdates: 2, wantItems: map[string]string{
+			"r-1": "rating,review_id,tags,text", "r-2": "author_name,email,rating,review_id,tags,text", "r-3": "rating,review_id,tags,text"}},
+		{name: "dry run changes nothing", dryRun: true, wantCount: 2, wantUpdates: 0, wantItems: map[string]string{
+			"r-1": "author_name,email,rating,review_id,tags,text", "r-2": "author_name,email,rating,review_id,tags,text", "r-3": "author_name,email,rating,review_id,tags,text"}},
+		{name: "a concurrent write is kept and the item anonymized as it now is",
+			concurrently: func(f *fakeDynamo) {
+				it := f.find(map[string]types.AttributeValue{"review_id": str("r-1")})
+				it["author_name"], it["phone"], it["text"] = str("Ada Lovelace"), str("+44 20 7946 0000"), str("Sturdy, and cheap.")
+			},
+			wantCount: 2, wantUpdates: 3, wantItems: map[string]string{
+				"r-1": "rating,review_id,tags,text", "r-2": "author_name,email,rating,review_id,tags,text", "r-3": "rating,review_id,tags,text"}},
+		{name: "an item that changed hands meanwhile is left alone",
+			concurrently: func(f *fakeDynamo) {
+				f.find(map[string]types.AttributeValue{"review_id": str("r-1")})["email"] = str("new.owner@example.com")
+			},
+			wantCount: 1, wantUpdates: 2, wantItems: map[string]string{
+				"r-1": "author_name,email,rating,review_id,tags,text", "r-2": "author_name,email,rating,review_id,tags,text", "r-3": "rating,review_id,tags,text"}},
+		{name: "an item deleted meanwhile is not created again",
+			concurrently: func(f *fakeDynamo) {
+				f.items = slices.DeleteFunc(f.items, func(it map[string]types.AttributeValue) bool { return avKey(it["review_id"]) == "S:r-1" })
+			},
+			wantCount: 1, wantUpdates: 2, wantItems: map[string]string{
+				"r-2": "author_name,email,rating,review_id,tags,text", "r-3": "rating,review_id,tags,text"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := reviewsTable()
+			if tc.concurrently != nil {
+				f.beforeUpdate = func() { f.beforeUpdate = nil; tc.concurrently(f) }
+			}
+			res, err := newAdapter(f).Erase(context.Background(), reviewsSource, ada, tc.dryRun)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Records != tc.wantCount || res.Anonymized != tc.wantCount || res.Deleted != 0 || len(res.Touched) != tc.wantCount {
+				t.Errorf("result %+v, want %d anonymized", res, tc.wantCount)
+			}
+			if len(f.updates) != tc.wantUpdates {
+				t.Errorf("%d updates, want %d", len(f.updates), tc.wantUpdates)
+			}
+			got := map[string]string{}
+			for _, it := range f.items {
+				got[it["review_id"].(*types.AttributeValueMemberS).Value] = strings.Join(slices.Sorted(maps.Keys(it)), ",")
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.wantItems) {
+				t.Errorf("items\n got %v\nwant %v", got, tc.wantItems)
+			}
+			if it := f.find(map[string]types.AttributeValue{"review_id": str("r-1")}); it != nil && it["text"] != nil && tc.concurrently != nil {
+				if txt := it["text"].(*types.AttributeValueMemberS).Value; txt != "Sturdy, and cheap." && got["r-1"] == "rating,review_id,tags,text" {
+					t.Errorf("the concurrent write was lost: text %q", txt)
+				}
+			}
+			if !tc.dryRun {
+				if rest, err := newAdapter(f).Find(context.Background(), reviewsSource, ada); err != nil || len(rest) != 0 {
+					t.Errorf("after anonymizing, Find = %v, %v", rest, err)
+				}
+			}
+		})
+	}
+}
+
+func TestAnonymizeRefusesKeyAttributes(t *testing.T) {
+	src := *reviewsSource
+	src.Anonymize = []string{"email", "review_id"}
+	_, err := newAdapter(reviewsTable()).Erase(context.Background(), &src, map[string][]string{"email": {"ada@example.com"}}, false)
+	if !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("err = %v, want Invalid", err)
+	}
+}
+
+func TestAnonymizeGivesUpOnAnItemThatKeepsChanging(t *testing.T) {
+	f := reviewsTable()
+	n := 0
+	f.beforeUpdate = func() {
+		n++
+		f.find(map[string]types.AttributeValue{"review_id": str("r-1")})["text"] = str(fmt.Sprint("edit ", n))
+		f.find(map[string]types.AttributeValue{"review_id": str("r-1")})["author_name"] = str(fmt.Sprint("Ada ", n))
+	}
+	_, err := newAdapter(f).Erase(context.Background(), reviewsSource, map[string][]string{"email": {"ada@example.com"}}, false)
+	if !apperr.Is(err, apperr.Unavailable) || n != maxConflicts {
+		t.Fatalf("err = %v after %d updates, want Unavailable after %d", err, n, maxConflicts)
 	}
 }

@@ -6,6 +6,7 @@ package notify
 import (
 	"bytes"
 	htmltemplate "html/template"
+	"strings"
 	"text/template"
 	"time"
 )
@@ -27,7 +28,37 @@ type content struct {
 	Due       string
 	Reasons   []string
 	NextSteps string
+	Erasure   ErasureSummary
 }
+
+// ErasureSummary is what a completed deletion kept, and why: records the law
+// requires to keep, and records kept without what identified the subject.
+type ErasureSummary struct {
+	Retained   []Retained
+	Anonymized []Anonymized
+}
+
+// Retained is data kept because the law requires it.
+type Retained struct {
+	What     string // the source, as the company's registry describes it
+	Records  int
+	Reason   string
+	Citation string
+	Until    time.Time
+}
+
+// UntilDate is the last day, as people write it.
+func (r Retained) UntilDate() string { return longDate(r.Until) }
+
+// Anonymized is data kept with the fields that identified the subject removed.
+type Anonymized struct {
+	What    string
+	Records int
+	Fields  []string
+}
+
+// FieldList names the removed fields.
+func (a Anonymized) FieldList() string { return strings.Join(a.Fields, ", ") }
 
 var (
 	textTemplates = template.Must(template.New("").Parse(`
@@ -45,8 +76,14 @@ Download a copy of your data here (the link works until {{.Expires}}):
 {{end}}
 {{define "erased"}}Your deletion request {{.RequestID}} is complete.
 
-We have erased your personal data from the systems listed in our privacy notice.
-{{end}}
+We have erased your personal data from the systems listed in our privacy notice{{if or .Erasure.Retained .Erasure.Anonymized}}, except as follows{{end}}.
+{{if .Erasure.Anonymized}}
+Kept without what identified you:
+{{range .Erasure.Anonymized}}- {{.What}} ({{.Records}} record{{if ne .Records 1}}s{{end}}): we removed {{.FieldList}}; the rest no longer refers to you.
+{{end}}{{end}}{{if .Erasure.Retained}}
+Kept because the law requires it:
+{{range .Erasure.Retained}}- {{.What}} ({{.Records}} record{{if ne .Records 1}}s{{end}}): {{.Reason}} ({{.Citation}}). We keep them until {{.UntilDate}} at the latest and erase them then.
+{{end}}{{end}}{{end}}
 {{define "expired"}}We closed privacy request {{.RequestID}} because it was not confirmed in time: we could not check that it came from you.
 
 You are welcome to make a new request at any time. {{.NextSteps}}
@@ -85,7 +122,11 @@ Find it with: privacyctl show {{.RequestID}}
 {{define "download"}}<p>Your {{.Kind}} request <strong>{{.RequestID}}</strong> is complete.</p>
 <p><a href="{{.Link}}">Download a copy of your data</a> (the link works until {{.Expires}}).</p>{{end}}
 {{define "erased"}}<p>Your deletion request <strong>{{.RequestID}}</strong> is complete.</p>
-<p>We have erased your personal data from the systems listed in our privacy notice.</p>{{end}}
+<p>We have erased your personal data from the systems listed in our privacy notice{{if or .Erasure.Retained .Erasure.Anonymized}}, except as follows{{end}}.</p>
+{{- if .Erasure.Anonymized}}
+<p>Kept without what identified you:</p><ul>{{range .Erasure.Anonymized}}<li>{{.What}} ({{.Records}} record{{if ne .Records 1}}s{{end}}): we removed {{.FieldList}}; the rest no longer refers to you.</li>{{end}}</ul>{{end}}
+{{- if .Erasure.Retained}}
+<p>Kept because the law requires it:</p><ul>{{range .Erasure.Retained}}<li>{{.What}} ({{.Records}} record{{if ne .Records 1}}s{{end}}): {{.Reason}} ({{.Citation}}). We keep them until <strong>{{.UntilDate}}</strong> at the latest and erase them then.</li>{{end}}</ul>{{end}}{{end}}
 {{define "expired"}}<p>We closed privacy request <strong>{{.RequestID}}</strong> because it was not confirmed in time: we could not check that it came from you.</p>
 <p>You are welcome to make a new request at any time. {{.NextSteps}}</p>{{end}}
 {{define "ack"}}<p>We received your {{.Kind}} request <strong>{{.RequestID}}</strong> on {{.Received}}.</p>
@@ -124,9 +165,9 @@ func DownloadReady(to, requestID, link string, expires time.Time) (Message, erro
 		content{RequestID: requestID, Link: link, Kind: "access", Expires: expires.UTC().Format("2 January 2006 15:04 MST")})
 }
 
-// Erased confirms a completed erasure.
-func Erased(to, requestID string) (Message, error) {
-	return render("erased", to, "Your data has been deleted: request "+requestID, content{RequestID: requestID})
+// Erased confirms a completed erasure and says what was kept, and why.
+func Erased(to, requestID string, kept ErasureSummary) (Message, error) {
+	return render("erased", to, "Your data has been deleted: request "+requestID, content{RequestID: requestID, Erasure: kept})
 }
 
 // NeverVerified tells the subject the request closed unconfirmed, and what

@@ -20,8 +20,17 @@ func TestMessages(t *testing.T) {
 			"Confirm your privacy request dsr-1", []string{"dsr-1", link}, "token=a&amp;b=%3cc%3e"},
 		{"download", func() (Message, error) { return DownloadReady("a@b.co", "dsr-1", link, expires) },
 			"Your data is ready: request dsr-1", []string{"1 December 2026 09:30 UTC", link}, "token=a&amp;b=%3cc%3e"},
-		{"erased", func() (Message, error) { return Erased("a@b.co", "dsr-1") },
-			"Your data has been deleted: request dsr-1", []string{"erased your personal data"}, ""},
+		{"erased", func() (Message, error) { return Erased("a@b.co", "dsr-1", ErasureSummary{}) },
+			"Your data has been deleted: request dsr-1", []string{"erased your personal data from the systems listed in our privacy notice.\n"}, ""},
+		{"erased, some kept", func() (Message, error) {
+			return Erased("a@b.co", "dsr-1", ErasureSummary{
+				Retained: []Retained{{What: "Invoices <PDF>", Records: 2, Reason: "Tax audits.", Citation: "AO § 147(3)",
+					Until: time.Date(2036, 3, 1, 0, 0, 0, 0, time.UTC)}},
+				Anonymized: []Anonymized{{What: "Product reviews", Records: 1, Fields: []string{"email", "author_name"}}},
+			})
+		}, "Your data has been deleted: request dsr-1", []string{"privacy notice, except as follows.",
+			"- Product reviews (1 record): we removed email, author_name; the rest no longer refers to you.",
+			"- Invoices <PDF> (2 records): Tax audits. (AO § 147(3)). We keep them until 1 March 2036 at the latest"}, "Invoices &lt;PDF&gt;"},
 		{"never verified", func() (Message, error) { return NeverVerified("a@b.co", "dsr-1", "You can complain to the regulator.") },
 			"Privacy request dsr-1 closed", []string{"not confirmed in time", "You can complain to the regulator."}, ""},
 		{"acknowledgement", func() (Message, error) {
@@ -53,7 +62,7 @@ func TestMessages(t *testing.T) {
 				}
 			}
 			if tt.htmlLink != "" && !strings.Contains(m.HTML, tt.htmlLink) {
-				t.Errorf("html does not escape the link:\n%s", m.HTML)
+				t.Errorf("html does not escape the input:\n%s", m.HTML)
 			}
 			if strings.Contains(m.HTML, "<c>") {
 				t.Error("html contains unescaped input")

@@ -36,13 +36,34 @@ type Source struct {
 	// Provides maps identity kinds to the attribute (DynamoDB) or field (S3)
 	// of the subject's records that holds them: how identities chain.
 	Provides map[string]string `yaml:"provides"`
-	Erasure  string            `yaml:"erasure"`
+	// Erasure is what a delete request does here: "delete" the subject's
+	// records, "anonymize" the fields listed under Anonymize, or "retain"
+	// them for the legal reason and period given under Retain.
+	Erasure   string      `yaml:"erasure"`
+	Anonymize []string    `yaml:"anonymize"`
+	Retain    *RetainRule `yaml:"retain"`
 
 	// What the subject is told about the source (see disclosure.go).
 	Categories []string    `yaml:"categories"`
 	Purposes   []string    `yaml:"purposes"`
 	Recipients []Recipient `yaml:"recipients"`
 	Retention  *Retention  `yaml:"retention"`
+}
+
+// RetainRule says why and how long a source's records must be kept although
+// the subject asked for erasure: the legal obligation, its citation, and
+// either a period (counted from a date field of each record, or from the
+// erasure) or a fixed date.
+type RetainRule struct {
+	Reason   string `yaml:"reason"`
+	Citation string `yaml:"citation"`
+	// Period is an ISO 8601 duration in years, months and days (P10Y, P6M, P1Y6M, P30D).
+	Period string `yaml:"period"`
+	// After names the field of each record that holds the date the period
+	// runs from (RFC 3339 or YYYY-MM-DD); empty counts from the erasure.
+	After string `yaml:"after"`
+	// Until is a fixed last day (YYYY-MM-DD), instead of a period.
+	Until string `yaml:"until"`
 }
 
 // DynamoDBSource finds the subject by querying a partition key, on the table
@@ -73,8 +94,13 @@ type Match struct {
 
 // Erasure modes.
 const (
-	EraseDelete = "delete"
+	EraseDelete    = "delete"
+	EraseAnonymize = "anonymize"
+	EraseRetain    = "retain"
 )
+
+// ErasureModes lists the supported erasure modes.
+var ErasureModes = []string{EraseDelete, EraseAnonymize, EraseRetain}
 
 // Formats of S3 sources.
 const (
@@ -226,9 +252,7 @@ func (v *validator) check(r *Registry) {
 			v.fail(at, "give a dynamodb or an s3 block")
 		}
 		v.checkDisclosure(at, s)
-		if s.Erasure != EraseDelete {
-			v.fail(at+".erasure", "erasure %q is not supported; use %q", s.Erasure, EraseDelete)
-		}
+		v.checkErasure(at, s)
 	}
 	v.checkReachable(r)
 }

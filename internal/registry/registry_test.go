@@ -1,8 +1,10 @@
 package registry
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 const valid = `
@@ -179,5 +181,152 @@ func TestParseRetentionPeriods(t *testing.T) {
 		if _, err := Parse([]byte(strings.Replace(valid, "period: 2 years", "period: "+p, 1))); err != nil {
 			t.Errorf("%s: %v", p, err)
 		}
+	}
+}
+
+const withModes = `
+identities: [email, user_id]
+sources:
+  - id: users
+    dynamodb: {table: demo-users, index: email-index, partition_key: email, identity: email}
+    provides: {user_id: user_id}
+    erasure: delete
+` + disclosure + `  - id: reviews
+    dynamodb: {table: demo-reviews, index: email-index, partition_key: email, identity: email}
+    erasure: anonymize
+    anonymize: [email, author_name]
+` + disclosure + `  - id: invoices
+    s3:
+      bucket: demo-billing
+      prefix: invoices/
+      format: csv
+      match:
+        - {field: user_id, identity: user_id}
+    erasure: retain
+    retain:
+      reason: Invoices must be kept for tax audits.
+      citation: "Abgabenordnung § 147(3)"
+      period: P10Y
+      after: issued_on
+` + disclosure + `  - id: events
+    s3:
+      bucket: demo-events
+      prefix: events/
+      format: jsonl
+      match:
+        - {field: user_id, identity: user_id}
+    erasure: anonymize
+    anonymize: [user_id, ip]
+` + disclosure
+
+func TestParseErasureModes(t *testing.T) {
+	r, err := Parse([]byte(withModes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Source("reviews"); got.Erasure != EraseAnonymize || strings.Join(got.Anonymize, ",") != "email,author_name" {
+		t.Fatalf("reviews: %+v", got)
+	}
+	ret := r.Source("invoices").Retain
+	if r.Source("invoices").Erasure != EraseRetain || ret.Period != "P10Y" || ret.After != "issued_on" || ret.Citation == "" {
+		t.Fatalf("invoices: %+v", ret)
+	}
+}
+
+func TestParseErasureErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want string
+	}{
+		{"unknown mode", strings.Replace(withModes, "erasure: anonymize\n    anonymize: [email, author_name]", "erasure: shred", 1),
+			"line 14: $.sources[1].erasure: erasure \"shred\" is not supported; use one of delete, anonymize, retain"},
+		{"anonymize without fields", strings.Replace(withModes, "    anonymize: [email, author_name]\n", "", 1),
+			"$.sources[1].anonymize: list the fields to anonymize"},
+		{"lookup field kept", strings.Replace(withModes, "[email, author_name]", "[author_name]", 1),
+			"line 15: $.sources[1].anonymize: also anonymize \"email\", the attribute the source is queried by"},
+		{"match field kept", strings.Replace(withModes, "[user_id, ip]", "[ip]", 1),
+			"line 45: $.sources[3].anonymize: also anonymize \"user_id\", a field the source matches on"},
+		{"provided identity kept", strings.Replace(withModes, "erasure: delete", "erasure: anonymize\n    anonymize: [email]", 1),
+			"line 8: $.sources[0].anonymize: also anonymize \"user_id\", which provides the identity \"user_id\""},
+		{"table partition key", strings.Replace(withModes, "table: demo-reviews, index: email-index, ", "table: demo-reviews, ", 1),
+			"the table's partition key \"email\" cannot be removed"},
+		{"field twice", strings.Replace(withModes, "[email, author_name]", "[email, author_name, email]", 1),
+			"line 15: $.sources[1].anonymize[2]: field \"email\" is listed twice"},
+		{"anonymize with delete", strings.Replace(withModes, "erasure: delete", "erasure: delete\n    anonymize: [email]", 1),
+			"line 8: $.sources[0].anonymize: anonymize is only read with erasure: anonymize"},
+		{"retain without block", strings.Replace(withModes, "erasure: retain\n    retain:", "erasure: retain\n    retained:", 1),
+			"unknown field \"retained\""},
+		{"retain missing", strings.Replace(withModes, "    erasure: delete\n", "    erasure: retain\n", 1),
+			"$.sources[0].retain: give the legal reason to retain"},
+		{"no reason", strings.Replace(withModes, "      reason: Invoices must be kept for tax audits.\n", "", 1),
+			"$.sources[2].retain.reason: say why the records must be kept"},
+		{"no citation", strings.Replace(withModes, "      citation: \"Abgabenordnung § 147(3)\"\n", "", 1),
+			"$.sources[2].retain.citation: cite the law"},
+		{"bad period", strings.Replace(withModes, "period: P10Y", "period: 10 years", 1),
+			"line 31: $.sources[2].retain.period: period \"10 years\" is not an ISO 8601 period"},
+		{"time in period", strings.Replace(withModes, "period: P10Y", "period: PT10H", 1), "is not an ISO 8601 period"},
+		{"empty period", strings.Replace(withModes, "period: P10Y", "period: P0Y", 1), "period \"P0Y\" is empty"},
+		{"period and until", strings.Replace(withModes, "period: P10Y", "period: P10Y\n      until: 2036-12-31", 1), "not both"},
+		{"no period", strings.Replace(withModes, "      period: P10Y\n      after: issued_on\n", "", 1), "give a period (e.g. P10Y) or a fixed until date"},
+		{"bad until", strings.Replace(withModes, "      period: P10Y\n      after: issued_on\n", "      until: 31.12.2036\n", 1),
+			"line 31: $.sources[2].retain.until: until \"31.12.2036\" is not a date"},
+		{"after with until", strings.Replace(withModes, "      period: P10Y\n", "      until: 2036-12-31\n", 1), "after is only read with a period"},
+		{"retain with delete", strings.Replace(withModes, "erasure: delete", "erasure: delete\n    retain: {reason: x, citation: y, period: P1Y}", 1),
+			"retain is only read with erasure: retain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.yaml == withModes {
+				t.Fatal("the replacement did not apply: the test would prove nothing")
+			}
+			_, err := Parse([]byte(tt.yaml))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestKeptUntil(t *testing.T) {
+	erasedAt := time.Date(2026, 11, 23, 15, 4, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		rule    RetainRule
+		record  map[string]any
+		want    string
+		wantErr bool
+	}{
+		{"period after a date field", RetainRule{Period: "P10Y", After: "issued_on"}, map[string]any{"issued_on": "2024-03-01"}, "2034-03-01", false},
+		{"period after an RFC 3339 time", RetainRule{Period: "P1Y6M", After: "at"}, map[string]any{"at": "2025-08-31T23:30:00-02:00"}, "2027-03-01", false},
+		{"to a shorter month", RetainRule{Period: "P6M", After: "on"}, map[string]any{"on": "2025-08-31"}, "2026-02-28", false},
+		{"leap day", RetainRule{Period: "P1Y", After: "on"}, map[string]any{"on": "2028-02-29"}, "2029-02-28", false},
+		{"months and days", RetainRule{Period: "P1M1D", After: "on"}, map[string]any{"on": "2026-01-31"}, "2026-03-01", false},
+		{"period after the erasure", RetainRule{Period: "P6M"}, nil, "2027-05-23", false},
+		{"days", RetainRule{Period: "P30D"}, nil, "2026-12-23", false},
+		{"fixed date", RetainRule{Until: "2031-12-31"}, map[string]any{"issued_on": "2024-03-01"}, "2031-12-31", false},
+		{"missing date", RetainRule{Period: "P10Y", After: "issued_on"}, map[string]any{}, "", true},
+		{"date not a string", RetainRule{Period: "P10Y", After: "issued_on"}, map[string]any{"issued_on": 2024}, "", true},
+		{"unreadable date", RetainRule{Period: "P10Y", After: "issued_on"}, map[string]any{"issued_on": "1 March 2024"}, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.rule.KeptUntil(tt.record, erasedAt)
+			if tt.wantErr {
+				if !errors.Is(err, ErrNoDate) {
+					t.Fatalf("err %v, want ErrNoDate", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Format(time.DateOnly) != tt.want {
+				t.Fatalf("kept until %s, want %s", got.Format(time.DateOnly), tt.want)
+			}
+		})
 	}
 }

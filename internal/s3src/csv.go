@@ -50,6 +50,12 @@ func walkCSV(r io.Reader, m *Matcher, w io.Writer, found func(map[string]any) er
 	if len(cols) == 0 {
 		return c, apperr.E(apperr.Invalid, "A CSV object has no column the registry matches on.")
 	}
+	var anon []int // the columns to blank in the subject's records
+	for i, n := range names {
+		if slices.Contains(m.anonymize, n) {
+			anon = append(anon, i)
+		}
+	}
 	var fields []string
 	for {
 		rec, err := rr.next()
@@ -65,6 +71,11 @@ func walkCSV(r io.Reader, m *Matcher, w io.Writer, found func(map[string]any) er
 			c.Matched++
 			if found != nil {
 				if err := found(csvRow(names, fields)); err != nil {
+					return c, err
+				}
+			}
+			if m.anonymize != nil && w != nil {
+				if _, err := w.Write(blankFields(rec, anon)); err != nil {
 					return c, err
 				}
 			}
@@ -283,4 +294,48 @@ func parseRecord(rec []byte, dst []string) ([]string, bool) {
 		fields = append(fields, string(rec[i:i+j]))
 		i += j + 1
 	}
+}
+
+// blankFields returns rec, one raw record whose quoting is sound, with the
+// fields at the given columns made empty (a quoted field loses its quotes
+// too). Every other byte, the line ending included, stays as it was.
+func blankFields(rec []byte, columns []int) []byte {
+	body := trimEOL(rec)
+	var out []byte
+	col, start := 0, 0 // the current field starts at body[start]
+	for i := 0; ; {
+		end := fieldEnd(body, i)
+		if slices.Contains(columns, col) {
+			out = append(out, body[start:i]...)
+			start = end
+		}
+		if end >= len(body) {
+			break
+		}
+		i = end + 1 // past the comma
+		col++
+	}
+	out = append(out, body[start:]...)
+	return append(out, rec[len(body):]...)
+}
+
+// fieldEnd returns where the field starting at body[i] ends: the index of
+// the comma after it, or len(body).
+func fieldEnd(body []byte, i int) int {
+	if i < len(body) && body[i] == '"' {
+		for i++; i < len(body); i++ {
+			if body[i] == '"' {
+				if i+1 < len(body) && body[i+1] == '"' {
+					i++
+					continue
+				}
+				i++
+				break
+			}
+		}
+	}
+	if j := bytes.IndexByte(body[i:], ','); j >= 0 {
+		return i + j
+	}
+	return len(body)
 }

@@ -322,12 +322,12 @@ func TestEraseFormats(t *testing.T) {
 				}
 				a := newAdapter(t, f)
 				src := sourceOf(tc.format, compression)
-				n, err := a.Erase(context.Background(), src, ids)
+				res, err := a.Erase(context.Background(), src, ids, false)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if n != tc.wantRemoved {
-					t.Errorf("removed = %d, want %d", n, tc.wantRemoved)
+				if res.Deleted != tc.wantRemoved {
+					t.Errorf("removed = %d, want %d", res.Deleted, tc.wantRemoved)
 				}
 				if len(f.objects) != len(tc.want) {
 					t.Errorf("objects afterwards: %d, want %d", len(f.objects), len(tc.want))
@@ -401,7 +401,7 @@ func TestInvalidObjects(t *testing.T) {
 			if _, err := a.Find(context.Background(), src, ids); !apperr.Is(err, apperr.Invalid) {
 				t.Errorf("Find: err = %v, want Invalid", err)
 			}
-			if _, err := a.Erase(context.Background(), src, ids); !apperr.Is(err, apperr.Invalid) {
+			if _, err := a.Erase(context.Background(), src, ids, false); !apperr.Is(err, apperr.Invalid) {
 				t.Errorf("Erase: err = %v, want Invalid", err)
 			}
 			if len(f.puts)+len(f.deletes) > 0 || string(f.objects[key]) != tc.body {
@@ -416,7 +416,7 @@ func TestEraseKeepsHeaders(t *testing.T) {
 	const key = "events/a.jsonl.gz"
 	f := newFakeS3(map[string]string{key: gz(t, `{"user_id":"u-1"}`+"\n"+`{"user_id":"u-2"}`+"\n")})
 	f.headers[key] = headers{"application/x-ndjson", "gzip", map[string]string{"owner": "analytics"}}
-	if _, err := newAdapter(t, f).Erase(context.Background(), sourceOf("jsonl", "gzip"), map[string][]string{"user_id": {"u-1"}}); err != nil {
+	if _, err := newAdapter(t, f).Erase(context.Background(), sourceOf("jsonl", "gzip"), map[string][]string{"user_id": {"u-1"}}, false); err != nil {
 		t.Fatal(err)
 	}
 	h := f.headers[key]

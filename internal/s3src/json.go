@@ -126,7 +126,16 @@ func walkJSONArray(r io.Reader, lead []byte, m *Matcher, w io.Writer, found func
 			if i == 0 {
 				gap0 = bytes.Clone(gap)
 			}
-			if !matched {
+			keep := !matched
+			if matched && m.anonymize != nil {
+				anon, err := m.anonymizeJSON(elem)
+				if err != nil {
+					return c, err
+				}
+				elem = anon
+				keep = true
+			}
+			if keep {
 				if !written {
 					gap = gap0
 				}
@@ -369,6 +378,15 @@ func walkJSONObject(r io.Reader, lead []byte, m *Matcher, w io.Writer, found fun
 		if row, ok := m.matchJSON(obj); ok {
 			if found != nil {
 				if err := found(row); err != nil {
+					return Counts{}, err
+				}
+			}
+			if m.anonymize != nil && w != nil {
+				anon, err := m.anonymizeJSON(data)
+				if err != nil {
+					return Counts{}, err
+				}
+				if err := write(w, lead, anon); err != nil {
 					return Counts{}, err
 				}
 			}

@@ -38,6 +38,15 @@ func walkJSONLSize(r io.Reader, size int, m *Matcher, w io.Writer, found func(ma
 						return err
 					}
 					kept = le
+					if m.anonymize != nil && w != nil {
+						anon, err := m.anonymizeJSON(line)
+						if err != nil {
+							return err
+						}
+						if err := write(w, anon); err != nil {
+							return err
+						}
+					}
 					if found != nil {
 						if err := found(row); err != nil {
 							return err

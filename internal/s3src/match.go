@@ -34,6 +34,9 @@ type Matcher struct {
 	// of invalid UTF-8, so records with invalid UTF-8 are parsed too.
 	invalidUTF8 bool
 	fields      map[string][]string // field -> identity values that match there
+	// anonymize, when set, makes Rewrite keep the subject's records with
+	// these fields blanked instead of removing the records.
+	anonymize []string
 }
 
 // Counts says what a scan or a rewrite met: the subject's records (Matched;
@@ -75,6 +78,14 @@ func NewMatcher(src *registry.S3Source, ids map[string][]string) *Matcher {
 			}
 		}
 	}
+	return m
+}
+
+// Anonymizing makes Rewrite keep the subject's records with the listed
+// fields blanked, instead of removing them: a JSON value becomes null, a CSV
+// field empty. Every other byte of the record stays as it was.
+func (m *Matcher) Anonymizing(fields []string) *Matcher {
+	m.anonymize = fields
 	return m
 }
 
@@ -205,3 +216,36 @@ func decodeRow(rec []byte) (map[string]any, bool) {
 
 // blank reports whether b holds nothing but JSON whitespace.
 func blank(b []byte) bool { return len(bytes.TrimLeft(b, " \t\r\n")) == 0 }
+
+// anonymizeJSON returns rec, one JSON object (with whatever whitespace
+// surrounds it), with the values of the fields to anonymize made null. Only
+// those values change; every other byte stays. Nested objects are values:
+// a listed top-level field that holds one becomes null as a whole.
+func (m *Matcher) anonymizeJSON(rec []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(rec))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, apperr.E(apperr.Invalid, "A record to anonymize is not a JSON object.")
+	}
+	var spans [][2]int64
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, jsonError(err)
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, jsonError(err)
+		}
+		end := dec.InputOffset()
+		if key, _ := t.(string); slices.Contains(m.anonymize, key) && string(raw) != "null" {
+			spans = append(spans, [2]int64{end - int64(len(raw)), end})
+		}
+	}
+	out := make([]byte, 0, len(rec))
+	prev := int64(0)
+	for _, s := range spans {
+		out = append(append(out, rec[prev:s[0]]...), "null"...)
+		prev = s[1]
+	}
+	return append(out, rec[prev:]...), nil
+}

@@ -19,8 +19,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 )
 
@@ -64,36 +67,93 @@ func (a *Adapter) Find(ctx context.Context, src *registry.Source, ids map[string
 	return rows, err
 }
 
-// Erase rewrites every object under the prefix that holds the subject's
-// records, without them, and deletes objects left without records. It reports
-// the records removed.
-func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[string][]string) (int, error) {
+// Erase removes the subject's records from every object under the prefix,
+// or for an anonymizing source blanks the listed fields in them, and reports
+// what it did. An object left without records is deleted. In a dry run it
+// reads everything and changes nothing.
+func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Result, error) {
 	m := NewMatcher(src.S3, ids)
-	if m.Empty() {
-		return 0, nil
+	switch src.Erasure {
+	case registry.EraseDelete:
+	case registry.EraseAnonymize:
+		m.Anonymizing(src.Anonymize)
+	default:
+		return erasure.Result{}, apperr.E(apperr.Invalid, "An S3 source's erasure mode changes nothing here.")
 	}
-	removed := 0
+	var res erasure.Result
+	if m.Empty() {
+		return res, nil
+	}
 	err := a.eachObject(ctx, src.S3, func(key string) error {
-		n, err := a.rewrite(ctx, src.S3.Bucket, key, m)
-		removed += n
-		return err
+		n, action, err := a.rewrite(ctx, src.S3.Bucket, key, m, dryRun)
+		if err != nil || n == 0 {
+			return err
+		}
+		res.Records += n
+		if src.Erasure == registry.EraseAnonymize {
+			res.Anonymized += n
+		} else {
+			res.Deleted += n
+		}
+		res.Touched = append(res.Touched, erasure.Touched{Key: key, Action: action})
+		return nil
 	})
-	return removed, err
+	return res, err
 }
 
-// rewrite copies an object to a temporary file without the subject's records
-// and, if any were removed, replaces the object, provided it has not changed
-// since it was read (If-Match on the ETag). The replacement keeps the
-// object's content headers, user metadata, encryption and storage class.
-func (a *Adapter) rewrite(ctx context.Context, bucket, key string, m *Matcher) (int, error) {
-	obj, err := a.get(ctx, bucket, key)
+// maxConflicts bounds how often one object is read and rewritten again
+// after someone else changed it between the read and the write.
+const maxConflicts = 5
+
+// rewrite rewrites one object (see rewriteOnce). When the object changed
+// since it was read, the write fails on its ETag and the object is read and
+// rewritten again as it now is, so the other writer's change is kept.
+func (a *Adapter) rewrite(ctx context.Context, bucket, key string, m *Matcher, dryRun bool) (int, string, error) {
+	for attempt := 1; ; attempt++ {
+		n, action, err := a.rewriteOnce(ctx, bucket, key, m, dryRun)
+		if !changedMeanwhile(err) {
+			return n, action, err
+		}
+		if attempt == maxConflicts {
+			return 0, "", apperr.Wrap(apperr.Unavailable, "An S3 object kept changing while it was rewritten.", err)
+		}
+	}
+}
+
+// changedMeanwhile reports whether a conditional write failed because the
+// object changed (412), or a concurrent conditional write won (409).
+func changedMeanwhile(err error) bool {
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	switch api.ErrorCode() {
+	case "PreconditionFailed", "ConditionalRequestConflict":
+		return true
+	}
+	return false
+}
+
+// rewriteOnce copies an object to a temporary file without the subject's
+// records (or with them anonymized) and, if any matched, replaces the
+// object, provided it has not changed since it was read (If-Match on the
+// ETag). The replacement keeps the object's content headers, user metadata,
+// encryption and storage class. An object left without records is deleted,
+// on the same condition. It reports the subject's records and the action.
+// A conflict is returned as the SDK's error, for rewrite to retry.
+func (a *Adapter) rewriteOnce(ctx context.Context, bucket, key string, m *Matcher, dryRun bool) (int, string, error) {
+	obj, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	var gone *types.NoSuchKey
+	if errors.As(err, &gone) {
+		return 0, "", nil // deleted since it was listed: nothing of anyone's left
+	}
 	if err != nil {
-		return 0, err
+		return 0, "", apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
 	}
 	defer obj.Body.Close()
 	tmp, err := os.CreateTemp(a.tempDir, "rewrite-*")
 	if err != nil {
-		return 0, apperr.Wrap(apperr.Internal, "No space to rewrite an object.", err)
+		return 0, "", apperr.Wrap(apperr.Internal, "No space to rewrite an object.", err)
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
@@ -105,21 +165,34 @@ func (a *Adapter) rewrite(ctx context.Context, bucket, key string, m *Matcher) (
 	if err != nil {
 		var ae *apperr.Error
 		if errors.As(err, &ae) {
-			return 0, err
+			return 0, "", err
 		}
-		return 0, apperr.Wrap(apperr.Unavailable, "An S3 object could not be rewritten.", err)
+		return 0, "", apperr.Wrap(apperr.Unavailable, "An S3 object could not be rewritten.", err)
 	}
 	if c.Matched == 0 {
-		return 0, nil
+		return 0, "", nil
 	}
-	if c.Others == 0 {
+	action := erasure.ActionRewritten
+	switch {
+	case m.anonymize != nil:
+		action = erasure.ActionAnonymized
+	case c.Others == 0:
+		action = erasure.ActionDeleted
+	}
+	if dryRun {
+		return c.Matched, action, nil
+	}
+	if action == erasure.ActionDeleted {
 		if _, err := a.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key, IfMatch: obj.ETag}); err != nil {
-			return 0, apperr.Wrap(apperr.Unavailable, "An S3 object could not be deleted.", err)
+			if changedMeanwhile(err) {
+				return 0, "", err
+			}
+			return 0, "", apperr.Wrap(apperr.Unavailable, "An S3 object could not be deleted.", err)
 		}
-		return c.Matched, nil
+		return c.Matched, action, nil
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return 0, apperr.Wrap(apperr.Internal, "A rewritten object could not be read back.", err)
+		return 0, "", apperr.Wrap(apperr.Internal, "A rewritten object could not be read back.", err)
 	}
 	_, err = a.api.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: &bucket, Key: &key, Body: tmp, IfMatch: obj.ETag,
@@ -134,10 +207,13 @@ func (a *Adapter) rewrite(ctx context.Context, bucket, key string, m *Matcher) (
 		BucketKeyEnabled:     obj.BucketKeyEnabled,
 		StorageClass:         obj.StorageClass,
 	})
-	if err != nil {
-		return 0, apperr.Wrap(apperr.Unavailable, "A rewritten S3 object could not be stored.", err)
+	if changedMeanwhile(err) {
+		return 0, "", err
 	}
-	return c.Matched, nil
+	if err != nil {
+		return 0, "", apperr.Wrap(apperr.Unavailable, "A rewritten S3 object could not be stored.", err)
+	}
+	return c.Matched, action, nil
 }
 
 func (a *Adapter) get(ctx context.Context, bucket, key string) (*s3.GetObjectOutput, error) {

@@ -16,8 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 )
 
@@ -109,7 +111,7 @@ func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*
 	return out, nil
 }
 
-var errPrecondition = errors.New("PreconditionFailed: At least one of the pre-conditions you specified did not hold")
+var errPrecondition = &smithy.GenericAPIError{Code: "PreconditionFailed", Message: "At least one of the pre-conditions you specified did not hold"}
 
 func (f *fakeS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
 	if err := f.checkBucket(in.Bucket); err != nil {
@@ -376,12 +378,26 @@ func TestErase(t *testing.T) {
 				before[k] = f.etags[k]
 			}
 			a := newAdapter(t, f)
-			n, err := a.Erase(context.Background(), source(), ids)
+			res, err := a.Erase(context.Background(), source(), ids, false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n != tc.wantRemoved {
-				t.Errorf("removed = %d, want %d", n, tc.wantRemoved)
+			if res.Deleted != tc.wantRemoved || res.Records != tc.wantRemoved || res.Anonymized != 0 {
+				t.Errorf("result %+v, want %d removed", res, tc.wantRemoved)
+			}
+			var touched []string
+			for _, k := range res.Touched {
+				touched = append(touched, k.Key+" "+k.Action)
+			}
+			var wantTouched []string
+			for _, k := range tc.wantPuts {
+				wantTouched = append(wantTouched, k+" "+erasure.ActionRewritten)
+			}
+			for _, k := range tc.wantDeletes {
+				wantTouched = append(wantTouched, k+" "+erasure.ActionDeleted)
+			}
+			if slices.Sort(touched); !slices.Equal(touched, slices.Sorted(slices.Values(wantTouched))) {
+				t.Errorf("touched %v, want %v", touched, wantTouched)
 			}
 			if len(f.objects) != len(tc.want) {
 				t.Errorf("objects afterwards: %d, want %d", len(f.objects), len(tc.want))
@@ -418,36 +434,186 @@ func TestErase(t *testing.T) {
 }
 
 // An object changed by someone else between read and write keeps the other
-// writer's version: the replace and the delete are both conditional.
+// writer's change: the replace and the delete are both conditional, and on a
+// conflict the object is read and erased again as it now is.
 func TestEraseConcurrentChange(t *testing.T) {
 	ids := map[string][]string{"user_id": {"u-1"}}
 	mine := `{"user_id":"u-1"}` + "\n"
 	tests := []struct {
 		name    string
 		initial string
+		changes int // how many times the other writer changes the object after a read
+		want    string
+		wantErr bool
+		// wantWrites counts the conditional puts and deletes tried.
+		wantWrites int
 	}{
-		{"rewrite", mine + `{"user_id":"u-2"}` + "\n"},
-		{"delete", mine},
+		{name: "rewrite", initial: mine + `{"user_id":"u-2"}` + "\n", changes: 1,
+			want: `{"user_id":"u-2"}` + "\n" + `{"user_id":"u-3"}` + "\n", wantWrites: 2},
+		{name: "delete becomes a rewrite", initial: mine, changes: 1, want: `{"user_id":"u-3"}` + "\n", wantWrites: 2},
+		{name: "gives up on an object that keeps changing", initial: mine + `{"user_id":"u-2"}` + "\n", changes: maxConflicts,
+			wantErr: true, wantWrites: maxConflicts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			const key = "events/a.jsonl"
 			f := newFakeS3(map[string]string{key: tc.initial})
-			newer := tc.initial + `{"user_id":"u-3"}` + "\n"
+			left := tc.changes
 			f.afterGet = func(k string) {
-				if k == key {
-					f.afterGet = nil
-					f.write(k, []byte(newer))
+				if k == key && left > 0 {
+					left--
+					f.write(k, append(bytes.Clone(f.objects[k]), `{"user_id":"u-3"}`+"\n"...))
 				}
 			}
-			_, err := newAdapter(t, f).Erase(context.Background(), source(), ids)
-			if !apperr.Is(err, apperr.Unavailable) {
-				t.Errorf("err = %v, want Unavailable", err)
+			res, err := newAdapter(t, f).Erase(context.Background(), source(), ids, false)
+			if tc.wantErr {
+				if !apperr.Is(err, apperr.Unavailable) {
+					t.Fatalf("err = %v, want Unavailable", err)
+				}
+				if !strings.Contains(string(f.objects[key]), `"u-1"`) {
+					t.Fatal("the subject's row went without a successful conditional write")
+				}
+			} else {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := string(f.objects[key]); got != tc.want {
+					t.Errorf("object = %q, want %q", got, tc.want)
+				}
+				if res.Deleted != 1 {
+					t.Errorf("result %+v, want 1 deleted", res)
+				}
 			}
-			if got := string(f.objects[key]); got != newer {
-				t.Errorf("object = %q, want the concurrent writer's %q", got, newer)
+			if len(f.puts)+len(f.deletes) != tc.wantWrites {
+				t.Errorf("puts %v deletes %v", f.puts, f.deletes)
 			}
 		})
+	}
+}
+
+// An anonymizing source keeps the subject's records with the listed fields
+// blanked; every other byte of every object stays, and nothing is deleted.
+func TestEraseAnonymize(t *testing.T) {
+	ids := map[string][]string{"user_id": {"u-1"}, "email": {"ada@example.com"}}
+	tests := []struct {
+		name    string
+		format  string
+		objects map[string]string
+		want    map[string]string
+		records int
+	}{
+		{
+			name:   "jsonl",
+			format: "jsonl",
+			objects: map[string]string{"events/a.jsonl": `{"user_id":"u-2","ip":"10.0.0.2"}` + "\n" +
+				`{ "ts" : 1, "user_id" : "u-1", "ip":"10.0.0.1","nested":{"user_id":"u-1"}, "page":"/a" }` + "\r\n" +
+				`{"user_id":"u-1"}`,
+				"events/b.jsonl": `{"user_id":"u-1","ip":null,"email":"ada@example.com"}` + "\n"},
+			want: map[string]string{"events/a.jsonl": `{"user_id":"u-2","ip":"10.0.0.2"}` + "\n" +
+				`{ "ts" : 1, "user_id" : null, "ip":null,"nested":{"user_id":"u-1"}, "page":"/a" }` + "\r\n" +
+				`{"user_id":null}`,
+				"events/b.jsonl": `{"user_id":null,"ip":null,"email":null}` + "\n"},
+			records: 3,
+		},
+		{
+			name:   "csv",
+			format: "csv",
+			objects: map[string]string{"events/a.csv": "ts,user_id,ip,email,page\r\n" +
+				"1,u-2,10.0.0.2,bob@example.com,/a\r\n" +
+				"2,u-1,\"10.0.0.1\",\"ada@example.com\",\"/b, \"\"quoted\"\"\"\r\n" +
+				"3,u-3,,ada@example.com,/c\n" +
+				"4,\"u-1\",10.0.0.9,,\"/d\nsecond line\""},
+			want: map[string]string{"events/a.csv": "ts,user_id,ip,email,page\r\n" +
+				"1,u-2,10.0.0.2,bob@example.com,/a\r\n" +
+				"2,,,,\"/b, \"\"quoted\"\"\"\r\n" +
+				"3,,,,/c\n" +
+				"4,,,,\"/d\nsecond line\""},
+			records: 3,
+		},
+		{
+			name:   "json array and object",
+			format: "json",
+			objects: map[string]string{
+				"events/a.json": "[\n  {\"user_id\": \"u-1\", \"ip\": \"10.0.0.1\", \"n\": 1},\n  {\"user_id\": \"u-2\"}\n]\n",
+				"events/b.json": " {\"email\": \"ada@example.com\", \"ip\": [1, 2], \"keep\": true}\n",
+			},
+			want: map[string]string{
+				"events/a.json": "[\n  {\"user_id\": null, \"ip\": null, \"n\": 1},\n  {\"user_id\": \"u-2\"}\n]\n",
+				"events/b.json": " {\"email\": null, \"ip\": null, \"keep\": true}\n",
+			},
+			records: 2,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := source()
+			src.S3.Format = tc.format
+			src.Erasure, src.Anonymize = registry.EraseAnonymize, []string{"user_id", "email", "ip"}
+			for _, dryRun := range []bool{true, false} {
+				f := newFakeS3(tc.objects)
+				a := newAdapter(t, f)
+				res, err := a.Erase(context.Background(), src, ids, dryRun)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Records != tc.records || res.Anonymized != tc.records || res.Deleted != 0 {
+					t.Errorf("dry run %v: result %+v, want %d anonymized", dryRun, res, tc.records)
+				}
+				for _, k := range res.Touched {
+					if k.Action != erasure.ActionAnonymized {
+						t.Errorf("touched %+v", k)
+					}
+				}
+				want := tc.want
+				if dryRun {
+					want = tc.objects
+					if len(f.puts)+len(f.deletes) != 0 {
+						t.Errorf("a dry run wrote: puts %v deletes %v", f.puts, f.deletes)
+					}
+				}
+				for k, body := range want {
+					if got := string(f.objects[k]); got != body {
+						t.Errorf("dry run %v: %s =\n%q\nwant\n%q", dryRun, k, got, body)
+					}
+				}
+				if len(f.deletes) != 0 {
+					t.Errorf("deleted %v", f.deletes)
+				}
+				if !dryRun {
+					if rows, err := a.Find(context.Background(), src, ids); err != nil || len(rows) != 0 {
+						t.Errorf("after anonymizing, Find = %v, %v", rows, err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// A dry run reads every object and reports what erasure would do, writing
+// nothing.
+func TestEraseDryRun(t *testing.T) {
+	ids := map[string][]string{"user_id": {"u-1"}}
+	objects := map[string]string{
+		"events/mixed.jsonl": `{"user_id":"u-1"}` + "\n" + `{"user_id":"u-2"}` + "\n",
+		"events/mine.jsonl":  `{"user_id":"u-1"}` + "\n",
+		"events/none.jsonl":  `{"user_id":"u-2"}` + "\n",
+	}
+	f := newFakeS3(objects)
+	res, err := newAdapter(t, f).Erase(context.Background(), source(), ids, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(res.Records, res.Deleted, res.Touched)
+	if want := "2 2 [{events/mine.jsonl  deleted} {events/mixed.jsonl  rewritten}]"; got != want {
+		t.Errorf("dry run reports %s, want %s", got, want)
+	}
+	if len(f.puts)+len(f.deletes) != 0 {
+		t.Errorf("a dry run wrote: puts %v deletes %v", f.puts, f.deletes)
+	}
+	for k, body := range objects {
+		if string(f.objects[k]) != body {
+			t.Errorf("%s changed", k)
+		}
 	}
 }
 

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/memstore"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/registry"
@@ -58,15 +60,65 @@ func (a *fakeAdapter) Find(_ context.Context, src *registry.Source, ids map[stri
 	return out, nil
 }
 
-func (a *fakeAdapter) Erase(_ context.Context, src *registry.Source, ids map[string][]string) (int, error) {
-	n := 0
+// Erase deletes the records (or, anonymizing, deletes the listed fields from
+// them and files them under "anonymized"), or in a dry run counts them.
+func (a *fakeAdapter) Erase(_ context.Context, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Result, error) {
+	var res erasure.Result
 	for _, kind := range src.LookupIdentities() {
 		for _, v := range ids[kind] {
-			n += len(a.data[src.ID][v])
+			recs := a.data[src.ID][v]
+			res.Records += len(recs)
+			for i := range recs {
+				res.Touched = append(res.Touched, erasure.Touched{Key: fmt.Sprintf("%s/%d", v, i), Action: erasure.ActionDeleted})
+			}
+			if src.Erasure == registry.EraseAnonymize {
+				res.Anonymized += len(recs)
+			} else {
+				res.Deleted += len(recs)
+			}
+			if dryRun {
+				continue
+			}
+			if src.Erasure == registry.EraseAnonymize {
+				for _, rec := range recs {
+					for _, f := range src.Anonymize {
+						delete(rec, f)
+					}
+					a.data[src.ID]["anonymized"] = append(a.data[src.ID]["anonymized"], rec)
+				}
+			}
 			delete(a.data[src.ID], v)
 		}
 	}
-	return n, nil
+	return res, nil
+}
+
+// fakeOutcomes keeps erasure outcomes in memory, merged as the store does.
+type fakeOutcomes struct {
+	bySource map[string]map[string]erasure.Outcome // request id -> source id -> outcome
+	fail     error
+}
+
+func (f *fakeOutcomes) AddOutcome(_ context.Context, requestID string, o erasure.Outcome) error {
+	if f.fail != nil {
+		return f.fail
+	}
+	if f.bySource == nil {
+		f.bySource = map[string]map[string]erasure.Outcome{}
+	}
+	if f.bySource[requestID] == nil {
+		f.bySource[requestID] = map[string]erasure.Outcome{}
+	}
+	f.bySource[requestID][o.SourceID] = f.bySource[requestID][o.SourceID].Merge(o)
+	return nil
+}
+
+func (f *fakeOutcomes) Outcomes(_ context.Context, requestID string) ([]erasure.Outcome, error) {
+	var out []erasure.Outcome
+	for _, id := range slices.Sorted(maps.Keys(f.bySource[requestID])) {
+		out = append(out, f.bySource[requestID][id])
+	}
+	return out, nil
 }
 
 // fakeExports keeps parts and packages in memory. Part of a source that was

@@ -15,6 +15,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/accesspkg"
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/registry"
@@ -34,10 +35,12 @@ type Mailer interface {
 	Send(ctx context.Context, m notify.Message) error
 }
 
-// SourceAdapter finds and erases a subject's records in one kind of source.
+// SourceAdapter finds a subject's records in one kind of source and erases
+// them as the source's erasure mode says (delete or anonymize); in a dry run
+// it reports what it would do and changes nothing.
 type SourceAdapter interface {
 	Find(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, error)
-	Erase(ctx context.Context, src *registry.Source, ids map[string][]string) (int, error)
+	Erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Result, error)
 }
 
 // Exports keeps collected records and access packages.
@@ -55,7 +58,12 @@ type Steps struct {
 	Registry *registry.Registry
 	Adapters map[string]SourceAdapter // by source kind: "dynamodb", "s3"
 	Exports  Exports
-	Clock    clock.Clock
+	// Outcomes keeps what erasure did in each source of a request.
+	Outcomes Outcomes
+	// KeyHasher hashes the keys erasure touched for the receipt; without one
+	// the receipt lists no keys.
+	KeyHasher KeyHasher
+	Clock     clock.Clock
 	// BaseURL is the public address of the HTTP API, for links in mail.
 	BaseURL string
 	// VerifyLinkTTL is how long a verification link works.
@@ -283,30 +291,6 @@ func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
 	return nil
 }
 
-// EraseSource removes the subject's records from one source.
-func (s *Steps) EraseSource(ctx context.Context, in SourceTask) (SourceResult, error) {
-	r, err := s.load(ctx, in.RequestID)
-	if err != nil {
-		return SourceResult{}, err
-	}
-	if r.Type != request.Delete || r.Status != request.InProgress {
-		return SourceResult{}, apperr.E(apperr.Conflict, "Only a delete request in progress can erase.")
-	}
-	src, err := s.source(in.SourceID)
-	if err != nil {
-		return SourceResult{}, err
-	}
-	n, err := s.adapter(src).Erase(ctx, src, r.Identities)
-	if err != nil {
-		return SourceResult{}, err
-	}
-	ev := request.Event{At: s.Clock.Now(), Actor: actor, Action: "source_erased", Note: fmt.Sprintf("source=%s records=%d", src.ID, n)}
-	if err := s.Store.Record(ctx, r.ID, ev); err != nil {
-		return SourceResult{}, err
-	}
-	return SourceResult{SourceID: src.ID, Records: n}, nil
-}
-
 // CloseRequest ends a request and tells the subject: the download link, the
 // erasure confirmation or that it closed unverified. A failed request is
 // flagged for an operator and the subject is not told of internal failures.
@@ -332,11 +316,15 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		}
 		msg, err = notify.DownloadReady(r.Email, r.ID, s.BaseURL+"/v1/requests/"+r.ID+"/download?token="+token, r.DownloadExpiresAt)
 	case in.Outcome == "completed" && r.Type == request.Delete:
+		outcomes, oerr := s.Outcomes.Outcomes(ctx, r.ID)
+		if oerr != nil {
+			return oerr
+		}
 		r.CompletedAt = now
 		if err := s.move(ctx, r, request.Completed, "completed", "delivered=erasure_confirmation"); err != nil {
 			return err
 		}
-		msg, err = notify.Erased(r.Email, r.ID)
+		msg, err = notify.Erased(r.Email, r.ID, s.erasureSummary(outcomes))
 	case in.Outcome == "expired":
 		r.VerifyTokenHash, r.TaskToken = "", ""
 		if err := s.move(ctx, r, request.Expired, "expired", "never_verified"); err != nil {

@@ -72,14 +72,15 @@ sources:
 `
 
 type env struct {
-	steps   *Steps
-	store   *fakeStore
-	mail    *fakeMailer
-	adapter *fakeAdapter
-	exports *fakeExports
-	clock   *clock.Fake
-	watch   *fakeWatch
-	metrics *fakeMetrics
+	steps    *Steps
+	store    *fakeStore
+	mail     *fakeMailer
+	adapter  *fakeAdapter
+	exports  *fakeExports
+	clock    *clock.Fake
+	watch    *fakeWatch
+	metrics  *fakeMetrics
+	outcomes *fakeOutcomes
 }
 
 func newEnv(t *testing.T) *env {
@@ -89,13 +90,14 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("test registry: %v", err)
 	}
 	e := &env{
-		store:   newFakeStore(),
-		mail:    &fakeMailer{},
-		adapter: &fakeAdapter{data: map[string]map[string][]map[string]any{}},
-		exports: newFakeExports(),
-		clock:   clock.NewFake(time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)),
-		watch:   &fakeWatch{},
-		metrics: &fakeMetrics{},
+		store:    newFakeStore(),
+		mail:     &fakeMailer{},
+		adapter:  &fakeAdapter{data: map[string]map[string][]map[string]any{}},
+		exports:  newFakeExports(),
+		clock:    clock.NewFake(time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)),
+		watch:    &fakeWatch{},
+		metrics:  &fakeMetrics{},
+		outcomes: &fakeOutcomes{},
 	}
 	e.steps = &Steps{
 		Watch:         e.watch,
@@ -108,6 +110,7 @@ func newEnv(t *testing.T) *env {
 		Registry:      reg,
 		Adapters:      map[string]SourceAdapter{"dynamodb": e.adapter, "s3": e.adapter},
 		Exports:       e.exports,
+		Outcomes:      e.outcomes,
 		Clock:         e.clock,
 		BaseURL:       baseURL,
 		VerifyLinkTTL: verifyTTL,
@@ -526,7 +529,7 @@ func TestEraseSource(t *testing.T) {
 				t.Error("the subject's records are still there")
 			}
 			ev := lastEvent(t, e.store, r.ID)
-			if want := fmt.Sprintf("source=%s records=%d", tt.source, tt.want); ev.Action != "source_erased" || ev.Note != want {
+			if want := fmt.Sprintf("source=%s mode=delete records=%d", tt.source, tt.want); ev.Action != "source_erased" || ev.Note != want {
 				t.Errorf("event = %+v, want source_erased with note %q", ev, want)
 			}
 			if !ev.At.Equal(e.clock.Now()) {
@@ -591,7 +594,7 @@ func TestCloseRequest(t *testing.T) {
 				if after.DownloadTokenHash != "" {
 					t.Error("a delete request got a download token")
 				}
-				want, _ := notify.Erased(subject, after.ID)
+				want, _ := notify.Erased(subject, after.ID, notify.ErasureSummary{})
 				if msg := onlyMessage(t, e); msg != want {
 					t.Errorf("message = %q, want the erasure confirmation", msg.Subject)
 				}

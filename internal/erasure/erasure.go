@@ -1,0 +1,74 @@
+// Package erasure describes what erasing a subject did in each source: the
+// records deleted, anonymized or retained (with the legal reason and until
+// when), and the keys and versions touched. The outcomes of a request form
+// its erasure receipt; receipts are chained by hash so that a changed or
+// removed receipt is noticed.
+package erasure
+
+// Actions on a key or version. In a dry run they are what would happen.
+const (
+	ActionDeleted        = "deleted"         // an item or whole object removed
+	ActionRewritten      = "rewritten"       // an object replaced without the subject's records
+	ActionAnonymized     = "anonymized"      // an item or object whose subject's records lost the listed fields
+	ActionVersionDeleted = "version_deleted" // an older object version that held the subject, removed
+)
+
+// Touched is one key (an item's primary key, an object's key) and, for
+// object versions, the version id, with what happened to it. Keys can hold
+// identity values: they are hashed (see Hasher) before they are stored.
+type Touched struct {
+	Key     string `json:"key"`
+	Version string `json:"version,omitempty"`
+	Action  string `json:"action"`
+}
+
+// Result is what a source adapter did, or in a dry run would do, to one
+// source: the subject's records it found there and what became of them.
+type Result struct {
+	Records    int
+	Deleted    int
+	Anonymized int
+	Touched    []Touched
+}
+
+// Retention is why and until when records were kept.
+type Retention struct {
+	Reason   string `json:"reason"`
+	Citation string `json:"citation"`
+	// Until is the last day the last of the records is kept (YYYY-MM-DD).
+	Until string `json:"until"`
+}
+
+// Outcome is what erasure did in one source for one request. It holds counts,
+// hashed keys, version ids and the registry's own words; no personal data.
+type Outcome struct {
+	SourceID    string `json:"source_id"`
+	Description string `json:"description,omitempty"`
+	Kind        string `json:"kind"`
+	Mode        string `json:"mode"`
+	DryRun      bool   `json:"dry_run,omitempty"`
+	// Records are the subject's records found.
+	Records    int `json:"records"`
+	Deleted    int `json:"deleted"`
+	Anonymized int `json:"anonymized"`
+	// Fields are the anonymized fields.
+	Fields    []string   `json:"fields,omitempty"`
+	Retained  int        `json:"retained"`
+	Retention *Retention `json:"retention,omitempty"`
+	Touched   []Touched  `json:"touched,omitempty"`
+}
+
+// Merge adds what a later run did in the same source (a retried or redriven
+// step) to what earlier runs did: deletions and anonymizations are counted
+// once, when they happened, so they add up. What a retained source holds,
+// and what a dry run found, is a state, so the later run replaces it.
+func (o Outcome) Merge(next Outcome) Outcome {
+	if o.SourceID == "" || o.Mode == "retain" || next.DryRun || o.DryRun != next.DryRun {
+		return next
+	}
+	next.Records += o.Records
+	next.Deleted += o.Deleted
+	next.Anonymized += o.Anonymized
+	next.Touched = append(o.Touched, next.Touched...)
+	return next
+}

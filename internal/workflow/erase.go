@@ -1,0 +1,135 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/erasure"
+	"github.com/privacy-pipeline/dsr/internal/notify"
+	"github.com/privacy-pipeline/dsr/internal/registry"
+	"github.com/privacy-pipeline/dsr/internal/request"
+)
+
+// KeyHasher turns a key that may hold identity values (an object key with an
+// email in it, an item key that is a user id) into a keyed hash, so that a
+// receipt can show which keys erasure touched without holding them.
+type KeyHasher interface {
+	HashKey(ctx context.Context, key string) (string, error)
+}
+
+// Outcomes keeps what erasure did in each source of a request. Adding an
+// outcome for a source that has one merges them (see erasure.Outcome.Merge),
+// so a retried step counts what it did once.
+type Outcomes interface {
+	AddOutcome(ctx context.Context, requestID string, o erasure.Outcome) error
+	Outcomes(ctx context.Context, requestID string) ([]erasure.Outcome, error)
+}
+
+// EraseSource carries out a delete request in one source, as the source's
+// erasure mode says: it deletes the subject's records, anonymizes them, or
+// counts those the law requires to keep. What it did is kept for the
+// request's receipt and confirmation.
+func (s *Steps) EraseSource(ctx context.Context, in SourceTask) (SourceResult, error) {
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return SourceResult{}, err
+	}
+	if r.Type != request.Delete || r.Status != request.InProgress {
+		return SourceResult{}, apperr.E(apperr.Conflict, "Only a delete request in progress can erase.")
+	}
+	src, err := s.source(in.SourceID)
+	if err != nil {
+		return SourceResult{}, err
+	}
+	o, err := s.erase(ctx, src, r.Identities, false)
+	if err != nil {
+		return SourceResult{}, err
+	}
+	if err := s.Outcomes.AddOutcome(ctx, r.ID, o); err != nil {
+		return SourceResult{}, err
+	}
+	note := fmt.Sprintf("source=%s mode=%s records=%d", src.ID, src.Erasure, o.Records)
+	if err := s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "source_erased", Note: note}); err != nil {
+		return SourceResult{}, err
+	}
+	return SourceResult{SourceID: src.ID, Records: o.Records}, nil
+}
+
+// erase does, or in a dry run plans, the erasure of one source.
+func (s *Steps) erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Outcome, error) {
+	o := erasure.Outcome{SourceID: src.ID, Description: src.Description, Kind: src.Kind(), Mode: src.Erasure, DryRun: dryRun}
+	if src.Erasure == registry.EraseRetain {
+		records, err := s.adapter(src).Find(ctx, src, ids)
+		if err != nil {
+			return erasure.Outcome{}, err
+		}
+		o.Records, o.Retained = len(records), len(records)
+		if len(records) > 0 {
+			until, err := keptUntil(src.Retain, records, s.Clock.Now())
+			if err != nil {
+				return erasure.Outcome{}, err
+			}
+			o.Retention = &erasure.Retention{Reason: src.Retain.Reason, Citation: src.Retain.Citation, Until: until.Format(time.DateOnly)}
+		}
+		return o, nil
+	}
+	res, err := s.adapter(src).Erase(ctx, src, ids, dryRun)
+	if err != nil {
+		return erasure.Outcome{}, err
+	}
+	o.Records, o.Deleted, o.Anonymized = res.Records, res.Deleted, res.Anonymized
+	if src.Erasure == registry.EraseAnonymize {
+		o.Fields = src.Anonymize
+	}
+	if s.KeyHasher == nil {
+		return o, nil
+	}
+	for _, t := range res.Touched {
+		if t.Key, err = s.KeyHasher.HashKey(ctx, t.Key); err != nil {
+			return erasure.Outcome{}, err
+		}
+		o.Touched = append(o.Touched, t)
+	}
+	return o, nil
+}
+
+// keptUntil is the last day the last of the retained records is kept.
+func keptUntil(rule *registry.RetainRule, records []map[string]any, now time.Time) (time.Time, error) {
+	var last time.Time
+	for _, rec := range records {
+		until, err := rule.KeptUntil(rec, now)
+		if errors.Is(err, registry.ErrNoDate) {
+			return time.Time{}, apperr.E(apperr.Invalid, fmt.Sprintf("A retained record has no readable date in its field %q; the registry's retention rule cannot be applied.", rule.After))
+		}
+		if err != nil {
+			return time.Time{}, apperr.Wrap(apperr.Internal, "The retention period could not be computed.", err)
+		}
+		if until.After(last) {
+			last = until
+		}
+	}
+	return last, nil
+}
+
+// erasureSummary is what the subject is told was kept, and why.
+func (s *Steps) erasureSummary(outcomes []erasure.Outcome) notify.ErasureSummary {
+	var sum notify.ErasureSummary
+	for _, o := range outcomes {
+		what := o.Description
+		if what == "" {
+			what = o.SourceID
+		}
+		switch {
+		case o.Retained > 0 && o.Retention != nil:
+			until, _ := time.Parse(time.DateOnly, o.Retention.Until)
+			sum.Retained = append(sum.Retained, notify.Retained{What: what, Records: o.Retained,
+				Reason: o.Retention.Reason, Citation: o.Retention.Citation, Until: until})
+		case o.Anonymized > 0:
+			sum.Anonymized = append(sum.Anonymized, notify.Anonymized{What: what, Records: o.Anonymized, Fields: o.Fields})
+		}
+	}
+	return sum
+}

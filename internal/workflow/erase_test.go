@@ -1,0 +1,175 @@
+package workflow
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/erasure"
+	"github.com/privacy-pipeline/dsr/internal/registry"
+	"github.com/privacy-pipeline/dsr/internal/request"
+)
+
+// modesRegistry has a source of each erasure mode.
+const modesRegistry = `
+identities: [email, user_id]
+sources:
+  - id: users
+    description: User profiles
+    dynamodb: {table: users, index: email-index, partition_key: email, identity: email}
+    provides: {user_id: user_id}
+    erasure: delete
+    categories: [identifiers]
+    purposes: [Provide the account.]
+    recipients: []
+    retention: {criteria: until the account is closed}
+  - id: ledger
+    description: Invoices
+    dynamodb: {table: ledger, partition_key: user_id, identity: user_id}
+    erasure: retain
+    retain: {reason: Tax audits need them., citation: AO § 147(3), period: P10Y, after: issued_on}
+    categories: [commercial]
+    purposes: [Keep accounting records.]
+    recipients: []
+    retention: {period: 10 years}
+  - id: reviews
+    description: Product reviews
+    dynamodb: {table: reviews, index: email-index, partition_key: email, identity: email}
+    erasure: anonymize
+    anonymize: [email, name]
+    categories: [identifiers]
+    purposes: [Show reviews.]
+    recipients: []
+    retention: {criteria: while the product is sold}
+`
+
+func newModesEnv(t *testing.T) (*env, request.Request) {
+	t.Helper()
+	e := newEnv(t)
+	reg, err := registry.Parse([]byte(modesRegistry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.steps.Registry = reg
+	e.adapter.data = map[string]map[string][]map[string]any{
+		"users": {subject: {{"user_id": "u-1", "email": subject}}},
+		"ledger": {"u-1": {{"invoice": "i-1", "issued_on": "2024-03-01"}, {"invoice": "i-2", "issued_on": "2025-01-31T10:00:00Z"}},
+			"u-2": {{"invoice": "i-3", "issued_on": "2026-01-01"}}},
+		"reviews": {subject: {{"email": subject, "name": "Ada", "rating": 5, "text": "Good."}}, "b@example.com": {{"email": "b@example.com"}}},
+	}
+	r := e.seed(t, request.Delete, request.InProgress, func(r *request.Request) {
+		r.Identities = map[string][]string{"email": {subject}, "user_id": {"u-1"}}
+	})
+	return e, r
+}
+
+func TestEraseSourceModes(t *testing.T) {
+	tests := []struct {
+		source string
+		want   erasure.Outcome
+		check  func(t *testing.T, e *env)
+	}{
+		{"users", erasure.Outcome{SourceID: "users", Description: "User profiles", Kind: "dynamodb", Mode: "delete", Records: 1, Deleted: 1},
+			func(t *testing.T, e *env) {
+				if len(e.adapter.data["users"]) != 0 {
+					t.Error("the user was not deleted")
+				}
+			}},
+		{"ledger", erasure.Outcome{SourceID: "ledger", Description: "Invoices", Kind: "dynamodb", Mode: "retain", Records: 2, Retained: 2,
+			Retention: &erasure.Retention{Reason: "Tax audits need them.", Citation: "AO § 147(3)", Until: "2035-01-31"}},
+			func(t *testing.T, e *env) {
+				if len(e.adapter.data["ledger"]["u-1"]) != 2 || len(e.adapter.data["ledger"]["u-2"]) != 1 {
+					t.Error("retained records were changed")
+				}
+			}},
+		{"reviews", erasure.Outcome{SourceID: "reviews", Description: "Product reviews", Kind: "dynamodb", Mode: "anonymize", Records: 1, Anonymized: 1,
+			Fields: []string{"email", "name"}},
+			func(t *testing.T, e *env) {
+				kept := e.adapter.data["reviews"]["anonymized"]
+				if len(kept) != 1 || kept[0]["text"] != "Good." || kept[0]["email"] != nil || kept[0]["name"] != nil {
+					t.Errorf("anonymized review: %v", kept)
+				}
+				if len(e.adapter.data["reviews"]["b@example.com"]) != 1 {
+					t.Error("someone else's review changed")
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.source, func(t *testing.T) {
+			e, r := newModesEnv(t)
+			res, err := e.steps.EraseSource(context.Background(), SourceTask{RequestID: r.ID, SourceID: tt.source})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Records != tt.want.Records {
+				t.Errorf("result %+v", res)
+			}
+			got := e.outcomes.bySource[r.ID][tt.source]
+			got.Touched = nil
+			if !sameOutcome(got, tt.want) {
+				t.Errorf("outcome\n got %+v\nwant %+v", got, tt.want)
+			}
+			tt.check(t, e)
+		})
+	}
+}
+
+func sameOutcome(a, b erasure.Outcome) bool {
+	ra, rb := a.Retention, b.Retention
+	a.Retention, b.Retention = nil, nil
+	if (ra == nil) != (rb == nil) || (ra != nil && *ra != *rb) {
+		return false
+	}
+	return strings.Join(a.Fields, ",") == strings.Join(b.Fields, ",") &&
+		a.SourceID == b.SourceID && a.Description == b.Description && a.Kind == b.Kind && a.Mode == b.Mode && a.DryRun == b.DryRun &&
+		a.Records == b.Records && a.Deleted == b.Deleted && a.Anonymized == b.Anonymized && a.Retained == b.Retained
+}
+
+// A step run again (a retry, a redrive) adds what it did to what the first
+// run did: the records deleted the first time stay in the outcome.
+func TestEraseSourceRunAgainKeepsCounts(t *testing.T) {
+	e, r := newModesEnv(t)
+	for range 2 {
+		if _, err := e.steps.EraseSource(context.Background(), SourceTask{RequestID: r.ID, SourceID: "users"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.outcomes.bySource[r.ID]["users"]; got.Deleted != 1 || got.Records != 1 {
+		t.Errorf("after a second run the outcome is %+v, want the first run's deletion", got)
+	}
+}
+
+func TestEraseSourceRetainWithoutDate(t *testing.T) {
+	e, r := newModesEnv(t)
+	e.adapter.data["ledger"]["u-1"] = append(e.adapter.data["ledger"]["u-1"], map[string]any{"invoice": "i-9"})
+	_, err := e.steps.EraseSource(context.Background(), SourceTask{RequestID: r.ID, SourceID: "ledger"})
+	if !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), `"issued_on"`) {
+		t.Fatalf("err = %v, want Invalid naming the field", err)
+	}
+}
+
+// The confirmation tells the subject what was kept and why.
+func TestCloseDeleteTellsWhatWasKept(t *testing.T) {
+	e, r := newModesEnv(t)
+	for _, src := range []string{"users", "ledger", "reviews"} {
+		if _, err := e.steps.EraseSource(context.Background(), SourceTask{RequestID: r.ID, SourceID: src}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.steps.CloseRequest(context.Background(), CloseTask{RequestID: r.ID, Outcome: "completed"}); err != nil {
+		t.Fatal(err)
+	}
+	msg := onlyMessage(t, e)
+	for _, want := range []string{
+		"- Product reviews (1 record): we removed email, name",
+		"- Invoices (2 records): Tax audits need them. (AO § 147(3)). We keep them until 31 January 2035",
+	} {
+		if !strings.Contains(msg.Text, want) {
+			t.Errorf("confirmation lacks %q:\n%s", want, msg.Text)
+		}
+	}
+	if strings.Contains(msg.Text, "User profiles") {
+		t.Errorf("a deleted source is listed as kept:\n%s", msg.Text)
+	}
+}
