@@ -44,7 +44,7 @@ func sources(args []string, stdout, stderr io.Writer) error {
 func summarize(w io.Writer, file string, reg *registry.Registry) {
 	fmt.Fprintf(w, "%s: valid; %d sources; identities %s\n", file, len(reg.Sources), strings.Join(reg.Identities, ", "))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tWHERE\tFINDS BY\tCATEGORIES\tRECIPIENTS\tRETENTION")
+	fmt.Fprintln(tw, "SOURCE\tWHERE\tFINDS BY\tERASURE\tCATEGORIES\tRECIPIENTS\tRETENTION")
 	for _, s := range reg.Sources {
 		var where string
 		switch {
@@ -59,8 +59,23 @@ func summarize(w io.Writer, file string, reg *registry.Registry) {
 				where += "+" + s.S3.Compression
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", s.ID, where, strings.Join(s.LookupIdentities(), ","),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", s.ID, where, strings.Join(s.LookupIdentities(), ","), erasureOf(s),
 			strings.Join(s.Categories, ","), len(s.Recipients), s.Retention)
 	}
 	tw.Flush()
+}
+
+// erasureOf says in a few words what a delete request does in a source.
+func erasureOf(s *registry.Source) string {
+	switch {
+	case s.Erasure == registry.EraseAnonymize:
+		return "anonymize " + strings.Join(s.Anonymize, ",")
+	case s.Erasure == registry.EraseRetain && s.Retain.Until != "":
+		return "retain until " + s.Retain.Until
+	case s.Erasure == registry.EraseRetain && s.Retain.After != "":
+		return "retain " + s.Retain.Period + " after " + s.Retain.After
+	case s.Erasure == registry.EraseRetain:
+		return "retain " + s.Retain.Period
+	}
+	return s.Erasure
 }

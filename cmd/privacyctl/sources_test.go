@@ -38,7 +38,8 @@ func TestSourcesCheck(t *testing.T) {
 		noStdout bool
 	}{
 		{name: "valid", args: []string{"sources", "check", good}, code: 0,
-			stdout: []string{good + ": valid; 5 sources; identities email, user_id", "SOURCE", "users ", "dynamodb demo-users (email-index)",
+			stdout: []string{good + ": valid; 7 sources; identities email, user_id", "SOURCE", "users ", "dynamodb demo-users (email-index)",
+				"email     delete", "anonymize email,author_name", "retain P6Y after issued_on",
 				"s3://demo-events/newsletter/ csv+gzip", "identifiers,internet_activity", "30 days; after the account is closed"}},
 		{name: "invalid", args: []string{"sources", "check", bad}, code: 1, noStdout: true,
 			stderr: []string{fmt.Sprintf(`%s: line %d: $.sources[2].s3.format: format "xml" is not supported`, bad, lineOf("format: jsonl")),
