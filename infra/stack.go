@@ -392,7 +392,7 @@ func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
 			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Actions:    jsii.Strings("s3:ListBucket"),
 				Resources:  jsii.Strings(bucket),
-				Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": []string{src.S3.Prefix + "*"}}},
+				Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": []string{src.S3.ListPrefix() + "*"}}},
 			}))
 			actions := []string{"s3:GetObject"}
 			switch mode {
@@ -403,7 +403,7 @@ func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
 			}
 			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Actions:   jsii.Strings(actions...),
-				Resources: jsii.Strings(bucket + "/" + src.S3.Prefix + "*"),
+				Resources: jsii.Strings(bucket + "/" + src.S3.ListPrefix() + "*"),
 			}))
 		}
 	}

@@ -100,6 +100,13 @@ func demoObjects() map[string]string {
 		"events/2026-11-01.jsonl": events("01", []string{"u-1002", DemoSubjectUserID, "u-1003", DemoSubjectUserID, "u-1004"}),
 		"events/2026-11-02.jsonl": events("02", []string{"u-1003", "u-1002", DemoSubjectUserID}),
 		"events/2026-11-03.jsonl": events("03", []string{"u-1004", "u-1002"}),
+		// Whole objects per customer (a key template source): every file in
+		// her folder is hers, whether or not it names her; u-10010 only
+		// looks like her.
+		"profiles/users/" + DemoSubjectUserID + "/profile.json":  `{"user_id":"` + DemoSubjectUserID + `","display_name":"Jane D.","theme":"dark"}`,
+		"profiles/users/" + DemoSubjectUserID + "/segments.json": `[{"segment":"frequent buyer","score":0.92},{"segment":"stationery","score":0.71}]`,
+		"profiles/users/u-1002/profile.json":                      `{"user_id":"u-1002","display_name":"John R.","theme":"light"}`,
+		"profiles/users/u-10010/profile.json":                     `{"user_id":"u-10010","display_name":"Lookalike","theme":"light"}`,
 		"support/tickets.jsonl": `{"ticket_id":"t-1","email":"john.roe@example.com","subject":"Refund"}` + "\n" +
 			`{"ticket_id":"t-2","email":"jane.doe@example.com","subject":"Change of address"}` + "\n" +
 			`{"ticket_id":"t-3","email":"ana.lima@example.org","subject":"Question about referral codes"}` + "\n",

@@ -6,6 +6,7 @@ service integrations (the in-process Lambda host), and TZ=UTC.
 """
 import copy
 import functools
+import logging
 import sys
 
 
@@ -80,10 +81,19 @@ def patch_model_data_by_service():
     MotoAPIResponse.model_data = model_data
 
 
+def quiet_access_log():
+    # The HTTP server logs a line per request with its path: object keys,
+    # which can hold identity values (key templates such as users/{user_id}/),
+    # and thousands of lines for a large scan. AWS writes no such log for the
+    # stack either. Warnings and errors still come through.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
 def main():
     patch_state_machine_deepcopy()
     patch_jsonpath_cache()
     patch_model_data_by_service()
+    quiet_access_log()
     from moto.server import main as moto_main
 
     moto_main(sys.argv[1:])

@@ -75,14 +75,68 @@ type DynamoDBSource struct {
 	Identity     string `yaml:"identity"`
 }
 
-// S3Source scans the objects under a prefix for rows that belong to the subject.
+// S3Source scans the objects under a prefix for rows that belong to the
+// subject (Match), or, with a KeyTemplate, takes every object under the
+// subject's own folder as the subject's.
 type S3Source struct {
 	Bucket string `yaml:"bucket"`
 	Prefix string `yaml:"prefix"`
-	Format string `yaml:"format"`
+	// KeyTemplate, such as "users/{user_id}/", follows Prefix and names the
+	// subject's folder (see keytemplate.go).
+	KeyTemplate string `yaml:"key_template"`
+	Format      string `yaml:"format"`
 	// Compression of every object under the prefix: "" (none) or "gzip".
 	Compression string  `yaml:"compression"`
 	Match       []Match `yaml:"match"`
+
+	template KeyTemplate // KeyTemplate parsed at load
+}
+
+// Templated reports whether the source owns whole objects under a key template.
+func (s *S3Source) Templated() bool { return s.KeyTemplate != "" }
+
+// ListPrefix is the part of every key of the source known without the
+// subject: the prefix and the template's text before its first placeholder.
+func (s *S3Source) ListPrefix() string { return s.Prefix + s.template.Static() }
+
+// maxSubjectPrefixes bounds the folders one subject may have in one source.
+const maxSubjectPrefixes = 1000
+
+// SubjectPrefixes returns the prefixes under which the subject's objects (a
+// templated source) or the objects to scan (otherwise) are: for a template,
+// one per combination of the subject's values of its identities, none if the
+// subject lacks one. A value that cannot be part of a key fails with
+// ErrKeyValue.
+func (s *S3Source) SubjectPrefixes(ids map[string][]string) ([]string, error) {
+	if !s.Templated() {
+		return []string{s.Prefix}, nil
+	}
+	combos := []map[string]string{{}}
+	for _, kind := range s.template.Identities() {
+		var next []map[string]string
+		for _, c := range combos {
+			for _, v := range slices.Compact(slices.Sorted(slices.Values(ids[kind]))) {
+				m := map[string]string{kind: v}
+				for k, x := range c {
+					m[k] = x
+				}
+				next = append(next, m)
+			}
+		}
+		if len(next) > maxSubjectPrefixes {
+			return nil, errors.New("the subject has more folders in a source than the limit")
+		}
+		combos = next
+	}
+	var prefixes []string
+	for _, c := range combos {
+		key, err := s.template.Resolve(c)
+		if err != nil {
+			return nil, err
+		}
+		prefixes = append(prefixes, s.Prefix+key)
+	}
+	return prefixes, nil
 }
 
 // Match says that a row belongs to the subject when Field holds one of the
@@ -293,8 +347,26 @@ func (v *validator) checkS3(r *Registry, at string, s *S3Source) {
 	if s.Compression != CompressionNone && s.Compression != CompressionGzip {
 		v.fail(at+".compression", "compression %q is not supported; use %q or leave it out", s.Compression, CompressionGzip)
 	}
-	if len(s.Match) == 0 {
-		v.fail(at+".match", "list the fields that identify the subject's rows")
+	switch {
+	case s.KeyTemplate != "" && len(s.Match) > 0:
+		v.fail(at+".match", "a source with a key_template owns whole objects under the subject's folder; leave out match")
+	case s.KeyTemplate != "":
+		t, err := ParseKeyTemplate(s.KeyTemplate)
+		if err != nil {
+			v.fail(at+".key_template", "key_template %q %v", s.KeyTemplate, err)
+			break
+		}
+		s.template = t
+		for _, id := range t.Identities() {
+			if !slices.Contains(r.Identities, id) {
+				v.fail(at+".key_template", "placeholder {%s} is not an identity listed under identities", id)
+			}
+		}
+		if s.Prefix != "" && !strings.HasSuffix(s.Prefix, "/") {
+			v.fail(at+".prefix", "prefix %q must end with / when a key_template follows it", s.Prefix)
+		}
+	case len(s.Match) == 0:
+		v.fail(at+".match", "list the fields that identify the subject's rows, or give a key_template")
 	}
 	for j, m := range s.Match {
 		if m.Field == "" {
@@ -337,6 +409,9 @@ func (s *Source) LookupIdentities() []string {
 		return []string{s.DynamoDB.Identity}
 	}
 	var kinds []string
+	if s.S3 != nil && s.S3.Templated() {
+		return s.S3.template.Identities()
+	}
 	if s.S3 != nil {
 		for _, m := range s.S3.Match {
 			if !slices.Contains(kinds, m.Identity) {

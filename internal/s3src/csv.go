@@ -47,7 +47,7 @@ func walkCSV(r io.Reader, m *Matcher, w io.Writer, found func(map[string]any) er
 		return c, apperr.E(apperr.Invalid, "The header row of a CSV object cannot be read.")
 	}
 	cols := m.columns(names)
-	if len(cols) == 0 {
+	if len(cols) == 0 && !m.whole {
 		return c, apperr.E(apperr.Invalid, "A CSV object has no column the registry matches on.")
 	}
 	var anon []int // the columns to blank in the subject's records
@@ -115,6 +115,10 @@ func (m *Matcher) columns(names []string) []csvColumn {
 // matchCSV reports whether rec is one of the subject's records, parsing it into
 // fields (reusing their space) only when it holds one of the needles.
 func (m *Matcher) matchCSV(rec []byte, cols []csvColumn, fields []string) ([]string, bool) {
+	if m.whole {
+		fields, ok := parseRecord(rec, fields)
+		return fields, ok && len(trimEOL(rec)) > 0
+	}
 	hit := false
 	for _, n := range m.needles {
 		if bytes.Contains(rec, n) {

@@ -86,7 +86,7 @@ func (h *hits) reset(block []byte) {
 // within reports whether the prefilter passes block[from:to], one line. Lines
 // are asked about in order.
 func (h *hits) within(from, to int) bool {
-	if h.m.invalidUTF8 {
+	if h.m.invalidUTF8 || h.m.whole {
 		return true // matchJSON runs the whole prefilter on each line
 	}
 	for i, at := range h.next {

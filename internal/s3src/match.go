@@ -37,6 +37,9 @@ type Matcher struct {
 	// anonymize, when set, makes Rewrite keep the subject's records with
 	// these fields blanked instead of removing the records.
 	anonymize []string
+	// whole: every record is the subject's (a key template source, whose
+	// objects are all under the subject's own folder).
+	whole bool
 }
 
 // Counts says what a scan or a rewrite met: the subject's records (Matched;
@@ -49,7 +52,7 @@ type Counts struct {
 // NewMatcher prepares the prefilter and the field rules of a source for the
 // subject's identities. Empty values identify no one and are ignored.
 func NewMatcher(src *registry.S3Source, ids map[string][]string) *Matcher {
-	m := &Matcher{format: src.Format, gzip: src.Compression == registry.CompressionGzip, fields: map[string][]string{}}
+	m := &Matcher{format: src.Format, gzip: src.Compression == registry.CompressionGzip, fields: map[string][]string{}, whole: src.Templated()}
 	add := func(n string) {
 		if !slices.ContainsFunc(m.needles, func(b []byte) bool { return string(b) == n }) {
 			m.needles = append(m.needles, []byte(n))
@@ -91,7 +94,7 @@ func (m *Matcher) Anonymizing(fields []string) *Matcher {
 
 // Empty reports whether the subject has no value the source matches on, so
 // that no record can match and no object needs reading.
-func (m *Matcher) Empty() bool { return len(m.needles) == 0 }
+func (m *Matcher) Empty() bool { return !m.whole && len(m.needles) == 0 }
 
 // Scan reads one object's content (compressed, if the source is) and calls
 // found with each of the subject's records, in order.
@@ -174,7 +177,7 @@ func gzipError(err error) error {
 // needles and without a backslash cannot hold the subject's values as strings
 // (nor, unless a value holds U+FFFD, can one with invalid UTF-8).
 func (m *Matcher) mayHoldJSON(rec []byte) bool {
-	if bytes.IndexByte(rec, '\\') >= 0 {
+	if m.whole || bytes.IndexByte(rec, '\\') >= 0 {
 		return true
 	}
 	for _, n := range m.needles {
@@ -194,6 +197,9 @@ func (m *Matcher) matchJSON(rec []byte) (map[string]any, bool) {
 	row, ok := decodeRow(rec)
 	if !ok {
 		return nil, false
+	}
+	if m.whole {
+		return row, true
 	}
 	for field, values := range m.fields {
 		if s, ok := row[field].(string); ok && slices.Contains(values, s) {

@@ -45,14 +45,20 @@ type Adapter struct {
 // New returns an adapter on an S3 client.
 func New(api API) *Adapter { return &Adapter{api: api, tempDir: os.TempDir()} }
 
-// Find returns the subject's records from every object under the source prefix.
+// Find returns the subject's records from every object under the source
+// prefix; for a key template source, every record of every object under the
+// subject's folders.
 func (a *Adapter) Find(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, error) {
 	m := NewMatcher(src.S3, ids)
 	var rows []map[string]any
 	if m.Empty() {
 		return rows, nil
 	}
-	err := a.eachObject(ctx, src.S3, func(key string) error {
+	prefixes, err := subjectPrefixes(src.S3, ids)
+	if err != nil {
+		return nil, err
+	}
+	err = a.eachObject(ctx, src.S3.Bucket, prefixes, func(key string) error {
 		obj, err := a.get(ctx, src.S3.Bucket, key)
 		if err != nil {
 			return err
@@ -69,8 +75,9 @@ func (a *Adapter) Find(ctx context.Context, src *registry.Source, ids map[string
 
 // Erase removes the subject's records from every object under the prefix,
 // or for an anonymizing source blanks the listed fields in them, and reports
-// what it did. An object left without records is deleted. In a dry run it
-// reads everything and changes nothing.
+// what it did. An object left without records is deleted. For a key template
+// source, deleting deletes every object under the subject's folders. In a
+// dry run it reads everything and changes nothing.
 func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Result, error) {
 	m := NewMatcher(src.S3, ids)
 	switch src.Erasure {
@@ -84,9 +91,21 @@ func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[strin
 	if m.Empty() {
 		return res, nil
 	}
-	err := a.eachObject(ctx, src.S3, func(key string) error {
-		n, action, err := a.rewrite(ctx, src.S3.Bucket, key, m, dryRun)
-		if err != nil || n == 0 {
+	prefixes, err := subjectPrefixes(src.S3, ids)
+	if err != nil {
+		return res, err
+	}
+	whole := src.S3.Templated() && src.Erasure == registry.EraseDelete
+	err = a.eachObject(ctx, src.S3.Bucket, prefixes, func(key string) error {
+		var n int
+		var action string
+		var err error
+		if whole {
+			n, action, err = a.deleteWhole(ctx, src.S3.Bucket, key, m, dryRun)
+		} else {
+			n, action, err = a.rewrite(ctx, src.S3.Bucket, key, m, dryRun)
+		}
+		if err != nil || action == "" {
 			return err
 		}
 		res.Records += n
@@ -99,6 +118,46 @@ func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[strin
 		return nil
 	})
 	return res, err
+}
+
+// subjectPrefixes are the prefixes to list for the subject. An identity value
+// that cannot be part of a key stops the work: the subject's objects cannot
+// be told apart safely, so an operator must look.
+func subjectPrefixes(src *registry.S3Source, ids map[string][]string) ([]string, error) {
+	prefixes, err := src.SubjectPrefixes(ids)
+	if errors.Is(err, registry.ErrKeyValue) {
+		return nil, apperr.Wrap(apperr.Invalid, "One of the subject's identity values cannot be part of an S3 key.", err)
+	}
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Invalid, "The subject's folders in an S3 source cannot be listed.", err)
+	}
+	return prefixes, nil
+}
+
+// deleteWhole deletes one object under the subject's folder, all of which is
+// the subject's, and reports its records. A record it cannot parse is the
+// subject's too: it goes with the object, uncounted.
+func (a *Adapter) deleteWhole(ctx context.Context, bucket, key string, m *Matcher, dryRun bool) (int, string, error) {
+	obj, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	var gone *types.NoSuchKey
+	if errors.As(err, &gone) {
+		return 0, "", nil // deleted since it was listed
+	}
+	if err != nil {
+		return 0, "", apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+	}
+	c, err := m.Scan(obj.Body, nil)
+	obj.Body.Close()
+	var ae *apperr.Error
+	if err != nil && !errors.As(err, &ae) {
+		return 0, "", apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+	}
+	if !dryRun {
+		if _, err := a.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key}); err != nil {
+			return 0, "", apperr.Wrap(apperr.Unavailable, "An S3 object could not be deleted.", err)
+		}
+	}
+	return c.Matched, erasure.ActionDeleted, nil
 }
 
 // maxConflicts bounds how often one object is read and rewritten again
@@ -234,16 +293,18 @@ func readError(err error) error {
 	return apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
 }
 
-func (a *Adapter) eachObject(ctx context.Context, src *registry.S3Source, fn func(key string) error) error {
-	p := s3.NewListObjectsV2Paginator(a.api, &s3.ListObjectsV2Input{Bucket: &src.Bucket, Prefix: aws.String(src.Prefix)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
-		}
-		for _, obj := range page.Contents {
-			if err := fn(aws.ToString(obj.Key)); err != nil {
-				return err
+func (a *Adapter) eachObject(ctx context.Context, bucket string, prefixes []string, fn func(key string) error) error {
+	for _, prefix := range prefixes {
+		p := s3.NewListObjectsV2Paginator(a.api, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: aws.String(prefix)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+			}
+			for _, obj := range page.Contents {
+				if err := fn(aws.ToString(obj.Key)); err != nil {
+					return err
+				}
 			}
 		}
 	}
