@@ -54,7 +54,7 @@ func summarize(w io.Writer, file string, reg *registry.Registry) {
 				where += " (" + s.DynamoDB.Index + ")"
 			}
 		case s.S3 != nil:
-			where = "s3://" + s.S3.Bucket + "/" + s.S3.Prefix + " " + s.S3.Format
+			where = "s3://" + s.S3.Bucket + "/" + s.S3.Prefix + s.S3.KeyTemplate + " " + s.S3.Format
 			if s.S3.Compression != "" {
 				where += "+" + s.S3.Compression
 			}

@@ -105,8 +105,8 @@ func demoObjects() map[string]string {
 		// looks like her.
 		"profiles/users/" + DemoSubjectUserID + "/profile.json":  `{"user_id":"` + DemoSubjectUserID + `","display_name":"Jane D.","theme":"dark"}`,
 		"profiles/users/" + DemoSubjectUserID + "/segments.json": `[{"segment":"frequent buyer","score":0.92},{"segment":"stationery","score":0.71}]`,
-		"profiles/users/u-1002/profile.json":                      `{"user_id":"u-1002","display_name":"John R.","theme":"light"}`,
-		"profiles/users/u-10010/profile.json":                     `{"user_id":"u-10010","display_name":"Lookalike","theme":"light"}`,
+		"profiles/users/u-1002/profile.json":                     `{"user_id":"u-1002","display_name":"John R.","theme":"light"}`,
+		"profiles/users/u-10010/profile.json":                    `{"user_id":"u-10010","display_name":"Lookalike","theme":"light"}`,
 		"support/tickets.jsonl": `{"ticket_id":"t-1","email":"john.roe@example.com","subject":"Refund"}` + "\n" +
 			`{"ticket_id":"t-2","email":"jane.doe@example.com","subject":"Change of address"}` + "\n" +
 			`{"ticket_id":"t-3","email":"ana.lima@example.org","subject":"Question about referral codes"}` + "\n",
