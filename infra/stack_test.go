@@ -342,7 +342,7 @@ func sourceResource(src *registry.Source) string {
 	if src.DynamoDB != nil {
 		return ":table/" + src.DynamoDB.Table + `"`
 	}
-	return ":s3:::" + src.S3.Bucket + "/" + src.S3.Prefix + "*"
+	return ":s3:::" + src.S3.Bucket + "/" + src.S3.ListPrefix() + "*"
 }
 
 // roleOf names the function whose role a policy is attached to.
