@@ -333,7 +333,8 @@ func (p *pipeline) grant() {
 		Actions:   jsii.Strings("ses:SendEmail", "ses:SendRawEmail"),
 		Resources: jsii.Strings(p.sesIdentityARNs()...),
 	})
-	for _, name := range []string{"acknowledge", "start-verification", "await-review", "check-deadline", "close-request"} {
+	// The API tells a subject when wrong attempts lock their request.
+	for _, name := range []string{"api", "acknowledge", "start-verification", "await-review", "check-deadline", "close-request"} {
 		p.functions[name].AddToRolePolicy(send)
 	}
 	for _, name := range []string{"resolve-identities", "collect-source", "erase-source"} {

@@ -214,7 +214,8 @@ func printRequest(stdout io.Writer, r *request.Request, events []request.Event, 
 		return writeJSON(stdout, map[string]any{
 			"id": r.ID, "type": r.Type, "status": r.Status, "jurisdiction": r.Jurisdiction,
 			"received_at": r.ReceivedAt, "deadlines": r.Deadlines, "extended": r.Extended, "overdue": r.Overdue,
-			"needs_operator": r.NeedsOperator, "waiting_for_review": r.ReviewTaskToken != "", "events": events,
+			"needs_operator": r.NeedsOperator, "waiting_for_review": r.ReviewTaskToken != "", "verification_locked": r.VerifyLocked,
+			"events": events,
 		})
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -249,6 +250,9 @@ func flags(r *request.Request) string {
 	}
 	if r.ReviewTaskToken != "" {
 		f = append(f, "waiting for review")
+	}
+	if r.VerifyLocked && r.Status == request.PendingVerification {
+		f = append(f, "verification locked: privacyctl verify")
 	}
 	if len(f) == 0 {
 		return ""

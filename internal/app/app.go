@@ -192,8 +192,10 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	sfnc := sfn.NewFromConfig(awsCfg)
 	a := &App{cfg: cfg, log: log, store: store, metrics: metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout)),
 		workflow: sfnflow.New(sfnc, cfg.StateMachineARN)}
+	mailer := sesmail.New(sesv2.NewFromConfig(awsCfg), cfg.MailFrom, clk)
 	a.portal = &portal.Portal{
 		Store:              store,
+		Mailer:             mailer,
 		Workflow:           a.workflow,
 		Presigner:          exports,
 		Statute:            rules,
@@ -217,7 +219,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	}
 	a.steps = &workflow.Steps{
 		Store:    store,
-		Mailer:   sesmail.New(sesv2.NewFromConfig(awsCfg), cfg.MailFrom, clk),
+		Mailer:   mailer,
 		Registry: reg,
 		Adapters: map[string]workflow.SourceAdapter{
 			"dynamodb": dynsrc.New(ddb),

@@ -81,6 +81,7 @@ func (p *eventPortal) Status(context.Context, string, string) (portal.Status, er
 }
 func (p *eventPortal) CheckVerification(context.Context, string, string) error   { return nil }
 func (p *eventPortal) ConfirmVerification(context.Context, string, string) error { return nil }
+func (p *eventPortal) ConfirmCode(context.Context, string, string) error         { return nil }
 func (p *eventPortal) DownloadURL(context.Context, string, string) (string, error) {
 	return "", nil
 }

@@ -53,6 +53,9 @@ type record struct {
 	UpdatedAt         time.Time           `dynamodbav:"updated_at"`
 	StatusTokenHash   string              `dynamodbav:"status_token_hash,omitempty"`
 	VerifyTokenHash   string              `dynamodbav:"verify_token_hash,omitempty"`
+	VerifyCodeHash    string              `dynamodbav:"verify_code_hash,omitempty"`
+	VerifyFailures    int                 `dynamodbav:"verify_failures,omitempty"`
+	VerifyLocked      bool                `dynamodbav:"verify_locked,omitempty"`
 	VerifyExpiresAt   time.Time           `dynamodbav:"verify_expires_at,omitempty"`
 	TaskToken         string              `dynamodbav:"task_token,omitempty"`
 	Identities        map[string][]string `dynamodbav:"identities,omitempty"`
@@ -98,6 +101,7 @@ func toRecord(r *request.Request) (record, error) {
 		PK: r.ID, SK: requestSK, Kind: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
 		Email: r.Email, ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt, StatusTokenHash: r.StatusTokenHash,
 		VerifyTokenHash: r.VerifyTokenHash, VerifyExpiresAt: r.VerifyExpiresAt, TaskToken: r.TaskToken,
+		VerifyCodeHash: r.VerifyCodeHash, VerifyFailures: r.VerifyFailures, VerifyLocked: r.VerifyLocked,
 		Identities: r.Identities, ExportKey: r.ExportKey, DownloadTokenHash: r.DownloadTokenHash,
 		DownloadExpiresAt: r.DownloadExpiresAt, NeedsOperator: r.NeedsOperator, CompletedAt: r.CompletedAt,
 		Version: r.Version,
@@ -111,6 +115,7 @@ func (rec record) request() (*request.Request, error) {
 		ID: rec.PK, Type: request.Type(rec.Type), Status: request.Status(rec.Status), Jurisdiction: rec.Jurisdiction,
 		Email: rec.Email, ReceivedAt: rec.ReceivedAt, UpdatedAt: rec.UpdatedAt, StatusTokenHash: rec.StatusTokenHash,
 		VerifyTokenHash: rec.VerifyTokenHash, VerifyExpiresAt: rec.VerifyExpiresAt, TaskToken: rec.TaskToken,
+		VerifyCodeHash: rec.VerifyCodeHash, VerifyFailures: rec.VerifyFailures, VerifyLocked: rec.VerifyLocked,
 		Identities: rec.Identities, ExportKey: rec.ExportKey, DownloadTokenHash: rec.DownloadTokenHash,
 		DownloadExpiresAt: rec.DownloadExpiresAt, NeedsOperator: rec.NeedsOperator, CompletedAt: rec.CompletedAt,
 		Version: rec.Version,

@@ -27,6 +27,7 @@ type Portal interface {
 	Status(ctx context.Context, id, token string) (portal.Status, error)
 	CheckVerification(ctx context.Context, id, token string) error
 	ConfirmVerification(ctx context.Context, id, token string) error
+	ConfirmCode(ctx context.Context, id, code string) error
 	DownloadURL(ctx context.Context, id, token string) (string, error)
 }
 
@@ -48,6 +49,8 @@ func New(p Portal, log *slog.Logger, opts ...Option) http.Handler {
 	mux.HandleFunc("GET /v1/requests/{id}", a.status)
 	mux.HandleFunc("GET /v1/requests/{id}/verify", a.verifyPage)
 	mux.Handle("POST /v1/requests/{id}/verify", a.limited(http.HandlerFunc(a.verifyConfirm), a.writePageError))
+	mux.HandleFunc("GET /v1/requests/{id}/code", a.codePage)
+	mux.Handle("POST /v1/requests/{id}/code", a.limited(http.HandlerFunc(a.codeConfirm), a.writePageError))
 	mux.HandleFunc("GET /v1/requests/{id}/download", a.download)
 	return secureHeaders(mux)
 }
@@ -94,8 +97,8 @@ func (a *api) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	if isForm {
 		renderPage(w, http.StatusAccepted, pageData{Title: "Request received",
-			Lines: []string{"Your request " + receipt.ID + " was received.", "We sent you an email: follow its link to confirm the request."},
-			Link:  receipt.StatusURL, LinkText: "Follow the status of your request"})
+			Lines: []string{"Your request " + receipt.ID + " was received.", "We sent you an email: follow its link to confirm the request, or enter the code it gives here."},
+			Link:  receipt.StatusURL, LinkText: "Follow the status of your request", CodeAction: codeAction(receipt.ID)})
 		return
 	}
 	w.Header().Set("Location", receipt.StatusURL)
@@ -212,6 +215,45 @@ func (a *api) verifyConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	if err := a.portal.ConfirmVerification(r.Context(), id, r.PostForm.Get("token")); err != nil {
+		a.writePageError(w, r, err)
+		return
+	}
+	renderPage(w, http.StatusOK, pageData{Title: "Request confirmed",
+		Lines: []string{"Thank you. Request " + id + " is confirmed and we are working on it.", "We will email you when it is done."}})
+}
+
+func codeAction(id string) string { return "/v1/requests/" + url.PathEscape(id) + "/code" }
+
+// codePage shows the form for the code mailed with the link. It reads
+// nothing: the page is the same for every well-formed id.
+func (a *api) codePage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !request.ValidID(id) {
+		a.writePageError(w, r, apperr.E(apperr.NotFound, "This page does not exist."))
+		return
+	}
+	renderPage(w, http.StatusOK, pageData{Title: "Confirm your request",
+		Lines: []string{"Enter the code from the email we sent about request " + id + "."}, CodeAction: codeAction(id)})
+}
+
+func (a *api) codeConfirm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		a.writePageError(w, r, bodyError(err))
+		return
+	}
+	id := r.PathValue("id")
+	if !request.ValidID(id) {
+		a.writePageError(w, r, apperr.E(apperr.NotFound, "This page does not exist."))
+		return
+	}
+	if err := a.portal.ConfirmCode(r.Context(), id, r.PostForm.Get("code")); err != nil {
+		if e, ok := err.(*apperr.Error); ok && e.Kind == apperr.Invalid && len(e.Fields) > 0 {
+			// The form again, with what is wrong, so the person can retype.
+			renderPage(w, http.StatusBadRequest, pageData{Title: "Confirm your request",
+				Lines: []string{"Enter the code from the email we sent about request " + id + "."}, CodeAction: codeAction(id), CodeError: e.Fields[0].Detail})
+			return
+		}
 		a.writePageError(w, r, err)
 		return
 	}

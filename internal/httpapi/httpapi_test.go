@@ -36,6 +36,7 @@ type fakePortal struct {
 	statuses  []call
 	checked   []call
 	confirmed []call
+	codes     []call
 	downloads []call
 }
 
@@ -62,6 +63,11 @@ func (p *fakePortal) CheckVerification(_ context.Context, id, token string) erro
 
 func (p *fakePortal) ConfirmVerification(_ context.Context, id, token string) error {
 	p.confirmed = append(p.confirmed, call{id, token})
+	return p.err
+}
+
+func (p *fakePortal) ConfirmCode(_ context.Context, id, code string) error {
+	p.codes = append(p.codes, call{id, code})
 	return p.err
 }
 
@@ -144,7 +150,8 @@ func TestHandler(t *testing.T) {
 			name: "submit form", method: "POST", target: "/v1/requests", ctype: "application/x-www-form-urlencoded",
 			body:   url.Values{"type": {"delete"}, "email": {"ada@example.com"}, "jurisdiction": {"US-CA"}}.Encode(),
 			portal: fakePortal{receipt: receipt}, wantStatus: 202, wantType: "text/html",
-			wantBody: []string{"Request received", testID, `href="https://api.example/v1/requests/` + testID + `?token=st-123"`},
+			wantBody: []string{"Request received", testID, `href="https://api.example/v1/requests/` + testID + `?token=st-123"`,
+				`<form method="post" action="/v1/requests/` + testID + `/code" novalidate>`, `<input id="code" name="code"`},
 			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
 				want := request.Intake{Type: "delete", Email: "ada@example.com", Jurisdiction: "US-CA"}
 				if len(p.submitted) != 1 || p.submitted[0] != want {
@@ -359,6 +366,52 @@ func TestHandler(t *testing.T) {
 			name: "verify confirm conflict", method: "POST", target: "/v1/requests/" + testID + "/verify", ctype: "application/x-www-form-urlencoded",
 			body: "token=vt-456", portal: fakePortal{err: apperr.E(apperr.NotFound, "This link is not valid.")},
 			wantStatus: 404, wantType: "text/html", wantBody: []string{"This link is not valid."}, notBody: []string{"Request confirmed"},
+		},
+		{
+			name: "code page", method: "GET", target: "/v1/requests/" + testID + "/code",
+			wantStatus: 200, wantType: "text/html",
+			wantBody: []string{`<form method="post" action="/v1/requests/` + testID + `/code" novalidate>`, `<label for="code">`, `<input id="code" name="code"`},
+			notBody:  []string{"aria-invalid", `role="alert"`},
+			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
+				if len(p.codes)+len(p.checked)+len(p.statuses) != 0 {
+					t.Error("the code page asked the portal")
+				}
+			},
+		},
+		{
+			name: "code page of a malformed id", method: "GET", target: "/v1/requests/dsr-nope/code",
+			wantStatus: 404, wantType: "text/html", notBody: []string{"<form"},
+		},
+		{
+			name: "code confirm", method: "POST", target: "/v1/requests/" + testID + "/code", ctype: "application/x-www-form-urlencoded",
+			body: "code=bcdf-2345", wantStatus: 200, wantType: "text/html", wantBody: []string{"Request confirmed"},
+			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
+				if len(p.codes) != 1 || p.codes[0] != (call{testID, "bcdf-2345"}) {
+					t.Errorf("ConfirmCode calls = %+v, want the posted code", p.codes)
+				}
+			},
+		},
+		{
+			name: "code confirm wrong code shows the form again", method: "POST", target: "/v1/requests/" + testID + "/code", ctype: "application/x-www-form-urlencoded",
+			body:       "code=ZZZZ-ZZZZ",
+			portal:     fakePortal{err: apperr.InvalidFields(apperr.FieldError{Field: "code", Detail: "This code is not valid, has expired or was already used."})},
+			wantStatus: 400, wantType: "text/html",
+			wantBody: []string{`<a href="#code">This code is not valid, has expired or was already used.</a>`, `aria-invalid="true"`, `action="/v1/requests/` + testID + `/code"`},
+			notBody:  []string{"Request confirmed", "ZZZZ"},
+		},
+		{
+			name: "code confirm unavailable", method: "POST", target: "/v1/requests/" + testID + "/code", ctype: "application/x-www-form-urlencoded",
+			body: "code=BCDF2345", portal: fakePortal{err: apperr.Wrap(apperr.Unavailable, "DynamoDB throttled", errors.New("secret-sdk-detail"))},
+			wantStatus: 503, wantType: "text/html", notBody: []string{"secret-sdk-detail", "<form"},
+		},
+		{
+			name: "code confirm of a malformed id", method: "POST", target: "/v1/requests/dsr-nope/code", ctype: "application/x-www-form-urlencoded",
+			body: "code=BCDF2345", wantStatus: 404, wantType: "text/html",
+			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
+				if len(p.codes) != 0 {
+					t.Errorf("ConfirmCode called with %+v", p.codes)
+				}
+			},
 		},
 		{
 			name: "download", method: "GET", target: "/v1/requests/" + testID + "/download?token=dl-789",

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -40,6 +41,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/memstore"
 	"github.com/privacy-pipeline/dsr/internal/portal"
 	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/secret"
 )
 
 // specChecker validates requests and responses against openapi.json.
@@ -401,6 +403,18 @@ func (p *specPortal) ConfirmVerification(ctx context.Context, id, token string) 
 	return p.fakePortal.ConfirmVerification(ctx, id, token)
 }
 
+func (p *specPortal) ConfirmCode(ctx context.Context, id, code string) error {
+	if secret.NormalizeCode(code) == "" {
+		return apperr.InvalidFields(apperr.FieldError{Field: "code", Detail: "Enter the 8 letters and digits of the code in the email."})
+	}
+	if !request.ValidID(id) {
+		return errWrongCode
+	}
+	return p.fakePortal.ConfirmCode(ctx, id, code)
+}
+
+var errWrongCode = apperr.InvalidFields(apperr.FieldError{Field: "code", Detail: "This code is not valid, has expired or was already used."})
+
 func (p *specPortal) DownloadURL(ctx context.Context, id, token string) (string, error) {
 	if !request.ValidID(id) || token == "" {
 		return "", errLink
@@ -468,6 +482,7 @@ func TestOpenAPIContract(t *testing.T) {
 	valid := `{"type":"access","email":"ada@example.com","jurisdiction":"EU"}`
 	statusPath := "/v1/requests/" + testID
 	verifyPath := statusPath + "/verify"
+	codePath := statusPath + "/code"
 	downloadPath := statusPath + "/download"
 	malformedID := "/v1/requests/dsr-2026-not-an-id"
 	internal := apperr.Wrap(apperr.Internal, "secret", errors.New("sdk"))
@@ -546,6 +561,22 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "verify confirm rate limited", method: "POST", target: verifyPath, ctype: formType, body: "token=vt-456", portal: fakePortal{err: apperr.E(apperr.RateLimited, "Too many requests. Try again later.")}, valid: true, wantStatus: 429, wantType: "text/html"},
 		{name: "verify confirm internal error", method: "POST", target: verifyPath, ctype: formType, body: "token=vt-456", portal: fakePortal{err: internal}, valid: true, wantStatus: 500, wantType: "text/html"},
 		{name: "verify confirm unavailable", method: "POST", target: verifyPath, ctype: formType, body: "token=vt-456", portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "text/html"},
+		// Code entry.
+		{name: "code page", method: "GET", target: codePath, valid: true, wantStatus: 200, wantType: "text/html"},
+		{name: "code page malformed id", method: "GET", target: malformedID + "/code", wantStatus: 404, wantType: "text/html"},
+		{name: "code confirm", method: "POST", target: codePath, ctype: formType, body: "code=BCDF-2345", valid: true, wantStatus: 200, wantType: "text/html"},
+		{name: "code confirm lower case with spaces", method: "POST", target: codePath, ctype: formType, body: form("code", " bcdf 2345 "), valid: true, wantStatus: 200, wantType: "text/html"},
+		{name: "code confirm wrong code", method: "POST", target: codePath, ctype: formType, body: "code=ZZZZ-ZZZZ", portal: fakePortal{err: errWrongCode}, valid: true, wantStatus: 400, wantType: "text/html"},
+		{name: "code confirm not a code", method: "POST", target: codePath, ctype: formType, body: "code=BCDF-234O", valid: true, wantStatus: 400, wantType: "text/html"},
+		{name: "code confirm too short", method: "POST", target: codePath, ctype: formType, body: "code=BCD", wantStatus: 400, wantType: "text/html"},
+		{name: "code confirm too long", method: "POST", target: codePath, ctype: formType, body: "code=" + strings.Repeat("B", 33), wantStatus: 400, wantType: "text/html"},
+		{name: "code confirm without code", method: "POST", target: codePath, ctype: formType, body: "", wantStatus: 400, wantType: "text/html"},
+		{name: "code confirm malformed id", method: "POST", target: malformedID + "/code", ctype: formType, body: "code=BCDF-2345", wantStatus: 404, wantType: "text/html"},
+		{name: "code confirm bad escape", method: "POST", target: codePath, ctype: formType, body: "code=%zz", wantStatus: 400, wantType: "text/html"},
+		{name: "code confirm too large", method: "POST", target: codePath, ctype: formType, body: "code=" + strings.Repeat("a", MaxBodyBytes), wantStatus: 413, wantType: "text/html"},
+		{name: "code confirm rate limited", method: "POST", target: codePath, ctype: formType, body: "code=BCDF-2345", portal: fakePortal{err: apperr.E(apperr.RateLimited, "Too many requests. Try again later.")}, valid: true, wantStatus: 429, wantType: "text/html"},
+		{name: "code confirm internal error", method: "POST", target: codePath, ctype: formType, body: "code=BCDF-2345", portal: fakePortal{err: internal}, valid: true, wantStatus: 500, wantType: "text/html"},
+		{name: "code confirm unavailable", method: "POST", target: codePath, ctype: formType, body: "code=BCDF-2345", portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "text/html"},
 		// Download.
 		{name: "download", method: "GET", target: downloadPath + "?token=dl-789", portal: fakePortal{downloadURL: "https://exports.s3.example/pkg.zip?X-Amz-Signature=abc"}, valid: true, wantStatus: 302},
 		{name: "download expired", method: "GET", target: downloadPath + "?token=dl-789", portal: fakePortal{err: errLink}, valid: true, wantStatus: 404, wantType: "text/html"},
@@ -613,6 +644,33 @@ func TestOpenAPIContract(t *testing.T) {
 			t.Errorf("no row exercises the documented answer %s", a)
 		}
 	}
+}
+
+// TestOpenAPIDocumentsEveryRoute checks that every route the handler serves
+// is in the document, and nothing else is.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	src, err := os.ReadFile("httpapi.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var served []string
+	for _, m := range regexp.MustCompile(`mux\.Handle(?:Func)?\("([A-Z]+) ([^"]+)"`).FindAllStringSubmatch(string(src), -1) {
+		path := strings.TrimSuffix(m[2], "{$}")
+		if path == "" {
+			path = "/"
+		}
+		served = append(served, m[1]+" "+path)
+	}
+	if len(served) < 5 {
+		t.Fatalf("found only %d routes in httpapi.go: the pattern no longer matches", len(served))
+	}
+	var documented []string
+	for path, item := range at(t, specJSON(t), "paths").(map[string]any) {
+		for method := range item.(map[string]any) {
+			documented = append(documented, strings.ToUpper(method)+" "+path)
+		}
+	}
+	sameSet(t, "routes", documented, served)
 }
 
 // TestOpenAPIServed checks that /openapi.json serves the document itself.

@@ -21,6 +21,11 @@ label{display:block;margin-top:1rem;font-weight:600}input,select,button{font-siz
 {{if .Link}}<p><a href="{{.Link}}">{{.LinkText}}</a></p>{{end}}
 {{if .Action}}<form method="post" action="{{.Action}}"><input type="hidden" name="token" value="{{.Token}}">
 <button type="submit">{{.Button}}</button></form>{{end}}
+{{if .CodeAction}}<form method="post" action="{{.CodeAction}}" novalidate>
+{{if .CodeError}}<div class="summary" role="alert"><p><a href="#code">{{.CodeError}}</a></p></div>{{end}}
+<label for="code">Code from the email</label>
+<input id="code" name="code" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" maxlength="20" size="12"{{if .CodeError}} aria-invalid="true"{{end}}>
+<p><button type="submit">Confirm with the code</button></p></form>{{end}}
 </main></body></html>{{end}}
 {{define "form"}}{{template "head" .}}
 {{if .Errors}}<div class="summary" role="alert"><h2>There is a problem</h2><ul>
@@ -49,6 +54,9 @@ type pageData struct {
 	Action   string
 	Token    string
 	Button   string
+	// CodeAction, when set, shows the form for the mailed code.
+	CodeAction string
+	CodeError  string
 }
 
 func renderPage(w http.ResponseWriter, status int, d pageData) {

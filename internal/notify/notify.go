@@ -29,6 +29,8 @@ type content struct {
 	Reasons   []string
 	NextSteps string
 	Erasure   ErasureSummary
+	Code      string
+	CodePage  string
 }
 
 // ErasureSummary is what a completed deletion kept, and why: records the law
@@ -67,7 +69,16 @@ var (
 If you made it, confirm it here:
 {{.Link}}
 
-If you did not, ignore this message: nothing will happen without your confirmation.
+Or enter this code at {{.CodePage}}
+{{.Code}}
+
+The link and the code work once, until {{.Expires}}. If you did not make the request, ignore this message: nothing will happen without your confirmation.
+{{end}}
+{{define "locked"}}Too many wrong confirmation links or codes were tried on privacy request {{.RequestID}}, so we stopped accepting them.
+
+If you made the request, contact our privacy team and quote the reference {{.RequestID}}: we can confirm in another way that it is you. If you did not, you need do nothing: nothing was released.
+
+If the request is not confirmed in time, we will close it and tell you.
 {{end}}
 {{define "download"}}Your {{.Kind}} request {{.RequestID}} is complete.
 
@@ -118,7 +129,12 @@ Find it with: privacyctl show {{.RequestID}}
 	htmlTemplates = htmltemplate.Must(htmltemplate.New("").Parse(`
 {{define "verify"}}<p>We received a privacy request (reference <strong>{{.RequestID}}</strong>) that gave this email address.</p>
 <p>If you made it, <a href="{{.Link}}">confirm your request</a>.</p>
-<p>If you did not, ignore this message: nothing will happen without your confirmation.</p>{{end}}
+<p>Or enter this code at <a href="{{.CodePage}}">{{.CodePage}}</a>:</p>
+<p style="font-size:1.5em;font-family:monospace;letter-spacing:.1em"><strong>{{.Code}}</strong></p>
+<p>The link and the code work once, until {{.Expires}}. If you did not make the request, ignore this message: nothing will happen without your confirmation.</p>{{end}}
+{{define "locked"}}<p>Too many wrong confirmation links or codes were tried on privacy request <strong>{{.RequestID}}</strong>, so we stopped accepting them.</p>
+<p>If you made the request, contact our privacy team and quote the reference {{.RequestID}}: we can confirm in another way that it is you. If you did not, you need do nothing: nothing was released.</p>
+<p>If the request is not confirmed in time, we will close it and tell you.</p>{{end}}
 {{define "download"}}<p>Your {{.Kind}} request <strong>{{.RequestID}}</strong> is complete.</p>
 <p><a href="{{.Link}}">Download a copy of your data</a> (the link works until {{.Expires}}).</p>{{end}}
 {{define "erased"}}<p>Your deletion request <strong>{{.RequestID}}</strong> is complete.</p>
@@ -154,9 +170,17 @@ func render(name, to, subject string, c content) (Message, error) {
 	return Message{To: to, Subject: subject, Text: text.String(), HTML: html.String()}, nil
 }
 
-// Verification asks the subject to confirm the request through link.
-func Verification(to, requestID, link string) (Message, error) {
-	return render("verify", to, "Confirm your privacy request "+requestID, content{RequestID: requestID, Link: link})
+// Verification asks the subject to confirm the request through link, or by
+// entering code on codePage; both work until expires.
+func Verification(to, requestID, link, code, codePage string, expires time.Time) (Message, error) {
+	return render("verify", to, "Confirm your privacy request "+requestID,
+		content{RequestID: requestID, Link: link, Code: code, CodePage: codePage, Expires: expires.UTC().Format("2 January 2006 15:04 MST")})
+}
+
+// VerificationLocked tells the subject that the request stopped accepting
+// confirmations after too many wrong attempts, and how to go on.
+func VerificationLocked(to, requestID string) (Message, error) {
+	return render("locked", to, "Confirmation stopped for privacy request "+requestID, content{RequestID: requestID})
 }
 
 // DownloadReady tells the subject where to download their data until expires.

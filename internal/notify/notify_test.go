@@ -16,8 +16,12 @@ func TestMessages(t *testing.T) {
 		text     []string
 		htmlLink string
 	}{
-		{"verification", func() (Message, error) { return Verification("a@b.co", "dsr-1", link) },
-			"Confirm your privacy request dsr-1", []string{"dsr-1", link}, "token=a&amp;b=%3cc%3e"},
+		{"verification", func() (Message, error) {
+			return Verification("a@b.co", "dsr-1", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires)
+		},
+			"Confirm your privacy request dsr-1", []string{"dsr-1", link, "BCDF-2345", "enter this code at https://privacy.example.com/v1/requests/dsr-1/code", "until 1 December 2026 09:30 UTC"}, "token=a&amp;b=%3cc%3e"},
+		{"verification locked", func() (Message, error) { return VerificationLocked("a@b.co", "dsr-1") },
+			"Confirmation stopped for privacy request dsr-1", []string{"Too many wrong", "quote the reference dsr-1", "nothing was released"}, ""},
 		{"download", func() (Message, error) { return DownloadReady("a@b.co", "dsr-1", link, expires) },
 			"Your data is ready: request dsr-1", []string{"1 December 2026 09:30 UTC", link}, "token=a&amp;b=%3cc%3e"},
 		{"erased", func() (Message, error) { return Erased("a@b.co", "dsr-1", ErasureSummary{}) },

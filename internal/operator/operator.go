@@ -148,7 +148,8 @@ func (o *Operator) Verify(ctx context.Context, id, who, how string) error {
 		return apperr.E(apperr.Conflict, "The request is not waiting for verification.")
 	}
 	now := o.Clock.Now()
-	r.VerifyTokenHash = "" // the emailed link is void from now on
+	r.ClearVerification() // the emailed link and code are void from now on
+	r.VerifyLocked = false
 	r.Status, r.UpdatedAt = request.Verified, now
 	ev := request.Event{At: now, Actor: "operator:" + who, Action: "verified", From: request.PendingVerification, To: request.Verified, Note: "method=" + how}
 	if err := o.Store.Save(ctx, r, ev); err != nil {
@@ -170,7 +171,8 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 	now := o.Clock.Now()
 	from := r.Status
 	r.Status, r.UpdatedAt, r.CompletedAt = request.Cancelled, now, now
-	r.TaskToken, r.ReviewTaskToken, r.VerifyTokenHash = "", "", ""
+	r.TaskToken, r.ReviewTaskToken = "", ""
+	r.ClearVerification()
 	if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "cancelled", From: from, To: request.Cancelled}); err != nil {
 		return err
 	}

@@ -497,6 +497,7 @@ func TestVerify(t *testing.T) {
 	pending := func() request.Request {
 		r := waiting()
 		r.Status, r.TaskToken, r.ReviewTaskToken, r.VerifyTokenHash = request.PendingVerification, "verify-task-token", "", "hash"
+		r.VerifyCodeHash = "code-hash"
 		return r
 	}
 	t.Run("resumes the verification step and records how", func(t *testing.T) {
@@ -506,14 +507,28 @@ func TestVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, _ := e.store.stored(reqID)
-		if got.Status != request.Verified || got.VerifyTokenHash != "" {
-			t.Fatalf("status %s, hash %q", got.Status, got.VerifyTokenHash)
+		if got.Status != request.Verified || got.VerifyTokenHash != "" || got.VerifyCodeHash != "" {
+			t.Fatalf("status %s, link hash %q, code hash %q", got.Status, got.VerifyTokenHash, got.VerifyCodeHash)
 		}
 		if len(e.workflow.resumes) != 1 || e.workflow.resumes[0] != "verify-task-token" {
 			t.Fatalf("resumes %v", e.workflow.resumes)
 		}
 		if evs := e.store.eventsOf(reqID); len(evs) != 1 || evs[0].Actor != "operator:alice" || evs[0].Note != "method=signed letter" {
 			t.Fatalf("events %+v", evs)
+		}
+	})
+	t.Run("a request locked by wrong attempts", func(t *testing.T) {
+		e := newEnv()
+		locked := pending()
+		locked.VerifyTokenHash, locked.VerifyCodeHash = "", ""
+		locked.VerifyFailures, locked.VerifyLocked = request.MaxVerifyFailures, true
+		e.store.put(locked)
+		if err := e.op.Verify(context.Background(), reqID, who, "photo ID checked by video call"); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := e.store.stored(reqID)
+		if got.Status != request.Verified || got.VerifyLocked || len(e.workflow.resumes) != 1 {
+			t.Fatalf("status %s, locked %v, resumes %v", got.Status, got.VerifyLocked, e.workflow.resumes)
 		}
 	})
 	t.Run("refused", func(t *testing.T) {

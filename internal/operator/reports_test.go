@@ -146,3 +146,22 @@ func TestBacklog(t *testing.T) {
 		t.Fatalf("due within 10 days %d", soon)
 	}
 }
+
+func TestWaitsFor(t *testing.T) {
+	tests := []struct {
+		r    request.Request
+		want string
+	}{
+		{request.Request{Status: request.PendingVerification}, "the subject's confirmation"},
+		{request.Request{Status: request.PendingVerification, VerifyLocked: true}, "an operator to verify the subject (too many wrong attempts)"},
+		{request.Request{Status: request.Expired, VerifyLocked: true}, ""},
+		{request.Request{Status: request.InProgress, ReviewTaskToken: "t"}, "an operator's review"},
+		{request.Request{Status: request.Failed, NeedsOperator: true}, "an operator (failed or overdue)"},
+		{request.Request{Status: request.InProgress}, "the workflow"},
+	}
+	for _, tt := range tests {
+		if got := waitsFor(&tt.r); got != tt.want {
+			t.Errorf("waitsFor(%s, locked %v) = %q, want %q", tt.r.Status, tt.r.VerifyLocked, got, tt.want)
+		}
+	}
+}

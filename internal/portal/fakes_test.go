@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/memstore"
+	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
 )
@@ -55,3 +56,17 @@ func (p *fakePresigner) PresignPackage(_ context.Context, key string, ttl time.D
 }
 
 func (s *fakeStore) stored(id string) (request.Request, bool) { return s.Stored(id) }
+
+// fakeMailer keeps what it was asked to send.
+type fakeMailer struct {
+	sent []notify.Message
+	err  error
+}
+
+func (m *fakeMailer) Send(_ context.Context, msg notify.Message) error {
+	if m.err != nil {
+		return m.err
+	}
+	m.sent = append(m.sent, msg)
+	return nil
+}

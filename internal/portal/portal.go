@@ -7,12 +7,14 @@ package portal
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/secret"
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
@@ -36,6 +38,11 @@ type Statute interface {
 	Compute(in statute.Input) (statute.Deadlines, error)
 }
 
+// Mailer tells the subject.
+type Mailer interface {
+	Send(ctx context.Context, m notify.Message) error
+}
+
 // Presigner makes short-lived download URLs for access packages.
 type Presigner interface {
 	PresignPackage(ctx context.Context, key string, ttl time.Duration) (string, error)
@@ -51,6 +58,7 @@ type Portal struct {
 	Store     Store
 	Workflow  Workflow
 	Presigner Presigner
+	Mailer    Mailer
 	Statute   Statute
 	Clock     clock.Clock
 	// BaseURL is the public address of the HTTP API.
@@ -204,62 +212,170 @@ func (p *Portal) verifiable(ctx context.Context, id, token string) (*request.Req
 	if err != nil {
 		return nil, err
 	}
-	if r.Status != request.PendingVerification || !p.Clock.Now().Before(r.VerifyExpiresAt) {
+	if !p.awaitsConfirmation(r) {
 		return nil, errNoSuchLink
 	}
 	return r, nil
 }
 
+// awaitsConfirmation reports whether r still takes a link or a code.
+func (p *Portal) awaitsConfirmation(r *request.Request) bool {
+	return r.Status == request.PendingVerification && !r.VerifyLocked && p.Clock.Now().Before(r.VerifyExpiresAt)
+}
+
 // CheckVerification tells whether a verification link is still good, without
 // using it: GET on the link only shows a page, so mail scanners that fetch
-// links cannot confirm a request.
+// links cannot confirm a request. A wrong token here is not counted as a
+// failed attempt: GET changes nothing.
 func (p *Portal) CheckVerification(ctx context.Context, id, token string) error {
 	_, err := p.verifiable(ctx, id, token)
 	return err
 }
 
+// proof is what a visitor shows to confirm a request: the link's token or
+// the mailed code.
+type proof struct {
+	method  string // for the audit log: email_link or email_code
+	given   string
+	matches func(r *request.Request) bool
+	// refused is the one answer to every refusal (unknown request, wrong or
+	// used secret, expired, locked), so a refusal tells nothing.
+	refused error
+}
+
 // ConfirmVerification uses the verification link once and resumes the workflow.
 func (p *Portal) ConfirmVerification(ctx context.Context, id, token string) error {
-	var r *request.Request
-	// The save is conditional on the version read: of two concurrent
+	return p.confirm(ctx, id, proof{method: "email_link", given: token, refused: errNoSuchLink,
+		matches: func(r *request.Request) bool { return secret.Matches(token, r.VerifyTokenHash) }})
+}
+
+var (
+	errWrongCode = apperr.InvalidFields(apperr.FieldError{Field: "code", Detail: "This code is not valid, has expired or was already used."})
+	errCodeShape = apperr.InvalidFields(apperr.FieldError{Field: "code", Detail: "Enter the 8 letters and digits of the code in the email."})
+)
+
+// ConfirmCode confirms a request with the code mailed beside the link; it
+// works as the link does, once. Input that cannot be a code is refused
+// before anything is read, and is not counted as a failed attempt.
+func (p *Portal) ConfirmCode(ctx context.Context, id, code string) error {
+	if secret.NormalizeCode(code) == "" {
+		return errCodeShape
+	}
+	return p.confirm(ctx, id, proof{method: "email_code", given: code, refused: errWrongCode,
+		matches: func(r *request.Request) bool { return secret.CodeMatches(r.ID, code, r.VerifyCodeHash) }})
+}
+
+// confirm checks a proof against a request waiting for confirmation. A right
+// one verifies the request and resumes the workflow; a wrong one is counted,
+// and the request locks at request.MaxVerifyFailures.
+func (p *Portal) confirm(ctx context.Context, id string, pr proof) error {
+	// Saves are conditional on the version read: of two concurrent
 	// confirmations only one gets through, and the other finds the link used
-	// when it reads again. A save lost to another writer (the deadline watch)
-	// is tried again on a fresh read.
+	// when it reads again; concurrent wrong attempts are all counted. A save
+	// lost to another writer (the deadline watch) is tried again on a fresh
+	// read.
 	for attempt := 0; ; attempt++ {
-		var err error
-		if r, err = p.verifiable(ctx, id, token); err != nil {
+		r, err := p.awaiting(ctx, id, pr)
+		if err != nil {
 			return err
 		}
-		now := p.Clock.Now()
-		r.VerifyTokenHash = ""
-		r.Status, r.UpdatedAt = request.Verified, now
-		err = p.Store.Save(ctx, r, request.Event{At: now, Actor: "subject", Action: "verified", From: request.PendingVerification, To: request.Verified, Note: "method=email_link"})
-		if err == nil {
-			break
+		right := pr.matches(r)
+		tokenHash, codeHash := r.VerifyTokenHash, r.VerifyCodeHash
+		if right {
+			err = p.markVerified(ctx, r, pr.method)
+		} else {
+			err = p.countFailure(ctx, r, pr.method)
 		}
-		if !errors.Is(err, request.ErrChanged) || attempt == 2 {
+		if errors.Is(err, request.ErrChanged) && attempt < 2 {
+			continue
+		}
+		if err != nil {
 			if apperr.Is(err, apperr.Conflict) {
-				return errNoSuchLink
+				return pr.refused
 			}
 			return err
 		}
-	}
-	if err := p.Workflow.Resume(ctx, r.TaskToken); err != nil {
-		if apperr.Is(err, apperr.Conflict) {
-			// The workflow stopped waiting (the period ran out): the link is void.
-			return errNoSuchLink
+		if !right {
+			if r.VerifyLocked {
+				p.tellLocked(ctx, r)
+			}
+			return pr.refused
 		}
-		p.undoConfirmation(ctx, r, token)
-		return err
+		if err := p.Workflow.Resume(ctx, r.TaskToken); err != nil {
+			if apperr.Is(err, apperr.Conflict) {
+				// The workflow stopped waiting (the period ran out): the link is void.
+				return pr.refused
+			}
+			p.undoConfirmation(ctx, r, tokenHash, codeHash)
+			return err
+		}
+		return nil
 	}
-	return nil
+}
+
+// awaiting loads the request a proof is for, when it still takes one. An
+// unknown id does the same hashing as a known one.
+func (p *Portal) awaiting(ctx context.Context, id string, pr proof) (*request.Request, error) {
+	if !request.ValidID(id) || pr.given == "" {
+		secret.Matches(pr.given, secret.Hash(""))
+		return nil, pr.refused
+	}
+	r, err := p.Store.Get(ctx, id)
+	if apperr.Is(err, apperr.NotFound) {
+		secret.Matches(pr.given, secret.Hash(""))
+		return nil, pr.refused
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !p.awaitsConfirmation(r) {
+		return nil, pr.refused
+	}
+	return r, nil
+}
+
+func (p *Portal) markVerified(ctx context.Context, r *request.Request, method string) error {
+	now := p.Clock.Now()
+	r.ClearVerification()
+	r.Status, r.UpdatedAt = request.Verified, now
+	return p.Store.Save(ctx, r, request.Event{At: now, Actor: "subject", Action: "verified", From: request.PendingVerification, To: request.Verified, Note: "method=" + method})
+}
+
+// countFailure records a wrong link or code. At the limit the request locks:
+// link and code are void, and an operator can still verify the subject by
+// other means (privacyctl verify) while the workflow waits.
+func (p *Portal) countFailure(ctx context.Context, r *request.Request, method string) error {
+	now := p.Clock.Now()
+	r.VerifyFailures++
+	r.UpdatedAt = now
+	action := "verification_failed"
+	if r.VerifyFailures >= request.MaxVerifyFailures {
+		r.VerifyLocked = true
+		r.ClearVerification()
+		action = "verification_locked"
+	}
+	note := fmt.Sprintf("method=%s failures=%d", method, r.VerifyFailures)
+	return p.Store.Save(ctx, r, request.Event{At: now, Actor: "system", Action: action, From: r.Status, To: r.Status, Note: note})
+}
+
+// tellLocked mails the subject that the request no longer takes links or
+// codes. The lock is saved whatever happens to the mail; a failure to send
+// is logged for operators, who see the lock in the audit log.
+func (p *Portal) tellLocked(ctx context.Context, r *request.Request) {
+	msg, err := notify.VerificationLocked(r.Email, r.ID)
+	if err == nil {
+		err = p.Mailer.Send(ctx, msg)
+	}
+	if err != nil {
+		p.Log.ErrorContext(ctx, "lock notice not sent", "request_id", r.ID, "error_kind", apperr.KindOf(err).String())
+	}
 }
 
 // undoConfirmation puts a confirmed request back to pending when the workflow
-// could not be resumed, so the subject can use the same link again.
-func (p *Portal) undoConfirmation(ctx context.Context, r *request.Request, token string) {
+// could not be resumed, so the subject can use the same link or code again.
+func (p *Portal) undoConfirmation(ctx context.Context, r *request.Request, tokenHash, codeHash string) {
 	now := p.Clock.Now()
-	r.VerifyTokenHash = secret.Hash(token)
+	r.VerifyTokenHash, r.VerifyCodeHash = tokenHash, codeHash
 	r.Status, r.UpdatedAt = request.PendingVerification, now
 	ev := request.Event{At: now, Actor: "system", Action: "verification_undone", From: request.Verified, To: request.PendingVerification, Note: "workflow_unavailable"}
 	if err := p.Store.Save(ctx, r, ev); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/memstore"
+	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/ratelimit"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/secret"
@@ -34,6 +36,7 @@ type env struct {
 	store     *fakeStore
 	workflow  *fakeWorkflow
 	presigner *fakePresigner
+	mailer    *fakeMailer
 	clock     *clock.Fake
 }
 
@@ -50,12 +53,14 @@ func newEnv() *env {
 		store:     newFakeStore(),
 		workflow:  &fakeWorkflow{},
 		presigner: &fakePresigner{},
+		mailer:    &fakeMailer{},
 		clock:     clock.NewFake(time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)),
 	}
 	e.portal = &Portal{
 		Store:              e.store,
 		Workflow:           e.workflow,
 		Presigner:          e.presigner,
+		Mailer:             e.mailer,
 		Clock:              e.clock,
 		BaseURL:            baseURL,
 		VerificationPeriod: 30 * day,
@@ -360,10 +365,14 @@ func TestStatusCompleted(t *testing.T) {
 	wantNoSuchLink(t, err)
 }
 
-const verifyToken = "verify-token"
+const (
+	verifyToken = "verify-token"
+	verifyCode  = "BCDF2345"
+)
 
 func pending(r *request.Request) {
 	r.VerifyTokenHash = secret.Hash(verifyToken)
+	r.VerifyCodeHash = secret.CodeHash(r.ID, verifyCode)
 	r.VerifyExpiresAt = r.ReceivedAt.Add(3 * day)
 	r.TaskToken = "task-token-1"
 	r.StatusTokenHash = secret.Hash("status-token")
@@ -394,10 +403,10 @@ func TestVerification(t *testing.T) {
 		t.Errorf("resumed %v, want the stored task token", e.workflow.resumes)
 	}
 	got, _ := e.store.stored(r.ID)
-	if got.Status != request.Verified || got.VerifyTokenHash != "" || !got.UpdatedAt.Equal(e.clock.Now()) {
+	if got.Status != request.Verified || got.VerifyTokenHash != "" || got.VerifyCodeHash != "" || !got.UpdatedAt.Equal(e.clock.Now()) {
 		t.Errorf("after confirm: status %s, hash kept %v, updated %v", got.Status, got.VerifyTokenHash != "", got.UpdatedAt)
 	}
-	if evs := e.store.eventsOf(r.ID); len(evs) != 1 || evs[0].Action != "verified" || evs[0].Actor != "subject" {
+	if evs := e.store.eventsOf(r.ID); len(evs) != 1 || evs[0].Action != "verified" || evs[0].Actor != "subject" || evs[0].Note != "method=email_link" {
 		t.Errorf("events = %+v", evs)
 	}
 
@@ -415,13 +424,19 @@ func TestVerificationRefused(t *testing.T) {
 		advance time.Duration
 		token   string
 		saveErr error
+		// counted: a wrong token on a request that still takes one counts
+		// towards the lock; anything else leaves the request as it was.
+		counted bool
 	}{
 		{name: "expired", status: request.PendingVerification, advance: 3*day + time.Second, token: verifyToken},
 		{name: "expires at the instant", status: request.PendingVerification, advance: 3 * day, token: verifyToken},
 		{name: "not pending verification", status: request.Received, token: verifyToken},
 		{name: "already closed", status: request.Expired, token: verifyToken},
-		{name: "wrong token", status: request.PendingVerification, token: "other-token"},
-		{name: "status token", status: request.PendingVerification, token: "status-token"},
+		{name: "wrong token", status: request.PendingVerification, token: "other-token", counted: true},
+		{name: "status token", status: request.PendingVerification, token: "status-token", counted: true},
+		{name: "the code as a token", status: request.PendingVerification, token: verifyCode, counted: true},
+		{name: "the stored hash as a token", status: request.PendingVerification, token: secret.Hash(verifyToken), counted: true},
+		{name: "wrong token on a closed request", status: request.Expired, token: "other-token"},
 		{name: "empty token", status: request.PendingVerification, token: ""},
 		{name: "lost a race", status: request.PendingVerification, token: verifyToken, saveErr: apperr.E(apperr.Conflict, "changed")},
 	}
@@ -438,10 +453,176 @@ func TestVerificationRefused(t *testing.T) {
 			if len(e.workflow.resumes) != 0 {
 				t.Error("workflow resumed")
 			}
-			if got, _ := e.store.stored(r.ID); !reflect.DeepEqual(got, r) {
+			got, _ := e.store.stored(r.ID)
+			if !tt.counted {
+				if !reflect.DeepEqual(got, r) {
+					t.Error("request changed")
+				}
+				return
+			}
+			if got.VerifyFailures != 1 || got.VerifyLocked || got.Status != request.PendingVerification {
+				t.Errorf("failures %d, locked %v, status %s", got.VerifyFailures, got.VerifyLocked, got.Status)
+			}
+			if evs := e.store.eventsOf(r.ID); len(evs) != 1 || evs[0].Action != "verification_failed" || evs[0].Note != "method=email_link failures=1" {
+				t.Errorf("events %+v", evs)
+			}
+		})
+	}
+}
+
+func TestConfirmCode(t *testing.T) {
+	ctx := context.Background()
+	for _, typed := range []string{verifyCode, "bcdf-2345", " BCDF 2345 "} {
+		t.Run(typed, func(t *testing.T) {
+			e := newEnv()
+			r := e.seed(request.PendingVerification, pending)
+			if err := e.portal.ConfirmCode(ctx, r.ID, typed); err != nil {
+				t.Fatalf("confirm: %v", err)
+			}
+			got, _ := e.store.stored(r.ID)
+			if got.Status != request.Verified || got.VerifyCodeHash != "" || got.VerifyTokenHash != "" {
+				t.Errorf("after confirm: status %s, code hash kept %v, link hash kept %v", got.Status, got.VerifyCodeHash != "", got.VerifyTokenHash != "")
+			}
+			if evs := e.store.eventsOf(r.ID); len(evs) != 1 || evs[0].Action != "verified" || evs[0].Note != "method=email_code" {
+				t.Errorf("events %+v", evs)
+			}
+			if !slices.Equal(e.workflow.resumes, []string{"task-token-1"}) {
+				t.Errorf("resumed %v", e.workflow.resumes)
+			}
+			// The code works once, and it voided the link.
+			wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, typed))
+			wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken))
+		})
+	}
+}
+
+func wantWrongCode(t *testing.T, err error) {
+	t.Helper()
+	if err != errWrongCode {
+		t.Fatalf("error = %v, want the wrong-code error", err)
+	}
+}
+
+func TestConfirmCodeRefused(t *testing.T) {
+	other := request.NewID(time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC))
+	tests := []struct {
+		name    string
+		status  request.Status
+		edit    func(*request.Request)
+		advance time.Duration
+		code    string
+		want    error
+		counted bool
+	}{
+		{name: "not a code: too short", status: request.PendingVerification, code: "BCDF234", want: errCodeShape},
+		{name: "not a code: letters outside the alphabet", status: request.PendingVerification, code: "BCDF234O", want: errCodeShape},
+		{name: "not a code: empty", status: request.PendingVerification, code: "", want: errCodeShape},
+		{name: "not a code: the link's token", status: request.PendingVerification, code: verifyToken, want: errCodeShape},
+		{name: "wrong code", status: request.PendingVerification, code: "BCDF2346", want: errWrongCode, counted: true},
+		{name: "another request's code", status: request.PendingVerification, code: verifyCode, want: errWrongCode, counted: true,
+			edit: func(r *request.Request) { pending(r); r.VerifyCodeHash = secret.CodeHash(other, verifyCode) }},
+		{name: "expired", status: request.PendingVerification, advance: 3 * day, code: verifyCode, want: errWrongCode},
+		{name: "not pending verification", status: request.Verified, code: verifyCode, want: errWrongCode},
+		{name: "locked", status: request.PendingVerification, code: verifyCode, want: errWrongCode,
+			edit: func(r *request.Request) { pending(r); r.VerifyLocked = true }},
+		{name: "no code issued", status: request.PendingVerification, code: verifyCode, want: errWrongCode, counted: true,
+			edit: func(r *request.Request) { pending(r); r.VerifyCodeHash = "" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			edit := tt.edit
+			if edit == nil {
+				edit = pending
+			}
+			r := e.seed(tt.status, edit)
+			e.clock.Advance(tt.advance)
+			if err := e.portal.ConfirmCode(context.Background(), r.ID, tt.code); err != tt.want {
+				t.Fatalf("error = %v, want %v", err, tt.want)
+			}
+			if len(e.workflow.resumes) != 0 {
+				t.Error("workflow resumed")
+			}
+			got, _ := e.store.stored(r.ID)
+			if want := map[bool]int{true: 1}[tt.counted]; got.VerifyFailures != want {
+				t.Errorf("failures %d, want %d", got.VerifyFailures, want)
+			}
+			if !tt.counted && !reflect.DeepEqual(got, r) {
 				t.Error("request changed")
 			}
 		})
+	}
+}
+
+// TestWrongAttemptsLock: wrong links and codes count together; the last
+// allowed one locks the request, voids link and code, is audited and tells
+// the subject. After that the right link and code are refused alike, and
+// every refusal reads the same.
+func TestWrongAttemptsLock(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv()
+	r := e.seed(request.PendingVerification, pending)
+	for i := 1; i < request.MaxVerifyFailures; i++ {
+		if i%2 == 0 {
+			wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, "ZZZZZZZZ"))
+		} else {
+			wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, "guess-"+strconv.Itoa(i)))
+		}
+		if got, _ := e.store.stored(r.ID); got.VerifyFailures != i || got.VerifyLocked {
+			t.Fatalf("after %d wrong attempts: failures %d, locked %v", i, got.VerifyFailures, got.VerifyLocked)
+		}
+	}
+	if len(e.mailer.sent) != 0 {
+		t.Fatal("mail before the lock")
+	}
+	wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, "ZZZZZZZZ"))
+	got, _ := e.store.stored(r.ID)
+	if !got.VerifyLocked || got.VerifyTokenHash != "" || got.VerifyCodeHash != "" || got.Status != request.PendingVerification || got.TaskToken == "" {
+		t.Fatalf("after the limit: locked %v, link hash %q, code hash %q, status %s, task token kept %v",
+			got.VerifyLocked, got.VerifyTokenHash, got.VerifyCodeHash, got.Status, got.TaskToken != "")
+	}
+	evs := e.store.eventsOf(r.ID)
+	if last := evs[len(evs)-1]; len(evs) != request.MaxVerifyFailures || last.Action != "verification_locked" || last.Note != "method=email_code failures=5" {
+		t.Fatalf("events %+v", evs)
+	}
+	want, _ := notify.VerificationLocked(subject, r.ID)
+	if len(e.mailer.sent) != 1 || e.mailer.sent[0] != want {
+		t.Fatalf("sent %+v, want the lock notice to the subject", e.mailer.sent)
+	}
+
+	wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken))
+	wantNoSuchLink(t, e.portal.CheckVerification(ctx, r.ID, verifyToken))
+	wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, verifyCode))
+	wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, "ZZZZZZZZ"))
+	if after, _ := e.store.stored(r.ID); !reflect.DeepEqual(after, got) || len(e.mailer.sent) != 1 || len(e.workflow.resumes) != 0 {
+		t.Fatal("a locked request changed, was told again or resumed")
+	}
+}
+
+func TestLockNoticeNotSent(t *testing.T) {
+	e := newEnv()
+	var logs strings.Builder
+	e.portal.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+	r := e.seed(request.PendingVerification, func(r *request.Request) { pending(r); r.VerifyFailures = request.MaxVerifyFailures - 1 })
+	e.mailer.err = apperr.E(apperr.Unavailable, "Mail is unavailable.")
+	wantWrongCode(t, e.portal.ConfirmCode(context.Background(), r.ID, "ZZZZZZZZ"))
+	if got, _ := e.store.stored(r.ID); !got.VerifyLocked {
+		t.Fatal("not locked")
+	}
+	if !strings.Contains(logs.String(), "lock notice not sent") || !strings.Contains(logs.String(), r.ID) || strings.Contains(logs.String(), subject) {
+		t.Fatalf("logs: %s", logs.String())
+	}
+}
+
+// TestConcurrentWrongAttemptsAllCount: a wrong attempt that loses a race is
+// read again and still counted.
+func TestConcurrentWrongAttemptsAllCount(t *testing.T) {
+	e := newEnv()
+	r := e.seed(request.PendingVerification, pending)
+	e.portal.Store = &raceOnce{fakeStore: e.store}
+	wantWrongCode(t, e.portal.ConfirmCode(context.Background(), r.ID, "ZZZZZZZZ"))
+	if got, _ := e.store.stored(r.ID); got.VerifyFailures != 1 {
+		t.Fatalf("failures %d, want 1", got.VerifyFailures)
 	}
 }
 
@@ -523,7 +704,7 @@ func TestConfirmVerificationWorkflowDown(t *testing.T) {
 		t.Fatalf("error = %v, want Unavailable", err)
 	}
 	got, _ := e.store.stored(r.ID)
-	if got.Status != request.PendingVerification || !secret.Matches(verifyToken, got.VerifyTokenHash) {
+	if got.Status != request.PendingVerification || !secret.Matches(verifyToken, got.VerifyTokenHash) || !secret.CodeMatches(r.ID, verifyCode, got.VerifyCodeHash) {
 		t.Fatalf("after a failed resume: status %s, link usable %v", got.Status, secret.Matches(verifyToken, got.VerifyTokenHash))
 	}
 	if evs := e.store.eventsOf(r.ID); len(evs) != 2 || evs[1].Action != "verification_undone" {

@@ -100,7 +100,16 @@ type Request struct {
 	// VerifyTokenHash authorizes the one confirmation of the verification link;
 	// it is cleared when used.
 	VerifyTokenHash string
+	// VerifyCodeHash is the hash of the short code mailed with the link
+	// (secret.CodeHash), which confirms the request as the link does; it
+	// expires and is cleared with the link.
+	VerifyCodeHash  string
 	VerifyExpiresAt time.Time
+	// VerifyFailures counts wrong links and codes tried on this request. At
+	// MaxVerifyFailures the request is VerifyLocked: link and code are void,
+	// and only an operator can verify the subject.
+	VerifyFailures int
+	VerifyLocked   bool
 	// TaskToken resumes the workflow step waiting for verification.
 	TaskToken string
 
@@ -140,6 +149,16 @@ type Intake struct {
 	Type         string
 	Email        string
 	Jurisdiction string
+}
+
+// MaxVerifyFailures is how many wrong links or codes a request takes before
+// it stops accepting any: with a code of 26^8 values, five guesses succeed
+// with odds of about one in 4·10^10.
+const MaxVerifyFailures = 5
+
+// ClearVerification voids the emailed link and code.
+func (r *Request) ClearVerification() {
+	r.VerifyTokenHash, r.VerifyCodeHash = "", ""
 }
 
 // MaxEmailLength is the longest address SMTP allows (RFC 5321 path limit).

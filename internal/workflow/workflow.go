@@ -133,8 +133,11 @@ func (s *Steps) move(ctx context.Context, r *request.Request, to request.Status,
 	return s.Store.Save(ctx, r, request.Event{At: now, Actor: actor, Action: action, From: from, To: to, Note: note})
 }
 
-// StartVerification mails the subject a single-use confirmation link and
-// records the task token that the confirmation will resume.
+// StartVerification mails the subject a single-use confirmation link and a
+// short code that does the same, and records the task token that the
+// confirmation will resume. Only hashes of the link's token and of the code
+// are stored. A new start (a retry, a redrive) issues a fresh pair and clears
+// the count of wrong attempts.
 func (s *Steps) StartVerification(ctx context.Context, in VerificationTask) error {
 	r, err := s.load(ctx, in.RequestID)
 	if err != nil {
@@ -143,14 +146,17 @@ func (s *Steps) StartVerification(ctx context.Context, in VerificationTask) erro
 	if in.TaskToken == "" {
 		return apperr.E(apperr.Invalid, "The task input has no task token.")
 	}
-	token := secret.NewToken()
+	token, code := secret.NewToken(), secret.NewCode()
 	r.VerifyTokenHash = secret.Hash(token)
+	r.VerifyCodeHash = secret.CodeHash(r.ID, code)
 	r.VerifyExpiresAt = s.Clock.Now().Add(s.VerifyLinkTTL)
+	r.VerifyFailures, r.VerifyLocked = 0, false
 	r.TaskToken = in.TaskToken
 	if err := s.move(ctx, r, request.PendingVerification, "verification_sent", ""); err != nil {
 		return err
 	}
-	msg, err := notify.Verification(r.Email, r.ID, s.BaseURL+"/v1/requests/"+r.ID+"/verify?token="+token)
+	base := s.BaseURL + "/v1/requests/" + r.ID
+	msg, err := notify.Verification(r.Email, r.ID, base+"/verify?token="+token, secret.FormatCode(code), base+"/code", r.VerifyExpiresAt)
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The verification message could not be written.", err)
 	}
@@ -326,7 +332,8 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		}
 		msg, err = notify.Erased(r.Email, r.ID, s.erasureSummary(outcomes))
 	case in.Outcome == "expired":
-		r.VerifyTokenHash, r.TaskToken = "", ""
+		r.ClearVerification()
+		r.TaskToken = ""
 		if err := s.move(ctx, r, request.Expired, "expired", "never_verified"); err != nil {
 			return err
 		}

@@ -208,6 +208,16 @@ func TestStartVerification(t *testing.T) {
 		if strings.Contains(got.VerifyTokenHash, tok) {
 			t.Error("the token itself is stored")
 		}
+		code := codeIn(t, msg)
+		if !secret.CodeMatches(r.ID, code, got.VerifyCodeHash) {
+			t.Errorf("the mailed code %q does not match the stored hash", code)
+		}
+		if strings.Contains(got.VerifyCodeHash, secret.NormalizeCode(code)) || got.VerifyCodeHash == got.VerifyTokenHash {
+			t.Error("the code itself is stored")
+		}
+		if !strings.Contains(msg.Text, baseURL+"/v1/requests/"+r.ID+"/code") {
+			t.Errorf("the mail does not say where to enter the code:\n%s", msg.Text)
+		}
 		ev := lastEvent(t, e.store, r.ID)
 		if ev.Action != "verification_sent" || ev.From != request.Received || ev.To != request.PendingVerification || ev.Actor != "system" {
 			t.Errorf("event = %+v", ev)
@@ -238,6 +248,48 @@ func TestStartVerification(t *testing.T) {
 				t.Errorf("request changed:\n got %+v\nwant %+v", got, r)
 			}
 		})
+	}
+}
+
+// codeIn finds the confirmation code in a verification mail.
+func codeIn(t *testing.T, msg notify.Message) string {
+	t.Helper()
+	for _, line := range strings.Split(msg.Text, "\n") {
+		if line = strings.TrimSpace(line); len(line) == secret.CodeLength+1 && secret.NormalizeCode(line) != "" {
+			return line
+		}
+	}
+	t.Fatalf("no code in the mail:\n%s", msg.Text)
+	return ""
+}
+
+// TestStartVerificationAgain: a second start (a retried task, a redrive)
+// voids the first link and code, issues new ones and clears a lock.
+func TestStartVerificationAgain(t *testing.T) {
+	e := newEnv(t)
+	r := e.seed(t, request.Access, request.Received, nil)
+	ctx := context.Background()
+	if err := e.steps.StartVerification(ctx, VerificationTask{RequestID: r.ID, TaskToken: "task-token-1"}); err != nil {
+		t.Fatal(err)
+	}
+	first := e.store.stored(r.ID)
+	firstCode := codeIn(t, e.mail.sent[0])
+	locked := first
+	locked.VerifyFailures, locked.VerifyLocked = request.MaxVerifyFailures, true
+	locked.ClearVerification()
+	e.store.Put(locked)
+	if err := e.steps.StartVerification(ctx, VerificationTask{RequestID: r.ID, TaskToken: "task-token-2"}); err != nil {
+		t.Fatal(err)
+	}
+	got := e.store.stored(r.ID)
+	if got.VerifyLocked || got.VerifyFailures != 0 || got.TaskToken != "task-token-2" {
+		t.Errorf("after a new start: locked %v, failures %d, task token %q", got.VerifyLocked, got.VerifyFailures, got.TaskToken)
+	}
+	if got.VerifyTokenHash == first.VerifyTokenHash || secret.CodeMatches(r.ID, firstCode, got.VerifyCodeHash) {
+		t.Error("the first link or code still works")
+	}
+	if !secret.CodeMatches(r.ID, codeIn(t, e.mail.sent[1]), got.VerifyCodeHash) {
+		t.Error("the new code does not match")
 	}
 }
 
@@ -604,13 +656,14 @@ func TestCloseRequest(t *testing.T) {
 			name: "expired", typ: request.Access, status: request.PendingVerification, outcome: "expired",
 			edit: func(r *request.Request) {
 				r.VerifyTokenHash, r.TaskToken = secret.Hash("verify-token"), "task-token-1"
+				r.VerifyCodeHash = secret.CodeHash(r.ID, "BCDF2345")
 			},
 			check: func(t *testing.T, e *env, before, after request.Request) {
 				if after.Status != request.Expired {
 					t.Errorf("status = %s, want %s", after.Status, request.Expired)
 				}
-				if after.VerifyTokenHash != "" || after.TaskToken != "" {
-					t.Error("verify token hash or task token kept")
+				if after.VerifyTokenHash != "" || after.VerifyCodeHash != "" || after.TaskToken != "" {
+					t.Error("verify token hash, code hash or task token kept")
 				}
 				want, _ := notify.NeverVerified(subject, after.ID, nextSteps(after.Deadlines))
 				if msg := onlyMessage(t, e); msg != want {

@@ -1,0 +1,161 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/privacy-pipeline/dsr/internal/request"
+)
+
+var codePattern = regexp.MustCompile(`\b[23456789BCDFGHJKMNPQRSTWXZ]{4}-[23456789BCDFGHJKMNPQRSTWXZ]{4}\b`)
+
+// codeIn finds the confirmation code in a verification mail.
+func codeIn(t *testing.T, m mail) string {
+	t.Helper()
+	code := codePattern.FindString(m.Text)
+	if code == "" || !strings.Contains(m.HTML, code) {
+		t.Fatalf("no code in the verification mail:\n%s", m.Text)
+	}
+	return code
+}
+
+// wrongCode is a well-formed code other than code.
+func wrongCode(code string) string {
+	if code == "ZZZZ-ZZZZ" {
+		return "XXXX-XXXX"
+	}
+	return "ZZZZ-ZZZZ"
+}
+
+// post sends a form as the pages do and returns the status and the page.
+func post(t *testing.T, path string, form url.Values) (int, string) {
+	t.Helper()
+	resp, err := http.PostForm(stack.APIURL+path, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func get(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// actions lists the audit log's actions of a request.
+func actions(t *testing.T, id string) []string {
+	t.Helper()
+	evs, err := stack.App.Store().Events(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, ev := range evs {
+		out = append(out, ev.Action+" "+ev.Note)
+	}
+	return out
+}
+
+// TestConfirmByCode: the subject types the mailed code instead of following
+// the link. Text that cannot be a code is refused without counting; the code
+// works once and voids the link; the request completes.
+func TestConfirmByCode(t *testing.T) {
+	const email = "types.the.code@example.com"
+	r := submitFor(t, "access", email)
+	m := mailTo(t, email, r.ID, "Confirm your privacy request")
+	code, link := codeIn(t, m), linkIn(t, m, "/verify")
+	codePath := "/v1/requests/" + r.ID + "/code"
+	if !strings.Contains(m.Text, stack.APIURL+codePath) {
+		t.Fatalf("the mail does not say where to type the code:\n%s", m.Text)
+	}
+	if st, page := get(t, stack.APIURL+codePath); st != http.StatusOK || !strings.Contains(page, `action="`+codePath+`"`) {
+		t.Fatalf("code page: HTTP %d\n%s", st, page)
+	}
+	if st, page := post(t, codePath, url.Values{"code": {"12"}}); st != http.StatusBadRequest || !strings.Contains(page, "8 letters and digits") {
+		t.Fatalf("a code too short: HTTP %d\n%s", st, page)
+	}
+	typed := " " + strings.ToLower(strings.ReplaceAll(code, "-", " ")) + " "
+	if st, page := post(t, codePath, url.Values{"code": {typed}}); st != http.StatusOK || !strings.Contains(page, "Request confirmed") {
+		t.Fatalf("the right code: HTTP %d\n%s", st, page)
+	}
+	if st, _ := post(t, codePath, url.Values{"code": {code}}); st != http.StatusBadRequest {
+		t.Fatalf("the code a second time: HTTP %d, want 400", st)
+	}
+	if st, _ := post(t, link.Path, url.Values{"token": {link.Query().Get("token")}}); st != http.StatusNotFound {
+		t.Fatalf("the link after the code: HTTP %d, want 404", st)
+	}
+	t.Parallel()
+	waitCompleted(t, r)
+	mailTo(t, email, r.ID, "Your data is ready")
+	stored := storedRequest(t, r.ID)
+	if stored.VerifyFailures != 0 || stored.VerifyCodeHash != "" || stored.VerifyTokenHash != "" {
+		t.Fatalf("after confirming: failures %d, code hash kept %v, link hash kept %v", stored.VerifyFailures, stored.VerifyCodeHash != "", stored.VerifyTokenHash != "")
+	}
+	if got := strings.Join(actions(t, r.ID), "|"); !strings.Contains(got, "verified method=email_code") || strings.Contains(got, "verification_failed") {
+		t.Fatalf("audit log: %s", got)
+	}
+}
+
+// TestWrongAttemptsLockTheRequest: guessed links and codes count together;
+// the fifth locks the request, which is audited and told to the subject.
+// Then even the right link and code are refused, and an operator verifies
+// the subject another way; the request completes.
+func TestWrongAttemptsLockTheRequest(t *testing.T) {
+	const email = "many.guesses@example.com"
+	r := submitFor(t, "access", email)
+	m := mailTo(t, email, r.ID, "Confirm your privacy request")
+	code, link := codeIn(t, m), linkIn(t, m, "/verify")
+	codePath := "/v1/requests/" + r.ID + "/code"
+	for i := range request.MaxVerifyFailures {
+		if i%2 == 0 {
+			if st, _ := post(t, link.Path, url.Values{"token": {"guess-" + strings.Repeat("x", 40+i)}}); st != http.StatusNotFound {
+				t.Fatalf("guessed token %d: HTTP %d, want 404", i, st)
+			}
+		} else if st, _ := post(t, codePath, url.Values{"code": {wrongCode(code)}}); st != http.StatusBadRequest {
+			t.Fatalf("guessed code %d: HTTP %d, want 400", i, st)
+		}
+	}
+	lock := mailTo(t, email, r.ID, "Confirmation stopped")
+	if !strings.Contains(lock.Text, "Too many wrong") || strings.Contains(lock.Text, "token=") {
+		t.Fatalf("lock notice:\n%s", lock.Text)
+	}
+	if st, _ := post(t, codePath, url.Values{"code": {code}}); st != http.StatusBadRequest {
+		t.Fatalf("the right code after the lock: HTTP %d, want 400", st)
+	}
+	if st, _ := post(t, link.Path, url.Values{"token": {link.Query().Get("token")}}); st != http.StatusNotFound {
+		t.Fatalf("the right link after the lock: HTTP %d, want 404", st)
+	}
+	if st, _ := get(t, link.String()); st != http.StatusNotFound {
+		t.Fatalf("the link's page after the lock: HTTP %d, want 404", st)
+	}
+	stored := storedRequest(t, r.ID)
+	if !stored.VerifyLocked || stored.VerifyFailures != request.MaxVerifyFailures || stored.Status != request.PendingVerification {
+		t.Fatalf("after the guesses: locked %v, failures %d, status %s", stored.VerifyLocked, stored.VerifyFailures, stored.Status)
+	}
+	got := strings.Join(actions(t, r.ID), "|")
+	if strings.Count(got, "verification_failed") != request.MaxVerifyFailures-1 || !strings.Contains(got, "verification_locked method=email_link failures=5") {
+		t.Fatalf("audit log: %s", got)
+	}
+	if err := stack.App.Operator().Verify(context.Background(), r.ID, "e2e", "call back to the number on file"); err != nil {
+		t.Fatal(err)
+	}
+	t.Parallel()
+	waitCompleted(t, r)
+	mailTo(t, email, r.ID, "Your data is ready")
+	if n := len(mailsTo(t, email, r.ID, "Confirmation stopped")); n != 1 {
+		t.Fatalf("%d lock notices, want 1", n)
+	}
+}
