@@ -73,6 +73,7 @@ func actions(t *testing.T, id string) []string {
 // the link. Text that cannot be a code is refused without counting; the code
 // works once and voids the link; the request completes.
 func TestConfirmByCode(t *testing.T) {
+	t.Parallel() // keeps the sequential phase short: requests of other tests wait it out
 	const email = "types.the.code@example.com"
 	r := submitFor(t, "access", email)
 	m := mailTo(t, email, r.ID, "Confirm your privacy request")
@@ -97,7 +98,6 @@ func TestConfirmByCode(t *testing.T) {
 	if st, _ := post(t, link.Path, url.Values{"token": {link.Query().Get("token")}}); st != http.StatusNotFound {
 		t.Fatalf("the link after the code: HTTP %d, want 404", st)
 	}
-	t.Parallel()
 	waitCompleted(t, r)
 	mailTo(t, email, r.ID, "Your data is ready")
 	stored := storedRequest(t, r.ID)
@@ -114,6 +114,7 @@ func TestConfirmByCode(t *testing.T) {
 // Then even the right link and code are refused, and an operator verifies
 // the subject another way; the request completes.
 func TestWrongAttemptsLockTheRequest(t *testing.T) {
+	t.Parallel() // keeps the sequential phase short: requests of other tests wait it out
 	const email = "many.guesses@example.com"
 	r := submitFor(t, "access", email)
 	m := mailTo(t, email, r.ID, "Confirm your privacy request")
@@ -152,10 +153,100 @@ func TestWrongAttemptsLockTheRequest(t *testing.T) {
 	if err := stack.App.Operator().Verify(context.Background(), r.ID, "e2e", "call back to the number on file"); err != nil {
 		t.Fatal(err)
 	}
-	t.Parallel()
 	waitCompleted(t, r)
 	mailTo(t, email, r.ID, "Your data is ready")
 	if n := len(mailsTo(t, email, r.ID, "Confirmation stopped")); n != 1 {
 		t.Fatalf("%d lock notices, want 1", n)
+	}
+}
+
+// masked replaces what differs between two requests by nature (ids, tokens,
+// codes, dates and times) so that their wording can be compared.
+var masks = []*regexp.Regexp{
+	regexp.MustCompile(`dsr-\d{8}-[0-9a-z]{16}`),
+	regexp.MustCompile(`token=[A-Za-z0-9_-]+`),
+	codePattern,
+	regexp.MustCompile(`\d{1,2} [A-Z][a-z]+ \d{4}( \d{2}:\d{2} UTC)?`),
+	regexp.MustCompile(`\d{4}-\d{2}-\d{2}T[0-9:.]+Z`),
+}
+
+func masked(s string) string {
+	for _, m := range masks {
+		s = m.ReplaceAllString(s, "X")
+	}
+	return s
+}
+
+// TestImpersonation runs, over HTTP on the stack, what someone who is not the
+// subject would try: the link and code of their own request on another,
+// replaying a used link, a guessed link, and telling known from unknown
+// addresses by the answers and mails. Every attempt is refused; both genuine
+// requests complete; the status page shows nothing personal.
+func TestImpersonation(t *testing.T) {
+	t.Parallel() // keeps the sequential phase short: requests of other tests wait it out
+	const stranger = "no.account.here@example.com"
+	victim := submit(t, "access")                // the demo subject, who has data
+	attacker := submitFor(t, "access", stranger) // unknown to the company
+	if masked(victim.StatusURL) != masked(attacker.StatusURL) || victim.Status != attacker.Status {
+		t.Fatalf("the receipts differ: %+v / %+v", victim, attacker)
+	}
+	for _, subject := range []string{"We received your privacy request", "Confirm your privacy request"} {
+		v, a := mailAbout(t, victim.ID, subject), mailTo(t, stranger, attacker.ID, subject)
+		if masked(v.Subject) != masked(a.Subject) || masked(v.Text) != masked(a.Text) || masked(v.HTML) != masked(a.HTML) {
+			t.Fatalf("%q reads differently for a known and an unknown address:\n%s\n---\n%s", subject, v.Text, a.Text)
+		}
+	}
+	vm, am := mailAbout(t, victim.ID, "Confirm your privacy request"), mailTo(t, stranger, attacker.ID, "Confirm your privacy request")
+	vLink, aLink, aCode := linkIn(t, vm, "/verify"), linkIn(t, am, "/verify"), codeIn(t, am)
+
+	unknownID := "dsr-20260101-0000000000000000"
+	refusals := []struct {
+		name, path string
+		form       url.Values
+		want       int
+		sameAs     string // the path an unknown request answers the same on
+	}{
+		{"the attacker's own link on the victim's request", vLink.Path, url.Values{"token": {aLink.Query().Get("token")}}, 404, "/v1/requests/" + unknownID + "/verify"},
+		{"the attacker's own code on the victim's request", "/v1/requests/" + victim.ID + "/code", url.Values{"code": {aCode}}, 400, "/v1/requests/" + unknownID + "/code"},
+		{"a guessed link token", vLink.Path, url.Values{"token": {"A" + strings.Repeat("b", 42)}}, 404, "/v1/requests/" + unknownID + "/verify"},
+	}
+	for _, tt := range refusals {
+		st, page := post(t, tt.path, tt.form)
+		stUnknown, pageUnknown := post(t, tt.sameAs, tt.form)
+		if st != tt.want || stUnknown != tt.want || masked(page) != masked(pageUnknown) {
+			t.Fatalf("%s: HTTP %d (unknown request: %d), want %d; pages:\n%s\n---\n%s", tt.name, st, stUnknown, tt.want, page, pageUnknown)
+		}
+	}
+	// A mail scanner opens the victim's link: nothing happens.
+	for range 2 {
+		if st, _ := get(t, vLink.String()); st != http.StatusOK {
+			t.Fatalf("link page: HTTP %d", st)
+		}
+	}
+	if got := status(t, victim.StatusURL); got != "pending_verification" {
+		t.Fatalf("after the attempts the victim's request is %s", got)
+	}
+
+	// The status page shows nothing personal.
+	st, body := get(t, victim.StatusURL)
+	if st != http.StatusOK || strings.Contains(body, "@") || strings.Contains(body, "Jane") || strings.Contains(body, "token") {
+		t.Fatalf("status page: HTTP %d %s", st, body)
+	}
+
+	// Both genuine subjects confirm; a replayed link is refused like a guess.
+	for _, l := range []*url.URL{vLink, aLink} {
+		if st, _ := post(t, l.Path, url.Values{"token": {l.Query().Get("token")}}); st != http.StatusOK {
+			t.Fatalf("genuine confirmation: HTTP %d", st)
+		}
+	}
+	st, replay := post(t, vLink.Path, url.Values{"token": {vLink.Query().Get("token")}})
+	_, unknown := post(t, "/v1/requests/"+unknownID+"/verify", url.Values{"token": {vLink.Query().Get("token")}})
+	if st != http.StatusNotFound || masked(replay) != masked(unknown) {
+		t.Fatalf("replayed link: HTTP %d\n%s", st, replay)
+	}
+	waitCompleted(t, victim)
+	waitCompleted(t, attacker)
+	if f := storedRequest(t, victim.ID).VerifyFailures; f != 3 {
+		t.Fatalf("the victim's request counted %d wrong attempts, want 3", f)
 	}
 }
