@@ -390,11 +390,11 @@ func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
 			}))
 		case src.S3 != nil:
 			bucket := "arn:" + *p.stack.Partition() + ":s3:::" + src.S3.Bucket
-			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions:    jsii.Strings("s3:ListBucket"),
-				Resources:  jsii.Strings(bucket),
-				Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": []string{src.S3.ListPrefix() + "*"}}},
-			}))
+			// Erasure also reaches the older versions of objects in a
+			// versioned bucket: it asks whether the bucket is versioned,
+			// lists the versions, reads them and deletes those that hold
+			// the subject.
+			listing := []string{"s3:ListBucket"}
 			actions := []string{"s3:GetObject"}
 			switch mode {
 			case registry.EraseDelete:
@@ -402,6 +402,19 @@ func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
 			case registry.EraseAnonymize:
 				actions = append(actions, "s3:PutObject")
 			}
+			if mode == registry.EraseDelete || mode == registry.EraseAnonymize {
+				listing = append(listing, "s3:ListBucketVersions")
+				actions = append(actions, "s3:GetObjectVersion", "s3:DeleteObjectVersion")
+				fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Actions:   jsii.Strings("s3:GetBucketVersioning"),
+					Resources: jsii.Strings(bucket),
+				}))
+			}
+			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:    jsii.Strings(listing...),
+				Resources:  jsii.Strings(bucket),
+				Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": []string{src.S3.ListPrefix() + "*"}}},
+			}))
 			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Actions:   jsii.Strings(actions...),
 				Resources: jsii.Strings(bucket + "/" + src.S3.ListPrefix() + "*"),

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 //go:embed demo-sources.yaml
@@ -75,7 +76,9 @@ var demoReviews = []demoReview{
 // DemoTables and DemoBuckets are the demo company's stores.
 var (
 	DemoTables  = []string{"demo-users", "demo-orders", "demo-reviews"}
-	DemoBuckets = []string{"demo-events", "demo-billing"}
+	DemoBuckets = []string{"demo-events", "demo-billing", "demo-archive"}
+	// DemoVersionedBuckets keep every version of an object.
+	DemoVersionedBuckets = []string{"demo-archive"}
 )
 
 // Erasure of the demo subject keeps what the registry says: her reviews
@@ -121,6 +124,28 @@ func demoInvoices() map[string]string {
 			"inv-9001," + DemoSubjectUserID + ",2025-02-14,19.90,EUR\n" +
 			"inv-9002,u-1002,2025-03-02,42.00,EUR\n" +
 			"inv-9003," + DemoSubjectUserID + ",2025-06-30,5.00,EUR\n",
+	}
+}
+
+// demoVersions are the versioned bucket's objects, each written in turn: a
+// profile per customer (its key holds the user id) and a shared export of
+// all profiles. Older versions of both hold the subject.
+func demoVersions() []struct{ key, body string } {
+	profile := func(id, email, address string) string {
+		return fmt.Sprintf(`{"user_id":%q,"email":%q,"address":%q}`, id, email, address) + "\n"
+	}
+	janeOld := profile(DemoSubjectUserID, DemoSubject, "1 Old Street, Leeds")
+	jane := profile(DemoSubjectUserID, DemoSubject, "9 New Road, York")
+	johnOld := profile("u-1002", "john.roe@example.com", "2 Mill Lane, Hull")
+	john := profile("u-1002", "john.roe@example.com", "4 Mill Lane, Hull")
+	ana := profile("u-1003", "ana.lima@example.org", "7 Quay Street, Bristol")
+	return []struct{ key, body string }{
+		{"profiles/" + DemoSubjectUserID + ".jsonl", janeOld},
+		{"profiles/" + DemoSubjectUserID + ".jsonl", jane},
+		{"profiles/u-1002.jsonl", johnOld},
+		{"profiles/u-1002.jsonl", john},
+		{"profiles/export.jsonl", janeOld + johnOld},
+		{"profiles/export.jsonl", jane + john + ana},
 	}
 }
 
@@ -219,6 +244,19 @@ func seedDemo(ctx context.Context, ddb *dynamodb.Client, s3c *s3.Client, region 
 			Body: bytes.NewReader(gzipped(body)), ContentType: aws.String("text/csv"), ContentEncoding: aws.String("gzip")})
 		if err != nil {
 			return fmt.Errorf("object %s: %w", key, err)
+		}
+	}
+	for _, b := range DemoVersionedBuckets {
+		_, err := s3c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(b),
+			VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}})
+		if err != nil {
+			return fmt.Errorf("versioning of %s: %w", b, err)
+		}
+	}
+	for _, v := range demoVersions() {
+		_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("demo-archive"), Key: aws.String(v.key), Body: strings.NewReader(v.body)})
+		if err != nil {
+			return fmt.Errorf("object %s: %w", v.key, err)
 		}
 	}
 	for key, body := range demoInvoices() {

@@ -90,22 +90,35 @@ func TestMain(m *testing.M) {
 }
 
 // checkLogs fails the run when any log line of the stack (handlers and moto)
-// holds personal data or a token from the tests' requests.
+// holds personal data or a token from the tests' requests. moto's request
+// lines for the demo company's own objects are left out: a key the company
+// named after a user id (profiles/u-1001.jsonl) shows in any S3 request log,
+// the company's as much as the local one, and is not the pipeline's to hide.
 func checkLogs() int {
 	out := logs.String()
 	if !strings.Contains(out, "task done") {
 		fmt.Fprintln(os.Stderr, "no handler logs were captured: the log check would prove nothing")
 		return 1
 	}
+	var checked strings.Builder
+	for _, line := range strings.SplitAfter(out, "\n") {
+		if !companyObjectRequest.MatchString(line) {
+			checked.WriteString(line)
+		}
+	}
 	code := 0
 	for _, secret := range []string{devstack.DemoSubject, devstack.DemoSubjectUserID, "Jane", "example.com", "token="} {
-		if strings.Contains(out, secret) {
+		if strings.Contains(checked.String(), secret) {
 			fmt.Fprintf(os.Stderr, "FAIL: the logs contain %q\n", secret)
 			code = 1
 		}
 	}
 	return code
 }
+
+// companyObjectRequest is a moto request line for an object in one of the
+// demo company's buckets, whose key is the company's choice.
+var companyObjectRequest = regexp.MustCompile(`^127\.0\.0\.1 - - \[[^]]*\] "(GET|PUT|DELETE|HEAD) /demo-[a-z-]+/[^ ?]*(\?[^ ]*)? HTTP/1\.1" \d+ -\n$`)
 
 // noRedirect is a client that shows redirects instead of following them.
 var noRedirect = &http.Client{
@@ -920,11 +933,14 @@ func unzip(t *testing.T, b []byte) map[string][]byte {
 	return files
 }
 
-// snapshot is every item of the demo tables (as canonical JSON) and every
-// object of the demo buckets.
+// snapshot is every item of the demo tables (as canonical JSON), every
+// object of the demo buckets, and every version of every object in the
+// versioned ones.
 type snapshot struct {
 	items   map[string][]string
 	objects map[string]string
+	// versions are by "bucket/key@version id", current versions included.
+	versions map[string]string
 }
 
 func takeSnapshot(t *testing.T) snapshot {
@@ -932,7 +948,25 @@ func takeSnapshot(t *testing.T) snapshot {
 	ctx := context.Background()
 	ddb := dynamodb.NewFromConfig(stack.AWS)
 	s3c := s3.NewFromConfig(stack.AWS, func(o *s3.Options) { o.UsePathStyle = true })
-	s := snapshot{items: map[string][]string{}, objects: map[string]string{}}
+	s := snapshot{items: map[string][]string{}, objects: map[string]string{}, versions: map[string]string{}}
+	for _, bucket := range devstack.DemoVersionedBuckets {
+		list, err := s3c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &bucket})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToBool(list.IsTruncated) {
+			t.Fatal("more versions than one page: the snapshot would miss some")
+		}
+		for _, v := range list.Versions {
+			out, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: v.Key, VersionId: v.VersionId})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(out.Body)
+			out.Body.Close()
+			s.versions[bucket+"/"+aws.ToString(v.Key)+"@"+aws.ToString(v.VersionId)] = string(b)
+		}
+	}
 	for _, table := range devstack.DemoTables {
 		out, err := ddb.Scan(ctx, &dynamodb.ScanInput{TableName: &table})
 		if err != nil {
@@ -1040,6 +1074,9 @@ func TestDeleteRequest(t *testing.T) {
 		t.Fatal("the demo data does not hold the subject: the test would prove nothing")
 	}
 	want := withoutSubject(before)
+	if n := len(before.versions); n < 6 {
+		t.Fatalf("the versioned bucket holds %d versions: the test would prove little", n)
+	}
 
 	r := submit(t, "delete")
 	verify(t, r)
@@ -1079,6 +1116,26 @@ func TestDeleteRequest(t *testing.T) {
 		}
 		if mentionsSubject(body) {
 			t.Errorf("object %s still holds the subject", key)
+		}
+	}
+	older := 0
+	for v, body := range before.versions {
+		body2, kept := after.versions[v]
+		switch {
+		case mentionsSubject(body) && kept:
+			t.Errorf("version %s still holds the subject", v)
+		case mentionsSubject(body):
+			older++
+		case !kept || body2 != body:
+			t.Errorf("version %s, which does not hold the subject, was changed or removed", v)
+		}
+	}
+	if older < 3 {
+		t.Errorf("%d versions that held the subject were removed; the demo has at least 3", older)
+	}
+	for v, body := range after.versions {
+		if mentionsSubject(body) {
+			t.Errorf("version %s holds the subject", v)
 		}
 	}
 	for table, items := range after.items {

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -33,6 +34,8 @@ type API interface {
 	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	DeleteObject(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+	GetBucketVersioning(context.Context, *s3.GetBucketVersioningInput, ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error)
+	ListObjectVersions(context.Context, *s3.ListObjectVersionsInput, ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
 }
 
 // Adapter reads and erases S3 sources.
@@ -40,6 +43,8 @@ type Adapter struct {
 	api API
 	// tempDir holds rewritten objects before upload (Lambda's /tmp).
 	tempDir string
+	// versioning caches, per bucket, whether it keeps object versions.
+	versioning sync.Map
 }
 
 // New returns an adapter on an S3 client.
@@ -117,6 +122,15 @@ func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[strin
 		res.Touched = append(res.Touched, erasure.Touched{Key: key, Action: action})
 		return nil
 	})
+	if err != nil {
+		return res, err
+	}
+	versioned, err := a.versioned(ctx, src.S3.Bucket)
+	if err != nil || !versioned {
+		return res, err
+	}
+	removed, err := a.purgeVersions(ctx, src.S3.Bucket, prefixes, m, whole, dryRun)
+	res.Touched = append(res.Touched, removed...)
 	return res, err
 }
 
@@ -158,6 +172,79 @@ func (a *Adapter) deleteWhole(ctx context.Context, bucket, key string, m *Matche
 		}
 	}
 	return c.Matched, erasure.ActionDeleted, nil
+}
+
+// versioned reports whether a bucket keeps older versions of objects: its
+// versioning is enabled, or suspended (the versions made before stay). It is
+// asked once per bucket for the life of the adapter.
+func (a *Adapter) versioned(ctx context.Context, bucket string) (bool, error) {
+	if v, ok := a.versioning.Load(bucket); ok {
+		return v.(bool), nil
+	}
+	out, err := a.api.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &bucket})
+	if err != nil {
+		return false, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+	}
+	v := out.Status == types.BucketVersioningStatusEnabled || out.Status == types.BucketVersioningStatusSuspended
+	a.versioning.Store(bucket, v)
+	return v, nil
+}
+
+// purgeVersions deletes, for good, every older version under the prefixes
+// that holds one of the subject's records (under the subject's own folder,
+// every version: all of it is the subject's), so that after erasure no
+// version of any object holds the subject. The current versions were
+// rewritten or deleted just before and are left alone; in a dry run they
+// still hold the subject and are reported too, since the erasure would turn
+// them into older versions and delete them.
+func (a *Adapter) purgeVersions(ctx context.Context, bucket string, prefixes []string, m *Matcher, whole, dryRun bool) ([]erasure.Touched, error) {
+	var removed []erasure.Touched
+	for _, prefix := range prefixes {
+		p := s3.NewListObjectVersionsPaginator(a.api, &s3.ListObjectVersionsInput{Bucket: &bucket, Prefix: aws.String(prefix)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+			}
+			for _, v := range page.Versions {
+				if aws.ToBool(v.IsLatest) && !dryRun {
+					continue
+				}
+				key, id := aws.ToString(v.Key), aws.ToString(v.VersionId)
+				if !whole {
+					holds, err := a.versionHolds(ctx, bucket, key, id, m)
+					if err != nil {
+						return nil, err
+					}
+					if !holds {
+						continue
+					}
+				}
+				if !dryRun {
+					if _, err := a.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key, VersionId: &id}); err != nil {
+						return nil, apperr.Wrap(apperr.Unavailable, "An S3 object version could not be deleted.", err)
+					}
+				}
+				removed = append(removed, erasure.Touched{Key: key, Version: id, Action: erasure.ActionVersionDeleted})
+			}
+		}
+	}
+	return removed, nil
+}
+
+// versionHolds reports whether one version of an object holds a record of
+// the subject.
+func (a *Adapter) versionHolds(ctx context.Context, bucket, key, versionID string, m *Matcher) (bool, error) {
+	obj, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key, VersionId: &versionID})
+	if err != nil {
+		return false, apperr.Wrap(apperr.Unavailable, "An S3 object version could not be read.", err)
+	}
+	defer obj.Body.Close()
+	c, err := m.Scan(obj.Body, nil)
+	if err != nil {
+		return false, readError(err)
+	}
+	return c.Matched > 0, nil
 }
 
 // maxConflicts bounds how often one object is read and rewritten again

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -36,6 +37,18 @@ type fakeS3 struct {
 	gets, puts, deletes []string
 	// afterGet runs after an object was read, to play a concurrent writer.
 	afterGet func(key string)
+
+	// versioning is the bucket's versioning status; when "Enabled", every
+	// write and delete keeps the replaced body as an older version.
+	versioning     types.BucketVersioningStatus
+	current        map[string]string    // key -> version id of the current body
+	older          map[string][]version // key -> older versions, oldest first
+	versionDeletes []string             // "key@version" of versions deleted
+}
+
+type version struct {
+	id   string
+	body []byte
 }
 
 // headers are the object headers the fake keeps beside the body.
@@ -53,9 +66,62 @@ func newFakeS3(objects map[string]string) *fakeS3 {
 }
 
 func (f *fakeS3) write(key string, body []byte) {
+	f.keepOlder(key)
 	f.version++
 	f.objects[key] = body
 	f.etags[key] = fmt.Sprintf(`"etag-%d"`, f.version)
+	if f.current == nil {
+		f.current = map[string]string{}
+	}
+	f.current[key] = fmt.Sprintf("v%d", f.version)
+}
+
+// keepOlder keeps the current body of key as an older version, when the
+// bucket is versioned.
+func (f *fakeS3) keepOlder(key string) {
+	body, ok := f.objects[key]
+	if !ok || f.versioning != types.BucketVersioningStatusEnabled {
+		return
+	}
+	if f.older == nil {
+		f.older = map[string][]version{}
+	}
+	f.older[key] = append(f.older[key], version{f.current[key], body})
+}
+
+func (f *fakeS3) GetBucketVersioning(_ context.Context, in *s3.GetBucketVersioningInput, _ ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error) {
+	if err := f.checkBucket(in.Bucket); err != nil {
+		return nil, err
+	}
+	return &s3.GetBucketVersioningOutput{Status: f.versioning}, nil
+}
+
+// ListObjectVersions lists every version in one page: the current body of
+// each key first, then its older versions, newest first, as S3 does.
+func (f *fakeS3) ListObjectVersions(_ context.Context, in *s3.ListObjectVersionsInput, _ ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error) {
+	if err := f.checkBucket(in.Bucket); err != nil {
+		return nil, err
+	}
+	keys := map[string]bool{}
+	for k := range f.objects {
+		keys[k] = true
+	}
+	for k := range f.older {
+		keys[k] = true
+	}
+	out := &s3.ListObjectVersionsOutput{IsTruncated: aws.Bool(false)}
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		if !strings.HasPrefix(k, aws.ToString(in.Prefix)) {
+			continue
+		}
+		if _, ok := f.objects[k]; ok {
+			out.Versions = append(out.Versions, types.ObjectVersion{Key: aws.String(k), VersionId: aws.String(f.current[k]), IsLatest: aws.Bool(true)})
+		}
+		for i := len(f.older[k]) - 1; i >= 0; i-- {
+			out.Versions = append(out.Versions, types.ObjectVersion{Key: aws.String(k), VersionId: aws.String(f.older[k][i].id), IsLatest: aws.Bool(false)})
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeS3) checkBucket(b *string) error {
@@ -98,6 +164,13 @@ func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*
 	}
 	key := aws.ToString(in.Key)
 	body, ok := f.objects[key]
+	if in.VersionId != nil && *in.VersionId != f.current[key] {
+		i := slices.IndexFunc(f.older[key], func(v version) bool { return v.id == *in.VersionId })
+		if i < 0 {
+			return nil, &types.NoSuchKey{}
+		}
+		return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(bytes.Clone(f.older[key][i].body))), VersionId: in.VersionId}, nil
+	}
 	if !ok {
 		return nil, &types.NoSuchKey{}
 	}
@@ -143,11 +216,21 @@ func (f *fakeS3) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...
 		return nil, err
 	}
 	key := aws.ToString(in.Key)
+	if in.VersionId != nil {
+		f.versionDeletes = append(f.versionDeletes, key+"@"+*in.VersionId)
+		if *in.VersionId == f.current[key] {
+			return nil, errors.New("the fake does not delete current versions by id")
+		}
+		f.older[key] = slices.DeleteFunc(f.older[key], func(v version) bool { return v.id == *in.VersionId })
+		return &s3.DeleteObjectOutput{}, nil
+	}
 	f.deletes = append(f.deletes, key)
 	if in.IfMatch != nil && *in.IfMatch != f.etags[key] {
 		return nil, errPrecondition
 	}
+	f.keepOlder(key)
 	delete(f.objects, key)
+	delete(f.current, key)
 	delete(f.etags, key)
 	delete(f.headers, key)
 	return &s3.DeleteObjectOutput{}, nil
@@ -705,5 +788,76 @@ func TestEachLineErrors(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+// In a versioned bucket no version of any object holds the subject after
+// erasure: the older versions that hold her are deleted for good, those that
+// do not are kept, and a dry run reports the same and changes nothing.
+func TestEraseVersionedBucket(t *testing.T) {
+	ids := map[string][]string{"user_id": {"u-1"}}
+	for _, mode := range []string{registry.EraseDelete, registry.EraseAnonymize} {
+		for _, dryRun := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s dry run %v", mode, dryRun), func(t *testing.T) {
+				f := newFakeS3(nil)
+				f.versioning = types.BucketVersioningStatusEnabled
+				f.write("events/a.jsonl", []byte(`{"user_id":"u-2"}`+"\n"))                          // v1: not hers
+				f.write("events/a.jsonl", []byte(`{"user_id":"u-2"}`+"\n"+`{"user_id":"u-1"}`+"\n")) // v2: hers
+				f.write("events/a.jsonl", []byte(`{"user_id":"u-2"}`+"\n"+`{"user_id":"u-3"}`+"\n")) // v3, current: not hers
+				f.write("events/b.jsonl", []byte(`{"user_id":"u-1"}`+"\n"))                          // v4, current: only hers
+				f.write("other/c.jsonl", []byte(`{"user_id":"u-1"}`+"\n"))                           // v5: another prefix
+				f.write("other/c.jsonl", []byte(`{"user_id":"u-4"}`+"\n"))                           // v6
+				src := source()
+				if mode == registry.EraseAnonymize {
+					src.Erasure, src.Anonymize = mode, []string{"user_id", "email"}
+				}
+				res, err := newAdapter(t, f).Erase(context.Background(), src, ids, dryRun)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, k := range res.Touched {
+					got = append(got, k.Key+"@"+k.Version+" "+k.Action)
+				}
+				slices.Sort(got)
+				bAction := erasure.ActionDeleted
+				if mode == registry.EraseAnonymize {
+					bAction = erasure.ActionAnonymized
+				}
+				want := []string{"events/a.jsonl@v2 version_deleted", "events/b.jsonl@ " + bAction, "events/b.jsonl@v4 version_deleted"}
+				if !slices.Equal(got, want) {
+					t.Errorf("touched\n got %v\nwant %v", got, want)
+				}
+				if dryRun {
+					if len(f.versionDeletes)+len(f.puts)+len(f.deletes) != 0 {
+						t.Errorf("a dry run changed the bucket: %v %v %v", f.versionDeletes, f.puts, f.deletes)
+					}
+					return
+				}
+				if want := []string{"events/a.jsonl@v2", "events/b.jsonl@v4"}; !slices.Equal(slices.Sorted(slices.Values(f.versionDeletes)), want) {
+					t.Errorf("versions deleted %v, want %v", f.versionDeletes, want)
+				}
+				for key, versions := range f.older {
+					for _, v := range versions {
+						if strings.HasPrefix(key, "events/") && strings.Contains(string(v.body), `"u-1"`) {
+							t.Errorf("version %s@%s still holds the subject", key, v.id)
+						}
+					}
+				}
+				if len(f.older["other/c.jsonl"]) != 1 || len(f.older["events/a.jsonl"]) != 1 || f.older["events/a.jsonl"][0].id != "v1" {
+					t.Errorf("versions that do not hold the subject, or are outside the source, were deleted: %v", f.older)
+				}
+			})
+		}
+	}
+}
+
+// An unversioned bucket is not asked for versions.
+func TestEraseUnversionedBucketListsNoVersions(t *testing.T) {
+	f := newFakeS3(map[string]string{"events/a.jsonl": `{"user_id":"u-1"}` + "\n"})
+	f.older = map[string][]version{"events/a.jsonl": {{"v0", []byte(`{"user_id":"u-1"}`)}}} // would be found if asked
+	res, err := newAdapter(t, f).Erase(context.Background(), source(), map[string][]string{"user_id": {"u-1"}}, false)
+	if err != nil || len(res.Touched) != 1 || len(f.versionDeletes) != 0 {
+		t.Fatalf("Erase = %+v, %v; version deletes %v", res, err, f.versionDeletes)
 	}
 }
