@@ -186,3 +186,27 @@ func TestTemplatedAnonymize(t *testing.T) {
 		t.Fatalf("another subject's folder changed: %s", got)
 	}
 }
+
+// Under the subject's folder in a versioned bucket every older version goes,
+// whatever it holds: all of it is hers. Other folders keep theirs.
+func TestTemplatedEraseVersioned(t *testing.T) {
+	f := newFakeS3(nil)
+	f.versioning = "Enabled"
+	f.write("exports/users/u-1/a.jsonl", []byte("not json\n"))    // v1
+	f.write("exports/users/u-1/a.jsonl", []byte(`{"n":1}`+"\n"))  // v2
+	f.write("exports/users/u-10/b.jsonl", []byte(`{"n":2}`+"\n")) // v3
+	f.write("exports/users/u-10/b.jsonl", []byte(`{"n":3}`+"\n")) // v4
+	res, err := newAdapter(t, f).Erase(context.Background(), templated(t, "jsonl"), map[string][]string{"user_id": {"u-1"}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"exports/users/u-1/a.jsonl@v1", "exports/users/u-1/a.jsonl@v2"}; !slices.Equal(slices.Sorted(slices.Values(f.versionDeletes)), want) {
+		t.Errorf("versions deleted %v, want %v", f.versionDeletes, want)
+	}
+	if len(f.older["exports/users/u-1/a.jsonl"]) != 0 || len(f.older["exports/users/u-10/b.jsonl"]) != 1 {
+		t.Errorf("older versions left: %v", f.older)
+	}
+	if len(res.Touched) != 3 {
+		t.Errorf("touched %+v: the object and its two versions", res.Touched)
+	}
+}
