@@ -85,6 +85,7 @@ func (p *eventPortal) ConfirmCode(context.Context, string, string) error        
 func (p *eventPortal) DownloadURL(context.Context, string, string) (string, error) {
 	return "", nil
 }
+func (p *eventPortal) Offered(string) []portal.Offer { return nil }
 
 // TestAPIEventsThroughTheLambdaAdapter runs the sample API Gateway events
 // through the same adapter the api function uses in the cloud.

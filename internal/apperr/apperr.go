@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 )
 
 // Kind classifies an error by what the caller can do about it.
@@ -54,6 +56,25 @@ func (k Kind) String() string {
 type FieldError struct {
 	Field  string `json:"field"`
 	Detail string `json:"detail"`
+	// Key and Args name Detail's text in the message catalogue, so a page
+	// can say it in the reader's language; Detail is the English text.
+	Key  string   `json:"-"`
+	Args []string `json:"-"`
+}
+
+// Field builds a FieldError from a catalogue key and its placeholder
+// values (name, value pairs).
+func Field(field, key string, args ...string) FieldError {
+	return FieldError{Field: field, Detail: i18n.English.T(key, args...), Key: key, Args: args}
+}
+
+// In returns the detail in language l: the catalogue's text where the
+// error has a key, else the English detail.
+func (f FieldError) In(l i18n.Lang) string {
+	if f.Key == "" {
+		return f.Detail
+	}
+	return l.T(f.Key, f.Args...)
 }
 
 // Error is an error with a Kind, a safe message and an optional cause that is
@@ -66,6 +87,8 @@ type Error struct {
 	// should wait before trying again.
 	RetryAfter time.Duration
 	Err        error
+	// Key names Msg in the message catalogue, as FieldError.Key does.
+	Key string
 }
 
 func (e *Error) Error() string {
@@ -80,12 +103,25 @@ func (e *Error) Unwrap() error { return e.Err }
 // E builds an *Error.
 func E(kind Kind, msg string) *Error { return &Error{Kind: kind, Msg: msg} }
 
+// Keyed builds an *Error whose message is the catalogue's text of key.
+func Keyed(kind Kind, key string) *Error {
+	return &Error{Kind: kind, Msg: i18n.English.T(key), Key: key}
+}
+
+// In returns the message in language l, as FieldError.In does.
+func (e *Error) In(l i18n.Lang) string {
+	if e.Key == "" {
+		return e.Msg
+	}
+	return l.T(e.Key)
+}
+
 // Wrap builds an *Error that keeps err as its cause.
 func Wrap(kind Kind, msg string, err error) *Error { return &Error{Kind: kind, Msg: msg, Err: err} }
 
 // InvalidFields builds an Invalid error with field-level details.
 func InvalidFields(fields ...FieldError) *Error {
-	return &Error{Kind: Invalid, Msg: "The request is not valid.", Fields: fields}
+	return &Error{Kind: Invalid, Msg: i18n.English.T("error.request"), Key: "error.request", Fields: fields}
 }
 
 // KindOf reports the Kind of err: that of the outermost *Error in its chain,

@@ -51,9 +51,9 @@ func (a *api) publicError(r *http.Request, err error) (int, *apperr.Error) {
 	if status >= 500 {
 		a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", r.Pattern, "error_kind", kind.String())
 		if kind == apperr.Unavailable {
-			return status, apperr.E(kind, "The service is temporarily unavailable. Try again later.")
+			return status, apperr.Keyed(kind, "error.unavailable")
 		}
-		return status, apperr.E(kind, "Internal error.")
+		return status, apperr.Keyed(kind, "error.internal")
 	}
 	e, _ := err.(*apperr.Error)
 	if e == nil {
@@ -78,9 +78,15 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	_ = json.NewEncoder(w).Encode(problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: e.Msg, Errors: e.Fields})
 }
 
-// writePageError answers a browser page (a link from an email) with HTML.
+// writePageError answers a browser page (a link from an email) with HTML in
+// the reader's language.
 func (a *api) writePageError(w http.ResponseWriter, r *http.Request, err error) {
 	status, e := a.publicError(r, err)
 	setRetryAfter(w, e)
-	renderPage(w, status, pageData{Title: http.StatusText(status), Lines: []string{e.Msg}})
+	l := pageLanguage(r)
+	title := l.T("error.title.other")
+	if status == http.StatusNotFound {
+		title = l.T("error.title.link")
+	}
+	render(w, status, "error", page{L: l, Title: title, Message: e.In(l)})
 }

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/portal"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
@@ -170,8 +171,14 @@ func FuzzSubmitForm(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	// The page for an accepted request, which must not depend on the input.
-	_, _, acceptedPage := submit(f, "application/x-www-form-urlencoded", enc("type", "access", "email", "ada@example.com", "jurisdiction", "EU"))
+	// The page for an accepted request depends on its type and language
+	// only: it is compared with the page for a plain request of both.
+	acceptedPage := func(t *testing.T, body string) []byte {
+		vals, _ := url.ParseQuery(body)
+		in, _ := request.Intake{Type: vals.Get("type"), Email: "ada@example.com", Jurisdiction: "EU", Language: vals.Get("language")}.Validate()
+		_, _, page := submit(t, "application/x-www-form-urlencoded", enc("type", in.Type, "email", "ada@example.com", "jurisdiction", "EU", "language", in.Language))
+		return page
+	}
 	f.Fuzz(func(t *testing.T, body string) {
 		req, res, out := submit(t, "application/x-www-form-urlencoded", body)
 		var fields []apperr.FieldError
@@ -180,7 +187,7 @@ func FuzzSubmitForm(f *testing.F) {
 			if mt := mediaType(res); mt != "text/html" {
 				t.Fatalf("202 answered with %q", mt)
 			}
-			if !bytes.Equal(out, acceptedPage) {
+			if want := acceptedPage(t, body); !bytes.Equal(out, want) {
 				t.Errorf("the page for an accepted request depends on the input %q:\n%s", body, out)
 			}
 		case res.StatusCode == http.StatusBadRequest && mediaType(res) == "text/html":
@@ -257,75 +264,99 @@ func asRead(s string) string {
 	return strings.ReplaceAll(s, "\x00", "\ufffd")
 }
 
+// canonicalBody is a form body with the same errors as vals (the same
+// fields wrong, or right) and none of its text: the law when it is valid,
+// an offered type when it is, a plain address or none.
+func canonicalBody(vals url.Values, e *apperr.Error) string {
+	wrong := map[string]bool{}
+	for _, f := range e.Fields {
+		wrong[f.Field] = true
+	}
+	c := url.Values{"language": {vals.Get("language")}}
+	pick := func(field, good, bad string) {
+		if wrong[field] {
+			c.Set(field, bad)
+		} else {
+			c.Set(field, good)
+		}
+	}
+	pick("jurisdiction", strings.ToUpper(strings.TrimSpace(vals.Get("jurisdiction"))), "XX")
+	pick("type", strings.TrimSpace(vals.Get("type")), "")
+	pick("email", "ada@example.com", "")
+	pick("language", vals.Get("language"), "xx")
+	return c.Encode()
+}
+
 // checkFormPage checks the form shown again for invalid input: its markup is
-// the empty form's plus the error summary, whatever the input; the input
-// comes back only as the email field's value, exactly as typed; the summary
-// lists the domain's field errors.
+// that of a plain input with the same errors, whatever the input; the input
+// comes back only as the email field's value, exactly as typed, and as the
+// choice checked; the summary lists the domain's field errors in the page's
+// language, each linked to its field.
 func checkFormPage(t *testing.T, body string, page []byte) []apperr.FieldError {
 	t.Helper()
 	vals, err := url.ParseQuery(body)
 	if err != nil {
 		t.Fatalf("the form was shown again for an unreadable body %q", body)
 	}
-	in := request.Intake{Type: vals.Get("type"), Email: vals.Get("email"), Jurisdiction: vals.Get("jurisdiction")}
+	in := request.Intake{Type: vals.Get("type"), Email: vals.Get("email"), Jurisdiction: vals.Get("jurisdiction"), Language: vals.Get("language")}
 	_, verr := in.Validate()
 	var e *apperr.Error
 	if !errors.As(verr, &e) || len(e.Fields) == 0 {
 		t.Fatalf("the form was shown again for valid input %+v", in)
 	}
-
-	rec := httptest.NewRecorder()
-	New(&fakePortal{}, slog.New(slog.NewTextHandler(io.Discard, nil))).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	empty := shape(parseElements(t, rec.Body.Bytes()))
-	els := parseElements(t, page)
-	got := shape(els)
-
-	// The summary: div, h2, ul, then li+a for each field error, before the form.
-	want := slices.Clone(empty)
-	at := slices.Index(want, "form[method action novalidate]")
-	summary := []string{"div[class role]", "h2[]", "ul[]"}
-	for range e.Fields {
-		summary = append(summary, "li[]", "a[href]")
+	lang, ok := i18n.Parse(in.Language)
+	if !ok {
+		lang = i18n.English
 	}
-	want = slices.Insert(want, at, summary...)
-	// Selected options carry one more attribute than unselected ones; which
-	// option is selected depends on the input, so compare without it.
-	unselect := func(s []string) []string {
+
+	_, _, plain := submit(t, "application/x-www-form-urlencoded", canonicalBody(vals, e))
+	els := parseElements(t, page)
+	// Which choice is checked depends on the input; compare without it.
+	uncheck := func(s []string) []string {
 		out := slices.Clone(s)
 		for i, x := range out {
-			out[i] = strings.Replace(x, "option[value selected]", "option[value]", 1)
+			out[i] = strings.Replace(x, " checked]", "]", 1)
 		}
 		return out
 	}
-	if !slices.Equal(unselect(got), unselect(want)) {
+	if got, want := shape(els), shape(parseElements(t, plain)); !slices.Equal(uncheck(got), uncheck(want)) {
 		t.Fatalf("input %q changed the page's markup:\n got %v\nwant %v\n%s", body, got, want, page)
 	}
 
-	var links []string
-	selectID := ""
+	lawStep := !slices.Contains(request.Jurisdictions, strings.ToUpper(strings.TrimSpace(in.Jurisdiction)))
+	var summary []string
+	inSummary := false
 	for _, el := range els {
 		switch {
 		case el.tag == "input" && el.attrs["id"] == "email":
 			if el.attrs["value"] != asRead(in.Email) {
 				t.Errorf("email field value = %q, want %q as typed", el.attrs["value"], in.Email)
 			}
-		case el.tag == "select":
-			selectID = el.attrs["id"]
-		case el.tag == "option":
-			typed := map[string]string{"type": in.Type, "jurisdiction": in.Jurisdiction}[selectID]
-			if _, sel := el.attrs["selected"]; sel != (el.attrs["value"] == typed) {
-				t.Errorf("%s option %q selected: %v, for input %q", selectID, el.attrs["value"], sel, typed)
+		case el.tag == "input" && el.attrs["type"] == "radio":
+			if _, checked := el.attrs["checked"]; checked != (el.attrs["value"] == strings.TrimSpace(in.Type)) {
+				t.Errorf("choice %q checked: %v, for input %q", el.attrs["value"], checked, in.Type)
 			}
-		case el.tag == "a":
-			links = append(links, el.attrs["href"]+" "+el.text)
+		case el.tag == "div" && el.attrs["class"] == "summary":
+			inSummary = true
+		case el.tag == "h1":
+			inSummary = false
+		case inSummary && el.tag == "a":
+			summary = append(summary, el.attrs["href"]+" "+el.text)
+		case inSummary && el.tag == "li" && strings.TrimSpace(el.text) != "":
+			summary = append(summary, strings.TrimSpace(el.text))
 		}
 	}
-	var wantLinks []string
+	var want []string
 	for _, fe := range e.Fields {
-		wantLinks = append(wantLinks, "#"+fe.Field+" "+fe.Detail)
+		switch {
+		case lawStep && fe.Field == "jurisdiction", !lawStep && (fe.Field == "type" || fe.Field == "email"):
+			want = append(want, "#"+fe.Field+" "+fe.In(lang))
+		case !lawStep:
+			want = append(want, fe.In(lang))
+		}
 	}
-	if !slices.Equal(links, wantLinks) {
-		t.Errorf("error summary = %q, want %q", links, wantLinks)
+	if !slices.Equal(summary, want) {
+		t.Errorf("error summary = %q, want %q", summary, want)
 	}
 	return e.Fields
 }

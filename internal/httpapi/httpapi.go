@@ -17,6 +17,7 @@ import (
 	"slices"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/portal"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
@@ -29,6 +30,7 @@ type Portal interface {
 	ConfirmVerification(ctx context.Context, id, token string) error
 	ConfirmCode(ctx context.Context, id, code string) error
 	DownloadURL(ctx context.Context, id, token string) (string, error)
+	Offered(jurisdiction string) []portal.Offer
 }
 
 // MaxBodyBytes bounds every request body.
@@ -86,19 +88,20 @@ func (a *api) submit(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	if in.Language == "" {
+		in.Language = string(i18n.FromAcceptLanguage(r.Header.Get("Accept-Language")))
+	}
 	receipt, err := a.portal.Submit(r.Context(), in)
 	if err != nil {
 		if isForm && apperr.Is(err, apperr.Invalid) {
-			a.renderForm(w, http.StatusBadRequest, in, err)
+			a.renderFormError(w, r, in, err)
 			return
 		}
 		a.writeError(w, r, err)
 		return
 	}
 	if isForm {
-		renderPage(w, http.StatusAccepted, pageData{Title: "Request received",
-			Lines: []string{"Your request " + receipt.ID + " was received.", "We sent you an email: follow its link to confirm the request, or enter the code it gives here."},
-			Link:  receipt.StatusURL, LinkText: "Follow the status of your request", CodeAction: codeAction(receipt.ID)})
+		a.renderDone(w, r, in, receipt)
 		return
 	}
 	w.Header().Set("Location", receipt.StatusURL)
@@ -120,7 +123,8 @@ func readIntake(w http.ResponseWriter, r *http.Request) (request.Intake, bool, e
 		if err := r.ParseForm(); err != nil {
 			return request.Intake{}, true, bodyError(err)
 		}
-		return request.Intake{Type: r.PostForm.Get("type"), Email: r.PostForm.Get("email"), Jurisdiction: r.PostForm.Get("jurisdiction")}, true, nil
+		return request.Intake{Type: r.PostForm.Get("type"), Email: r.PostForm.Get("email"), Jurisdiction: r.PostForm.Get("jurisdiction"),
+			Language: r.PostForm.Get("language")}, true, nil
 	default:
 		return request.Intake{}, false, apperr.E(apperr.Unsupported, "Send application/json or application/x-www-form-urlencoded.")
 	}
@@ -131,6 +135,7 @@ var submitMembers = map[string]func(*request.Intake) *string{
 	"type":         func(in *request.Intake) *string { return &in.Type },
 	"email":        func(in *request.Intake) *string { return &in.Email },
 	"jurisdiction": func(in *request.Intake) *string { return &in.Jurisdiction },
+	"language":     func(in *request.Intake) *string { return &in.Language },
 }
 
 var errNotObject = apperr.E(apperr.Invalid, "The body must be one JSON object.")
@@ -182,18 +187,25 @@ func decodeSubmission(body io.Reader) (request.Intake, error) {
 func bodyError(err error) error {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return apperr.E(apperr.TooLarge, "The body is larger than the limit.")
+		return apperr.Keyed(apperr.TooLarge, "error.too_large")
 	}
-	return apperr.E(apperr.Invalid, "The body could not be read.")
+	return apperr.Keyed(apperr.Invalid, "error.unreadable")
 }
 
 func (a *api) status(w http.ResponseWriter, r *http.Request) {
 	s, err := a.portal.Status(r.Context(), r.PathValue("id"), r.URL.Query().Get("token"))
-	if err != nil {
+	html := wantsHTML(r)
+	w.Header().Add("Vary", "Accept")
+	switch {
+	case err != nil && html:
+		a.writePageError(w, r, err)
+	case err != nil:
 		a.writeError(w, r, err)
-		return
+	case html:
+		a.renderStatus(w, r, s)
+	default:
+		writeJSON(w, http.StatusOK, s)
 	}
-	writeJSON(w, http.StatusOK, s)
 }
 
 func (a *api) verifyPage(w http.ResponseWriter, r *http.Request) {
@@ -202,9 +214,9 @@ func (a *api) verifyPage(w http.ResponseWriter, r *http.Request) {
 		a.writePageError(w, r, err)
 		return
 	}
-	renderPage(w, http.StatusOK, pageData{Title: "Confirm your request",
-		Lines:  []string{"Confirm that you made privacy request " + id + "."},
-		Action: "/v1/requests/" + url.PathEscape(id) + "/verify", Token: token, Button: "Confirm my request"})
+	l := pageLanguage(r)
+	render(w, http.StatusOK, "verify", page{L: l, Title: l.T("verify.title"), Languages: languageMenu(l, *r.URL),
+		ID: id, Action: "/v1/requests/" + url.PathEscape(id) + "/verify", Token: token})
 }
 
 func (a *api) verifyConfirm(w http.ResponseWriter, r *http.Request) {
@@ -218,8 +230,8 @@ func (a *api) verifyConfirm(w http.ResponseWriter, r *http.Request) {
 		a.writePageError(w, r, err)
 		return
 	}
-	renderPage(w, http.StatusOK, pageData{Title: "Request confirmed",
-		Lines: []string{"Thank you. Request " + id + " is confirmed and we are working on it.", "We will email you when it is done."}})
+	l := pageLanguage(r)
+	render(w, http.StatusOK, "confirmed", page{L: l, Title: l.T("confirmed.title"), ID: id})
 }
 
 func codeAction(id string) string { return "/v1/requests/" + url.PathEscape(id) + "/code" }
@@ -229,12 +241,14 @@ func codeAction(id string) string { return "/v1/requests/" + url.PathEscape(id) 
 func (a *api) codePage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !request.ValidID(id) {
-		a.writePageError(w, r, apperr.E(apperr.NotFound, "This page does not exist."))
+		a.writePageError(w, r, errNoPage)
 		return
 	}
-	renderPage(w, http.StatusOK, pageData{Title: "Confirm your request",
-		Lines: []string{"Enter the code from the email we sent about request " + id + "."}, CodeAction: codeAction(id)})
+	l := pageLanguage(r)
+	render(w, http.StatusOK, "code", page{L: l, Title: l.T("verify.title"), Languages: languageMenu(l, *r.URL), ID: id, CodeAction: codeAction(id)})
 }
+
+var errNoPage = apperr.Keyed(apperr.NotFound, "error.no_page")
 
 func (a *api) codeConfirm(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
@@ -244,21 +258,22 @@ func (a *api) codeConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	if !request.ValidID(id) {
-		a.writePageError(w, r, apperr.E(apperr.NotFound, "This page does not exist."))
+		a.writePageError(w, r, errNoPage)
 		return
 	}
+	l := pageLanguage(r)
 	if err := a.portal.ConfirmCode(r.Context(), id, r.PostForm.Get("code")); err != nil {
 		if e, ok := err.(*apperr.Error); ok && e.Kind == apperr.Invalid && len(e.Fields) > 0 {
 			// The form again, with what is wrong, so the person can retype.
-			renderPage(w, http.StatusBadRequest, pageData{Title: "Confirm your request",
-				Lines: []string{"Enter the code from the email we sent about request " + id + "."}, CodeAction: codeAction(id), CodeError: e.Fields[0].Detail})
+			msg := e.Fields[0].In(l)
+			render(w, http.StatusBadRequest, "code", page{L: l, Title: l.T("verify.title"), ID: id, CodeAction: codeAction(id),
+				CodeError: msg, Errors: []summaryError{{Target: "code", Text: msg}}})
 			return
 		}
 		a.writePageError(w, r, err)
 		return
 	}
-	renderPage(w, http.StatusOK, pageData{Title: "Request confirmed",
-		Lines: []string{"Thank you. Request " + id + " is confirmed and we are working on it.", "We will email you when it is done."}})
+	render(w, http.StatusOK, "confirmed", page{L: l, Title: l.T("confirmed.title"), ID: id})
 }
 
 func (a *api) download(w http.ResponseWriter, r *http.Request) {

@@ -30,6 +30,7 @@ type fakePortal struct {
 	receipt     portal.Receipt
 	status      portal.Status
 	downloadURL string
+	offers      []portal.Offer
 	err         error
 
 	submitted []request.Intake
@@ -71,6 +72,15 @@ func (p *fakePortal) ConfirmCode(_ context.Context, id, code string) error {
 	return p.err
 }
 
+// Offered offers access and delete, as every law does, unless offers says
+// otherwise.
+func (p *fakePortal) Offered(jurisdiction string) []portal.Offer {
+	if p.offers != nil {
+		return p.offers
+	}
+	return []portal.Offer{{Type: request.Access, Verification: true}, {Type: request.Delete, Verification: true}}
+}
+
 func (p *fakePortal) DownloadURL(_ context.Context, id, token string) (string, error) {
 	p.downloads = append(p.downloads, call{id, token})
 	if p.err != nil {
@@ -107,7 +117,7 @@ func fieldNames(p problemBody) []string {
 func TestHandler(t *testing.T) {
 	receipt := portal.Receipt{ID: testID, Status: "received", StatusURL: "https://api.example/v1/requests/" + testID + "?token=st-123"}
 	received := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	status := portal.Status{ID: testID, Type: "access", Status: "verified", Jurisdiction: "EU", ReceivedAt: received, UpdatedAt: received}
+	status := portal.Status{ID: testID, Type: "access", Status: "verified", Jurisdiction: "EU", ReceivedAt: received, UpdatedAt: received, Due: "2025-02-03", Extended: true}
 	bigJSON := `{"type":"access","email":"` + strings.Repeat("a", MaxBodyBytes) + `@example.com","jurisdiction":"EU"}`
 
 	tests := []struct {
@@ -121,6 +131,7 @@ func TestHandler(t *testing.T) {
 		wantType   string // media type of the answer
 		wantBody   []string
 		notBody    []string
+		header     map[string]string // request headers besides Content-Type
 		check      func(t *testing.T, p *fakePortal, res *http.Response, body string)
 	}{
 		{
@@ -128,7 +139,7 @@ func TestHandler(t *testing.T) {
 			body:   `{"type":"access","email":"ada@example.com","jurisdiction":"EU"}`,
 			portal: fakePortal{receipt: receipt}, wantStatus: 202, wantType: "application/json",
 			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
-				want := request.Intake{Type: "access", Email: "ada@example.com", Jurisdiction: "EU"}
+				want := request.Intake{Type: "access", Email: "ada@example.com", Jurisdiction: "EU", Language: "en"}
 				if len(p.submitted) != 1 || p.submitted[0] != want {
 					t.Errorf("Submit got %+v, want [%+v]", p.submitted, want)
 				}
@@ -142,6 +153,28 @@ func TestHandler(t *testing.T) {
 			},
 		},
 		{
+			name: "submit JSON in a language", method: "POST", target: "/v1/requests", ctype: "application/json",
+			body:   `{"type":"access","email":"ada@example.com","jurisdiction":"EU","language":"fi"}`,
+			header: map[string]string{"Accept-Language": "de"},
+			portal: fakePortal{receipt: receipt}, wantStatus: 202, wantType: "application/json",
+			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
+				if len(p.submitted) != 1 || p.submitted[0].Language != "fi" {
+					t.Errorf("Submit got %+v, want the language member", p.submitted)
+				}
+			},
+		},
+		{
+			name: "submit JSON language from Accept-Language", method: "POST", target: "/v1/requests", ctype: "application/json",
+			body:   `{"type":"access","email":"ada@example.com","jurisdiction":"EU"}`,
+			header: map[string]string{"Accept-Language": "en;q=0.5, de-CH"},
+			portal: fakePortal{receipt: receipt}, wantStatus: 202, wantType: "application/json",
+			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
+				if len(p.submitted) != 1 || p.submitted[0].Language != "de" {
+					t.Errorf("Submit got %+v, want German", p.submitted)
+				}
+			},
+		},
+		{
 			name: "submit JSON with charset", method: "POST", target: "/v1/requests", ctype: "application/json; charset=utf-8",
 			body:   `{"type":"delete","email":"ada@example.com","jurisdiction":"UK"}`,
 			portal: fakePortal{receipt: receipt}, wantStatus: 202, wantType: "application/json",
@@ -150,14 +183,22 @@ func TestHandler(t *testing.T) {
 			name: "submit form", method: "POST", target: "/v1/requests", ctype: "application/x-www-form-urlencoded",
 			body:   url.Values{"type": {"delete"}, "email": {"ada@example.com"}, "jurisdiction": {"US-CA"}}.Encode(),
 			portal: fakePortal{receipt: receipt}, wantStatus: 202, wantType: "text/html",
-			wantBody: []string{"Request received", testID, `href="https://api.example/v1/requests/` + testID + `?token=st-123"`,
+			wantBody: []string{"Request received", testID, `href="https://api.example/v1/requests/` + testID + `?lang=en&amp;token=st-123"`,
+				"We erase your data", "open the link or enter the code",
 				`<form method="post" action="/v1/requests/` + testID + `/code" novalidate>`, `<input id="code" name="code"`},
 			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
-				want := request.Intake{Type: "delete", Email: "ada@example.com", Jurisdiction: "US-CA"}
+				want := request.Intake{Type: "delete", Email: "ada@example.com", Jurisdiction: "US-CA", Language: "en"}
 				if len(p.submitted) != 1 || p.submitted[0] != want {
 					t.Errorf("Submit got %+v, want [%+v]", p.submitted, want)
 				}
 			},
+		},
+		{
+			name: "submit form in German", method: "POST", target: "/v1/requests", ctype: "application/x-www-form-urlencoded",
+			body:   url.Values{"type": {"access"}, "email": {"ada@example.com"}, "jurisdiction": {"EU"}, "language": {"de"}}.Encode(),
+			portal: fakePortal{receipt: receipt, offers: []portal.Offer{{Type: request.Access, Verification: false}}}, wantStatus: 202, wantType: "text/html",
+			wantBody: []string{`<html lang="de">`, "Anfrage eingegangen", "Wir stellen Ihre Daten zusammen", `?lang=de&amp;token=st-123"`},
+			notBody:  []string{"Außerdem senden wir Ihnen einen Link"}, // this law's request needs no confirmation
 		},
 		{
 			name: "submit JSON invalid", method: "POST", target: "/v1/requests", ctype: "application/json",
@@ -182,12 +223,30 @@ func TestHandler(t *testing.T) {
 			portal:     fakePortal{err: apperr.InvalidFields(apperr.FieldError{Field: "email", Detail: "Enter an email address like name@example.com."})},
 			wantStatus: 400, wantType: "text/html",
 			wantBody: []string{
-				`value="x&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"`,
+				`value="x&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" aria-describedby="email-hint email-error" aria-invalid="true">`,
 				`<a href="#email">Enter an email address like name@example.com.</a>`,
-				`<option value="delete" selected>`,
-				`<option value="UK" selected>`,
+				`<p id="email-error" class="error"><span class="visually-hidden">Error:</span> Enter an email address like name@example.com.</p>`,
+				`value="delete" aria-describedby="type-delete-hint" checked>`,
+				`<input type="hidden" name="jurisdiction" value="UK">`,
+				`<title>Error: Make a privacy request</title>`,
 			},
-			notBody: []string{"<script>"},
+			notBody: []string{"<script>", `value="access" aria-describedby="type-hint" checked`},
+		},
+		{
+			name: "submit form invalid in Finnish", method: "POST", target: "/v1/requests", ctype: "application/x-www-form-urlencoded",
+			body:       url.Values{"type": {""}, "email": {"ada@"}, "jurisdiction": {"EU"}, "language": {"fi"}}.Encode(),
+			portal:     fakePortal{err: apperr.InvalidFields(apperr.Field("type", "error.type.required"), apperr.Field("email", "error.email.invalid"))},
+			wantStatus: 400, wantType: "text/html",
+			wantBody: []string{`<html lang="fi">`, "Tarkista tiedot", `<a href="#type">Valitse pyynnön tyyppi.</a>`,
+				`<a href="#email">Anna sähköpostiosoite muodossa nimi@example.com.</a>`, `<fieldset aria-describedby="type-error">`, `value="ada@"`,
+				`<a href="/?jurisdiction=EU&amp;lang=de" lang="de" hreflang="de">Deutsch</a>`},
+		},
+		{
+			name: "submit form for an unknown law", method: "POST", target: "/v1/requests", ctype: "application/x-www-form-urlencoded",
+			body:       url.Values{"type": {"access"}, "email": {"ada@example.com"}, "jurisdiction": {"XX"}}.Encode(),
+			portal:     fakePortal{err: apperr.InvalidFields(apperr.Field("jurisdiction", "error.jurisdiction.unknown"))},
+			wantStatus: 400, wantType: "text/html",
+			wantBody: []string{`<form method="get" action="/">`, `<a href="#jurisdiction">Unknown jurisdiction code.</a>`, `aria-describedby="jurisdiction-hint jurisdiction-error" aria-invalid="true"`},
 		},
 		{
 			name: "unknown JSON field", method: "POST", target: "/v1/requests", ctype: "application/json",
@@ -296,6 +355,7 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name: "status", method: "GET", target: "/v1/requests/" + testID + "?token=st-123",
+			header: map[string]string{"Accept": "*/*"},
 			portal: fakePortal{status: status}, wantStatus: 200, wantType: "application/json",
 			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
 				if len(p.statuses) != 1 || p.statuses[0] != (call{testID, "st-123"}) {
@@ -309,6 +369,20 @@ func TestHandler(t *testing.T) {
 					t.Errorf("status = %+v", got)
 				}
 			},
+		},
+		{
+			name: "status page for a browser", method: "GET", target: "/v1/requests/" + testID + "?token=st-123",
+			header: map[string]string{"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "Accept-Language": "de-DE,de;q=0.9,en;q=0.5"},
+			portal: fakePortal{status: status}, wantStatus: 200, wantType: "text/html",
+			wantBody: []string{`<html lang="de">`, "Stand Ihrer Anfrage", testID, "Auskunft über Ihre Daten", "Europäische Union (DSGVO)",
+				`<dd id="status">Bestätigt</dd>`, "2. Januar 2025", "3. Februar 2025 (Verlängert, wie es das Gesetz erlaubt.)",
+				`<a href="/v1/requests/` + testID + `?lang=fi&amp;token=st-123" lang="fi" hreflang="fi">Suomi</a>`},
+		},
+		{
+			name: "status page not found in Finnish", method: "GET", target: "/v1/requests/" + testID + "?token=wrong&lang=fi",
+			header: map[string]string{"Accept": "text/html", "Accept-Language": "de"},
+			portal: fakePortal{err: apperr.Keyed(apperr.NotFound, "error.link")}, wantStatus: 404, wantType: "text/html",
+			wantBody: []string{`<html lang="fi">`, "Tämä linkki ei toimi", "Tämä linkki on virheellinen, vanhentunut tai jo käytetty."},
 		},
 		{
 			name: "status not found", method: "GET", target: "/v1/requests/" + testID + "?token=wrong",
@@ -326,6 +400,7 @@ func TestHandler(t *testing.T) {
 			wantBody: []string{
 				`<form method="post" action="/v1/requests/` + testID + `/verify">`,
 				`<input type="hidden" name="token" value="vt-456">`,
+				`<input type="hidden" name="lang" value="en">`,
 			},
 			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
 				if len(p.checked) != 1 || p.checked[0] != (call{testID, "vt-456"}) {
@@ -335,6 +410,13 @@ func TestHandler(t *testing.T) {
 					t.Errorf("GET confirmed the request: %+v", p.confirmed)
 				}
 			},
+		},
+		{
+			name: "verify page in German", method: "GET", target: "/v1/requests/" + testID + "/verify?token=vt-456&lang=de",
+			header:     map[string]string{"Accept-Language": "fi"},
+			wantStatus: 200, wantType: "text/html",
+			wantBody: []string{`<html lang="de">`, "Bestätigen Sie Ihre Anfrage", "Meine Anfrage bestätigen", `<input type="hidden" name="lang" value="de">`,
+				`<span lang="de" aria-current="true">Deutsch</span>`, `href="/v1/requests/` + testID + `/verify?lang=en&amp;token=vt-456"`},
 		},
 		{
 			name: "verify page escapes the token", method: "GET", target: "/v1/requests/" + testID + "/verify?token=" + url.QueryEscape(`a"><b>`),
@@ -363,6 +445,11 @@ func TestHandler(t *testing.T) {
 			},
 		},
 		{
+			name: "verify confirm in Finnish", method: "POST", target: "/v1/requests/" + testID + "/verify", ctype: "application/x-www-form-urlencoded",
+			body: "token=vt-456&lang=fi", wantStatus: 200, wantType: "text/html",
+			wantBody: []string{`<html lang="fi">`, "Pyyntö vahvistettu", "Pyyntö " + testID + " on vahvistettu"},
+		},
+		{
 			name: "verify confirm conflict", method: "POST", target: "/v1/requests/" + testID + "/verify", ctype: "application/x-www-form-urlencoded",
 			body: "token=vt-456", portal: fakePortal{err: apperr.E(apperr.NotFound, "This link is not valid.")},
 			wantStatus: 404, wantType: "text/html", wantBody: []string{"This link is not valid."}, notBody: []string{"Request confirmed"},
@@ -371,7 +458,7 @@ func TestHandler(t *testing.T) {
 			name: "code page", method: "GET", target: "/v1/requests/" + testID + "/code",
 			wantStatus: 200, wantType: "text/html",
 			wantBody: []string{`<form method="post" action="/v1/requests/` + testID + `/code" novalidate>`, `<label for="code">`, `<input id="code" name="code"`},
-			notBody:  []string{"aria-invalid", `role="alert"`},
+			notBody:  []string{`aria-invalid="true"`, `role="alert"`},
 			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
 				if len(p.codes)+len(p.checked)+len(p.statuses) != 0 {
 					t.Error("the code page asked the portal")
@@ -437,20 +524,43 @@ func TestHandler(t *testing.T) {
 			},
 		},
 		{
-			name: "form", method: "GET", target: "/", wantStatus: 200, wantType: "text/html",
-			wantBody: []string{`<form method="post" action="/v1/requests"`, `<option value="access" selected>`, `<option value="EU" selected>`},
+			name: "form: the law first", method: "GET", target: "/", wantStatus: 200, wantType: "text/html",
+			wantBody: []string{`<form method="get" action="/">`, `<option value="EU" selected>European Union (GDPR)</option>`,
+				`<optgroup label="United States">`, `<option value="US-CA">California</option>`, `<input type="hidden" name="lang" value="en">`},
+			notBody: []string{`name="email"`},
+			check:   checkAccessible,
+		},
+		{
+			name: "form: the request under a law", method: "GET", target: "/?jurisdiction=us-ca", wantStatus: 200, wantType: "text/html",
+			wantBody: []string{`<form method="post" action="/v1/requests" novalidate>`, `<input type="hidden" name="jurisdiction" value="US-CA">`,
+				"Law: California", `<legend>What do you ask for?</legend>`, `id="type" name="type" value="access"`, `id="type-delete" name="type" value="delete"`},
+			check: checkAccessible,
+		},
+		{
+			name: "form offers what the law gives", method: "GET", target: "/?jurisdiction=EU",
+			portal:     fakePortal{offers: []portal.Offer{{Type: request.Delete, Verification: true}}},
+			wantStatus: 200, wantType: "text/html",
+			wantBody: []string{`id="type" name="type" value="delete" aria-describedby="type-hint" checked>`}, notBody: []string{`value="access"`},
+		},
+		{
+			name: "form in German from Accept-Language", method: "GET", target: "/?jurisdiction=EU",
+			header:     map[string]string{"Accept-Language": "fr;q=0.9, de;q=0.8, en;q=0.1"},
+			wantStatus: 200, wantType: "text/html",
+			wantBody: []string{`<html lang="de">`, "Datenschutzanfrage stellen", "Eine Kopie meiner Daten", "Ihre E-Mail-Adresse", `<input type="hidden" name="language" value="de">`},
 			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
-				labels := regexp.MustCompile(`<label for="([a-z]+)">`).FindAllStringSubmatch(body, -1)
-				if len(labels) != 3 {
-					t.Fatalf("want 3 labels, got %d", len(labels))
-				}
-				for _, l := range labels {
-					ctl := regexp.MustCompile(`<(input|select) id="` + l[1] + `" name="` + l[1] + `"`)
-					if !ctl.MatchString(body) {
-						t.Errorf("label for %q names no control", l[1])
-					}
+				if res.Header.Get("Content-Language") != "de" || !strings.Contains(res.Header.Get("Vary"), "Accept-Language") {
+					t.Errorf("Content-Language %q, Vary %q", res.Header.Get("Content-Language"), res.Header.Get("Vary"))
 				}
 			},
+		},
+		{
+			name: "form language chosen on the page", method: "GET", target: "/?lang=fi", header: map[string]string{"Accept-Language": "de"},
+			wantStatus: 200, wantType: "text/html",
+			wantBody: []string{`<html lang="fi">`, "Mikä tietosuojalaki koskee sinua?", `<a href="/?lang=de" lang="de" hreflang="de">Deutsch</a>`},
+		},
+		{
+			name: "form for an unknown law", method: "GET", target: "/?jurisdiction=XX", wantStatus: 400, wantType: "text/html",
+			wantBody: []string{`<a href="#jurisdiction">Choose the law that applies to you.</a>`, `<form method="get" action="/">`},
 		},
 		{name: "health", method: "GET", target: "/healthz", wantStatus: 200, wantType: "application/json", wantBody: []string{`"ok"`}},
 		{name: "unknown path", method: "GET", target: "/nope", wantStatus: 404},
@@ -464,6 +574,9 @@ func TestHandler(t *testing.T) {
 			req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
 			if tc.ctype != "" {
 				req.Header.Set("Content-Type", tc.ctype)
+			}
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
 			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
@@ -507,5 +620,48 @@ func TestHandler(t *testing.T) {
 				tc.check(t, &p, res, body)
 			}
 		})
+	}
+}
+
+// checkAccessible checks a form page's accessibility wiring: every label
+// names a control by id, every id that aria-describedby names exists, every
+// control is labelled, and radio choices sit in a fieldset with a legend.
+func checkAccessible(t *testing.T, _ *fakePortal, _ *http.Response, body string) {
+	t.Helper()
+	ids := map[string]bool{}
+	for _, m := range regexp.MustCompile(` id="([^"]+)"`).FindAllStringSubmatch(body, -1) {
+		if ids[m[1]] {
+			t.Errorf("id %q twice", m[1])
+		}
+		ids[m[1]] = true
+	}
+	labelled := map[string]bool{}
+	for _, m := range regexp.MustCompile(`<label for="([^"]+)">`).FindAllStringSubmatch(body, -1) {
+		if !regexp.MustCompile(`<(input|select)[^>]* id="` + regexp.QuoteMeta(m[1]) + `"`).MatchString(body) {
+			t.Errorf("label for %q names no control", m[1])
+		}
+		labelled[m[1]] = true
+	}
+	for _, m := range regexp.MustCompile(`<(?:input|select) ([^>]*)>`).FindAllStringSubmatch(body, -1) {
+		if strings.Contains(m[1], `type="hidden"`) {
+			continue
+		}
+		id := regexp.MustCompile(`id="([^"]+)"`).FindStringSubmatch(m[1])
+		if id == nil || !labelled[id[1]] {
+			t.Errorf("control without a label: <%s>", m[1])
+		}
+	}
+	for _, m := range regexp.MustCompile(`aria-describedby="([^"]+)"`).FindAllStringSubmatch(body, -1) {
+		for _, id := range strings.Fields(m[1]) {
+			if !ids[id] {
+				t.Errorf("aria-describedby names %q, which is not on the page", id)
+			}
+		}
+	}
+	if strings.Contains(body, `type="radio"`) && !regexp.MustCompile(`(?s)<fieldset[^>]*>\s*<legend>[^<]+</legend>.*type="radio".*</fieldset>`).MatchString(body) {
+		t.Error("radio choices are not in a fieldset with a legend")
+	}
+	if len(labelled) == 0 {
+		t.Error("no labels at all")
 	}
 }

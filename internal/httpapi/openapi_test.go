@@ -478,6 +478,7 @@ func TestOpenAPIContract(t *testing.T) {
 	const (
 		jsonType = "application/json"
 		formType = "application/x-www-form-urlencoded"
+		browser  = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 	)
 	valid := `{"type":"access","email":"ada@example.com","jurisdiction":"EU"}`
 	statusPath := "/v1/requests/" + testID
@@ -547,6 +548,10 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "status malformed id", method: "GET", target: malformedID + "?token=st-123", wantStatus: 404, wantType: "application/problem+json"},
 		{name: "status internal error", method: "GET", target: statusPath + "?token=st-123", portal: fakePortal{err: internal}, valid: true, wantStatus: 500, wantType: "application/problem+json"},
 		{name: "status unavailable", method: "GET", target: statusPath + "?token=st-123", portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "application/problem+json"},
+		{name: "status page", method: "GET", target: statusPath + "?token=st-123&lang=de", header: map[string]string{"Accept": browser}, portal: fakePortal{status: done}, valid: true, wantStatus: 200, wantType: "text/html"},
+		{name: "status page wrong token", method: "GET", target: statusPath + "?token=wrong", header: map[string]string{"Accept": browser}, portal: fakePortal{err: errLink}, valid: true, wantStatus: 404, wantType: "text/html"},
+		{name: "status page internal error", method: "GET", target: statusPath + "?token=st-123", header: map[string]string{"Accept": browser}, portal: fakePortal{err: internal}, valid: true, wantStatus: 500, wantType: "text/html"},
+		{name: "status page unavailable", method: "GET", target: statusPath + "?token=st-123", header: map[string]string{"Accept": browser}, portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "text/html"},
 		// Verification page and confirmation.
 		{name: "verify page", method: "GET", target: verifyPath + "?token=vt-456", valid: true, wantStatus: 200, wantType: "text/html"},
 		{name: "verify page used link", method: "GET", target: verifyPath + "?token=old", portal: fakePortal{err: errLink}, valid: true, wantStatus: 404, wantType: "text/html"},
@@ -585,6 +590,11 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "download unavailable", method: "GET", target: downloadPath + "?token=dl-789", portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "text/html"},
 		// The rest.
 		{name: "form", method: "GET", target: "/", valid: true, wantStatus: 200, wantType: "text/html"},
+		{name: "form under a law, in Finnish", method: "GET", target: "/?jurisdiction=US-CA&lang=fi", valid: true, wantStatus: 200, wantType: "text/html"},
+		{name: "form for no such law", method: "GET", target: "/?jurisdiction=XX", valid: true, wantStatus: 400, wantType: "text/html"},
+		{name: "submit form in German", method: "POST", target: "/v1/requests", ctype: formType, body: form("type", "access", "email", "ada@example.com", "jurisdiction", "EU", "language", "de"), portal: fakePortal{receipt: receipt}, valid: true, wantStatus: 202, wantType: "text/html"},
+		{name: "submit JSON with a language", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"ada@example.com","jurisdiction":"EU","language":"fi"}`, portal: fakePortal{receipt: receipt}, valid: true, wantStatus: 202, wantType: jsonType},
+		{name: "submit JSON with an unknown language", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"ada@example.com","jurisdiction":"EU","language":"sv"}`, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "health", method: "GET", target: "/healthz", valid: true, wantStatus: 200, wantType: jsonType},
 		{name: "gpc", method: "GET", target: "/.well-known/gpc.json", valid: true, wantStatus: 200, wantType: jsonType},
 		{name: "openapi", method: "GET", target: "/openapi.json", valid: true, wantStatus: 200, wantType: jsonType},

@@ -3,85 +3,461 @@ package httpapi
 import (
 	"html/template"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/i18n"
+	"github.com/privacy-pipeline/dsr/internal/portal"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
 
+// The pages are server-rendered HTML that works without JavaScript and with
+// a keyboard alone: every input has a label, choices are grouped in a
+// fieldset with a legend, hints and errors are tied to their input with
+// aria-describedby, and a form with errors starts with a summary whose
+// links lead to the fields. Every text comes from the message catalogue in
+// the reader's language (see pageLanguage).
 var pages = template.Must(template.New("").Parse(`
 {{define "head"}}<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
-label{display:block;margin-top:1rem;font-weight:600}input,select,button{font-size:1rem;padding:.4rem;margin-top:.25rem}
-.error{color:#b00020}.summary{border:2px solid #b00020;padding:.5rem 1rem}</style></head><body><main>
+<html lang="{{.L}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{if .Errors}}{{.L.T "form.error.prefix"}} {{end}}{{.Title}}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}
+label,legend{display:block;margin-top:1rem;font-weight:600}fieldset{border:0;padding:0;margin:0}
+input,select,button{font-size:1rem;padding:.4rem;margin-top:.25rem}input[type=email]{width:100%;max-width:25rem;box-sizing:border-box}
+.choice{margin-top:.5rem}.choice label{display:inline;font-weight:400}.choice .hint{margin:0 0 0 1.8rem}
+.hint{color:#4a4a4a;margin:.25rem 0}.error{color:#b00020;font-weight:600;margin:.25rem 0}
+.summary{border:3px solid #b00020;padding:.5rem 1rem;margin-bottom:1rem}.summary a{color:#b00020}
+[aria-invalid=true]{border:2px solid #b00020}
+a:focus,button:focus,input:focus,select:focus,.summary:focus{outline:3px solid #fd0;outline-offset:2px}
+nav ul{list-style:none;padding:0;margin:0;display:flex;gap:1rem;justify-content:flex-end}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}</style></head><body>
+{{if .Languages}}<nav aria-label="{{.L.T "lang.menu"}}"><ul>{{range .Languages}}<li>{{if .Current}}<span lang="{{.Lang}}" aria-current="true">{{.Name}}</span>{{else}}<a href="{{.URL}}" lang="{{.Lang}}" hreflang="{{.Lang}}">{{.Name}}</a>{{end}}</li>{{end}}</ul></nav>{{end}}
+<main>
+{{if .Errors}}<div class="summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus>
+<h2 id="error-summary-title">{{.L.T "form.errors.title"}}</h2>
+<ul>{{range .Errors}}<li>{{if .Target}}<a href="#{{.Target}}">{{.Text}}</a>{{else}}{{.Text}}{{end}}</li>{{end}}</ul></div>{{end}}
 <h1>{{.Title}}</h1>{{end}}
-{{define "page"}}{{template "head" .}}
-{{range .Lines}}<p>{{.}}</p>{{end}}
-{{if .Link}}<p><a href="{{.Link}}">{{.LinkText}}</a></p>{{end}}
-{{if .Action}}<form method="post" action="{{.Action}}"><input type="hidden" name="token" value="{{.Token}}">
-<button type="submit">{{.Button}}</button></form>{{end}}
-{{if .CodeAction}}<form method="post" action="{{.CodeAction}}" novalidate>
-{{if .CodeError}}<div class="summary" role="alert"><p><a href="#code">{{.CodeError}}</a></p></div>{{end}}
-<label for="code">Code from the email</label>
-<input id="code" name="code" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" maxlength="20" size="12"{{if .CodeError}} aria-invalid="true"{{end}}>
-<p><button type="submit">Confirm with the code</button></p></form>{{end}}
-</main></body></html>{{end}}
-{{define "form"}}{{template "head" .}}
-{{if .Errors}}<div class="summary" role="alert"><h2>There is a problem</h2><ul>
-{{range .Errors}}<li><a href="#{{.Field}}">{{.Detail}}</a></li>{{end}}</ul></div>{{end}}
-<form method="post" action="/v1/requests" novalidate>
-<label for="type">What do you ask for?</label>
-<select id="type" name="type">
-<option value="access"{{if eq .Input.Type "access"}} selected{{end}}>A copy of my data</option>
-<option value="portability"{{if eq .Input.Type "portability"}} selected{{end}}>My data in a portable format, to take elsewhere</option>
-<option value="delete"{{if eq .Input.Type "delete"}} selected{{end}}>Delete my data</option>
-</select>
-<label for="email">Your email address</label>
-<input id="email" name="email" type="email" autocomplete="email" value="{{.Input.Email}}" required>
-<label for="jurisdiction">Where do you live?</label>
-<select id="jurisdiction" name="jurisdiction">
-{{range .Jurisdictions}}<option value="{{.}}"{{if eq $.Input.Jurisdiction .}} selected{{end}}>{{.}}</option>{{end}}
-</select>
-<p><button type="submit">Send request</button></p>
-</form></main></body></html>{{end}}`))
 
-type pageData struct {
-	Title    string
-	Lines    []string
-	Link     string
-	LinkText string
-	Action   string
-	Token    string
-	Button   string
+{{define "foot"}}</main></body></html>{{end}}
+
+{{define "fielderror"}}{{if .Text}}<p id="{{.ID}}-error" class="error"><span class="visually-hidden">{{.L.T "form.error.prefix"}}</span> {{.Text}}</p>{{end}}{{end}}
+
+{{define "law"}}{{template "head" .}}
+<p>{{.L.T "form.intro"}}</p>
+<form method="get" action="/">
+<input type="hidden" name="lang" value="{{.L}}">
+<label for="jurisdiction">{{.L.T "form.jurisdiction.label"}}</label>
+<p id="jurisdiction-hint" class="hint">{{.L.T "form.jurisdiction.hint"}}</p>
+{{template "fielderror" .Form.ErrorOf "jurisdiction"}}
+<select id="jurisdiction" name="jurisdiction" aria-describedby="jurisdiction-hint{{if .Form.Has "jurisdiction"}} jurisdiction-error{{end}}"{{if .Form.Has "jurisdiction"}} aria-invalid="true"{{end}}>
+{{range .Form.Groups}}<optgroup label="{{.Label}}">{{range .Laws}}<option value="{{.Code}}"{{if .Selected}} selected{{end}}>{{.Name}}</option>{{end}}</optgroup>
+{{end}}</select>
+<p><button type="submit">{{.L.T "form.jurisdiction.continue"}}</button></p>
+</form>
+{{template "foot" .}}{{end}}
+
+{{define "form"}}{{template "head" .}}
+<p>{{.L.T "form.law" "law" .Form.LawName}} <a href="{{.Form.ChangeLaw}}">{{.L.T "form.law.change"}}</a></p>
+<form method="post" action="/v1/requests" novalidate>
+<input type="hidden" name="jurisdiction" value="{{.Form.Jurisdiction}}">
+<input type="hidden" name="language" value="{{.L}}">
+<fieldset{{if .Form.Has "type"}} aria-describedby="type-error"{{end}}>
+<legend>{{.L.T "form.type.legend"}}</legend>
+{{template "fielderror" .Form.ErrorOf "type"}}
+{{range $i, $c := .Form.Choices}}<div class="choice">
+<input type="radio" id="{{$c.ID}}" name="type" value="{{$c.Value}}" aria-describedby="{{$c.ID}}-hint"{{if $c.Checked}} checked{{end}}>
+<label for="{{$c.ID}}">{{$c.Label}}</label>
+<p id="{{$c.ID}}-hint" class="hint">{{$c.Hint}}</p></div>
+{{end}}</fieldset>
+<label for="email">{{.L.T "form.email.label"}}</label>
+<p id="email-hint" class="hint">{{.L.T "form.email.hint"}}</p>
+{{template "fielderror" .Form.ErrorOf "email"}}
+<input id="email" name="email" type="email" autocomplete="email" spellcheck="false" maxlength="254" value="{{.Form.Email}}" aria-describedby="email-hint{{if .Form.Has "email"}} email-error{{end}}"{{if .Form.Has "email"}} aria-invalid="true"{{end}}>
+<p><button type="submit">{{.L.T "form.submit"}}</button></p>
+</form>
+{{template "foot" .}}{{end}}
+
+{{define "done"}}{{template "head" .}}
+<p>{{.L.T "done.reference" "id" .Done.ID}}</p>
+<h2>{{.L.T "done.next.title"}}</h2>
+<ol><li>{{.L.T "done.next.ack"}}</li>{{if .Done.Verification}}<li>{{.L.T "done.next.verify"}}</li>{{end}}<li>{{.L.T .Done.ResultKey}}</li></ol>
+<p>{{.L.T "done.status.hint"}}</p>
+<p><a href="{{.Done.StatusLink}}">{{.L.T "done.status.link"}}</a></p>
+{{if .CodeAction}}<h2>{{.L.T "code.label"}}</h2>
+<p>{{.L.T "done.code"}}</p>
+{{template "codeform" .}}{{end}}
+{{template "foot" .}}{{end}}
+
+{{define "codeform"}}<form method="post" action="{{.CodeAction}}" novalidate>
+<input type="hidden" name="lang" value="{{.L}}">
+<label for="code">{{.L.T "code.label"}}</label>
+{{if .CodeError}}<p id="code-error" class="error"><span class="visually-hidden">{{.L.T "form.error.prefix"}}</span> {{.CodeError}}</p>{{end}}
+<input id="code" name="code" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" maxlength="20" size="12"{{if .CodeError}} aria-invalid="true" aria-describedby="code-error"{{end}}>
+<p><button type="submit">{{.L.T "code.button"}}</button></p></form>{{end}}
+
+{{define "code"}}{{template "head" .}}
+<p>{{.L.T "code.intro" "id" .ID}}</p>
+{{template "codeform" .}}
+{{template "foot" .}}{{end}}
+
+{{define "verify"}}{{template "head" .}}
+<p>{{.L.T "verify.intro" "id" .ID}}</p>
+<form method="post" action="{{.Action}}"><input type="hidden" name="token" value="{{.Token}}"><input type="hidden" name="lang" value="{{.L}}">
+<button type="submit">{{.L.T "verify.button"}}</button></form>
+<p>{{.L.T "verify.not_me"}}</p>
+{{template "foot" .}}{{end}}
+
+{{define "confirmed"}}{{template "head" .}}
+<p>{{.L.T "confirmed.body" "id" .ID}}</p>
+<p>{{.L.T "confirmed.next"}}</p>
+{{template "foot" .}}{{end}}
+
+{{define "status"}}{{template "head" .}}
+{{with .Status}}<dl>
+<dt>{{$.L.T "status.reference"}}</dt><dd>{{.ID}}</dd>
+<dt>{{$.L.T "status.type"}}</dt><dd>{{.Type}}</dd>
+<dt>{{$.L.T "status.law"}}</dt><dd>{{.Law}}</dd>
+<dt>{{$.L.T "status.status"}}</dt><dd id="status">{{.Status}}</dd>
+<dt>{{$.L.T "status.received"}}</dt><dd>{{.Received}}</dd>
+<dt>{{$.L.T "status.due"}}</dt><dd>{{.Due}}{{if .Extended}} ({{$.L.T "status.extended"}}){{end}}</dd>
+{{if .Completed}}<dt>{{$.L.T "status.completed"}}</dt><dd>{{.Completed}}</dd>{{end}}
+</dl>{{end}}
+{{template "foot" .}}{{end}}
+
+{{define "error"}}{{template "head" .}}
+<p>{{.Message}}</p>
+{{template "foot" .}}{{end}}`))
+
+// page is what every page template reads; each page fills its part.
+type page struct {
+	L         i18n.Lang
+	Title     string
+	Languages []langLink
+	Errors    []summaryError
+
+	Form    *formView
+	Done    *doneView
+	Status  *statusView
+	ID      string
+	Action  string
+	Token   string
+	Message string
 	// CodeAction, when set, shows the form for the mailed code.
 	CodeAction string
 	CodeError  string
 }
 
-func renderPage(w http.ResponseWriter, status int, d pageData) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_ = pages.ExecuteTemplate(w, "page", d)
+type langLink struct {
+	Lang    i18n.Lang
+	Name    string
+	URL     string
+	Current bool
 }
 
-type formData struct {
-	Title         string
-	Input         request.Intake
-	Errors        []apperr.FieldError
-	Jurisdictions []string
-}
+type summaryError struct{ Target, Text string }
 
-func (a *api) form(w http.ResponseWriter, r *http.Request) {
-	a.renderForm(w, http.StatusOK, request.Intake{Type: "access", Jurisdiction: "EU"}, nil)
-}
-
-func (a *api) renderForm(w http.ResponseWriter, status int, in request.Intake, err error) {
-	d := formData{Title: "Make a privacy request", Input: in, Jurisdictions: request.Jurisdictions}
-	if e, ok := err.(*apperr.Error); ok {
-		d.Errors = e.Fields
+// pageLanguage is the reader's language: a lang parameter (the language
+// menu, or a link from a mail) wins, then the browser's Accept-Language.
+func pageLanguage(r *http.Request) i18n.Lang {
+	if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
+		return l
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if r.PostForm != nil { // read by the handler, within the body limit
+		if l, ok := i18n.Parse(r.PostForm.Get("lang")); ok {
+			return l
+		}
+	}
+	return i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))
+}
+
+// languageMenu links the page at u in every language; u keeps its other
+// parameters, so a verification link stays a verification link.
+func languageMenu(current i18n.Lang, u url.URL) []langLink {
+	links := make([]langLink, 0, len(i18n.Supported))
+	for _, l := range i18n.Supported {
+		q := u.Query()
+		q.Set("lang", string(l))
+		link := url.URL{Path: u.Path, RawQuery: q.Encode()}
+		links = append(links, langLink{Lang: l, Name: l.Name(), URL: link.String(), Current: l == current})
+	}
+	return links
+}
+
+func render(w http.ResponseWriter, status int, name string, p page) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", string(p.L))
+	h.Add("Vary", "Accept-Language")
 	w.WriteHeader(status)
-	_ = pages.ExecuteTemplate(w, "form", d)
+	_ = pages.ExecuteTemplate(w, name, p)
+}
+
+// formView is the request form: first the law (step "law"), then the
+// request types that law gives and the email address (step "form").
+type formView struct {
+	L            i18n.Lang
+	Jurisdiction string
+	LawName      string
+	ChangeLaw    string
+	Email        string
+	Choices      []choice
+	Groups       []lawGroup
+	fieldErrors  map[string]string
+}
+
+type choice struct {
+	ID, Value, Label, Hint string
+	Checked                bool
+}
+
+type lawGroup struct {
+	Label string
+	Laws  []law
+}
+
+type law struct {
+	Code, Name string
+	Selected   bool
+}
+
+type fieldError struct {
+	L        i18n.Lang
+	ID, Text string
+}
+
+// ErrorOf is the inline error of a field, for the "fielderror" template.
+func (f *formView) ErrorOf(field string) fieldError {
+	return fieldError{L: f.L, ID: field, Text: f.fieldErrors[field]}
+}
+
+// Has reports whether field has an error.
+func (f *formView) Has(field string) bool { return f.fieldErrors[field] != "" }
+
+// lawGroups lists the jurisdictions for the law menu, grouped by region and
+// sorted by name in the reader's language.
+func lawGroups(l i18n.Lang, selected string) []lawGroup {
+	groups := []lawGroup{{Label: l.T("jurisdiction.group.europe")}, {Label: l.T("jurisdiction.group.us")}, {Label: l.T("jurisdiction.group.other")}}
+	for _, code := range request.Jurisdictions {
+		g := 2
+		switch {
+		case code == "EU" || code == "UK" || code == "CH" || strings.HasPrefix(code, "EEA-"):
+			g = 0
+		case strings.HasPrefix(code, "US-"):
+			g = 1
+		}
+		groups[g].Laws = append(groups[g].Laws, law{Code: code, Name: l.T("jurisdiction." + code), Selected: code == selected})
+	}
+	c := collate.New(language.Make(string(l)))
+	for _, g := range groups {
+		slices.SortStableFunc(g.Laws, func(a, b law) int {
+			switch { // the European Union heads its group: most of Europe lives under it
+			case a.Code == "EU":
+				return -1
+			case b.Code == "EU":
+				return 1
+			}
+			return c.CompareString(a.Name, b.Name)
+		})
+	}
+	return groups
+}
+
+// form shows the law step, or the request step when the query names a law.
+func (a *api) form(w http.ResponseWriter, r *http.Request) {
+	l := pageLanguage(r)
+	code := strings.ToUpper(strings.TrimSpace(r.URL.Query().Get("jurisdiction")))
+	if !r.URL.Query().Has("jurisdiction") {
+		a.renderLawStep(w, r, http.StatusOK, l, "EU", nil)
+		return
+	}
+	if !slices.Contains(request.Jurisdictions, code) {
+		a.renderLawStep(w, r, http.StatusBadRequest, l, "EU", []apperr.FieldError{apperr.Field("jurisdiction", "error.jurisdiction.required")})
+		return
+	}
+	menu := languageMenu(l, *r.URL)
+	a.renderRequestStep(w, http.StatusOK, l, menu, request.Intake{Jurisdiction: code}, nil)
+}
+
+func (a *api) renderLawStep(w http.ResponseWriter, r *http.Request, status int, l i18n.Lang, selected string, errs []apperr.FieldError) {
+	f := &formView{L: l, Groups: lawGroups(l, selected)}
+	p := page{L: l, Title: l.T("form.title"), Languages: languageMenu(l, url.URL{Path: "/"}), Form: f}
+	p.Errors, f.fieldErrors = describeErrors(l, errs, func(field string) string {
+		if field == "jurisdiction" {
+			return "jurisdiction"
+		}
+		return ""
+	})
+	render(w, status, "law", p)
+}
+
+// renderRequestStep shows the request form for the law of in.Jurisdiction,
+// with in's values and the errors of errs.
+func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, menu []langLink, in request.Intake, errs []apperr.FieldError) {
+	f := &formView{L: l, Jurisdiction: in.Jurisdiction, LawName: l.T("jurisdiction." + in.Jurisdiction), Email: in.Email,
+		ChangeLaw: (&url.URL{Path: "/", RawQuery: url.Values{"lang": {string(l)}}.Encode()}).String()}
+	offers := a.portal.Offered(in.Jurisdiction)
+	for i, o := range offers {
+		id := "type-" + string(o.Type)
+		if i == 0 {
+			id = "type" // the error summary's link for the group leads to the first choice
+		}
+		f.Choices = append(f.Choices, choice{ID: id, Value: string(o.Type), Label: l.T("form.type." + string(o.Type) + ".label"),
+			Hint: l.T("form.type." + string(o.Type) + ".hint"), Checked: in.Type == string(o.Type) || (len(offers) == 1)})
+	}
+	p := page{L: l, Title: l.T("form.title"), Languages: menu, Form: f}
+	p.Errors, f.fieldErrors = describeErrors(l, errs, func(field string) string {
+		switch field {
+		case "type", "email":
+			return field
+		}
+		return ""
+	})
+	render(w, status, "form", p)
+}
+
+// describeErrors says each field error in l, for the summary (linked to the
+// field where target names one on the page) and inline beside the field.
+func describeErrors(l i18n.Lang, errs []apperr.FieldError, target func(field string) string) ([]summaryError, map[string]string) {
+	var summary []summaryError
+	inline := map[string]string{}
+	for _, e := range errs {
+		text := e.In(l)
+		t := target(e.Field)
+		summary = append(summary, summaryError{Target: t, Text: text})
+		if t != "" && inline[e.Field] == "" {
+			inline[e.Field] = text
+		}
+	}
+	return summary, inline
+}
+
+// renderFormError answers an invalid form submission: the request step
+// again with the input kept and every error said; the law step when the
+// law itself is wrong.
+func (a *api) renderFormError(w http.ResponseWriter, r *http.Request, in request.Intake, err error) {
+	l := submissionLanguage(r, in)
+	var fields []apperr.FieldError
+	if e, ok := err.(*apperr.Error); ok {
+		fields = e.Fields
+	}
+	in.Jurisdiction = strings.ToUpper(strings.TrimSpace(in.Jurisdiction))
+	if !slices.Contains(request.Jurisdictions, in.Jurisdiction) {
+		var lawErrs []apperr.FieldError
+		for _, f := range fields {
+			if f.Field == "jurisdiction" {
+				lawErrs = append(lawErrs, f)
+			}
+		}
+		a.renderLawStep(w, r, http.StatusBadRequest, l, "EU", lawErrs)
+		return
+	}
+	menu := languageMenu(l, url.URL{Path: "/", RawQuery: url.Values{"jurisdiction": {in.Jurisdiction}}.Encode()})
+	a.renderRequestStep(w, http.StatusBadRequest, l, menu, in, fields)
+}
+
+// submissionLanguage is the language of the pages after a form submission:
+// the one the form was shown in.
+func submissionLanguage(r *http.Request, in request.Intake) i18n.Lang {
+	if l, ok := i18n.Parse(in.Language); ok {
+		return l
+	}
+	return i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))
+}
+
+type doneView struct {
+	ID, StatusLink, ResultKey string
+	Verification              bool
+}
+
+// renderDone is the page after a successful submission: what happens next,
+// and the status link.
+func (a *api) renderDone(w http.ResponseWriter, r *http.Request, in request.Intake, receipt portal.Receipt) {
+	l := submissionLanguage(r, in)
+	d := &doneView{ID: receipt.ID, StatusLink: withLang(receipt.StatusURL, l), ResultKey: "done.next.other", Verification: true}
+	switch request.Type(in.Type) {
+	case request.Access:
+		d.ResultKey = "done.next.access"
+	case request.Delete:
+		d.ResultKey = "done.next.delete"
+	}
+	for _, o := range a.portal.Offered(strings.ToUpper(strings.TrimSpace(in.Jurisdiction))) {
+		if string(o.Type) == in.Type {
+			d.Verification = o.Verification
+		}
+	}
+	p := page{L: l, Title: l.T("done.title"), Done: d}
+	if d.Verification {
+		p.CodeAction = codeAction(receipt.ID)
+	}
+	render(w, http.StatusAccepted, "done", p)
+}
+
+// withLang adds the language to a link of ours.
+func withLang(link string, l i18n.Lang) string {
+	u, err := url.Parse(link)
+	if err != nil {
+		return link
+	}
+	q := u.Query()
+	q.Set("lang", string(l))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+type statusView struct {
+	ID, Type, Law, Status, Received, Due, Completed string
+	Extended                                        bool
+}
+
+func (a *api) renderStatus(w http.ResponseWriter, r *http.Request, s portal.Status) {
+	l := pageLanguage(r)
+	v := &statusView{ID: s.ID, Type: l.T("type." + s.Type), Law: l.T("jurisdiction." + s.Jurisdiction),
+		Status: l.T("status.value." + s.Status), Received: l.Date(s.ReceivedAt.UTC()), Due: s.Due, Extended: s.Extended}
+	if due, err := time.Parse(time.DateOnly, s.Due); err == nil {
+		v.Due = l.Date(due)
+	}
+	if s.CompletedAt != nil {
+		v.Completed = l.Date(s.CompletedAt.UTC())
+	}
+	render(w, http.StatusOK, "status", page{L: l, Title: l.T("status.title"), Languages: languageMenu(l, *r.URL), Status: v})
+}
+
+// wantsHTML reports whether the client ranks text/html above JSON in its
+// Accept header: browsers do, API clients (no Accept, */*, or
+// application/json) get JSON.
+func wantsHTML(r *http.Request) bool {
+	var html, json, any float64 = -1, -1, -1
+	for part := range strings.SplitSeq(r.Header.Get("Accept"), ",") {
+		media, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		q := 1.0
+		for p := range strings.SplitSeq(params, ";") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(k, "q") {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					q = f
+				} else {
+					q = 0
+				}
+			}
+		}
+		switch strings.ToLower(strings.TrimSpace(media)) {
+		case "text/html":
+			html = max(html, q)
+		case "application/json":
+			json = max(json, q)
+		case "*/*", "application/*":
+			any = max(any, q)
+		}
+	}
+	if json < 0 {
+		json = any
+	}
+	return html > 0 && html > json || html > 0 && json < 0
 }

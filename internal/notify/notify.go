@@ -1,14 +1,18 @@
 // Package notify writes the messages the pipeline sends to data subjects, in
-// plain text and HTML. The messages name the request id, never what the
-// subject asked about in detail, and links carry their own tokens.
+// plain text and HTML, in the subject's language (texts from the message
+// catalogue, internal/i18n). The messages name the request id, never what
+// the subject asked about in detail, and links carry their own tokens.
 package notify
 
 import (
 	"bytes"
+	"fmt"
 	htmltemplate "html/template"
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 )
 
 // Message is one email to one recipient.
@@ -17,20 +21,44 @@ type Message struct {
 	Subject string
 	Text    string
 	HTML    string
+	// Language is the language of the message, for its Content-Language.
+	Language i18n.Lang
 }
 
+// Remedy is what a subject can do after a refusal, as a catalogue key.
+type Remedy string
+
+// The remedies a refusal or closing notice names, by what the law says it
+// must include.
+const (
+	RemedyICO                  Remedy = "remedy.ico"
+	RemedySupervisoryAuthority Remedy = "remedy.supervisory_authority"
+	RemedyAppeal               Remedy = "remedy.appeal"
+	RemedyReconsider           Remedy = "remedy.reconsider"
+)
+
 type content struct {
+	// L is the language; templates call {{.L.T "key" "name" value}}.
+	L         i18n.Lang
 	RequestID string
 	Link      string
 	Expires   string
-	Kind      string
+	Type      string
 	Received  string
 	Due       string
 	Reasons   []string
-	NextSteps string
+	Remedy    string
 	Erasure   ErasureSummary
 	Code      string
 	CodePage  string
+}
+
+// Records says how many records, in the message's language.
+func (c content) Records(n int) string {
+	if n == 1 {
+		return c.L.T("mail.records.one")
+	}
+	return c.L.T("mail.records.other", "count", fmt.Sprint(n))
 }
 
 // ErasureSummary is what a completed deletion kept, and why: records the law
@@ -40,7 +68,11 @@ type ErasureSummary struct {
 	Anonymized []Anonymized
 }
 
-// Retained is data kept because the law requires it.
+// Kept reports whether anything was kept.
+func (e ErasureSummary) Kept() bool { return len(e.Retained) > 0 || len(e.Anonymized) > 0 }
+
+// Retained is data kept because the law requires it. What, Reason and
+// Citation are the company's registry's words, given as written.
 type Retained struct {
 	What     string // the source, as the company's registry describes it
 	Records  int
@@ -48,9 +80,6 @@ type Retained struct {
 	Citation string
 	Until    time.Time
 }
-
-// UntilDate is the last day, as people write it.
-func (r Retained) UntilDate() string { return longDate(r.Until) }
 
 // Anonymized is data kept with the fields that identified the subject removed.
 type Anonymized struct {
@@ -64,62 +93,65 @@ func (a Anonymized) FieldList() string { return strings.Join(a.Fields, ", ") }
 
 var (
 	textTemplates = template.Must(template.New("").Parse(`
-{{define "verify"}}We received a privacy request (reference {{.RequestID}}) that gave this email address.
+{{define "verify"}}{{.L.T "mail.verify.intro" "id" .RequestID}}
 
-If you made it, confirm it here:
+{{.L.T "mail.verify.action"}}
 {{.Link}}
 
-Or enter this code at {{.CodePage}}
+{{.L.T "mail.verify.code" "page" .CodePage}}
 {{.Code}}
 
-The link and the code work once, until {{.Expires}}. If you did not make the request, ignore this message: nothing will happen without your confirmation.
+{{.L.T "mail.verify.once" "expires" .Expires}} {{.L.T "mail.verify.ignore"}}
 {{end}}
-{{define "locked"}}Too many wrong confirmation links or codes were tried on privacy request {{.RequestID}}, so we stopped accepting them.
+{{define "locked"}}{{.L.T "mail.locked.body" "id" .RequestID}}
 
-If you made the request, contact our privacy team and quote the reference {{.RequestID}}: we can confirm in another way that it is you. If you did not, you need do nothing: nothing was released.
+{{.L.T "mail.locked.next" "id" .RequestID}}
 
-If the request is not confirmed in time, we will close it and tell you.
+{{.L.T "mail.locked.close"}}
 {{end}}
-{{define "download"}}Your {{.Kind}} request {{.RequestID}} is complete.
+{{define "download"}}{{.L.T "mail.download.done" "id" .RequestID}}
 
-Download a copy of your data here (the link works until {{.Expires}}):
+{{.L.T "mail.download.action"}}
 {{.Link}}
-{{end}}
-{{define "erased"}}Your deletion request {{.RequestID}} is complete.
 
-We have erased your personal data from the systems listed in our privacy notice{{if or .Erasure.Retained .Erasure.Anonymized}}, except as follows{{end}}.
+{{.L.T "mail.download.expires" "expires" .Expires}}
+{{end}}
+{{define "erased"}}{{.L.T "mail.erased.done" "id" .RequestID}}
+
+{{if .Erasure.Kept}}{{.L.T "mail.erased.body_except"}}{{else}}{{.L.T "mail.erased.body"}}{{end}}
 {{if .Erasure.Anonymized}}
-Kept without what identified you:
-{{range .Erasure.Anonymized}}- {{.What}} ({{.Records}} record{{if ne .Records 1}}s{{end}}): we removed {{.FieldList}}; the rest no longer refers to you.
+{{.L.T "mail.erased.anonymized"}}
+{{range .Erasure.Anonymized}}- {{$.L.T "mail.erased.anonymized_item" "what" .What "records" ($.Records .Records) "fields" .FieldList}}
 {{end}}{{end}}{{if .Erasure.Retained}}
-Kept because the law requires it:
-{{range .Erasure.Retained}}- {{.What}} ({{.Records}} record{{if ne .Records 1}}s{{end}}): {{.Reason}} ({{.Citation}}). We keep them until {{.UntilDate}} at the latest and erase them then.
+{{.L.T "mail.erased.retained"}}
+{{range .Erasure.Retained}}- {{$.L.T "mail.erased.retained_item" "what" .What "records" ($.Records .Records) "reason" .Reason "citation" .Citation "date" ($.L.Date .Until)}}
 {{end}}{{end}}{{end}}
-{{define "expired"}}We closed privacy request {{.RequestID}} because it was not confirmed in time: we could not check that it came from you.
+{{define "expired"}}{{.L.T "mail.expired.body" "id" .RequestID}}
 
-You are welcome to make a new request at any time. {{.NextSteps}}
+{{.L.T "mail.new_request"}} {{.Remedy}}
 {{end}}
-{{define "ack"}}We received your {{.Kind}} request {{.RequestID}} on {{.Received}}.
+{{define "ack"}}{{.L.T "mail.ack.received" "id" .RequestID "date" .Received}}
+{{.L.T "mail.ack.type" "type" .Type}}
 
-We will answer by {{.Due}} at the latest. If we need longer, as the law allows, we will tell you before then and say why.
+{{.L.T "mail.ack.due" "date" .Due}}
 {{end}}
-{{define "extended"}}We need more time to answer your request {{.RequestID}}.
+{{define "extended"}}{{.L.T "mail.extended.intro" "id" .RequestID}}
 
-Why:
+{{.L.T "mail.reasons"}}
 {{range .Reasons}}- {{.}}
 {{end}}
-We will answer by {{.Due}} at the latest.
+{{.L.T "mail.extended.due" "date" .Due}}
 {{end}}
-{{define "denied"}}We cannot carry out your request {{.RequestID}}.
+{{define "denied"}}{{.L.T "mail.denied.intro" "id" .RequestID}}
 
-Why:
+{{.L.T "mail.reasons"}}
 {{range .Reasons}}- {{.}}
 {{end}}
-What you can do: {{.NextSteps}}
+{{.L.T "mail.next_steps" "steps" .Remedy}}
 {{end}}
-{{define "cancelled"}}Your privacy request {{.RequestID}} is cancelled, as you asked. We will do nothing more about it.
+{{define "cancelled"}}{{.L.T "mail.cancelled.body" "id" .RequestID}}
 
-You are welcome to make a new request at any time.
+{{.L.T "mail.new_request"}}
 {{end}}
 {{define "overdue"}}Request {{.RequestID}} is still open and its due date, {{.Due}}, has passed.
 
@@ -127,39 +159,47 @@ Find it with: privacyctl show {{.RequestID}}
 {{end}}`))
 
 	htmlTemplates = htmltemplate.Must(htmltemplate.New("").Parse(`
-{{define "verify"}}<p>We received a privacy request (reference <strong>{{.RequestID}}</strong>) that gave this email address.</p>
-<p>If you made it, <a href="{{.Link}}">confirm your request</a>.</p>
-<p>Or enter this code at <a href="{{.CodePage}}">{{.CodePage}}</a>:</p>
+{{define "verify"}}<p>{{.L.T "mail.verify.intro" "id" .RequestID}}</p>
+<p>{{.L.T "mail.verify.action"}}</p>
+<p><a href="{{.Link}}">{{.L.T "mail.verify.link"}}</a></p>
+<p>{{.L.T "mail.verify.code" "page" .CodePage}}</p>
 <p style="font-size:1.5em;font-family:monospace;letter-spacing:.1em"><strong>{{.Code}}</strong></p>
-<p>The link and the code work once, until {{.Expires}}. If you did not make the request, ignore this message: nothing will happen without your confirmation.</p>{{end}}
-{{define "locked"}}<p>Too many wrong confirmation links or codes were tried on privacy request <strong>{{.RequestID}}</strong>, so we stopped accepting them.</p>
-<p>If you made the request, contact our privacy team and quote the reference {{.RequestID}}: we can confirm in another way that it is you. If you did not, you need do nothing: nothing was released.</p>
-<p>If the request is not confirmed in time, we will close it and tell you.</p>{{end}}
-{{define "download"}}<p>Your {{.Kind}} request <strong>{{.RequestID}}</strong> is complete.</p>
-<p><a href="{{.Link}}">Download a copy of your data</a> (the link works until {{.Expires}}).</p>{{end}}
-{{define "erased"}}<p>Your deletion request <strong>{{.RequestID}}</strong> is complete.</p>
-<p>We have erased your personal data from the systems listed in our privacy notice{{if or .Erasure.Retained .Erasure.Anonymized}}, except as follows{{end}}.</p>
+<p>{{.L.T "mail.verify.once" "expires" .Expires}} {{.L.T "mail.verify.ignore"}}</p>{{end}}
+{{define "locked"}}<p>{{.L.T "mail.locked.body" "id" .RequestID}}</p>
+<p>{{.L.T "mail.locked.next" "id" .RequestID}}</p>
+<p>{{.L.T "mail.locked.close"}}</p>{{end}}
+{{define "download"}}<p>{{.L.T "mail.download.done" "id" .RequestID}}</p>
+<p><a href="{{.Link}}">{{.L.T "mail.download.link"}}</a></p>
+<p>{{.L.T "mail.download.expires" "expires" .Expires}}</p>{{end}}
+{{define "erased"}}<p>{{.L.T "mail.erased.done" "id" .RequestID}}</p>
+<p>{{if .Erasure.Kept}}{{.L.T "mail.erased.body_except"}}{{else}}{{.L.T "mail.erased.body"}}{{end}}</p>
 {{- if .Erasure.Anonymized}}
-<p>Kept without what identified you:</p><ul>{{range .Erasure.Anonymized}}<li>{{.What}} ({{.Records}} record{{if ne .Records 1}}s{{end}}): we removed {{.FieldList}}; the rest no longer refers to you.</li>{{end}}</ul>{{end}}
+<p>{{.L.T "mail.erased.anonymized"}}</p><ul>{{range .Erasure.Anonymized}}<li>{{$.L.T "mail.erased.anonymized_item" "what" .What "records" ($.Records .Records) "fields" .FieldList}}</li>{{end}}</ul>{{end}}
 {{- if .Erasure.Retained}}
-<p>Kept because the law requires it:</p><ul>{{range .Erasure.Retained}}<li>{{.What}} ({{.Records}} record{{if ne .Records 1}}s{{end}}): {{.Reason}} ({{.Citation}}). We keep them until <strong>{{.UntilDate}}</strong> at the latest and erase them then.</li>{{end}}</ul>{{end}}{{end}}
-{{define "expired"}}<p>We closed privacy request <strong>{{.RequestID}}</strong> because it was not confirmed in time: we could not check that it came from you.</p>
-<p>You are welcome to make a new request at any time. {{.NextSteps}}</p>{{end}}
-{{define "ack"}}<p>We received your {{.Kind}} request <strong>{{.RequestID}}</strong> on {{.Received}}.</p>
-<p>We will answer by <strong>{{.Due}}</strong> at the latest. If we need longer, as the law allows, we will tell you before then and say why.</p>{{end}}
-{{define "extended"}}<p>We need more time to answer your request <strong>{{.RequestID}}</strong>.</p>
-<p>Why:</p><ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>
-<p>We will answer by <strong>{{.Due}}</strong> at the latest.</p>{{end}}
-{{define "denied"}}<p>We cannot carry out your request <strong>{{.RequestID}}</strong>.</p>
-<p>Why:</p><ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>
-<p>What you can do: {{.NextSteps}}</p>{{end}}
-{{define "cancelled"}}<p>Your privacy request <strong>{{.RequestID}}</strong> is cancelled, as you asked. We will do nothing more about it.</p>
-<p>You are welcome to make a new request at any time.</p>{{end}}
+<p>{{.L.T "mail.erased.retained"}}</p><ul>{{range .Erasure.Retained}}<li>{{$.L.T "mail.erased.retained_item" "what" .What "records" ($.Records .Records) "reason" .Reason "citation" .Citation "date" ($.L.Date .Until)}}</li>{{end}}</ul>{{end}}{{end}}
+{{define "expired"}}<p>{{.L.T "mail.expired.body" "id" .RequestID}}</p>
+<p>{{.L.T "mail.new_request"}} {{.Remedy}}</p>{{end}}
+{{define "ack"}}<p>{{.L.T "mail.ack.received" "id" .RequestID "date" .Received}}<br>
+{{.L.T "mail.ack.type" "type" .Type}}</p>
+<p>{{.L.T "mail.ack.due" "date" .Due}}</p>{{end}}
+{{define "extended"}}<p>{{.L.T "mail.extended.intro" "id" .RequestID}}</p>
+<p>{{.L.T "mail.reasons"}}</p><ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>
+<p>{{.L.T "mail.extended.due" "date" .Due}}</p>{{end}}
+{{define "denied"}}<p>{{.L.T "mail.denied.intro" "id" .RequestID}}</p>
+<p>{{.L.T "mail.reasons"}}</p><ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>
+<p>{{.L.T "mail.next_steps" "steps" .Remedy}}</p>{{end}}
+{{define "cancelled"}}<p>{{.L.T "mail.cancelled.body" "id" .RequestID}}</p>
+<p>{{.L.T "mail.new_request"}}</p>{{end}}
 {{define "overdue"}}<p>Request <strong>{{.RequestID}}</strong> is still open and its due date, {{.Due}}, has passed.</p>
 <p>Find it with: <code>privacyctl show {{.RequestID}}</code></p>{{end}}`))
 )
 
-func render(name, to, subject string, c content) (Message, error) {
+// render writes message name to one recipient. The subject line is the
+// catalogue's name+".subject" in c.L.
+func render(name, to string, c content) (Message, error) {
+	if _, ok := i18n.Parse(string(c.L)); !ok {
+		c.L = i18n.Default
+	}
 	var text, html bytes.Buffer
 	if err := textTemplates.ExecuteTemplate(&text, name, c); err != nil {
 		return Message{}, err
@@ -167,67 +207,74 @@ func render(name, to, subject string, c content) (Message, error) {
 	if err := htmlTemplates.ExecuteTemplate(&html, name, c); err != nil {
 		return Message{}, err
 	}
-	return Message{To: to, Subject: subject, Text: text.String(), HTML: html.String()}, nil
+	subject := c.L.T("mail."+name+".subject", "id", c.RequestID)
+	return Message{To: to, Subject: subject, Text: text.String(), HTML: html.String(), Language: c.L}, nil
 }
 
 // Verification asks the subject to confirm the request through link, or by
 // entering code on codePage; both work until expires.
-func Verification(to, requestID, link, code, codePage string, expires time.Time) (Message, error) {
-	return render("verify", to, "Confirm your privacy request "+requestID,
-		content{RequestID: requestID, Link: link, Code: code, CodePage: codePage, Expires: expires.UTC().Format("2 January 2006 15:04 MST")})
+func Verification(l i18n.Lang, to, requestID, link, code, codePage string, expires time.Time) (Message, error) {
+	return render("verify", to, content{L: l, RequestID: requestID, Link: link, Code: code, CodePage: codePage, Expires: l.DateTime(expires.UTC())})
 }
 
 // VerificationLocked tells the subject that the request stopped accepting
 // confirmations after too many wrong attempts, and how to go on.
-func VerificationLocked(to, requestID string) (Message, error) {
-	return render("locked", to, "Confirmation stopped for privacy request "+requestID, content{RequestID: requestID})
+func VerificationLocked(l i18n.Lang, to, requestID string) (Message, error) {
+	return render("locked", to, content{L: l, RequestID: requestID})
 }
 
 // DownloadReady tells the subject where to download their data until expires.
-func DownloadReady(to, requestID, link string, expires time.Time) (Message, error) {
-	return render("download", to, "Your data is ready: request "+requestID,
-		content{RequestID: requestID, Link: link, Kind: "access", Expires: expires.UTC().Format("2 January 2006 15:04 MST")})
+func DownloadReady(l i18n.Lang, to, requestID, link string, expires time.Time) (Message, error) {
+	return render("download", to, content{L: l, RequestID: requestID, Link: link, Expires: l.DateTime(expires.UTC())})
 }
 
 // Erased confirms a completed erasure and says what was kept, and why.
-func Erased(to, requestID string, kept ErasureSummary) (Message, error) {
-	return render("erased", to, "Your data has been deleted: request "+requestID, content{RequestID: requestID, Erasure: kept})
+func Erased(l i18n.Lang, to, requestID string, kept ErasureSummary) (Message, error) {
+	return render("erased", to, content{L: l, RequestID: requestID, Erasure: kept})
 }
 
 // NeverVerified tells the subject the request closed unconfirmed, and what
 // they can do next.
-func NeverVerified(to, requestID, nextSteps string) (Message, error) {
-	return render("expired", to, "Privacy request "+requestID+" closed", content{RequestID: requestID, NextSteps: nextSteps})
+func NeverVerified(l i18n.Lang, to, requestID string, remedy Remedy) (Message, error) {
+	return render("expired", to, content{L: l, RequestID: requestID, Remedy: l.T(string(remedy))})
 }
 
-// longDate writes a date the way people read it: 2 March 2026.
-func longDate(d time.Time) string { return d.Format("2 January 2006") }
-
-// Acknowledgement confirms receipt and says when the answer is due.
-func Acknowledgement(to, requestID, kind string, received, due time.Time) (Message, error) {
-	return render("ack", to, "We received your privacy request "+requestID,
-		content{RequestID: requestID, Kind: kind, Received: longDate(received), Due: longDate(due)})
+// Acknowledgement confirms receipt and says when the answer is due; typ is
+// the request type ("access").
+func Acknowledgement(l i18n.Lang, to, requestID, typ string, received, due time.Time) (Message, error) {
+	return render("ack", to, content{L: l, RequestID: requestID, Type: l.T("type." + typ), Received: l.Date(received), Due: l.Date(due)})
 }
 
-// Extension tells the subject the answer will take longer, why, and until when.
-func Extension(to, requestID string, reasons []string, newDue time.Time) (Message, error) {
-	return render("extended", to, "We need more time: request "+requestID,
-		content{RequestID: requestID, Reasons: reasons, Due: longDate(newDue)})
+// Extension tells the subject the answer will take longer, why, and until
+// when. Without reasons of an operator it gives the catalogue's default
+// reason, in the subject's language.
+func Extension(l i18n.Lang, to, requestID string, reasons []string, newDue time.Time) (Message, error) {
+	if len(reasons) == 0 {
+		reasons = []string{l.T("mail.extended.default_reason")}
+	}
+	return render("extended", to, content{L: l, RequestID: requestID, Reasons: reasons, Due: l.Date(newDue)})
 }
 
 // Denial tells the subject the request is refused, why, and what they can do.
-func Denial(to, requestID string, reasons []string, nextSteps string) (Message, error) {
-	return render("denied", to, "Your privacy request "+requestID+" was refused",
-		content{RequestID: requestID, Reasons: reasons, NextSteps: nextSteps})
+func Denial(l i18n.Lang, to, requestID string, reasons []string, remedy Remedy) (Message, error) {
+	return render("denied", to, content{L: l, RequestID: requestID, Reasons: reasons, Remedy: l.T(string(remedy))})
 }
 
-// Overdue tells the operators that a request passed its due date open.
+// Overdue tells the operators that a request passed its due date open. It
+// is for the privacy team and always in English.
 func Overdue(to, requestID string, due time.Time) (Message, error) {
-	return render("overdue", to, "OVERDUE: privacy request "+requestID,
-		content{RequestID: requestID, Due: longDate(due)})
+	var text, html bytes.Buffer
+	c := content{L: i18n.English, RequestID: requestID, Due: i18n.English.Date(due)}
+	if err := textTemplates.ExecuteTemplate(&text, "overdue", c); err != nil {
+		return Message{}, err
+	}
+	if err := htmlTemplates.ExecuteTemplate(&html, "overdue", c); err != nil {
+		return Message{}, err
+	}
+	return Message{To: to, Subject: "OVERDUE: privacy request " + requestID, Text: text.String(), HTML: html.String(), Language: i18n.English}, nil
 }
 
 // Cancelled confirms a cancellation to the subject.
-func Cancelled(to, requestID string) (Message, error) {
-	return render("cancelled", to, "Privacy request "+requestID+" cancelled", content{RequestID: requestID})
+func Cancelled(l i18n.Lang, to, requestID string) (Message, error) {
+	return render("cancelled", to, content{L: l, RequestID: requestID})
 }

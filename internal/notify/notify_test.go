@@ -1,64 +1,99 @@
 package notify
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 )
 
-func TestMessages(t *testing.T) {
-	link := "https://privacy.example.com/v1/requests/dsr-1/verify?token=a&b=<c>"
-	expires := time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
-	tests := []struct {
-		name     string
-		build    func() (Message, error)
-		subject  string
-		text     []string
-		htmlLink string
-	}{
-		{"verification", func() (Message, error) {
-			return Verification("a@b.co", "dsr-1", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires)
+var (
+	link     = "https://privacy.example.com/v1/requests/dsr-1/verify?token=a&b=<c>"
+	expires  = time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
+	received = time.Date(2026, 1, 31, 10, 0, 0, 0, time.UTC)
+	due      = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+)
+
+// builders makes every message to a subject in language l.
+func builders(l i18n.Lang) map[string]func() (Message, error) {
+	return map[string]func() (Message, error){
+		"verification": func() (Message, error) {
+			return Verification(l, "a@b.co", "dsr-1", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires)
 		},
-			"Confirm your privacy request dsr-1", []string{"dsr-1", link, "BCDF-2345", "enter this code at https://privacy.example.com/v1/requests/dsr-1/code", "until 1 December 2026 09:30 UTC"}, "token=a&amp;b=%3cc%3e"},
-		{"verification locked", func() (Message, error) { return VerificationLocked("a@b.co", "dsr-1") },
-			"Confirmation stopped for privacy request dsr-1", []string{"Too many wrong", "quote the reference dsr-1", "nothing was released"}, ""},
-		{"download", func() (Message, error) { return DownloadReady("a@b.co", "dsr-1", link, expires) },
-			"Your data is ready: request dsr-1", []string{"1 December 2026 09:30 UTC", link}, "token=a&amp;b=%3cc%3e"},
-		{"erased", func() (Message, error) { return Erased("a@b.co", "dsr-1", ErasureSummary{}) },
-			"Your data has been deleted: request dsr-1", []string{"erased your personal data from the systems listed in our privacy notice.\n"}, ""},
-		{"erased, some kept", func() (Message, error) {
-			return Erased("a@b.co", "dsr-1", ErasureSummary{
+		"verification locked": func() (Message, error) { return VerificationLocked(l, "a@b.co", "dsr-1") },
+		"download":            func() (Message, error) { return DownloadReady(l, "a@b.co", "dsr-1", link, expires) },
+		"erased":              func() (Message, error) { return Erased(l, "a@b.co", "dsr-1", ErasureSummary{}) },
+		"erased, some kept": func() (Message, error) {
+			return Erased(l, "a@b.co", "dsr-1", ErasureSummary{
 				Retained: []Retained{{What: "Invoices <PDF>", Records: 2, Reason: "Tax audits.", Citation: "AO § 147(3)",
 					Until: time.Date(2036, 3, 1, 0, 0, 0, 0, time.UTC)}},
 				Anonymized: []Anonymized{{What: "Product reviews", Records: 1, Fields: []string{"email", "author_name"}}},
 			})
-		}, "Your data has been deleted: request dsr-1", []string{"privacy notice, except as follows.",
+		},
+		"expired": func() (Message, error) { return NeverVerified(l, "a@b.co", "dsr-1", RemedySupervisoryAuthority) },
+		"acknowledgement": func() (Message, error) {
+			return Acknowledgement(l, "a@b.co", "dsr-1", "access", received, due)
+		},
+		"extension": func() (Message, error) {
+			return Extension(l, "a@b.co", "dsr-1", []string{"Archives <offsite>.", "A supplier holds part."}, time.Date(2026, 4, 30, 0, 0, 0, 0, time.UTC))
+		},
+		"default extension": func() (Message, error) { return Extension(l, "a@b.co", "dsr-1", nil, due) },
+		"denial": func() (Message, error) {
+			return Denial(l, "a@b.co", "dsr-1", []string{"Manifestly unfounded."}, RemedyICO)
+		},
+		"cancelled": func() (Message, error) { return Cancelled(l, "a@b.co", "dsr-1") },
+	}
+}
+
+func TestMessages(t *testing.T) {
+	tests := []struct {
+		lang     i18n.Lang
+		name     string
+		subject  string
+		text     []string
+		htmlLink string
+	}{
+		{i18n.English, "verification", "Confirm your privacy request dsr-1", []string{"reference dsr-1", "confirm it here:\n" + link,
+			"enter this code at https://privacy.example.com/v1/requests/dsr-1/code:\nBCDF-2345", "work once, until 1 December 2026, 09:30 UTC."}, "token=a&amp;b=%3cc%3e"},
+		{i18n.English, "verification locked", "Confirmation stopped for privacy request dsr-1", []string{"Too many wrong", "quote the reference dsr-1", "nothing was released"}, ""},
+		{i18n.German, "verification locked", "Bestätigung der Datenschutzanfrage dsr-1 gesperrt", []string{"zu viele falsche", "Referenznummer dsr-1", "keine Daten herausgegeben"}, ""},
+		{i18n.English, "download", "Your data is ready: request dsr-1", []string{"works until 1 December 2026, 09:30 UTC", link}, "token=a&amp;b=%3cc%3e"},
+		{i18n.English, "erased", "Your data has been deleted: request dsr-1", []string{"erased your personal data from the systems listed in our privacy notice.\n"}, ""},
+		{i18n.English, "erased, some kept", "Your data has been deleted: request dsr-1", []string{"privacy notice, except as follows.",
 			"- Product reviews (1 record): we removed email, author_name; the rest no longer refers to you.",
 			"- Invoices <PDF> (2 records): Tax audits. (AO § 147(3)). We keep them until 1 March 2036 at the latest"}, "Invoices &lt;PDF&gt;"},
-		{"never verified", func() (Message, error) { return NeverVerified("a@b.co", "dsr-1", "You can complain to the regulator.") },
-			"Privacy request dsr-1 closed", []string{"not confirmed in time", "You can complain to the regulator."}, ""},
-		{"acknowledgement", func() (Message, error) {
-			return Acknowledgement("a@b.co", "dsr-1", "access", time.Date(2026, 1, 31, 10, 0, 0, 0, time.UTC), time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC))
-		}, "We received your privacy request dsr-1", []string{"access request dsr-1 on 31 January 2026", "answer by 2 March 2026"}, ""},
-		{"extension", func() (Message, error) {
-			return Extension("a@b.co", "dsr-1", []string{"Archives <offsite>.", "A supplier holds part."}, time.Date(2026, 4, 30, 0, 0, 0, 0, time.UTC))
-		}, "We need more time: request dsr-1", []string{"- Archives <offsite>.", "- A supplier holds part.", "answer by 30 April 2026"}, "Archives &lt;offsite&gt;."},
-		{"denial", func() (Message, error) {
-			return Denial("a@b.co", "dsr-1", []string{"Manifestly unfounded."}, "You can complain to a supervisory authority.")
-		}, "Your privacy request dsr-1 was refused", []string{"- Manifestly unfounded.", "What you can do: You can complain to a supervisory authority."}, ""},
-		{"overdue", func() (Message, error) {
-			return Overdue("a@b.co", "dsr-1", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC))
-		},
-			"OVERDUE: privacy request dsr-1", []string{"due date, 2 March 2026, has passed", "privacyctl show dsr-1"}, ""},
+		{i18n.German, "erased, some kept", "Ihre Daten wurden gelöscht: Anfrage dsr-1", []string{"mit folgenden Ausnahmen.",
+			"- Product reviews (1 Datensatz): Wir haben email, author_name entfernt",
+			"- Invoices <PDF> (2 Datensätze): Tax audits. (AO § 147(3)). Wir bewahren sie höchstens bis zum 1. März 2036 auf"}, ""},
+		{i18n.Finnish, "erased, some kept", "Tietosi on poistettu: pyyntö dsr-1", []string{"seuraavin poikkeuksin.",
+			"- Product reviews (1 tietue): poistimme kentät email, author_name", "(2 tietuetta)", "enintään 1. maaliskuuta 2036 asti"}, ""},
+		{i18n.English, "expired", "Privacy request dsr-1 closed", []string{"not confirmed in time", "complain to a data protection supervisory authority"}, ""},
+		{i18n.English, "acknowledgement", "We received your privacy request dsr-1", []string{"request dsr-1 on 31 January 2026", "Type of request: Access to your data", "answer by 2 March 2026"}, ""},
+		{i18n.English, "extension", "We need more time: request dsr-1", []string{"- Archives <offsite>.", "- A supplier holds part.", "answer by 30 April 2026"}, "Archives &lt;offsite&gt;."},
+		{i18n.English, "default extension", "We need more time: request dsr-1", []string{"- The request is complex"}, ""},
+		{i18n.English, "denial", "Your privacy request dsr-1 was refused", []string{"- Manifestly unfounded.", "What you can do: You can complain to the Information Commissioner's Office"}, ""},
+		{i18n.English, "cancelled", "Privacy request dsr-1 cancelled", []string{"cancelled, as you asked"}, ""},
+		{i18n.German, "verification", "Bestätigen Sie Ihre Datenschutzanfrage dsr-1", []string{"Referenznummer dsr-1", "bestätigen Sie sie hier:\n" + link,
+			"Code unter https://privacy.example.com/v1/requests/dsr-1/code ein:\nBCDF-2345", "bis 1. Dezember 2026, 09:30 Uhr UTC gültig"}, "token=a&amp;b=%3cc%3e"},
+		{i18n.German, "download", "Ihre Daten stehen bereit: Anfrage dsr-1", []string{"bis 1. Dezember 2026, 09:30 Uhr UTC gültig", link}, ""},
+		{i18n.German, "acknowledgement", "Wir haben Ihre Datenschutzanfrage dsr-1 erhalten", []string{"am 31. Januar 2026 erhalten", "Art der Anfrage: Auskunft über Ihre Daten", "bis zum 2. März 2026"}, ""},
+		{i18n.German, "default extension", "Wir benötigen mehr Zeit: Anfrage dsr-1", []string{"- Die Anfrage ist umfangreich", "bis zum 2. März 2026"}, ""},
+		{i18n.German, "denial", "Ihre Datenschutzanfrage dsr-1 wurde abgelehnt", []string{"Gründe:\n- Manifestly unfounded.", "Was Sie tun können: Sie können sich beim Information Commissioner's Office"}, ""},
+		{i18n.Finnish, "verification", "Vahvista tietosuojapyyntösi dsr-1", []string{"tunnus dsr-1", "vahvista se tästä:\n" + link, "BCDF-2345", "1. joulukuuta 2026 klo 09.30 UTC asti"}, ""},
+		{i18n.Finnish, "download", "Tietosi ovat valmiina: pyyntö dsr-1", []string{"1. joulukuuta 2026 klo 09.30 UTC asti"}, ""},
+		{i18n.Finnish, "acknowledgement", "Olemme vastaanottaneet tietosuojapyyntösi dsr-1", []string{"31. tammikuuta 2026", "Pyynnön tyyppi: Pääsy tietoihisi", "viimeistään 2. maaliskuuta 2026"}, ""},
+		{i18n.Finnish, "cancelled", "Tietosuojapyyntö dsr-1 peruttu", []string{"on peruttu toiveesi mukaisesti"}, ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			m, err := tt.build()
+		t.Run(string(tt.lang)+" "+tt.name, func(t *testing.T) {
+			m, err := builders(tt.lang)[tt.name]()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.To != "a@b.co" || m.Subject != tt.subject {
-				t.Fatalf("to %q subject %q", m.To, m.Subject)
+			if m.To != "a@b.co" || m.Subject != tt.subject || m.Language != tt.lang {
+				t.Fatalf("to %q subject %q language %q", m.To, m.Subject, m.Language)
 			}
 			for _, want := range tt.text {
 				if !strings.Contains(m.Text, want) {
@@ -68,9 +103,55 @@ func TestMessages(t *testing.T) {
 			if tt.htmlLink != "" && !strings.Contains(m.HTML, tt.htmlLink) {
 				t.Errorf("html does not escape the input:\n%s", m.HTML)
 			}
-			if strings.Contains(m.HTML, "<c>") {
-				t.Error("html contains unescaped input")
-			}
 		})
+	}
+}
+
+// leftovers finds what a missing key or value leaves behind: a {placeholder}
+// or a catalogue key.
+var leftovers = regexp.MustCompile(`\{[a-z_]+\}|\b(mail|remedy|type|date)\.[a-z_.0-9]+`)
+
+// TestEveryMessageInEveryLanguage: every subject message renders in every
+// language with its id, no unfilled placeholder, no raw catalogue key and
+// no unescaped input in HTML.
+func TestEveryMessageInEveryLanguage(t *testing.T) {
+	for _, l := range i18n.Supported {
+		for name, build := range builders(l) {
+			m, err := build()
+			if err != nil {
+				t.Fatalf("%s %s: %v", l, name, err)
+			}
+			for part, s := range map[string]string{"subject": m.Subject, "text": m.Text, "html": m.HTML} {
+				if !strings.Contains(s, "dsr-1") {
+					t.Errorf("%s %s: %s lacks the request id", l, name, part)
+				}
+				if bad := leftovers.FindString(s); bad != "" {
+					t.Errorf("%s %s: %s has %q:\n%s", l, name, part, bad, s)
+				}
+			}
+			if strings.Contains(m.HTML, "<c>") || strings.Contains(m.HTML, "<offsite>") || strings.Contains(m.HTML, "<PDF>") {
+				t.Errorf("%s %s: html contains unescaped input", l, name)
+			}
+		}
+	}
+}
+
+func TestUnknownLanguageIsEnglish(t *testing.T) {
+	m, err := Erased("", "a@b.co", "dsr-1", ErasureSummary{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Language != i18n.English || m.Subject != "Your data has been deleted: request dsr-1" {
+		t.Fatalf("language %q subject %q", m.Language, m.Subject)
+	}
+}
+
+func TestOverdueIsForOperators(t *testing.T) {
+	m, err := Overdue("ops@b.co", "dsr-1", due)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "OVERDUE: privacy request dsr-1" || !strings.Contains(m.Text, "due date, 2 March 2026, has passed") || !strings.Contains(m.Text, "privacyctl show dsr-1") {
+		t.Fatalf("overdue: %q\n%s", m.Subject, m.Text)
 	}
 }

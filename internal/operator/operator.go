@@ -182,7 +182,7 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 	if err := o.Watch.Stop(ctx, r.ID); err != nil {
 		return err
 	}
-	msg, err := notify.Cancelled(r.Email, r.ID)
+	msg, err := notify.Cancelled(r.Language, r.Email, r.ID)
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The confirmation could not be written.", err)
 	}

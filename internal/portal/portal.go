@@ -33,9 +33,11 @@ type Workflow interface {
 	Resume(ctx context.Context, taskToken string) error
 }
 
-// Statute computes the statutory deadlines of a request.
+// Statute computes the statutory deadlines of a request and says which
+// requests each law gives.
 type Statute interface {
 	Compute(in statute.Input) (statute.Deadlines, error)
+	Grants(jurisdiction, typ string) (granted, verification bool)
 }
 
 // Mailer tells the subject.
@@ -100,7 +102,28 @@ type Status struct {
 	Extended bool   `json:"extended"`
 }
 
-var errNoSuchLink = apperr.E(apperr.NotFound, "This link is not valid, has expired or was already used.")
+// Offer is a request type a subject may make under a law.
+type Offer struct {
+	Type request.Type
+	// Verification says whether the subject confirms the request by mail
+	// before anything happens (not where the law forbids requiring it).
+	Verification bool
+}
+
+// Offered lists the requests a subject may make under the law of
+// jurisdiction: the types the pipeline carries out that the law gives, in
+// the domain's order. An unknown jurisdiction offers nothing.
+func (p *Portal) Offered(jurisdiction string) []Offer {
+	var offers []Offer
+	for _, typ := range request.SupportedTypes() {
+		if granted, verification := p.Statute.Grants(jurisdiction, string(typ)); granted {
+			offers = append(offers, Offer{Type: typ, Verification: verification})
+		}
+	}
+	return offers
+}
+
+var errNoSuchLink = apperr.Keyed(apperr.NotFound, "error.link")
 
 // Submit stores a new request and starts its workflow.
 func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error) {
@@ -119,7 +142,7 @@ func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error)
 	r := request.New(in, now)
 	if r.Deadlines, err = p.Statute.Compute(statute.Input{Jurisdiction: r.Jurisdiction, Type: string(r.Type), Received: now}); err != nil {
 		if errors.Is(err, statute.ErrNotProvided) {
-			return Receipt{}, apperr.InvalidFields(apperr.FieldError{Field: "type", Detail: "This law gives no such right."})
+			return Receipt{}, apperr.InvalidFields(apperr.Field("type", "error.type.not_provided"))
 		}
 		return Receipt{}, apperr.Wrap(apperr.Invalid, "No deadline rules for this request.", err)
 	}
@@ -250,8 +273,8 @@ func (p *Portal) ConfirmVerification(ctx context.Context, id, token string) erro
 }
 
 var (
-	errWrongCode = apperr.InvalidFields(apperr.FieldError{Field: "code", Detail: "This code is not valid, has expired or was already used."})
-	errCodeShape = apperr.InvalidFields(apperr.FieldError{Field: "code", Detail: "Enter the 8 letters and digits of the code in the email."})
+	errWrongCode = apperr.InvalidFields(apperr.Field("code", "code.wrong"))
+	errCodeShape = apperr.InvalidFields(apperr.Field("code", "code.shape"))
 )
 
 // ConfirmCode confirms a request with the code mailed beside the link; it
@@ -362,7 +385,7 @@ func (p *Portal) countFailure(ctx context.Context, r *request.Request, method st
 // codes. The lock is saved whatever happens to the mail; a failure to send
 // is logged for operators, who see the lock in the audit log.
 func (p *Portal) tellLocked(ctx context.Context, r *request.Request) {
-	msg, err := notify.VerificationLocked(r.Email, r.ID)
+	msg, err := notify.VerificationLocked(r.Language, r.Email, r.ID)
 	if err == nil {
 		err = p.Mailer.Send(ctx, msg)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/memstore"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/ratelimit"
@@ -143,8 +144,8 @@ func TestSubmit(t *testing.T) {
 	if !secret.Matches(tok, r.StatusTokenHash) {
 		t.Error("the status token does not match the stored hash")
 	}
-	if r.Email != subject || r.Jurisdiction != "EU" || r.Type != request.Access || r.Status != request.Received {
-		t.Errorf("stored request = %s %s %s, email normalized: %v", r.Type, r.Jurisdiction, r.Status, r.Email == subject)
+	if r.Email != subject || r.Jurisdiction != "EU" || r.Type != request.Access || r.Status != request.Received || r.Language != i18n.English {
+		t.Errorf("stored request = %s %s %s %s, email normalized: %v", r.Type, r.Jurisdiction, r.Status, r.Language, r.Email == subject)
 	}
 	if r.NeedsOperator {
 		t.Error("flagged for an operator")
@@ -163,6 +164,54 @@ func TestSubmit(t *testing.T) {
 	if evs := e.store.eventsOf(rc.ID); len(evs) != 1 || evs[0].Action != "received" || evs[0].Actor != "subject" {
 		t.Errorf("events = %+v", evs)
 	}
+}
+
+// TestSubmitRecordsLanguage: the language chosen at intake is kept with the
+// request, for every later mail.
+func TestSubmitRecordsLanguage(t *testing.T) {
+	e := newEnv()
+	in := validIntake
+	in.Language = "fi-FI"
+	rc, err := e.portal.Submit(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := e.store.stored(rc.ID); r.Language != i18n.Finnish {
+		t.Errorf("language = %q, want fi", r.Language)
+	}
+}
+
+// TestOffered: the form offers the types the pipeline carries out that the
+// law gives, and says which are verified by mail.
+func TestOffered(t *testing.T) {
+	e := newEnv()
+	e.portal.Statute = withholding{rules, "US-IA", "delete"}
+	tests := []struct {
+		jurisdiction string
+		want         []Offer
+	}{
+		{"EU", []Offer{{request.Access, true}, {request.Portability, true}, {request.Delete, true}}},
+		{"US-IA", []Offer{{request.Access, true}, {request.Portability, true}}},
+		{"XX", nil},
+	}
+	for _, tt := range tests {
+		if got := e.portal.Offered(tt.jurisdiction); !slices.Equal(got, tt.want) {
+			t.Errorf("Offered(%s) = %v, want %v", tt.jurisdiction, got, tt.want)
+		}
+	}
+}
+
+// withholding is the statute with one right taken from one law.
+type withholding struct {
+	*statute.Rules
+	jurisdiction, typ string
+}
+
+func (w withholding) Grants(jurisdiction, typ string) (bool, bool) {
+	if jurisdiction == w.jurisdiction && typ == w.typ {
+		return false, false
+	}
+	return w.Rules.Grants(jurisdiction, typ)
 }
 
 // TestSubmitVerificationTimeout: the verification wait is the configured
@@ -585,7 +634,7 @@ func TestWrongAttemptsLock(t *testing.T) {
 	if last := evs[len(evs)-1]; len(evs) != request.MaxVerifyFailures || last.Action != "verification_locked" || last.Note != "method=email_code failures=5" {
 		t.Fatalf("events %+v", evs)
 	}
-	want, _ := notify.VerificationLocked(subject, r.ID)
+	want, _ := notify.VerificationLocked(r.Language, subject, r.ID)
 	if len(e.mailer.sent) != 1 || e.mailer.sent[0] != want {
 		t.Fatalf("sent %+v, want the lock notice to the subject", e.mailer.sent)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/statute"
 )
 
@@ -92,8 +93,11 @@ type Request struct {
 	Status       Status
 	Jurisdiction string
 	Email        string
-	ReceivedAt   time.Time
-	UpdatedAt    time.Time
+	// Language is the subject's language, chosen at intake: every later mail
+	// and page about the request speaks it.
+	Language   i18n.Lang
+	ReceivedAt time.Time
+	UpdatedAt  time.Time
 
 	// StatusTokenHash authorizes GET on the status URL.
 	StatusTokenHash string
@@ -149,6 +153,8 @@ type Intake struct {
 	Type         string
 	Email        string
 	Jurisdiction string
+	// Language is a BCP 47 code of a catalogue language; empty means English.
+	Language string
 }
 
 // MaxVerifyFailures is how many wrong links or codes a request takes before
@@ -172,21 +178,29 @@ func (in Intake) Validate() (Intake, error) {
 		Type:         strings.TrimSpace(in.Type),
 		Email:        strings.ToLower(strings.TrimSpace(in.Email)),
 		Jurisdiction: strings.ToUpper(strings.TrimSpace(in.Jurisdiction)),
+		Language:     string(i18n.Default),
 	}
 	switch {
 	case out.Type == "":
-		fields = append(fields, apperr.FieldError{Field: "type", Detail: "Choose a request type."})
+		fields = append(fields, apperr.Field("type", "error.type.required"))
 	case !slices.Contains(supportedTypes, Type(out.Type)):
-		fields = append(fields, apperr.FieldError{Field: "type", Detail: "Choose one of: " + joinTypes(supportedTypes) + "."})
+		fields = append(fields, apperr.Field("type", "error.type.unsupported", "types", joinTypes(supportedTypes)))
 	}
-	if msg := checkEmail(out.Email); msg != "" {
-		fields = append(fields, apperr.FieldError{Field: "email", Detail: msg})
+	if key := checkEmail(out.Email); key != "" {
+		fields = append(fields, apperr.Field("email", key))
 	}
 	switch {
 	case out.Jurisdiction == "":
-		fields = append(fields, apperr.FieldError{Field: "jurisdiction", Detail: "Choose the law that applies to you."})
+		fields = append(fields, apperr.Field("jurisdiction", "error.jurisdiction.required"))
 	case !slices.Contains(Jurisdictions, out.Jurisdiction):
-		fields = append(fields, apperr.FieldError{Field: "jurisdiction", Detail: "Unknown jurisdiction code."})
+		fields = append(fields, apperr.Field("jurisdiction", "error.jurisdiction.unknown"))
+	}
+	if code := strings.TrimSpace(in.Language); code != "" {
+		l, ok := i18n.Parse(code)
+		if !ok {
+			fields = append(fields, apperr.Field("language", "error.language.unknown", "languages", joinLanguages()))
+		}
+		out.Language = string(l)
 	}
 	if len(fields) > 0 {
 		return Intake{}, apperr.InvalidFields(fields...)
@@ -194,20 +208,33 @@ func (in Intake) Validate() (Intake, error) {
 	return out, nil
 }
 
+// checkEmail returns the catalogue key of what is wrong with an address, or "".
 func checkEmail(s string) string {
 	if s == "" {
-		return "Enter your email address."
+		return "error.email.required"
 	}
 	if len(s) > MaxEmailLength {
-		return "The email address is too long."
+		return "error.email.too_long"
 	}
 	addr, err := mail.ParseAddress(s)
 	// Only a bare address is accepted: no display names, no groups.
 	if err != nil || addr.Address != s || addr.Name != "" || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
-		return "Enter an email address like name@example.com."
+		return "error.email.invalid"
 	}
 	return ""
 }
+
+func joinLanguages() string {
+	s := make([]string, len(i18n.Supported))
+	for i, l := range i18n.Supported {
+		s[i] = string(l)
+	}
+	return strings.Join(s, ", ")
+}
+
+// SupportedTypes are the request types the pipeline carries out end to end,
+// in the order a form offers them.
+func SupportedTypes() []Type { return slices.Clone(supportedTypes) }
 
 func joinTypes(ts []Type) string {
 	s := make([]string, len(ts))
@@ -225,6 +252,7 @@ func New(in Intake, now time.Time) *Request {
 		Status:       Received,
 		Jurisdiction: in.Jurisdiction,
 		Email:        in.Email,
+		Language:     i18n.Lang(in.Language),
 		ReceivedAt:   now,
 		UpdatedAt:    now,
 	}

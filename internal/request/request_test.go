@@ -14,15 +14,16 @@ func TestIntakeValidate(t *testing.T) {
 		wantFields []string
 		want       Intake
 	}{
-		{"access EU", Intake{"access", " Jane.Doe@Example.com ", "eu"}, nil, Intake{"access", "jane.doe@example.com", "EU"}},
-		{"delete US-CA", Intake{"delete", "a@b.co", "US-CA"}, nil, Intake{"delete", "a@b.co", "US-CA"}},
+		{"access EU", Intake{Type: "access", Email: " Jane.Doe@Example.com ", Jurisdiction: "eu"}, nil, Intake{Type: "access", Email: "jane.doe@example.com", Jurisdiction: "EU", Language: "en"}},
+		{"delete US-CA", Intake{Type: "delete", Email: "a@b.co", Jurisdiction: "US-CA", Language: "de-AT"}, nil, Intake{Type: "delete", Email: "a@b.co", Jurisdiction: "US-CA", Language: "de"}},
 		{"all missing", Intake{}, []string{"type", "email", "jurisdiction"}, Intake{}},
-		{"unknown type", Intake{"sell", "a@b.co", "EU"}, []string{"type"}, Intake{}},
-		{"display name", Intake{"access", "Jane <a@b.co>", "EU"}, []string{"email"}, Intake{}},
-		{"no domain dot", Intake{"access", "a@localhost", "EU"}, []string{"email"}, Intake{}},
-		{"not an address", Intake{"access", "jane", "EU"}, []string{"email"}, Intake{}},
-		{"too long", Intake{"access", string(make([]byte, 300)) + "@b.co", "EU"}, []string{"email"}, Intake{}},
-		{"unknown jurisdiction", Intake{"access", "a@b.co", "XX"}, []string{"jurisdiction"}, Intake{}},
+		{"unknown type", Intake{Type: "sell", Email: "a@b.co", Jurisdiction: "EU"}, []string{"type"}, Intake{}},
+		{"display name", Intake{Type: "access", Email: "Jane <a@b.co>", Jurisdiction: "EU"}, []string{"email"}, Intake{}},
+		{"no domain dot", Intake{Type: "access", Email: "a@localhost", Jurisdiction: "EU"}, []string{"email"}, Intake{}},
+		{"not an address", Intake{Type: "access", Email: "jane", Jurisdiction: "EU"}, []string{"email"}, Intake{}},
+		{"too long", Intake{Type: "access", Email: string(make([]byte, 300)) + "@b.co", Jurisdiction: "EU"}, []string{"email"}, Intake{}},
+		{"unknown language", Intake{Type: "access", Email: "a@b.co", Jurisdiction: "EU", Language: "fr"}, []string{"language"}, Intake{}},
+		{"unknown jurisdiction", Intake{Type: "access", Email: "a@b.co", Jurisdiction: "XX"}, []string{"jurisdiction"}, Intake{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -64,6 +64,10 @@ func Render(from string, m notify.Message, now time.Time) ([]byte, error) {
 	header("Date", now.UTC().Format(time.RFC1123Z))
 	header("Message-ID", "<"+secret.NewToken()[:24]+"@privacy-pipeline>")
 	header("MIME-Version", "1.0")
+	if m.Language != "" {
+		// RFC 3282: mail clients pick spelling and reading voice by it.
+		header("Content-Language", string(m.Language))
+	}
 	header("Content-Type", `multipart/alternative; boundary="`+mw.Boundary()+`"`)
 	buf.WriteString("\r\n")
 	for _, part := range []struct{ ctype, body string }{

@@ -325,3 +325,37 @@ func TestEveryJurisdictionAndType(t *testing.T) {
 		}
 	}
 }
+
+// TestGrants: the rights each law gives, and whether it lets a request be
+// verified, agree with the rules file and with Compute.
+func TestGrants(t *testing.T) {
+	r := mustRules(t)
+	tests := []struct {
+		code, typ           string
+		granted, verifiable bool
+	}{
+		{"EU", "access", true, true},
+		{"EU", "appeal", false, false},    // the GDPR has no appeal to the controller
+		{"US-CA", "opt_out", true, false}, // the CCPA forbids verifying an opt-out
+		{"US-CA", "limit", true, false},
+		{"US-IA", "correct", false, false}, // Iowa gives no right to correct
+		{"US-IA", "access", true, true},
+		{"XX", "access", false, false},
+		{"EU", "sell", false, false},
+	}
+	for _, tt := range tests {
+		granted, verifiable := r.Grants(tt.code, tt.typ)
+		if granted != tt.granted || verifiable != tt.verifiable {
+			t.Errorf("Grants(%s, %s) = %v, %v; want %v, %v", tt.code, tt.typ, granted, verifiable, tt.granted, tt.verifiable)
+		}
+	}
+	for _, j := range r.Jurisdictions {
+		for _, typ := range RequestTypes {
+			granted, verifiable := r.Grants(j.Code, typ)
+			d, err := r.Compute(Input{Jurisdiction: j.Code, Type: typ, Received: at("2026-06-01T12:00:00Z")})
+			if granted != (err == nil) || (granted && verifiable != d.VerificationRequired) {
+				t.Errorf("%s %s: Grants says %v, %v; Compute says %v, %v", j.Code, typ, granted, verifiable, err, d.VerificationRequired)
+			}
+		}
+	}
+}

@@ -226,3 +226,18 @@ func (j *Jurisdiction) rule(typ string) Rule {
 	}
 	return r
 }
+
+// Grants reports whether the law of code gives requests of type typ, and
+// whether it lets the controller require the subject to verify them. An
+// unknown code or type is not granted.
+func (r *Rules) Grants(code, typ string) (granted, verification bool) {
+	j := r.Jurisdiction(code)
+	if j == nil || !slices.Contains(RequestTypes, typ) {
+		return false, false
+	}
+	rule := j.rule(typ)
+	if rule.NotProvided {
+		return false, false
+	}
+	return true, rule.Verification != nil && *rule.Verification
+}

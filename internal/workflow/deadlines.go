@@ -26,8 +26,10 @@ type Metrics interface {
 	Days(name string, days float64, r *request.Request)
 }
 
-// DefaultExtensionReasons are sent when the deadline watch extends a request
-// on which nobody recorded a reason: the condition the laws name.
+// DefaultExtensionReasons are recorded when the deadline watch extends a
+// request on which nobody recorded a reason: the condition the laws name. The
+// subject reads it in their language (the catalogue's
+// mail.extended.default_reason).
 var DefaultExtensionReasons = []string{"The request is complex and we need more time to find your data in all our systems."}
 
 // DefaultNoticeLead is how long before the last day for an extension notice
@@ -90,7 +92,7 @@ func (s *Steps) Acknowledge(ctx context.Context, in RequestRef) error {
 	if err := s.Watch.Start(ctx, sfnflow.WatchInput{RequestID: r.ID, NoticeAt: s.stamp(r, s.noticePoint(r))}); err != nil {
 		return err
 	}
-	msg, err := notify.Acknowledgement(r.Email, r.ID, string(r.Type), r.ReceivedAt, dateTime(r.Deadlines.Due))
+	msg, err := notify.Acknowledgement(r.Language, r.Email, r.ID, string(r.Type), r.ReceivedAt, dateTime(r.Deadlines.Due))
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The acknowledgement could not be written.", err)
 	}
@@ -105,6 +107,12 @@ func (s *Steps) Acknowledge(ctx context.Context, in RequestRef) error {
 // and tells the subject why. The law allows one extension, announced before
 // the first due date; anything else is refused.
 func (s *Steps) Extend(ctx context.Context, r *request.Request, reasons []string, by string) error {
+	return s.extend(ctx, r, reasons, reasons, by)
+}
+
+// extend records reasons and tells the subject told (nil: the catalogue's
+// default reason, in the subject's language).
+func (s *Steps) extend(ctx context.Context, r *request.Request, reasons, told []string, by string) error {
 	d := r.Deadlines
 	switch {
 	case r.Status.Closed():
@@ -127,7 +135,7 @@ func (s *Steps) Extend(ctx context.Context, r *request.Request, reasons []string
 	if err := s.Store.Save(ctx, r, ev); err != nil {
 		return err
 	}
-	msg, err := notify.Extension(r.Email, r.ID, reasons, dateTime(r.Deadlines.Due))
+	msg, err := notify.Extension(r.Language, r.Email, r.ID, told, dateTime(r.Deadlines.Due))
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The extension notice could not be written.", err)
 	}
@@ -149,11 +157,14 @@ func (s *Steps) CheckDeadline(ctx context.Context, in DeadlineTask) (DeadlineRes
 	switch in.Phase {
 	case "notice":
 		if r.Deadlines.ExtensionAllowed && !r.Extended {
-			reasons := r.ExtensionReasons
+			// Reasons an operator recorded go to the subject as written;
+			// without them the law's condition is given, in the subject's
+			// language, and recorded in English.
+			reasons, told := r.ExtensionReasons, r.ExtensionReasons
 			if len(reasons) == 0 {
-				reasons = DefaultExtensionReasons
+				reasons, told = DefaultExtensionReasons, nil
 			}
-			if err := s.Extend(ctx, r, reasons, actor); err != nil {
+			if err := s.extend(ctx, r, reasons, told, actor); err != nil {
 				return DeadlineResult{}, err
 			}
 		}
@@ -209,16 +220,16 @@ func (s *Steps) AwaitReview(ctx context.Context, in ReviewTask) error {
 }
 
 // nextSteps tells a refused subject what they can do, by the law that applies.
-func nextSteps(d statute.Deadlines) string {
+func nextSteps(d statute.Deadlines) notify.Remedy {
 	for _, item := range d.DenialMustInclude {
 		switch {
 		case strings.Contains(item, "ico"):
-			return "You can complain to the Information Commissioner's Office (ico.org.uk) and seek a judicial remedy."
+			return notify.RemedyICO
 		case strings.Contains(item, "supervisory_authority"):
-			return "You can complain to a data protection supervisory authority and seek a judicial remedy."
+			return notify.RemedySupervisoryAuthority
 		case strings.Contains(item, "appeal"):
-			return "You can appeal this decision by replying to this email; if we deny the appeal you can contact your state's Attorney General."
+			return notify.RemedyAppeal
 		}
 	}
-	return "You can reply to this email to ask us to reconsider, or contact the regulator responsible for data protection where you live."
+	return notify.RemedyReconsider
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/statute"
 )
@@ -244,7 +245,7 @@ func TestNextSteps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := nextSteps(d); !strings.Contains(got, tt.want) {
+		if got := i18n.English.T(string(nextSteps(d))); !strings.Contains(got, tt.want) {
 			t.Errorf("%s: %q lacks %q", tt.jurisdiction, got, tt.want)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"slices"
 	"time"
@@ -156,11 +157,23 @@ func (s *Steps) StartVerification(ctx context.Context, in VerificationTask) erro
 		return err
 	}
 	base := s.BaseURL + "/v1/requests/" + r.ID
-	msg, err := notify.Verification(r.Email, r.ID, base+"/verify?token="+token, secret.FormatCode(code), base+"/code", r.VerifyExpiresAt)
+	codePage := base + "/code"
+	if r.Language != "" {
+		codePage += "?lang=" + url.QueryEscape(string(r.Language))
+	}
+	msg, err := notify.Verification(r.Language, r.Email, r.ID, base+"/verify?token="+token+langParam(r), secret.FormatCode(code), codePage, r.VerifyExpiresAt)
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The verification message could not be written.", err)
 	}
 	return s.Mailer.Send(ctx, msg)
+}
+
+// langParam keeps the subject's language on the pages a mailed link opens.
+func langParam(r *request.Request) string {
+	if r.Language == "" {
+		return ""
+	}
+	return "&lang=" + url.QueryEscape(string(r.Language))
 }
 
 // maxChainDepth bounds the identity walk; a registry cannot chain further
@@ -320,7 +333,7 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		if err := s.move(ctx, r, request.Completed, "completed", "delivered=download_link"); err != nil {
 			return err
 		}
-		msg, err = notify.DownloadReady(r.Email, r.ID, s.BaseURL+"/v1/requests/"+r.ID+"/download?token="+token, r.DownloadExpiresAt)
+		msg, err = notify.DownloadReady(r.Language, r.Email, r.ID, s.BaseURL+"/v1/requests/"+r.ID+"/download?token="+token+langParam(r), r.DownloadExpiresAt)
 	case in.Outcome == "completed" && r.Type == request.Delete:
 		outcomes, oerr := s.Outcomes.Outcomes(ctx, r.ID)
 		if oerr != nil {
@@ -330,14 +343,14 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		if err := s.move(ctx, r, request.Completed, "completed", "delivered=erasure_confirmation"); err != nil {
 			return err
 		}
-		msg, err = notify.Erased(r.Email, r.ID, s.erasureSummary(outcomes))
+		msg, err = notify.Erased(r.Language, r.Email, r.ID, s.erasureSummary(outcomes))
 	case in.Outcome == "expired":
 		r.ClearVerification()
 		r.TaskToken = ""
 		if err := s.move(ctx, r, request.Expired, "expired", "never_verified"); err != nil {
 			return err
 		}
-		msg, err = notify.NeverVerified(r.Email, r.ID, nextSteps(r.Deadlines))
+		msg, err = notify.NeverVerified(r.Language, r.Email, r.ID, nextSteps(r.Deadlines))
 	case in.Outcome == "denied":
 		reasons := r.DenialReasons
 		if len(reasons) == 0 {
@@ -348,7 +361,7 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		if err := s.move(ctx, r, request.Denied, "denied", fmt.Sprintf("reasons=%d", len(reasons))); err != nil {
 			return err
 		}
-		msg, err = notify.Denial(r.Email, r.ID, reasons, nextSteps(r.Deadlines))
+		msg, err = notify.Denial(r.Language, r.Email, r.ID, reasons, nextSteps(r.Deadlines))
 	case in.Outcome == "failed":
 		if r.Status.Closed() {
 			// Closed meanwhile (cancelled while a step ran): nothing to flag.

@@ -646,7 +646,7 @@ func TestCloseRequest(t *testing.T) {
 				if after.DownloadTokenHash != "" {
 					t.Error("a delete request got a download token")
 				}
-				want, _ := notify.Erased(subject, after.ID, notify.ErasureSummary{})
+				want, _ := notify.Erased(after.Language, subject, after.ID, notify.ErasureSummary{})
 				if msg := onlyMessage(t, e); msg != want {
 					t.Errorf("message = %q, want the erasure confirmation", msg.Subject)
 				}
@@ -665,7 +665,7 @@ func TestCloseRequest(t *testing.T) {
 				if after.VerifyTokenHash != "" || after.VerifyCodeHash != "" || after.TaskToken != "" {
 					t.Error("verify token hash, code hash or task token kept")
 				}
-				want, _ := notify.NeverVerified(subject, after.ID, nextSteps(after.Deadlines))
+				want, _ := notify.NeverVerified(after.Language, subject, after.ID, nextSteps(after.Deadlines))
 				if msg := onlyMessage(t, e); msg != want {
 					t.Errorf("message = %q, want the never-verified notice", msg.Subject)
 				}
