@@ -44,15 +44,17 @@ type StackProps struct {
 }
 
 type pipeline struct {
-	stack     awscdk.Stack
-	props     StackProps
-	reg       *registry.Registry
-	key       awskms.Key
-	requests  awsdynamodb.Table
-	intake    awsdynamodb.Table
-	exports   awss3.Bucket
-	functions map[string]awslambda.Function
-	machines  map[string]awsstepfunctions.StateMachine
+	stack    awscdk.Stack
+	props    StackProps
+	reg      *registry.Registry
+	key      awskms.Key
+	requests awsdynamodb.Table
+	intake   awsdynamodb.Table
+	// receiptKey is the HMAC key behind the hashes in erasure receipts.
+	receiptKey awskms.Key
+	exports    awss3.Bucket
+	functions  map[string]awslambda.Function
+	machines   map[string]awsstepfunctions.StateMachine
 }
 
 // NewPipelineStack defines the whole pipeline in one stack.
@@ -94,6 +96,14 @@ func (p *pipeline) newKey() {
 		Description:       jsii.String("Encrypts requests, exports and logs of the privacy pipeline"),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	// KMS does not rotate HMAC keys; the hashes it vouches for must stay
+	// comparable for as long as receipts are kept, so it is never replaced.
+	p.receiptKey = awskms.NewKey(p.stack, jsii.String("ReceiptKey"), &awskms.KeyProps{
+		Description:   jsii.String("Hashes the keys that erasure receipts list; the secret never leaves KMS"),
+		KeySpec:       awskms.KeySpec_HMAC_256,
+		KeyUsage:      awskms.KeyUsage_GENERATE_VERIFY_MAC,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 }
 
@@ -313,6 +323,10 @@ func (p *pipeline) grant() {
 	api.AddEnvironment(jsii.String(resources.Intake.EnvVar), p.intake.TableName(), nil)
 	p.intake.Grant(api, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:DeleteItem"))
 	p.key.GrantEncryptDecrypt(api)
+	// Receipt hashes: the erasing function alone derives their secret.
+	erase := p.functions["erase-source"]
+	erase.AddEnvironment(jsii.String(resources.ReceiptKey.EnvVar), p.receiptKey.KeyArn(), nil)
+	p.receiptKey.Grant(erase, jsii.String("kms:GenerateMac"))
 	allow := func(fn string, actions []string, arns ...*string) {
 		p.functions[fn].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions: jsii.Strings(actions...), Resources: &arns,

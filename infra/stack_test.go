@@ -410,3 +410,42 @@ func TestMonitoring(t *testing.T) {
 		t.Errorf("access logs: %s", logs)
 	}
 }
+
+// TestReceiptKey: the receipt hashes come from an HMAC key that only the
+// erasing function may use, and only to make MACs.
+func TestReceiptKey(t *testing.T) {
+	_, raw := synth(t)
+	var keyID string
+	for id, r := range raw["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] == "AWS::KMS::Key" && strings.HasPrefix(id, "ReceiptKey") {
+			props := res["Properties"].(map[string]any)
+			if props["KeySpec"] != "HMAC_256" || props["KeyUsage"] != "GENERATE_VERIFY_MAC" {
+				t.Errorf("receipt key %v", props)
+			}
+			keyID = id
+		}
+	}
+	if keyID == "" {
+		t.Fatal("no receipt key")
+	}
+	users := 0
+	for _, policy := range resourcesOfType(raw, "AWS::IAM::Policy") {
+		for _, st := range policy["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			b, _ := json.Marshal(st.(map[string]any)["Resource"])
+			if !strings.Contains(string(b), keyID) {
+				continue
+			}
+			users++
+			if role := roleOf(policy); role != "EraseSourceFunction" {
+				t.Errorf("%s may use the receipt key", role)
+			}
+			if a, _ := json.Marshal(st.(map[string]any)["Action"]); string(a) != `"kms:GenerateMac"` {
+				t.Errorf("the receipt key may be used for %s", a)
+			}
+		}
+	}
+	if users != 1 {
+		t.Errorf("%d statements name the receipt key, want 1", users)
+	}
+}

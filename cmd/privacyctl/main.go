@@ -67,6 +67,16 @@ Usage:
       Check a data-source registry file: print a summary of its sources, or
       every problem with its line number (exit status 1).
 
+  privacyctl receipt ID [--json]
+      The erasure receipt of a delete request: per source what was deleted,
+      anonymized or retained (with the reason and until when), and how many
+      keys and object versions were touched (listed, as keyed hashes, in --json).
+
+  privacyctl receipts verify [--json]
+      Check that the chain of erasure receipts holds together: each receipt
+      matches its hash and names the hash of the one before. Names the first
+      receipt that was changed, replaced or removed; exits 1 if there is one.
+
   privacyctl help
       Show this help.
 
@@ -116,6 +126,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cancel(args[1:], stdout)
 	case "redrive":
 		err = redrive(args[1:], stdout)
+	case "receipt":
+		err = receipt(args[1:], stdout)
+	case "receipts":
+		err = receipts(args[1:], stdout)
 	case "sources":
 		err = sources(args[1:], stdout, stderr)
 	default:

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -28,6 +29,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/dynamo"
 	"github.com/privacy-pipeline/dsr/internal/dynsrc"
 	"github.com/privacy-pipeline/dsr/internal/httpapi"
+	"github.com/privacy-pipeline/dsr/internal/kmsmac"
 	"github.com/privacy-pipeline/dsr/internal/idempotency"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/operator"
@@ -63,6 +65,9 @@ type Config struct {
 	BaseURL     string
 	// RegistryFile is the data-source registry; only workflow tasks need it.
 	RegistryFile string
+	// ReceiptKeyID is the KMS HMAC key (id, ARN or alias) whose derived
+	// secret hashes the keys erasure receipts list; only erasure needs it.
+	ReceiptKeyID string
 	// TimeScale compresses workflow waits (see clock.Scale).
 	TimeScale clock.Scale
 	// S3PathStyle addresses buckets by path, as local S3 emulators need.
@@ -111,6 +116,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		OperatorEmail:        getenv("OPERATOR_EMAIL"),
 		BaseURL:              getenv("PUBLIC_BASE_URL"),
 		RegistryFile:         getenv("REGISTRY_FILE"),
+		ReceiptKeyID:         getenv(resources.ReceiptKey.EnvVar),
 		TimeScale:            1,
 		S3PathStyle:          getenv("S3_FORCE_PATH_STYLE") == "true",
 		VerificationPeriod:   DefaultVerificationPeriod,
@@ -170,6 +176,7 @@ type App struct {
 	steps    *workflow.Steps
 	workflow *sfnflow.Workflow
 	metrics  *metrics.EMF
+	receipts *dynamo.Receipts
 }
 
 // LoadAWS returns the AWS configuration from the environment (region,
@@ -211,6 +218,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		a.intake = dynamo.NewIntake(ddb, cfg.IntakeTable)
 		a.portal.IdentityLimit = &ratelimit.Limiter{Name: "identity", Rule: cfg.IdentityLimit, Counter: a.intake, Clock: clk}
 	}
+	a.receipts = dynamo.NewReceipts(ddb, cfg.RequestsTable)
 	var reg *registry.Registry
 	if cfg.RegistryFile != "" {
 		if reg, err = registry.LoadFile(cfg.RegistryFile); err != nil {
@@ -226,7 +234,9 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 			"s3":       s3src.New(s3c),
 		},
 		Exports:       exports,
-		Outcomes:      dynamo.NewReceipts(ddb, cfg.RequestsTable),
+		Outcomes:      a.receipts,
+		Receipts:      a.receipts,
+		KeyHasher:     kmsmac.New(kms.NewFromConfig(awsCfg), cfg.ReceiptKeyID),
 		Clock:         clk,
 		BaseURL:       cfg.BaseURL,
 		VerifyLinkTTL: cfg.VerifyLinkTTL,
@@ -270,6 +280,15 @@ func (a *App) API() http.Handler {
 	}
 	return httpapi.New(a.portal, a.log, opts...)
 }
+
+// Config returns the configuration the App was wired with.
+func (a *App) Config() Config { return a.cfg }
+
+// Registry returns the data-source registry; nil when none was configured.
+func (a *App) Registry() *registry.Registry { return a.steps.Registry }
+
+// Receipts returns the erasure outcomes and the receipt chain.
+func (a *App) Receipts() *dynamo.Receipts { return a.receipts }
 
 // Store returns the request store.
 func (a *App) Store() *dynamo.Store { return a.store }

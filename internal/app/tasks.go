@@ -67,6 +67,10 @@ func (a *App) EraseSource() func(context.Context, workflow.SourceTask) (workflow
 	return task(a, "erase-source", a.steps.EraseSource)
 }
 
+func (a *App) WriteReceipt() func(context.Context, workflow.RequestRef) (Empty, error) {
+	return task(a, "write-receipt", noOutput(a.steps.WriteReceipt))
+}
+
 func (a *App) CloseRequest() func(context.Context, workflow.CloseTask) (Empty, error) {
 	return task(a, "close-request", noOutput(a.steps.CloseRequest))
 }
@@ -116,6 +120,7 @@ func (a *App) Handlers() map[string]any {
 		"collect-source":     a.CollectSource(),
 		"build-package":      a.BuildPackage(),
 		"erase-source":       a.EraseSource(),
+		"write-receipt":      a.WriteReceipt(),
 		"close-request":      a.CloseRequest(),
 	}
 }

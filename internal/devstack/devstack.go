@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -187,6 +188,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		s3:  s3.NewFromConfig(s.AWS, func(o *s3.Options) { o.UsePathStyle = true }),
 		ses: sesv2.NewFromConfig(s.AWS),
 		sfn: sfn.NewFromConfig(s.AWS),
+		kms: kms.NewFromConfig(s.AWS),
 	}
 	if err = provision(ctx, c, o.Region, cfg.MailFrom); err != nil {
 		return nil, fmt.Errorf("provisioning: %w", err)
@@ -228,6 +230,7 @@ func LocalConfig(region, apiURL string) app.Config {
 		MailFrom:             "privacy@example.com",
 		OperatorEmail:        "privacy-team@example.com",
 		BaseURL:              apiURL,
+		ReceiptKeyID:         resources.ReceiptKey.Alias,
 		TimeScale:            DefaultTimeScale,
 		S3PathStyle:          true,
 		VerificationPeriod:   app.DefaultVerificationPeriod,

@@ -81,6 +81,27 @@ def patch_model_data_by_service():
     MotoAPIResponse.model_data = model_data
 
 
+def patch_dynamodb_one_request_at_a_time():
+    # moto's DynamoDB is not safe under concurrent requests (the server runs a
+    # thread per request): a transaction checks its conditions and writes
+    # without a lock, so two concurrent conditional writes of the same item
+    # can both succeed; and a cancelled transaction restores a copy of each
+    # table taken when it began, dropping what other requests wrote meanwhile.
+    # DynamoDB answers one request at a time here, as atomic as the real one.
+    import threading
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    call_action = DynamoHandler.call_action
+
+    def serialized(self):
+        with lock:
+            return call_action(self)
+
+    DynamoHandler.call_action = serialized
+
+
 def quiet_access_log():
     # The HTTP server logs a line per request with its path: object keys,
     # which can hold identity values (key templates such as users/{user_id}/),
@@ -93,6 +114,7 @@ def main():
     patch_state_machine_deepcopy()
     patch_jsonpath_cache()
     patch_model_data_by_service()
+    patch_dynamodb_one_request_at_a_time()
     quiet_access_log()
     from moto.server import main as moto_main
 

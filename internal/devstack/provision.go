@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -52,6 +54,7 @@ type clients struct {
 	s3  *s3.Client
 	ses *sesv2.Client
 	sfn *sfn.Client
+	kms *kms.Client
 }
 
 // provision creates the pipeline's tables, buckets, mail identity and state
@@ -107,6 +110,17 @@ func provision(ctx context.Context, c clients, region, mailFrom string) error {
 		if err != nil {
 			return fmt.Errorf("bucket %s encryption: %w", bucketName(b), err)
 		}
+	}
+	key, err := c.kms.CreateKey(ctx, &kms.CreateKeyInput{
+		Description: aws.String("Hashes the keys erasure receipts list"),
+		KeySpec:     kmstypes.KeySpecHmac256,
+		KeyUsage:    kmstypes.KeyUsageTypeGenerateVerifyMac,
+	})
+	if err != nil {
+		return fmt.Errorf("key %s: %w", resources.ReceiptKey.ID, err)
+	}
+	if _, err := c.kms.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(resources.ReceiptKey.Alias), TargetKeyId: key.KeyMetadata.KeyId}); err != nil {
+		return fmt.Errorf("key alias %s: %w", resources.ReceiptKey.Alias, err)
 	}
 	if _, err := c.ses.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: &mailFrom}); err != nil {
 		return fmt.Errorf("mail identity: %w", err)

@@ -197,6 +197,7 @@ var Resumable = []string{
 	"Find the subject's identities in every source",
 	"Build the access package",
 	"Send the download link and complete",
+	"Write the erasure receipt",
 	"Confirm the erasure and complete",
 }
 

@@ -74,6 +74,19 @@ var Exports = Bucket{ID: "exports", EnvVar: "EXPORTS_BUCKET"}
 // Buckets are all of the pipeline's buckets.
 var Buckets = []Bucket{Exports}
 
+// Key is a KMS key of the pipeline, other than the one that encrypts its data.
+type Key struct {
+	ID     string
+	Alias  string // the local stack names the key by this alias
+	EnvVar string
+}
+
+// ReceiptKey is an HMAC key that never leaves KMS: erasure receipts list the
+// keys erasure touched (which may hold an email or a user id) as hashes made
+// with a secret only this key can derive (see internal/kmsmac). Only the
+// function that erases uses it.
+var ReceiptKey = Key{ID: "receipt-key", Alias: "alias/dsr-receipt-key", EnvVar: "RECEIPT_KEY_ID"}
+
 // Function is one Lambda function of the pipeline: its folder under
 // functions/ and, for workflow tasks, the ASL placeholder for its ARN.
 type Function struct {
@@ -90,6 +103,7 @@ var Functions = []Function{
 	{Name: "collect-source", Placeholder: "CollectSourceFunctionArn"},
 	{Name: "build-package", Placeholder: "BuildPackageFunctionArn"},
 	{Name: "erase-source", Placeholder: "EraseSourceFunctionArn"},
+	{Name: "write-receipt", Placeholder: "WriteReceiptFunctionArn"},
 	{Name: "await-review", Placeholder: "AwaitReviewFunctionArn"},
 	{Name: "close-request", Placeholder: "CloseRequestFunctionArn"},
 	{Name: "check-deadline", Placeholder: "CheckDeadlineFunctionArn"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
@@ -26,6 +27,55 @@ type KeyHasher interface {
 type Outcomes interface {
 	AddOutcome(ctx context.Context, requestID string, o erasure.Outcome) error
 	Outcomes(ctx context.Context, requestID string) ([]erasure.Outcome, error)
+}
+
+// Receipts is the chain of erasure receipts.
+type Receipts interface {
+	// Append chains the request's receipt, sealed on the last one; a
+	// request that has a receipt already gets it back.
+	Append(ctx context.Context, requestID string, seal func(prev erasure.Link) (erasure.Link, error)) (erasure.Link, error)
+}
+
+// WriteReceipt chains the request's erasure receipt: what erasure did in
+// every source of the registry, in its order. Run again, it writes nothing
+// new.
+func (s *Steps) WriteReceipt(ctx context.Context, in RequestRef) error {
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return err
+	}
+	if r.Type != request.Delete || r.Status != request.InProgress {
+		return apperr.E(apperr.Conflict, "Only a delete request in progress gets an erasure receipt.")
+	}
+	outcomes, err := s.Outcomes.Outcomes(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	ordered, err := s.inRegistryOrder(outcomes)
+	if err != nil {
+		return err
+	}
+	rec := erasure.Receipt{RequestID: r.ID, IssuedAt: s.Clock.Now().UTC(), Sources: ordered}
+	link, err := s.Receipts.Append(ctx, r.ID, func(prev erasure.Link) (erasure.Link, error) { return erasure.Seal(rec, prev) })
+	if err != nil {
+		return err
+	}
+	note := fmt.Sprintf("receipt=%d hash=%s", link.Seq, link.Hash)
+	return s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "receipt_written", Note: note})
+}
+
+// inRegistryOrder returns one outcome per source of the registry, in its
+// order; a source without one was not erased, and no receipt may say so.
+func (s *Steps) inRegistryOrder(outcomes []erasure.Outcome) ([]erasure.Outcome, error) {
+	var ordered []erasure.Outcome
+	for _, src := range s.Registry.Sources {
+		i := slices.IndexFunc(outcomes, func(o erasure.Outcome) bool { return o.SourceID == src.ID })
+		if i < 0 {
+			return nil, apperr.E(apperr.Conflict, fmt.Sprintf("Source %q has no erasure outcome yet; erase it before the receipt is written.", src.ID))
+		}
+		ordered = append(ordered, outcomes[i])
+	}
+	return ordered, nil
 }
 
 // EraseSource carries out a delete request in one source, as the source's
@@ -117,6 +167,9 @@ func keptUntil(rule *registry.RetainRule, records []map[string]any, now time.Tim
 // erasureSummary is what the subject is told was kept, and why.
 func (s *Steps) erasureSummary(outcomes []erasure.Outcome) notify.ErasureSummary {
 	var sum notify.ErasureSummary
+	if ordered, err := s.inRegistryOrder(outcomes); err == nil {
+		outcomes = ordered
+	}
 	for _, o := range outcomes {
 		what := o.Description
 		if what == "" {

@@ -173,3 +173,49 @@ func TestCloseDeleteTellsWhatWasKept(t *testing.T) {
 		t.Errorf("a deleted source is listed as kept:\n%s", msg.Text)
 	}
 }
+
+func TestWriteReceipt(t *testing.T) {
+	ctx := context.Background()
+	e, r := newModesEnv(t)
+	if err := e.steps.WriteReceipt(ctx, RequestRef{RequestID: r.ID}); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("before erasure: err %v, want Conflict", err)
+	}
+	for _, src := range []string{"reviews", "ledger", "users"} {
+		if _, err := e.steps.EraseSource(ctx, SourceTask{RequestID: r.ID, SourceID: src}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 { // a retry writes nothing new
+		if err := e.steps.WriteReceipt(ctx, RequestRef{RequestID: r.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(e.receipts.links) != 1 {
+		t.Fatalf("%d receipts, want 1", len(e.receipts.links))
+	}
+	rec, err := e.receipts.links[0].Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, o := range rec.Sources {
+		order = append(order, o.SourceID)
+	}
+	if rec.RequestID != r.ID || rec.Seq != 1 || rec.PrevHash != erasure.Genesis || strings.Join(order, ",") != "users,ledger,reviews" {
+		t.Fatalf("receipt %+v, sources in order %v", rec, order)
+	}
+	users := rec.Sources[0]
+	if h, _ := (fakeHasher{}).HashKey(ctx, subject+"/0"); users.Deleted != 1 || len(users.Touched) != 1 || users.Touched[0].Key != h {
+		t.Errorf("users outcome %+v: the touched key must be hashed", users)
+	}
+	if ledger := rec.Sources[1]; ledger.Retained != 2 || ledger.Retention == nil || ledger.Retention.Until != "2035-01-31" || len(ledger.Touched) != 0 {
+		t.Errorf("ledger outcome %+v", ledger)
+	}
+	if body := string(e.receipts.links[0].Body); strings.Contains(body, subject) || strings.Contains(body, `"u-1"`) {
+		t.Errorf("the receipt holds an identity value: %s", body)
+	}
+	ev := lastEvent(t, e.store, r.ID)
+	if ev.Action != "receipt_written" || ev.Note != "receipt=1 hash="+e.receipts.links[0].Hash {
+		t.Errorf("event %+v", ev)
+	}
+}

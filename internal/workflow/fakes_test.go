@@ -3,6 +3,8 @@ package workflow
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -202,4 +204,39 @@ func (m *fakeMetrics) Count(name string, _ *request.Request) {
 func (s *fakeStore) stored(id string) request.Request {
 	r, _ := s.Stored(id)
 	return r
+}
+
+// fakeReceipts is a chain in memory with the store's rules: one receipt per
+// request, each sealed on the last.
+type fakeReceipts struct {
+	links     []erasure.Link
+	byRequest map[string]int // request id -> index in links
+}
+
+func (f *fakeReceipts) Append(_ context.Context, requestID string, seal func(prev erasure.Link) (erasure.Link, error)) (erasure.Link, error) {
+	if i, ok := f.byRequest[requestID]; ok {
+		return f.links[i], nil
+	}
+	var prev erasure.Link
+	if len(f.links) > 0 {
+		prev = f.links[len(f.links)-1]
+	}
+	l, err := seal(prev)
+	if err != nil {
+		return erasure.Link{}, err
+	}
+	if f.byRequest == nil {
+		f.byRequest = map[string]int{}
+	}
+	f.byRequest[requestID] = len(f.links)
+	f.links = append(f.links, l)
+	return l, nil
+}
+
+// fakeHasher hashes keys with a fixed secret.
+type fakeHasher struct{}
+
+func (fakeHasher) HashKey(_ context.Context, key string) (string, error) {
+	sum := sha256.Sum256([]byte("test secret/" + key))
+	return "h:" + hex.EncodeToString(sum[:8]), nil
 }

@@ -64,7 +64,9 @@ type Steps struct {
 	// KeyHasher hashes the keys erasure touched for the receipt; without one
 	// the receipt lists no keys.
 	KeyHasher KeyHasher
-	Clock     clock.Clock
+	// Receipts is the chain of erasure receipts.
+	Receipts Receipts
+	Clock    clock.Clock
 	// BaseURL is the public address of the HTTP API, for links in mail.
 	BaseURL string
 	// VerifyLinkTTL is how long a verification link works.

@@ -81,6 +81,7 @@ type env struct {
 	watch    *fakeWatch
 	metrics  *fakeMetrics
 	outcomes *fakeOutcomes
+	receipts *fakeReceipts
 }
 
 func newEnv(t *testing.T) *env {
@@ -98,6 +99,7 @@ func newEnv(t *testing.T) *env {
 		watch:    &fakeWatch{},
 		metrics:  &fakeMetrics{},
 		outcomes: &fakeOutcomes{},
+		receipts: &fakeReceipts{},
 	}
 	e.steps = &Steps{
 		Watch:         e.watch,
@@ -111,6 +113,8 @@ func newEnv(t *testing.T) *env {
 		Adapters:      map[string]SourceAdapter{"dynamodb": e.adapter, "s3": e.adapter},
 		Exports:       e.exports,
 		Outcomes:      e.outcomes,
+		Receipts:      e.receipts,
+		KeyHasher:     fakeHasher{},
 		Clock:         e.clock,
 		BaseURL:       baseURL,
 		VerifyLinkTTL: verifyTTL,

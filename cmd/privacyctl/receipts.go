@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/privacy-pipeline/dsr/internal/app"
+	"github.com/privacy-pipeline/dsr/internal/erasure"
+)
+
+// chainWalker walks the receipt chain in order.
+type chainWalker interface {
+	Walk(ctx context.Context, fn func(erasure.Link) error) error
+}
+
+// errChainBroken exits 1 after the report of where the chain breaks.
+var errChainBroken = errors.New("the receipt chain does not hold together")
+
+// receipts runs "receipts verify".
+func receipts(args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return fmt.Errorf("%w: privacyctl receipts verify [--local] [--json]", errUsage)
+	}
+	t, asJSON := reportFlags("receipts verify")
+	if err := t.parseNoID(args[1:]); err != nil {
+		return err
+	}
+	return t.act(func(ctx context.Context, a *app.App) error {
+		return verifyChain(ctx, a.Receipts(), stdout, *asJSON)
+	})
+}
+
+// verifyChain checks every receipt in order and reports the first that
+// does not hold together with the chain, or the hash of the last.
+func verifyChain(ctx context.Context, chain chainWalker, stdout io.Writer, asJSON bool) error {
+	var v erasure.Verifier
+	err := chain.Walk(ctx, v.Next)
+	var b *erasure.Break
+	if err != nil && !errors.As(err, &b) {
+		return err
+	}
+	if asJSON {
+		out := map[string]any{"intact": b == nil, "verified": v.Count()}
+		if b != nil {
+			out["broken_at"], out["problem"] = b.Seq, b.Problem
+		} else if v.Count() > 0 {
+			out["head_seq"], out["head_hash"] = v.Head().Seq, v.Head().Hash
+		}
+		if err := writeJSON(stdout, out); err != nil {
+			return err
+		}
+	} else if b != nil {
+		fmt.Fprintf(stdout, "Receipt %d: %s.\n%d receipts before it hold together.\n", b.Seq, b.Problem, v.Count())
+	} else if v.Count() == 0 {
+		fmt.Fprintln(stdout, "No receipts yet.")
+	} else {
+		fmt.Fprintf(stdout, "%d receipts; the chain holds together.\nLast: receipt %d, hash %s\n", v.Count(), v.Head().Seq, v.Head().Hash)
+		fmt.Fprintln(stdout, "Keep the last hash somewhere else: a chain rebuilt from scratch would end in another.")
+	}
+	if b != nil {
+		return errChainBroken
+	}
+	return nil
+}
+
+// receipt prints the erasure receipt of one request.
+func receipt(args []string, stdout io.Writer) error {
+	t := newTarget("receipt")
+	asJSON := t.fs.Bool("json", false, "print the receipt as stored (JSON)")
+	if err := t.parse(args); err != nil {
+		return err
+	}
+	return t.act(func(ctx context.Context, a *app.App) error {
+		l, ok, err := a.Receipts().ReceiptOf(ctx, t.id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%s has no erasure receipt (only completed delete requests have one)", t.id)
+		}
+		return printReceipt(stdout, l, *asJSON)
+	})
+}
+
+func printReceipt(stdout io.Writer, l erasure.Link, asJSON bool) error {
+	if asJSON {
+		_, err := fmt.Fprintf(stdout, "%s\n", l.Body)
+		return err
+	}
+	r, err := l.Open()
+	if err != nil {
+		return err
+	}
+	kind := "Erasure receipt"
+	if r.DryRun {
+		kind = "Dry-run receipt (nothing was changed)"
+	}
+	fmt.Fprintf(stdout, "%s %d for %s, issued %s\nHash %s\nAfter %s\n\n", kind, r.Seq, r.RequestID, r.IssuedAt.Format("2006-01-02 15:04:05 MST"), l.Hash, r.PrevHash)
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "SOURCE\tMODE\tRECORDS\tDELETED\tANONYMIZED\tRETAINED\tKEYS\tVERSIONS REMOVED\tWHY KEPT")
+	for _, o := range r.Sources {
+		keys, versions := 0, 0
+		for _, k := range o.Touched {
+			if k.Version != "" {
+				versions++
+			} else {
+				keys++
+			}
+		}
+		why := ""
+		if o.Retention != nil {
+			why = fmt.Sprintf("%s (%s) until %s", o.Retention.Reason, o.Retention.Citation, o.Retention.Until)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", o.SourceID, o.Mode, o.Records, o.Deleted, o.Anonymized, o.Retained, keys, versions, why)
+	}
+	return w.Flush()
+}

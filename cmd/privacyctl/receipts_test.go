@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/erasure"
+)
+
+type memChain []erasure.Link
+
+func (c memChain) Walk(_ context.Context, fn func(erasure.Link) error) error {
+	for _, l := range c {
+		if err := fn(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sealed(t *testing.T, n int) memChain {
+	t.Helper()
+	var c memChain
+	var prev erasure.Link
+	for i := range n {
+		l, err := erasure.Seal(erasure.Receipt{RequestID: "dsr-20261123-0000000000000000", IssuedAt: time.Date(2026, 11, 23, 9, i, 0, 0, time.UTC),
+			Sources: []erasure.Outcome{
+				{SourceID: "users", Mode: "delete", Records: 1, Deleted: 1, Touched: []erasure.Touched{{Key: "hmac-sha256:ab", Action: "deleted"}}},
+				{SourceID: "invoices", Mode: "retain", Records: 2, Retained: 2, Retention: &erasure.Retention{Reason: "Tax law.", Citation: "AO § 147", Until: "2035-01-31"}},
+			}}, prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, prev = append(c, l), l
+	}
+	return c
+}
+
+func TestVerifyChain(t *testing.T) {
+	intact := sealed(t, 3)
+	tampered := sealed(t, 3)
+	tampered[1].Body = bytes.Replace(tampered[1].Body, []byte(`"deleted":1`), []byte(`"deleted":0`), 1)
+	tests := []struct {
+		name    string
+		chain   memChain
+		wantErr bool
+		want    string
+		json    map[string]any
+	}{
+		{"intact", intact, false, "3 receipts; the chain holds together.\nLast: receipt 3, hash " + intact[2].Hash,
+			map[string]any{"intact": true, "verified": 3.0, "head_seq": 3.0, "head_hash": intact[2].Hash}},
+		{"tampered", tampered, true, "Receipt 2: its content does not match its hash: it was changed.\n1 receipts before it hold together.",
+			map[string]any{"intact": false, "verified": 1.0, "broken_at": 2.0}},
+		{"empty", nil, false, "No receipts yet.", map[string]any{"intact": true, "verified": 0.0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := verifyChain(context.Background(), tt.chain, &out, false)
+			if tt.wantErr != errors.Is(err, errChainBroken) || (!tt.wantErr && err != nil) {
+				t.Fatalf("err %v", err)
+			}
+			if !strings.Contains(out.String(), tt.want) {
+				t.Errorf("output\n%s\nlacks\n%s", out.String(), tt.want)
+			}
+			out.Reset()
+			_ = verifyChain(context.Background(), tt.chain, &out, true)
+			var got map[string]any
+			if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tt.json {
+				if got[k] != v {
+					t.Errorf("%s = %v, want %v", k, got[k], v)
+				}
+			}
+		})
+	}
+}
+
+func TestPrintReceipt(t *testing.T) {
+	var out bytes.Buffer
+	c := sealed(t, 1)
+	if err := printReceipt(&out, c[0], false); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Erasure receipt 1 for dsr-20261123-0000000000000000", "Hash " + c[0].Hash,
+		"users     delete", "invoices  retain", "Tax law. (AO § 147) until 2035-01-31"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if err := printReceipt(&out, c[0], true); err != nil || strings.TrimSpace(out.String()) != string(c[0].Body) {
+		t.Errorf("--json prints %q, want the stored body", out.String())
+	}
+}
+
+func TestReceiptsUsage(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"receipts"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "receipts verify") {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if code := run([]string{"receipt", "not-an-id"}, &out, &errOut); code != 2 {
+		t.Fatalf("exit %d", code)
+	}
+}
