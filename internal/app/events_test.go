@@ -47,6 +47,7 @@ func TestTaskEventsFitTheirHandlers(t *testing.T) {
 		"resolve-identities": &workflow.RequestRef{},
 		"collect-source":     &workflow.SourceTask{},
 		"build-package":      &workflow.RequestRef{},
+		"write-receipt":      &workflow.RequestRef{},
 		"erase-source":       &workflow.SourceTask{},
 		"close-request":      &workflow.CloseTask{},
 	}
