@@ -354,6 +354,15 @@ func (p *pipeline) grant() {
 	for _, name := range []string{"resolve-identities", "collect-source", "erase-source"} {
 		p.grantSources(p.functions[name], name == "erase-source")
 	}
+	// The API reads the account source, and only it, to check the details
+	// a requester gives where the law asks for more than an email address.
+	if acc := p.reg.Account(); acc != nil {
+		table := awscdk.Stack_Of(p.stack).FormatArn(&awscdk.ArnComponents{Service: jsii.String("dynamodb"), Resource: jsii.String("table"), ResourceName: &acc.DynamoDB.Table})
+		api.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("dynamodb:Query"),
+			Resources: jsii.Strings(*table, *table+"/index/*"),
+		}))
+	}
 }
 
 // newSendingIdentity creates the SES identity of the sender's domain, with

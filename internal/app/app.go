@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/privacy-pipeline/dsr/internal/accounts"
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/dynamo"
 	"github.com/privacy-pipeline/dsr/internal/dynsrc"
@@ -63,7 +64,8 @@ type Config struct {
 	// ReviewTypes are the request types an operator approves before delivery.
 	ReviewTypes []request.Type
 	BaseURL     string
-	// RegistryFile is the data-source registry; only workflow tasks need it.
+	// RegistryFile is the data-source registry: workflow tasks find the
+	// subject's data with it, the API its account details for verification.
 	RegistryFile string
 	// ReceiptKeyID is the KMS HMAC key (id, ARN or alias) whose derived
 	// secret hashes the keys erasure receipts list; only erasure needs it.
@@ -219,11 +221,21 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		a.portal.IdentityLimit = &ratelimit.Limiter{Name: "identity", Rule: cfg.IdentityLimit, Counter: a.intake, Clock: clk}
 	}
 	a.receipts = dynamo.NewReceipts(ddb, cfg.RequestsTable)
+	levels, err := statute.LoadVerification(rules)
+	if err != nil {
+		return nil, err
+	}
+	a.portal.Levels = levels
 	var reg *registry.Registry
 	if cfg.RegistryFile != "" {
 		if reg, err = registry.LoadFile(cfg.RegistryFile); err != nil {
 			return nil, err
 		}
+		// Details a requester gives are checked against the account source.
+		if acc := accounts.New(reg, dynsrc.New(ddb)); acc != nil {
+			a.portal.Accounts = acc
+		}
+		a.portal.SensitiveData = reg.HoldsSensitive()
 	}
 	a.steps = &workflow.Steps{
 		Store:    store,

@@ -80,9 +80,15 @@ func (p *eventPortal) Submit(_ context.Context, in request.Intake) (portal.Recei
 func (p *eventPortal) Status(context.Context, string, string) (portal.Status, error) {
 	return portal.Status{ID: "dsr-20261123-4k7m2q9x8v3b5n6p", Status: "received"}, nil
 }
-func (p *eventPortal) CheckVerification(context.Context, string, string) error   { return nil }
-func (p *eventPortal) ConfirmVerification(context.Context, string, string) error { return nil }
-func (p *eventPortal) ConfirmCode(context.Context, string, string) error         { return nil }
+func (p *eventPortal) CheckVerification(context.Context, string, string) (portal.Requirement, error) {
+	return portal.Requirement{}, nil
+}
+func (p *eventPortal) ConfirmVerification(context.Context, string, string, portal.Details) error {
+	return nil
+}
+func (p *eventPortal) ConfirmCode(context.Context, string, string, portal.Details) error {
+	return nil
+}
 func (p *eventPortal) DownloadURL(context.Context, string, string) (string, error) {
 	return "", nil
 }

@@ -34,6 +34,9 @@ type demoUser struct {
 	Email  string `dynamodbav:"email"`
 	Name   string `dynamodbav:"name"`
 	Plan   string `dynamodbav:"plan"`
+	// Phone and PostalCode are data points a requester can be asked for.
+	Phone      string `dynamodbav:"phone"`
+	PostalCode string `dynamodbav:"postal_code"`
 }
 
 type demoOrder struct {
@@ -44,10 +47,10 @@ type demoOrder struct {
 }
 
 var demoUsers = []demoUser{
-	{DemoSubjectUserID, DemoSubject, "Jane Doe", "pro"},
-	{"u-1002", "john.roe@example.com", "John Roe", "free"},
-	{"u-1003", "ana.lima@example.org", "Ana Lima", "pro"},
-	{"u-1004", "li.wei@example.net", "Li Wei", "team"},
+	{DemoSubjectUserID, DemoSubject, "Jane Doe", "pro", "415-555-0101", "94110"},
+	{"u-1002", "john.roe@example.com", "John Roe", "free", "020 7946 0958", "SW1A 1AA"},
+	{"u-1003", "ana.lima@example.org", "Ana Lima", "pro", "(213) 555-0199", "90012"},
+	{"u-1004", "li.wei@example.net", "Li Wei", "team", "646-555-0144", "10001"},
 }
 
 var demoOrders = []demoOrder{

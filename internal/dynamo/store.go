@@ -58,6 +58,8 @@ type record struct {
 	VerifyCodeHash    string              `dynamodbav:"verify_code_hash,omitempty"`
 	VerifyFailures    int                 `dynamodbav:"verify_failures,omitempty"`
 	VerifyLocked      bool                `dynamodbav:"verify_locked,omitempty"`
+	Level             string              `dynamodbav:"verify_level,omitempty"` // JSON of statute.Level
+	DeclaredBy        string              `dynamodbav:"declared_by,omitempty"`
 	VerifyExpiresAt   time.Time           `dynamodbav:"verify_expires_at,omitempty"`
 	TaskToken         string              `dynamodbav:"task_token,omitempty"`
 	Identities        map[string][]string `dynamodbav:"identities,omitempty"`
@@ -97,7 +99,12 @@ func toRecord(r *request.Request) (record, error) {
 		}
 		deadlines, due = string(b), r.Deadlines.Due.String()
 	}
+	level, err := json.Marshal(r.Level)
+	if err != nil {
+		return record{}, err
+	}
 	return record{
+		Level: string(level), DeclaredBy: r.DeclaredBy,
 		Deadlines: deadlines, DueDate: due, Extended: r.Extended, ExtensionReasons: r.ExtensionReasons,
 		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons, Redrives: r.Redrives,
 		PK: r.ID, SK: requestSK, Kind: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
@@ -117,10 +124,15 @@ func (rec record) request() (*request.Request, error) {
 		ID: rec.PK, Type: request.Type(rec.Type), Status: request.Status(rec.Status), Jurisdiction: rec.Jurisdiction,
 		Email: rec.Email, Language: i18n.Lang(rec.Language), ReceivedAt: rec.ReceivedAt, UpdatedAt: rec.UpdatedAt, StatusTokenHash: rec.StatusTokenHash,
 		VerifyTokenHash: rec.VerifyTokenHash, VerifyExpiresAt: rec.VerifyExpiresAt, TaskToken: rec.TaskToken,
-		VerifyCodeHash: rec.VerifyCodeHash, VerifyFailures: rec.VerifyFailures, VerifyLocked: rec.VerifyLocked,
+		VerifyCodeHash: rec.VerifyCodeHash, VerifyFailures: rec.VerifyFailures, VerifyLocked: rec.VerifyLocked, DeclaredBy: rec.DeclaredBy,
 		Identities: rec.Identities, ExportKey: rec.ExportKey, DownloadTokenHash: rec.DownloadTokenHash,
 		DownloadExpiresAt: rec.DownloadExpiresAt, NeedsOperator: rec.NeedsOperator, CompletedAt: rec.CompletedAt,
 		Version: rec.Version,
+	}
+	if rec.Level != "" {
+		if err := json.Unmarshal([]byte(rec.Level), &r.Level); err != nil {
+			return nil, err
+		}
 	}
 	if rec.Deadlines != "" {
 		if err := json.Unmarshal([]byte(rec.Deadlines), &r.Deadlines); err != nil {

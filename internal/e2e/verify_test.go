@@ -182,6 +182,7 @@ func TestWrongAttemptsLockTheRequest(t *testing.T) {
 var masks = []*regexp.Regexp{
 	regexp.MustCompile(`dsr-\d{8}-[0-9a-z]{16}`),
 	regexp.MustCompile(`token=[A-Za-z0-9_-]+`),
+	regexp.MustCompile(`name="token" value="[A-Za-z0-9_-]+"`),
 	codePattern,
 	regexp.MustCompile(`\d{1,2} [A-Z][a-z]+ \d{4}( \d{2}:\d{2} UTC)?`),
 	regexp.MustCompile(`\d{4}-\d{2}-\d{2}T[0-9:.]+Z`),
@@ -265,5 +266,60 @@ func TestImpersonation(t *testing.T) {
 	waitCompleted(t, attacker)
 	if f := storedRequest(t, victim.ID).VerifyFailures; f != 3 {
 		t.Fatalf("the victim's request counted %d wrong attempts, want 3", f)
+	}
+}
+
+// TestDataPointsAndDeclaration: a Californian asks for a copy of her data
+// (CCPA Regs §7062(c)): besides the link or code she gives three details,
+// matched against the demo company's users table, and signs the declaration.
+// Missing details are asked for again without counting; wrong ones count,
+// and read the same as details given for an address with no account.
+func TestDataPointsAndDeclaration(t *testing.T) {
+	t.Parallel() // keeps the sequential phase short: requests of other tests wait it out
+	const email, stranger = "ana.lima@example.org", "no.account.in.ca@example.org"
+	r := submitVia(t, "access", email, "US-CA")
+	other := submitVia(t, "access", stranger, "US-CA")
+	m := mailTo(t, email, r.ID, "Confirm your privacy request")
+	link, code := linkIn(t, m, "/verify"), codeIn(t, m)
+	token := link.Query().Get("token")
+
+	st, page := get(t, link.String())
+	for _, want := range []string{"give at least 3 of these details", `name="name"`, `name="phone"`, `name="postal_code"`, "penalty of perjury", `name="signature"`} {
+		if st != http.StatusOK || !strings.Contains(page, want) {
+			t.Fatalf("link page lacks %q: HTTP %d\n%s", want, st, page)
+		}
+	}
+	if st, page := post(t, link.Path, url.Values{"token": {token}, "name": {"Ana Lima"}}); st != http.StatusBadRequest || !strings.Contains(page, "give at least 3") {
+		t.Fatalf("too few details: HTTP %d\n%s", st, page)
+	}
+	wrong := url.Values{"token": {token}, "name": {"Ana Lima"}, "phone": {"213 555 0199"}, "postal_code": {"90013"}, "signature": {"Ana Lima"}}
+	st, wrongPage := post(t, link.Path, wrong)
+	if st != http.StatusBadRequest || !strings.Contains(wrongPage, "do not match") {
+		t.Fatalf("a wrong detail: HTTP %d\n%s", st, wrongPage)
+	}
+	// The same details for an address without an account read the same.
+	ol := linkIn(t, mailTo(t, stranger, other.ID, "Confirm your privacy request"), "/verify")
+	wrong.Set("token", ol.Query().Get("token"))
+	wrong.Set("postal_code", "90012")
+	if st, strangerPage := post(t, ol.Path, wrong); st != http.StatusBadRequest || masked(strangerPage) != masked(wrongPage) {
+		t.Fatalf("no account: HTTP %d\n%s\n---\n%s", st, strangerPage, wrongPage)
+	}
+
+	right := url.Values{"code": {code}, "name": {"ana lima"}, "phone": {"+1 (213) 555-0199"}, "postal_code": {"90012"}, "signature": {"Ana Lima"}}
+	if st, page := post(t, "/v1/requests/"+r.ID+"/code", right); st != http.StatusOK || !strings.Contains(page, "Request confirmed") {
+		t.Fatalf("right details with the code: HTTP %d\n%s", st, page)
+	}
+	waitCompleted(t, r)
+	mailTo(t, email, r.ID, "Your data is ready")
+	stored := storedRequest(t, r.ID)
+	if stored.DeclaredBy != "Ana Lima" || stored.VerifyFailures != 1 || stored.Level.DataPoints != 3 || !stored.Level.Declaration {
+		t.Fatalf("declared by %q, failures %d, level %+v", stored.DeclaredBy, stored.VerifyFailures, stored.Level)
+	}
+	got := strings.Join(actions(t, r.ID), "|")
+	if !strings.Contains(got, "verification_failed method=email_link+data_points failures=1") || !strings.Contains(got, "verified method=email_code data_points=3 declaration=signed") {
+		t.Fatalf("audit log: %s", got)
+	}
+	if f := storedRequest(t, other.ID).VerifyFailures; f != 1 {
+		t.Fatalf("the stranger's request counted %d wrong attempts", f)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/portal"
+	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
 
@@ -26,9 +27,9 @@ import (
 type Portal interface {
 	Submit(ctx context.Context, in request.Intake) (portal.Receipt, error)
 	Status(ctx context.Context, id, token string) (portal.Status, error)
-	CheckVerification(ctx context.Context, id, token string) error
-	ConfirmVerification(ctx context.Context, id, token string) error
-	ConfirmCode(ctx context.Context, id, code string) error
+	CheckVerification(ctx context.Context, id, token string) (portal.Requirement, error)
+	ConfirmVerification(ctx context.Context, id, token string, d portal.Details) error
+	ConfirmCode(ctx context.Context, id, code string, d portal.Details) error
 	DownloadURL(ctx context.Context, id, token string) (string, error)
 	Offered(jurisdiction string) []portal.Offer
 }
@@ -210,13 +211,58 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 
 func (a *api) verifyPage(w http.ResponseWriter, r *http.Request) {
 	id, token := r.PathValue("id"), r.URL.Query().Get("token")
-	if err := a.portal.CheckVerification(r.Context(), id, token); err != nil {
+	req, err := a.portal.CheckVerification(r.Context(), id, token)
+	if err != nil {
 		a.writePageError(w, r, err)
 		return
 	}
 	l := pageLanguage(r)
 	render(w, http.StatusOK, "verify", page{L: l, Title: l.T("verify.title"), Languages: languageMenu(l, *r.URL),
-		ID: id, Action: "/v1/requests/" + url.PathEscape(id) + "/verify", Token: token})
+		ID: id, Action: verifyAction(id), Token: token, Details: detailsViewFor(l, req, nil)})
+}
+
+func verifyAction(id string) string { return "/v1/requests/" + url.PathEscape(id) + "/verify" }
+
+func codeAction(id string) string { return "/v1/requests/" + url.PathEscape(id) + "/code" }
+
+// readDetails reads the details a confirmation form may carry. Unknown
+// kinds are ignored; the body limit bounds every value.
+func readDetails(form url.Values) portal.Details {
+	d := portal.Details{DataPoints: map[string]string{}, Signature: form.Get("signature")}
+	for _, k := range registry.DataPointKinds {
+		if v := form.Get(k.ID); v != "" {
+			d.DataPoints[k.ID] = v
+		}
+	}
+	return d
+}
+
+// answerConfirmation writes the page after a confirmation attempt: done,
+// handed to an operator, or the form again (again, rendered with template
+// name) saying what is wrong.
+func (a *api) answerConfirmation(w http.ResponseWriter, r *http.Request, err error, name string, again page) {
+	l := again.L
+	var de *portal.DetailsError
+	var e *apperr.Error
+	switch {
+	case err == nil:
+		render(w, http.StatusOK, "confirmed", page{L: l, Title: l.T("confirmed.title"), ID: again.ID})
+	case errors.Is(err, portal.ErrOperatorCheck):
+		render(w, http.StatusAccepted, "error", page{L: l, Title: l.T("operator_check.title"), Message: portal.ErrOperatorCheck.In(l)})
+	case errors.As(err, &de):
+		again.Details = detailsViewFor(l, de.Requirement, de.Err.Fields)
+		for _, f := range de.Err.Fields {
+			again.Errors = append(again.Errors, summaryError{Target: f.Field, Text: f.In(l)})
+		}
+		render(w, http.StatusBadRequest, name, again)
+	case name == "code" && errors.As(err, &e) && e.Kind == apperr.Invalid && len(e.Fields) > 0:
+		// A wrong code: the form again, so the person can retype.
+		msg := e.Fields[0].In(l)
+		again.CodeError, again.Errors = msg, []summaryError{{Target: "code", Text: msg}}
+		render(w, http.StatusBadRequest, name, again)
+	default:
+		a.writePageError(w, r, err)
+	}
 }
 
 func (a *api) verifyConfirm(w http.ResponseWriter, r *http.Request) {
@@ -225,16 +271,11 @@ func (a *api) verifyConfirm(w http.ResponseWriter, r *http.Request) {
 		a.writePageError(w, r, bodyError(err))
 		return
 	}
-	id := r.PathValue("id")
-	if err := a.portal.ConfirmVerification(r.Context(), id, r.PostForm.Get("token")); err != nil {
-		a.writePageError(w, r, err)
-		return
-	}
+	id, token := r.PathValue("id"), r.PostForm.Get("token")
+	err := a.portal.ConfirmVerification(r.Context(), id, token, readDetails(r.PostForm))
 	l := pageLanguage(r)
-	render(w, http.StatusOK, "confirmed", page{L: l, Title: l.T("confirmed.title"), ID: id})
+	a.answerConfirmation(w, r, err, "verify", page{L: l, Title: l.T("verify.title"), ID: id, Action: verifyAction(id), Token: token})
 }
-
-func codeAction(id string) string { return "/v1/requests/" + url.PathEscape(id) + "/code" }
 
 // codePage shows the form for the code mailed with the link. It reads
 // nothing: the page is the same for every well-formed id.
@@ -261,19 +302,16 @@ func (a *api) codeConfirm(w http.ResponseWriter, r *http.Request) {
 		a.writePageError(w, r, errNoPage)
 		return
 	}
+	code := r.PostForm.Get("code")
+	err := a.portal.ConfirmCode(r.Context(), id, code, readDetails(r.PostForm))
 	l := pageLanguage(r)
-	if err := a.portal.ConfirmCode(r.Context(), id, r.PostForm.Get("code")); err != nil {
-		if e, ok := err.(*apperr.Error); ok && e.Kind == apperr.Invalid && len(e.Fields) > 0 {
-			// The form again, with what is wrong, so the person can retype.
-			msg := e.Fields[0].In(l)
-			render(w, http.StatusBadRequest, "code", page{L: l, Title: l.T("verify.title"), ID: id, CodeAction: codeAction(id),
-				CodeError: msg, Errors: []summaryError{{Target: "code", Text: msg}}})
-			return
-		}
-		a.writePageError(w, r, err)
-		return
+	again := page{L: l, Title: l.T("verify.title"), ID: id, CodeAction: codeAction(id)}
+	var de *portal.DetailsError
+	if errors.As(err, &de) {
+		// The code was right: keep it in the form while details are asked for.
+		again.Code = code
 	}
-	render(w, http.StatusOK, "confirmed", page{L: l, Title: l.T("confirmed.title"), ID: id})
+	a.answerConfirmation(w, r, err, "code", again)
 }
 
 func (a *api) download(w http.ResponseWriter, r *http.Request) {

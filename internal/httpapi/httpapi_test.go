@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/portal"
+	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
 
@@ -31,6 +33,7 @@ type fakePortal struct {
 	status      portal.Status
 	downloadURL string
 	offers      []portal.Offer
+	requirement portal.Requirement
 	err         error
 
 	submitted []request.Intake
@@ -38,6 +41,7 @@ type fakePortal struct {
 	checked   []call
 	confirmed []call
 	codes     []call
+	details   []portal.Details
 	downloads []call
 }
 
@@ -57,18 +61,20 @@ func (p *fakePortal) Status(_ context.Context, id, token string) (portal.Status,
 	return p.status, nil
 }
 
-func (p *fakePortal) CheckVerification(_ context.Context, id, token string) error {
+func (p *fakePortal) CheckVerification(_ context.Context, id, token string) (portal.Requirement, error) {
 	p.checked = append(p.checked, call{id, token})
-	return p.err
+	return p.requirement, p.err
 }
 
-func (p *fakePortal) ConfirmVerification(_ context.Context, id, token string) error {
+func (p *fakePortal) ConfirmVerification(_ context.Context, id, token string, d portal.Details) error {
 	p.confirmed = append(p.confirmed, call{id, token})
+	p.details = append(p.details, d)
 	return p.err
 }
 
-func (p *fakePortal) ConfirmCode(_ context.Context, id, code string) error {
+func (p *fakePortal) ConfirmCode(_ context.Context, id, code string, d portal.Details) error {
 	p.codes = append(p.codes, call{id, code})
+	p.details = append(p.details, d)
 	return p.err
 }
 
@@ -398,7 +404,7 @@ func TestHandler(t *testing.T) {
 			name: "verify page", method: "GET", target: "/v1/requests/" + testID + "/verify?token=vt-456",
 			wantStatus: 200, wantType: "text/html",
 			wantBody: []string{
-				`<form method="post" action="/v1/requests/` + testID + `/verify">`,
+				`<form method="post" action="/v1/requests/` + testID + `/verify" novalidate>`,
 				`<input type="hidden" name="token" value="vt-456">`,
 				`<input type="hidden" name="lang" value="en">`,
 			},
@@ -453,6 +459,53 @@ func TestHandler(t *testing.T) {
 			name: "verify confirm conflict", method: "POST", target: "/v1/requests/" + testID + "/verify", ctype: "application/x-www-form-urlencoded",
 			body: "token=vt-456", portal: fakePortal{err: apperr.E(apperr.NotFound, "This link is not valid.")},
 			wantStatus: 404, wantType: "text/html", wantBody: []string{"This link is not valid."}, notBody: []string{"Request confirmed"},
+		},
+		{
+			name: "verify page asks for details", method: "GET", target: "/v1/requests/" + testID + "/verify?token=vt-456",
+			portal:     fakePortal{requirement: portal.Requirement{DataPoints: 3, Kinds: registry.DataPointKinds[:3], Declaration: true}},
+			wantStatus: 200, wantType: "text/html",
+			wantBody: []string{"give at least 3 of these details", `<label for="name">Full name</label>`, `<input id="name" name="name"`, `<input id="phone" name="phone"`,
+				`<input id="postal_code" name="postal_code"`, "penalty of perjury", `<input id="signature" name="signature"`, `name="token" value="vt-456"`},
+			notBody: []string{"birth_date", `role="alert"`},
+		},
+		{
+			name: "verify page asks for details in German", method: "GET", target: "/v1/requests/" + testID + "/verify?token=vt-456&lang=de",
+			portal:     fakePortal{requirement: portal.Requirement{DataPoints: 2, Kinds: registry.DataPointKinds[:3]}},
+			wantStatus: 200, wantType: "text/html",
+			wantBody: []string{"mindestens 2 dieser Angaben", `<label for="phone">Telefonnummer</label>`}, notBody: []string{"signature"},
+		},
+		{
+			name: "verify confirm with details", method: "POST", target: "/v1/requests/" + testID + "/verify", ctype: "application/x-www-form-urlencoded",
+			body:       url.Values{"token": {"vt-456"}, "name": {"Ana Lima"}, "phone": {"213 555 0199"}, "postal_code": {"90012"}, "shoe_size": {"42"}, "signature": {"Ana Lima"}}.Encode(),
+			wantStatus: 200, wantType: "text/html", wantBody: []string{"Request confirmed"},
+			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
+				want := portal.Details{DataPoints: map[string]string{"name": "Ana Lima", "phone": "213 555 0199", "postal_code": "90012"}, Signature: "Ana Lima"}
+				if len(p.details) != 1 || !reflect.DeepEqual(p.details[0], want) {
+					t.Errorf("details %+v, want %+v", p.details, want)
+				}
+			},
+		},
+		{
+			name: "verify confirm asks for details again", method: "POST", target: "/v1/requests/" + testID + "/verify", ctype: "application/x-www-form-urlencoded",
+			body: "token=vt-456&name=Ana",
+			portal: fakePortal{err: &portal.DetailsError{Err: apperr.InvalidFields(apperr.Field("details", "details.wrong")),
+				Requirement: portal.Requirement{DataPoints: 2, Kinds: registry.DataPointKinds[:3]}}},
+			wantStatus: 400, wantType: "text/html",
+			wantBody: []string{`<a href="#details">These details do not match what we hold.`, `name="token" value="vt-456"`, "give at least 2 of these details", `<input id="postal_code"`, `aria-invalid="true"`},
+			notBody:  []string{"Ana", "signature", "Request confirmed"},
+		},
+		{
+			name: "code confirm asks for details, keeping the code", method: "POST", target: "/v1/requests/" + testID + "/code", ctype: "application/x-www-form-urlencoded",
+			body: "code=bcdf-2345",
+			portal: fakePortal{err: &portal.DetailsError{Err: apperr.InvalidFields(apperr.Field("signature", "details.signature")),
+				Requirement: portal.Requirement{DataPoints: 3, Kinds: registry.DataPointKinds[:3], Declaration: true}}},
+			wantStatus: 400, wantType: "text/html",
+			wantBody: []string{`value="bcdf-2345"`, `<a href="#signature">Type your full name`, `<input id="signature" name="signature" autocomplete="name" maxlength="200" aria-invalid="true"`},
+		},
+		{
+			name: "confirmation handed to an operator", method: "POST", target: "/v1/requests/" + testID + "/code", ctype: "application/x-www-form-urlencoded",
+			body: "code=BCDF-2345", portal: fakePortal{err: portal.ErrOperatorCheck},
+			wantStatus: 202, wantType: "text/html", wantBody: []string{"Email address confirmed", "our privacy team will contact you"}, notBody: []string{"<form"},
 		},
 		{
 			name: "code page", method: "GET", target: "/v1/requests/" + testID + "/code",

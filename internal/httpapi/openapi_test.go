@@ -40,6 +40,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/idempotency"
 	"github.com/privacy-pipeline/dsr/internal/memstore"
 	"github.com/privacy-pipeline/dsr/internal/portal"
+	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/secret"
 )
@@ -389,29 +390,32 @@ func (p *specPortal) Status(ctx context.Context, id, token string) (portal.Statu
 	return p.fakePortal.Status(ctx, id, token)
 }
 
-func (p *specPortal) CheckVerification(ctx context.Context, id, token string) error {
+func (p *specPortal) CheckVerification(ctx context.Context, id, token string) (portal.Requirement, error) {
 	if !request.ValidID(id) || token == "" {
-		return errLink
+		return portal.Requirement{}, errLink
 	}
 	return p.fakePortal.CheckVerification(ctx, id, token)
 }
 
-func (p *specPortal) ConfirmVerification(ctx context.Context, id, token string) error {
+func (p *specPortal) ConfirmVerification(ctx context.Context, id, token string, d portal.Details) error {
 	if !request.ValidID(id) || token == "" {
 		return errLink
 	}
-	return p.fakePortal.ConfirmVerification(ctx, id, token)
+	return p.fakePortal.ConfirmVerification(ctx, id, token, d)
 }
 
-func (p *specPortal) ConfirmCode(ctx context.Context, id, code string) error {
+func (p *specPortal) ConfirmCode(ctx context.Context, id, code string, d portal.Details) error {
 	if secret.NormalizeCode(code) == "" {
 		return apperr.InvalidFields(apperr.FieldError{Field: "code", Detail: "Enter the 8 letters and digits of the code in the email."})
 	}
 	if !request.ValidID(id) {
 		return errWrongCode
 	}
-	return p.fakePortal.ConfirmCode(ctx, id, code)
+	return p.fakePortal.ConfirmCode(ctx, id, code, d)
 }
+
+var errDetails = &portal.DetailsError{Err: apperr.InvalidFields(apperr.FieldError{Field: "details", Detail: "These details do not match what we hold."}),
+	Requirement: portal.Requirement{DataPoints: 2, Kinds: registry.DataPointKinds[:3]}}
 
 var errWrongCode = apperr.InvalidFields(apperr.FieldError{Field: "code", Detail: "This code is not valid, has expired or was already used."})
 
@@ -559,6 +563,10 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "verify page internal error", method: "GET", target: verifyPath + "?token=vt-456", portal: fakePortal{err: internal}, valid: true, wantStatus: 500, wantType: "text/html"},
 		{name: "verify page unavailable", method: "GET", target: verifyPath + "?token=vt-456", portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "text/html"},
 		{name: "verify confirm", method: "POST", target: verifyPath, ctype: formType, body: "token=vt-456", valid: true, wantStatus: 200, wantType: "text/html"},
+		{name: "verify confirm with details", method: "POST", target: verifyPath, ctype: formType, body: form("token", "vt-456", "name", "Ana Lima", "phone", "213 555 0199", "postal_code", "90012", "signature", "Ana Lima"), valid: true, wantStatus: 200, wantType: "text/html"},
+		{name: "verify confirm wrong details", method: "POST", target: verifyPath, ctype: formType, body: form("token", "vt-456", "name", "Ana"), portal: fakePortal{err: errDetails}, valid: true, wantStatus: 400, wantType: "text/html"},
+		{name: "verify confirm handed to an operator", method: "POST", target: verifyPath, ctype: formType, body: "token=vt-456", portal: fakePortal{err: portal.ErrOperatorCheck}, valid: true, wantStatus: 202, wantType: "text/html"},
+		{name: "verify confirm detail too long", method: "POST", target: verifyPath, ctype: formType, body: form("token", "vt-456", "name", strings.Repeat("a", 201)), portal: fakePortal{err: errDetails}, wantStatus: 400, wantType: "text/html"},
 		{name: "verify confirm used link", method: "POST", target: verifyPath, ctype: formType, body: "token=vt-456", portal: fakePortal{err: errLink}, valid: true, wantStatus: 404, wantType: "text/html"},
 		{name: "verify confirm without token", method: "POST", target: verifyPath, ctype: formType, body: "", wantStatus: 404, wantType: "text/html"},
 		{name: "verify confirm bad escape", method: "POST", target: verifyPath, ctype: formType, body: "token=%zz", wantStatus: 400, wantType: "text/html"},
@@ -579,6 +587,7 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "code confirm malformed id", method: "POST", target: malformedID + "/code", ctype: formType, body: "code=BCDF-2345", wantStatus: 404, wantType: "text/html"},
 		{name: "code confirm bad escape", method: "POST", target: codePath, ctype: formType, body: "code=%zz", wantStatus: 400, wantType: "text/html"},
 		{name: "code confirm too large", method: "POST", target: codePath, ctype: formType, body: "code=" + strings.Repeat("a", MaxBodyBytes), wantStatus: 413, wantType: "text/html"},
+		{name: "code confirm handed to an operator", method: "POST", target: codePath, ctype: formType, body: "code=BCDF-2345", portal: fakePortal{err: portal.ErrOperatorCheck}, valid: true, wantStatus: 202, wantType: "text/html"},
 		{name: "code confirm rate limited", method: "POST", target: codePath, ctype: formType, body: "code=BCDF-2345", portal: fakePortal{err: apperr.E(apperr.RateLimited, "Too many requests. Try again later.")}, valid: true, wantStatus: 429, wantType: "text/html"},
 		{name: "code confirm internal error", method: "POST", target: codePath, ctype: formType, body: "code=BCDF-2345", portal: fakePortal{err: internal}, valid: true, wantStatus: 500, wantType: "text/html"},
 		{name: "code confirm unavailable", method: "POST", target: codePath, ctype: formType, body: "code=BCDF-2345", portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "text/html"},

@@ -100,8 +100,22 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 <input type="hidden" name="lang" value="{{.L}}">
 <label for="code">{{.L.T "code.label"}}</label>
 {{if .CodeError}}<p id="code-error" class="error"><span class="visually-hidden">{{.L.T "form.error.prefix"}}</span> {{.CodeError}}</p>{{end}}
-<input id="code" name="code" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" maxlength="20" size="12"{{if .CodeError}} aria-invalid="true" aria-describedby="code-error"{{end}}>
+<input id="code" name="code" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" maxlength="20" size="12" value="{{.Code}}"{{if .CodeError}} aria-invalid="true" aria-describedby="code-error"{{end}}>
+{{template "details" .}}
 <p><button type="submit">{{.L.T "code.button"}}</button></p></form>{{end}}
+
+{{define "details"}}{{with .Details}}
+{{if .Need}}<fieldset id="details"{{if .DetailsError}} aria-describedby="details-error"{{end}}><legend>{{.Legend}}</legend>
+{{if .DetailsError}}<p id="details-error" class="error"><span class="visually-hidden">{{$.L.T "form.error.prefix"}}</span> {{.DetailsError}}</p>{{end}}
+{{range .Kinds}}<label for="{{.ID}}">{{.Label}}</label>
+<input id="{{.ID}}" name="{{.ID}}" maxlength="200"{{if $.Details.DetailsError}} aria-invalid="true"{{end}}>
+{{end}}</fieldset>{{end}}
+{{if .Declaration}}<fieldset><legend>{{$.L.T "declaration.legend"}}</legend>
+<p>{{$.L.T "declaration.text"}}</p>
+<label for="signature">{{$.L.T "declaration.signature"}}</label>
+{{if .SignatureError}}<p id="signature-error" class="error"><span class="visually-hidden">{{$.L.T "form.error.prefix"}}</span> {{.SignatureError}}</p>{{end}}
+<input id="signature" name="signature" autocomplete="name" maxlength="200"{{if .SignatureError}} aria-invalid="true" aria-describedby="signature-error"{{end}}></fieldset>{{end}}
+{{end}}{{end}}
 
 {{define "code"}}{{template "head" .}}
 <p>{{.L.T "code.intro" "id" .ID}}</p>
@@ -110,7 +124,8 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 
 {{define "verify"}}{{template "head" .}}
 <p>{{.L.T "verify.intro" "id" .ID}}</p>
-<form method="post" action="{{.Action}}"><input type="hidden" name="token" value="{{.Token}}"><input type="hidden" name="lang" value="{{.L}}">
+<form method="post" action="{{.Action}}" novalidate><input type="hidden" name="token" value="{{.Token}}"><input type="hidden" name="lang" value="{{.L}}">
+{{template "details" .}}
 <button type="submit">{{.L.T "verify.button"}}</button></form>
 <p>{{.L.T "verify.not_me"}}</p>
 {{template "foot" .}}{{end}}
@@ -153,6 +168,42 @@ type page struct {
 	// CodeAction, when set, shows the form for the mailed code.
 	CodeAction string
 	CodeError  string
+	// Code keeps a right code in its field while details are asked for.
+	Code string
+	// Details, when set, asks for details besides the link or code.
+	Details *detailsView
+}
+
+// detailsView is the part of a confirmation form that asks for data points
+// and the signed declaration, where the request's level needs them.
+type detailsView struct {
+	Need           int
+	Legend         string
+	Kinds          []detailKind
+	Declaration    bool
+	DetailsError   string
+	SignatureError string
+}
+
+type detailKind struct{ ID, Label string }
+
+func detailsViewFor(l i18n.Lang, req portal.Requirement, errs []apperr.FieldError) *detailsView {
+	if req.DataPoints == 0 && !req.Declaration {
+		return nil
+	}
+	v := &detailsView{Need: req.DataPoints, Legend: l.T("details.legend", "count", strconv.Itoa(req.DataPoints)), Declaration: req.Declaration}
+	for _, k := range req.Kinds {
+		v.Kinds = append(v.Kinds, detailKind{ID: k.ID, Label: l.T("datapoint." + k.ID)})
+	}
+	for _, e := range errs {
+		switch e.Field {
+		case "details":
+			v.DetailsError = e.In(l)
+		case "signature":
+			v.SignatureError = e.In(l)
+		}
+	}
+	return v
 }
 
 type langLink struct {

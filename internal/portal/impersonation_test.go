@@ -56,25 +56,25 @@ func TestImpersonationRefused(t *testing.T) {
 		failures int
 	}{
 		{"guessed link tokens", func(p *Portal, v, _ request.Request) []error {
-			return []error{p.ConfirmVerification(ctx, v.ID, secret.NewToken()), p.ConfirmVerification(ctx, v.ID, secret.NewToken())}
+			return []error{p.ConfirmVerification(ctx, v.ID, secret.NewToken(), Details{}), p.ConfirmVerification(ctx, v.ID, secret.NewToken(), Details{})}
 		}, 2},
 		{"guessed codes", func(p *Portal, v, _ request.Request) []error {
-			return []error{p.ConfirmCode(ctx, v.ID, secret.NewCode()), p.ConfirmCode(ctx, v.ID, secret.NewCode())}
+			return []error{p.ConfirmCode(ctx, v.ID, secret.NewCode(), Details{}), p.ConfirmCode(ctx, v.ID, secret.NewCode(), Details{})}
 		}, 2},
 		{"another request's link token", func(p *Portal, v, _ request.Request) []error {
-			return []error{p.ConfirmVerification(ctx, v.ID, otherToken)}
+			return []error{p.ConfirmVerification(ctx, v.ID, otherToken, Details{})}
 		}, 1},
 		{"another request's code", func(p *Portal, v, _ request.Request) []error {
-			return []error{p.ConfirmCode(ctx, v.ID, otherCode)}
+			return []error{p.ConfirmCode(ctx, v.ID, otherCode, Details{})}
 		}, 1},
 		{"the status token as a link token", func(p *Portal, v, _ request.Request) []error {
-			return []error{p.ConfirmVerification(ctx, v.ID, "status-token")}
+			return []error{p.ConfirmVerification(ctx, v.ID, "status-token", Details{})}
 		}, 1},
 		{"the stored hash as a link token", func(p *Portal, v, _ request.Request) []error {
-			return []error{p.ConfirmVerification(ctx, v.ID, v.VerifyTokenHash)}
+			return []error{p.ConfirmVerification(ctx, v.ID, v.VerifyTokenHash, Details{})}
 		}, 1},
 		{"the stored hash as a code", func(p *Portal, v, _ request.Request) []error {
-			return []error{p.ConfirmCode(ctx, v.ID, v.VerifyCodeHash)} // not a code: refused unread
+			return []error{p.ConfirmCode(ctx, v.ID, v.VerifyCodeHash, Details{})} // not a code: refused unread
 		}, 0},
 		{"the link token to read the status or download", func(p *Portal, v, _ request.Request) []error {
 			_, e1 := p.Status(ctx, v.ID, verifyToken)
@@ -87,7 +87,7 @@ func TestImpersonationRefused(t *testing.T) {
 			return []error{e1, e2}
 		}, 0},
 		{"an empty token and code", func(p *Portal, v, _ request.Request) []error {
-			return []error{p.ConfirmVerification(ctx, v.ID, ""), p.ConfirmCode(ctx, v.ID, "")}
+			return []error{p.ConfirmVerification(ctx, v.ID, "", Details{}), p.ConfirmCode(ctx, v.ID, "", Details{})}
 		}, 0},
 	}
 	for _, tt := range tests {
@@ -110,7 +110,7 @@ func TestImpersonationRefused(t *testing.T) {
 				t.Error("the attacker's own request changed")
 			}
 			// The real subject still confirms.
-			if err := p.ConfirmVerification(ctx, s.victim.ID, verifyToken); err != nil {
+			if err := p.ConfirmVerification(ctx, s.victim.ID, verifyToken, Details{}); err != nil {
 				t.Fatalf("the subject's own link after the attack: %v", err)
 			}
 			if !reflect.DeepEqual(s.e.workflow.resumes, []string{"task-token-1"}) {
@@ -127,14 +127,14 @@ func TestPrefetchConfirmsNothing(t *testing.T) {
 	e := newEnv()
 	r := e.seed(request.PendingVerification, pending)
 	for range 5 {
-		if err := e.portal.CheckVerification(ctx, r.ID, verifyToken); err != nil {
+		if err := checkErr(e.portal.CheckVerification(ctx, r.ID, verifyToken)); err != nil {
 			t.Fatalf("the page refused the real link: %v", err)
 		}
 	}
 	if got, _ := e.store.stored(r.ID); !reflect.DeepEqual(got, r) || len(e.workflow.resumes) != 0 || len(e.store.eventsOf(r.ID)) != 0 {
 		t.Fatal("opening the link changed the request")
 	}
-	if err := e.portal.ConfirmVerification(ctx, r.ID, verifyToken); err != nil {
+	if err := e.portal.ConfirmVerification(ctx, r.ID, verifyToken, Details{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -149,22 +149,22 @@ func TestReplayRefused(t *testing.T) {
 			r := e.seed(request.PendingVerification, pending)
 			var err error
 			if first == "link" {
-				err = e.portal.ConfirmVerification(ctx, r.ID, verifyToken)
+				err = e.portal.ConfirmVerification(ctx, r.ID, verifyToken, Details{})
 			} else {
-				err = e.portal.ConfirmCode(ctx, r.ID, verifyCode)
+				err = e.portal.ConfirmCode(ctx, r.ID, verifyCode, Details{})
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken))
-			wantNoSuchLink(t, e.portal.CheckVerification(ctx, r.ID, verifyToken))
-			wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, verifyCode))
+			wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken, Details{}))
+			wantNoSuchLink(t, checkErr(e.portal.CheckVerification(ctx, r.ID, verifyToken)))
+			wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, verifyCode, Details{}))
 			if len(e.workflow.resumes) != 1 {
 				t.Fatalf("resumed %d times", len(e.workflow.resumes))
 			}
 			unknown := request.NewID(r.ReceivedAt)
-			wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, unknown, verifyToken))
-			wantWrongCode(t, e.portal.ConfirmCode(ctx, unknown, verifyCode))
+			wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, unknown, verifyToken, Details{}))
+			wantWrongCode(t, e.portal.ConfirmCode(ctx, unknown, verifyCode, Details{}))
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
@@ -61,8 +62,16 @@ type Portal struct {
 	Workflow  Workflow
 	Presigner Presigner
 	Mailer    Mailer
-	Statute   Statute
-	Clock     clock.Clock
+	// Levels give each request its verification level; Accounts holds the
+	// details that levels above email are checked against. Without Levels
+	// every request is verified by email alone.
+	Levels   Levels
+	Accounts Accounts
+	// SensitiveData says the registry holds sensitive personal information,
+	// which raises some levels.
+	SensitiveData bool
+	Statute       Statute
+	Clock         clock.Clock
 	// BaseURL is the public address of the HTTP API.
 	BaseURL string
 	// VerificationPeriod is the longest a request waits for the subject to
@@ -145,6 +154,9 @@ func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error)
 			return Receipt{}, apperr.InvalidFields(apperr.Field("type", "error.type.not_provided"))
 		}
 		return Receipt{}, apperr.Wrap(apperr.Invalid, "No deadline rules for this request.", err)
+	}
+	if p.Levels != nil {
+		r.Level = p.Levels.For(r.Jurisdiction, string(r.Type), p.SensitiveData)
 	}
 	token := secret.NewToken()
 	r.StatusTokenHash = secret.Hash(token)
@@ -249,10 +261,14 @@ func (p *Portal) awaitsConfirmation(r *request.Request) bool {
 // CheckVerification tells whether a verification link is still good, without
 // using it: GET on the link only shows a page, so mail scanners that fetch
 // links cannot confirm a request. A wrong token here is not counted as a
-// failed attempt: GET changes nothing.
-func (p *Portal) CheckVerification(ctx context.Context, id, token string) error {
-	_, err := p.verifiable(ctx, id, token)
-	return err
+// failed attempt: GET changes nothing. It returns what the confirmation asks
+// for besides the link.
+func (p *Portal) CheckVerification(ctx context.Context, id, token string) (Requirement, error) {
+	r, err := p.verifiable(ctx, id, token)
+	if err != nil {
+		return Requirement{}, err
+	}
+	return p.requirement(r), nil
 }
 
 // proof is what a visitor shows to confirm a request: the link's token or
@@ -260,15 +276,17 @@ func (p *Portal) CheckVerification(ctx context.Context, id, token string) error 
 type proof struct {
 	method  string // for the audit log: email_link or email_code
 	given   string
+	details Details
 	matches func(r *request.Request) bool
 	// refused is the one answer to every refusal (unknown request, wrong or
 	// used secret, expired, locked), so a refusal tells nothing.
 	refused error
 }
 
-// ConfirmVerification uses the verification link once and resumes the workflow.
-func (p *Portal) ConfirmVerification(ctx context.Context, id, token string) error {
-	return p.confirm(ctx, id, proof{method: "email_link", given: token, refused: errNoSuchLink,
+// ConfirmVerification uses the verification link once and resumes the
+// workflow; d are the details the request's level asks for, if any.
+func (p *Portal) ConfirmVerification(ctx context.Context, id, token string, d Details) error {
+	return p.confirm(ctx, id, proof{method: "email_link", given: token, details: d, refused: errNoSuchLink,
 		matches: func(r *request.Request) bool { return secret.Matches(token, r.VerifyTokenHash) }})
 }
 
@@ -280,11 +298,11 @@ var (
 // ConfirmCode confirms a request with the code mailed beside the link; it
 // works as the link does, once. Input that cannot be a code is refused
 // before anything is read, and is not counted as a failed attempt.
-func (p *Portal) ConfirmCode(ctx context.Context, id, code string) error {
+func (p *Portal) ConfirmCode(ctx context.Context, id, code string, d Details) error {
 	if secret.NormalizeCode(code) == "" {
 		return errCodeShape
 	}
-	return p.confirm(ctx, id, proof{method: "email_code", given: code, refused: errWrongCode,
+	return p.confirm(ctx, id, proof{method: "email_code", given: code, details: d, refused: errWrongCode,
 		matches: func(r *request.Request) bool { return secret.CodeMatches(r.ID, code, r.VerifyCodeHash) }})
 }
 
@@ -303,11 +321,26 @@ func (p *Portal) confirm(ctx context.Context, id string, pr proof) error {
 			return err
 		}
 		right := pr.matches(r)
+		method := pr.method
+		var answer error // what a wrong attempt answers
 		tokenHash, codeHash := r.VerifyTokenHash, r.VerifyCodeHash
 		if right {
-			err = p.markVerified(ctx, r, pr.method)
+			outcome, detailsErr, err := p.checkDetails(ctx, r, pr.details)
+			switch {
+			case err != nil:
+				return err
+			case outcome == detailsMissing:
+				return detailsErr
+			case outcome == detailsOperator:
+				return p.handToOperator(ctx, r, pr.method)
+			case outcome == detailsWrong:
+				right, answer, method = false, detailsErr, pr.method+"+data_points"
+			}
+		}
+		if right {
+			err = p.markVerified(ctx, r, pr)
 		} else {
-			err = p.countFailure(ctx, r, pr.method)
+			err = p.countFailure(ctx, r, method)
 		}
 		if errors.Is(err, request.ErrChanged) && attempt < 2 {
 			continue
@@ -321,6 +354,10 @@ func (p *Portal) confirm(ctx context.Context, id string, pr proof) error {
 		if !right {
 			if r.VerifyLocked {
 				p.tellLocked(ctx, r)
+				return pr.refused // link and code are void now
+			}
+			if answer != nil {
+				return answer
 			}
 			return pr.refused
 		}
@@ -357,11 +394,35 @@ func (p *Portal) awaiting(ctx context.Context, id string, pr proof) (*request.Re
 	return r, nil
 }
 
-func (p *Portal) markVerified(ctx context.Context, r *request.Request, method string) error {
+func (p *Portal) markVerified(ctx context.Context, r *request.Request, pr proof) error {
 	now := p.Clock.Now()
 	r.ClearVerification()
 	r.Status, r.UpdatedAt = request.Verified, now
-	return p.Store.Save(ctx, r, request.Event{At: now, Actor: "subject", Action: "verified", From: request.PendingVerification, To: request.Verified, Note: "method=" + method})
+	note := "method=" + pr.method
+	if r.Level.DataPoints > 0 {
+		// How many details were asked for, never which matched.
+		note += fmt.Sprintf(" data_points=%d", r.Level.DataPoints)
+	}
+	if r.Level.Declaration {
+		r.DeclaredBy = strings.TrimSpace(pr.details.Signature)
+		note += " declaration=signed"
+	}
+	return p.Store.Save(ctx, r, request.Event{At: now, Actor: "subject", Action: "verified", From: request.PendingVerification, To: request.Verified, Note: note})
+}
+
+// handToOperator records that the email address is proven but the level
+// cannot be checked online (the account source holds too few details): link
+// and code are used up, and the request waits for an operator, who verifies
+// it another way (privacyctl verify).
+func (p *Portal) handToOperator(ctx context.Context, r *request.Request, method string) error {
+	now := p.Clock.Now()
+	r.ClearVerification()
+	r.NeedsOperator, r.UpdatedAt = true, now
+	ev := request.Event{At: now, Actor: "subject", Action: "email_confirmed", From: r.Status, To: r.Status, Note: "method=" + method + " needs_operator=identity_check"}
+	if err := p.Store.Save(ctx, r, ev); err != nil {
+		return err
+	}
+	return ErrOperatorCheck
 }
 
 // countFailure records a wrong link or code. At the limit the request locks:

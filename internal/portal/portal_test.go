@@ -433,7 +433,7 @@ func TestVerification(t *testing.T) {
 	ctx := context.Background()
 
 	for range 2 {
-		if err := e.portal.CheckVerification(ctx, r.ID, verifyToken); err != nil {
+		if err := checkErr(e.portal.CheckVerification(ctx, r.ID, verifyToken)); err != nil {
 			t.Fatalf("check: %v", err)
 		}
 	}
@@ -445,7 +445,7 @@ func TestVerification(t *testing.T) {
 	}
 
 	e.clock.Advance(time.Hour)
-	if err := e.portal.ConfirmVerification(ctx, r.ID, verifyToken); err != nil {
+	if err := e.portal.ConfirmVerification(ctx, r.ID, verifyToken, Details{}); err != nil {
 		t.Fatalf("confirm: %v", err)
 	}
 	if !slices.Equal(e.workflow.resumes, []string{"task-token-1"}) {
@@ -459,8 +459,8 @@ func TestVerification(t *testing.T) {
 		t.Errorf("events = %+v", evs)
 	}
 
-	wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken))
-	wantNoSuchLink(t, e.portal.CheckVerification(ctx, r.ID, verifyToken))
+	wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken, Details{}))
+	wantNoSuchLink(t, checkErr(e.portal.CheckVerification(ctx, r.ID, verifyToken)))
 	if len(e.workflow.resumes) != 1 {
 		t.Errorf("resumed %d times", len(e.workflow.resumes))
 	}
@@ -495,9 +495,9 @@ func TestVerificationRefused(t *testing.T) {
 			r := e.seed(tt.status, pending)
 			e.clock.Advance(tt.advance)
 			e.store.SaveErr = tt.saveErr
-			wantNoSuchLink(t, e.portal.ConfirmVerification(context.Background(), r.ID, tt.token))
+			wantNoSuchLink(t, e.portal.ConfirmVerification(context.Background(), r.ID, tt.token, Details{}))
 			if tt.saveErr == nil {
-				wantNoSuchLink(t, e.portal.CheckVerification(context.Background(), r.ID, tt.token))
+				wantNoSuchLink(t, checkErr(e.portal.CheckVerification(context.Background(), r.ID, tt.token)))
 			}
 			if len(e.workflow.resumes) != 0 {
 				t.Error("workflow resumed")
@@ -525,7 +525,7 @@ func TestConfirmCode(t *testing.T) {
 		t.Run(typed, func(t *testing.T) {
 			e := newEnv()
 			r := e.seed(request.PendingVerification, pending)
-			if err := e.portal.ConfirmCode(ctx, r.ID, typed); err != nil {
+			if err := e.portal.ConfirmCode(ctx, r.ID, typed, Details{}); err != nil {
 				t.Fatalf("confirm: %v", err)
 			}
 			got, _ := e.store.stored(r.ID)
@@ -539,8 +539,8 @@ func TestConfirmCode(t *testing.T) {
 				t.Errorf("resumed %v", e.workflow.resumes)
 			}
 			// The code works once, and it voided the link.
-			wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, typed))
-			wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken))
+			wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, typed, Details{}))
+			wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken, Details{}))
 		})
 	}
 }
@@ -586,7 +586,7 @@ func TestConfirmCodeRefused(t *testing.T) {
 			}
 			r := e.seed(tt.status, edit)
 			e.clock.Advance(tt.advance)
-			if err := e.portal.ConfirmCode(context.Background(), r.ID, tt.code); err != tt.want {
+			if err := e.portal.ConfirmCode(context.Background(), r.ID, tt.code, Details{}); err != tt.want {
 				t.Fatalf("error = %v, want %v", err, tt.want)
 			}
 			if len(e.workflow.resumes) != 0 {
@@ -613,9 +613,9 @@ func TestWrongAttemptsLock(t *testing.T) {
 	r := e.seed(request.PendingVerification, pending)
 	for i := 1; i < request.MaxVerifyFailures; i++ {
 		if i%2 == 0 {
-			wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, "ZZZZZZZZ"))
+			wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, "ZZZZZZZZ", Details{}))
 		} else {
-			wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, "guess-"+strconv.Itoa(i)))
+			wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, "guess-"+strconv.Itoa(i), Details{}))
 		}
 		if got, _ := e.store.stored(r.ID); got.VerifyFailures != i || got.VerifyLocked {
 			t.Fatalf("after %d wrong attempts: failures %d, locked %v", i, got.VerifyFailures, got.VerifyLocked)
@@ -624,7 +624,7 @@ func TestWrongAttemptsLock(t *testing.T) {
 	if len(e.mailer.sent) != 0 {
 		t.Fatal("mail before the lock")
 	}
-	wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, "ZZZZZZZZ"))
+	wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, "ZZZZZZZZ", Details{}))
 	got, _ := e.store.stored(r.ID)
 	if !got.VerifyLocked || got.VerifyTokenHash != "" || got.VerifyCodeHash != "" || got.Status != request.PendingVerification || got.TaskToken == "" {
 		t.Fatalf("after the limit: locked %v, link hash %q, code hash %q, status %s, task token kept %v",
@@ -639,10 +639,10 @@ func TestWrongAttemptsLock(t *testing.T) {
 		t.Fatalf("sent %+v, want the lock notice to the subject", e.mailer.sent)
 	}
 
-	wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken))
-	wantNoSuchLink(t, e.portal.CheckVerification(ctx, r.ID, verifyToken))
-	wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, verifyCode))
-	wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, "ZZZZZZZZ"))
+	wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken, Details{}))
+	wantNoSuchLink(t, checkErr(e.portal.CheckVerification(ctx, r.ID, verifyToken)))
+	wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, verifyCode, Details{}))
+	wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, "ZZZZZZZZ", Details{}))
 	if after, _ := e.store.stored(r.ID); !reflect.DeepEqual(after, got) || len(e.mailer.sent) != 1 || len(e.workflow.resumes) != 0 {
 		t.Fatal("a locked request changed, was told again or resumed")
 	}
@@ -654,7 +654,7 @@ func TestLockNoticeNotSent(t *testing.T) {
 	e.portal.Log = slog.New(slog.NewJSONHandler(&logs, nil))
 	r := e.seed(request.PendingVerification, func(r *request.Request) { pending(r); r.VerifyFailures = request.MaxVerifyFailures - 1 })
 	e.mailer.err = apperr.E(apperr.Unavailable, "Mail is unavailable.")
-	wantWrongCode(t, e.portal.ConfirmCode(context.Background(), r.ID, "ZZZZZZZZ"))
+	wantWrongCode(t, e.portal.ConfirmCode(context.Background(), r.ID, "ZZZZZZZZ", Details{}))
 	if got, _ := e.store.stored(r.ID); !got.VerifyLocked {
 		t.Fatal("not locked")
 	}
@@ -669,7 +669,7 @@ func TestConcurrentWrongAttemptsAllCount(t *testing.T) {
 	e := newEnv()
 	r := e.seed(request.PendingVerification, pending)
 	e.portal.Store = &raceOnce{fakeStore: e.store}
-	wantWrongCode(t, e.portal.ConfirmCode(context.Background(), r.ID, "ZZZZZZZZ"))
+	wantWrongCode(t, e.portal.ConfirmCode(context.Background(), r.ID, "ZZZZZZZZ", Details{}))
 	if got, _ := e.store.stored(r.ID); got.VerifyFailures != 1 {
 		t.Fatalf("failures %d, want 1", got.VerifyFailures)
 	}
@@ -680,7 +680,7 @@ func TestConfirmVerificationStoreDown(t *testing.T) {
 	r := e.seed(request.PendingVerification, pending)
 	down := apperr.E(apperr.Unavailable, "Request storage is unavailable.")
 	e.store.SaveErr = down
-	if err := e.portal.ConfirmVerification(context.Background(), r.ID, verifyToken); !errors.Is(err, down) {
+	if err := e.portal.ConfirmVerification(context.Background(), r.ID, verifyToken, Details{}); !errors.Is(err, down) {
 		t.Fatalf("error = %v, want the store's", err)
 	}
 	if len(e.workflow.resumes) != 0 {
@@ -749,7 +749,7 @@ func TestConfirmVerificationWorkflowDown(t *testing.T) {
 	e := newEnv()
 	r := e.seed(request.PendingVerification, pending)
 	e.workflow.resumeErr = apperr.E(apperr.Unavailable, "The workflow service is unavailable.")
-	if err := e.portal.ConfirmVerification(ctx, r.ID, verifyToken); apperr.KindOf(err) != apperr.Unavailable {
+	if err := e.portal.ConfirmVerification(ctx, r.ID, verifyToken, Details{}); apperr.KindOf(err) != apperr.Unavailable {
 		t.Fatalf("error = %v, want Unavailable", err)
 	}
 	got, _ := e.store.stored(r.ID)
@@ -760,7 +760,7 @@ func TestConfirmVerificationWorkflowDown(t *testing.T) {
 		t.Fatalf("events %+v", evs)
 	}
 	e.workflow.resumeErr = nil
-	if err := e.portal.ConfirmVerification(ctx, r.ID, verifyToken); err != nil {
+	if err := e.portal.ConfirmVerification(ctx, r.ID, verifyToken, Details{}); err != nil {
 		t.Fatalf("second try: %v", err)
 	}
 	if !slices.Equal(e.workflow.resumes, []string{"task-token-1"}) {
@@ -770,7 +770,7 @@ func TestConfirmVerificationWorkflowDown(t *testing.T) {
 	e = newEnv()
 	r = e.seed(request.PendingVerification, pending)
 	e.workflow.resumeErr = apperr.E(apperr.Conflict, "The request is no longer waiting for this step.")
-	wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken))
+	wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken, Details{}))
 }
 
 // raceOnce loses the first save to another writer, as when the deadline
@@ -792,7 +792,7 @@ func TestConfirmVerificationRetriesALostRace(t *testing.T) {
 	e := newEnv()
 	r := e.seed(request.PendingVerification, pending)
 	e.portal.Store = &raceOnce{fakeStore: e.store}
-	if err := e.portal.ConfirmVerification(context.Background(), r.ID, verifyToken); err != nil {
+	if err := e.portal.ConfirmVerification(context.Background(), r.ID, verifyToken, Details{}); err != nil {
 		t.Fatalf("confirm after a lost race: %v", err)
 	}
 	if got, _ := e.store.stored(r.ID); got.Status != request.Verified || len(e.workflow.resumes) != 1 {

@@ -48,6 +48,14 @@ type Source struct {
 	Purposes   []string    `yaml:"purposes"`
 	Recipients []Recipient `yaml:"recipients"`
 	Retention  *Retention  `yaml:"retention"`
+
+	// Account marks the one source that holds customer accounts: the details
+	// a requester gives to verify a request are matched against its record
+	// (see account.go).
+	Account bool `yaml:"account"`
+	// DataPoints maps data point kinds (DataPointKinds) to the attributes of
+	// the account record that hold them.
+	DataPoints map[string]string `yaml:"data_points"`
 }
 
 // RetainRule says why and how long a source's records must be kept although
@@ -308,6 +316,7 @@ func (v *validator) check(r *Registry) {
 		v.checkDisclosure(at, s)
 		v.checkErasure(at, s)
 	}
+	v.checkAccount(r)
 	v.checkReachable(r)
 }
 

@@ -114,6 +114,13 @@ type Request struct {
 	// and only an operator can verify the subject.
 	VerifyFailures int
 	VerifyLocked   bool
+	// Level is how sure the verification must be (details besides the
+	// email address, a declaration), fixed at receipt from the
+	// jurisdiction's rules.
+	Level statute.Level
+	// DeclaredBy is the name signed under the declaration under penalty of
+	// perjury, where the level asks for one.
+	DeclaredBy string
 	// TaskToken resumes the workflow step waiting for verification.
 	TaskToken string
 
