@@ -52,9 +52,11 @@ type pipeline struct {
 	intake   awsdynamodb.Table
 	// receiptKey is the HMAC key behind the hashes in erasure receipts.
 	receiptKey awskms.Key
-	exports    awss3.Bucket
-	functions  map[string]awslambda.Function
-	machines   map[string]awsstepfunctions.StateMachine
+	// suppressions is the list the company's systems read.
+	suppressions awsdynamodb.Table
+	exports      awss3.Bucket
+	functions    map[string]awslambda.Function
+	machines     map[string]awsstepfunctions.StateMachine
 }
 
 // NewPipelineStack defines the whole pipeline in one stack.
@@ -88,6 +90,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props StackProps) (
 	p.newMonitoring(api)
 	p.suppressNagFindings()
 	awscdk.NewCfnOutput(p.stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.ApiEndpoint()})
+	p.newSuppressionReader()
 	return p.stack, nil
 }
 
@@ -110,6 +113,7 @@ func (p *pipeline) newKey() {
 func (p *pipeline) newStorage() {
 	p.requests = p.newTable("RequestsTable", resources.Requests)
 	p.intake = p.newTable("IntakeTable", resources.Intake)
+	p.suppressions = p.newTable("SuppressionsTable", resources.Suppressions)
 
 	p.exports = awss3.NewBucket(p.stack, jsii.String("ExportsBucket"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_KMS,
@@ -137,8 +141,10 @@ func (p *pipeline) newTable(id string, t resources.Table) awsdynamodb.Table {
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
-		TimeToLiveAttribute: &t.TTLAttribute,
-		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	}
+	if t.TTLAttribute != "" {
+		props.TimeToLiveAttribute = &t.TTLAttribute
 	}
 	if t.SortKey != nil {
 		props.SortKey = &awsdynamodb.Attribute{Name: &t.SortKey.Name, Type: attributeType(t.SortKey.Type)}
@@ -327,6 +333,12 @@ func (p *pipeline) grant() {
 	erase := p.functions["erase-source"]
 	erase.AddEnvironment(jsii.String(resources.ReceiptKey.EnvVar), p.receiptKey.KeyArn(), nil)
 	p.receiptKey.Grant(erase, jsii.String("kms:GenerateMac"))
+
+	// The suppression list: the recording task sets flags, item by item.
+	record := p.functions["record-suppression"]
+	record.AddEnvironment(jsii.String(resources.Suppressions.EnvVar), p.suppressions.TableName(), nil)
+	p.suppressions.Grant(record, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"))
+	p.key.GrantEncryptDecrypt(record)
 	allow := func(fn string, actions []string, arns ...*string) {
 		p.functions[fn].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions: jsii.Strings(actions...), Resources: &arns,
@@ -478,4 +490,32 @@ func (p *pipeline) suppressNagFindings() {
 			"Server access logs would record requester IP addresses next to request ids; each request's " +
 				"audit log records the package's creation and download links instead.")},
 	}, nil)
+}
+
+// newSuppressionReader makes the managed policy that the company attaches to
+// the roles of its systems that must check the suppression list: read items
+// by key, decrypt with the stack's key, nothing else.
+func (p *pipeline) newSuppressionReader() {
+	policy := awsiam.NewManagedPolicy(p.stack, jsii.String("SuppressionListReader"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("Read the privacy pipeline's suppression list by subject key"),
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:BatchGetItem"),
+				Resources: jsii.Strings(*p.suppressions.TableArn()),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:    jsii.Strings("kms:Decrypt"),
+				Resources:  jsii.Strings(*p.key.KeyArn()),
+				Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": "dynamodb." + *p.stack.Region() + ".amazonaws.com"}},
+			}),
+		},
+	})
+	awscdk.NewCfnOutput(p.stack, jsii.String("SuppressionsTableName"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The suppression list: one item per subject key (see README)"),
+		Value:       p.suppressions.TableName(),
+	})
+	awscdk.NewCfnOutput(p.stack, jsii.String("SuppressionListReaderPolicy"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Attach to the roles of systems that check the suppression list"),
+		Value:       policy.ManagedPolicyArn(),
+	})
 }

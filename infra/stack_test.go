@@ -133,6 +133,14 @@ func TestStack(t *testing.T) {
 			"TimeToLiveSpecification":          map[string]any{"AttributeName": resources.Intake.TTLAttribute, "Enabled": true},
 		})
 	})
+	t.Run("suppression list has PITR and KMS and never expires", func(t *testing.T) {
+		tpl.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+			"KeySchema":                        []any{map[string]any{"AttributeName": resources.Suppressions.PartitionKey.Name, "KeyType": "HASH"}},
+			"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+			"SSESpecification":                 map[string]any{"SSEEnabled": true, "SSEType": "KMS"},
+			"TimeToLiveSpecification":          assertions.Match_Absent(),
+		})
+	})
 	t.Run("exports bucket is encrypted, private and SSL only", func(t *testing.T) {
 		tpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
 			"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{
@@ -283,44 +291,53 @@ func TestStackPolicies(t *testing.T) {
 	})
 }
 
-// TestIntakeTableAccess: only the API function may use the intake table,
-// item by item, and only the API function is told its name.
-func TestIntakeTableAccess(t *testing.T) {
-	_, raw := synth(t)
-	var intakeID string
+// tableAccess lists, by role (or managed policy), the actions granted on the
+// table whose logical id starts with prefix.
+func tableAccess(t *testing.T, raw map[string]any, prefix string) map[string][]string {
+	t.Helper()
+	var tableID string
 	for id, r := range raw["Resources"].(map[string]any) {
-		if strings.HasPrefix(id, "IntakeTable") && r.(map[string]any)["Type"] == "AWS::DynamoDB::Table" {
-			intakeID = id
+		if strings.HasPrefix(id, prefix) && r.(map[string]any)["Type"] == "AWS::DynamoDB::Table" {
+			tableID = id
 		}
 	}
-	if intakeID == "" {
-		t.Fatal("no intake table")
+	if tableID == "" {
+		t.Fatalf("no table %s", prefix)
 	}
-	var apiActions []string
-	for _, policy := range resourcesOfType(raw, "AWS::IAM::Policy") {
-		doc := policy["PolicyDocument"].(map[string]any)
-		for _, st := range doc["Statement"].([]any) {
+	access := map[string][]string{}
+	for id, r := range raw["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::IAM::Policy" && res["Type"] != "AWS::IAM::ManagedPolicy" {
+			continue
+		}
+		policy := res["Properties"].(map[string]any)
+		who := id
+		if res["Type"] == "AWS::IAM::Policy" {
+			who = roleOf(policy)
+		}
+		for _, st := range policy["PolicyDocument"].(map[string]any)["Statement"].([]any) {
 			b, _ := json.Marshal(st.(map[string]any)["Resource"])
-			if !strings.Contains(string(b), intakeID) {
+			if !strings.Contains(string(b), tableID) {
 				continue
-			}
-			if role := roleOf(policy); role != "ApiFunction" {
-				t.Errorf("%s may use the intake table", role)
 			}
 			switch a := st.(map[string]any)["Action"].(type) {
 			case string:
-				apiActions = append(apiActions, a)
+				access[who] = append(access[who], a)
 			case []any:
 				for _, x := range a {
-					apiActions = append(apiActions, x.(string))
+					access[who] = append(access[who], x.(string))
 				}
 			}
 		}
 	}
-	slices.Sort(apiActions)
-	if want := []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}; !slices.Equal(apiActions, want) {
-		t.Errorf("the API may %v on the intake table, want %v", apiActions, want)
+	for who := range access {
+		slices.Sort(access[who])
 	}
+	return access
+}
+
+// toldTable lists the functions whose environment names the variable.
+func toldTable(raw map[string]any, envVar string) []string {
 	var told []string
 	for id, r := range raw["Resources"].(map[string]any) {
 		res := r.(map[string]any)
@@ -328,12 +345,54 @@ func TestIntakeTableAccess(t *testing.T) {
 			continue
 		}
 		env, _ := json.Marshal(res["Properties"].(map[string]any)["Environment"])
-		if strings.Contains(string(env), resources.Intake.EnvVar) {
+		if strings.Contains(string(env), envVar) {
 			told = append(told, id)
 		}
 	}
-	if len(told) != 1 || !strings.HasPrefix(told[0], "ApiFunction") {
+	return told
+}
+
+// TestTableAccess: the intake table is the API's alone, item by item; the
+// suppression list is written by its recording task only and read by the
+// managed policy the company attaches to its systems' roles.
+func TestTableAccess(t *testing.T) {
+	_, raw := synth(t)
+	intake := tableAccess(t, raw, "IntakeTable")
+	if want := []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}; len(intake) != 1 || !slices.Equal(intake["ApiFunction"], want) {
+		t.Errorf("intake table access %v, want the API function with %v", intake, want)
+	}
+	if told := toldTable(raw, resources.Intake.EnvVar); len(told) != 1 || !strings.HasPrefix(told[0], "ApiFunction") {
 		t.Errorf("functions told the intake table's name: %v, want the API function", told)
+	}
+
+	list := tableAccess(t, raw, "SuppressionsTable")
+	var reader string
+	for who, actions := range list {
+		switch {
+		case who == "RecordSuppressionFunction":
+			if want := []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}; !slices.Equal(actions, want) {
+				t.Errorf("the recording task may %v, want %v", actions, want)
+			}
+		case strings.HasPrefix(who, "SuppressionListReader"):
+			reader = who
+			if want := []string{"dynamodb:BatchGetItem", "dynamodb:GetItem"}; !slices.Equal(actions, want) {
+				t.Errorf("the reader policy may %v, want %v", actions, want)
+			}
+		default:
+			t.Errorf("%s may %v on the suppression list", who, actions)
+		}
+	}
+	if reader == "" || len(list) != 2 {
+		t.Errorf("suppression list access %v, want the recording task and the reader policy", list)
+	}
+	if told := toldTable(raw, resources.Suppressions.EnvVar); len(told) != 1 || !strings.HasPrefix(told[0], "RecordSuppressionFunction") {
+		t.Errorf("functions told the suppression list's name: %v, want the recording task", told)
+	}
+	outputs, _ := json.Marshal(raw["Outputs"])
+	for _, want := range []string{"SuppressionsTableName", "SuppressionListReaderPolicy"} {
+		if !strings.Contains(string(outputs), want) {
+			t.Errorf("no output %s", want)
+		}
 	}
 }
 

@@ -53,9 +53,11 @@ type Config struct {
 	RequestsTable string
 	// IntakeTable keeps idempotency records and rate-limit counters of the
 	// API; without it the API neither honours Idempotency-Key nor limits.
-	IntakeTable     string
-	ExportsBucket   string
-	StateMachineARN string
+	IntakeTable string
+	// SuppressionsTable is the suppression list the company's systems read.
+	SuppressionsTable string
+	ExportsBucket     string
+	StateMachineARN   string
 	// WatchStateMachineARN is the deadline watch's state machine.
 	WatchStateMachineARN string
 	MailFrom             string
@@ -111,6 +113,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		RequestsTable:        getenv(resources.Requests.EnvVar),
 		IntakeTable:          getenv(resources.Intake.EnvVar),
+		SuppressionsTable:    getenv(resources.Suppressions.EnvVar),
 		ExportsBucket:        getenv(resources.Exports.EnvVar),
 		StateMachineARN:      getenv(resources.RequestWorkflow.EnvVar),
 		WatchStateMachineARN: getenv(resources.DeadlineWatch.EnvVar),
@@ -258,6 +261,9 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		Scale:         cfg.TimeScale,
 		NoticeLead:    workflow.DefaultNoticeLead,
 		OperatorEmail: cfg.OperatorEmail,
+	}
+	if cfg.SuppressionsTable != "" {
+		a.steps.Suppressions = dynamo.NewSuppressions(ddb, cfg.SuppressionsTable)
 	}
 	return a, nil
 }

@@ -50,6 +50,7 @@ func TestTaskEventsFitTheirHandlers(t *testing.T) {
 		"write-receipt":      &workflow.RequestRef{},
 		"erase-source":       &workflow.SourceTask{},
 		"close-request":      &workflow.CloseTask{},
+		"record-suppression": &workflow.RequestRef{},
 	}
 	for _, f := range resources.Functions {
 		if f.Placeholder == "" {

@@ -71,6 +71,10 @@ func (a *App) WriteReceipt() func(context.Context, workflow.RequestRef) (Empty, 
 	return task(a, "write-receipt", noOutput(a.steps.WriteReceipt))
 }
 
+func (a *App) RecordSuppression() func(context.Context, workflow.RequestRef) (Empty, error) {
+	return task(a, "record-suppression", noOutput(a.steps.RecordSuppression))
+}
+
 func (a *App) CloseRequest() func(context.Context, workflow.CloseTask) (Empty, error) {
 	return task(a, "close-request", noOutput(a.steps.CloseRequest))
 }
@@ -122,5 +126,6 @@ func (a *App) Handlers() map[string]any {
 		"erase-source":       a.EraseSource(),
 		"write-receipt":      a.WriteReceipt(),
 		"close-request":      a.CloseRequest(),
+		"record-suppression": a.RecordSuppression(),
 	}
 }

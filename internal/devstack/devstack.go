@@ -224,6 +224,7 @@ func LocalConfig(region, apiURL string) app.Config {
 	return app.Config{
 		RequestsTable:        tableName(resources.Requests),
 		IntakeTable:          tableName(resources.Intake),
+		SuppressionsTable:    tableName(resources.Suppressions),
 		ExportsBucket:        bucketName(resources.Exports),
 		StateMachineARN:      StateMachineARN(region, resources.RequestWorkflow),
 		WatchStateMachineARN: StateMachineARN(region, resources.DeadlineWatch),

@@ -76,6 +76,7 @@ type record struct {
 	ReviewTaskToken   string              `dynamodbav:"review_task_token,omitempty"`
 	DenialReasons     []string            `dynamodbav:"denial_reasons,omitempty"`
 	Redrives          int                 `dynamodbav:"redrives,omitempty"`
+	Via               string              `dynamodbav:"via,omitempty"`
 	Version           int                 `dynamodbav:"version"`
 }
 
@@ -106,7 +107,7 @@ func toRecord(r *request.Request) (record, error) {
 	return record{
 		Level: string(level), DeclaredBy: r.DeclaredBy,
 		Deadlines: deadlines, DueDate: due, Extended: r.Extended, ExtensionReasons: r.ExtensionReasons,
-		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons, Redrives: r.Redrives,
+		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons, Redrives: r.Redrives, Via: r.Via,
 		PK: r.ID, SK: requestSK, Kind: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
 		Email: r.Email, Language: string(r.Language), ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt, StatusTokenHash: r.StatusTokenHash,
 		VerifyTokenHash: r.VerifyTokenHash, VerifyExpiresAt: r.VerifyExpiresAt, TaskToken: r.TaskToken,
@@ -120,7 +121,7 @@ func toRecord(r *request.Request) (record, error) {
 func (rec record) request() (*request.Request, error) {
 	r := &request.Request{
 		Extended: rec.Extended, ExtensionReasons: rec.ExtensionReasons, Overdue: rec.Overdue, ReviewTaskToken: rec.ReviewTaskToken,
-		DenialReasons: rec.DenialReasons, Redrives: rec.Redrives,
+		DenialReasons: rec.DenialReasons, Redrives: rec.Redrives, Via: rec.Via,
 		ID: rec.PK, Type: request.Type(rec.Type), Status: request.Status(rec.Status), Jurisdiction: rec.Jurisdiction,
 		Email: rec.Email, Language: i18n.Lang(rec.Language), ReceivedAt: rec.ReceivedAt, UpdatedAt: rec.UpdatedAt, StatusTokenHash: rec.StatusTokenHash,
 		VerifyTokenHash: rec.VerifyTokenHash, VerifyExpiresAt: rec.VerifyExpiresAt, TaskToken: rec.TaskToken,

@@ -1,16 +1,28 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/privacy-pipeline/dsr/internal/devstack"
+	"github.com/privacy-pipeline/dsr/internal/i18n"
+	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/ratelimit"
+	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/suppression"
 )
 
 // The e2e stack's rate limits: high enough for every other test's traffic
@@ -138,5 +150,136 @@ func TestIdentityRateLimit(t *testing.T) {
 	a := postJSON(t, clientFrom("127.0.0.81"), strings.ToLower(body), nil)
 	if a.status != 429 || a.header.Get("Retry-After") == "" || a.header.Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("over the limit: HTTP %d, Retry-After %q: %s", a.status, a.header.Get("Retry-After"), a.body)
+	}
+}
+
+// suppressionEntry reads the subject's item in the suppression list, by the
+// documented key, as the company's systems would.
+func suppressionEntry(t *testing.T, email string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := dynamodb.NewFromConfig(stack.AWS).GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(devstack.LocalConfig(stack.Region, stack.APIURL).SuppressionsTable),
+		Key:       map[string]types.AttributeValue{"subject": &types.AttributeValueMemberS{Value: suppression.SubjectKey(email)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Item
+}
+
+// flagEntry returns the request id and via of a flag in an entry.
+func flagEntry(item map[string]types.AttributeValue, flag suppression.Flag) (requestID, via string, ok bool) {
+	m, ok := item[string(flag)].(*types.AttributeValueMemberM)
+	if !ok {
+		return "", "", false
+	}
+	id, _ := m.Value["request_id"].(*types.AttributeValueMemberS)
+	v, _ := m.Value["via"].(*types.AttributeValueMemberS)
+	if id == nil || v == nil {
+		return "", "", false
+	}
+	return id.Value, v.Value, true
+}
+
+// TestChoiceRequests: opt-out and limit under the CCPA go through without
+// verification; restriction and objection after the subject confirms. Each
+// sets its flag in the suppression list, is audited and ends with a
+// confirmation mail.
+func TestChoiceRequests(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		typ, jurisdiction, email string
+		flag                     suppression.Flag
+		verify                   bool
+	}{
+		{"opt_out", "US-CA", "opting.out@example.com", suppression.OptOutSaleSharing, false},
+		{"limit", "US-CA", "limiting@example.com", suppression.LimitSensitive, false},
+		{"restrict", "EU", "restricting@example.com", suppression.RestrictProcessing, true},
+		{"object", "UK", "objecting@example.com", suppression.Object, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ, func(t *testing.T) {
+			t.Parallel()
+			a := postJSON(t, http.DefaultClient, fmt.Sprintf(`{"type":%q,"email":%q,"jurisdiction":%q}`, tt.typ, tt.email, tt.jurisdiction), nil)
+			if a.status != 202 {
+				t.Fatalf("HTTP %d %s", a.status, a.body)
+			}
+			var r receipt
+			if err := json.Unmarshal([]byte(a.body), &r); err != nil {
+				t.Fatal(err)
+			}
+			if tt.verify {
+				confirm(t, tt.email, r.ID)
+			}
+			waitCompleted(t, r)
+			m := mailTo(t, tt.email, r.ID, "Your privacy choice is recorded")
+			if !strings.Contains(m.Text, i18n.English.T(notify.ChoiceKey(tt.typ))) {
+				t.Fatalf("confirmation:\n%s", m.Text)
+			}
+			if got := len(mailsTo(t, tt.email, r.ID, "Confirm your privacy request")); got != map[bool]int{true: 1}[tt.verify] {
+				t.Fatalf("%d verification mails", got)
+			}
+			item := suppressionEntry(t, tt.email)
+			if id, via, ok := flagEntry(item, tt.flag); !ok || id != r.ID || via != "request" {
+				t.Fatalf("entry %v: flag %s by %q via %q", item, tt.flag, id, via)
+			}
+			if len(item) != 3 { // subject, the flag, updated_at
+				t.Fatalf("entry has %d attributes: %v", len(item), item)
+			}
+			events, err := stack.App.Store().Events(context.Background(), r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(events, func(e request.Event) bool {
+				return e.Action == "suppression_recorded" && e.Note == "flag="+string(tt.flag)
+			}) {
+				t.Fatalf("no audit event for the flag: %+v", events)
+			}
+			checkHistory(t, r.ID)
+		})
+	}
+}
+
+// TestGPC: `Sec-GPC: 1` records an opt-out of sale and sharing for the
+// address given, beside the request the submission makes, and even when the
+// submission is otherwise invalid; the answer is the submission's own.
+func TestGPC(t *testing.T) {
+	t.Parallel()
+	gpc := map[string]string{"Sec-GPC": "1"}
+	const email, refused = "gpc.browser@example.com", "gpc.refused@example.com"
+	a := postJSON(t, http.DefaultClient, `{"type":"access","email":"`+email+`","jurisdiction":"US-CA"}`, gpc)
+	if a.status != 202 {
+		t.Fatalf("HTTP %d %s", a.status, a.body)
+	}
+	bad := postJSON(t, http.DefaultClient, `{"type":"access","email":"`+refused+`","jurisdiction":"Narnia"}`, gpc)
+	if bad.status != 400 || !strings.Contains(bad.body, `"jurisdiction"`) {
+		t.Fatalf("invalid submission: HTTP %d %s", bad.status, bad.body)
+	}
+	for _, e := range []string{email, refused} {
+		var m devstack.Mail
+		eventually(t, "GPC confirmation to "+e, 30*time.Second, func() bool {
+			mails, err := stack.Mail()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range mails {
+				if len(x.To) == 1 && x.To[0] == e && strings.Contains(x.Subject, "Your privacy choice is recorded") {
+					m = x
+					return true
+				}
+			}
+			return false
+		})
+		if !strings.Contains(m.Text, "Global Privacy Control") {
+			t.Fatalf("confirmation:\n%s", m.Text)
+		}
+		id, via, ok := flagEntry(suppressionEntry(t, e), suppression.OptOutSaleSharing)
+		if !ok || via != "gpc" || !strings.Contains(m.Subject, id) {
+			t.Fatalf("%s: opt-out by %q via %q", e, id, via)
+		}
+		if r := storedRequest(t, id); r.Type != request.OptOut || r.Via != request.ViaGPC || r.Status != request.Completed {
+			t.Fatalf("GPC request %s %s via %q", r.Type, r.Status, r.Via)
+		}
+		checkHistory(t, id)
 	}
 }

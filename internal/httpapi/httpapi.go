@@ -92,6 +92,9 @@ func (a *api) submit(w http.ResponseWriter, r *http.Request) {
 	if in.Language == "" {
 		in.Language = string(i18n.FromAcceptLanguage(r.Header.Get("Accept-Language")))
 	}
+	// Global Privacy Control: the portal records an opt-out for a valid
+	// address even when the rest of the submission is invalid.
+	in.GPC = r.Header.Get("Sec-GPC") == "1"
 	receipt, err := a.portal.Submit(r.Context(), in)
 	if err != nil {
 		if isForm && apperr.Is(err, apperr.Invalid) {

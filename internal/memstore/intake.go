@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/idempotency"
+	"github.com/privacy-pipeline/dsr/internal/suppression"
 )
 
 // Idempotency keeps idempotency records in memory with the DynamoDB store's
@@ -81,4 +82,47 @@ func (c *Counters) Increment(_ context.Context, key string, _ time.Time) (int64,
 	}
 	c.n[key]++
 	return c.n[key], nil
+}
+
+// Suppressions is the suppression list in memory, with the DynamoDB list's
+// rule: a flag once set keeps its first entry.
+type Suppressions struct {
+	mu      sync.Mutex
+	entries map[string]map[suppression.Flag]suppression.Entry
+	// Err, when set, fails every call.
+	Err error
+}
+
+// NewSuppressions returns an empty list.
+func NewSuppressions() *Suppressions {
+	return &Suppressions{entries: map[string]map[suppression.Flag]suppression.Entry{}}
+}
+
+func (s *Suppressions) Set(_ context.Context, key string, flag suppression.Flag, e suppression.Entry) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return false, s.Err
+	}
+	if _, ok := s.entries[key][flag]; ok {
+		return false, nil
+	}
+	if s.entries[key] == nil {
+		s.entries[key] = map[suppression.Flag]suppression.Entry{}
+	}
+	s.entries[key][flag] = e
+	return true, nil
+}
+
+func (s *Suppressions) Get(_ context.Context, key string) (map[suppression.Flag]suppression.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return nil, s.Err
+	}
+	out := map[suppression.Flag]suppression.Entry{}
+	for f, e := range s.entries[key] {
+		out[f] = e
+	}
+	return out, nil
 }

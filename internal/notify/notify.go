@@ -51,6 +51,10 @@ type content struct {
 	Erasure   ErasureSummary
 	Code      string
 	CodePage  string
+	// Choice is the catalogue key of what an opt-out, limit, restriction or
+	// objection means from now on; ViaGPC says the browser signalled it.
+	Choice string
+	ViaGPC bool
 }
 
 // Records says how many records, in the message's language.
@@ -153,6 +157,14 @@ var (
 
 {{.L.T "mail.new_request"}}
 {{end}}
+{{define "recorded"}}{{.L.T "mail.recorded.done" "id" .RequestID}}
+{{if .ViaGPC}}
+{{.L.T "mail.recorded.gpc"}}
+{{end}}
+{{.L.T .Choice}}
+
+{{.L.T "mail.recorded.checked"}}
+{{end}}
 {{define "overdue"}}Request {{.RequestID}} is still open and its due date, {{.Due}}, has passed.
 
 Find it with: privacyctl show {{.RequestID}}
@@ -190,6 +202,11 @@ Find it with: privacyctl show {{.RequestID}}
 <p>{{.L.T "mail.next_steps" "steps" .Remedy}}</p>{{end}}
 {{define "cancelled"}}<p>{{.L.T "mail.cancelled.body" "id" .RequestID}}</p>
 <p>{{.L.T "mail.new_request"}}</p>{{end}}
+{{define "recorded"}}<p>{{.L.T "mail.recorded.done" "id" .RequestID}}</p>
+{{- if .ViaGPC}}
+<p>{{.L.T "mail.recorded.gpc"}}</p>{{end}}
+<p>{{.L.T .Choice}}</p>
+<p>{{.L.T "mail.recorded.checked"}}</p>{{end}}
 {{define "overdue"}}<p>Request <strong>{{.RequestID}}</strong> is still open and its due date, {{.Due}}, has passed.</p>
 <p>Find it with: <code>privacyctl show {{.RequestID}}</code></p>{{end}}`))
 )
@@ -277,4 +294,24 @@ func Overdue(to, requestID string, due time.Time) (Message, error) {
 // Cancelled confirms a cancellation to the subject.
 func Cancelled(l i18n.Lang, to, requestID string) (Message, error) {
 	return render("cancelled", to, content{L: l, RequestID: requestID})
+}
+
+// ChoiceKey is the catalogue key of what a recorded choice of the request
+// type means, or "" for types that record none.
+func ChoiceKey(typ string) string {
+	switch typ {
+	case "opt_out", "limit", "restrict", "object":
+		return "mail.recorded.choice." + typ
+	}
+	return ""
+}
+
+// Recorded confirms that an opt-out, limit, restriction or objection is on
+// record; viaGPC says it came from the browser's Global Privacy Control.
+func Recorded(l i18n.Lang, to, requestID, typ string, viaGPC bool) (Message, error) {
+	key := ChoiceKey(typ)
+	if key == "" {
+		return Message{}, fmt.Errorf("notify: no confirmation for %q requests", typ)
+	}
+	return render("recorded", to, content{L: l, RequestID: requestID, Choice: key, ViaGPC: viaGPC})
 }

@@ -44,6 +44,13 @@ func builders(l i18n.Lang) map[string]func() (Message, error) {
 			return Denial(l, "a@b.co", "dsr-1", []string{"Manifestly unfounded."}, RemedyICO)
 		},
 		"cancelled": func() (Message, error) { return Cancelled(l, "a@b.co", "dsr-1") },
+		"opt-out":   func() (Message, error) { return Recorded(l, "a@b.co", "dsr-1", "opt_out", false) },
+		"opt-out by GPC": func() (Message, error) {
+			return Recorded(l, "a@b.co", "dsr-1", "opt_out", true)
+		},
+		"limit":       func() (Message, error) { return Recorded(l, "a@b.co", "dsr-1", "limit", false) },
+		"restriction": func() (Message, error) { return Recorded(l, "a@b.co", "dsr-1", "restrict", false) },
+		"objection":   func() (Message, error) { return Recorded(l, "a@b.co", "dsr-1", "object", false) },
 	}
 }
 
@@ -75,6 +82,13 @@ func TestMessages(t *testing.T) {
 		{i18n.English, "default extension", "We need more time: request dsr-1", []string{"- The request is complex"}, ""},
 		{i18n.English, "denial", "Your privacy request dsr-1 was refused", []string{"- Manifestly unfounded.", "What you can do: You can complain to the Information Commissioner's Office"}, ""},
 		{i18n.English, "cancelled", "Privacy request dsr-1 cancelled", []string{"cancelled, as you asked"}, ""},
+		{i18n.English, "opt-out", "Your privacy choice is recorded: request dsr-1", []string{"will not sell or share", "checks this choice"}, ""},
+		{i18n.English, "opt-out by GPC", "Your privacy choice is recorded: request dsr-1", []string{"Global Privacy Control signal", "will not sell or share"}, ""},
+		{i18n.English, "limit", "Your privacy choice is recorded: request dsr-1", []string{"sensitive personal information only"}, ""},
+		{i18n.English, "restriction", "Your privacy choice is recorded: request dsr-1", []string{"restricted the processing"}, ""},
+		{i18n.English, "objection", "Your privacy choice is recorded: request dsr-1", []string{"recorded your objection"}, ""},
+		{i18n.German, "opt-out by GPC", "Ihre Datenschutz-Entscheidung ist vermerkt: Anfrage dsr-1", []string{"Global-Privacy-Control-Signal", "nicht und geben sie nicht weiter"}, ""},
+		{i18n.Finnish, "objection", "Tietosuojavalintasi on kirjattu: pyyntö dsr-1", []string{"kirjanneet vastustuksesi"}, ""},
 		{i18n.German, "verification", "Bestätigen Sie Ihre Datenschutzanfrage dsr-1", []string{"Referenznummer dsr-1", "bestätigen Sie sie hier:\n" + link,
 			"Code unter https://privacy.example.com/v1/requests/dsr-1/code ein:\nBCDF-2345", "bis 1. Dezember 2026, 09:30 Uhr UTC gültig"}, "token=a&amp;b=%3cc%3e"},
 		{i18n.German, "download", "Ihre Daten stehen bereit: Anfrage dsr-1", []string{"bis 1. Dezember 2026, 09:30 Uhr UTC gültig", link}, ""},
@@ -133,6 +147,15 @@ func TestEveryMessageInEveryLanguage(t *testing.T) {
 				t.Errorf("%s %s: html contains unescaped input", l, name)
 			}
 		}
+	}
+}
+
+func TestRecordedNeedsAChoice(t *testing.T) {
+	if _, err := Recorded(i18n.English, "a@b.co", "dsr-1", "access", false); err == nil {
+		t.Fatal("an access request got a choice confirmation")
+	}
+	if m, _ := Recorded(i18n.English, "a@b.co", "dsr-1", "object", false); strings.Contains(m.Text, "Global Privacy Control") {
+		t.Fatal("a request without the signal mentions it")
 	}
 }
 

@@ -199,6 +199,8 @@ var Resumable = []string{
 	"Send the download link and complete",
 	"Write the erasure receipt",
 	"Confirm the erasure and complete",
+	"Record the choice in the suppression list",
+	"Confirm the choice and complete",
 }
 
 // resumePoint is where a redrive starts after a failure at state.

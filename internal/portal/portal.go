@@ -136,19 +136,60 @@ var errNoSuchLink = apperr.Keyed(apperr.NotFound, "error.link")
 
 // Submit stores a new request and starts its workflow.
 func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error) {
-	in, err := in.Validate()
-	if err != nil {
-		return Receipt{}, err
-	}
-	if p.IdentityLimit != nil {
+	valid, invalid := in.Validate()
+	email, emailOK := request.NormalEmail(in.Email)
+	if emailOK && p.IdentityLimit != nil {
 		// Counted whether or not the address is known, so a 429 tells
 		// nothing about it; it bounds the mail one address can be sent.
-		if err := p.IdentityLimit.Allow(ctx, in.Email); err != nil {
+		if err := p.IdentityLimit.Allow(ctx, email); err != nil {
 			return Receipt{}, err
 		}
 	}
+	if in.GPC && emailOK {
+		if invalid == nil && request.Type(valid.Type) == request.OptOut {
+			// The request is the opt-out the signal asks for.
+			return p.create(ctx, valid, request.ViaGPC)
+		}
+		if err := p.honourGPC(ctx, email, in.Jurisdiction, in.Language); err != nil {
+			return Receipt{}, err
+		}
+	}
+	if invalid != nil {
+		return Receipt{}, invalid
+	}
+	return p.create(ctx, valid, "")
+}
+
+// GPCJurisdiction is the law a Global Privacy Control opt-out falls under
+// when the submission names none that gives the right: California's, whose
+// regulations make the signal binding (CCPA Regs §7025).
+const GPCJurisdiction = "US-CA"
+
+// honourGPC records an opt-out of sale and sharing for the address a
+// submission with `Sec-GPC: 1` gave, whatever else the submission asked and
+// even if its other fields are invalid: the signal is a request of its own
+// (CCPA Regs §7025), made by whoever may use the address. It runs as an
+// opt_out request without verification, so it is audited, counted in the
+// records and confirmed by mail like any other.
+func (p *Portal) honourGPC(ctx context.Context, email, jurisdiction, language string) error {
+	in := request.Intake{Type: string(request.OptOut), Email: email, Jurisdiction: jurisdiction, Language: language, GPC: true}
+	valid, err := in.Validate()
+	if err == nil {
+		_, err = p.Statute.Compute(statute.Input{Jurisdiction: valid.Jurisdiction, Type: valid.Type, Received: p.Clock.Now()})
+	}
+	if err != nil {
+		valid = request.Intake{Type: string(request.OptOut), Email: email, Jurisdiction: GPCJurisdiction, GPC: true}
+	}
+	_, err = p.create(ctx, valid, request.ViaGPC)
+	return err
+}
+
+// create stores a request made from a valid intake and starts its workflow.
+func (p *Portal) create(ctx context.Context, in request.Intake, via string) (Receipt, error) {
 	now := p.Clock.Now()
 	r := request.New(in, now)
+	r.Via = via
+	var err error
 	if r.Deadlines, err = p.Statute.Compute(statute.Input{Jurisdiction: r.Jurisdiction, Type: string(r.Type), Received: now}); err != nil {
 		if errors.Is(err, statute.ErrNotProvided) {
 			return Receipt{}, apperr.InvalidFields(apperr.Field("type", "error.type.not_provided"))
@@ -160,7 +201,11 @@ func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error)
 	}
 	token := secret.NewToken()
 	r.StatusTokenHash = secret.Hash(token)
-	if err := p.Store.Save(ctx, r, request.Event{At: now, Actor: "subject", Action: "received", To: request.Received}); err != nil {
+	ev := request.Event{At: now, Actor: "subject", Action: "received", To: request.Received}
+	if via != "" {
+		ev.Note = "via=" + via
+	}
+	if err := p.Store.Save(ctx, r, ev); err != nil {
 		return Receipt{}, err
 	}
 	err = p.Workflow.Start(ctx, sfnflow.Input{
@@ -170,6 +215,7 @@ func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error)
 		VerificationTimeoutSeconds: p.TimeScale.Seconds(p.verificationWindow(r)),
 		OperatorReview:             slices.Contains(p.ReviewTypes, r.Type),
 		ReviewTimeoutSeconds:       p.TimeScale.Seconds(p.reviewWindow(r)),
+		SkipVerification:           !r.NeedsVerification(),
 	})
 	if err != nil {
 		// The request is kept; an operator can start it again.

@@ -190,8 +190,13 @@ func TestOffered(t *testing.T) {
 		jurisdiction string
 		want         []Offer
 	}{
-		{"EU", []Offer{{request.Access, true}, {request.Portability, true}, {request.Delete, true}}},
-		{"US-IA", []Offer{{request.Access, true}, {request.Portability, true}}},
+		{"EU", []Offer{{request.Access, true}, {request.Portability, true}, {request.Delete, true},
+			{request.OptOut, true}, {request.Limit, true}, {request.Restrict, true}, {request.Object, true}}},
+		{"US-IA", []Offer{{request.Access, true}, {request.Portability, true},
+			{request.OptOut, true}, {request.Limit, true}, {request.Restrict, true}, {request.Object, true}}},
+		// The CCPA forbids verifying opt-outs and limits.
+		{"US-CA", []Offer{{request.Access, true}, {request.Portability, true}, {request.Delete, true},
+			{request.OptOut, false}, {request.Limit, false}, {request.Restrict, true}, {request.Object, true}}},
 		{"XX", nil},
 	}
 	for _, tt := range tests {
@@ -825,5 +830,94 @@ func TestSubmitIdentityLimit(t *testing.T) {
 	}
 	if _, err := e.portal.Submit(ctx, request.Intake{Type: "access", Email: "b@example.com", Jurisdiction: "EU"}); err != nil {
 		t.Fatalf("another address: %v", err)
+	}
+}
+
+// TestSubmitVerificationByLaw: the workflow skips verification where the
+// law's rules forbid asking for it (CCPA opt-out and limit), not elsewhere.
+func TestSubmitVerificationByLaw(t *testing.T) {
+	tests := []struct {
+		typ, jurisdiction string
+		skip              bool
+	}{
+		{"opt_out", "US-CA", true},
+		{"limit", "US-CA", true},
+		{"restrict", "EU", false},
+		{"object", "UK", false},
+		{"opt_out", "EU", false},
+		{"access", "US-CA", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ+" "+tt.jurisdiction, func(t *testing.T) {
+			e := newEnv()
+			if _, err := e.portal.Submit(context.Background(), request.Intake{Type: tt.typ, Email: subject, Jurisdiction: tt.jurisdiction}); err != nil {
+				t.Fatal(err)
+			}
+			if len(e.workflow.starts) != 1 || e.workflow.starts[0].SkipVerification != tt.skip {
+				t.Fatalf("starts %+v, want one with skip_verification %v", e.workflow.starts, tt.skip)
+			}
+		})
+	}
+}
+
+// TestSubmitGPC: `Sec-GPC: 1` with a valid address is an opt-out request of
+// its own, without verification, whatever the submission asked and even when
+// its other fields are invalid; the answer is the submission's own.
+func TestSubmitGPC(t *testing.T) {
+	tests := []struct {
+		name             string
+		in               request.Intake
+		wantErr          apperr.Kind
+		wantTypes        []request.Type // the requests started, in order
+		wantJurisdiction string         // of the GPC opt-out
+	}{
+		{name: "with an access request", in: request.Intake{Type: "access", Email: subject, Jurisdiction: "US-CA", GPC: true},
+			wantTypes: []request.Type{request.OptOut, request.Access}, wantJurisdiction: "US-CA"},
+		{name: "under a law whose opt-out needs verification", in: request.Intake{Type: "access", Email: subject, Jurisdiction: "EU", GPC: true},
+			wantTypes: []request.Type{request.OptOut, request.Access}, wantJurisdiction: "EU"},
+		{name: "with an unknown jurisdiction", in: request.Intake{Type: "access", Email: subject, Jurisdiction: "XX", GPC: true},
+			wantErr: apperr.Invalid, wantTypes: []request.Type{request.OptOut}, wantJurisdiction: "US-CA"},
+		{name: "with no type", in: request.Intake{Email: " A@example.com", GPC: true},
+			wantErr: apperr.Invalid, wantTypes: []request.Type{request.OptOut}, wantJurisdiction: "US-CA"},
+		{name: "as the opt-out itself", in: request.Intake{Type: "opt_out", Email: subject, Jurisdiction: "US-CA", GPC: true},
+			wantTypes: []request.Type{request.OptOut}, wantJurisdiction: "US-CA"},
+		{name: "with an invalid address", in: request.Intake{Type: "access", Email: "nobody", Jurisdiction: "US-CA", GPC: true},
+			wantErr: apperr.Invalid},
+		{name: "without the signal", in: request.Intake{Type: "access", Email: subject, Jurisdiction: "US-CA"},
+			wantTypes: []request.Type{request.Access}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			_, err := e.portal.Submit(context.Background(), tt.in)
+			if tt.wantErr != 0 || err != nil {
+				if !apperr.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want kind %v", err, tt.wantErr)
+				}
+			}
+			var got []request.Type
+			for _, st := range e.workflow.starts {
+				r, _ := e.store.stored(st.RequestID)
+				got = append(got, r.Type)
+				if r.Email != subject {
+					t.Errorf("stored email normalized: %v", r.Email == subject)
+				}
+				gpc := r.Via == request.ViaGPC
+				if gpc != (r.Type == request.OptOut && tt.in.GPC) {
+					t.Errorf("%s request via %q", r.Type, r.Via)
+				}
+				if gpc {
+					if !st.SkipVerification || r.Jurisdiction != tt.wantJurisdiction {
+						t.Errorf("GPC opt-out: skip verification %v, jurisdiction %s; want true, %s", st.SkipVerification, r.Jurisdiction, tt.wantJurisdiction)
+					}
+					if evs := e.store.eventsOf(r.ID); len(evs) != 1 || evs[0].Note != "via=gpc" {
+						t.Errorf("events %+v", evs)
+					}
+				}
+			}
+			if !slices.Equal(got, tt.wantTypes) {
+				t.Fatalf("requests %v, want %v", got, tt.wantTypes)
+			}
+		})
 	}
 }

@@ -37,7 +37,7 @@ const (
 var AllTypes = []Type{Access, Portability, Delete, Correct, Restrict, Object, OptOut, Limit, Appeal}
 
 // supportedTypes are the types the workflow can carry out end to end today.
-var supportedTypes = []Type{Access, Portability, Delete}
+var supportedTypes = []Type{Access, Portability, Delete, OptOut, Limit, Restrict, Object}
 
 // Status is where a request stands in its lifecycle.
 type Status string
@@ -150,10 +150,17 @@ type Request struct {
 	// current execution is named by the id, then "<id>-r<n>".
 	Redrives int
 
+	// Via says how the request came when not by the subject's own choice of
+	// type: ViaGPC for an opt-out signalled by Global Privacy Control.
+	Via string
+
 	// Version counts saved changes; a save succeeds only on the version it read,
 	// so two concurrent writers cannot overwrite each other.
 	Version int
 }
+
+// ViaGPC marks a request made by the browser's Global Privacy Control signal.
+const ViaGPC = "gpc"
 
 // Intake is what a subject submits.
 type Intake struct {
@@ -162,6 +169,8 @@ type Intake struct {
 	Jurisdiction string
 	// Language is a BCP 47 code of a catalogue language; empty means English.
 	Language string
+	// GPC is set when the submission carried `Sec-GPC: 1`.
+	GPC bool
 }
 
 // MaxVerifyFailures is how many wrong links or codes a request takes before
@@ -186,6 +195,7 @@ func (in Intake) Validate() (Intake, error) {
 		Email:        strings.ToLower(strings.TrimSpace(in.Email)),
 		Jurisdiction: strings.ToUpper(strings.TrimSpace(in.Jurisdiction)),
 		Language:     string(i18n.Default),
+		GPC:          in.GPC,
 	}
 	switch {
 	case out.Type == "":
@@ -213,6 +223,13 @@ func (in Intake) Validate() (Intake, error) {
 		return Intake{}, apperr.InvalidFields(fields...)
 	}
 	return out, nil
+}
+
+// NormalEmail returns the address trimmed and lower-cased, and whether it is
+// a valid address on its own, whatever the other fields of an intake hold.
+func NormalEmail(s string) (string, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	return s, checkEmail(s) == ""
 }
 
 // checkEmail returns the catalogue key of what is wrong with an address, or "".
@@ -322,6 +339,13 @@ type Query struct {
 
 // OpenStatuses are the statuses of requests still being worked on.
 var OpenStatuses = []Status{Received, PendingVerification, Verified, InProgress, Failed}
+
+// NeedsVerification reports whether the subject must confirm the request
+// before it is carried out: where the law allows asking (its rules say so),
+// and never for a Global Privacy Control signal (CCPA Regs §7025).
+func (r *Request) NeedsVerification() bool {
+	return r.Via != ViaGPC && r.Deadlines.VerificationRequired
+}
 
 // Execution is the name of the request's current workflow execution.
 func (r *Request) Execution() string {

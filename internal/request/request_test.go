@@ -24,6 +24,10 @@ func TestIntakeValidate(t *testing.T) {
 		{"too long", Intake{Type: "access", Email: string(make([]byte, 300)) + "@b.co", Jurisdiction: "EU"}, []string{"email"}, Intake{}},
 		{"unknown language", Intake{Type: "access", Email: "a@b.co", Jurisdiction: "EU", Language: "fr"}, []string{"language"}, Intake{}},
 		{"unknown jurisdiction", Intake{Type: "access", Email: "a@b.co", Jurisdiction: "XX"}, []string{"jurisdiction"}, Intake{}},
+		{"opt-out with GPC kept", Intake{Type: "opt_out", Email: "a@b.co", Jurisdiction: "us-ca", GPC: true}, nil, Intake{Type: "opt_out", Email: "a@b.co", Jurisdiction: "US-CA", GPC: true, Language: "en"}},
+		{"limit", Intake{Type: "limit", Email: "a@b.co", Jurisdiction: "US-CA"}, nil, Intake{Type: "limit", Email: "a@b.co", Jurisdiction: "US-CA", Language: "en"}},
+		{"restrict", Intake{Type: "restrict", Email: "a@b.co", Jurisdiction: "EU"}, nil, Intake{Type: "restrict", Email: "a@b.co", Jurisdiction: "EU", Language: "en"}},
+		{"object", Intake{Type: "object", Email: "a@b.co", Jurisdiction: "UK"}, nil, Intake{Type: "object", Email: "a@b.co", Jurisdiction: "UK", Language: "en"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +58,24 @@ func TestIntakeValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestNormalEmail(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{" Jane.Doe@Example.com ", "jane.doe@example.com", true},
+		{"jane", "jane", false},
+		{"Jane <a@b.co>", "jane <a@b.co>", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := NormalEmail(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("NormalEmail(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
 	}
 }
 

@@ -59,8 +59,18 @@ var Intake = Table{
 	EnvVar:       "INTAKE_TABLE",
 }
 
+// Suppressions is the list the company's systems read: one item per subject,
+// keyed by suppression.SubjectKey of the email, with one map attribute per
+// flag that is set (opt_out_sale_sharing, limit_sensitive,
+// restrict_processing, object), each holding request_id, at and via.
+var Suppressions = Table{
+	ID:           "suppressions",
+	PartitionKey: Attribute{Name: "subject", Type: "S"},
+	EnvVar:       "SUPPRESSIONS_TABLE",
+}
+
 // Tables are all of the pipeline's tables.
-var Tables = []Table{Requests, Intake}
+var Tables = []Table{Requests, Intake, Suppressions}
 
 // Bucket describes an S3 bucket of the pipeline.
 type Bucket struct {
@@ -105,6 +115,7 @@ var Functions = []Function{
 	{Name: "erase-source", Placeholder: "EraseSourceFunctionArn"},
 	{Name: "write-receipt", Placeholder: "WriteReceiptFunctionArn"},
 	{Name: "await-review", Placeholder: "AwaitReviewFunctionArn"},
+	{Name: "record-suppression", Placeholder: "RecordSuppressionFunctionArn"},
 	{Name: "close-request", Placeholder: "CloseRequestFunctionArn"},
 	{Name: "check-deadline", Placeholder: "CheckDeadlineFunctionArn"},
 	// deadline-report runs on a schedule, outside the workflows.

@@ -33,6 +33,9 @@ type Input struct {
 	VerificationTimeoutSeconds int    `json:"verification_timeout_seconds"`
 	OperatorReview             bool   `json:"operator_review"`
 	ReviewTimeoutSeconds       int    `json:"review_timeout_seconds"`
+	// SkipVerification is set where the law forbids asking the subject to
+	// verify (CCPA opt-out and limit) and for Global Privacy Control.
+	SkipVerification bool `json:"skip_verification,omitempty"`
 }
 
 // Workflow runs request workflows of one state machine.

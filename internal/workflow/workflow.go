@@ -22,6 +22,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/secret"
+	"github.com/privacy-pipeline/dsr/internal/suppression"
 )
 
 // Store keeps requests and their audit log.
@@ -66,7 +67,10 @@ type Steps struct {
 	KeyHasher KeyHasher
 	// Receipts is the chain of erasure receipts.
 	Receipts Receipts
-	Clock    clock.Clock
+	// Suppressions is the list the company's systems read (opt-outs,
+	// limits, restrictions, objections).
+	Suppressions suppression.Store
+	Clock        clock.Clock
 	// BaseURL is the public address of the HTTP API, for links in mail.
 	BaseURL string
 	// VerifyLinkTTL is how long a verification link works.
@@ -346,6 +350,15 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 			return err
 		}
 		msg, err = notify.Erased(r.Language, r.Email, r.ID, s.erasureSummary(outcomes))
+	case in.Outcome == "completed" && hasFlag(r.Type):
+		if r.Status != request.InProgress && r.Status != request.Completed { // completed: a retry after the mail failed
+			return apperr.E(apperr.Conflict, "The choice was not recorded.")
+		}
+		r.CompletedAt = now
+		if err := s.move(ctx, r, request.Completed, "completed", "delivered=choice_confirmation"); err != nil {
+			return err
+		}
+		msg, err = notify.Recorded(r.Language, r.Email, r.ID, string(r.Type), r.Via == request.ViaGPC)
 	case in.Outcome == "expired":
 		r.ClearVerification()
 		r.TaskToken = ""
@@ -383,6 +396,11 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 	s.countClosed(r, now)
 	// The request is closed: its watch has nothing left to guard.
 	return s.Watch.Stop(ctx, r.ID)
+}
+
+func hasFlag(t request.Type) bool {
+	_, ok := suppression.FlagFor(t)
+	return ok
 }
 
 // countClosed records the metrics of a closed request.

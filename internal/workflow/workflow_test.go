@@ -21,6 +21,8 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/accesspkg"
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/i18n"
+	"github.com/privacy-pipeline/dsr/internal/memstore"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -72,16 +74,17 @@ sources:
 `
 
 type env struct {
-	steps    *Steps
-	store    *fakeStore
-	mail     *fakeMailer
-	adapter  *fakeAdapter
-	exports  *fakeExports
-	clock    *clock.Fake
-	watch    *fakeWatch
-	metrics  *fakeMetrics
-	outcomes *fakeOutcomes
-	receipts *fakeReceipts
+	steps        *Steps
+	store        *fakeStore
+	mail         *fakeMailer
+	adapter      *fakeAdapter
+	exports      *fakeExports
+	clock        *clock.Fake
+	watch        *fakeWatch
+	metrics      *fakeMetrics
+	outcomes     *fakeOutcomes
+	receipts     *fakeReceipts
+	suppressions *memstore.Suppressions
 }
 
 func newEnv(t *testing.T) *env {
@@ -91,15 +94,16 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("test registry: %v", err)
 	}
 	e := &env{
-		store:    newFakeStore(),
-		mail:     &fakeMailer{},
-		adapter:  &fakeAdapter{data: map[string]map[string][]map[string]any{}},
-		exports:  newFakeExports(),
-		clock:    clock.NewFake(time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)),
-		watch:    &fakeWatch{},
-		metrics:  &fakeMetrics{},
-		outcomes: &fakeOutcomes{},
-		receipts: &fakeReceipts{},
+		store:        newFakeStore(),
+		mail:         &fakeMailer{},
+		adapter:      &fakeAdapter{data: map[string]map[string][]map[string]any{}},
+		exports:      newFakeExports(),
+		clock:        clock.NewFake(time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)),
+		watch:        &fakeWatch{},
+		metrics:      &fakeMetrics{},
+		outcomes:     &fakeOutcomes{},
+		receipts:     &fakeReceipts{},
+		suppressions: memstore.NewSuppressions(),
 	}
 	e.steps = &Steps{
 		Watch:         e.watch,
@@ -115,6 +119,7 @@ func newEnv(t *testing.T) *env {
 		Outcomes:      e.outcomes,
 		Receipts:      e.receipts,
 		KeyHasher:     fakeHasher{},
+		Suppressions:  e.suppressions,
 		Clock:         e.clock,
 		BaseURL:       baseURL,
 		VerifyLinkTTL: verifyTTL,
@@ -657,6 +662,32 @@ func TestCloseRequest(t *testing.T) {
 			},
 		},
 		{
+			name: "opt-out completed", typ: request.OptOut, status: request.InProgress, outcome: "completed",
+			check: func(t *testing.T, e *env, before, after request.Request) {
+				if after.Status != request.Completed || !after.CompletedAt.Equal(e.clock.Now()) {
+					t.Errorf("status %s completed at %v", after.Status, after.CompletedAt)
+				}
+				want, _ := notify.Recorded(i18n.English, subject, after.ID, "opt_out", false)
+				if msg := onlyMessage(t, e); msg != want {
+					t.Errorf("message = %q, want the choice confirmation", msg.Subject)
+				}
+			},
+		},
+		{
+			name: "opt-out by GPC completed", typ: request.OptOut, status: request.InProgress, outcome: "completed",
+			edit: func(r *request.Request) { r.Via = request.ViaGPC },
+			check: func(t *testing.T, e *env, before, after request.Request) {
+				want, _ := notify.Recorded(i18n.English, subject, after.ID, "opt_out", true)
+				if msg := onlyMessage(t, e); msg != want {
+					t.Errorf("message = %q, want the GPC confirmation", msg.Subject)
+				}
+			},
+		},
+		{
+			name: "objection not recorded", typ: request.Object, status: request.Verified, outcome: "completed",
+			fails: true, kind: apperr.Conflict,
+		},
+		{
 			name: "expired", typ: request.Access, status: request.PendingVerification, outcome: "expired",
 			edit: func(r *request.Request) {
 				r.VerifyTokenHash, r.TaskToken = secret.Hash("verify-token"), "task-token-1"
@@ -747,7 +778,7 @@ func onlyMessage(t *testing.T, e *env) notify.Message {
 
 // A retry of CloseRequest after the mail failed sends the mail.
 func TestCloseRequestRetryAfterMailFailure(t *testing.T) {
-	for _, typ := range []request.Type{request.Access, request.Delete} {
+	for _, typ := range []request.Type{request.Access, request.Delete, request.Limit} {
 		t.Run(string(typ), func(t *testing.T) {
 			e := newEnv(t)
 			r := e.seed(t, typ, request.InProgress, func(r *request.Request) { r.ExportKey = "packages/x.zip" })
