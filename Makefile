@@ -22,6 +22,7 @@ check-tools:
 	@command -v go >/dev/null || { echo "Go 1.26+ is required: https://go.dev/dl/"; exit 1; }
 	@command -v python3 >/dev/null || { echo "python3 is required for the local stack (moto)"; exit 1; }
 	@python3 -c 'import moto.server, flask' 2>/dev/null || { echo "moto is required: pip install 'moto[server]==5.2.1'"; exit 1; }
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || echo "note: Chromium is missing, so the browser test of the web form skips (Debian: apt-get install chromium)"
 
 .PHONY: dev
 dev: check-tools ## Start the local stack in the foreground (Ctrl-C stops it)

@@ -91,7 +91,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 <ol><li>{{.L.T "done.next.ack"}}</li>{{if .Done.Verification}}<li>{{.L.T "done.next.verify"}}</li>{{end}}<li>{{.L.T .Done.ResultKey}}</li></ol>
 <p>{{.L.T "done.status.hint"}}</p>
 <p><a href="{{.Done.StatusLink}}">{{.L.T "done.status.link"}}</a></p>
-{{if .CodeAction}}<h2>{{.L.T "code.label"}}</h2>
+{{if .CodeAction}}<h2>{{.L.T "verify.title"}}</h2>
 <p>{{.L.T "done.code"}}</p>
 {{template "codeform" .}}{{end}}
 {{template "foot" .}}{{end}}

@@ -274,6 +274,25 @@ func codeIn(t *testing.T, msg notify.Message) string {
 
 // TestStartVerificationAgain: a second start (a retried task, a redrive)
 // voids the first link and code, issues new ones and clears a lock.
+// TestMailsSpeakTheRequestsLanguage: the mails of a request are in the
+// language chosen at intake, and their links keep it for the pages they open.
+func TestMailsSpeakTheRequestsLanguage(t *testing.T) {
+	e := newEnv(t)
+	r := e.seed(t, request.Access, request.Received, func(r *request.Request) { r.Language = i18n.Finnish })
+	if err := e.steps.StartVerification(context.Background(), VerificationTask{RequestID: r.ID, TaskToken: "task-token-1"}); err != nil {
+		t.Fatal(err)
+	}
+	msg := onlyMessage(t, e)
+	if msg.Language != i18n.Finnish || msg.Subject != i18n.Finnish.T("mail.verify.subject", "id", r.ID) {
+		t.Fatalf("language %q, subject %q", msg.Language, msg.Subject)
+	}
+	for _, path := range []string{"/verify?", "/code?"} {
+		if !regexp.MustCompile(regexp.QuoteMeta(path) + `\S*lang=fi`).MatchString(msg.Text) {
+			t.Errorf("the %s link does not keep the language:\n%s", path, msg.Text)
+		}
+	}
+}
+
 func TestStartVerificationAgain(t *testing.T) {
 	e := newEnv(t)
 	r := e.seed(t, request.Access, request.Received, nil)
