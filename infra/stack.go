@@ -325,6 +325,8 @@ func (p *pipeline) grant() {
 	}
 	api := p.functions["api"]
 	p.exports.GrantRead(api, jsii.String("packages/*"))
+	// Agents upload the subject's signed permission through the API.
+	p.exports.GrantPut(api, jsii.String("agents/*"))
 	// Idempotency records and rate counters: the API alone, item by item.
 	api.AddEnvironment(jsii.String(resources.Intake.EnvVar), p.intake.TableName(), nil)
 	p.intake.Grant(api, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:DeleteItem"))

@@ -210,6 +210,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		Mailer:             mailer,
 		Workflow:           a.workflow,
 		Presigner:          exports,
+		Permissions:        exports,
 		Statute:            rules,
 		ReviewTypes:        cfg.ReviewTypes,
 		Clock:              clk,

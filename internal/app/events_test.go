@@ -87,6 +87,10 @@ func (p *eventPortal) CheckVerification(context.Context, string, string) (portal
 func (p *eventPortal) ConfirmVerification(context.Context, string, string, portal.Details) error {
 	return nil
 }
+func (p *eventPortal) UploadPermission(context.Context, string, string, string, []byte, bool) error {
+	return nil
+}
+
 func (p *eventPortal) ConfirmCode(context.Context, string, string, portal.Details) error {
 	return nil
 }

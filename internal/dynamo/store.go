@@ -60,6 +60,10 @@ type record struct {
 	VerifyLocked      bool                `dynamodbav:"verify_locked,omitempty"`
 	Level             string              `dynamodbav:"verify_level,omitempty"` // JSON of statute.Level
 	DeclaredBy        string              `dynamodbav:"declared_by,omitempty"`
+	AgentEmail        string              `dynamodbav:"agent_email,omitempty"`
+	PermissionKey     string              `dynamodbav:"permission_key,omitempty"`
+	PermissionType    string              `dynamodbav:"permission_type,omitempty"`
+	PowerOfAttorney   bool                `dynamodbav:"power_of_attorney,omitempty"`
 	VerifyExpiresAt   time.Time           `dynamodbav:"verify_expires_at,omitempty"`
 	TaskToken         string              `dynamodbav:"task_token,omitempty"`
 	Identities        map[string][]string `dynamodbav:"identities,omitempty"`
@@ -105,7 +109,8 @@ func toRecord(r *request.Request) (record, error) {
 		return record{}, err
 	}
 	return record{
-		Level: string(level), DeclaredBy: r.DeclaredBy,
+		Level: string(level), DeclaredBy: r.DeclaredBy, AgentEmail: r.AgentEmail, PermissionKey: r.PermissionKey,
+		PermissionType: r.PermissionType, PowerOfAttorney: r.PowerOfAttorney,
 		Deadlines: deadlines, DueDate: due, Extended: r.Extended, ExtensionReasons: r.ExtensionReasons,
 		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons, Redrives: r.Redrives, Via: r.Via,
 		PK: r.ID, SK: requestSK, Kind: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
@@ -126,6 +131,7 @@ func (rec record) request() (*request.Request, error) {
 		Email: rec.Email, Language: i18n.Lang(rec.Language), ReceivedAt: rec.ReceivedAt, UpdatedAt: rec.UpdatedAt, StatusTokenHash: rec.StatusTokenHash,
 		VerifyTokenHash: rec.VerifyTokenHash, VerifyExpiresAt: rec.VerifyExpiresAt, TaskToken: rec.TaskToken,
 		VerifyCodeHash: rec.VerifyCodeHash, VerifyFailures: rec.VerifyFailures, VerifyLocked: rec.VerifyLocked, DeclaredBy: rec.DeclaredBy,
+		AgentEmail: rec.AgentEmail, PermissionKey: rec.PermissionKey, PermissionType: rec.PermissionType, PowerOfAttorney: rec.PowerOfAttorney,
 		Identities: rec.Identities, ExportKey: rec.ExportKey, DownloadTokenHash: rec.DownloadTokenHash,
 		DownloadExpiresAt: rec.DownloadExpiresAt, NeedsOperator: rec.NeedsOperator, CompletedAt: rec.CompletedAt,
 		Version: rec.Version,

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,9 +9,14 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/privacy-pipeline/dsr/internal/devstack"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
 
@@ -321,5 +327,92 @@ func TestDataPointsAndDeclaration(t *testing.T) {
 	}
 	if f := storedRequest(t, other.ID).VerifyFailures; f != 1 {
 		t.Fatalf("the stranger's request counted %d wrong attempts", f)
+	}
+}
+
+// putPermission uploads an agent's permission as the agent would.
+func putPermission(t *testing.T, statusURL, contentType string, body []byte, query string) int {
+	t.Helper()
+	u, err := url.Parse(statusURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := stack.APIURL + u.Path + "/permission?" + u.RawQuery + query
+	req, err := http.NewRequest(http.MethodPut, target, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := verifyClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestAuthorizedAgent: an agent submits for a customer. The customer's own
+// link is refused until the agent sends the signed permission; documents of
+// the wrong kind, or sent without the status token, are refused; the
+// permission is kept encrypted; the customer then confirms, the request
+// completes, and the data goes to the customer alone: the agent gets no mail.
+func TestAuthorizedAgent(t *testing.T) {
+	t.Parallel() // keeps the sequential phase short: requests of other tests wait it out
+	const subjectEmail, agentEmail = "li.wei@example.net", "agent.firm@example.com"
+	a := postJSON(t, verifyClient, fmt.Sprintf(`{"type":"access","email":%q,"agent_email":%q,"jurisdiction":"EU"}`, subjectEmail, agentEmail), nil)
+	var r receipt
+	if err := json.Unmarshal([]byte(a.body), &r); a.status != http.StatusAccepted || err != nil {
+		t.Fatalf("agent's submission: HTTP %d %s", a.status, a.body)
+	}
+	m := mailTo(t, subjectEmail, r.ID, "Confirm your privacy request")
+	if !strings.Contains(m.Text, "on your behalf by "+agentEmail) {
+		t.Fatalf("the subject is not told of the agent:\n%s", m.Text)
+	}
+	link := linkIn(t, m, "/verify")
+	confirm := url.Values{"token": {link.Query().Get("token")}}
+	if st, page := post(t, link.Path, confirm); st != http.StatusConflict || !strings.Contains(page, "has not yet sent us your signed permission") {
+		t.Fatalf("confirmation before the permission: HTTP %d\n%s", st, page)
+	}
+
+	png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 64)...)
+	wrongToken := strings.Replace(r.StatusURL, "token=", "token=x", 1)
+	for _, tt := range []struct {
+		name, url, ctype string
+		body             []byte
+		want             int
+	}{
+		{"a text file", r.StatusURL, "text/plain", []byte("I agree"), http.StatusUnsupportedMediaType},
+		{"a program called a PDF", r.StatusURL, "application/pdf", []byte("MZ\x90\x00\x03"), http.StatusUnsupportedMediaType},
+		{"too large", r.StatusURL, "application/pdf", append([]byte("%PDF-1.7"), make([]byte, 4<<20)...), http.StatusRequestEntityTooLarge},
+		{"without the status token", wrongToken, "image/png", png, http.StatusNotFound},
+		{"the signed permission", r.StatusURL, "image/png", png, http.StatusNoContent},
+	} {
+		if got := putPermission(t, tt.url, tt.ctype, tt.body, ""); got != tt.want {
+			t.Fatalf("%s: HTTP %d, want %d", tt.name, got, tt.want)
+		}
+	}
+	stored := storedRequest(t, r.ID)
+	if stored.PermissionKey != "agents/"+r.ID+"/permission.png" || stored.Status != request.PendingVerification {
+		t.Fatalf("permission key %q, status %s", stored.PermissionKey, stored.Status)
+	}
+	s3c := s3.NewFromConfig(stack.AWS, func(o *s3.Options) { o.UsePathStyle = true })
+	head, err := s3c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(devstack.LocalConfig(stack.Region, stack.APIURL).ExportsBucket), Key: &stored.PermissionKey})
+	if err != nil || head.ServerSideEncryption != "aws:kms" {
+		t.Fatalf("the permission at rest: %v, encryption %q", err, head.ServerSideEncryption)
+	}
+
+	if st, _ := post(t, link.Path, confirm); st != http.StatusOK {
+		t.Fatalf("the subject's confirmation: HTTP %d", st)
+	}
+	waitCompleted(t, r)
+	mailTo(t, subjectEmail, r.ID, "Your data is ready")
+	mails, err := stack.Mail()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mails {
+		if slices.Contains(m.To, agentEmail) {
+			t.Fatalf("the agent was mailed %q", m.Subject)
+		}
 	}
 }

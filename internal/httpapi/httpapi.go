@@ -31,6 +31,7 @@ type Portal interface {
 	ConfirmVerification(ctx context.Context, id, token string, d portal.Details) error
 	ConfirmCode(ctx context.Context, id, code string, d portal.Details) error
 	DownloadURL(ctx context.Context, id, token string) (string, error)
+	UploadPermission(ctx context.Context, id, token, contentType string, body []byte, powerOfAttorney bool) error
 	Offered(jurisdiction string) []portal.Offer
 }
 
@@ -55,6 +56,7 @@ func New(p Portal, log *slog.Logger, opts ...Option) http.Handler {
 	mux.HandleFunc("GET /v1/requests/{id}/code", a.codePage)
 	mux.Handle("POST /v1/requests/{id}/code", a.limited(http.HandlerFunc(a.codeConfirm), a.writePageError))
 	mux.HandleFunc("GET /v1/requests/{id}/download", a.download)
+	mux.Handle("PUT /v1/requests/{id}/permission", a.limited(http.HandlerFunc(a.permission), a.writeError))
 	return secureHeaders(mux)
 }
 
@@ -128,7 +130,7 @@ func readIntake(w http.ResponseWriter, r *http.Request) (request.Intake, bool, e
 			return request.Intake{}, true, bodyError(err)
 		}
 		return request.Intake{Type: r.PostForm.Get("type"), Email: r.PostForm.Get("email"), Jurisdiction: r.PostForm.Get("jurisdiction"),
-			Language: r.PostForm.Get("language")}, true, nil
+			Language: r.PostForm.Get("language"), AgentEmail: r.PostForm.Get("agent_email")}, true, nil
 	default:
 		return request.Intake{}, false, apperr.E(apperr.Unsupported, "Send application/json or application/x-www-form-urlencoded.")
 	}
@@ -140,6 +142,7 @@ var submitMembers = map[string]func(*request.Intake) *string{
 	"email":        func(in *request.Intake) *string { return &in.Email },
 	"jurisdiction": func(in *request.Intake) *string { return &in.Jurisdiction },
 	"language":     func(in *request.Intake) *string { return &in.Language },
+	"agent_email":  func(in *request.Intake) *string { return &in.AgentEmail },
 }
 
 var errNotObject = apperr.E(apperr.Invalid, "The body must be one JSON object.")
@@ -315,6 +318,33 @@ func (a *api) codeConfirm(w http.ResponseWriter, r *http.Request) {
 		again.Code = code
 	}
 	a.answerConfirmation(w, r, err, "code", again)
+}
+
+// permission takes an authorized agent's upload of the subject's signed
+// permission: the raw file as the body, with its media type, authorized by
+// the status token. power_of_attorney=true declares a power of attorney.
+func (a *api) permission(w http.ResponseWriter, r *http.Request) {
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || !portal.AcceptsPermissionType(mediaType) {
+		a.writeError(w, r, portal.ErrPermissionType)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, portal.MaxPermissionBytes))
+	if err != nil {
+		a.writeError(w, r, bodyError(err))
+		return
+	}
+	q := r.URL.Query()
+	poa := q.Get("power_of_attorney")
+	if poa != "" && poa != "true" && poa != "false" {
+		a.writeError(w, r, apperr.InvalidFields(apperr.FieldError{Field: "power_of_attorney", Detail: "Give true or false."}))
+		return
+	}
+	if err := a.portal.UploadPermission(r.Context(), r.PathValue("id"), q.Get("token"), mediaType, body, poa == "true"); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (a *api) download(w http.ResponseWriter, r *http.Request) {

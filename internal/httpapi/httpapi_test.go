@@ -42,6 +42,7 @@ type fakePortal struct {
 	confirmed []call
 	codes     []call
 	details   []portal.Details
+	uploads   []upload
 	downloads []call
 }
 
@@ -70,6 +71,17 @@ func (p *fakePortal) ConfirmVerification(_ context.Context, id, token string, d 
 	p.confirmed = append(p.confirmed, call{id, token})
 	p.details = append(p.details, d)
 	return p.err
+}
+
+func (p *fakePortal) UploadPermission(_ context.Context, id, token, contentType string, body []byte, poa bool) error {
+	p.uploads = append(p.uploads, upload{id, token, contentType, len(body), poa})
+	return p.err
+}
+
+type upload struct {
+	id, token, contentType string
+	size                   int
+	poa                    bool
 }
 
 func (p *fakePortal) ConfirmCode(_ context.Context, id, code string, d portal.Details) error {

@@ -419,6 +419,13 @@ var errDetails = &portal.DetailsError{Err: apperr.InvalidFields(apperr.FieldErro
 
 var errWrongCode = apperr.InvalidFields(apperr.FieldError{Field: "code", Detail: "This code is not valid, has expired or was already used."})
 
+func (p *specPortal) UploadPermission(ctx context.Context, id, token, contentType string, body []byte, poa bool) error {
+	if !request.ValidID(id) || token == "" {
+		return errLink
+	}
+	return p.fakePortal.UploadPermission(ctx, id, token, contentType, body, poa)
+}
+
 func (p *specPortal) DownloadURL(ctx context.Context, id, token string) (string, error) {
 	if !request.ValidID(id) || token == "" {
 		return "", errLink
@@ -488,6 +495,7 @@ func TestOpenAPIContract(t *testing.T) {
 	statusPath := "/v1/requests/" + testID
 	verifyPath := statusPath + "/verify"
 	codePath := statusPath + "/code"
+	permissionPath := statusPath + "/permission"
 	downloadPath := statusPath + "/download"
 	malformedID := "/v1/requests/dsr-2026-not-an-id"
 	internal := apperr.Wrap(apperr.Internal, "secret", errors.New("sdk"))
@@ -510,6 +518,8 @@ func TestOpenAPIContract(t *testing.T) {
 		// Submit: JSON.
 		{name: "submit JSON", method: "POST", target: "/v1/requests", ctype: jsonType, body: valid, portal: fakePortal{receipt: receipt}, valid: true, wantStatus: 202, wantType: jsonType},
 		{name: "submit JSON with charset", method: "POST", target: "/v1/requests", ctype: jsonType + "; charset=utf-8", body: `{"type":"delete","email":"ada@example.com","jurisdiction":"US-CA"}`, portal: fakePortal{receipt: receipt}, valid: true, wantStatus: 202, wantType: jsonType},
+		{name: "submit JSON by an agent", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"ada@example.com","agent_email":"agent@firm.example","jurisdiction":"US-CA"}`, portal: fakePortal{receipt: receipt}, valid: true, wantStatus: 202, wantType: jsonType},
+		{name: "submit JSON agent address invalid", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"ada@example.com","agent_email":"firm","jurisdiction":"US-CA"}`, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit JSON unknown field", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"ada@example.com","jurisdiction":"EU","colour":"red"}`, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit JSON number for a string", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":1,"email":"ada@example.com","jurisdiction":"EU"}`, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit JSON missing email", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","jurisdiction":"EU"}`, wantStatus: 400, wantType: "application/problem+json"},
@@ -568,6 +578,7 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "verify confirm wrong details", method: "POST", target: verifyPath, ctype: formType, body: form("token", "vt-456", "name", "Ana"), portal: fakePortal{err: errDetails}, valid: true, wantStatus: 400, wantType: "text/html"},
 		{name: "verify confirm handed to an operator", method: "POST", target: verifyPath, ctype: formType, body: "token=vt-456", portal: fakePortal{err: portal.ErrOperatorCheck}, valid: true, wantStatus: 202, wantType: "text/html"},
 		{name: "verify confirm detail too long", method: "POST", target: verifyPath, ctype: formType, body: form("token", "vt-456", "name", strings.Repeat("a", 201)), portal: fakePortal{err: errDetails}, wantStatus: 400, wantType: "text/html"},
+		{name: "verify confirm before the agent's permission", method: "POST", target: verifyPath, ctype: formType, body: "token=vt-456", portal: fakePortal{err: apperr.Keyed(apperr.Conflict, "agent.no_permission")}, valid: true, wantStatus: 409, wantType: "text/html"},
 		{name: "verify confirm used link", method: "POST", target: verifyPath, ctype: formType, body: "token=vt-456", portal: fakePortal{err: errLink}, valid: true, wantStatus: 404, wantType: "text/html"},
 		{name: "verify confirm without token", method: "POST", target: verifyPath, ctype: formType, body: "", wantStatus: 404, wantType: "text/html"},
 		{name: "verify confirm bad escape", method: "POST", target: verifyPath, ctype: formType, body: "token=%zz", wantStatus: 400, wantType: "text/html"},
@@ -589,9 +600,24 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "code confirm bad escape", method: "POST", target: codePath, ctype: formType, body: "code=%zz", wantStatus: 400, wantType: "text/html"},
 		{name: "code confirm too large", method: "POST", target: codePath, ctype: formType, body: "code=" + strings.Repeat("a", MaxBodyBytes), wantStatus: 413, wantType: "text/html"},
 		{name: "code confirm handed to an operator", method: "POST", target: codePath, ctype: formType, body: "code=BCDF-2345", portal: fakePortal{err: portal.ErrOperatorCheck}, valid: true, wantStatus: 202, wantType: "text/html"},
+		{name: "code confirm before the agent's permission", method: "POST", target: codePath, ctype: formType, body: "code=BCDF-2345", portal: fakePortal{err: apperr.Keyed(apperr.Conflict, "agent.no_permission")}, valid: true, wantStatus: 409, wantType: "text/html"},
 		{name: "code confirm rate limited", method: "POST", target: codePath, ctype: formType, body: "code=BCDF-2345", portal: fakePortal{err: apperr.E(apperr.RateLimited, "Too many requests. Try again later.")}, valid: true, wantStatus: 429, wantType: "text/html"},
 		{name: "code confirm internal error", method: "POST", target: codePath, ctype: formType, body: "code=BCDF-2345", portal: fakePortal{err: internal}, valid: true, wantStatus: 500, wantType: "text/html"},
 		{name: "code confirm unavailable", method: "POST", target: codePath, ctype: formType, body: "code=BCDF-2345", portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "text/html"},
+		// An agent's permission.
+		{name: "permission PDF", method: "PUT", target: permissionPath + "?token=st-123", ctype: "application/pdf", body: "%PDF-1.7 signed", valid: true, wantStatus: 204},
+		{name: "permission PNG with power of attorney", method: "PUT", target: permissionPath + "?token=st-123&power_of_attorney=true", ctype: "image/png", body: "\x89PNG\r\n\x1a\n....", valid: true, wantStatus: 204},
+		{name: "permission JPEG", method: "PUT", target: permissionPath + "?token=st-123&power_of_attorney=false", ctype: "image/jpeg", body: "\xff\xd8\xff\xe0", valid: true, wantStatus: 204},
+		{name: "permission bad power of attorney", method: "PUT", target: permissionPath + "?token=st-123&power_of_attorney=yes", ctype: "application/pdf", body: "%PDF-1.7", wantStatus: 400, wantType: "application/problem+json"},
+		{name: "permission wrong token", method: "PUT", target: permissionPath + "?token=wrong", ctype: "application/pdf", body: "%PDF-1.7", portal: fakePortal{err: errLink}, valid: true, wantStatus: 404, wantType: "application/problem+json"},
+		{name: "permission without token", method: "PUT", target: permissionPath, ctype: "application/pdf", body: "%PDF-1.7", wantStatus: 404, wantType: "application/problem+json"},
+		{name: "permission not an agent's request", method: "PUT", target: permissionPath + "?token=st-123", ctype: "application/pdf", body: "%PDF-1.7", portal: fakePortal{err: apperr.Keyed(apperr.Conflict, "agent.permission.not_agent")}, valid: true, wantStatus: 409, wantType: "application/problem+json"},
+		{name: "permission too large", method: "PUT", target: permissionPath + "?token=st-123", ctype: "application/pdf", body: "%PDF-" + strings.Repeat("a", portal.MaxPermissionBytes), valid: true, wantStatus: 413, wantType: "application/problem+json"},
+		{name: "permission of another type", method: "PUT", target: permissionPath + "?token=st-123", ctype: "text/plain", body: "I agree", wantStatus: 415, wantType: "application/problem+json"},
+		{name: "permission whose bytes are not its type", method: "PUT", target: permissionPath + "?token=st-123", ctype: "application/pdf", body: "MZ not a pdf", portal: fakePortal{err: &apperr.Error{Kind: apperr.Unsupported, Msg: "Send the signed permission as a PDF, PNG or JPEG file."}}, valid: true, wantStatus: 415, wantType: "application/problem+json"},
+		{name: "permission rate limited", method: "PUT", target: permissionPath + "?token=st-123", ctype: "application/pdf", body: "%PDF-1.7", portal: fakePortal{err: apperr.E(apperr.RateLimited, "Too many requests. Try again later.")}, valid: true, wantStatus: 429, wantType: "application/problem+json"},
+		{name: "permission internal error", method: "PUT", target: permissionPath + "?token=st-123", ctype: "application/pdf", body: "%PDF-1.7", portal: fakePortal{err: internal}, valid: true, wantStatus: 500, wantType: "application/problem+json"},
+		{name: "permission unavailable", method: "PUT", target: permissionPath + "?token=st-123", ctype: "application/pdf", body: "%PDF-1.7", portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "application/problem+json"},
 		// Download.
 		{name: "download", method: "GET", target: downloadPath + "?token=dl-789", portal: fakePortal{downloadURL: "https://exports.s3.example/pkg.zip?X-Amz-Signature=abc"}, valid: true, wantStatus: 302},
 		{name: "download expired", method: "GET", target: downloadPath + "?token=dl-789", portal: fakePortal{err: errLink}, valid: true, wantStatus: 404, wantType: "text/html"},

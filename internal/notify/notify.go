@@ -41,16 +41,18 @@ type content struct {
 	// L is the language; templates call {{.L.T "key" "name" value}}.
 	L         i18n.Lang
 	RequestID string
-	Link      string
-	Expires   string
-	Type      string
-	Received  string
-	Due       string
-	Reasons   []string
-	Remedy    string
-	Erasure   ErasureSummary
-	Code      string
-	CodePage  string
+	// Agent is the authorized agent who made the request, if any.
+	Agent    string
+	Link     string
+	Expires  string
+	Type     string
+	Received string
+	Due      string
+	Reasons  []string
+	Remedy   string
+	Erasure  ErasureSummary
+	Code     string
+	CodePage string
 	// Choice is the catalogue key of what an opt-out, limit, restriction or
 	// objection means from now on; ViaGPC says the browser signalled it.
 	Choice string
@@ -98,7 +100,9 @@ func (a Anonymized) FieldList() string { return strings.Join(a.Fields, ", ") }
 var (
 	textTemplates = template.Must(template.New("").Parse(`
 {{define "verify"}}{{.L.T "mail.verify.intro" "id" .RequestID}}
-
+{{if .Agent}}
+{{.L.T "mail.verify.agent" "agent" .Agent}}
+{{end}}
 {{.L.T "mail.verify.action"}}
 {{.Link}}
 
@@ -172,6 +176,7 @@ Find it with: privacyctl show {{.RequestID}}
 
 	htmlTemplates = htmltemplate.Must(htmltemplate.New("").Parse(`
 {{define "verify"}}<p>{{.L.T "mail.verify.intro" "id" .RequestID}}</p>
+{{if .Agent}}<p>{{.L.T "mail.verify.agent" "agent" .Agent}}</p>{{end}}
 <p>{{.L.T "mail.verify.action"}}</p>
 <p><a href="{{.Link}}">{{.L.T "mail.verify.link"}}</a></p>
 <p>{{.L.T "mail.verify.code" "page" .CodePage}}</p>
@@ -232,6 +237,13 @@ func render(name, to string, c content) (Message, error) {
 // entering code on codePage; both work until expires.
 func Verification(l i18n.Lang, to, requestID, link, code, codePage string, expires time.Time) (Message, error) {
 	return render("verify", to, content{L: l, RequestID: requestID, Link: link, Code: code, CodePage: codePage, Expires: l.DateTime(expires.UTC())})
+}
+
+// VerificationForAgent is Verification for a request an authorized agent
+// made: it names the agent, so the subject confirms the agent's authority
+// directly (CCPA Regs §7063(a)(2)).
+func VerificationForAgent(l i18n.Lang, to, requestID, agent, link, code, codePage string, expires time.Time) (Message, error) {
+	return render("verify", to, content{L: l, RequestID: requestID, Agent: agent, Link: link, Code: code, CodePage: codePage, Expires: l.DateTime(expires.UTC())})
 }
 
 // VerificationLocked tells the subject that the request stopped accepting

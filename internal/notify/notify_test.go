@@ -22,6 +22,9 @@ func builders(l i18n.Lang) map[string]func() (Message, error) {
 		"verification": func() (Message, error) {
 			return Verification(l, "a@b.co", "dsr-1", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires)
 		},
+		"verification for an agent's request": func() (Message, error) {
+			return VerificationForAgent(l, "a@b.co", "dsr-1", "agent<x>@example.net", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires)
+		},
 		"verification locked": func() (Message, error) { return VerificationLocked(l, "a@b.co", "dsr-1") },
 		"download":            func() (Message, error) { return DownloadReady(l, "a@b.co", "dsr-1", link, expires) },
 		"erased":              func() (Message, error) { return Erased(l, "a@b.co", "dsr-1", ErasureSummary{}) },
@@ -64,6 +67,7 @@ func TestMessages(t *testing.T) {
 	}{
 		{i18n.English, "verification", "Confirm your privacy request dsr-1", []string{"reference dsr-1", "confirm it here:\n" + link,
 			"enter this code at https://privacy.example.com/v1/requests/dsr-1/code:\nBCDF-2345", "work once, until 1 December 2026, 09:30 UTC."}, "token=a&amp;b=%3cc%3e"},
+		{i18n.English, "verification for an agent's request", "Confirm your privacy request dsr-1", []string{"on your behalf by agent<x>@example.net", "never to the agent", "confirm it here:\n" + link}, "agent&lt;x&gt;@example.net"},
 		{i18n.English, "verification locked", "Confirmation stopped for privacy request dsr-1", []string{"Too many wrong", "quote the reference dsr-1", "nothing was released"}, ""},
 		{i18n.German, "verification locked", "Bestätigung der Datenschutzanfrage dsr-1 gesperrt", []string{"zu viele falsche", "Referenznummer dsr-1", "keine Daten herausgegeben"}, ""},
 		{i18n.English, "download", "Your data is ready: request dsr-1", []string{"works until 1 December 2026, 09:30 UTC", link}, "token=a&amp;b=%3cc%3e"},

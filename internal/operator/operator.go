@@ -150,6 +150,9 @@ func (o *Operator) Verify(ctx context.Context, id, who, how string) error {
 	now := o.Clock.Now()
 	r.ClearVerification() // the emailed link and code are void from now on
 	r.VerifyLocked = false
+	if r.PowerOfAttorney {
+		r.NeedsOperator = false // the review it waited for is this
+	}
 	r.Status, r.UpdatedAt = request.Verified, now
 	ev := request.Event{At: now, Actor: "operator:" + who, Action: "verified", From: request.PendingVerification, To: request.Verified, Note: "method=" + how}
 	if err := o.Store.Save(ctx, r, ev); err != nil {

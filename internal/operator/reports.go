@@ -52,6 +52,8 @@ func waitsFor(r *request.Request) string {
 	switch {
 	case r.Status.Closed():
 		return ""
+	case r.Status == request.PendingVerification && r.PowerOfAttorney:
+		return "an operator to review the agent's power of attorney"
 	case r.NeedsOperator:
 		return "an operator (failed or overdue)"
 	case r.ReviewTaskToken != "":

@@ -158,6 +158,7 @@ func TestWaitsFor(t *testing.T) {
 		{request.Request{Status: request.InProgress, ReviewTaskToken: "t"}, "an operator's review"},
 		{request.Request{Status: request.Failed, NeedsOperator: true}, "an operator (failed or overdue)"},
 		{request.Request{Status: request.InProgress}, "the workflow"},
+		{request.Request{Status: request.PendingVerification, PowerOfAttorney: true, NeedsOperator: true}, "an operator to review the agent's power of attorney"},
 	}
 	for _, tt := range tests {
 		if got := waitsFor(&tt.r); got != tt.want {

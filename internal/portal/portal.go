@@ -62,6 +62,8 @@ type Portal struct {
 	Workflow  Workflow
 	Presigner Presigner
 	Mailer    Mailer
+	// Permissions keeps the signed permissions authorized agents upload.
+	Permissions Permissions
 	// Levels give each request its verification level; Accounts holds the
 	// details that levels above email are checked against. Without Levels
 	// every request is verified by email alone.
@@ -370,6 +372,11 @@ func (p *Portal) confirm(ctx context.Context, id string, pr proof) error {
 		method := pr.method
 		var answer error // what a wrong attempt answers
 		tokenHash, codeHash := r.VerifyTokenHash, r.VerifyCodeHash
+		if right && r.AgentEmail != "" && r.PermissionKey == "" {
+			// The subject cannot confirm an agent's authority that the
+			// agent has not yet shown; nothing is counted or used up.
+			return errNoPermission
+		}
 		if right {
 			outcome, detailsErr, err := p.checkDetails(ctx, r, pr.details)
 			switch {

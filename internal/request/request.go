@@ -118,6 +118,17 @@ type Request struct {
 	// email address, a declaration), fixed at receipt from the
 	// jurisdiction's rules.
 	Level statute.Level
+	// AgentEmail is the authorized agent who made the request for the
+	// subject, if any. The agent follows the status; everything the subject
+	// is owed (links, data, notices) goes to Email alone.
+	AgentEmail string
+	// PermissionKey is the object key of the signed permission the agent
+	// uploaded (derived from the id), PermissionType its media type.
+	PermissionKey  string
+	PermissionType string
+	// PowerOfAttorney: the agent declared a power of attorney, so an operator
+	// reviews the document instead of asking the subject (§7063(b)).
+	PowerOfAttorney bool
 	// DeclaredBy is the name signed under the declaration under penalty of
 	// perjury, where the level asks for one.
 	DeclaredBy string
@@ -171,6 +182,9 @@ type Intake struct {
 	Language string
 	// GPC is set when the submission carried `Sec-GPC: 1`.
 	GPC bool
+	// AgentEmail, when set, is the address of an authorized agent who
+	// submits for the subject at Email (CCPA Regs §7063).
+	AgentEmail string
 }
 
 // MaxVerifyFailures is how many wrong links or codes a request takes before
@@ -211,6 +225,15 @@ func (in Intake) Validate() (Intake, error) {
 		fields = append(fields, apperr.Field("jurisdiction", "error.jurisdiction.required"))
 	case !slices.Contains(Jurisdictions, out.Jurisdiction):
 		fields = append(fields, apperr.Field("jurisdiction", "error.jurisdiction.unknown"))
+	}
+	if agent := strings.ToLower(strings.TrimSpace(in.AgentEmail)); agent != "" {
+		switch key := checkEmail(agent); {
+		case key != "":
+			fields = append(fields, apperr.Field("agent_email", key))
+		case agent == out.Email:
+			fields = append(fields, apperr.Field("agent_email", "error.agent.same"))
+		}
+		out.AgentEmail = agent
 	}
 	if code := strings.TrimSpace(in.Language); code != "" {
 		l, ok := i18n.Parse(code)
@@ -276,6 +299,7 @@ func New(in Intake, now time.Time) *Request {
 		Status:       Received,
 		Jurisdiction: in.Jurisdiction,
 		Email:        in.Email,
+		AgentEmail:   in.AgentEmail,
 		Language:     i18n.Lang(in.Language),
 		ReceivedAt:   now,
 		UpdatedAt:    now,

@@ -82,6 +82,20 @@ func (s *Store) DeletePart(ctx context.Context, requestID, sourceID string) erro
 	return nil
 }
 
+// PermissionKey is where the signed permission of an agent's request is
+// kept: derived from the request id alone, never from what the agent sent.
+func PermissionKey(requestID, mediaType string) string {
+	ext := map[string]string{"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}[mediaType]
+	return "agents/" + requestID + "/permission" + ext
+}
+
+// PutPermission stores an agent's signed permission; the bucket's default
+// encryption (SSE-KMS with the pipeline's key) encrypts it.
+func (s *Store) PutPermission(ctx context.Context, requestID, mediaType string, body []byte) (string, error) {
+	key := PermissionKey(requestID, mediaType)
+	return key, s.put(ctx, key, bytes.NewReader(body), mediaType)
+}
+
 // PutPackage stores the access package of a request and returns its key.
 func (s *Store) PutPackage(ctx context.Context, requestID string, body io.ReadSeeker) (string, error) {
 	key := PackageKey(requestID)

@@ -167,7 +167,15 @@ func (s *Steps) StartVerification(ctx context.Context, in VerificationTask) erro
 	if r.Language != "" {
 		codePage += "?lang=" + url.QueryEscape(string(r.Language))
 	}
-	msg, err := notify.Verification(r.Language, r.Email, r.ID, base+"/verify?token="+token+langParam(r), secret.FormatCode(code), codePage, r.VerifyExpiresAt)
+	link := base + "/verify?token=" + token + langParam(r)
+	var msg notify.Message
+	if r.AgentEmail != "" {
+		// To the subject, never the agent: the subject confirms the agent's
+		// authority directly.
+		msg, err = notify.VerificationForAgent(r.Language, r.Email, r.ID, r.AgentEmail, link, secret.FormatCode(code), codePage, r.VerifyExpiresAt)
+	} else {
+		msg, err = notify.Verification(r.Language, r.Email, r.ID, link, secret.FormatCode(code), codePage, r.VerifyExpiresAt)
+	}
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The verification message could not be written.", err)
 	}

@@ -882,3 +882,20 @@ func TestErrorCode(t *testing.T) {
 		})
 	}
 }
+
+// TestStartVerificationOfAnAgentsRequest: the link goes to the subject, not
+// the agent, and names the agent whose authority the subject confirms.
+func TestStartVerificationOfAnAgentsRequest(t *testing.T) {
+	e := newEnv(t)
+	r := e.seed(t, request.Access, request.Received, func(r *request.Request) { r.AgentEmail = "agent@firm.example" })
+	if err := e.steps.StartVerification(context.Background(), VerificationTask{RequestID: r.ID, TaskToken: "task-token-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.mail.sent) != 1 {
+		t.Fatalf("%d messages", len(e.mail.sent))
+	}
+	msg := e.mail.sent[0]
+	if msg.To != subject || !strings.Contains(msg.Text, "on your behalf by agent@firm.example") || linkToken(t, msg, "/v1/requests/"+r.ID+"/verify") == "" {
+		t.Fatalf("mail to %q:\n%s", msg.To, msg.Text)
+	}
+}
