@@ -366,9 +366,11 @@ var OpenStatuses = []Status{Received, PendingVerification, Verified, InProgress,
 
 // NeedsVerification reports whether the subject must confirm the request
 // before it is carried out: where the law allows asking (its rules say so),
-// and never for a Global Privacy Control signal (CCPA Regs §7025).
+// never where its verification level asks for none (opt-out and limit,
+// internal/statute/verification.yaml), and never for a Global Privacy
+// Control signal (CCPA Regs §7025).
 func (r *Request) NeedsVerification() bool {
-	return r.Via != ViaGPC && r.Deadlines.VerificationRequired
+	return r.Via != ViaGPC && r.Deadlines.VerificationRequired && !r.Level.None
 }
 
 // Execution is the name of the request's current workflow execution.
