@@ -472,7 +472,7 @@ func (p *pipeline) suppressNagFindings() {
 		{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(
 			"Wildcards are the narrowest AWS allows here: X-Ray trace writes take no resource (Resource::*); " +
 				"CDK's KMS and S3 grants use action families on one key and one bucket; the rest are the indexes of " +
-				"one table, fixed prefixes of one bucket, the executions of one state machine, and the tables, " +
+				"one table, fixed prefixes of one bucket (agents/ for the permissions agents upload), the executions of one state machine, and the tables, " +
 				"indexes and prefixes the data-source registry names. TestStackPolicies checks that no action is a " +
 				"wildcard and that only the erase function may write to the company's sources."),
 			AppliesTo: &[]any{
@@ -480,7 +480,7 @@ func (p *pipeline) suppressNagFindings() {
 				"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*",
 				"Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*", "Action::s3:Abort*", "Action::s3:DeleteObject*",
 				regex(`/^Resource::.*\/index\/\*$/`),
-				regex(`/^Resource::.*\/(work|packages)\/\*$/`),
+				regex(`/^Resource::.*\/(work|packages|agents)\/\*$/`),
 				regex(`/^Resource::arn:.*:states:.*:execution:.*:\*$/`),
 				regex(`/^Resource::arn:<AWS::Partition>:s3:::.*\*$/`),
 				regex(`/^Resource::<[A-Za-z]+Function[0-9A-F]+\.Arn>:\*$/`), // versions of the functions a machine invokes
