@@ -316,7 +316,7 @@ func TestDeniedRequest(t *testing.T) {
 	if err := stack.App.Operator().Deny(context.Background(), r.ID, "e2e", []string{reason}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "status denied", 30*time.Second, func() bool { return status(t, r.StatusURL) == "denied" })
+	waitStatus(t, r, "denied", 30*time.Second)
 	m := mailTo(t, email, r.ID, "was refused")
 	if !strings.Contains(m.Text, reason) || !strings.Contains(m.Text, "supervisory authority") {
 		t.Fatalf("denial:\n%s", m.Text)
@@ -528,6 +528,20 @@ func waitCompleted(t *testing.T, r receipt) {
 		}
 		return s == "completed"
 	})
+}
+
+// waitStatus waits until the status URL shows want; when it does not in
+// time, the failure says where the request's workflow stands.
+func waitStatus(t *testing.T, r receipt, want string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for status(t, r.StatusURL) != want {
+		if time.Now().After(deadline) {
+			arn := sfnflow.ExecutionARN(devstack.StateMachineARN(stack.Region, resources.RequestWorkflow), r.ID)
+			t.Fatalf("%s not %s after %s: stored status %s; workflow: %s", r.ID, want, limit, storedRequest(t, r.ID).Status, lastEvents(t, arn))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // checkHistory asserts the execution succeeded and that neither its input,
