@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/privacy-pipeline/dsr/internal/request"
 )
 
 func TestDeadline(t *testing.T) {
@@ -131,5 +133,24 @@ func TestCommandHelp(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"frobnicate", "-h"}, &stdout, &stderr); code != 2 {
 		t.Errorf("unknown command with -h: exit %d", code)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	tests := []struct {
+		r    request.Request
+		want string
+	}{
+		{request.Request{Status: request.InProgress}, ""},
+		{request.Request{Status: request.PendingVerification, VerifyLocked: true}, " [verification locked: privacyctl verify]"},
+		{request.Request{Status: request.PendingVerification, AgentEmail: "a@firm.example"}, " [by an agent, permission not yet sent]"},
+		{request.Request{Status: request.PendingVerification, AgentEmail: "a@firm.example", PermissionKey: "agents/x/permission.pdf"}, " [by an agent]"},
+		{request.Request{Status: request.PendingVerification, AgentEmail: "a@firm.example", PermissionKey: "agents/x/permission.pdf", PowerOfAttorney: true, NeedsOperator: true},
+			" [needs operator, by an agent with a power of attorney to review: agents/x/permission.pdf]"},
+	}
+	for _, tt := range tests {
+		if got := flags(&tt.r); got != tt.want {
+			t.Errorf("flags() = %q, want %q", got, tt.want)
+		}
 	}
 }

@@ -215,6 +215,7 @@ func printRequest(stdout io.Writer, r *request.Request, events []request.Event, 
 			"id": r.ID, "type": r.Type, "status": r.Status, "jurisdiction": r.Jurisdiction,
 			"received_at": r.ReceivedAt, "deadlines": r.Deadlines, "extended": r.Extended, "overdue": r.Overdue,
 			"needs_operator": r.NeedsOperator, "waiting_for_review": r.ReviewTaskToken != "", "verification_locked": r.VerifyLocked,
+			"verification_level": r.Level, "by_agent": r.AgentEmail != "", "agent_permission": r.PermissionKey, "power_of_attorney": r.PowerOfAttorney,
 			"events": events,
 		})
 	}
@@ -253,6 +254,16 @@ func flags(r *request.Request) string {
 	}
 	if r.VerifyLocked && r.Status == request.PendingVerification {
 		f = append(f, "verification locked: privacyctl verify")
+	}
+	if r.AgentEmail != "" {
+		switch {
+		case r.PowerOfAttorney:
+			f = append(f, "by an agent with a power of attorney to review: "+r.PermissionKey)
+		case r.PermissionKey == "":
+			f = append(f, "by an agent, permission not yet sent")
+		default:
+			f = append(f, "by an agent")
+		}
 	}
 	if len(f) == 0 {
 		return ""

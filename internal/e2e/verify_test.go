@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -414,5 +415,36 @@ func TestAuthorizedAgent(t *testing.T) {
 		if slices.Contains(m.To, agentEmail) {
 			t.Fatalf("the agent was mailed %q", m.Subject)
 		}
+	}
+}
+
+// TestAgentWithPowerOfAttorney: an agent declares a power of attorney; the
+// request waits for an operator, who reviews the document and verifies it,
+// without the subject's confirmation; the data still goes to the subject.
+func TestAgentWithPowerOfAttorney(t *testing.T) {
+	t.Parallel() // keeps the sequential phase short: requests of other tests wait it out
+	const subjectEmail, agentEmail = "li.wei@example.net", "attorney@firm.example.com"
+	a := postJSON(t, verifyClient, fmt.Sprintf(`{"type":"access","email":%q,"agent_email":%q,"jurisdiction":"EU"}`, subjectEmail, agentEmail), nil)
+	var r receipt
+	if err := json.Unmarshal([]byte(a.body), &r); a.status != http.StatusAccepted || err != nil {
+		t.Fatalf("agent's submission: HTTP %d %s", a.status, a.body)
+	}
+	eventually(t, "verification pending", 30*time.Second, func() bool { return status(t, r.StatusURL) == "pending_verification" })
+	if got := putPermission(t, r.StatusURL, "application/pdf", []byte("%PDF-1.7\npower of attorney"), "&power_of_attorney=true"); got != http.StatusNoContent {
+		t.Fatalf("upload: HTTP %d", got)
+	}
+	if st := storedRequest(t, r.ID); !st.PowerOfAttorney || !st.NeedsOperator || st.Status != request.PendingVerification {
+		t.Fatalf("power of attorney %v, needs operator %v, status %s", st.PowerOfAttorney, st.NeedsOperator, st.Status)
+	}
+	if err := stack.App.Operator().Verify(context.Background(), r.ID, "e2e", "power of attorney reviewed"); err != nil {
+		t.Fatal(err)
+	}
+	waitCompleted(t, r)
+	mailTo(t, subjectEmail, r.ID, "Your data is ready")
+	if st := storedRequest(t, r.ID); st.NeedsOperator {
+		t.Fatal("still flagged for an operator after the review")
+	}
+	if got := mailsTo(t, agentEmail, r.ID, ""); len(got) != 0 {
+		t.Fatalf("the agent was mailed %v", got)
 	}
 }
