@@ -263,6 +263,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		NoticeLead:    workflow.DefaultNoticeLead,
 		OperatorEmail: cfg.OperatorEmail,
 	}
+	a.steps.Slots = store
 	if cfg.SuppressionsTable != "" {
 		a.steps.Suppressions = dynamo.NewSuppressions(ddb, cfg.SuppressionsTable)
 	}

@@ -79,8 +79,8 @@ func (a *App) CloseRequest() func(context.Context, workflow.CloseTask) (Empty, e
 	return task(a, "close-request", noOutput(a.steps.CloseRequest))
 }
 
-func (a *App) Acknowledge() func(context.Context, workflow.RequestRef) (Empty, error) {
-	return task(a, "acknowledge", noOutput(a.steps.Acknowledge))
+func (a *App) Acknowledge() func(context.Context, workflow.RequestRef) (workflow.AckResult, error) {
+	return task(a, "acknowledge", a.steps.Acknowledge)
 }
 
 func (a *App) AwaitReview() func(context.Context, workflow.ReviewTask) (Empty, error) {

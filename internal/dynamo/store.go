@@ -27,6 +27,7 @@ type API interface {
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 }
 
 // Store keeps requests in one table: pk = request id, sk = "request" for the
@@ -81,6 +82,7 @@ type record struct {
 	DenialReasons     []string            `dynamodbav:"denial_reasons,omitempty"`
 	Redrives          int                 `dynamodbav:"redrives,omitempty"`
 	Via               string              `dynamodbav:"via,omitempty"`
+	JoinedTo          string              `dynamodbav:"joined_to,omitempty"`
 	Version           int                 `dynamodbav:"version"`
 }
 
@@ -112,7 +114,7 @@ func toRecord(r *request.Request) (record, error) {
 		Level: string(level), DeclaredBy: r.DeclaredBy, AgentEmail: r.AgentEmail, PermissionKey: r.PermissionKey,
 		PermissionType: r.PermissionType, PowerOfAttorney: r.PowerOfAttorney,
 		Deadlines: deadlines, DueDate: due, Extended: r.Extended, ExtensionReasons: r.ExtensionReasons,
-		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons, Redrives: r.Redrives, Via: r.Via,
+		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons, Redrives: r.Redrives, Via: r.Via, JoinedTo: r.JoinedTo,
 		PK: r.ID, SK: requestSK, Kind: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
 		Email: r.Email, Language: string(r.Language), ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt, StatusTokenHash: r.StatusTokenHash,
 		VerifyTokenHash: r.VerifyTokenHash, VerifyExpiresAt: r.VerifyExpiresAt, TaskToken: r.TaskToken,
@@ -126,7 +128,7 @@ func toRecord(r *request.Request) (record, error) {
 func (rec record) request() (*request.Request, error) {
 	r := &request.Request{
 		Extended: rec.Extended, ExtensionReasons: rec.ExtensionReasons, Overdue: rec.Overdue, ReviewTaskToken: rec.ReviewTaskToken,
-		DenialReasons: rec.DenialReasons, Redrives: rec.Redrives, Via: rec.Via,
+		DenialReasons: rec.DenialReasons, Redrives: rec.Redrives, Via: rec.Via, JoinedTo: rec.JoinedTo,
 		ID: rec.PK, Type: request.Type(rec.Type), Status: request.Status(rec.Status), Jurisdiction: rec.Jurisdiction,
 		Email: rec.Email, Language: i18n.Lang(rec.Language), ReceivedAt: rec.ReceivedAt, UpdatedAt: rec.UpdatedAt, StatusTokenHash: rec.StatusTokenHash,
 		VerifyTokenHash: rec.VerifyTokenHash, VerifyExpiresAt: rec.VerifyExpiresAt, TaskToken: rec.TaskToken,

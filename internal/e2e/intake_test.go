@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -282,4 +283,66 @@ func TestGPC(t *testing.T) {
 		}
 		checkHistory(t, id)
 	}
+}
+
+// TestSecondRequestJoinsTheFirst: a second delete request for an address
+// whose first is still being carried out (waiting for an operator) joins it:
+// the HTTP answer is the same as for any submission, the subject is told by
+// mail, the second request's status link shows what an unconfirmed request
+// shows, and the first request goes on.
+func TestSecondRequestJoinsTheFirst(t *testing.T) {
+	t.Parallel()
+	const email = "asks.twice@example.com"
+	body := `{"type":"delete","email":"` + email + `","jurisdiction":"EU"}`
+	a1 := postJSON(t, http.DefaultClient, body, nil)
+	var first receipt
+	if err := json.Unmarshal([]byte(a1.body), &first); err != nil || a1.status != 202 {
+		t.Fatalf("first: HTTP %d %s", a1.status, a1.body)
+	}
+	confirm(t, email, first.ID)
+	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, first.ID).ReviewTaskToken != "" })
+
+	a2 := postJSON(t, http.DefaultClient, body, nil)
+	var second receipt
+	if err := json.Unmarshal([]byte(a2.body), &second); err != nil || a2.status != a1.status || second.Status != first.Status || second.ID == first.ID {
+		t.Fatalf("second: HTTP %d %s", a2.status, a2.body)
+	}
+	if keys(t, a1.body) != keys(t, a2.body) || a1.header.Get("Content-Type") != a2.header.Get("Content-Type") {
+		t.Fatalf("the answers differ in shape:\n%s\n%s", a1.body, a2.body)
+	}
+	m := mailTo(t, email, second.ID, "was added to an open request")
+	if !strings.Contains(m.Text, first.ID) {
+		t.Fatalf("join mail:\n%s", m.Text)
+	}
+	checkHistory(t, second.ID)
+	if got := status(t, second.StatusURL); got != "pending_verification" {
+		t.Fatalf("the joined request shows %q", got)
+	}
+	if r := storedRequest(t, second.ID); r.JoinedTo != first.ID || r.Status != request.Cancelled {
+		t.Fatalf("second stored as %s joined to %q", r.Status, r.JoinedTo)
+	}
+	if len(mailsTo(t, email, second.ID, "Confirm your privacy request")) != 0 {
+		t.Fatal("the joined request asked for confirmation")
+	}
+	events, err := stack.App.Store().Events(context.Background(), first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(events, func(e request.Event) bool { return e.Action == "duplicate_joined" && e.Note == "request="+second.ID }) {
+		t.Fatalf("the first request's log does not note the join: %+v", events)
+	}
+	if err := stack.App.Operator().Approve(context.Background(), first.ID, "e2e"); err != nil {
+		t.Fatal(err)
+	}
+	waitCompleted(t, first)
+}
+
+// keys lists the member names of a JSON object.
+func keys(t *testing.T, body string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(slices.Sorted(maps.Keys(m)))
 }

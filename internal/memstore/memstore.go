@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -21,6 +22,7 @@ type Store struct {
 	mu      sync.Mutex
 	reqs    map[string]request.Request
 	events  map[string][]request.Event
+	slots   map[string]string // open slots: subject and type -> request id
 	SaveErr error
 }
 
@@ -143,4 +145,25 @@ func (s *Store) List(_ context.Context, q request.Query) ([]*request.Request, er
 		return a.ReceivedAt.Compare(b.ReceivedAt)
 	})
 	return out, nil
+}
+
+// SlotHolder returns the request holding an open slot, or "".
+func (s *Store) SlotHolder(_ context.Context, slot string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.slots[slot], nil
+}
+
+// TakeSlot gives the slot to requestID if previous still holds it.
+func (s *Store) TakeSlot(_ context.Context, slot, requestID, previous string, _ time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.slots[slot] != previous {
+		return apperr.Wrap(apperr.Conflict, "Another request took the slot.", request.ErrChanged)
+	}
+	if s.slots == nil {
+		s.slots = map[string]string{}
+	}
+	s.slots[slot] = requestID
+	return nil
 }

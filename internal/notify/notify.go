@@ -57,6 +57,8 @@ type content struct {
 	// objection means from now on; ViaGPC says the browser signalled it.
 	Choice string
 	ViaGPC bool
+	// First is the open request a new one joined.
+	First string
 }
 
 // Records says how many records, in the message's language.
@@ -161,6 +163,10 @@ var (
 
 {{.L.T "mail.new_request"}}
 {{end}}
+{{define "joined"}}{{.L.T "mail.joined.body" "id" .RequestID "first" .First}}
+
+{{.L.T "mail.joined.ignore"}}
+{{end}}
 {{define "recorded"}}{{.L.T "mail.recorded.done" "id" .RequestID}}
 {{if .ViaGPC}}
 {{.L.T "mail.recorded.gpc"}}
@@ -207,6 +213,8 @@ Find it with: privacyctl show {{.RequestID}}
 <p>{{.L.T "mail.next_steps" "steps" .Remedy}}</p>{{end}}
 {{define "cancelled"}}<p>{{.L.T "mail.cancelled.body" "id" .RequestID}}</p>
 <p>{{.L.T "mail.new_request"}}</p>{{end}}
+{{define "joined"}}<p>{{.L.T "mail.joined.body" "id" .RequestID "first" .First}}</p>
+<p>{{.L.T "mail.joined.ignore"}}</p>{{end}}
 {{define "recorded"}}<p>{{.L.T "mail.recorded.done" "id" .RequestID}}</p>
 {{- if .ViaGPC}}
 <p>{{.L.T "mail.recorded.gpc"}}</p>{{end}}
@@ -326,4 +334,10 @@ func Recorded(l i18n.Lang, to, requestID, typ string, viaGPC bool) (Message, err
 		return Message{}, fmt.Errorf("notify: no confirmation for %q requests", typ)
 	}
 	return render("recorded", to, content{L: l, RequestID: requestID, Choice: key, ViaGPC: viaGPC})
+}
+
+// Joined tells the subject that a new request was added to their open
+// request first of the same kind instead of being carried out twice.
+func Joined(l i18n.Lang, to, requestID, first string) (Message, error) {
+	return render("joined", to, content{L: l, RequestID: requestID, First: first})
 }

@@ -54,6 +54,7 @@ func builders(l i18n.Lang) map[string]func() (Message, error) {
 		"limit":       func() (Message, error) { return Recorded(l, "a@b.co", "dsr-1", "limit", false) },
 		"restriction": func() (Message, error) { return Recorded(l, "a@b.co", "dsr-1", "restrict", false) },
 		"objection":   func() (Message, error) { return Recorded(l, "a@b.co", "dsr-1", "object", false) },
+		"joined":      func() (Message, error) { return Joined(l, "a@b.co", "dsr-1", "dsr-0") },
 	}
 }
 
@@ -92,6 +93,8 @@ func TestMessages(t *testing.T) {
 		{i18n.English, "restriction", "Your privacy choice is recorded: request dsr-1", []string{"restricted the processing"}, ""},
 		{i18n.English, "objection", "Your privacy choice is recorded: request dsr-1", []string{"recorded your objection"}, ""},
 		{i18n.German, "opt-out by GPC", "Ihre Datenschutz-Entscheidung ist vermerkt: Anfrage dsr-1", []string{"Global-Privacy-Control-Signal", "nicht und geben sie nicht weiter"}, ""},
+		{i18n.English, "joined", "Your privacy request dsr-1 was added to an open request", []string{"privacy request dsr-1 for this email address while your request dsr-0", "we will answer dsr-0"}, ""},
+		{i18n.German, "joined", "Ihre Datenschutzanfrage dsr-1 wurde einer offenen Anfrage hinzugefügt", []string{"Anfrage dsr-0 noch offen"}, ""},
 		{i18n.Finnish, "objection", "Tietosuojavalintasi on kirjattu: pyyntö dsr-1", []string{"kirjanneet vastustuksesi"}, ""},
 		{i18n.German, "verification", "Bestätigen Sie Ihre Datenschutzanfrage dsr-1", []string{"Referenznummer dsr-1", "bestätigen Sie sie hier:\n" + link,
 			"Code unter https://privacy.example.com/v1/requests/dsr-1/code ein:\nBCDF-2345", "bis 1. Dezember 2026, 09:30 Uhr UTC gültig"}, "token=a&amp;b=%3cc%3e"},

@@ -287,7 +287,29 @@ func (p *Portal) Status(ctx context.Context, id, token string) (Status, error) {
 	if !r.CompletedAt.IsZero() {
 		s.CompletedAt = &r.CompletedAt
 	}
+	if r.JoinedTo != "" {
+		p.asIfAlone(r, &s)
+	}
 	return s, nil
+}
+
+// asIfAlone shows a request that joined an open one as a request nobody
+// confirmed would look: waiting for confirmation until its period ends, then
+// expired; or, where no confirmation is asked, completed. Whoever holds the
+// status link of a request made with someone else's address so learns
+// nothing of that person's other requests; the subject was told by mail.
+func (p *Portal) asIfAlone(r *request.Request, s *Status) {
+	s.CompletedAt = nil
+	if !r.NeedsVerification() {
+		s.Status = string(request.Completed)
+		s.CompletedAt = &r.CompletedAt
+		return
+	}
+	end := r.ReceivedAt.Add(p.verificationWindow(r))
+	s.Status, s.UpdatedAt = string(request.PendingVerification), r.ReceivedAt
+	if !p.Clock.Now().Before(end) {
+		s.Status, s.UpdatedAt = string(request.Expired), end
+	}
 }
 
 func (p *Portal) verifiable(ctx context.Context, id, token string) (*request.Request, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
@@ -917,6 +918,45 @@ func TestSubmitGPC(t *testing.T) {
 			}
 			if !slices.Equal(got, tt.wantTypes) {
 				t.Fatalf("requests %v, want %v", got, tt.wantTypes)
+			}
+		})
+	}
+}
+
+// TestStatusOfAJoinedRequest: a request that joined another shows what a
+// request nobody confirmed would show, so its status link tells nothing of
+// the subject's other requests.
+func TestStatusOfAJoinedRequest(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name          string
+		verification  bool
+		after         time.Duration
+		want          request.Status
+		wantCompleted bool
+	}{
+		{"within the confirmation period", true, day, request.PendingVerification, false},
+		{"after the confirmation period", true, 40 * day, request.Expired, false},
+		{"a request without confirmation", false, time.Minute, request.Completed, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			id, token := e.submit(t)
+			r, _ := e.store.stored(id)
+			r.Deadlines.VerificationRequired = tt.verification
+			r.Status, r.JoinedTo, r.CompletedAt = request.Cancelled, "dsr-20250314-0000000000000000", e.clock.Now()
+			e.store.put(r)
+			e.clock.Advance(tt.after)
+			s, err := e.portal.Status(ctx, id, token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Status != string(tt.want) || (s.CompletedAt != nil) != tt.wantCompleted {
+				t.Fatalf("status %s, completed at %v; want %s", s.Status, s.CompletedAt, tt.want)
+			}
+			if strings.Contains(fmt.Sprint(s), "dsr-20250314-0000000000000000") {
+				t.Fatal("the status names the joined request")
 			}
 		})
 	}

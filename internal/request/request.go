@@ -164,6 +164,9 @@ type Request struct {
 	// Via says how the request came when not by the subject's own choice of
 	// type: ViaGPC for an opt-out signalled by Global Privacy Control.
 	Via string
+	// JoinedTo is the open request of the same subject and type that this
+	// one was added to instead of being carried out twice.
+	JoinedTo string
 
 	// Version counts saved changes; a save succeeds only on the version it read,
 	// so two concurrent writers cannot overwrite each other.

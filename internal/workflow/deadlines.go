@@ -80,15 +80,30 @@ func (s *Steps) noticePoint(r *request.Request) time.Time {
 func dateTime(d statute.Date) time.Time { return d.StartOfDay(time.UTC) }
 
 // Acknowledge confirms receipt to the subject with the due date and starts
-// the request's deadline watch.
-func (s *Steps) Acknowledge(ctx context.Context, in RequestRef) error {
+// the request's deadline watch. A request of a subject who has an open
+// request of the same type is added to that one instead (Joined): the
+// subject is told by mail, and nothing is done twice.
+func (s *Steps) Acknowledge(ctx context.Context, in RequestRef) (AckResult, error) {
 	r, err := s.load(ctx, in.RequestID)
 	if err != nil {
-		return err
+		return AckResult{}, err
 	}
 	if r.Deadlines.Jurisdiction == "" {
-		return apperr.E(apperr.Internal, "The request has no deadlines.")
+		return AckResult{}, apperr.E(apperr.Internal, "The request has no deadlines.")
 	}
+	if s.Slots != nil {
+		first, err := s.openFirst(ctx, r)
+		if err != nil {
+			return AckResult{}, err
+		}
+		if first != "" {
+			return AckResult{Joined: true}, s.join(ctx, r, first)
+		}
+	}
+	return AckResult{}, s.acknowledge(ctx, r)
+}
+
+func (s *Steps) acknowledge(ctx context.Context, r *request.Request) error {
 	if err := s.Watch.Start(ctx, sfnflow.WatchInput{RequestID: r.ID, NoticeAt: s.stamp(r, s.noticePoint(r))}); err != nil {
 		return err
 	}

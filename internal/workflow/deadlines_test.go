@@ -38,7 +38,7 @@ func withDeadlines(jurisdiction string, typ request.Type) func(*request.Request)
 func TestAcknowledgeStartsTheWatch(t *testing.T) {
 	e := newEnv(t)
 	r := e.seed(t, request.Access, request.Received, withDeadlines("EU", request.Access))
-	if err := e.steps.Acknowledge(context.Background(), RequestRef{RequestID: r.ID}); err != nil {
+	if _, err := e.steps.Acknowledge(context.Background(), RequestRef{RequestID: r.ID}); err != nil {
 		t.Fatal(err)
 	}
 	// Two days before 2025-04-14 00:00 in Brussels (UTC+2): 2025-04-11T22:00Z.
@@ -56,7 +56,7 @@ func TestAcknowledgeStartsTheWatch(t *testing.T) {
 	e2 := newEnv(t)
 	e2.steps.Scale = 86400
 	r2 := e2.seed(t, request.Access, request.Received, withDeadlines("EU", request.Access))
-	if err := e2.steps.Acknowledge(context.Background(), RequestRef{RequestID: r2.ID}); err != nil {
+	if _, err := e2.steps.Acknowledge(context.Background(), RequestRef{RequestID: r2.ID}); err != nil {
 		t.Fatal(err)
 	}
 	want := time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC).Add(time.Duration(float64(time.Date(2025, 4, 11, 22, 0, 0, 0, time.UTC).Sub(time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC))) / 86400)).Format(time.RFC3339)
@@ -255,7 +255,7 @@ func TestMetricsOfTheLifecycle(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	r := e.seed(t, request.Delete, request.Verified, withDeadlines("EU", request.Delete))
-	if err := e.steps.Acknowledge(ctx, RequestRef{RequestID: r.ID}); err != nil {
+	if _, err := e.steps.Acknowledge(ctx, RequestRef{RequestID: r.ID}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 { // the second as after a redrive: verified is counted once

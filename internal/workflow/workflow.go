@@ -70,7 +70,10 @@ type Steps struct {
 	// Suppressions is the list the company's systems read (opt-outs,
 	// limits, restrictions, objections).
 	Suppressions suppression.Store
-	Clock        clock.Clock
+	// Slots finds an open request of the same subject and type; without
+	// it every request goes on by itself.
+	Slots Slots
+	Clock clock.Clock
 	// BaseURL is the public address of the HTTP API, for links in mail.
 	BaseURL string
 	// VerifyLinkTTL is how long a verification link works.

@@ -120,6 +120,7 @@ func newEnv(t *testing.T) *env {
 		Receipts:      e.receipts,
 		KeyHasher:     fakeHasher{},
 		Suppressions:  e.suppressions,
+		Slots:         e.store,
 		Clock:         e.clock,
 		BaseURL:       baseURL,
 		VerifyLinkTTL: verifyTTL,
