@@ -67,6 +67,17 @@ Usage:
       Check a data-source registry file: print a summary of its sources, or
       every problem with its line number (exit status 1).
 
+  privacyctl hold ID --reason TEXT
+  privacyctl release ID
+      Place a legal hold on an open delete request, or lift it. While held,
+      erasure waits (state "Wait while a legal hold blocks erasure"); deny
+      ends the wait too. The deadline watch keeps running.
+
+  privacyctl erase --dry-run ID [--json]
+      What erasing a verified delete request would do in each source: the
+      records it would delete, anonymize or retain (and why, until when),
+      the keys and object versions it would touch. Changes nothing.
+
   privacyctl receipt ID [--json]
       The erasure receipt of a delete request: per source what was deleted,
       anonymized or retained (with the reason and until when), and how many
@@ -126,6 +137,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cancel(args[1:], stdout)
 	case "redrive":
 		err = redrive(args[1:], stdout)
+	case "hold":
+		err = hold(args[1:], stdout)
+	case "release":
+		err = release(args[1:], stdout)
+	case "erase":
+		err = erase(args[1:], stdout)
 	case "receipt":
 		err = receipt(args[1:], stdout)
 	case "receipts":

@@ -14,6 +14,8 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/app"
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/devstack"
+	"github.com/privacy-pipeline/dsr/internal/erasure"
+	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
 
@@ -216,12 +218,16 @@ func printRequest(stdout io.Writer, r *request.Request, events []request.Event, 
 			"received_at": r.ReceivedAt, "deadlines": r.Deadlines, "extended": r.Extended, "overdue": r.Overdue,
 			"needs_operator": r.NeedsOperator, "waiting_for_review": r.ReviewTaskToken != "", "verification_locked": r.VerifyLocked,
 			"verification_level": r.Level, "by_agent": r.AgentEmail != "", "agent_permission": r.PermissionKey, "power_of_attorney": r.PowerOfAttorney,
+			"dry_run": r.DryRun, "on_hold": r.OnHold, "hold_reasons": r.HoldReasons, "waiting_on_hold": r.HoldTaskToken != "",
 			"events": events,
 		})
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "Request\t%s (%s, %s)\n", r.ID, r.Type, r.Jurisdiction)
 	fmt.Fprintf(w, "Status\t%s%s\n", r.Status, flags(r))
+	if r.OnHold {
+		fmt.Fprintf(w, "Legal hold\t%s\n", strings.Join(r.HoldReasons, "; "))
+	}
 	fmt.Fprintf(w, "Received\t%s\n", r.ReceivedAt.Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(w, "Due\t%s (%s)\n", r.Deadlines.Due, strings.Join(r.Deadlines.Citations, "; "))
 	if r.Deadlines.ExtendedDue != nil && !r.Extended {
@@ -251,6 +257,15 @@ func flags(r *request.Request) string {
 	}
 	if r.ReviewTaskToken != "" {
 		f = append(f, "waiting for review")
+	}
+	if r.DryRun {
+		f = append(f, "dry run")
+	}
+	switch {
+	case r.OnHold && r.HoldTaskToken != "":
+		f = append(f, "ON LEGAL HOLD: erasure waits")
+	case r.OnHold:
+		f = append(f, "ON LEGAL HOLD")
 	}
 	if r.VerifyLocked && r.Status == request.PendingVerification {
 		f = append(f, "verification locked: privacyctl verify")
@@ -316,4 +331,89 @@ func redrive(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "Redriven %s: it resumes at %q.\n", t.id, resume)
 		return nil
 	})
+}
+
+func hold(args []string, stdout io.Writer) error {
+	t := newTarget("hold")
+	reason := t.fs.String("reason", "", "why the data must be kept (the litigation, the authority's order); kept with the request")
+	if err := t.parse(args); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*reason) == "" {
+		return fmt.Errorf("%w: hold needs --reason: say why the data must be kept", errUsage)
+	}
+	return t.act(func(ctx context.Context, a *app.App) error {
+		if err := a.Operator().Hold(ctx, t.id, t.by, *reason); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Held %s: erasure waits until privacyctl release (or deny); the deadline watch keeps running.\n", t.id)
+		return nil
+	})
+}
+
+func release(args []string, stdout io.Writer) error {
+	t := newTarget("release")
+	if err := t.parse(args); err != nil {
+		return err
+	}
+	return t.act(func(ctx context.Context, a *app.App) error {
+		if err := a.Operator().Release(ctx, t.id, t.by); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Released %s: erasure goes on.\n", t.id)
+		return nil
+	})
+}
+
+// erase shows what erasing a verified delete request would do; erasure
+// itself runs only in the request's workflow.
+func erase(args []string, stdout io.Writer) error {
+	t := newTarget("erase")
+	dryRun := t.fs.Bool("dry-run", false, "show what erasure would do, changing nothing")
+	asJSON := t.fs.Bool("json", false, "print JSON")
+	if err := t.parse(args); err != nil {
+		return err
+	}
+	if !*dryRun {
+		return fmt.Errorf("%w: erase runs only with --dry-run: erasure itself runs in the request's workflow, after verification and review", errUsage)
+	}
+	return t.act(func(ctx context.Context, a *app.App) error {
+		plan, err := a.PlanErasure(ctx, t.id)
+		if err != nil {
+			return err
+		}
+		return printPlan(stdout, t.id, plan, *asJSON)
+	})
+}
+
+func printPlan(stdout io.Writer, id string, plan []erasure.Outcome, asJSON bool) error {
+	if asJSON {
+		return writeJSON(stdout, map[string]any{"request_id": id, "dry_run": true, "sources": plan})
+	}
+	fmt.Fprintf(stdout, "Dry run for %s: nothing was changed. Erasure would:\n\n", id)
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "SOURCE\tMODE\tWOULD\tKEYS\tVERSIONS")
+	for _, o := range plan {
+		keys, versions := 0, 0
+		for _, k := range o.Touched {
+			if k.Version != "" {
+				versions++
+			} else {
+				keys++
+			}
+		}
+		var would string
+		switch {
+		case o.Records == 0:
+			would = "nothing: no records of the subject"
+		case o.Mode == registry.EraseRetain && o.Retention != nil:
+			would = fmt.Sprintf("keep %d record(s): %s (%s), until %s", o.Retained, o.Retention.Reason, o.Retention.Citation, o.Retention.Until)
+		case o.Mode == registry.EraseAnonymize:
+			would = fmt.Sprintf("anonymize %d record(s): remove %s", o.Anonymized, strings.Join(o.Fields, ", "))
+		default:
+			would = fmt.Sprintf("delete %d record(s)", o.Deleted)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\n", o.SourceID, o.Mode, would, keys, versions)
+	}
+	return w.Flush()
 }

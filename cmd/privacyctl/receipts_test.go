@@ -110,3 +110,43 @@ func TestReceiptsUsage(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 }
+
+func TestPrintPlan(t *testing.T) {
+	plan := []erasure.Outcome{
+		{SourceID: "users", Mode: "delete", DryRun: true, Records: 1, Deleted: 1, Touched: []erasure.Touched{{Key: "hmac-sha256:aa", Action: "deleted"}}},
+		{SourceID: "history", Mode: "delete", DryRun: true, Records: 2, Deleted: 2, Touched: []erasure.Touched{
+			{Key: "hmac-sha256:bb", Action: "rewritten"}, {Key: "hmac-sha256:bb", Version: "v1", Action: "version_deleted"}}},
+		{SourceID: "reviews", Mode: "anonymize", DryRun: true, Records: 2, Anonymized: 2, Fields: []string{"email", "author_name"}},
+		{SourceID: "invoices", Mode: "retain", DryRun: true, Records: 2, Retained: 2, Retention: &erasure.Retention{Reason: "Company law.", Citation: "CA 2006 s. 388", Until: "2031-06-30"}},
+		{SourceID: "newsletter", Mode: "delete", DryRun: true},
+	}
+	var out bytes.Buffer
+	if err := printPlan(&out, "dsr-20261123-0000000000000000", plan, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"nothing was changed", "users       delete     delete 1 record(s)", "history     delete     delete 2 record(s)",
+		"1     1", "anonymize 2 record(s): remove email, author_name", "keep 2 record(s): Company law. (CA 2006 s. 388), until 2031-06-30",
+		"nothing: no records of the subject"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("plan lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestHoldAndEraseUsage(t *testing.T) {
+	const id = "dsr-20261123-0000000000000000"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"hold", id}, "hold needs --reason"},
+		{[]string{"hold", "--reason", "x"}, "needs one request id"},
+		{[]string{"release"}, "needs one request id"},
+		{[]string{"erase", id}, "erase runs only with --dry-run"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(tc.args, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q, want 2 and %q", tc.args, code, errOut.String(), tc.want)
+		}
+	}
+}

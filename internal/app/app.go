@@ -29,6 +29,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/dynamo"
 	"github.com/privacy-pipeline/dsr/internal/dynsrc"
+	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/httpapi"
 	"github.com/privacy-pipeline/dsr/internal/idempotency"
 	"github.com/privacy-pipeline/dsr/internal/kmsmac"
@@ -306,6 +307,11 @@ func (a *App) Config() Config { return a.cfg }
 
 // Registry returns the data-source registry; nil when none was configured.
 func (a *App) Registry() *registry.Registry { return a.steps.Registry }
+
+// PlanErasure says what erasing a verified delete request would do, changing nothing.
+func (a *App) PlanErasure(ctx context.Context, id string) ([]erasure.Outcome, error) {
+	return a.steps.PlanErasure(ctx, id)
+}
 
 // Receipts returns the erasure outcomes and the receipt chain.
 func (a *App) Receipts() *dynamo.Receipts { return a.receipts }

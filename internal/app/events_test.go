@@ -48,6 +48,7 @@ func TestTaskEventsFitTheirHandlers(t *testing.T) {
 		"collect-source":     &workflow.SourceTask{},
 		"build-package":      &workflow.RequestRef{},
 		"write-receipt":      &workflow.RequestRef{},
+		"await-hold":         &workflow.HoldTask{},
 		"erase-source":       &workflow.SourceTask{},
 		"close-request":      &workflow.CloseTask{},
 		"record-suppression": &workflow.RequestRef{},

@@ -42,6 +42,8 @@ func requestID(in any) string {
 		return v.RequestID
 	case workflow.ReviewTask:
 		return v.RequestID
+	case workflow.HoldTask:
+		return v.RequestID
 	}
 	return ""
 }
@@ -65,6 +67,10 @@ func (a *App) BuildPackage() func(context.Context, workflow.RequestRef) (Empty, 
 
 func (a *App) EraseSource() func(context.Context, workflow.SourceTask) (workflow.SourceResult, error) {
 	return task(a, "erase-source", a.steps.EraseSource)
+}
+
+func (a *App) AwaitHold() func(context.Context, workflow.HoldTask) (Empty, error) {
+	return task(a, "await-hold", noOutput(a.steps.AwaitHold))
 }
 
 func (a *App) WriteReceipt() func(context.Context, workflow.RequestRef) (Empty, error) {
@@ -125,6 +131,7 @@ func (a *App) Handlers() map[string]any {
 		"build-package":      a.BuildPackage(),
 		"erase-source":       a.EraseSource(),
 		"write-receipt":      a.WriteReceipt(),
+		"await-hold":         a.AwaitHold(),
 		"close-request":      a.CloseRequest(),
 		"record-suppression": a.RecordSuppression(),
 	}

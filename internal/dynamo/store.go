@@ -83,6 +83,10 @@ type record struct {
 	Redrives          int                 `dynamodbav:"redrives,omitempty"`
 	Via               string              `dynamodbav:"via,omitempty"`
 	JoinedTo          string              `dynamodbav:"joined_to,omitempty"`
+	DryRun            bool                `dynamodbav:"dry_run,omitempty"`
+	OnHold            bool                `dynamodbav:"on_hold,omitempty"`
+	HoldReasons       []string            `dynamodbav:"hold_reasons,omitempty"`
+	HoldTaskToken     string              `dynamodbav:"hold_task_token,omitempty"`
 	Version           int                 `dynamodbav:"version"`
 }
 
@@ -115,6 +119,7 @@ func toRecord(r *request.Request) (record, error) {
 		PermissionType: r.PermissionType, PowerOfAttorney: r.PowerOfAttorney,
 		Deadlines: deadlines, DueDate: due, Extended: r.Extended, ExtensionReasons: r.ExtensionReasons,
 		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons, Redrives: r.Redrives, Via: r.Via, JoinedTo: r.JoinedTo,
+		DryRun: r.DryRun, OnHold: r.OnHold, HoldReasons: r.HoldReasons, HoldTaskToken: r.HoldTaskToken,
 		PK: r.ID, SK: requestSK, Kind: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
 		Email: r.Email, Language: string(r.Language), ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt, StatusTokenHash: r.StatusTokenHash,
 		VerifyTokenHash: r.VerifyTokenHash, VerifyExpiresAt: r.VerifyExpiresAt, TaskToken: r.TaskToken,
@@ -129,6 +134,7 @@ func (rec record) request() (*request.Request, error) {
 	r := &request.Request{
 		Extended: rec.Extended, ExtensionReasons: rec.ExtensionReasons, Overdue: rec.Overdue, ReviewTaskToken: rec.ReviewTaskToken,
 		DenialReasons: rec.DenialReasons, Redrives: rec.Redrives, Via: rec.Via, JoinedTo: rec.JoinedTo,
+		DryRun: rec.DryRun, OnHold: rec.OnHold, HoldReasons: rec.HoldReasons, HoldTaskToken: rec.HoldTaskToken,
 		ID: rec.PK, Type: request.Type(rec.Type), Status: request.Status(rec.Status), Jurisdiction: rec.Jurisdiction,
 		Email: rec.Email, Language: i18n.Lang(rec.Language), ReceivedAt: rec.ReceivedAt, UpdatedAt: rec.UpdatedAt, StatusTokenHash: rec.StatusTokenHash,
 		VerifyTokenHash: rec.VerifyTokenHash, VerifyExpiresAt: rec.VerifyExpiresAt, TaskToken: rec.TaskToken,

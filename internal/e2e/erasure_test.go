@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,10 +15,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/privacy-pipeline/dsr/internal/devstack"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
+	"github.com/privacy-pipeline/dsr/internal/operator"
 	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/resources"
+	"github.com/privacy-pipeline/dsr/internal/sfnflow"
 )
 
 // checkErasureReceipt checks the receipt of the demo subject's completed
@@ -177,4 +184,220 @@ func TestReceiptChain(t *testing.T) {
 	if _, err := verifyStoredChain(t); err != nil {
 		t.Fatalf("restored: %v", err)
 	}
+}
+
+// submitDryRun submits a delete request that only reports what it would do.
+func submitDryRun(t *testing.T, email string) receipt {
+	t.Helper()
+	body := fmt.Sprintf(`{"type":"delete","email":%q,"jurisdiction":"EU","dry_run":true}`, email)
+	resp, err := http.Post(stack.APIURL+"/v1/requests", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r receipt
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("submit: HTTP %d %v", resp.StatusCode, err)
+	}
+	return r
+}
+
+// sameSnapshot reports every difference between two snapshots.
+func sameSnapshot(t *testing.T, before, after snapshot) {
+	t.Helper()
+	if fmt.Sprint(before.items) != fmt.Sprint(after.items) {
+		t.Errorf("tables changed:\n got %v\nwant %v", after.items, before.items)
+	}
+	for _, pair := range [][2]map[string]string{{before.objects, after.objects}, {before.versions, after.versions}} {
+		if len(pair[0]) != len(pair[1]) {
+			t.Errorf("%d objects or versions, then %d", len(pair[0]), len(pair[1]))
+		}
+		for k, b := range pair[0] {
+			if pair[1][k] != b {
+				t.Errorf("%s changed:\n got %q\nwant %q", k, pair[1][k], b)
+			}
+		}
+	}
+}
+
+// TestDryRunDelete: the operator's dry run of a verified delete request and
+// a request flagged dry_run both say what erasure would do in every source,
+// and neither changes a byte of any table, object or object version.
+func TestDryRunDelete(t *testing.T) {
+	ctx := context.Background()
+	const email = "ana.lima@example.org"
+	before := takeSnapshot(t)
+	r := submitDryRun(t, email)
+	confirm(t, email, r.ID)
+	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, r.ID).ReviewTaskToken != "" })
+
+	// privacyctl erase --dry-run ID, on the request waiting for review.
+	plan, err := stack.App.PlanErasure(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	planned := map[string]erasure.Outcome{}
+	for _, o := range plan {
+		planned[o.SourceID] = o
+		if !o.DryRun {
+			t.Errorf("%s: not marked a dry run", o.SourceID)
+		}
+	}
+	want := map[string][3]int{ // deleted, anonymized, retained
+		"users": {1, 0, 0}, "orders": {1, 0, 0}, "events": {2, 0, 0}, "support": {1, 0, 0}, "newsletter": {1, 0, 0},
+		"profile-history": {1, 0, 0}, "reviews": {0, 1, 0}, "invoices": {0, 0, 0},
+	}
+	for src, w := range want {
+		if o := planned[src]; [3]int{o.Deleted, o.Anonymized, o.Retained} != w {
+			t.Errorf("plan for %s: %+v, want deleted/anonymized/retained %v", src, o, w)
+		}
+	}
+	var versions int
+	for _, k := range planned["profile-history"].Touched {
+		if k.Action == erasure.ActionVersionDeleted {
+			versions++
+		}
+	}
+	if versions != 1 { // the current export, which the erasure would replace and then remove
+		t.Errorf("the plan removes %d versions of the profile history, want 1", versions)
+	}
+	sameSnapshot(t, before, takeSnapshot(t))
+
+	// The request itself runs the whole workflow as a dry run.
+	approve(t, r.ID)
+	waitCompleted(t, r)
+	checkHistory(t, r.ID)
+	m := mailTo(t, email, r.ID, "Dry run of your deletion request")
+	for _, w := range []string{"nothing was deleted or changed", "- Customer accounts (name, email, plan) (1 record): would be deleted.",
+		"- Product reviews, kept without the author's name and email (1 record): email, author_name would be removed"} {
+		if !strings.Contains(m.Text, w) {
+			t.Errorf("mail lacks %q:\n%s", w, m.Text)
+		}
+	}
+	l, ok, err := stack.App.Receipts().ReceiptOf(ctx, r.ID)
+	if err != nil || !ok {
+		t.Fatalf("receipt: %v %v", ok, err)
+	}
+	rec, _ := l.Open()
+	if !rec.DryRun {
+		t.Error("the receipt of a dry run is not marked so")
+	}
+	for _, o := range rec.Sources {
+		if p := planned[o.SourceID]; o.Deleted != p.Deleted || o.Anonymized != p.Anonymized || o.Retained != p.Retained || len(o.Touched) != len(p.Touched) {
+			t.Errorf("%s: the request's dry run says %+v, the operator's %+v", o.SourceID, o, p)
+		}
+	}
+	sameSnapshot(t, before, takeSnapshot(t))
+}
+
+// executionState is the last state a request's workflow entered. (moto lists
+// the history oldest first even when asked for ReverseOrder: read it all.)
+func executionState(t *testing.T, requestID string) string {
+	t.Helper()
+	c := sfn.NewFromConfig(stack.AWS)
+	arn := sfnflow.ExecutionARN(devstack.StateMachineARN(stack.Region, resources.RequestWorkflow), requestID)
+	hist, err := c.GetExecutionHistory(context.Background(), &sfn.GetExecutionHistoryInput{ExecutionArn: &arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := ""
+	for _, ev := range hist.Events {
+		if ev.StateEnteredEventDetails != nil {
+			last = aws.ToString(ev.StateEnteredEventDetails.Name)
+		}
+	}
+	return last
+}
+
+func executionStatus(t *testing.T, sm resources.StateMachine, requestID string) string {
+	t.Helper()
+	arn := sfnflow.ExecutionARN(devstack.StateMachineARN(stack.Region, sm), requestID)
+	out, err := sfn.NewFromConfig(stack.AWS).DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: &arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out.Status)
+}
+
+// TestLegalHold: a request on legal hold waits before erasure, in a state
+// an operator reads in the console, while its deadline watch runs on; the
+// subject's data stays until the hold is released, then goes. A held
+// request can be denied instead.
+func TestLegalHold(t *testing.T) {
+	ctx := context.Background()
+	const email = "li.wei@example.net"
+	const held = "Wait while a legal hold blocks erasure"
+	users := func() int {
+		n := 0
+		for _, item := range takeSnapshot(t).items["demo-users"] {
+			if strings.Contains(item, email) {
+				n++
+			}
+		}
+		return n
+	}
+	if users() != 1 {
+		t.Fatal("the demo data has no account for the subject: the test would prove nothing")
+	}
+	r := submitFor(t, "delete", email)
+	confirm(t, email, r.ID)
+	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, r.ID).ReviewTaskToken != "" })
+	if err := stack.App.Operator().Hold(ctx, r.ID, "e2e", "Litigation hold: case 2026-117"); err != nil {
+		t.Fatal(err)
+	}
+	approve(t, r.ID)
+	eventually(t, "erasure waiting on the hold", 30*time.Second, func() bool {
+		return storedRequest(t, r.ID).HoldTaskToken != "" && executionState(t, r.ID) == held
+	})
+	if users() != 1 || status(t, r.StatusURL) != "in_progress" {
+		t.Fatal("erasure went ahead on hold")
+	}
+	if got := executionStatus(t, resources.DeadlineWatch, r.ID); got != "RUNNING" {
+		t.Fatalf("the deadline watch is %s while the request is held", got)
+	}
+	if rows, err := stack.App.Reports().List(ctx, operator.Filter{}); err == nil {
+		for _, row := range rows {
+			if row.ID == r.ID && row.WaitsFor != "the release of a legal hold" {
+				t.Errorf("list says it waits for %q", row.WaitsFor)
+			}
+		}
+	}
+	if err := stack.App.Operator().Release(ctx, r.ID, "e2e"); err != nil {
+		t.Fatal(err)
+	}
+	waitCompleted(t, r)
+	checkHistory(t, r.ID)
+	if users() != 0 {
+		t.Fatal("the released request did not erase")
+	}
+	mailTo(t, email, r.ID, "Your data has been deleted")
+	var actions []string
+	events, _ := stack.App.Store().Events(ctx, r.ID)
+	for _, ev := range events {
+		actions = append(actions, ev.Actor+" "+ev.Action)
+	}
+	for _, want := range []string{"operator:e2e legal_hold_placed", "system erasure_waits_on_hold", "operator:e2e legal_hold_released"} {
+		if !slices.Contains(actions, want) {
+			t.Errorf("the audit log lacks %q: %v", want, actions)
+		}
+	}
+
+	const other = "held.then.denied@example.com"
+	d := submitFor(t, "delete", other)
+	confirm(t, other, d.ID)
+	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, d.ID).ReviewTaskToken != "" })
+	if err := stack.App.Operator().Hold(ctx, d.ID, "e2e", "An authority ordered the data kept."); err != nil {
+		t.Fatal(err)
+	}
+	approve(t, d.ID)
+	eventually(t, "erasure waiting on the hold", 30*time.Second, func() bool { return storedRequest(t, d.ID).HoldTaskToken != "" })
+	reason := "The data is subject to a court order to preserve it."
+	if err := stack.App.Operator().Deny(ctx, d.ID, "e2e", []string{reason}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "status denied", 30*time.Second, func() bool { return status(t, d.StatusURL) == "denied" })
+	if m := mailTo(t, other, d.ID, "was refused"); !strings.Contains(m.Text, reason) {
+		t.Errorf("denial:\n%s", m.Text)
+	}
+	checkExecution(t, resources.RequestWorkflow, d.ID, "SUCCEEDED")
 }

@@ -136,13 +136,19 @@ func readIntake(w http.ResponseWriter, r *http.Request) (request.Intake, bool, e
 	}
 }
 
-// submitMembers are the members of a JSON submission and where each goes.
+// submitMembers are the string members of a submission and where each goes.
 var submitMembers = map[string]func(*request.Intake) *string{
 	"type":         func(in *request.Intake) *string { return &in.Type },
 	"email":        func(in *request.Intake) *string { return &in.Email },
 	"jurisdiction": func(in *request.Intake) *string { return &in.Jurisdiction },
 	"language":     func(in *request.Intake) *string { return &in.Language },
 	"agent_email":  func(in *request.Intake) *string { return &in.AgentEmail },
+}
+
+// boolMembers are the boolean members of a JSON submission; the web form
+// offers none of them.
+var boolMembers = map[string]func(*request.Intake) *bool{
+	"dry_run": func(in *request.Intake) *bool { return &in.DryRun },
 }
 
 var errNotObject = apperr.E(apperr.Invalid, "The body must be one JSON object.")
@@ -178,6 +184,10 @@ func decodeSubmission(body io.Reader) (request.Intake, error) {
 		switch {
 		case name == "":
 			return request.Intake{}, apperr.E(apperr.Invalid, "Every member of the body needs a name.")
+		case boolMembers[name] != nil:
+			if json.Unmarshal(members[name], boolMembers[name](&in)) != nil {
+				fields = append(fields, apperr.FieldError{Field: name, Detail: "Must be true or false."})
+			}
 		case !known:
 			fields = append(fields, apperr.FieldError{Field: name, Detail: "Unknown field."})
 		case json.Unmarshal(members[name], field(&in)) != nil:

@@ -279,6 +279,25 @@ func TestHandler(t *testing.T) {
 			},
 		},
 		{
+			name: "submit a dry-run delete", method: "POST", target: "/v1/requests", ctype: "application/json",
+			body:   `{"type":"delete","email":"ada@example.com","jurisdiction":"UK","dry_run":true}`,
+			portal: fakePortal{receipt: receipt}, wantStatus: 202, wantType: "application/json",
+			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
+				if len(p.submitted) != 1 || !p.submitted[0].DryRun || p.submitted[0].Type != "delete" {
+					t.Errorf("portal got %+v, want a dry-run delete", p.submitted)
+				}
+			},
+		},
+		{
+			name: "dry_run must be a boolean", method: "POST", target: "/v1/requests", ctype: "application/json",
+			body: `{"type":"delete","email":"ada@example.com","jurisdiction":"UK","dry_run":"yes"}`, wantStatus: 400, wantType: "application/problem+json",
+			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
+				if got := strings.Join(fieldNames(decodeProblem(t, body)), ","); got != "dry_run" {
+					t.Errorf("error fields = %q, want dry_run", got)
+				}
+			},
+		},
+		{
 			name: "JSON field of the wrong type", method: "POST", target: "/v1/requests", ctype: "application/json",
 			body: `{"type":1}`, wantStatus: 400, wantType: "application/problem+json",
 			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {

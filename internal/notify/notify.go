@@ -74,6 +74,14 @@ func (c content) Records(n int) string {
 type ErasureSummary struct {
 	Retained   []Retained
 	Anonymized []Anonymized
+	// Deleted is only told after a dry run: what erasure would delete.
+	Deleted []Deleted
+}
+
+// Deleted is data erasure deletes.
+type Deleted struct {
+	What    string
+	Records int
 }
 
 // Kept reports whether anything was kept.
@@ -136,6 +144,14 @@ var (
 {{.L.T "mail.erased.retained"}}
 {{range .Erasure.Retained}}- {{$.L.T "mail.erased.retained_item" "what" .What "records" ($.Records .Records) "reason" .Reason "citation" .Citation "date" ($.L.Date .Until)}}
 {{end}}{{end}}{{end}}
+{{define "dry_run"}}{{.L.T "mail.dry_run.done" "id" .RequestID}}
+
+{{.L.T "mail.dry_run.would"}}
+{{range .Erasure.Deleted}}- {{$.L.T "mail.dry_run.deleted_item" "what" .What "records" ($.Records .Records)}}
+{{end}}{{range .Erasure.Anonymized}}- {{$.L.T "mail.dry_run.anonymized_item" "what" .What "records" ($.Records .Records) "fields" .FieldList}}
+{{end}}{{range .Erasure.Retained}}- {{$.L.T "mail.dry_run.retained_item" "what" .What "records" ($.Records .Records) "reason" .Reason "citation" .Citation "date" ($.L.Date .Until)}}
+{{end}}{{if not (or .Erasure.Deleted .Erasure.Anonymized .Erasure.Retained)}}{{.L.T "mail.dry_run.nothing"}}
+{{end}}{{end}}
 {{define "expired"}}{{.L.T "mail.expired.body" "id" .RequestID}}
 
 {{.L.T "mail.new_request"}} {{.Remedy}}
@@ -200,6 +216,12 @@ Find it with: privacyctl show {{.RequestID}}
 <p>{{.L.T "mail.erased.anonymized"}}</p><ul>{{range .Erasure.Anonymized}}<li>{{$.L.T "mail.erased.anonymized_item" "what" .What "records" ($.Records .Records) "fields" .FieldList}}</li>{{end}}</ul>{{end}}
 {{- if .Erasure.Retained}}
 <p>{{.L.T "mail.erased.retained"}}</p><ul>{{range .Erasure.Retained}}<li>{{$.L.T "mail.erased.retained_item" "what" .What "records" ($.Records .Records) "reason" .Reason "citation" .Citation "date" ($.L.Date .Until)}}</li>{{end}}</ul>{{end}}{{end}}
+{{define "dry_run"}}<p>{{.L.T "mail.dry_run.done" "id" .RequestID}}</p>
+<p>{{.L.T "mail.dry_run.would"}}</p><ul>
+{{- range .Erasure.Deleted}}<li>{{$.L.T "mail.dry_run.deleted_item" "what" .What "records" ($.Records .Records)}}</li>{{end}}
+{{- range .Erasure.Anonymized}}<li>{{$.L.T "mail.dry_run.anonymized_item" "what" .What "records" ($.Records .Records) "fields" .FieldList}}</li>{{end}}
+{{- range .Erasure.Retained}}<li>{{$.L.T "mail.dry_run.retained_item" "what" .What "records" ($.Records .Records) "reason" .Reason "citation" .Citation "date" ($.L.Date .Until)}}</li>{{end}}
+{{- if not (or .Erasure.Deleted .Erasure.Anonymized .Erasure.Retained)}}<li>{{.L.T "mail.dry_run.nothing"}}</li>{{end}}</ul>{{end}}
 {{define "expired"}}<p>{{.L.T "mail.expired.body" "id" .RequestID}}</p>
 <p>{{.L.T "mail.new_request"}} {{.Remedy}}</p>{{end}}
 {{define "ack"}}<p>{{.L.T "mail.ack.received" "id" .RequestID "date" .Received}}<br>
@@ -268,6 +290,12 @@ func DownloadReady(l i18n.Lang, to, requestID, link string, expires time.Time) (
 // Erased confirms a completed erasure and says what was kept, and why.
 func Erased(l i18n.Lang, to, requestID string, kept ErasureSummary) (Message, error) {
 	return render("erased", to, content{L: l, RequestID: requestID, Erasure: kept})
+}
+
+// DryRun tells the subject that a dry-run deletion changed nothing, and
+// what erasure would do.
+func DryRun(l i18n.Lang, to, requestID string, would ErasureSummary) (Message, error) {
+	return render("dry_run", to, content{L: l, RequestID: requestID, Erasure: would})
 }
 
 // NeverVerified tells the subject the request closed unconfirmed, and what

@@ -35,7 +35,16 @@ func builders(l i18n.Lang) map[string]func() (Message, error) {
 				Anonymized: []Anonymized{{What: "Product reviews", Records: 1, Fields: []string{"email", "author_name"}}},
 			})
 		},
-		"expired": func() (Message, error) { return NeverVerified(l, "a@b.co", "dsr-1", RemedySupervisoryAuthority) },
+		"dry run": func() (Message, error) {
+			return DryRun(l, "a@b.co", "dsr-1", ErasureSummary{
+				Deleted:    []Deleted{{What: "Customer accounts", Records: 1}},
+				Anonymized: []Anonymized{{What: "Product reviews", Records: 2, Fields: []string{"email"}}},
+				Retained: []Retained{{What: "Invoices", Records: 1, Reason: "Tax audits.", Citation: "AO § 147(3)",
+					Until: time.Date(2036, 3, 1, 0, 0, 0, 0, time.UTC)}},
+			})
+		},
+		"dry run, nothing": func() (Message, error) { return DryRun(l, "a@b.co", "dsr-1", ErasureSummary{}) },
+		"expired":          func() (Message, error) { return NeverVerified(l, "a@b.co", "dsr-1", RemedySupervisoryAuthority) },
 		"acknowledgement": func() (Message, error) {
 			return Acknowledgement(l, "a@b.co", "dsr-1", "access", received, due)
 		},
@@ -81,6 +90,12 @@ func TestMessages(t *testing.T) {
 			"- Invoices <PDF> (2 Datensätze): Tax audits. (AO § 147(3)). Wir bewahren sie höchstens bis zum 1. März 2036 auf"}, ""},
 		{i18n.Finnish, "erased, some kept", "Tietosi on poistettu: pyyntö dsr-1", []string{"seuraavin poikkeuksin.",
 			"- Product reviews (1 tietue): poistimme kentät email, author_name", "(2 tietuetta)", "enintään 1. maaliskuuta 2036 asti"}, ""},
+		{i18n.English, "dry run", "Dry run of your deletion request dsr-1: nothing was deleted", []string{"was a dry run: nothing was deleted or changed.",
+			"- Customer accounts (1 record): would be deleted.", "- Product reviews (2 records): email would be removed",
+			"- Invoices (1 record): would be kept because the law requires it: Tax audits. (AO § 147(3)), until 1 March 2036 at the latest."}, ""},
+		{i18n.English, "dry run, nothing", "Dry run of your deletion request dsr-1: nothing was deleted", []string{"We found no data about you to delete."}, ""},
+		{i18n.German, "dry run", "Probelauf Ihrer Löschanfrage dsr-1: nichts wurde gelöscht", []string{"- Customer accounts (1 Datensatz): würde gelöscht.", "höchstens bis zum 1. März 2036"}, ""},
+		{i18n.Finnish, "dry run", "Poistopyyntösi dsr-1 koeajo: mitään ei poistettu", []string{"- Customer accounts (1 tietue): poistettaisiin.", "enintään 1. maaliskuuta 2036 asti"}, ""},
 		{i18n.English, "expired", "Privacy request dsr-1 closed", []string{"not confirmed in time", "complain to a data protection supervisory authority"}, ""},
 		{i18n.English, "acknowledgement", "We received your privacy request dsr-1", []string{"request dsr-1 on 31 January 2026", "Type of request: Access to your data", "answer by 2 March 2026"}, ""},
 		{i18n.English, "extension", "We need more time: request dsr-1", []string{"- Archives <offsite>.", "- A supplier holds part.", "answer by 30 April 2026"}, "Archives &lt;offsite&gt;."},

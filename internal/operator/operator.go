@@ -102,24 +102,101 @@ func (o *Operator) Approve(ctx context.Context, id, who string) error {
 	}
 }
 
-// Deny refuses a reviewed request; the workflow sends the subject the
-// reasons and what they can do next.
+// Deny refuses a request waiting for review, or waiting on a legal hold;
+// the workflow sends the subject the reasons and what they can do next.
 func (o *Operator) Deny(ctx context.Context, id, who string, reasons []string) error {
 	reasons = clean(reasons)
 	if len(reasons) == 0 {
 		return apperr.InvalidFields(apperr.FieldError{Field: "reason", Detail: "Give the reasons for the denial; the subject must be told them."})
 	}
-	r, err := o.reviewing(ctx, id)
+	r, err := o.load(ctx, id)
 	if err != nil {
 		return err
 	}
+	// A request waits for a decision in review or, on a legal hold, before
+	// erasure; either wait ends in the denial.
 	token := r.ReviewTaskToken
+	if token == "" && r.OnHold {
+		token = r.HoldTaskToken
+	}
+	if token == "" || r.Status.Closed() {
+		return apperr.E(apperr.Conflict, "The request is not waiting for a review or on a legal hold.")
+	}
 	now := o.Clock.Now()
 	r.DenialReasons, r.UpdatedAt = reasons, now
 	if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "denial_decided", From: r.Status, To: r.Status}); err != nil {
 		return err
 	}
 	return o.Workflow.Fail(ctx, token, DeniedError)
+}
+
+// Hold places a legal hold on an open delete request: erasure waits, in the
+// workflow state "Wait while a legal hold blocks erasure", until Release or
+// a denial. The deadline watch keeps running. The reason stays with the
+// request; the audit log records who placed the hold and when.
+func (o *Operator) Hold(ctx context.Context, id, who, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return apperr.InvalidFields(apperr.FieldError{Field: "reason", Detail: "Say why the data must be kept (the litigation, the authority's order); it is kept with the request."})
+	}
+	r, err := o.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case r.Status.Closed():
+		return apperr.E(apperr.Conflict, "A "+string(r.Status)+" request cannot be put on hold.")
+	case r.Type != request.Delete:
+		return apperr.E(apperr.Conflict, "A legal hold blocks erasure; a "+string(r.Type)+" request erases nothing.")
+	case r.OnHold:
+		return apperr.E(apperr.Conflict, "The request is already on legal hold.")
+	}
+	now := o.Clock.Now()
+	r.OnHold, r.HoldReasons, r.UpdatedAt = true, []string{reason}, now
+	return o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "legal_hold_placed", From: r.Status, To: r.Status})
+}
+
+// Release lifts a legal hold; a workflow waiting on it goes on to erase.
+// The hold is lifted first and the waiting step resumed after, so a failure
+// to resume leaves the step waiting: running Release again resumes it.
+func (o *Operator) Release(ctx context.Context, id, who string) error {
+	r, err := o.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !r.OnHold && r.HoldTaskToken == "" {
+		return apperr.E(apperr.Conflict, "The request is not on legal hold.")
+	}
+	if r.OnHold {
+		now := o.Clock.Now()
+		r.OnHold, r.HoldReasons, r.UpdatedAt = false, nil, now
+		if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "legal_hold_released", From: r.Status, To: r.Status}); err != nil {
+			return err
+		}
+	}
+	if r.HoldTaskToken == "" {
+		return nil // the workflow has not reached erasure; it will not wait
+	}
+	token := r.HoldTaskToken
+	if err := o.Workflow.Resume(ctx, token); err != nil && !apperr.Is(err, apperr.Conflict) {
+		return err // still waiting: release again
+	}
+	// Resumed, or no longer waiting on this token: forget it. The workflow
+	// runs on and may save the request meanwhile; on a lost race, read again.
+	for attempt := 0; ; attempt++ {
+		if r.HoldTaskToken != token {
+			return nil // a new wait took its place
+		}
+		now := o.Clock.Now()
+		r.HoldTaskToken, r.UpdatedAt = "", now
+		err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "hold_wait_resumed", From: r.Status, To: r.Status})
+		if !apperr.Is(err, apperr.Conflict) || attempt == 2 {
+			return err
+		}
+		if r, err = o.Store.Get(ctx, id); err != nil {
+			return err
+		}
+	}
 }
 
 // Extend moves the request's due date as far as the law allows, once, and
@@ -214,7 +291,7 @@ func resumePoint(state string) (string, bool) {
 	switch state {
 	case "Operator review needed?", "Wait for an operator's decision", "Access or erasure?",
 		"Collect from each source", "Collect the subject's records from one source",
-		"Erase from each source", "Erase the subject's records from one source":
+		"Erase from each source", "Erase the subject's records from one source", "Wait while a legal hold blocks erasure":
 		return Resumable[0], true
 	}
 	return "", false

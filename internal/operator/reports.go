@@ -58,6 +58,8 @@ func waitsFor(r *request.Request) string {
 		return "an operator (failed or overdue)"
 	case r.ReviewTaskToken != "":
 		return "an operator's review"
+	case r.OnHold:
+		return "the release of a legal hold"
 	case r.Status == request.PendingVerification && r.VerifyLocked:
 		return "an operator to verify the subject (too many wrong attempts)"
 	case r.Status == request.PendingVerification:

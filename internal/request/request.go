@@ -167,6 +167,15 @@ type Request struct {
 	// JoinedTo is the open request of the same subject and type that this
 	// one was added to instead of being carried out twice.
 	JoinedTo string
+	// DryRun marks a delete request that runs the whole workflow but changes
+	// nothing: erasure reports what it would do, in the receipt and the mail.
+	DryRun bool
+	// OnHold is a legal hold placed by an operator: erasure waits until it
+	// is released (or the request is denied). HoldReasons say why.
+	OnHold      bool
+	HoldReasons []string
+	// HoldTaskToken resumes the workflow step waiting on the hold.
+	HoldTaskToken string
 
 	// Version counts saved changes; a save succeeds only on the version it read,
 	// so two concurrent writers cannot overwrite each other.
@@ -188,6 +197,8 @@ type Intake struct {
 	// AgentEmail, when set, is the address of an authorized agent who
 	// submits for the subject at Email (CCPA Regs §7063).
 	AgentEmail string
+	// DryRun asks a delete request to change nothing and report what it would.
+	DryRun bool
 }
 
 // MaxVerifyFailures is how many wrong links or codes a request takes before
@@ -237,6 +248,12 @@ func (in Intake) Validate() (Intake, error) {
 			fields = append(fields, apperr.Field("agent_email", "error.agent.same"))
 		}
 		out.AgentEmail = agent
+	}
+	if in.DryRun {
+		if out.Type != string(Delete) {
+			fields = append(fields, apperr.Field("dry_run", "error.dry_run.delete_only"))
+		}
+		out.DryRun = true
 	}
 	if code := strings.TrimSpace(in.Language); code != "" {
 		l, ok := i18n.Parse(code)
@@ -304,6 +321,7 @@ func New(in Intake, now time.Time) *Request {
 		Email:        in.Email,
 		AgentEmail:   in.AgentEmail,
 		Language:     i18n.Lang(in.Language),
+		DryRun:       in.DryRun,
 		ReceivedAt:   now,
 		UpdatedAt:    now,
 	}
@@ -342,6 +360,13 @@ func ValidID(s string) bool {
 // since it was read. Reading it again and retrying is the cure, so workflow
 // steps treat it as transient.
 var ErrChanged = errors.New("the request changed since it was read")
+
+// ErrOnHold is the cause of erasure refused while a legal hold is on the
+// request; the workflow waits for its release.
+var ErrOnHold = errors.New("a legal hold blocks erasure")
+
+// ErrNotOnHold is the cause of a wait for a hold that is no longer there.
+var ErrNotOnHold = errors.New("the request is not on legal hold")
 
 // Event is one entry of a request's append-only audit log: who or what did
 // what, when, and how the status changed. It holds no personal data.

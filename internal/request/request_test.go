@@ -32,6 +32,8 @@ func TestIntakeValidate(t *testing.T) {
 		{"limit", Intake{Type: "limit", Email: "a@b.co", Jurisdiction: "US-CA"}, nil, Intake{Type: "limit", Email: "a@b.co", Jurisdiction: "US-CA", Language: "en"}},
 		{"restrict", Intake{Type: "restrict", Email: "a@b.co", Jurisdiction: "EU"}, nil, Intake{Type: "restrict", Email: "a@b.co", Jurisdiction: "EU", Language: "en"}},
 		{"object", Intake{Type: "object", Email: "a@b.co", Jurisdiction: "UK"}, nil, Intake{Type: "object", Email: "a@b.co", Jurisdiction: "UK", Language: "en"}},
+		{"dry-run delete", Intake{Type: "delete", Email: "a@b.co", Jurisdiction: "EU", DryRun: true}, nil, Intake{Type: "delete", Email: "a@b.co", Jurisdiction: "EU", Language: "en", DryRun: true}},
+		{"dry-run access", Intake{Type: "access", Email: "a@b.co", Jurisdiction: "EU", DryRun: true}, []string{"dry_run"}, Intake{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -113,6 +113,7 @@ var Functions = []Function{
 	{Name: "collect-source", Placeholder: "CollectSourceFunctionArn"},
 	{Name: "build-package", Placeholder: "BuildPackageFunctionArn"},
 	{Name: "erase-source", Placeholder: "EraseSourceFunctionArn"},
+	{Name: "await-hold", Placeholder: "AwaitHoldFunctionArn"},
 	{Name: "write-receipt", Placeholder: "WriteReceiptFunctionArn"},
 	{Name: "await-review", Placeholder: "AwaitReviewFunctionArn"},
 	{Name: "record-suppression", Placeholder: "RecordSuppressionFunctionArn"},

@@ -55,7 +55,7 @@ func (s *Steps) WriteReceipt(ctx context.Context, in RequestRef) error {
 	if err != nil {
 		return err
 	}
-	rec := erasure.Receipt{RequestID: r.ID, IssuedAt: s.Clock.Now().UTC(), Sources: ordered}
+	rec := erasure.Receipt{RequestID: r.ID, DryRun: r.DryRun, IssuedAt: s.Clock.Now().UTC(), Sources: ordered}
 	link, err := s.Receipts.Append(ctx, r.ID, func(prev erasure.Link) (erasure.Link, error) { return erasure.Seal(rec, prev) })
 	if err != nil {
 		return err
@@ -90,11 +90,14 @@ func (s *Steps) EraseSource(ctx context.Context, in SourceTask) (SourceResult, e
 	if r.Type != request.Delete || r.Status != request.InProgress {
 		return SourceResult{}, apperr.E(apperr.Conflict, "Only a delete request in progress can erase.")
 	}
+	if r.OnHold && !r.DryRun {
+		return SourceResult{}, apperr.Wrap(apperr.Conflict, "A legal hold blocks erasure until an operator releases it.", request.ErrOnHold)
+	}
 	src, err := s.source(in.SourceID)
 	if err != nil {
 		return SourceResult{}, err
 	}
-	o, err := s.erase(ctx, src, r.Identities, false)
+	o, err := s.erase(ctx, src, r.Identities, r.DryRun)
 	if err != nil {
 		return SourceResult{}, err
 	}
@@ -182,7 +185,68 @@ func (s *Steps) erasureSummary(outcomes []erasure.Outcome) notify.ErasureSummary
 				Reason: o.Retention.Reason, Citation: o.Retention.Citation, Until: until})
 		case o.Anonymized > 0:
 			sum.Anonymized = append(sum.Anonymized, notify.Anonymized{What: what, Records: o.Anonymized, Fields: o.Fields})
+		case o.Deleted > 0:
+			sum.Deleted = append(sum.Deleted, notify.Deleted{What: what, Records: o.Deleted})
 		}
 	}
 	return sum
+}
+
+// HoldTask asks the workflow to wait on a legal hold; TaskToken resumes it.
+type HoldTask struct {
+	RequestID string `json:"request_id"`
+	TaskToken string `json:"task_token"`
+}
+
+// AwaitHold records the task token that releasing the request's legal hold
+// resumes. A hold released meanwhile is reported (ErrNotOnHold), and the
+// workflow goes straight back to erasing.
+func (s *Steps) AwaitHold(ctx context.Context, in HoldTask) error {
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return err
+	}
+	if in.TaskToken == "" {
+		return apperr.E(apperr.Invalid, "The task input has no task token.")
+	}
+	if !r.OnHold {
+		return apperr.Wrap(apperr.Conflict, "The request is no longer on legal hold.", request.ErrNotOnHold)
+	}
+	now := s.Clock.Now()
+	r.HoldTaskToken, r.UpdatedAt = in.TaskToken, now
+	return s.Store.Save(ctx, r, request.Event{At: now, Actor: actor, Action: "erasure_waits_on_hold", From: r.Status, To: r.Status})
+}
+
+// PlanErasure says what erasing a verified delete request would do in each
+// source, changing nothing: it resolves the subject's identities if the
+// workflow has not yet, and runs every source as a dry run. It is what
+// "privacyctl erase --dry-run" prints.
+func (s *Steps) PlanErasure(ctx context.Context, id string) ([]erasure.Outcome, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case r.Type != request.Delete:
+		return nil, apperr.E(apperr.Conflict, "Only a delete request erases anything.")
+	case r.Status == request.Received || r.Status == request.PendingVerification:
+		return nil, apperr.E(apperr.Conflict, "The request is not verified yet: whose data it is has not been confirmed.")
+	case r.Status.Closed():
+		return nil, apperr.E(apperr.Conflict, "The request is closed ("+string(r.Status)+").")
+	}
+	ids := r.Identities
+	if len(ids) == 0 {
+		if ids, err = s.resolve(ctx, r.Email); err != nil {
+			return nil, err
+		}
+	}
+	var plan []erasure.Outcome
+	for _, src := range s.Registry.Sources {
+		o, err := s.erase(ctx, src, ids, true)
+		if err != nil {
+			return nil, err
+		}
+		plan = append(plan, o)
+	}
+	return plan, nil
 }

@@ -2,6 +2,8 @@ package workflow
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -217,5 +219,116 @@ func TestWriteReceipt(t *testing.T) {
 	ev := lastEvent(t, e.store, r.ID)
 	if ev.Action != "receipt_written" || ev.Note != "receipt=1 hash="+e.receipts.links[0].Hash {
 		t.Errorf("event %+v", ev)
+	}
+}
+
+// A legal hold stops erasure before it touches a source; the task error
+// tells the state machine to wait for the release.
+func TestEraseSourceOnHold(t *testing.T) {
+	e, r := newModesEnv(t)
+	r.OnHold = true
+	e.store.put(r)
+	_, err := e.steps.EraseSource(context.Background(), SourceTask{RequestID: r.ID, SourceID: "users"})
+	var held *ErasureOnHold
+	if !errors.As(TaskError(err), &held) {
+		t.Fatalf("err %v (task error %T), want ErasureOnHold", err, TaskError(err))
+	}
+	if len(e.adapter.data["users"]) != 1 || len(e.outcomes.bySource[r.ID]) != 0 {
+		t.Error("a held request was erased")
+	}
+}
+
+func TestAwaitHold(t *testing.T) {
+	ctx := context.Background()
+	e, r := newModesEnv(t)
+	err := e.steps.AwaitHold(ctx, HoldTask{RequestID: r.ID, TaskToken: "tok"})
+	var released *NotOnHold
+	if !errors.As(TaskError(err), &released) {
+		t.Fatalf("not on hold: err %v, want NotOnHold", err)
+	}
+	r = e.store.stored(r.ID)
+	r.OnHold = true
+	e.store.put(r)
+	if err := e.steps.AwaitHold(ctx, HoldTask{RequestID: r.ID, TaskToken: "tok"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.store.stored(r.ID); got.HoldTaskToken != "tok" || lastEvent(t, e.store, r.ID).Action != "erasure_waits_on_hold" {
+		t.Errorf("token %q, event %+v", got.HoldTaskToken, lastEvent(t, e.store, r.ID))
+	}
+	wantKind(t, e.steps.AwaitHold(ctx, HoldTask{RequestID: r.ID}), apperr.Invalid)
+}
+
+// A dry-run request goes through every source and changes none; its
+// receipt and mail say what erasure would do.
+func TestDryRunRequest(t *testing.T) {
+	ctx := context.Background()
+	e, r := newModesEnv(t)
+	r.DryRun, r.OnHold = true, true // a hold does not stop what changes nothing
+	e.store.put(r)
+	before := fmt.Sprint(e.adapter.data)
+	for _, src := range []string{"users", "ledger", "reviews"} {
+		if _, err := e.steps.EraseSource(ctx, SourceTask{RequestID: r.ID, SourceID: src}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := fmt.Sprint(e.adapter.data); after != before {
+		t.Fatalf("a dry run changed the sources:\n%s\n%s", before, after)
+	}
+	if err := e.steps.WriteReceipt(ctx, RequestRef{RequestID: r.ID}); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := e.receipts.links[0].Open()
+	if !rec.DryRun || rec.Sources[0].Deleted != 1 || !rec.Sources[0].DryRun || rec.Sources[2].Anonymized != 1 {
+		t.Errorf("dry-run receipt %+v", rec)
+	}
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "completed"}); err != nil {
+		t.Fatal(err)
+	}
+	msg := onlyMessage(t, e)
+	for _, want := range []string{"was a dry run: nothing was deleted or changed", "- User profiles (1 record): would be deleted.",
+		"- Product reviews (1 record): email, name would be removed", "- Invoices (2 records): would be kept because the law requires it"} {
+		if !strings.Contains(msg.Text, want) {
+			t.Errorf("mail lacks %q:\n%s", want, msg.Text)
+		}
+	}
+	if got := e.store.stored(r.ID); got.Status != request.Completed || lastEvent(t, e.store, r.ID).Note != "delivered=dry_run_report" {
+		t.Errorf("status %s, event %+v", got.Status, lastEvent(t, e.store, r.ID))
+	}
+}
+
+func TestPlanErasure(t *testing.T) {
+	ctx := context.Background()
+	e, r := newModesEnv(t)
+	r.Status, r.Identities = request.Verified, nil // not resolved yet: the plan resolves them itself
+	e.store.put(r)
+	before := fmt.Sprint(e.adapter.data)
+	plan, err := e.steps.PlanErasure(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range plan {
+		got = append(got, fmt.Sprintf("%s %s %d/%d/%d/%d dry=%v", o.SourceID, o.Mode, o.Records, o.Deleted, o.Anonymized, o.Retained, o.DryRun))
+	}
+	want := []string{"users delete 1/1/0/0 dry=true", "ledger retain 2/0/0/2 dry=true", "reviews anonymize 1/0/1/0 dry=true"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("plan\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if fmt.Sprint(e.adapter.data) != before || len(e.store.eventsOf(r.ID)) != 0 || e.store.stored(r.ID).Identities != nil {
+		t.Error("planning changed something")
+	}
+	for _, tc := range []struct {
+		edit func(*request.Request)
+		kind apperr.Kind
+	}{
+		{func(r *request.Request) { r.Status = request.PendingVerification }, apperr.Conflict},
+		{func(r *request.Request) { r.Status = request.Completed }, apperr.Conflict},
+		{func(r *request.Request) { r.Type = request.Access }, apperr.Conflict},
+	} {
+		r2 := r
+		tc.edit(&r2)
+		e.store.put(r2)
+		_, err := e.steps.PlanErasure(ctx, r.ID)
+		wantKind(t, err, tc.kind)
 	}
 }

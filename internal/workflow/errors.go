@@ -24,6 +24,12 @@ type (
 	StateConflict struct{ Msg string }
 	// InternalError is a fault of ours.
 	InternalError struct{ Msg string }
+	// ErasureOnHold means a legal hold blocks erasure: the workflow waits
+	// for its release.
+	ErasureOnHold struct{ Msg string }
+	// NotOnHold means the workflow waited on a hold already released: it
+	// goes back to erasing.
+	NotOnHold struct{ Msg string }
 )
 
 func (e *TransientError) Error() string   { return e.Msg }
@@ -31,6 +37,8 @@ func (e *InvalidTaskInput) Error() string { return e.Msg }
 func (e *RequestNotFound) Error() string  { return e.Msg }
 func (e *StateConflict) Error() string    { return e.Msg }
 func (e *InternalError) Error() string    { return e.Msg }
+func (e *ErasureOnHold) Error() string    { return e.Msg }
+func (e *NotOnHold) Error() string        { return e.Msg }
 
 // TaskError turns any error into one of the task error types above.
 func TaskError(err error) error {
@@ -38,6 +46,12 @@ func TaskError(err error) error {
 	var e *apperr.Error
 	if errors.As(err, &e) {
 		msg = e.Msg
+	}
+	switch {
+	case errors.Is(err, request.ErrOnHold):
+		return &ErasureOnHold{Msg: msg}
+	case errors.Is(err, request.ErrNotOnHold):
+		return &NotOnHold{Msg: msg}
 	}
 	if errors.Is(err, request.ErrChanged) {
 		// A concurrent save (the deadline watch, an operator) won the race:

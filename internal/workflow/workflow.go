@@ -193,19 +193,10 @@ func langParam(r *request.Request) string {
 	return "&lang=" + url.QueryEscape(string(r.Language))
 }
 
-// maxChainDepth bounds the identity walk; a registry cannot chain further
-// than it has sources.
-func maxChainDepth(r *registry.Registry) int { return len(r.Sources) + 1 }
-
-// ResolveIdentities walks the registry from the verified email to every
-// identity the sources provide (email -> user id -> ...), stores them on the
-// request and returns the sources to visit.
-func (s *Steps) ResolveIdentities(ctx context.Context, in RequestRef) (Plan, error) {
-	r, err := s.load(ctx, in.RequestID)
-	if err != nil {
-		return Plan{}, err
-	}
-	ids := map[string][]string{registry.StartIdentity: {r.Email}}
+// resolve walks the registry from an email to every identity the sources
+// provide. It reads; it stores nothing.
+func (s *Steps) resolve(ctx context.Context, email string) (map[string][]string, error) {
+	ids := map[string][]string{registry.StartIdentity: {email}}
 	// asked counts, per source, the lookup values it was last asked with: a
 	// source is asked again only when its lookup identities grew.
 	asked := map[string]int{}
@@ -225,7 +216,7 @@ func (s *Steps) ResolveIdentities(ctx context.Context, in RequestRef) (Plan, err
 			asked[src.ID] = n
 			records, err := s.adapter(src).Find(ctx, src, ids)
 			if err != nil {
-				return Plan{}, err
+				return nil, err
 			}
 			for kind, field := range src.Provides {
 				for _, rec := range records {
@@ -239,6 +230,25 @@ func (s *Steps) ResolveIdentities(ctx context.Context, in RequestRef) (Plan, err
 		if !grew {
 			break
 		}
+	}
+	return ids, nil
+}
+
+// maxChainDepth bounds the identity walk; a registry cannot chain further
+// than it has sources.
+func maxChainDepth(r *registry.Registry) int { return len(r.Sources) + 1 }
+
+// ResolveIdentities walks the registry from the verified email to every
+// identity the sources provide (email -> user id -> ...), stores them on the
+// request and returns the sources to visit.
+func (s *Steps) ResolveIdentities(ctx context.Context, in RequestRef) (Plan, error) {
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return Plan{}, err
+	}
+	ids, err := s.resolve(ctx, r.Email)
+	if err != nil {
+		return Plan{}, err
 	}
 	r.Identities = ids
 	firstTime := r.Status == request.Verified // not again after a redrive
@@ -357,6 +367,14 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 			return oerr
 		}
 		r.CompletedAt = now
+		r.HoldTaskToken = ""
+		if r.DryRun {
+			if err := s.move(ctx, r, request.Completed, "completed", "delivered=dry_run_report"); err != nil {
+				return err
+			}
+			msg, err = notify.DryRun(r.Language, r.Email, r.ID, s.erasureSummary(outcomes))
+			break
+		}
 		if err := s.move(ctx, r, request.Completed, "completed", "delivered=erasure_confirmation"); err != nil {
 			return err
 		}
@@ -382,7 +400,7 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		if len(reasons) == 0 {
 			return apperr.E(apperr.Conflict, "A denial needs the operator's reasons.")
 		}
-		r.ReviewTaskToken = ""
+		r.ReviewTaskToken, r.HoldTaskToken = "", ""
 		r.CompletedAt = now
 		if err := s.move(ctx, r, request.Denied, "denied", fmt.Sprintf("reasons=%d", len(reasons))); err != nil {
 			return err
