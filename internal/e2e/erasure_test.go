@@ -268,8 +268,9 @@ func TestDryRunDelete(t *testing.T) {
 	waitCompleted(t, r)
 	checkHistory(t, r.ID)
 	m := mailTo(t, email, r.ID, "Dry run of your deletion request")
-	for _, w := range []string{"nothing was deleted or changed", "- Customer accounts (name, email, plan) (1 record): would be deleted.",
-		"- Product reviews, kept without the author's name and email (1 record): email, author_name would be removed"} {
+	reg := stack.App.Registry()
+	for _, w := range []string{"nothing was deleted or changed", "- " + reg.Source("users").Description + " (1 record): would be deleted.",
+		"- " + reg.Source("reviews").Description + " (1 record): email, author_name would be removed"} {
 		if !strings.Contains(m.Text, w) {
 			t.Errorf("mail lacks %q:\n%s", w, m.Text)
 		}
