@@ -255,6 +255,13 @@ func (p *pipeline) newStateMachine(sm resources.StateMachine) (awsstepfunctions.
 		return nil, err
 	}
 	subs := map[string]*string{}
+	distributed := strings.Contains(asl, `"Mode": "DISTRIBUTED"`)
+	if distributed {
+		// Distributed Map children run as Express workflows: each works
+		// one object, in seconds.
+		subs[resources.ObjectExecutionTypePlaceholder] = jsii.String("EXPRESS")
+		subs[resources.ExportsBucketPlaceholder] = p.exports.BucketName()
+	}
 	var invoked []awslambda.Function
 	for _, f := range resources.Functions {
 		if f.Placeholder != "" && slices.Contains(statemachines.Placeholders(asl), f.Placeholder) {
@@ -288,6 +295,9 @@ func (p *pipeline) newStateMachine(sm resources.StateMachine) (awsstepfunctions.
 	for _, fn := range invoked {
 		fn.GrantInvoke(machine)
 	}
+	if distributed {
+		p.grantDistributedMaps(machine, sm)
+	}
 	// Functions find the machine by an ARN built from its name, not by a
 	// reference: the machine refers to the functions, so a reference back
 	// would be a dependency cycle.
@@ -316,6 +326,34 @@ func (p *pipeline) executionsARN(sm resources.StateMachine) *string {
 		Service: jsii.String("states"), Resource: jsii.String("execution"), ResourceName: jsii.String(*p.machineName(sm) + ":*"),
 		ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
 	})
+}
+
+// grantDistributedMaps lets a machine run Distributed Maps over the
+// registry's large-source candidates: start and stop its own child
+// executions, list the sources' prefixes (ItemReader) and write the map
+// runs' results to the exports bucket (ResultWriter).
+func (p *pipeline) grantDistributedMaps(machine awsstepfunctions.StateMachine, sm resources.StateMachine) {
+	machine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("states:StartExecution"), Resources: &[]*string{p.machineARN(sm)},
+	}))
+	children := p.stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("states"), Resource: jsii.String("execution"), ResourceName: jsii.String(*p.machineName(sm) + "/*"),
+		ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+	machine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("states:DescribeExecution", "states:StopExecution"), Resources: &[]*string{children},
+	}))
+	for _, src := range p.reg.Sources {
+		if src.S3 == nil || src.S3.Templated() {
+			continue // a key template source is never worked object by object
+		}
+		machine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:    jsii.Strings("s3:ListBucket"),
+			Resources:  jsii.Strings("arn:" + *p.stack.Partition() + ":s3:::" + src.S3.Bucket),
+			Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": []string{src.S3.Prefix + "*"}}},
+		}))
+	}
+	p.exports.GrantPut(machine, jsii.String("work/map-runs/*"))
 }
 
 // grant gives each function what it needs and no more.
@@ -351,10 +389,14 @@ func (p *pipeline) grant() {
 	// Stopping a watch acts on its execution, named by the request id.
 	allow("close-request", []string{"states:StopExecution"}, p.executionsARN(resources.DeadlineWatch))
 
-	for _, name := range []string{"collect-source", "build-package"} {
+	for _, name := range []string{"collect-source", "build-package", "finish-large-source"} {
 		p.exports.GrantReadWrite(p.functions[name], jsii.String("work/*"))
 	}
-	p.exports.GrantDelete(p.functions["build-package"], jsii.String("work/*"))
+	// Per-object erasure keeps what it did in one object until the source is finished.
+	p.exports.GrantPut(p.functions["erase-source"], jsii.String("work/*"))
+	for _, name := range []string{"build-package", "finish-large-source"} {
+		p.exports.GrantDelete(p.functions[name], jsii.String("work/*"))
+	}
 	p.exports.GrantPut(p.functions["build-package"], jsii.String("packages/*"))
 
 	send := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -472,7 +514,8 @@ func (p *pipeline) suppressNagFindings() {
 		{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(
 			"Wildcards are the narrowest AWS allows here: X-Ray trace writes take no resource (Resource::*); " +
 				"CDK's KMS and S3 grants use action families on one key and one bucket; the rest are the indexes of " +
-				"one table, fixed prefixes of one bucket (agents/ for the permissions agents upload), the executions of one state machine, and the tables, " +
+				"one table, fixed prefixes of one bucket (agents/ for the permissions agents upload), the executions of one state machine (and the child executions " +
+				"of its Distributed Maps), and the tables, " +
 				"indexes and prefixes the data-source registry names. TestStackPolicies checks that no action is a " +
 				"wildcard and that only the erase function may write to the company's sources."),
 			AppliesTo: &[]any{
@@ -480,8 +523,9 @@ func (p *pipeline) suppressNagFindings() {
 				"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*",
 				"Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*", "Action::s3:Abort*", "Action::s3:DeleteObject*",
 				regex(`/^Resource::.*\/index\/\*$/`),
-				regex(`/^Resource::.*\/(work|packages|agents)\/\*$/`),
+				regex(`/^Resource::.*\/(work|packages|agents|work\/map-runs)\/\*$/`),
 				regex(`/^Resource::arn:.*:states:.*:execution:.*:\*$/`),
+				regex(`/^Resource::arn:.*:states:.*:execution:[^:]*\/\*$/`), // a Distributed Map's child executions
 				regex(`/^Resource::arn:<AWS::Partition>:s3:::.*\*$/`),
 				regex(`/^Resource::<[A-Za-z]+Function[0-9A-F]+\.Arn>:\*$/`), // versions of the functions a machine invokes
 			}},

@@ -508,3 +508,68 @@ func TestReceiptKey(t *testing.T) {
 		t.Errorf("%d statements name the receipt key, want 1", users)
 	}
 }
+
+// TestDistributedMapAccess: the request workflow runs its Distributed Maps
+// with Express children, may start and stop only its own child executions,
+// list only the registry's fixed prefixes and write only map-run results.
+func TestDistributedMapAccess(t *testing.T) {
+	_, raw := synth(t)
+	var subs map[string]any
+	for _, m := range resourcesOfType(raw, "AWS::StepFunctions::StateMachine") {
+		if s, _ := m["DefinitionSubstitutions"].(map[string]any); s[resources.ObjectExecutionTypePlaceholder] != nil {
+			subs = s
+		}
+	}
+	if subs == nil || subs[resources.ObjectExecutionTypePlaceholder] != "EXPRESS" || subs[resources.ExportsBucketPlaceholder] == nil {
+		t.Fatalf("the request workflow's substitutions %v: Express children and the exports bucket for results", subs)
+	}
+	var statements []string
+	for _, policy := range resourcesOfType(raw, "AWS::IAM::Policy") {
+		if b, _ := json.Marshal(policy["Roles"]); !strings.Contains(string(b), "RequestWorkflowRole") {
+			continue
+		}
+		for _, st := range policy["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			b, _ := json.Marshal(st)
+			statements = append(statements, string(b))
+		}
+	}
+	has := func(parts ...string) bool {
+		return slices.ContainsFunc(statements, func(s string) bool {
+			for _, p := range parts {
+				if !strings.Contains(s, p) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	if !has(`"Action":"states:StartExecution"`, `stateMachine:Test-request-workflow"`) {
+		t.Error("the workflow may not start its Distributed Maps' children")
+	}
+	if !has(`"states:DescribeExecution"`, `"states:StopExecution"`, `execution:Test-request-workflow/*`) {
+		t.Error("the workflow may not follow and stop its children")
+	}
+	if !has(`"s3:PutObject"`, `/work/map-runs/*`) {
+		t.Error("the workflow may not write its map runs' results")
+	}
+	reg, err := registry.LoadFile(filepath.Join("..", "internal", "devstack", "demo-sources.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range reg.Sources {
+		if src.S3 == nil {
+			continue
+		}
+		listed := has(`"s3:ListBucket"`, `"s3:prefix":["`+src.S3.Prefix+`*"]`, `:s3:::`+src.S3.Bucket+`"`)
+		if listed == src.S3.Templated() {
+			t.Errorf("source %s (key template %v): the workflow may list its prefix: %v", src.ID, src.S3.Templated(), listed)
+		}
+	}
+	for _, s := range statements {
+		for _, bad := range []string{"s3:GetObject", "s3:DeleteObject", `"states:StartExecution","states`, "dynamodb:"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("the workflow's role holds %s: %s", bad, s)
+			}
+		}
+	}
+}

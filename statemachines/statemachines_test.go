@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/privacy-pipeline/dsr/internal/resources"
 )
 
 func TestPlaceholders(t *testing.T) {
@@ -223,8 +225,8 @@ func TestRequestWorkflow(t *testing.T) {
 		t.Fatal("no placeholders: the function ARNs would be fixed in the file")
 	}
 	for _, name := range names {
-		if !strings.HasSuffix(name, "FunctionArn") {
-			t.Errorf("placeholder %q does not end in FunctionArn", name)
+		if !strings.HasSuffix(name, "FunctionArn") && name != resources.ObjectExecutionTypePlaceholder && name != resources.ExportsBucketPlaceholder {
+			t.Errorf("placeholder %q is neither a function ARN nor one of resources' placeholders", name)
 		}
 	}
 	m := parseMachine(t, asl)
@@ -244,5 +246,43 @@ func TestRequestWorkflow(t *testing.T) {
 	}
 	if maps == 0 {
 		t.Error("no Map state found: the ASL shape changed, update this test")
+	}
+}
+
+// TestDistributedMaps: every Distributed Map lists objects of S3 (its items
+// carry object keys only), runs children of the deployment's execution type,
+// keeps their outputs out of this execution and batches nothing (the local
+// interpreter refuses ItemBatcher).
+func TestDistributedMaps(t *testing.T) {
+	asl, err := Definition("request.asl.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		States map[string]map[string]any `json:"States"`
+	}
+	if err := json.Unmarshal([]byte(asl), &m); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for name, s := range m.States {
+		b, _ := json.Marshal(s["ItemProcessor"])
+		if !strings.Contains(string(b), `"Mode":"DISTRIBUTED"`) {
+			continue
+		}
+		n++
+		all, _ := json.Marshal(s)
+		for _, want := range []string{`"Resource":"arn:aws:states:::s3:listObjectsV2"`, `"ExecutionType":"${ObjectExecutionType}"`,
+			`"ResultWriter":{`, `"Bucket":"${ExportsBucketName}"`, `"key.$":"$$.Map.Item.Value.Key"`, `"ResultPath":null`, `"MaxConcurrency":`} {
+			if !strings.Contains(string(all), want) {
+				t.Errorf("%s lacks %s", name, want)
+			}
+		}
+		if _, ok := s["ItemBatcher"]; ok {
+			t.Errorf("%s batches items", name)
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d Distributed Maps, want 2 (collect and erase)", n)
 	}
 }

@@ -77,6 +77,9 @@ type Config struct {
 	TimeScale clock.Scale
 	// S3PathStyle addresses buckets by path, as local S3 emulators need.
 	S3PathStyle bool
+	// LargeSourceMinObjects: an S3 source with more objects is worked one
+	// object per task in a Distributed Map (0: never).
+	LargeSourceMinObjects int
 	// MetricsOut receives embedded-metric-format lines; nil is stdout, where
 	// Lambda's log pipeline picks them up.
 	MetricsOut io.Writer
@@ -112,26 +115,27 @@ var (
 // ConfigFromEnv reads the configuration from environment variables.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
-		RequestsTable:        getenv(resources.Requests.EnvVar),
-		IntakeTable:          getenv(resources.Intake.EnvVar),
-		SuppressionsTable:    getenv(resources.Suppressions.EnvVar),
-		ExportsBucket:        getenv(resources.Exports.EnvVar),
-		StateMachineARN:      getenv(resources.RequestWorkflow.EnvVar),
-		WatchStateMachineARN: getenv(resources.DeadlineWatch.EnvVar),
-		MailFrom:             getenv("MAIL_FROM"),
-		OperatorEmail:        getenv("OPERATOR_EMAIL"),
-		BaseURL:              getenv("PUBLIC_BASE_URL"),
-		RegistryFile:         getenv("REGISTRY_FILE"),
-		ReceiptKeyID:         getenv(resources.ReceiptKey.EnvVar),
-		TimeScale:            1,
-		S3PathStyle:          getenv("S3_FORCE_PATH_STYLE") == "true",
-		VerificationPeriod:   DefaultVerificationPeriod,
-		VerifyLinkTTL:        DefaultVerificationPeriod,
-		DownloadTTL:          DefaultDownloadTTL,
-		PresignTTL:           DefaultPresignTTL,
-		ClientLimit:          DefaultClientLimit,
-		IdentityLimit:        DefaultIdentityLimit,
-		IdempotencyTTL:       idempotency.DefaultTTL,
+		RequestsTable:         getenv(resources.Requests.EnvVar),
+		IntakeTable:           getenv(resources.Intake.EnvVar),
+		SuppressionsTable:     getenv(resources.Suppressions.EnvVar),
+		ExportsBucket:         getenv(resources.Exports.EnvVar),
+		StateMachineARN:       getenv(resources.RequestWorkflow.EnvVar),
+		WatchStateMachineARN:  getenv(resources.DeadlineWatch.EnvVar),
+		MailFrom:              getenv("MAIL_FROM"),
+		OperatorEmail:         getenv("OPERATOR_EMAIL"),
+		BaseURL:               getenv("PUBLIC_BASE_URL"),
+		RegistryFile:          getenv("REGISTRY_FILE"),
+		ReceiptKeyID:          getenv(resources.ReceiptKey.EnvVar),
+		TimeScale:             1,
+		S3PathStyle:           getenv("S3_FORCE_PATH_STYLE") == "true",
+		LargeSourceMinObjects: workflow.DefaultLargeMinObjects,
+		VerificationPeriod:    DefaultVerificationPeriod,
+		VerifyLinkTTL:         DefaultVerificationPeriod,
+		DownloadTTL:           DefaultDownloadTTL,
+		PresignTTL:            DefaultPresignTTL,
+		ClientLimit:           DefaultClientLimit,
+		IdentityLimit:         DefaultIdentityLimit,
+		IdempotencyTTL:        idempotency.DefaultTTL,
 	}
 	for name, rule := range map[string]*ratelimit.Rule{"RATE_LIMIT_CLIENT": &c.ClientLimit, "RATE_LIMIT_IDENTITY": &c.IdentityLimit} {
 		if s := getenv(name); s != "" {
@@ -148,6 +152,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("IDEMPOTENCY_TTL must be a duration of at least 1m, got %q", s)
 		}
 		c.IdempotencyTTL = d
+	}
+	if s := getenv("LARGE_SOURCE_MIN_OBJECTS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return Config{}, fmt.Errorf("LARGE_SOURCE_MIN_OBJECTS must be a whole number >= 0, got %q", s)
+		}
+		c.LargeSourceMinObjects = n
 	}
 	if s := getenv("TIME_SCALE"); s != "" {
 		f, err := strconv.ParseFloat(s, 64)
@@ -242,27 +253,30 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		}
 		a.portal.SensitiveData = reg.HoldsSensitive()
 	}
+	objects := s3src.New(s3c)
 	a.steps = &workflow.Steps{
 		Store:    store,
 		Mailer:   mailer,
 		Registry: reg,
 		Adapters: map[string]workflow.SourceAdapter{
 			"dynamodb": dynsrc.New(ddb),
-			"s3":       s3src.New(s3c),
+			"s3":       objects,
 		},
-		Exports:       exports,
-		Outcomes:      a.receipts,
-		Receipts:      a.receipts,
-		KeyHasher:     kmsmac.New(kms.NewFromConfig(awsCfg), cfg.ReceiptKeyID),
-		Clock:         clk,
-		BaseURL:       cfg.BaseURL,
-		VerifyLinkTTL: cfg.VerifyLinkTTL,
-		DownloadTTL:   cfg.DownloadTTL,
-		Watch:         sfnflow.NewWatch(sfnc, cfg.WatchStateMachineARN),
-		Metrics:       a.metrics,
-		Scale:         cfg.TimeScale,
-		NoticeLead:    workflow.DefaultNoticeLead,
-		OperatorEmail: cfg.OperatorEmail,
+		Objects:         objects,
+		LargeMinObjects: cfg.LargeSourceMinObjects,
+		Exports:         exports,
+		Outcomes:        a.receipts,
+		Receipts:        a.receipts,
+		KeyHasher:       kmsmac.New(kms.NewFromConfig(awsCfg), cfg.ReceiptKeyID),
+		Clock:           clk,
+		BaseURL:         cfg.BaseURL,
+		VerifyLinkTTL:   cfg.VerifyLinkTTL,
+		DownloadTTL:     cfg.DownloadTTL,
+		Watch:           sfnflow.NewWatch(sfnc, cfg.WatchStateMachineARN),
+		Metrics:         a.metrics,
+		Scale:           cfg.TimeScale,
+		NoticeLead:      workflow.DefaultNoticeLead,
+		OperatorEmail:   cfg.OperatorEmail,
 	}
 	a.steps.Slots = store
 	if cfg.SuppressionsTable != "" {

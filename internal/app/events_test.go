@@ -40,18 +40,19 @@ func decodeStrict(t *testing.T, file string, v any) {
 // so `sam local invoke <Function> -e events/<name>.json` reaches the handler.
 func TestTaskEventsFitTheirHandlers(t *testing.T) {
 	inputs := map[string]any{
-		"acknowledge":        &workflow.RequestRef{},
-		"await-review":       &workflow.ReviewTask{},
-		"check-deadline":     &workflow.DeadlineTask{},
-		"start-verification": &workflow.VerificationTask{},
-		"resolve-identities": &workflow.RequestRef{},
-		"collect-source":     &workflow.SourceTask{},
-		"build-package":      &workflow.RequestRef{},
-		"write-receipt":      &workflow.RequestRef{},
-		"await-hold":         &workflow.HoldTask{},
-		"erase-source":       &workflow.SourceTask{},
-		"close-request":      &workflow.CloseTask{},
-		"record-suppression": &workflow.RequestRef{},
+		"acknowledge":         &workflow.RequestRef{},
+		"await-review":        &workflow.ReviewTask{},
+		"check-deadline":      &workflow.DeadlineTask{},
+		"start-verification":  &workflow.VerificationTask{},
+		"resolve-identities":  &workflow.RequestRef{},
+		"collect-source":      &workflow.SourceTask{},
+		"finish-large-source": &workflow.LargeSourceTask{},
+		"build-package":       &workflow.RequestRef{},
+		"write-receipt":       &workflow.RequestRef{},
+		"await-hold":          &workflow.HoldTask{},
+		"erase-source":        &workflow.SourceTask{},
+		"close-request":       &workflow.CloseTask{},
+		"record-suppression":  &workflow.RequestRef{},
 	}
 	for _, f := range resources.Functions {
 		if f.Placeholder == "" {
@@ -136,5 +137,15 @@ func TestScheduledEvent(t *testing.T) {
 	decodeStrict(t, "deadline-report.json", &ev)
 	if ev.DetailType != "Scheduled Event" || ev.Source != "aws.events" {
 		t.Fatalf("%+v", ev)
+	}
+}
+
+// TestObjectTaskEvent: a Distributed Map child's input reaches collect-source
+// (and erase-source) with the object's key.
+func TestObjectTaskEvent(t *testing.T) {
+	var in workflow.SourceTask
+	decodeStrict(t, "collect-object.json", &in)
+	if !request.ValidID(in.RequestID) || in.SourceID == "" || in.Key == "" {
+		t.Fatalf("%+v", in)
 	}
 }

@@ -38,6 +38,8 @@ func requestID(in any) string {
 		return v.RequestID
 	case workflow.CloseTask:
 		return v.RequestID
+	case workflow.LargeSourceTask:
+		return v.RequestID
 	case workflow.DeadlineTask:
 		return v.RequestID
 	case workflow.ReviewTask:
@@ -59,6 +61,10 @@ func (a *App) ResolveIdentities() func(context.Context, workflow.RequestRef) (wo
 
 func (a *App) CollectSource() func(context.Context, workflow.SourceTask) (workflow.SourceResult, error) {
 	return task(a, "collect-source", a.steps.CollectSource)
+}
+
+func (a *App) FinishLargeSource() func(context.Context, workflow.LargeSourceTask) (workflow.Plan, error) {
+	return task(a, "finish-large-source", a.steps.FinishLargeSource)
 }
 
 func (a *App) BuildPackage() func(context.Context, workflow.RequestRef) (Empty, error) {
@@ -121,18 +127,19 @@ func (a *App) DeadlineReport() func(context.Context) error {
 // that serve them all in one process (the local stack).
 func (a *App) Handlers() map[string]any {
 	return map[string]any{
-		"acknowledge":        a.Acknowledge(),
-		"start-verification": a.StartVerification(),
-		"await-review":       a.AwaitReview(),
-		"check-deadline":     a.CheckDeadline(),
-		"deadline-report":    a.DeadlineReport(),
-		"resolve-identities": a.ResolveIdentities(),
-		"collect-source":     a.CollectSource(),
-		"build-package":      a.BuildPackage(),
-		"erase-source":       a.EraseSource(),
-		"write-receipt":      a.WriteReceipt(),
-		"await-hold":         a.AwaitHold(),
-		"close-request":      a.CloseRequest(),
-		"record-suppression": a.RecordSuppression(),
+		"acknowledge":         a.Acknowledge(),
+		"start-verification":  a.StartVerification(),
+		"await-review":        a.AwaitReview(),
+		"check-deadline":      a.CheckDeadline(),
+		"deadline-report":     a.DeadlineReport(),
+		"resolve-identities":  a.ResolveIdentities(),
+		"collect-source":      a.CollectSource(),
+		"finish-large-source": a.FinishLargeSource(),
+		"build-package":       a.BuildPackage(),
+		"erase-source":        a.EraseSource(),
+		"write-receipt":       a.WriteReceipt(),
+		"await-hold":          a.AwaitHold(),
+		"close-request":       a.CloseRequest(),
+		"record-suppression":  a.RecordSuppression(),
 	}
 }

@@ -106,6 +106,8 @@ func demoObjects() map[string]string {
 		"events/2026-11-01.jsonl": events("01", []string{"u-1002", DemoSubjectUserID, "u-1003", DemoSubjectUserID, "u-1004"}),
 		"events/2026-11-02.jsonl": events("02", []string{"u-1003", "u-1002", DemoSubjectUserID}),
 		"events/2026-11-03.jsonl": events("03", []string{"u-1004", "u-1002"}),
+		"clickstream/2026-11-01T09.jsonl": `{"ts":"2026-11-01T09:12:01Z","user_id":"u-1002","target":"#buy"}` + "\n" +
+			`{"ts":"2026-11-01T09:12:07Z","user_id":"` + DemoSubjectUserID + `","target":"#search"}` + "\n",
 		// Whole objects per customer (a key template source): every file in
 		// her folder is hers, whether or not it names her; u-10010 only
 		// looks like her.

@@ -34,6 +34,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/ratelimit"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/resources"
+	"github.com/privacy-pipeline/dsr/internal/workflow"
 )
 
 // Options configure a local stack. Zero ports pick free ones.
@@ -222,25 +223,26 @@ func LocalAWS(ctx context.Context, region, endpoint string) (aws.Config, error) 
 // LocalConfig names the pipeline's resources as a local stack creates them.
 func LocalConfig(region, apiURL string) app.Config {
 	return app.Config{
-		RequestsTable:        tableName(resources.Requests),
-		IntakeTable:          tableName(resources.Intake),
-		SuppressionsTable:    tableName(resources.Suppressions),
-		ExportsBucket:        bucketName(resources.Exports),
-		StateMachineARN:      StateMachineARN(region, resources.RequestWorkflow),
-		WatchStateMachineARN: StateMachineARN(region, resources.DeadlineWatch),
-		MailFrom:             "privacy@example.com",
-		OperatorEmail:        "privacy-team@example.com",
-		BaseURL:              apiURL,
-		ReceiptKeyID:         resources.ReceiptKey.Alias,
-		TimeScale:            DefaultTimeScale,
-		S3PathStyle:          true,
-		VerificationPeriod:   app.DefaultVerificationPeriod,
-		VerifyLinkTTL:        app.DefaultVerificationPeriod,
-		DownloadTTL:          app.DefaultDownloadTTL,
-		PresignTTL:           app.DefaultPresignTTL,
-		ClientLimit:          app.DefaultClientLimit,
-		IdentityLimit:        app.DefaultIdentityLimit,
-		IdempotencyTTL:       idempotency.DefaultTTL,
+		RequestsTable:         tableName(resources.Requests),
+		IntakeTable:           tableName(resources.Intake),
+		SuppressionsTable:     tableName(resources.Suppressions),
+		ExportsBucket:         bucketName(resources.Exports),
+		StateMachineARN:       StateMachineARN(region, resources.RequestWorkflow),
+		WatchStateMachineARN:  StateMachineARN(region, resources.DeadlineWatch),
+		MailFrom:              "privacy@example.com",
+		OperatorEmail:         "privacy-team@example.com",
+		BaseURL:               apiURL,
+		ReceiptKeyID:          resources.ReceiptKey.Alias,
+		TimeScale:             DefaultTimeScale,
+		S3PathStyle:           true,
+		LargeSourceMinObjects: workflow.DefaultLargeMinObjects,
+		VerificationPeriod:    app.DefaultVerificationPeriod,
+		VerifyLinkTTL:         app.DefaultVerificationPeriod,
+		DownloadTTL:           app.DefaultDownloadTTL,
+		PresignTTL:            app.DefaultPresignTTL,
+		ClientLimit:           app.DefaultClientLimit,
+		IdentityLimit:         app.DefaultIdentityLimit,
+		IdempotencyTTL:        idempotency.DefaultTTL,
 	}
 }
 

@@ -38,6 +38,11 @@ def patch_jsonpath_cache():
     from moto.stepfunctions.parser.asl.utils import json_path
 
     json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
+    # ResultPath parses with its own import of the parser, which builds the
+    # whole parser (grammar tables, source inspection) on every call.
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+
+    result_path.parse = functools.lru_cache(maxsize=4096)(result_path.parse)
 
 
 def patch_model_data_by_service():
@@ -102,6 +107,96 @@ def patch_dynamodb_one_request_at_a_time():
     DynamoHandler.call_action = serialized
 
 
+def patch_boto_client_cache():
+    # The interpreter builds a new boto3 client for every service call a
+    # state makes (Lambda invoke, S3 list): tens of milliseconds of CPU each,
+    # most of a Distributed Map child's cost. Clients are thread-safe and the
+    # interpreter always uses the same endpoint and dummy keys, so one client
+    # per region and service serves every call.
+    import threading
+
+    import boto3
+    from botocore.config import Config
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    original = boto_client.boto_client_for
+    clients = {}
+    lock = threading.Lock()
+
+    def cached_client(region, service, state_credentials=None):
+        with lock:
+            client = clients.get((region, service))
+            if client is None:
+                if boto_client.botocore_stubber.enabled:
+                    return original(region, service, state_credentials)
+                client = boto3.client(
+                    service_name=service,
+                    region_name=region,
+                    aws_access_key_id="ak",
+                    aws_secret_access_key="sk",
+                    endpoint_url=f"http://localhost:{boto_client.moto_server_port()}",
+                    config=Config(
+                        parameter_validation=False,
+                        retries={"max_attempts": 0, "total_max_attempts": 1},
+                        connect_timeout=boto_client.TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                        read_timeout=boto_client.TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                        max_pool_connections=64,
+                    ),
+                )
+                clients[(region, service)] = client
+            return client
+
+    boto_client.boto_client_for = cached_client
+    # Modules that imported the function already hold the original.
+    for module in list(sys.modules.values()):
+        if getattr(module, "boto_client_for", None) is original:
+            module.boto_client_for = cached_client
+
+
+def patch_backend_lookup():
+    # Every request finds its service under one global lock, and doing so
+    # lists moto's package folder on disk (a stat per service) and tries
+    # hundreds of URL patterns. With many requests at once (a Distributed
+    # Map's children) the lock serializes moto and the disk scan is most of
+    # its CPU. The answer for a host never changes: remember it.
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    lookup = DomainDispatcherApplication.get_backend_for_host
+
+    def cached_lookup(self, host):
+        cache = self.__dict__.setdefault("_backend_by_host", {})
+        if host not in cache:
+            cache[host] = lookup(self, host)
+        return cache[host]
+
+    DomainDispatcherApplication.get_backend_for_host = cached_lookup
+
+
+def patch_item_reader_list_objects():
+    # A Distributed Map's ItemReader s3:listObjectsV2 reads only the first
+    # page (1000 keys) and fails on an empty prefix; Step Functions reads
+    # every page. Large sources have more than a page.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3 import (
+        ResourceEvalS3,
+    )
+
+    def handle_list_objects_v2(env, resource_runtime_part, state_credentials):
+        s3_client = ResourceEvalS3._get_s3_client(
+            resource_runtime_part=resource_runtime_part,
+            state_credentials=state_credentials,
+        )
+        parameters = env.stack.pop()
+        contents = []
+        for page in s3_client.get_paginator("list_objects_v2").paginate(**parameters):
+            contents.extend(page.get("Contents", []))
+        env.stack.append(contents)
+
+    ResourceEvalS3._handle_list_objects_v2 = staticmethod(handle_list_objects_v2)
+
+
 def quiet_access_log():
     # The HTTP server logs a line per request with its path: object keys,
     # which can hold identity values (key templates such as users/{user_id}/),
@@ -111,10 +206,13 @@ def quiet_access_log():
 
 
 def main():
+    patch_boto_client_cache()
+    patch_backend_lookup()
     patch_state_machine_deepcopy()
     patch_jsonpath_cache()
     patch_model_data_by_service()
     patch_dynamodb_one_request_at_a_time()
+    patch_item_reader_list_objects()
     quiet_access_log()
     from moto.server import main as moto_main
 

@@ -40,7 +40,11 @@ func StateMachineARN(region string, sm resources.StateMachine) string {
 
 // Substitutions fills the ASL placeholders with the local function ARNs.
 func Substitutions(region string) map[string]string {
-	subs := map[string]string{}
+	subs := map[string]string{
+		// moto's interpreter runs only STANDARD child workflows.
+		resources.ObjectExecutionTypePlaceholder: "STANDARD",
+		resources.ExportsBucketPlaceholder:       bucketName(resources.Exports),
+	}
 	for _, f := range resources.Functions {
 		if f.Placeholder != "" {
 			subs[f.Placeholder] = FunctionARN(region, f.Name)

@@ -291,7 +291,9 @@ func resumePoint(state string) (string, bool) {
 	switch state {
 	case "Operator review needed?", "Wait for an operator's decision", "Access or erasure?",
 		"Collect from each source", "Collect the subject's records from one source",
-		"Erase from each source", "Erase the subject's records from one source", "Wait while a legal hold blocks erasure":
+		"Erase from each source", "Erase the subject's records from one source", "Wait while a legal hold blocks erasure",
+		"Any large source left to collect from?", "Collect from a large source, object by object", "Finish collecting from the large source",
+		"Any large source left to erase from?", "Erase in a large source, object by object", "Finish erasing in the large source":
 		return Resumable[0], true
 	}
 	return "", false

@@ -111,6 +111,7 @@ var Functions = []Function{
 	{Name: "start-verification", Placeholder: "StartVerificationFunctionArn"},
 	{Name: "resolve-identities", Placeholder: "ResolveIdentitiesFunctionArn"},
 	{Name: "collect-source", Placeholder: "CollectSourceFunctionArn"},
+	{Name: "finish-large-source", Placeholder: "FinishLargeSourceFunctionArn"},
 	{Name: "build-package", Placeholder: "BuildPackageFunctionArn"},
 	{Name: "erase-source", Placeholder: "EraseSourceFunctionArn"},
 	{Name: "await-hold", Placeholder: "AwaitHoldFunctionArn"},
@@ -122,6 +123,18 @@ var Functions = []Function{
 	// deadline-report runs on a schedule, outside the workflows.
 	{Name: "deadline-report"},
 }
+
+// ASL placeholders that are not function ARNs. The CDK stack and the local
+// stack fill them differently.
+const (
+	// ObjectExecutionTypePlaceholder is the execution type of the child
+	// workflows of a Distributed Map: EXPRESS in the cloud (cheap, fast),
+	// STANDARD on the local stack, whose interpreter runs no other.
+	ObjectExecutionTypePlaceholder = "ObjectExecutionType"
+	// ExportsBucketPlaceholder names the exports bucket, where a
+	// Distributed Map writes its run's results.
+	ExportsBucketPlaceholder = "ExportsBucketName"
+)
 
 // StateMachine is a Step Functions state machine defined by an ASL file in
 // statemachines/.

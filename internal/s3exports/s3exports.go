@@ -6,6 +6,8 @@ package s3exports
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -23,6 +25,7 @@ type API interface {
 	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	DeleteObject(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+	ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 }
 
 // Store is the exports bucket.
@@ -39,6 +42,69 @@ func New(client *s3.Client, bucket string) *Store {
 
 func partKey(requestID, sourceID string) string {
 	return "work/" + requestID + "/" + sourceID + ".json"
+}
+
+// objectResultsPrefix holds what per-object tasks found or did in a large
+// source. A result is named by a hash of its object's key: object keys are
+// the company's and may hold anything.
+func objectResultsPrefix(requestID, sourceID string) string {
+	return "work/" + requestID + "/objects/" + sourceID + "/"
+}
+
+func objectResultKey(requestID, sourceID, objectKey string) string {
+	sum := sha256.Sum256([]byte(objectKey))
+	return objectResultsPrefix(requestID, sourceID) + hex.EncodeToString(sum[:]) + ".json"
+}
+
+// PutObjectResult stores what a per-object task found or did in one object
+// of a source. Storing it again (a retried task) replaces it.
+func (s *Store) PutObjectResult(ctx context.Context, requestID, sourceID, objectKey string, result []byte) error {
+	return s.put(ctx, objectResultKey(requestID, sourceID, objectKey), bytes.NewReader(result), "application/json")
+}
+
+// ObjectResults returns every object result stored for a source.
+func (s *Store) ObjectResults(ctx context.Context, requestID, sourceID string) ([][]byte, error) {
+	var results [][]byte
+	err := s.eachKey(ctx, objectResultsPrefix(requestID, sourceID), func(key string) error {
+		out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
+		if err != nil {
+			return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+		}
+		defer out.Body.Close()
+		b, err := io.ReadAll(out.Body)
+		if err != nil {
+			return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+		}
+		results = append(results, b)
+		return nil
+	})
+	return results, err
+}
+
+// DeleteObjectResults removes a source's object results once they are merged.
+func (s *Store) DeleteObjectResults(ctx context.Context, requestID, sourceID string) error {
+	return s.eachKey(ctx, objectResultsPrefix(requestID, sourceID), func(key string) error {
+		if _, err := s.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key}); err != nil {
+			return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+		}
+		return nil
+	})
+}
+
+func (s *Store) eachKey(ctx context.Context, prefix string, fn func(key string) error) error {
+	p := s3.NewListObjectsV2Paginator(s.api, &s3.ListObjectsV2Input{Bucket: &s.bucket, Prefix: &prefix})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+		}
+		for _, obj := range page.Contents {
+			if err := fn(aws.ToString(obj.Key)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // PackageKey is where the access package of a request is stored.

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -64,18 +65,77 @@ func (a *Adapter) Find(ctx context.Context, src *registry.Source, ids map[string
 		return nil, err
 	}
 	err = a.eachObject(ctx, src.S3.Bucket, prefixes, func(key string) error {
-		obj, err := a.get(ctx, src.S3.Bucket, key)
-		if err != nil {
-			return err
-		}
-		defer obj.Body.Close()
-		_, err = m.Scan(obj.Body, func(row map[string]any) error {
-			rows = append(rows, row)
-			return nil
-		})
-		return readError(err)
+		found, err := a.scan(ctx, src.S3.Bucket, key, m)
+		rows = append(rows, found...)
+		return err
 	})
 	return rows, err
+}
+
+// scan returns the subject's records in one object.
+func (a *Adapter) scan(ctx context.Context, bucket, key string, m *Matcher) ([]map[string]any, error) {
+	obj, err := a.get(ctx, bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	defer obj.Body.Close()
+	var rows []map[string]any
+	_, err = m.Scan(obj.Body, func(row map[string]any) error {
+		rows = append(rows, row)
+		return nil
+	})
+	return rows, readError(err)
+}
+
+// MoreObjectsThan reports whether the source's prefix holds more than n
+// objects, listing no further than it must. Sources that large are worked
+// one object per task (FindInObject, EraseInObject).
+func (a *Adapter) MoreObjectsThan(ctx context.Context, src *registry.Source, n int) (bool, error) {
+	seen := 0
+	more := errors.New("more")
+	err := a.eachObject(ctx, src.S3.Bucket, []string{src.S3.Prefix}, func(string) error {
+		if seen++; seen > n {
+			return more
+		}
+		return nil
+	})
+	if errors.Is(err, more) {
+		return true, nil
+	}
+	return false, err
+}
+
+// FindInObject returns the subject's records in one object of a source
+// with a fixed prefix.
+func (a *Adapter) FindInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string) ([]map[string]any, error) {
+	if err := checkObjectKey(src, key); err != nil {
+		return nil, err
+	}
+	m := NewMatcher(src.S3, ids)
+	if m.Empty() {
+		return nil, nil
+	}
+	return a.scan(ctx, src.S3.Bucket, key, m)
+}
+
+// EraseInObject is Erase for one object of a source with a fixed prefix.
+func (a *Adapter) EraseInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string, dryRun bool) (erasure.Result, error) {
+	if err := checkObjectKey(src, key); err != nil {
+		return erasure.Result{}, err
+	}
+	// The versions under the key may include other keys that start with it:
+	// their older versions are checked for the subject too, which their own
+	// tasks do as well; nothing else is touched.
+	return a.erase(ctx, src, ids, dryRun, []string{key}, func(fn func(string) error) error { return fn(key) })
+}
+
+// checkObjectKey refuses a key that is not under the source's fixed prefix:
+// per-object tasks take the key from a listing of that prefix, nothing else.
+func checkObjectKey(src *registry.Source, key string) error {
+	if src.S3 == nil || src.S3.Templated() || !strings.HasPrefix(key, src.S3.Prefix) || key == "" {
+		return apperr.E(apperr.Invalid, "The object is not one of the source's.")
+	}
+	return nil
 }
 
 // Erase removes the subject's records from every object under the prefix,
@@ -84,6 +144,18 @@ func (a *Adapter) Find(ctx context.Context, src *registry.Source, ids map[string
 // source, deleting deletes every object under the subject's folders. In a
 // dry run it reads everything and changes nothing.
 func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Result, error) {
+	prefixes, err := subjectPrefixes(src.S3, ids)
+	if err != nil {
+		return erasure.Result{}, err
+	}
+	return a.erase(ctx, src, ids, dryRun, prefixes, func(fn func(string) error) error {
+		return a.eachObject(ctx, src.S3.Bucket, prefixes, fn)
+	})
+}
+
+// erase erases in each object that objects yields, then in the older
+// versions under prefixes.
+func (a *Adapter) erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool, prefixes []string, objects func(func(key string) error) error) (erasure.Result, error) {
 	m := NewMatcher(src.S3, ids)
 	switch src.Erasure {
 	case registry.EraseDelete:
@@ -96,12 +168,8 @@ func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[strin
 	if m.Empty() {
 		return res, nil
 	}
-	prefixes, err := subjectPrefixes(src.S3, ids)
-	if err != nil {
-		return res, err
-	}
 	whole := src.S3.Templated() && src.Erasure == registry.EraseDelete
-	err = a.eachObject(ctx, src.S3.Bucket, prefixes, func(key string) error {
+	err := objects(func(key string) error {
 		var n int
 		var action string
 		var err error

@@ -97,6 +97,9 @@ func (s *Steps) EraseSource(ctx context.Context, in SourceTask) (SourceResult, e
 	if err != nil {
 		return SourceResult{}, err
 	}
+	if in.Key != "" {
+		return s.eraseObject(ctx, r, src, in.Key)
+	}
 	o, err := s.erase(ctx, src, r.Identities, r.DryRun)
 	if err != nil {
 		return SourceResult{}, err
@@ -133,20 +136,43 @@ func (s *Steps) erase(ctx context.Context, src *registry.Source, ids map[string]
 	if err != nil {
 		return erasure.Outcome{}, err
 	}
+	return s.erasedOutcome(ctx, o, src, res)
+}
+
+// erasedOutcome completes o with what an adapter did in src (res), its
+// touched keys hashed.
+func (s *Steps) erasedOutcome(ctx context.Context, o erasure.Outcome, src *registry.Source, res erasure.Result) (erasure.Outcome, error) {
+	touched, err := s.hashTouched(ctx, res.Touched)
+	if err != nil {
+		return erasure.Outcome{}, err
+	}
+	o.Touched = touched
+	return countedOutcome(o, src, res), nil
+}
+
+// countedOutcome completes o with the counts of res (its Touched as given).
+func countedOutcome(o erasure.Outcome, src *registry.Source, res erasure.Result) erasure.Outcome {
 	o.Records, o.Deleted, o.Anonymized = res.Records, res.Deleted, res.Anonymized
 	if src.Erasure == registry.EraseAnonymize {
 		o.Fields = src.Anonymize
 	}
+	return o
+}
+
+// hashTouched returns the touched keys hashed; without a hasher, none.
+func (s *Steps) hashTouched(ctx context.Context, touched []erasure.Touched) ([]erasure.Touched, error) {
 	if s.KeyHasher == nil {
-		return o, nil
+		return nil, nil
 	}
-	for _, t := range res.Touched {
+	var out []erasure.Touched
+	for _, t := range touched {
+		var err error
 		if t.Key, err = s.KeyHasher.HashKey(ctx, t.Key); err != nil {
-			return erasure.Outcome{}, err
+			return nil, err
 		}
-		o.Touched = append(o.Touched, t)
+		out = append(out, t)
 	}
-	return o, nil
+	return out, nil
 }
 
 // keptUntil is the last day the last of the retained records is kept.

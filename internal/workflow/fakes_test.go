@@ -128,10 +128,34 @@ func (f *fakeOutcomes) Outcomes(_ context.Context, requestID string) ([]erasure.
 type fakeExports struct {
 	parts    map[string][]map[string]any // by requestID + "/" + sourceID
 	packages map[string][]byte
+	results  map[string]map[string][]byte // by requestID + "/" + sourceID, then object key
 }
 
 func newFakeExports() *fakeExports {
-	return &fakeExports{parts: map[string][]map[string]any{}, packages: map[string][]byte{}}
+	return &fakeExports{parts: map[string][]map[string]any{}, packages: map[string][]byte{}, results: map[string]map[string][]byte{}}
+}
+
+func (e *fakeExports) PutObjectResult(_ context.Context, requestID, sourceID, objectKey string, result []byte) error {
+	k := requestID + "/" + sourceID
+	if e.results[k] == nil {
+		e.results[k] = map[string][]byte{}
+	}
+	e.results[k][objectKey] = slices.Clone(result)
+	return nil
+}
+
+// ObjectResults returns the results in map order: no order to rely on.
+func (e *fakeExports) ObjectResults(_ context.Context, requestID, sourceID string) ([][]byte, error) {
+	var out [][]byte
+	for _, b := range e.results[requestID+"/"+sourceID] {
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func (e *fakeExports) DeleteObjectResults(_ context.Context, requestID, sourceID string) error {
+	delete(e.results, requestID+"/"+sourceID)
+	return nil
 }
 
 func (e *fakeExports) PutPart(_ context.Context, requestID, sourceID string, records []map[string]any) error {
@@ -239,4 +263,55 @@ type fakeHasher struct{}
 func (fakeHasher) HashKey(_ context.Context, key string) (string, error) {
 	sum := sha256.Sum256([]byte("test secret/" + key))
 	return "h:" + hex.EncodeToString(sum[:8]), nil
+}
+
+// fakeObjects is one S3 source's objects, each a list of records that name
+// the subject by the source's match fields.
+type fakeObjects struct {
+	objects map[string]map[string][]map[string]any // source id -> key -> records
+	counted []string                               // sources MoreObjectsThan was asked about
+}
+
+func (f *fakeObjects) MoreObjectsThan(_ context.Context, src *registry.Source, n int) (bool, error) {
+	f.counted = append(f.counted, src.ID)
+	return len(f.objects[src.ID]) > n, nil
+}
+
+func (f *fakeObjects) mine(src *registry.Source, ids map[string][]string, rec map[string]any) bool {
+	for _, m := range src.S3.Match {
+		if v, ok := rec[m.Field].(string); ok && slices.Contains(ids[m.Identity], v) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *fakeObjects) FindInObject(_ context.Context, src *registry.Source, ids map[string][]string, key string) ([]map[string]any, error) {
+	var out []map[string]any
+	for _, rec := range f.objects[src.ID][key] {
+		if f.mine(src, ids, rec) {
+			out = append(out, rec)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeObjects) EraseInObject(_ context.Context, src *registry.Source, ids map[string][]string, key string, dryRun bool) (erasure.Result, error) {
+	var res erasure.Result
+	var kept []map[string]any
+	for _, rec := range f.objects[src.ID][key] {
+		if f.mine(src, ids, rec) {
+			res.Records++
+			res.Deleted++
+			continue
+		}
+		kept = append(kept, rec)
+	}
+	if res.Records > 0 {
+		res.Touched = []erasure.Touched{{Key: key, Action: erasure.ActionRewritten}}
+		if !dryRun {
+			f.objects[src.ID][key] = kept
+		}
+	}
+	return res, nil
 }

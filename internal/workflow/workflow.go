@@ -51,6 +51,11 @@ type Exports interface {
 	Part(ctx context.Context, requestID, sourceID string) ([]map[string]any, error)
 	DeletePart(ctx context.Context, requestID, sourceID string) error
 	PutPackage(ctx context.Context, requestID string, body io.ReadSeeker) (string, error)
+	// Object results are what per-object tasks found or did, until their
+	// source is finished.
+	PutObjectResult(ctx context.Context, requestID, sourceID, objectKey string, result []byte) error
+	ObjectResults(ctx context.Context, requestID, sourceID string) ([][]byte, error)
+	DeleteObjectResults(ctx context.Context, requestID, sourceID string) error
 }
 
 // Steps carries out the workflow's tasks.
@@ -59,7 +64,11 @@ type Steps struct {
 	Mailer   Mailer
 	Registry *registry.Registry
 	Adapters map[string]SourceAdapter // by source kind: "dynamodb", "s3"
-	Exports  Exports
+	// Objects works S3 sources object by object; LargeMinObjects is how
+	// many objects make a source large (0: none is).
+	Objects         ObjectSource
+	LargeMinObjects int
+	Exports         Exports
 	// Outcomes keeps what erasure did in each source of a request.
 	Outcomes Outcomes
 	// KeyHasher hashes the keys erasure touched for the receipt; without one
@@ -104,12 +113,23 @@ type (
 	}
 	// Plan lists the sources to visit.
 	Plan struct {
+		// Sources are worked one task each.
 		Sources []string `json:"sources"`
+		// Large are worked one object per task, one source after the
+		// other (see large.go). Never null, so the state machine can test
+		// its first element.
+		Large []LargeSource `json:"large"`
+		// Next is Large[0], or null: the state machine reads its fields
+		// ($.plan.next.bucket), because the local interpreter returns a
+		// field of an array element ($.plan.large[0].bucket) as a list.
+		Next *LargeSource `json:"next"`
 	}
-	// SourceTask names one source of one request.
+	// SourceTask names one source of one request and, for a large source,
+	// one object of it.
 	SourceTask struct {
 		RequestID string `json:"request_id"`
 		SourceID  string `json:"source_id"`
+		Key       string `json:"key,omitempty"`
 	}
 	// SourceResult counts what one source held.
 	SourceResult struct {
@@ -251,6 +271,10 @@ func (s *Steps) ResolveIdentities(ctx context.Context, in RequestRef) (Plan, err
 		return Plan{}, err
 	}
 	r.Identities = ids
+	plan, err := s.plan(ctx, r)
+	if err != nil {
+		return Plan{}, err
+	}
 	firstTime := r.Status == request.Verified // not again after a redrive
 	if err := s.move(ctx, r, request.InProgress, "identities_resolved", fmt.Sprintf("identity_kinds=%d", len(ids))); err != nil {
 		return Plan{}, err
@@ -258,7 +282,7 @@ func (s *Steps) ResolveIdentities(ctx context.Context, in RequestRef) (Plan, err
 	if firstTime {
 		s.Metrics.Count(metrics.Verified, r)
 	}
-	return Plan{Sources: s.Registry.IDs()}, nil
+	return plan, nil
 }
 
 func (s *Steps) adapter(src *registry.Source) SourceAdapter { return s.Adapters[src.Kind()] }
@@ -280,6 +304,9 @@ func (s *Steps) CollectSource(ctx context.Context, in SourceTask) (SourceResult,
 	src, err := s.source(in.SourceID)
 	if err != nil {
 		return SourceResult{}, err
+	}
+	if in.Key != "" {
+		return s.collectObject(ctx, r, src, in.Key)
 	}
 	records, err := s.adapter(src).Find(ctx, src, r.Identities)
 	if err != nil {

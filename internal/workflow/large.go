@@ -1,0 +1,222 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/erasure"
+	"github.com/privacy-pipeline/dsr/internal/registry"
+	"github.com/privacy-pipeline/dsr/internal/request"
+)
+
+// Large sources. An S3 source with more objects than one task should read is
+// worked one object per task: the state machine lists the objects itself (a
+// Distributed Map over the source's prefix) and runs CollectSource or
+// EraseSource with the object's key. Each task stores what it found or did in
+// its object as an object result in the exports bucket; FinishLargeSource
+// merges them once every object is done. Execution data holds only ids, the
+// source's bucket and prefix, object keys and counts.
+
+// ObjectSource works an S3 source one object at a time.
+type ObjectSource interface {
+	MoreObjectsThan(ctx context.Context, src *registry.Source, n int) (bool, error)
+	FindInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string) ([]map[string]any, error)
+	EraseInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string, dryRun bool) (erasure.Result, error)
+}
+
+// DefaultLargeMinObjects: a source with more objects than this is large.
+const DefaultLargeMinObjects = 1000
+
+type (
+	// LargeSource is a source the state machine works object by object: the
+	// bucket and prefix its Distributed Map lists.
+	LargeSource struct {
+		SourceID string `json:"source_id"`
+		Bucket   string `json:"bucket"`
+		Prefix   string `json:"prefix"`
+	}
+	// LargeSourceTask finishes the first large source of the plan.
+	LargeSourceTask struct {
+		RequestID string `json:"request_id"`
+		Plan      Plan   `json:"plan"`
+	}
+)
+
+// objectResult is what one per-object task found (Records) or did
+// (Erasure) in one object.
+type objectResult struct {
+	Key     string           `json:"key"`
+	Records []map[string]any `json:"records,omitempty"`
+	Erasure *erasure.Result  `json:"erasure,omitempty"`
+}
+
+// plan splits the registry's sources into those worked in one task and the
+// large ones.
+func (s *Steps) plan(ctx context.Context, r *request.Request) (Plan, error) {
+	p := Plan{Sources: []string{}, Large: []LargeSource{}}
+	for _, src := range s.Registry.Sources {
+		large, err := s.large(ctx, r, src)
+		if err != nil {
+			return Plan{}, err
+		}
+		if large {
+			p.Large = append(p.Large, LargeSource{SourceID: src.ID, Bucket: src.S3.Bucket, Prefix: src.S3.Prefix})
+		} else {
+			p.Sources = append(p.Sources, src.ID)
+		}
+	}
+	return p.withNext(), nil
+}
+
+// withNext sets Next to the first large source.
+func (p Plan) withNext() Plan {
+	p.Next = nil
+	if len(p.Large) > 0 {
+		next := p.Large[0]
+		p.Next = &next
+	}
+	return p
+}
+
+// large reports whether a source is worked object by object: an S3 source
+// with a fixed prefix (a key template already narrows it to the subject's
+// folders) holding more than LargeMinObjects objects, unless a delete
+// request only counts what it keeps there.
+func (s *Steps) large(ctx context.Context, r *request.Request, src *registry.Source) (bool, error) {
+	if s.Objects == nil || s.LargeMinObjects <= 0 || src.S3 == nil || src.S3.Templated() ||
+		(r.Type == request.Delete && src.Erasure == registry.EraseRetain) {
+		return false, nil
+	}
+	return s.Objects.MoreObjectsThan(ctx, src, s.LargeMinObjects)
+}
+
+// collectObject stores the subject's records in one object of a large source.
+func (s *Steps) collectObject(ctx context.Context, r *request.Request, src *registry.Source, key string) (SourceResult, error) {
+	if s.Objects == nil {
+		return SourceResult{}, apperr.E(apperr.Invalid, "Sources are not worked object by object here.")
+	}
+	records, err := s.Objects.FindInObject(ctx, src, r.Identities, key)
+	if err != nil {
+		return SourceResult{}, err
+	}
+	if len(records) > 0 {
+		if err := s.putObjectResult(ctx, r.ID, src.ID, objectResult{Key: key, Records: records}); err != nil {
+			return SourceResult{}, err
+		}
+	}
+	return SourceResult{SourceID: src.ID, Records: len(records)}, nil
+}
+
+// eraseObject erases the subject in one object of a large source.
+func (s *Steps) eraseObject(ctx context.Context, r *request.Request, src *registry.Source, key string) (SourceResult, error) {
+	if s.Objects == nil {
+		return SourceResult{}, apperr.E(apperr.Invalid, "Sources are not worked object by object here.")
+	}
+	res, err := s.Objects.EraseInObject(ctx, src, r.Identities, key, r.DryRun)
+	if err != nil {
+		return SourceResult{}, err
+	}
+	// Hashed here, where erasure may use the receipt key; the object result
+	// then holds only hashed keys besides its own.
+	if res.Touched, err = s.hashTouched(ctx, res.Touched); err != nil {
+		return SourceResult{}, err
+	}
+	// Stored after the object changed: a task retried after a crash in
+	// between finds nothing left to erase, and the receipt misses that
+	// object's count, never the erasure itself.
+	if res.Records > 0 || res.Deleted > 0 || res.Anonymized > 0 || len(res.Touched) > 0 {
+		if err := s.putObjectResult(ctx, r.ID, src.ID, objectResult{Key: key, Erasure: &res}); err != nil {
+			return SourceResult{}, err
+		}
+	}
+	return SourceResult{SourceID: src.ID, Records: res.Records}, nil
+}
+
+func (s *Steps) putObjectResult(ctx context.Context, requestID, sourceID string, res objectResult) error {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return apperr.Wrap(apperr.Internal, "An object's result could not be encoded.", err)
+	}
+	return s.Exports.PutObjectResult(ctx, requestID, sourceID, res.Key, b)
+}
+
+// FinishLargeSource merges the object results of the plan's first large
+// source, once its Distributed Map is done: for access, into the source's
+// part of the package; for erasure, into the source's outcome and the audit
+// log. It returns the plan without that source.
+func (s *Steps) FinishLargeSource(ctx context.Context, in LargeSourceTask) (Plan, error) {
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return Plan{}, err
+	}
+	if len(in.Plan.Large) == 0 {
+		return Plan{}, apperr.E(apperr.Invalid, "The plan has no large source left.")
+	}
+	src, err := s.source(in.Plan.Large[0].SourceID)
+	if err != nil {
+		return Plan{}, err
+	}
+	raw, err := s.Exports.ObjectResults(ctx, r.ID, src.ID)
+	if err != nil {
+		return Plan{}, err
+	}
+	results := make([]objectResult, len(raw))
+	for i, b := range raw {
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.UseNumber()
+		if err := dec.Decode(&results[i]); err != nil {
+			return Plan{}, apperr.Wrap(apperr.Internal, "An object's result could not be read.", err)
+		}
+	}
+	// In key order, as a single task would have met them.
+	slices.SortFunc(results, func(a, b objectResult) int { return strings.Compare(a.Key, b.Key) })
+	switch r.Type {
+	case request.Delete:
+		if r.Status != request.InProgress {
+			return Plan{}, apperr.E(apperr.Conflict, "Only a delete request in progress can erase.")
+		}
+		if err := s.finishErasure(ctx, r, src, results); err != nil {
+			return Plan{}, err
+		}
+	default:
+		records := []map[string]any{}
+		for _, res := range results {
+			records = append(records, res.Records...)
+		}
+		if err := s.Exports.PutPart(ctx, r.ID, src.ID, records); err != nil {
+			return Plan{}, err
+		}
+	}
+	if err := s.Exports.DeleteObjectResults(ctx, r.ID, src.ID); err != nil {
+		return Plan{}, err
+	}
+	return Plan{Sources: in.Plan.Sources, Large: in.Plan.Large[1:]}.withNext(), nil
+}
+
+// finishErasure records what the per-object tasks erased in a large source,
+// as EraseSource does for a source worked in one task. A retry after the
+// outcome is stored but before the object results are deleted counts them
+// twice in the receipt; the erasure itself happened once.
+func (s *Steps) finishErasure(ctx context.Context, r *request.Request, src *registry.Source, results []objectResult) error {
+	var sum erasure.Result
+	for _, res := range results {
+		if res.Erasure == nil {
+			continue
+		}
+		sum.Records += res.Erasure.Records
+		sum.Deleted += res.Erasure.Deleted
+		sum.Anonymized += res.Erasure.Anonymized
+		sum.Touched = append(sum.Touched, res.Erasure.Touched...)
+	}
+	o := erasure.Outcome{SourceID: src.ID, Description: src.Description, Kind: src.Kind(), Mode: src.Erasure, DryRun: r.DryRun, Touched: sum.Touched}
+	o = countedOutcome(o, src, sum) // the keys were hashed object by object
+	if err := s.Outcomes.AddOutcome(ctx, r.ID, o); err != nil {
+		return err
+	}
+	note := fmt.Sprintf("source=%s mode=%s records=%d objects=%d", src.ID, src.Erasure, o.Records, len(results))
+	return s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "source_erased", Note: note})
+}

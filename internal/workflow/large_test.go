@@ -1,0 +1,249 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/registry"
+	"github.com/privacy-pipeline/dsr/internal/request"
+)
+
+// largeRegistry has a small S3 source, a large one, a large one whose
+// erasure keeps records, a key template source and a table.
+const largeRegistry = `
+identities: [email, user_id]
+sources:
+  - id: users
+    dynamodb: {table: users, index: email-index, partition_key: email, identity: email}
+    provides: {user_id: user_id}
+    erasure: delete
+` + disclosed + `
+  - id: small
+    s3: {bucket: b, prefix: small/, format: jsonl, match: [{field: user_id, identity: user_id}]}
+    erasure: delete
+` + disclosed + `
+  - id: clicks
+    s3: {bucket: b, prefix: clicks/, format: jsonl, match: [{field: user_id, identity: user_id}]}
+    erasure: delete
+` + disclosed + `
+  - id: invoices
+    s3: {bucket: b, prefix: invoices/, format: jsonl, match: [{field: user_id, identity: user_id}]}
+    erasure: retain
+    retain: {reason: Tax law., citation: AO § 147, period: P10Y}
+` + disclosed + `
+  - id: profiles
+    s3: {bucket: b, prefix: profiles/, key_template: "{user_id}/", format: json}
+    erasure: delete
+` + disclosed
+
+const disclosed = `    categories: [identifiers]
+    purposes: [Run the service.]
+    recipients: []
+    retention: {period: 1 year}
+`
+
+func newLargeEnv(t *testing.T) (*env, *fakeObjects) {
+	t.Helper()
+	e := newEnv(t)
+	reg, err := registry.Parse([]byte(largeRegistry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.steps.Registry = reg
+	e.adapter.data = map[string]map[string][]map[string]any{"users": {subject: {{"user_id": "u-1", "email": subject}}}}
+	objects := &fakeObjects{objects: map[string]map[string][]map[string]any{}}
+	for _, id := range []string{"small", "clicks", "invoices", "profiles"} {
+		n := 3
+		if id == "small" {
+			n = 2
+		}
+		objects.objects[id] = map[string][]map[string]any{}
+		for i := range n {
+			objects.objects[id][fmt.Sprintf("%s/%d.jsonl", id, i)] = []map[string]any{{"user_id": "u-2", "n": json.Number(fmt.Sprint(i))}}
+		}
+	}
+	clicks := objects.objects["clicks"]
+	clicks["clicks/2.jsonl"] = append(clicks["clicks/2.jsonl"], map[string]any{"user_id": "u-1", "n": json.Number("20")}, map[string]any{"user_id": "u-1", "n": json.Number("21")})
+	clicks["clicks/0.jsonl"] = append(clicks["clicks/0.jsonl"], map[string]any{"user_id": "u-1", "n": json.Number("0")})
+	e.steps.Objects = objects
+	e.steps.LargeMinObjects = 2
+	return e, objects
+}
+
+func TestPlanLargeSources(t *testing.T) {
+	tests := []struct {
+		name      string
+		typ       request.Type
+		min       int
+		noObjects bool
+		sources   []string
+		large     []string
+	}{
+		{"access: more than the minimum is large", request.Access, 2, false, []string{"users", "small", "profiles"}, []string{"clicks", "invoices"}},
+		{"delete: a source that keeps records is worked whole", request.Delete, 2, false, []string{"users", "small", "invoices", "profiles"}, []string{"clicks"}},
+		{"the minimum is not more", request.Access, 3, false, []string{"users", "small", "clicks", "invoices", "profiles"}, nil},
+		{"no minimum: nothing is large", request.Access, 0, false, []string{"users", "small", "clicks", "invoices", "profiles"}, nil},
+		{"no object source: nothing is large", request.Access, 2, true, []string{"users", "small", "clicks", "invoices", "profiles"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, objects := newLargeEnv(t)
+			e.steps.LargeMinObjects = tt.min
+			if tt.noObjects {
+				e.steps.Objects = nil
+			}
+			r := e.seed(t, tt.typ, request.Verified, nil)
+			plan, err := e.steps.ResolveIdentities(context.Background(), RequestRef{RequestID: r.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var large []string
+			for _, l := range plan.Large {
+				large = append(large, l.SourceID)
+				if src := e.steps.Registry.Source(l.SourceID); l.Bucket != src.S3.Bucket || l.Prefix != src.S3.Prefix {
+					t.Errorf("large source %+v does not name its bucket and prefix", l)
+				}
+			}
+			if !slices.Equal(plan.Sources, tt.sources) || !slices.Equal(large, tt.large) || plan.Large == nil {
+				t.Fatalf("plan %+v, want sources %v and large %v", plan, tt.sources, tt.large)
+			}
+			if slices.Contains(objects.counted, "profiles") || slices.Contains(objects.counted, "users") {
+				t.Errorf("counted the objects of %v: only fixed-prefix S3 sources can be large", objects.counted)
+			}
+			if b, _ := json.Marshal(plan); strings.Contains(string(b), `"sources":null`) || strings.Contains(string(b), `"large":null`) {
+				t.Errorf("plan JSON %s: the state machine needs lists, never null", b)
+			}
+			if (plan.Next == nil) != (len(plan.Large) == 0) || (plan.Next != nil && *plan.Next != plan.Large[0]) {
+				t.Errorf("next %+v is not the first large source", plan.Next)
+			}
+		})
+	}
+}
+
+// TestLargeSourceAccess: per-object tasks store what they find; finishing the
+// source merges it, in key order, into the source's part.
+func TestLargeSourceAccess(t *testing.T) {
+	e, objects := newLargeEnv(t)
+	ctx := context.Background()
+	r := e.seed(t, request.Access, request.InProgress, func(r *request.Request) { r.Identities = map[string][]string{"email": {subject}, "user_id": {"u-1"}} })
+	total := 0
+	for _, key := range slices.Sorted(func(yield func(string) bool) {
+		for k := range objects.objects["clicks"] {
+			yield(k)
+		}
+	}) {
+		res, err := e.steps.CollectSource(ctx, SourceTask{RequestID: r.ID, SourceID: "clicks", Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += res.Records
+	}
+	if total != 3 || len(e.exports.results[r.ID+"/clicks"]) != 2 {
+		t.Fatalf("found %d records, stored %d object results; want 3 in 2", total, len(e.exports.results[r.ID+"/clicks"]))
+	}
+	plan := Plan{Sources: []string{"users"}, Large: []LargeSource{{SourceID: "clicks"}, {SourceID: "invoices"}}}
+	next, err := e.steps.FinishLargeSource(ctx, LargeSourceTask{RequestID: r.ID, Plan: plan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(next.Sources, plan.Sources) || len(next.Large) != 1 || next.Large[0].SourceID != "invoices" || next.Next == nil || next.Next.SourceID != "invoices" {
+		t.Fatalf("next plan %+v", next)
+	}
+	part, err := e.exports.Part(ctx, r.ID, "clicks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(part); got != "[map[n:0 user_id:u-1] map[n:20 user_id:u-1] map[n:21 user_id:u-1]]" {
+		t.Fatalf("part %s", got)
+	}
+	if len(e.exports.results) != 0 {
+		t.Fatal("object results left behind")
+	}
+	// A large source without any of the subject's records still gets its part.
+	if _, err := e.steps.FinishLargeSource(ctx, LargeSourceTask{RequestID: r.ID, Plan: next}); err != nil {
+		t.Fatal(err)
+	}
+	if part, err := e.exports.Part(ctx, r.ID, "invoices"); err != nil || len(part) != 0 || part == nil {
+		t.Fatalf("empty part %v, %v", part, err)
+	}
+}
+
+// TestLargeSourceErasure: per-object tasks erase object by object; finishing
+// the source records one outcome with the sums and one audit event.
+func TestLargeSourceErasure(t *testing.T) {
+	e, objects := newLargeEnv(t)
+	e.steps.KeyHasher = prefixHasher{}
+	ctx := context.Background()
+	r := e.seed(t, request.Delete, request.InProgress, func(r *request.Request) { r.Identities = map[string][]string{"email": {subject}, "user_id": {"u-1"}} })
+	for key := range objects.objects["clicks"] {
+		if _, err := e.steps.EraseSource(ctx, SourceTask{RequestID: r.ID, SourceID: "clicks", Key: key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for key, recs := range objects.objects["clicks"] {
+		if len(recs) != 1 || recs[0]["user_id"] != "u-2" {
+			t.Errorf("%s holds %v after erasure", key, recs)
+		}
+	}
+	next, err := e.steps.FinishLargeSource(ctx, LargeSourceTask{RequestID: r.ID, Plan: Plan{Sources: []string{}, Large: []LargeSource{{SourceID: "clicks"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(next.Large) != 0 || next.Large == nil || next.Next != nil {
+		t.Fatalf("next plan %+v", next)
+	}
+	o := e.outcomes.bySource[r.ID]["clicks"]
+	if o.Records != 3 || o.Deleted != 3 || o.Mode != "delete" || len(o.Touched) != 2 || o.Touched[0].Key != "hash:clicks/0.jsonl" || o.Touched[1].Key != "hash:clicks/2.jsonl" {
+		t.Fatalf("outcome %+v", o)
+	}
+	if ev := lastEvent(t, e.store, r.ID); ev.Action != "source_erased" || ev.Note != "source=clicks mode=delete records=3 objects=2" {
+		t.Fatalf("event %+v", ev)
+	}
+	if len(e.exports.results) != 0 {
+		t.Fatal("object results left behind")
+	}
+}
+
+func TestLargeSourceRefusals(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		run  func(e *env, r request.Request) error
+		typ  request.Type
+		kind apperr.Kind
+	}{
+		{"finish without a large source", func(e *env, r request.Request) error {
+			_, err := e.steps.FinishLargeSource(ctx, LargeSourceTask{RequestID: r.ID, Plan: Plan{}})
+			return err
+		}, request.Access, apperr.Invalid},
+		{"finish an unknown source", func(e *env, r request.Request) error {
+			_, err := e.steps.FinishLargeSource(ctx, LargeSourceTask{RequestID: r.ID, Plan: Plan{Large: []LargeSource{{SourceID: "nope"}}}})
+			return err
+		}, request.Access, apperr.Invalid},
+		{"erase an object for an access request", func(e *env, r request.Request) error {
+			_, err := e.steps.EraseSource(ctx, SourceTask{RequestID: r.ID, SourceID: "clicks", Key: "clicks/0.jsonl"})
+			return err
+		}, request.Access, apperr.Conflict},
+		{"bad request id", func(e *env, r request.Request) error {
+			_, err := e.steps.CollectSource(ctx, SourceTask{RequestID: "../x", SourceID: "clicks", Key: "clicks/0.jsonl"})
+			return err
+		}, request.Access, apperr.Invalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, _ := newLargeEnv(t)
+			r := e.seed(t, tt.typ, request.InProgress, nil)
+			wantKind(t, tt.run(e, r), tt.kind)
+		})
+	}
+}
+
+// prefixHasher marks keys as hashed without hiding them, so tests can read them.
+type prefixHasher struct{}
+
+func (prefixHasher) HashKey(_ context.Context, key string) (string, error) { return "hash:" + key, nil }
