@@ -21,6 +21,11 @@ func TestSourcesCheck(t *testing.T) {
 		return p
 	}
 	good := write("good.yaml", devstack.DemoRegistry())
+	// sourceOf is the index of the source in which s first occurs.
+	sourceOf := func(s string) int {
+		i := bytes.Index(devstack.DemoRegistry(), []byte(s))
+		return bytes.Count(devstack.DemoRegistry()[:i], []byte("\n  - id: ")) - 1
+	}
 	// lineOf is the line of the first occurrence of s in the demo registry.
 	lineOf := func(s string) int {
 		i := bytes.Index(devstack.DemoRegistry(), []byte(s))
@@ -42,8 +47,8 @@ func TestSourcesCheck(t *testing.T) {
 				"email     delete", "anonymize email,author_name", "retain P6Y after issued_on",
 				"s3://demo-events/newsletter/ csv+gzip", "identifiers,internet_activity", "30 days; after the account is closed"}},
 		{name: "invalid", args: []string{"sources", "check", bad}, code: 1, noStdout: true,
-			stderr: []string{fmt.Sprintf(`%s: line %d: $.sources[2].s3.format: format "xml" is not supported`, bad, lineOf("format: jsonl")),
-				fmt.Sprintf(`%s: line %d: $.sources[4].categories[0]: category "hobbies" is not known`, bad, lineOf("categories: [identifiers]\n"))}},
+			stderr: []string{fmt.Sprintf(`%s: line %d: $.sources[%d].s3.format: format "xml" is not supported`, bad, lineOf("format: jsonl"), sourceOf("format: jsonl")),
+				fmt.Sprintf(`%s: line %d: $.sources[%d].categories[0]: category "hobbies" is not known`, bad, lineOf("categories: [identifiers]\n"), sourceOf("categories: [identifiers]\n"))}},
 		{name: "missing file", args: []string{"sources", "check", filepath.Join(dir, "nope.yaml")}, code: 2, stderr: []string{"no such file"}},
 		{name: "no file", args: []string{"sources", "check"}, code: 2, stderr: []string{"needs one registry file"}},
 		{name: "two files", args: []string{"sources", "check", good, good}, code: 2, stderr: []string{"needs one registry file"}},
