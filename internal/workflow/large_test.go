@@ -247,3 +247,29 @@ func TestLargeSourceRefusals(t *testing.T) {
 type prefixHasher struct{}
 
 func (prefixHasher) HashKey(_ context.Context, key string) (string, error) { return "hash:" + key, nil }
+
+// TestLargeSourceDryRun: a dry run works a large source object by object
+// and changes nothing; the outcome says what erasure would do.
+func TestLargeSourceDryRun(t *testing.T) {
+	e, objects := newLargeEnv(t)
+	ctx := context.Background()
+	r := e.seed(t, request.Delete, request.InProgress, func(r *request.Request) {
+		r.DryRun = true
+		r.Identities = map[string][]string{"email": {subject}, "user_id": {"u-1"}}
+	})
+	before := fmt.Sprint(objects.objects["clicks"])
+	for key := range objects.objects["clicks"] {
+		if _, err := e.steps.EraseSource(ctx, SourceTask{RequestID: r.ID, SourceID: "clicks", Key: key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.steps.FinishLargeSource(ctx, LargeSourceTask{RequestID: r.ID, Plan: Plan{Sources: []string{}, Large: []LargeSource{{SourceID: "clicks"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if after := fmt.Sprint(objects.objects["clicks"]); after != before {
+		t.Fatalf("a dry run changed the objects:\n%s\n%s", before, after)
+	}
+	if o := e.outcomes.bySource[r.ID]["clicks"]; !o.DryRun || o.Records != 3 {
+		t.Fatalf("outcome %+v", o)
+	}
+}
