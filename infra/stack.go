@@ -379,6 +379,15 @@ func (p *pipeline) grant() {
 	record.AddEnvironment(jsii.String(resources.Suppressions.EnvVar), p.suppressions.TableName(), nil)
 	p.suppressions.Grant(record, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"))
 	p.key.GrantEncryptDecrypt(record)
+
+	// Corrections: the profile source alone, found and updated item by item.
+	if profile := p.reg.Account(); profile != nil && len(profile.Correctable) > 0 {
+		table := p.stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("dynamodb"), Resource: jsii.String("table"), ResourceName: &profile.DynamoDB.Table})
+		p.functions["apply-corrections"].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("dynamodb:Query", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:UpdateItem"),
+			Resources: jsii.Strings(*table, *table+"/index/*"),
+		}))
+	}
 	allow := func(fn string, actions []string, arns ...*string) {
 		p.functions[fn].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions: jsii.Strings(actions...), Resources: &arns,

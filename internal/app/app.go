@@ -252,6 +252,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 			a.portal.Accounts = acc
 		}
 		a.portal.SensitiveData = reg.HoldsSensitive()
+		a.portal.Correctable = reg.Correctable()
 	}
 	objects := s3src.New(s3c)
 	a.steps = &workflow.Steps{
@@ -279,6 +280,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		OperatorEmail:   cfg.OperatorEmail,
 	}
 	a.steps.Slots = store
+	a.steps.Corrector = dynsrc.New(ddb)
 	if cfg.SuppressionsTable != "" {
 		a.steps.Suppressions = dynamo.NewSuppressions(ddb, cfg.SuppressionsTable)
 	}

@@ -53,6 +53,7 @@ func TestTaskEventsFitTheirHandlers(t *testing.T) {
 		"erase-source":        &workflow.SourceTask{},
 		"close-request":       &workflow.CloseTask{},
 		"record-suppression":  &workflow.RequestRef{},
+		"apply-corrections":   &workflow.RequestRef{},
 	}
 	for _, f := range resources.Functions {
 		if f.Placeholder == "" {

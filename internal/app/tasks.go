@@ -83,6 +83,10 @@ func (a *App) WriteReceipt() func(context.Context, workflow.RequestRef) (Empty, 
 	return task(a, "write-receipt", noOutput(a.steps.WriteReceipt))
 }
 
+func (a *App) ApplyCorrections() func(context.Context, workflow.RequestRef) (Empty, error) {
+	return task(a, "apply-corrections", noOutput(a.steps.ApplyCorrections))
+}
+
 func (a *App) RecordSuppression() func(context.Context, workflow.RequestRef) (Empty, error) {
 	return task(a, "record-suppression", noOutput(a.steps.RecordSuppression))
 }
@@ -141,5 +145,6 @@ func (a *App) Handlers() map[string]any {
 		"await-hold":          a.AwaitHold(),
 		"close-request":       a.CloseRequest(),
 		"record-suppression":  a.RecordSuppression(),
+		"apply-corrections":   a.ApplyCorrections(),
 	}
 }

@@ -87,6 +87,9 @@ type record struct {
 	OnHold            bool                `dynamodbav:"on_hold,omitempty"`
 	HoldReasons       []string            `dynamodbav:"hold_reasons,omitempty"`
 	HoldTaskToken     string              `dynamodbav:"hold_task_token,omitempty"`
+	Corrections       map[string]string   `dynamodbav:"corrections,omitempty"`
+	CorrectedFields   []string            `dynamodbav:"corrected_fields,omitempty"`
+	CorrectedItems    int                 `dynamodbav:"corrected_items,omitempty"`
 	Version           int                 `dynamodbav:"version"`
 }
 
@@ -120,6 +123,7 @@ func toRecord(r *request.Request) (record, error) {
 		Deadlines: deadlines, DueDate: due, Extended: r.Extended, ExtensionReasons: r.ExtensionReasons,
 		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons, Redrives: r.Redrives, Via: r.Via, JoinedTo: r.JoinedTo,
 		DryRun: r.DryRun, OnHold: r.OnHold, HoldReasons: r.HoldReasons, HoldTaskToken: r.HoldTaskToken,
+		Corrections: r.Corrections, CorrectedFields: r.CorrectedFields, CorrectedItems: r.CorrectedItems,
 		PK: r.ID, SK: requestSK, Kind: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
 		Email: r.Email, Language: string(r.Language), ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt, StatusTokenHash: r.StatusTokenHash,
 		VerifyTokenHash: r.VerifyTokenHash, VerifyExpiresAt: r.VerifyExpiresAt, TaskToken: r.TaskToken,
@@ -135,6 +139,7 @@ func (rec record) request() (*request.Request, error) {
 		Extended: rec.Extended, ExtensionReasons: rec.ExtensionReasons, Overdue: rec.Overdue, ReviewTaskToken: rec.ReviewTaskToken,
 		DenialReasons: rec.DenialReasons, Redrives: rec.Redrives, Via: rec.Via, JoinedTo: rec.JoinedTo,
 		DryRun: rec.DryRun, OnHold: rec.OnHold, HoldReasons: rec.HoldReasons, HoldTaskToken: rec.HoldTaskToken,
+		Corrections: rec.Corrections, CorrectedFields: rec.CorrectedFields, CorrectedItems: rec.CorrectedItems,
 		ID: rec.PK, Type: request.Type(rec.Type), Status: request.Status(rec.Status), Jurisdiction: rec.Jurisdiction,
 		Email: rec.Email, Language: i18n.Lang(rec.Language), ReceivedAt: rec.ReceivedAt, UpdatedAt: rec.UpdatedAt, StatusTokenHash: rec.StatusTokenHash,
 		VerifyTokenHash: rec.VerifyTokenHash, VerifyExpiresAt: rec.VerifyExpiresAt, TaskToken: rec.TaskToken,

@@ -191,8 +191,9 @@ func (f *fakeDynamo) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...
 	return &dynamodb.GetItemOutput{Item: maps.Clone(it)}, nil
 }
 
-// UpdateItem understands what anonymizing sends: "REMOVE #a, #b" on a
-// condition of "#a = :v" and "attribute_not_exists(#b)" terms joined by AND.
+// UpdateItem understands what anonymizing and correcting send: "REMOVE #a,
+// #b" or "SET #a = :v, #b = :w" on a condition of "#a = :v" and
+// "attribute_not_exists(#b)" terms joined by AND.
 func (f *fakeDynamo) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	f.updates = append(f.updates, in)
 	if f.beforeUpdate != nil {
@@ -219,6 +220,20 @@ func (f *fakeDynamo) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput,
 		if got, exists := it[in.ExpressionAttributeNames[lhs]]; !exists || !reflect.DeepEqual(got, in.ExpressionAttributeValues[rhs]) {
 			return nil, &types.ConditionalCheckFailedException{}
 		}
+	}
+	if sets, ok := strings.CutPrefix(aws.ToString(in.UpdateExpression), "SET "); ok {
+		for _, set := range strings.Split(sets, ", ") {
+			n, v, _ := strings.Cut(set, " = ")
+			attr := in.ExpressionAttributeNames[n]
+			if attr == "" || slices.Contains(f.keys, attr) || in.ExpressionAttributeValues[v] == nil {
+				return nil, errors.New("ValidationException: cannot set " + n)
+			}
+			it[attr] = in.ExpressionAttributeValues[v]
+		}
+		if f.find(in.Key) == nil {
+			f.items = append(f.items, it)
+		}
+		return &dynamodb.UpdateItemOutput{}, nil
 	}
 	names, ok := strings.CutPrefix(aws.ToString(in.UpdateExpression), "REMOVE ")
 	if !ok {

@@ -17,12 +17,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/privacy-pipeline/dsr/internal/devstack"
 	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/ratelimit"
 	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/resources"
+	"github.com/privacy-pipeline/dsr/internal/sfnflow"
 	"github.com/privacy-pipeline/dsr/internal/suppression"
 )
 
@@ -345,4 +348,64 @@ func keys(t *testing.T, body string) string {
 		t.Fatal(err)
 	}
 	return fmt.Sprint(slices.Sorted(maps.Keys(m)))
+}
+
+// TestCorrectionRequest: a subject corrects their name and phone in the
+// company's profile table; only fields the registry allows are taken, the
+// update leaves the rest of the item as it was, the subject is told which
+// fields changed, and the new values never appear in the execution's data.
+func TestCorrectionRequest(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const email = "corrects.details@example.com"
+	ddb := dynamodb.NewFromConfig(stack.AWS)
+	key := map[string]types.AttributeValue{"user_id": &types.AttributeValueMemberS{Value: "u-correct-1"}}
+	if _, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("demo-users"), Item: map[string]types.AttributeValue{
+		"user_id": key["user_id"], "email": &types.AttributeValueMemberS{Value: email},
+		"name": &types.AttributeValueMemberS{Value: "Jon Smyth"}, "phone": &types.AttributeValueMemberS{Value: "+1 555 0100"},
+		"plan": &types.AttributeValueMemberS{Value: "free"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+
+	refused := postJSON(t, http.DefaultClient, `{"type":"correct","email":"`+email+`","jurisdiction":"EU","corrections":{"email":"someone.else@example.com"}}`, nil)
+	if refused.status != 400 || !strings.Contains(refused.body, `"corrections.email"`) {
+		t.Fatalf("a correction of the email: HTTP %d %s", refused.status, refused.body)
+	}
+	a := postJSON(t, http.DefaultClient, `{"type":"correct","email":"`+email+`","jurisdiction":"EU","corrections":{"name":"John Smith","phone":"+1 555 0199"}}`, nil)
+	var r receipt
+	if err := json.Unmarshal([]byte(a.body), &r); err != nil || a.status != 202 {
+		t.Fatalf("HTTP %d %s", a.status, a.body)
+	}
+	confirm(t, email, r.ID)
+	waitCompleted(t, r)
+	m := mailTo(t, email, r.ID, "Your data has been corrected")
+	if !strings.Contains(m.Text, "name, phone") || strings.Contains(m.Text, "John Smith") {
+		t.Fatalf("confirmation:\n%s", m.Text)
+	}
+	out, err := ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("demo-users"), Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"user_id": "u-correct-1", "email": email, "name": "John Smith", "phone": "+1 555 0199", "plan": "free"}
+	got := map[string]string{}
+	for k, v := range out.Item {
+		got[k] = v.(*types.AttributeValueMemberS).Value
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("profile after the correction %v, want %v", got, want)
+	}
+	stored := storedRequest(t, r.ID)
+	if stored.Corrections != nil || !slices.Equal(stored.CorrectedFields, []string{"name", "phone"}) || stored.CorrectedItems != 1 {
+		t.Fatalf("stored corrections %v, fields %v, items %d", stored.Corrections, stored.CorrectedFields, stored.CorrectedItems)
+	}
+	checkHistory(t, r.ID)
+	hist, err := sfn.NewFromConfig(stack.AWS).GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{
+		ExecutionArn: aws.String(sfnflow.ExecutionARN(devstack.StateMachineARN(stack.Region, resources.RequestWorkflow), r.ID))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := json.Marshal(hist.Events); strings.Contains(string(b), "John Smith") || strings.Contains(string(b), "555 0199") {
+		t.Fatal("a new value travelled in the execution's data")
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/i18n"
@@ -130,10 +131,29 @@ func readIntake(w http.ResponseWriter, r *http.Request) (request.Intake, bool, e
 			return request.Intake{}, true, bodyError(err)
 		}
 		return request.Intake{Type: r.PostForm.Get("type"), Email: r.PostForm.Get("email"), Jurisdiction: r.PostForm.Get("jurisdiction"),
-			Language: r.PostForm.Get("language"), AgentEmail: r.PostForm.Get("agent_email")}, true, nil
+			Language: r.PostForm.Get("language"), AgentEmail: r.PostForm.Get("agent_email"), Corrections: formCorrections(r.PostForm)}, true, nil
 	default:
 		return request.Intake{}, false, apperr.E(apperr.Unsupported, "Send application/json or application/x-www-form-urlencoded.")
 	}
+}
+
+// correctionsMember is the object member of a JSON submission: the fields
+// to correct and their new values.
+const correctionsMember = "corrections"
+
+// formCorrections reads the fields to correct from a form, one field per
+// "corrections.<name>" input.
+func formCorrections(form url.Values) *request.Corrections {
+	c := request.Corrections{}
+	for key, values := range form {
+		if name, ok := strings.CutPrefix(key, correctionsMember+"."); ok && len(values) > 0 {
+			c[name] = values[0]
+		}
+	}
+	if len(c) == 0 {
+		return nil
+	}
+	return &c
 }
 
 // submitMembers are the string members of a submission and where each goes.
@@ -188,6 +208,12 @@ func decodeSubmission(body io.Reader) (request.Intake, error) {
 			if json.Unmarshal(members[name], boolMembers[name](&in)) != nil {
 				fields = append(fields, apperr.FieldError{Field: name, Detail: "Must be true or false."})
 			}
+		case name == correctionsMember:
+			var c request.Corrections
+			if json.Unmarshal(members[name], &c) != nil || c == nil {
+				fields = append(fields, apperr.FieldError{Field: name, Detail: "Must be an object whose members are strings."})
+			}
+			in.Corrections = &c
 		case !known:
 			fields = append(fields, apperr.FieldError{Field: name, Detail: "Unknown field."})
 		case json.Unmarshal(members[name], field(&in)) != nil:

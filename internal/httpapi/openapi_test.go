@@ -282,7 +282,11 @@ func TestOpenAPIEnums(t *testing.T) {
 	// The submittable types are those the domain accepts at intake.
 	var accepted []string
 	for _, typ := range allTypes {
-		if _, err := (request.Intake{Type: typ, Email: "ada@example.com", Jurisdiction: "EU"}).Validate(); err == nil {
+		in := request.Intake{Type: typ, Email: "ada@example.com", Jurisdiction: "EU"}
+		if typ == string(request.Correct) {
+			in.Corrections = &request.Corrections{"name": "Ada King"} // the type's own required member
+		}
+		if _, err := in.Validate(); err == nil {
 			accepted = append(accepted, typ)
 		}
 	}
@@ -359,12 +363,10 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 	for _, f := range e.Fields {
 		need = append(need, f.Field)
 	}
+	members := slices.Collect(maps.Keys(submitMembers))
+	sameSet(t, "Submission properties", properties("Submission"), append(slices.Concat(members, slices.Collect(maps.Keys(boolMembers))), correctionsMember))
+	sameSet(t, "SubmissionForm properties", properties("SubmissionForm"), members) // corrections.<name> fields
 	for _, schema := range []string{"Submission", "SubmissionForm"} {
-		members := slices.Collect(maps.Keys(submitMembers))
-		if schema == "Submission" {
-			members = append(members, slices.Collect(maps.Keys(boolMembers))...)
-		}
-		sameSet(t, schema+" properties", properties(schema), members)
 		sameSet(t, schema+" required", required(schema), need)
 	}
 }
@@ -543,6 +545,10 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "submit JSON too large", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"` + strings.Repeat("a", MaxBodyBytes) + `@example.com","jurisdiction":"EU"}`, wantStatus: 413, wantType: "application/problem+json"},
 		{name: "submit text/plain", method: "POST", target: "/v1/requests", ctype: "text/plain", body: valid, wantStatus: 415, wantType: "application/problem+json"},
 		{name: "submit without content type", method: "POST", target: "/v1/requests", body: valid, wantStatus: 415, wantType: "application/problem+json"},
+		{name: "submit correction", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"correct","email":"ada@example.com","jurisdiction":"EU","corrections":{"name":"Ada King"}}`, portal: fakePortal{receipt: receipt}, valid: true, wantStatus: 202, wantType: jsonType},
+		{name: "submit correction with a number", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"correct","email":"ada@example.com","jurisdiction":"EU","corrections":{"name":1}}`, wantStatus: 400, wantType: "application/problem+json"},
+		{name: "submit correction without values", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"correct","email":"ada@example.com","jurisdiction":"EU","corrections":{}}`, wantStatus: 400, wantType: "application/problem+json"},
+		{name: "submit corrections on an access request", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"ada@example.com","jurisdiction":"EU","corrections":{"name":"Ada King"}}`, valid: true, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit with Sec-GPC", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"opt_out","email":"ada@example.com","jurisdiction":"US-CA"}`, header: map[string]string{"Sec-GPC": "1"}, portal: fakePortal{receipt: receipt}, valid: true, wantStatus: 202, wantType: jsonType},
 		{name: "submit with an idempotency key", method: "POST", target: "/v1/requests", ctype: jsonType, body: valid, header: map[string]string{"Idempotency-Key": idemKey}, portal: fakePortal{receipt: receipt}, valid: true, wantStatus: 202, wantType: jsonType},
 		{name: "submit replayed", method: "POST", target: "/v1/requests", ctype: jsonType, body: valid, header: map[string]string{"Idempotency-Key": idemKey}, prior: valid, portal: fakePortal{receipt: receipt}, valid: true, wantStatus: 202, wantType: jsonType},

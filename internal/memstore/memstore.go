@@ -41,6 +41,8 @@ func clone(r request.Request) request.Request {
 		r.Identities = ids
 	}
 	r.ExtensionReasons = slices.Clone(r.ExtensionReasons)
+	r.Corrections = maps.Clone(r.Corrections)
+	r.CorrectedFields = slices.Clone(r.CorrectedFields)
 	r.DenialReasons = slices.Clone(r.DenialReasons)
 	return r
 }

@@ -59,6 +59,8 @@ type content struct {
 	ViaGPC bool
 	// First is the open request a new one joined.
 	First string
+	// Fields are the corrected fields, none when nothing was found.
+	Fields string
 }
 
 // Records says how many records, in the message's language.
@@ -179,6 +181,10 @@ var (
 
 {{.L.T "mail.new_request"}}
 {{end}}
+{{define "corrected"}}{{.L.T "mail.corrected.done" "id" .RequestID}}
+
+{{if .Fields}}{{.L.T "mail.corrected.body" "fields" .Fields}}{{else}}{{.L.T "mail.corrected.none"}}{{end}}
+{{end}}
 {{define "joined"}}{{.L.T "mail.joined.body" "id" .RequestID "first" .First}}
 
 {{.L.T "mail.joined.ignore"}}
@@ -235,6 +241,8 @@ Find it with: privacyctl show {{.RequestID}}
 <p>{{.L.T "mail.next_steps" "steps" .Remedy}}</p>{{end}}
 {{define "cancelled"}}<p>{{.L.T "mail.cancelled.body" "id" .RequestID}}</p>
 <p>{{.L.T "mail.new_request"}}</p>{{end}}
+{{define "corrected"}}<p>{{.L.T "mail.corrected.done" "id" .RequestID}}</p>
+<p>{{if .Fields}}{{.L.T "mail.corrected.body" "fields" .Fields}}{{else}}{{.L.T "mail.corrected.none"}}{{end}}</p>{{end}}
 {{define "joined"}}<p>{{.L.T "mail.joined.body" "id" .RequestID "first" .First}}</p>
 <p>{{.L.T "mail.joined.ignore"}}</p>{{end}}
 {{define "recorded"}}<p>{{.L.T "mail.recorded.done" "id" .RequestID}}</p>
@@ -368,4 +376,15 @@ func Recorded(l i18n.Lang, to, requestID, typ string, viaGPC bool) (Message, err
 // request first of the same kind instead of being carried out twice.
 func Joined(l i18n.Lang, to, requestID, first string) (Message, error) {
 	return render("joined", to, content{L: l, RequestID: requestID, First: first})
+}
+
+// Corrected confirms a correction: the fields corrected (their names, never
+// the values), or, when no record was found, that there was nothing to
+// correct.
+func Corrected(l i18n.Lang, to, requestID string, fields []string, found bool) (Message, error) {
+	c := content{L: l, RequestID: requestID}
+	if found {
+		c.Fields = strings.Join(fields, ", ")
+	}
+	return render("corrected", to, c)
 }

@@ -64,6 +64,10 @@ func builders(l i18n.Lang) map[string]func() (Message, error) {
 		"restriction": func() (Message, error) { return Recorded(l, "a@b.co", "dsr-1", "restrict", false) },
 		"objection":   func() (Message, error) { return Recorded(l, "a@b.co", "dsr-1", "object", false) },
 		"joined":      func() (Message, error) { return Joined(l, "a@b.co", "dsr-1", "dsr-0") },
+		"corrected": func() (Message, error) {
+			return Corrected(l, "a@b.co", "dsr-1", []string{"name", "phone"}, true)
+		},
+		"nothing to correct": func() (Message, error) { return Corrected(l, "a@b.co", "dsr-1", []string{"name"}, false) },
 	}
 }
 
@@ -108,6 +112,9 @@ func TestMessages(t *testing.T) {
 		{i18n.English, "restriction", "Your privacy choice is recorded: request dsr-1", []string{"restricted the processing"}, ""},
 		{i18n.English, "objection", "Your privacy choice is recorded: request dsr-1", []string{"recorded your objection"}, ""},
 		{i18n.German, "opt-out by GPC", "Ihre Datenschutz-Entscheidung ist vermerkt: Anfrage dsr-1", []string{"Global-Privacy-Control-Signal", "nicht und geben sie nicht weiter"}, ""},
+		{i18n.English, "corrected", "Your data has been corrected: request dsr-1", []string{"correction request dsr-1 is complete", "as you asked: name, phone."}, ""},
+		{i18n.English, "nothing to correct", "Your data has been corrected: request dsr-1", []string{"nothing to correct"}, ""},
+		{i18n.German, "corrected", "Ihre Daten wurden berichtigt: Anfrage dsr-1", []string{"berichtigt: name, phone."}, ""},
 		{i18n.English, "joined", "Your privacy request dsr-1 was added to an open request", []string{"privacy request dsr-1 for this email address while your request dsr-0", "we will answer dsr-0"}, ""},
 		{i18n.German, "joined", "Ihre Datenschutzanfrage dsr-1 wurde einer offenen Anfrage hinzugefügt", []string{"Anfrage dsr-0 noch offen"}, ""},
 		{i18n.Finnish, "objection", "Tietosuojavalintasi on kirjattu: pyyntö dsr-1", []string{"kirjanneet vastustuksesi"}, ""},

@@ -281,6 +281,8 @@ var Resumable = []string{
 	"Confirm the erasure and complete",
 	"Record the choice in the suppression list",
 	"Confirm the choice and complete",
+	"Correct the subject's profile",
+	"Confirm the correction and complete",
 }
 
 // resumePoint is where a redrive starts after a failure at state.

@@ -86,6 +86,9 @@ type Portal struct {
 	TimeScale clock.Scale
 	// PresignTTL is how long a presigned download URL works.
 	PresignTTL time.Duration
+	// Correctable are the profile fields a correction request may change
+	// (the registry's account source says which).
+	Correctable []string
 	// IdentityLimit, when set, limits the submissions for one email address.
 	IdentityLimit Limiter
 	Log           *slog.Logger
@@ -127,6 +130,11 @@ type Offer struct {
 func (p *Portal) Offered(jurisdiction string) []Offer {
 	var offers []Offer
 	for _, typ := range request.SupportedTypes() {
+		if typ == request.Correct {
+			// The form has no fields for the new values yet: corrections
+			// come through the JSON API (see the OpenAPI document).
+			continue
+		}
 		if granted, verification := p.Statute.Grants(jurisdiction, string(typ)); granted {
 			offers = append(offers, Offer{Type: typ, Verification: verification})
 		}
@@ -139,6 +147,11 @@ var errNoSuchLink = apperr.Keyed(apperr.NotFound, "error.link")
 // Submit stores a new request and starts its workflow.
 func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error) {
 	valid, invalid := in.Validate()
+	if invalid == nil && valid.Corrections != nil {
+		if bad := request.CheckCorrectable(*valid.Corrections, p.Correctable); len(bad) > 0 {
+			invalid = apperr.InvalidFields(bad...)
+		}
+	}
 	email, emailOK := request.NormalEmail(in.Email)
 	if emailOK && p.IdentityLimit != nil {
 		// Counted whether or not the address is known, so a 429 tells

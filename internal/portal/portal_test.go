@@ -961,3 +961,35 @@ func TestStatusOfAJoinedRequest(t *testing.T) {
 		})
 	}
 }
+
+// TestSubmitCorrection: a correction request keeps its new values with the
+// request, never in the workflow input, and takes only fields the registry
+// lets a subject correct.
+func TestSubmitCorrection(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv()
+	e.portal.Correctable = []string{"name", "phone"}
+	c := request.Corrections{"name": " Jane Roe "}
+	rc, err := e.portal.Submit(ctx, request.Intake{Type: "correct", Email: subject, Jurisdiction: "EU", Corrections: &c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := e.store.stored(rc.ID)
+	if r.Type != request.Correct || r.Corrections["name"] != "Jane Roe" || len(r.Corrections) != 1 {
+		t.Fatalf("stored %s with %v", r.Type, r.Corrections)
+	}
+	b, _ := json.Marshal(e.workflow.starts)
+	if strings.Contains(string(b), "Roe") {
+		t.Fatalf("the workflow input holds a new value: %s", b)
+	}
+
+	bad := request.Corrections{"name": "Jane Roe", "plan": "enterprise"}
+	_, err = e.portal.Submit(ctx, request.Intake{Type: "correct", Email: subject, Jurisdiction: "EU", Corrections: &bad})
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || len(ae.Fields) != 1 || ae.Fields[0].Field != "corrections.plan" {
+		t.Fatalf("err = %v", err)
+	}
+	if len(e.workflow.starts) != 1 {
+		t.Fatalf("%d workflows started", len(e.workflow.starts))
+	}
+}

@@ -53,6 +53,9 @@ type Source struct {
 	// a requester gives to verify a request are matched against its record
 	// (see account.go).
 	Account bool `yaml:"account"`
+	// Correctable lists the attributes of the account source (the subject's
+	// profile) that a correction request may change (see correct.go).
+	Correctable []string `yaml:"correctable"`
 	// DataPoints maps data point kinds (DataPointKinds) to the attributes of
 	// the account record that hold them.
 	DataPoints map[string]string `yaml:"data_points"`
@@ -317,6 +320,7 @@ func (v *validator) check(r *Registry) {
 		v.checkErasure(at, s)
 	}
 	v.checkAccount(r)
+	v.checkCorrectable(r)
 	v.checkReachable(r)
 }
 

@@ -37,7 +37,7 @@ const (
 var AllTypes = []Type{Access, Portability, Delete, Correct, Restrict, Object, OptOut, Limit, Appeal}
 
 // supportedTypes are the types the workflow can carry out end to end today.
-var supportedTypes = []Type{Access, Portability, Delete, OptOut, Limit, Restrict, Object}
+var supportedTypes = []Type{Access, Portability, Delete, Correct, OptOut, Limit, Restrict, Object}
 
 // Status is where a request stands in its lifecycle.
 type Status string
@@ -176,6 +176,11 @@ type Request struct {
 	HoldReasons []string
 	// HoldTaskToken resumes the workflow step waiting on the hold.
 	HoldTaskToken string
+	// Corrections are the new values a correction request asks for; they
+	// are cleared once applied, leaving CorrectedFields and CorrectedItems.
+	Corrections     Corrections
+	CorrectedFields []string
+	CorrectedItems  int
 
 	// Version counts saved changes; a save succeeds only on the version it read,
 	// so two concurrent writers cannot overwrite each other.
@@ -199,6 +204,9 @@ type Intake struct {
 	AgentEmail string
 	// DryRun asks a delete request to change nothing and report what it would.
 	DryRun bool
+	// Corrections are the new values of a correction request; a pointer,
+	// so that an Intake stays comparable.
+	Corrections *Corrections
 }
 
 // MaxVerifyFailures is how many wrong links or codes a request takes before
@@ -255,6 +263,9 @@ func (in Intake) Validate() (Intake, error) {
 		}
 		out.DryRun = true
 	}
+	corrections, bad := checkCorrections(out.Type, in.Corrections)
+	fields = append(fields, bad...)
+	out.Corrections = corrections
 	if code := strings.TrimSpace(in.Language); code != "" {
 		l, ok := i18n.Parse(code)
 		if !ok {
@@ -322,9 +333,17 @@ func New(in Intake, now time.Time) *Request {
 		AgentEmail:   in.AgentEmail,
 		Language:     i18n.Lang(in.Language),
 		DryRun:       in.DryRun,
+		Corrections:  derefCorrections(in.Corrections),
 		ReceivedAt:   now,
 		UpdatedAt:    now,
 	}
+}
+
+func derefCorrections(c *Corrections) Corrections {
+	if c == nil {
+		return nil
+	}
+	return *c
 }
 
 var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)

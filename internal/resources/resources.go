@@ -118,6 +118,7 @@ var Functions = []Function{
 	{Name: "write-receipt", Placeholder: "WriteReceiptFunctionArn"},
 	{Name: "await-review", Placeholder: "AwaitReviewFunctionArn"},
 	{Name: "record-suppression", Placeholder: "RecordSuppressionFunctionArn"},
+	{Name: "apply-corrections", Placeholder: "ApplyCorrectionsFunctionArn"},
 	{Name: "close-request", Placeholder: "CloseRequestFunctionArn"},
 	{Name: "check-deadline", Placeholder: "CheckDeadlineFunctionArn"},
 	// deadline-report runs on a schedule, outside the workflows.

@@ -82,7 +82,9 @@ type Steps struct {
 	// Slots finds an open request of the same subject and type; without
 	// it every request goes on by itself.
 	Slots Slots
-	Clock clock.Clock
+	// Corrector applies correction requests to the profile source.
+	Corrector Corrector
+	Clock     clock.Clock
 	// BaseURL is the public address of the HTTP API, for links in mail.
 	BaseURL string
 	// VerifyLinkTTL is how long a verification link works.
@@ -406,6 +408,15 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 			return err
 		}
 		msg, err = notify.Erased(r.Language, r.Email, r.ID, s.erasureSummary(outcomes))
+	case in.Outcome == "completed" && r.Type == request.Correct:
+		if r.CorrectedFields == nil || (r.Status != request.InProgress && r.Status != request.Completed) {
+			return apperr.E(apperr.Conflict, "The corrections were not applied.")
+		}
+		r.CompletedAt = now
+		if err := s.move(ctx, r, request.Completed, "completed", "delivered=correction_confirmation"); err != nil {
+			return err
+		}
+		msg, err = notify.Corrected(r.Language, r.Email, r.ID, r.CorrectedFields, r.CorrectedItems > 0)
 	case in.Outcome == "completed" && hasFlag(r.Type):
 		if r.Status != request.InProgress && r.Status != request.Completed { // completed: a retry after the mail failed
 			return apperr.E(apperr.Conflict, "The choice was not recorded.")

@@ -1,0 +1,51 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/registry"
+	"github.com/privacy-pipeline/dsr/internal/request"
+)
+
+// Corrector changes attributes of the subject's records in a source.
+type Corrector interface {
+	Correct(ctx context.Context, src *registry.Source, ids map[string][]string, values map[string]string) (int, error)
+}
+
+// ApplyCorrections writes the new values of a verified correction request
+// to the subject's profile, the registry's account source, and audits which
+// fields changed in how many records (never the values). The values are
+// then cleared from the request: the profile holds them now. Running the
+// step again after it succeeded changes nothing.
+func (s *Steps) ApplyCorrections(ctx context.Context, in RequestRef) error {
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return err
+	}
+	if r.Type != request.Correct || r.Status != request.InProgress {
+		return apperr.E(apperr.Conflict, "Only a verified correction request in progress can correct.")
+	}
+	if len(r.Corrections) == 0 {
+		if r.CorrectedFields != nil {
+			return nil // applied already
+		}
+		return apperr.E(apperr.Conflict, "The request holds no corrections.")
+	}
+	src := s.Registry.Account()
+	if src == nil || len(src.Correctable) == 0 || s.Corrector == nil {
+		return apperr.E(apperr.Conflict, "The registry names no profile whose fields can be corrected.")
+	}
+	if bad := request.CheckCorrectable(r.Corrections, src.Correctable); len(bad) > 0 {
+		return apperr.E(apperr.Conflict, "The registry no longer lets every requested field be corrected.")
+	}
+	n, err := s.Corrector.Correct(ctx, src, r.Identities, r.Corrections)
+	if err != nil {
+		return err
+	}
+	r.CorrectedFields, r.CorrectedItems, r.Corrections = r.Corrections.Fields(), n, nil
+	return s.move(ctx, r, request.InProgress, "corrected",
+		fmt.Sprintf("source=%s fields=%s records=%d", src.ID, strings.Join(r.CorrectedFields, ","), n))
+}
