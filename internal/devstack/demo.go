@@ -154,14 +154,17 @@ func demoVersions() []struct{ key, body string } {
 	}
 }
 
-// demoGzipObjects are gzip-compressed objects: a CSV export whose fields
-// hold quoted commas and doubled quotes.
+// demoGzipObjects are gzip-compressed objects: an archive of visits in
+// JSON Lines, and a CSV export whose fields hold quoted commas and doubled quotes.
 func demoGzipObjects() map[string]string {
 	return map[string]string{
 		"newsletter/subscribers.csv.gz": "email,name,topics\r\n" +
 			"john.roe@example.com,John Roe,\"offers, news\"\r\n" +
 			"jane.doe@example.com,Jane Doe,\"news, \"\"weekly\"\" digest\"\r\n" +
 			"ana.lima@example.org,Ana Lima,news\r\n",
+		"archive/visits-2026-10.jsonl.gz": `{"user_id":"u-1002","page":"/pricing","at":"2026-10-01T09:00:00Z"}` + "\n" +
+			`{"user_id":"` + DemoSubjectUserID + `","page":"/account","at":"2026-10-01T09:05:00Z"}` + "\n" +
+			`{"user_id":"u-1003","page":"/","at":"2026-10-02T17:30:00Z"}` + "\n",
 	}
 }
 
