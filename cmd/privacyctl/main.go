@@ -4,6 +4,7 @@
 //	privacyctl show ID
 //	privacyctl extend ID --reason "..."
 //	privacyctl approve ID | deny ID --reason "..."
+//	privacyctl inbox [show|request|discard MAIL_ID]
 //
 // Exit status: 0 on success, 1 on failure, 2 on bad usage or input.
 package main
@@ -88,6 +89,21 @@ Usage:
       matches its hash and names the hash of the one before. Names the first
       receipt that was changed, replaced or removed; exits 1 if there is one.
 
+  privacyctl inbox [--json]
+      Mail to the privacy inbox that waits for an operator: what the rules
+      could not classify or read, and quarantined spam and viruses. Ids,
+      reasons and verdicts only.
+
+  privacyctl inbox show MAIL_ID
+      The mail itself (From, Reply-To, subject, text) and its history.
+
+  privacyctl inbox request MAIL_ID --type TYPE [--jurisdiction CODE]
+      Make the mail a request for its From address, which gets the
+      acknowledgement and the verification link (never Reply-To).
+
+  privacyctl inbox discard MAIL_ID --reason spam|not_a_request|duplicate|answered
+      Drop the mail; its raw message expires from the bucket.
+
   privacyctl help
       Show this help.
 
@@ -147,6 +163,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = receipt(args[1:], stdout)
 	case "receipts":
 		err = receipts(args[1:], stdout)
+	case "inbox":
+		err = inbox(args[1:], stdout)
 	case "sources":
 		err = sources(args[1:], stdout, stderr)
 	default:

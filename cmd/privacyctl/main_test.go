@@ -95,6 +95,14 @@ func TestOperatingCommandsRefuseBadInput(t *testing.T) {
 		{"records bad date", []string{"records", "--since", "yesterday"}, "is not a date"},
 		{"records bad format", []string{"records", "--format", "xml"}, "--format must be csv or json"},
 		{"metrics bad year", []string{"metrics", "--year", "soon"}, "invalid value"},
+		{"inbox with an argument", []string{"inbox", "--json", "x"}, "takes no arguments"},
+		{"inbox unknown command", []string{"inbox", "open", "abc"}, "unknown inbox command"},
+		{"inbox show without id", []string{"inbox", "show"}, "needs one mail id"},
+		{"inbox show bad id", []string{"inbox", "show", "../../x"}, "is not a mail id"},
+		{"inbox request without type", []string{"inbox", "request", "6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1"}, "needs --type"},
+		{"inbox request unknown type", []string{"inbox", "request", "6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1", "--type", "sell"}, "needs --type"},
+		{"inbox discard without reason", []string{"inbox", "discard", "6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1"}, "needs --reason"},
+		{"inbox discard free text", []string{"inbox", "discard", "6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1", "--reason", "called Jane"}, "needs --reason, one of"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -151,6 +159,20 @@ func TestFlags(t *testing.T) {
 	for _, tt := range tests {
 		if got := flags(&tt.r); got != tt.want {
 			t.Errorf("flags() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Grüße\n\tJürgen", "Grüße\n\tJürgen"},
+		{"red\x1b[31mtext", "red\uFFFD[31mtext"},
+		{"bell\x07 and \u009b", "bell\uFFFD and \uFFFD"},
+		{"evil\u202egnp.exe", "evil\uFFFDgnp.exe"},
+	}
+	for _, tt := range tests {
+		if got := printable(tt.in); got != tt.want {
+			t.Errorf("printable(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -44,6 +44,17 @@ func newTarget(name string) *target {
 
 // parse reads flags, which may come before or after the request id.
 func (t *target) parse(args []string) error {
+	return t.parseOne(args, "request id", func(id string) error {
+		if !request.ValidID(id) {
+			return fmt.Errorf("%w: %q is not a request id (dsr-YYYYMMDD-...)", errUsage, id)
+		}
+		return nil
+	})
+}
+
+// parseOne reads flags, which may come before or after the one positional
+// argument, and checks that argument.
+func (t *target) parseOne(args []string, what string, check func(string) error) error {
 	var positional []string
 	for len(args) > 0 {
 		if err := t.fs.Parse(args); err != nil {
@@ -56,11 +67,11 @@ func (t *target) parse(args []string) error {
 		}
 	}
 	if len(positional) != 1 {
-		return fmt.Errorf("%w: %s needs one request id", errUsage, t.fs.Name())
+		return fmt.Errorf("%w: %s needs one %s", errUsage, t.fs.Name(), what)
 	}
 	t.id = positional[0]
-	if !request.ValidID(t.id) {
-		return fmt.Errorf("%w: %q is not a request id (dsr-YYYYMMDD-...)", errUsage, t.id)
+	if err := check(t.id); err != nil {
+		return err
 	}
 	if strings.TrimSpace(t.by) == "" {
 		return fmt.Errorf("%w: say who acts with --by", errUsage)

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/privacy-pipeline/dsr/internal/accounts"
 	"github.com/privacy-pipeline/dsr/internal/clock"
@@ -41,9 +42,11 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/resources"
 	"github.com/privacy-pipeline/dsr/internal/s3exports"
+	"github.com/privacy-pipeline/dsr/internal/s3mail"
 	"github.com/privacy-pipeline/dsr/internal/s3src"
 	"github.com/privacy-pipeline/dsr/internal/sesmail"
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
+	"github.com/privacy-pipeline/dsr/internal/sqsinbox"
 	"github.com/privacy-pipeline/dsr/internal/statute"
 	"github.com/privacy-pipeline/dsr/internal/workflow"
 )
@@ -73,6 +76,16 @@ type Config struct {
 	// ReceiptKeyID is the KMS HMAC key (id, ARN or alias) whose derived
 	// secret hashes the keys erasure receipts list; only erasure needs it.
 	ReceiptKeyID string
+	// RawMailBucket holds the mail received at the privacy inbox.
+	RawMailBucket string
+	// OperatorQueueURL is the operators' inbox for mail the rules could not
+	// turn into a request.
+	OperatorQueueURL string
+	// InboxAddress is the privacy inbox's address; mail from it (or from
+	// MailFrom) is never a request.
+	InboxAddress string
+	// InboundJurisdiction applies to a mailed request that names no law.
+	InboundJurisdiction string
 	// TimeScale compresses workflow waits (see clock.Scale).
 	TimeScale clock.Scale
 	// S3PathStyle addresses buckets by path, as local S3 emulators need.
@@ -96,6 +109,9 @@ type Config struct {
 	// IdempotencyTTL is how long an answer is kept for its Idempotency-Key.
 	IdempotencyTTL time.Duration
 }
+
+// DefaultInboundJurisdiction applies to mail that names no law.
+const DefaultInboundJurisdiction = "EU"
 
 // Defaults for durations; the statutory clock will refine them per law.
 const (
@@ -126,6 +142,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		BaseURL:               getenv("PUBLIC_BASE_URL"),
 		RegistryFile:          getenv("REGISTRY_FILE"),
 		ReceiptKeyID:          getenv(resources.ReceiptKey.EnvVar),
+		RawMailBucket:         getenv(resources.RawMail.EnvVar),
+		OperatorQueueURL:      getenv(resources.OperatorInbox.EnvVar),
+		InboxAddress:          getenv("PRIVACY_INBOX"),
+		InboundJurisdiction:   cmp.Or(getenv("INBOUND_JURISDICTION"), DefaultInboundJurisdiction),
 		TimeScale:             1,
 		S3PathStyle:           getenv("S3_FORCE_PATH_STYLE") == "true",
 		LargeSourceMinObjects: workflow.DefaultLargeMinObjects,
@@ -194,6 +214,8 @@ type App struct {
 	workflow *sfnflow.Workflow
 	metrics  *metrics.EMF
 	receipts *dynamo.Receipts
+	rawMail  *s3mail.Store
+	inbox    *sqsinbox.Queue
 }
 
 // LoadAWS returns the AWS configuration from the environment (region,
@@ -215,7 +237,9 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	}
 	sfnc := sfn.NewFromConfig(awsCfg)
 	a := &App{cfg: cfg, log: log, store: store, metrics: metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout)),
-		workflow: sfnflow.New(sfnc, cfg.StateMachineARN)}
+		workflow: sfnflow.New(sfnc, cfg.StateMachineARN),
+		rawMail:  s3mail.New(s3c, cfg.RawMailBucket, s3mail.DefaultPrefix),
+		inbox:    sqsinbox.New(sqs.NewFromConfig(awsCfg), cfg.OperatorQueueURL)}
 	mailer := sesmail.New(sesv2.NewFromConfig(awsCfg), cfg.MailFrom, clk)
 	a.portal = &portal.Portal{
 		Store:              store,
@@ -278,6 +302,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		Scale:           cfg.TimeScale,
 		NoticeLead:      workflow.DefaultNoticeLead,
 		OperatorEmail:   cfg.OperatorEmail,
+		RawMail:         a.rawMail,
 	}
 	a.steps.Slots = store
 	a.steps.Corrector = dynsrc.New(ddb)
@@ -348,7 +373,8 @@ func Run(pick func(*App) any) {
 
 // Operator returns the operators' actions.
 func (a *App) Operator() *operator.Operator {
-	return &operator.Operator{Store: a.store, Workflow: a.workflow, Watch: a.steps.Watch, Mailer: a.steps.Mailer, Extender: a.steps, Clock: clock.System{}}
+	return &operator.Operator{Store: a.store, Workflow: a.workflow, Watch: a.steps.Watch, Mailer: a.steps.Mailer, Extender: a.steps, Clock: clock.System{},
+		RawMail: a.rawMail}
 }
 
 // Reports returns the operators' reports.

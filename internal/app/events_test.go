@@ -14,9 +14,11 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/privacy-pipeline/dsr/internal/httpapi"
+	"github.com/privacy-pipeline/dsr/internal/inbound"
 	"github.com/privacy-pipeline/dsr/internal/portal"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/resources"
+	"github.com/privacy-pipeline/dsr/internal/s3mail"
 	"github.com/privacy-pipeline/dsr/internal/workflow"
 )
 
@@ -148,5 +150,35 @@ func TestObjectTaskEvent(t *testing.T) {
 	decodeStrict(t, "collect-object.json", &in)
 	if !request.ValidID(in.RequestID) || in.SourceID == "" || in.Key == "" {
 		t.Fatalf("%+v", in)
+	}
+}
+
+// TestSESEventsFitTheInboundHandler keeps the sample SES receipt events in
+// the shape the inbound handler reads (and `sam local invoke` sends).
+func TestSESEventsFitTheInboundHandler(t *testing.T) {
+	tests := []struct {
+		file     string
+		id       string
+		verdicts string
+	}{
+		{"inbound-ses.json", "6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1", "spf=PASS dkim=PASS dmarc=PASS spam=PASS virus=PASS"},
+		{"inbound-ses-dmarc-fail.json", "q1b0hl8e3kkcr5v9a7tjfs0ogd2m6cmh4lraq7o1", "spf=FAIL dkim=GRAY dmarc=FAIL spam=PASS virus=PASS"},
+	}
+	raw := s3mail.New(nil, "raw-mail", s3mail.DefaultPrefix)
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			var ev events.SimpleEmailEvent
+			decodeStrict(t, tt.file, &ev)
+			if len(ev.Records) != 1 || ev.Records[0].EventSource != "aws:ses" || ev.Records[0].SES.Receipt.Action.Type != "Lambda" {
+				t.Fatalf("not an SES Lambda-action event: %+v", ev)
+			}
+			m := MailFromSES(ev.Records[0].SES, raw)
+			if m.ID != tt.id || !inbound.ValidMailID(m.ID) || m.Key != "inbound/"+tt.id || m.ReceivedAt.IsZero() {
+				t.Fatalf("mail %+v", m)
+			}
+			if got := m.Verdicts.String(); got != tt.verdicts {
+				t.Fatalf("verdicts %s, want %s", got, tt.verdicts)
+			}
+		})
 	}
 }

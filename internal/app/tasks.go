@@ -127,8 +127,9 @@ func (a *App) DeadlineReport() func(context.Context) error {
 	}
 }
 
-// Handlers returns every workflow task handler by function name, for hosts
-// that serve them all in one process (the local stack).
+// Handlers returns every workflow task handler and the inbound mail handler
+// by function name, for hosts that serve them all in one process (the local
+// stack).
 func (a *App) Handlers() map[string]any {
 	return map[string]any{
 		"acknowledge":         a.Acknowledge(),
@@ -146,5 +147,6 @@ func (a *App) Handlers() map[string]any {
 		"close-request":       a.CloseRequest(),
 		"record-suppression":  a.RecordSuppression(),
 		"apply-corrections":   a.ApplyCorrections(),
+		"inbound":             a.Inbound(),
 	}
 }

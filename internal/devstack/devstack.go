@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/privacy-pipeline/dsr/internal/app"
 	"github.com/privacy-pipeline/dsr/internal/clock"
@@ -174,6 +175,13 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(mails)
 	})
+	mux.HandleFunc("POST /_dev/inbound", func(w http.ResponseWriter, r *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		s.receiveMail(w, r)
+	})
 	api := s.App.API()
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !ready.Load() {
@@ -190,6 +198,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		ses: sesv2.NewFromConfig(s.AWS),
 		sfn: sfn.NewFromConfig(s.AWS),
 		kms: kms.NewFromConfig(s.AWS),
+		sqs: sqs.NewFromConfig(s.AWS),
 	}
 	if err = provision(ctx, c, o.Region, cfg.MailFrom); err != nil {
 		return nil, fmt.Errorf("provisioning: %w", err)
@@ -227,6 +236,10 @@ func LocalConfig(region, apiURL string) app.Config {
 		IntakeTable:           tableName(resources.Intake),
 		SuppressionsTable:     tableName(resources.Suppressions),
 		ExportsBucket:         bucketName(resources.Exports),
+		RawMailBucket:         bucketName(resources.RawMail),
+		OperatorQueueURL:      QueueURL(region, resources.OperatorInbox),
+		InboxAddress:          "privacy@example.com",
+		InboundJurisdiction:   app.DefaultInboundJurisdiction,
 		StateMachineARN:       StateMachineARN(region, resources.RequestWorkflow),
 		WatchStateMachineARN:  StateMachineARN(region, resources.DeadlineWatch),
 		MailFrom:              "privacy@example.com",

@@ -13,6 +13,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/privacy-pipeline/dsr/internal/resources"
 	"github.com/privacy-pipeline/dsr/statemachines"
@@ -27,6 +28,13 @@ const (
 
 func tableName(t resources.Table) string   { return namePrefix + t.ID }
 func bucketName(b resources.Bucket) string { return namePrefix + b.ID }
+func queueName(q resources.Queue) string   { return namePrefix + q.ID }
+
+// QueueURL is the URL of a local queue. moto finds a queue by the last part
+// of its URL, whatever the host, so the URL does not depend on moto's port.
+func QueueURL(region string, q resources.Queue) string {
+	return fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, accountID, queueName(q))
+}
 
 // FunctionARN is the local ARN of a pipeline function.
 func FunctionARN(region, name string) string {
@@ -59,6 +67,7 @@ type clients struct {
 	ses *sesv2.Client
 	sfn *sfn.Client
 	kms *kms.Client
+	sqs *sqs.Client
 }
 
 // provision creates the pipeline's tables, buckets, mail identity and state
@@ -125,6 +134,11 @@ func provision(ctx context.Context, c clients, region, mailFrom string) error {
 	}
 	if _, err := c.kms.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(resources.ReceiptKey.Alias), TargetKeyId: key.KeyMetadata.KeyId}); err != nil {
 		return fmt.Errorf("key alias %s: %w", resources.ReceiptKey.Alias, err)
+	}
+	for _, q := range resources.Queues {
+		if _, err := c.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(queueName(q))}); err != nil {
+			return fmt.Errorf("queue %s: %w", queueName(q), err)
+		}
 	}
 	if _, err := c.ses.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: &mailFrom}); err != nil {
 		return fmt.Errorf("mail identity: %w", err)

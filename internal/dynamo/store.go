@@ -90,6 +90,7 @@ type record struct {
 	Corrections       map[string]string   `dynamodbav:"corrections,omitempty"`
 	CorrectedFields   []string            `dynamodbav:"corrected_fields,omitempty"`
 	CorrectedItems    int                 `dynamodbav:"corrected_items,omitempty"`
+	MailKey           string              `dynamodbav:"mail_key,omitempty"`
 	Version           int                 `dynamodbav:"version"`
 }
 
@@ -125,7 +126,8 @@ func toRecord(r *request.Request) (record, error) {
 		DryRun: r.DryRun, OnHold: r.OnHold, HoldReasons: r.HoldReasons, HoldTaskToken: r.HoldTaskToken,
 		Corrections: r.Corrections, CorrectedFields: r.CorrectedFields, CorrectedItems: r.CorrectedItems,
 		PK: r.ID, SK: requestSK, Kind: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
-		Email: r.Email, Language: string(r.Language), ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt, StatusTokenHash: r.StatusTokenHash,
+		MailKey: r.MailKey,
+		Email:   r.Email, Language: string(r.Language), ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt, StatusTokenHash: r.StatusTokenHash,
 		VerifyTokenHash: r.VerifyTokenHash, VerifyExpiresAt: r.VerifyExpiresAt, TaskToken: r.TaskToken,
 		VerifyCodeHash: r.VerifyCodeHash, VerifyFailures: r.VerifyFailures, VerifyLocked: r.VerifyLocked,
 		Identities: r.Identities, ExportKey: r.ExportKey, DownloadTokenHash: r.DownloadTokenHash,
@@ -139,7 +141,7 @@ func (rec record) request() (*request.Request, error) {
 		Extended: rec.Extended, ExtensionReasons: rec.ExtensionReasons, Overdue: rec.Overdue, ReviewTaskToken: rec.ReviewTaskToken,
 		DenialReasons: rec.DenialReasons, Redrives: rec.Redrives, Via: rec.Via, JoinedTo: rec.JoinedTo,
 		DryRun: rec.DryRun, OnHold: rec.OnHold, HoldReasons: rec.HoldReasons, HoldTaskToken: rec.HoldTaskToken,
-		Corrections: rec.Corrections, CorrectedFields: rec.CorrectedFields, CorrectedItems: rec.CorrectedItems,
+		Corrections: rec.Corrections, CorrectedFields: rec.CorrectedFields, CorrectedItems: rec.CorrectedItems, MailKey: rec.MailKey,
 		ID: rec.PK, Type: request.Type(rec.Type), Status: request.Status(rec.Status), Jurisdiction: rec.Jurisdiction,
 		Email: rec.Email, Language: i18n.Lang(rec.Language), ReceivedAt: rec.ReceivedAt, UpdatedAt: rec.UpdatedAt, StatusTokenHash: rec.StatusTokenHash,
 		VerifyTokenHash: rec.VerifyTokenHash, VerifyExpiresAt: rec.VerifyExpiresAt, TaskToken: rec.TaskToken,

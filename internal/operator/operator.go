@@ -45,6 +45,11 @@ type Extender interface {
 	Extend(ctx context.Context, r *request.Request, reasons []string, by string) error
 }
 
+// RawMail holds the raw messages of requests that came by email.
+type RawMail interface {
+	Delete(ctx context.Context, key string) error
+}
+
 // DeniedError is the error name the request workflow catches for a denial.
 const DeniedError = "RequestDenied"
 
@@ -56,6 +61,8 @@ type Operator struct {
 	Mailer   Mailer
 	Extender Extender
 	Clock    clock.Clock
+	// RawMail deletes a cancelled request's raw message.
+	RawMail RawMail
 }
 
 func (o *Operator) load(ctx context.Context, id string) (*request.Request, error) {
@@ -261,6 +268,12 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 	}
 	if err := o.Watch.Stop(ctx, r.ID); err != nil {
 		return err
+	}
+	// The request is closed: the mail it came in is kept no longer.
+	if r.MailKey != "" {
+		if err := o.RawMail.Delete(ctx, r.MailKey); err != nil {
+			return err
+		}
 	}
 	msg, err := notify.Cancelled(r.Language, r.Email, r.ID)
 	if err != nil {

@@ -126,12 +126,21 @@ type env struct {
 	watch    *fakeWatch
 	mail     *fakeMailer
 	extender *fakeExtender
+	rawMail  *fakeRawMail
 }
 
 func newEnv() *env {
-	e := &env{store: newFakeStore(), workflow: &fakeWorkflow{}, watch: &fakeWatch{}, mail: &fakeMailer{}, extender: &fakeExtender{}}
-	e.op = &Operator{Store: e.store, Workflow: e.workflow, Watch: e.watch, Mailer: e.mail, Extender: e.extender, Clock: clock.NewFake(now)}
+	e := &env{store: newFakeStore(), workflow: &fakeWorkflow{}, watch: &fakeWatch{}, mail: &fakeMailer{}, extender: &fakeExtender{}, rawMail: &fakeRawMail{}}
+	e.op = &Operator{Store: e.store, Workflow: e.workflow, Watch: e.watch, Mailer: e.mail, Extender: e.extender, Clock: clock.NewFake(now), RawMail: e.rawMail}
 	return e
+}
+
+// fakeRawMail records the raw messages deleted.
+type fakeRawMail struct{ deleted []string }
+
+func (m *fakeRawMail) Delete(_ context.Context, key string) error {
+	m.deleted = append(m.deleted, key)
+	return nil
 }
 
 // waiting is a request whose workflow waits for an operator's review.
@@ -571,6 +580,23 @@ func TestCancel(t *testing.T) {
 	}
 	if err := e.op.Cancel(context.Background(), reqID, who); apperr.KindOf(err) != apperr.Conflict {
 		t.Fatalf("second cancel: %v", err)
+	}
+}
+
+// TestCancelDeletesTheMail: a cancelled request that came by email no
+// longer keeps the mail; one that came from the form has none to delete.
+func TestCancelDeletesTheMail(t *testing.T) {
+	for _, key := range []string{"inbound/6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1", ""} {
+		e := newEnv()
+		r := waiting()
+		r.MailKey = key
+		e.store.put(r)
+		if err := e.op.Cancel(context.Background(), reqID, who); err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{key}; (key == "" && len(e.rawMail.deleted) != 0) || (key != "" && !slices.Equal(e.rawMail.deleted, want)) {
+			t.Fatalf("mail key %q: deleted %v", key, e.rawMail.deleted)
+		}
 	}
 }
 

@@ -216,11 +216,7 @@ func (p *Portal) create(ctx context.Context, in request.Intake, via string) (Rec
 	}
 	token := secret.NewToken()
 	r.StatusTokenHash = secret.Hash(token)
-	ev := request.Event{At: now, Actor: "subject", Action: "received", To: request.Received}
-	if via != "" {
-		ev.Note = "via=" + via
-	}
-	if err := p.Store.Save(ctx, r, ev); err != nil {
+	if err := p.Store.Save(ctx, r, receivedEvent(in, via, now)); err != nil {
 		return Receipt{}, err
 	}
 	err = p.Workflow.Start(ctx, sfnflow.Input{
@@ -238,6 +234,24 @@ func (p *Portal) create(ctx context.Context, in request.Intake, via string) (Rec
 		return Receipt{}, err
 	}
 	return Receipt{ID: r.ID, Status: string(r.Status), StatusURL: p.BaseURL + "/v1/requests/" + r.ID + "?token=" + token}, nil
+}
+
+// receivedEvent is the first entry of a request's audit log: who made it,
+// how it came (via a signal; by mail, with SES's verdicts on the sender).
+func receivedEvent(in request.Intake, via string, now time.Time) request.Event {
+	ev := request.Event{At: now, Actor: "subject", Action: "received", To: request.Received}
+	var note []string
+	if via != "" {
+		note = append(note, "via="+via)
+	}
+	if in.Mail != nil {
+		note = append(note, strings.TrimSpace("channel=email "+in.Mail.Verdicts))
+		if in.Mail.Operator != "" {
+			ev.Actor = "operator:" + in.Mail.Operator
+		}
+	}
+	ev.Note = strings.Join(note, " ")
+	return ev
 }
 
 func (p *Portal) flagForOperator(ctx context.Context, r *request.Request) {

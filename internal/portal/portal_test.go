@@ -207,6 +207,40 @@ func TestOffered(t *testing.T) {
 	}
 }
 
+// TestSubmitByMail: a request made from a mail keeps the mail's key (to
+// delete it at the close) and its audit log says how it came and what SES
+// said of the sender; an operator who made it from the inbox is named.
+func TestSubmitByMail(t *testing.T) {
+	const key = "inbound/6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1"
+	tests := []struct {
+		operator  string
+		wantActor string
+	}{
+		{"", "subject"},
+		{"alice", "operator:alice"},
+	}
+	for _, tt := range tests {
+		e := newEnv()
+		in := validIntake
+		in.Mail = &request.MailOrigin{Key: key, Verdicts: "spf=FAIL dkim=FAIL dmarc=FAIL spam=PASS virus=PASS", Operator: tt.operator}
+		rc, err := e.portal.Submit(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := e.store.stored(rc.ID)
+		if r.MailKey != key || r.Email != subject {
+			t.Fatalf("mail key %q, email %q", r.MailKey, r.Email)
+		}
+		evs := e.store.eventsOf(rc.ID)
+		if len(evs) != 1 || evs[0].Actor != tt.wantActor || evs[0].Note != "channel=email "+in.Mail.Verdicts {
+			t.Fatalf("events %+v", evs)
+		}
+		if len(e.workflow.starts) != 1 {
+			t.Fatal("no workflow: a request by mail is verified like any other")
+		}
+	}
+}
+
 // withholding is the statute with one right taken from one law.
 type withholding struct {
 	*statute.Rules

@@ -8,6 +8,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"net/mail"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -145,6 +146,9 @@ type Request struct {
 	DownloadExpiresAt time.Time
 	NeedsOperator     bool
 	CompletedAt       time.Time
+	// MailKey is the raw message of a request that came by email, kept
+	// until the request closes.
+	MailKey string
 
 	// Deadlines are the statutory dates, fixed at receipt; an extension moves
 	// Deadlines.Due to Deadlines.ExtendedDue and sets Extended.
@@ -207,6 +211,22 @@ type Intake struct {
 	// Corrections are the new values of a correction request; a pointer,
 	// so that an Intake stays comparable.
 	Corrections *Corrections
+	// Mail is set for a request that came by email; never from a form.
+	Mail *MailOrigin
+}
+
+// MailOrigin describes the mail a request came in. It holds no personal
+// data: the message stays in the raw-mail bucket under Key.
+type MailOrigin struct {
+	// Key is the raw message's object key; the message is deleted when the
+	// request closes.
+	Key string
+	// Verdicts are SES's checks of the sender and content, for the audit
+	// log ("spf=PASS dkim=PASS dmarc=FAIL ...").
+	Verdicts string
+	// Operator is set when an operator made the request from a mail the
+	// rules could not read.
+	Operator string
 }
 
 // MaxVerifyFailures is how many wrong links or codes a request takes before
@@ -273,6 +293,13 @@ func (in Intake) Validate() (Intake, error) {
 		}
 		out.Language = string(l)
 	}
+	if in.Mail != nil {
+		if !mailKeyPattern.MatchString(in.Mail.Key) {
+			fields = append(fields, apperr.FieldError{Field: "mail", Detail: "The mail has no valid object key."})
+		}
+		m := *in.Mail
+		out.Mail = &m
+	}
 	if len(fields) > 0 {
 		return Intake{}, apperr.InvalidFields(fields...)
 	}
@@ -285,6 +312,10 @@ func NormalEmail(s string) (string, bool) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	return s, checkEmail(s) == ""
 }
+
+// mailKeyPattern is the shape of a raw message's object key: a folder and
+// an SES message id.
+var mailKeyPattern = regexp.MustCompile(`^[A-Za-z0-9/_-]{1,64}/[A-Za-z0-9][A-Za-z0-9-]{0,127}$`)
 
 // checkEmail returns the catalogue key of what is wrong with an address, or "".
 func checkEmail(s string) string {
@@ -324,7 +355,7 @@ func joinTypes(ts []Type) string {
 
 // New makes a request from a validated intake, received at now.
 func New(in Intake, now time.Time) *Request {
-	return &Request{
+	r := &Request{
 		ID:           NewID(now),
 		Type:         Type(in.Type),
 		Status:       Received,
@@ -337,6 +368,10 @@ func New(in Intake, now time.Time) *Request {
 		ReceivedAt:   now,
 		UpdatedAt:    now,
 	}
+	if in.Mail != nil {
+		r.MailKey = in.Mail.Key
+	}
+	return r
 }
 
 func derefCorrections(c *Corrections) Corrections {

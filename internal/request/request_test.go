@@ -7,6 +7,10 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 )
 
+func intake(typ, email, jurisdiction string) Intake {
+	return Intake{Type: typ, Email: email, Jurisdiction: jurisdiction}
+}
+
 func TestIntakeValidate(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -118,6 +122,35 @@ func TestNewIDShapeAndValidID(t *testing.T) {
 	for _, bad := range []string{"", "dsr-", "../etc/passwd", "dsr-2026112x-0123456789abcdef", "dsr-20261123-0123456789abcdeI", id + "x"} {
 		if ValidID(bad) {
 			t.Errorf("ValidID(%q) = true", bad)
+		}
+	}
+}
+
+func TestIntakeFromMail(t *testing.T) {
+	tests := []struct {
+		key  string
+		want bool
+	}{
+		{"inbound/6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1", true},
+		{"inbound/../requests/x", false},
+		{"6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		in := intake("access", "a@b.co", "EU")
+		in.Mail = &MailOrigin{Key: tt.key, Verdicts: "dmarc=FAIL"}
+		got, err := in.Validate()
+		if (err == nil) != tt.want {
+			t.Fatalf("key %q: %v", tt.key, err)
+		}
+		if err != nil {
+			continue
+		}
+		if got.Mail == in.Mail || *got.Mail != *in.Mail {
+			t.Fatalf("the mail origin is not copied: %+v", got.Mail)
+		}
+		if r := New(got, time.Now()); r.MailKey != tt.key {
+			t.Fatalf("request mail key %q", r.MailKey)
 		}
 	}
 }

@@ -81,8 +81,26 @@ type Bucket struct {
 // Exports holds work files and the access packages delivered to subjects.
 var Exports = Bucket{ID: "exports", EnvVar: "EXPORTS_BUCKET"}
 
+// RawMail holds the messages sent to the privacy inbox, as the SES receipt
+// rule stores them: kept while their request is open or an operator has
+// not decided, then deleted.
+var RawMail = Bucket{ID: "raw-mail", EnvVar: "RAW_MAIL_BUCKET"}
+
 // Buckets are all of the pipeline's buckets.
-var Buckets = []Bucket{Exports}
+var Buckets = []Bucket{Exports, RawMail}
+
+// Queue describes an SQS queue of the pipeline.
+type Queue struct {
+	ID     string
+	EnvVar string // the environment variable that carries its URL
+}
+
+// OperatorInbox holds the mail that waits for an operator: mail the rules
+// could not read or classify, and quarantined mail.
+var OperatorInbox = Queue{ID: "operator-inbox", EnvVar: "OPERATOR_QUEUE_URL"}
+
+// Queues are all of the pipeline's queues.
+var Queues = []Queue{OperatorInbox}
 
 // Key is a KMS key of the pipeline, other than the one that encrypts its data.
 type Key struct {
@@ -123,6 +141,8 @@ var Functions = []Function{
 	{Name: "check-deadline", Placeholder: "CheckDeadlineFunctionArn"},
 	// deadline-report runs on a schedule, outside the workflows.
 	{Name: "deadline-report"},
+	// inbound runs for each mail the SES receipt rule receives.
+	{Name: "inbound"},
 }
 
 // ASL placeholders that are not function ARNs. The CDK stack and the local

@@ -315,3 +315,17 @@ func (f *fakeObjects) EraseInObject(_ context.Context, src *registry.Source, ids
 	}
 	return res, nil
 }
+
+// fakeRawMail records deleted raw messages; fail makes deletes fail.
+type fakeRawMail struct {
+	deleted []string
+	fail    bool
+}
+
+func (m *fakeRawMail) Delete(_ context.Context, key string) error {
+	if m.fail {
+		return apperr.E(apperr.Unavailable, "The raw-mail bucket is unavailable.")
+	}
+	m.deleted = append(m.deleted, key)
+	return nil
+}

@@ -58,6 +58,11 @@ type Exports interface {
 	DeleteObjectResults(ctx context.Context, requestID, sourceID string) error
 }
 
+// RawMail holds the raw messages of requests that came by email.
+type RawMail interface {
+	Delete(ctx context.Context, key string) error
+}
+
 // Steps carries out the workflow's tasks.
 type Steps struct {
 	Store    Store
@@ -100,6 +105,8 @@ type Steps struct {
 	NoticeLead time.Duration
 	// OperatorEmail receives reviews and escalations; empty sends none.
 	OperatorEmail string
+	// RawMail deletes a request's raw message when the request closes.
+	RawMail RawMail
 }
 
 // Task inputs and outputs. They carry ids only.
@@ -457,6 +464,9 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The message could not be written.", err)
 	}
+	if err := s.forgetMail(ctx, r); err != nil {
+		return err
+	}
 	if err := s.Mailer.Send(ctx, msg); err != nil {
 		return err
 	}
@@ -468,6 +478,19 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 func hasFlag(t request.Type) bool {
 	_, ok := suppression.FlagFor(t)
 	return ok
+}
+
+// forgetMail deletes the raw message a closed request came in: it was kept
+// only while the request was open. Deleting it again is harmless, so a
+// repeated close does no harm.
+func (s *Steps) forgetMail(ctx context.Context, r *request.Request) error {
+	if r.MailKey == "" {
+		return nil
+	}
+	if err := s.RawMail.Delete(ctx, r.MailKey); err != nil {
+		return err
+	}
+	return s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "mail_deleted"})
 }
 
 // countClosed records the metrics of a closed request.

@@ -85,6 +85,7 @@ type env struct {
 	outcomes     *fakeOutcomes
 	receipts     *fakeReceipts
 	suppressions *memstore.Suppressions
+	rawMail      *fakeRawMail
 }
 
 func newEnv(t *testing.T) *env {
@@ -104,8 +105,10 @@ func newEnv(t *testing.T) *env {
 		outcomes:     &fakeOutcomes{},
 		receipts:     &fakeReceipts{},
 		suppressions: memstore.NewSuppressions(),
+		rawMail:      &fakeRawMail{},
 	}
 	e.steps = &Steps{
+		RawMail:       e.rawMail,
 		Watch:         e.watch,
 		Metrics:       e.metrics,
 		Scale:         1,
@@ -822,6 +825,56 @@ func TestCloseRequestRetryAfterMailFailure(t *testing.T) {
 				if !secret.Matches(tok, e.store.stored(r.ID).DownloadTokenHash) {
 					t.Error("the token of the second mail does not match the stored hash")
 				}
+			}
+		})
+	}
+}
+
+// TestCloseRequestDeletesTheMail: the raw message of a request that came by
+// email is kept while the request is open and deleted when it closes; a
+// failed delete fails the step before the subject is told, so a retry does
+// both.
+func TestCloseRequestDeletesTheMail(t *testing.T) {
+	const key = "inbound/6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1"
+	tests := []struct {
+		outcome string
+		status  request.Status
+		deleted bool
+	}{
+		{"completed", request.InProgress, true},
+		{"expired", request.PendingVerification, true},
+		{"denied", request.InProgress, true},
+		{"failed", request.InProgress, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.outcome, func(t *testing.T) {
+			e := newEnv(t)
+			r := e.seed(t, request.Delete, tt.status, func(r *request.Request) {
+				r.MailKey = key
+				r.DenialReasons = []string{"legal hold"}
+			})
+			e.rawMail.fail = true
+			in := CloseTask{RequestID: r.ID, Outcome: tt.outcome}
+			err := e.steps.CloseRequest(context.Background(), in)
+			if !tt.deleted {
+				if err != nil || len(e.rawMail.deleted) != 0 {
+					t.Fatalf("error %v, deleted %v", err, e.rawMail.deleted)
+				}
+				return
+			}
+			wantKind(t, err, apperr.Unavailable)
+			if len(e.mail.sent) != 0 {
+				t.Fatal("the subject was told before the mail was deleted")
+			}
+			e.rawMail.fail = false
+			if err := e.steps.CloseRequest(context.Background(), in); err != nil {
+				t.Fatal(err)
+			}
+			if len(e.rawMail.deleted) != 1 || e.rawMail.deleted[0] != key || len(e.mail.sent) != 1 {
+				t.Fatalf("deleted %v, sent %d", e.rawMail.deleted, len(e.mail.sent))
+			}
+			if !slices.ContainsFunc(e.store.eventsOf(r.ID), func(ev request.Event) bool { return ev.Action == "mail_deleted" }) {
+				t.Fatal("no audit event for the deletion")
 			}
 		})
 	}

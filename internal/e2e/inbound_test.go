@@ -1,0 +1,252 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/privacy-pipeline/dsr/internal/devstack"
+	"github.com/privacy-pipeline/dsr/internal/inbound"
+	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/resources"
+)
+
+// mailed is what the dev endpoint says became of a mail.
+type mailed struct {
+	MailID      string `json:"mail_id"`
+	Disposition string `json:"disposition"`
+	Reason      string `json:"reason"`
+	RequestID   string `json:"request_id"`
+}
+
+// sendMail posts a raw message to the privacy inbox through the dev
+// endpoint, which takes the receipt rule's path: raw-mail bucket, SES event,
+// inbound function. verdicts is a query like "dmarc=FAIL".
+func sendMail(t *testing.T, verdicts, raw string) mailed {
+	t.Helper()
+	resp, err := http.Post(stack.APIURL+"/_dev/inbound?"+verdicts, "message/rfc822", strings.NewReader(strings.ReplaceAll(raw, "\n", "\r\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("dev inbound: HTTP %d: %s", resp.StatusCode, b)
+	}
+	var res struct{ Mails []mailed }
+	if err := json.Unmarshal(b, &res); err != nil || len(res.Mails) != 1 {
+		t.Fatalf("dev inbound answered %s (%v)", b, err)
+	}
+	return res.Mails[0]
+}
+
+func rawMail(from, subject, body string) string {
+	return "From: " + from + "\nTo: privacy@example.com\nSubject: " + subject +
+		"\nDate: Mon, 23 Nov 2026 09:12:44 +0100\nMessage-ID: <" + strings.ReplaceAll(from, "@", ".") + "@mail.example>\nMIME-Version: 1.0\n" + body
+}
+
+// rawMailTag returns the disposition tag of a mail's raw message, or
+// "deleted" when the object is gone.
+func rawMailTag(t *testing.T, mailID string) string {
+	t.Helper()
+	s3c := s3.NewFromConfig(stack.AWS, func(o *s3.Options) { o.UsePathStyle = true })
+	bucket := devstack.LocalConfig(stack.Region, stack.APIURL).RawMailBucket
+	key := stack.App.RawMail().Key(mailID)
+	out, err := s3c.GetObjectTagging(context.Background(), &s3.GetObjectTaggingInput{Bucket: &bucket, Key: &key})
+	var noKey *s3types.NoSuchKey
+	if errors.As(err, &noKey) || (err != nil && strings.Contains(err.Error(), "NoSuchKey")) {
+		return "deleted"
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range out.TagSet {
+		if *tag.Key == "disposition" {
+			return *tag.Value
+		}
+	}
+	return ""
+}
+
+// waitRequestStatus waits until a request made by mail is in status want.
+func waitRequestStatus(t *testing.T, id string, want request.Status) {
+	t.Helper()
+	eventually(t, "status "+string(want), 60*time.Second, func() bool {
+		st := storedRequest(t, id).Status
+		if st == request.Failed {
+			t.Fatalf("request failed; logs:\n%s", logs.String())
+		}
+		return st == want
+	})
+}
+
+// noMailTo fails when the system has sent anything to address.
+func noMailTo(t *testing.T, address string) {
+	t.Helper()
+	mails, err := stack.Mail()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mails {
+		if slices.Contains(m.To, address) {
+			t.Fatalf("mail %q went to %s", m.Subject, address)
+		}
+	}
+}
+
+// TestMailedRequestsInEachLanguage: an English access request and German
+// and Finnish deletion requests sent by mail become requests for their From
+// addresses, get the acknowledgement and the verification link there,
+// complete once confirmed, and their raw messages are deleted at the close.
+func TestMailedRequestsInEachLanguage(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, from, subject, body string
+		typ                       request.Type
+	}{
+		{"English access", "mail.english@example.com", "Subject access request",
+			"Content-Type: text/plain; charset=utf-8\n\nDear Sir or Madam,\n\nunder Article 15 GDPR please send me a copy of all personal data you hold about me.\n\nRegards\n",
+			request.Access},
+		{"German deletion", "mail.deutsch@example.com", "=?ISO-8859-1?Q?L=F6schung_meiner_Daten?=",
+			"Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nSehr geehrte Damen und Herren,\n\nbitte l=F6schen Sie alle zu meiner Person gespeicherten Daten (Art. 17 DSGVO).\n\nMit freundlichen Gr=FC=DFen\n",
+			request.Delete},
+		{"Finnish access, HTML only", "mail.suomi@example.com", "=?utf-8?q?Tarkastuspyynt=C3=B6?=",
+			"Content-Type: text/html; charset=utf-8\n\n<p>Hei,</p><p>pyyd&auml;n saada kopion kaikista minua koskevista tiedoista.</p><p>Terveisin Matti</p>\n",
+			request.Access},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := sendMail(t, "", rawMail(tt.from, tt.subject, tt.body))
+			if got.Disposition != inbound.ForRequest || !request.ValidID(got.RequestID) {
+				t.Fatalf("mail outcome %+v", got)
+			}
+			r := storedRequest(t, got.RequestID)
+			if r.Type != tt.typ || r.Email != tt.from || r.Jurisdiction != "EU" || r.MailKey == "" {
+				t.Fatalf("request %s %s %s, mail key %q", r.Type, r.Jurisdiction, r.Email, r.MailKey)
+			}
+			if tag := rawMailTag(t, got.MailID); tag != inbound.ForRequest {
+				t.Fatalf("raw mail tagged %q while the request is open", tag)
+			}
+			mailTo(t, tt.from, got.RequestID, "We received your privacy request")
+			confirm(t, tt.from, got.RequestID)
+			if tt.typ == request.Delete {
+				approve(t, got.RequestID)
+			}
+			waitRequestStatus(t, got.RequestID, request.Completed)
+			checkHistory(t, got.RequestID)
+			if tag := rawMailTag(t, got.MailID); tag != "deleted" {
+				t.Fatalf("raw mail %q after the request closed", tag)
+			}
+		})
+	}
+}
+
+// TestMailWithFailedDMARCStillNeedsVerification: a sender whose domain
+// fails DMARC may be forged; the request is made but waits for the link
+// mailed to From, like every request, and the audit log keeps the verdicts.
+func TestMailWithFailedDMARCStillNeedsVerification(t *testing.T) {
+	t.Parallel()
+	const from = "maybe.forged@example.com"
+	got := sendMail(t, "spf=FAIL&dkim=FAIL&dmarc=FAIL", rawMail(from, "Delete my data", "\nPlease delete my account and all my data.\n"))
+	if got.Disposition != inbound.ForRequest {
+		t.Fatalf("mail outcome %+v", got)
+	}
+	mailTo(t, from, got.RequestID, "Confirm your privacy request")
+	if st := storedRequest(t, got.RequestID).Status; st != request.PendingVerification {
+		t.Fatalf("status %s, want %s", st, request.PendingVerification)
+	}
+	events, err := stack.App.Store().Events(context.Background(), got.RequestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) == 0 || !strings.Contains(events[0].Note, "dmarc=FAIL") {
+		t.Fatalf("first audit event %+v", events)
+	}
+	// Nothing moves without the subject's confirmation: the workflow waits.
+	checkExecution(t, resources.RequestWorkflow, got.RequestID, "RUNNING")
+}
+
+// TestSpoofedReplyToGetsNothing: a mail whose Reply-To differs from From is
+// answered at From only.
+func TestSpoofedReplyToGetsNothing(t *testing.T) {
+	t.Parallel()
+	const from, replyTo = "spoofed.victim@example.com", "attacker@example.net"
+	got := sendMail(t, "", rawMail(from, "Subject access request",
+		"Reply-To: "+replyTo+"\n\nPlease send me a copy of all personal data you hold about me.\n"))
+	if got.Disposition != inbound.ForRequest {
+		t.Fatalf("mail outcome %+v", got)
+	}
+	mailTo(t, from, got.RequestID, "Confirm your privacy request")
+	noMailTo(t, replyTo)
+}
+
+// TestMailForTheOperatorInbox: mail the rules cannot classify, and spam,
+// wait in the operators' inbox unanswered; an operator turns one into a
+// request of the type they judge and discards the other, and both
+// decisions are in the mail's audit log.
+func TestMailForTheOperatorInbox(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const asker, spammer = "order.question@example.com", "spam.sender@example.com"
+	unclear := sendMail(t, "", rawMail(asker, "Where is my order?", "\nHello, I ordered a jumper last week. When will it ship?\n"))
+	spam := sendMail(t, "spam=FAIL", rawMail(spammer, "Delete my data", "\nPlease delete my data.\n"))
+	if unclear.Disposition != inbound.ForOperator || unclear.Reason != inbound.ReasonUnclassified {
+		t.Fatalf("unclassified mail: %+v", unclear)
+	}
+	if spam.Disposition != inbound.Quarantined || spam.Reason != inbound.ReasonSpam {
+		t.Fatalf("spam: %+v", spam)
+	}
+	items, err := stack.App.Inbox().List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, it := range items {
+		ids = append(ids, it.ID)
+	}
+	if !slices.Contains(ids, unclear.MailID) || !slices.Contains(ids, spam.MailID) {
+		t.Fatalf("inbox %v lacks %s or %s", ids, unclear.MailID, spam.MailID)
+	}
+	if tag := rawMailTag(t, unclear.MailID); tag != inbound.ForOperator {
+		t.Fatalf("unclassified raw mail tagged %q", tag)
+	}
+	noMailTo(t, asker)
+	noMailTo(t, spammer)
+
+	id, err := stack.App.Inbox().MakeRequest(ctx, unclear.MailID, request.Access, "", "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mailTo(t, asker, id, "Confirm your privacy request")
+	if err := stack.App.Inbox().Discard(ctx, spam.MailID, "spam", "e2e"); err != nil {
+		t.Fatal(err)
+	}
+	if tag := rawMailTag(t, spam.MailID); tag != inbound.Discarded {
+		t.Fatalf("discarded raw mail tagged %q", tag)
+	}
+	items, err = stack.App.Inbox().List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.ID == unclear.MailID || it.ID == spam.MailID {
+			t.Fatalf("%s is still in the inbox", it.ID)
+		}
+	}
+	for mailID, want := range map[string]string{unclear.MailID: "operator:e2e made_request", spam.MailID: "operator:e2e discarded"} {
+		events, err := stack.App.Store().Events(ctx, inbound.AuditID(mailID))
+		if err != nil || len(events) != 2 || events[0].Action != "queued" || events[1].Actor+" "+events[1].Action != want {
+			t.Fatalf("audit of %s: %+v %v", mailID, events, err)
+		}
+	}
+}

@@ -1,0 +1,306 @@
+package inbound
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/mailparse"
+	"github.com/privacy-pipeline/dsr/internal/portal"
+	"github.com/privacy-pipeline/dsr/internal/request"
+)
+
+// Verdict statuses, as SES reports them.
+const (
+	Pass             = "PASS"
+	Fail             = "FAIL"
+	Gray             = "GRAY"
+	ProcessingFailed = "PROCESSING_FAILED"
+	Disabled         = "DISABLED"
+)
+
+// Verdicts are SES's checks of a received message: the sender's domain
+// (SPF, DKIM, DMARC) and the content (spam, virus).
+type Verdicts struct {
+	SPF   string `json:"spf"`
+	DKIM  string `json:"dkim"`
+	DMARC string `json:"dmarc"`
+	Spam  string `json:"spam"`
+	Virus string `json:"virus"`
+}
+
+// Normalized returns the verdicts with every status one SES defines; an
+// unknown or missing one becomes GRAY (neither pass nor fail).
+func (v Verdicts) Normalized() Verdicts {
+	norm := func(s string) string {
+		switch s = strings.ToUpper(strings.TrimSpace(s)); s {
+		case Pass, Fail, Gray, ProcessingFailed, Disabled:
+			return s
+		}
+		return Gray
+	}
+	return Verdicts{SPF: norm(v.SPF), DKIM: norm(v.DKIM), DMARC: norm(v.DMARC), Spam: norm(v.Spam), Virus: norm(v.Virus)}
+}
+
+// String is the verdicts for audit notes and logs: statuses only.
+func (v Verdicts) String() string {
+	v = v.Normalized()
+	return fmt.Sprintf("spf=%s dkim=%s dmarc=%s spam=%s virus=%s", v.SPF, v.DKIM, v.DMARC, v.Spam, v.Virus)
+}
+
+// quarantine tells whether the content checks failed, and why. Such mail is
+// not answered: an answer would confirm the address to a spammer, and a
+// virus is nobody's request.
+func (v Verdicts) quarantine() (string, bool) {
+	v = v.Normalized()
+	switch {
+	case v.Virus == Fail:
+		return ReasonVirus, true
+	case v.Spam == Fail:
+		return ReasonSpam, true
+	}
+	return "", false
+}
+
+// Mail is a received message as SES announces it: ids and verdicts. What it
+// says is read from the raw-mail bucket.
+type Mail struct {
+	// ID is SES's message id, which also names the raw object.
+	ID         string
+	Key        string
+	ReceivedAt time.Time
+	Verdicts   Verdicts
+}
+
+var mailIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,127}$`)
+
+// ValidMailID reports whether s has the shape of an SES message id, so that
+// no other string reaches an object key or an audit key.
+func ValidMailID(s string) bool { return mailIDPattern.MatchString(s) }
+
+// AuditID is the key under which the audit log of a mail is kept, beside
+// requests' own logs.
+func AuditID(mailID string) string { return "mail-" + mailID }
+
+// Why a mail waits for an operator.
+const (
+	ReasonSpam         = "spam"
+	ReasonVirus        = "virus"
+	ReasonTooLarge     = "too_large"
+	ReasonUnreadable   = "unreadable"
+	ReasonNoSender     = "no_sender"
+	ReasonAutomatic    = "automatic"
+	ReasonUnclassified = "unclassified"
+	ReasonAmbiguous    = "ambiguous"
+	ReasonNotSupported = "type_not_supported"
+	ReasonRefused      = "refused"
+	ReasonRateLimited  = "rate_limited"
+)
+
+// What becomes of a raw message: the tag on its object, which the bucket's
+// lifecycle rules read. Untagged mail has not been handled yet.
+const (
+	ForRequest  = "request"     // kept until the request closes
+	ForOperator = "inbox"       // kept until an operator decides
+	Quarantined = "quarantined" // expires by lifecycle
+	Discarded   = "discarded"   // expires by lifecycle
+)
+
+// Item is one mail waiting for an operator. It carries ids and labels only:
+// what the mail says stays in the raw-mail bucket.
+type Item struct {
+	ID          string    `json:"id"`
+	Key         string    `json:"key"`
+	ReceivedAt  time.Time `json:"received_at"`
+	Reason      string    `json:"reason"`
+	Quarantined bool      `json:"quarantined,omitempty"`
+	Language    string    `json:"language,omitempty"`
+	Guess       string    `json:"guess,omitempty"`
+	Verdicts    Verdicts  `json:"verdicts"`
+}
+
+// RawStore holds raw messages and what became of them.
+type RawStore interface {
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	Disposition(ctx context.Context, key string) (string, error)
+	SetDisposition(ctx context.Context, key, disposition string) error
+}
+
+// Queue is the operators' inbox.
+type Queue interface {
+	Put(ctx context.Context, it Item) error
+}
+
+// Submitter makes requests the way the web form does.
+type Submitter interface {
+	Submit(ctx context.Context, in request.Intake) (portal.Receipt, error)
+}
+
+// Auditor appends to an audit log.
+type Auditor interface {
+	Record(ctx context.Context, id string, ev request.Event) error
+}
+
+// Processor handles each mail to the privacy inbox once: a request, or an
+// item in the operators' inbox. Nothing is dropped.
+type Processor struct {
+	Raw    RawStore
+	Queue  Queue
+	Portal Submitter
+	Audit  Auditor
+	Clock  clock.Clock
+	// Jurisdiction applies when a mail names no law.
+	Jurisdiction string
+	// OwnAddresses are the pipeline's own addresses: mail from them is
+	// never a request (it would be a loop).
+	OwnAddresses []string
+	Limits       mailparse.Limits
+	Log          *slog.Logger
+}
+
+// Outcome is what became of a mail.
+type Outcome struct {
+	Disposition string
+	Reason      string
+	RequestID   string
+	Language    string
+}
+
+// Process handles one mail. An error means nothing was decided and the
+// call may be repeated; a mail handled before is not handled again.
+func (p *Processor) Process(ctx context.Context, m Mail) (Outcome, error) {
+	if !ValidMailID(m.ID) {
+		return Outcome{}, apperr.E(apperr.Invalid, "The mail has no valid message id.")
+	}
+	done, err := p.Raw.Disposition(ctx, m.Key)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if done != "" {
+		return Outcome{Disposition: done, Reason: "already_handled"}, nil
+	}
+	if reason, bad := m.Verdicts.quarantine(); bad {
+		return p.toOperator(ctx, m, Item{Reason: reason, Quarantined: true})
+	}
+	msg, err := p.read(ctx, m.Key)
+	switch {
+	case errors.Is(err, mailparse.ErrTooLarge):
+		return p.toOperator(ctx, m, Item{Reason: ReasonTooLarge})
+	case errors.Is(err, mailparse.ErrMalformed), errors.Is(err, mailparse.ErrTooComplex):
+		return p.toOperator(ctx, m, Item{Reason: ReasonUnreadable})
+	case err != nil:
+		return Outcome{}, err
+	}
+	c := Classify(msg.Subject, msg.Text)
+	it := Item{Language: c.Language, Guess: string(c.Guess)}
+	switch {
+	case msg.From == "":
+		it.Reason = ReasonNoSender
+	case msg.Automatic || p.own(msg.From):
+		it.Reason = ReasonAutomatic
+	case c.Type == "" && c.Guess == "":
+		it.Reason = ReasonUnclassified
+	case c.Type == "":
+		it.Reason = ReasonAmbiguous
+	}
+	if it.Reason != "" {
+		return p.toOperator(ctx, m, it)
+	}
+	// The request is for the author in From, and all mail about it goes
+	// there: Reply-To is anyone's to write. A sender whose domain failed
+	// DMARC may be forged; verification by a link mailed to From still
+	// decides, as for every request.
+	in := request.Intake{
+		Type:         string(c.Type),
+		Email:        msg.From,
+		Jurisdiction: cmp.Or(c.Jurisdiction, p.Jurisdiction),
+		Mail:         &request.MailOrigin{Key: m.Key, Verdicts: m.Verdicts.String()},
+	}
+	receipt, err := p.Portal.Submit(ctx, in)
+	switch {
+	case apperr.Is(err, apperr.Invalid):
+		it.Reason = ReasonRefused
+		if fieldIs(err, "type") {
+			it.Reason = ReasonNotSupported
+		}
+		return p.toOperator(ctx, m, it)
+	case apperr.Is(err, apperr.RateLimited):
+		// Too many requests for this address: an operator sees the mail
+		// rather than Lambda retrying it into the dead-letter queue.
+		it.Reason = ReasonRateLimited
+		return p.toOperator(ctx, m, it)
+	case err != nil:
+		return Outcome{}, err
+	}
+	out := Outcome{Disposition: ForRequest, RequestID: receipt.ID, Language: c.Language}
+	if err := p.Raw.SetDisposition(ctx, m.Key, ForRequest); err != nil {
+		return Outcome{}, err
+	}
+	p.record(ctx, m.ID, "system", "made_request", "request_id="+receipt.ID+" "+m.Verdicts.String())
+	return out, nil
+}
+
+func (p *Processor) read(ctx context.Context, key string) (*mailparse.Message, error) {
+	body, err := p.Raw.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	return mailparse.Parse(body, p.Limits)
+}
+
+func (p *Processor) own(addr string) bool {
+	for _, a := range p.OwnAddresses {
+		if strings.EqualFold(a, addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// toOperator puts a mail in the operators' inbox and labels its raw object.
+// The queue comes first: a mail labelled but not queued would be forgotten.
+func (p *Processor) toOperator(ctx context.Context, m Mail, it Item) (Outcome, error) {
+	it.ID, it.Key, it.ReceivedAt, it.Verdicts = m.ID, m.Key, m.ReceivedAt, m.Verdicts.Normalized()
+	if err := p.Queue.Put(ctx, it); err != nil {
+		return Outcome{}, err
+	}
+	disposition := ForOperator
+	if it.Quarantined {
+		disposition = Quarantined
+	}
+	if err := p.Raw.SetDisposition(ctx, m.Key, disposition); err != nil {
+		return Outcome{}, err
+	}
+	p.record(ctx, m.ID, "system", "queued", "reason="+it.Reason+" "+m.Verdicts.String())
+	return Outcome{Disposition: disposition, Reason: it.Reason, Language: it.Language}, nil
+}
+
+// record appends to a mail's audit log. The decision stands even when the
+// log cannot be written; the failure is logged.
+func (p *Processor) record(ctx context.Context, mailID, actor, action, note string) {
+	ev := request.Event{At: p.Clock.Now(), Actor: actor, Action: action, Note: note}
+	if err := p.Audit.Record(ctx, AuditID(mailID), ev); err != nil {
+		p.Log.ErrorContext(ctx, "mail audit not written", "mail_id", mailID, "action", action, "error_kind", apperr.KindOf(err).String())
+	}
+}
+
+func fieldIs(err error, field string) bool {
+	var e *apperr.Error
+	if errors.As(err, &e) {
+		for _, f := range e.Fields {
+			if f.Field == field {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,303 @@
+package inbound
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/mailparse"
+	"github.com/privacy-pipeline/dsr/internal/request"
+)
+
+var (
+	now    = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	allOK  = Verdicts{SPF: Pass, DKIM: Pass, DMARC: Pass, Spam: Pass, Virus: Pass}
+	mailID = "6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1"
+	key    = "inbound/" + mailID
+)
+
+func rawMail(headers, body string) string {
+	return strings.ReplaceAll("From: Jane Roe <Jane.Roe@example.com>\n"+headers+"\n\n"+body+"\n", "\n", "\r\n")
+}
+
+const accessBody = "Under Article 15 of the GDPR please send me a copy of all personal data you hold about me."
+
+type fixture struct {
+	raw    *fakeRaw
+	queue  *fakeQueue
+	portal *fakePortal
+	audit  *fakeAudit
+	p      *Processor
+}
+
+func newFixture(raw string) *fixture {
+	f := &fixture{raw: newFakeRaw(), queue: &fakeQueue{}, portal: &fakePortal{}, audit: &fakeAudit{}}
+	f.raw.objects[key] = raw
+	f.p = &Processor{Raw: f.raw, Queue: f.queue, Portal: f.portal, Audit: f.audit, Clock: clock.NewFake(now),
+		Jurisdiction: "EU", OwnAddresses: []string{"privacy@example.org"}, Limits: mailparse.DefaultLimits,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return f
+}
+
+func TestProcess(t *testing.T) {
+	tests := []struct {
+		name     string
+		raw      string
+		verdicts Verdicts
+		refuse   error
+		// want: the disposition, and the reason of an inbox item or the
+		// type of a request.
+		disposition string
+		reason      string
+		typ         string
+	}{
+		{"an English access request", rawMail("Subject: Subject access request", accessBody), allOK, nil, ForRequest, "", "access"},
+		{"a German deletion", rawMail("Subject: =?utf-8?q?L=C3=B6schung_meiner_Daten?=", "Bitte löschen Sie alle meine Daten."), allOK, nil, ForRequest, "", "delete"},
+		{"DMARC failed: still a request, verified by the link", rawMail("Subject: Delete my data", "Please delete my account."),
+			Verdicts{SPF: Fail, DKIM: Fail, DMARC: Fail, Spam: Pass, Virus: Pass}, nil, ForRequest, "", "delete"},
+		{"spam is quarantined", rawMail("Subject: Delete my data", "Please delete my account."),
+			Verdicts{SPF: Pass, DKIM: Pass, DMARC: Pass, Spam: Fail, Virus: Pass}, nil, Quarantined, ReasonSpam, ""},
+		{"a virus is quarantined", rawMail("Subject: Delete my data", "Please delete my account."),
+			Verdicts{SPF: Pass, DKIM: Pass, DMARC: Pass, Spam: Pass, Virus: Fail}, nil, Quarantined, ReasonVirus, ""},
+		{"nothing the rules know", rawMail("Subject: Where is my order?", "It has not arrived."), allOK, nil, ForOperator, ReasonUnclassified, ""},
+		{"two requests in one mail", rawMail("Subject: My data", "Send me a copy of my data, then delete my account."), allOK, nil, ForOperator, ReasonAmbiguous, ""},
+		{"an auto-reply is never answered", rawMail("Subject: Out of office\nAuto-Submitted: auto-replied", "I am away; delete my mail later."), allOK, nil, ForOperator, ReasonAutomatic, ""},
+		{"no single sender", strings.Replace(rawMail("Subject: Delete my data", "Please delete my account."), "From: Jane Roe <Jane.Roe@example.com>", "From: a@example.com, b@example.com", 1),
+			allOK, nil, ForOperator, ReasonNoSender, ""},
+		{"mail from the pipeline itself", strings.Replace(rawMail("Subject: Delete my data", "Please delete my account."), "Jane.Roe@example.com", "privacy@example.org", 1),
+			allOK, nil, ForOperator, ReasonAutomatic, ""},
+		{"unreadable MIME", rawMail("Subject: x\nContent-Type: multipart/mixed", "no boundary"), allOK, nil, ForOperator, ReasonUnreadable, ""},
+		{"a type the pipeline does not carry out", rawMail("Subject: Your decision", "I appeal your decision on my earlier request."), allOK, nil, ForOperator, ReasonNotSupported, ""},
+		{"a CCPA opt-out", rawMail("Subject: Do not sell my personal information", "I opt out of the sale of my data."), allOK, nil, ForRequest, "", "opt_out"},
+		{"too many requests for the address", rawMail("Subject: Delete my data", "Please delete my account."), allOK,
+			apperr.E(apperr.RateLimited, "Too many requests."), ForOperator, ReasonRateLimited, ""},
+		{"an address the portal refuses", strings.Replace(rawMail("Subject: Delete my data", "Please delete my account."), "Jane.Roe@example.com", "jane@localhost", 1),
+			allOK, nil, ForOperator, ReasonRefused, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(tt.raw)
+			f.portal.refuse = tt.refuse
+			out, err := f.p.Process(context.Background(), Mail{ID: mailID, Key: key, ReceivedAt: now, Verdicts: tt.verdicts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Disposition != tt.disposition || out.Reason != tt.reason {
+				t.Fatalf("outcome %+v, want %s %s", out, tt.disposition, tt.reason)
+			}
+			if got := f.raw.tags[key]; got != tt.disposition {
+				t.Errorf("raw message tagged %q, want %q", got, tt.disposition)
+			}
+			if tt.disposition == ForRequest {
+				if len(f.portal.got) != 1 || len(f.queue.items) != 0 {
+					t.Fatalf("requests %+v, inbox %+v", f.portal.got, f.queue.items)
+				}
+				in := f.portal.got[0]
+				if in.Type != tt.typ || in.Email != "jane.roe@example.com" || in.Jurisdiction != "EU" || in.Mail == nil || in.Mail.Key != key {
+					t.Fatalf("intake %+v", in)
+				}
+				if in.Mail.Verdicts != tt.verdicts.String() {
+					t.Errorf("verdicts %q, want %q", in.Mail.Verdicts, tt.verdicts.String())
+				}
+				if got := f.audit.actions(AuditID(mailID)); !strings.HasPrefix(got, "system made_request request_id=dsr-") {
+					t.Errorf("audit %q", got)
+				}
+				return
+			}
+			if len(f.portal.got) != 0 || len(f.queue.items) != 1 {
+				t.Fatalf("requests %+v, inbox %+v", f.portal.got, f.queue.items)
+			}
+			it := f.queue.items[0]
+			if it.ID != mailID || it.Key != key || it.Reason != tt.reason || it.Quarantined != (tt.disposition == Quarantined) || !it.ReceivedAt.Equal(now) {
+				t.Fatalf("item %+v", it)
+			}
+			if got := f.audit.actions(AuditID(mailID)); !strings.HasPrefix(got, "system queued reason="+tt.reason) {
+				t.Errorf("audit %q", got)
+			}
+		})
+	}
+}
+
+// TestProcessWritesOnlyToFrom: Reply-To is anyone's to write; the request
+// and all its mail are for the author in From.
+func TestProcessWritesOnlyToFrom(t *testing.T) {
+	f := newFixture(rawMail("Reply-To: attacker@example.net\nSubject: Subject access request", accessBody))
+	if _, err := f.p.Process(context.Background(), Mail{ID: mailID, Key: key, Verdicts: allOK}); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.portal.got) != 1 || f.portal.got[0].Email != "jane.roe@example.com" {
+		t.Fatalf("intake %+v", f.portal.got)
+	}
+}
+
+func TestProcessFailures(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(f *fixture)
+		id    string
+		want  apperr.Kind
+	}{
+		{"portal unavailable", func(f *fixture) { f.portal.refuse = apperr.E(apperr.Unavailable, "down") }, mailID, apperr.Unavailable},
+		{"inbox unavailable", func(f *fixture) {
+			f.raw.objects[key] = rawMail("Subject: hello", "nothing to see")
+			f.queue.failPut = true
+		}, mailID, apperr.Unavailable},
+		{"no raw message", func(f *fixture) { delete(f.raw.objects, key) }, mailID, apperr.NotFound},
+		{"a message id that is no id", func(*fixture) {}, "../../etc", apperr.Invalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(rawMail("Subject: Subject access request", accessBody))
+			tt.setup(f)
+			_, err := f.p.Process(context.Background(), Mail{ID: tt.id, Key: key, Verdicts: allOK})
+			if !apperr.Is(err, tt.want) {
+				t.Fatalf("error %v, want %s", err, tt.want)
+			}
+			if f.raw.tags[key] != "" {
+				t.Fatalf("a failed mail was labelled %q: it would never be tried again", f.raw.tags[key])
+			}
+		})
+	}
+}
+
+// TestProcessOnce: a repeated event (Lambda retries asynchronous
+// invocations) does not make a second request.
+func TestProcessOnce(t *testing.T) {
+	f := newFixture(rawMail("Subject: Subject access request", accessBody))
+	for range 2 {
+		if _, err := f.p.Process(context.Background(), Mail{ID: mailID, Key: key, Verdicts: allOK}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(f.portal.got) != 1 {
+		t.Fatalf("%d requests from one mail", len(f.portal.got))
+	}
+}
+
+func TestVerdicts(t *testing.T) {
+	v := Verdicts{SPF: "pass", DKIM: "", DMARC: "FAIL", Spam: "PROCESSING_FAILED", Virus: "<script>"}
+	if got := v.String(); got != "spf=PASS dkim=GRAY dmarc=FAIL spam=PROCESSING_FAILED virus=GRAY" {
+		t.Fatal(got)
+	}
+	if _, bad := v.quarantine(); bad {
+		t.Fatal("a failed scan is not a failed verdict")
+	}
+}
+
+func TestValidMailID(t *testing.T) {
+	for id, want := range map[string]bool{
+		mailID: true, "0000014a-f4d4-4f36-9a3c-example": true,
+		"": false, "../x": false, "a/b": false, strings.Repeat("a", 129): false, "-a": false,
+	} {
+		if ValidMailID(id) != want {
+			t.Errorf("ValidMailID(%q) = %v", id, !want)
+		}
+	}
+}
+
+func newInbox(f *fixture) *Inbox {
+	return &Inbox{Queue: f.queue, Raw: f.raw, Portal: f.portal, Audit: f.audit, Clock: clock.NewFake(now), Jurisdiction: "EU", Limits: mailparse.DefaultLimits}
+}
+
+func TestInboxMakeRequest(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(rawMail("Reply-To: other@example.net\nSubject: Question", "Hallo, ich möchte wissen, was los ist. Bitte melden Sie sich."))
+	if _, err := f.p.Process(ctx, Mail{ID: mailID, Key: key, Verdicts: allOK}); err != nil {
+		t.Fatal(err)
+	}
+	b := newInbox(f)
+	items, err := b.List(ctx)
+	if err != nil || len(items) != 1 || items[0].Language != German {
+		t.Fatalf("inbox %+v %v", items, err)
+	}
+	it, msg, err := b.Read(ctx, mailID)
+	if err != nil || it.ID != mailID || msg.From != "jane.roe@example.com" || msg.ReplyTo[0] != "other@example.net" {
+		t.Fatalf("read %+v %+v %v", it, msg, err)
+	}
+	id, err := b.MakeRequest(ctx, mailID, request.Access, "", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.portal.got) != 1 {
+		t.Fatal("no request made")
+	}
+	in := f.portal.got[0]
+	if in.Email != "jane.roe@example.com" || in.Type != "access" || in.Jurisdiction != "EU" || in.Mail.Operator != "alice" || in.Mail.Key != key {
+		t.Fatalf("intake %+v %+v", in, in.Mail)
+	}
+	if f.raw.tags[key] != ForRequest || len(f.queue.items) != 0 {
+		t.Fatalf("tag %q, inbox %+v", f.raw.tags[key], f.queue.items)
+	}
+	if got := f.audit.actions(AuditID(mailID)); !strings.HasSuffix(got, "operator:alice made_request request_id="+id) {
+		t.Fatalf("audit %q", got)
+	}
+	if _, err := b.MakeRequest(ctx, mailID, request.Access, "", "alice"); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("a second request from the same mail: %v", err)
+	}
+}
+
+// TestInboxKeepsMailWhenAnActionFails: a failed action puts the mail back.
+func TestInboxKeepsMailWhenAnActionFails(t *testing.T) {
+	tests := []struct {
+		name string
+		act  func(b *Inbox) error
+		prep func(f *fixture)
+		want apperr.Kind
+	}{
+		{"portal down", func(b *Inbox) error {
+			_, err := b.MakeRequest(context.Background(), mailID, request.Access, "", "alice")
+			return err
+		},
+			func(f *fixture) { f.portal.refuse = apperr.E(apperr.Unavailable, "down") }, apperr.Unavailable},
+		{"a type the law gives no right to", func(b *Inbox) error {
+			_, err := b.MakeRequest(context.Background(), mailID, "sell", "", "alice")
+			return err
+		}, func(*fixture) {}, apperr.Invalid},
+		{"bucket down while discarding", func(b *Inbox) error { return b.Discard(context.Background(), mailID, "spam", "alice") },
+			func(f *fixture) { f.raw.failTag = true }, apperr.Unavailable},
+		{"discard without a known reason", func(b *Inbox) error { return b.Discard(context.Background(), mailID, "boring", "alice") },
+			func(*fixture) {}, apperr.Invalid},
+		{"nobody acts", func(b *Inbox) error { return b.Discard(context.Background(), mailID, "spam", " ") },
+			func(*fixture) {}, apperr.Invalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(rawMail("Subject: hello", "nothing the rules know"))
+			if _, err := f.p.Process(context.Background(), Mail{ID: mailID, Key: key, Verdicts: allOK}); err != nil {
+				t.Fatal(err)
+			}
+			tt.prep(f)
+			if err := tt.act(newInbox(f)); !apperr.Is(err, tt.want) {
+				t.Fatalf("error %v, want %s", err, tt.want)
+			}
+			if len(f.queue.items) != 1 || f.queue.items[0].ID != mailID {
+				t.Fatalf("the mail left the inbox: %+v", f.queue.items)
+			}
+		})
+	}
+}
+
+func TestInboxDiscard(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(rawMail("Subject: hello", "nothing the rules know"))
+	if _, err := f.p.Process(ctx, Mail{ID: mailID, Key: key, Verdicts: allOK}); err != nil {
+		t.Fatal(err)
+	}
+	if err := newInbox(f).Discard(ctx, mailID, "not_a_request", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if f.raw.tags[key] != Discarded || len(f.queue.items) != 0 {
+		t.Fatalf("tag %q, inbox %+v", f.raw.tags[key], f.queue.items)
+	}
+	if got := f.audit.actions(AuditID(mailID)); !strings.HasSuffix(got, "operator:bob discarded reason=not_a_request") {
+		t.Fatalf("audit %q", got)
+	}
+	if err := newInbox(f).Discard(ctx, mailID, "spam", "bob"); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("discarding twice: %v", err)
+	}
+}
