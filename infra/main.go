@@ -18,6 +18,7 @@ func main() {
 	props := StackProps{
 		MailFrom:      contextOr(app, "mailFrom", "privacy@example.com"),
 		OperatorEmail: contextOr(app, "operatorEmail", ""),
+		InboxAddress:  contextOr(app, "inboxAddress", ""),
 		RegistryFile:  contextOr(app, "registryFile", filepath.Join("..", "internal", "devstack", "demo-sources.yaml")),
 		AssetDir:      func(fn string) string { return filepath.Join("..", "build", fn) },
 		ThrottleRate:  50,

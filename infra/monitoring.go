@@ -18,7 +18,7 @@ import (
 // newMonitoring defines the operators' topic, the alarms that page them and
 // the dashboard they watch.
 func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
-	topic := awssns.NewTopic(p.stack, jsii.String("OperatorsTopic"), &awssns.TopicProps{
+	topic := awssns.NewTopic(p.scope, jsii.String("OperatorsTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("Privacy pipeline operators"),
 		MasterKey:   p.key,
 		EnforceSSL:  jsii.Bool(true),
@@ -27,9 +27,10 @@ func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(p.props.OperatorEmail), nil))
 	}
 	action := awscloudwatchactions.NewSnsAction(topic)
+	p.newMailAlarms(action)
 	five := awscdk.Duration_Minutes(jsii.Number(5))
 	alarm := func(id, what string, m awscloudwatch.IMetric) {
-		a := awscloudwatch.NewAlarm(p.stack, jsii.String(id), &awscloudwatch.AlarmProps{
+		a := awscloudwatch.NewAlarm(p.scope, jsii.String(id), &awscloudwatch.AlarmProps{
 			AlarmDescription:   jsii.String(what),
 			Metric:             m,
 			Threshold:          jsii.Number(1),
@@ -59,12 +60,12 @@ func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
 
 	// The deadline report counts, every hour, the open requests due within
 	// three days; a request near its date pages the operators before it is late.
-	awsevents.NewRule(p.stack, jsii.String("DeadlineReportSchedule"), &awsevents.RuleProps{
+	awsevents.NewRule(p.scope, jsii.String("DeadlineReportSchedule"), &awsevents.RuleProps{
 		Description: jsii.String("Counts open requests due within three days"),
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Hours(jsii.Number(1))),
 		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(p.functions["deadline-report"], nil)},
 	})
-	dueSoon := awscloudwatch.NewAlarm(p.stack, jsii.String("RequestsDueSoon"), &awscloudwatch.AlarmProps{
+	dueSoon := awscloudwatch.NewAlarm(p.scope, jsii.String("RequestsDueSoon"), &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("Open requests are due within three days (privacyctl list --due-within 3)."),
 		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String(metrics.DueSoon),
@@ -83,7 +84,7 @@ func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
 			Statistic: jsii.String(stat), Period: awscdk.Duration_Hours(jsii.Number(1)),
 		})
 	}
-	dash := awscloudwatch.NewDashboard(p.stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+	dash := awscloudwatch.NewDashboard(p.scope, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
 		DashboardName: jsii.String(*p.stack.StackName() + "-requests"),
 	})
 	dash.AddWidgets(

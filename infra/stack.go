@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -41,9 +43,15 @@ type StackProps struct {
 	// ThrottleRate and ThrottleBurst limit the HTTP API (requests per second).
 	ThrottleRate  float64
 	ThrottleBurst float64
+	// InboxAddress is the privacy inbox: mail to it becomes requests.
+	InboxAddress string
+	// InboundJurisdiction applies to mailed requests that name no law.
+	InboundJurisdiction string
 }
 
 type pipeline struct {
+	// scope holds every resource of the pipeline; stack is the stack it is in.
+	scope    constructs.Construct
 	stack    awscdk.Stack
 	props    StackProps
 	reg      *registry.Registry
@@ -55,6 +63,10 @@ type pipeline struct {
 	// suppressions is the list the company's systems read.
 	suppressions awsdynamodb.Table
 	exports      awss3.Bucket
+	mailKey      awskms.Key
+	rawMail      awss3.Bucket
+	inbox        awssqs.Queue
+	inboundDLQ   awssqs.Queue
 	functions    map[string]awslambda.Function
 	machines     map[string]awsstepfunctions.StateMachine
 }
@@ -65,6 +77,8 @@ func NewPipelineStack(scope constructs.Construct, id string, props StackProps) (
 	if err != nil {
 		return nil, err
 	}
+	props.InboxAddress = cmp.Or(props.InboxAddress, props.MailFrom)
+	props.InboundJurisdiction = cmp.Or(props.InboundJurisdiction, "EU")
 	p := &pipeline{
 		stack:     awscdk.NewStack(scope, &id, &props.StackProps),
 		props:     props,
@@ -72,8 +86,10 @@ func NewPipelineStack(scope constructs.Construct, id string, props StackProps) (
 		functions: map[string]awslambda.Function{},
 		machines:  map[string]awsstepfunctions.StateMachine{},
 	}
+	p.scope = p.stack
 	p.newKey()
 	p.newStorage()
+	p.newMailStorage()
 	api := p.newAPI()
 	for _, f := range resources.Functions {
 		p.newFunction(f.Name, api)
@@ -86,23 +102,25 @@ func NewPipelineStack(scope constructs.Construct, id string, props StackProps) (
 		p.machines[def.ID] = sm
 	}
 	p.grant()
+	p.grantMail()
+	p.newReceiptRules()
 	p.newSendingIdentity()
 	p.newMonitoring(api)
 	p.suppressNagFindings()
-	awscdk.NewCfnOutput(p.stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.ApiEndpoint()})
+	awscdk.NewCfnOutput(p.scope, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.ApiEndpoint()})
 	p.newSuppressionReader()
 	return p.stack, nil
 }
 
 func (p *pipeline) newKey() {
-	p.key = awskms.NewKey(p.stack, jsii.String("DataKey"), &awskms.KeyProps{
+	p.key = awskms.NewKey(p.scope, jsii.String("DataKey"), &awskms.KeyProps{
 		Description:       jsii.String("Encrypts requests, exports and logs of the privacy pipeline"),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
 	// KMS does not rotate HMAC keys; the hashes it vouches for must stay
 	// comparable for as long as receipts are kept, so it is never replaced.
-	p.receiptKey = awskms.NewKey(p.stack, jsii.String("ReceiptKey"), &awskms.KeyProps{
+	p.receiptKey = awskms.NewKey(p.scope, jsii.String("ReceiptKey"), &awskms.KeyProps{
 		Description:   jsii.String("Hashes the keys that erasure receipts list; the secret never leaves KMS"),
 		KeySpec:       awskms.KeySpec_HMAC_256,
 		KeyUsage:      awskms.KeyUsage_GENERATE_VERIFY_MAC,
@@ -115,7 +133,7 @@ func (p *pipeline) newStorage() {
 	p.intake = p.newTable("IntakeTable", resources.Intake)
 	p.suppressions = p.newTable("SuppressionsTable", resources.Suppressions)
 
-	p.exports = awss3.NewBucket(p.stack, jsii.String("ExportsBucket"), &awss3.BucketProps{
+	p.exports = awss3.NewBucket(p.scope, jsii.String("ExportsBucket"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_KMS,
 		EncryptionKey:     p.key,
 		BucketKeyEnabled:  jsii.Bool(true),
@@ -149,7 +167,7 @@ func (p *pipeline) newTable(id string, t resources.Table) awsdynamodb.Table {
 	if t.SortKey != nil {
 		props.SortKey = &awsdynamodb.Attribute{Name: &t.SortKey.Name, Type: attributeType(t.SortKey.Type)}
 	}
-	table := awsdynamodb.NewTable(p.stack, jsii.String(id), props)
+	table := awsdynamodb.NewTable(p.scope, jsii.String(id), props)
 	for _, ix := range t.Indexes {
 		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
 			IndexName:      jsii.String(ix.Name),
@@ -172,11 +190,11 @@ func attributeType(t string) awsdynamodb.AttributeType {
 }
 
 func (p *pipeline) newAPI() awsapigatewayv2.HttpApi {
-	api := awsapigatewayv2.NewHttpApi(p.stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
+	api := awsapigatewayv2.NewHttpApi(p.scope, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
 		Description:        jsii.String("Privacy requests from data subjects"),
 		CreateDefaultStage: jsii.Bool(false),
 	})
-	stage := awsapigatewayv2.NewHttpStage(p.stack, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
+	stage := awsapigatewayv2.NewHttpStage(p.scope, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
 		HttpApi:    api,
 		StageName:  jsii.String("$default"),
 		AutoDeploy: jsii.Bool(true),
@@ -187,7 +205,7 @@ func (p *pipeline) newAPI() awsapigatewayv2.HttpApi {
 	})
 	// Access logs name the route, never the path's query (links carry tokens)
 	// nor the caller's address.
-	accessLogs := awslogs.NewLogGroup(p.stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+	accessLogs := awslogs.NewLogGroup(p.scope, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
 		Retention: awslogs.RetentionDays_ONE_YEAR, EncryptionKey: p.key,
 	})
 	stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
@@ -203,11 +221,11 @@ func (p *pipeline) newAPI() awsapigatewayv2.HttpApi {
 // the bootstrap built by `make build`, JSON logs kept a year.
 func (p *pipeline) newFunction(name string, api awsapigatewayv2.HttpApi) {
 	id := camel(name)
-	logs := awslogs.NewLogGroup(p.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+	logs := awslogs.NewLogGroup(p.scope, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_YEAR,
 		EncryptionKey: p.key,
 	})
-	fn := awslambda.NewFunction(p.stack, jsii.String(id+"Function"), &awslambda.FunctionProps{
+	props := &awslambda.FunctionProps{
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
@@ -224,7 +242,15 @@ func (p *pipeline) newFunction(name string, api awsapigatewayv2.HttpApi) {
 			"PUBLIC_BASE_URL":         api.ApiEndpoint(),
 			"REGISTRY_FILE":           jsii.String("sources.yaml"),
 		},
-	})
+	}
+	if name == "inbound" {
+		// SES invokes it asynchronously: Lambda retries a failed event
+		// twice, then keeps it in the dead-letter queue, which alarms.
+		props.DeadLetterQueue = p.inboundDLQ
+		props.RetryAttempts = jsii.Number(2)
+		props.MaxEventAge = awscdk.Duration_Hours(jsii.Number(6))
+	}
+	fn := awslambda.NewFunction(p.scope, jsii.String(id+"Function"), props)
 	p.functions[name] = fn
 	if name == "api" {
 		integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), fn, nil)
@@ -275,11 +301,11 @@ func (p *pipeline) newStateMachine(sm resources.StateMachine) (awsstepfunctions.
 		}
 	}
 	id := camel(sm.ID)
-	logs := awslogs.NewLogGroup(p.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+	logs := awslogs.NewLogGroup(p.scope, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_YEAR,
 		EncryptionKey: p.key,
 	})
-	machine := awsstepfunctions.NewStateMachine(p.stack, jsii.String(id), &awsstepfunctions.StateMachineProps{
+	machine := awsstepfunctions.NewStateMachine(p.scope, jsii.String(id), &awsstepfunctions.StateMachineProps{
 		StateMachineName:        p.machineName(sm),
 		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
 		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(&asl),
@@ -434,12 +460,12 @@ func (p *pipeline) grant() {
 // Easy DKIM; its DNS records are in the stack's outputs to publish.
 func (p *pipeline) newSendingIdentity() {
 	domain := p.props.MailFrom[strings.LastIndex(p.props.MailFrom, "@")+1:]
-	id := awsses.NewEmailIdentity(p.stack, jsii.String("SendingIdentity"), &awsses.EmailIdentityProps{
+	id := awsses.NewEmailIdentity(p.scope, jsii.String("SendingIdentity"), &awsses.EmailIdentityProps{
 		Identity: awsses.Identity_Domain(jsii.String(domain)),
 	})
 	for i, name := range []*string{id.DkimDnsTokenName1(), id.DkimDnsTokenName2(), id.DkimDnsTokenName3()} {
 		value := []*string{id.DkimDnsTokenValue1(), id.DkimDnsTokenValue2(), id.DkimDnsTokenValue3()}[i]
-		awscdk.NewCfnOutput(p.stack, jsii.String(fmt.Sprintf("DkimCname%d", i+1)), &awscdk.CfnOutputProps{
+		awscdk.NewCfnOutput(p.scope, jsii.String(fmt.Sprintf("DkimCname%d", i+1)), &awscdk.CfnOutputProps{
 			Description: jsii.String("Publish as a CNAME record so SES can sign mail from " + domain),
 			Value:       awscdk.Fn_Join(jsii.String(" CNAME "), &[]*string{name, value}),
 		})
@@ -523,7 +549,7 @@ func (p *pipeline) suppressNagFindings() {
 		{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(
 			"Wildcards are the narrowest AWS allows here: X-Ray trace writes take no resource (Resource::*); " +
 				"CDK's KMS and S3 grants use action families on one key and one bucket; the rest are the indexes of " +
-				"one table, fixed prefixes of one bucket (agents/ for the permissions agents upload), the executions of one state machine (and the child executions " +
+				"one table, fixed prefixes of the exports bucket (agents/ for the permissions agents upload) and of the raw-mail bucket, the executions of one state machine (and the child executions " +
 				"of its Distributed Maps), and the tables, " +
 				"indexes and prefixes the data-source registry names. TestStackPolicies checks that no action is a " +
 				"wildcard and that only the erase function may write to the company's sources."),
@@ -532,7 +558,7 @@ func (p *pipeline) suppressNagFindings() {
 				"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*",
 				"Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*", "Action::s3:Abort*", "Action::s3:DeleteObject*",
 				regex(`/^Resource::.*\/index\/\*$/`),
-				regex(`/^Resource::.*\/(work|packages|agents|work\/map-runs)\/\*$/`),
+				regex(`/^Resource::.*\/(work|packages|agents|work\/map-runs|inbound)\/\*$/`),
 				regex(`/^Resource::arn:.*:states:.*:execution:.*:\*$/`),
 				regex(`/^Resource::arn:.*:states:.*:execution:[^:]*\/\*$/`), // a Distributed Map's child executions
 				regex(`/^Resource::arn:<AWS::Partition>:s3:::.*\*$/`),
@@ -551,7 +577,7 @@ func (p *pipeline) suppressNagFindings() {
 // the roles of its systems that must check the suppression list: read items
 // by key, decrypt with the stack's key, nothing else.
 func (p *pipeline) newSuppressionReader() {
-	policy := awsiam.NewManagedPolicy(p.stack, jsii.String("SuppressionListReader"), &awsiam.ManagedPolicyProps{
+	policy := awsiam.NewManagedPolicy(p.scope, jsii.String("SuppressionListReader"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("Read the privacy pipeline's suppression list by subject key"),
 		Statements: &[]awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -565,11 +591,11 @@ func (p *pipeline) newSuppressionReader() {
 			}),
 		},
 	})
-	awscdk.NewCfnOutput(p.stack, jsii.String("SuppressionsTableName"), &awscdk.CfnOutputProps{
+	awscdk.NewCfnOutput(p.scope, jsii.String("SuppressionsTableName"), &awscdk.CfnOutputProps{
 		Description: jsii.String("The suppression list: one item per subject key (see README)"),
 		Value:       p.suppressions.TableName(),
 	})
-	awscdk.NewCfnOutput(p.stack, jsii.String("SuppressionListReaderPolicy"), &awscdk.CfnOutputProps{
+	awscdk.NewCfnOutput(p.scope, jsii.String("SuppressionListReaderPolicy"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Attach to the roles of systems that check the suppression list"),
 		Value:       policy.ManagedPolicyArn(),
 	})
