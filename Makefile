@@ -60,10 +60,16 @@ lint: ## go vet, staticcheck, and govulncheck where its database is reachable
 .PHONY: synth
 MAIL_FROM ?= privacy@example.com
 OPERATOR_EMAIL ?=
+# Defaults of the stack's parameters: the privacy inbox (default MAIL_FROM)
+# and the origins allowed to call the API from browsers (comma-separated).
+INBOX_ADDRESS ?=
+ALLOWED_ORIGINS ?=
+# Parameters to set at deploy time, e.g. PARAMETERS="ThrottleRateLimit=20 ThrottleBurstLimit=40".
+PARAMETERS ?=
 
-synth: build ## Synthesize the CloudFormation template offline (cdk.out/); MAIL_FROM, OPERATOR_EMAIL, REGISTRY set it up
+synth: build ## Synthesize the CloudFormation template offline (cdk.out/); MAIL_FROM, OPERATOR_EMAIL, INBOX_ADDRESS, ALLOWED_ORIGINS, REGISTRY set it up
 	cd infra && CDK_OUTDIR=../cdk.out \
-	  CDK_CONTEXT_JSON='{"mailFrom":"$(MAIL_FROM)","operatorEmail":"$(OPERATOR_EMAIL)","registryFile":"$(abspath $(REGISTRY))"}' \
+	  CDK_CONTEXT_JSON='{"mailFrom":"$(MAIL_FROM)","operatorEmail":"$(OPERATOR_EMAIL)","inboxAddress":"$(INBOX_ADDRESS)","allowedOrigins":"$(ALLOWED_ORIGINS)","registryFile":"$(abspath $(REGISTRY))"}' \
 	  go run .
 	@echo "template: cdk.out/PrivacyPipeline.template.json"
 
@@ -76,7 +82,7 @@ $(CDK): .cdk-cli/package-lock.json
 
 .PHONY: deploy
 deploy: synth $(CDK) ## Deploy with the pinned CDK CLI to the account and region of your AWS credentials
-	$(CDK) deploy --app cdk.out --require-approval broadening
+	$(CDK) deploy --app cdk.out --require-approval broadening $(addprefix --parameters ,$(PARAMETERS))
 
 .PHONY: clean
 clean: ## Remove build outputs

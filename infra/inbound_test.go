@@ -43,7 +43,7 @@ func TestInboundMail(t *testing.T) {
 	t.Run("the receipt rule stores the message, then invokes the function", func(t *testing.T) {
 		tpl.HasResourceProperties(jsii.String("AWS::SES::ReceiptRule"), map[string]any{
 			"Rule": map[string]any{
-				"Enabled": true, "ScanEnabled": true, "Recipients": []any{"privacy@example.com"},
+				"Enabled": true, "ScanEnabled": true, "Recipients": []any{ref("PrivacyInboxAddress")},
 				"Actions": []any{
 					map[string]any{"S3Action": map[string]any{"BucketName": ref(bucket), "ObjectKeyPrefix": "inbound/"}},
 					map[string]any{"LambdaAction": map[string]any{"FunctionArn": arnOf(fn), "InvocationType": "Event"}},
@@ -51,6 +51,11 @@ func TestInboundMail(t *testing.T) {
 			},
 		})
 		tpl.HasResourceProperties(jsii.String("AWS::SES::ReceiptRuleSet"), map[string]any{"RuleSetName": "Test-inbound"})
+		tpl.HasParameter(jsii.String("PrivacyInboxAddress"), map[string]any{"Type": "String", "Default": "privacy@example.com"})
+		env, _ := json.Marshal(propsOf(raw, fn)["Environment"])
+		if !strings.Contains(string(env), `"PRIVACY_INBOX":{"Ref":"PrivacyInboxAddress"}`) {
+			t.Errorf("the function is not told the inbox address: %s", env)
+		}
 		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), map[string]any{
 			"FunctionName": arnOf(fn), "Principal": "ses.amazonaws.com", "Action": "lambda:InvokeFunction",
 			"SourceAccount": map[string]any{"Ref": "AWS::AccountId"},
@@ -175,4 +180,22 @@ func TestInboundMail(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAllowedOrigins: CORS is on only when the AllowedOrigins parameter
+// names an origin; by default the API answers no cross-origin request.
+func TestAllowedOrigins(t *testing.T) {
+	tpl, raw := synth(t)
+	tpl.HasParameter(jsii.String("AllowedOrigins"), map[string]any{"Type": "CommaDelimitedList", "Default": ""})
+	cond, _ := json.Marshal(raw["Conditions"])
+	if !strings.Contains(string(cond), `"Fn::Join":["",{"Ref":"AllowedOrigins"}]`) {
+		t.Fatalf("conditions %s", cond)
+	}
+	api := propsOf(raw, logicalID(t, raw, "AWS::ApiGatewayV2::Api", "HttpApi"))
+	cors, _ := json.Marshal(api["CorsConfiguration"])
+	for _, want := range []string{`"Fn::If":["HasAllowedOrigins"`, `"AllowOrigins":{"Ref":"AllowedOrigins"}`, `{"Ref":"AWS::NoValue"}`, `"idempotency-key"`} {
+		if !strings.Contains(string(cors), want) {
+			t.Errorf("CORS %s lacks %s", cors, want)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -15,15 +16,16 @@ import (
 func main() {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
-	props := StackProps{
-		MailFrom:      contextOr(app, "mailFrom", "privacy@example.com"),
-		OperatorEmail: contextOr(app, "operatorEmail", ""),
-		InboxAddress:  contextOr(app, "inboxAddress", ""),
-		RegistryFile:  contextOr(app, "registryFile", filepath.Join("..", "internal", "devstack", "demo-sources.yaml")),
-		AssetDir:      func(fn string) string { return filepath.Join("..", "build", fn) },
-		ThrottleRate:  50,
-		ThrottleBurst: 100,
-	}
+	props := StackProps{PipelineProps: PipelineProps{
+		MailFrom:       contextOr(app, "mailFrom", "privacy@example.com"),
+		OperatorEmail:  contextOr(app, "operatorEmail", ""),
+		InboxAddress:   contextOr(app, "inboxAddress", ""),
+		AllowedOrigins: splitList(contextOr(app, "allowedOrigins", "")),
+		RegistryFile:   contextOr(app, "registryFile", filepath.Join("..", "internal", "devstack", "demo-sources.yaml")),
+		AssetDir:       func(fn string) string { return filepath.Join("..", "build", fn) },
+		ThrottleRate:   50,
+		ThrottleBurst:  100,
+	}}
 	// Without an account and region (offline synth) the stack is
 	// environment-agnostic; `cdk deploy` supplies both.
 	if account, region := os.Getenv("CDK_DEFAULT_ACCOUNT"), os.Getenv("CDK_DEFAULT_REGION"); account != "" && region != "" {
@@ -44,4 +46,15 @@ func contextOr(app awscdk.App, key, def string) string {
 		return v
 	}
 	return def
+}
+
+// splitList reads a comma-separated context value.
+func splitList(s string) []*string {
+	var out []*string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, jsii.String(v))
+		}
+	}
+	return out
 }

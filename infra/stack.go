@@ -27,9 +27,9 @@ import (
 	"github.com/privacy-pipeline/dsr/statemachines"
 )
 
-// StackProps configure the pipeline stack.
-type StackProps struct {
-	awscdk.StackProps
+// PipelineProps configure the pipeline. Every value may be a CloudFormation
+// token (the stack passes its parameters).
+type PipelineProps struct {
 	// MailFrom is the sender address; its domain must be a verified SES identity.
 	MailFrom string
 	// RegistryFile is the data-source registry: the functions may read (and
@@ -43,17 +43,34 @@ type StackProps struct {
 	// ThrottleRate and ThrottleBurst limit the HTTP API (requests per second).
 	ThrottleRate  float64
 	ThrottleBurst float64
-	// InboxAddress is the privacy inbox: mail to it becomes requests.
+	// AllowedOrigins may call the API from browsers (CORS); none by default.
+	// An empty string among them (an empty parameter) means none too.
+	AllowedOrigins []*string
+	// InboxAddress is the privacy inbox: mail to it becomes requests
+	// (default: MailFrom).
 	InboxAddress string
-	// InboundJurisdiction applies to mailed requests that name no law.
+	// InboundJurisdiction applies to mailed requests that name no law
+	// (default: EU).
 	InboundJurisdiction string
+}
+
+// PrivacyPipeline is the whole pipeline as one construct: NewPipelineStack
+// deploys it as a stack of its own; an application can embed it in its
+// own stack instead (one per stack: state machine names derive from the
+// stack's).
+type PrivacyPipeline struct {
+	constructs.Construct
+	// API is the HTTP API of data subjects.
+	API awsapigatewayv2.HttpApi
+	// Functions are the pipeline's Lambda functions, by name.
+	Functions map[string]awslambda.Function
 }
 
 type pipeline struct {
 	// scope holds every resource of the pipeline; stack is the stack it is in.
 	scope    constructs.Construct
 	stack    awscdk.Stack
-	props    StackProps
+	props    PipelineProps
 	reg      *registry.Registry
 	key      awskms.Key
 	requests awsdynamodb.Table
@@ -71,22 +88,23 @@ type pipeline struct {
 	machines     map[string]awsstepfunctions.StateMachine
 }
 
-// NewPipelineStack defines the whole pipeline in one stack.
-func NewPipelineStack(scope constructs.Construct, id string, props StackProps) (awscdk.Stack, error) {
+// NewPrivacyPipeline defines the pipeline in scope.
+func NewPrivacyPipeline(scope constructs.Construct, id string, props PipelineProps) (*PrivacyPipeline, error) {
 	reg, err := registry.LoadFile(props.RegistryFile)
 	if err != nil {
 		return nil, err
 	}
 	props.InboxAddress = cmp.Or(props.InboxAddress, props.MailFrom)
 	props.InboundJurisdiction = cmp.Or(props.InboundJurisdiction, "EU")
+	construct := constructs.NewConstruct(scope, &id)
 	p := &pipeline{
-		stack:     awscdk.NewStack(scope, &id, &props.StackProps),
+		scope:     construct,
+		stack:     awscdk.Stack_Of(scope),
 		props:     props,
 		reg:       reg,
 		functions: map[string]awslambda.Function{},
 		machines:  map[string]awsstepfunctions.StateMachine{},
 	}
-	p.scope = p.stack
 	p.newKey()
 	p.newStorage()
 	p.newMailStorage()
@@ -109,7 +127,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props StackProps) (
 	p.suppressNagFindings()
 	awscdk.NewCfnOutput(p.scope, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.ApiEndpoint()})
 	p.newSuppressionReader()
-	return p.stack, nil
+	return &PrivacyPipeline{Construct: construct, API: api, Functions: p.functions}, nil
 }
 
 func (p *pipeline) newKey() {
@@ -194,6 +212,7 @@ func (p *pipeline) newAPI() awsapigatewayv2.HttpApi {
 		Description:        jsii.String("Privacy requests from data subjects"),
 		CreateDefaultStage: jsii.Bool(false),
 	})
+	p.allowOrigins(api)
 	stage := awsapigatewayv2.NewHttpStage(p.scope, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
 		HttpApi:    api,
 		StageName:  jsii.String("$default"),
@@ -215,6 +234,30 @@ func (p *pipeline) newAPI() awsapigatewayv2.HttpApi {
 			`"bytes":"$context.responseLength","integrationError":"$context.integrationErrorMessage"}`),
 	})
 	return api
+}
+
+// allowOrigins lets pages of the allowed origins call the API from browsers
+// (CORS: API Gateway answers preflight requests). The origins may come from
+// a parameter, so whether any is given is decided by CloudFormation.
+func (p *pipeline) allowOrigins(api awsapigatewayv2.HttpApi) {
+	if len(p.props.AllowedOrigins) == 0 {
+		return
+	}
+	origins := &p.props.AllowedOrigins
+	given := awscdk.NewCfnCondition(p.scope, jsii.String("HasAllowedOrigins"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(awscdk.Fn_Join(jsii.String(""), origins), jsii.String(""))),
+	})
+	// Written with CloudFormation's names: inside Fn::If, CDK passes the
+	// value through as it is.
+	cors := map[string]any{
+		"AllowOrigins":  origins,
+		"AllowMethods":  []string{"GET", "POST", "OPTIONS"},
+		"AllowHeaders":  []string{"content-type", "idempotency-key"},
+		"ExposeHeaders": []string{"location", "retry-after", "idempotent-replayed"},
+		"MaxAge":        3600,
+	}
+	api.Node().DefaultChild().(awsapigatewayv2.CfnApi).SetCorsConfiguration(
+		awscdk.Fn_ConditionIf(given.LogicalId(), cors, awscdk.Aws_NO_VALUE()))
 }
 
 // newFunction defines a Go Lambda the standard way: arm64, provided.al2023,
@@ -538,11 +581,12 @@ func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
 }
 
 // suppressNagFindings records, with reasons, the AwsSolutions findings that
-// are decisions rather than oversights. Everything else must pass the rules
-// (TestCdkNag).
+// are decisions rather than oversights, on the pipeline's resources only (a
+// stack that embeds it keeps its own rules). Everything else must pass the
+// rules (TestCdkNag).
 func (p *pipeline) suppressNagFindings() {
 	regex := func(r string) cdknag.RegexAppliesTo { return cdknag.RegexAppliesTo{Regex: jsii.String(r)} }
-	cdknag.NagSuppressions_AddStackSuppressions(p.stack, &[]*cdknag.NagPackSuppression{
+	cdknag.NagSuppressions_AddResourceSuppressions(p.scope, &[]*cdknag.NagPackSuppression{
 		{Id: jsii.String("AwsSolutions-IAM4"), Reason: jsii.String(
 			"AWSLambdaBasicExecutionRole grants only log-stream creation and writes for the function's own logs."),
 			AppliesTo: &[]any{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}},
@@ -570,7 +614,7 @@ func (p *pipeline) suppressNagFindings() {
 		{Id: jsii.String("AwsSolutions-S1"), Reason: jsii.String(
 			"Server access logs would record requester IP addresses next to request ids; each request's " +
 				"audit log records the package's creation and download links instead.")},
-	}, nil)
+	}, jsii.Bool(true))
 }
 
 // newSuppressionReader makes the managed policy that the company attaches to

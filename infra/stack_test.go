@@ -69,13 +69,10 @@ func synthesize() (assertions.Template, map[string]any, error) {
 	}
 	synthDirs = append(synthDirs, out)
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out)})
+	synthAssets = assets
 	stack, err := NewPipelineStack(app, "Test", StackProps{
-		StackProps:    awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")}},
-		MailFrom:      "privacy@example.com",
-		RegistryFile:  filepath.Join("..", "internal", "devstack", "demo-sources.yaml"),
-		AssetDir:      func(fn string) string { return filepath.Join(assets, fn) },
-		ThrottleRate:  50,
-		ThrottleBurst: 100,
+		StackProps:    awscdk.StackProps{Env: testEnv},
+		PipelineProps: testPipelineProps(assets),
 	})
 	if err != nil {
 		return nil, nil, err
@@ -86,7 +83,23 @@ func synthesize() (assertions.Template, map[string]any, error) {
 	return tpl, *tpl.ToJSON(), nil
 }
 
-var synthStack awscdk.Stack
+var (
+	synthStack  awscdk.Stack
+	synthAssets string
+	testEnv     = &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")}
+)
+
+// testPipelineProps configure the pipeline as make synth does, with the
+// stand-in binaries in assets.
+func testPipelineProps(assets string) PipelineProps {
+	return PipelineProps{
+		MailFrom:      "privacy@example.com",
+		RegistryFile:  filepath.Join("..", "internal", "devstack", "demo-sources.yaml"),
+		AssetDir:      func(fn string) string { return filepath.Join(assets, fn) },
+		ThrottleRate:  50,
+		ThrottleBurst: 100,
+	}
+}
 
 // TestCdkNag: the AwsSolutions rules find no error that is not suppressed
 // with a written reason in the stack.
@@ -181,11 +194,15 @@ func TestStack(t *testing.T) {
 			t.Fatalf("%d provided.al2023 functions, want %d", ours, len(resources.Functions))
 		}
 	})
-	t.Run("API is throttled", func(t *testing.T) {
+	t.Run("API is throttled by the stack's parameters", func(t *testing.T) {
 		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), map[string]any{
-			"StageName":            "$default",
-			"DefaultRouteSettings": map[string]any{"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100},
+			"StageName": "$default",
+			"DefaultRouteSettings": map[string]any{
+				"ThrottlingRateLimit": map[string]any{"Ref": "ThrottleRateLimit"}, "ThrottlingBurstLimit": map[string]any{"Ref": "ThrottleBurstLimit"},
+			},
 		})
+		tpl.HasParameter(jsii.String("ThrottleRateLimit"), map[string]any{"Type": "Number", "Default": 50, "MinValue": 1})
+		tpl.HasParameter(jsii.String("ThrottleBurstLimit"), map[string]any{"Type": "Number", "Default": 100, "MinValue": 1})
 	})
 	t.Run("state machines get every placeholder and log no execution data", func(t *testing.T) {
 		machines := resourcesOfType(raw, "AWS::StepFunctions::StateMachine")

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"cmp"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// StackProps configure the pipeline stack. The inbox address, the allowed
+// origins and the API's throttling become the stack's parameters, with
+// these values as their defaults, so they can change at deploy time.
+type StackProps struct {
+	awscdk.StackProps
+	PipelineProps
+}
+
+// NewPipelineStack deploys the pipeline as a stack of its own. The pipeline
+// is its "Default" child, which CDK leaves out of logical ids: the stack's
+// resources keep the ids they had before the pipeline became a construct.
+func NewPipelineStack(scope constructs.Construct, id string, props StackProps) (awscdk.Stack, error) {
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	pp := props.PipelineProps
+	var origins []string
+	for _, o := range pp.AllowedOrigins {
+		origins = append(origins, *o)
+	}
+	inbox := awscdk.NewCfnParameter(stack, jsii.String("PrivacyInboxAddress"), &awscdk.CfnParameterProps{
+		Type:           jsii.String("String"),
+		Default:        cmp.Or(pp.InboxAddress, pp.MailFrom),
+		AllowedPattern: jsii.String(`^[^@\s]+@[^@\s]+\.[^@\s]+$`),
+		Description:    jsii.String("The privacy inbox: mail to it becomes requests. Its domain needs an MX record to SES inbound and a verified SES identity."),
+	})
+	allowed := awscdk.NewCfnParameter(stack, jsii.String("AllowedOrigins"), &awscdk.CfnParameterProps{
+		Type:        jsii.String("CommaDelimitedList"),
+		Default:     strings.Join(origins, ","),
+		Description: jsii.String("Origins whose pages may call the API from browsers (CORS), comma-separated, e.g. https://www.yourco.com; empty: none"),
+	})
+	rate := awscdk.NewCfnParameter(stack, jsii.String("ThrottleRateLimit"), &awscdk.CfnParameterProps{
+		Type: jsii.String("Number"), Default: pp.ThrottleRate, MinValue: jsii.Number(1),
+		Description: jsii.String("Steady requests per second the HTTP API accepts"),
+	})
+	burst := awscdk.NewCfnParameter(stack, jsii.String("ThrottleBurstLimit"), &awscdk.CfnParameterProps{
+		Type: jsii.String("Number"), Default: pp.ThrottleBurst, MinValue: jsii.Number(1),
+		Description: jsii.String("Requests the HTTP API accepts in a burst"),
+	})
+	pp.InboxAddress = *inbox.ValueAsString()
+	pp.AllowedOrigins = *allowed.ValueAsList()
+	pp.ThrottleRate = *rate.ValueAsNumber()
+	pp.ThrottleBurst = *burst.ValueAsNumber()
+	if _, err := NewPrivacyPipeline(stack, "Default", pp); err != nil {
+		return nil, err
+	}
+	return stack, nil
+}
