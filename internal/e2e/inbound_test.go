@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -89,6 +90,21 @@ func waitRequestStatus(t *testing.T, id string, want request.Status) {
 	})
 }
 
+// confirmWith confirms a request by the link in the mail to email whose
+// subject has the given words.
+func confirmWith(t *testing.T, email, requestID, subject string) {
+	t.Helper()
+	link := linkIn(t, mailTo(t, email, requestID, subject), "/verify")
+	resp, err := http.PostForm(stack.APIURL+link.Path, url.Values{"token": {link.Query().Get("token")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("confirm: HTTP %d", resp.StatusCode)
+	}
+}
+
 // noMailTo fails when the system has sent anything to address.
 func noMailTo(t *testing.T, address string) {
 	t.Helper()
@@ -112,16 +128,17 @@ func TestMailedRequestsInEachLanguage(t *testing.T) {
 	tests := []struct {
 		name, from, subject, body string
 		typ                       request.Type
+		ack, confirm              string // the subjects of the mails, in the mail's language
 	}{
 		{"English access", "mail.english@example.com", "Subject access request",
 			"Content-Type: text/plain; charset=utf-8\n\nDear Sir or Madam,\n\nunder Article 15 GDPR please send me a copy of all personal data you hold about me.\n\nRegards\n",
-			request.Access},
+			request.Access, "We received your privacy request", "Confirm your privacy request"},
 		{"German deletion", "mail.deutsch@example.com", "=?ISO-8859-1?Q?L=F6schung_meiner_Daten?=",
 			"Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nSehr geehrte Damen und Herren,\n\nbitte l=F6schen Sie alle zu meiner Person gespeicherten Daten (Art. 17 DSGVO).\n\nMit freundlichen Gr=FC=DFen\n",
-			request.Delete},
+			request.Delete, "Wir haben Ihre Datenschutzanfrage", "Bestätigen Sie Ihre Datenschutzanfrage"},
 		{"Finnish access, HTML only", "mail.suomi@example.com", "=?utf-8?q?Tarkastuspyynt=C3=B6?=",
 			"Content-Type: text/html; charset=utf-8\n\n<p>Hei,</p><p>pyyd&auml;n saada kopion kaikista minua koskevista tiedoista.</p><p>Terveisin Matti</p>\n",
-			request.Access},
+			request.Access, "Olemme vastaanottaneet tietosuojapyyntösi", "Vahvista tietosuojapyyntösi"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,8 +154,8 @@ func TestMailedRequestsInEachLanguage(t *testing.T) {
 			if tag := rawMailTag(t, got.MailID); tag != inbound.ForRequest {
 				t.Fatalf("raw mail tagged %q while the request is open", tag)
 			}
-			mailTo(t, tt.from, got.RequestID, "We received your privacy request")
-			confirm(t, tt.from, got.RequestID)
+			mailTo(t, tt.from, got.RequestID, tt.ack)
+			confirmWith(t, tt.from, got.RequestID, tt.confirm)
 			if tt.typ == request.Delete {
 				approve(t, got.RequestID)
 			}

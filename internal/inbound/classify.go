@@ -8,15 +8,16 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
 
-// Languages a mail is read in. Anything else is read as English, and an
-// operator sees what the rules could not tell.
+// The languages a mail is read in: the catalogue's. Anything else is read
+// as English, and an operator sees what the rules could not tell.
 const (
-	English = "en"
-	German  = "de"
-	Finnish = "fi"
+	English = i18n.English
+	German  = i18n.German
+	Finnish = i18n.Finnish
 )
 
 // Classification is what the rules read from a mail.
@@ -27,8 +28,9 @@ type Classification struct {
 	// Guess is the strongest type when the mail was ambiguous, for the
 	// operator's eyes.
 	Guess request.Type
-	// Language is the language the mail is written in.
-	Language string
+	// Language is the language the mail is written in, which every mail
+	// about the request is then written in.
+	Language i18n.Lang
 	// Jurisdiction is the law the mail names; empty when it names none.
 	Jurisdiction string
 }
@@ -48,7 +50,7 @@ const subjectWeight = 2
 func Classify(subject, text string) Classification {
 	subj, body := tokens(subject), tokens(ownWords(text))
 	scores := map[request.Type]int{}
-	langs := map[string]int{}
+	langs := map[i18n.Lang]int{}
 	for _, r := range typeRules {
 		n := subjectWeight*r.phrase.count(subj) + r.phrase.count(body)
 		if n > 0 {
@@ -66,7 +68,7 @@ func Classify(subject, text string) Classification {
 		}
 	}
 	c := Classification{Language: English, Jurisdiction: jurisdiction(append(subj, body...))}
-	for _, lang := range []string{German, Finnish} { // English wins ties
+	for _, lang := range []i18n.Lang{German, Finnish} { // English wins ties
 		if langs[lang] > langs[c.Language] {
 			c.Language = lang
 		}
@@ -146,7 +148,7 @@ func (p phrase) matchAt(words []string) bool {
 
 type typeRule struct {
 	typ    request.Type
-	lang   string // "" for rules that say nothing about the language
+	lang   i18n.Lang // "" for rules that say nothing about the language
 	weight int
 	phrase phrase
 }
@@ -155,7 +157,7 @@ type typeRule struct {
 // hints, 1 for words that also turn up in other requests.
 var typeRules = func() []typeRule {
 	var rules []typeRule
-	add := func(typ request.Type, lang string, weight int, phrases ...string) {
+	add := func(typ request.Type, lang i18n.Lang, weight int, phrases ...string) {
 		for _, p := range phrases {
 			rules = append(rules, typeRule{typ: typ, lang: lang, weight: weight, phrase: parsePhrase(p)})
 		}
@@ -217,7 +219,7 @@ var typeRules = func() []typeRule {
 }()
 
 // stopWords are frequent words that tell the languages apart.
-var stopWords = map[string]map[string]bool{
+var stopWords = map[i18n.Lang]map[string]bool{
 	English: set("the", "and", "to", "of", "my", "i", "me", "you", "your", "please", "is", "have", "that", "this", "for",
 		"with", "all", "would", "like", "hold", "about", "dear", "regards", "thank", "thanks", "sincerely", "kind"),
 	German: set("der", "die", "das", "und", "ich", "mich", "mir", "meine", "meiner", "meinen", "sie", "ihre", "ihnen",

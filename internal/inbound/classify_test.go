@@ -3,6 +3,7 @@ package inbound
 import (
 	"testing"
 
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
 
@@ -14,7 +15,7 @@ func TestClassify(t *testing.T) {
 		text         string
 		want         request.Type // "" when an operator must read it
 		guess        request.Type
-		language     string
+		language     i18n.Lang
 		jurisdiction string
 	}{
 		{

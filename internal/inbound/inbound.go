@@ -200,7 +200,7 @@ func (p *Processor) Process(ctx context.Context, m Mail) (Outcome, error) {
 		return Outcome{}, err
 	}
 	c := Classify(msg.Subject, msg.Text)
-	it := Item{Language: c.Language, Guess: string(c.Guess)}
+	it := Item{Language: string(c.Language), Guess: string(c.Guess)}
 	switch {
 	case msg.From == "":
 		it.Reason = ReasonNoSender
@@ -222,6 +222,7 @@ func (p *Processor) Process(ctx context.Context, m Mail) (Outcome, error) {
 		Type:         string(c.Type),
 		Email:        msg.From,
 		Jurisdiction: cmp.Or(c.Jurisdiction, p.Jurisdiction),
+		Language:     string(c.Language),
 		Mail:         &request.MailOrigin{Key: m.Key, Verdicts: m.Verdicts.String()},
 	}
 	receipt, err := p.Portal.Submit(ctx, in)
@@ -240,7 +241,7 @@ func (p *Processor) Process(ctx context.Context, m Mail) (Outcome, error) {
 	case err != nil:
 		return Outcome{}, err
 	}
-	out := Outcome{Disposition: ForRequest, RequestID: receipt.ID, Language: c.Language}
+	out := Outcome{Disposition: ForRequest, RequestID: receipt.ID, Language: string(c.Language)}
 	if err := p.Raw.SetDisposition(ctx, m.Key, ForRequest); err != nil {
 		return Outcome{}, err
 	}

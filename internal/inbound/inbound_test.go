@@ -55,29 +55,30 @@ func TestProcess(t *testing.T) {
 		disposition string
 		reason      string
 		typ         string
+		lang        string // of a request: every later mail is written in it
 	}{
-		{"an English access request", rawMail("Subject: Subject access request", accessBody), allOK, nil, ForRequest, "", "access"},
-		{"a German deletion", rawMail("Subject: =?utf-8?q?L=C3=B6schung_meiner_Daten?=", "Bitte löschen Sie alle meine Daten."), allOK, nil, ForRequest, "", "delete"},
+		{"an English access request", rawMail("Subject: Subject access request", accessBody), allOK, nil, ForRequest, "", "access", "en"},
+		{"a German deletion", rawMail("Subject: =?utf-8?q?L=C3=B6schung_meiner_Daten?=", "Bitte löschen Sie alle meine Daten."), allOK, nil, ForRequest, "", "delete", "de"},
 		{"DMARC failed: still a request, verified by the link", rawMail("Subject: Delete my data", "Please delete my account."),
-			Verdicts{SPF: Fail, DKIM: Fail, DMARC: Fail, Spam: Pass, Virus: Pass}, nil, ForRequest, "", "delete"},
+			Verdicts{SPF: Fail, DKIM: Fail, DMARC: Fail, Spam: Pass, Virus: Pass}, nil, ForRequest, "", "delete", "en"},
 		{"spam is quarantined", rawMail("Subject: Delete my data", "Please delete my account."),
-			Verdicts{SPF: Pass, DKIM: Pass, DMARC: Pass, Spam: Fail, Virus: Pass}, nil, Quarantined, ReasonSpam, ""},
+			Verdicts{SPF: Pass, DKIM: Pass, DMARC: Pass, Spam: Fail, Virus: Pass}, nil, Quarantined, ReasonSpam, "", ""},
 		{"a virus is quarantined", rawMail("Subject: Delete my data", "Please delete my account."),
-			Verdicts{SPF: Pass, DKIM: Pass, DMARC: Pass, Spam: Pass, Virus: Fail}, nil, Quarantined, ReasonVirus, ""},
-		{"nothing the rules know", rawMail("Subject: Where is my order?", "It has not arrived."), allOK, nil, ForOperator, ReasonUnclassified, ""},
-		{"two requests in one mail", rawMail("Subject: My data", "Send me a copy of my data, then delete my account."), allOK, nil, ForOperator, ReasonAmbiguous, ""},
-		{"an auto-reply is never answered", rawMail("Subject: Out of office\nAuto-Submitted: auto-replied", "I am away; delete my mail later."), allOK, nil, ForOperator, ReasonAutomatic, ""},
+			Verdicts{SPF: Pass, DKIM: Pass, DMARC: Pass, Spam: Pass, Virus: Fail}, nil, Quarantined, ReasonVirus, "", ""},
+		{"nothing the rules know", rawMail("Subject: Where is my order?", "It has not arrived."), allOK, nil, ForOperator, ReasonUnclassified, "", ""},
+		{"two requests in one mail", rawMail("Subject: My data", "Send me a copy of my data, then delete my account."), allOK, nil, ForOperator, ReasonAmbiguous, "", ""},
+		{"an auto-reply is never answered", rawMail("Subject: Out of office\nAuto-Submitted: auto-replied", "I am away; delete my mail later."), allOK, nil, ForOperator, ReasonAutomatic, "", ""},
 		{"no single sender", strings.Replace(rawMail("Subject: Delete my data", "Please delete my account."), "From: Jane Roe <Jane.Roe@example.com>", "From: a@example.com, b@example.com", 1),
-			allOK, nil, ForOperator, ReasonNoSender, ""},
+			allOK, nil, ForOperator, ReasonNoSender, "", ""},
 		{"mail from the pipeline itself", strings.Replace(rawMail("Subject: Delete my data", "Please delete my account."), "Jane.Roe@example.com", "privacy@example.org", 1),
-			allOK, nil, ForOperator, ReasonAutomatic, ""},
-		{"unreadable MIME", rawMail("Subject: x\nContent-Type: multipart/mixed", "no boundary"), allOK, nil, ForOperator, ReasonUnreadable, ""},
-		{"a type the pipeline does not carry out", rawMail("Subject: Your decision", "I appeal your decision on my earlier request."), allOK, nil, ForOperator, ReasonNotSupported, ""},
-		{"a CCPA opt-out", rawMail("Subject: Do not sell my personal information", "I opt out of the sale of my data."), allOK, nil, ForRequest, "", "opt_out"},
+			allOK, nil, ForOperator, ReasonAutomatic, "", ""},
+		{"unreadable MIME", rawMail("Subject: x\nContent-Type: multipart/mixed", "no boundary"), allOK, nil, ForOperator, ReasonUnreadable, "", ""},
+		{"a type the pipeline does not carry out", rawMail("Subject: Your decision", "I appeal your decision on my earlier request."), allOK, nil, ForOperator, ReasonNotSupported, "", ""},
+		{"a CCPA opt-out", rawMail("Subject: Do not sell my personal information", "I opt out of the sale of my data."), allOK, nil, ForRequest, "", "opt_out", "en"},
 		{"too many requests for the address", rawMail("Subject: Delete my data", "Please delete my account."), allOK,
-			apperr.E(apperr.RateLimited, "Too many requests."), ForOperator, ReasonRateLimited, ""},
+			apperr.E(apperr.RateLimited, "Too many requests."), ForOperator, ReasonRateLimited, "", ""},
 		{"an address the portal refuses", strings.Replace(rawMail("Subject: Delete my data", "Please delete my account."), "Jane.Roe@example.com", "jane@localhost", 1),
-			allOK, nil, ForOperator, ReasonRefused, ""},
+			allOK, nil, ForOperator, ReasonRefused, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,7 +99,7 @@ func TestProcess(t *testing.T) {
 					t.Fatalf("requests %+v, inbox %+v", f.portal.got, f.queue.items)
 				}
 				in := f.portal.got[0]
-				if in.Type != tt.typ || in.Email != "jane.roe@example.com" || in.Jurisdiction != "EU" || in.Mail == nil || in.Mail.Key != key {
+				if in.Type != tt.typ || in.Email != "jane.roe@example.com" || in.Jurisdiction != "EU" || in.Mail == nil || in.Mail.Key != key || in.Language != tt.lang {
 					t.Fatalf("intake %+v", in)
 				}
 				if in.Mail.Verdicts != tt.verdicts.String() {
@@ -212,7 +213,7 @@ func TestInboxMakeRequest(t *testing.T) {
 	}
 	b := newInbox(f)
 	items, err := b.List(ctx)
-	if err != nil || len(items) != 1 || items[0].Language != German {
+	if err != nil || len(items) != 1 || items[0].Language != string(German) {
 		t.Fatalf("inbox %+v %v", items, err)
 	}
 	it, msg, err := b.Read(ctx, mailID)
@@ -227,7 +228,7 @@ func TestInboxMakeRequest(t *testing.T) {
 		t.Fatal("no request made")
 	}
 	in := f.portal.got[0]
-	if in.Email != "jane.roe@example.com" || in.Type != "access" || in.Jurisdiction != "EU" || in.Mail.Operator != "alice" || in.Mail.Key != key {
+	if in.Email != "jane.roe@example.com" || in.Type != "access" || in.Jurisdiction != "EU" || in.Language != "de" || in.Mail.Operator != "alice" || in.Mail.Key != key {
 		t.Fatalf("intake %+v %+v", in, in.Mail)
 	}
 	if f.raw.tags[key] != ForRequest || len(f.queue.items) != 0 {

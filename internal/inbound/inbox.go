@@ -108,13 +108,12 @@ func (b *Inbox) makeRequest(ctx context.Context, it Item, typ request.Type, juri
 	if msg.From == "" {
 		return "", apperr.E(apperr.Invalid, "The mail names no single sender to answer; discard it.")
 	}
-	if jurisdiction == "" {
-		jurisdiction = cmp.Or(Classify(msg.Subject, msg.Text).Jurisdiction, b.Jurisdiction)
-	}
+	c := Classify(msg.Subject, msg.Text)
 	receipt, err := b.Portal.Submit(ctx, request.Intake{
 		Type:         string(typ),
 		Email:        msg.From,
-		Jurisdiction: jurisdiction,
+		Jurisdiction: cmp.Or(jurisdiction, c.Jurisdiction, b.Jurisdiction),
+		Language:     string(c.Language),
 		Mail:         &request.MailOrigin{Key: it.Key, Verdicts: it.Verdicts.String(), Operator: by},
 	})
 	if err != nil {
