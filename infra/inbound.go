@@ -123,6 +123,13 @@ func (p *pipeline) newReceiptRules() {
 		Description: jsii.String("RAW_MAIL_BUCKET for privacyctl inbox"),
 		Value:       p.rawMail.BucketName(),
 	})
+	awscdk.NewCfnOutput(p.scope, jsii.String("InboundDeadLetterQueueUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("SES events the inbound function gave up on; send one in again with aws lambda invoke (README)"),
+		Value:       p.inboundDLQ.QueueUrl(),
+	})
+	awscdk.NewCfnOutput(p.scope, jsii.String("InboundFunctionName"), &awscdk.CfnOutputProps{
+		Value: fn.FunctionName(),
+	})
 }
 
 // grantMail gives the inbound function what it needs to turn mail into
