@@ -44,54 +44,55 @@ func NewStore(api API, table string) *Store { return &Store{api: api, table: tab
 const requestSK = "request"
 
 type record struct {
-	PK                string              `dynamodbav:"pk"`
-	SK                string              `dynamodbav:"sk"`
-	Kind              string              `dynamodbav:"kind"` // "request", the by-received index's key
-	Type              string              `dynamodbav:"type"`
-	Status            string              `dynamodbav:"status"`
-	Jurisdiction      string              `dynamodbav:"jurisdiction"`
-	Email             string              `dynamodbav:"email"`
-	Language          string              `dynamodbav:"language,omitempty"`
-	ReceivedAt        time.Time           `dynamodbav:"received_at"`
-	UpdatedAt         time.Time           `dynamodbav:"updated_at"`
-	StatusTokenHash   string              `dynamodbav:"status_token_hash,omitempty"`
-	VerifyTokenHash   string              `dynamodbav:"verify_token_hash,omitempty"`
-	VerifyCodeHash    string              `dynamodbav:"verify_code_hash,omitempty"`
-	VerifyFailures    int                 `dynamodbav:"verify_failures,omitempty"`
-	VerifyLocked      bool                `dynamodbav:"verify_locked,omitempty"`
-	Level             string              `dynamodbav:"verify_level,omitempty"` // JSON of statute.Level
-	DeclaredBy        string              `dynamodbav:"declared_by,omitempty"`
-	AgentEmail        string              `dynamodbav:"agent_email,omitempty"`
-	PermissionKey     string              `dynamodbav:"permission_key,omitempty"`
-	PermissionType    string              `dynamodbav:"permission_type,omitempty"`
-	PowerOfAttorney   bool                `dynamodbav:"power_of_attorney,omitempty"`
-	VerifyExpiresAt   time.Time           `dynamodbav:"verify_expires_at,omitempty"`
-	TaskToken         string              `dynamodbav:"task_token,omitempty"`
-	Identities        map[string][]string `dynamodbav:"identities,omitempty"`
-	ExportKey         string              `dynamodbav:"export_key,omitempty"`
-	DownloadTokenHash string              `dynamodbav:"download_token_hash,omitempty"`
-	DownloadExpiresAt time.Time           `dynamodbav:"download_expires_at,omitempty"`
-	NeedsOperator     bool                `dynamodbav:"needs_operator,omitempty"`
-	CompletedAt       time.Time           `dynamodbav:"completed_at,omitempty"`
-	Deadlines         string              `dynamodbav:"deadlines,omitempty"` // JSON of statute.Deadlines
-	DueDate           string              `dynamodbav:"due_date,omitempty"`  // for queries by due date
-	Extended          bool                `dynamodbav:"extended,omitempty"`
-	ExtensionReasons  []string            `dynamodbav:"extension_reasons,omitempty"`
-	Overdue           bool                `dynamodbav:"overdue,omitempty"`
-	ReviewTaskToken   string              `dynamodbav:"review_task_token,omitempty"`
-	DenialReasons     []string            `dynamodbav:"denial_reasons,omitempty"`
-	Redrives          int                 `dynamodbav:"redrives,omitempty"`
-	Via               string              `dynamodbav:"via,omitempty"`
-	JoinedTo          string              `dynamodbav:"joined_to,omitempty"`
-	DryRun            bool                `dynamodbav:"dry_run,omitempty"`
-	OnHold            bool                `dynamodbav:"on_hold,omitempty"`
-	HoldReasons       []string            `dynamodbav:"hold_reasons,omitempty"`
-	HoldTaskToken     string              `dynamodbav:"hold_task_token,omitempty"`
-	Corrections       map[string]string   `dynamodbav:"corrections,omitempty"`
-	CorrectedFields   []string            `dynamodbav:"corrected_fields,omitempty"`
-	CorrectedItems    int                 `dynamodbav:"corrected_items,omitempty"`
-	MailKey           string              `dynamodbav:"mail_key,omitempty"`
-	Version           int                 `dynamodbav:"version"`
+	PK                    string              `dynamodbav:"pk"`
+	SK                    string              `dynamodbav:"sk"`
+	Kind                  string              `dynamodbav:"kind"` // "request", the by-received index's key
+	Type                  string              `dynamodbav:"type"`
+	Status                string              `dynamodbav:"status"`
+	Jurisdiction          string              `dynamodbav:"jurisdiction"`
+	Email                 string              `dynamodbav:"email"`
+	Language              string              `dynamodbav:"language,omitempty"`
+	ReceivedAt            time.Time           `dynamodbav:"received_at"`
+	UpdatedAt             time.Time           `dynamodbav:"updated_at"`
+	StatusTokenHash       string              `dynamodbav:"status_token_hash,omitempty"`
+	VerifyTokenHash       string              `dynamodbav:"verify_token_hash,omitempty"`
+	VerifyCodeHash        string              `dynamodbav:"verify_code_hash,omitempty"`
+	VerifyFailures        int                 `dynamodbav:"verify_failures,omitempty"`
+	VerifyLocked          bool                `dynamodbav:"verify_locked,omitempty"`
+	Level                 string              `dynamodbav:"verify_level,omitempty"` // JSON of statute.Level
+	DeclaredBy            string              `dynamodbav:"declared_by,omitempty"`
+	AgentEmail            string              `dynamodbav:"agent_email,omitempty"`
+	PermissionKey         string              `dynamodbav:"permission_key,omitempty"`
+	PermissionType        string              `dynamodbav:"permission_type,omitempty"`
+	PowerOfAttorney       bool                `dynamodbav:"power_of_attorney,omitempty"`
+	VerifyExpiresAt       time.Time           `dynamodbav:"verify_expires_at,omitempty"`
+	TaskToken             string              `dynamodbav:"task_token,omitempty"`
+	Identities            map[string][]string `dynamodbav:"identities,omitempty"`
+	ExportKey             string              `dynamodbav:"export_key,omitempty"`
+	DownloadTokenHash     string              `dynamodbav:"download_token_hash,omitempty"`
+	DownloadExpiresAt     time.Time           `dynamodbav:"download_expires_at,omitempty"`
+	NeedsOperator         bool                `dynamodbav:"needs_operator,omitempty"`
+	CompletedAt           time.Time           `dynamodbav:"completed_at,omitempty"`
+	Deadlines             string              `dynamodbav:"deadlines,omitempty"` // JSON of statute.Deadlines
+	DueDate               string              `dynamodbav:"due_date,omitempty"`  // for queries by due date
+	Extended              bool                `dynamodbav:"extended,omitempty"`
+	ExtensionReasons      []string            `dynamodbav:"extension_reasons,omitempty"`
+	Overdue               bool                `dynamodbav:"overdue,omitempty"`
+	ReviewTaskToken       string              `dynamodbav:"review_task_token,omitempty"`
+	DenialReasons         []string            `dynamodbav:"denial_reasons,omitempty"`
+	Redrives              int                 `dynamodbav:"redrives,omitempty"`
+	Via                   string              `dynamodbav:"via,omitempty"`
+	JoinedTo              string              `dynamodbav:"joined_to,omitempty"`
+	DryRun                bool                `dynamodbav:"dry_run,omitempty"`
+	OnHold                bool                `dynamodbav:"on_hold,omitempty"`
+	HoldReasons           []string            `dynamodbav:"hold_reasons,omitempty"`
+	HoldTaskToken         string              `dynamodbav:"hold_task_token,omitempty"`
+	Corrections           map[string]string   `dynamodbav:"corrections,omitempty"`
+	CorrectedFields       []string            `dynamodbav:"corrected_fields,omitempty"`
+	CorrectedItems        int                 `dynamodbav:"corrected_items,omitempty"`
+	MailKey               string              `dynamodbav:"mail_key,omitempty"`
+	UnauthenticatedSender bool                `dynamodbav:"unauthenticated_sender,omitempty"`
+	Version               int                 `dynamodbav:"version"`
 }
 
 type auditRecord struct {
@@ -126,8 +127,8 @@ func toRecord(r *request.Request) (record, error) {
 		DryRun: r.DryRun, OnHold: r.OnHold, HoldReasons: r.HoldReasons, HoldTaskToken: r.HoldTaskToken,
 		Corrections: r.Corrections, CorrectedFields: r.CorrectedFields, CorrectedItems: r.CorrectedItems,
 		PK: r.ID, SK: requestSK, Kind: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
-		MailKey: r.MailKey,
-		Email:   r.Email, Language: string(r.Language), ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt, StatusTokenHash: r.StatusTokenHash,
+		MailKey: r.MailKey, UnauthenticatedSender: r.UnauthenticatedSender,
+		Email: r.Email, Language: string(r.Language), ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt, StatusTokenHash: r.StatusTokenHash,
 		VerifyTokenHash: r.VerifyTokenHash, VerifyExpiresAt: r.VerifyExpiresAt, TaskToken: r.TaskToken,
 		VerifyCodeHash: r.VerifyCodeHash, VerifyFailures: r.VerifyFailures, VerifyLocked: r.VerifyLocked,
 		Identities: r.Identities, ExportKey: r.ExportKey, DownloadTokenHash: r.DownloadTokenHash,
@@ -141,7 +142,7 @@ func (rec record) request() (*request.Request, error) {
 		Extended: rec.Extended, ExtensionReasons: rec.ExtensionReasons, Overdue: rec.Overdue, ReviewTaskToken: rec.ReviewTaskToken,
 		DenialReasons: rec.DenialReasons, Redrives: rec.Redrives, Via: rec.Via, JoinedTo: rec.JoinedTo,
 		DryRun: rec.DryRun, OnHold: rec.OnHold, HoldReasons: rec.HoldReasons, HoldTaskToken: rec.HoldTaskToken,
-		Corrections: rec.Corrections, CorrectedFields: rec.CorrectedFields, CorrectedItems: rec.CorrectedItems, MailKey: rec.MailKey,
+		Corrections: rec.Corrections, CorrectedFields: rec.CorrectedFields, CorrectedItems: rec.CorrectedItems, MailKey: rec.MailKey, UnauthenticatedSender: rec.UnauthenticatedSender,
 		ID: rec.PK, Type: request.Type(rec.Type), Status: request.Status(rec.Status), Jurisdiction: rec.Jurisdiction,
 		Email: rec.Email, Language: i18n.Lang(rec.Language), ReceivedAt: rec.ReceivedAt, UpdatedAt: rec.UpdatedAt, StatusTokenHash: rec.StatusTokenHash,
 		VerifyTokenHash: rec.VerifyTokenHash, VerifyExpiresAt: rec.VerifyExpiresAt, TaskToken: rec.TaskToken,

@@ -169,20 +169,32 @@ func TestMailedRequestsInEachLanguage(t *testing.T) {
 }
 
 // TestMailWithFailedDMARCStillNeedsVerification: a sender whose domain
-// fails DMARC may be forged; the request is made but waits for the link
-// mailed to From, like every request, and the audit log keeps the verdicts.
+// fails DMARC may be forged. A mailed CCPA opt-out, which the law lets go
+// unverified, is then verified by the link mailed to From; the same mail
+// from a sender that passes DMARC is carried out at once. The audit log
+// keeps the verdicts.
 func TestMailWithFailedDMARCStillNeedsVerification(t *testing.T) {
 	t.Parallel()
-	const from = "maybe.forged@example.com"
-	got := sendMail(t, "spf=FAIL&dkim=FAIL&dmarc=FAIL", rawMail(from, "Delete my data", "\nPlease delete my account and all my data.\n"))
-	if got.Disposition != inbound.ForRequest {
-		t.Fatalf("mail outcome %+v", got)
+	optOut := func(from string) string {
+		return rawMail(from, "Do Not Sell or Share My Personal Information",
+			"\nI am a California resident and opt out of the sale and sharing of my personal information under the CCPA.\n")
 	}
-	mailTo(t, from, got.RequestID, "Confirm your privacy request")
-	if st := storedRequest(t, got.RequestID).Status; st != request.PendingVerification {
+	const forged, genuine = "maybe.forged@example.com", "genuine.optout@example.com"
+	unverified := sendMail(t, "spf=FAIL&dkim=FAIL&dmarc=FAIL", optOut(forged))
+	verified := sendMail(t, "", optOut(genuine))
+	for _, got := range []mailed{unverified, verified} {
+		if got.Disposition != inbound.ForRequest {
+			t.Fatalf("mail outcome %+v", got)
+		}
+		if r := storedRequest(t, got.RequestID); r.Type != request.OptOut || r.Jurisdiction != "US-CA" {
+			t.Fatalf("request %s %s", r.Type, r.Jurisdiction)
+		}
+	}
+	mailTo(t, forged, unverified.RequestID, "Confirm your privacy request")
+	if st := storedRequest(t, unverified.RequestID).Status; st != request.PendingVerification {
 		t.Fatalf("status %s, want %s", st, request.PendingVerification)
 	}
-	events, err := stack.App.Store().Events(context.Background(), got.RequestID)
+	events, err := stack.App.Store().Events(context.Background(), unverified.RequestID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +202,12 @@ func TestMailWithFailedDMARCStillNeedsVerification(t *testing.T) {
 		t.Fatalf("first audit event %+v", events)
 	}
 	// Nothing moves without the subject's confirmation: the workflow waits.
-	checkExecution(t, resources.RequestWorkflow, got.RequestID, "RUNNING")
+	checkExecution(t, resources.RequestWorkflow, unverified.RequestID, "RUNNING")
+
+	waitRequestStatus(t, verified.RequestID, request.Completed)
+	if n := len(mailsTo(t, genuine, verified.RequestID, "Confirm your privacy request")); n != 0 {
+		t.Fatalf("the authenticated opt-out was asked to confirm %d times", n)
+	}
 }
 
 // TestSpoofedReplyToGetsNothing: a mail whose Reply-To differs from From is

@@ -56,6 +56,11 @@ func (v Verdicts) String() string {
 	return fmt.Sprintf("spf=%s dkim=%s dmarc=%s spam=%s virus=%s", v.SPF, v.DKIM, v.DMARC, v.Spam, v.Virus)
 }
 
+// authenticated tells whether the sender's domain passed DMARC, so that the
+// From address is the domain's to use. Without a pass (a failure, or a
+// domain that publishes no policy) anyone may have written it.
+func (v Verdicts) authenticated() bool { return v.Normalized().DMARC == Pass }
+
 // quarantine tells whether the content checks failed, and why. Such mail is
 // not answered: an answer would confirm the address to a spammer, and a
 // virus is nobody's request.
@@ -223,7 +228,7 @@ func (p *Processor) Process(ctx context.Context, m Mail) (Outcome, error) {
 		Email:        msg.From,
 		Jurisdiction: cmp.Or(c.Jurisdiction, p.Jurisdiction),
 		Language:     string(c.Language),
-		Mail:         &request.MailOrigin{Key: m.Key, Verdicts: m.Verdicts.String()},
+		Mail:         &request.MailOrigin{Key: m.Key, Verdicts: m.Verdicts.String(), SenderAuthenticated: m.Verdicts.authenticated()},
 	}
 	receipt, err := p.Portal.Submit(ctx, in)
 	switch {

@@ -102,8 +102,8 @@ func TestProcess(t *testing.T) {
 				if in.Type != tt.typ || in.Email != "jane.roe@example.com" || in.Jurisdiction != "EU" || in.Mail == nil || in.Mail.Key != key || in.Language != tt.lang {
 					t.Fatalf("intake %+v", in)
 				}
-				if in.Mail.Verdicts != tt.verdicts.String() {
-					t.Errorf("verdicts %q, want %q", in.Mail.Verdicts, tt.verdicts.String())
+				if in.Mail.Verdicts != tt.verdicts.String() || in.Mail.SenderAuthenticated != (tt.verdicts.DMARC == Pass) {
+					t.Errorf("verdicts %q (sender authenticated %v), want %q", in.Mail.Verdicts, in.Mail.SenderAuthenticated, tt.verdicts.String())
 				}
 				if got := f.audit.actions(AuditID(mailID)); !strings.HasPrefix(got, "system made_request request_id=dsr-") {
 					t.Errorf("audit %q", got)

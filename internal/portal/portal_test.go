@@ -895,6 +895,27 @@ func TestSubmitVerificationByLaw(t *testing.T) {
 	}
 }
 
+// TestSubmitByMailFromAnUnauthenticatedSender: a mailed CCPA opt-out skips
+// verification as the law says only when the sender's domain passed DMARC;
+// otherwise the From address may be forged, and the link decides.
+func TestSubmitByMailFromAnUnauthenticatedSender(t *testing.T) {
+	for _, authenticated := range []bool{true, false} {
+		e := newEnv()
+		in := request.Intake{Type: "opt_out", Email: subject, Jurisdiction: "US-CA",
+			Mail: &request.MailOrigin{Key: "inbound/6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1", SenderAuthenticated: authenticated}}
+		rc, err := e.portal.Submit(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(e.workflow.starts) != 1 || e.workflow.starts[0].SkipVerification != authenticated {
+			t.Fatalf("DMARC passed %v: starts %+v", authenticated, e.workflow.starts)
+		}
+		if r, _ := e.store.stored(rc.ID); r.UnauthenticatedSender == authenticated {
+			t.Fatalf("DMARC passed %v: stored unauthenticated sender %v", authenticated, r.UnauthenticatedSender)
+		}
+	}
+}
+
 // TestSubmitGPC: `Sec-GPC: 1` with a valid address is an opt-out request of
 // its own, without verification, whatever the submission asked and even when
 // its other fields are invalid; the answer is the submission's own.

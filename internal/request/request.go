@@ -149,6 +149,9 @@ type Request struct {
 	// MailKey is the raw message of a request that came by email, kept
 	// until the request closes.
 	MailKey string
+	// UnauthenticatedSender is set for a request by mail whose sender's
+	// domain did not pass DMARC: it is always verified.
+	UnauthenticatedSender bool
 
 	// Deadlines are the statutory dates, fixed at receipt; an extension moves
 	// Deadlines.Due to Deadlines.ExtendedDue and sets Extended.
@@ -227,6 +230,10 @@ type MailOrigin struct {
 	// Operator is set when an operator made the request from a mail the
 	// rules could not read.
 	Operator string
+	// SenderAuthenticated is set when the sender's domain passed DMARC.
+	// Otherwise the From address may be forged, and the request is verified
+	// even where the law lets it go unverified.
+	SenderAuthenticated bool
 }
 
 // MaxVerifyFailures is how many wrong links or codes a request takes before
@@ -370,6 +377,7 @@ func New(in Intake, now time.Time) *Request {
 	}
 	if in.Mail != nil {
 		r.MailKey = in.Mail.Key
+		r.UnauthenticatedSender = !in.Mail.SenderAuthenticated
 	}
 	return r
 }
@@ -452,6 +460,12 @@ var OpenStatuses = []Status{Received, PendingVerification, Verified, InProgress,
 // internal/statute/verification.yaml), and never for a Global Privacy
 // Control signal (CCPA Regs §7025).
 func (r *Request) NeedsVerification() bool {
+	if r.UnauthenticatedSender {
+		// A forged From address could otherwise opt a stranger out: the
+		// CCPA lets a business verify a request it believes may be
+		// fraudulent (11 CCR §7026(d)).
+		return true
+	}
 	return r.Via != ViaGPC && r.Deadlines.VerificationRequired && !r.Level.None
 }
 

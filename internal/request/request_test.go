@@ -149,8 +149,9 @@ func TestIntakeFromMail(t *testing.T) {
 		if got.Mail == in.Mail || *got.Mail != *in.Mail {
 			t.Fatalf("the mail origin is not copied: %+v", got.Mail)
 		}
-		if r := New(got, time.Now()); r.MailKey != tt.key {
-			t.Fatalf("request mail key %q", r.MailKey)
+		r := New(got, time.Now())
+		if r.MailKey != tt.key || !r.UnauthenticatedSender || !r.NeedsVerification() {
+			t.Fatalf("request mail key %q, unauthenticated sender %v, needs verification %v", r.MailKey, r.UnauthenticatedSender, r.NeedsVerification())
 		}
 	}
 }
