@@ -21,6 +21,9 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/resources"
 )
 
+// The mail tests run in the sequential phase, so their workflows do not
+// crowd the long-running parallel tests' mail waits.
+
 // mailed is what the dev endpoint says became of a mail.
 type mailed struct {
 	MailID      string `json:"mail_id"`
@@ -124,7 +127,6 @@ func noMailTo(t *testing.T, address string) {
 // addresses, get the acknowledgement and the verification link there,
 // complete once confirmed, and their raw messages are deleted at the close.
 func TestMailedRequestsInEachLanguage(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name, from, subject, body string
 		typ                       request.Type
@@ -174,7 +176,6 @@ func TestMailedRequestsInEachLanguage(t *testing.T) {
 // from a sender that passes DMARC is carried out at once. The audit log
 // keeps the verdicts.
 func TestMailWithFailedDMARCStillNeedsVerification(t *testing.T) {
-	t.Parallel()
 	optOut := func(from string) string {
 		return rawMail(from, "Do Not Sell or Share My Personal Information",
 			"\nI am a California resident and opt out of the sale and sharing of my personal information under the CCPA.\n")
@@ -213,7 +214,6 @@ func TestMailWithFailedDMARCStillNeedsVerification(t *testing.T) {
 // TestSpoofedReplyToGetsNothing: a mail whose Reply-To differs from From is
 // answered at From only.
 func TestSpoofedReplyToGetsNothing(t *testing.T) {
-	t.Parallel()
 	const from, replyTo = "spoofed.victim@example.com", "attacker@example.net"
 	got := sendMail(t, "", rawMail(from, "Subject access request",
 		"Reply-To: "+replyTo+"\n\nPlease send me a copy of all personal data you hold about me.\n"))
@@ -229,7 +229,6 @@ func TestSpoofedReplyToGetsNothing(t *testing.T) {
 // request of the type they judge and discards the other, and both
 // decisions are in the mail's audit log.
 func TestMailForTheOperatorInbox(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	const asker, spammer = "order.question@example.com", "spam.sender@example.com"
 	unclear := sendMail(t, "", rawMail(asker, "Where is my order?", "\nHello, I ordered a jumper last week. When will it ship?\n"))
