@@ -165,9 +165,16 @@ func status(t *testing.T, statusURL string) string {
 	return s.Status
 }
 
-// eventually polls check until it is true or the limit passes.
+// waitSlack stretches every wait limit. The limits catch hangs, not slowness:
+// in the parallel phase some twenty workflows share one moto on two cores,
+// and a mail or a status can take far longer than it does alone.
+const waitSlack = 3
+
+// eventually polls check until it is true or the limit (times waitSlack)
+// passes.
 func eventually(t *testing.T, what string, limit time.Duration, check func() bool) {
 	t.Helper()
+	limit *= waitSlack
 	deadline := time.Now().Add(limit)
 	for !check() {
 		if time.Now().After(deadline) {
