@@ -2,7 +2,6 @@ package dynsrc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -83,7 +82,7 @@ func (a *Adapter) setAttributes(ctx context.Context, table string, key, read map
 			cond = append(cond, "attribute_not_exists("+n+")")
 		}
 	}
-	_, err := a.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	return a.conditionalUpdate(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(table),
 		Key:                       key,
 		UpdateExpression:          aws.String("SET " + strings.Join(set, ", ")),
@@ -91,12 +90,4 @@ func (a *Adapter) setAttributes(ctx context.Context, table string, key, read map
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: vals,
 	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		return false, nil
-	}
-	if err != nil {
-		return false, apperr.Wrap(apperr.Unavailable, "A DynamoDB source is unavailable.", err)
-	}
-	return true, nil
 }

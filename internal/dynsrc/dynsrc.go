@@ -227,7 +227,7 @@ func (a *Adapter) removeAttributes(ctx context.Context, table string, key, read 
 	if len(remove) == 0 {
 		return true, nil
 	}
-	_, err := a.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	return a.conditionalUpdate(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(table),
 		Key:                       key,
 		UpdateExpression:          aws.String("REMOVE " + strings.Join(remove, ", ")),
@@ -235,6 +235,13 @@ func (a *Adapter) removeAttributes(ctx context.Context, table string, key, read 
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 	})
+}
+
+// conditionalUpdate runs an update whose condition guards against a
+// concurrent write: false, not an error, when the condition failed and the
+// item must be read again.
+func (a *Adapter) conditionalUpdate(ctx context.Context, in *dynamodb.UpdateItemInput) (bool, error) {
+	_, err := a.api.UpdateItem(ctx, in)
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
 		return false, nil
