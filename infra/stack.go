@@ -451,10 +451,10 @@ func (p *pipeline) grant() {
 
 	// Corrections: the profile source alone, found and updated item by item.
 	if profile := p.reg.Account(); profile != nil && len(profile.Correctable) > 0 {
-		table := p.stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("dynamodb"), Resource: jsii.String("table"), ResourceName: &profile.DynamoDB.Table})
+		actions := append(lookupActions(profile.DynamoDB), "dynamodb:GetItem", "dynamodb:UpdateItem")
 		p.functions["apply-corrections"].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("dynamodb:Query", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:UpdateItem"),
-			Resources: jsii.Strings(*table, *table+"/index/*"),
+			Actions:   jsii.Strings(slices.Compact(slices.Sorted(slices.Values(actions)))...),
+			Resources: jsii.Strings(p.lookupResources(profile.DynamoDB)...),
 		}))
 	}
 	allow := func(fn string, actions []string, arns ...*string) {
@@ -491,10 +491,9 @@ func (p *pipeline) grant() {
 	// The API reads the account source, and only it, to check the details
 	// a requester gives where the law asks for more than an email address.
 	if acc := p.reg.Account(); acc != nil {
-		table := awscdk.Stack_Of(p.stack).FormatArn(&awscdk.ArnComponents{Service: jsii.String("dynamodb"), Resource: jsii.String("table"), ResourceName: &acc.DynamoDB.Table})
 		api.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("dynamodb:Query"),
-			Resources: jsii.Strings(*table, *table+"/index/*"),
+			Actions:   jsii.Strings(lookupActions(acc.DynamoDB)...),
+			Resources: jsii.Strings(p.lookupResources(acc.DynamoDB)...),
 		}))
 	}
 }
@@ -521,6 +520,24 @@ func (p *pipeline) sesIdentityARNs() []string {
 	return []string{base + domain, base + p.props.MailFrom}
 }
 
+// lookupActions are what finding the subject in a table takes: a Query or
+// a GetItem, and DescribeTable for the key schema.
+func lookupActions(d *registry.DynamoDBSource) []string {
+	if d.GetItem() {
+		return []string{"dynamodb:DescribeTable", "dynamodb:GetItem"}
+	}
+	return []string{"dynamodb:DescribeTable", "dynamodb:Query"}
+}
+
+// lookupResources are the table and, for a lookup on an index, its indexes.
+func (p *pipeline) lookupResources(d *registry.DynamoDBSource) []string {
+	table := *awscdk.Stack_Of(p.stack).FormatArn(&awscdk.ArnComponents{Service: jsii.String("dynamodb"), Resource: jsii.String("table"), ResourceName: &d.Table})
+	if d.Index == "" {
+		return []string{table}
+	}
+	return []string{table, table + "/index/*"}
+}
+
 // grantSources lets fn read the registry's sources and, when erase is set,
 // change them only as each source's erasure mode needs: delete items and
 // objects, or update items and replace objects to anonymize; a retained
@@ -533,8 +550,7 @@ func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
 		}
 		switch {
 		case src.DynamoDB != nil:
-			table := awscdk.Stack_Of(p.stack).FormatArn(&awscdk.ArnComponents{Service: jsii.String("dynamodb"), Resource: jsii.String("table"), ResourceName: &src.DynamoDB.Table})
-			actions := []string{"dynamodb:Query", "dynamodb:DescribeTable"}
+			actions := lookupActions(src.DynamoDB)
 			switch mode {
 			case registry.EraseDelete:
 				actions = append(actions, "dynamodb:BatchWriteItem", "dynamodb:DeleteItem")
@@ -542,8 +558,8 @@ func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
 				actions = append(actions, "dynamodb:UpdateItem", "dynamodb:GetItem")
 			}
 			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions:   jsii.Strings(actions...),
-				Resources: jsii.Strings(*table, *table+"/index/*"),
+				Actions:   jsii.Strings(slices.Compact(slices.Sorted(slices.Values(actions)))...),
+				Resources: jsii.Strings(p.lookupResources(src.DynamoDB)...),
 			}))
 		case src.S3 != nil:
 			bucket := "arn:" + *p.stack.Partition() + ":s3:::" + src.S3.Bucket

@@ -305,9 +305,12 @@ func TestStackPolicies(t *testing.T) {
 			}
 		}
 		for _, src := range reg.Sources {
-			want := 1
-			if src.Erasure == registry.EraseRetain {
-				want = 0
+			// One statement for each source that erases in the same table or under the same prefix.
+			want := 0
+			for _, o := range reg.Sources {
+				if sourceResource(o) == sourceResource(src) && o.Erasure != registry.EraseRetain {
+					want++
+				}
 			}
 			if src == reg.Account() && len(src.Correctable) > 0 {
 				want++ // and the correcting function
@@ -612,4 +615,89 @@ func TestDistributedMapAccess(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSourceLookupAccess: each function that finds subjects in a table may
+// do it only as the registry says (Query or GetItem) and reaches indexes only
+// where the source looks up on one.
+func TestSourceLookupAccess(t *testing.T) {
+	_, raw := synth(t)
+	reg, err := registry.LoadFile(filepath.Join("..", "internal", "devstack", "demo-sources.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[bool]int{}
+	for _, src := range reg.Sources {
+		d := src.DynamoDB
+		if d == nil {
+			continue
+		}
+		kinds[d.GetItem()]++
+		// Statements on the table, by function; tables shared by sources
+		// are checked per statement, so compare the lookup action only.
+		for _, policy := range resourcesOfType(raw, "AWS::IAM::Policy") {
+			role := roleOf(policy)
+			for _, st := range policy["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				b, _ := json.Marshal(st)
+				s := string(b)
+				if !strings.Contains(s, ":table/"+d.Table+`"`) {
+					continue
+				}
+				onIndex := strings.Contains(s, ":table/"+d.Table+"/index/*")
+				if onIndex && !slices.ContainsFunc(reg.Sources, func(o *registry.Source) bool {
+					return o.DynamoDB != nil && o.DynamoDB.Table == d.Table && o.DynamoDB.Index != ""
+				}) {
+					t.Errorf("%s may reach the indexes of %s, which no source looks up on: %s", role, d.Table, s)
+				}
+				if !strings.Contains(s, `"dynamodb:DescribeTable"`) {
+					t.Errorf("%s may use %s without reading its key schema: %s", role, d.Table, s)
+				}
+			}
+		}
+		for _, fn := range []string{"ResolveIdentitiesFunction", "CollectSourceFunction", "EraseSourceFunction"} {
+			actions := sourceActions(raw, fn, d.Table)
+			lookup, other := "dynamodb:Query", "dynamodb:GetItem"
+			if d.GetItem() {
+				lookup, other = other, lookup
+			}
+			if !slices.Contains(actions, lookup) {
+				t.Errorf("%s cannot %s on %s (source %s): %v", fn, lookup, d.Table, src.ID, actions)
+			}
+			shared := slices.ContainsFunc(reg.Sources, func(o *registry.Source) bool {
+				return o.DynamoDB != nil && o.DynamoDB.Table == d.Table && o.DynamoDB.GetItem() != d.GetItem()
+			})
+			if fn != "EraseSourceFunction" && !shared && slices.Contains(actions, other) {
+				t.Errorf("%s may %s on %s, which source %s does not look up so: %v", fn, other, d.Table, src.ID, actions)
+			}
+		}
+	}
+	if kinds[true] == 0 || kinds[false] == 0 {
+		t.Fatalf("the demo registry has %d get_item and %d query sources: the test needs both", kinds[true], kinds[false])
+	}
+}
+
+// sourceActions lists the actions a function's policies grant on a table.
+func sourceActions(raw map[string]any, fn, table string) []string {
+	var actions []string
+	for _, policy := range resourcesOfType(raw, "AWS::IAM::Policy") {
+		if roleOf(policy) != fn {
+			continue
+		}
+		for _, st := range policy["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			b, _ := json.Marshal(st.(map[string]any)["Resource"])
+			if !strings.Contains(string(b), ":table/"+table+`"`) {
+				continue
+			}
+			switch a := st.(map[string]any)["Action"].(type) {
+			case string:
+				actions = append(actions, a)
+			case []any:
+				for _, x := range a {
+					actions = append(actions, x.(string))
+				}
+			}
+		}
+	}
+	slices.Sort(actions)
+	return slices.Compact(actions)
 }

@@ -49,9 +49,18 @@ func summarize(w io.Writer, file string, reg *registry.Registry) {
 		var where string
 		switch {
 		case s.DynamoDB != nil:
-			where = "dynamodb " + s.DynamoDB.Table
-			if s.DynamoDB.Index != "" {
-				where += " (" + s.DynamoDB.Index + ")"
+			d := s.DynamoDB
+			where = "dynamodb " + d.Table
+			if d.Index != "" {
+				where += " (" + d.Index + ")"
+			}
+			if d.GetItem() {
+				where += " get_item"
+			}
+			if k := d.SortKey; k != nil && k.Value != "" {
+				where += " " + k.Attribute + "=" + k.Value
+			} else if k != nil {
+				where += " " + k.Attribute + "^=" + k.BeginsWith
 			}
 		case s.S3 != nil:
 			where = "s3://" + s.S3.Bucket + "/" + s.S3.Prefix + s.S3.KeyTemplate + " " + s.S3.Format

@@ -76,9 +76,23 @@ var demoReviews = []demoReview{
 	{"r-7004", "ana.lima@example.org", "Ana L.", "mug", 5, "Keeps tea hot."},
 }
 
+// demoAppItems are the app's own table, one table for several kinds of
+// item (single-table design): per customer a preferences item and sign-in
+// sessions, told apart by the sort key, and the site's settings.
+var demoAppItems = []map[string]any{
+	{"pk": DemoSubjectUserID, "sk": "PREFERENCES", "language": "en", "marketing_emails": true, "theme": "dark", "schema_version": 3},
+	{"pk": DemoSubjectUserID, "sk": "SESSION#2026-11-20T08:15:00Z", "device": "Firefox on Linux", "country": "GB"},
+	{"pk": DemoSubjectUserID, "sk": "SESSION#2026-11-22T19:02:00Z", "device": "Safari on iOS", "country": "GB"},
+	{"pk": "u-1002", "sk": "PREFERENCES", "language": "en", "marketing_emails": false, "theme": "light", "schema_version": 3},
+	{"pk": "u-1003", "sk": "PREFERENCES", "language": "pt", "marketing_emails": true, "theme": "light", "schema_version": 2},
+	{"pk": "u-1003", "sk": "SESSION#2026-11-21T12:00:00Z", "device": "Chrome on Android", "country": "PT"},
+	{"pk": "u-10010", "sk": "PREFERENCES", "language": "fi", "marketing_emails": false, "theme": "dark", "schema_version": 3},
+	{"pk": "SITE", "sk": "SETTINGS", "maintenance": false, "schema_version": 1},
+}
+
 // DemoTables and DemoBuckets are the demo company's stores.
 var (
-	DemoTables  = []string{"demo-users", "demo-orders", "demo-reviews"}
+	DemoTables  = []string{"demo-users", "demo-orders", "demo-reviews", "demo-app"}
 	DemoBuckets = []string{"demo-events", "demo-billing", "demo-archive"}
 	// DemoVersionedBuckets keep every version of an object.
 	DemoVersionedBuckets = []string{"demo-archive"}
@@ -226,6 +240,26 @@ func seedDemo(ctx context.Context, ddb *dynamodb.Client, s3c *s3.Client, region 
 	})
 	if err != nil {
 		return fmt.Errorf("demo-reviews: %w", err)
+	}
+	_, err = ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:   aws.String("demo-app"),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("demo-app: %w", err)
+	}
+	for _, it := range demoAppItems {
+		if err := putItem(ctx, ddb, "demo-app", it); err != nil {
+			return err
+		}
 	}
 	for _, rv := range demoReviews {
 		if err := putItem(ctx, ddb, "demo-reviews", rv); err != nil {

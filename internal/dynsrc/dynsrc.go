@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -37,7 +39,7 @@ type Adapter struct {
 	api API
 	// retryWait is the pause before resending unprocessed deletes, doubled each time.
 	retryWait time.Duration
-	keys      sync.Map // table name -> []string key attribute names
+	schemas   sync.Map // table name -> schema
 }
 
 // New returns an adapter on a DynamoDB client.
@@ -201,8 +203,25 @@ func (a *Adapter) anonymize(ctx context.Context, src *registry.Source, ids map[s
 // subject's values: an item read from an index may be stale, and an item
 // read again may have changed hands.
 func holdsSubject(item map[string]types.AttributeValue, attr string, values []string) bool {
-	s, ok := item[attr].(*types.AttributeValueMemberS)
-	return ok && slices.Contains(values, s.Value)
+	switch v := item[attr].(type) {
+	case *types.AttributeValueMemberS:
+		return slices.Contains(values, v.Value)
+	case *types.AttributeValueMemberN:
+		return slices.ContainsFunc(values, func(s string) bool { return sameNumber(v.Value, s) })
+	case *types.AttributeValueMemberB:
+		return slices.Contains(values, string(v.Value))
+	}
+	return false
+}
+
+// sameNumber compares numbers by value: DynamoDB stores 42 for 42.0.
+func sameNumber(a, b string) bool {
+	if !isNumber(a) || !isNumber(b) {
+		return false // and no huge exponent reaches big.Rat
+	}
+	x, okx := new(big.Rat).SetString(a)
+	y, oky := new(big.Rat).SetString(b)
+	return okx && oky && x.Cmp(y) == 0
 }
 
 // removeAttributes removes fields from the item at key, provided every one
@@ -292,18 +311,69 @@ func (a *Adapter) batchDelete(ctx context.Context, table string, batch []types.W
 // names. An item reached by two identity values is returned once.
 func (a *Adapter) query(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]types.AttributeValue, []string, error) {
 	d := src.DynamoDB
-	keyNames, err := a.tableKey(ctx, d.Table)
+	ts, err := a.tableSchema(ctx, d.Table)
 	if err != nil {
 		return nil, nil, err
 	}
+	var sortValue types.AttributeValue
+	if k := d.SortKey; k != nil {
+		fixed := k.Value + k.BeginsWith // the registry gives one of them
+		var ok bool
+		if sortValue, ok = ts.value(k.Attribute, fixed); !ok {
+			return nil, nil, apperr.E(apperr.Invalid, "A DynamoDB source's sort key value does not fit the attribute's type.")
+		}
+	}
+	if d.GetItem() && !ts.keyedBy(d) {
+		return nil, nil, apperr.E(apperr.Invalid, "A get_item source must name the table's whole primary key: its partition key and, if it has one, its sort key.")
+	}
 	var items []map[string]types.AttributeValue
 	seen := map[string]bool{}
+	add := func(item map[string]types.AttributeValue) error {
+		id, err := keyString(itemKey(item, ts.keys))
+		if err != nil {
+			return err
+		}
+		if !seen[id] {
+			seen[id] = true
+			items = append(items, item)
+		}
+		return nil
+	}
 	for _, value := range ids[d.Identity] {
+		v, ok := ts.value(d.PartitionKey, value)
+		if !ok {
+			continue // a value that is not a number matches no number
+		}
+		if d.GetItem() {
+			key := map[string]types.AttributeValue{d.PartitionKey: v}
+			if d.SortKey != nil {
+				key[d.SortKey.Attribute] = sortValue
+			}
+			item, err := a.getItem(ctx, d.Table, key)
+			if err != nil {
+				return nil, nil, err
+			}
+			if item != nil {
+				if err := add(item); err != nil {
+					return nil, nil, err
+				}
+			}
+			continue
+		}
 		in := &dynamodb.QueryInput{
 			TableName:                 aws.String(d.Table),
 			KeyConditionExpression:    aws.String("#k = :v"),
 			ExpressionAttributeNames:  map[string]string{"#k": d.PartitionKey},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberS{Value: value}},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": v},
+		}
+		if k := d.SortKey; k != nil {
+			cond := " AND #s = :s"
+			if k.BeginsWith != "" {
+				cond = " AND begins_with(#s, :s)"
+			}
+			*in.KeyConditionExpression += cond
+			in.ExpressionAttributeNames["#s"] = k.Attribute
+			in.ExpressionAttributeValues[":s"] = sortValue
 		}
 		if d.Index != "" {
 			in.IndexName = aws.String(d.Index)
@@ -315,18 +385,13 @@ func (a *Adapter) query(ctx context.Context, src *registry.Source, ids map[strin
 				return nil, nil, apperr.Wrap(apperr.Unavailable, "A DynamoDB source is unavailable.", err)
 			}
 			for _, item := range page.Items {
-				id, err := keyString(itemKey(item, keyNames))
-				if err != nil {
+				if err := add(item); err != nil {
 					return nil, nil, err
-				}
-				if !seen[id] {
-					seen[id] = true
-					items = append(items, item)
 				}
 			}
 		}
 	}
-	return items, keyNames, nil
+	return items, ts.keys, nil
 }
 
 // keyString identifies an item by its primary key values: the key as JSON,
@@ -344,20 +409,67 @@ func keyString(k map[string]types.AttributeValue) (string, error) {
 	return string(b), nil
 }
 
-// tableKey returns the names of the table's key attributes, asked once per
-// table for the life of the adapter (a warm Lambda keeps it).
-func (a *Adapter) tableKey(ctx context.Context, table string) ([]string, error) {
-	if names, ok := a.keys.Load(table); ok {
-		return names.([]string), nil
+// schema is what the adapter needs to know of a table: its key attribute
+// names (partition key first) and the types of the key attributes of the
+// table and its indexes.
+type schema struct {
+	keys  []string
+	types map[string]types.ScalarAttributeType
+}
+
+// keyedBy reports whether the source names exactly the table's primary key.
+func (s schema) keyedBy(d *registry.DynamoDBSource) bool {
+	named := []string{d.PartitionKey}
+	if d.SortKey != nil {
+		named = append(named, d.SortKey.Attribute)
+	}
+	return slices.Equal(s.keys, named)
+}
+
+// value types an identity or registry value as the key attribute is typed:
+// false when it cannot be one (a number attribute and a value that is not a
+// number), so it matches nothing.
+func (s schema) value(attr, v string) (types.AttributeValue, bool) {
+	switch s.types[attr] {
+	case types.ScalarAttributeTypeN:
+		if !isNumber(v) {
+			return nil, false
+		}
+		return &types.AttributeValueMemberN{Value: v}, true
+	case types.ScalarAttributeTypeB:
+		return &types.AttributeValueMemberB{Value: []byte(v)}, true
+	default:
+		return &types.AttributeValueMemberS{Value: v}, true
+	}
+}
+
+// numberPattern is a decimal number as DynamoDB accepts it (magnitudes
+// from 1E-130 to 1E126, so the exponent has at most three digits).
+var numberPattern = regexp.MustCompile(`^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d{1,3})?$`)
+
+func isNumber(v string) bool { return len(v) <= 64 && numberPattern.MatchString(v) }
+
+// tableSchema describes the table, asked once per table for the life of
+// the adapter (a warm Lambda keeps it).
+func (a *Adapter) tableSchema(ctx context.Context, table string) (schema, error) {
+	if s, ok := a.schemas.Load(table); ok {
+		return s.(schema), nil
 	}
 	out, err := a.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Unavailable, "A DynamoDB source is unavailable.", err)
+		return schema{}, apperr.Wrap(apperr.Unavailable, "A DynamoDB source is unavailable.", err)
 	}
-	var names []string
+	s := schema{types: map[string]types.ScalarAttributeType{}}
 	for _, k := range out.Table.KeySchema {
-		names = append(names, aws.ToString(k.AttributeName))
+		if k.KeyType == types.KeyTypeHash {
+			s.keys = append([]string{aws.ToString(k.AttributeName)}, s.keys...)
+		} else {
+			s.keys = append(s.keys, aws.ToString(k.AttributeName))
+		}
 	}
-	a.keys.Store(table, names)
-	return names, nil
+	for _, def := range out.Table.AttributeDefinitions {
+		s.types[aws.ToString(def.AttributeName)] = def.AttributeType
+	}
+	a.schemas.Store(table, s)
+	return s, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/big"
 	"reflect"
 	"slices"
 	"strings"
@@ -23,9 +24,11 @@ import (
 // fakeDynamo is one in-memory table with optional global secondary indexes
 // (named by index, keyed on one attribute).
 type fakeDynamo struct {
-	table    string
-	keys     []string          // key attribute names: partition, then sort
-	indexes  map[string]string // index name -> partition key attribute
+	table   string
+	keys    []string          // key attribute names: partition, then sort
+	indexes map[string]string // index name -> partition key attribute
+	// numbers are the key attributes of type N; the others are S.
+	numbers  []string
 	items    []map[string]types.AttributeValue
 	pageSize int
 
@@ -39,6 +42,7 @@ type fakeDynamo struct {
 	beforeUpdate func()
 
 	queries       []*dynamodb.QueryInput
+	gets          []*dynamodb.GetItemInput
 	batchSizes    []int
 	describeCalls int
 	updates       []*dynamodb.UpdateItemInput
@@ -52,6 +56,9 @@ func avKey(av types.AttributeValue) string {
 	case *types.AttributeValueMemberS:
 		return "S:" + v.Value
 	case *types.AttributeValueMemberN:
+		if r, ok := new(big.Rat).SetString(v.Value); ok {
+			return "N:" + r.RatString() // DynamoDB compares numbers by value
+		}
 		return "N:" + v.Value
 	case nil:
 		return "<nil>"
@@ -77,10 +84,35 @@ func (f *fakeDynamo) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func
 	if aws.ToString(in.TableName) != f.table {
 		return nil, &types.ResourceNotFoundException{Message: aws.String("no table")}
 	}
-	lhs, rhs, ok := strings.Cut(aws.ToString(in.KeyConditionExpression), " = ")
+	hashCond, sortCond, _ := strings.Cut(aws.ToString(in.KeyConditionExpression), " AND ")
+	lhs, rhs, ok := strings.Cut(hashCond, " = ")
 	attr, value := in.ExpressionAttributeNames[lhs], in.ExpressionAttributeValues[rhs]
 	if !ok || attr == "" || value == nil {
 		return nil, errors.New("ValidationException: unsupported key condition")
+	}
+	if err := f.typed(attr, value); err != nil {
+		return nil, err
+	}
+	inSort := func(map[string]types.AttributeValue) bool { return true }
+	if sortCond != "" {
+		begins := strings.HasPrefix(sortCond, "begins_with(")
+		n, v, ok := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(sortCond, "begins_with("), ")"), ", ")
+		if !begins {
+			n, v, ok = strings.Cut(sortCond, " = ")
+		}
+		sortAttr, want := in.ExpressionAttributeNames[n], in.ExpressionAttributeValues[v]
+		if !ok || len(f.keys) < 2 || sortAttr != f.keys[1] || want == nil {
+			return nil, errors.New("ValidationException: unsupported sort key condition " + sortCond)
+		}
+		if err := f.typed(sortAttr, want); err != nil {
+			return nil, err
+		}
+		inSort = func(item map[string]types.AttributeValue) bool {
+			if begins {
+				return strings.HasPrefix(avKey(item[sortAttr]), avKey(want))
+			}
+			return avKey(item[sortAttr]) == avKey(want)
+		}
 	}
 	want := f.keys[0]
 	if in.IndexName != nil {
@@ -93,7 +125,7 @@ func (f *fakeDynamo) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func
 	}
 	var matched []map[string]types.AttributeValue
 	for _, item := range f.items {
-		if avKey(item[attr]) == avKey(value) {
+		if avKey(item[attr]) == avKey(value) && inSort(item) {
 			matched = append(matched, item)
 		}
 	}
@@ -168,7 +200,28 @@ func (f *fakeDynamo) DescribeTable(_ context.Context, in *dynamodb.DescribeTable
 		}
 		td.KeySchema = append(td.KeySchema, types.KeySchemaElement{AttributeName: aws.String(k), KeyType: kt})
 	}
+	for _, attr := range slices.Concat(f.keys, slices.Collect(maps.Values(f.indexes))) {
+		td.AttributeDefinitions = append(td.AttributeDefinitions, types.AttributeDefinition{AttributeName: aws.String(attr), AttributeType: f.typeOf(attr)})
+	}
 	return &dynamodb.DescribeTableOutput{Table: td}, nil
+}
+
+func (f *fakeDynamo) typeOf(attr string) types.ScalarAttributeType {
+	if slices.Contains(f.numbers, attr) {
+		return types.ScalarAttributeTypeN
+	}
+	return types.ScalarAttributeTypeS
+}
+
+// typed fails as DynamoDB does when a key value's type is not the key
+// attribute's.
+func (f *fakeDynamo) typed(attr string, v types.AttributeValue) error {
+	_, isNumber := v.(*types.AttributeValueMemberN)
+	_, isString := v.(*types.AttributeValueMemberS)
+	if f.typeOf(attr) == types.ScalarAttributeTypeN && !isNumber || f.typeOf(attr) == types.ScalarAttributeTypeS && !isString {
+		return errors.New("ValidationException: the provided key element does not match the schema")
+	}
+	return nil
 }
 
 func (f *fakeDynamo) find(key map[string]types.AttributeValue) map[string]types.AttributeValue {
@@ -181,8 +234,20 @@ func (f *fakeDynamo) find(key map[string]types.AttributeValue) map[string]types.
 }
 
 func (f *fakeDynamo) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	f.gets = append(f.gets, in)
 	if aws.ToString(in.TableName) != f.table || !aws.ToBool(in.ConsistentRead) {
 		return nil, errors.New("ValidationException: wrong table, or not a consistent read")
+	}
+	if len(in.Key) != len(f.keys) {
+		return nil, errors.New("ValidationException: the provided key element does not match the schema")
+	}
+	for _, k := range f.keys {
+		if in.Key[k] == nil {
+			return nil, errors.New("ValidationException: the provided key element does not match the schema")
+		}
+		if err := f.typed(k, in.Key[k]); err != nil {
+			return nil, err
+		}
 	}
 	it := f.find(in.Key)
 	if it == nil {

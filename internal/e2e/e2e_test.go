@@ -33,6 +33,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/privacy-pipeline/dsr/internal/accesspkg"
 	"github.com/privacy-pipeline/dsr/internal/devstack"
 	"github.com/privacy-pipeline/dsr/internal/operator"
 	"github.com/privacy-pipeline/dsr/internal/registry"
@@ -803,6 +804,12 @@ func checkPackage(t *testing.T, requestID, typ string, files map[string][]byte) 
 			}
 		}
 	}
+	// The preferences source names the attributes to export: the app's
+	// bookkeeping stays out, the subject's choices are in.
+	prefs := files[accesspkg.JSONFile("preferences")]
+	if bytes.Contains(prefs, []byte("schema_version")) || !bytes.Contains(prefs, []byte(`"theme": "dark"`)) {
+		t.Errorf("preferences.json holds %s, want the exported attributes only", prefs)
+	}
 	slices.Sort(wantFiles)
 	gotFiles := slices.Sorted(maps.Keys(files))
 	if !slices.Equal(gotFiles, wantFiles) {
@@ -863,7 +870,9 @@ func subjectRecords(t *testing.T, reg *registry.Registry) map[string][]string {
 					if err := json.Unmarshal([]byte(item), &m); err != nil {
 						t.Fatal(err)
 					}
-					records = append(records, m)
+					if inSortKeyRange(src.DynamoDB.SortKey, m) {
+						records = append(records, m)
+					}
 				}
 			}
 		case src.S3 != nil:
@@ -883,9 +892,38 @@ func subjectRecords(t *testing.T, reg *registry.Registry) map[string][]string {
 				})...)
 			}
 		}
-		out[src.ID] = canonical(t, records)
+		out[src.ID] = canonical(t, exported(src.Export, records))
 	}
 	return out
+}
+
+// inSortKeyRange reports whether an item is one of those a source with a
+// sort key condition reads (a table may hold several sources' items).
+func inSortKeyRange(k *registry.SortKey, item map[string]any) bool {
+	if k == nil {
+		return true
+	}
+	sk, _ := item[k.Attribute].(string)
+	if k.Value != "" {
+		return sk == k.Value
+	}
+	return strings.HasPrefix(sk, k.BeginsWith)
+}
+
+// exported keeps the listed attributes of each record: what a source that
+// names its attributes to export puts into the package.
+func exported(attrs []string, records []map[string]any) []map[string]any {
+	if len(attrs) == 0 {
+		return records
+	}
+	for _, r := range records {
+		for k := range r {
+			if !slices.Contains(attrs, k) {
+				delete(r, k)
+			}
+		}
+	}
+	return records
 }
 
 func parseObject(t *testing.T, format, body string) []map[string]any {

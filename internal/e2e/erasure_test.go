@@ -73,6 +73,9 @@ func checkErasureReceipt(t *testing.T, requestID string, before snapshot) {
 	}{
 		{"users", got["users"].Mode == "delete" && got["users"].Deleted == 1 && len(got["users"].Touched) == 1},
 		{"orders", got["orders"].Deleted == 2},
+		// One item read by its whole key; the sessions beside it, by a sort key prefix.
+		{"preferences", got["preferences"].Deleted == 1 && len(got["preferences"].Touched) == 1},
+		{"sessions", got["sessions"].Deleted == 2},
 		{"reviews", got["reviews"].Mode == "anonymize" && got["reviews"].Anonymized == 2 && strings.Join(got["reviews"].Fields, ",") == "email,author_name"},
 		{"invoices", got["invoices"].Mode == "retain" && got["invoices"].Retained == 2 && got["invoices"].Deleted == 0 &&
 			got["invoices"].Retention != nil && got["invoices"].Retention.Until == "2031-06-30" &&
@@ -245,7 +248,7 @@ func TestDryRunDelete(t *testing.T) {
 	}
 	want := map[string][3]int{ // deleted, anonymized, retained
 		"users": {1, 0, 0}, "orders": {1, 0, 0}, "events": {2, 0, 0}, "support": {1, 0, 0}, "newsletter": {1, 0, 0},
-		"profile-history": {1, 0, 0}, "reviews": {0, 1, 0}, "invoices": {0, 0, 0},
+		"profile-history": {1, 0, 0}, "reviews": {0, 1, 0}, "invoices": {0, 0, 0}, "preferences": {1, 0, 0}, "sessions": {1, 0, 0},
 	}
 	for src, w := range want {
 		if o := planned[src]; [3]int{o.Deleted, o.Anonymized, o.Retained} != w {

@@ -59,6 +59,10 @@ type Source struct {
 	// DataPoints maps data point kinds (DataPointKinds) to the attributes of
 	// the account record that hold them.
 	DataPoints map[string]string `yaml:"data_points"`
+	// Export lists the attributes (DynamoDB) or fields (S3) of the
+	// subject's records that go into the access package; empty exports
+	// every one. Finding, chaining and erasure still see whole records.
+	Export []string `yaml:"export"`
 }
 
 // RetainRule says why and how long a source's records must be kept although
@@ -77,14 +81,40 @@ type RetainRule struct {
 	Until string `yaml:"until"`
 }
 
-// DynamoDBSource finds the subject by querying a partition key, on the table
-// or on one of its global secondary indexes.
+// DynamoDBSource says how the subject's items are found in a table: by a
+// Query on a partition key of the table or of one of its global secondary
+// indexes (every item under the subject's value), or by GetItem on the
+// table's full primary key (the one item whose partition key is the
+// subject's value and whose sort key, if the table has one, is fixed).
 type DynamoDBSource struct {
-	Table        string `yaml:"table"`
+	Table string `yaml:"table"`
+	// Lookup is LookupQuery (the default) or LookupGetItem.
+	Lookup       string `yaml:"lookup"`
 	Index        string `yaml:"index"`
 	PartitionKey string `yaml:"partition_key"`
-	Identity     string `yaml:"identity"`
+	// SortKey narrows the lookup by the sort key: a Query to the items whose
+	// sort key equals Value or begins with BeginsWith; a GetItem to the item
+	// whose sort key is Value.
+	SortKey  *SortKey `yaml:"sort_key"`
+	Identity string   `yaml:"identity"`
 }
+
+// SortKey is a condition on a sort key attribute, a fixed value or prefix
+// from the registry (never from a request).
+type SortKey struct {
+	Attribute  string `yaml:"attribute"`
+	Value      string `yaml:"value"`
+	BeginsWith string `yaml:"begins_with"`
+}
+
+// DynamoDB lookups.
+const (
+	LookupQuery   = "query"
+	LookupGetItem = "get_item"
+)
+
+// GetItem reports whether the source reads one item by its full key.
+func (d *DynamoDBSource) GetItem() bool { return d.Lookup == LookupGetItem }
 
 // S3Source scans the objects under a prefix for rows that belong to the
 // subject (Match), or, with a KeyTemplate, takes every object under the
@@ -318,6 +348,7 @@ func (v *validator) check(r *Registry) {
 		}
 		v.checkDisclosure(at, s)
 		v.checkErasure(at, s)
+		v.checkExport(at, s)
 	}
 	v.checkAccount(r)
 	v.checkCorrectable(r)
@@ -344,6 +375,29 @@ func (v *validator) checkDynamoDB(r *Registry, at string, d *DynamoDBSource) {
 	}
 	if !slices.Contains(r.Identities, d.Identity) {
 		v.fail(at+".identity", "identity %q is not listed under identities", d.Identity)
+	}
+	switch d.Lookup {
+	case "", LookupQuery:
+	case LookupGetItem:
+		if d.Index != "" {
+			v.fail(at+".index", "get_item reads the table by its primary key; an index needs lookup: query")
+		}
+	default:
+		v.fail(at+".lookup", "lookup %q is not supported; use %s or %s", d.Lookup, LookupQuery, LookupGetItem)
+	}
+	if k := d.SortKey; k != nil {
+		switch {
+		case k.Attribute == "":
+			v.fail(at+".sort_key.attribute", "name the sort key attribute")
+		case k.Attribute == d.PartitionKey:
+			v.fail(at+".sort_key.attribute", "the sort key cannot be the partition key %q", d.PartitionKey)
+		}
+		switch {
+		case (k.Value == "") == (k.BeginsWith == ""):
+			v.fail(at+".sort_key", "give either value or begins_with")
+		case d.GetItem() && k.BeginsWith != "":
+			v.fail(at+".sort_key.begins_with", "get_item needs the sort key's whole value; begins_with needs lookup: query")
+		}
 	}
 }
 

@@ -104,7 +104,7 @@ func (s *Steps) collectObject(ctx context.Context, r *request.Request, src *regi
 		return SourceResult{}, err
 	}
 	if len(records) > 0 {
-		if err := s.putObjectResult(ctx, r.ID, src.ID, objectResult{Key: key, Records: records}); err != nil {
+		if err := s.putObjectResult(ctx, r.ID, src.ID, objectResult{Key: key, Records: src.Exported(records)}); err != nil {
 			return SourceResult{}, err
 		}
 	}

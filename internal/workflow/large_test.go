@@ -125,51 +125,64 @@ func TestPlanLargeSources(t *testing.T) {
 	}
 }
 
-// TestLargeSourceAccess: per-object tasks store what they find; finishing the
-// source merges it, in key order, into the source's part.
+// TestLargeSourceAccess: per-object tasks store what they find (the
+// attributes to export); finishing the source merges it, in key order, into
+// the source's part.
 func TestLargeSourceAccess(t *testing.T) {
-	e, objects := newLargeEnv(t)
-	ctx := context.Background()
-	r := e.seed(t, request.Access, request.InProgress, func(r *request.Request) { r.Identities = map[string][]string{"email": {subject}, "user_id": {"u-1"}} })
-	total := 0
-	for _, key := range slices.Sorted(func(yield func(string) bool) {
-		for k := range objects.objects["clicks"] {
-			yield(k)
-		}
-	}) {
-		res, err := e.steps.CollectSource(ctx, SourceTask{RequestID: r.ID, SourceID: "clicks", Key: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		total += res.Records
-	}
-	if total != 3 || len(e.exports.results[r.ID+"/clicks"]) != 2 {
-		t.Fatalf("found %d records, stored %d object results; want 3 in 2", total, len(e.exports.results[r.ID+"/clicks"]))
-	}
-	plan := Plan{Sources: []string{"users"}, Large: []LargeSource{{SourceID: "clicks"}, {SourceID: "invoices"}}}
-	next, err := e.steps.FinishLargeSource(ctx, LargeSourceTask{RequestID: r.ID, Plan: plan})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(next.Sources, plan.Sources) || len(next.Large) != 1 || next.Large[0].SourceID != "invoices" || next.Next == nil || next.Next.SourceID != "invoices" {
-		t.Fatalf("next plan %+v", next)
-	}
-	part, err := e.exports.Part(ctx, r.ID, "clicks")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := fmt.Sprint(part); got != "[map[n:0 user_id:u-1] map[n:20 user_id:u-1] map[n:21 user_id:u-1]]" {
-		t.Fatalf("part %s", got)
-	}
-	if len(e.exports.results) != 0 {
-		t.Fatal("object results left behind")
-	}
-	// A large source without any of the subject's records still gets its part.
-	if _, err := e.steps.FinishLargeSource(ctx, LargeSourceTask{RequestID: r.ID, Plan: next}); err != nil {
-		t.Fatal(err)
-	}
-	if part, err := e.exports.Part(ctx, r.ID, "invoices"); err != nil || len(part) != 0 || part == nil {
-		t.Fatalf("empty part %v, %v", part, err)
+	for _, tc := range []struct {
+		name   string
+		export []string
+		want   string
+	}{
+		{"whole records", nil, "[map[n:0 user_id:u-1] map[n:20 user_id:u-1] map[n:21 user_id:u-1]]"},
+		{"the attributes to export", []string{"n"}, "[map[n:0] map[n:20] map[n:21]]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, objects := newLargeEnv(t)
+			e.steps.Registry.Source("clicks").Export = tc.export
+			ctx := context.Background()
+			r := e.seed(t, request.Access, request.InProgress, func(r *request.Request) { r.Identities = map[string][]string{"email": {subject}, "user_id": {"u-1"}} })
+			total := 0
+			for _, key := range slices.Sorted(func(yield func(string) bool) {
+				for k := range objects.objects["clicks"] {
+					yield(k)
+				}
+			}) {
+				res, err := e.steps.CollectSource(ctx, SourceTask{RequestID: r.ID, SourceID: "clicks", Key: key})
+				if err != nil {
+					t.Fatal(err)
+				}
+				total += res.Records
+			}
+			if total != 3 || len(e.exports.results[r.ID+"/clicks"]) != 2 {
+				t.Fatalf("found %d records, stored %d object results; want 3 in 2", total, len(e.exports.results[r.ID+"/clicks"]))
+			}
+			plan := Plan{Sources: []string{"users"}, Large: []LargeSource{{SourceID: "clicks"}, {SourceID: "invoices"}}}
+			next, err := e.steps.FinishLargeSource(ctx, LargeSourceTask{RequestID: r.ID, Plan: plan})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(next.Sources, plan.Sources) || len(next.Large) != 1 || next.Large[0].SourceID != "invoices" || next.Next == nil || next.Next.SourceID != "invoices" {
+				t.Fatalf("next plan %+v", next)
+			}
+			part, err := e.exports.Part(ctx, r.ID, "clicks")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(part); got != tc.want {
+				t.Fatalf("part %s", got)
+			}
+			if len(e.exports.results) != 0 {
+				t.Fatal("object results left behind")
+			}
+			// A large source without any of the subject's records still gets its part.
+			if _, err := e.steps.FinishLargeSource(ctx, LargeSourceTask{RequestID: r.ID, Plan: next}); err != nil {
+				t.Fatal(err)
+			}
+			if part, err := e.exports.Part(ctx, r.ID, "invoices"); err != nil || len(part) != 0 || part == nil {
+				t.Fatalf("empty part %v, %v", part, err)
+			}
+		})
 	}
 }
 

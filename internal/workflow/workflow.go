@@ -6,6 +6,7 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -249,7 +250,7 @@ func (s *Steps) resolve(ctx context.Context, email string) (map[string][]string,
 			}
 			for kind, field := range src.Provides {
 				for _, rec := range records {
-					if v, ok := rec[field].(string); ok && v != "" && !slices.Contains(ids[kind], v) {
+					if v := identityValue(rec[field]); v != "" && !slices.Contains(ids[kind], v) {
 						ids[kind] = append(ids[kind], v)
 						grew = true
 					}
@@ -261,6 +262,18 @@ func (s *Steps) resolve(ctx context.Context, email string) (map[string][]string,
 		}
 	}
 	return ids, nil
+}
+
+// identityValue is a record field's value as an identity: a string, or a
+// number (a numeric account id) by its digits; anything else is none.
+func identityValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	}
+	return ""
 }
 
 // maxChainDepth bounds the identity walk; a registry cannot chain further
@@ -321,7 +334,7 @@ func (s *Steps) CollectSource(ctx context.Context, in SourceTask) (SourceResult,
 	if err != nil {
 		return SourceResult{}, err
 	}
-	if err := s.Exports.PutPart(ctx, r.ID, src.ID, records); err != nil {
+	if err := s.Exports.PutPart(ctx, r.ID, src.ID, src.Exported(records)); err != nil {
 		return SourceResult{}, err
 	}
 	return SourceResult{SourceID: src.ID, Records: len(records)}, nil

@@ -354,8 +354,16 @@ func TestResolveIdentities(t *testing.T) {
 		},
 		{
 			name: "empty and non-string values are ignored",
-			data: recs{"users": {subject: {{"user_id": ""}, {"user_id": 42}, {"other": "x"}}}},
+			data: recs{"users": {subject: {{"user_id": ""}, {"user_id": 42}, {"user_id": true}, {"other": "x"}}}},
 			want: map[string][]string{"email": {subject}},
+		},
+		{
+			name: "a number read from a source chains by its digits",
+			data: recs{
+				"users":   {subject: {{"user_id": json.Number("1001")}}},
+				"billing": {"1001": {{"account_id": json.Number("12345678901234567890")}}},
+			},
+			want: map[string][]string{"email": {subject}, "user_id": {"1001"}, "account_id": {"12345678901234567890"}},
 		},
 	}
 	for _, tt := range tests {
@@ -446,6 +454,42 @@ func TestCollectSource(t *testing.T) {
 		_, err := e.steps.CollectSource(context.Background(), SourceTask{RequestID: "x", SourceID: "users"})
 		wantKind(t, err, apperr.Invalid)
 	})
+}
+
+// A source that lists the attributes to export puts only those into the
+// package; identities still chain through the attributes left out.
+func TestCollectSourceExportsTheListedAttributes(t *testing.T) {
+	e := newEnv(t)
+	e.steps.Registry.Source("users").Export = []string{"email", "name"}
+	e.adapter.data = map[string]map[string][]map[string]any{
+		"users":   {subject: {{"email": subject, "name": "Ada", "user_id": "u-1", "password_hash": "x"}}},
+		"billing": {"u-1": {{"account_id": "acc-1"}}},
+	}
+	r := e.seed(t, request.Access, request.Verified, nil)
+	if _, err := e.steps.ResolveIdentities(context.Background(), RequestRef{RequestID: r.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.store.stored(r.ID).Identities["user_id"]; !slices.Equal(got, []string{"u-1"}) {
+		t.Fatalf("user ids %v: chaining must see the attributes the package leaves out", got)
+	}
+	res, err := e.steps.CollectSource(context.Background(), SourceTask{RequestID: r.ID, SourceID: "users"})
+	if err != nil || res.Records != 1 {
+		t.Fatalf("CollectSource = %+v, %v", res, err)
+	}
+	part, err := e.exports.Part(context.Background(), r.ID, "users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []map[string]any{{"email": subject, "name": "Ada"}}; !reflect.DeepEqual(part, want) {
+		t.Fatalf("part %v, want %v", part, want)
+	}
+	if billing, _ := e.steps.CollectSource(context.Background(), SourceTask{RequestID: r.ID, SourceID: "billing"}); billing.Records != 1 {
+		t.Fatalf("billing: %+v; a source without export exports whole records", billing)
+	}
+	part, _ = e.exports.Part(context.Background(), r.ID, "billing")
+	if want := []map[string]any{{"account_id": "acc-1"}}; !reflect.DeepEqual(part, want) {
+		t.Fatalf("billing part %v, want %v", part, want)
+	}
 }
 
 func TestBuildPackage(t *testing.T) {
