@@ -129,6 +129,8 @@ type fakeExports struct {
 	parts    map[string][]map[string]any // by requestID + "/" + sourceID
 	packages map[string][]byte
 	results  map[string]map[string][]byte // by requestID + "/" + sourceID, then object key
+	// failDeletes is how many DeleteObjectResults calls fail.
+	failDeletes int
 }
 
 func newFakeExports() *fakeExports {
@@ -154,6 +156,10 @@ func (e *fakeExports) ObjectResults(_ context.Context, requestID, sourceID strin
 }
 
 func (e *fakeExports) DeleteObjectResults(_ context.Context, requestID, sourceID string) error {
+	if e.failDeletes > 0 {
+		e.failDeletes--
+		return apperr.E(apperr.Unavailable, "The exports bucket is unavailable.")
+	}
 	delete(e.results, requestID+"/"+sourceID)
 	return nil
 }

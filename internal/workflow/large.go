@@ -198,10 +198,18 @@ func (s *Steps) FinishLargeSource(ctx context.Context, in LargeSourceTask) (Plan
 }
 
 // finishErasure records what the per-object tasks erased in a large source,
-// as EraseSource does for a source worked in one task. A retry after the
-// outcome is stored but before the object results are deleted counts them
-// twice in the receipt; the erasure itself happened once.
+// as EraseSource does for a source worked in one task. Only this step
+// records a large source's outcome, once per request: when a retry finds it
+// recorded (the step failed after storing it, say while deleting the object
+// results), it records nothing again, so the receipt counts each erasure once.
 func (s *Steps) finishErasure(ctx context.Context, r *request.Request, src *registry.Source, results []objectResult) error {
+	recorded, err := s.Outcomes.Outcomes(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	if slices.ContainsFunc(recorded, func(o erasure.Outcome) bool { return o.SourceID == src.ID }) {
+		return nil
+	}
 	var sum erasure.Result
 	for _, res := range results {
 		if res.Erasure == nil {
@@ -214,9 +222,11 @@ func (s *Steps) finishErasure(ctx context.Context, r *request.Request, src *regi
 	}
 	o := erasure.Outcome{SourceID: src.ID, Description: src.Description, Kind: src.Kind(), Mode: src.Erasure, DryRun: r.DryRun, Touched: sum.Touched}
 	o = countedOutcome(o, src, sum) // the keys were hashed object by object
-	if err := s.Outcomes.AddOutcome(ctx, r.ID, o); err != nil {
+	// The audit event first: a retry between the two repeats the event
+	// rather than losing it.
+	note := fmt.Sprintf("source=%s mode=%s records=%d objects=%d", src.ID, src.Erasure, o.Records, len(results))
+	if err := s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "source_erased", Note: note}); err != nil {
 		return err
 	}
-	note := fmt.Sprintf("source=%s mode=%s records=%d objects=%d", src.ID, src.Erasure, o.Records, len(results))
-	return s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "source_erased", Note: note})
+	return s.Outcomes.AddOutcome(ctx, r.ID, o)
 }

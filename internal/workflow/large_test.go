@@ -222,6 +222,33 @@ func TestLargeSourceErasure(t *testing.T) {
 	}
 }
 
+// TestLargeSourceErasureRetried: a finish that failed after recording the
+// outcome, then retried, counts the source's erasures once.
+func TestLargeSourceErasureRetried(t *testing.T) {
+	e, objects := newLargeEnv(t)
+	ctx := context.Background()
+	r := e.seed(t, request.Delete, request.InProgress, func(r *request.Request) { r.Identities = map[string][]string{"email": {subject}, "user_id": {"u-1"}} })
+	for key := range objects.objects["clicks"] {
+		if _, err := e.steps.EraseSource(ctx, SourceTask{RequestID: r.ID, SourceID: "clicks", Key: key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	task := LargeSourceTask{RequestID: r.ID, Plan: Plan{Sources: []string{}, Large: []LargeSource{{SourceID: "clicks"}}}}
+	e.exports.failDeletes = 1
+	if _, err := e.steps.FinishLargeSource(ctx, task); apperr.KindOf(err) != apperr.Unavailable {
+		t.Fatalf("first finish: %v, want the failed delete", err)
+	}
+	if _, err := e.steps.FinishLargeSource(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	if o := e.outcomes.bySource[r.ID]["clicks"]; o.Records != 3 || o.Deleted != 3 || len(o.Touched) != 2 {
+		t.Fatalf("outcome after a retry %+v, want 3 records in 2 objects, counted once", o)
+	}
+	if len(e.exports.results) != 0 {
+		t.Fatal("object results left behind")
+	}
+}
+
 func TestLargeSourceRefusals(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
