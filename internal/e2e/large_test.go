@@ -97,6 +97,37 @@ func TestLargeSource(t *testing.T) {
 	d := submitFor(t, "delete", email)
 	confirm(t, email, d.ID)
 	approve(t, d.ID)
+	// A legal hold placed while the large source is being erased: the
+	// objects not yet worked stay as they are, the request waits on the
+	// hold, and after the release the source is worked again.
+	const bigMap, held = "Erase in a large source, object by object", "Wait while a legal hold blocks erasure"
+	erased := func() int {
+		now, n := etags(t, s3c), 0
+		for key := range want {
+			if now[key] != before[key] {
+				n++
+			}
+		}
+		return n
+	}
+	eventually(t, "erasure of the large source", largeLimit, func() bool { return executionState(t, d.ID) == bigMap })
+	// Some of her objects erased first, so the receipt must count those
+	// from the first run and the others from the run after the release.
+	eventually(t, "the first objects erased", largeLimit, func() bool { return erased() >= 3 })
+	if err := stack.App.Operator().Hold(ctx, d.ID, "e2e", "Litigation hold: case 2026-204"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "erasure waiting on the hold", largeLimit, func() bool {
+		return storedRequest(t, d.ID).HoldTaskToken != "" && executionState(t, d.ID) == held
+	})
+	erasedBeforeHold := erased()
+	t.Logf("%d of the %d objects holding the subject were erased before the hold took effect", erasedBeforeHold, len(want))
+	if erasedBeforeHold == len(want) {
+		t.Fatal("every object was erased although the request was put on hold")
+	}
+	if err := stack.App.Operator().Release(ctx, d.ID, "e2e"); err != nil {
+		t.Fatal(err)
+	}
 	waitCompletedWithin(t, d, largeLimit)
 	t.Logf("delete request over %d objects: %s", len(before), time.Since(start).Round(time.Millisecond))
 	checkExecution(t, resources.RequestWorkflow, d.ID, "SUCCEEDED")
@@ -121,6 +152,30 @@ func TestLargeSource(t *testing.T) {
 	}
 	if rewritten != len(want) || len(after) != len(before) {
 		t.Fatalf("%d objects rewritten, want %d; %d objects, want %d", rewritten, len(want), len(after), len(before))
+	}
+	// The receipt counts every row once, those erased before the hold too.
+	l, ok, err := stack.App.Receipts().ReceiptOf(ctx, d.ID)
+	if err != nil || !ok {
+		t.Fatalf("receipt: %v, %v", ok, err)
+	}
+	receipt, err := l.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range receipt.Sources {
+		if o.SourceID == "clickstream" && (o.Deleted != countRows(want) || len(o.Touched) != len(want)) {
+			t.Errorf("receipt for the large source: %d rows in %d objects, want %d in %d", o.Deleted, len(o.Touched), countRows(want), len(want))
+		}
+	}
+	var actions []string
+	events, _ := stack.App.Store().Events(ctx, d.ID)
+	for _, ev := range events {
+		actions = append(actions, ev.Actor+" "+ev.Action)
+	}
+	for _, w := range []string{"operator:e2e legal_hold_placed", "system erasure_held_in_objects", "system erasure_waits_on_hold", "operator:e2e legal_hold_released"} {
+		if !slices.Contains(actions, w) {
+			t.Errorf("the audit log lacks %q: %v", w, actions)
+		}
 	}
 }
 

@@ -81,6 +81,28 @@ func (s *Store) ObjectResults(ctx context.Context, requestID, sourceID string) (
 	return results, err
 }
 
+// heldMarkKey is where a per-object task notes that a legal hold kept it
+// from erasing in the object: beside the results, in a folder of its own,
+// so a mark never replaces a result (ObjectResults returns both).
+func heldMarkKey(requestID, sourceID, objectKey string) string {
+	sum := sha256.Sum256([]byte(objectKey))
+	return objectResultsPrefix(requestID, sourceID) + "held/" + hex.EncodeToString(sum[:]) + ".json"
+}
+
+// PutHeldMark notes that a legal hold kept a per-object task from erasing.
+func (s *Store) PutHeldMark(ctx context.Context, requestID, sourceID, objectKey string, mark []byte) error {
+	return s.put(ctx, heldMarkKey(requestID, sourceID, objectKey), bytes.NewReader(mark), "application/json")
+}
+
+// DeleteHeldMark removes the mark, once the object is to be worked again.
+func (s *Store) DeleteHeldMark(ctx context.Context, requestID, sourceID, objectKey string) error {
+	key := heldMarkKey(requestID, sourceID, objectKey)
+	if _, err := s.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key}); err != nil {
+		return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+	}
+	return nil
+}
+
 // DeleteObjectResults removes a source's object results once they are merged.
 func (s *Store) DeleteObjectResults(ctx context.Context, requestID, sourceID string) error {
 	return s.eachKey(ctx, objectResultsPrefix(requestID, sourceID), func(key string) error {

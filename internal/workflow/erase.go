@@ -90,15 +90,15 @@ func (s *Steps) EraseSource(ctx context.Context, in SourceTask) (SourceResult, e
 	if r.Type != request.Delete || r.Status != request.InProgress {
 		return SourceResult{}, apperr.E(apperr.Conflict, "Only a delete request in progress can erase.")
 	}
-	if r.OnHold && !r.DryRun {
-		return SourceResult{}, apperr.Wrap(apperr.Conflict, "A legal hold blocks erasure until an operator releases it.", request.ErrOnHold)
-	}
 	src, err := s.source(in.SourceID)
 	if err != nil {
 		return SourceResult{}, err
 	}
 	if in.Key != "" {
 		return s.eraseObject(ctx, r, src, in.Key)
+	}
+	if r.OnHold && !r.DryRun {
+		return SourceResult{}, apperr.Wrap(apperr.Conflict, "A legal hold blocks erasure until an operator releases it.", request.ErrOnHold)
 	}
 	o, err := s.erase(ctx, src, r.Identities, r.DryRun)
 	if err != nil {

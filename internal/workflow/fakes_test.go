@@ -164,6 +164,16 @@ func (e *fakeExports) DeleteObjectResults(_ context.Context, requestID, sourceID
 	return nil
 }
 
+// Held marks are kept with the results, as the store keeps them: under a name of their own.
+func (e *fakeExports) PutHeldMark(ctx context.Context, requestID, sourceID, objectKey string, mark []byte) error {
+	return e.PutObjectResult(ctx, requestID, sourceID, "held\x00"+objectKey, mark)
+}
+
+func (e *fakeExports) DeleteHeldMark(_ context.Context, requestID, sourceID, objectKey string) error {
+	delete(e.results[requestID+"/"+sourceID], "held\x00"+objectKey)
+	return nil
+}
+
 func (e *fakeExports) PutPart(_ context.Context, requestID, sourceID string, records []map[string]any) error {
 	e.parts[requestID+"/"+sourceID] = slices.Clone(records)
 	return nil

@@ -52,6 +52,8 @@ type objectResult struct {
 	Key     string           `json:"key"`
 	Records []map[string]any `json:"records,omitempty"`
 	Erasure *erasure.Result  `json:"erasure,omitempty"`
+	// Held marks an object a legal hold kept the task from erasing in.
+	Held bool `json:"held,omitempty"`
 }
 
 // plan splits the registry's sources into those worked in one task and the
@@ -116,6 +118,16 @@ func (s *Steps) eraseObject(ctx context.Context, r *request.Request, src *regist
 	if s.Objects == nil {
 		return SourceResult{}, apperr.E(apperr.Invalid, "Sources are not worked object by object here.")
 	}
+	if r.OnHold && !r.DryRun {
+		// A child of a Distributed Map cannot fail its map with an error the
+		// workflow catches by name: it leaves a mark, changes nothing, and
+		// finishing the source waits on the hold, then works the source again.
+		b, err := json.Marshal(objectResult{Key: key, Held: true})
+		if err != nil {
+			return SourceResult{}, apperr.Wrap(apperr.Internal, "An object's result could not be encoded.", err)
+		}
+		return SourceResult{SourceID: src.ID}, s.Exports.PutHeldMark(ctx, r.ID, src.ID, key, b)
+	}
 	res, err := s.Objects.EraseInObject(ctx, src, r.Identities, key, r.DryRun)
 	if err != nil {
 		return SourceResult{}, err
@@ -179,6 +191,9 @@ func (s *Steps) FinishLargeSource(ctx context.Context, in LargeSourceTask) (Plan
 		if r.Status != request.InProgress {
 			return Plan{}, apperr.E(apperr.Conflict, "Only a delete request in progress can erase.")
 		}
+		if err := s.releaseHeldObjects(ctx, r, src, results); err != nil {
+			return Plan{}, err
+		}
 		if err := s.finishErasure(ctx, r, src, results); err != nil {
 			return Plan{}, err
 		}
@@ -195,6 +210,32 @@ func (s *Steps) FinishLargeSource(ctx context.Context, in LargeSourceTask) (Plan
 		return Plan{}, err
 	}
 	return Plan{Sources: in.Plan.Sources, Large: in.Plan.Large[1:]}.withNext(), nil
+}
+
+// releaseHeldObjects fails with ErrOnHold when a legal hold kept tasks from
+// erasing in some objects: the workflow waits until the hold is released
+// (or goes on at once if it already is) and then works the source again.
+// The marks go first, so that run starts clean; the results of objects
+// already erased stay, and finishing counts them then.
+func (s *Steps) releaseHeldObjects(ctx context.Context, r *request.Request, src *registry.Source, results []objectResult) error {
+	held := 0
+	for _, res := range results {
+		if !res.Held {
+			continue
+		}
+		held++
+		if err := s.Exports.DeleteHeldMark(ctx, r.ID, src.ID, res.Key); err != nil {
+			return err
+		}
+	}
+	if held == 0 {
+		return nil
+	}
+	note := fmt.Sprintf("source=%s objects=%d", src.ID, held)
+	if err := s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "erasure_held_in_objects", Note: note}); err != nil {
+		return err
+	}
+	return apperr.Wrap(apperr.Conflict, "A legal hold kept erasure from some objects of a large source.", request.ErrOnHold)
 }
 
 // finishErasure records what the per-object tasks erased in a large source,

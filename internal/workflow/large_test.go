@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -246,6 +247,69 @@ func TestLargeSourceErasureRetried(t *testing.T) {
 	}
 	if len(e.exports.results) != 0 {
 		t.Fatal("object results left behind")
+	}
+}
+
+// TestLargeSourceErasureOnHold: a hold placed while a large source is
+// being erased leaves the objects not yet worked as they are; finishing
+// the source waits on the hold; after the release the source is worked
+// again and the receipt counts every erasure once.
+func TestLargeSourceErasureOnHold(t *testing.T) {
+	e, objects := newLargeEnv(t)
+	ctx := context.Background()
+	r := e.seed(t, request.Delete, request.InProgress, func(r *request.Request) { r.Identities = map[string][]string{"email": {subject}, "user_id": {"u-1"}} })
+	erase := func(key string) {
+		t.Helper()
+		if _, err := e.steps.EraseSource(ctx, SourceTask{RequestID: r.ID, SourceID: "clicks", Key: key}); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+	}
+	setHold := func(on bool) {
+		t.Helper()
+		stored := e.store.stored(r.ID)
+		stored.OnHold = on
+		if err := e.store.Save(ctx, &stored, request.Event{At: e.clock.Now(), Actor: "operator:test", Action: "hold"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	task := LargeSourceTask{RequestID: r.ID, Plan: Plan{Sources: []string{}, Large: []LargeSource{{SourceID: "clicks"}}}}
+
+	erase("clicks/0.jsonl") // before the hold: erased
+	setHold(true)
+	erase("clicks/1.jsonl")
+	erase("clicks/2.jsonl") // on hold: left as it is
+	if recs := objects.objects["clicks"]["clicks/2.jsonl"]; len(recs) != 3 {
+		t.Fatalf("an object was erased in on hold: %v", recs)
+	}
+	_, err := e.steps.FinishLargeSource(ctx, task)
+	var onHold *ErasureOnHold
+	if !errors.As(TaskError(err), &onHold) {
+		t.Fatalf("finish on hold: %v, want the ErasureOnHold the workflow waits on", err)
+	}
+	if _, ok := e.outcomes.bySource[r.ID]["clicks"]; ok {
+		t.Fatal("an outcome was recorded while objects were held")
+	}
+	if ev := lastEvent(t, e.store, r.ID); ev.Action != "erasure_held_in_objects" || ev.Note != "source=clicks objects=2" {
+		t.Fatalf("event %+v", ev)
+	}
+
+	// Released: the workflow works every object again.
+	setHold(false)
+	for key := range objects.objects["clicks"] {
+		erase(key)
+	}
+	next, err := e.steps.FinishLargeSource(ctx, task)
+	if err != nil || len(next.Large) != 0 {
+		t.Fatalf("finish after the release: %+v, %v", next, err)
+	}
+	o := e.outcomes.bySource[r.ID]["clicks"]
+	if o.Records != 3 || o.Deleted != 3 || len(o.Touched) != 2 {
+		t.Fatalf("outcome %+v, want the 3 records of 2 objects, each counted once", o)
+	}
+	for key, recs := range objects.objects["clicks"] {
+		if len(recs) != 1 || recs[0]["user_id"] != "u-2" {
+			t.Errorf("%s holds %v after erasure", key, recs)
+		}
 	}
 }
 
