@@ -81,6 +81,8 @@ func erasureOf(s *registry.Source) string {
 		return "anonymize " + strings.Join(s.Anonymize, ",")
 	case s.Erasure == registry.EraseRetain && s.Retain.Until != "":
 		return "retain until " + s.Retain.Until
+	case s.Erasure == registry.EraseRetain && s.Retain.After != "" && s.Retain.From == registry.FromEndOfYear:
+		return "retain " + s.Retain.Period + " after the year of " + s.Retain.After
 	case s.Erasure == registry.EraseRetain && s.Retain.After != "":
 		return "retain " + s.Retain.Period + " after " + s.Retain.After
 	case s.Erasure == registry.EraseRetain:

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/privacy-pipeline/dsr/internal/devstack"
+	"github.com/privacy-pipeline/dsr/internal/registry"
 )
 
 func TestSourcesCheck(t *testing.T) {
@@ -74,5 +75,27 @@ func TestSourcesCheck(t *testing.T) {
 				t.Errorf("stdout %q, want nothing", out.String())
 			}
 		})
+	}
+}
+
+func TestErasureOf(t *testing.T) {
+	retain := func(r registry.RetainRule) *registry.Source {
+		return &registry.Source{Erasure: registry.EraseRetain, Retain: &r}
+	}
+	tests := []struct {
+		src  *registry.Source
+		want string
+	}{
+		{&registry.Source{Erasure: registry.EraseDelete}, "delete"},
+		{&registry.Source{Erasure: registry.EraseAnonymize, Anonymize: []string{"email", "name"}}, "anonymize email,name"},
+		{retain(registry.RetainRule{Until: "2031-06-30"}), "retain until 2031-06-30"},
+		{retain(registry.RetainRule{Period: "P6Y", After: "issued_on"}), "retain P6Y after issued_on"},
+		{retain(registry.RetainRule{Period: "P10Y", After: "issued_on", From: registry.FromEndOfYear}), "retain P10Y after the year of issued_on"},
+		{retain(registry.RetainRule{Period: "P30D"}), "retain P30D"},
+	}
+	for _, tt := range tests {
+		if got := erasureOf(tt.src); got != tt.want {
+			t.Errorf("erasureOf(%+v) = %q, want %q", tt.src, got, tt.want)
+		}
 	}
 }

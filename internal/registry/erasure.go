@@ -97,6 +97,9 @@ func (v *validator) checkRetain(at string, r *RetainRule) {
 		if _, err := ParsePeriod(r.Period); err != nil {
 			v.fail(at+".period", "%v", err)
 		}
+		if r.From != "" && r.From != FromEndOfYear {
+			v.fail(at+".from", "from %q is not supported; use %s, or leave it out to count from the date itself", r.From, FromEndOfYear)
+		}
 	default:
 		if _, err := time.Parse(time.DateOnly, r.Until); err != nil {
 			v.fail(at+".until", "until %q is not a date like 2031-12-31", r.Until)
@@ -104,8 +107,15 @@ func (v *validator) checkRetain(at string, r *RetainRule) {
 		if r.After != "" {
 			v.fail(at+".after", "after is only read with a period")
 		}
+		if r.From != "" {
+			v.fail(at+".from", "from is only read with a period")
+		}
 	}
 }
+
+// FromEndOfYear counts a retention period from the end of the calendar year
+// of the date it runs from.
+const FromEndOfYear = "end_of_year"
 
 // Period is a calendar period in whole years, months and days.
 type Period struct{ Years, Months, Days int }
@@ -142,7 +152,8 @@ func (p Period) AddTo(t time.Time) time.Time {
 var ErrNoDate = errors.New("a retained record has no readable date in the field its period runs from")
 
 // KeptUntil is the last day a retained record is kept: the fixed date, or
-// the period after the record's date field, or after erasedAt.
+// the period after the record's date field, or after erasedAt (in either
+// case from the end of that date's year, if the rule says so).
 func (r *RetainRule) KeptUntil(record map[string]any, erasedAt time.Time) (time.Time, error) {
 	if r.Until != "" {
 		return time.Parse(time.DateOnly, r.Until)
@@ -157,6 +168,9 @@ func (r *RetainRule) KeptUntil(record map[string]any, erasedAt time.Time) (time.
 		if from, err = parseDate(s); err != nil {
 			return time.Time{}, ErrNoDate
 		}
+	}
+	if r.From == FromEndOfYear {
+		from = time.Date(from.Year(), time.December, 31, 0, 0, 0, 0, time.UTC)
 	}
 	return p.AddTo(from), nil
 }

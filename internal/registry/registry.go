@@ -77,6 +77,10 @@ type RetainRule struct {
 	// After names the field of each record that holds the date the period
 	// runs from (RFC 3339 or YYYY-MM-DD); empty counts from the erasure.
 	After string `yaml:"after"`
+	// From is "" to count the period from that date itself, or
+	// FromEndOfYear to count it from the end of that date's calendar year
+	// (German AO §147(4) and HGB §257(5) count so).
+	From string `yaml:"from"`
 	// Until is a fixed last day (YYYY-MM-DD), instead of a period.
 	Until string `yaml:"until"`
 }
