@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -42,7 +43,9 @@ const maxSaveAttempts = 3
 
 // AddOutcome merges o into the outcome kept for its source (see
 // erasure.Outcome.Merge). The write is conditional on the revision read, so
-// two runs of the same source cannot lose each other's counts.
+// two runs of the same source cannot lose each other's counts. An outcome
+// too large for one item keeps its further chunks in items of their own
+// (see blob.go), written with it in one transaction.
 func (s *Receipts) AddOutcome(ctx context.Context, requestID string, o erasure.Outcome) error {
 	key := key(requestID, outcomePrefix+o.SourceID)
 	for attempt := 1; ; attempt++ {
@@ -50,7 +53,7 @@ func (s *Receipts) AddOutcome(ctx context.Context, requestID string, o erasure.O
 		if err != nil {
 			return apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
 		}
-		prev, rev, err := outcomeOf(out.Item)
+		prev, rev, err := s.outcomeOf(ctx, out.Item)
 		if err != nil {
 			return err
 		}
@@ -58,22 +61,22 @@ func (s *Receipts) AddOutcome(ctx context.Context, requestID string, o erasure.O
 		if err != nil {
 			return apperr.Wrap(apperr.Internal, "An erasure outcome could not be stored.", err)
 		}
-		item := map[string]types.AttributeValue{
-			"pk": key["pk"], "sk": key["sk"],
-			"outcome": &types.AttributeValueMemberS{Value: string(b)},
-			"rev":     &types.AttributeValueMemberN{Value: strconv.Itoa(rev + 1)},
+		chunks, err := pack(b)
+		if err != nil {
+			return apperr.Wrap(apperr.Internal, "An erasure outcome is too large to store.", err)
 		}
-		in := &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+		head := types.Put{TableName: &s.table, Item: chunkedItem(key, "outcome_z", chunks, rev+1), ConditionExpression: aws.String("attribute_not_exists(pk)")}
 		if rev > 0 {
-			in.ConditionExpression = aws.String("rev = :rev")
-			in.ExpressionAttributeValues = map[string]types.AttributeValue{":rev": &types.AttributeValueMemberN{Value: strconv.Itoa(rev)}}
+			head.ConditionExpression = aws.String("rev = :rev")
+			head.ExpressionAttributeValues = map[string]types.AttributeValue{":rev": &types.AttributeValueMemberN{Value: strconv.Itoa(rev)}}
 		}
-		_, err = s.api.PutItem(ctx, in)
+		err = s.putChunked(ctx, head, outcomeChunkKeys(requestID, o.SourceID, len(chunks)), chunks, rev+1)
 		var failed *types.ConditionalCheckFailedException
+		var canceled *types.TransactionCanceledException
 		switch {
 		case err == nil:
 			return nil
-		case !errors.As(err, &failed):
+		case !errors.As(err, &failed) && !errors.As(err, &canceled):
 			return apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
 		case attempt == maxSaveAttempts:
 			return apperr.Wrap(apperr.Unavailable, "An erasure outcome kept changing while it was stored.", err)
@@ -81,21 +84,108 @@ func (s *Receipts) AddOutcome(ctx context.Context, requestID string, o erasure.O
 	}
 }
 
-func outcomeOf(item map[string]types.AttributeValue) (erasure.Outcome, int, error) {
+// outcomeChunkKeys are where an outcome's chunks after the first are kept,
+// under the request, beside (not among) the outcomes: "erasure-chunk#" does
+// not begin with outcomePrefix.
+func outcomeChunkKeys(requestID, sourceID string, chunks int) []map[string]types.AttributeValue {
+	keys := make([]map[string]types.AttributeValue, 0, chunks)
+	for i := 1; i < chunks; i++ {
+		keys = append(keys, key(requestID, fmt.Sprintf("erasure-chunk#%s#%02d", sourceID, i)))
+	}
+	return keys
+}
+
+// chunkedItem is the item holding a packed value's first chunk, the number
+// of chunks and the revision they belong to.
+func chunkedItem(k map[string]types.AttributeValue, attr string, chunks [][]byte, rev int) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"pk": k["pk"], "sk": k["sk"],
+		attr:     &types.AttributeValueMemberB{Value: chunks[0]},
+		"chunks": &types.AttributeValueMemberN{Value: strconv.Itoa(len(chunks))},
+		"rev":    &types.AttributeValueMemberN{Value: strconv.Itoa(rev)},
+	}
+}
+
+// putChunked writes head, alone when the value fits in it, or with the
+// further chunks (each marked with rev) in one transaction.
+func (s *Receipts) putChunked(ctx context.Context, head types.Put, keys []map[string]types.AttributeValue, chunks [][]byte, rev int, more ...types.TransactWriteItem) error {
+	if len(chunks) == 1 && len(more) == 0 {
+		_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: head.TableName, Item: head.Item,
+			ConditionExpression: head.ConditionExpression, ExpressionAttributeValues: head.ExpressionAttributeValues})
+		return err
+	}
+	items := append([]types.TransactWriteItem{{Put: &head}}, more...)
+	for i, k := range keys {
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: map[string]types.AttributeValue{
+			"pk": k["pk"], "sk": k["sk"],
+			"chunk": &types.AttributeValueMemberB{Value: chunks[i+1]},
+			"rev":   &types.AttributeValueMemberN{Value: strconv.Itoa(rev)},
+		}}})
+	}
+	_, err := s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	return err
+}
+
+// readChunked returns the value whose first chunk is in item's attr: the
+// chunks read from keys must belong to the same revision.
+func (s *Receipts) readChunked(ctx context.Context, item map[string]types.AttributeValue, attr string, keys func(n int) []map[string]types.AttributeValue) ([]byte, error) {
+	first, _ := item[attr].(*types.AttributeValueMemberB)
+	n, _ := item["chunks"].(*types.AttributeValueMemberN)
+	rev, _ := item["rev"].(*types.AttributeValueMemberN)
+	if first == nil || n == nil || rev == nil {
+		return nil, errors.New("no packed value")
+	}
+	count, err := strconv.Atoi(n.Value)
+	if err != nil || count < 1 || count > maxChunks {
+		return nil, fmt.Errorf("%q chunks", n.Value)
+	}
+	chunks := [][]byte{first.Value}
+	for _, k := range keys(count) {
+		out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return nil, err
+		}
+		c, _ := out.Item["chunk"].(*types.AttributeValueMemberB)
+		r, _ := out.Item["rev"].(*types.AttributeValueMemberN)
+		if c == nil || r == nil || r.Value != rev.Value {
+			return nil, errors.New("a chunk is missing or of another revision")
+		}
+		chunks = append(chunks, c.Value)
+	}
+	return unpack(chunks)
+}
+
+func (s *Receipts) outcomeOf(ctx context.Context, item map[string]types.AttributeValue) (erasure.Outcome, int, error) {
 	var o erasure.Outcome
 	if item == nil {
 		return o, 0, nil
 	}
-	body, _ := item["outcome"].(*types.AttributeValueMemberS)
 	rev, _ := item["rev"].(*types.AttributeValueMemberN)
-	if body == nil || rev == nil {
+	if rev == nil {
 		return o, 0, apperr.E(apperr.Internal, "A stored erasure outcome is malformed.")
 	}
 	n, err := strconv.Atoi(rev.Value)
-	if err == nil {
-		err = json.Unmarshal([]byte(body.Value), &o)
-	}
 	if err != nil {
+		return o, 0, apperr.Wrap(apperr.Internal, "A stored erasure outcome is malformed.", err)
+	}
+	var body []byte
+	if legacy, ok := item["outcome"].(*types.AttributeValueMemberS); ok {
+		body = []byte(legacy.Value) // as stored before outcomes were packed
+	} else {
+		pk, _ := item["pk"].(*types.AttributeValueMemberS)
+		sk, _ := item["sk"].(*types.AttributeValueMemberS)
+		if pk == nil || sk == nil {
+			return o, 0, apperr.E(apperr.Internal, "A stored erasure outcome is malformed.")
+		}
+		source := strings.TrimPrefix(sk.Value, outcomePrefix)
+		body, err = s.readChunked(ctx, item, "outcome_z", func(count int) []map[string]types.AttributeValue {
+			return outcomeChunkKeys(pk.Value, source, count)
+		})
+		if err != nil {
+			return o, 0, apperr.Wrap(apperr.Internal, "A stored erasure outcome could not be read.", err)
+		}
+	}
+	if err := json.Unmarshal(body, &o); err != nil {
 		return o, 0, apperr.Wrap(apperr.Internal, "A stored erasure outcome could not be read.", err)
 	}
 	return o, n, nil
@@ -119,7 +209,7 @@ func (s *Receipts) Outcomes(ctx context.Context, requestID string) ([]erasure.Ou
 			return nil, apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
 		}
 		for _, item := range page.Items {
-			o, _, err := outcomeOf(item)
+			o, _, err := s.outcomeOf(ctx, item)
 			if err != nil {
 				return nil, err
 			}
@@ -133,10 +223,12 @@ func (s *Receipts) Outcomes(ctx context.Context, requestID string) ([]erasure.Ou
 // The receipt chain lives under one partition key, one item per receipt by
 // sequence number; each request points at its receipt (sk "receipt").
 const (
-	chainPK    = "receipt-chain"
-	receiptSK  = "receipt"
-	seqDigits  = 12
-	maxAppends = 10
+	chainPK = "receipt-chain"
+	// chainChunksPK holds the further chunks of receipts too large for one item.
+	chainChunksPK = "receipt-chain-chunks"
+	receiptSK     = "receipt"
+	seqDigits     = 12
+	maxAppends    = 10
 )
 
 func chainSK(seq int64) string { return fmt.Sprintf("%0*d", seqDigits, seq) }
@@ -160,20 +252,20 @@ func (s *Receipts) Append(ctx context.Context, requestID string, seal func(prev 
 		if err != nil {
 			return erasure.Link{}, apperr.Wrap(apperr.Internal, "The receipt could not be written.", err)
 		}
-		_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{TableName: &s.table, ConditionExpression: aws.String("attribute_not_exists(pk)"), Item: map[string]types.AttributeValue{
-				"pk":         &types.AttributeValueMemberS{Value: chainPK},
-				"sk":         &types.AttributeValueMemberS{Value: chainSK(l.Seq)},
-				"body":       &types.AttributeValueMemberS{Value: string(l.Body)},
-				"hash":       &types.AttributeValueMemberS{Value: l.Hash},
-				"request_id": &types.AttributeValueMemberS{Value: requestID},
-			}}},
-			{Put: &types.Put{TableName: &s.table, ConditionExpression: aws.String("attribute_not_exists(pk)"), Item: map[string]types.AttributeValue{
-				"pk":  &types.AttributeValueMemberS{Value: requestID},
-				"sk":  &types.AttributeValueMemberS{Value: receiptSK},
-				"seq": &types.AttributeValueMemberN{Value: strconv.FormatInt(l.Seq, 10)},
-			}}},
-		}})
+		chunks, err := pack(l.Body)
+		if err != nil {
+			return erasure.Link{}, apperr.Wrap(apperr.Internal, "The receipt is too large to store.", err)
+		}
+		link := chunkedItem(key(chainPK, chainSK(l.Seq)), "body_z", chunks, 1)
+		link["hash"] = &types.AttributeValueMemberS{Value: l.Hash}
+		link["request_id"] = &types.AttributeValueMemberS{Value: requestID}
+		pointer := types.TransactWriteItem{Put: &types.Put{TableName: &s.table, ConditionExpression: aws.String("attribute_not_exists(pk)"), Item: map[string]types.AttributeValue{
+			"pk":  &types.AttributeValueMemberS{Value: requestID},
+			"sk":  &types.AttributeValueMemberS{Value: receiptSK},
+			"seq": &types.AttributeValueMemberN{Value: strconv.FormatInt(l.Seq, 10)},
+		}}}
+		head := types.Put{TableName: &s.table, ConditionExpression: aws.String("attribute_not_exists(pk)"), Item: link}
+		err = s.putChunked(ctx, head, receiptChunkKeys(l.Seq, len(chunks)), chunks, 1, pointer)
 		if err == nil {
 			return l, nil
 		}
@@ -187,6 +279,16 @@ func (s *Receipts) Append(ctx context.Context, requestID string, seal func(prev 
 		// Someone else took this number, or this request's receipt was
 		// written meanwhile: look again.
 	}
+}
+
+// receiptChunkKeys are where a receipt's chunks after the first are kept:
+// in a partition of their own, so the chain's holds one item per receipt.
+func receiptChunkKeys(seq int64, chunks int) []map[string]types.AttributeValue {
+	keys := make([]map[string]types.AttributeValue, 0, chunks)
+	for i := 1; i < chunks; i++ {
+		keys = append(keys, key(chainChunksPK, fmt.Sprintf("%s#%02d", chainSK(seq), i)))
+	}
+	return keys
 }
 
 // Head returns the last link of the chain; false when the chain is empty.
@@ -205,7 +307,7 @@ func (s *Receipts) Head(ctx context.Context) (erasure.Link, bool, error) {
 	if len(out.Items) == 0 {
 		return erasure.Link{}, false, nil
 	}
-	l, err := linkOf(out.Items[0])
+	l, err := s.linkOf(ctx, out.Items[0])
 	return l, err == nil, err
 }
 
@@ -230,7 +332,7 @@ func (s *Receipts) ReceiptOf(ctx context.Context, requestID string) (erasure.Lin
 	if out.Item == nil {
 		return erasure.Link{}, false, apperr.E(apperr.Internal, "The request's receipt is missing from the chain.")
 	}
-	l, err := linkOf(out.Item)
+	l, err := s.linkOf(ctx, out.Item)
 	return l, err == nil, err
 }
 
@@ -248,7 +350,7 @@ func (s *Receipts) Walk(ctx context.Context, fn func(erasure.Link) error) error 
 			return apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
 		}
 		for _, item := range page.Items {
-			l, err := linkOf(item)
+			l, err := s.linkOf(ctx, item)
 			if err != nil {
 				return err
 			}
@@ -260,16 +362,22 @@ func (s *Receipts) Walk(ctx context.Context, fn func(erasure.Link) error) error 
 	return nil
 }
 
-func linkOf(item map[string]types.AttributeValue) (erasure.Link, error) {
+func (s *Receipts) linkOf(ctx context.Context, item map[string]types.AttributeValue) (erasure.Link, error) {
 	sk, _ := item["sk"].(*types.AttributeValueMemberS)
-	body, _ := item["body"].(*types.AttributeValueMemberS)
 	hash, _ := item["hash"].(*types.AttributeValueMemberS)
-	if sk == nil || body == nil || hash == nil {
+	if sk == nil || hash == nil {
 		return erasure.Link{}, apperr.E(apperr.Internal, "A stored receipt is malformed.")
 	}
 	seq, err := strconv.ParseInt(sk.Value, 10, 64)
 	if err != nil {
 		return erasure.Link{}, apperr.Wrap(apperr.Internal, "A stored receipt is malformed.", err)
 	}
-	return erasure.Link{Seq: seq, Body: []byte(body.Value), Hash: hash.Value}, nil
+	if legacy, ok := item["body"].(*types.AttributeValueMemberS); ok {
+		return erasure.Link{Seq: seq, Body: []byte(legacy.Value), Hash: hash.Value}, nil // stored before receipts were packed
+	}
+	body, err := s.readChunked(ctx, item, "body_z", func(count int) []map[string]types.AttributeValue { return receiptChunkKeys(seq, count) })
+	if err != nil {
+		return erasure.Link{}, apperr.Wrap(apperr.Internal, "A stored receipt could not be read.", err)
+	}
+	return erasure.Link{Seq: seq, Body: body, Hash: hash.Value}, nil
 }

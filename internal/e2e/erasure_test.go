@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -163,23 +166,32 @@ func TestReceiptChain(t *testing.T) {
 	if err != nil || item.Item == nil {
 		t.Fatalf("stored receipt %d: %v", victim, err)
 	}
-	original := item.Item["body"].(*types.AttributeValueMemberS).Value
-	forged := strings.Replace(original, `"records":`+fmt.Sprint(n/2), `"records":99`, 1)
-	if forged == original {
+	// The body is stored gzip-compressed, in one chunk for a receipt this small.
+	packed := item.Item["body_z"].(*types.AttributeValueMemberB).Value
+	zr, err := gzip.NewReader(bytes.NewReader(packed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	original, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := strings.Replace(string(original), `"records":`+fmt.Sprint(n/2), `"records":99`, 1)
+	if forged == string(original) {
 		t.Fatal("the forgery changed nothing: the test would prove nothing")
 	}
-	setBody := func(body string) {
+	setBody := func(body []byte) {
 		t.Helper()
 		_, err := ddb.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &table, Key: key,
-			UpdateExpression:          aws.String("SET body = :b"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":b": &types.AttributeValueMemberS{Value: body}}})
+			UpdateExpression:          aws.String("SET body_z = :b"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":b": &types.AttributeValueMemberB{Value: body}}})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	setBody(forged)
+	setBody(gzipped(t, forged))
 	_, err = verifyStoredChain(t)
-	setBody(original)
+	setBody(packed)
 	var b *erasure.Break
 	if !errors.As(err, &b) || b.Seq != victim || !strings.Contains(b.Problem, "does not match its hash") {
 		t.Fatalf("a forged receipt %d: verification says %v", victim, err)
@@ -187,6 +199,19 @@ func TestReceiptChain(t *testing.T) {
 	if _, err := verifyStoredChain(t); err != nil {
 		t.Fatalf("restored: %v", err)
 	}
+}
+
+func gzipped(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 // submitDryRun submits a delete request that only reports what it would do.
