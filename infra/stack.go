@@ -24,6 +24,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/resources"
+	"github.com/privacy-pipeline/dsr/internal/s3anchors"
 	"github.com/privacy-pipeline/dsr/statemachines"
 )
 
@@ -52,6 +53,17 @@ type PipelineProps struct {
 	// InboundJurisdiction applies to mailed requests that name no law
 	// (default: EU).
 	InboundJurisdiction string
+	// AnchorRetentionYears is how long each receipt anchor stays locked
+	// (default resources.AnchorRetentionYears). A number, not a token: it
+	// becomes the bucket's Object Lock rule.
+	AnchorRetentionYears int
+}
+
+func (p PipelineProps) anchorYears() float64 {
+	if p.AnchorRetentionYears > 0 {
+		return float64(p.AnchorRetentionYears)
+	}
+	return resources.AnchorRetentionYears
 }
 
 // PrivacyPipeline is the whole pipeline as one construct: NewPipelineStack
@@ -80,12 +92,14 @@ type pipeline struct {
 	// suppressions is the list the company's systems read.
 	suppressions awsdynamodb.Table
 	exports      awss3.Bucket
-	mailKey      awskms.Key
-	rawMail      awss3.Bucket
-	inbox        awssqs.Queue
-	inboundDLQ   awssqs.Queue
-	functions    map[string]awslambda.Function
-	machines     map[string]awsstepfunctions.StateMachine
+	// anchors keeps each erasure receipt's number and hash under Object Lock.
+	anchors    awss3.Bucket
+	mailKey    awskms.Key
+	rawMail    awss3.Bucket
+	inbox      awssqs.Queue
+	inboundDLQ awssqs.Queue
+	functions  map[string]awslambda.Function
+	machines   map[string]awsstepfunctions.StateMachine
 }
 
 // NewPrivacyPipeline defines the pipeline in scope.
@@ -163,6 +177,26 @@ func (p *pipeline) newStorage() {
 			{Id: jsii.String("expire-packages"), Prefix: jsii.String("packages/"), Expiration: awscdk.Duration_Days(jsii.Number(30))},
 		},
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+
+	// Anchors of the receipt chain: compliance-mode Object Lock, so no one
+	// (the account's root included) can delete or overwrite one before its
+	// retention ends. They hold receipt numbers and hashes, nothing personal.
+	p.anchors = awss3.NewBucket(p.scope, jsii.String("ReceiptAnchorsBucket"), &awss3.BucketProps{
+		Encryption:                 awss3.BucketEncryption_KMS,
+		EncryptionKey:              p.key,
+		BucketKeyEnabled:           jsii.Bool(true),
+		BlockPublicAccess:          awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:                 jsii.Bool(true),
+		ObjectOwnership:            awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Versioned:                  jsii.Bool(true),
+		ObjectLockEnabled:          jsii.Bool(true),
+		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(jsii.Number(365 * p.props.anchorYears()))),
+		RemovalPolicy:              awscdk.RemovalPolicy_RETAIN,
+	})
+	awscdk.NewCfnOutput(p.scope, jsii.String("ReceiptAnchorsBucketName"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Set " + resources.ReceiptAnchors.EnvVar + " to this for privacyctl receipts verify"),
+		Value:       p.anchors.BucketName(),
 	})
 }
 
@@ -442,6 +476,17 @@ func (p *pipeline) grant() {
 	erase := p.functions["erase-source"]
 	erase.AddEnvironment(jsii.String(resources.ReceiptKey.EnvVar), p.receiptKey.KeyArn(), nil)
 	p.receiptKey.Grant(erase, jsii.String("kms:GenerateMac"))
+	// Anchors: the receipt task adds them, and may do nothing else there.
+	writeReceipt := p.functions["write-receipt"]
+	writeReceipt.AddEnvironment(jsii.String(resources.ReceiptAnchors.EnvVar), p.anchors.BucketName(), nil)
+	// Only PutObject: CDK's GrantPut would add retention and legal hold
+	// changes, which a compliance lock makes harmless but are not needed.
+	// The stack key (bucket encryption) is the one its tables use, which
+	// every function may already use.
+	writeReceipt.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("s3:PutObject"),
+		Resources: jsii.Strings(*p.anchors.ArnForObjects(jsii.String(s3anchors.Prefix + "*"))),
+	}))
 
 	// The suppression list: the recording task sets flags, item by item.
 	record := p.functions["record-suppression"]
@@ -609,7 +654,7 @@ func (p *pipeline) suppressNagFindings() {
 		{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(
 			"Wildcards are the narrowest AWS allows here: X-Ray trace writes take no resource (Resource::*); " +
 				"CDK's KMS and S3 grants use action families on one key and one bucket; the rest are the indexes of " +
-				"one table, fixed prefixes of the exports bucket (agents/ for the permissions agents upload) and of the raw-mail bucket, the executions of one state machine (and the child executions " +
+				"one table, fixed prefixes of the exports bucket (agents/ for the permissions agents upload), of the raw-mail bucket and of the receipt anchors bucket (anchors/, written by the receipt task only), the executions of one state machine (and the child executions " +
 				"of its Distributed Maps), and the tables, " +
 				"indexes and prefixes the data-source registry names. TestStackPolicies checks that no action is a " +
 				"wildcard and that only the erase function may write to the company's sources."),
@@ -618,7 +663,7 @@ func (p *pipeline) suppressNagFindings() {
 				"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*",
 				"Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*", "Action::s3:Abort*", "Action::s3:DeleteObject*",
 				regex(`/^Resource::.*\/index\/\*$/`),
-				regex(`/^Resource::.*\/(work|packages|agents|work\/map-runs|inbound)\/\*$/`),
+				regex(`/^Resource::.*\/(work|packages|agents|work\/map-runs|inbound|anchors)\/\*$/`),
 				regex(`/^Resource::arn:.*:states:.*:execution:.*:\*$/`),
 				regex(`/^Resource::arn:.*:states:.*:execution:[^:]*\/\*$/`), // a Distributed Map's child executions
 				regex(`/^Resource::arn:<AWS::Partition>:s3:::.*\*$/`),

@@ -701,3 +701,56 @@ func sourceActions(raw map[string]any, fn, table string) []string {
 	slices.Sort(actions)
 	return slices.Compact(actions)
 }
+
+// TestReceiptAnchors: the anchors bucket locks every version in compliance
+// mode for the retention years; only the receipt task may write there, only
+// under anchors/, and no one in the stack may delete, unlock or bypass.
+func TestReceiptAnchors(t *testing.T) {
+	tpl, raw := synth(t)
+	tpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
+		"ObjectLockEnabled": true,
+		"ObjectLockConfiguration": map[string]any{"ObjectLockEnabled": "Enabled",
+			"Rule": map[string]any{"DefaultRetention": map[string]any{"Mode": "COMPLIANCE", "Days": 365 * resources.AnchorRetentionYears}}},
+		"VersioningConfiguration": map[string]any{"Status": "Enabled"},
+	})
+	var bucketID string
+	for id, r := range raw["Resources"].(map[string]any) {
+		if strings.HasPrefix(id, "ReceiptAnchorsBucket") && r.(map[string]any)["Type"] == "AWS::S3::Bucket" {
+			bucketID = id
+		}
+	}
+	if bucketID == "" {
+		t.Fatal("no receipt anchors bucket")
+	}
+	writers := map[string]bool{}
+	for _, policy := range resourcesOfType(raw, "AWS::IAM::Policy") {
+		for _, st := range policy["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			b, _ := json.Marshal(st)
+			s := string(b)
+			if !strings.Contains(s, bucketID) {
+				continue
+			}
+			for _, forbidden := range []string{"s3:DeleteObject", "s3:PutObjectRetention", "s3:BypassGovernanceRetention", "s3:PutObjectLegalHold", "s3:PutBucketObjectLockConfiguration", "s3:GetObject\""} {
+				if strings.Contains(s, forbidden) {
+					t.Errorf("%s may %s on the anchors: %s", roleOf(policy), forbidden, s)
+				}
+			}
+			if strings.Contains(s, `"s3:PutObject"`) {
+				writers[roleOf(policy)] = true
+				if !strings.Contains(s, "/anchors/*") {
+					t.Errorf("%s may write anywhere in the anchors bucket: %s", roleOf(policy), s)
+				}
+			}
+		}
+	}
+	if len(writers) != 1 || !writers["WriteReceiptFunction"] {
+		t.Errorf("may write anchors: %v, want the receipt task alone", writers)
+	}
+	if told := toldTable(raw, resources.ReceiptAnchors.EnvVar); len(told) != 1 || !strings.HasPrefix(told[0], "WriteReceiptFunction") {
+		t.Errorf("functions told the anchors bucket: %v, want the receipt task", told)
+	}
+	outputs, _ := json.Marshal(raw["Outputs"])
+	if !strings.Contains(string(outputs), "ReceiptAnchorsBucketName") {
+		t.Error("no output names the anchors bucket for privacyctl")
+	}
+}

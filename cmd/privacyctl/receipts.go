@@ -9,6 +9,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/app"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
+	"github.com/privacy-pipeline/dsr/internal/resources"
 )
 
 // chainWalker walks the receipt chain in order.
@@ -29,21 +30,41 @@ func receipts(args []string, stdout io.Writer) error {
 		return err
 	}
 	return t.act(func(ctx context.Context, a *app.App) error {
-		return verifyChain(ctx, a.Receipts(), stdout, *asJSON)
+		var anchors anchorLister
+		if store, ok := a.Anchors(); ok {
+			anchors = store
+		}
+		return verifyChain(ctx, a.Receipts(), anchors, stdout, *asJSON)
 	})
 }
 
-// verifyChain checks every receipt in order and reports the first that
+// anchorLister lists every anchor of the chain.
+type anchorLister interface {
+	All(ctx context.Context) ([]erasure.Anchor, error)
+}
+
+// verifyChain checks every receipt in order, against the anchors when
+// there are (nil: no anchor bucket configured), and reports the first that
 // does not hold together with the chain, or the hash of the last.
-func verifyChain(ctx context.Context, chain chainWalker, stdout io.Writer, asJSON bool) error {
+func verifyChain(ctx context.Context, chain chainWalker, anchors anchorLister, stdout io.Writer, asJSON bool) error {
 	var v erasure.Verifier
+	if anchors != nil {
+		all, err := anchors.All(ctx)
+		if err != nil {
+			return err
+		}
+		v.Expect(all)
+	}
 	err := chain.Walk(ctx, v.Next)
+	if err == nil {
+		err = v.Done()
+	}
 	var b *erasure.Break
 	if err != nil && !errors.As(err, &b) {
 		return err
 	}
 	if asJSON {
-		out := map[string]any{"intact": b == nil, "verified": v.Count()}
+		out := map[string]any{"intact": b == nil, "verified": v.Count(), "anchors_checked": anchors != nil, "anchored": v.Anchors()}
 		if b != nil {
 			out["broken_at"], out["problem"] = b.Seq, b.Problem
 		} else if v.Count() > 0 {
@@ -58,7 +79,11 @@ func verifyChain(ctx context.Context, chain chainWalker, stdout io.Writer, asJSO
 		fmt.Fprintln(stdout, "No receipts yet.")
 	} else {
 		fmt.Fprintf(stdout, "%d receipts; the chain holds together.\nLast: receipt %d, hash %s\n", v.Count(), v.Head().Seq, v.Head().Hash)
-		fmt.Fprintln(stdout, "Keep the last hash somewhere else: a chain rebuilt from scratch would end in another.")
+		if anchors != nil {
+			fmt.Fprintf(stdout, "%d receipts anchored under Object Lock; each is in the chain with its anchored hash.\n", v.Anchors())
+		} else {
+			fmt.Fprintf(stdout, "No anchors were checked (%s is not set): keep the last hash somewhere else; receipts removed from the end would not show otherwise.\n", resources.ReceiptAnchors.EnvVar)
+		}
 	}
 	if b != nil {
 		return errChainBroken

@@ -41,6 +41,18 @@ func sealed(t *testing.T, n int) memChain {
 	return c
 }
 
+type memAnchors []erasure.Anchor
+
+func (a memAnchors) All(context.Context) ([]erasure.Anchor, error) { return a, nil }
+
+func anchorsOf(c memChain) memAnchors {
+	var as memAnchors
+	for _, l := range c {
+		as = append(as, erasure.Anchor{Seq: l.Seq, Hash: l.Hash})
+	}
+	return as
+}
+
 func TestVerifyChain(t *testing.T) {
 	intact := sealed(t, 3)
 	tampered := sealed(t, 3)
@@ -48,20 +60,25 @@ func TestVerifyChain(t *testing.T) {
 	tests := []struct {
 		name    string
 		chain   memChain
+		anchors anchorLister
 		wantErr bool
 		want    string
 		json    map[string]any
 	}{
-		{"intact", intact, false, "3 receipts; the chain holds together.\nLast: receipt 3, hash " + intact[2].Hash,
-			map[string]any{"intact": true, "verified": 3.0, "head_seq": 3.0, "head_hash": intact[2].Hash}},
-		{"tampered", tampered, true, "Receipt 2: its content does not match its hash: it was changed.\n1 receipts before it hold together.",
+		{"intact", intact, anchorsOf(intact), false, "3 receipts; the chain holds together.\nLast: receipt 3, hash " + intact[2].Hash + "\n3 receipts anchored",
+			map[string]any{"intact": true, "verified": 3.0, "head_seq": 3.0, "head_hash": intact[2].Hash, "anchors_checked": true, "anchored": 3.0}},
+		{"intact, no anchors configured", intact, nil, false, "No anchors were checked (RECEIPT_ANCHORS_BUCKET is not set)",
+			map[string]any{"intact": true, "verified": 3.0, "anchors_checked": false}},
+		{"tampered", tampered, anchorsOf(intact), true, "Receipt 2: its content does not match its hash: it was changed.\n1 receipts before it hold together.",
 			map[string]any{"intact": false, "verified": 1.0, "broken_at": 2.0}},
-		{"empty", nil, false, "No receipts yet.", map[string]any{"intact": true, "verified": 0.0}},
+		{"newest receipt removed", intact[:2], anchorsOf(intact), true, "Receipt 3: missing: the chain ends at receipt 2, yet receipt 3 was anchored",
+			map[string]any{"intact": false, "verified": 2.0, "broken_at": 3.0}},
+		{"empty", nil, memAnchors{}, false, "No receipts yet.", map[string]any{"intact": true, "verified": 0.0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := verifyChain(context.Background(), tt.chain, &out, false)
+			err := verifyChain(context.Background(), tt.chain, tt.anchors, &out, false)
 			if tt.wantErr != errors.Is(err, errChainBroken) || (!tt.wantErr && err != nil) {
 				t.Fatalf("err %v", err)
 			}
@@ -69,7 +86,7 @@ func TestVerifyChain(t *testing.T) {
 				t.Errorf("output\n%s\nlacks\n%s", out.String(), tt.want)
 			}
 			out.Reset()
-			_ = verifyChain(context.Background(), tt.chain, &out, true)
+			_ = verifyChain(context.Background(), tt.chain, tt.anchors, &out, true)
 			var got map[string]any
 			if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 				t.Fatal(err)

@@ -41,6 +41,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/resources"
+	"github.com/privacy-pipeline/dsr/internal/s3anchors"
 	"github.com/privacy-pipeline/dsr/internal/s3exports"
 	"github.com/privacy-pipeline/dsr/internal/s3mail"
 	"github.com/privacy-pipeline/dsr/internal/s3src"
@@ -78,6 +79,9 @@ type Config struct {
 	ReceiptKeyID string
 	// RawMailBucket holds the mail received at the privacy inbox.
 	RawMailBucket string
+	// ReceiptAnchorsBucket keeps the receipt chain's anchors under Object
+	// Lock; the receipt task writes them, privacyctl receipts verify reads them.
+	ReceiptAnchorsBucket string
 	// OperatorQueueURL is the operators' inbox for mail the rules could not
 	// turn into a request.
 	OperatorQueueURL string
@@ -143,6 +147,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		RegistryFile:          getenv("REGISTRY_FILE"),
 		ReceiptKeyID:          getenv(resources.ReceiptKey.EnvVar),
 		RawMailBucket:         getenv(resources.RawMail.EnvVar),
+		ReceiptAnchorsBucket:  getenv(resources.ReceiptAnchors.EnvVar),
 		OperatorQueueURL:      getenv(resources.OperatorInbox.EnvVar),
 		InboxAddress:          getenv("PRIVACY_INBOX"),
 		InboundJurisdiction:   cmp.Or(getenv("INBOUND_JURISDICTION"), DefaultInboundJurisdiction),
@@ -214,6 +219,7 @@ type App struct {
 	workflow *sfnflow.Workflow
 	metrics  *metrics.EMF
 	receipts *dynamo.Receipts
+	anchors  *s3anchors.Store // nil when no anchor bucket is configured
 	rawMail  *s3mail.Store
 	inbox    *sqsinbox.Queue
 }
@@ -261,6 +267,9 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		a.portal.IdentityLimit = &ratelimit.Limiter{Name: "identity", Rule: cfg.IdentityLimit, Counter: a.intake, Clock: clk}
 	}
 	a.receipts = dynamo.NewReceipts(ddb, cfg.RequestsTable)
+	if cfg.ReceiptAnchorsBucket != "" {
+		a.anchors = s3anchors.New(s3c, cfg.ReceiptAnchorsBucket)
+	}
 	levels, err := statute.LoadVerification(rules)
 	if err != nil {
 		return nil, err
@@ -303,6 +312,9 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		NoticeLead:      workflow.DefaultNoticeLead,
 		OperatorEmail:   cfg.OperatorEmail,
 		RawMail:         a.rawMail,
+	}
+	if a.anchors != nil {
+		a.steps.Anchors = a.anchors
 	}
 	a.steps.Slots = store
 	a.steps.Corrector = dynsrc.New(ddb)
@@ -356,6 +368,10 @@ func (a *App) PlanErasure(ctx context.Context, id string) ([]erasure.Outcome, er
 
 // Receipts returns the erasure outcomes and the receipt chain.
 func (a *App) Receipts() *dynamo.Receipts { return a.receipts }
+
+// Anchors returns the receipt chain's anchors; false when no anchor bucket
+// is configured.
+func (a *App) Anchors() (*s3anchors.Store, bool) { return a.anchors, a.anchors != nil }
 
 // Store returns the request store.
 func (a *App) Store() *dynamo.Store { return a.store }

@@ -237,6 +237,7 @@ func LocalConfig(region, apiURL string) app.Config {
 		SuppressionsTable:     tableName(resources.Suppressions),
 		ExportsBucket:         bucketName(resources.Exports),
 		RawMailBucket:         bucketName(resources.RawMail),
+		ReceiptAnchorsBucket:  bucketName(resources.ReceiptAnchors),
 		OperatorQueueURL:      QueueURL(region, resources.OperatorInbox),
 		InboxAddress:          "privacy@example.com",
 		InboundJurisdiction:   app.DefaultInboundJurisdiction,

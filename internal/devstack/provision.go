@@ -108,8 +108,22 @@ func provision(ctx context.Context, c clients, region, mailFrom string) error {
 		}
 	}
 	for _, b := range resources.Buckets {
-		if err := createBucket(ctx, c.s3, bucketName(b), region); err != nil {
+		in := &s3.CreateBucketInput{Bucket: aws.String(bucketName(b)), ObjectLockEnabledForBucket: aws.Bool(b.Locked)}
+		if err := createBucketWith(ctx, c.s3, in, region); err != nil {
 			return err
+		}
+		if b.Locked {
+			_, err := c.s3.PutObjectLockConfiguration(ctx, &s3.PutObjectLockConfigurationInput{
+				Bucket: aws.String(bucketName(b)),
+				ObjectLockConfiguration: &s3types.ObjectLockConfiguration{
+					ObjectLockEnabled: s3types.ObjectLockEnabledEnabled,
+					Rule: &s3types.ObjectLockRule{DefaultRetention: &s3types.DefaultRetention{
+						Mode: s3types.ObjectLockRetentionModeCompliance, Years: aws.Int32(resources.AnchorRetentionYears)}},
+				},
+			})
+			if err != nil {
+				return fmt.Errorf("bucket %s object lock: %w", bucketName(b), err)
+			}
 		}
 		// SSE-KMS by default, as in the cloud stack (there with the stack's
 		// own key; here with the account's AWS managed key).
@@ -166,7 +180,11 @@ func provision(ctx context.Context, c clients, region, mailFrom string) error {
 }
 
 func createBucket(ctx context.Context, c *s3.Client, name, region string) error {
-	in := &s3.CreateBucketInput{Bucket: &name}
+	return createBucketWith(ctx, c, &s3.CreateBucketInput{Bucket: &name}, region)
+}
+
+func createBucketWith(ctx context.Context, c *s3.Client, in *s3.CreateBucketInput, region string) error {
+	name := aws.ToString(in.Bucket)
 	if region != "us-east-1" {
 		in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(region)}
 	}

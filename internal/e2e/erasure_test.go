@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/privacy-pipeline/dsr/internal/devstack"
@@ -40,6 +41,11 @@ func checkErasureReceipt(t *testing.T, requestID string, before snapshot) {
 	}
 	if erasure.Hash(l.Body) != l.Hash {
 		t.Fatal("the receipt does not match its hash")
+	}
+	anchors, _ := stack.App.Anchors()
+	all, err := anchors.All(context.Background())
+	if err != nil || !slices.Contains(all, erasure.Anchor{Seq: l.Seq, Hash: l.Hash}) {
+		t.Errorf("receipt %d is not anchored (%v)", l.Seq, err)
 	}
 	body := string(l.Body)
 	for _, secret := range []string{devstack.DemoSubject, devstack.DemoSubjectUserID, "Jane", "example.com"} {
@@ -101,7 +107,19 @@ func checkErasureReceipt(t *testing.T, requestID string, before snapshot) {
 func verifyStoredChain(t *testing.T) (int64, error) {
 	t.Helper()
 	var v erasure.Verifier
-	err := stack.App.Receipts().Walk(context.Background(), v.Next)
+	anchors, ok := stack.App.Anchors()
+	if !ok {
+		t.Fatal("the local stack has no receipt anchors")
+	}
+	all, err := anchors.All(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Expect(all)
+	err = stack.App.Receipts().Walk(context.Background(), v.Next)
+	if err == nil {
+		err = v.Done()
+	}
 	var b *erasure.Break
 	if err != nil && !errors.As(err, &b) {
 		t.Fatal(err)
@@ -196,6 +214,66 @@ func TestReceiptChain(t *testing.T) {
 	if !errors.As(err, &b) || b.Seq != victim || !strings.Contains(b.Problem, "does not match its hash") {
 		t.Fatalf("a forged receipt %d: verification says %v", victim, err)
 	}
+	if _, err := verifyStoredChain(t); err != nil {
+		t.Fatalf("restored: %v", err)
+	}
+
+	// The receipt task anchors each receipt it writes; the test anchors the
+	// newest of those it appended itself. Someone then removes that receipt
+	// from the table: the chain left holds together, the anchor shows it.
+	anchors, _ := stack.App.Anchors()
+	head, _, err := receipts.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := anchors.Put(ctx, erasure.Anchor{Seq: head.Seq, Hash: head.Hash}); err != nil {
+		t.Fatal(err)
+	}
+	headKey := map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "receipt-chain"},
+		"sk": &types.AttributeValueMemberS{Value: fmt.Sprintf("%012d", head.Seq)},
+	}
+	stored, err := ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: headKey, ConsistentRead: aws.Bool(true)})
+	if err != nil || stored.Item == nil {
+		t.Fatalf("newest receipt %d: %v", head.Seq, err)
+	}
+	if _, err := ddb.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &table, Key: headKey}); err != nil {
+		t.Fatal(err)
+	}
+	restore := func() {
+		if _, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: stored.Item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	truncated := func(when string) {
+		t.Helper()
+		_, err := verifyStoredChain(t)
+		if !errors.As(err, &b) || b.Seq != head.Seq || !strings.Contains(b.Problem, "newer receipts were removed") {
+			restore()
+			t.Fatalf("%s: verification says %v, want receipt %d missing", when, err, head.Seq)
+		}
+	}
+	truncated("the newest receipt removed")
+	// Deleting the anchor only hides it behind a delete marker; its locked
+	// version cannot be deleted.
+	s3c := s3.NewFromConfig(stack.AWS, func(o *s3.Options) { o.UsePathStyle = true })
+	bucket := stack.App.Config().ReceiptAnchorsBucket
+	anchorKey := fmt.Sprintf("anchors/%012d-%s", head.Seq, head.Hash)
+	if _, err := s3c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &anchorKey}); err != nil {
+		t.Fatal(err)
+	}
+	truncated("the anchor hidden by a delete marker")
+	versions, err := s3c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &bucket, Prefix: &anchorKey})
+	if err != nil || len(versions.Versions) == 0 {
+		t.Fatalf("versions of the anchor: %v", err)
+	}
+	_, err = s3c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &anchorKey, VersionId: versions.Versions[0].VersionId})
+	if err == nil {
+		restore()
+		t.Fatal("a locked anchor version was deleted")
+	}
+	truncated("after a refused delete of the anchor's version")
+	restore()
 	if _, err := verifyStoredChain(t); err != nil {
 		t.Fatalf("restored: %v", err)
 	}

@@ -90,6 +90,62 @@ func TestChain(t *testing.T) {
 	}
 }
 
+// TestChainAgainstAnchors: what a hash chain alone cannot show, anchors do:
+// the newest receipts removed, or the whole chain rebuilt.
+func TestChainAgainstAnchors(t *testing.T) {
+	anchorsOf := func(links []Link) []Anchor {
+		var as []Anchor
+		for _, l := range links {
+			as = append(as, Anchor{Seq: l.Seq, Hash: l.Hash})
+		}
+		return as
+	}
+	original := chain(t, 4)
+	rebuilt := chain(t, 4)
+	rebuilt[2], _ = Seal(Receipt{RequestID: "dsr-20261123-rebuiltrebuiltre"}, rebuilt[1])
+	rebuilt[3], _ = Seal(Receipt{RequestID: "dsr-20261123-rebuiltrebuiltrf"}, rebuilt[2])
+	tests := []struct {
+		name    string
+		links   []Link
+		anchors []Anchor
+		wantSeq int64 // 0: intact
+		want    string
+	}{
+		{"intact, every receipt anchored", original, anchorsOf(original), 0, ""},
+		{"intact, anchors lag behind", original, anchorsOf(original[:2]), 0, ""},
+		{"no anchors", original, nil, 0, ""},
+		{"newest receipts removed", original[:2], anchorsOf(original), 3, "the chain ends at receipt 2, yet receipt 4 was anchored"},
+		{"every receipt removed", nil, anchorsOf(original), 1, "the chain ends at receipt 0"},
+		{"rebuilt from receipt 3", rebuilt, anchorsOf(original), 3, "not the one anchored"},
+		{"a second anchor for a receipt", original, append(anchorsOf(original), Anchor{Seq: 2, Hash: strings.Repeat("f", 64)}), 2, "not the one anchored"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var v Verifier
+			v.Expect(tt.anchors)
+			var err error
+			for _, l := range tt.links {
+				if err = v.Next(l); err != nil {
+					break
+				}
+			}
+			if err == nil {
+				err = v.Done()
+			}
+			if tt.wantSeq == 0 {
+				if err != nil {
+					t.Fatalf("err %v", err)
+				}
+				return
+			}
+			var b *Break
+			if !errors.As(err, &b) || b.Seq != tt.wantSeq || !strings.Contains(b.Problem, tt.want) {
+				t.Fatalf("err %v, want a break at %d: %q", err, tt.wantSeq, tt.want)
+			}
+		})
+	}
+}
+
 func TestSealLinks(t *testing.T) {
 	links := chain(t, 2)
 	r, err := links[1].Open()

@@ -67,11 +67,38 @@ type Break struct {
 
 func (b *Break) Error() string { return fmt.Sprintf("receipt %d: %s", b.Seq, b.Problem) }
 
+// Anchor is a receipt's number and hash as written, when it was added, to
+// storage that nothing may change or delete (S3 Object Lock): the chain
+// must still hold that receipt, so removing the newest receipts, or
+// rebuilding the chain, shows.
+type Anchor struct {
+	Seq  int64
+	Hash string
+}
+
 // Verifier checks a chain one link at a time, in order.
 type Verifier struct {
-	prev  Link
-	count int64
+	prev    Link
+	count   int64
+	anchors map[int64][]string
+	newest  int64
 }
+
+// Expect makes the verifier check the chain against anchors: each anchored
+// receipt must be in the chain with the anchored hash (Next), and the
+// chain must reach the newest anchor (Done).
+func (v *Verifier) Expect(anchors []Anchor) {
+	if v.anchors == nil {
+		v.anchors = map[int64][]string{}
+	}
+	for _, a := range anchors {
+		v.anchors[a.Seq] = append(v.anchors[a.Seq], a.Hash)
+		v.newest = max(v.newest, a.Seq)
+	}
+}
+
+// Anchors is the number of anchored receipts expected.
+func (v *Verifier) Anchors() int { return len(v.anchors) }
 
 // Next checks the next link: its bytes match its hash, it follows the last
 // link (its number, and the hash it names), and its receipt says so too.
@@ -100,8 +127,22 @@ func (v *Verifier) Next(l Link) error {
 	case r.PrevHash != prevHash:
 		return fail("it does not name the hash of receipt %d: receipt %d was changed or replaced", v.prev.Seq, v.prev.Seq)
 	}
+	for _, h := range v.anchors[l.Seq] {
+		if h != l.Hash {
+			return fail("its hash is not the one anchored when it was written: the chain was rebuilt from here or earlier")
+		}
+	}
 	v.prev = l
 	v.count++
+	return nil
+}
+
+// Done checks, after the last link, that the chain reaches the newest
+// anchored receipt.
+func (v *Verifier) Done() error {
+	if v.newest > v.prev.Seq {
+		return &Break{Seq: v.prev.Seq + 1, Problem: fmt.Sprintf("missing: the chain ends at receipt %d, yet receipt %d was anchored: newer receipts were removed", v.prev.Seq, v.newest)}
+	}
 	return nil
 }
 

@@ -76,6 +76,8 @@ var Tables = []Table{Requests, Intake, Suppressions}
 type Bucket struct {
 	ID     string
 	EnvVar string
+	// Locked buckets keep every object version under S3 Object Lock.
+	Locked bool
 }
 
 // Exports holds work files and the access packages delivered to subjects.
@@ -86,8 +88,17 @@ var Exports = Bucket{ID: "exports", EnvVar: "EXPORTS_BUCKET"}
 // not decided, then deleted.
 var RawMail = Bucket{ID: "raw-mail", EnvVar: "RAW_MAIL_BUCKET"}
 
+// ReceiptAnchors holds, under Object Lock, each erasure receipt's number and
+// hash as it is written (see s3anchors).
+var ReceiptAnchors = Bucket{ID: "receipt-anchors", EnvVar: "RECEIPT_ANCHORS_BUCKET", Locked: true}
+
+// AnchorRetentionYears is how long an anchor is locked by default: as long
+// as the longest retention of records the registry commonly names (ten
+// years of accounting records).
+const AnchorRetentionYears = 10
+
 // Buckets are all of the pipeline's buckets.
-var Buckets = []Bucket{Exports, RawMail}
+var Buckets = []Bucket{Exports, RawMail, ReceiptAnchors}
 
 // Queue describes an SQS queue of the pipeline.
 type Queue struct {

@@ -36,6 +36,12 @@ type Receipts interface {
 	Append(ctx context.Context, requestID string, seal func(prev erasure.Link) (erasure.Link, error)) (erasure.Link, error)
 }
 
+// Anchors keeps each receipt's number and hash where they cannot be changed
+// or deleted (see s3anchors).
+type Anchors interface {
+	Put(ctx context.Context, a erasure.Anchor) error
+}
+
 // WriteReceipt chains the request's erasure receipt: what erasure did in
 // every source of the registry, in its order. Run again, it writes nothing
 // new.
@@ -59,6 +65,13 @@ func (s *Steps) WriteReceipt(ctx context.Context, in RequestRef) error {
 	link, err := s.Receipts.Append(ctx, r.ID, func(prev erasure.Link) (erasure.Link, error) { return erasure.Seal(rec, prev) })
 	if err != nil {
 		return err
+	}
+	// Anchored after it is chained: a retry finds the receipt written and
+	// anchors it then (anchoring again adds nothing).
+	if s.Anchors != nil {
+		if err := s.Anchors.Put(ctx, erasure.Anchor{Seq: link.Seq, Hash: link.Hash}); err != nil {
+			return err
+		}
 	}
 	note := fmt.Sprintf("receipt=%d hash=%s", link.Seq, link.Hash)
 	return s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "receipt_written", Note: note})

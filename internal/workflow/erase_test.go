@@ -179,6 +179,8 @@ func TestCloseDeleteTellsWhatWasKept(t *testing.T) {
 func TestWriteReceipt(t *testing.T) {
 	ctx := context.Background()
 	e, r := newModesEnv(t)
+	anchors := &fakeAnchors{failNext: 1}
+	e.steps.Anchors = anchors
 	if err := e.steps.WriteReceipt(ctx, RequestRef{RequestID: r.ID}); !apperr.Is(err, apperr.Conflict) {
 		t.Fatalf("before erasure: err %v, want Conflict", err)
 	}
@@ -187,13 +189,22 @@ func TestWriteReceipt(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for range 2 { // a retry writes nothing new
+	// The first try chains the receipt but cannot anchor it; the retry
+	// anchors it; another writes nothing new.
+	if err := e.steps.WriteReceipt(ctx, RequestRef{RequestID: r.ID}); !apperr.Is(err, apperr.Unavailable) {
+		t.Fatalf("anchors down: err %v, want Unavailable", err)
+	}
+	for range 2 {
 		if err := e.steps.WriteReceipt(ctx, RequestRef{RequestID: r.ID}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if len(e.receipts.links) != 1 {
 		t.Fatalf("%d receipts, want 1", len(e.receipts.links))
+	}
+	want := erasure.Anchor{Seq: 1, Hash: e.receipts.links[0].Hash}
+	if len(anchors.put) != 2 || anchors.put[0] != want || anchors.put[1] != want {
+		t.Fatalf("anchors %v, want receipt 1 with its hash, once per successful run", anchors.put)
 	}
 	rec, err := e.receipts.links[0].Open()
 	if err != nil {

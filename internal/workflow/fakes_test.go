@@ -248,6 +248,20 @@ func (s *fakeStore) stored(id string) request.Request {
 
 // fakeReceipts is a chain in memory with the store's rules: one receipt per
 // request, each sealed on the last.
+type fakeAnchors struct {
+	put      []erasure.Anchor
+	failNext int
+}
+
+func (f *fakeAnchors) Put(_ context.Context, a erasure.Anchor) error {
+	if f.failNext > 0 {
+		f.failNext--
+		return apperr.E(apperr.Unavailable, "The receipt anchors are unavailable.")
+	}
+	f.put = append(f.put, a)
+	return nil
+}
+
 type fakeReceipts struct {
 	links     []erasure.Link
 	byRequest map[string]int // request id -> index in links

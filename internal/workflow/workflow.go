@@ -84,6 +84,9 @@ type Steps struct {
 	KeyHasher KeyHasher
 	// Receipts is the chain of erasure receipts.
 	Receipts Receipts
+	// Anchors keeps each receipt's hash beyond reach of change; without
+	// them only the chain itself vouches for its receipts.
+	Anchors Anchors
 	// Suppressions is the list the company's systems read (opt-outs,
 	// limits, restrictions, objections).
 	Suppressions suppression.Store
