@@ -520,6 +520,9 @@ func (p *pipeline) grant() {
 	for _, name := range []string{"build-package", "finish-large-source"} {
 		p.exports.GrantDelete(p.functions[name], jsii.String("work/*"))
 	}
+	// Waiting on a legal hold clears the marks of large sources held back,
+	// which are worked again after the wait.
+	p.exports.GrantDelete(p.functions["await-hold"], jsii.String("work/*"))
 	p.exports.GrantPut(p.functions["build-package"], jsii.String("packages/*"))
 
 	send := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

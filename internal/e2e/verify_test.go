@@ -191,7 +191,7 @@ var masks = []*regexp.Regexp{
 	regexp.MustCompile(`token=[A-Za-z0-9_-]+`),
 	regexp.MustCompile(`name="token" value="[A-Za-z0-9_-]+"`),
 	codePattern,
-	regexp.MustCompile(`\d{1,2} [A-Z][a-z]+ \d{4}( \d{2}:\d{2} UTC)?`),
+	regexp.MustCompile(`\d{1,2} [A-Z][a-z]+ \d{4}(,? \d{2}:\d{2} UTC)?`),
 	regexp.MustCompile(`\d{4}-\d{2}-\d{2}T[0-9:.]+Z`),
 }
 
@@ -423,7 +423,9 @@ func TestAuthorizedAgent(t *testing.T) {
 // without the subject's confirmation; the data still goes to the subject.
 func TestAgentWithPowerOfAttorney(t *testing.T) {
 	t.Parallel() // keeps the sequential phase short: requests of other tests wait it out
-	const subjectEmail, agentEmail = "li.wei@example.net", "attorney@firm.example.com"
+	// Not TestAuthorizedAgent's subject: running beside it, a second access
+	// request of the same subject would join the first once it is verified.
+	const subjectEmail, agentEmail = "mei.chen@example.net", "attorney@firm.example.com"
 	a := postJSON(t, verifyClient, fmt.Sprintf(`{"type":"access","email":%q,"agent_email":%q,"jurisdiction":"EU"}`, subjectEmail, agentEmail), nil)
 	var r receipt
 	if err := json.Unmarshal([]byte(a.body), &r); a.status != http.StatusAccepted || err != nil {

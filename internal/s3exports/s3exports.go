@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +26,8 @@ type API interface {
 	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	DeleteObject(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+	DeleteObjects(context.Context, *s3.DeleteObjectsInput, ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+	HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 	ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 }
 
@@ -62,55 +65,123 @@ func (s *Store) PutObjectResult(ctx context.Context, requestID, sourceID, object
 	return s.put(ctx, objectResultKey(requestID, sourceID, objectKey), bytes.NewReader(result), "application/json")
 }
 
+// resultReaders is how many object results are read at once: a subject
+// found in tens of thousands of objects has as many results.
+const resultReaders = 32
+
 // ObjectResults returns every object result stored for a source.
 func (s *Store) ObjectResults(ctx context.Context, requestID, sourceID string) ([][]byte, error) {
-	var results [][]byte
+	var keys []string
 	err := s.eachKey(ctx, objectResultsPrefix(requestID, sourceID), func(key string) error {
-		out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
-		if err != nil {
-			return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
-		}
-		defer out.Body.Close()
-		b, err := io.ReadAll(out.Body)
-		if err != nil {
-			return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
-		}
-		results = append(results, b)
+		keys = append(keys, key)
 		return nil
 	})
-	return results, err
-}
-
-// heldMarkKey is where a per-object task notes that a legal hold kept it
-// from erasing in the object: beside the results, in a folder of its own,
-// so a mark never replaces a result (ObjectResults returns both).
-func heldMarkKey(requestID, sourceID, objectKey string) string {
-	sum := sha256.Sum256([]byte(objectKey))
-	return objectResultsPrefix(requestID, sourceID) + "held/" + hex.EncodeToString(sum[:]) + ".json"
-}
-
-// PutHeldMark notes that a legal hold kept a per-object task from erasing.
-func (s *Store) PutHeldMark(ctx context.Context, requestID, sourceID, objectKey string, mark []byte) error {
-	return s.put(ctx, heldMarkKey(requestID, sourceID, objectKey), bytes.NewReader(mark), "application/json")
-}
-
-// DeleteHeldMark removes the mark, once the object is to be worked again.
-func (s *Store) DeleteHeldMark(ctx context.Context, requestID, sourceID, objectKey string) error {
-	key := heldMarkKey(requestID, sourceID, objectKey)
-	if _, err := s.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key}); err != nil {
-		return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	results := make([][]byte, len(keys))
+	errs := make([]error, len(keys))
+	slots := make(chan struct{}, resultReaders)
+	var wg sync.WaitGroup
+	for i, key := range keys {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			results[i], errs[i] = s.get(ctx, key)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
 }
 
-// DeleteObjectResults removes a source's object results once they are merged.
+func (s *Store) get(ctx context.Context, key string) ([]byte, error) {
+	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+	}
+	return b, nil
+}
+
+// maxDeleteKeys is how many keys one DeleteObjects call takes.
+const maxDeleteKeys = 1000
+
+// DeleteObjectResults removes a source's object results once they are
+// merged, a thousand at a time.
 func (s *Store) DeleteObjectResults(ctx context.Context, requestID, sourceID string) error {
-	return s.eachKey(ctx, objectResultsPrefix(requestID, sourceID), func(key string) error {
+	var batch []types.ObjectIdentifier
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		out, err := s.api.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &s.bucket, Delete: &types.Delete{Objects: batch, Quiet: aws.Bool(true)}})
+		if err == nil && len(out.Errors) > 0 {
+			err = errors.New(aws.ToString(out.Errors[0].Code))
+		}
+		if err != nil {
+			return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+		}
+		batch = batch[:0]
+		return nil
+	}
+	err := s.eachKey(ctx, objectResultsPrefix(requestID, sourceID), func(key string) error {
+		batch = append(batch, types.ObjectIdentifier{Key: aws.String(key)})
+		if len(batch) == maxDeleteKeys {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+// heldMarkKey is where per-object tasks note that a legal hold kept them
+// from erasing in some object of a source: one mark per request and source,
+// outside the results.
+func heldMarkKey(requestID, sourceID string) string {
+	return "work/" + requestID + "/held/" + sourceID
+}
+
+// MarkHeld notes that a legal hold kept a per-object task from erasing in
+// the source. Marking again changes nothing.
+func (s *Store) MarkHeld(ctx context.Context, requestID, sourceID string) error {
+	return s.put(ctx, heldMarkKey(requestID, sourceID), bytes.NewReader(nil), "application/octet-stream")
+}
+
+// Held reports whether the source is marked held.
+func (s *Store) Held(ctx context.Context, requestID, sourceID string) (bool, error) {
+	key := heldMarkKey(requestID, sourceID)
+	_, err := s.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
+	var missing *types.NotFound
+	switch {
+	case errors.As(err, &missing):
+		return false, nil
+	case err != nil:
+		return false, apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+	}
+	return true, nil
+}
+
+// ClearHeld removes the marks of the sources, before they are worked again.
+func (s *Store) ClearHeld(ctx context.Context, requestID string, sourceIDs []string) error {
+	for _, id := range sourceIDs {
+		key := heldMarkKey(requestID, id)
 		if _, err := s.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key}); err != nil {
 			return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 func (s *Store) eachKey(ctx context.Context, prefix string, fn func(key string) error) error {

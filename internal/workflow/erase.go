@@ -248,6 +248,10 @@ func (s *Steps) AwaitHold(ctx context.Context, in HoldTask) error {
 	if in.TaskToken == "" {
 		return apperr.E(apperr.Invalid, "The task input has no task token.")
 	}
+	// Large sources are worked again after the wait, from the start.
+	if err := s.Exports.ClearHeld(ctx, r.ID, s.Registry.IDs()); err != nil {
+		return err
+	}
 	if !r.OnHold {
 		return apperr.Wrap(apperr.Conflict, "The request is no longer on legal hold.", request.ErrNotOnHold)
 	}

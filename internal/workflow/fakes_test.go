@@ -21,9 +21,21 @@ import (
 )
 
 // fakeStore is the in-memory store, with short names for the tests.
-type fakeStore struct{ *memstore.Store }
+type fakeStore struct {
+	*memstore.Store
+	// failRecords is how many audit appends fail.
+	failRecords int
+}
 
-func newFakeStore() *fakeStore { return &fakeStore{memstore.New()} }
+func newFakeStore() *fakeStore { return &fakeStore{Store: memstore.New()} }
+
+func (s *fakeStore) Record(ctx context.Context, id string, ev request.Event) error {
+	if s.failRecords > 0 {
+		s.failRecords--
+		return apperr.E(apperr.Unavailable, "Request storage is unavailable.")
+	}
+	return s.Store.Record(ctx, id, ev)
+}
 
 func (s *fakeStore) put(r request.Request) { s.Put(r) }
 
@@ -131,6 +143,7 @@ type fakeExports struct {
 	results  map[string]map[string][]byte // by requestID + "/" + sourceID, then object key
 	// failDeletes is how many DeleteObjectResults calls fail.
 	failDeletes int
+	held        map[string]bool // by requestID + "/" + sourceID
 }
 
 func newFakeExports() *fakeExports {
@@ -164,13 +177,22 @@ func (e *fakeExports) DeleteObjectResults(_ context.Context, requestID, sourceID
 	return nil
 }
 
-// Held marks are kept with the results, as the store keeps them: under a name of their own.
-func (e *fakeExports) PutHeldMark(ctx context.Context, requestID, sourceID, objectKey string, mark []byte) error {
-	return e.PutObjectResult(ctx, requestID, sourceID, "held\x00"+objectKey, mark)
+func (e *fakeExports) MarkHeld(_ context.Context, requestID, sourceID string) error {
+	if e.held == nil {
+		e.held = map[string]bool{}
+	}
+	e.held[requestID+"/"+sourceID] = true
+	return nil
 }
 
-func (e *fakeExports) DeleteHeldMark(_ context.Context, requestID, sourceID, objectKey string) error {
-	delete(e.results[requestID+"/"+sourceID], "held\x00"+objectKey)
+func (e *fakeExports) Held(_ context.Context, requestID, sourceID string) (bool, error) {
+	return e.held[requestID+"/"+sourceID], nil
+}
+
+func (e *fakeExports) ClearHeld(_ context.Context, requestID string, sourceIDs []string) error {
+	for _, id := range sourceIDs {
+		delete(e.held, requestID+"/"+id)
+	}
 	return nil
 }
 

@@ -52,8 +52,6 @@ type objectResult struct {
 	Key     string           `json:"key"`
 	Records []map[string]any `json:"records,omitempty"`
 	Erasure *erasure.Result  `json:"erasure,omitempty"`
-	// Held marks an object a legal hold kept the task from erasing in.
-	Held bool `json:"held,omitempty"`
 }
 
 // plan splits the registry's sources into those worked in one task and the
@@ -120,13 +118,10 @@ func (s *Steps) eraseObject(ctx context.Context, r *request.Request, src *regist
 	}
 	if r.OnHold && !r.DryRun {
 		// A child of a Distributed Map cannot fail its map with an error the
-		// workflow catches by name: it leaves a mark, changes nothing, and
-		// finishing the source waits on the hold, then works the source again.
-		b, err := json.Marshal(objectResult{Key: key, Held: true})
-		if err != nil {
-			return SourceResult{}, apperr.Wrap(apperr.Internal, "An object's result could not be encoded.", err)
-		}
-		return SourceResult{SourceID: src.ID}, s.Exports.PutHeldMark(ctx, r.ID, src.ID, key, b)
+		// workflow catches by name: it marks the source held and changes
+		// nothing; finishing the source then waits on the hold, and the
+		// source is worked again once it is released.
+		return SourceResult{SourceID: src.ID}, s.Exports.MarkHeld(ctx, r.ID, src.ID)
 	}
 	res, err := s.Objects.EraseInObject(ctx, src, r.Identities, key, r.DryRun)
 	if err != nil {
@@ -191,7 +186,7 @@ func (s *Steps) FinishLargeSource(ctx context.Context, in LargeSourceTask) (Plan
 		if r.Status != request.InProgress {
 			return Plan{}, apperr.E(apperr.Conflict, "Only a delete request in progress can erase.")
 		}
-		if err := s.releaseHeldObjects(ctx, r, src, results); err != nil {
+		if err := s.heldBack(ctx, r, src); err != nil {
 			return Plan{}, err
 		}
 		if err := s.finishErasure(ctx, r, src, results); err != nil {
@@ -212,26 +207,18 @@ func (s *Steps) FinishLargeSource(ctx context.Context, in LargeSourceTask) (Plan
 	return Plan{Sources: in.Plan.Sources, Large: in.Plan.Large[1:]}.withNext(), nil
 }
 
-// releaseHeldObjects fails with ErrOnHold when a legal hold kept tasks from
-// erasing in some objects: the workflow waits until the hold is released
-// (or goes on at once if it already is) and then works the source again.
-// The marks go first, so that run starts clean; the results of objects
-// already erased stay, and finishing counts them then.
-func (s *Steps) releaseHeldObjects(ctx context.Context, r *request.Request, src *registry.Source, results []objectResult) error {
-	held := 0
-	for _, res := range results {
-		if !res.Held {
-			continue
-		}
-		held++
-		if err := s.Exports.DeleteHeldMark(ctx, r.ID, src.ID, res.Key); err != nil {
-			return err
-		}
+// heldBack fails with ErrOnHold when a legal hold kept tasks from erasing
+// in some objects of the source: the workflow waits until the hold is
+// released (or goes on at once if it already is), the wait clears the mark
+// (AwaitHold), and the source is worked again. The results of objects
+// already erased stay, and finishing counts them then. The mark stays until
+// that wait, so a retry of this step fails the same way.
+func (s *Steps) heldBack(ctx context.Context, r *request.Request, src *registry.Source) error {
+	held, err := s.Exports.Held(ctx, r.ID, src.ID)
+	if err != nil || !held {
+		return err
 	}
-	if held == 0 {
-		return nil
-	}
-	note := fmt.Sprintf("source=%s objects=%d", src.ID, held)
+	note := "source=" + src.ID
 	if err := s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "erasure_held_in_objects", Note: note}); err != nil {
 		return err
 	}

@@ -281,6 +281,12 @@ func TestLargeSourceErasureOnHold(t *testing.T) {
 	if recs := objects.objects["clicks"]["clicks/2.jsonl"]; len(recs) != 3 {
 		t.Fatalf("an object was erased in on hold: %v", recs)
 	}
+	// The first finish fails on the audit log and is retried: the retry
+	// still sees the source held, and records nothing.
+	e.store.failRecords = 1
+	if _, err := e.steps.FinishLargeSource(ctx, task); apperr.KindOf(err) != apperr.Unavailable {
+		t.Fatalf("finish with the audit log down: %v", err)
+	}
 	_, err := e.steps.FinishLargeSource(ctx, task)
 	var onHold *ErasureOnHold
 	if !errors.As(TaskError(err), &onHold) {
@@ -289,10 +295,20 @@ func TestLargeSourceErasureOnHold(t *testing.T) {
 	if _, ok := e.outcomes.bySource[r.ID]["clicks"]; ok {
 		t.Fatal("an outcome was recorded while objects were held")
 	}
-	if ev := lastEvent(t, e.store, r.ID); ev.Action != "erasure_held_in_objects" || ev.Note != "source=clicks objects=2" {
+	if ev := lastEvent(t, e.store, r.ID); ev.Action != "erasure_held_in_objects" || ev.Note != "source=clicks" {
 		t.Fatalf("event %+v", ev)
 	}
+	if _, err := e.steps.FinishLargeSource(ctx, task); !errors.As(TaskError(err), &onHold) {
+		t.Fatalf("finish again before the wait: %v, want ErasureOnHold", err)
+	}
 
+	// The workflow waits on the hold; the wait clears the mark.
+	if err := e.steps.AwaitHold(ctx, HoldTask{RequestID: r.ID, TaskToken: "token-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if held, _ := e.exports.Held(ctx, r.ID, "clicks"); held {
+		t.Fatal("the mark survived the wait")
+	}
 	// Released: the workflow works every object again.
 	setHold(false)
 	for key := range objects.objects["clicks"] {
@@ -310,6 +326,25 @@ func TestLargeSourceErasureOnHold(t *testing.T) {
 		if len(recs) != 1 || recs[0]["user_id"] != "u-2" {
 			t.Errorf("%s holds %v after erasure", key, recs)
 		}
+	}
+}
+
+// A hold released before the workflow began to wait on it: the wait ends at
+// once (NotOnHold, and the workflow erases again), the mark cleared.
+func TestAwaitHoldAlreadyReleasedClearsMarks(t *testing.T) {
+	e, _ := newLargeEnv(t)
+	ctx := context.Background()
+	r := e.seed(t, request.Delete, request.InProgress, nil)
+	if err := e.exports.MarkHeld(ctx, r.ID, "clicks"); err != nil {
+		t.Fatal(err)
+	}
+	err := e.steps.AwaitHold(ctx, HoldTask{RequestID: r.ID, TaskToken: "token-1"})
+	var notOnHold *NotOnHold
+	if !errors.As(TaskError(err), &notOnHold) {
+		t.Fatalf("err %v, want NotOnHold", err)
+	}
+	if held, _ := e.exports.Held(ctx, r.ID, "clicks"); held {
+		t.Fatal("the mark survived")
 	}
 }
 

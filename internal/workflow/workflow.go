@@ -57,8 +57,9 @@ type Exports interface {
 	PutObjectResult(ctx context.Context, requestID, sourceID, objectKey string, result []byte) error
 	ObjectResults(ctx context.Context, requestID, sourceID string) ([][]byte, error)
 	DeleteObjectResults(ctx context.Context, requestID, sourceID string) error
-	PutHeldMark(ctx context.Context, requestID, sourceID, objectKey string, mark []byte) error
-	DeleteHeldMark(ctx context.Context, requestID, sourceID, objectKey string) error
+	MarkHeld(ctx context.Context, requestID, sourceID string) error
+	Held(ctx context.Context, requestID, sourceID string) (bool, error)
+	ClearHeld(ctx context.Context, requestID string, sourceIDs []string) error
 }
 
 // RawMail holds the raw messages of requests that came by email.
