@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -58,6 +59,10 @@ type PipelineProps struct {
 	// becomes the bucket's Object Lock rule.
 	AnchorRetentionYears int
 }
+
+// anchorDays is a number of years in days, leap days included, rounded up:
+// Object Lock counts days.
+func anchorDays(years float64) float64 { return math.Ceil(365.25 * years) }
 
 func (p PipelineProps) anchorYears() float64 {
 	if p.AnchorRetentionYears > 0 {
@@ -191,7 +196,7 @@ func (p *pipeline) newStorage() {
 		ObjectOwnership:            awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
 		Versioned:                  jsii.Bool(true),
 		ObjectLockEnabled:          jsii.Bool(true),
-		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(jsii.Number(365 * p.props.anchorYears()))),
+		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(jsii.Number(anchorDays(p.props.anchorYears())))),
 		RemovalPolicy:              awscdk.RemovalPolicy_RETAIN,
 	})
 	awscdk.NewCfnOutput(p.scope, jsii.String("ReceiptAnchorsBucketName"), &awscdk.CfnOutputProps{

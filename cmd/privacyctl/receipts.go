@@ -40,7 +40,7 @@ func receipts(args []string, stdout io.Writer) error {
 
 // anchorLister lists every anchor of the chain.
 type anchorLister interface {
-	All(ctx context.Context) ([]erasure.Anchor, error)
+	All(ctx context.Context) (anchors []erasure.Anchor, strangers int, err error)
 }
 
 // verifyChain checks every receipt in order, against the anchors when
@@ -48,12 +48,14 @@ type anchorLister interface {
 // does not hold together with the chain, or the hash of the last.
 func verifyChain(ctx context.Context, chain chainWalker, anchors anchorLister, stdout io.Writer, asJSON bool) error {
 	var v erasure.Verifier
+	strangers := 0
 	if anchors != nil {
-		all, err := anchors.All(ctx)
+		all, n, err := anchors.All(ctx)
 		if err != nil {
 			return err
 		}
 		v.Expect(all)
+		strangers = n
 	}
 	err := chain.Walk(ctx, v.Next)
 	if err == nil {
@@ -64,7 +66,7 @@ func verifyChain(ctx context.Context, chain chainWalker, anchors anchorLister, s
 		return err
 	}
 	if asJSON {
-		out := map[string]any{"intact": b == nil, "verified": v.Count(), "anchors_checked": anchors != nil, "anchored": v.Anchors()}
+		out := map[string]any{"intact": b == nil, "verified": v.Count(), "anchors_checked": anchors != nil, "anchored": v.Anchors(), "not_anchors": strangers}
 		if b != nil {
 			out["broken_at"], out["problem"] = b.Seq, b.Problem
 		} else if v.Count() > 0 {
@@ -84,6 +86,9 @@ func verifyChain(ctx context.Context, chain chainWalker, anchors anchorLister, s
 		} else {
 			fmt.Fprintf(stdout, "No anchors were checked (%s is not set): keep the last hash somewhere else; receipts removed from the end would not show otherwise.\n", resources.ReceiptAnchors.EnvVar)
 		}
+	}
+	if strangers > 0 && !asJSON {
+		fmt.Fprintf(stdout, "Warning: %d objects among the anchors are not anchors: only the receipt task may write there; find out who did.\n", strangers)
 	}
 	if b != nil {
 		return errChainBroken

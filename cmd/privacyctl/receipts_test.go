@@ -43,7 +43,18 @@ func sealed(t *testing.T, n int) memChain {
 
 type memAnchors []erasure.Anchor
 
-func (a memAnchors) All(context.Context) ([]erasure.Anchor, error) { return a, nil }
+func (a memAnchors) All(context.Context) ([]erasure.Anchor, int, error) {
+	strangers := 0
+	var anchors []erasure.Anchor
+	for _, x := range a {
+		if x.Seq == 0 { // stands for an object that is no anchor
+			strangers++
+			continue
+		}
+		anchors = append(anchors, x)
+	}
+	return anchors, strangers, nil
+}
 
 func anchorsOf(c memChain) memAnchors {
 	var as memAnchors
@@ -74,6 +85,8 @@ func TestVerifyChain(t *testing.T) {
 		{"newest receipt removed", intact[:2], anchorsOf(intact), true, "Receipt 3: missing: the chain ends at receipt 2, yet receipt 3 was anchored",
 			map[string]any{"intact": false, "verified": 2.0, "broken_at": 3.0}},
 		{"empty", nil, memAnchors{}, false, "No receipts yet.", map[string]any{"intact": true, "verified": 0.0}},
+		{"a stranger among the anchors", intact, append(anchorsOf(intact), erasure.Anchor{}), false, "Warning: 1 objects among the anchors are not anchors",
+			map[string]any{"intact": true, "not_anchors": 1.0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

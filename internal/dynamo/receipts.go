@@ -71,17 +71,36 @@ func (s *Receipts) AddOutcome(ctx context.Context, requestID string, o erasure.O
 			head.ExpressionAttributeValues = map[string]types.AttributeValue{":rev": &types.AttributeValueMemberN{Value: strconv.Itoa(rev)}}
 		}
 		err = s.putChunked(ctx, head, outcomeChunkKeys(requestID, o.SourceID, len(chunks)), chunks, rev+1)
-		var failed *types.ConditionalCheckFailedException
-		var canceled *types.TransactionCanceledException
 		switch {
 		case err == nil:
 			return nil
-		case !errors.As(err, &failed) && !errors.As(err, &canceled):
+		case !conditionFailed(err):
 			return apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
 		case attempt == maxSaveAttempts:
 			return apperr.Wrap(apperr.Unavailable, "An erasure outcome kept changing while it was stored.", err)
 		}
 	}
+}
+
+// conditionFailed reports whether a write failed on its condition (someone
+// else wrote first), as a single write or in a transaction, rather than for
+// another reason (throttling, a validation error) that reading again would
+// not mend.
+func conditionFailed(err error) bool {
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return true
+	}
+	var canceled *types.TransactionCanceledException
+	if !errors.As(err, &canceled) {
+		return false
+	}
+	for _, r := range canceled.CancellationReasons {
+		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			return true
+		}
+	}
+	return false
 }
 
 // outcomeChunkKeys are where an outcome's chunks after the first are kept,
@@ -269,8 +288,7 @@ func (s *Receipts) Append(ctx context.Context, requestID string, seal func(prev 
 		if err == nil {
 			return l, nil
 		}
-		var canceled *types.TransactionCanceledException
-		if !errors.As(err, &canceled) {
+		if !conditionFailed(err) {
 			return erasure.Link{}, apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
 		}
 		if attempt == maxAppends {

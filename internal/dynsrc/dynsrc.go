@@ -323,8 +323,8 @@ func (a *Adapter) query(ctx context.Context, src *registry.Source, ids map[strin
 			return nil, nil, apperr.E(apperr.Invalid, "A DynamoDB source's sort key value does not fit the attribute's type.")
 		}
 	}
-	if d.GetItem() && !ts.keyedBy(d) {
-		return nil, nil, apperr.E(apperr.Invalid, "A get_item source must name the table's whole primary key: its partition key and, if it has one, its sort key.")
+	if err := ts.fits(d); err != nil {
+		return nil, nil, err
 	}
 	var items []map[string]types.AttributeValue
 	seen := map[string]bool{}
@@ -413,17 +413,37 @@ func keyString(k map[string]types.AttributeValue) (string, error) {
 // names (partition key first) and the types of the key attributes of the
 // table and its indexes.
 type schema struct {
-	keys  []string
-	types map[string]types.ScalarAttributeType
+	keys    []string
+	indexes map[string][]string // index name -> its key attribute names
+	types   map[string]types.ScalarAttributeType
 }
 
-// keyedBy reports whether the source names exactly the table's primary key.
-func (s schema) keyedBy(d *registry.DynamoDBSource) bool {
+// fits checks the source's lookup against the table's key schema before
+// DynamoDB would refuse it: a mistake in the registry is an error for an
+// operator to mend, not an outage to retry.
+func (s schema) fits(d *registry.DynamoDBSource) error {
+	keys := s.keys
+	if d.Index != "" {
+		var ok bool
+		if keys, ok = s.indexes[d.Index]; !ok {
+			return apperr.E(apperr.Invalid, "A DynamoDB source names an index the table does not have.")
+		}
+	}
 	named := []string{d.PartitionKey}
 	if d.SortKey != nil {
 		named = append(named, d.SortKey.Attribute)
 	}
-	return slices.Equal(s.keys, named)
+	switch {
+	case d.GetItem() && !slices.Equal(keys, named):
+		return apperr.E(apperr.Invalid, "A get_item source must name the table's whole primary key: its partition key and, if it has one, its sort key.")
+	case len(keys) == 0 || keys[0] != d.PartitionKey:
+		return apperr.E(apperr.Invalid, "A DynamoDB source's partition_key is not the partition key of the table or index it queries.")
+	case d.SortKey != nil && (len(keys) < 2 || keys[1] != d.SortKey.Attribute):
+		return apperr.E(apperr.Invalid, "A DynamoDB source's sort_key is not the sort key of the table or index it queries.")
+	case d.SortKey != nil && d.SortKey.BeginsWith != "" && s.types[d.SortKey.Attribute] == types.ScalarAttributeTypeN:
+		return apperr.E(apperr.Invalid, "A DynamoDB source's sort key is a number: begins_with needs a string.")
+	}
+	return nil
 }
 
 // value types an identity or registry value as the key attribute is typed:
@@ -443,11 +463,47 @@ func (s schema) value(attr, v string) (types.AttributeValue, bool) {
 	}
 }
 
-// numberPattern is a decimal number as DynamoDB accepts it (magnitudes
-// from 1E-130 to 1E126, so the exponent has at most three digits).
+// numberPattern is a decimal number (the exponent has at most three digits:
+// DynamoDB's magnitudes run from 1E-130 to below 1E126).
 var numberPattern = regexp.MustCompile(`^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d{1,3})?$`)
 
-func isNumber(v string) bool { return len(v) <= 64 && numberPattern.MatchString(v) }
+// isNumber reports whether v is a number DynamoDB stores: at most 38
+// significant digits, zero or a magnitude from 1E-130 to below 1E126.
+// Anything else cannot be a number attribute's value, so matches nothing.
+func isNumber(v string) bool {
+	if len(v) > 64 || !numberPattern.MatchString(v) {
+		return false
+	}
+	mantissa, _, _ := strings.Cut(strings.ToLower(strings.TrimLeft(v, "+-")), "e")
+	digits := strings.Trim(strings.Replace(mantissa, ".", "", 1), "0")
+	if len(digits) > 38 {
+		return false
+	}
+	f, _, err := big.ParseFloat(v, 10, 200, big.ToNearestEven)
+	if err != nil {
+		return false
+	}
+	abs := new(big.Float).Abs(f)
+	return abs.Sign() == 0 || (abs.Cmp(minNumber) >= 0 && abs.Cmp(maxNumber) < 0)
+}
+
+var (
+	minNumber, _, _ = big.ParseFloat("1e-130", 10, 200, big.ToNearestEven)
+	maxNumber, _, _ = big.ParseFloat("1e126", 10, 200, big.ToNearestEven)
+)
+
+// keyNames lists a key schema's attributes, partition key first.
+func keyNames(schema []types.KeySchemaElement) []string {
+	var names []string
+	for _, k := range schema {
+		if k.KeyType == types.KeyTypeHash {
+			names = append([]string{aws.ToString(k.AttributeName)}, names...)
+		} else {
+			names = append(names, aws.ToString(k.AttributeName))
+		}
+	}
+	return names
+}
 
 // tableSchema describes the table, asked once per table for the life of
 // the adapter (a warm Lambda keeps it).
@@ -459,13 +515,12 @@ func (a *Adapter) tableSchema(ctx context.Context, table string) (schema, error)
 	if err != nil {
 		return schema{}, apperr.Wrap(apperr.Unavailable, "A DynamoDB source is unavailable.", err)
 	}
-	s := schema{types: map[string]types.ScalarAttributeType{}}
-	for _, k := range out.Table.KeySchema {
-		if k.KeyType == types.KeyTypeHash {
-			s.keys = append([]string{aws.ToString(k.AttributeName)}, s.keys...)
-		} else {
-			s.keys = append(s.keys, aws.ToString(k.AttributeName))
-		}
+	s := schema{keys: keyNames(out.Table.KeySchema), indexes: map[string][]string{}, types: map[string]types.ScalarAttributeType{}}
+	for _, ix := range out.Table.GlobalSecondaryIndexes {
+		s.indexes[aws.ToString(ix.IndexName)] = keyNames(ix.KeySchema)
+	}
+	for _, ix := range out.Table.LocalSecondaryIndexes {
+		s.indexes[aws.ToString(ix.IndexName)] = keyNames(ix.KeySchema)
 	}
 	for _, def := range out.Table.AttributeDefinitions {
 		s.types[aws.ToString(def.AttributeName)] = def.AttributeType

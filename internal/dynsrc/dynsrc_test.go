@@ -200,6 +200,12 @@ func (f *fakeDynamo) DescribeTable(_ context.Context, in *dynamodb.DescribeTable
 		}
 		td.KeySchema = append(td.KeySchema, types.KeySchemaElement{AttributeName: aws.String(k), KeyType: kt})
 	}
+	for _, name := range slices.Sorted(maps.Keys(f.indexes)) {
+		td.GlobalSecondaryIndexes = append(td.GlobalSecondaryIndexes, types.GlobalSecondaryIndexDescription{
+			IndexName: aws.String(name),
+			KeySchema: []types.KeySchemaElement{{AttributeName: aws.String(f.indexes[name]), KeyType: types.KeyTypeHash}},
+		})
+	}
 	for _, attr := range slices.Concat(f.keys, slices.Collect(maps.Values(f.indexes))) {
 		td.AttributeDefinitions = append(td.AttributeDefinitions, types.AttributeDefinition{AttributeName: aws.String(attr), AttributeType: f.typeOf(attr)})
 	}

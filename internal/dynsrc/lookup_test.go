@@ -105,7 +105,9 @@ func TestFindLookups(t *testing.T) {
 	}
 }
 
-func TestGetItemNeedsTheWholeKey(t *testing.T) {
+// TestLookupFitsTheKeySchema: a registry whose lookup DynamoDB would refuse
+// fails as a mistake to mend (Invalid), before any read, not as an outage.
+func TestLookupFitsTheKeySchema(t *testing.T) {
 	tests := []struct {
 		name string
 		fake func() *fakeDynamo
@@ -118,6 +120,16 @@ func TestGetItemNeedsTheWholeKey(t *testing.T) {
 				SortKey: &registry.SortKey{Attribute: "sk", Value: "x"}}},
 		{"the partition key is another attribute", usersTable,
 			registry.DynamoDBSource{Table: "demo-users", Lookup: registry.LookupGetItem, PartitionKey: "email", Identity: "email"}},
+		{"a query on an attribute that is no partition key", usersTable,
+			registry.DynamoDBSource{Table: "demo-users", PartitionKey: "email", Identity: "email"}},
+		{"a query on an index the table lacks", usersTable,
+			registry.DynamoDBSource{Table: "demo-users", Index: "phone-index", PartitionKey: "phone", Identity: "email"}},
+		{"a sort key on a table without one", usersTable,
+			registry.DynamoDBSource{Table: "demo-users", PartitionKey: "user_id", Identity: "user_id", SortKey: &registry.SortKey{Attribute: "sk", BeginsWith: "A"}}},
+		{"a sort key that is another attribute", singleTable,
+			registry.DynamoDBSource{Table: "app", PartitionKey: "pk", Identity: "user_id", SortKey: &registry.SortKey{Attribute: "note", BeginsWith: "A"}}},
+		{"begins_with on a number sort key", func() *fakeDynamo { f := singleTable(); f.numbers = []string{"sk"}; return f },
+			registry.DynamoDBSource{Table: "app", PartitionKey: "pk", Identity: "user_id", SortKey: &registry.SortKey{Attribute: "sk", BeginsWith: "1"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,7 +142,7 @@ func TestGetItemNeedsTheWholeKey(t *testing.T) {
 			if _, err := newAdapter(f).Erase(context.Background(), dynamoSource(tc.src), ids, false); apperr.KindOf(err) != apperr.Invalid {
 				t.Fatalf("Erase: %v, want an Invalid error", err)
 			}
-			if len(f.gets) != 0 {
+			if len(f.gets) != 0 || len(f.queries) != 0 {
 				t.Fatal("read the table with a key that does not fit it")
 			}
 		})
@@ -183,6 +195,13 @@ func TestSameNumber(t *testing.T) {
 		{"42", "43", false},
 		{"42", "abc", false},
 		{"1e9999", "1e9999", false}, // no number DynamoDB stores; never handed to big.Rat
+		{"1e126", "1e126", false},   // beyond DynamoDB's range
+		{"1e-131", "1e-131", false},
+		{"9.9e125", "99e124", true},
+		{"0", "-0.0", true},
+		{"123456789012345678901234567890123456789", "123456789012345678901234567890123456789", false}, // 39 digits
+		{"12345678901234567890123456789012345678", "12345678901234567890123456789012345678", true},    // 38
+		{"1000000000000000000000000000000000000000000", "1e42", true},                                 // trailing zeros are not precision
 	}
 	for _, tt := range tests {
 		if got := sameNumber(tt.a, tt.b); got != tt.want {

@@ -175,9 +175,12 @@ func (r *RetainRule) KeptUntil(record map[string]any, erasedAt time.Time) (time.
 	return p.AddTo(from), nil
 }
 
+// parseDate reads a record's date. A time keeps its own offset: the
+// record's date is the day it was written where it was written (an invoice
+// of 31 December, 23:30 at UTC-2, is of 31 December, and of that year).
 func parseDate(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
+		return t, nil
 	}
 	return time.Parse(time.DateOnly, s)
 }

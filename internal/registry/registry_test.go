@@ -305,7 +305,7 @@ func TestKeptUntil(t *testing.T) {
 		wantErr bool
 	}{
 		{"period after a date field", RetainRule{Period: "P10Y", After: "issued_on"}, map[string]any{"issued_on": "2024-03-01"}, "2034-03-01", false},
-		{"period after an RFC 3339 time", RetainRule{Period: "P1Y6M", After: "at"}, map[string]any{"at": "2025-08-31T23:30:00-02:00"}, "2027-03-01", false},
+		{"period after an RFC 3339 time, on its own date", RetainRule{Period: "P1Y6M", After: "at"}, map[string]any{"at": "2025-08-31T23:30:00-02:00"}, "2027-02-28", false},
 		{"to a shorter month", RetainRule{Period: "P6M", After: "on"}, map[string]any{"on": "2025-08-31"}, "2026-02-28", false},
 		{"leap day", RetainRule{Period: "P1Y", After: "on"}, map[string]any{"on": "2028-02-29"}, "2029-02-28", false},
 		{"months and days", RetainRule{Period: "P1M1D", After: "on"}, map[string]any{"on": "2026-01-31"}, "2026-03-01", false},
@@ -314,6 +314,7 @@ func TestKeptUntil(t *testing.T) {
 		{"fixed date", RetainRule{Until: "2031-12-31"}, map[string]any{"issued_on": "2024-03-01"}, "2031-12-31", false},
 		{"from the end of the date's year", RetainRule{Period: "P10Y", After: "issued_on", From: FromEndOfYear}, map[string]any{"issued_on": "2024-03-01"}, "2034-12-31", false},
 		{"from the end of a last day's year", RetainRule{Period: "P6Y", After: "issued_on", From: FromEndOfYear}, map[string]any{"issued_on": "2024-12-31T23:59:59Z"}, "2030-12-31", false},
+		{"from the end of the year it was written in", RetainRule{Period: "P6Y", After: "issued_on", From: FromEndOfYear}, map[string]any{"issued_on": "2024-12-31T23:30:00-02:00"}, "2030-12-31", false},
 		{"from the end of the erasure's year", RetainRule{Period: "P6Y", From: FromEndOfYear}, nil, "2032-12-31", false},
 		{"from the end of the year, in months", RetainRule{Period: "P2M", After: "on", From: FromEndOfYear}, map[string]any{"on": "2025-01-15"}, "2026-02-28", false},
 		{"missing date", RetainRule{Period: "P10Y", After: "issued_on"}, map[string]any{}, "", true},

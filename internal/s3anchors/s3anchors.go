@@ -59,23 +59,24 @@ func (s *Store) Put(ctx context.Context, a erasure.Anchor) error {
 	return nil
 }
 
-// All returns every anchor ever written, deleted or not, each once, by
-// receipt number. An object under the prefix that is not an anchor is an
-// error: someone wrote where only the receipt task may.
-func (s *Store) All(ctx context.Context) ([]erasure.Anchor, error) {
-	var anchors []erasure.Anchor
+// All returns every anchor ever written, deleted or not, each once, and
+// the number of other objects under the prefix: someone wrote where only
+// the receipt task may, and under the lock it stays for years, so it is
+// counted for a warning rather than stopping every verification.
+func (s *Store) All(ctx context.Context) (anchors []erasure.Anchor, strangers int, err error) {
 	seen := map[string]bool{}
 	p := s3.NewListObjectVersionsPaginator(s.api, &s3.ListObjectVersionsInput{Bucket: &s.bucket, Prefix: aws.String(Prefix)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, apperr.Wrap(apperr.Unavailable, "The receipt anchors are unavailable.", err)
+			return nil, 0, apperr.Wrap(apperr.Unavailable, "The receipt anchors are unavailable.", err)
 		}
 		for _, v := range page.Versions {
 			key := aws.ToString(v.Key)
 			m := keyPattern.FindStringSubmatch(key)
 			if m == nil {
-				return nil, apperr.E(apperr.Internal, fmt.Sprintf("The object %q among the receipt anchors is not an anchor.", key))
+				strangers++
+				continue
 			}
 			if seen[key] {
 				continue
@@ -85,5 +86,5 @@ func (s *Store) All(ctx context.Context) ([]erasure.Anchor, error) {
 			anchors = append(anchors, erasure.Anchor{Seq: seq, Hash: m[2]})
 		}
 	}
-	return anchors, nil
+	return anchors, strangers, nil
 }

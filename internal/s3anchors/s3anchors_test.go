@@ -61,9 +61,9 @@ func TestPutAndAll(t *testing.T) {
 	if k := aws.ToString(f.puts[0].Key); k != "anchors/000000000001-"+hash || aws.ToString(f.puts[0].Bucket) != "anchors-bucket" {
 		t.Fatalf("put %s", k)
 	}
-	all, err := s.All(ctx)
-	if err != nil {
-		t.Fatal(err)
+	all, strangers, err := s.All(ctx)
+	if err != nil || strangers != 0 {
+		t.Fatal(strangers, err)
 	}
 	if len(all) != 2 || all[0] != (erasure.Anchor{Seq: 1, Hash: hash}) || all[1].Seq != 2 {
 		t.Fatalf("anchors %v, want 1 and 2, each once", all)
@@ -79,9 +79,10 @@ func TestPutRefusesWhatIsNoAnchor(t *testing.T) {
 	}
 }
 
-func TestAllRefusesStrangers(t *testing.T) {
-	f := &fakeS3{versions: []string{"anchors/000000000001-" + hash, "anchors/notes.txt"}}
-	if _, err := New(f, "b").All(context.Background()); err == nil || !strings.Contains(err.Error(), "is not an anchor") {
-		t.Fatalf("err %v, want the stranger named", err)
+func TestAllCountsStrangers(t *testing.T) {
+	f := &fakeS3{versions: []string{"anchors/000000000001-" + hash, "anchors/notes.txt", "anchors/000000000002-" + hash + "x"}}
+	all, strangers, err := New(f, "b").All(context.Background())
+	if err != nil || strangers != 2 || len(all) != 1 || all[0].Seq != 1 {
+		t.Fatalf("anchors %v, strangers %d, err %v; want 1 anchor and 2 strangers", all, strangers, err)
 	}
 }
