@@ -64,9 +64,13 @@ Usage:
       Resume a failed request at the step that failed (after fixing the
       cause), not from the start.
 
-  privacyctl sources check FILE
+  privacyctl sources check FILE [--aws | --local]
       Check a data-source registry file: print a summary of its sources, or
-      every problem with its line number (exit status 1).
+      every problem with its line number (exit status 1). With --aws (the
+      environment's account) or --local (the local stack), also check each
+      source where it lives, reading no personal data: the table is there
+      and its key schema fits the lookup; the bucket can be listed under
+      the prefix.
 
   privacyctl hold ID --reason TEXT
   privacyctl release ID

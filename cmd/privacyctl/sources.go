@@ -1,29 +1,62 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/privacy-pipeline/dsr/internal/app"
+	"github.com/privacy-pipeline/dsr/internal/devstack"
+	"github.com/privacy-pipeline/dsr/internal/dynsrc"
 	"github.com/privacy-pipeline/dsr/internal/registry"
+	"github.com/privacy-pipeline/dsr/internal/s3src"
 )
 
 // errInvalid marks a file that was read but did not pass the checks; the
 // problems are already printed, so main adds nothing and exits 1.
 var errInvalid = errors.New("invalid")
 
+// sourceChecker checks one source where it lives (dynsrc, s3src).
+type sourceChecker interface {
+	Check(ctx context.Context, src *registry.Source) error
+}
+
 // sources runs the data-source registry commands.
 func sources(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "check" {
-		return fmt.Errorf("%w: sources needs a command: privacyctl sources check FILE", errUsage)
+		return fmt.Errorf("%w: sources needs a command: privacyctl sources check FILE [--aws | --local]", errUsage)
 	}
-	if len(args) != 2 || strings.HasPrefix(args[1], "-") {
+	fs := flag.NewFlagSet("sources check", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	live := fs.Bool("aws", false, "also check every source in the environment's AWS account")
+	local := fs.Bool("local", false, "also check every source on the local stack (make dev)")
+	var flags, files []string // the file before or after the flags
+	for _, a := range args[1:] {
+		if strings.HasPrefix(a, "-") {
+			flags = append(flags, a)
+		} else {
+			files = append(files, a)
+		}
+	}
+	if err := fs.Parse(flags); err != nil {
+		return fmt.Errorf("%w: sources check: %v", errUsage, err)
+	}
+	if len(files) != 1 {
 		return fmt.Errorf("%w: sources check needs one registry file", errUsage)
 	}
-	file := args[1]
+	file := files[0]
+	if *live && *local {
+		return fmt.Errorf("%w: sources check takes --aws or --local, not both", errUsage)
+	}
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -36,7 +69,47 @@ func sources(args []string, stdout, stderr io.Writer) error {
 		return errInvalid
 	}
 	summarize(stdout, file, reg)
+	if !*live && !*local {
+		return nil
+	}
+	ctx := context.Background()
+	var awsCfg aws.Config
+	if *local {
+		awsCfg, err = devstack.LocalAWS(ctx, envOr("AWS_REGION", "us-east-1"), devstack.DefaultMotoURL)
+	} else {
+		awsCfg, err = app.LoadAWS(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	checkers := map[string]sourceChecker{
+		"dynamodb": dynsrc.New(dynamodb.NewFromConfig(awsCfg)),
+		"s3":       s3src.New(s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = *local })),
+	}
+	if problems := checkLive(ctx, stdout, reg, checkers); problems > 0 {
+		fmt.Fprintf(stderr, "%s: %d of %d sources cannot be used as the registry describes them\n", file, problems, len(reg.Sources))
+		return errInvalid
+	}
 	return nil
+}
+
+// checkLive checks every source where it lives, printing one line each,
+// and returns the number of sources with a problem.
+func checkLive(ctx context.Context, w io.Writer, reg *registry.Registry, checkers map[string]sourceChecker) int {
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tLIVE CHECK")
+	problems := 0
+	for _, src := range reg.Sources {
+		result := "ok"
+		if err := checkers[src.Kind()].Check(ctx, src); err != nil {
+			problems++
+			result = err.Error()
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", src.ID, result)
+	}
+	tw.Flush()
+	return problems
 }
 
 // summarize prints one line per source: where it is, what finds the

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -54,6 +56,8 @@ func TestSourcesCheck(t *testing.T) {
 		{name: "no file", args: []string{"sources", "check"}, code: 2, stderr: []string{"needs one registry file"}},
 		{name: "two files", args: []string{"sources", "check", good, good}, code: 2, stderr: []string{"needs one registry file"}},
 		{name: "no command", args: []string{"sources"}, code: 2, stderr: []string{"privacyctl sources check FILE"}},
+		{name: "both places", args: []string{"sources", "check", good, "--aws", "--local"}, code: 2, stderr: []string{"--aws or --local, not both"}},
+		{name: "unknown flag", args: []string{"sources", "check", "--live", good}, code: 2, stderr: []string{"flag provided but not defined: -live"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,5 +101,30 @@ func TestErasureOf(t *testing.T) {
 		if got := erasureOf(tt.src); got != tt.want {
 			t.Errorf("erasureOf(%+v) = %q, want %q", tt.src, got, tt.want)
 		}
+	}
+}
+
+type fakeChecker map[string]error // source id -> problem
+
+func (f fakeChecker) Check(_ context.Context, src *registry.Source) error { return f[src.ID] }
+
+func TestCheckLive(t *testing.T) {
+	reg, err := registry.Parse(devstack.DemoRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := fakeChecker{"orders": errors.New("unavailable: ResourceNotFoundException: table demo-orders"), "events": errors.New("unavailable: NoSuchBucket")}
+	checkers := map[string]sourceChecker{"dynamodb": broken, "s3": broken}
+	var out bytes.Buffer
+	if n := checkLive(context.Background(), &out, reg, checkers); n != 2 {
+		t.Fatalf("%d problems, want 2", n)
+	}
+	for _, want := range []string{"SOURCE", "LIVE CHECK", "users ", "ok", "orders ", "ResourceNotFoundException: table demo-orders", "events ", "NoSuchBucket"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if lines := strings.Count(out.String(), "\n"); lines != len(reg.Sources)+2 {
+		t.Errorf("%d lines, want a blank line, a header and one per source:\n%s", lines, out.String())
 	}
 }

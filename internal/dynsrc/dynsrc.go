@@ -69,6 +69,34 @@ func (a *Adapter) Find(ctx context.Context, src *registry.Source, ids map[string
 	return records, nil
 }
 
+// Check reports whether the source's table is there and its lookup fits the
+// table's key schema (and the sort key's value its type), reading no item.
+func (a *Adapter) Check(ctx context.Context, src *registry.Source) error {
+	_, _, err := a.prepare(ctx, src.DynamoDB)
+	return err
+}
+
+// prepare reads the table's schema, checks the source's lookup against it
+// and types the sort key's fixed value (nil without a sort key).
+func (a *Adapter) prepare(ctx context.Context, d *registry.DynamoDBSource) (schema, types.AttributeValue, error) {
+	ts, err := a.tableSchema(ctx, d.Table)
+	if err != nil {
+		return schema{}, nil, err
+	}
+	if err := ts.fits(d); err != nil {
+		return schema{}, nil, err
+	}
+	k := d.SortKey
+	if k == nil {
+		return ts, nil, nil
+	}
+	v, ok := ts.value(k.Attribute, k.Value+k.BeginsWith) // the registry gives one of them
+	if !ok {
+		return schema{}, nil, apperr.E(apperr.Invalid, "A DynamoDB source's sort key value does not fit the attribute's type.")
+	}
+	return ts, v, nil
+}
+
 // jsonNumbers turns the decoder's attributevalue.Number, which has no
 // MarshalJSON and would be written as a JSON string, into json.Number, so
 // numbers reach the access package as numbers with their exact digits.
@@ -311,19 +339,8 @@ func (a *Adapter) batchDelete(ctx context.Context, table string, batch []types.W
 // names. An item reached by two identity values is returned once.
 func (a *Adapter) query(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]types.AttributeValue, []string, error) {
 	d := src.DynamoDB
-	ts, err := a.tableSchema(ctx, d.Table)
+	ts, sortValue, err := a.prepare(ctx, d)
 	if err != nil {
-		return nil, nil, err
-	}
-	var sortValue types.AttributeValue
-	if k := d.SortKey; k != nil {
-		fixed := k.Value + k.BeginsWith // the registry gives one of them
-		var ok bool
-		if sortValue, ok = ts.value(k.Attribute, fixed); !ok {
-			return nil, nil, apperr.E(apperr.Invalid, "A DynamoDB source's sort key value does not fit the attribute's type.")
-		}
-	}
-	if err := ts.fits(d); err != nil {
 		return nil, nil, err
 	}
 	var items []map[string]types.AttributeValue

@@ -87,6 +87,17 @@ func (a *Adapter) scan(ctx context.Context, bucket, key string, m *Matcher) ([]m
 	return rows, readError(err)
 }
 
+// Check reports whether the source's bucket can be listed under the part of
+// its keys known without a subject, reading no object: a bucket or prefix
+// that is missing or out of reach shows before a request needs it.
+func (a *Adapter) Check(ctx context.Context, src *registry.Source) error {
+	_, err := a.api.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &src.S3.Bucket, Prefix: aws.String(src.S3.ListPrefix()), MaxKeys: aws.Int32(1)})
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+	}
+	return nil
+}
+
 // MoreObjectsThan reports whether the source's prefix holds more than n
 // objects, listing no further than it must. Sources that large are worked
 // one object per task (FindInObject, EraseInObject).
