@@ -127,6 +127,9 @@ func summarize(w io.Writer, file string, reg *registry.Registry) {
 			if d.Index != "" {
 				where += " (" + d.Index + ")"
 			}
+			if d.Templated() {
+				where += " " + d.PartitionKey + "=" + d.PartitionValue
+			}
 			if d.GetItem() {
 				where += " get_item"
 			}

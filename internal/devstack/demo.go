@@ -77,16 +77,17 @@ var demoReviews = []demoReview{
 }
 
 // demoAppItems are the app's own table, one table for several kinds of
-// item (single-table design): per customer a preferences item and sign-in
-// sessions, told apart by the sort key, and the site's settings.
+// item (single-table design): per customer, under USER#<user id>, a
+// preferences item and sign-in sessions, told apart by the sort key, and
+// the site's settings.
 var demoAppItems = []map[string]any{
-	{"pk": DemoSubjectUserID, "sk": "PREFERENCES", "language": "en", "marketing_emails": true, "theme": "dark", "schema_version": 3},
-	{"pk": DemoSubjectUserID, "sk": "SESSION#2026-11-20T08:15:00Z", "device": "Firefox on Linux", "country": "GB"},
-	{"pk": DemoSubjectUserID, "sk": "SESSION#2026-11-22T19:02:00Z", "device": "Safari on iOS", "country": "GB"},
-	{"pk": "u-1002", "sk": "PREFERENCES", "language": "en", "marketing_emails": false, "theme": "light", "schema_version": 3},
-	{"pk": "u-1003", "sk": "PREFERENCES", "language": "pt", "marketing_emails": true, "theme": "light", "schema_version": 2},
-	{"pk": "u-1003", "sk": "SESSION#2026-11-21T12:00:00Z", "device": "Chrome on Android", "country": "PT"},
-	{"pk": "u-10010", "sk": "PREFERENCES", "language": "fi", "marketing_emails": false, "theme": "dark", "schema_version": 3},
+	{"pk": "USER#" + DemoSubjectUserID, "sk": "PREFERENCES", "language": "en", "marketing_emails": true, "theme": "dark", "schema_version": 3},
+	{"pk": "USER#" + DemoSubjectUserID, "sk": "SESSION#2026-11-20T08:15:00Z", "device": "Firefox on Linux", "country": "GB"},
+	{"pk": "USER#" + DemoSubjectUserID, "sk": "SESSION#2026-11-22T19:02:00Z", "device": "Safari on iOS", "country": "GB"},
+	{"pk": "USER#u-1002", "sk": "PREFERENCES", "language": "en", "marketing_emails": false, "theme": "light", "schema_version": 3},
+	{"pk": "USER#u-1003", "sk": "PREFERENCES", "language": "pt", "marketing_emails": true, "theme": "light", "schema_version": 2},
+	{"pk": "USER#u-1003", "sk": "SESSION#2026-11-21T12:00:00Z", "device": "Chrome on Android", "country": "PT"},
+	{"pk": "USER#u-10010", "sk": "PREFERENCES", "language": "fi", "marketing_emails": false, "theme": "dark", "schema_version": 3},
 	{"pk": "SITE", "sk": "SETTINGS", "maintenance": false, "schema_version": 1},
 }
 

@@ -37,7 +37,7 @@ func (a *Adapter) Correct(ctx context.Context, src *registry.Source, ids map[str
 	corrected := 0
 	for _, item := range items {
 		key := itemKey(item, keyNames)
-		for conflicts := 0; item != nil && holdsSubject(item, d.PartitionKey, ids[d.Identity]); conflicts++ {
+		for conflicts := 0; item != nil && holdsSubject(item, d.PartitionKey, keyValues(d, ids)); conflicts++ {
 			if conflicts == maxConflicts {
 				return corrected, apperr.E(apperr.Unavailable, "An item kept changing while it was corrected.")
 			}

@@ -198,7 +198,7 @@ func (a *Adapter) anonymize(ctx context.Context, src *registry.Source, ids map[s
 			return erasure.Result{}, err
 		}
 		changed := false
-		for conflicts := 0; item != nil && holdsSubject(item, d.PartitionKey, ids[d.Identity]); conflicts++ {
+		for conflicts := 0; item != nil && holdsSubject(item, d.PartitionKey, keyValues(d, ids)); conflicts++ {
 			if conflicts == maxConflicts {
 				return erasure.Result{}, apperr.E(apperr.Unavailable, "An item kept changing while it was anonymized.")
 			}
@@ -240,6 +240,16 @@ func holdsSubject(item map[string]types.AttributeValue, attr string, values []st
 		return slices.Contains(values, string(v.Value))
 	}
 	return false
+}
+
+// keyValues are the partition key values that hold the subject's values of
+// the source's identity.
+func keyValues(d *registry.DynamoDBSource, ids map[string][]string) []string {
+	values := make([]string, len(ids[d.Identity]))
+	for i, v := range ids[d.Identity] {
+		values[i] = d.KeyValue(v)
+	}
+	return values
 }
 
 // sameNumber compares numbers by value: DynamoDB stores 42 for 42.0.
@@ -357,7 +367,7 @@ func (a *Adapter) query(ctx context.Context, src *registry.Source, ids map[strin
 		return nil
 	}
 	for _, value := range ids[d.Identity] {
-		v, ok := ts.value(d.PartitionKey, value)
+		v, ok := ts.value(d.PartitionKey, d.KeyValue(value))
 		if !ok {
 			continue // a value that is not a number matches no number
 		}
@@ -457,6 +467,8 @@ func (s schema) fits(d *registry.DynamoDBSource) error {
 		return apperr.E(apperr.Invalid, "A DynamoDB source's partition_key is not the partition key of the table or index it queries.")
 	case d.SortKey != nil && (len(keys) < 2 || keys[1] != d.SortKey.Attribute):
 		return apperr.E(apperr.Invalid, "A DynamoDB source's sort_key is not the sort key of the table or index it queries.")
+	case d.Templated() && s.types[d.PartitionKey] != types.ScalarAttributeTypeS:
+		return apperr.E(apperr.Invalid, "A DynamoDB source's partition_value holds text: its partition key must be a string.")
 	case d.SortKey != nil && d.SortKey.BeginsWith != "" && s.types[d.SortKey.Attribute] == types.ScalarAttributeTypeN:
 		return apperr.E(apperr.Invalid, "A DynamoDB source's sort key is a number: begins_with needs a string.")
 	}

@@ -25,6 +25,16 @@ func singleTable() *fakeDynamo {
 	return f
 }
 
+// prefixedTable writes its keys as single-table designs do: USER#<id>.
+func prefixedTable() *fakeDynamo {
+	f := singleTable()
+	for _, it := range f.items {
+		it["pk"] = str("USER#" + it["pk"].(*types.AttributeValueMemberS).Value)
+	}
+	f.items = append(f.items, map[string]types.AttributeValue{"pk": str("u-1"), "sk": str("PROFILE"), "note": str("a key without the prefix")})
+	return f
+}
+
 // accounts: a numeric partition key, as many tables key customers.
 func accountsTable() *fakeDynamo {
 	f := &fakeDynamo{table: "accounts", keys: []string{"account_no"}, numbers: []string{"account_no"}}
@@ -78,6 +88,18 @@ func TestFindLookups(t *testing.T) {
 			ids: []string{"u-1"}, wantAttr: "note", want: []string{"u-1 PROFILE"}, queries: 1,
 		},
 		{
+			name: "a query on a key written around the identity", fake: prefixedTable,
+			src: registry.DynamoDBSource{Table: "app", PartitionKey: "pk", PartitionValue: "USER#{user_id}", Identity: "user_id",
+				SortKey: &registry.SortKey{Attribute: "sk", BeginsWith: "ORDER#"}},
+			ids: []string{"u-1"}, wantAttr: "note", want: []string{"u-1 ORDER#001", "u-1 ORDER#002", "u-1 ORDER#003"}, queries: 2,
+		},
+		{
+			name: "get_item on a key written around the identity", fake: prefixedTable,
+			src: registry.DynamoDBSource{Table: "app", Lookup: registry.LookupGetItem, PartitionKey: "pk", PartitionValue: "USER#{user_id}", Identity: "user_id",
+				SortKey: &registry.SortKey{Attribute: "sk", Value: "PROFILE"}},
+			ids: []string{"u-1"}, wantAttr: "note", want: []string{"u-1 PROFILE"}, gets: 1,
+		},
+		{
 			name: "a number key is asked with a number", fake: accountsTable,
 			src: registry.DynamoDBSource{Table: "accounts", PartitionKey: "account_no", Identity: "account_no"},
 			ids: []string{"42"}, wantAttr: "holder", want: []string{"holder of 42"}, queries: 1,
@@ -128,6 +150,8 @@ func TestLookupFitsTheKeySchema(t *testing.T) {
 			registry.DynamoDBSource{Table: "demo-users", PartitionKey: "user_id", Identity: "user_id", SortKey: &registry.SortKey{Attribute: "sk", BeginsWith: "A"}}},
 		{"a sort key that is another attribute", singleTable,
 			registry.DynamoDBSource{Table: "app", PartitionKey: "pk", Identity: "user_id", SortKey: &registry.SortKey{Attribute: "note", BeginsWith: "A"}}},
+		{"text around the identity in a number key", accountsTable,
+			registry.DynamoDBSource{Table: "accounts", PartitionKey: "account_no", PartitionValue: "1{account_no}", Identity: "account_no"}},
 		{"begins_with on a number sort key", func() *fakeDynamo { f := singleTable(); f.numbers = []string{"sk"}; return f },
 			registry.DynamoDBSource{Table: "app", PartitionKey: "pk", Identity: "user_id", SortKey: &registry.SortKey{Attribute: "sk", BeginsWith: "1"}}},
 	}
@@ -162,6 +186,28 @@ func TestEraseByGetItem(t *testing.T) {
 	}
 	if len(f.items) != 9 || f.find(map[string]types.AttributeValue{"pk": str("u-1"), "sk": str("PREFERENCES")}) != nil {
 		t.Fatalf("%d items left, or the preferences are still there", len(f.items))
+	}
+}
+
+// Anonymizing on a key written around the identity: the item read again
+// is checked against the written key, not the bare value.
+func TestAnonymizeByPrefixedKey(t *testing.T) {
+	f := &fakeDynamo{table: "app", keys: []string{"id"}, indexes: map[string]string{"by-owner": "owner"}}
+	f.items = []map[string]types.AttributeValue{
+		{"id": str("1"), "owner": str("USER#u-1"), "nickname": str("ada")},
+		{"id": str("2"), "owner": str("USER#u-2"), "nickname": str("bob")},
+	}
+	src := dynamoSource(registry.DynamoDBSource{Table: "app", Index: "by-owner", PartitionKey: "owner", PartitionValue: "USER#{user_id}", Identity: "user_id"})
+	src.Erasure, src.Anonymize = registry.EraseAnonymize, []string{"owner", "nickname"}
+	res, err := newAdapter(f).Erase(context.Background(), src, map[string][]string{"user_id": {"u-1"}}, false)
+	if err != nil || res.Anonymized != 1 {
+		t.Fatalf("result %+v, %v", res, err)
+	}
+	if it := f.find(map[string]types.AttributeValue{"id": str("1")}); it["owner"] != nil || it["nickname"] != nil {
+		t.Fatalf("item %v, want it without owner and nickname", it)
+	}
+	if it := f.find(map[string]types.AttributeValue{"id": str("2")}); it["owner"] == nil {
+		t.Fatal("someone else's item was anonymized")
 	}
 }
 

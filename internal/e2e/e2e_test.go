@@ -1071,7 +1071,8 @@ func inSubjectsFolder(key string) bool {
 
 // mentionsSubject is the test's own, independent notion of "holds the subject".
 func mentionsSubject(s string) bool {
-	return strings.Contains(s, devstack.DemoSubject) || strings.Contains(s, `"`+devstack.DemoSubjectUserID+`"`)
+	return strings.Contains(s, devstack.DemoSubject) || strings.Contains(s, `"`+devstack.DemoSubjectUserID+`"`) ||
+		strings.Contains(s, `"USER#`+devstack.DemoSubjectUserID+`"`) // the app table's keys
 }
 
 // withoutSubject is what a snapshot must look like after the subject's erasure:

@@ -67,6 +67,7 @@ func TestParseLookups(t *testing.T) {
 		{"query with a sort key prefix", "dynamodb: {table: t, partition_key: pk, identity: user_id, sort_key: {attribute: sk, begins_with: 'ORDER#'}}",
 			false, &SortKey{Attribute: "sk", BeginsWith: "ORDER#"}},
 		{"get_item on a hash key", "dynamodb: {table: t, lookup: get_item, partition_key: user_id, identity: user_id}", true, nil},
+		{"a key written around the identity", "dynamodb: {table: t, partition_key: pk, partition_value: 'USER#{user_id}', identity: user_id}", false, nil},
 		{"get_item on a full key", "dynamodb: {table: t, lookup: get_item, partition_key: user_id, identity: user_id, sort_key: {attribute: kind, value: preferences}}",
 			true, &SortKey{Attribute: "kind", Value: "preferences"}},
 	}
@@ -103,6 +104,14 @@ func TestParseLookupErrors(t *testing.T) {
 			`$.sources[1].dynamodb.sort_key.attribute: name the sort key attribute`},
 		{"sort key is the partition key", "dynamodb: {table: t, partition_key: user_id, identity: user_id, sort_key: {attribute: user_id, value: a}}",
 			`the sort key cannot be the partition key "user_id"`},
+		{"partition_value without the identity", "dynamodb: {table: t, partition_key: pk, partition_value: 'USER#{email}', identity: user_id}",
+			`$.sources[1].dynamodb.partition_value: partition_value "USER#{email}" must hold the placeholder {user_id} once`},
+		{"partition_value with two placeholders", "dynamodb: {table: t, partition_key: pk, partition_value: '{user_id}#{user_id}', identity: user_id}",
+			`must hold the placeholder {user_id} once`},
+		{"partition_value with stray braces", "dynamodb: {table: t, partition_key: pk, partition_value: 'USER#{user_id}}', identity: user_id}",
+			`and no other braces`},
+		{"partition_value that is the identity", "dynamodb: {table: t, partition_key: pk, partition_value: '{user_id}', identity: user_id}",
+			`is the identity alone; leave it out`},
 		{"unknown sort key field", "dynamodb: {table: t, partition_key: user_id, identity: user_id, sort_key: {attribute: sk, prefix: a}}",
 			`unknown field "prefix"`},
 	}
@@ -113,5 +122,22 @@ func TestParseLookupErrors(t *testing.T) {
 				t.Fatalf("error %v, want one containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestKeyValue(t *testing.T) {
+	tests := []struct {
+		template, identity, want string
+	}{
+		{"", "u-1", "u-1"},
+		{"USER#{user_id}", "u-1", "USER#u-1"},
+		{"{user_id}#PROFILE", "u-1", "u-1#PROFILE"},
+		{"USER#{user_id}", "{user_id}", "USER#{user_id}"}, // a value is inserted, never read as a template
+	}
+	for _, tt := range tests {
+		d := &DynamoDBSource{PartitionKey: "pk", PartitionValue: tt.template, Identity: "user_id"}
+		if got := d.KeyValue(tt.identity); got != tt.want {
+			t.Errorf("KeyValue(%q) with %q = %q, want %q", tt.identity, tt.template, got, tt.want)
+		}
 	}
 }

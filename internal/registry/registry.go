@@ -96,6 +96,10 @@ type DynamoDBSource struct {
 	Lookup       string `yaml:"lookup"`
 	Index        string `yaml:"index"`
 	PartitionKey string `yaml:"partition_key"`
+	// PartitionValue is how the partition key holds the identity: fixed
+	// text around one {identity} placeholder, as single-table designs
+	// write keys (USER#{user_id}); empty holds the identity value alone.
+	PartitionValue string `yaml:"partition_value"`
 	// SortKey narrows the lookup by the sort key: a Query to the items whose
 	// sort key equals Value or begins with BeginsWith; a GetItem to the item
 	// whose sort key is Value.
@@ -119,6 +123,20 @@ const (
 
 // GetItem reports whether the source reads one item by its full key.
 func (d *DynamoDBSource) GetItem() bool { return d.Lookup == LookupGetItem }
+
+// KeyValue is the partition key value that holds an identity value: the
+// value itself, or PartitionValue around it. The fixed text on both sides
+// makes different values give different keys.
+func (d *DynamoDBSource) KeyValue(identity string) string {
+	if d.PartitionValue == "" {
+		return identity
+	}
+	return strings.Replace(d.PartitionValue, "{"+d.Identity+"}", identity, 1)
+}
+
+// Templated reports whether the partition key holds fixed text besides
+// the identity.
+func (d *DynamoDBSource) Templated() bool { return d.PartitionValue != "" }
 
 // S3Source scans the objects under a prefix for rows that belong to the
 // subject (Match), or, with a KeyTemplate, takes every object under the
@@ -379,6 +397,17 @@ func (v *validator) checkDynamoDB(r *Registry, at string, d *DynamoDBSource) {
 	}
 	if !slices.Contains(r.Identities, d.Identity) {
 		v.fail(at+".identity", "identity %q is not listed under identities", d.Identity)
+	}
+	if d.PartitionValue != "" {
+		placeholder := "{" + d.Identity + "}"
+		switch {
+		case strings.Count(d.PartitionValue, placeholder) != 1 || strings.Count(d.PartitionValue, "{") != 1 || strings.Count(d.PartitionValue, "}") != 1:
+			v.fail(at+".partition_value", "partition_value %q must hold the placeholder %s once, and no other braces", d.PartitionValue, placeholder)
+		case d.PartitionValue == placeholder:
+			v.fail(at+".partition_value", "partition_value %q is the identity alone; leave it out", d.PartitionValue)
+		case len(d.PartitionValue) > 256:
+			v.fail(at+".partition_value", "partition_value is longer than 256 bytes")
+		}
 	}
 	switch d.Lookup {
 	case "", LookupQuery:
