@@ -42,20 +42,13 @@ func (p *pipeline) newMailStorage() {
 	// Mail kept for an open request, or waiting for an operator, has no
 	// expiry: the closing step deletes the first, an operator decides the
 	// second (and the queue's age alarm says when one waits too long).
-	p.rawMail = awss3.NewBucket(p.scope, jsii.String("RawMailBucket"), &awss3.BucketProps{
-		Encryption:        awss3.BucketEncryption_KMS,
-		EncryptionKey:     p.mailKey,
-		BucketKeyEnabled:  jsii.Bool(true),
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		EnforceSSL:        jsii.Bool(true),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+	p.rawMail = awss3.NewBucket(p.scope, jsii.String("RawMailBucket"), private(p.mailKey, &awss3.BucketProps{
 		LifecycleRules: &[]*awss3.LifecycleRule{
 			tagged("expire-quarantined-mail", inbound.Quarantined),
 			tagged("expire-discarded-mail", inbound.Discarded),
 			{Id: jsii.String("abort-incomplete-uploads"), AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1))},
 		},
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	}))
 	queue := func(id string) awssqs.Queue {
 		return awssqs.NewQueue(p.scope, jsii.String(id), &awssqs.QueueProps{
 			Encryption:          awssqs.QueueEncryption_KMS,

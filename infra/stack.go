@@ -170,39 +170,39 @@ func (p *pipeline) newStorage() {
 	p.intake = p.newTable("IntakeTable", resources.Intake)
 	p.suppressions = p.newTable("SuppressionsTable", resources.Suppressions)
 
-	p.exports = awss3.NewBucket(p.scope, jsii.String("ExportsBucket"), &awss3.BucketProps{
-		Encryption:        awss3.BucketEncryption_KMS,
-		EncryptionKey:     p.key,
-		BucketKeyEnabled:  jsii.Bool(true),
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		EnforceSSL:        jsii.Bool(true),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+	p.exports = awss3.NewBucket(p.scope, jsii.String("ExportsBucket"), private(p.key, &awss3.BucketProps{
 		LifecycleRules: &[]*awss3.LifecycleRule{
 			{Id: jsii.String("expire-work-files"), Prefix: jsii.String("work/"), Expiration: awscdk.Duration_Days(jsii.Number(2))},
 			{Id: jsii.String("expire-packages"), Prefix: jsii.String("packages/"), Expiration: awscdk.Duration_Days(jsii.Number(30))},
 		},
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	}))
 
 	// Anchors of the receipt chain: compliance-mode Object Lock, so no one
 	// (the account's root included) can delete or overwrite one before its
 	// retention ends. They hold receipt numbers and hashes, nothing personal.
-	p.anchors = awss3.NewBucket(p.scope, jsii.String("ReceiptAnchorsBucket"), &awss3.BucketProps{
-		Encryption:                 awss3.BucketEncryption_KMS,
-		EncryptionKey:              p.key,
-		BucketKeyEnabled:           jsii.Bool(true),
-		BlockPublicAccess:          awss3.BlockPublicAccess_BLOCK_ALL(),
-		EnforceSSL:                 jsii.Bool(true),
-		ObjectOwnership:            awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+	p.anchors = awss3.NewBucket(p.scope, jsii.String("ReceiptAnchorsBucket"), private(p.key, &awss3.BucketProps{
 		Versioned:                  jsii.Bool(true),
 		ObjectLockEnabled:          jsii.Bool(true),
 		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(jsii.Number(anchorDays(p.props.anchorYears())))),
-		RemovalPolicy:              awscdk.RemovalPolicy_RETAIN,
-	})
+	}))
 	awscdk.NewCfnOutput(p.scope, jsii.String("ReceiptAnchorsBucketName"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Set " + resources.ReceiptAnchors.EnvVar + " to this for privacyctl receipts verify"),
 		Value:       p.anchors.BucketName(),
 	})
+}
+
+// private makes props a bucket of the pipeline's: encrypted with key,
+// closed to the public, TLS only, owned by the bucket's account, kept when
+// the stack goes.
+func private(key awskms.IKey, props *awss3.BucketProps) *awss3.BucketProps {
+	props.Encryption = awss3.BucketEncryption_KMS
+	props.EncryptionKey = key
+	props.BucketKeyEnabled = jsii.Bool(true)
+	props.BlockPublicAccess = awss3.BlockPublicAccess_BLOCK_ALL()
+	props.EnforceSSL = jsii.Bool(true)
+	props.ObjectOwnership = awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED
+	props.RemovalPolicy = awscdk.RemovalPolicy_RETAIN
+	return props
 }
 
 // newTable defines one of the pipeline's tables: on demand, encrypted with

@@ -93,7 +93,7 @@ var demoAppItems = []map[string]any{
 
 // DemoTables and DemoBuckets are the demo company's stores.
 var (
-	DemoTables  = []string{"demo-users", "demo-orders", "demo-reviews", "demo-app"}
+	DemoTables  = tableNames(demoTableSpecs)
 	DemoBuckets = []string{"demo-events", "demo-billing", "demo-archive"}
 	// DemoVersionedBuckets keep every version of an object.
 	DemoVersionedBuckets = []string{"demo-archive"}
@@ -191,71 +191,58 @@ func gzipped(s string) []byte {
 	return b.Bytes()
 }
 
+// demoTableSpec is a demo table's key schema: string keys, an optional sort
+// key and an optional index named after the attribute it is keyed on.
+type demoTableSpec struct{ name, hash, sort, index string }
+
+var demoTableSpecs = []demoTableSpec{
+	{name: "demo-users", hash: "user_id", index: "email"},
+	{name: "demo-orders", hash: "user_id", sort: "order_id"},
+	{name: "demo-reviews", hash: "review_id", index: "email"},
+	{name: "demo-app", hash: "pk", sort: "sk"},
+}
+
+func tableNames(specs []demoTableSpec) []string {
+	names := make([]string, len(specs))
+	for i, t := range specs {
+		names[i] = t.name
+	}
+	return names
+}
+
+func createDemoTable(ctx context.Context, ddb *dynamodb.Client, t demoTableSpec) error {
+	in := &dynamodb.CreateTableInput{
+		TableName:   aws.String(t.name),
+		BillingMode: types.BillingModePayPerRequest,
+		KeySchema:   []types.KeySchemaElement{{AttributeName: aws.String(t.hash), KeyType: types.KeyTypeHash}},
+	}
+	for _, attr := range []string{t.hash, t.sort, t.index} {
+		if attr != "" {
+			in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{AttributeName: aws.String(attr), AttributeType: types.ScalarAttributeTypeS})
+		}
+	}
+	if t.sort != "" {
+		in.KeySchema = append(in.KeySchema, types.KeySchemaElement{AttributeName: aws.String(t.sort), KeyType: types.KeyTypeRange})
+	}
+	if t.index != "" {
+		in.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{{
+			IndexName:  aws.String(t.index + "-index"),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String(t.index), KeyType: types.KeyTypeHash}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}}
+	}
+	if _, err := ddb.CreateTable(ctx, in); err != nil {
+		return fmt.Errorf("%s: %w", t.name, err)
+	}
+	return nil
+}
+
 // seedDemo creates and fills the demo company's tables and bucket.
 func seedDemo(ctx context.Context, ddb *dynamodb.Client, s3c *s3.Client, region string) error {
-	_, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String("demo-users"),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String("user_id"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("email"), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("user_id"), KeyType: types.KeyTypeHash}},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName:  aws.String("email-index"),
-			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("email"), KeyType: types.KeyTypeHash}},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-		}},
-	})
-	if err != nil {
-		return fmt.Errorf("demo-users: %w", err)
-	}
-	_, err = ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String("demo-orders"),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String("user_id"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("order_id"), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String("user_id"), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String("order_id"), KeyType: types.KeyTypeRange},
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("demo-orders: %w", err)
-	}
-	_, err = ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String("demo-reviews"),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String("review_id"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("email"), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("review_id"), KeyType: types.KeyTypeHash}},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName:  aws.String("email-index"),
-			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("email"), KeyType: types.KeyTypeHash}},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-		}},
-	})
-	if err != nil {
-		return fmt.Errorf("demo-reviews: %w", err)
-	}
-	_, err = ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String("demo-app"),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("demo-app: %w", err)
+	for _, t := range demoTableSpecs {
+		if err := createDemoTable(ctx, ddb, t); err != nil {
+			return err
+		}
 	}
 	for _, it := range demoAppItems {
 		if err := putItem(ctx, ddb, "demo-app", it); err != nil {
