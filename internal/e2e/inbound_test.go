@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -281,5 +282,49 @@ func TestMailForTheOperatorInbox(t *testing.T) {
 		if err != nil || len(events) != 2 || events[0].Action != "queued" || events[1].Actor+" "+events[1].Action != want {
 			t.Fatalf("audit of %s: %+v %v", mailID, events, err)
 		}
+	}
+}
+
+// TestMailRedeliveredMakesNoSecondRequest: Lambda delivers an event again
+// when the function failed after the request was stored (here: the mail's
+// label is missing, as if writing it had failed). The request's id is the
+// mail's, so the second delivery finds that request instead of making one.
+func TestMailRedeliveredMakesNoSecondRequest(t *testing.T) {
+	t.Parallel()
+	const from = "mail.twice@example.com"
+	raw := rawMail(from, "Subject access request", "Content-Type: text/plain; charset=utf-8\n\nPlease send me a copy of my personal data (Article 15 GDPR).\n")
+	first := sendMail(t, "", raw)
+	if first.Disposition != inbound.ForRequest || !request.ValidID(first.RequestID) {
+		t.Fatalf("mail outcome %+v", first)
+	}
+	s3c := s3.NewFromConfig(stack.AWS, func(o *s3.Options) { o.UsePathStyle = true })
+	bucket := devstack.LocalConfig(stack.Region, stack.APIURL).RawMailBucket
+	key := stack.App.RawMail().Key(first.MailID)
+	if _, err := s3c.DeleteObjectTagging(context.Background(), &s3.DeleteObjectTaggingInput{Bucket: &bucket, Key: &key}); err != nil {
+		t.Fatal(err)
+	}
+
+	fn := devstack.FunctionARN(stack.Region, "inbound")
+	ev := devstack.SESEvent(first.MailID, []byte(strings.ReplaceAll(raw, "\n", "\r\n")), time.Now().UTC(), fn, inbound.Verdicts{SPF: inbound.Pass, DKIM: inbound.Pass, DMARC: inbound.Pass, Spam: inbound.Pass, Virus: inbound.Pass})
+	body, _ := json.Marshal(ev)
+	resp, err := http.Post(stack.LambdaURL+"/2015-03-31/functions/"+url.PathEscape(fn)+"/invocations", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var again struct{ Mails []mailed }
+	if err := json.Unmarshal(out, &again); err != nil || len(again.Mails) != 1 {
+		t.Fatalf("redelivery answered %s (%v)", out, err)
+	}
+	if got := again.Mails[0]; got.RequestID != first.RequestID || got.Disposition != inbound.ForRequest {
+		t.Fatalf("redelivery made %+v, want request %s again", got, first.RequestID)
+	}
+	if tag := rawMailTag(t, first.MailID); tag != inbound.ForRequest {
+		t.Fatalf("raw mail tagged %q after the redelivery", tag)
+	}
+	mailTo(t, from, first.RequestID, "Confirm your privacy request")
+	if n := len(mailsTo(t, from, "", "We received your privacy request")); n != 1 {
+		t.Fatalf("%d acknowledgements for one mail", n)
 	}
 }

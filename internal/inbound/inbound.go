@@ -228,7 +228,7 @@ func (p *Processor) Process(ctx context.Context, m Mail) (Outcome, error) {
 		Email:        msg.From,
 		Jurisdiction: cmp.Or(c.Jurisdiction, p.Jurisdiction),
 		Language:     string(c.Language),
-		Mail:         &request.MailOrigin{Key: m.Key, Verdicts: m.Verdicts.String(), SenderAuthenticated: m.Verdicts.authenticated()},
+		Mail:         &request.MailOrigin{Key: m.Key, Verdicts: m.Verdicts.String(), SenderAuthenticated: m.Verdicts.authenticated(), ReceivedAt: m.ReceivedAt},
 	}
 	receipt, err := p.Portal.Submit(ctx, in)
 	switch {

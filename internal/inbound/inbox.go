@@ -114,7 +114,7 @@ func (b *Inbox) makeRequest(ctx context.Context, it Item, typ request.Type, juri
 		Email:        msg.From,
 		Jurisdiction: cmp.Or(jurisdiction, c.Jurisdiction, b.Jurisdiction),
 		Language:     string(c.Language),
-		Mail:         &request.MailOrigin{Key: it.Key, Verdicts: it.Verdicts.String(), Operator: by, SenderAuthenticated: it.Verdicts.authenticated()},
+		Mail:         &request.MailOrigin{Key: it.Key, Verdicts: it.Verdicts.String(), Operator: by, SenderAuthenticated: it.Verdicts.authenticated(), ReceivedAt: it.ReceivedAt},
 	})
 	if err != nil {
 		return "", err

@@ -217,9 +217,22 @@ func (p *Portal) create(ctx context.Context, in request.Intake, via string) (Rec
 	token := secret.NewToken()
 	r.StatusTokenHash = secret.Hash(token)
 	if err := p.Store.Save(ctx, r, receivedEvent(in, via, now)); err != nil {
+		if in.Mail != nil && errors.Is(err, request.ErrChanged) {
+			return p.madeByMailBefore(ctx, r.ID, in.Mail.Key)
+		}
 		return Receipt{}, err
 	}
-	err = p.Workflow.Start(ctx, sfnflow.Input{
+	err = p.Workflow.Start(ctx, p.workflowInput(r))
+	if err != nil {
+		// The request is kept; an operator can start it again.
+		p.flagForOperator(ctx, r)
+		return Receipt{}, err
+	}
+	return Receipt{ID: r.ID, Status: string(r.Status), StatusURL: p.BaseURL + "/v1/requests/" + r.ID + "?token=" + token}, nil
+}
+
+func (p *Portal) workflowInput(r *request.Request) sfnflow.Input {
+	return sfnflow.Input{
 		RequestID:                  r.ID,
 		Type:                       string(r.Type),
 		Jurisdiction:               r.Jurisdiction,
@@ -227,13 +240,25 @@ func (p *Portal) create(ctx context.Context, in request.Intake, via string) (Rec
 		OperatorReview:             slices.Contains(p.ReviewTypes, r.Type),
 		ReviewTimeoutSeconds:       p.TimeScale.Seconds(p.reviewWindow(r)),
 		SkipVerification:           !r.NeedsVerification(),
-	})
+	}
+}
+
+// madeByMailBefore answers a mail whose request already exists (its id is
+// the mail's): the handling of the mail was retried after the request was
+// stored. The request stands, and its workflow is started if it was not.
+// The receipt has no status link: the first attempt's token is not kept.
+func (p *Portal) madeByMailBefore(ctx context.Context, id, mailKey string) (Receipt, error) {
+	r, err := p.Store.Get(ctx, id)
 	if err != nil {
-		// The request is kept; an operator can start it again.
-		p.flagForOperator(ctx, r)
 		return Receipt{}, err
 	}
-	return Receipt{ID: r.ID, Status: string(r.Status), StatusURL: p.BaseURL + "/v1/requests/" + r.ID + "?token=" + token}, nil
+	if r.MailKey != mailKey {
+		return Receipt{}, apperr.E(apperr.Conflict, "Another request has this mail's request id.")
+	}
+	if err := p.Workflow.Start(ctx, p.workflowInput(r)); err != nil && !apperr.Is(err, apperr.Conflict) {
+		return Receipt{}, err // Conflict: its workflow already runs, or ran
+	}
+	return Receipt{ID: r.ID, Status: string(r.Status)}, nil
 }
 
 // receivedEvent is the first entry of a request's audit log: who made it,

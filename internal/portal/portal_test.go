@@ -241,6 +241,46 @@ func TestSubmitByMail(t *testing.T) {
 	}
 }
 
+// TestSubmitByMailOnce: the handling of a mail retried after its request was
+// stored (the mail's label failed, the function was cut off) makes no second
+// request: the id is the mail's, and the workflow is started if it was not.
+func TestSubmitByMailOnce(t *testing.T) {
+	const key = "inbound/6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1"
+	arrived := time.Date(2025, 3, 13, 23, 59, 0, 0, time.UTC)
+	e := newEnv()
+	in := validIntake
+	in.Mail = &request.MailOrigin{Key: key, Verdicts: "spf=PASS", ReceivedAt: arrived}
+	first, err := e.portal.Submit(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := request.MailRequestID(key, arrived, e.clock.Now()); first.ID != want || !strings.HasPrefix(first.ID, "dsr-20250313-") {
+		t.Fatalf("id %s, want %s, dated by the mail's arrival", first.ID, want)
+	}
+	// The first workflow start failed; the retry starts it.
+	e.workflow.starts = nil
+	e.clock.Advance(time.Minute)
+	again, err := e.portal.Submit(context.Background(), in)
+	if err != nil || again.ID != first.ID || again.StatusURL != "" {
+		t.Fatalf("again: %+v, %v; want the same request, without a status link", again, err)
+	}
+	if len(e.store.eventsOf(first.ID)) != 1 || len(e.workflow.starts) != 1 || e.workflow.starts[0].RequestID != first.ID {
+		t.Fatalf("%d events, starts %+v: want one request, its workflow started", len(e.store.eventsOf(first.ID)), e.workflow.starts)
+	}
+	// A workflow that already runs is no error.
+	e.workflow.startErr = apperr.E(apperr.Conflict, "The workflow of this request already ran.")
+	if _, err := e.portal.Submit(context.Background(), in); err != nil {
+		t.Fatalf("with the workflow running: %v", err)
+	}
+	// Another mail is another request.
+	other := in
+	other.Mail = &request.MailOrigin{Key: "inbound/0therma1l", ReceivedAt: arrived}
+	e.workflow.startErr = nil
+	if rc, err := e.portal.Submit(context.Background(), other); err != nil || rc.ID == first.ID {
+		t.Fatalf("another mail: %+v, %v", rc, err)
+	}
+}
+
 // withholding is the statute with one right taken from one law.
 type withholding struct {
 	*statute.Rules

@@ -5,6 +5,7 @@ package request
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
 	"errors"
 	"net/mail"
@@ -234,6 +235,8 @@ type MailOrigin struct {
 	// Otherwise the From address may be forged, and the request is verified
 	// even where the law lets it go unverified.
 	SenderAuthenticated bool
+	// ReceivedAt is when the mail arrived; it dates the request's id.
+	ReceivedAt time.Time
 }
 
 // MaxVerifyFailures is how many wrong links or codes a request takes before
@@ -362,8 +365,12 @@ func joinTypes(ts []Type) string {
 
 // New makes a request from a validated intake, received at now.
 func New(in Intake, now time.Time) *Request {
+	id := NewID(now)
+	if in.Mail != nil {
+		id = MailRequestID(in.Mail.Key, in.Mail.ReceivedAt, now)
+	}
 	r := &Request{
-		ID:           NewID(now),
+		ID:           id,
 		Type:         Type(in.Type),
 		Status:       Received,
 		Jurisdiction: in.Jurisdiction,
@@ -397,6 +404,18 @@ func NewID(now time.Time) string {
 	b := make([]byte, 10)
 	_, _ = rand.Read(b)
 	return "dsr-" + now.UTC().Format("20060102") + "-" + idEncoding.EncodeToString(b)
+}
+
+// MailRequestID is the id of the request a mail makes: derived from the
+// mail's object key, so one mail makes one request however often its
+// handling is retried (storing a second request of the same id fails), and
+// dated by the mail's arrival (now when that is unknown).
+func MailRequestID(key string, arrived, now time.Time) string {
+	if arrived.IsZero() {
+		arrived = now
+	}
+	sum := sha256.Sum256([]byte("mail:" + key))
+	return "dsr-" + arrived.UTC().Format("20060102") + "-" + idEncoding.EncodeToString(sum[:10])
 }
 
 // ValidID reports whether s has the shape of a request id, so malformed ids are

@@ -1,6 +1,7 @@
 package request
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -153,5 +154,23 @@ func TestIntakeFromMail(t *testing.T) {
 		if r.MailKey != tt.key || !r.UnauthenticatedSender || !r.NeedsVerification() {
 			t.Fatalf("request mail key %q, unauthenticated sender %v, needs verification %v", r.MailKey, r.UnauthenticatedSender, r.NeedsVerification())
 		}
+	}
+}
+
+func TestMailRequestID(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	arrived := time.Date(2026, 11, 22, 23, 0, 0, 0, time.FixedZone("", -2*3600)) // 23 November in UTC
+	a := MailRequestID("inbound/abc", arrived, now)
+	if !ValidID(a) || !strings.HasPrefix(a, "dsr-20261123-") {
+		t.Fatalf("id %s: not a valid id dated by the mail's arrival in UTC", a)
+	}
+	if MailRequestID("inbound/abc", arrived, now.Add(48*time.Hour)) != a {
+		t.Error("the same mail gave another id later")
+	}
+	if MailRequestID("inbound/abd", arrived, now) == a {
+		t.Error("two mails gave one id")
+	}
+	if got := MailRequestID("inbound/abc", time.Time{}, now); !strings.HasPrefix(got, "dsr-20261123-") || !ValidID(got) {
+		t.Errorf("without an arrival time: %s, want one dated now", got)
 	}
 }
