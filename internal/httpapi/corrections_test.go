@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/portal"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
@@ -49,5 +50,48 @@ func TestSubmitReadsCorrections(t *testing.T) {
 				t.Fatalf("submitted %+v, want corrections %v", p.submitted, tt.want)
 			}
 		})
+	}
+}
+
+// TestFormOffersCorrections: where a correction is offered, the form has an
+// input for each field it may change, named as the catalogue names it; empty
+// inputs change nothing (another request type gets no corrections); an
+// invalid value is said beside its input, which keeps what was typed.
+func TestFormOffersCorrections(t *testing.T) {
+	offers := []portal.Offer{{Type: request.Access, Verification: true},
+		{Type: request.Correct, Verification: true, Fields: []string{"phone", "loyalty_tier"}}}
+	p := &fakePortal{offers: offers, receipt: portal.Receipt{ID: testID, Status: "received", StatusURL: "https://x/s"}}
+	h := New(p, discardLog())
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/?jurisdiction=EU&lang=de", nil))
+	page := rec.Body.String()
+	for _, want := range []string{`<legend>Für eine Berichtigung: die neuen Angaben</legend>`,
+		`<label for="correct-phone">Telefonnummer</label>`, `name="corrections.phone"`,
+		`<label for="correct-loyalty_tier">loyalty tier</label>`, `name="corrections.loyalty_tier"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("form lacks %s", want)
+		}
+	}
+
+	post := func(form url.Values) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/v1/requests", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	access := url.Values{"type": {"access"}, "email": {"ada@example.com"}, "jurisdiction": {"EU"}, "corrections.phone": {""}, "corrections.loyalty_tier": {" "}}
+	if rec := post(access); rec.Code != 202 || len(p.submitted) != 1 || p.submitted[0].Corrections != nil {
+		t.Fatalf("access with empty correction inputs: HTTP %d, submitted %+v", rec.Code, p.submitted)
+	}
+
+	p.err = apperr.InvalidFields(apperr.Field("corrections.phone", "error.corrections.value", "max", "256"))
+	bad := url.Values{"type": {"correct"}, "email": {"ada@example.com"}, "jurisdiction": {"EU"}, "language": {"en"}, "corrections.phone": {"12\x7f"}}
+	rec = post(bad)
+	page = rec.Body.String()
+	if rec.Code != 400 || !strings.Contains(page, `href="#correct-phone"`) || !strings.Contains(page, `id="corrections.phone-error"`) ||
+		!strings.Contains(page, `aria-invalid="true"`) || !strings.Contains(page, `value="12`) {
+		t.Fatalf("invalid correction: HTTP %d\n%s", rec.Code, page)
 	}
 }

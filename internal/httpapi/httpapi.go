@@ -142,11 +142,12 @@ func readIntake(w http.ResponseWriter, r *http.Request) (request.Intake, bool, e
 const correctionsMember = "corrections"
 
 // formCorrections reads the fields to correct from a form, one field per
-// "corrections.<name>" input.
+// "corrections.<name>" input; the form shows an input for every field that
+// may be corrected, and those left empty are not to be changed.
 func formCorrections(form url.Values) *request.Corrections {
 	c := request.Corrections{}
 	for key, values := range form {
-		if name, ok := strings.CutPrefix(key, correctionsMember+"."); ok && len(values) > 0 {
+		if name, ok := strings.CutPrefix(key, correctionsMember+"."); ok && len(values) > 0 && strings.TrimSpace(values[0]) != "" {
 			c[name] = values[0]
 		}
 	}

@@ -77,7 +77,15 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 <label for="{{$c.ID}}">{{$c.Label}}</label>
 <p id="{{$c.ID}}-hint" class="hint">{{$c.Hint}}</p></div>
 {{end}}</fieldset>
-<label for="email">{{.L.T "form.email.label"}}</label>
+{{if .Form.Corrections}}<fieldset id="corrections"{{if .Form.Has "corrections"}} aria-describedby="corrections-error"{{end}}>
+<legend>{{.L.T "form.corrections.legend"}}</legend>
+<p class="hint">{{.L.T "form.corrections.hint"}}</p>
+{{template "fielderror" .Form.ErrorOf "corrections"}}
+{{range .Form.Corrections}}<label for="{{.ID}}">{{.Label}}</label>
+{{template "fielderror" $.Form.ErrorOf .Name}}
+<input id="{{.ID}}" name="{{.Name}}" type="text" maxlength="{{.MaxLength}}" autocomplete="off" value="{{.Value}}"{{if $.Form.Has .Name}} aria-describedby="{{.Name}}-error" aria-invalid="true"{{end}}>
+{{end}}</fieldset>
+{{end}}<label for="email">{{.L.T "form.email.label"}}</label>
 <p id="email-hint" class="hint">{{.L.T "form.email.hint"}}</p>
 {{template "fielderror" .Form.ErrorOf "email"}}
 <input id="email" name="email" type="email" autocomplete="email" spellcheck="false" maxlength="254" value="{{.Form.Email}}" aria-describedby="email-hint{{if .Form.Has "email"}} email-error{{end}}"{{if .Form.Has "email"}} aria-invalid="true"{{end}}>
@@ -260,8 +268,15 @@ type formView struct {
 	ChangeLaw    string
 	Email        string
 	Choices      []choice
-	Groups       []lawGroup
-	fieldErrors  map[string]string
+	// Corrections are the inputs for the new values of a correction.
+	Corrections []correctionInput
+	Groups      []lawGroup
+	fieldErrors map[string]string
+}
+
+type correctionInput struct {
+	ID, Name, Label, Value string
+	MaxLength              int
 }
 
 type choice struct {
@@ -362,16 +377,36 @@ func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, 
 		}
 		f.Choices = append(f.Choices, choice{ID: id, Value: string(o.Type), Label: l.T("form.type." + string(o.Type) + ".label"),
 			Hint: l.T("form.type." + string(o.Type) + ".hint"), Checked: in.Type == string(o.Type) || (len(offers) == 1)})
+		for _, field := range o.Fields {
+			ci := correctionInput{ID: "correct-" + field, Name: "corrections." + field, Label: fieldLabel(l, field), MaxLength: request.MaxCorrectionValue}
+			if in.Corrections != nil {
+				ci.Value = (*in.Corrections)[field]
+			}
+			f.Corrections = append(f.Corrections, ci)
+		}
 	}
 	p := page{L: l, Title: l.T("form.title"), Languages: menu, Form: f}
 	p.Errors, f.fieldErrors = describeErrors(l, errs, func(field string) string {
-		switch field {
-		case "type", "email":
+		switch {
+		case field == "type", field == "email":
 			return field
+		case field == "corrections" && f.Corrections != nil:
+			return "corrections"
+		case strings.HasPrefix(field, "corrections.") && f.Corrections != nil:
+			return "correct-" + strings.TrimPrefix(field, "corrections.")
 		}
 		return ""
 	})
 	render(w, status, "form", p)
+}
+
+// fieldLabel names a profile field in l: as the catalogue names the
+// details a subject may be asked for, or else by its name.
+func fieldLabel(l i18n.Lang, field string) string {
+	if label := l.T("datapoint." + field); label != "datapoint."+field {
+		return label
+	}
+	return strings.ReplaceAll(field, "_", " ")
 }
 
 // describeErrors says each field error in l, for the summary (linked to the

@@ -122,6 +122,8 @@ type Offer struct {
 	// Verification says whether the subject confirms the request by mail
 	// before anything happens (not where the law forbids requiring it).
 	Verification bool
+	// Fields are, for a correction, the profile fields it may change.
+	Fields []string
 }
 
 // Offered lists the requests a subject may make under the law of
@@ -130,13 +132,15 @@ type Offer struct {
 func (p *Portal) Offered(jurisdiction string) []Offer {
 	var offers []Offer
 	for _, typ := range request.SupportedTypes() {
-		if typ == request.Correct {
-			// The form has no fields for the new values yet: corrections
-			// come through the JSON API (see the OpenAPI document).
-			continue
+		if typ == request.Correct && len(p.Correctable) == 0 {
+			continue // no profile source names fields to correct
 		}
 		if granted, verification := p.Statute.Grants(jurisdiction, string(typ)); granted {
-			offers = append(offers, Offer{Type: typ, Verification: verification})
+			o := Offer{Type: typ, Verification: verification}
+			if typ == request.Correct {
+				o.Fields = slices.Clone(p.Correctable)
+			}
+			offers = append(offers, o)
 		}
 	}
 	return offers

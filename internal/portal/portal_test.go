@@ -183,27 +183,41 @@ func TestSubmitRecordsLanguage(t *testing.T) {
 }
 
 // TestOffered: the form offers the types the pipeline carries out that the
-// law gives, and says which are verified by mail.
+// law gives, and says which are verified by mail; a correction only where
+// the registry names fields to correct, and with them.
 func TestOffered(t *testing.T) {
 	e := newEnv()
 	e.portal.Statute = withholding{rules, "US-IA", "delete"}
+	o := func(typ request.Type, verified bool) Offer { return Offer{Type: typ, Verification: verified} }
 	tests := []struct {
 		jurisdiction string
+		correctable  []string
 		want         []Offer
 	}{
-		{"EU", []Offer{{request.Access, true}, {request.Portability, true}, {request.Delete, true},
-			{request.OptOut, true}, {request.Limit, true}, {request.Restrict, true}, {request.Object, true}}},
-		{"US-IA", []Offer{{request.Access, true}, {request.Portability, true},
-			{request.OptOut, true}, {request.Limit, true}, {request.Restrict, true}, {request.Object, true}}},
+		{"EU", nil, []Offer{o(request.Access, true), o(request.Portability, true), o(request.Delete, true),
+			o(request.OptOut, true), o(request.Limit, true), o(request.Restrict, true), o(request.Object, true)}},
+		{"US-IA", nil, []Offer{o(request.Access, true), o(request.Portability, true),
+			o(request.OptOut, true), o(request.Limit, true), o(request.Restrict, true), o(request.Object, true)}},
 		// The CCPA forbids verifying opt-outs and limits.
-		{"US-CA", []Offer{{request.Access, true}, {request.Portability, true}, {request.Delete, true},
-			{request.OptOut, false}, {request.Limit, false}, {request.Restrict, true}, {request.Object, true}}},
-		{"XX", nil},
+		{"US-CA", nil, []Offer{o(request.Access, true), o(request.Portability, true), o(request.Delete, true),
+			o(request.OptOut, false), o(request.Limit, false), o(request.Restrict, true), o(request.Object, true)}},
+		{"XX", nil, nil},
 	}
 	for _, tt := range tests {
-		if got := e.portal.Offered(tt.jurisdiction); !slices.Equal(got, tt.want) {
+		e.portal.Correctable = tt.correctable
+		if got := e.portal.Offered(tt.jurisdiction); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("Offered(%s) = %v, want %v", tt.jurisdiction, got, tt.want)
 		}
+	}
+	e.portal.Correctable = []string{"name", "phone"}
+	var correct *Offer
+	for _, offer := range e.portal.Offered("EU") {
+		if offer.Type == request.Correct {
+			correct = &offer
+		}
+	}
+	if correct == nil || !correct.Verification || !slices.Equal(correct.Fields, []string{"name", "phone"}) {
+		t.Fatalf("correction offered %+v, want it verified, with the fields to correct", correct)
 	}
 }
 
