@@ -102,7 +102,10 @@ func checkLive(ctx context.Context, w io.Writer, reg *registry.Registry, checker
 	problems := 0
 	for _, src := range reg.Sources {
 		result := "ok"
-		if err := checkers[src.Kind()].Check(ctx, src); err != nil {
+		switch err := checkers[src.Kind()].Check(ctx, src); {
+		case errors.Is(err, s3src.ErrEmpty):
+			result = "ok, but " + err.Error()
+		case err != nil:
 			problems++
 			result = err.Error()
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/devstack"
 	"github.com/privacy-pipeline/dsr/internal/registry"
+	"github.com/privacy-pipeline/dsr/internal/s3src"
 )
 
 func TestSourcesCheck(t *testing.T) {
@@ -113,13 +114,15 @@ func TestCheckLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	broken := fakeChecker{"orders": errors.New("unavailable: ResourceNotFoundException: table demo-orders"), "events": errors.New("unavailable: NoSuchBucket")}
+	broken := fakeChecker{"orders": errors.New("unavailable: ResourceNotFoundException: table demo-orders"), "events": errors.New("unavailable: NoSuchBucket"),
+		"support": s3src.ErrEmpty}
 	checkers := map[string]sourceChecker{"dynamodb": broken, "s3": broken}
 	var out bytes.Buffer
 	if n := checkLive(context.Background(), &out, reg, checkers); n != 2 {
 		t.Fatalf("%d problems, want 2", n)
 	}
-	for _, want := range []string{"SOURCE", "LIVE CHECK", "users ", "ok", "orders ", "ResourceNotFoundException: table demo-orders", "events ", "NoSuchBucket"} {
+	for _, want := range []string{"SOURCE", "LIVE CHECK", "users ", "ok", "orders ", "ResourceNotFoundException: table demo-orders", "events ", "NoSuchBucket",
+		"support          ok, but no object under the source's prefix"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

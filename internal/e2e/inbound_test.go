@@ -305,7 +305,10 @@ func TestMailRedeliveredMakesNoSecondRequest(t *testing.T) {
 	}
 
 	fn := devstack.FunctionARN(stack.Region, "inbound")
-	ev := devstack.SESEvent(first.MailID, []byte(strings.ReplaceAll(raw, "\n", "\r\n")), time.Now().UTC(), fn, inbound.Verdicts{SPF: inbound.Pass, DKIM: inbound.Pass, DMARC: inbound.Pass, Spam: inbound.Pass, Virus: inbound.Pass})
+	// A redelivery carries the first delivery's timestamp: the mail's
+	// arrival, which the request keeps as its received time.
+	arrived := storedRequest(t, first.RequestID).ReceivedAt
+	ev := devstack.SESEvent(first.MailID, []byte(strings.ReplaceAll(raw, "\n", "\r\n")), arrived, fn, inbound.Verdicts{SPF: inbound.Pass, DKIM: inbound.Pass, DMARC: inbound.Pass, Spam: inbound.Pass, Virus: inbound.Pass})
 	body, _ := json.Marshal(ev)
 	resp, err := http.Post(stack.LambdaURL+"/2015-03-31/functions/"+url.PathEscape(fn)+"/invocations", "application/json", bytes.NewReader(body))
 	if err != nil {

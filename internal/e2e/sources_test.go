@@ -50,6 +50,7 @@ func TestSourcesLiveCheck(t *testing.T) {
 			"partition_key: order_id\n      identity: user_id\n    erasure: delete\n    categories: [identifiers, commercial, customer_records]", apperr.Invalid, "not the partition key"},
 		{"a sort key the table lacks", "sort_key: {attribute: sk, value: PREFERENCES}", "sort_key: {attribute: kind, value: PREFERENCES}", apperr.Invalid, "whole primary key"},
 		{"a bucket that is not there", "bucket: demo-billing", "bucket: demo-billings", apperr.Unavailable, "NoSuchBucket"},
+		{"a misspelt prefix", "prefix: invoices/", "prefix: invoice/", apperr.Internal, "no object under the source's prefix"},
 	}
 	for _, m := range mistakes {
 		t.Run(m.name, func(t *testing.T) {

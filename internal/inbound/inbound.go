@@ -117,6 +117,8 @@ const (
 	ForOperator = "inbox"       // kept until an operator decides
 	Quarantined = "quarantined" // expires by lifecycle
 	Discarded   = "discarded"   // expires by lifecycle
+	// Gone is no tag: the outcome of an event for a mail no longer stored.
+	Gone = "gone"
 )
 
 // Item is one mail waiting for an operator. It carries ids and labels only:
@@ -186,6 +188,12 @@ func (p *Processor) Process(ctx context.Context, m Mail) (Outcome, error) {
 		return Outcome{}, apperr.E(apperr.Invalid, "The mail has no valid message id.")
 	}
 	done, err := p.Raw.Disposition(ctx, m.Key)
+	if apperr.Is(err, apperr.NotFound) {
+		// The stored mail is gone: its request closed (which deletes it),
+		// or it expired after an operator's decision. An event delivered
+		// again now has nothing left to do.
+		return Outcome{Disposition: Gone, Reason: "already_handled"}, nil
+	}
 	if err != nil {
 		return Outcome{}, err
 	}

@@ -148,7 +148,6 @@ func TestProcessFailures(t *testing.T) {
 			f.raw.objects[key] = rawMail("Subject: hello", "nothing to see")
 			f.queue.failPut = true
 		}, mailID, apperr.Unavailable},
-		{"no raw message", func(f *fixture) { delete(f.raw.objects, key) }, mailID, apperr.NotFound},
 		{"a message id that is no id", func(*fixture) {}, "../../etc", apperr.Invalid},
 	}
 	for _, tt := range tests {
@@ -163,6 +162,18 @@ func TestProcessFailures(t *testing.T) {
 				t.Fatalf("a failed mail was labelled %q: it would never be tried again", f.raw.tags[key])
 			}
 		})
+	}
+}
+
+// TestProcessMailGone: an event delivered again after the mail's request
+// closed (which deletes the mail) has nothing left to do, rather than
+// failing into the dead-letter queue.
+func TestProcessMailGone(t *testing.T) {
+	f := newFixture(rawMail("Subject: Subject access request", accessBody))
+	delete(f.raw.objects, key)
+	out, err := f.p.Process(context.Background(), Mail{ID: mailID, Key: key, Verdicts: allOK})
+	if err != nil || out.Disposition != Gone || out.Reason != "already_handled" || len(f.portal.got) != 0 || len(f.queue.items) != 0 {
+		t.Fatalf("outcome %+v, %v; %d requests, %d inbox items", out, err, len(f.portal.got), len(f.queue.items))
 	}
 }
 

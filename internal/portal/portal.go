@@ -156,6 +156,18 @@ func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error)
 			invalid = apperr.InvalidFields(bad...)
 		}
 	}
+	if in.Mail != nil && invalid == nil {
+		// A mail makes one request: its handling retried after the
+		// request was stored finds it, before anything is counted again.
+		id := request.MailRequestID(valid.Mail.Key, valid.Mail.ReceivedAt, p.Clock.Now())
+		r, err := p.Store.Get(ctx, id)
+		switch {
+		case err == nil:
+			return p.madeByMailBefore(ctx, r, valid)
+		case !apperr.Is(err, apperr.NotFound):
+			return Receipt{}, err
+		}
+	}
 	email, emailOK := request.NormalEmail(in.Email)
 	if emailOK && p.IdentityLimit != nil {
 		// Counted whether or not the address is known, so a 429 tells
@@ -206,10 +218,16 @@ func (p *Portal) honourGPC(ctx context.Context, email, jurisdiction, language st
 // create stores a request made from a valid intake and starts its workflow.
 func (p *Portal) create(ctx context.Context, in request.Intake, via string) (Receipt, error) {
 	now := p.Clock.Now()
-	r := request.New(in, now)
-	r.Via = via
+	received := now
+	if in.Mail != nil && !in.Mail.ReceivedAt.IsZero() && in.Mail.ReceivedAt.Before(now) {
+		// The law's time runs from the mail's arrival, however long it
+		// waited (for an operator, say) before it became a request.
+		received = in.Mail.ReceivedAt
+	}
+	r := request.New(in, received)
+	r.Via, r.UpdatedAt = via, now
 	var err error
-	if r.Deadlines, err = p.Statute.Compute(statute.Input{Jurisdiction: r.Jurisdiction, Type: string(r.Type), Received: now}); err != nil {
+	if r.Deadlines, err = p.Statute.Compute(statute.Input{Jurisdiction: r.Jurisdiction, Type: string(r.Type), Received: received}); err != nil {
 		if errors.Is(err, statute.ErrNotProvided) {
 			return Receipt{}, apperr.InvalidFields(apperr.Field("type", "error.type.not_provided"))
 		}
@@ -222,7 +240,12 @@ func (p *Portal) create(ctx context.Context, in request.Intake, via string) (Rec
 	r.StatusTokenHash = secret.Hash(token)
 	if err := p.Store.Save(ctx, r, receivedEvent(in, via, now)); err != nil {
 		if in.Mail != nil && errors.Is(err, request.ErrChanged) {
-			return p.madeByMailBefore(ctx, r.ID, in.Mail.Key)
+			// The same mail's handling, running at the same time, stored it first.
+			stored, gerr := p.Store.Get(ctx, r.ID)
+			if gerr != nil {
+				return Receipt{}, gerr
+			}
+			return p.madeByMailBefore(ctx, stored, in)
 		}
 		return Receipt{}, err
 	}
@@ -249,18 +272,28 @@ func (p *Portal) workflowInput(r *request.Request) sfnflow.Input {
 
 // madeByMailBefore answers a mail whose request already exists (its id is
 // the mail's): the handling of the mail was retried after the request was
-// stored. The request stands, and its workflow is started if it was not.
+// stored. The request stands; if it has not begun, its workflow is started
+// (a start that failed the first time flagged it for an operator, which is
+// then cleared). Asking the same mail for another request is a conflict.
 // The receipt has no status link: the first attempt's token is not kept.
-func (p *Portal) madeByMailBefore(ctx context.Context, id, mailKey string) (Receipt, error) {
-	r, err := p.Store.Get(ctx, id)
-	if err != nil {
-		return Receipt{}, err
-	}
-	if r.MailKey != mailKey {
+func (p *Portal) madeByMailBefore(ctx context.Context, r *request.Request, in request.Intake) (Receipt, error) {
+	if r.MailKey != in.Mail.Key {
 		return Receipt{}, apperr.E(apperr.Conflict, "Another request has this mail's request id.")
 	}
-	if err := p.Workflow.Start(ctx, p.workflowInput(r)); err != nil && !apperr.Is(err, apperr.Conflict) {
-		return Receipt{}, err // Conflict: its workflow already runs, or ran
+	if string(r.Type) != in.Type || r.Jurisdiction != in.Jurisdiction {
+		return Receipt{}, apperr.E(apperr.Conflict, fmt.Sprintf("This mail already made request %s, of another type or law.", r.ID))
+	}
+	if r.Status == request.Received && r.JoinedTo == "" {
+		err := p.Workflow.Start(ctx, p.workflowInput(r))
+		switch {
+		case err == nil && r.NeedsOperator:
+			r.NeedsOperator = false
+			if err := p.Store.Save(ctx, r, request.Event{At: p.Clock.Now(), Actor: "system", Action: "workflow_started", From: r.Status, To: r.Status}); err != nil {
+				return Receipt{}, err
+			}
+		case err != nil && !apperr.Is(err, apperr.Conflict): // Conflict: its workflow runs, or ran
+			return Receipt{}, err
+		}
 	}
 	return Receipt{ID: r.ID, Status: string(r.Status)}, nil
 }

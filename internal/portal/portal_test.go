@@ -257,41 +257,79 @@ func TestSubmitByMail(t *testing.T) {
 
 // TestSubmitByMailOnce: the handling of a mail retried after its request was
 // stored (the mail's label failed, the function was cut off) makes no second
-// request: the id is the mail's, and the workflow is started if it was not.
+// request and counts nothing again: the id is the mail's. A workflow whose
+// first start failed is started then, and the operator's flag cleared.
 func TestSubmitByMailOnce(t *testing.T) {
 	const key = "inbound/6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1"
+	ctx := context.Background()
 	arrived := time.Date(2025, 3, 13, 23, 59, 0, 0, time.UTC)
 	e := newEnv()
+	// One request a day for an address: a second count would refuse the retry.
+	e.portal.IdentityLimit = &ratelimit.Limiter{Name: "identity", Rule: ratelimit.Rule{Limit: 1, Window: day}, Counter: memstore.NewCounters(), Clock: e.clock}
 	in := validIntake
 	in.Mail = &request.MailOrigin{Key: key, Verdicts: "spf=PASS", ReceivedAt: arrived}
-	first, err := e.portal.Submit(context.Background(), in)
+	e.workflow.startErr = apperr.E(apperr.Unavailable, "The workflow service is unavailable.")
+	if _, err := e.portal.Submit(ctx, in); !apperr.Is(err, apperr.Unavailable) {
+		t.Fatalf("first try: %v, want the workflow's outage", err)
+	}
+	id := request.MailRequestID(key, arrived, e.clock.Now())
+	if r, ok := e.store.stored(id); !ok || !r.NeedsOperator || !strings.HasPrefix(id, "dsr-20250313-") {
+		t.Fatalf("stored %s %+v: want the request kept for an operator, dated by the mail's arrival", id, r)
+	}
+
+	e.workflow.startErr = nil
+	e.clock.Advance(time.Minute)
+	again, err := e.portal.Submit(ctx, in)
+	if err != nil || again.ID != id || again.StatusURL != "" {
+		t.Fatalf("again: %+v, %v; want the same request, without a status link", again, err)
+	}
+	if r, _ := e.store.stored(id); r.NeedsOperator || len(e.workflow.starts) != 1 || e.workflow.starts[0].RequestID != id {
+		t.Fatalf("needs operator %v, starts %+v: want the workflow started once and the flag cleared", r.NeedsOperator, e.workflow.starts)
+	}
+	evs := e.store.eventsOf(id)
+	if last := evs[len(evs)-1]; last.Action != "workflow_started" {
+		t.Fatalf("last event %+v", last)
+	}
+	// Once it has begun, a retry starts nothing.
+	r, _ := e.store.stored(id)
+	r.Status = request.PendingVerification
+	e.store.put(r)
+	if _, err := e.portal.Submit(ctx, in); err != nil || len(e.workflow.starts) != 1 {
+		t.Fatalf("retry after the start: %v, %d starts", err, len(e.workflow.starts))
+	}
+	// The same mail cannot make a request of another type.
+	other := in
+	other.Type = "delete"
+	if _, err := e.portal.Submit(ctx, other); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("another type from the same mail: %v, want Conflict", err)
+	}
+}
+
+// TestMailedRequestDatesFromArrival: the law's time runs from the mail's
+// arrival, not from when (after an operator read it, say) it became a
+// request.
+func TestMailedRequestDatesFromArrival(t *testing.T) {
+	e := newEnv()
+	in := validIntake
+	arrived := e.clock.Now().Add(-72 * time.Hour)
+	in.Mail = &request.MailOrigin{Key: "inbound/arrived3daysago", ReceivedAt: arrived}
+	rc, err := e.portal.Submit(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := request.MailRequestID(key, arrived, e.clock.Now()); first.ID != want || !strings.HasPrefix(first.ID, "dsr-20250313-") {
-		t.Fatalf("id %s, want %s, dated by the mail's arrival", first.ID, want)
+	r, _ := e.store.stored(rc.ID)
+	want, err := rules.Compute(statute.Input{Jurisdiction: "EU", Type: "access", Received: arrived})
+	if err != nil {
+		t.Fatal(err)
 	}
-	// The first workflow start failed; the retry starts it.
-	e.workflow.starts = nil
-	e.clock.Advance(time.Minute)
-	again, err := e.portal.Submit(context.Background(), in)
-	if err != nil || again.ID != first.ID || again.StatusURL != "" {
-		t.Fatalf("again: %+v, %v; want the same request, without a status link", again, err)
+	if !r.ReceivedAt.Equal(arrived) || r.Deadlines.Due != want.Due || !r.UpdatedAt.Equal(e.clock.Now()) {
+		t.Fatalf("received %s, due %v, updated %s; want %s, %v, now", r.ReceivedAt, r.Deadlines.Due, r.UpdatedAt, arrived, want.Due)
 	}
-	if len(e.store.eventsOf(first.ID)) != 1 || len(e.workflow.starts) != 1 || e.workflow.starts[0].RequestID != first.ID {
-		t.Fatalf("%d events, starts %+v: want one request, its workflow started", len(e.store.eventsOf(first.ID)), e.workflow.starts)
-	}
-	// A workflow that already runs is no error.
-	e.workflow.startErr = apperr.E(apperr.Conflict, "The workflow of this request already ran.")
-	if _, err := e.portal.Submit(context.Background(), in); err != nil {
-		t.Fatalf("with the workflow running: %v", err)
-	}
-	// Another mail is another request.
-	other := in
-	other.Mail = &request.MailOrigin{Key: "inbound/0therma1l", ReceivedAt: arrived}
-	e.workflow.startErr = nil
-	if rc, err := e.portal.Submit(context.Background(), other); err != nil || rc.ID == first.ID {
-		t.Fatalf("another mail: %+v, %v", rc, err)
+	// A clock behind the mail's own date is not believed.
+	in.Mail = &request.MailOrigin{Key: "inbound/fromthefuture", ReceivedAt: e.clock.Now().Add(time.Hour)}
+	rc, _ = e.portal.Submit(context.Background(), in)
+	if r, _ := e.store.stored(rc.ID); !r.ReceivedAt.Equal(e.clock.Now()) {
+		t.Fatalf("received %s, want now", r.ReceivedAt)
 	}
 }
 

@@ -112,6 +112,8 @@ func TestParseLookupErrors(t *testing.T) {
 			`and no other braces`},
 		{"partition_value that is the identity", "dynamodb: {table: t, partition_key: pk, partition_value: '{user_id}', identity: user_id}",
 			`is the identity alone; leave it out`},
+		{"an identity read from a key with fixed text", "dynamodb: {table: t, partition_key: pk, partition_value: 'USER#{user_id}', identity: user_id}\n    provides: {user_id: pk}",
+			`$.sources[1].provides.user_id: the partition key holds USER#{user_id}, fixed text and all`},
 		{"unknown sort key field", "dynamodb: {table: t, partition_key: user_id, identity: user_id, sort_key: {attribute: sk, prefix: a}}",
 			`unknown field "prefix"`},
 	}

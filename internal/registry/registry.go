@@ -363,6 +363,7 @@ func (v *validator) check(r *Registry) {
 			v.fail(at, "give either dynamodb or s3, not both")
 		case s.DynamoDB != nil:
 			v.checkDynamoDB(r, at+".dynamodb", s.DynamoDB)
+			v.checkProvidedKey(at, s)
 		case s.S3 != nil:
 			v.checkS3(r, at+".s3", s.S3)
 		default:
@@ -388,6 +389,20 @@ func (v *validator) identity(r *Registry, at string, provides map[string]string)
 	}
 }
 
+// checkProvidedKey refuses an identity read from a partition key written
+// with fixed text around it: the text would come back as part of the
+// identity (USER#USER#u-1 on the next lookup).
+func (v *validator) checkProvidedKey(at string, s *Source) {
+	if !s.DynamoDB.Templated() {
+		return
+	}
+	for _, kind := range sortedKeys(s.Provides) {
+		if s.Provides[kind] == s.DynamoDB.PartitionKey {
+			v.fail(at+".provides."+kind, "the partition key holds %s, fixed text and all: provide %q from an attribute that holds the value alone", s.DynamoDB.PartitionValue, kind)
+		}
+	}
+}
+
 func (v *validator) checkDynamoDB(r *Registry, at string, d *DynamoDBSource) {
 	if d.Table == "" {
 		v.fail(at+".table", "name the table")
@@ -408,6 +423,7 @@ func (v *validator) checkDynamoDB(r *Registry, at string, d *DynamoDBSource) {
 		case len(d.PartitionValue) > 256:
 			v.fail(at+".partition_value", "partition_value is longer than 256 bytes")
 		}
+
 	}
 	switch d.Lookup {
 	case "", LookupQuery:

@@ -87,13 +87,21 @@ func (a *Adapter) scan(ctx context.Context, bucket, key string, m *Matcher) ([]m
 	return rows, readError(err)
 }
 
+// ErrEmpty means no object is under a source's prefix: a source not yet
+// written to, or a misspelt prefix, which would find (and erase) nothing.
+var ErrEmpty = errors.New("no object under the source's prefix: check its spelling (a source not yet written to is empty too)")
+
 // Check reports whether the source's bucket can be listed under the part of
-// its keys known without a subject, reading no object: a bucket or prefix
-// that is missing or out of reach shows before a request needs it.
+// its keys known without a subject, reading no object: a bucket that is
+// missing or out of reach shows before a request needs it, and a prefix
+// with nothing under it is ErrEmpty.
 func (a *Adapter) Check(ctx context.Context, src *registry.Source) error {
-	_, err := a.api.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &src.S3.Bucket, Prefix: aws.String(src.S3.ListPrefix()), MaxKeys: aws.Int32(1)})
+	out, err := a.api.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &src.S3.Bucket, Prefix: aws.String(src.S3.ListPrefix()), MaxKeys: aws.Int32(1)})
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+	}
+	if len(out.Contents) == 0 {
+		return ErrEmpty
 	}
 	return nil
 }
