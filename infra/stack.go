@@ -290,7 +290,7 @@ func (p *pipeline) allowOrigins(api awsapigatewayv2.HttpApi) {
 	// value through as it is.
 	cors := map[string]any{
 		"AllowOrigins":  origins,
-		"AllowMethods":  []string{"GET", "POST", "OPTIONS"},
+		"AllowMethods":  []string{"GET", "POST", "PUT", "OPTIONS"},
 		"AllowHeaders":  []string{"content-type", "idempotency-key"},
 		"ExposeHeaders": []string{"location", "retry-after", "idempotent-replayed"},
 		"MaxAge":        3600,
@@ -337,8 +337,9 @@ func (p *pipeline) newFunction(name string, api awsapigatewayv2.HttpApi) {
 	if name == "api" {
 		integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), fn, nil)
 		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
-			Path:        jsii.String("/{proxy+}"),
-			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET, awsapigatewayv2.HttpMethod_POST},
+			Path: jsii.String("/{proxy+}"),
+			// PUT: agents upload permissions (PUT /v1/requests/{id}/permission).
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET, awsapigatewayv2.HttpMethod_POST, awsapigatewayv2.HttpMethod_PUT},
 			Integration: integration,
 		})
 		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{

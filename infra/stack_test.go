@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -756,5 +757,34 @@ func TestReceiptAnchors(t *testing.T) {
 	outputs, _ := json.Marshal(raw["Outputs"])
 	if !strings.Contains(string(outputs), "ReceiptAnchorsBucketName") {
 		t.Error("no output names the anchors bucket for privacyctl")
+	}
+}
+
+// TestRoutesReachEveryHandler: API Gateway routes every method the API's
+// handler serves (a method it does not route never reaches the function).
+func TestRoutesReachEveryHandler(t *testing.T) {
+	_, raw := synth(t)
+	routed := map[string]bool{}
+	for _, route := range resourcesOfType(raw, "AWS::ApiGatewayV2::Route") {
+		key, _ := route["RouteKey"].(string)
+		method, path, _ := strings.Cut(key, " ")
+		routed[method+" "+path] = true
+	}
+	src, err := os.ReadFile(filepath.Join("..", "internal", "httpapi", "httpapi.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	handled := regexp.MustCompile(`mux\.Handle(?:Func)?\("([A-Z]+) (/[^"]*)"`).FindAllStringSubmatch(string(src), -1)
+	if len(handled) < 10 {
+		t.Fatalf("found %d handler routes: the pattern no longer reads httpapi.go", len(handled))
+	}
+	for _, h := range handled {
+		method, path := h[1], h[2]
+		if path == "/{$}" {
+			path = "/"
+		}
+		if !routed[method+" "+path] && !(path != "/" && routed[method+" /{proxy+}"]) {
+			t.Errorf("%s %s is served by the API but not routed by API Gateway (routes %v)", method, path, routed)
+		}
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -447,6 +449,54 @@ func TestAgentWithPowerOfAttorney(t *testing.T) {
 		t.Fatal("still flagged for an operator after the review")
 	}
 	if got := mailsTo(t, agentEmail, r.ID, ""); len(got) != 0 {
+		t.Fatalf("the agent was mailed %v", got)
+	}
+}
+
+// TestAgentByWebForm: an agent uses the web form and the page after it to
+// send the subject's signed permission, which is stored with the request;
+// the subject is asked to confirm, the agent gets no mail.
+func TestAgentByWebForm(t *testing.T) {
+	t.Parallel()
+	const subjectEmail, agentEmail = "form.agent.client@example.net", "form.agent@firm.example.com"
+	form := url.Values{"type": {"access"}, "email": {subjectEmail}, "agent_email": {agentEmail}, "jurisdiction": {"US-CA"}, "language": {"en"}}
+	resp, err := verifyClient.PostForm(stack.APIURL+"/v1/requests", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	action := regexp.MustCompile(`<form method="post" action="([^"]+)" enctype="multipart/form-data"`).FindSubmatch(page)
+	if resp.StatusCode != http.StatusAccepted || action == nil {
+		t.Fatalf("submission: HTTP %d, no upload form:\n%s", resp.StatusCode, page)
+	}
+	target, err := url.Parse(html.UnescapeString(string(action[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(target.Path, "/v1/requests/"), "/permission")
+
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	part, _ := mw.CreateFormFile("permission", "permission.pdf")
+	_, _ = part.Write([]byte("%PDF-1.7\nsigned permission"))
+	_ = mw.Close()
+	resp, err = verifyClient.Post(stack.APIURL+target.String(), mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(answer, []byte("we have the signed permission")) {
+		t.Fatalf("upload: HTTP %d\n%s", resp.StatusCode, answer)
+	}
+	if st := storedRequest(t, id); st.PermissionKey != "agents/"+id+"/permission.pdf" || st.AgentEmail != agentEmail || st.Email != subjectEmail {
+		t.Fatalf("stored permission %q, agent %q", st.PermissionKey, st.AgentEmail)
+	}
+	if m := mailTo(t, subjectEmail, id, "Confirm your privacy request"); !strings.Contains(m.Text, "on your behalf by "+agentEmail) {
+		t.Fatalf("the subject is not told of the agent:\n%s", m.Text)
+	}
+	if got := mailsTo(t, agentEmail, id, ""); len(got) != 0 {
 		t.Fatalf("the agent was mailed %v", got)
 	}
 }

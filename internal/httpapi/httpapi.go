@@ -58,6 +58,7 @@ func New(p Portal, log *slog.Logger, opts ...Option) http.Handler {
 	mux.Handle("POST /v1/requests/{id}/code", a.limited(http.HandlerFunc(a.codeConfirm), a.writePageError))
 	mux.HandleFunc("GET /v1/requests/{id}/download", a.download)
 	mux.Handle("PUT /v1/requests/{id}/permission", a.limited(http.HandlerFunc(a.permission), a.writeError))
+	mux.Handle("POST /v1/requests/{id}/permission", a.limited(http.HandlerFunc(a.permissionForm), a.writePageError))
 	return secureHeaders(mux)
 }
 
@@ -382,6 +383,74 @@ func (a *api) permission(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// multipartOverhead bounds what a form upload carries besides the file:
+// part headers, the boundary lines, the check box.
+const multipartOverhead = 64 << 10
+
+// permissionForm takes the same upload from the web form's page after an
+// agent's submission: a multipart form with the file ("permission") and
+// the power-of-attorney check box, authorized by the status token in the
+// form's address. It answers with a page.
+func (a *api) permissionForm(w http.ResponseWriter, r *http.Request) {
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "multipart/form-data" {
+		a.writePageError(w, r, apperr.E(apperr.Unsupported, "Send the form as multipart/form-data."))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, portal.MaxPermissionBytes+multipartOverhead)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		a.writePageError(w, r, apperr.Wrap(apperr.Invalid, "The form could not be read.", err))
+		return
+	}
+	var file []byte
+	var declared string
+	poa := false
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			a.writePageError(w, r, bodyError(err))
+			return
+		}
+		switch part.FormName() {
+		case "permission":
+			// The browser's label for the file counts only if it is one
+			// we take; the file's first bytes decide in any case.
+			if t, _, err := mime.ParseMediaType(part.Header.Get("Content-Type")); err == nil && portal.AcceptsPermissionType(t) {
+				declared = t
+			}
+			file, err = io.ReadAll(io.LimitReader(part, portal.MaxPermissionBytes+1))
+		case "power_of_attorney":
+			var v []byte
+			v, err = io.ReadAll(io.LimitReader(part, 16))
+			poa = string(v) == "true"
+		}
+		if err != nil {
+			a.writePageError(w, r, bodyError(err))
+			return
+		}
+	}
+	if len(file) == 0 {
+		a.writePageError(w, r, apperr.Keyed(apperr.Invalid, "error.permission.missing"))
+		return
+	}
+	id, token := r.PathValue("id"), r.URL.Query().Get("token")
+	if err := a.portal.UploadPermission(r.Context(), id, token, declared, file, poa); err != nil {
+		a.writePageError(w, r, err)
+		return
+	}
+	l := pageLanguage(r)
+	message := l.T("permission.received")
+	if poa {
+		message = l.T("permission.received.poa")
+	}
+	status := (&url.URL{Path: "/v1/requests/" + id, RawQuery: url.Values{"token": {token}, "lang": {string(l)}}.Encode()}).String()
+	render(w, http.StatusOK, "permission", page{L: l, Title: l.T("permission.title"), Message: message, Action: status})
 }
 
 func (a *api) download(w http.ResponseWriter, r *http.Request) {

@@ -13,8 +13,10 @@ import (
 	"log/slog"
 	"maps"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -628,6 +630,20 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "permission rate limited", method: "PUT", target: permissionPath + "?token=st-123", ctype: "application/pdf", body: "%PDF-1.7", portal: fakePortal{err: apperr.E(apperr.RateLimited, "Too many requests. Try again later.")}, valid: true, wantStatus: 429, wantType: "application/problem+json"},
 		{name: "permission internal error", method: "PUT", target: permissionPath + "?token=st-123", ctype: "application/pdf", body: "%PDF-1.7", portal: fakePortal{err: internal}, valid: true, wantStatus: 500, wantType: "application/problem+json"},
 		{name: "permission unavailable", method: "PUT", target: permissionPath + "?token=st-123", ctype: "application/pdf", body: "%PDF-1.7", portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "application/problem+json"},
+		// The same from the web form's page.
+		{name: "permission form PDF", method: "POST", target: permissionPath + "?token=st-123", ctype: multipartType, body: multipartBody("application/pdf", "%PDF-1.7 signed", false), valid: true, wantStatus: 200, wantType: "text/html"},
+		{name: "permission form power of attorney", method: "POST", target: permissionPath + "?token=st-123&lang=de", ctype: multipartType, body: multipartBody("image/png", "\x89PNG\r\n\x1a\n....", true), valid: true, wantStatus: 200, wantType: "text/html"},
+		// The validator reads no multipart body, so it passes a form that
+		// lacks the required file; the handler refuses it.
+		{name: "permission form without a file", method: "POST", target: permissionPath + "?token=st-123", ctype: multipartType, body: multipartBody("", "", true), valid: true, wantStatus: 400, wantType: "text/html"},
+		{name: "permission form wrong token", method: "POST", target: permissionPath + "?token=wrong", ctype: multipartType, body: multipartBody("application/pdf", "%PDF-1.7", false), portal: fakePortal{err: errLink}, valid: true, wantStatus: 404, wantType: "text/html"},
+		{name: "permission form not an agent's request", method: "POST", target: permissionPath + "?token=st-123", ctype: multipartType, body: multipartBody("application/pdf", "%PDF-1.7", false), portal: fakePortal{err: apperr.Keyed(apperr.Conflict, "agent.permission.not_agent")}, valid: true, wantStatus: 409, wantType: "text/html"},
+		{name: "permission form too large", method: "POST", target: permissionPath + "?token=st-123", ctype: multipartType, body: multipartBody("application/pdf", "%PDF-"+strings.Repeat("a", portal.MaxPermissionBytes+multipartOverhead), false), valid: true, wantStatus: 413, wantType: "text/html"},
+		{name: "permission form not multipart", method: "POST", target: permissionPath + "?token=st-123", ctype: formType, body: "permission=x", wantStatus: 415, wantType: "text/html"},
+		{name: "permission form of another type", method: "POST", target: permissionPath + "?token=st-123", ctype: multipartType, body: multipartBody("text/plain", "I agree", false), portal: fakePortal{err: &apperr.Error{Kind: apperr.Unsupported, Msg: "Send the signed permission as a PDF, PNG or JPEG file."}}, valid: true, wantStatus: 415, wantType: "text/html"},
+		{name: "permission form rate limited", method: "POST", target: permissionPath + "?token=st-123", ctype: multipartType, body: multipartBody("application/pdf", "%PDF-1.7", false), portal: fakePortal{err: apperr.E(apperr.RateLimited, "Too many requests. Try again later.")}, valid: true, wantStatus: 429, wantType: "text/html"},
+		{name: "permission form internal error", method: "POST", target: permissionPath + "?token=st-123", ctype: multipartType, body: multipartBody("application/pdf", "%PDF-1.7", false), portal: fakePortal{err: internal}, valid: true, wantStatus: 500, wantType: "text/html"},
+		{name: "permission form unavailable", method: "POST", target: permissionPath + "?token=st-123", ctype: multipartType, body: multipartBody("application/pdf", "%PDF-1.7", false), portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "text/html"},
 		// Download.
 		{name: "download", method: "GET", target: downloadPath + "?token=dl-789", portal: fakePortal{downloadURL: "https://exports.s3.example/pkg.zip?X-Amz-Signature=abc"}, valid: true, wantStatus: 302},
 		{name: "download expired", method: "GET", target: downloadPath + "?token=dl-789", portal: fakePortal{err: errLink}, valid: true, wantStatus: 404, wantType: "text/html"},
@@ -765,4 +781,28 @@ func TestGPC(t *testing.T) {
 	if len(got) != 2 {
 		t.Errorf("members = %v, want gpc and lastUpdate", got)
 	}
+}
+
+// multipartType and multipartBody make the web form's permission upload:
+// the file (left out when contentType is empty) and the check box.
+const multipartType = "multipart/form-data; boundary=" + multipartBoundary
+
+const multipartBoundary = "b0undary"
+
+func multipartBody(contentType, file string, poa bool) string {
+	var b strings.Builder
+	w := multipart.NewWriter(&b)
+	_ = w.SetBoundary(multipartBoundary)
+	if contentType != "" {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", `form-data; name="permission"; filename="permission"`)
+		h.Set("Content-Type", contentType)
+		part, _ := w.CreatePart(h)
+		_, _ = part.Write([]byte(file))
+	}
+	if poa {
+		_ = w.WriteField("power_of_attorney", "true")
+	}
+	_ = w.Close()
+	return b.String()
 }

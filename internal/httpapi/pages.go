@@ -89,6 +89,13 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 <p id="email-hint" class="hint">{{.L.T "form.email.hint"}}</p>
 {{template "fielderror" .Form.ErrorOf "email"}}
 <input id="email" name="email" type="email" autocomplete="email" spellcheck="false" maxlength="254" value="{{.Form.Email}}" aria-describedby="email-hint{{if .Form.Has "email"}} email-error{{end}}"{{if .Form.Has "email"}} aria-invalid="true"{{end}}>
+<fieldset id="agent">
+<legend>{{.L.T "form.agent.legend"}}</legend>
+<p id="agent_email-hint" class="hint">{{.L.T "form.agent.hint"}}</p>
+<label for="agent_email">{{.L.T "form.agent.label"}}</label>
+{{template "fielderror" .Form.ErrorOf "agent_email"}}
+<input id="agent_email" name="agent_email" type="email" spellcheck="false" maxlength="254" value="{{.Form.AgentEmail}}" aria-describedby="agent_email-hint{{if .Form.Has "agent_email"}} agent_email-error{{end}}"{{if .Form.Has "agent_email"}} aria-invalid="true"{{end}}>
+</fieldset>
 <p><button type="submit">{{.L.T "form.submit"}}</button></p>
 </form>
 {{template "foot" .}}{{end}}
@@ -99,9 +106,26 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 <ol><li>{{.L.T "done.next.ack"}}</li>{{if .Done.Verification}}<li>{{.L.T "done.next.verify"}}</li>{{end}}<li>{{.L.T .Done.ResultKey}}</li></ol>
 <p>{{.L.T "done.status.hint"}}</p>
 <p><a href="{{.Done.StatusLink}}">{{.L.T "done.status.link"}}</a></p>
-{{if .CodeAction}}<h2>{{.L.T "verify.title"}}</h2>
+{{if .Done.PermissionAction}}<h2>{{.L.T "done.agent.title"}}</h2>
+<p>{{.L.T "done.agent.text"}}</p>
+{{template "permissionform" .}}{{end}}
+{{if and .CodeAction (not .Done.PermissionAction)}}<h2>{{.L.T "verify.title"}}</h2>
 <p>{{.L.T "done.code"}}</p>
 {{template "codeform" .}}{{end}}
+{{template "foot" .}}{{end}}
+
+{{define "permissionform"}}<form method="post" action="{{.Done.PermissionAction}}" enctype="multipart/form-data" novalidate>
+<label for="permission">{{.L.T "done.agent.file"}}</label>
+<p id="permission-hint" class="hint">{{.L.T "done.agent.file.hint"}}</p>
+<input id="permission" name="permission" type="file" accept="application/pdf,image/png,image/jpeg" aria-describedby="permission-hint">
+<div class="choice"><input type="checkbox" id="power_of_attorney" name="power_of_attorney" value="true">
+<label for="power_of_attorney">{{.L.T "done.agent.poa"}}</label></div>
+<p><button type="submit">{{.L.T "done.agent.send"}}</button></p>
+</form>{{end}}
+
+{{define "permission"}}{{template "head" .}}
+<p>{{.Message}}</p>
+<p><a href="{{.Action}}">{{.L.T "done.status.link"}}</a></p>
 {{template "foot" .}}{{end}}
 
 {{define "codeform"}}<form method="post" action="{{.CodeAction}}" novalidate>
@@ -267,6 +291,7 @@ type formView struct {
 	LawName      string
 	ChangeLaw    string
 	Email        string
+	AgentEmail   string
 	Choices      []choice
 	// Corrections are the inputs for the new values of a correction.
 	Corrections []correctionInput
@@ -367,7 +392,7 @@ func (a *api) renderLawStep(w http.ResponseWriter, r *http.Request, status int, 
 // renderRequestStep shows the request form for the law of in.Jurisdiction,
 // with in's values and the errors of errs.
 func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, menu []langLink, in request.Intake, errs []apperr.FieldError) {
-	f := &formView{L: l, Jurisdiction: in.Jurisdiction, LawName: l.T("jurisdiction." + in.Jurisdiction), Email: in.Email,
+	f := &formView{L: l, Jurisdiction: in.Jurisdiction, LawName: l.T("jurisdiction." + in.Jurisdiction), Email: in.Email, AgentEmail: in.AgentEmail,
 		ChangeLaw: (&url.URL{Path: "/", RawQuery: url.Values{"lang": {string(l)}}.Encode()}).String()}
 	offers := a.portal.Offered(in.Jurisdiction)
 	for i, o := range offers {
@@ -388,7 +413,7 @@ func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, 
 	p := page{L: l, Title: l.T("form.title"), Languages: menu, Form: f}
 	p.Errors, f.fieldErrors = describeErrors(l, errs, func(field string) string {
 		switch {
-		case field == "type", field == "email":
+		case field == "type", field == "email", field == "agent_email":
 			return field
 		case field == "corrections" && f.Corrections != nil:
 			return "corrections"
@@ -461,6 +486,9 @@ func submissionLanguage(r *http.Request, in request.Intake) i18n.Lang {
 type doneView struct {
 	ID, StatusLink, ResultKey string
 	Verification              bool
+	// PermissionAction, for an agent's request, is where the agent sends
+	// the subject's signed permission (the status token authorizes it).
+	PermissionAction string
 }
 
 // renderDone is the page after a successful submission: what happens next,
@@ -479,11 +507,25 @@ func (a *api) renderDone(w http.ResponseWriter, r *http.Request, in request.Inta
 			d.Verification = o.Verification
 		}
 	}
+	if in.AgentEmail != "" {
+		d.PermissionAction = permissionAction(receipt, l)
+	}
 	p := page{L: l, Title: l.T("done.title"), Done: d}
 	if d.Verification {
 		p.CodeAction = codeAction(receipt.ID)
 	}
 	render(w, http.StatusAccepted, "done", p)
+}
+
+// permissionAction is where the agent's upload form posts: the request's
+// permission, with the status token of the receipt and the page language.
+func permissionAction(receipt portal.Receipt, l i18n.Lang) string {
+	status, err := url.Parse(receipt.StatusURL)
+	if err != nil {
+		return ""
+	}
+	q := url.Values{"token": {status.Query().Get("token")}, "lang": {string(l)}}
+	return "/v1/requests/" + url.PathEscape(receipt.ID) + "/permission?" + q.Encode()
 }
 
 // withLang adds the language to a link of ours.
