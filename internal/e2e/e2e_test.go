@@ -35,6 +35,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/accesspkg"
 	"github.com/privacy-pipeline/dsr/internal/devstack"
+	"github.com/privacy-pipeline/dsr/internal/httpapi"
 	"github.com/privacy-pipeline/dsr/internal/operator"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -412,7 +413,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown field", "application/json", `{"type":"access","email":"a@example.com","jurisdiction":"EU","admin":true}`, 400, "admin"},
 		{"not JSON", "application/json", `{"type":`, 400, ""},
 		{"wrong media type", "text/plain", `type=access`, 415, ""},
-		{"too large", "application/json", `{"type":"` + strings.Repeat("a", 20000) + `"}`, 413, ""},
+		{"too large", "application/json", `{"type":"` + strings.Repeat("a", httpapi.MaxSubmissionBytes+1) + `"}`, 413, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

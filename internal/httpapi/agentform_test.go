@@ -38,6 +38,14 @@ func TestAgentByWebForm(t *testing.T) {
 	if action == nil || strings.Contains(page, `name="code"`) {
 		t.Fatalf("the page after an agent's submission has no upload form, or asks for the code:\n%s", page)
 	}
+	for _, want := range []string{"You send the signed permission (below).", "The answer goes to the person, never to you.", "send the permission later"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page after an agent's submission lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "enter the code") {
+		t.Error("the agent is told to enter the code, which goes to the subject")
+	}
 	target := html.UnescapeString(action[1])
 	if want := "/v1/requests/" + testID + "/permission?lang=en&token=st-123"; target != want {
 		t.Fatalf("upload form posts to %s, want %s", target, want)
@@ -63,5 +71,50 @@ func TestAgentByWebForm(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	if len(p.uploads) != 2 || p.uploads[1].contentType != "" || p.uploads[1].poa {
 		t.Fatalf("second upload %+v, want no declared type and no power of attorney", p.uploads[1])
+	}
+}
+
+// TestAgentUploadAgain: an upload the pipeline cannot take gets the form
+// again with why, beside the file input; the agent can also open the form
+// later with the link the page gives.
+func TestAgentUploadAgain(t *testing.T) {
+	p := &fakePortal{status: portal.Status{ID: testID, Type: "access", Status: "pending_verification"}}
+	h := New(p, discardLog())
+	target := "/v1/requests/" + testID + "/permission?token=st-123&lang=de"
+	post := func(body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", target, strings.NewReader(body))
+		req.Header.Set("Content-Type", multipartType)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	tests := []struct {
+		name   string
+		body   string
+		status int
+		want   string
+	}{
+		{"no file", multipartBody("", "", false), 400, "Wählen Sie die Datei mit der unterschriebenen Vollmacht."},
+		{"a box that is not ticked", strings.Replace(multipartBody("application/pdf", "%PDF-1.7", true), "\r\ntrue\r\n", "\r\nyes\r\n", 1), 400, "Senden Sie die Vollmacht mit dem Formular auf dieser Seite."},
+		{"too large", multipartBody("application/pdf", "%PDF-"+strings.Repeat("a", portal.MaxPermissionBytes+multipartOverhead), false), 413, "größer als 4 MiB"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := post(tt.body)
+			page := rec.Body.String()
+			if rec.Code != tt.status || !strings.Contains(page, tt.want) || !strings.Contains(page, `id="permission-error"`) ||
+				!strings.Contains(page, `href="#permission"`) || !strings.Contains(page, `enctype="multipart/form-data"`) {
+				t.Fatalf("HTTP %d, want %d and the form again with %q:\n%s", rec.Code, tt.status, tt.want, page)
+			}
+			if len(p.uploads) != 0 {
+				t.Fatalf("uploads %+v", p.uploads)
+			}
+		})
+	}
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `action="/v1/requests/`+testID+`/permission?lang=de&amp;token=st-123"`) {
+		t.Fatalf("the upload page: HTTP %d\n%s", rec.Code, rec.Body)
 	}
 }

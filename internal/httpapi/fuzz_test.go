@@ -81,7 +81,7 @@ func acceptedOrEmailOnly(t *testing.T, res *http.Response, out []byte, fields []
 	t.Helper()
 	switch {
 	case res.StatusCode == http.StatusAccepted:
-	case res.StatusCode == http.StatusRequestEntityTooLarge && len(body) > MaxBodyBytes:
+	case res.StatusCode == http.StatusRequestEntityTooLarge && len(body) > MaxSubmissionBytes:
 	case res.StatusCode == http.StatusBadRequest && len(fields) == 1 && fields[0].Field == "email":
 	default:
 		t.Errorf("the document allows %q, but the answer is %d\n%s", body, res.StatusCode, out)

@@ -86,7 +86,7 @@ func (a *api) idempotent(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, MaxSubmissionBytes)
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			a.writeError(w, r, bodyError(err))

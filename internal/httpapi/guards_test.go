@@ -143,7 +143,7 @@ func TestIdempotencyKey(t *testing.T) {
 	})
 	t.Run("a body over the limit is refused", func(t *testing.T) {
 		h, _ := newAPI(&fakePortal{receipt: receipt})
-		if got := post(h, `{"type":"`+strings.Repeat("a", MaxBodyBytes)+`"}`, idemKey, ""); got.status != 413 {
+		if got := post(h, `{"type":"`+strings.Repeat("a", MaxSubmissionBytes)+`"}`, idemKey, ""); got.status != 413 {
 			t.Fatalf("HTTP %d", got.status)
 		}
 	})

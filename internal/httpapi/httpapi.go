@@ -36,8 +36,13 @@ type Portal interface {
 	Offered(jurisdiction string) []portal.Offer
 }
 
-// MaxBodyBytes bounds every request body.
+// MaxBodyBytes bounds the bodies of confirmations.
 const MaxBodyBytes = 16 << 10
+
+// MaxSubmissionBytes bounds a submission: enough for a correction of the
+// most fields with the longest values (20 x 500 characters) however they
+// are encoded (a form's %XX triples each byte of UTF-8).
+const MaxSubmissionBytes = 128 << 10
 
 // New returns the API handler.
 func New(p Portal, log *slog.Logger, opts ...Option) http.Handler {
@@ -58,6 +63,7 @@ func New(p Portal, log *slog.Logger, opts ...Option) http.Handler {
 	mux.Handle("POST /v1/requests/{id}/code", a.limited(http.HandlerFunc(a.codeConfirm), a.writePageError))
 	mux.HandleFunc("GET /v1/requests/{id}/download", a.download)
 	mux.Handle("PUT /v1/requests/{id}/permission", a.limited(http.HandlerFunc(a.permission), a.writeError))
+	mux.HandleFunc("GET /v1/requests/{id}/permission", a.permissionPage)
 	mux.Handle("POST /v1/requests/{id}/permission", a.limited(http.HandlerFunc(a.permissionForm), a.writePageError))
 	return secureHeaders(mux)
 }
@@ -122,7 +128,7 @@ func readIntake(w http.ResponseWriter, r *http.Request) (request.Intake, bool, e
 	if err != nil {
 		mediaType = ""
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, MaxSubmissionBytes)
 	switch mediaType {
 	case "application/json":
 		in, err := decodeSubmission(r.Body)
@@ -389,20 +395,53 @@ func (a *api) permission(w http.ResponseWriter, r *http.Request) {
 // part headers, the boundary lines, the check box.
 const multipartOverhead = 64 << 10
 
+// permissionPage shows the upload form of an agent's request again (the
+// link the page after the submission gives), for the holder of its status
+// token.
+func (a *api) permissionPage(w http.ResponseWriter, r *http.Request) {
+	id, token := r.PathValue("id"), r.URL.Query().Get("token")
+	if _, err := a.portal.Status(r.Context(), id, token); err != nil {
+		a.writePageError(w, r, err)
+		return
+	}
+	a.renderUpload(w, http.StatusOK, pageLanguage(r), id, token, "")
+}
+
+// renderUpload is the agent's upload page, with what went wrong if anything.
+func (a *api) renderUpload(w http.ResponseWriter, status int, l i18n.Lang, id, token, problem string) {
+	p := page{L: l, Title: l.T("done.agent.title"), Done: &doneView{ID: id, PermissionAction: permissionPath(id, token, l)}}
+	if problem != "" {
+		p.Errors = []summaryError{{Target: "permission", Text: problem}}
+		p.Message = problem
+	}
+	render(w, status, "upload", p)
+}
+
 // permissionForm takes the same upload from the web form's page after an
 // agent's submission: a multipart form with the file ("permission") and
 // the power-of-attorney check box, authorized by the status token in the
-// form's address. It answers with a page.
+// form's address. It answers with a page; a file that cannot be taken gets
+// the form again, with why.
 func (a *api) permissionForm(w http.ResponseWriter, r *http.Request) {
+	id, token, l := r.PathValue("id"), r.URL.Query().Get("token"), pageLanguage(r)
+	again := func(err error) {
+		status, e := a.publicError(r, err)
+		switch status {
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+			a.renderUpload(w, status, l, id, token, e.In(l))
+		default:
+			a.writePageError(w, r, err)
+		}
+	}
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediaType != "multipart/form-data" {
-		a.writePageError(w, r, apperr.E(apperr.Unsupported, "Send the form as multipart/form-data."))
+		again(apperr.Keyed(apperr.Unsupported, "error.permission.form"))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, portal.MaxPermissionBytes+multipartOverhead)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		a.writePageError(w, r, apperr.Wrap(apperr.Invalid, "The form could not be read.", err))
+		again(apperr.Keyed(apperr.Invalid, "error.permission.form"))
 		return
 	}
 	var file []byte
@@ -414,7 +453,7 @@ func (a *api) permissionForm(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if err != nil {
-			a.writePageError(w, r, bodyError(err))
+			again(permissionBodyError(err))
 			return
 		}
 		switch part.FormName() {
@@ -428,29 +467,43 @@ func (a *api) permissionForm(w http.ResponseWriter, r *http.Request) {
 		case "power_of_attorney":
 			var v []byte
 			v, err = io.ReadAll(io.LimitReader(part, 16))
-			poa = string(v) == "true"
+			if err == nil && string(v) != "true" {
+				err = apperr.Keyed(apperr.Invalid, "error.permission.form") // not what the form's box sends
+			}
+			poa = true
 		}
 		if err != nil {
-			a.writePageError(w, r, bodyError(err))
+			again(permissionBodyError(err))
 			return
 		}
 	}
 	if len(file) == 0 {
-		a.writePageError(w, r, apperr.Keyed(apperr.Invalid, "error.permission.missing"))
+		again(apperr.Keyed(apperr.Invalid, "error.permission.missing"))
 		return
 	}
-	id, token := r.PathValue("id"), r.URL.Query().Get("token")
 	if err := a.portal.UploadPermission(r.Context(), id, token, declared, file, poa); err != nil {
-		a.writePageError(w, r, err)
+		again(err)
 		return
 	}
-	l := pageLanguage(r)
 	message := l.T("permission.received")
 	if poa {
 		message = l.T("permission.received.poa")
 	}
 	status := (&url.URL{Path: "/v1/requests/" + id, RawQuery: url.Values{"token": {token}, "lang": {string(l)}}.Encode()}).String()
 	render(w, http.StatusOK, "permission", page{L: l, Title: l.T("permission.title"), Message: message, Action: status})
+}
+
+// permissionBodyError is bodyError, with the upload's own limit named.
+func permissionBodyError(err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return apperr.Keyed(apperr.TooLarge, "error.permission.too_large")
+	}
+	var e *apperr.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return bodyError(err)
 }
 
 func (a *api) download(w http.ResponseWriter, r *http.Request) {

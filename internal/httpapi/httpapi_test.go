@@ -136,7 +136,7 @@ func TestHandler(t *testing.T) {
 	receipt := portal.Receipt{ID: testID, Status: "received", StatusURL: "https://api.example/v1/requests/" + testID + "?token=st-123"}
 	received := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	status := portal.Status{ID: testID, Type: "access", Status: "verified", Jurisdiction: "EU", ReceivedAt: received, UpdatedAt: received, Due: "2025-02-03", Extended: true}
-	bigJSON := `{"type":"access","email":"` + strings.Repeat("a", MaxBodyBytes) + `@example.com","jurisdiction":"EU"}`
+	bigJSON := `{"type":"access","email":"` + strings.Repeat("a", MaxSubmissionBytes) + `@example.com","jurisdiction":"EU"}`
 
 	tests := []struct {
 		name       string
@@ -360,7 +360,7 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name: "form body too large", method: "POST", target: "/v1/requests", ctype: "application/x-www-form-urlencoded",
-			body: "email=" + strings.Repeat("a", MaxBodyBytes), wantStatus: 413, wantType: "application/problem+json",
+			body: "email=" + strings.Repeat("a", MaxSubmissionBytes), wantStatus: 413, wantType: "application/problem+json",
 		},
 		{
 			name: "text/plain", method: "POST", target: "/v1/requests", ctype: "text/plain",

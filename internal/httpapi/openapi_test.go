@@ -544,7 +544,7 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "submit JSON member without a name", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"":"","type":"access","email":"ada@example.com","jurisdiction":"EU"}`, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit JSON trailing brace", method: "POST", target: "/v1/requests", ctype: jsonType, body: valid + "}", wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit JSON two objects", method: "POST", target: "/v1/requests", ctype: jsonType, body: valid + valid, wantStatus: 400, wantType: "application/problem+json"},
-		{name: "submit JSON too large", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"` + strings.Repeat("a", MaxBodyBytes) + `@example.com","jurisdiction":"EU"}`, wantStatus: 413, wantType: "application/problem+json"},
+		{name: "submit JSON too large", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"` + strings.Repeat("a", MaxSubmissionBytes) + `@example.com","jurisdiction":"EU"}`, wantStatus: 413, wantType: "application/problem+json"},
 		{name: "submit text/plain", method: "POST", target: "/v1/requests", ctype: "text/plain", body: valid, wantStatus: 415, wantType: "application/problem+json"},
 		{name: "submit without content type", method: "POST", target: "/v1/requests", body: valid, wantStatus: 415, wantType: "application/problem+json"},
 		{name: "submit correction", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"correct","email":"ada@example.com","jurisdiction":"EU","corrections":{"name":"Ada King"}}`, portal: fakePortal{receipt: receipt}, valid: true, wantStatus: 202, wantType: jsonType},
@@ -566,7 +566,7 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "submit form bad email", method: "POST", target: "/v1/requests", ctype: formType, body: form("type", "access", "email", `x"><script>alert(1)</script>`, "jurisdiction", "EU"), wantStatus: 400, wantType: "text/html"},
 		{name: "submit form empty", method: "POST", target: "/v1/requests", ctype: formType, body: "", wantStatus: 400, wantType: "text/html"},
 		{name: "submit form bad escape", method: "POST", target: "/v1/requests", ctype: formType, body: "type=access&email=%zz", wantStatus: 400, wantType: "application/problem+json"},
-		{name: "submit form too large", method: "POST", target: "/v1/requests", ctype: formType, body: form("type", "access", "email", strings.Repeat("a", MaxBodyBytes)+"@example.com", "jurisdiction", "EU"), wantStatus: 413, wantType: "application/problem+json"},
+		{name: "submit form too large", method: "POST", target: "/v1/requests", ctype: formType, body: form("type", "access", "email", strings.Repeat("a", MaxSubmissionBytes)+"@example.com", "jurisdiction", "EU"), wantStatus: 413, wantType: "application/problem+json"},
 		// Status.
 		{name: "status open", method: "GET", target: statusPath + "?token=st-123", portal: fakePortal{status: open}, valid: true, wantStatus: 200, wantType: jsonType},
 		{name: "status completed and extended", method: "GET", target: statusPath + "?token=st-123", portal: fakePortal{status: done}, valid: true, wantStatus: 200, wantType: jsonType},
@@ -630,7 +630,11 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "permission rate limited", method: "PUT", target: permissionPath + "?token=st-123", ctype: "application/pdf", body: "%PDF-1.7", portal: fakePortal{err: apperr.E(apperr.RateLimited, "Too many requests. Try again later.")}, valid: true, wantStatus: 429, wantType: "application/problem+json"},
 		{name: "permission internal error", method: "PUT", target: permissionPath + "?token=st-123", ctype: "application/pdf", body: "%PDF-1.7", portal: fakePortal{err: internal}, valid: true, wantStatus: 500, wantType: "application/problem+json"},
 		{name: "permission unavailable", method: "PUT", target: permissionPath + "?token=st-123", ctype: "application/pdf", body: "%PDF-1.7", portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "application/problem+json"},
-		// The same from the web form's page.
+		// The same from the web form's page, which the agent may open again.
+		{name: "permission page", method: "GET", target: permissionPath + "?token=st-123&lang=fi", portal: fakePortal{status: portal.Status{ID: testID, Type: "access", Status: "pending_verification"}}, valid: true, wantStatus: 200, wantType: "text/html"},
+		{name: "permission page wrong token", method: "GET", target: permissionPath + "?token=wrong", portal: fakePortal{err: errLink}, valid: true, wantStatus: 404, wantType: "text/html"},
+		{name: "permission page internal error", method: "GET", target: permissionPath + "?token=st-123", portal: fakePortal{err: internal}, valid: true, wantStatus: 500, wantType: "text/html"},
+		{name: "permission page unavailable", method: "GET", target: permissionPath + "?token=st-123", portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "text/html"},
 		{name: "permission form PDF", method: "POST", target: permissionPath + "?token=st-123", ctype: multipartType, body: multipartBody("application/pdf", "%PDF-1.7 signed", false), valid: true, wantStatus: 200, wantType: "text/html"},
 		{name: "permission form power of attorney", method: "POST", target: permissionPath + "?token=st-123&lang=de", ctype: multipartType, body: multipartBody("image/png", "\x89PNG\r\n\x1a\n....", true), valid: true, wantStatus: 200, wantType: "text/html"},
 		// The validator reads no multipart body, so it passes a form that

@@ -29,7 +29,7 @@ var pages = template.Must(template.New("").Parse(`
 <html lang="{{.L}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{if .Errors}}{{.L.T "form.error.prefix"}} {{end}}{{.Title}}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}
-label,legend{display:block;margin-top:1rem;font-weight:600}fieldset{border:0;padding:0;margin:0}
+label,legend{display:block;margin-top:1rem;font-weight:600}fieldset{border:0;padding:0;margin:0}fieldset+fieldset,input+fieldset{margin-top:1.5rem}
 input,select,button{font-size:1rem;padding:.4rem;margin-top:.25rem}input[type=email]{width:100%;max-width:25rem;box-sizing:border-box}
 .choice{margin-top:.5rem}.choice label{display:inline;font-weight:400}.choice .hint{margin:0 0 0 1.8rem}
 .hint{color:#4a4a4a;margin:.25rem 0}.error{color:#b00020;font-weight:600;margin:.25rem 0}
@@ -79,11 +79,11 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 {{end}}</fieldset>
 {{if .Form.Corrections}}<fieldset id="corrections"{{if .Form.Has "corrections"}} aria-describedby="corrections-error"{{end}}>
 <legend>{{.L.T "form.corrections.legend"}}</legend>
-<p class="hint">{{.L.T "form.corrections.hint"}}</p>
+<p id="corrections-hint" class="hint">{{.L.T "form.corrections.hint"}}</p>
 {{template "fielderror" .Form.ErrorOf "corrections"}}
 {{range .Form.Corrections}}<label for="{{.ID}}">{{.Label}}</label>
 {{template "fielderror" $.Form.ErrorOf .Name}}
-<input id="{{.ID}}" name="{{.Name}}" type="text" maxlength="{{.MaxLength}}" autocomplete="off" value="{{.Value}}"{{if $.Form.Has .Name}} aria-describedby="{{.Name}}-error" aria-invalid="true"{{end}}>
+<input id="{{.ID}}" name="{{.Name}}" type="text" maxlength="{{.MaxLength}}" autocomplete="off" value="{{.Value}}" aria-describedby="corrections-hint{{if $.Form.Has .Name}} {{.Name}}-error{{end}}"{{if $.Form.Has .Name}} aria-invalid="true"{{end}}>
 {{end}}</fieldset>
 {{end}}<label for="email">{{.L.T "form.email.label"}}</label>
 <p id="email-hint" class="hint">{{.L.T "form.email.hint"}}</p>
@@ -103,12 +103,14 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 {{define "done"}}{{template "head" .}}
 <p>{{.L.T "done.reference" "id" .Done.ID}}</p>
 <h2>{{.L.T "done.next.title"}}</h2>
-<ol><li>{{.L.T "done.next.ack"}}</li>{{if .Done.Verification}}<li>{{.L.T "done.next.verify"}}</li>{{end}}<li>{{.L.T .Done.ResultKey}}</li></ol>
+{{if .Done.PermissionAction}}<ol><li>{{.L.T "done.agent.next.upload"}}</li><li>{{.L.T "done.agent.next.confirm"}}</li><li>{{.L.T "done.agent.next.result"}}</li></ol>
+{{else}}<ol><li>{{.L.T "done.next.ack"}}</li>{{if .Done.Verification}}<li>{{.L.T "done.next.verify"}}</li>{{end}}<li>{{.L.T .Done.ResultKey}}</li></ol>{{end}}
 <p>{{.L.T "done.status.hint"}}</p>
 <p><a href="{{.Done.StatusLink}}">{{.L.T "done.status.link"}}</a></p>
 {{if .Done.PermissionAction}}<h2>{{.L.T "done.agent.title"}}</h2>
 <p>{{.L.T "done.agent.text"}}</p>
-{{template "permissionform" .}}{{end}}
+{{template "permissionform" .}}
+<p>{{.L.T "done.agent.later"}} <a href="{{.Done.PermissionAction}}">{{.L.T "done.agent.later.link"}}</a></p>{{end}}
 {{if and .CodeAction (not .Done.PermissionAction)}}<h2>{{.L.T "verify.title"}}</h2>
 <p>{{.L.T "done.code"}}</p>
 {{template "codeform" .}}{{end}}
@@ -117,11 +119,17 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 {{define "permissionform"}}<form method="post" action="{{.Done.PermissionAction}}" enctype="multipart/form-data" novalidate>
 <label for="permission">{{.L.T "done.agent.file"}}</label>
 <p id="permission-hint" class="hint">{{.L.T "done.agent.file.hint"}}</p>
-<input id="permission" name="permission" type="file" accept="application/pdf,image/png,image/jpeg" aria-describedby="permission-hint">
+{{if .Message}}<p id="permission-error" class="error"><span class="visually-hidden">{{.L.T "form.error.prefix"}}</span> {{.Message}}</p>{{end}}
+<input id="permission" name="permission" type="file" accept="application/pdf,image/png,image/jpeg" aria-describedby="permission-hint{{if .Message}} permission-error{{end}}"{{if .Message}} aria-invalid="true"{{end}}>
 <div class="choice"><input type="checkbox" id="power_of_attorney" name="power_of_attorney" value="true">
 <label for="power_of_attorney">{{.L.T "done.agent.poa"}}</label></div>
 <p><button type="submit">{{.L.T "done.agent.send"}}</button></p>
 </form>{{end}}
+
+{{define "upload"}}{{template "head" .}}
+<p>{{.L.T "done.agent.text"}}</p>
+{{template "permissionform" .}}
+{{template "foot" .}}{{end}}
 
 {{define "permission"}}{{template "head" .}}
 <p>{{.Message}}</p>
@@ -403,7 +411,7 @@ func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, 
 		f.Choices = append(f.Choices, choice{ID: id, Value: string(o.Type), Label: l.T("form.type." + string(o.Type) + ".label"),
 			Hint: l.T("form.type." + string(o.Type) + ".hint"), Checked: in.Type == string(o.Type) || (len(offers) == 1)})
 		for _, field := range o.Fields {
-			ci := correctionInput{ID: "correct-" + field, Name: "corrections." + field, Label: fieldLabel(l, field), MaxLength: request.MaxCorrectionValue}
+			ci := correctionInput{ID: "correct-" + field, Name: "corrections." + field, Label: l.Detail(field), MaxLength: request.MaxCorrectionValue}
 			if in.Corrections != nil {
 				ci.Value = (*in.Corrections)[field]
 			}
@@ -417,21 +425,19 @@ func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, 
 			return field
 		case field == "corrections" && f.Corrections != nil:
 			return "corrections"
-		case strings.HasPrefix(field, "corrections.") && f.Corrections != nil:
-			return "correct-" + strings.TrimPrefix(field, "corrections.")
+		case strings.HasPrefix(field, "corrections."):
+			// The input of that field, when the form has one; else the group.
+			name := strings.TrimPrefix(field, "corrections.")
+			if slices.ContainsFunc(f.Corrections, func(c correctionInput) bool { return c.Name == field }) {
+				return "correct-" + name
+			}
+			if f.Corrections != nil {
+				return "corrections"
+			}
 		}
 		return ""
 	})
 	render(w, status, "form", p)
-}
-
-// fieldLabel names a profile field in l: as the catalogue names the
-// details a subject may be asked for, or else by its name.
-func fieldLabel(l i18n.Lang, field string) string {
-	if label := l.T("datapoint." + field); label != "datapoint."+field {
-		return label
-	}
-	return strings.ReplaceAll(field, "_", " ")
 }
 
 // describeErrors says each field error in l, for the summary (linked to the
@@ -507,8 +513,8 @@ func (a *api) renderDone(w http.ResponseWriter, r *http.Request, in request.Inta
 			d.Verification = o.Verification
 		}
 	}
-	if in.AgentEmail != "" {
-		d.PermissionAction = permissionAction(receipt, l)
+	if status, err := url.Parse(receipt.StatusURL); err == nil && in.AgentEmail != "" {
+		d.PermissionAction = permissionPath(receipt.ID, status.Query().Get("token"), l)
 	}
 	p := page{L: l, Title: l.T("done.title"), Done: d}
 	if d.Verification {
@@ -517,15 +523,11 @@ func (a *api) renderDone(w http.ResponseWriter, r *http.Request, in request.Inta
 	render(w, http.StatusAccepted, "done", p)
 }
 
-// permissionAction is where the agent's upload form posts: the request's
-// permission, with the status token of the receipt and the page language.
-func permissionAction(receipt portal.Receipt, l i18n.Lang) string {
-	status, err := url.Parse(receipt.StatusURL)
-	if err != nil {
-		return ""
-	}
-	q := url.Values{"token": {status.Query().Get("token")}, "lang": {string(l)}}
-	return "/v1/requests/" + url.PathEscape(receipt.ID) + "/permission?" + q.Encode()
+// permissionPath is the agent's upload page and where its form posts: the
+// request's permission, with the status token and the page language.
+func permissionPath(id, token string, l i18n.Lang) string {
+	q := url.Values{"token": {token}, "lang": {string(l)}}
+	return "/v1/requests/" + url.PathEscape(id) + "/permission?" + q.Encode()
 }
 
 // withLang adds the language to a link of ours.

@@ -158,6 +158,16 @@ func placeholders(s string) []string {
 // Name is the language's name in itself, for a language menu.
 func (l Lang) Name() string { return l.T("lang.name") }
 
+// Detail names a field of a subject's profile in l: as the catalogue names
+// the details a subject may be asked for (datapoint.<field>), or else by the
+// field's own name.
+func (l Lang) Detail(field string) string {
+	if label := l.T("datapoint." + field); label != "datapoint."+field {
+		return label
+	}
+	return strings.ReplaceAll(field, "_", " ")
+}
+
 // Date writes a calendar date as people of the language read it:
 // 2 March 2026, 2. März 2026, 2. maaliskuuta 2026.
 func (l Lang) Date(t time.Time) string {

@@ -61,6 +61,9 @@ type content struct {
 	First string
 	// Fields are the corrected fields, none when nothing was found.
 	Fields string
+	// Corrects names the fields a correction asks to change, for the
+	// subject to see before confirming.
+	Corrects string
 }
 
 // Records says how many records, in the message's language.
@@ -112,7 +115,9 @@ func (a Anonymized) FieldList() string { return strings.Join(a.Fields, ", ") }
 var (
 	textTemplates = template.Must(template.New("").Parse(`
 {{define "verify"}}{{.L.T "mail.verify.intro" "id" .RequestID}}
-{{if .Agent}}
+{{if .Corrects}}
+{{.L.T "mail.verify.corrects" "fields" .Corrects}}
+{{end}}{{if .Agent}}
 {{.L.T "mail.verify.agent" "agent" .Agent}}
 {{end}}
 {{.L.T "mail.verify.action"}}
@@ -204,6 +209,7 @@ Find it with: privacyctl show {{.RequestID}}
 
 	htmlTemplates = htmltemplate.Must(htmltemplate.New("").Parse(`
 {{define "verify"}}<p>{{.L.T "mail.verify.intro" "id" .RequestID}}</p>
+{{if .Corrects}}<p>{{.L.T "mail.verify.corrects" "fields" .Corrects}}</p>{{end}}
 {{if .Agent}}<p>{{.L.T "mail.verify.agent" "agent" .Agent}}</p>{{end}}
 <p>{{.L.T "mail.verify.action"}}</p>
 <p><a href="{{.Link}}">{{.L.T "mail.verify.link"}}</a></p>
@@ -273,15 +279,25 @@ func render(name, to string, c content) (Message, error) {
 
 // Verification asks the subject to confirm the request through link, or by
 // entering code on codePage; both work until expires.
-func Verification(l i18n.Lang, to, requestID, link, code, codePage string, expires time.Time) (Message, error) {
-	return render("verify", to, content{L: l, RequestID: requestID, Link: link, Code: code, CodePage: codePage, Expires: l.DateTime(expires.UTC())})
+// corrects are the fields a correction request asks to change (none for
+// other requests): the mail names them, not their new values.
+func Verification(l i18n.Lang, to, requestID, link, code, codePage string, expires time.Time, corrects []string) (Message, error) {
+	return render("verify", to, content{L: l, RequestID: requestID, Link: link, Code: code, CodePage: codePage, Expires: l.DateTime(expires.UTC()), Corrects: details(l, corrects)})
+}
+
+func details(l i18n.Lang, fields []string) string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = l.Detail(f)
+	}
+	return strings.Join(names, ", ")
 }
 
 // VerificationForAgent is Verification for a request an authorized agent
 // made: it names the agent, so the subject confirms the agent's authority
 // directly (CCPA Regs §7063(a)(2)).
-func VerificationForAgent(l i18n.Lang, to, requestID, agent, link, code, codePage string, expires time.Time) (Message, error) {
-	return render("verify", to, content{L: l, RequestID: requestID, Agent: agent, Link: link, Code: code, CodePage: codePage, Expires: l.DateTime(expires.UTC())})
+func VerificationForAgent(l i18n.Lang, to, requestID, agent, link, code, codePage string, expires time.Time, corrects []string) (Message, error) {
+	return render("verify", to, content{L: l, RequestID: requestID, Agent: agent, Link: link, Code: code, CodePage: codePage, Expires: l.DateTime(expires.UTC()), Corrects: details(l, corrects)})
 }
 
 // VerificationLocked tells the subject that the request stopped accepting

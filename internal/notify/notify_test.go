@@ -20,10 +20,13 @@ var (
 func builders(l i18n.Lang) map[string]func() (Message, error) {
 	return map[string]func() (Message, error){
 		"verification": func() (Message, error) {
-			return Verification(l, "a@b.co", "dsr-1", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires)
+			return Verification(l, "a@b.co", "dsr-1", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires, nil)
+		},
+		"verification of a correction": func() (Message, error) {
+			return Verification(l, "a@b.co", "dsr-1", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires, []string{"phone", "loyalty_tier"})
 		},
 		"verification for an agent's request": func() (Message, error) {
-			return VerificationForAgent(l, "a@b.co", "dsr-1", "agent<x>@example.net", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires)
+			return VerificationForAgent(l, "a@b.co", "dsr-1", "agent<x>@example.net", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires, []string{"name"})
 		},
 		"verification locked": func() (Message, error) { return VerificationLocked(l, "a@b.co", "dsr-1") },
 		"download":            func() (Message, error) { return DownloadReady(l, "a@b.co", "dsr-1", link, expires) },
@@ -205,5 +208,24 @@ func TestOverdueIsForOperators(t *testing.T) {
 	}
 	if m.Subject != "OVERDUE: privacy request dsr-1" || !strings.Contains(m.Text, "due date, 2 March 2026, has passed") || !strings.Contains(m.Text, "privacyctl show dsr-1") {
 		t.Fatalf("overdue: %q\n%s", m.Subject, m.Text)
+	}
+}
+
+// TestVerificationNamesTheCorrections: the subject sees which fields a
+// correction asks to change before confirming (an agent may have asked), by
+// their names in the mail's language; the new values stay out of the mail.
+func TestVerificationNamesTheCorrections(t *testing.T) {
+	m, err := Verification(i18n.German, "a@b.co", "dsr-1", link, "BCDF-2345", "https://x/code", expires, []string{"phone", "loyalty_tier"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{m.Text, m.HTML} {
+		if !strings.Contains(body, "Berichtigung von: Telefonnummer, loyalty tier.") {
+			t.Errorf("the mail does not name the fields:\n%s", body)
+		}
+	}
+	m, _ = Verification(i18n.English, "a@b.co", "dsr-1", link, "BCDF-2345", "https://x/code", expires, nil)
+	if strings.Contains(m.Text, "correct:") {
+		t.Errorf("a request that corrects nothing names corrections:\n%s", m.Text)
 	}
 }

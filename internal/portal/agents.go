@@ -89,7 +89,7 @@ func (p *Portal) UploadPermission(ctx context.Context, id, token, contentType st
 		return apperr.Keyed(apperr.Conflict, "error.link")
 	}
 	if len(body) > MaxPermissionBytes {
-		return apperr.E(apperr.TooLarge, fmt.Sprintf("The file is larger than %d MiB.", MaxPermissionBytes>>20))
+		return apperr.Keyed(apperr.TooLarge, "error.permission.too_large")
 	}
 	mediaType, ok := sniffPermission(contentType, body)
 	if !ok {

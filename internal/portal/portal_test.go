@@ -202,6 +202,9 @@ func TestOffered(t *testing.T) {
 		{"US-CA", nil, []Offer{o(request.Access, true), o(request.Portability, true), o(request.Delete, true),
 			o(request.OptOut, false), o(request.Limit, false), o(request.Restrict, true), o(request.Object, true)}},
 		{"XX", nil, nil},
+		// Iowa's law gives no right to correction: fields to correct change nothing.
+		{"US-IA", []string{"name"}, []Offer{o(request.Access, true), o(request.Portability, true),
+			o(request.OptOut, true), o(request.Limit, true), o(request.Restrict, true), o(request.Object, true)}},
 	}
 	for _, tt := range tests {
 		e.portal.Correctable = tt.correctable
