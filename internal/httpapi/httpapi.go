@@ -268,7 +268,7 @@ func (a *api) verifyPage(w http.ResponseWriter, r *http.Request) {
 	}
 	l := pageLanguage(r)
 	render(w, http.StatusOK, "verify", page{L: l, Title: l.T("verify.title"), Languages: languageMenu(l, *r.URL),
-		ID: id, Action: verifyAction(id), Token: token, Details: detailsViewFor(l, req, nil)})
+		ID: id, Action: verifyAction(id), Token: token, Details: detailsViewFor(l, req, nil), Corrects: l.Details(req.Corrects)})
 }
 
 func verifyAction(id string) string { return "/v1/requests/" + url.PathEscape(id) + "/verify" }

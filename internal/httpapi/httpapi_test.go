@@ -456,6 +456,12 @@ func TestHandler(t *testing.T) {
 				`<span lang="de" aria-current="true">Deutsch</span>`, `href="/v1/requests/` + testID + `/verify?lang=en&amp;token=vt-456"`},
 		},
 		{
+			name: "verify page of a correction names the fields", method: "GET", target: "/v1/requests/" + testID + "/verify?token=vt-456&lang=de",
+			portal:     fakePortal{requirement: portal.Requirement{Corrects: []string{"name", "phone"}}},
+			wantStatus: 200, wantType: "text/html",
+			wantBody: []string{"Sie bittet um die Berichtigung von: Vollständiger Name, Telefonnummer."},
+		},
+		{
 			name: "verify page escapes the token", method: "GET", target: "/v1/requests/" + testID + "/verify?token=" + url.QueryEscape(`a"><b>`),
 			wantStatus: 200, wantType: "text/html",
 			wantBody: []string{`value="a&#34;&gt;&lt;b&gt;"`}, notBody: []string{"<b>"},

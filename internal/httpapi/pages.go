@@ -164,6 +164,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 
 {{define "verify"}}{{template "head" .}}
 <p>{{.L.T "verify.intro" "id" .ID}}</p>
+{{if .Corrects}}<p>{{.L.T "mail.verify.corrects" "fields" .Corrects}}</p>{{end}}
 <form method="post" action="{{.Action}}" novalidate><input type="hidden" name="token" value="{{.Token}}"><input type="hidden" name="lang" value="{{.L}}">
 {{template "details" .}}
 <button type="submit">{{.L.T "verify.button"}}</button></form>
@@ -212,6 +213,8 @@ type page struct {
 	Code string
 	// Details, when set, asks for details besides the link or code.
 	Details *detailsView
+	// Corrects names the fields a correction being confirmed changes.
+	Corrects string
 }
 
 // detailsView is the part of a confirmation form that asks for data points

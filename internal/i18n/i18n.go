@@ -168,6 +168,15 @@ func (l Lang) Detail(field string) string {
 	return strings.ReplaceAll(field, "_", " ")
 }
 
+// Details names fields in l (see Detail), as a list.
+func (l Lang) Details(fields []string) string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = l.Detail(f)
+	}
+	return strings.Join(names, ", ")
+}
+
 // Date writes a calendar date as people of the language read it:
 // 2 March 2026, 2. März 2026, 2. maaliskuuta 2026.
 func (l Lang) Date(t time.Time) string {

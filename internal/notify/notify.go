@@ -282,22 +282,14 @@ func render(name, to string, c content) (Message, error) {
 // corrects are the fields a correction request asks to change (none for
 // other requests): the mail names them, not their new values.
 func Verification(l i18n.Lang, to, requestID, link, code, codePage string, expires time.Time, corrects []string) (Message, error) {
-	return render("verify", to, content{L: l, RequestID: requestID, Link: link, Code: code, CodePage: codePage, Expires: l.DateTime(expires.UTC()), Corrects: details(l, corrects)})
-}
-
-func details(l i18n.Lang, fields []string) string {
-	names := make([]string, len(fields))
-	for i, f := range fields {
-		names[i] = l.Detail(f)
-	}
-	return strings.Join(names, ", ")
+	return render("verify", to, content{L: l, RequestID: requestID, Link: link, Code: code, CodePage: codePage, Expires: l.DateTime(expires.UTC()), Corrects: l.Details(corrects)})
 }
 
 // VerificationForAgent is Verification for a request an authorized agent
 // made: it names the agent, so the subject confirms the agent's authority
 // directly (CCPA Regs §7063(a)(2)).
 func VerificationForAgent(l i18n.Lang, to, requestID, agent, link, code, codePage string, expires time.Time, corrects []string) (Message, error) {
-	return render("verify", to, content{L: l, RequestID: requestID, Agent: agent, Link: link, Code: code, CodePage: codePage, Expires: l.DateTime(expires.UTC()), Corrects: details(l, corrects)})
+	return render("verify", to, content{L: l, RequestID: requestID, Agent: agent, Link: link, Code: code, CodePage: codePage, Expires: l.DateTime(expires.UTC()), Corrects: l.Details(corrects)})
 }
 
 // VerificationLocked tells the subject that the request stopped accepting

@@ -50,6 +50,9 @@ type Requirement struct {
 	DataPoints  int
 	Kinds       []registry.Category
 	Declaration bool
+	// Corrects are the fields a correction asks to change, which the
+	// subject sees before confirming (never their new values).
+	Corrects []string
 }
 
 // DetailsError asks again for the details, saying what is wrong. Only the
@@ -66,14 +69,15 @@ func (e *DetailsError) Unwrap() error { return e.Err }
 const maxDetailLength = 200
 
 func (p *Portal) requirement(r *request.Request) Requirement {
+	corrects := r.Corrections.Fields()
 	if r.Level.DataPoints == 0 && !r.Level.Declaration {
-		return Requirement{}
+		return Requirement{Corrects: corrects}
 	}
 	var kinds []registry.Category
 	if p.Accounts != nil {
 		kinds = p.Accounts.Kinds()
 	}
-	return Requirement{DataPoints: r.Level.DataPoints, Kinds: kinds, Declaration: r.Level.Declaration}
+	return Requirement{DataPoints: r.Level.DataPoints, Kinds: kinds, Declaration: r.Level.Declaration, Corrects: corrects}
 }
 
 // ErrOperatorCheck: the level asks for more details than the account

@@ -260,3 +260,18 @@ func TestNormalizeDataPoint(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckVerificationNamesCorrections: the confirmation page of a
+// correction learns which fields it changes (not their values).
+func TestCheckVerificationNamesCorrections(t *testing.T) {
+	e := newEnv()
+	r := e.seed(request.PendingVerification, func(r *request.Request) {
+		pending(r)
+		r.Type = request.Correct
+		r.Corrections = request.Corrections{"phone": "+44 20 7946 0000", "name": "Ada King"}
+	})
+	req, err := e.portal.CheckVerification(context.Background(), r.ID, verifyToken)
+	if err != nil || !reflect.DeepEqual(req.Corrects, []string{"name", "phone"}) {
+		t.Fatalf("requirement %+v, %v; want the fields name and phone", req, err)
+	}
+}
