@@ -108,5 +108,15 @@ func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
 			Title: jsii.String("HTTP API"), Width: jsii.Number(12),
 			Left: &[]awscloudwatch.IMetric{api.MetricCount(sum), api.MetricClientError(sum), api.MetricServerError(sum)},
 		}),
+		// Mail to the privacy inbox: what arrives, what fails, and what
+		// waits for an operator or sits in the dead-letter queue.
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String("Privacy inbox: mail handled, failed; waiting for an operator; dead letters"), Width: jsii.Number(12),
+			Left: &[]awscloudwatch.IMetric{p.functions["inbound"].MetricInvocations(sum), p.functions["inbound"].MetricErrors(sum)},
+			Right: &[]awscloudwatch.IMetric{
+				p.inbox.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five}),
+				p.inboundDLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five}),
+			},
+		}),
 	)
 }

@@ -501,6 +501,12 @@ func TestMonitoring(t *testing.T) {
 	}
 	tpl.HasResourceProperties(jsii.String("AWS::SNS::Topic"), map[string]any{"KmsMasterKeyId": assertions.Match_AnyValue()})
 	tpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Dashboard"), jsii.Number(1))
+	board, _ := json.Marshal(resourcesOfType(raw, "AWS::CloudWatch::Dashboard")[0]["DashboardBody"])
+	for _, want := range []string{"Privacy inbox", "ApproximateNumberOfMessagesVisible", "OperatorInboxQueue", "InboundDeadLetterQueue", "InboundFunction"} {
+		if !strings.Contains(string(board), want) {
+			t.Errorf("the dashboard does not show %s", want)
+		}
+	}
 	tpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{"ScheduleExpression": "rate(1 hour)"})
 	stages := resourcesOfType(raw, "AWS::ApiGatewayV2::Stage")
 	logs, _ := json.Marshal(stages[0]["AccessLogSettings"])
