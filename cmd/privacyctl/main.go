@@ -68,9 +68,10 @@ Usage:
       Check a data-source registry file: print a summary of its sources, or
       every problem with its line number (exit status 1). With --aws (the
       environment's account) or --local (the local stack), also check each
-      source where it lives, reading no personal data: the table is there
+      source where it lives, showing nothing it reads: the table is there
       and its key schema fits the lookup; the bucket can be listed under
-      the prefix.
+      the prefix, and one object's start agrees with the compression and,
+      for CSV, the match columns.
 
   privacyctl hold ID --reason TEXT
   privacyctl release ID

@@ -51,6 +51,9 @@ func TestSourcesLiveCheck(t *testing.T) {
 		{"a sort key the table lacks", "sort_key: {attribute: sk, value: PREFERENCES}", "sort_key: {attribute: kind, value: PREFERENCES}", apperr.Invalid, "whole primary key"},
 		{"a bucket that is not there", "bucket: demo-billing", "bucket: demo-billings", apperr.Unavailable, "NoSuchBucket"},
 		{"a misspelt prefix", "prefix: invoices/", "prefix: invoice/", apperr.Internal, "no object under the source's prefix"},
+		{"gzip not said", "      format: csv\n      compression: gzip\n", "      format: csv\n", apperr.Invalid, "add compression: gzip"},
+		{"gzip said of plain objects", "      prefix: invoices/\n      format: csv\n", "      prefix: invoices/\n      format: csv\n      compression: gzip\n", apperr.Invalid, "not gzip-compressed"},
+		{"a column the header lacks", "      prefix: invoices/\n      format: csv\n      match:\n        - {field: user_id,", "      prefix: invoices/\n      format: csv\n      match:\n        - {field: customer_id,", apperr.Invalid, `no column "customer_id"`},
 	}
 	for _, m := range mistakes {
 		t.Run(m.name, func(t *testing.T) {

@@ -12,10 +12,15 @@ package s3src
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -102,6 +107,61 @@ func (a *Adapter) Check(ctx context.Context, src *registry.Source) error {
 	}
 	if len(out.Contents) == 0 {
 		return ErrEmpty
+	}
+	if src.S3.Templated() {
+		return nil // the objects are the subjects' own, each as it is
+	}
+	return a.checkFirstObject(ctx, src, aws.ToString(out.Contents[0].Key))
+}
+
+// checkPeekBytes is how much of the first object Check reads.
+const checkPeekBytes = 64 << 10
+
+// checkFirstObject reads the start of one object of the source and checks
+// what the registry says of every object against it: gzip-compressed or
+// not, and for CSV a header that names the fields the source matches on.
+// Nothing read is kept or shown.
+func (a *Adapter) checkFirstObject(ctx context.Context, src *registry.Source, key string) error {
+	out, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &src.S3.Bucket, Key: &key, Range: aws.String(fmt.Sprintf("bytes=0-%d", checkPeekBytes-1))})
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+	}
+	defer out.Body.Close()
+	head, err := io.ReadAll(io.LimitReader(out.Body, checkPeekBytes))
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+	}
+	gzipped := bytes.HasPrefix(head, gzipMagic)
+	switch {
+	case len(head) == 0:
+		return nil
+	case gzipped && src.S3.Compression != registry.CompressionGzip:
+		return apperr.E(apperr.Invalid, "The source's objects are gzip-compressed: add compression: gzip.")
+	case !gzipped && src.S3.Compression == registry.CompressionGzip:
+		return apperr.E(apperr.Invalid, "The source's objects are not gzip-compressed, though the registry says gzip.")
+	case src.S3.Format != registry.FormatCSV:
+		return nil
+	}
+	var text io.Reader = bytes.NewReader(head)
+	if gzipped {
+		zr, err := gzip.NewReader(text)
+		if err != nil {
+			return apperr.Wrap(apperr.Invalid, "The source's first object is not valid gzip.", err)
+		}
+		text = zr
+	}
+	line, err := bufio.NewReader(io.LimitReader(text, checkPeekBytes)).ReadString('\n')
+	if err != nil && line == "" {
+		return nil // no whole header within what was read: nothing to check
+	}
+	header, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(line, "\ufeff"))).Read()
+	if err != nil {
+		return apperr.Wrap(apperr.Invalid, "The header of the source's first object is not CSV.", err)
+	}
+	for _, m := range src.S3.Match {
+		if !slices.Contains(header, m.Field) {
+			return apperr.E(apperr.Invalid, fmt.Sprintf("The header of the source's first object has no column %q, which the source matches on.", m.Field))
+		}
 	}
 	return nil
 }
