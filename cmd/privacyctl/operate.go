@@ -405,14 +405,7 @@ func printPlan(stdout io.Writer, id string, plan []erasure.Outcome, asJSON bool)
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "SOURCE\tMODE\tWOULD\tKEYS\tVERSIONS")
 	for _, o := range plan {
-		keys, versions := 0, 0
-		for _, k := range o.Touched {
-			if k.Version != "" {
-				versions++
-			} else {
-				keys++
-			}
-		}
+		keys, versions := o.TouchedCounts()
 		var would string
 		switch {
 		case o.Records == 0:

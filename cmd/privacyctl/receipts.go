@@ -132,14 +132,7 @@ func printReceipt(stdout io.Writer, l erasure.Link, asJSON bool) error {
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "SOURCE\tMODE\tRECORDS\tDELETED\tANONYMIZED\tRETAINED\tKEYS\tVERSIONS REMOVED\tWHY KEPT")
 	for _, o := range r.Sources {
-		keys, versions := 0, 0
-		for _, k := range o.Touched {
-			if k.Version != "" {
-				versions++
-			} else {
-				keys++
-			}
-		}
+		keys, versions := o.TouchedCounts()
 		why := ""
 		if o.Retention != nil {
 			why = fmt.Sprintf("%s (%s) until %s", o.Retention.Reason, o.Retention.Citation, o.Retention.Until)

@@ -210,6 +210,17 @@ func (s *Receipts) outcomeOf(ctx context.Context, item map[string]types.Attribut
 	return o, n, nil
 }
 
+// HasOutcome reports whether an outcome is kept for the request's source,
+// reading only its key.
+func (s *Receipts) HasOutcome(ctx context.Context, requestID, sourceID string) (bool, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(requestID, outcomePrefix+sourceID),
+		ProjectionExpression: aws.String("pk"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return false, apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
+	}
+	return out.Item != nil, nil
+}
+
 // Outcomes returns the outcomes kept for a request, by source id.
 func (s *Receipts) Outcomes(ctx context.Context, requestID string) ([]erasure.Outcome, error) {
 	var outcomes []erasure.Outcome
@@ -309,12 +320,16 @@ func receiptChunkKeys(seq int64, chunks int) []map[string]types.AttributeValue {
 	return keys
 }
 
-// Head returns the last link of the chain; false when the chain is empty.
+// Head returns the number and hash of the last link of the chain, all a
+// new link needs of it (its body is not read); false when the chain is
+// empty.
 func (s *Receipts) Head(ctx context.Context) (erasure.Link, bool, error) {
 	out, err := s.api.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String("pk = :chain"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":chain": &types.AttributeValueMemberS{Value: chainPK}},
+		ExpressionAttributeNames:  map[string]string{"#h": "hash"}, // a reserved word
+		ProjectionExpression:      aws.String("sk, #h"),
 		ScanIndexForward:          aws.Bool(false),
 		Limit:                     aws.Int32(1),
 		ConsistentRead:            aws.Bool(true),
@@ -325,8 +340,22 @@ func (s *Receipts) Head(ctx context.Context) (erasure.Link, bool, error) {
 	if len(out.Items) == 0 {
 		return erasure.Link{}, false, nil
 	}
-	l, err := s.linkOf(ctx, out.Items[0])
-	return l, err == nil, err
+	seq, hash, err := numberAndHash(out.Items[0])
+	return erasure.Link{Seq: seq, Hash: hash}, err == nil, err
+}
+
+// numberAndHash reads a chain item's receipt number and hash.
+func numberAndHash(item map[string]types.AttributeValue) (int64, string, error) {
+	sk, _ := item["sk"].(*types.AttributeValueMemberS)
+	hash, _ := item["hash"].(*types.AttributeValueMemberS)
+	if sk == nil || hash == nil {
+		return 0, "", apperr.E(apperr.Internal, "A stored receipt is malformed.")
+	}
+	seq, err := strconv.ParseInt(sk.Value, 10, 64)
+	if err != nil {
+		return 0, "", apperr.Wrap(apperr.Internal, "A stored receipt is malformed.", err)
+	}
+	return seq, hash.Value, nil
 }
 
 // ReceiptOf returns a request's receipt; false when it has none.
@@ -381,21 +410,16 @@ func (s *Receipts) Walk(ctx context.Context, fn func(erasure.Link) error) error 
 }
 
 func (s *Receipts) linkOf(ctx context.Context, item map[string]types.AttributeValue) (erasure.Link, error) {
-	sk, _ := item["sk"].(*types.AttributeValueMemberS)
-	hash, _ := item["hash"].(*types.AttributeValueMemberS)
-	if sk == nil || hash == nil {
-		return erasure.Link{}, apperr.E(apperr.Internal, "A stored receipt is malformed.")
-	}
-	seq, err := strconv.ParseInt(sk.Value, 10, 64)
+	seq, hash, err := numberAndHash(item)
 	if err != nil {
-		return erasure.Link{}, apperr.Wrap(apperr.Internal, "A stored receipt is malformed.", err)
+		return erasure.Link{}, err
 	}
 	if legacy, ok := item["body"].(*types.AttributeValueMemberS); ok {
-		return erasure.Link{Seq: seq, Body: []byte(legacy.Value), Hash: hash.Value}, nil // stored before receipts were packed
+		return erasure.Link{Seq: seq, Body: []byte(legacy.Value), Hash: hash}, nil // stored before receipts were packed
 	}
 	body, err := s.readChunked(ctx, item, "body_z", func(count int) []map[string]types.AttributeValue { return receiptChunkKeys(seq, count) })
 	if err != nil {
 		return erasure.Link{}, apperr.Wrap(apperr.Internal, "A stored receipt could not be read.", err)
 	}
-	return erasure.Link{Seq: seq, Body: body, Hash: hash.Value}, nil
+	return erasure.Link{Seq: seq, Body: body, Hash: hash}, nil
 }

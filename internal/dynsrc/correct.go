@@ -3,11 +3,10 @@ package dynsrc
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
@@ -35,9 +34,10 @@ func (a *Adapter) Correct(ctx context.Context, src *registry.Source, ids map[str
 		}
 	}
 	corrected := 0
+	subject := keyValues(d, ids)
 	for _, item := range items {
 		key := itemKey(item, keyNames)
-		for conflicts := 0; item != nil && holdsSubject(item, d.PartitionKey, keyValues(d, ids)); conflicts++ {
+		for conflicts := 0; item != nil && holdsSubject(item, d.PartitionKey, subject); conflicts++ {
 			if conflicts == maxConflicts {
 				return corrected, apperr.E(apperr.Unavailable, "An item kept changing while it was corrected.")
 			}
@@ -61,33 +61,14 @@ func (a *Adapter) Correct(ctx context.Context, src *registry.Source, ids map[str
 // sets and the subject's attribute still hold what was read. It reports
 // false when a concurrent write changed them.
 func (a *Adapter) setAttributes(ctx context.Context, table string, key, read map[string]types.AttributeValue, subjectAttr string, values map[string]string) (bool, error) {
-	names := map[string]string{"#subject": subjectAttr}
-	vals := map[string]types.AttributeValue{":subject": read[subjectAttr]}
+	fields := slices.Sorted(maps.Keys(values))
+	g := unchanged(read, fields)
+	g.names["#subject"], g.values[":subject"] = subjectAttr, read[subjectAttr]
+	g.cond = append(g.cond, "#subject = :subject")
 	var set []string
-	cond := []string{"#subject = :subject"}
-	fields := make([]string, 0, len(values))
-	for f := range values {
-		fields = append(fields, f)
-	}
-	slices.Sort(fields)
 	for i, f := range fields {
-		n := fmt.Sprintf("#f%d", i)
-		names[n] = f
-		vals[fmt.Sprintf(":n%d", i)] = &types.AttributeValueMemberS{Value: values[f]}
-		set = append(set, fmt.Sprintf("%s = :n%d", n, i))
-		if old, ok := read[f]; ok {
-			vals[fmt.Sprintf(":o%d", i)] = old
-			cond = append(cond, fmt.Sprintf("%s = :o%d", n, i))
-		} else {
-			cond = append(cond, "attribute_not_exists("+n+")")
-		}
+		g.values[fmt.Sprintf(":n%d", i)] = &types.AttributeValueMemberS{Value: values[f]}
+		set = append(set, fmt.Sprintf("%s = :n%d", g.name(i), i))
 	}
-	return a.conditionalUpdate(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(table),
-		Key:                       key,
-		UpdateExpression:          aws.String("SET " + strings.Join(set, ", ")),
-		ConditionExpression:       aws.String(strings.Join(cond, " AND ")),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: vals,
-	})
+	return a.conditionalUpdate(ctx, g.update(table, key, "SET "+strings.Join(set, ", ")))
 }

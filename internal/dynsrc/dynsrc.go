@@ -191,6 +191,7 @@ func (a *Adapter) anonymize(ctx context.Context, src *registry.Source, ids map[s
 	}
 	d := src.DynamoDB
 	res := erasure.Result{}
+	subject := keyValues(d, ids)
 	for _, item := range items {
 		key := itemKey(item, keyNames)
 		ks, err := keyString(key)
@@ -198,7 +199,7 @@ func (a *Adapter) anonymize(ctx context.Context, src *registry.Source, ids map[s
 			return erasure.Result{}, err
 		}
 		changed := false
-		for conflicts := 0; item != nil && holdsSubject(item, d.PartitionKey, keyValues(d, ids)); conflicts++ {
+		for conflicts := 0; item != nil && holdsSubject(item, d.PartitionKey, subject); conflicts++ {
 			if conflicts == maxConflicts {
 				return erasure.Result{}, apperr.E(apperr.Unavailable, "An item kept changing while it was anonymized.")
 			}
@@ -266,32 +267,55 @@ func sameNumber(a, b string) bool {
 // of them still holds what was read (or is still absent). It reports false
 // when a concurrent write changed them.
 func (a *Adapter) removeAttributes(ctx context.Context, table string, key, read map[string]types.AttributeValue, fields []string) (bool, error) {
-	names := map[string]string{}
-	values := map[string]types.AttributeValue{}
-	var remove, cond []string
+	g := unchanged(read, fields)
+	var remove []string
 	for i, f := range fields {
-		n := fmt.Sprintf("#f%d", i)
-		names[n] = f
-		v, ok := read[f]
-		if !ok {
-			cond = append(cond, "attribute_not_exists("+n+")")
-			continue
+		if _, ok := read[f]; ok {
+			remove = append(remove, g.name(i))
 		}
-		values[fmt.Sprintf(":v%d", i)] = v
-		cond = append(cond, fmt.Sprintf("%s = :v%d", n, i))
-		remove = append(remove, n)
 	}
 	if len(remove) == 0 {
 		return true, nil
 	}
-	return a.conditionalUpdate(ctx, &dynamodb.UpdateItemInput{
+	return a.conditionalUpdate(ctx, g.update(table, key, "REMOVE "+strings.Join(remove, ", ")))
+}
+
+// guard is an update's condition that attributes still hold what was read:
+// each field is named #f<i> (its position in fields), its value read :o<i>,
+// or it must still be absent.
+type guard struct {
+	names  map[string]string
+	values map[string]types.AttributeValue
+	cond   []string
+}
+
+func unchanged(read map[string]types.AttributeValue, fields []string) guard {
+	g := guard{names: map[string]string{}, values: map[string]types.AttributeValue{}}
+	for i, f := range fields {
+		n := g.name(i)
+		g.names[n] = f
+		if v, ok := read[f]; ok {
+			g.values[fmt.Sprintf(":o%d", i)] = v
+			g.cond = append(g.cond, fmt.Sprintf("%s = :o%d", n, i))
+		} else {
+			g.cond = append(g.cond, "attribute_not_exists("+n+")")
+		}
+	}
+	return g
+}
+
+func (g guard) name(i int) string { return fmt.Sprintf("#f%d", i) }
+
+// update is the conditional UpdateItem of expression on the item at key.
+func (g guard) update(table string, key map[string]types.AttributeValue, expression string) *dynamodb.UpdateItemInput {
+	return &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(table),
 		Key:                       key,
-		UpdateExpression:          aws.String("REMOVE " + strings.Join(remove, ", ")),
-		ConditionExpression:       aws.String(strings.Join(cond, " AND ")),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
-	})
+		UpdateExpression:          aws.String(expression),
+		ConditionExpression:       aws.String(strings.Join(g.cond, " AND ")),
+		ExpressionAttributeNames:  g.names,
+		ExpressionAttributeValues: g.values,
+	}
 }
 
 // conditionalUpdate runs an update whose condition guards against a

@@ -58,6 +58,19 @@ type Outcome struct {
 	Touched   []Touched  `json:"touched,omitempty"`
 }
 
+// TouchedCounts counts the keys (items and objects) and the object
+// versions erasure touched in the source.
+func (o Outcome) TouchedCounts() (keys, versions int) {
+	for _, k := range o.Touched {
+		if k.Version != "" {
+			versions++
+		} else {
+			keys++
+		}
+	}
+	return keys, versions
+}
+
 // Merge adds what a later run did in the same source (a retried or redriven
 // step) to what earlier runs did: deletions and anonymizations are counted
 // once, when they happened, so they add up. What a retained source holds,

@@ -158,6 +158,11 @@ type S3Source struct {
 // Templated reports whether the source owns whole objects under a key template.
 func (s *S3Source) Templated() bool { return s.KeyTemplate != "" }
 
+// Splittable reports whether the source can be worked object by object: an
+// S3 source with a fixed prefix (a key template's folders are the subject's
+// already).
+func (s *Source) Splittable() bool { return s.S3 != nil && !s.S3.Templated() }
+
 // ListPrefix is the part of every key of the source known without the
 // subject: the prefix and the template's text before its first placeholder.
 func (s *S3Source) ListPrefix() string { return s.Prefix + s.template.Static() }

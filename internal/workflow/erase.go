@@ -27,6 +27,8 @@ type KeyHasher interface {
 type Outcomes interface {
 	AddOutcome(ctx context.Context, requestID string, o erasure.Outcome) error
 	Outcomes(ctx context.Context, requestID string) ([]erasure.Outcome, error)
+	// HasOutcome reports whether an outcome is kept for the source.
+	HasOutcome(ctx context.Context, requestID, sourceID string) (bool, error)
 }
 
 // Receipts is the chain of erasure receipts.
@@ -249,7 +251,13 @@ func (s *Steps) AwaitHold(ctx context.Context, in HoldTask) error {
 		return apperr.E(apperr.Invalid, "The task input has no task token.")
 	}
 	// Large sources are worked again after the wait, from the start.
-	if err := s.Exports.ClearHeld(ctx, r.ID, s.Registry.IDs()); err != nil {
+	var splittable []string // the sources a hold can mark
+	for _, src := range s.Registry.Sources {
+		if src.Splittable() {
+			splittable = append(splittable, src.ID)
+		}
+	}
+	if err := s.Exports.ClearHeld(ctx, r.ID, splittable); err != nil {
 		return err
 	}
 	if !r.OnHold {

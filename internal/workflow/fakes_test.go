@@ -127,6 +127,11 @@ func (f *fakeOutcomes) AddOutcome(_ context.Context, requestID string, o erasure
 	return nil
 }
 
+func (f *fakeOutcomes) HasOutcome(_ context.Context, requestID, sourceID string) (bool, error) {
+	_, ok := f.bySource[requestID][sourceID]
+	return ok, nil
+}
+
 func (f *fakeOutcomes) Outcomes(_ context.Context, requestID string) ([]erasure.Outcome, error) {
 	var out []erasure.Outcome
 	for _, id := range slices.Sorted(maps.Keys(f.bySource[requestID])) {

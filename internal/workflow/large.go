@@ -87,7 +87,7 @@ func (p Plan) withNext() Plan {
 // folders) holding more than LargeMinObjects objects, unless a delete
 // request only counts what it keeps there.
 func (s *Steps) large(ctx context.Context, r *request.Request, src *registry.Source) (bool, error) {
-	if s.Objects == nil || s.LargeMinObjects <= 0 || src.S3 == nil || src.S3.Templated() ||
+	if s.Objects == nil || s.LargeMinObjects <= 0 || !src.Splittable() ||
 		(r.Type == request.Delete && src.Erasure == registry.EraseRetain) {
 		return false, nil
 	}
@@ -231,12 +231,8 @@ func (s *Steps) heldBack(ctx context.Context, r *request.Request, src *registry.
 // recorded (the step failed after storing it, say while deleting the object
 // results), it records nothing again, so the receipt counts each erasure once.
 func (s *Steps) finishErasure(ctx context.Context, r *request.Request, src *registry.Source, results []objectResult) error {
-	recorded, err := s.Outcomes.Outcomes(ctx, r.ID)
-	if err != nil {
+	if recorded, err := s.Outcomes.HasOutcome(ctx, r.ID, src.ID); err != nil || recorded {
 		return err
-	}
-	if slices.ContainsFunc(recorded, func(o erasure.Outcome) bool { return o.SourceID == src.ID }) {
-		return nil
 	}
 	var sum erasure.Result
 	for _, res := range results {
