@@ -208,11 +208,61 @@ func (s *S3Source) SubjectPrefixes(ids map[string][]string) ([]string, error) {
 }
 
 // Match says that a row belongs to the subject when Field holds one of the
-// subject's values of Identity.
+// subject's values of Identity, as Type and Normalize say how to compare.
 type Match struct {
 	Field    string `yaml:"field"`
 	Identity string `yaml:"identity"`
+	// Type is which JSON values match: TypeAny (the default: a string that
+	// spells the value, or a number equal to it, since one system writes
+	// the id 1001 as "1001" and another as 1001), TypeString or TypeNumber.
+	// CSV holds text only: a number there is text that reads as one.
+	Type string `yaml:"type"`
+	// Normalize is how a string is compared: NormalizeExact, NormalizeCase
+	// (letter case ignored) or NormalizeEmail (letter case and surrounding
+	// spaces ignored). The default is NormalizeEmail for the email identity,
+	// whose addresses people and systems write in any case, and
+	// NormalizeExact for every other identity.
+	Normalize string `yaml:"normalize"`
 }
+
+// Types of match values.
+const (
+	TypeAny    = "any"
+	TypeString = "string"
+	TypeNumber = "number"
+)
+
+// Normalizations of match values.
+const (
+	NormalizeExact = "exact"
+	NormalizeCase  = "case_insensitive"
+	NormalizeEmail = "email"
+)
+
+// FoldsCase reports whether the rule ignores letter case.
+func (m Match) FoldsCase() bool {
+	n := m.normalization()
+	return n == NormalizeCase || n == NormalizeEmail
+}
+
+// TrimsSpace reports whether the rule ignores spaces around a value.
+func (m Match) TrimsSpace() bool { return m.normalization() == NormalizeEmail }
+
+func (m Match) normalization() string {
+	switch {
+	case m.Normalize != "":
+		return m.Normalize
+	case m.Identity == StartIdentity:
+		return NormalizeEmail
+	}
+	return NormalizeExact
+}
+
+// Strings reports whether a JSON string may match.
+func (m Match) Strings() bool { return m.Type != TypeNumber }
+
+// Numbers reports whether a JSON number may match.
+func (m Match) Numbers() bool { return m.Type != TypeString }
 
 // Erasure modes.
 const (
@@ -495,6 +545,16 @@ func (v *validator) checkS3(r *Registry, at string, s *S3Source) {
 		}
 		if !slices.Contains(r.Identities, m.Identity) {
 			v.fail(fmt.Sprintf("%s.match[%d].identity", at, j), "identity %q is not listed under identities", m.Identity)
+		}
+		switch m.Type {
+		case "", TypeAny, TypeString, TypeNumber:
+		default:
+			v.fail(fmt.Sprintf("%s.match[%d].type", at, j), "type %q is not supported; use %s, %s or %s", m.Type, TypeAny, TypeString, TypeNumber)
+		}
+		switch m.Normalize {
+		case "", NormalizeExact, NormalizeCase, NormalizeEmail:
+		default:
+			v.fail(fmt.Sprintf("%s.match[%d].normalize", at, j), "normalize %q is not supported; use %s, %s or %s", m.Normalize, NormalizeExact, NormalizeCase, NormalizeEmail)
 		}
 	}
 }

@@ -102,6 +102,8 @@ func TestParseErrors(t *testing.T) {
 		{"no block", "identities: [email]\nsources:\n  - id: a\n    erasure: delete\n", "give a dynamodb or an s3 block"},
 		{"bad id", strings.Replace(valid, "id: events", "id: Events/x", 1), "must be lower case"},
 		{"no sources", "identities: [email]\nsources: []\n", "at least one source"},
+		{"bad match type", strings.Replace(valid, "{field: user_id, identity: user_id}", "{field: user_id, identity: user_id, type: integer}", 1), "line 27: $.sources[2].s3.match[0].type: type \"integer\" is not supported"},
+		{"bad normalize", strings.Replace(valid, "{field: user_id, identity: user_id}", "{field: user_id, identity: user_id, normalize: lower}", 1), "line 27: $.sources[2].s3.match[0].normalize: normalize \"lower\" is not supported"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -337,5 +339,31 @@ func TestKeptUntil(t *testing.T) {
 				t.Fatalf("kept until %s, want %s", got.Format(time.DateOnly), tt.want)
 			}
 		})
+	}
+}
+
+func TestMatchDefaults(t *testing.T) {
+	tests := []struct {
+		m                             Match
+		folds, trims, strings, number bool
+	}{
+		{Match{Field: "email", Identity: "email"}, true, true, true, true},
+		{Match{Field: "email", Identity: "email", Normalize: NormalizeExact}, false, false, true, true},
+		{Match{Field: "user_id", Identity: "user_id"}, false, false, true, true},
+		{Match{Field: "user_id", Identity: "user_id", Normalize: NormalizeCase}, true, false, true, true},
+		{Match{Field: "contact", Identity: "user_id", Normalize: NormalizeEmail}, true, true, true, true},
+		{Match{Field: "user_id", Identity: "user_id", Type: TypeString}, false, false, true, false},
+		{Match{Field: "user_id", Identity: "user_id", Type: TypeNumber}, false, false, false, true},
+	}
+	for _, tt := range tests {
+		if got := tt.m.FoldsCase(); got != tt.folds {
+			t.Errorf("%+v FoldsCase = %v", tt.m, got)
+		}
+		if got := tt.m.TrimsSpace(); got != tt.trims {
+			t.Errorf("%+v TrimsSpace = %v", tt.m, got)
+		}
+		if tt.m.Strings() != tt.strings || tt.m.Numbers() != tt.number {
+			t.Errorf("%+v Strings/Numbers = %v/%v", tt.m, tt.m.Strings(), tt.m.Numbers())
+		}
 	}
 }

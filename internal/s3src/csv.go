@@ -57,7 +57,9 @@ func walkCSV(r io.Reader, m *Matcher, w io.Writer, found func(map[string]any) er
 		}
 	}
 	var fields []string
+	var lower []byte
 	for {
+		line := rr.line
 		rec, err := rr.next()
 		if err == io.EOF {
 			return c, nil
@@ -65,9 +67,11 @@ func walkCSV(r io.Reader, m *Matcher, w io.Writer, found func(map[string]any) er
 		if err != nil {
 			return c, err
 		}
-		var matched bool
-		fields, matched = m.matchCSV(rec, cols, fields)
-		if matched {
+		var v verdict
+		var d Doubt
+		fields, lower, v, d = m.judgeCSV(rec, names, cols, fields, lower)
+		switch v {
+		case subject:
 			c.Matched++
 			if found != nil {
 				if err := found(csvRow(names, fields)); err != nil {
@@ -80,9 +84,13 @@ func walkCSV(r io.Reader, m *Matcher, w io.Writer, found func(map[string]any) er
 				}
 			}
 			continue
-		}
-		if len(trimEOL(rec)) > 0 {
-			c.Others++
+		case doubtful:
+			d.Line = line
+			c.doubt(d)
+		default:
+			if len(trimEOL(rec)) > 0 {
+				c.Others++
+			}
 		}
 		if w != nil {
 			if _, err := w.Write(rec); err != nil {
@@ -94,10 +102,10 @@ func walkCSV(r io.Reader, m *Matcher, w io.Writer, found func(map[string]any) er
 
 const utf8BOM = "\ufeff"
 
-// csvColumn is a column the source matches on, with the values that match.
+// csvColumn is a column the source matches on, with its rules.
 type csvColumn struct {
-	index  int
-	values []string
+	index int
+	rules []int
 }
 
 // columns returns the columns, by header, that the source matches on. A name
@@ -105,40 +113,75 @@ type csvColumn struct {
 func (m *Matcher) columns(names []string) []csvColumn {
 	var cols []csvColumn
 	for i, n := range names {
-		if values, ok := m.fields[n]; ok {
-			cols = append(cols, csvColumn{index: i, values: values})
+		if rules, ok := m.byField[n]; ok {
+			cols = append(cols, csvColumn{index: i, rules: rules})
 		}
 	}
 	return cols
 }
 
-// matchCSV reports whether rec is one of the subject's records, parsing it into
-// fields (reusing their space) only when it holds one of the needles.
-func (m *Matcher) matchCSV(rec []byte, cols []csvColumn, fields []string) ([]string, bool) {
+// judgeCSV decides about rec, one raw record, parsing it into fields
+// (reusing their space, and lower's for the prefilter) only when it holds
+// one of the needles. A record whose quoting is broken is doubtful if it
+// holds one; a record that holds one of the subject's addresses in a column
+// no rule matches on is doubtful too.
+func (m *Matcher) judgeCSV(rec []byte, names []string, cols []csvColumn, fields []string, lower []byte) ([]string, []byte, verdict, Doubt) {
 	if m.whole {
 		fields, ok := parseRecord(rec, fields)
-		return fields, ok && len(trimEOL(rec)) > 0
-	}
-	hit := false
-	for _, n := range m.needles {
-		if bytes.Contains(rec, n) {
-			hit = true
-			break
+		switch {
+		case len(trimEOL(rec)) == 0:
+			return fields, lower, others, Doubt{}
+		case !ok:
+			return fields, lower, doubtful, Doubt{Reason: DoubtUnparseable}
 		}
+		return fields, lower, subject, Doubt{}
 	}
-	if !hit {
-		return fields, false
+	held, lower := m.holds(rec, lower)
+	if !held {
+		return fields, lower, others, Doubt{}
 	}
 	fields, ok := parseRecord(rec, fields)
 	if !ok {
-		return fields, false
+		return fields, lower, doubtful, Doubt{Reason: DoubtUnparseable}
 	}
 	for _, col := range cols {
-		if col.index < len(fields) && slices.Contains(col.values, fields[col.index]) {
-			return fields, true
+		if col.index >= len(fields) {
+			continue
+		}
+		for _, i := range col.rules {
+			if m.rules[i].matchesText(fields[col.index]) {
+				return fields, lower, subject, Doubt{}
+			}
 		}
 	}
-	return fields, false
+	email := rule{fold: true, trim: true}
+	for i, f := range fields {
+		if slices.Contains(m.emails, email.normal(f)) {
+			name := fmt.Sprintf("column %d", i+1)
+			if i < len(names) {
+				name = fieldName(names[i])
+			}
+			return fields, lower, doubtful, Doubt{Reason: DoubtUnmatched, Field: name}
+		}
+	}
+	return fields, lower, others, Doubt{}
+}
+
+// matchesText reports whether f, a field of text (CSV), is one of the rule's
+// values: as text, or where the rule takes numbers, as a number of the same
+// value (1001.0 for 1001).
+func (r rule) matchesText(f string) bool {
+	if slices.Contains(r.values, r.normal(f)) {
+		return true
+	}
+	if r.num && isNumber(f) {
+		for _, n := range r.numbers {
+			if sameNumber(f, n) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // csvRow names the fields of a record by the header. Fields beyond the header,
@@ -163,6 +206,8 @@ func csvRow(names, fields []string) map[string]any {
 type recordReader struct {
 	br  *bufio.Reader
 	rec []byte
+	// line is the number of the line the next record starts on.
+	line int
 }
 
 func newRecordReader(r io.Reader) *recordReader { return newRecordReaderSize(r, 256<<10) }
@@ -170,7 +215,7 @@ func newRecordReader(r io.Reader) *recordReader { return newRecordReaderSize(r, 
 // newRecordReaderSize is newRecordReader with a read buffer of the given size
 // (tests use small ones to reach the paths for records longer than it).
 func newRecordReaderSize(r io.Reader, size int) *recordReader {
-	return &recordReader{br: bufio.NewReaderSize(r, size)}
+	return &recordReader{br: bufio.NewReaderSize(r, size), line: 1}
 }
 
 // Where the record reader is: outside quotes, inside a quoted field, or inside
@@ -183,6 +228,12 @@ const (
 
 // next returns the next raw record, valid until the next call, or io.EOF.
 func (rr *recordReader) next() ([]byte, error) {
+	rec, err := rr.read()
+	rr.line += bytes.Count(rec, []byte{'\n'})
+	return rec, err
+}
+
+func (rr *recordReader) read() ([]byte, error) {
 	rr.rec = rr.rec[:0]
 	state := outsideQuotes
 	for {

@@ -94,12 +94,12 @@ func TestFindFormats(t *testing.T) {
 			want: `{"note":"two\r\nlines","user_id":"u-2"}` + "\n" + `{"note":"last","user_id":"u-1"}`,
 		},
 		{
-			name:   "csv: the value elsewhere, inside a longer value or in another case is no match",
+			name:   "csv: the value elsewhere, inside a longer value, or an id in another case is no match",
 			format: "csv",
 			objects: map[string]string{"events/a.csv": csvHeader +
 				"u-9,x@example.com,u-1\n" +
 				"u-10,xada@example.com,\"u-1,ada@example.com\"\n" +
-				"U-1,ADA@example.com,\n" +
+				"U-1,ADB@example.com,\n" +
 				"\" u-1\",,\n" +
 				"u-1 ,,\n"},
 		},

@@ -68,8 +68,8 @@ func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\
 // walkJSONArray walks the elements of an array without parsing them: a
 // byte-level splitter finds where each element ends (tracking strings and
 // nesting), and only the elements the prefilter passes are parsed, as JSON
-// Lines are. An element that may hold the subject must be valid JSON, or the
-// object is refused: it cannot be erased safely. To rewrite, the bytes between
+// Lines are. An element that holds one of the subject's values but is not a
+// JSON object is a doubt, kept as it is. To rewrite, the bytes between
 // elements (whitespace, a comma) are copied too: element i is preceded by gap
 // i (for i > 0: whitespace, a comma, whitespace). A kept element is written
 // with its own gap, except that the first element written takes gap 0, which
@@ -105,21 +105,20 @@ func walkJSONArray(r io.Reader, lead []byte, m *Matcher, w io.Writer, found func
 			return c, err
 		}
 		gap, elem := s.data[s.pos:at], s.data[at:end]
-		matched := false
-		if m.mayHoldJSON(elem) {
-			if !json.Valid(elem) {
-				return c, errNotJSON
-			}
-			var row map[string]any
-			if row, matched = m.matchJSON(elem); matched && found != nil {
+		row, v, d := m.judgeJSON(elem)
+		matched := v == subject
+		switch v {
+		case subject:
+			c.Matched++
+			if found != nil {
 				if err := found(row); err != nil {
 					return c, err
 				}
 			}
-		}
-		if matched {
-			c.Matched++
-		} else {
+		case doubtful:
+			d.Record = i + 1
+			c.doubt(d)
+		default:
 			c.Others++
 		}
 		if w != nil {
@@ -366,6 +365,7 @@ func walkJSONObject(r io.Reader, lead []byte, m *Matcher, w io.Writer, found fun
 	if len(data) > maxRecord {
 		return Counts{}, apperr.E(apperr.Invalid, "A json S3 object holding one object is larger than the limit.")
 	}
+	var c Counts
 	if m.mayHoldJSON(data) {
 		dec := json.NewDecoder(bytes.NewReader(data))
 		var obj json.RawMessage
@@ -375,7 +375,12 @@ func walkJSONObject(r io.Reader, lead []byte, m *Matcher, w io.Writer, found fun
 		if !blank(data[dec.InputOffset():]) {
 			return Counts{}, apperr.E(apperr.Invalid, "A json S3 object holds more than one JSON value.")
 		}
-		if row, ok := m.matchJSON(obj); ok {
+		row, v, d := m.judgeJSON(obj)
+		if v == doubtful {
+			d.Record = 1
+			c.doubt(d)
+		}
+		if v == subject {
 			if found != nil {
 				if err := found(row); err != nil {
 					return Counts{}, err
@@ -401,7 +406,10 @@ func walkJSONObject(r io.Reader, lead []byte, m *Matcher, w io.Writer, found fun
 			return Counts{}, err
 		}
 	}
-	return Counts{Others: 1}, nil
+	if c.Doubtful == 0 {
+		c.Others = 1
+	}
+	return c, nil
 }
 
 // trailingSpace copies what follows the array, which must be whitespace.

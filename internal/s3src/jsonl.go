@@ -1,6 +1,7 @@
 package s3src
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 
@@ -11,9 +12,11 @@ import (
 const blockSize = 256 << 10
 
 // walkJSONL streams JSON Lines. Lines that are not JSON objects are kept and
-// attributed to no one. The prefilter runs on blocks of lines, not line by
-// line: each needle is searched for once per block, and only the lines that
-// hold an occurrence are parsed.
+// attributed to no one, unless they hold one of the subject's values: then
+// they are doubts (see Doubt). A byte order mark at the start is kept and is
+// not part of the first line's record. The prefilter runs on blocks of lines,
+// not line by line: each needle is searched for once per block, and only the
+// lines that hold an occurrence are parsed.
 func walkJSONL(r io.Reader, m *Matcher, w io.Writer, found func(map[string]any) error) (Counts, error) {
 	return walkJSONLSize(r, blockSize, m, w, found)
 }
@@ -21,25 +24,38 @@ func walkJSONL(r io.Reader, m *Matcher, w io.Writer, found func(map[string]any) 
 // walkJSONLSize is walkJSONL with blocks of the given size.
 func walkJSONLSize(r io.Reader, size int, m *Matcher, w io.Writer, found func(map[string]any) error) (Counts, error) {
 	var c Counts
+	br := bufio.NewReaderSize(r, len(utf8BOM))
+	if bom, _ := br.Peek(len(utf8BOM)); string(bom) == utf8BOM {
+		if _, err := br.Discard(len(utf8BOM)); err != nil {
+			return c, err
+		}
+		if err := write(w, []byte(utf8BOM)); err != nil {
+			return c, err
+		}
+	}
 	h := &hits{m: m, next: make([]int, len(m.needles)+1)}
-	err := eachBlock(r, size, func(block []byte) error {
+	line := 1 // the number of the block's first line
+	err := eachBlock(br, size, func(block []byte) error {
 		h.reset(block)
-		kept := 0 // block[kept:] is still to be written
+		kept := 0              // block[kept:] is still to be written
+		counted, at := 0, line // block[:counted] holds the lines before line number at
 		for ls := 0; ls < len(block); {
 			le := len(block)
 			if i := bytes.IndexByte(block[ls:], '\n'); i >= 0 {
 				le = ls + i + 1
 			}
-			line := block[ls:le]
+			rec := block[ls:le]
 			if h.within(ls, le) {
-				if row, ok := m.matchJSON(line); ok {
+				row, v, d := m.judgeHeld(rec)
+				switch v {
+				case subject:
 					c.Matched++
 					if err := write(w, block[kept:ls]); err != nil {
 						return err
 					}
 					kept = le
 					if m.anonymize != nil && w != nil {
-						anon, err := m.anonymizeJSON(line)
+						anon, err := m.anonymizeJSON(rec)
 						if err != nil {
 							return err
 						}
@@ -54,13 +70,21 @@ func walkJSONLSize(r io.Reader, size int, m *Matcher, w io.Writer, found func(ma
 					}
 					ls = le
 					continue
+				case doubtful:
+					at += bytes.Count(block[counted:ls], []byte{'\n'})
+					counted = ls
+					d.Line = at
+					c.doubt(d)
+					ls = le
+					continue
 				}
 			}
-			if !isSpace(line[0]) || !blank(line) {
+			if !isSpace(rec[0]) || !blank(rec) {
 				c.Others++
 			}
 			ls = le
 		}
+		line = at + bytes.Count(block[counted:], []byte{'\n'})
 		return write(w, block[kept:])
 	})
 	return c, err
@@ -73,11 +97,15 @@ func walkJSONLSize(r io.Reader, size int, m *Matcher, w io.Writer, found func(ma
 type hits struct {
 	m     *Matcher
 	block []byte
-	next  []int // per needle, then the backslash: next occurrence, len(block) if none
+	lower []byte // block with ASCII letters in lower case, for folded needles
+	next  []int  // per needle, then the backslash: next occurrence, len(block) if none
 }
 
 func (h *hits) reset(block []byte) {
 	h.block = block
+	if h.m.folded {
+		h.lower = lowerASCII(h.lower, block)
+	}
 	for i := range h.next {
 		h.next[i] = -1
 	}
@@ -87,19 +115,19 @@ func (h *hits) reset(block []byte) {
 // are asked about in order.
 func (h *hits) within(from, to int) bool {
 	if h.m.invalidUTF8 || h.m.whole {
-		return true // matchJSON runs the whole prefilter on each line
+		return h.m.mayHoldJSON(h.block[from:to])
 	}
 	for i, at := range h.next {
 		if at < from {
-			var k int
+			k := -1
 			if i < len(h.m.needles) {
-				k = bytes.Index(h.block[from:], h.m.needles[i])
-			} else {
-				k = bytes.IndexByte(h.block[from:], '\\')
+				k = h.m.needles[i].find(h.block, h.lower, from)
+			} else if j := bytes.IndexByte(h.block[from:], '\\'); j >= 0 {
+				k = from + j
 			}
 			at = len(h.block)
 			if k >= 0 {
-				at = from + k
+				at = k
 			}
 			h.next[i] = at
 		}

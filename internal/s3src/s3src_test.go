@@ -390,12 +390,12 @@ func TestErase(t *testing.T) {
 			name: "other lines keep their bytes",
 			objects: map[string]string{
 				"events/lf.jsonl":   `{"user_id":"u-2", "spaced" : 1 }` + "\n" + mine + "\n" + "\n" + `not json u-1` + "\n" + `{"user_id":"u-3"}`,
-				"events/crlf.jsonl": `{"user_id":"u-2"}` + "\r\n" + mine + "\r\n" + `{"email":"ADA@example.com"}` + "\r\n",
+				"events/crlf.jsonl": `{"user_id":"u-2"}` + "\r\n" + mine + "\r\n" + `{"email":"ADB@example.com"}` + "\r\n",
 				"events/last.jsonl": `{"user_id":"u-2"}` + "\n" + mine,
 			},
 			want: map[string]string{
 				"events/lf.jsonl":   `{"user_id":"u-2", "spaced" : 1 }` + "\n" + "\n" + `not json u-1` + "\n" + `{"user_id":"u-3"}`,
-				"events/crlf.jsonl": `{"user_id":"u-2"}` + "\r\n" + `{"email":"ADA@example.com"}` + "\r\n",
+				"events/crlf.jsonl": `{"user_id":"u-2"}` + "\r\n" + `{"email":"ADB@example.com"}` + "\r\n",
 				"events/last.jsonl": `{"user_id":"u-2"}` + "\n",
 			},
 			wantRemoved: 3,
