@@ -536,7 +536,7 @@ func (p *pipeline) grant() {
 		Resources: jsii.Strings(p.sesIdentityARNs()...),
 	})
 	// The API tells a subject when wrong attempts lock their request.
-	for _, name := range []string{"api", "acknowledge", "start-verification", "await-review", "check-deadline", "close-request"} {
+	for _, name := range []string{"api", "acknowledge", "start-verification", "await-review", "await-findings", "check-deadline", "close-request"} {
 		p.functions[name].AddToRolePolicy(send)
 	}
 	for _, name := range []string{"resolve-identities", "collect-source", "erase-source"} {

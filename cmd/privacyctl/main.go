@@ -79,6 +79,22 @@ Usage:
       erasure waits (state "Wait while a legal hold blocks erasure"); deny
       ends the wait too. The deadline watch keeps running.
 
+  privacyctl findings ID [--json]
+      Places in the sources that may hold the subject but were left as they
+      were: a record that holds one of the subject's values but does not
+      parse, a record that holds one where the registry does not look, an
+      object that cannot be read. Each has an id, the object (or item) and
+      the line or record; never what it holds. While one is open, a delete
+      request waits (state "Wait for an operator to resolve the findings")
+      and the subject is not told the erasure is done.
+
+  privacyctl resolve ID FINDING_ID... --erased-by-hand|--not-subject [--note TEXT]
+  privacyctl resolve ID --all --erased-by-hand|--not-subject [--note TEXT]
+      Record what you found at each place: you erased the subject's data
+      there by hand, or it holds nothing of the subject. Once none is open,
+      erasure goes on to the receipt, which lists each finding and who
+      resolved it. With no finding id, resume a wait that did not resume.
+
   privacyctl erase --dry-run ID [--json]
       What erasing a verified delete request would do in each source: the
       records it would delete, anonymize or retain (and why, until when),
@@ -162,6 +178,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = hold(args[1:], stdout)
 	case "release":
 		err = release(args[1:], stdout)
+	case "findings":
+		err = findings(args[1:], stdout)
+	case "resolve":
+		err = resolve(args[1:], stdout)
 	case "erase":
 		err = erase(args[1:], stdout)
 	case "receipt":

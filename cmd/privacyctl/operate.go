@@ -403,7 +403,7 @@ func printPlan(stdout io.Writer, id string, plan []erasure.Outcome, asJSON bool)
 	}
 	fmt.Fprintf(stdout, "Dry run for %s: nothing was changed. Erasure would:\n\n", id)
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "SOURCE\tMODE\tWOULD\tKEYS\tVERSIONS")
+	fmt.Fprintln(w, "SOURCE\tMODE\tWOULD\tKEYS\tVERSIONS\tFINDINGS")
 	for _, o := range plan {
 		keys, versions := o.TouchedCounts()
 		var would string
@@ -417,7 +417,18 @@ func printPlan(stdout io.Writer, id string, plan []erasure.Outcome, asJSON bool)
 		default:
 			would = fmt.Sprintf("delete %d record(s)", o.Deleted)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\n", o.SourceID, o.Mode, would, keys, versions)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\n", o.SourceID, o.Mode, would, keys, versions, len(o.Findings))
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	var fs []erasure.Finding
+	for _, o := range plan {
+		fs = append(fs, o.Findings...)
+	}
+	if len(fs) > 0 {
+		fmt.Fprintf(stdout, "\nErasure would leave these places for an operator (a delete request waits on them):\n\n")
+		return printFindings(stdout, id, fs)
+	}
+	return nil
 }

@@ -48,7 +48,7 @@ func TestSourcesCheck(t *testing.T) {
 	}{
 		{name: "valid", args: []string{"sources", "check", good}, code: 0,
 			stdout: []string{fmt.Sprintf("%s: valid; %d sources; identities email, user_id", good, bytes.Count(devstack.DemoRegistry(), []byte("\n  - id: "))), "s3://demo-events/profiles/users/{user_id}/ json", "SOURCE", "users ", "dynamodb demo-users (email-index)", "dynamodb demo-app pk=USER#{user_id} get_item sk=PREFERENCES", "dynamodb demo-app pk=USER#{user_id} sk^=SESSION#",
-				"email     delete", "anonymize email,author_name", "retain P6Y after issued_on",
+				"email        delete", "anonymize email,author_name", "retain P6Y after issued_on",
 				"s3://demo-events/newsletter/ csv+gzip", "identifiers,internet_activity", "30 days; after the account is closed"}},
 		{name: "invalid", args: []string{"sources", "check", bad}, code: 1, noStdout: true,
 			stderr: []string{fmt.Sprintf(`%s: line %d: $.sources[%d].s3.format: format "xml" is not supported`, bad, lineOf("format: jsonl"), sourceOf("format: jsonl")),

@@ -27,6 +27,9 @@ import (
 type Part struct {
 	Source  *registry.Source
 	Records []map[string]any
+	// Unreadable counts the places in the source that may hold the
+	// subject's data but could not be read (see erasure.Finding).
+	Unreadable int
 }
 
 // Package is what goes into one zip.
@@ -48,16 +51,19 @@ type Manifest struct {
 // ManifestSource is one source in the manifest: what it holds of the subject
 // and what the subject is told about it (GDPR Art 15(1), CCPA §1798.110).
 type ManifestSource struct {
-	ID          string               `json:"id"`
-	Kind        string               `json:"kind"`
-	Description string               `json:"description,omitempty"`
-	Records     int                  `json:"records"`
-	JSONFile    string               `json:"json_file"`
-	CSVFile     string               `json:"csv_file"`
-	Categories  []ManifestCategory   `json:"categories"`
-	Purposes    []string             `json:"purposes"`
-	Recipients  []registry.Recipient `json:"recipients"`
-	Retention   registry.Retention   `json:"retention"`
+	ID          string `json:"id"`
+	Kind        string `json:"kind"`
+	Description string `json:"description,omitempty"`
+	Records     int    `json:"records"`
+	// Unreadable counts the places in the source that may hold the
+	// subject's data but could not be read; an operator looks at them.
+	Unreadable int                  `json:"unreadable,omitempty"`
+	JSONFile   string               `json:"json_file"`
+	CSVFile    string               `json:"csv_file"`
+	Categories []ManifestCategory   `json:"categories"`
+	Purposes   []string             `json:"purposes"`
+	Recipients []registry.Recipient `json:"recipients"`
+	Retention  registry.Retention   `json:"retention"`
 }
 
 // ManifestCategory is a category of personal data, by id and in words.
@@ -121,7 +127,7 @@ func Write(w io.Writer, p Package) (Manifest, error) {
 func manifestSource(p Part) ManifestSource {
 	s := p.Source
 	ms := ManifestSource{
-		ID: s.ID, Kind: s.Kind(), Description: s.Description, Records: len(p.Records),
+		ID: s.ID, Kind: s.Kind(), Description: s.Description, Records: len(p.Records), Unreadable: p.Unreadable,
 		JSONFile: JSONFile(s.ID), CSVFile: CSVFile(s.ID),
 		Categories: []ManifestCategory{}, Purposes: s.Purposes, Recipients: s.Recipients,
 	}

@@ -118,6 +118,9 @@ For each place where we keep data about you it says what kinds of data it holds,
 <dl>
 <dt>Records about you</dt>
 <dd>{{.Records}}</dd>
+{{- if .Unreadable}}
+<dt>Not read</dt>
+<dd>{{.Unreadable}} record{{if ne .Unreadable 1}}s or files{{else}} or file{{end}} here may hold data about you but could not be read; our staff are checking {{if ne .Unreadable 1}}them{{else}}it{{end}} by hand.</dd>{{end}}
 <dt>Kinds of personal data</dt>
 <dd><ul>{{range .Categories}}<li>{{.Label}}</li>{{end}}</ul></dd>
 <dt>Why we use it</dt>

@@ -8,12 +8,14 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 )
 
-// Finder finds a subject's records in one source (dynsrc for DynamoDB).
+// Finder finds a subject's records in one source (dynsrc for DynamoDB), and
+// the places it could not read (none in DynamoDB).
 type Finder interface {
-	Find(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, error)
+	Find(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, []erasure.Finding, error)
 }
 
 // Accounts reads the registry's account source.
@@ -40,7 +42,7 @@ func (a *Accounts) Kinds() []registry.Category { return a.kinds }
 // the address, whether or not it has an account. No account gives an empty
 // map; a value that is not a string or a number is left out.
 func (a *Accounts) DataPoints(ctx context.Context, email string) (map[string]string, error) {
-	recs, err := a.finder.Find(ctx, a.src, map[string][]string{registry.StartIdentity: {email}})
+	recs, _, err := a.finder.Find(ctx, a.src, map[string][]string{registry.StartIdentity: {email}})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 )
 
@@ -31,9 +32,9 @@ type fakeFinder struct {
 	asked []map[string][]string
 }
 
-func (f *fakeFinder) Find(_ context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, error) {
+func (f *fakeFinder) Find(_ context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, []erasure.Finding, error) {
 	f.asked = append(f.asked, ids)
-	return f.recs, f.err
+	return f.recs, nil, f.err
 }
 
 func TestDataPoints(t *testing.T) {

@@ -219,6 +219,7 @@ type App struct {
 	workflow *sfnflow.Workflow
 	metrics  *metrics.EMF
 	receipts *dynamo.Receipts
+	findings *dynamo.Findings
 	anchors  *s3anchors.Store // nil when no anchor bucket is configured
 	rawMail  *s3mail.Store
 	inbox    *sqsinbox.Queue
@@ -267,6 +268,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		a.portal.IdentityLimit = &ratelimit.Limiter{Name: "identity", Rule: cfg.IdentityLimit, Counter: a.intake, Clock: clk}
 	}
 	a.receipts = dynamo.NewReceipts(ddb, cfg.RequestsTable)
+	a.findings = dynamo.NewFindings(ddb, cfg.RequestsTable)
 	if cfg.ReceiptAnchorsBucket != "" {
 		a.anchors = s3anchors.New(s3c, cfg.ReceiptAnchorsBucket)
 	}
@@ -300,6 +302,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		LargeMinObjects: cfg.LargeSourceMinObjects,
 		Exports:         exports,
 		Outcomes:        a.receipts,
+		Findings:        a.findings,
 		Receipts:        a.receipts,
 		KeyHasher:       kmsmac.New(kms.NewFromConfig(awsCfg), cfg.ReceiptKeyID),
 		Clock:           clk,
@@ -390,7 +393,7 @@ func Run(pick func(*App) any) {
 // Operator returns the operators' actions.
 func (a *App) Operator() *operator.Operator {
 	return &operator.Operator{Store: a.store, Workflow: a.workflow, Watch: a.steps.Watch, Mailer: a.steps.Mailer, Extender: a.steps, Clock: clock.System{},
-		RawMail: a.rawMail}
+		RawMail: a.rawMail, Findings: a.findings}
 }
 
 // Reports returns the operators' reports.

@@ -52,6 +52,7 @@ func TestTaskEventsFitTheirHandlers(t *testing.T) {
 		"build-package":       &workflow.RequestRef{},
 		"write-receipt":       &workflow.RequestRef{},
 		"await-hold":          &workflow.HoldTask{},
+		"await-findings":      &workflow.FindingsTask{},
 		"erase-source":        &workflow.SourceTask{},
 		"close-request":       &workflow.CloseTask{},
 		"record-suppression":  &workflow.RequestRef{},

@@ -79,6 +79,10 @@ func (a *App) AwaitHold() func(context.Context, workflow.HoldTask) (Empty, error
 	return task(a, "await-hold", noOutput(a.steps.AwaitHold))
 }
 
+func (a *App) AwaitFindings() func(context.Context, workflow.FindingsTask) (Empty, error) {
+	return task(a, "await-findings", noOutput(a.steps.AwaitFindings))
+}
+
 func (a *App) WriteReceipt() func(context.Context, workflow.RequestRef) (Empty, error) {
 	return task(a, "write-receipt", noOutput(a.steps.WriteReceipt))
 }
@@ -144,6 +148,7 @@ func (a *App) Handlers() map[string]any {
 		"erase-source":        a.EraseSource(),
 		"write-receipt":       a.WriteReceipt(),
 		"await-hold":          a.AwaitHold(),
+		"await-findings":      a.AwaitFindings(),
 		"close-request":       a.CloseRequest(),
 		"record-suppression":  a.RecordSuppression(),
 		"apply-corrections":   a.ApplyCorrections(),

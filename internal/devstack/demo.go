@@ -37,6 +37,9 @@ type demoUser struct {
 	// Phone and PostalCode are data points a requester can be asked for.
 	Phone      string `dynamodbav:"phone"`
 	PostalCode string `dynamodbav:"postal_code"`
+	// CustomerNo is the loyalty scheme's number, a DynamoDB number here and
+	// written as a JSON number or as text in the loyalty file.
+	CustomerNo int `dynamodbav:"customer_no"`
 }
 
 type demoOrder struct {
@@ -47,11 +50,21 @@ type demoOrder struct {
 }
 
 var demoUsers = []demoUser{
-	{DemoSubjectUserID, DemoSubject, "Jane Doe", "pro", "415-555-0101", "94110"},
-	{"u-1002", "john.roe@example.com", "John Roe", "free", "020 7946 0958", "SW1A 1AA"},
-	{"u-1003", "ana.lima@example.org", "Ana Lima", "pro", "(213) 555-0199", "90012"},
-	{"u-1004", "li.wei@example.net", "Li Wei", "team", "646-555-0144", "10001"},
+	{DemoSubjectUserID, DemoSubject, "Jane Doe", "pro", "415-555-0101", "94110", 1001},
+	{"u-1002", "john.roe@example.com", "John Roe", "free", "020 7946 0958", "SW1A 1AA", 1002},
+	{"u-1003", "ana.lima@example.org", "Ana Lima", "pro", "(213) 555-0199", "90012", 1003},
+	{"u-1004", "li.wei@example.net", "Li Wei", "team", "646-555-0144", "10001", 1004},
+	{DemoMessyUserID, DemoMessySubject, "Max Muster", "free", "030 901820", "10115", 1005},
 }
+
+// DemoMessySubject's data is damaged where the demo company's data is: a
+// line of the analytics events cut off in the middle, and his address in
+// the copy field of someone else's support ticket. Erasing him stops for an
+// operator at each place (privacyctl findings).
+const (
+	DemoMessySubject = "max.muster@example.com"
+	DemoMessyUserID  = "u-1005"
+)
 
 var demoOrders = []demoOrder{
 	{DemoSubjectUserID, "o-5001", "19.90", "notebook"},
@@ -120,7 +133,13 @@ func demoObjects() map[string]string {
 	return map[string]string{
 		"events/2026-11-01.jsonl": events("01", []string{"u-1002", DemoSubjectUserID, "u-1003", DemoSubjectUserID, "u-1004"}),
 		"events/2026-11-02.jsonl": events("02", []string{"u-1003", "u-1002", DemoSubjectUserID}),
-		"events/2026-11-03.jsonl": events("03", []string{"u-1004", "u-1002"}),
+		// Max's second visit was cut off as it was written.
+		"events/2026-11-03.jsonl": events("03", []string{"u-1004", "u-1002", DemoMessyUserID}) +
+			`{"ts":"2026-11-03T11:00:00Z","user_id":"` + DemoMessyUserID + `","event":"page_vi` + "\n" +
+			events("03", []string{"u-1003"}),
+		// Written by a tool that starts its files with a byte order mark;
+		// Jane's visit is the first line.
+		"events/2026-11-04.jsonl": "\ufeff" + events("04", []string{DemoSubjectUserID, "u-1002"}),
 		"clickstream/2026-11-01T09.jsonl": `{"ts":"2026-11-01T09:12:01Z","user_id":"u-1002","target":"#buy"}` + "\n" +
 			`{"ts":"2026-11-01T09:12:07Z","user_id":"` + DemoSubjectUserID + `","target":"#search"}` + "\n",
 		// Whole objects per customer (a key template source): every file in
@@ -132,7 +151,18 @@ func demoObjects() map[string]string {
 		"profiles/users/u-10010/profile.json":                    `{"user_id":"u-10010","display_name":"Lookalike","theme":"light"}`,
 		"support/tickets.jsonl": `{"ticket_id":"t-1","email":"john.roe@example.com","subject":"Refund"}` + "\n" +
 			`{"ticket_id":"t-2","email":"jane.doe@example.com","subject":"Change of address"}` + "\n" +
-			`{"ticket_id":"t-3","email":"ana.lima@example.org","subject":"Question about referral codes"}` + "\n",
+			`{"ticket_id":"t-3","email":"ana.lima@example.org","subject":"Question about referral codes"}` + "\n" +
+			// Typed by an agent as the customer wrote it.
+			`{"ticket_id":"t-4","email":" Jane.Doe@Example.COM","subject":"Invoice copy"}` + "\n" +
+			// John's ticket, with Max in copy: the registry matches tickets
+			// by their email only, so Max's address here is for an operator.
+			`{"ticket_id":"t-5","email":"john.roe@example.com","cc":"Max.Muster@example.com","subject":"Shared account"}` + "\n",
+		// Loyalty points by customer number: a number in one export, text in
+		// another; 10010 only looks like Jane's.
+		"loyalty/points.jsonl": `{"customer_no":1001,"points":120}` + "\n" +
+			`{"customer_no":"1002","points":15}` + "\n" +
+			`{"customer_no":"1001","points":-20,"reason":"refund"}` + "\n" +
+			`{"customer_no":10010,"points":7}` + "\n",
 	}
 }
 

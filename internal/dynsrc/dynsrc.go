@@ -53,20 +53,20 @@ const maxUnprocessedRetries = 8
 
 // Find returns the subject's items: those whose partition key (on the table or
 // the configured index) equals one of the subject's identity values.
-func (a *Adapter) Find(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, error) {
+func (a *Adapter) Find(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, []erasure.Finding, error) {
 	raw, _, err := a.query(ctx, src, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	records := make([]map[string]any, 0, len(raw))
 	for _, item := range raw {
 		var m map[string]any
 		if err := attributevalue.UnmarshalMapWithOptions(item, &m, func(o *attributevalue.DecoderOptions) { o.UseNumber = true }); err != nil {
-			return nil, apperr.Wrap(apperr.Internal, "An item could not be decoded.", err)
+			return nil, nil, apperr.Wrap(apperr.Internal, "An item could not be decoded.", err)
 		}
 		records = append(records, jsonNumbers(m).(map[string]any))
 	}
-	return records, nil
+	return records, nil, nil
 }
 
 // Check reports whether the source's table is there and its lookup fits the

@@ -413,7 +413,7 @@ func TestFind(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			records, err := newAdapter(tc.fake).Find(context.Background(), tc.src, tc.ids)
+			records, _, err := newAdapter(tc.fake).Find(context.Background(), tc.src, tc.ids)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -447,7 +447,7 @@ func TestFindDecodesNumbersExactly(t *testing.T) {
 		"l": &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberN{Value: "-1.5e3"}, str("x")}},
 	}}
 	f.items[0]["ns"] = &types.AttributeValueMemberNS{Value: []string{"1", "2.0"}}
-	records, err := newAdapter(f).Find(context.Background(), ordersSource, map[string][]string{"user_id": {"u-1"}})
+	records, _, err := newAdapter(f).Find(context.Background(), ordersSource, map[string][]string{"user_id": {"u-1"}})
 	if err != nil || len(records) != 1 {
 		t.Fatalf("Find = %v, %v", records, err)
 	}
@@ -461,7 +461,7 @@ func TestTableKeyIsAskedOnce(t *testing.T) {
 	f := usersTable()
 	a := newAdapter(f)
 	for range 3 {
-		if _, err := a.Find(context.Background(), usersSource, map[string][]string{"email": {"ada@example.com"}}); err != nil {
+		if _, _, err := a.Find(context.Background(), usersSource, map[string][]string{"email": {"ada@example.com"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -481,7 +481,7 @@ func TestFindUnavailable(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := newAdapter(tc.fake).Find(context.Background(), tc.src, map[string][]string{"user_id": {"u-1"}})
+			_, _, err := newAdapter(tc.fake).Find(context.Background(), tc.src, map[string][]string{"user_id": {"u-1"}})
 			if !apperr.Is(err, apperr.Unavailable) {
 				t.Fatalf("err = %v, want Unavailable", err)
 			}
@@ -565,7 +565,7 @@ func TestErase(t *testing.T) {
 			if tc.unprocessedCalls > 0 && len(tc.fake.batchSizes) <= tc.unprocessedCalls {
 				t.Errorf("%d BatchWriteItem calls: unprocessed items were not resent", len(tc.fake.batchSizes))
 			}
-			if rest, err := a.Find(context.Background(), tc.src, tc.ids); err != nil || len(rest) != 0 {
+			if rest, _, err := a.Find(context.Background(), tc.src, tc.ids); err != nil || len(rest) != 0 {
 				t.Errorf("after Erase, Find = %v, %v", rest, err)
 			}
 		})
@@ -613,7 +613,7 @@ func TestLargeNumericKeysAreDistinct(t *testing.T) {
 		return f
 	}
 	ids := map[string][]string{"user_id": {"u-1"}}
-	records, err := newAdapter(newTable()).Find(context.Background(), ordersSource, ids)
+	records, _, err := newAdapter(newTable()).Find(context.Background(), ordersSource, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -706,7 +706,7 @@ func TestAnonymize(t *testing.T) {
 				}
 			}
 			if !tc.dryRun {
-				if rest, err := newAdapter(f).Find(context.Background(), reviewsSource, ada); err != nil || len(rest) != 0 {
+				if rest, _, err := newAdapter(f).Find(context.Background(), reviewsSource, ada); err != nil || len(rest) != 0 {
 					t.Errorf("after anonymizing, Find = %v, %v", rest, err)
 				}
 			}

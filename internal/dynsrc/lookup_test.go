@@ -113,7 +113,7 @@ func TestFindLookups(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := tc.fake()
-			records, err := newAdapter(f).Find(context.Background(), dynamoSource(tc.src), map[string][]string{tc.src.Identity: tc.ids})
+			records, _, err := newAdapter(f).Find(context.Background(), dynamoSource(tc.src), map[string][]string{tc.src.Identity: tc.ids})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -159,7 +159,7 @@ func TestLookupFitsTheKeySchema(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := tc.fake()
 			ids := map[string][]string{tc.src.Identity: {"u-1"}}
-			_, err := newAdapter(f).Find(context.Background(), dynamoSource(tc.src), ids)
+			_, _, err := newAdapter(f).Find(context.Background(), dynamoSource(tc.src), ids)
 			if apperr.KindOf(err) != apperr.Invalid {
 				t.Fatalf("Find: %v, want an Invalid error", err)
 			}

@@ -350,7 +350,7 @@ func TestDryRunDelete(t *testing.T) {
 		}
 	}
 	want := map[string][3]int{ // deleted, anonymized, retained
-		"users": {1, 0, 0}, "orders": {1, 0, 0}, "events": {2, 0, 0}, "support": {1, 0, 0}, "newsletter": {1, 0, 0},
+		"users": {1, 0, 0}, "orders": {1, 0, 0}, "events": {3, 0, 0}, "support": {1, 0, 0}, "newsletter": {1, 0, 0},
 		"profile-history": {1, 0, 0}, "reviews": {0, 1, 0}, "invoices": {0, 0, 0}, "preferences": {1, 0, 0}, "sessions": {1, 0, 0},
 	}
 	for src, w := range want {

@@ -29,6 +29,9 @@ type Result struct {
 	Deleted    int
 	Anonymized int
 	Touched    []Touched
+	// Findings are the places that may hold the subject but were left as
+	// they were (see Finding).
+	Findings []Finding
 }
 
 // Retention is why and until when records were kept.
@@ -56,6 +59,20 @@ type Outcome struct {
 	Retained  int        `json:"retained"`
 	Retention *Retention `json:"retention,omitempty"`
 	Touched   []Touched  `json:"touched,omitempty"`
+	// Findings are the places that may have held the subject and what an
+	// operator found there (keys hashed, as Touched).
+	Findings []Finding `json:"findings,omitempty"`
+}
+
+// ErasedByHand counts the findings an operator erased by hand.
+func (o Outcome) ErasedByHand() int {
+	n := 0
+	for _, f := range o.Findings {
+		if f.Resolution == ResolvedErased {
+			n++
+		}
+	}
+	return n
 }
 
 // TouchedCounts counts the keys (items and objects) and the object

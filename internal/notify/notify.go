@@ -355,6 +355,17 @@ func Overdue(to, requestID string, due time.Time) (Message, error) {
 	return Message{To: to, Subject: "OVERDUE: privacy request " + requestID, Text: text.String(), HTML: html.String(), Language: i18n.English}, nil
 }
 
+// FindingsOpen tells an operator that a request's erasure waits until they
+// look at the places in the sources that may still hold the subject. It
+// names the request and counts the places; which they are is shown by
+// privacyctl, not mailed.
+func FindingsOpen(to, requestID string, open int) (Message, error) {
+	text := fmt.Sprintf("Erasure for request %s is not done: %d places in the sources may still hold the subject and could not be erased (a record that does not parse, the subject's value where the registry does not look, an object that cannot be read).\n\nThe subject is not told the erasure is done until each is resolved:\n\nprivacyctl findings %s\nprivacyctl resolve %s FINDING_ID --erased-by-hand|--not-subject [--note TEXT]\n", requestID, open, requestID, requestID)
+	html := fmt.Sprintf("<p>Erasure for request <strong>%s</strong> is not done: %d places in the sources may still hold the subject and could not be erased.</p><p>The subject is not told the erasure is done until each is resolved:</p><p><code>privacyctl findings %s</code></p>",
+		htmltemplate.HTMLEscapeString(requestID), open, htmltemplate.HTMLEscapeString(requestID))
+	return Message{To: to, Subject: "Erasure waits for you: privacy request " + requestID, Text: text, HTML: html, Language: i18n.English}, nil
+}
+
 // Cancelled confirms a cancellation to the subject.
 func Cancelled(l i18n.Lang, to, requestID string) (Message, error) {
 	return render("cancelled", to, content{L: l, RequestID: requestID})

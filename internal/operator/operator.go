@@ -19,6 +19,7 @@ import (
 type Store interface {
 	Get(ctx context.Context, id string) (*request.Request, error)
 	Save(ctx context.Context, r *request.Request, ev request.Event) error
+	Record(ctx context.Context, id string, ev request.Event) error
 }
 
 // Workflow resumes, fails or stops a request's workflow.
@@ -63,6 +64,8 @@ type Operator struct {
 	Clock    clock.Clock
 	// RawMail deletes a cancelled request's raw message.
 	RawMail RawMail
+	// Findings are the places erasure could not handle, for an operator.
+	Findings Findings
 }
 
 func (o *Operator) load(ctx context.Context, id string) (*request.Request, error) {

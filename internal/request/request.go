@@ -449,6 +449,13 @@ var ErrOnHold = errors.New("a legal hold blocks erasure")
 // ErrNotOnHold is the cause of a wait for a hold that is no longer there.
 var ErrNotOnHold = errors.New("the request is not on legal hold")
 
+// ErrFindingsOpen is the cause of erasure that cannot be reported done:
+// places in the sources that may hold the subject wait for an operator.
+var ErrFindingsOpen = errors.New("findings wait for an operator")
+
+// ErrNoOpenFindings is the cause of a wait for findings already resolved.
+var ErrNoOpenFindings = errors.New("no finding waits for an operator")
+
 // Event is one entry of a request's append-only audit log: who or what did
 // what, when, and how the status changed. It holds no personal data.
 type Event struct {

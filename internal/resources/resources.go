@@ -145,6 +145,7 @@ var Functions = []Function{
 	{Name: "erase-source", Placeholder: "EraseSourceFunctionArn"},
 	{Name: "await-hold", Placeholder: "AwaitHoldFunctionArn"},
 	{Name: "write-receipt", Placeholder: "WriteReceiptFunctionArn"},
+	{Name: "await-findings", Placeholder: "AwaitFindingsFunctionArn"},
 	{Name: "await-review", Placeholder: "AwaitReviewFunctionArn"},
 	{Name: "record-suppression", Placeholder: "RecordSuppressionFunctionArn"},
 	{Name: "apply-corrections", Placeholder: "ApplyCorrectionsFunctionArn"},

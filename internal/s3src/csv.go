@@ -58,6 +58,7 @@ func walkCSV(r io.Reader, m *Matcher, w io.Writer, found func(map[string]any) er
 	}
 	var fields []string
 	var lower []byte
+	removed := 0 // lines a rewrite removed before the record
 	for {
 		line := rr.line
 		rec, err := rr.next()
@@ -82,10 +83,12 @@ func walkCSV(r io.Reader, m *Matcher, w io.Writer, found func(map[string]any) er
 				if _, err := w.Write(blankFields(rec, anon)); err != nil {
 					return c, err
 				}
+			} else if w != nil {
+				removed += bytes.Count(rec, []byte{'\n'})
 			}
 			continue
 		case doubtful:
-			d.Line = line
+			d.Line = line - removed
 			c.doubt(d)
 		default:
 			if len(trimEOL(rec)) > 0 {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 )
 
@@ -187,7 +188,7 @@ func TestFindFormats(t *testing.T) {
 					want = tc.ids
 				}
 				f := newFakeS3(objects)
-				rows, err := newAdapter(t, f).Find(context.Background(), sourceOf(tc.format, compression), want)
+				rows, _, err := newAdapter(t, f).Find(context.Background(), sourceOf(tc.format, compression), want)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -201,7 +202,7 @@ func TestFindFormats(t *testing.T) {
 
 func TestFindGzipJSONL(t *testing.T) {
 	f := newFakeS3(map[string]string{"events/a.jsonl.gz": gz(t, `{"user_id":"u-1","n":1}`+"\n"+`{"user_id":"u-2"}`+"\n")})
-	rows, err := newAdapter(t, f).Find(context.Background(), sourceOf("jsonl", "gzip"), map[string][]string{"user_id": {"u-1"}})
+	rows, _, err := newAdapter(t, f).Find(context.Background(), sourceOf("jsonl", "gzip"), map[string][]string{"user_id": {"u-1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +357,7 @@ func TestEraseFormats(t *testing.T) {
 				if deletes := slices.Sorted(slices.Values(f.deletes)); !slices.Equal(deletes, tc.wantDeletes) {
 					t.Errorf("deletes = %v, want %v", deletes, tc.wantDeletes)
 				}
-				rows, err := a.Find(context.Background(), src, ids)
+				rows, _, err := a.Find(context.Background(), src, ids)
 				if err != nil || len(rows) != 0 {
 					t.Errorf("after Erase, Find = %v, %v", rows, err)
 				}
@@ -365,8 +366,9 @@ func TestEraseFormats(t *testing.T) {
 	}
 }
 
-// Objects whose records cannot be told apart are errors, for Find and for
-// Erase, and Erase then changes nothing.
+// Objects whose records cannot be told apart are findings, for Find and for
+// Erase: the object is left as it was, for an operator, and the source's
+// other objects are worked on.
 func TestInvalidObjects(t *testing.T) {
 	ids := map[string][]string{"user_id": {"u-1"}}
 	tests := []struct {
@@ -398,16 +400,40 @@ func TestInvalidObjects(t *testing.T) {
 			f := newFakeS3(map[string]string{key: tc.body})
 			a := newAdapter(t, f)
 			src := sourceOf(tc.format, tc.compression)
-			if _, err := a.Find(context.Background(), src, ids); !apperr.Is(err, apperr.Invalid) {
-				t.Errorf("Find: err = %v, want Invalid", err)
+			check := func(step string, fs []erasure.Finding, err error) {
+				t.Helper()
+				if err != nil || len(fs) != 1 || fs[0].Key != key || fs[0].Reason != erasure.FindingUnreadable || fs[0].Detail == "" || fs[0].SourceID != src.ID {
+					t.Errorf("%s: findings %+v, err %v; want the object unreadable", step, fs, err)
+				}
 			}
-			if _, err := a.Erase(context.Background(), src, ids, false); !apperr.Is(err, apperr.Invalid) {
-				t.Errorf("Erase: err = %v, want Invalid", err)
-			}
-			if len(f.puts)+len(f.deletes) > 0 || string(f.objects[key]) != tc.body {
-				t.Errorf("Erase changed the object: puts %v deletes %v", f.puts, f.deletes)
+			_, fs, err := a.Find(context.Background(), src, ids)
+			check("Find", fs, err)
+			res, err := a.Erase(context.Background(), src, ids, false)
+			check("Erase", res.Findings, err)
+			if res.Deleted != 0 || len(f.puts)+len(f.deletes) > 0 || string(f.objects[key]) != tc.body {
+				t.Errorf("Erase changed the object: %+v, puts %v deletes %v", res, f.puts, f.deletes)
 			}
 		})
+	}
+}
+
+// An unreadable object does not keep the source's other objects from being
+// erased.
+func TestUnreadableObjectLeavesTheOthersErased(t *testing.T) {
+	f := newFakeS3(map[string]string{
+		"events/a.jsonl": `{"user_id":"u-1"}` + "\n" + `{"user_id":"u-2"}` + "\n",
+		"events/b.jsonl": gz(t, `{"user_id":"u-1"}`+"\n"),
+		"events/c.jsonl": `{"user_id":"u-1"}` + "\n",
+	})
+	res, err := newAdapter(t, f).Erase(context.Background(), sourceOf("jsonl", ""), map[string][]string{"user_id": {"u-1"}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Deleted != 2 || len(res.Findings) != 1 || res.Findings[0].Key != "events/b.jsonl" {
+		t.Fatalf("result %+v", res)
+	}
+	if _, ok := f.objects["events/c.jsonl"]; ok || string(f.objects["events/a.jsonl"]) != `{"user_id":"u-2"}`+"\n" {
+		t.Fatalf("objects afterwards: %q", f.objects)
 	}
 }
 
@@ -456,5 +482,27 @@ func TestEmptyValuesMatchNothing(t *testing.T) {
 				t.Fatalf("counts %+v, err %v; an empty user_id matched", c, err)
 			}
 		})
+	}
+}
+
+// A read the network cuts short is an outage to retry, not a damaged
+// object: no finding, and nothing changes.
+func TestCutReadIsAnOutage(t *testing.T) {
+	for _, compression := range []string{"", "gzip"} {
+		body := `{"user_id":"u-1"}` + "\n" + `{"user_id":"u-2"}` + "\n"
+		if compression == "gzip" {
+			body = gz(t, body)
+		}
+		f := newFakeS3(map[string]string{"events/a.jsonl": body})
+		f.cut = map[string]int{"events/a.jsonl": 12}
+		a := newAdapter(t, f)
+		res, err := a.Erase(context.Background(), sourceOf("jsonl", compression), map[string][]string{"user_id": {"u-1"}}, false)
+		if !apperr.Is(err, apperr.Unavailable) || len(res.Findings) != 0 || len(f.puts) != 0 {
+			t.Errorf("%q: Erase = %+v, %v; want Unavailable and no change", compression, res, err)
+		}
+		_, fs, err := a.Find(context.Background(), sourceOf("jsonl", compression), map[string][]string{"user_id": {"u-1"}})
+		if !apperr.Is(err, apperr.Unavailable) || len(fs) != 0 {
+			t.Errorf("%q: Find = %v, %v; want Unavailable", compression, fs, err)
+		}
 	}
 }

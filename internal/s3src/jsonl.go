@@ -13,7 +13,8 @@ const blockSize = 256 << 10
 
 // walkJSONL streams JSON Lines. Lines that are not JSON objects are kept and
 // attributed to no one, unless they hold one of the subject's values: then
-// they are doubts (see Doubt). A byte order mark at the start is kept and is
+// they are doubts (see Doubt), named by their line in the output of a
+// rewrite (in the input of a scan). A byte order mark at the start is kept and is
 // not part of the first line's record. The prefilter runs on blocks of lines,
 // not line by line: each needle is searched for once per block, and only the
 // lines that hold an occurrence are parsed.
@@ -35,6 +36,9 @@ func walkJSONLSize(r io.Reader, size int, m *Matcher, w io.Writer, found func(ma
 	}
 	h := &hits{m: m, next: make([]int, len(m.needles)+1)}
 	line := 1 // the number of the block's first line
+	// removed counts the lines a rewrite removed: a doubt names its line in
+	// the object as it is after the rewrite, where an operator looks.
+	removed := 0
 	err := eachBlock(br, size, func(block []byte) error {
 		h.reset(block)
 		kept := 0              // block[kept:] is still to be written
@@ -54,6 +58,9 @@ func walkJSONLSize(r io.Reader, size int, m *Matcher, w io.Writer, found func(ma
 						return err
 					}
 					kept = le
+					if w != nil && m.anonymize == nil {
+						removed++
+					}
 					if m.anonymize != nil && w != nil {
 						anon, err := m.anonymizeJSON(rec)
 						if err != nil {
@@ -73,7 +80,7 @@ func walkJSONLSize(r io.Reader, size int, m *Matcher, w io.Writer, found func(ma
 				case doubtful:
 					at += bytes.Count(block[counted:ls], []byte{'\n'})
 					counted = ls
-					d.Line = at
+					d.Line = at - removed
 					c.doubt(d)
 					ls = le
 					continue

@@ -43,7 +43,7 @@ func TestPerObject(t *testing.T) {
 	ids := map[string][]string{"user_id": {"u-1"}, "email": {"ada@example.com"}}
 	ctx := context.Background()
 	whole := newFakeS3(objects)
-	wantRows, err := newAdapter(t, whole).Find(ctx, source(), ids)
+	wantRows, _, err := newAdapter(t, whole).Find(ctx, source(), ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestPerObject(t *testing.T) {
 	var rows []map[string]any
 	records, deleted, touched := 0, 0, 0
 	for _, key := range []string{"events/a.jsonl", "events/b.jsonl", "events/c.jsonl"} {
-		r, err := a.FindInObject(ctx, source(), ids, key)
+		r, _, err := a.FindInObject(ctx, source(), ids, key)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +97,7 @@ func TestPerObjectRefusesOtherKeys(t *testing.T) {
 			if tt.tmpl {
 				src = templated(t, "jsonl")
 			}
-			_, err := newAdapter(t, f).FindInObject(context.Background(), src, ids, tt.key)
+			_, _, err := newAdapter(t, f).FindInObject(context.Background(), src, ids, tt.key)
 			_, err2 := newAdapter(t, f).EraseInObject(context.Background(), src, ids, tt.key, false)
 			for _, e := range []error{err, err2} {
 				var ae *apperr.Error

@@ -58,39 +58,93 @@ func New(api API) *Adapter { return &Adapter{api: api, tempDir: os.TempDir()} }
 
 // Find returns the subject's records from every object under the source
 // prefix; for a key template source, every record of every object under the
-// subject's folders.
-func (a *Adapter) Find(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, error) {
+// subject's folders. Places that may hold the subject but could not be read
+// (see Doubt; an object that cannot be read at all) are findings.
+func (a *Adapter) Find(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, []erasure.Finding, error) {
 	m := NewMatcher(src.S3, ids)
 	var rows []map[string]any
+	var findings []erasure.Finding
 	if m.Empty() {
-		return rows, nil
+		return rows, nil, nil
 	}
 	prefixes, err := subjectPrefixes(src.S3, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	err = a.eachObject(ctx, src.S3.Bucket, prefixes, func(key string) error {
-		found, err := a.scan(ctx, src.S3.Bucket, key, m)
+		found, fs, err := a.scan(ctx, src, key, m)
 		rows = append(rows, found...)
+		findings = append(findings, fs...)
 		return err
 	})
-	return rows, err
+	return rows, findings, err
 }
 
-// scan returns the subject's records in one object.
-func (a *Adapter) scan(ctx context.Context, bucket, key string, m *Matcher) ([]map[string]any, error) {
-	obj, err := a.get(ctx, bucket, key)
+// scan returns the subject's records in one object, and what it could not
+// attribute there.
+func (a *Adapter) scan(ctx context.Context, src *registry.Source, key string, m *Matcher) ([]map[string]any, []erasure.Finding, error) {
+	obj, err := a.get(ctx, src.S3.Bucket, key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer obj.Body.Close()
 	var rows []map[string]any
-	_, err = m.Scan(obj.Body, func(row map[string]any) error {
+	c, err := m.Scan(sourceReader{obj.Body}, func(row map[string]any) error {
 		rows = append(rows, row)
 		return nil
 	})
-	return rows, readError(err)
+	if f, ok := unreadable(src, key, "", err); ok {
+		return rows, []erasure.Finding{f}, nil
+	}
+	if err != nil {
+		return nil, nil, readError(err)
+	}
+	return rows, doubts(src, key, "", c), nil
 }
+
+// doubts are the findings of what a scan or rewrite of one object (or
+// version) could not attribute.
+func doubts(src *registry.Source, key, version string, c Counts) []erasure.Finding {
+	var fs []erasure.Finding
+	for _, d := range c.Doubts {
+		fs = append(fs, erasure.Finding{SourceID: src.ID, Key: key, Version: version, Line: d.Line, Record: d.Record, Reason: d.Reason, Field: d.Field})
+	}
+	if n := c.Doubtful - len(c.Doubts); n > 0 {
+		fs[len(fs)-1].More = n
+	}
+	return fs
+}
+
+// unreadable reports an object that cannot be read as the source says (not
+// valid gzip, a record beyond the size limit, a CSV header without the
+// columns matched on, not JSON) as a finding: it may hold the subject, so
+// it is never passed over, and the other objects are worked on.
+func unreadable(src *registry.Source, key, version string, err error) (erasure.Finding, bool) {
+	var ae *apperr.Error
+	var rf *readFailure
+	if !errors.As(err, &ae) || ae.Kind != apperr.Invalid || errors.As(err, &rf) {
+		return erasure.Finding{}, false
+	}
+	return erasure.Finding{SourceID: src.ID, Key: key, Version: version, Reason: erasure.FindingUnreadable, Detail: ae.Msg}, true
+}
+
+// sourceReader reads an object's body and marks its read errors, so that a
+// connection cut short (io.ErrUnexpectedEOF) is an outage to retry, not a
+// damaged object.
+type sourceReader struct{ r io.Reader }
+
+func (s sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &readFailure{err}
+	}
+	return n, err
+}
+
+// readFailure is an error reading an object's body.
+type readFailure struct{ err error }
+
+func (e *readFailure) Error() string { return "reading the object: " + e.err.Error() }
 
 // ErrEmpty means no object is under a source's prefix: a source not yet
 // written to, or a misspelt prefix, which would find (and erase) nothing.
@@ -186,15 +240,15 @@ func (a *Adapter) MoreObjectsThan(ctx context.Context, src *registry.Source, n i
 
 // FindInObject returns the subject's records in one object of a source
 // with a fixed prefix.
-func (a *Adapter) FindInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string) ([]map[string]any, error) {
+func (a *Adapter) FindInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string) ([]map[string]any, []erasure.Finding, error) {
 	if err := checkObjectKey(src, key); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m := NewMatcher(src.S3, ids)
 	if m.Empty() {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return a.scan(ctx, src.S3.Bucket, key, m)
+	return a.scan(ctx, src, key, m)
 }
 
 // EraseInObject is Erase for one object of a source with a fixed prefix.
@@ -255,7 +309,9 @@ func (a *Adapter) erase(ctx context.Context, src *registry.Source, ids map[strin
 		if whole {
 			n, action, err = a.deleteWhole(ctx, src.S3.Bucket, key, m, dryRun)
 		} else {
-			n, action, err = a.rewrite(ctx, src.S3.Bucket, key, m, dryRun)
+			var fs []erasure.Finding
+			n, action, fs, err = a.rewrite(ctx, src, key, m, dryRun)
+			res.Findings = append(res.Findings, fs...)
 		}
 		if err != nil || action == "" {
 			return err
@@ -276,8 +332,9 @@ func (a *Adapter) erase(ctx context.Context, src *registry.Source, ids map[strin
 	if err != nil || !versioned {
 		return res, err
 	}
-	removed, err := a.purgeVersions(ctx, src.S3.Bucket, prefixes, m, whole, dryRun)
+	removed, fs, err := a.purgeVersions(ctx, src, prefixes, m, whole, dryRun)
 	res.Touched = append(res.Touched, removed...)
+	res.Findings = append(res.Findings, fs...)
 	return res, err
 }
 
@@ -344,14 +401,16 @@ func (a *Adapter) versioned(ctx context.Context, bucket string) (bool, error) {
 // rewritten or deleted just before and are left alone; in a dry run they
 // still hold the subject and are reported too, since the erasure would turn
 // them into older versions and delete them.
-func (a *Adapter) purgeVersions(ctx context.Context, bucket string, prefixes []string, m *Matcher, whole, dryRun bool) ([]erasure.Touched, error) {
+func (a *Adapter) purgeVersions(ctx context.Context, src *registry.Source, prefixes []string, m *Matcher, whole, dryRun bool) ([]erasure.Touched, []erasure.Finding, error) {
+	bucket := src.S3.Bucket
 	var removed []erasure.Touched
+	var findings []erasure.Finding
 	for _, prefix := range prefixes {
 		p := s3.NewListObjectVersionsPaginator(a.api, &s3.ListObjectVersionsInput{Bucket: &bucket, Prefix: aws.String(prefix)})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return nil, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+				return nil, nil, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
 			}
 			for _, v := range page.Versions {
 				if aws.ToBool(v.IsLatest) && !dryRun {
@@ -359,9 +418,12 @@ func (a *Adapter) purgeVersions(ctx context.Context, bucket string, prefixes []s
 				}
 				key, id := aws.ToString(v.Key), aws.ToString(v.VersionId)
 				if !whole {
-					holds, err := a.versionHolds(ctx, bucket, key, id, m)
+					holds, fs, err := a.versionHolds(ctx, src, key, id, m)
 					if err != nil {
-						return nil, err
+						return nil, nil, err
+					}
+					if !aws.ToBool(v.IsLatest) { // the rewrite reports the current one's
+						findings = append(findings, fs...)
 					}
 					if !holds {
 						continue
@@ -369,29 +431,36 @@ func (a *Adapter) purgeVersions(ctx context.Context, bucket string, prefixes []s
 				}
 				if !dryRun {
 					if _, err := a.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key, VersionId: &id}); err != nil {
-						return nil, apperr.Wrap(apperr.Unavailable, "An S3 object version could not be deleted.", err)
+						return nil, nil, apperr.Wrap(apperr.Unavailable, "An S3 object version could not be deleted.", err)
 					}
 				}
 				removed = append(removed, erasure.Touched{Key: key, Version: id, Action: erasure.ActionVersionDeleted})
 			}
 		}
 	}
-	return removed, nil
+	return removed, findings, nil
 }
 
 // versionHolds reports whether one version of an object holds a record of
-// the subject.
-func (a *Adapter) versionHolds(ctx context.Context, bucket, key, versionID string, m *Matcher) (bool, error) {
-	obj, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key, VersionId: &versionID})
+// the subject, and what it could not attribute in it. A version that holds
+// one is deleted whole, doubts and all.
+func (a *Adapter) versionHolds(ctx context.Context, src *registry.Source, key, versionID string, m *Matcher) (bool, []erasure.Finding, error) {
+	obj, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &src.S3.Bucket, Key: &key, VersionId: &versionID})
 	if err != nil {
-		return false, apperr.Wrap(apperr.Unavailable, "An S3 object version could not be read.", err)
+		return false, nil, apperr.Wrap(apperr.Unavailable, "An S3 object version could not be read.", err)
 	}
 	defer obj.Body.Close()
-	c, err := m.Scan(obj.Body, nil)
-	if err != nil {
-		return false, readError(err)
+	c, err := m.Scan(sourceReader{obj.Body}, nil)
+	if f, ok := unreadable(src, key, versionID, err); ok {
+		return false, []erasure.Finding{f}, nil
 	}
-	return c.Matched > 0, nil
+	if err != nil {
+		return false, nil, readError(err)
+	}
+	if c.Matched > 0 {
+		return true, nil, nil
+	}
+	return false, doubts(src, key, versionID, c), nil
 }
 
 // maxConflicts bounds how often one object is read and rewritten again
@@ -401,14 +470,14 @@ const maxConflicts = 5
 // rewrite rewrites one object (see rewriteOnce). When the object changed
 // since it was read, the write fails on its ETag and the object is read and
 // rewritten again as it now is, so the other writer's change is kept.
-func (a *Adapter) rewrite(ctx context.Context, bucket, key string, m *Matcher, dryRun bool) (int, string, error) {
+func (a *Adapter) rewrite(ctx context.Context, src *registry.Source, key string, m *Matcher, dryRun bool) (int, string, []erasure.Finding, error) {
 	for attempt := 1; ; attempt++ {
-		n, action, err := a.rewriteOnce(ctx, bucket, key, m, dryRun)
+		n, action, fs, err := a.rewriteOnce(ctx, src, key, m, dryRun)
 		if !changedMeanwhile(err) {
-			return n, action, err
+			return n, action, fs, err
 		}
 		if attempt == maxConflicts {
-			return 0, "", apperr.Wrap(apperr.Unavailable, "An S3 object kept changing while it was rewritten.", err)
+			return 0, "", nil, apperr.Wrap(apperr.Unavailable, "An S3 object kept changing while it was rewritten.", err)
 		}
 	}
 }
@@ -434,58 +503,59 @@ func changedMeanwhile(err error) bool {
 // encryption and storage class. An object left without records is deleted,
 // on the same condition. It reports the subject's records and the action.
 // A conflict is returned as the SDK's error, for rewrite to retry.
-func (a *Adapter) rewriteOnce(ctx context.Context, bucket, key string, m *Matcher, dryRun bool) (int, string, error) {
+func (a *Adapter) rewriteOnce(ctx context.Context, src *registry.Source, key string, m *Matcher, dryRun bool) (int, string, []erasure.Finding, error) {
+	bucket := src.S3.Bucket
 	obj, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
 	var gone *types.NoSuchKey
 	if errors.As(err, &gone) {
-		return 0, "", nil // deleted since it was listed: nothing of anyone's left
+		return 0, "", nil, nil // deleted since it was listed: nothing of anyone's left
 	}
 	if err != nil {
-		return 0, "", apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+		return 0, "", nil, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
 	}
 	defer obj.Body.Close()
 	tmp, err := os.CreateTemp(a.tempDir, "rewrite-*")
 	if err != nil {
-		return 0, "", apperr.Wrap(apperr.Internal, "No space to rewrite an object.", err)
+		return 0, "", nil, apperr.Wrap(apperr.Internal, "No space to rewrite an object.", err)
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	w := bufio.NewWriterSize(tmp, 1<<20)
-	c, err := m.Rewrite(obj.Body, w)
+	c, err := m.Rewrite(sourceReader{obj.Body}, w)
 	if err == nil {
 		err = w.Flush()
 	}
-	if err != nil {
-		var ae *apperr.Error
-		if errors.As(err, &ae) {
-			return 0, "", err
-		}
-		return 0, "", apperr.Wrap(apperr.Unavailable, "An S3 object could not be rewritten.", err)
+	if f, ok := unreadable(src, key, "", err); ok {
+		return 0, "", []erasure.Finding{f}, nil // left as it is, for an operator
 	}
+	if err != nil {
+		return 0, "", nil, readError(err)
+	}
+	fs := doubts(src, key, "", c)
 	if c.Matched == 0 {
-		return 0, "", nil
+		return 0, "", fs, nil
 	}
 	action := erasure.ActionRewritten
 	switch {
 	case m.anonymize != nil:
 		action = erasure.ActionAnonymized
-	case c.Others == 0:
+	case c.Others == 0 && c.Doubtful == 0:
 		action = erasure.ActionDeleted
 	}
 	if dryRun {
-		return c.Matched, action, nil
+		return c.Matched, action, fs, nil
 	}
 	if action == erasure.ActionDeleted {
 		if _, err := a.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key, IfMatch: obj.ETag}); err != nil {
 			if changedMeanwhile(err) {
-				return 0, "", err
+				return 0, "", nil, err
 			}
-			return 0, "", apperr.Wrap(apperr.Unavailable, "An S3 object could not be deleted.", err)
+			return 0, "", nil, apperr.Wrap(apperr.Unavailable, "An S3 object could not be deleted.", err)
 		}
-		return c.Matched, action, nil
+		return c.Matched, action, fs, nil
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return 0, "", apperr.Wrap(apperr.Internal, "A rewritten object could not be read back.", err)
+		return 0, "", nil, apperr.Wrap(apperr.Internal, "A rewritten object could not be read back.", err)
 	}
 	_, err = a.api.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: &bucket, Key: &key, Body: tmp, IfMatch: obj.ETag,
@@ -501,12 +571,12 @@ func (a *Adapter) rewriteOnce(ctx context.Context, bucket, key string, m *Matche
 		StorageClass:         obj.StorageClass,
 	})
 	if changedMeanwhile(err) {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	if err != nil {
-		return 0, "", apperr.Wrap(apperr.Unavailable, "A rewritten S3 object could not be stored.", err)
+		return 0, "", nil, apperr.Wrap(apperr.Unavailable, "A rewritten S3 object could not be stored.", err)
 	}
-	return c.Matched, action, nil
+	return c.Matched, action, fs, nil
 }
 
 func (a *Adapter) get(ctx context.Context, bucket, key string) (*s3.GetObjectOutput, error) {
@@ -521,7 +591,8 @@ func (a *Adapter) get(ctx context.Context, bucket, key string) (*s3.GetObjectOut
 // reports every other failure while reading as the source being unavailable.
 func readError(err error) error {
 	var ae *apperr.Error
-	if err == nil || errors.As(err, &ae) {
+	var rf *readFailure
+	if err == nil || (errors.As(err, &ae) && !errors.As(err, &rf)) {
 		return err
 	}
 	return apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)

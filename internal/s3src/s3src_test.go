@@ -37,6 +37,9 @@ type fakeS3 struct {
 	gets, puts, deletes []string
 	// afterGet runs after an object was read, to play a concurrent writer.
 	afterGet func(key string)
+	// cut, per key, ends the body's read after that many bytes with the
+	// error a connection closed early gives.
+	cut map[string]int
 
 	// versioning is the bucket's versioning status; when "Enabled", every
 	// write and delete keeps the replaced body as an older version.
@@ -176,7 +179,11 @@ func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*
 	}
 	f.gets = append(f.gets, key)
 	h := f.headers[key]
-	out := &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(bytes.Clone(body))), ETag: aws.String(f.etags[key]),
+	var r io.Reader = bytes.NewReader(bytes.Clone(body))
+	if n, ok := f.cut[key]; ok {
+		r = io.MultiReader(io.LimitReader(r, int64(n)), iotest.ErrReader(io.ErrUnexpectedEOF))
+	}
+	out := &s3.GetObjectOutput{Body: io.NopCloser(r), ETag: aws.String(f.etags[key]),
 		ContentType: nonEmpty(h.contentType), ContentEncoding: nonEmpty(h.contentEncoding), Metadata: h.metadata}
 	if f.afterGet != nil {
 		f.afterGet(key)
@@ -347,7 +354,7 @@ func TestFind(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeS3(tc.objects)
-			rows, err := newAdapter(t, f).Find(context.Background(), source(), tc.ids)
+			rows, _, err := newAdapter(t, f).Find(context.Background(), source(), tc.ids)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -367,7 +374,7 @@ func TestFind(t *testing.T) {
 func TestFindUnavailable(t *testing.T) {
 	src := source()
 	src.S3.Bucket = "missing"
-	_, err := newAdapter(t, newFakeS3(nil)).Find(context.Background(), src, map[string][]string{"user_id": {"u-1"}})
+	_, _, err := newAdapter(t, newFakeS3(nil)).Find(context.Background(), src, map[string][]string{"user_id": {"u-1"}})
 	if !apperr.Is(err, apperr.Unavailable) {
 		t.Fatalf("err = %v, want Unavailable", err)
 	}
@@ -508,7 +515,7 @@ func TestErase(t *testing.T) {
 				}
 			}
 			// What Erase leaves, Find no longer returns.
-			rows, err := a.Find(context.Background(), source(), ids)
+			rows, _, err := a.Find(context.Background(), source(), ids)
 			if err != nil || len(rows) != 0 {
 				t.Errorf("after Erase, Find = %v, %v", rows, err)
 			}
@@ -663,7 +670,7 @@ func TestEraseAnonymize(t *testing.T) {
 					t.Errorf("deleted %v", f.deletes)
 				}
 				if !dryRun {
-					if rows, err := a.Find(context.Background(), src, ids); err != nil || len(rows) != 0 {
+					if rows, _, err := a.Find(context.Background(), src, ids); err != nil || len(rows) != 0 {
 						t.Errorf("after anonymizing, Find = %v, %v", rows, err)
 					}
 				}

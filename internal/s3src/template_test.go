@@ -84,7 +84,7 @@ func TestTemplatedFind(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeS3(templateObjects)
-			rows, err := newAdapter(t, f).Find(context.Background(), templated(t, "jsonl"), tt.ids)
+			rows, _, err := newAdapter(t, f).Find(context.Background(), templated(t, "jsonl"), tt.ids)
 			if tt.refused {
 				var ae *apperr.Error
 				if !errors.As(err, &ae) || ae.Kind != apperr.Invalid || !errors.Is(err, registry.ErrKeyValue) {
@@ -114,7 +114,7 @@ func TestTemplatedFormats(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
 			f := newFakeS3(map[string]string{"exports/users/u-1/x": tt.body, "exports/users/u-2/x": tt.body})
-			rows, err := newAdapter(t, f).Find(context.Background(), templated(t, tt.format), map[string][]string{"user_id": {"u-1"}})
+			rows, _, err := newAdapter(t, f).Find(context.Background(), templated(t, tt.format), map[string][]string{"user_id": {"u-1"}})
 			if err != nil {
 				t.Fatal(err)
 			}

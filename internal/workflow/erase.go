@@ -55,6 +55,10 @@ func (s *Steps) WriteReceipt(ctx context.Context, in RequestRef) error {
 	if r.Type != request.Delete || r.Status != request.InProgress {
 		return apperr.E(apperr.Conflict, "Only a delete request in progress gets an erasure receipt.")
 	}
+	findings, err := s.openFindings(ctx, r)
+	if err != nil {
+		return err
+	}
 	outcomes, err := s.Outcomes.Outcomes(ctx, r.ID)
 	if err != nil {
 		return err
@@ -62,6 +66,11 @@ func (s *Steps) WriteReceipt(ctx context.Context, in RequestRef) error {
 	ordered, err := s.inRegistryOrder(outcomes)
 	if err != nil {
 		return err
+	}
+	for i := range ordered {
+		if ordered[i].Findings, err = s.forReceipt(ctx, findings, ordered[i].SourceID); err != nil {
+			return err
+		}
 	}
 	rec := erasure.Receipt{RequestID: r.ID, DryRun: r.DryRun, IssuedAt: s.Clock.Now().UTC(), Sources: ordered}
 	link, err := s.Receipts.Append(ctx, r.ID, func(prev erasure.Link) (erasure.Link, error) { return erasure.Seal(rec, prev) })
@@ -115,8 +124,11 @@ func (s *Steps) EraseSource(ctx context.Context, in SourceTask) (SourceResult, e
 	if r.OnHold && !r.DryRun {
 		return SourceResult{}, apperr.Wrap(apperr.Conflict, "A legal hold blocks erasure until an operator releases it.", request.ErrOnHold)
 	}
-	o, err := s.erase(ctx, src, r.Identities, r.DryRun)
+	o, findings, err := s.erase(ctx, src, r.Identities, r.DryRun)
 	if err != nil {
+		return SourceResult{}, err
+	}
+	if err := s.recordFindings(ctx, r, src, findings); err != nil {
 		return SourceResult{}, err
 	}
 	if err := s.Outcomes.AddOutcome(ctx, r.ID, o); err != nil {
@@ -129,29 +141,33 @@ func (s *Steps) EraseSource(ctx context.Context, in SourceTask) (SourceResult, e
 	return SourceResult{SourceID: src.ID, Records: o.Records}, nil
 }
 
-// erase does, or in a dry run plans, the erasure of one source.
-func (s *Steps) erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Outcome, error) {
+// erase does, or in a dry run plans, the erasure of one source. It returns
+// what it did and the places it could not handle (see erasure.Finding).
+func (s *Steps) erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Outcome, []erasure.Finding, error) {
 	o := erasure.Outcome{SourceID: src.ID, Description: src.Description, Kind: src.Kind(), Mode: src.Erasure, DryRun: dryRun}
 	if src.Erasure == registry.EraseRetain {
-		records, err := s.adapter(src).Find(ctx, src, ids)
+		records, findings, err := s.adapter(src).Find(ctx, src, ids)
 		if err != nil {
-			return erasure.Outcome{}, err
+			return erasure.Outcome{}, nil, err
 		}
 		o.Records, o.Retained = len(records), len(records)
 		if len(records) > 0 {
 			until, err := keptUntil(src.Retain, records, s.Clock.Now())
 			if err != nil {
-				return erasure.Outcome{}, err
+				return erasure.Outcome{}, nil, err
 			}
 			o.Retention = &erasure.Retention{Reason: src.Retain.Reason, Citation: src.Retain.Citation, Until: until.Format(time.DateOnly)}
 		}
-		return o, nil
+		return o, findings, nil
 	}
 	res, err := s.adapter(src).Erase(ctx, src, ids, dryRun)
 	if err != nil {
-		return erasure.Outcome{}, err
+		return erasure.Outcome{}, nil, err
 	}
-	return s.erasedOutcome(ctx, o, src, res)
+	findings := res.Findings
+	res.Findings = nil
+	o, err = s.erasedOutcome(ctx, o, src, res)
+	return o, findings, err
 }
 
 // erasedOutcome completes o with what an adapter did in src (res), its
@@ -226,8 +242,8 @@ func (s *Steps) erasureSummary(outcomes []erasure.Outcome) notify.ErasureSummary
 				Reason: o.Retention.Reason, Citation: o.Retention.Citation, Until: until})
 		case o.Anonymized > 0:
 			sum.Anonymized = append(sum.Anonymized, notify.Anonymized{What: what, Records: o.Anonymized, Fields: o.Fields})
-		case o.Deleted > 0:
-			sum.Deleted = append(sum.Deleted, notify.Deleted{What: what, Records: o.Deleted})
+		case o.Deleted+o.ErasedByHand() > 0:
+			sum.Deleted = append(sum.Deleted, notify.Deleted{What: what, Records: o.Deleted + o.ErasedByHand()})
 		}
 	}
 	return sum
@@ -293,10 +309,11 @@ func (s *Steps) PlanErasure(ctx context.Context, id string) ([]erasure.Outcome, 
 	}
 	var plan []erasure.Outcome
 	for _, src := range s.Registry.Sources {
-		o, err := s.erase(ctx, src, ids, true)
+		o, findings, err := s.erase(ctx, src, ids, true)
 		if err != nil {
 			return nil, err
 		}
+		o.Findings = findings // shown to the operator who asked, keys and all
 		plan = append(plan, o)
 	}
 	return plan, nil

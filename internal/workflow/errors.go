@@ -30,6 +30,12 @@ type (
 	// NotOnHold means the workflow waited on a hold already released: it
 	// goes back to erasing.
 	NotOnHold struct{ Msg string }
+	// FindingsOpen means places in the sources that may hold the subject
+	// wait for an operator: the workflow waits until they are resolved.
+	FindingsOpen struct{ Msg string }
+	// NoOpenFindings means the workflow waited on findings already
+	// resolved: it goes on to the receipt.
+	NoOpenFindings struct{ Msg string }
 )
 
 func (e *TransientError) Error() string   { return e.Msg }
@@ -39,6 +45,8 @@ func (e *StateConflict) Error() string    { return e.Msg }
 func (e *InternalError) Error() string    { return e.Msg }
 func (e *ErasureOnHold) Error() string    { return e.Msg }
 func (e *NotOnHold) Error() string        { return e.Msg }
+func (e *FindingsOpen) Error() string     { return e.Msg }
+func (e *NoOpenFindings) Error() string   { return e.Msg }
 
 // TaskError turns any error into one of the task error types above.
 func TaskError(err error) error {
@@ -52,6 +60,10 @@ func TaskError(err error) error {
 		return &ErasureOnHold{Msg: msg}
 	case errors.Is(err, request.ErrNotOnHold):
 		return &NotOnHold{Msg: msg}
+	case errors.Is(err, request.ErrFindingsOpen):
+		return &FindingsOpen{Msg: msg}
+	case errors.Is(err, request.ErrNoOpenFindings):
+		return &NoOpenFindings{Msg: msg}
 	}
 	if errors.Is(err, request.ErrChanged) {
 		// A concurrent save (the deadline watch, an operator) won the race:

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -10,7 +11,9 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"testing"
 
+	"github.com/privacy-pipeline/dsr/internal/accesspkg"
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/memstore"
@@ -60,24 +63,27 @@ func (m *fakeMailer) Send(_ context.Context, msg notify.Message) error {
 
 // fakeAdapter holds records per source id, keyed by the identity value by
 // which the source finds them (the value of the source's lookup identity).
+// findings, per source id, are the places Find and Erase report they could
+// not handle.
 type fakeAdapter struct {
-	data map[string]map[string][]map[string]any
+	data     map[string]map[string][]map[string]any
+	findings map[string][]erasure.Finding
 }
 
-func (a *fakeAdapter) Find(_ context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, error) {
+func (a *fakeAdapter) Find(_ context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, []erasure.Finding, error) {
 	var out []map[string]any
 	for _, kind := range src.LookupIdentities() {
 		for _, v := range ids[kind] {
 			out = append(out, a.data[src.ID][v]...)
 		}
 	}
-	return out, nil
+	return out, a.findings[src.ID], nil
 }
 
 // Erase deletes the records (or, anonymizing, deletes the listed fields from
 // them and files them under "anonymized"), or in a dry run counts them.
 func (a *fakeAdapter) Erase(_ context.Context, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Result, error) {
-	var res erasure.Result
+	res := erasure.Result{Findings: a.findings[src.ID]}
 	for _, kind := range src.LookupIdentities() {
 		for _, v := range ids[kind] {
 			recs := a.data[src.ID][v]
@@ -343,14 +349,14 @@ func (f *fakeObjects) mine(src *registry.Source, ids map[string][]string, rec ma
 	return false
 }
 
-func (f *fakeObjects) FindInObject(_ context.Context, src *registry.Source, ids map[string][]string, key string) ([]map[string]any, error) {
+func (f *fakeObjects) FindInObject(_ context.Context, src *registry.Source, ids map[string][]string, key string) ([]map[string]any, []erasure.Finding, error) {
 	var out []map[string]any
 	for _, rec := range f.objects[src.ID][key] {
 		if f.mine(src, ids, rec) {
 			out = append(out, rec)
 		}
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 func (f *fakeObjects) EraseInObject(_ context.Context, src *registry.Source, ids map[string][]string, key string, dryRun bool) (erasure.Result, error) {
@@ -385,4 +391,66 @@ func (m *fakeRawMail) Delete(_ context.Context, key string) error {
 	}
 	m.deleted = append(m.deleted, key)
 	return nil
+}
+
+// fakeFindings keeps findings in memory, as the store does: a finding kept
+// already stays as it is.
+type fakeFindings struct {
+	byRequest map[string][]erasure.Finding
+	waits     map[string]string
+}
+
+func (f *fakeFindings) AddFindings(_ context.Context, requestID string, fs []erasure.Finding) error {
+	if f.byRequest == nil {
+		f.byRequest = map[string][]erasure.Finding{}
+	}
+	for _, n := range fs {
+		if !slices.ContainsFunc(f.byRequest[requestID], func(o erasure.Finding) bool { return o.ID == n.ID }) {
+			f.byRequest[requestID] = append(f.byRequest[requestID], n)
+		}
+	}
+	return nil
+}
+
+func (f *fakeFindings) Findings(_ context.Context, requestID string) ([]erasure.Finding, error) {
+	return slices.Clone(f.byRequest[requestID]), nil
+}
+
+func (f *fakeFindings) SetWait(_ context.Context, requestID, token string) error {
+	if f.waits == nil {
+		f.waits = map[string]string{}
+	}
+	f.waits[requestID] = token
+	return nil
+}
+
+// resolve resolves every open finding of a request as the operator would.
+func (f *fakeFindings) resolve(requestID, resolution string) {
+	for i := range f.byRequest[requestID] {
+		f.byRequest[requestID][i].Resolution = resolution
+		f.byRequest[requestID][i].ResolvedBy = "operator:test"
+	}
+}
+
+// manifest returns the manifest.json of the request's package.
+func (e *fakeExports) manifest(t *testing.T, requestID string) string {
+	t.Helper()
+	body, ok := e.packages["packages/"+requestID+".zip"]
+	if !ok {
+		t.Fatal("no package")
+	}
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := zr.Open(accesspkg.ManifestFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

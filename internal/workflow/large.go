@@ -24,7 +24,7 @@ import (
 // ObjectSource works an S3 source one object at a time.
 type ObjectSource interface {
 	MoreObjectsThan(ctx context.Context, src *registry.Source, n int) (bool, error)
-	FindInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string) ([]map[string]any, error)
+	FindInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string) ([]map[string]any, []erasure.Finding, error)
 	EraseInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string, dryRun bool) (erasure.Result, error)
 }
 
@@ -99,8 +99,11 @@ func (s *Steps) collectObject(ctx context.Context, r *request.Request, src *regi
 	if s.Objects == nil {
 		return SourceResult{}, apperr.E(apperr.Invalid, "Sources are not worked object by object here.")
 	}
-	records, err := s.Objects.FindInObject(ctx, src, r.Identities, key)
+	records, findings, err := s.Objects.FindInObject(ctx, src, r.Identities, key)
 	if err != nil {
+		return SourceResult{}, err
+	}
+	if err := s.recordFindings(ctx, r, src, findings); err != nil {
 		return SourceResult{}, err
 	}
 	if len(records) > 0 {
@@ -127,6 +130,10 @@ func (s *Steps) eraseObject(ctx context.Context, r *request.Request, src *regist
 	if err != nil {
 		return SourceResult{}, err
 	}
+	if err := s.recordFindings(ctx, r, src, res.Findings); err != nil {
+		return SourceResult{}, err
+	}
+	res.Findings = nil // kept with the request, where the keys may stay clear
 	// Hashed here, where erasure may use the receipt key; the object result
 	// then holds only hashed keys besides its own.
 	if res.Touched, err = s.hashTouched(ctx, res.Touched); err != nil {

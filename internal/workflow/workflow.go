@@ -42,7 +42,9 @@ type Mailer interface {
 // them as the source's erasure mode says (delete or anonymize); in a dry run
 // it reports what it would do and changes nothing.
 type SourceAdapter interface {
-	Find(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, error)
+	// Find also returns the findings: places that may hold the subject but
+	// could not be read or attributed (see erasure.Finding).
+	Find(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, []erasure.Finding, error)
 	Erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Result, error)
 }
 
@@ -80,6 +82,8 @@ type Steps struct {
 	Exports         Exports
 	// Outcomes keeps what erasure did in each source of a request.
 	Outcomes Outcomes
+	// Findings keeps what the sources held that could not be handled.
+	Findings Findings
 	// KeyHasher hashes the keys erasure touched for the receipt; without one
 	// the receipt lists no keys.
 	KeyHasher KeyHasher
@@ -250,7 +254,9 @@ func (s *Steps) resolve(ctx context.Context, email string) (map[string][]string,
 				continue
 			}
 			asked[src.ID] = n
-			records, err := s.adapter(src).Find(ctx, src, ids)
+			// What it cannot read is reported when the source is collected
+			// or erased.
+			records, _, err := s.adapter(src).Find(ctx, src, ids)
 			if err != nil {
 				return nil, err
 			}
@@ -336,8 +342,11 @@ func (s *Steps) CollectSource(ctx context.Context, in SourceTask) (SourceResult,
 	if in.Key != "" {
 		return s.collectObject(ctx, r, src, in.Key)
 	}
-	records, err := s.adapter(src).Find(ctx, src, r.Identities)
+	records, findings, err := s.adapter(src).Find(ctx, src, r.Identities)
 	if err != nil {
+		return SourceResult{}, err
+	}
+	if err := s.recordFindings(ctx, r, src, findings); err != nil {
 		return SourceResult{}, err
 	}
 	if err := s.Exports.PutPart(ctx, r.ID, src.ID, src.Exported(records)); err != nil {
@@ -353,6 +362,10 @@ func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
 	if err != nil {
 		return err
 	}
+	findings, err := s.Findings.Findings(ctx, r.ID)
+	if err != nil {
+		return err
+	}
 	var parts []accesspkg.Part
 	total := 0
 	for _, src := range s.Registry.Sources {
@@ -361,7 +374,13 @@ func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
 			return err
 		}
 		total += len(records)
-		parts = append(parts, accesspkg.Part{Source: src, Records: records})
+		unreadable := 0
+		for _, f := range findings {
+			if f.SourceID == src.ID {
+				unreadable += 1 + f.More
+			}
+		}
+		parts = append(parts, accesspkg.Part{Source: src, Records: records, Unreadable: unreadable})
 	}
 	tmp, err := os.CreateTemp("", "package-*.zip")
 	if err != nil {
@@ -417,9 +436,21 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		}
 		msg, err = notify.DownloadReady(r.Language, r.Email, r.ID, s.BaseURL+"/v1/requests/"+r.ID+"/download?token="+token+langParam(r), r.DownloadExpiresAt)
 	case in.Outcome == "completed" && r.Type == request.Delete:
+		findings, ferr := s.openFindings(ctx, r)
+		if ferr != nil {
+			return ferr // the receipt step waits on them; this is a redrive too early
+		}
 		outcomes, oerr := s.Outcomes.Outcomes(ctx, r.ID)
 		if oerr != nil {
 			return oerr
+		}
+		for i := range outcomes {
+			outcomes[i].Findings = nil
+			for _, f := range findings {
+				if f.SourceID == outcomes[i].SourceID {
+					outcomes[i].Findings = append(outcomes[i].Findings, f)
+				}
+			}
 		}
 		r.CompletedAt = now
 		r.HoldTaskToken = ""

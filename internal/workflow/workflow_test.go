@@ -83,6 +83,7 @@ type env struct {
 	watch        *fakeWatch
 	metrics      *fakeMetrics
 	outcomes     *fakeOutcomes
+	findings     *fakeFindings
 	receipts     *fakeReceipts
 	suppressions *memstore.Suppressions
 	rawMail      *fakeRawMail
@@ -103,6 +104,7 @@ func newEnv(t *testing.T) *env {
 		watch:        &fakeWatch{},
 		metrics:      &fakeMetrics{},
 		outcomes:     &fakeOutcomes{},
+		findings:     &fakeFindings{},
 		receipts:     &fakeReceipts{},
 		suppressions: memstore.NewSuppressions(),
 		rawMail:      &fakeRawMail{},
@@ -120,6 +122,7 @@ func newEnv(t *testing.T) *env {
 		Adapters:      map[string]SourceAdapter{"dynamodb": e.adapter, "s3": e.adapter},
 		Exports:       e.exports,
 		Outcomes:      e.outcomes,
+		Findings:      e.findings,
 		Receipts:      e.receipts,
 		KeyHasher:     fakeHasher{},
 		Suppressions:  e.suppressions,
