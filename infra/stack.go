@@ -478,10 +478,14 @@ func (p *pipeline) grant() {
 	api.AddEnvironment(jsii.String(resources.Intake.EnvVar), p.intake.TableName(), nil)
 	p.intake.Grant(api, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:DeleteItem"))
 	p.key.GrantEncryptDecrypt(api)
-	// Receipt hashes: the erasing function alone derives their secret.
-	erase := p.functions["erase-source"]
-	erase.AddEnvironment(jsii.String(resources.ReceiptKey.EnvVar), p.receiptKey.KeyArn(), nil)
-	p.receiptKey.Grant(erase, jsii.String("kms:GenerateMac"))
+	// Receipt hashes: the erasing functions alone derive their secret (a
+	// large source's outcome is added up, and its keys hashed, when the
+	// source is finished).
+	for _, name := range []string{"erase-source", "finish-large-source"} {
+		fn := p.functions[name]
+		fn.AddEnvironment(jsii.String(resources.ReceiptKey.EnvVar), p.receiptKey.KeyArn(), nil)
+		p.receiptKey.Grant(fn, jsii.String("kms:GenerateMac"))
+	}
 	// Anchors: the receipt task adds them, and may do nothing else there.
 	writeReceipt := p.functions["write-receipt"]
 	writeReceipt.AddEnvironment(jsii.String(resources.ReceiptAnchors.EnvVar), p.anchors.BucketName(), nil)
@@ -607,7 +611,9 @@ func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
 			actions := lookupActions(src.DynamoDB)
 			switch mode {
 			case registry.EraseDelete:
-				actions = append(actions, "dynamodb:BatchWriteItem", "dynamodb:DeleteItem")
+				// Each delete is conditional; a failed condition, and a
+				// change begun but not marked done, are read again.
+				actions = append(actions, "dynamodb:DeleteItem", "dynamodb:GetItem")
 			case registry.EraseAnonymize:
 				actions = append(actions, "dynamodb:UpdateItem", "dynamodb:GetItem")
 			}

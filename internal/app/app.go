@@ -220,6 +220,7 @@ type App struct {
 	metrics  *metrics.EMF
 	receipts *dynamo.Receipts
 	findings *dynamo.Findings
+	progress *dynamo.Progress
 	anchors  *s3anchors.Store // nil when no anchor bucket is configured
 	rawMail  *s3mail.Store
 	inbox    *sqsinbox.Queue
@@ -269,6 +270,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	}
 	a.receipts = dynamo.NewReceipts(ddb, cfg.RequestsTable)
 	a.findings = dynamo.NewFindings(ddb, cfg.RequestsTable)
+	a.progress = dynamo.NewProgress(ddb, cfg.RequestsTable, clk.Now)
 	if cfg.ReceiptAnchorsBucket != "" {
 		a.anchors = s3anchors.New(s3c, cfg.ReceiptAnchorsBucket)
 	}
@@ -303,6 +305,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		Exports:         exports,
 		Outcomes:        a.receipts,
 		Findings:        a.findings,
+		Progress:        a.progress,
 		Receipts:        a.receipts,
 		KeyHasher:       kmsmac.New(kms.NewFromConfig(awsCfg), cfg.ReceiptKeyID),
 		Clock:           clk,

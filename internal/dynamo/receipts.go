@@ -41,23 +41,24 @@ const outcomePrefix = "erasure#"
 // maxSaveAttempts bounds the read-merge-write loop of one outcome.
 const maxSaveAttempts = 3
 
-// AddOutcome merges o into the outcome kept for its source (see
-// erasure.Outcome.Merge). The write is conditional on the revision read, so
-// two runs of the same source cannot lose each other's counts. An outcome
-// too large for one item keeps its further chunks in items of their own
-// (see blob.go), written with it in one transaction.
-func (s *Receipts) AddOutcome(ctx context.Context, requestID string, o erasure.Outcome) error {
+// PutOutcome keeps o as the outcome of its source, replacing what was kept:
+// the workflow computes an outcome whole, from the erasure journal, so a
+// retried step stores the same again. The write is conditional on the
+// revision read, so a chunked outcome is never half replaced. An outcome too
+// large for one item keeps its further chunks in items of their own (see
+// blob.go), written with it in one transaction.
+func (s *Receipts) PutOutcome(ctx context.Context, requestID string, o erasure.Outcome) error {
 	key := key(requestID, outcomePrefix+o.SourceID)
 	for attempt := 1; ; attempt++ {
 		out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key, ConsistentRead: aws.Bool(true)})
 		if err != nil {
 			return apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
 		}
-		prev, rev, err := s.outcomeOf(ctx, out.Item)
+		_, rev, err := s.outcomeOf(ctx, out.Item)
 		if err != nil {
 			return err
 		}
-		b, err := json.Marshal(prev.Merge(o))
+		b, err := json.Marshal(o)
 		if err != nil {
 			return apperr.Wrap(apperr.Internal, "An erasure outcome could not be stored.", err)
 		}
@@ -208,17 +209,6 @@ func (s *Receipts) outcomeOf(ctx context.Context, item map[string]types.Attribut
 		return o, 0, apperr.Wrap(apperr.Internal, "A stored erasure outcome could not be read.", err)
 	}
 	return o, n, nil
-}
-
-// HasOutcome reports whether an outcome is kept for the request's source,
-// reading only its key.
-func (s *Receipts) HasOutcome(ctx context.Context, requestID, sourceID string) (bool, error) {
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(requestID, outcomePrefix+sourceID),
-		ProjectionExpression: aws.String("pk"), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return false, apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
-	}
-	return out.Item != nil, nil
 }
 
 // Outcomes returns the outcomes kept for a request, by source id.

@@ -5,6 +5,7 @@ package dynsrc
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +14,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -28,7 +28,7 @@ import (
 // API is the part of the DynamoDB client this package uses.
 type API interface {
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
@@ -36,20 +36,19 @@ type API interface {
 
 // Adapter reads and erases DynamoDB sources.
 type Adapter struct {
-	api API
-	// retryWait is the pause before resending unprocessed deletes, doubled each time.
-	retryWait time.Duration
-	schemas   sync.Map // table name -> schema
+	api     API
+	schemas sync.Map // table name -> schema
 }
 
 // New returns an adapter on a DynamoDB client.
-func New(api API) *Adapter { return &Adapter{api: api, retryWait: 50 * time.Millisecond} }
+func New(api API) *Adapter { return &Adapter{api: api} }
 
-// maxBatch is DynamoDB's limit of write requests per BatchWriteItem.
-const maxBatch = 25
-
-// maxUnprocessedRetries bounds how often unprocessed deletes are resent.
-const maxUnprocessedRetries = 8
+// batch is how many deletes are written down in the journal together and
+// then sent, parallel bounds how many of them are in flight at once.
+const (
+	batch    = 25
+	parallel = 8
+)
 
 // Find returns the subject's items: those whose partition key (on the table or
 // the configured index) equals one of the subject's identity values.
@@ -127,44 +126,146 @@ func jsonNumbers(v any) any {
 // Erase deletes, or anonymizes, every item Find would return, as the
 // source's erasure mode says, and reports what it did. In a dry run it only
 // reports what it would do.
-func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Result, error) {
+func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool, j erasure.Journal) (erasure.Result, error) {
 	items, keyNames, err := a.query(ctx, src, ids)
 	if err != nil || len(items) == 0 {
 		return erasure.Result{}, err
 	}
 	switch src.Erasure {
 	case registry.EraseDelete:
-		return a.delete(ctx, src.DynamoDB.Table, items, keyNames, dryRun)
+		return a.delete(ctx, src, ids, items, keyNames, dryRun, j)
 	case registry.EraseAnonymize:
-		return a.anonymize(ctx, src, ids, items, keyNames, dryRun)
+		return a.anonymize(ctx, src, ids, items, keyNames, dryRun, j)
 	default:
 		return erasure.Result{}, apperr.E(apperr.Invalid, "A DynamoDB source's erasure mode changes nothing here.")
 	}
 }
 
-func (a *Adapter) delete(ctx context.Context, table string, items []map[string]types.AttributeValue, keyNames []string, dryRun bool) (erasure.Result, error) {
-	res := erasure.Result{Records: len(items)}
-	var deletes []types.WriteRequest
-	for _, item := range items {
-		k := itemKey(item, keyNames)
-		ks, err := keyString(k)
+// delete deletes the subject's items, batch by batch: each batch is written
+// down in the journal, its items deleted in parallel, and the deletes made
+// marked done. Each delete is conditional on the item still holding the
+// subject's value it was found by: an item found through an index may have
+// changed hands since, and is then left alone (and not counted).
+func (a *Adapter) delete(ctx context.Context, src *registry.Source, ids map[string][]string, items []map[string]types.AttributeValue, keyNames []string, dryRun bool, j erasure.Journal) (erasure.Result, error) {
+	var res erasure.Result
+	if dryRun {
+		for _, item := range items {
+			ks, err := keyString(itemKey(item, keyNames))
+			if err != nil {
+				return erasure.Result{}, err
+			}
+			res.Touched = append(res.Touched, erasure.Touched{Key: ks, Action: erasure.ActionDeleted})
+		}
+		res.Records, res.Deleted = len(items), len(items)
+		return res, nil
+	}
+	d := src.DynamoDB
+	subject := keyValues(d, ids)
+	for start := 0; start < len(items); start += batch {
+		chunk := items[start:min(start+batch, len(items))]
+		steps := make([]erasure.Step, len(chunk))
+		for i, item := range chunk {
+			ks, err := keyString(itemKey(item, keyNames))
+			if err != nil {
+				return erasure.Result{}, err
+			}
+			steps[i] = erasure.Step{Key: ks, Action: erasure.ActionDeleted, Records: 1}
+		}
+		if err := erasure.Begin(ctx, j, steps...); err != nil {
+			return erasure.Result{}, err
+		}
+		deleted := make([]bool, len(chunk))
+		err := eachParallel(ctx, len(chunk), func(i int) error {
+			var err error
+			deleted[i], err = a.deleteItem(ctx, d, itemKey(chunk[i], keyNames), chunk[i], subject)
+			return err
+		})
+		var done, dropped []erasure.Step
+		for i, ok := range deleted {
+			if ok {
+				done = append(done, steps[i])
+				res.Records++
+				res.Deleted++
+				res.Touched = append(res.Touched, erasure.Touched{Key: steps[i].Key, Action: erasure.ActionDeleted})
+			} else if err == nil {
+				dropped = append(dropped, steps[i])
+			}
+		}
+		// What was deleted is marked done even when another delete of the
+		// batch failed: the retry then counts only the rest.
+		if derr := erasure.Done(ctx, j, done...); derr != nil {
+			return erasure.Result{}, derr
+		}
 		if err != nil {
 			return erasure.Result{}, err
 		}
-		res.Touched = append(res.Touched, erasure.Touched{Key: ks, Action: erasure.ActionDeleted})
-		deletes = append(deletes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
-	}
-	if dryRun {
-		res.Deleted = len(items)
-		return res, nil
-	}
-	for start := 0; start < len(deletes); start += maxBatch {
-		if err := a.batchDelete(ctx, table, deletes[start:min(start+maxBatch, len(deletes))]); err != nil {
+		if err := erasure.Drop(ctx, j, dropped...); err != nil {
 			return erasure.Result{}, err
 		}
 	}
-	res.Deleted = len(items)
 	return res, nil
+}
+
+// eachParallel runs fn for 0..n-1, at most parallel at a time, and returns
+// the first error (after every started call has returned).
+func eachParallel(ctx context.Context, n int, fn func(i int) error) error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	sem := make(chan struct{}, parallel)
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := fn(i); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
+}
+
+// deleteItem deletes one item, provided its lookup attribute still holds
+// what was read. When it does not, the item is read again: gone, or another
+// person's now, it is left alone (false); still the subject's, it is
+// deleted as it now is.
+func (a *Adapter) deleteItem(ctx context.Context, d *registry.DynamoDBSource, key, read map[string]types.AttributeValue, subject []string) (bool, error) {
+	for conflicts := 0; ; conflicts++ {
+		if read == nil || !holdsSubject(read, d.PartitionKey, subject) {
+			return false, nil
+		}
+		if conflicts == maxConflicts {
+			return false, apperr.E(apperr.Unavailable, "An item kept changing while it was deleted.")
+		}
+		_, err := a.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName: aws.String(d.Table), Key: key,
+			ConditionExpression:       aws.String("#a = :v"),
+			ExpressionAttributeNames:  map[string]string{"#a": d.PartitionKey},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": read[d.PartitionKey]},
+		})
+		var failed *types.ConditionalCheckFailedException
+		switch {
+		case err == nil:
+			return true, nil
+		case !errors.As(err, &failed):
+			return false, apperr.Wrap(apperr.Unavailable, "A DynamoDB source is unavailable.", err)
+		}
+		if read, err = a.getItem(ctx, d.Table, key); err != nil {
+			return false, err
+		}
+	}
 }
 
 func itemKey(item map[string]types.AttributeValue, keyNames []string) map[string]types.AttributeValue {
@@ -183,7 +284,7 @@ const maxConflicts = 5
 // Each update is conditional on the attributes still holding what was read,
 // so a concurrent write is never lost: the item is read again and, if it
 // still is the subject's, anonymized as it now is.
-func (a *Adapter) anonymize(ctx context.Context, src *registry.Source, ids map[string][]string, items []map[string]types.AttributeValue, keyNames []string, dryRun bool) (erasure.Result, error) {
+func (a *Adapter) anonymize(ctx context.Context, src *registry.Source, ids map[string][]string, items []map[string]types.AttributeValue, keyNames []string, dryRun bool, j erasure.Journal) (erasure.Result, error) {
 	for _, f := range src.Anonymize {
 		if slices.Contains(keyNames, f) {
 			return erasure.Result{}, apperr.E(apperr.Invalid, "An attribute to anonymize is part of the table's primary key; use erasure: delete for this source.")
@@ -199,6 +300,12 @@ func (a *Adapter) anonymize(ctx context.Context, src *registry.Source, ids map[s
 			return erasure.Result{}, err
 		}
 		changed := false
+		step := erasure.Step{Key: ks, Action: erasure.ActionAnonymized, Records: 1}
+		if !dryRun {
+			if err := erasure.Begin(ctx, j, step); err != nil {
+				return erasure.Result{}, err
+			}
+		}
 		for conflicts := 0; item != nil && holdsSubject(item, d.PartitionKey, subject); conflicts++ {
 			if conflicts == maxConflicts {
 				return erasure.Result{}, apperr.E(apperr.Unavailable, "An item kept changing while it was anonymized.")
@@ -224,8 +331,45 @@ func (a *Adapter) anonymize(ctx context.Context, src *registry.Source, ids map[s
 			res.Anonymized++
 			res.Touched = append(res.Touched, erasure.Touched{Key: ks, Action: erasure.ActionAnonymized})
 		}
+		if dryRun {
+			continue
+		}
+		mark := erasure.Drop
+		if changed {
+			mark = erasure.Done
+		}
+		if err := mark(ctx, j, step); err != nil {
+			return erasure.Result{}, err
+		}
 	}
 	return res, nil
+}
+
+// Applied reports whether a change that erasure began but did not mark done
+// was made: a deleted item is gone; an anonymized one no longer has any of
+// the attributes to remove (or is gone).
+func (a *Adapter) Applied(ctx context.Context, src *registry.Source, s erasure.Step) (bool, error) {
+	ts, err := a.tableSchema(ctx, src.DynamoDB.Table)
+	if err != nil {
+		return false, err
+	}
+	key, err := ts.keyOf(s.Key)
+	if err != nil {
+		return false, err
+	}
+	item, err := a.getItem(ctx, src.DynamoDB.Table, key)
+	if err != nil || item == nil {
+		return item == nil && err == nil, err
+	}
+	if s.Action != erasure.ActionAnonymized {
+		return false, nil
+	}
+	for _, f := range src.Anonymize {
+		if _, ok := item[f]; ok {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // holdsSubject reports whether the item's lookup attribute holds one of the
@@ -342,33 +486,6 @@ func (a *Adapter) getItem(ctx context.Context, table string, key map[string]type
 	return out.Item, nil
 }
 
-// batchDelete sends one batch and resends what DynamoDB left unprocessed,
-// with growing pauses, until all is done or the retries run out.
-func (a *Adapter) batchDelete(ctx context.Context, table string, batch []types.WriteRequest) error {
-	wait := a.retryWait
-	for attempt := 0; len(batch) > 0; attempt++ {
-		if attempt > maxUnprocessedRetries {
-			return apperr.E(apperr.Unavailable, "DynamoDB left deletes unprocessed after retries.")
-		}
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(wait):
-			}
-			wait *= 2
-		}
-		out, err := a.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-			RequestItems: map[string][]types.WriteRequest{table: batch},
-		})
-		if err != nil {
-			return apperr.Wrap(apperr.Unavailable, "A DynamoDB source is unavailable.", err)
-		}
-		batch = out.UnprocessedItems[table]
-	}
-	return nil
-}
-
 // query returns the raw items of the subject and the table's key attribute
 // names. An item reached by two identity values is returned once.
 func (a *Adapter) query(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]types.AttributeValue, []string, error) {
@@ -458,6 +575,37 @@ func keyString(k map[string]types.AttributeValue) (string, error) {
 		return "", apperr.Wrap(apperr.Internal, "An item key could not be encoded.", err)
 	}
 	return string(b), nil
+}
+
+// keyOf turns a key string (keyString) back into the item's key, each
+// attribute typed as the table types it.
+func (s schema) keyOf(ks string) (map[string]types.AttributeValue, error) {
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(ks))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, apperr.Wrap(apperr.Internal, "A journal's item key could not be read.", err)
+	}
+	key := map[string]types.AttributeValue{}
+	for _, name := range s.keys {
+		switch v := m[name].(type) {
+		case json.Number:
+			key[name] = &types.AttributeValueMemberN{Value: v.String()}
+		case string:
+			if s.types[name] == types.ScalarAttributeTypeB {
+				b, err := base64.StdEncoding.DecodeString(v)
+				if err != nil {
+					return nil, apperr.Wrap(apperr.Internal, "A journal's item key could not be read.", err)
+				}
+				key[name] = &types.AttributeValueMemberB{Value: b}
+				continue
+			}
+			key[name] = &types.AttributeValueMemberS{Value: v}
+		default:
+			return nil, apperr.E(apperr.Internal, "A journal's item key does not fit the table.")
+		}
+	}
+	return key, nil
 }
 
 // schema is what the adapter needs to know of a table: its key attribute

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,18 +33,18 @@ type fakeDynamo struct {
 	items    []map[string]types.AttributeValue
 	pageSize int
 
-	// unprocessedCalls is how many BatchWriteItem calls leave the second half
-	// of their requests unprocessed; alwaysUnprocessed processes nothing.
-	unprocessedCalls  int
-	alwaysUnprocessed bool
-	failQuery         error
-	onBatch           func()
+	failQuery error
 	// beforeUpdate runs before an UpdateItem is applied, to play a concurrent writer.
 	beforeUpdate func()
+	// beforeDelete runs before a DeleteItem is applied (as beforeUpdate);
+	// an error it returns fails the delete, which is then not made.
+	beforeDelete func(key map[string]types.AttributeValue) error
 
+	// mu guards what deletes, which run in parallel, touch.
+	mu            sync.Mutex
 	queries       []*dynamodb.QueryInput
 	gets          []*dynamodb.GetItemInput
-	batchSizes    []int
+	deletes       int
 	describeCalls int
 	updates       []*dynamodb.UpdateItemInput
 }
@@ -150,41 +151,36 @@ func (f *fakeDynamo) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func
 	return out, nil
 }
 
-func (f *fakeDynamo) BatchWriteItem(_ context.Context, in *dynamodb.BatchWriteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
-	reqs := in.RequestItems[f.table]
-	if len(in.RequestItems) != 1 || len(reqs) == 0 || len(reqs) > 25 {
-		return nil, fmt.Errorf("ValidationException: %d tables, %d requests", len(in.RequestItems), len(reqs))
+// DeleteItem deletes the item at the key on a condition of "#a = :v".
+func (f *fakeDynamo) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if aws.ToString(in.TableName) != f.table || len(in.Key) != len(f.keys) {
+		return nil, errors.New("ValidationException: wrong table or key")
 	}
-	f.batchSizes = append(f.batchSizes, len(reqs))
-	if f.onBatch != nil {
-		f.onBatch()
-	}
-	for _, r := range reqs {
-		if r.DeleteRequest == nil || len(r.DeleteRequest.Key) != len(f.keys) {
+	for _, k := range f.keys {
+		if in.Key[k] == nil {
 			return nil, errors.New("ValidationException: the key does not match the key schema")
 		}
-		for _, k := range f.keys {
-			if r.DeleteRequest.Key[k] == nil {
-				return nil, errors.New("ValidationException: the key does not match the key schema")
-			}
+	}
+	if f.beforeDelete != nil {
+		if err := f.beforeDelete(in.Key); err != nil {
+			return nil, err
 		}
 	}
-	process, unprocessed := reqs, []types.WriteRequest(nil)
-	switch {
-	case f.alwaysUnprocessed:
-		process, unprocessed = nil, reqs
-	case f.unprocessedCalls > 0:
-		f.unprocessedCalls--
-		process, unprocessed = reqs[:len(reqs)/2], reqs[len(reqs)/2:]
+	f.deletes++
+	it := f.find(in.Key)
+	if cond := aws.ToString(in.ConditionExpression); cond != "" {
+		lhs, rhs, ok := strings.Cut(cond, " = ")
+		if !ok {
+			return nil, errors.New("ValidationException: unsupported condition " + cond)
+		}
+		if got, exists := it[in.ExpressionAttributeNames[lhs]]; it == nil || !exists || !reflect.DeepEqual(got, in.ExpressionAttributeValues[rhs]) {
+			return nil, &types.ConditionalCheckFailedException{}
+		}
 	}
-	for _, r := range process {
-		f.items = slices.DeleteFunc(f.items, func(it map[string]types.AttributeValue) bool { return f.sameKey(it, r.DeleteRequest.Key) })
-	}
-	out := &dynamodb.BatchWriteItemOutput{UnprocessedItems: map[string][]types.WriteRequest{}}
-	if len(unprocessed) > 0 {
-		out.UnprocessedItems[f.table] = unprocessed
-	}
-	return out, nil
+	f.items = slices.DeleteFunc(f.items, func(it map[string]types.AttributeValue) bool { return f.sameKey(it, in.Key) })
+	return &dynamodb.DeleteItemOutput{}, nil
 }
 
 func (f *fakeDynamo) DescribeTable(_ context.Context, in *dynamodb.DescribeTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
@@ -240,6 +236,8 @@ func (f *fakeDynamo) find(key map[string]types.AttributeValue) map[string]types.
 }
 
 func (f *fakeDynamo) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.gets = append(f.gets, in)
 	if aws.ToString(in.TableName) != f.table || !aws.ToBool(in.ConsistentRead) {
 		return nil, errors.New("ValidationException: wrong table, or not a consistent read")
@@ -362,7 +360,6 @@ var (
 
 func newAdapter(f *fakeDynamo) *Adapter {
 	a := New(f)
-	a.retryWait = 0
 	return a
 }
 
@@ -495,13 +492,12 @@ func TestFindUnavailable(t *testing.T) {
 
 func TestErase(t *testing.T) {
 	tests := []struct {
-		name             string
-		fake             *fakeDynamo
-		src              *registry.Source
-		ids              map[string][]string
-		unprocessedCalls int
-		wantRemoved      int
-		wantLeft         []string // "user_id/order_id" or user_id of the items left
+		name        string
+		fake        *fakeDynamo
+		src         *registry.Source
+		ids         map[string][]string
+		wantRemoved int
+		wantLeft    []string // "user_id/order_id" or user_id of the items left
 	}{
 		{
 			name: "by index, deleting by table key", fake: usersTable(), src: usersSource,
@@ -510,10 +506,6 @@ func TestErase(t *testing.T) {
 		{
 			name: "more items than a batch", fake: ordersTable(map[string]int{"u-1": 60, "u-2": 2, "u-10": 1}), src: ordersSource,
 			ids: map[string][]string{"user_id": {"u-1"}}, wantRemoved: 60, wantLeft: []string{"u-10/o-000", "u-2/o-000", "u-2/o-001"},
-		},
-		{
-			name: "unprocessed items are sent again", fake: ordersTable(map[string]int{"u-1": 30, "u-2": 1}), src: ordersSource,
-			ids: map[string][]string{"user_id": {"u-1"}}, unprocessedCalls: 3, wantRemoved: 30, wantLeft: []string{"u-2/o-000"},
 		},
 		{
 			name: "two values, one item reached twice", fake: usersTable(), src: usersSource,
@@ -526,9 +518,9 @@ func TestErase(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.fake.unprocessedCalls = tc.unprocessedCalls
 			a := newAdapter(tc.fake)
-			res, err := a.Erase(context.Background(), tc.src, tc.ids, false)
+			j := &fakeJournal{}
+			res, err := a.Erase(context.Background(), tc.src, tc.ids, false, j)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -540,30 +532,14 @@ func TestErase(t *testing.T) {
 					t.Errorf("touched %+v", k)
 				}
 			}
-			var left []string
-			for _, it := range tc.fake.items {
-				k := it["user_id"].(*types.AttributeValueMemberS).Value
-				if o, ok := it["order_id"]; ok {
-					k += "/" + o.(*types.AttributeValueMemberS).Value
-				}
-				left = append(left, k)
+			if got := erasure.Counted(j.entries()); got.Deleted != tc.wantRemoved || len(j.pending()) != 0 {
+				t.Errorf("journal counts %+v, %d pending; want %d deleted", got, len(j.pending()), tc.wantRemoved)
 			}
-			slices.Sort(left)
-			if !slices.Equal(left, tc.wantLeft) {
-				t.Errorf("left %v, want %v", left, tc.wantLeft)
+			if tc.fake.deletes != tc.wantRemoved {
+				t.Errorf("%d deletes sent for %d items", tc.fake.deletes, tc.wantRemoved)
 			}
-			sent := 0
-			for _, s := range tc.fake.batchSizes {
-				if s > maxBatch {
-					t.Errorf("a batch of %d requests", s)
-				}
-				sent += s
-			}
-			if tc.unprocessedCalls == 0 && sent != tc.wantRemoved {
-				t.Errorf("%d delete requests sent for %d items", sent, tc.wantRemoved)
-			}
-			if tc.unprocessedCalls > 0 && len(tc.fake.batchSizes) <= tc.unprocessedCalls {
-				t.Errorf("%d BatchWriteItem calls: unprocessed items were not resent", len(tc.fake.batchSizes))
+			if got := leftKeys(tc.fake); !slices.Equal(got, tc.wantLeft) {
+				t.Errorf("left %v, want %v", got, tc.wantLeft)
 			}
 			if rest, _, err := a.Find(context.Background(), tc.src, tc.ids); err != nil || len(rest) != 0 {
 				t.Errorf("after Erase, Find = %v, %v", rest, err)
@@ -572,33 +548,156 @@ func TestErase(t *testing.T) {
 	}
 }
 
-func TestEraseGivesUpWhenAlwaysUnprocessed(t *testing.T) {
-	f := ordersTable(map[string]int{"u-1": 3})
-	f.alwaysUnprocessed = true
-	res, err := newAdapter(f).Erase(context.Background(), ordersSource, map[string][]string{"user_id": {"u-1"}}, false)
-	if !apperr.Is(err, apperr.Unavailable) {
-		t.Fatalf("err = %v, want Unavailable", err)
+func leftKeys(f *fakeDynamo) []string {
+	var left []string
+	for _, it := range f.items {
+		k := it["user_id"].(*types.AttributeValueMemberS).Value
+		if o, ok := it["order_id"]; ok {
+			k += "/" + o.(*types.AttributeValueMemberS).Value
+		}
+		left = append(left, k)
 	}
-	if res.Deleted != 0 {
-		t.Errorf("reported %d removed", res.Deleted)
+	slices.Sort(left)
+	return left
+}
+
+// fakeJournal keeps steps in memory, by key, as the workflow's journal does.
+type fakeJournal struct {
+	mu    sync.Mutex
+	steps map[string]erasure.Entry
+}
+
+func (j *fakeJournal) put(done bool, steps []erasure.Step) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.steps == nil {
+		j.steps = map[string]erasure.Entry{}
 	}
-	if len(f.batchSizes) < 2 || len(f.batchSizes) > maxUnprocessedRetries+1 {
-		t.Errorf("%d BatchWriteItem calls, want a bounded number of retries", len(f.batchSizes))
+	for _, s := range steps {
+		j.steps[s.Key+"@"+s.Version+"@"+s.Before] = erasure.Entry{Step: s, Done: done}
 	}
 }
 
-func TestEraseStopsWhenCancelled(t *testing.T) {
-	f := ordersTable(map[string]int{"u-1": 3})
-	f.alwaysUnprocessed = true
+func (j *fakeJournal) Begin(_ context.Context, steps ...erasure.Step) error {
+	j.put(false, steps)
+	return nil
+}
+
+func (j *fakeJournal) Done(_ context.Context, steps ...erasure.Step) error {
+	j.put(true, steps)
+	return nil
+}
+
+func (j *fakeJournal) Drop(_ context.Context, steps ...erasure.Step) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, s := range steps {
+		delete(j.steps, s.Key+"@"+s.Version+"@"+s.Before)
+	}
+	return nil
+}
+
+func (j *fakeJournal) entries() []erasure.Entry {
+	var out []erasure.Entry
+	for _, k := range slices.Sorted(maps.Keys(j.steps)) {
+		out = append(out, j.steps[k])
+	}
+	return out
+}
+
+func (j *fakeJournal) pending() []erasure.Step {
+	var out []erasure.Step
+	for _, e := range j.entries() {
+		if !e.Done {
+			out = append(out, e.Step)
+		}
+	}
+	return out
+}
+
+// A delete that fails part-way leaves the deletes made marked done, and a
+// retry counts only the rest: every deletion is counted once.
+func TestEraseFailingPartWay(t *testing.T) {
+	ctx := context.Background()
+	f := ordersTable(map[string]int{"u-1": 40, "u-2": 1})
+	throttled := &types.ProvisionedThroughputExceededException{Message: aws.String("slow down")}
+	f.beforeDelete = func(key map[string]types.AttributeValue) error {
+		if key["order_id"].(*types.AttributeValueMemberS).Value == "o-031" {
+			return throttled
+		}
+		return nil
+	}
 	a := newAdapter(f)
-	a.retryWait = 1 << 40 // never ends by itself
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	// Cancel once the first batch was sent: the wait before the resend must end.
-	f.onBatch = cancel
-	_, err := a.Erase(ctx, ordersSource, map[string][]string{"user_id": {"u-1"}}, false)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
+	j := &fakeJournal{}
+	ids := map[string][]string{"user_id": {"u-1"}}
+	if _, err := a.Erase(ctx, ordersSource, ids, false, j); !apperr.Is(err, apperr.Unavailable) {
+		t.Fatalf("err = %v, want Unavailable", err)
+	}
+	first := erasure.Counted(j.entries()).Deleted
+	if left := len(leftKeys(f)) - 1; first != 40-left || first < 25 {
+		t.Fatalf("journal counts %d deleted; %d of the subject's 40 items are left", first, left)
+	}
+	// The failed delete was begun and not made: the retry finds it so.
+	for _, s := range j.pending() {
+		if made, err := a.Applied(ctx, ordersSource, s); err != nil || made {
+			t.Fatalf("Applied(%s) = %v, %v", s.Key, made, err)
+		}
+	}
+	f.beforeDelete = nil
+	res, err := a.Erase(ctx, ordersSource, ids, false, j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := erasure.Counted(j.entries()); got.Deleted != 40 || res.Deleted != 40-first || !slices.Equal(leftKeys(f), []string{"u-2/o-000"}) {
+		t.Fatalf("journal %+v, second attempt %+v, left %v", got, res, leftKeys(f))
+	}
+}
+
+// A step begun and made, but not marked done (the invocation timed out in
+// between), is found made: the item is gone.
+func TestAppliedAfterATimeout(t *testing.T) {
+	ctx := context.Background()
+	f := usersTable()
+	a := newAdapter(f)
+	step := erasure.Step{Key: `{"user_id":"u-1"}`, Action: erasure.ActionDeleted, Records: 1}
+	if made, err := a.Applied(ctx, usersSource, step); err != nil || made {
+		t.Fatalf("before: %v %v", made, err)
+	}
+	f.items = f.items[1:] // u-1, deleted
+	if made, err := a.Applied(ctx, usersSource, step); err != nil || !made {
+		t.Fatalf("after: %v %v", made, err)
+	}
+	// Anonymized: made when none of the listed attributes is left.
+	r := reviewsTable()
+	anon := erasure.Step{Key: `{"review_id":"r-1"}`, Action: erasure.ActionAnonymized, Records: 1}
+	if made, _ := newAdapter(r).Applied(ctx, reviewsSource, anon); made {
+		t.Fatal("an item that still has the fields counts as anonymized")
+	}
+	delete(r.items[0], "email")
+	delete(r.items[0], "author_name")
+	if made, _ := newAdapter(r).Applied(ctx, reviewsSource, anon); !made {
+		t.Fatal("an anonymized item does not count")
+	}
+}
+
+// An item found through an index that changes hands before its delete is
+// left alone and not counted; one that is still the subject's under another
+// of her values is deleted.
+func TestDeleteIsConditional(t *testing.T) {
+	f := usersTable()
+	f.beforeDelete = func(key map[string]types.AttributeValue) error {
+		if key["user_id"].(*types.AttributeValueMemberS).Value == "u-3" {
+			f.find(key)["email"] = str("new.owner@example.com") // reassigned meanwhile
+		}
+		return nil
+	}
+	j := &fakeJournal{}
+	res, err := newAdapter(f).Erase(context.Background(), usersSource, map[string][]string{"email": {"ada@example.com"}}, false, j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Deleted != 2 || !slices.Equal(leftKeys(f), []string{"u-2", "u-3", "u-4"}) || erasure.Counted(j.entries()).Deleted != 2 || len(j.pending()) != 0 {
+		t.Fatalf("result %+v, left %v, journal %+v", res, leftKeys(f), j.entries())
 	}
 }
 
@@ -621,7 +720,7 @@ func TestLargeNumericKeysAreDistinct(t *testing.T) {
 		t.Errorf("found %v", got)
 	}
 	f := newTable()
-	res, err := newAdapter(f).Erase(context.Background(), ordersSource, ids, false)
+	res, err := newAdapter(f).Erase(context.Background(), ordersSource, ids, false, nil)
 	if err != nil || res.Deleted != 2 || len(f.items) != 0 || res.Touched[0].Key == res.Touched[1].Key {
 		t.Errorf("Erase = %+v, %v; %d items left", res, err, len(f.items))
 	}
@@ -683,7 +782,7 @@ func TestAnonymize(t *testing.T) {
 			if tc.concurrently != nil {
 				f.beforeUpdate = func() { f.beforeUpdate = nil; tc.concurrently(f) }
 			}
-			res, err := newAdapter(f).Erase(context.Background(), reviewsSource, ada, tc.dryRun)
+			res, err := newAdapter(f).Erase(context.Background(), reviewsSource, ada, tc.dryRun, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -717,7 +816,7 @@ func TestAnonymize(t *testing.T) {
 func TestAnonymizeRefusesKeyAttributes(t *testing.T) {
 	src := *reviewsSource
 	src.Anonymize = []string{"email", "review_id"}
-	_, err := newAdapter(reviewsTable()).Erase(context.Background(), &src, map[string][]string{"email": {"ada@example.com"}}, false)
+	_, err := newAdapter(reviewsTable()).Erase(context.Background(), &src, map[string][]string{"email": {"ada@example.com"}}, false, nil)
 	if !apperr.Is(err, apperr.Invalid) {
 		t.Fatalf("err = %v, want Invalid", err)
 	}
@@ -731,7 +830,7 @@ func TestAnonymizeGivesUpOnAnItemThatKeepsChanging(t *testing.T) {
 		f.find(map[string]types.AttributeValue{"review_id": str("r-1")})["text"] = str(fmt.Sprint("edit ", n))
 		f.find(map[string]types.AttributeValue{"review_id": str("r-1")})["author_name"] = str(fmt.Sprint("Ada ", n))
 	}
-	_, err := newAdapter(f).Erase(context.Background(), reviewsSource, map[string][]string{"email": {"ada@example.com"}}, false)
+	_, err := newAdapter(f).Erase(context.Background(), reviewsSource, map[string][]string{"email": {"ada@example.com"}}, false, nil)
 	if !apperr.Is(err, apperr.Unavailable) || n != maxConflicts {
 		t.Fatalf("err = %v after %d updates, want Unavailable after %d", err, n, maxConflicts)
 	}

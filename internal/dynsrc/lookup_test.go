@@ -163,7 +163,7 @@ func TestLookupFitsTheKeySchema(t *testing.T) {
 			if apperr.KindOf(err) != apperr.Invalid {
 				t.Fatalf("Find: %v, want an Invalid error", err)
 			}
-			if _, err := newAdapter(f).Erase(context.Background(), dynamoSource(tc.src), ids, false); apperr.KindOf(err) != apperr.Invalid {
+			if _, err := newAdapter(f).Erase(context.Background(), dynamoSource(tc.src), ids, false, nil); apperr.KindOf(err) != apperr.Invalid {
 				t.Fatalf("Erase: %v, want an Invalid error", err)
 			}
 			if len(f.gets) != 0 || len(f.queries) != 0 {
@@ -177,7 +177,7 @@ func TestEraseByGetItem(t *testing.T) {
 	f := singleTable()
 	src := dynamoSource(registry.DynamoDBSource{Table: "app", Lookup: registry.LookupGetItem, PartitionKey: "pk", Identity: "user_id",
 		SortKey: &registry.SortKey{Attribute: "sk", Value: "PREFERENCES"}})
-	res, err := newAdapter(f).Erase(context.Background(), src, map[string][]string{"user_id": {"u-1"}}, false)
+	res, err := newAdapter(f).Erase(context.Background(), src, map[string][]string{"user_id": {"u-1"}}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestAnonymizeByPrefixedKey(t *testing.T) {
 	}
 	src := dynamoSource(registry.DynamoDBSource{Table: "app", Index: "by-owner", PartitionKey: "owner", PartitionValue: "USER#{user_id}", Identity: "user_id"})
 	src.Erasure, src.Anonymize = registry.EraseAnonymize, []string{"owner", "nickname"}
-	res, err := newAdapter(f).Erase(context.Background(), src, map[string][]string{"user_id": {"u-1"}}, false)
+	res, err := newAdapter(f).Erase(context.Background(), src, map[string][]string{"user_id": {"u-1"}}, false, nil)
 	if err != nil || res.Anonymized != 1 {
 		t.Fatalf("result %+v, %v", res, err)
 	}
@@ -217,7 +217,7 @@ func TestAnonymizeByNumberKey(t *testing.T) {
 	src.Erasure, src.Anonymize = registry.EraseAnonymize, []string{"holder"}
 	// 42.0 is the number 42: DynamoDB finds the item, and the re-read
 	// item still holds the subject's value.
-	res, err := newAdapter(f).Erase(context.Background(), src, map[string][]string{"account_no": {"42.0"}}, false)
+	res, err := newAdapter(f).Erase(context.Background(), src, map[string][]string{"account_no": {"42.0"}}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,9 +30,11 @@ func TestLargeReceipt(t *testing.T) {
 	}
 	const perRun = 25_000
 	first, second := touched(perRun), touched(perRun)
-	for _, part := range [][]erasure.Touched{first, second} { // two runs of the same source merge
+	// An outcome is put whole, as the journal adds it up after each
+	// attempt: the second replaces the first, in more chunks.
+	for _, part := range [][]erasure.Touched{first, slices.Concat(first, second)} {
 		o := erasure.Outcome{SourceID: "clickstream", Kind: "s3", Mode: "delete", Records: len(part), Deleted: len(part), Touched: part}
-		if err := receipts.AddOutcome(ctx, requestID, o); err != nil {
+		if err := receipts.PutOutcome(ctx, requestID, o); err != nil {
 			t.Fatalf("storing an outcome of %d keys: %v", len(part), err)
 		}
 	}

@@ -87,18 +87,3 @@ func (o Outcome) TouchedCounts() (keys, versions int) {
 	}
 	return keys, versions
 }
-
-// Merge adds what a later run did in the same source (a retried or redriven
-// step) to what earlier runs did: deletions and anonymizations are counted
-// once, when they happened, so they add up. What a retained source holds,
-// and what a dry run found, is a state, so the later run replaces it.
-func (o Outcome) Merge(next Outcome) Outcome {
-	if o.SourceID == "" || o.Mode == "retain" || next.DryRun || o.DryRun != next.DryRun {
-		return next
-	}
-	next.Records += o.Records
-	next.Deleted += o.Deleted
-	next.Anonymized += o.Anonymized
-	next.Touched = append(o.Touched, next.Touched...)
-	return next
-}

@@ -161,22 +161,22 @@ func TestSealLinks(t *testing.T) {
 	}
 }
 
-func TestMerge(t *testing.T) {
-	first := Outcome{SourceID: "s", Mode: "delete", Records: 2, Deleted: 2, Touched: []Touched{{Key: "a", Action: ActionDeleted}}}
-	again := Outcome{SourceID: "s", Mode: "delete", Records: 1, Deleted: 1, Touched: []Touched{{Key: "b", Action: ActionDeleted}}}
-	got := first.Merge(again)
-	if got.Records != 3 || got.Deleted != 3 || len(got.Touched) != 2 {
-		t.Errorf("delete runs add up: %+v", got)
+// Counted adds up the done steps of a journal: each change once, begun
+// steps not at all, anonymized records apart from deleted ones, versions
+// touched without records.
+func TestCounted(t *testing.T) {
+	entries := []Entry{
+		{Step: Step{Key: "events/a.jsonl", Action: ActionRewritten, Records: 2, Before: "e1"}, Done: true},
+		{Step: Step{Key: "events/a.jsonl", Action: ActionRewritten, Records: 1, Before: "e2"}, Done: true},
+		{Step: Step{Key: "events/b.jsonl", Action: ActionDeleted, Records: 4, Before: "e3"}},
+		{Step: Step{Key: "events/a.jsonl", Version: "v1", Action: ActionVersionDeleted}, Done: true},
+		{Step: Step{Key: `{"review_id":"r-1"}`, Action: ActionAnonymized, Records: 1}, Done: true},
 	}
-	if got := (Outcome{}).Merge(again); got.Records != 1 {
-		t.Errorf("first outcome: %+v", got)
+	got := Counted(entries)
+	if got.Records != 4 || got.Deleted != 3 || got.Anonymized != 1 || len(got.Touched) != 4 {
+		t.Fatalf("counted %+v", got)
 	}
-	kept := Outcome{SourceID: "s", Mode: "retain", Records: 2, Retained: 2}
-	if got := kept.Merge(Outcome{SourceID: "s", Mode: "retain", Records: 3, Retained: 3}); got.Retained != 3 {
-		t.Errorf("what a retained source holds is replaced, not added: %+v", got)
-	}
-	dry := Outcome{SourceID: "s", Mode: "delete", DryRun: true, Records: 2}
-	if got := dry.Merge(Outcome{SourceID: "s", Mode: "delete", DryRun: true, Records: 2}); got.Records != 2 {
-		t.Errorf("a dry run is replaced: %+v", got)
+	if keys, versions := (Outcome{Touched: got.Touched}).TouchedCounts(); keys != 3 || versions != 1 {
+		t.Fatalf("touched %d keys, %d versions", keys, versions)
 	}
 }

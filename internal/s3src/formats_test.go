@@ -323,7 +323,7 @@ func TestEraseFormats(t *testing.T) {
 				}
 				a := newAdapter(t, f)
 				src := sourceOf(tc.format, compression)
-				res, err := a.Erase(context.Background(), src, ids, false)
+				res, err := a.Erase(context.Background(), src, ids, false, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -408,7 +408,7 @@ func TestInvalidObjects(t *testing.T) {
 			}
 			_, fs, err := a.Find(context.Background(), src, ids)
 			check("Find", fs, err)
-			res, err := a.Erase(context.Background(), src, ids, false)
+			res, err := a.Erase(context.Background(), src, ids, false, nil)
 			check("Erase", res.Findings, err)
 			if res.Deleted != 0 || len(f.puts)+len(f.deletes) > 0 || string(f.objects[key]) != tc.body {
 				t.Errorf("Erase changed the object: %+v, puts %v deletes %v", res, f.puts, f.deletes)
@@ -425,7 +425,7 @@ func TestUnreadableObjectLeavesTheOthersErased(t *testing.T) {
 		"events/b.jsonl": gz(t, `{"user_id":"u-1"}`+"\n"),
 		"events/c.jsonl": `{"user_id":"u-1"}` + "\n",
 	})
-	res, err := newAdapter(t, f).Erase(context.Background(), sourceOf("jsonl", ""), map[string][]string{"user_id": {"u-1"}}, false)
+	res, err := newAdapter(t, f).Erase(context.Background(), sourceOf("jsonl", ""), map[string][]string{"user_id": {"u-1"}}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +442,7 @@ func TestEraseKeepsHeaders(t *testing.T) {
 	const key = "events/a.jsonl.gz"
 	f := newFakeS3(map[string]string{key: gz(t, `{"user_id":"u-1"}`+"\n"+`{"user_id":"u-2"}`+"\n")})
 	f.headers[key] = headers{"application/x-ndjson", "gzip", map[string]string{"owner": "analytics"}}
-	if _, err := newAdapter(t, f).Erase(context.Background(), sourceOf("jsonl", "gzip"), map[string][]string{"user_id": {"u-1"}}, false); err != nil {
+	if _, err := newAdapter(t, f).Erase(context.Background(), sourceOf("jsonl", "gzip"), map[string][]string{"user_id": {"u-1"}}, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	h := f.headers[key]
@@ -496,7 +496,7 @@ func TestCutReadIsAnOutage(t *testing.T) {
 		f := newFakeS3(map[string]string{"events/a.jsonl": body})
 		f.cut = map[string]int{"events/a.jsonl": 12}
 		a := newAdapter(t, f)
-		res, err := a.Erase(context.Background(), sourceOf("jsonl", compression), map[string][]string{"user_id": {"u-1"}}, false)
+		res, err := a.Erase(context.Background(), sourceOf("jsonl", compression), map[string][]string{"user_id": {"u-1"}}, false, nil)
 		if !apperr.Is(err, apperr.Unavailable) || len(res.Findings) != 0 || len(f.puts) != 0 {
 			t.Errorf("%q: Erase = %+v, %v; want Unavailable and no change", compression, res, err)
 		}

@@ -47,7 +47,7 @@ func TestPerObject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantRes, err := newAdapter(t, whole).Erase(ctx, source(), ids, false)
+	wantRes, err := newAdapter(t, whole).Erase(ctx, source(), ids, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestPerObject(t *testing.T) {
 			t.Fatal(err)
 		}
 		rows = append(rows, r...)
-		res, err := a.EraseInObject(ctx, source(), ids, key, false)
+		res, err := a.EraseInObject(ctx, source(), ids, key, false, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +98,7 @@ func TestPerObjectRefusesOtherKeys(t *testing.T) {
 				src = templated(t, "jsonl")
 			}
 			_, _, err := newAdapter(t, f).FindInObject(context.Background(), src, ids, tt.key)
-			_, err2 := newAdapter(t, f).EraseInObject(context.Background(), src, ids, tt.key, false)
+			_, err2 := newAdapter(t, f).EraseInObject(context.Background(), src, ids, tt.key, false, nil)
 			for _, e := range []error{err, err2} {
 				var ae *apperr.Error
 				if !errors.As(e, &ae) || ae.Kind != apperr.Invalid {

@@ -19,12 +19,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -38,6 +40,7 @@ import (
 type API interface {
 	ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	DeleteObject(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 	GetBucketVersioning(context.Context, *s3.GetBucketVersioningInput, ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error)
@@ -252,14 +255,14 @@ func (a *Adapter) FindInObject(ctx context.Context, src *registry.Source, ids ma
 }
 
 // EraseInObject is Erase for one object of a source with a fixed prefix.
-func (a *Adapter) EraseInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string, dryRun bool) (erasure.Result, error) {
+func (a *Adapter) EraseInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string, dryRun bool, j erasure.Journal) (erasure.Result, error) {
 	if err := checkObjectKey(src, key); err != nil {
 		return erasure.Result{}, err
 	}
 	// The versions under the key may include other keys that start with it:
 	// their older versions are checked for the subject too, which their own
 	// tasks do as well; nothing else is touched.
-	return a.erase(ctx, src, ids, dryRun, []string{key}, func(fn func(string) error) error { return fn(key) })
+	return a.erase(ctx, src, ids, dryRun, j, []string{key}, func(fn func(string) error) error { return fn(key) })
 }
 
 // checkObjectKey refuses a key that is not under the source's fixed prefix:
@@ -276,19 +279,19 @@ func checkObjectKey(src *registry.Source, key string) error {
 // what it did. An object left without records is deleted. For a key template
 // source, deleting deletes every object under the subject's folders. In a
 // dry run it reads everything and changes nothing.
-func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Result, error) {
+func (a *Adapter) Erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool, j erasure.Journal) (erasure.Result, error) {
 	prefixes, err := subjectPrefixes(src.S3, ids)
 	if err != nil {
 		return erasure.Result{}, err
 	}
-	return a.erase(ctx, src, ids, dryRun, prefixes, func(fn func(string) error) error {
+	return a.erase(ctx, src, ids, dryRun, j, prefixes, func(fn func(string) error) error {
 		return a.eachObject(ctx, src.S3.Bucket, prefixes, fn)
 	})
 }
 
 // erase erases in each object that objects yields, then in the older
 // versions under prefixes.
-func (a *Adapter) erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool, prefixes []string, objects func(func(key string) error) error) (erasure.Result, error) {
+func (a *Adapter) erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool, j erasure.Journal, prefixes []string, objects func(func(key string) error) error) (erasure.Result, error) {
 	m := NewMatcher(src.S3, ids)
 	switch src.Erasure {
 	case registry.EraseDelete:
@@ -307,10 +310,10 @@ func (a *Adapter) erase(ctx context.Context, src *registry.Source, ids map[strin
 		var action string
 		var err error
 		if whole {
-			n, action, err = a.deleteWhole(ctx, src.S3.Bucket, key, m, dryRun)
+			n, action, err = a.deleteWhole(ctx, src.S3.Bucket, key, m, dryRun, j)
 		} else {
 			var fs []erasure.Finding
-			n, action, fs, err = a.rewrite(ctx, src, key, m, dryRun)
+			n, action, fs, err = a.rewrite(ctx, src, key, m, dryRun, j)
 			res.Findings = append(res.Findings, fs...)
 		}
 		if err != nil || action == "" {
@@ -332,7 +335,7 @@ func (a *Adapter) erase(ctx context.Context, src *registry.Source, ids map[strin
 	if err != nil || !versioned {
 		return res, err
 	}
-	removed, fs, err := a.purgeVersions(ctx, src, prefixes, m, whole, dryRun)
+	removed, fs, err := a.purgeVersions(ctx, src, prefixes, m, whole, dryRun, j)
 	res.Touched = append(res.Touched, removed...)
 	res.Findings = append(res.Findings, fs...)
 	return res, err
@@ -355,7 +358,7 @@ func subjectPrefixes(src *registry.S3Source, ids map[string][]string) ([]string,
 // deleteWhole deletes one object under the subject's folder, all of which is
 // the subject's, and reports its records. A record it cannot parse is the
 // subject's too: it goes with the object, uncounted.
-func (a *Adapter) deleteWhole(ctx context.Context, bucket, key string, m *Matcher, dryRun bool) (int, string, error) {
+func (a *Adapter) deleteWhole(ctx context.Context, bucket, key string, m *Matcher, dryRun bool, j erasure.Journal) (int, string, error) {
 	obj, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
 	var gone *types.NoSuchKey
 	if errors.As(err, &gone) {
@@ -371,8 +374,15 @@ func (a *Adapter) deleteWhole(ctx context.Context, bucket, key string, m *Matche
 		return 0, "", apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
 	}
 	if !dryRun {
+		step := erasure.Step{Key: key, Action: erasure.ActionDeleted, Records: c.Matched, Before: aws.ToString(obj.ETag)}
+		if err := erasure.Begin(ctx, j, step); err != nil {
+			return 0, "", err
+		}
 		if _, err := a.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key}); err != nil {
 			return 0, "", apperr.Wrap(apperr.Unavailable, "An S3 object could not be deleted.", err)
+		}
+		if err := erasure.Done(ctx, j, step); err != nil {
+			return 0, "", err
 		}
 	}
 	return c.Matched, erasure.ActionDeleted, nil
@@ -401,7 +411,7 @@ func (a *Adapter) versioned(ctx context.Context, bucket string) (bool, error) {
 // rewritten or deleted just before and are left alone; in a dry run they
 // still hold the subject and are reported too, since the erasure would turn
 // them into older versions and delete them.
-func (a *Adapter) purgeVersions(ctx context.Context, src *registry.Source, prefixes []string, m *Matcher, whole, dryRun bool) ([]erasure.Touched, []erasure.Finding, error) {
+func (a *Adapter) purgeVersions(ctx context.Context, src *registry.Source, prefixes []string, m *Matcher, whole, dryRun bool, j erasure.Journal) ([]erasure.Touched, []erasure.Finding, error) {
 	bucket := src.S3.Bucket
 	var removed []erasure.Touched
 	var findings []erasure.Finding
@@ -430,8 +440,15 @@ func (a *Adapter) purgeVersions(ctx context.Context, src *registry.Source, prefi
 					}
 				}
 				if !dryRun {
+					step := erasure.Step{Key: key, Version: id, Action: erasure.ActionVersionDeleted}
+					if err := erasure.Begin(ctx, j, step); err != nil {
+						return nil, nil, err
+					}
 					if _, err := a.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key, VersionId: &id}); err != nil {
 						return nil, nil, apperr.Wrap(apperr.Unavailable, "An S3 object version could not be deleted.", err)
+					}
+					if err := erasure.Done(ctx, j, step); err != nil {
+						return nil, nil, err
 					}
 				}
 				removed = append(removed, erasure.Touched{Key: key, Version: id, Action: erasure.ActionVersionDeleted})
@@ -470,9 +487,9 @@ const maxConflicts = 5
 // rewrite rewrites one object (see rewriteOnce). When the object changed
 // since it was read, the write fails on its ETag and the object is read and
 // rewritten again as it now is, so the other writer's change is kept.
-func (a *Adapter) rewrite(ctx context.Context, src *registry.Source, key string, m *Matcher, dryRun bool) (int, string, []erasure.Finding, error) {
+func (a *Adapter) rewrite(ctx context.Context, src *registry.Source, key string, m *Matcher, dryRun bool, j erasure.Journal) (int, string, []erasure.Finding, error) {
 	for attempt := 1; ; attempt++ {
-		n, action, fs, err := a.rewriteOnce(ctx, src, key, m, dryRun)
+		n, action, fs, err := a.rewriteOnce(ctx, src, key, m, dryRun, j)
 		if !changedMeanwhile(err) {
 			return n, action, fs, err
 		}
@@ -503,7 +520,7 @@ func changedMeanwhile(err error) bool {
 // encryption and storage class. An object left without records is deleted,
 // on the same condition. It reports the subject's records and the action.
 // A conflict is returned as the SDK's error, for rewrite to retry.
-func (a *Adapter) rewriteOnce(ctx context.Context, src *registry.Source, key string, m *Matcher, dryRun bool) (int, string, []erasure.Finding, error) {
+func (a *Adapter) rewriteOnce(ctx context.Context, src *registry.Source, key string, m *Matcher, dryRun bool, j erasure.Journal) (int, string, []erasure.Finding, error) {
 	bucket := src.S3.Bucket
 	obj, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
 	var gone *types.NoSuchKey
@@ -545,14 +562,20 @@ func (a *Adapter) rewriteOnce(ctx context.Context, src *registry.Source, key str
 	if dryRun {
 		return c.Matched, action, fs, nil
 	}
+	// Written down before the change: a retry after a crash between the
+	// change and Done tells by the ETag whether it was made (Applied).
+	step := erasure.Step{Key: key, Action: action, Records: c.Matched, Before: aws.ToString(obj.ETag)}
+	if err := erasure.Begin(ctx, j, step); err != nil {
+		return 0, "", nil, err
+	}
 	if action == erasure.ActionDeleted {
 		if _, err := a.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key, IfMatch: obj.ETag}); err != nil {
 			if changedMeanwhile(err) {
-				return 0, "", nil, err
+				return 0, "", nil, refused(ctx, j, step, err)
 			}
 			return 0, "", nil, apperr.Wrap(apperr.Unavailable, "An S3 object could not be deleted.", err)
 		}
-		return c.Matched, action, fs, nil
+		return c.Matched, action, fs, erasure.Done(ctx, j, step)
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return 0, "", nil, apperr.Wrap(apperr.Internal, "A rewritten object could not be read back.", err)
@@ -571,12 +594,57 @@ func (a *Adapter) rewriteOnce(ctx context.Context, src *registry.Source, key str
 		StorageClass:         obj.StorageClass,
 	})
 	if changedMeanwhile(err) {
-		return 0, "", nil, err
+		return 0, "", nil, refused(ctx, j, step, err)
 	}
 	if err != nil {
 		return 0, "", nil, apperr.Wrap(apperr.Unavailable, "A rewritten S3 object could not be stored.", err)
 	}
-	return c.Matched, action, fs, nil
+	return c.Matched, action, fs, erasure.Done(ctx, j, step)
+}
+
+// refused forgets a step whose conditional write lost to another writer,
+// and returns the conflict for rewrite to retry; a failure to forget it is
+// returned instead, so the step is never taken for made.
+func refused(ctx context.Context, j erasure.Journal, step erasure.Step, conflict error) error {
+	if err := erasure.Drop(ctx, j, step); err != nil {
+		return err
+	}
+	return conflict
+}
+
+// Applied reports whether a change that erasure began but did not mark done
+// (the attempt failed, timed out or was stopped in between) was made: a
+// deleted object or version is gone; a rewritten object no longer has the
+// ETag it had. An object deleted by someone else counts as deleted: the
+// subject's records are gone either way. An object rewritten by someone
+// else between the read and a failed conditional write is the one case
+// taken for made; the step after it reads the object again.
+func (a *Adapter) Applied(ctx context.Context, src *registry.Source, s erasure.Step) (bool, error) {
+	in := &s3.HeadObjectInput{Bucket: &src.S3.Bucket, Key: &s.Key}
+	if s.Version != "" {
+		in.VersionId = &s.Version
+	}
+	out, err := a.api.HeadObject(ctx, in)
+	if notFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+	}
+	if s.Version != "" || aws.ToString(out.ETag) == s.Before {
+		return false, nil
+	}
+	// Changed since: a delete that did not happen leaves an object that a
+	// conditional delete would have refused; the step after reads it again.
+	return s.Action != erasure.ActionDeleted, nil
+}
+
+// notFound reports whether err says the object or version does not exist.
+func notFound(err error) bool {
+	var nf *types.NotFound
+	var nk *types.NoSuchKey
+	var re *awshttp.ResponseError
+	return errors.As(err, &nf) || errors.As(err, &nk) || (errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound)
 }
 
 func (a *Adapter) get(ctx context.Context, bucket, key string) (*s3.GetObjectOutput, error) {

@@ -40,6 +40,10 @@ type fakeS3 struct {
 	// cut, per key, ends the body's read after that many bytes with the
 	// error a connection closed early gives.
 	cut map[string]int
+	// fault, when set, is asked before each write (PutObject, DeleteObject)
+	// of key; it returns the error the write fails with and whether the
+	// write is made anyway (a timeout after S3 made it).
+	fault func(op, key string) (err error, made bool)
 
 	// versioning is the bucket's versioning status; when "Enabled", every
 	// write and delete keeps the replaced body as an older version.
@@ -198,6 +202,17 @@ func (f *fakeS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*
 		return nil, err
 	}
 	key := aws.ToString(in.Key)
+	if f.fault != nil {
+		if err, made := f.fault("put", key); err != nil {
+			if made {
+				fault := f.fault
+				f.fault = nil
+				_, _ = f.PutObject(context.Background(), in)
+				f.fault = fault
+			}
+			return nil, err
+		}
+	}
 	f.puts = append(f.puts, key)
 	if in.IfMatch != nil && *in.IfMatch != f.etags[key] {
 		return nil, errPrecondition
@@ -209,6 +224,23 @@ func (f *fakeS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*
 	f.write(key, body)
 	f.headers[key] = headers{aws.ToString(in.ContentType), aws.ToString(in.ContentEncoding), in.Metadata}
 	return &s3.PutObjectOutput{ETag: aws.String(f.etags[key])}, nil
+}
+
+func (f *fakeS3) HeadObject(_ context.Context, in *s3.HeadObjectInput, _ ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
+	if err := f.checkBucket(in.Bucket); err != nil {
+		return nil, err
+	}
+	key := aws.ToString(in.Key)
+	if in.VersionId != nil && *in.VersionId != f.current[key] {
+		if !slices.ContainsFunc(f.older[key], func(v version) bool { return v.id == *in.VersionId }) {
+			return nil, &types.NotFound{}
+		}
+		return &s3.HeadObjectOutput{VersionId: in.VersionId}, nil
+	}
+	if _, ok := f.objects[key]; !ok {
+		return nil, &types.NotFound{}
+	}
+	return &s3.HeadObjectOutput{ETag: aws.String(f.etags[key])}, nil
 }
 
 func nonEmpty(s string) *string {
@@ -223,6 +255,17 @@ func (f *fakeS3) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...
 		return nil, err
 	}
 	key := aws.ToString(in.Key)
+	if f.fault != nil {
+		if err, made := f.fault("delete", key); err != nil {
+			if made {
+				fault := f.fault
+				f.fault = nil
+				_, _ = f.DeleteObject(context.Background(), in)
+				f.fault = fault
+			}
+			return nil, err
+		}
+	}
 	if in.VersionId != nil {
 		f.versionDeletes = append(f.versionDeletes, key+"@"+*in.VersionId)
 		if *in.VersionId == f.current[key] {
@@ -468,7 +511,7 @@ func TestErase(t *testing.T) {
 				before[k] = f.etags[k]
 			}
 			a := newAdapter(t, f)
-			res, err := a.Erase(context.Background(), source(), ids, false)
+			res, err := a.Erase(context.Background(), source(), ids, false, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -555,7 +598,7 @@ func TestEraseConcurrentChange(t *testing.T) {
 					f.write(k, append(bytes.Clone(f.objects[k]), `{"user_id":"u-3"}`+"\n"...))
 				}
 			}
-			res, err := newAdapter(t, f).Erase(context.Background(), source(), ids, false)
+			res, err := newAdapter(t, f).Erase(context.Background(), source(), ids, false, nil)
 			if tc.wantErr {
 				if !apperr.Is(err, apperr.Unavailable) {
 					t.Fatalf("err = %v, want Unavailable", err)
@@ -642,7 +685,7 @@ func TestEraseAnonymize(t *testing.T) {
 			for _, dryRun := range []bool{true, false} {
 				f := newFakeS3(tc.objects)
 				a := newAdapter(t, f)
-				res, err := a.Erase(context.Background(), src, ids, dryRun)
+				res, err := a.Erase(context.Background(), src, ids, dryRun, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -689,7 +732,7 @@ func TestEraseDryRun(t *testing.T) {
 		"events/none.jsonl":  `{"user_id":"u-2"}` + "\n",
 	}
 	f := newFakeS3(objects)
-	res, err := newAdapter(t, f).Erase(context.Background(), source(), ids, true)
+	res, err := newAdapter(t, f).Erase(context.Background(), source(), ids, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -818,7 +861,7 @@ func TestEraseVersionedBucket(t *testing.T) {
 				if mode == registry.EraseAnonymize {
 					src.Erasure, src.Anonymize = mode, []string{"user_id", "email"}
 				}
-				res, err := newAdapter(t, f).Erase(context.Background(), src, ids, dryRun)
+				res, err := newAdapter(t, f).Erase(context.Background(), src, ids, dryRun, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -863,7 +906,7 @@ func TestEraseVersionedBucket(t *testing.T) {
 func TestEraseUnversionedBucketListsNoVersions(t *testing.T) {
 	f := newFakeS3(map[string]string{"events/a.jsonl": `{"user_id":"u-1"}` + "\n"})
 	f.older = map[string][]version{"events/a.jsonl": {{"v0", []byte(`{"user_id":"u-1"}`)}}} // would be found if asked
-	res, err := newAdapter(t, f).Erase(context.Background(), source(), map[string][]string{"user_id": {"u-1"}}, false)
+	res, err := newAdapter(t, f).Erase(context.Background(), source(), map[string][]string{"user_id": {"u-1"}}, false, nil)
 	if err != nil || len(res.Touched) != 1 || len(f.versionDeletes) != 0 {
 		t.Fatalf("Erase = %+v, %v; version deletes %v", res, err, f.versionDeletes)
 	}

@@ -130,12 +130,12 @@ func TestTemplatedErase(t *testing.T) {
 	deleted := []string{"exports/users/u-1/a.jsonl", "exports/users/u-1/deep/b.jsonl", "exports/users/u-2/c.jsonl"}
 
 	f := newFakeS3(templateObjects)
-	dry, err := newAdapter(t, f).Erase(context.Background(), templated(t, "jsonl"), ids, true)
+	dry, err := newAdapter(t, f).Erase(context.Background(), templated(t, "jsonl"), ids, true, nil)
 	if err != nil || len(f.deletes) != 0 || len(f.puts) != 0 || dry.Records != 4 || len(dry.Touched) != 3 {
 		t.Fatalf("dry run: %+v, %v; deletes %v puts %v", dry, err, f.deletes, f.puts)
 	}
 
-	res, err := newAdapter(t, f).Erase(context.Background(), templated(t, "jsonl"), ids, false)
+	res, err := newAdapter(t, f).Erase(context.Background(), templated(t, "jsonl"), ids, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestTemplatedErase(t *testing.T) {
 	}
 
 	f = newFakeS3(templateObjects)
-	if _, err := newAdapter(t, f).Erase(context.Background(), templated(t, "jsonl"), map[string][]string{"user_id": {"u-1", "../u-2"}}, false); !errors.Is(err, registry.ErrKeyValue) {
+	if _, err := newAdapter(t, f).Erase(context.Background(), templated(t, "jsonl"), map[string][]string{"user_id": {"u-1", "../u-2"}}, false, nil); !errors.Is(err, registry.ErrKeyValue) {
 		t.Fatalf("hostile value: %v", err)
 	}
 	if len(f.deletes) != 0 {
@@ -175,7 +175,7 @@ func TestTemplatedAnonymize(t *testing.T) {
 		"exports/users/u-2/a.jsonl": `{"n":3,"name":"John"}` + "\n",
 	})
 	src := templatedErasing(t, "jsonl", "anonymize\n    anonymize: [name]")
-	res, err := newAdapter(t, f).Erase(context.Background(), src, map[string][]string{"user_id": {"u-1"}}, false)
+	res, err := newAdapter(t, f).Erase(context.Background(), src, map[string][]string{"user_id": {"u-1"}}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestTemplatedEraseVersioned(t *testing.T) {
 	f.write("exports/users/u-1/a.jsonl", []byte(`{"n":1}`+"\n"))  // v2
 	f.write("exports/users/u-10/b.jsonl", []byte(`{"n":2}`+"\n")) // v3
 	f.write("exports/users/u-10/b.jsonl", []byte(`{"n":3}`+"\n")) // v4
-	res, err := newAdapter(t, f).Erase(context.Background(), templated(t, "jsonl"), map[string][]string{"user_id": {"u-1"}}, false)
+	res, err := newAdapter(t, f).Erase(context.Background(), templated(t, "jsonl"), map[string][]string{"user_id": {"u-1"}}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,14 +21,65 @@ type KeyHasher interface {
 	HashKey(ctx context.Context, key string) (string, error)
 }
 
-// Outcomes keeps what erasure did in each source of a request. Adding an
-// outcome for a source that has one merges them (see erasure.Outcome.Merge),
-// so a retried step counts what it did once.
+// Outcomes keeps what erasure did in each source of a request. An outcome
+// put for a source replaces the one kept: outcomes are computed whole, from
+// the erasure journal (Progress).
 type Outcomes interface {
-	AddOutcome(ctx context.Context, requestID string, o erasure.Outcome) error
+	PutOutcome(ctx context.Context, requestID string, o erasure.Outcome) error
 	Outcomes(ctx context.Context, requestID string) ([]erasure.Outcome, error)
-	// HasOutcome reports whether an outcome is kept for the source.
-	HasOutcome(ctx context.Context, requestID, sourceID string) (bool, error)
+}
+
+// Progress keeps the erasure journal of each request and source: every
+// change is written down before it is made and marked done after (see
+// erasure.Journal), so what each attempt did survives its failure, timeout
+// or redrive, and the receipt counts every change once.
+type Progress interface {
+	Journal(requestID, sourceID string) erasure.Journal
+	// Entries returns the steps of a source; with a key, that key's only.
+	Entries(ctx context.Context, requestID, sourceID, key string) ([]erasure.Entry, error)
+}
+
+// Applier tells whether a change begun but not marked done was made.
+type Applier interface {
+	Applied(ctx context.Context, src *registry.Source, s erasure.Step) (bool, error)
+}
+
+// settle decides the steps an earlier attempt began but did not mark done
+// (it failed, timed out or was stopped in between): a change that was made
+// is marked done, one that was not is forgotten and made again now.
+func (s *Steps) settle(ctx context.Context, requestID string, src *registry.Source, key string, a Applier) error {
+	entries, err := s.Progress.Entries(ctx, requestID, src.ID, key)
+	if err != nil {
+		return err
+	}
+	j := s.Progress.Journal(requestID, src.ID)
+	for _, e := range entries {
+		if e.Done {
+			continue
+		}
+		made, err := a.Applied(ctx, src, e.Step)
+		if err != nil {
+			return err
+		}
+		mark := erasure.Drop
+		if made {
+			mark = erasure.Done
+		}
+		if err := mark(ctx, j, e.Step); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// journaled is what the journal says erasure did in a source, over every
+// attempt.
+func (s *Steps) journaled(ctx context.Context, requestID, sourceID string) (erasure.Result, error) {
+	entries, err := s.Progress.Entries(ctx, requestID, sourceID, "")
+	if err != nil {
+		return erasure.Result{}, err
+	}
+	return erasure.Counted(entries), nil
 }
 
 // Receipts is the chain of erasure receipts.
@@ -124,14 +175,14 @@ func (s *Steps) EraseSource(ctx context.Context, in SourceTask) (SourceResult, e
 	if r.OnHold && !r.DryRun {
 		return SourceResult{}, apperr.Wrap(apperr.Conflict, "A legal hold blocks erasure until an operator releases it.", request.ErrOnHold)
 	}
-	o, findings, err := s.erase(ctx, src, r.Identities, r.DryRun)
+	o, findings, err := s.erase(ctx, r, src, r.Identities, r.DryRun)
 	if err != nil {
 		return SourceResult{}, err
 	}
 	if err := s.recordFindings(ctx, r, src, findings); err != nil {
 		return SourceResult{}, err
 	}
-	if err := s.Outcomes.AddOutcome(ctx, r.ID, o); err != nil {
+	if err := s.Outcomes.PutOutcome(ctx, r.ID, o); err != nil {
 		return SourceResult{}, err
 	}
 	note := fmt.Sprintf("source=%s mode=%s records=%d", src.ID, src.Erasure, o.Records)
@@ -143,7 +194,9 @@ func (s *Steps) EraseSource(ctx context.Context, in SourceTask) (SourceResult, e
 
 // erase does, or in a dry run plans, the erasure of one source. It returns
 // what it did and the places it could not handle (see erasure.Finding).
-func (s *Steps) erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Outcome, []erasure.Finding, error) {
+// What it did is what the journal holds: this attempt's changes and those
+// of every earlier one, each once.
+func (s *Steps) erase(ctx context.Context, r *request.Request, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Outcome, []erasure.Finding, error) {
 	o := erasure.Outcome{SourceID: src.ID, Description: src.Description, Kind: src.Kind(), Mode: src.Erasure, DryRun: dryRun}
 	if src.Erasure == registry.EraseRetain {
 		records, findings, err := s.adapter(src).Find(ctx, src, ids)
@@ -160,14 +213,27 @@ func (s *Steps) erase(ctx context.Context, src *registry.Source, ids map[string]
 		}
 		return o, findings, nil
 	}
-	res, err := s.adapter(src).Erase(ctx, src, ids, dryRun)
+	if dryRun {
+		res, err := s.adapter(src).Erase(ctx, src, ids, true, nil)
+		if err != nil {
+			return erasure.Outcome{}, nil, err
+		}
+		o, err = s.erasedOutcome(ctx, o, src, res)
+		return o, res.Findings, err
+	}
+	if err := s.settle(ctx, r.ID, src, "", s.adapter(src)); err != nil {
+		return erasure.Outcome{}, nil, err
+	}
+	res, err := s.adapter(src).Erase(ctx, src, ids, false, s.Progress.Journal(r.ID, src.ID))
 	if err != nil {
 		return erasure.Outcome{}, nil, err
 	}
-	findings := res.Findings
-	res.Findings = nil
-	o, err = s.erasedOutcome(ctx, o, src, res)
-	return o, findings, err
+	done, err := s.journaled(ctx, r.ID, src.ID)
+	if err != nil {
+		return erasure.Outcome{}, nil, err
+	}
+	o, err = s.erasedOutcome(ctx, o, src, done)
+	return o, res.Findings, err
 }
 
 // erasedOutcome completes o with what an adapter did in src (res), its
@@ -309,7 +375,7 @@ func (s *Steps) PlanErasure(ctx context.Context, id string) ([]erasure.Outcome, 
 	}
 	var plan []erasure.Outcome
 	for _, src := range s.Registry.Sources {
-		o, findings, err := s.erase(ctx, src, ids, true)
+		o, findings, err := s.erase(ctx, r, src, ids, true)
 		if err != nil {
 			return nil, err
 		}

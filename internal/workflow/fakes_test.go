@@ -11,6 +11,8 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/privacy-pipeline/dsr/internal/accesspkg"
@@ -68,49 +70,160 @@ func (m *fakeMailer) Send(_ context.Context, msg notify.Message) error {
 type fakeAdapter struct {
 	data     map[string]map[string][]map[string]any
 	findings map[string][]erasure.Finding
+	// fault, when set, is asked before each change of a record (by source
+	// id and "value/index"): the error the change fails with, and whether it
+	// is made anyway (a timeout after the store made it).
+	fault func(sourceID, key string) (error, bool)
 }
 
 func (a *fakeAdapter) Find(_ context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, []erasure.Finding, error) {
 	var out []map[string]any
 	for _, kind := range src.LookupIdentities() {
 		for _, v := range ids[kind] {
-			out = append(out, a.data[src.ID][v]...)
+			for _, rec := range a.data[src.ID][v] {
+				if rec != nil {
+					out = append(out, rec)
+				}
+			}
 		}
 	}
 	return out, a.findings[src.ID], nil
 }
 
 // Erase deletes the records (or, anonymizing, deletes the listed fields from
-// them and files them under "anonymized"), or in a dry run counts them.
-func (a *fakeAdapter) Erase(_ context.Context, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Result, error) {
+// them and files them under "anonymized"), or in a dry run counts them. Each
+// change is written down in the journal before it is made and marked done
+// after; fault, when set, can fail a change, made or not.
+func (a *fakeAdapter) Erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool, j erasure.Journal) (erasure.Result, error) {
 	res := erasure.Result{Findings: a.findings[src.ID]}
 	for _, kind := range src.LookupIdentities() {
 		for _, v := range ids[kind] {
 			recs := a.data[src.ID][v]
-			res.Records += len(recs)
-			for i := range recs {
-				res.Touched = append(res.Touched, erasure.Touched{Key: fmt.Sprintf("%s/%d", v, i), Action: erasure.ActionDeleted})
-			}
-			if src.Erasure == registry.EraseAnonymize {
-				res.Anonymized += len(recs)
-			} else {
-				res.Deleted += len(recs)
-			}
-			if dryRun {
-				continue
-			}
-			if src.Erasure == registry.EraseAnonymize {
-				for _, rec := range recs {
-					for _, f := range src.Anonymize {
-						delete(rec, f)
+			for i, rec := range recs {
+				if rec == nil {
+					continue // erased by an earlier attempt
+				}
+				key := fmt.Sprintf("%s/%d", v, i)
+				action := erasure.ActionDeleted
+				if src.Erasure == registry.EraseAnonymize {
+					action = erasure.ActionAnonymized
+				}
+				res.Records++
+				res.Touched = append(res.Touched, erasure.Touched{Key: key, Action: action})
+				if action == erasure.ActionAnonymized {
+					res.Anonymized++
+				} else {
+					res.Deleted++
+				}
+				if dryRun {
+					continue
+				}
+				step := erasure.Step{Key: key, Action: action, Records: 1}
+				if err := erasure.Begin(ctx, j, step); err != nil {
+					return erasure.Result{}, err
+				}
+				var fault error
+				made := true
+				if a.fault != nil {
+					fault, made = a.fault(src.ID, key)
+				}
+				if made {
+					if action == erasure.ActionAnonymized {
+						for _, f := range src.Anonymize {
+							delete(rec, f)
+						}
+						a.data[src.ID]["anonymized"] = append(a.data[src.ID]["anonymized"], rec)
 					}
-					a.data[src.ID]["anonymized"] = append(a.data[src.ID]["anonymized"], rec)
+					recs[i] = nil
+				}
+				if fault != nil {
+					return erasure.Result{}, fault
+				}
+				if err := erasure.Done(ctx, j, step); err != nil {
+					return erasure.Result{}, err
 				}
 			}
-			delete(a.data[src.ID], v)
+			if !dryRun && !slices.ContainsFunc(recs, func(r map[string]any) bool { return r != nil }) {
+				delete(a.data[src.ID], v)
+			}
 		}
 	}
 	return res, nil
+}
+
+// Applied: a record is gone once erased.
+func (a *fakeAdapter) Applied(_ context.Context, src *registry.Source, s erasure.Step) (bool, error) {
+	v, n, _ := strings.Cut(s.Key, "/")
+	i, _ := strconv.Atoi(n)
+	recs, ok := a.data[src.ID][v]
+	return !ok || i >= len(recs) || recs[i] == nil, nil
+}
+
+// fakeProgress is the erasure journal in memory.
+type fakeProgress struct {
+	entries map[string][]erasure.Entry // request id + "/" + source id -> entries
+	// failDone makes the next Done calls fail, as a timeout would.
+	failDone int
+}
+
+type fakeJournal struct {
+	p   *fakeProgress
+	key string
+}
+
+func (p *fakeProgress) Journal(requestID, sourceID string) erasure.Journal {
+	return &fakeJournal{p: p, key: requestID + "/" + sourceID}
+}
+
+func (p *fakeProgress) Entries(_ context.Context, requestID, sourceID, key string) ([]erasure.Entry, error) {
+	var out []erasure.Entry
+	for _, e := range p.entries[requestID+"/"+sourceID] {
+		if key == "" || e.Key == key {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (j *fakeJournal) put(s erasure.Step, done bool) {
+	if j.p.entries == nil {
+		j.p.entries = map[string][]erasure.Entry{}
+	}
+	es := j.p.entries[j.key]
+	for i := range es {
+		if es[i].Key == s.Key && es[i].Version == s.Version && es[i].Before == s.Before {
+			es[i] = erasure.Entry{Step: s, Done: done}
+			return
+		}
+	}
+	j.p.entries[j.key] = append(es, erasure.Entry{Step: s, Done: done})
+}
+
+func (j *fakeJournal) Begin(_ context.Context, steps ...erasure.Step) error {
+	for _, s := range steps {
+		j.put(s, false)
+	}
+	return nil
+}
+
+func (j *fakeJournal) Done(_ context.Context, steps ...erasure.Step) error {
+	if j.p.failDone > 0 {
+		j.p.failDone--
+		return apperr.E(apperr.Unavailable, "The journal is unavailable.")
+	}
+	for _, s := range steps {
+		j.put(s, true)
+	}
+	return nil
+}
+
+func (j *fakeJournal) Drop(_ context.Context, steps ...erasure.Step) error {
+	for _, s := range steps {
+		j.p.entries[j.key] = slices.DeleteFunc(j.p.entries[j.key], func(e erasure.Entry) bool {
+			return e.Key == s.Key && e.Version == s.Version && e.Before == s.Before
+		})
+	}
+	return nil
 }
 
 // fakeOutcomes keeps erasure outcomes in memory, merged as the store does.
@@ -119,7 +232,7 @@ type fakeOutcomes struct {
 	fail     error
 }
 
-func (f *fakeOutcomes) AddOutcome(_ context.Context, requestID string, o erasure.Outcome) error {
+func (f *fakeOutcomes) PutOutcome(_ context.Context, requestID string, o erasure.Outcome) error {
 	if f.fail != nil {
 		return f.fail
 	}
@@ -129,13 +242,8 @@ func (f *fakeOutcomes) AddOutcome(_ context.Context, requestID string, o erasure
 	if f.bySource[requestID] == nil {
 		f.bySource[requestID] = map[string]erasure.Outcome{}
 	}
-	f.bySource[requestID][o.SourceID] = f.bySource[requestID][o.SourceID].Merge(o)
+	f.bySource[requestID][o.SourceID] = o
 	return nil
-}
-
-func (f *fakeOutcomes) HasOutcome(_ context.Context, requestID, sourceID string) (bool, error) {
-	_, ok := f.bySource[requestID][sourceID]
-	return ok, nil
 }
 
 func (f *fakeOutcomes) Outcomes(_ context.Context, requestID string) ([]erasure.Outcome, error) {
@@ -359,7 +467,12 @@ func (f *fakeObjects) FindInObject(_ context.Context, src *registry.Source, ids 
 	return out, nil, nil
 }
 
-func (f *fakeObjects) EraseInObject(_ context.Context, src *registry.Source, ids map[string][]string, key string, dryRun bool) (erasure.Result, error) {
+// Applied: an object rewritten no longer holds the subject.
+func (f *fakeObjects) Applied(_ context.Context, src *registry.Source, s erasure.Step) (bool, error) {
+	return s.Before != fmt.Sprint(len(f.objects[src.ID][s.Key])), nil
+}
+
+func (f *fakeObjects) EraseInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string, dryRun bool, j erasure.Journal) (erasure.Result, error) {
 	var res erasure.Result
 	var kept []map[string]any
 	for _, rec := range f.objects[src.ID][key] {
@@ -373,7 +486,15 @@ func (f *fakeObjects) EraseInObject(_ context.Context, src *registry.Source, ids
 	if res.Records > 0 {
 		res.Touched = []erasure.Touched{{Key: key, Action: erasure.ActionRewritten}}
 		if !dryRun {
+			// The number of records stands in for an object's ETag.
+			step := erasure.Step{Key: key, Action: erasure.ActionRewritten, Records: res.Records, Before: fmt.Sprint(len(f.objects[src.ID][key]))}
+			if err := erasure.Begin(ctx, j, step); err != nil {
+				return erasure.Result{}, err
+			}
 			f.objects[src.ID][key] = kept
+			if err := erasure.Done(ctx, j, step); err != nil {
+				return erasure.Result{}, err
+			}
 		}
 	}
 	return res, nil

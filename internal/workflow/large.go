@@ -25,7 +25,8 @@ import (
 type ObjectSource interface {
 	MoreObjectsThan(ctx context.Context, src *registry.Source, n int) (bool, error)
 	FindInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string) ([]map[string]any, []erasure.Finding, error)
-	EraseInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string, dryRun bool) (erasure.Result, error)
+	EraseInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string, dryRun bool, j erasure.Journal) (erasure.Result, error)
+	Applier
 }
 
 // DefaultLargeMinObjects: a source with more objects than this is large.
@@ -126,7 +127,19 @@ func (s *Steps) eraseObject(ctx context.Context, r *request.Request, src *regist
 		// source is worked again once it is released.
 		return SourceResult{SourceID: src.ID}, s.Exports.MarkHeld(ctx, r.ID, src.ID)
 	}
-	res, err := s.Objects.EraseInObject(ctx, src, r.Identities, key, r.DryRun)
+	if !r.DryRun {
+		// The journal keeps what each object's task did: finishing the
+		// source adds it up, every change once.
+		if err := s.settle(ctx, r.ID, src, key, s.Objects); err != nil {
+			return SourceResult{}, err
+		}
+		res, err := s.Objects.EraseInObject(ctx, src, r.Identities, key, false, s.Progress.Journal(r.ID, src.ID))
+		if err != nil {
+			return SourceResult{}, err
+		}
+		return SourceResult{SourceID: src.ID, Records: res.Records}, s.recordFindings(ctx, r, src, res.Findings)
+	}
+	res, err := s.Objects.EraseInObject(ctx, src, r.Identities, key, true, nil)
 	if err != nil {
 		return SourceResult{}, err
 	}
@@ -139,9 +152,7 @@ func (s *Steps) eraseObject(ctx context.Context, r *request.Request, src *regist
 	if res.Touched, err = s.hashTouched(ctx, res.Touched); err != nil {
 		return SourceResult{}, err
 	}
-	// Stored after the object changed: a task retried after a crash in
-	// between finds nothing left to erase, and the receipt misses that
-	// object's count, never the erasure itself.
+	// A dry run changes nothing: what it would do is kept per object.
 	if res.Records > 0 || res.Deleted > 0 || res.Anonymized > 0 || len(res.Touched) > 0 {
 		if err := s.putObjectResult(ctx, r.ID, src.ID, objectResult{Key: key, Erasure: &res}); err != nil {
 			return SourceResult{}, err
@@ -233,31 +244,38 @@ func (s *Steps) heldBack(ctx context.Context, r *request.Request, src *registry.
 }
 
 // finishErasure records what the per-object tasks erased in a large source,
-// as EraseSource does for a source worked in one task. Only this step
-// records a large source's outcome, once per request: when a retry finds it
-// recorded (the step failed after storing it, say while deleting the object
-// results), it records nothing again, so the receipt counts each erasure once.
+// as EraseSource does for a source worked in one task: for a real erasure,
+// what the journal holds (each change once, however often a task ran); for
+// a dry run, what each object's task would have done.
 func (s *Steps) finishErasure(ctx context.Context, r *request.Request, src *registry.Source, results []objectResult) error {
-	if recorded, err := s.Outcomes.HasOutcome(ctx, r.ID, src.ID); err != nil || recorded {
-		return err
-	}
 	var sum erasure.Result
-	for _, res := range results {
-		if res.Erasure == nil {
-			continue
+	if r.DryRun {
+		for _, res := range results {
+			if res.Erasure == nil {
+				continue
+			}
+			sum.Records += res.Erasure.Records
+			sum.Deleted += res.Erasure.Deleted
+			sum.Anonymized += res.Erasure.Anonymized
+			sum.Touched = append(sum.Touched, res.Erasure.Touched...) // hashed object by object
 		}
-		sum.Records += res.Erasure.Records
-		sum.Deleted += res.Erasure.Deleted
-		sum.Anonymized += res.Erasure.Anonymized
-		sum.Touched = append(sum.Touched, res.Erasure.Touched...)
+	} else {
+		done, err := s.journaled(ctx, r.ID, src.ID)
+		if err != nil {
+			return err
+		}
+		if done.Touched, err = s.hashTouched(ctx, done.Touched); err != nil {
+			return err
+		}
+		sum = done
 	}
 	o := erasure.Outcome{SourceID: src.ID, Description: src.Description, Kind: src.Kind(), Mode: src.Erasure, DryRun: r.DryRun, Touched: sum.Touched}
-	o = countedOutcome(o, src, sum) // the keys were hashed object by object
+	o = countedOutcome(o, src, sum)
 	// The audit event first: a retry between the two repeats the event
-	// rather than losing it.
-	note := fmt.Sprintf("source=%s mode=%s records=%d objects=%d", src.ID, src.Erasure, o.Records, len(results))
+	// rather than losing it; the outcome it then puts is the same.
+	note := fmt.Sprintf("source=%s mode=%s records=%d objects=%d", src.ID, src.Erasure, o.Records, len(o.Touched))
 	if err := s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "source_erased", Note: note}); err != nil {
 		return err
 	}
-	return s.Outcomes.AddOutcome(ctx, r.ID, o)
+	return s.Outcomes.PutOutcome(ctx, r.ID, o)
 }

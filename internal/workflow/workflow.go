@@ -45,7 +45,10 @@ type SourceAdapter interface {
 	// Find also returns the findings: places that may hold the subject but
 	// could not be read or attributed (see erasure.Finding).
 	Find(ctx context.Context, src *registry.Source, ids map[string][]string) ([]map[string]any, []erasure.Finding, error)
-	Erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool) (erasure.Result, error)
+	// Erase writes each change down in the journal (nil in a dry run)
+	// before it makes it, and marks it done after.
+	Erase(ctx context.Context, src *registry.Source, ids map[string][]string, dryRun bool, j erasure.Journal) (erasure.Result, error)
+	Applier
 }
 
 // Exports keeps collected records and access packages.
@@ -84,6 +87,8 @@ type Steps struct {
 	Outcomes Outcomes
 	// Findings keeps what the sources held that could not be handled.
 	Findings Findings
+	// Progress is the erasure journal.
+	Progress Progress
 	// KeyHasher hashes the keys erasure touched for the receipt; without one
 	// the receipt lists no keys.
 	KeyHasher KeyHasher

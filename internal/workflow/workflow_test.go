@@ -84,6 +84,7 @@ type env struct {
 	metrics      *fakeMetrics
 	outcomes     *fakeOutcomes
 	findings     *fakeFindings
+	progress     *fakeProgress
 	receipts     *fakeReceipts
 	suppressions *memstore.Suppressions
 	rawMail      *fakeRawMail
@@ -105,6 +106,7 @@ func newEnv(t *testing.T) *env {
 		metrics:      &fakeMetrics{},
 		outcomes:     &fakeOutcomes{},
 		findings:     &fakeFindings{},
+		progress:     &fakeProgress{},
 		receipts:     &fakeReceipts{},
 		suppressions: memstore.NewSuppressions(),
 		rawMail:      &fakeRawMail{},
@@ -123,6 +125,7 @@ func newEnv(t *testing.T) *env {
 		Exports:       e.exports,
 		Outcomes:      e.outcomes,
 		Findings:      e.findings,
+		Progress:      e.progress,
 		Receipts:      e.receipts,
 		KeyHasher:     fakeHasher{},
 		Suppressions:  e.suppressions,
