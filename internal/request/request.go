@@ -172,8 +172,9 @@ type Request struct {
 	// Via says how the request came when not by the subject's own choice of
 	// type: ViaGPC for an opt-out signalled by Global Privacy Control.
 	Via string
-	// JoinedTo is the open request of the same subject and type that this
-	// one was added to instead of being carried out twice.
+	// JoinedTo is the open request asking for the same (subject, type,
+	// law, dry run, corrections) that this one was added to instead of
+	// being carried out twice.
 	JoinedTo string
 	// DryRun marks a delete request that runs the whole workflow but changes
 	// nothing: erasure reports what it would do, in the receipt and the mail.
