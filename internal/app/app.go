@@ -259,6 +259,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		BaseURL:            cfg.BaseURL,
 		VerificationPeriod: cfg.VerificationPeriod,
 		TimeScale:          cfg.TimeScale,
+		NoticeLead:         workflow.DefaultNoticeLead,
 		PresignTTL:         cfg.PresignTTL,
 		Log:                log,
 	}

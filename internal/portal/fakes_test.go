@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"testing"
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/memstore"
@@ -41,6 +42,18 @@ func (w *fakeWorkflow) Resume(_ context.Context, taskToken string) error {
 	}
 	w.resumes = append(w.resumes, taskToken)
 	return nil
+}
+
+// started returns the input the workflow of request id was started with.
+func (w *fakeWorkflow) started(t *testing.T, id string) sfnflow.Input {
+	t.Helper()
+	for _, in := range w.starts {
+		if in.RequestID == id {
+			return in
+		}
+	}
+	t.Fatalf("no workflow started for %s", id)
+	return sfnflow.Input{}
 }
 
 // fakePresigner makes a URL from the key and records its calls.

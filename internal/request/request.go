@@ -489,6 +489,21 @@ func (r *Request) NeedsVerification() bool {
 	return r.Via != ViaGPC && r.Deadlines.VerificationRequired && !r.Level.None
 }
 
+// NoticePoint is when the deadline watch looks at the request the first
+// time: lead before the last day for an extension notice (or before the due
+// date where no extension is possible), and never before receipt.
+func (r *Request) NoticePoint(lead time.Duration) time.Time {
+	day := r.Deadlines.Due
+	if r.Deadlines.ExtensionNoticeBy != nil {
+		day = *r.Deadlines.ExtensionNoticeBy
+	}
+	at := day.StartOfDay(r.Deadlines.Location()).Add(-lead)
+	if at.Before(r.ReceivedAt) {
+		return r.ReceivedAt
+	}
+	return at
+}
+
 // Execution is the name of the request's current workflow execution.
 func (r *Request) Execution() string {
 	if r.Redrives == 0 {

@@ -130,11 +130,18 @@ func slotExpiry(r *request.Request) time.Time {
 }
 
 // join closes r as added to first and tells the subject. Running it again
-// (after the mail failed) mails again.
+// (after the mail failed) mails again. The moment of the join stands for the
+// moment a lone request's verification would start: its status shows what
+// such a request would show from then on (see portal.Status), and until its
+// link would expire it takes wrong links and codes as a lone one does.
 func (s *Steps) join(ctx context.Context, r *request.Request, first string) error {
 	if r.JoinedTo == "" {
+		now := s.Clock.Now()
 		r.JoinedTo = first
-		r.CompletedAt = s.Clock.Now()
+		r.CompletedAt = now
+		if r.NeedsVerification() {
+			r.VerifyExpiresAt = now.Add(s.VerifyLinkTTL)
+		}
 		if err := s.move(ctx, r, request.Cancelled, "joined", "joined="+first); err != nil {
 			return err
 		}
