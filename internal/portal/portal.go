@@ -152,6 +152,11 @@ func (p *Portal) Offered(jurisdiction string) []Offer {
 
 var errNoSuchLink = apperr.Keyed(apperr.NotFound, "error.link")
 
+// StartTimeout bounds the start of a stored request's workflow, which runs
+// on after the caller's deadline: long enough for the SDK's retries, short
+// enough that the invocation ends before Lambda stops it.
+const StartTimeout = 10 * time.Second
+
 // Submit stores a new request and starts its workflow.
 func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error) {
 	valid, invalid := in.Validate()
@@ -253,16 +258,25 @@ func (p *Portal) create(ctx context.Context, in request.Intake, via string) (Rec
 		}
 		return Receipt{}, err
 	}
-	err = p.Workflow.Start(ctx, p.workflowInput(r))
-	if err != nil {
-		// The request is kept; an operator can start it again.
+	// From here on the request exists: its workflow starts, and a failure is
+	// recorded, even if the caller's deadline runs out meanwhile. Whatever
+	// is still lost (the process ends first) the sweeper starts later.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), StartTimeout)
+	defer cancel()
+	if err = p.Workflow.Start(ctx, p.WorkflowInput(r)); err != nil {
+		// The request is kept; the sweeper tries again, and an operator sees the flag.
 		p.flagForOperator(ctx, r)
 		return Receipt{}, err
 	}
 	return Receipt{ID: r.ID, Status: string(r.Status), StatusURL: p.BaseURL + "/v1/requests/" + r.ID + "?token=" + token}, nil
 }
 
-func (p *Portal) workflowInput(r *request.Request) sfnflow.Input {
+// WorkflowInput is the execution input of r's workflow: the one the portal
+// starts it with and the one the sweeper starts a lost request with. It
+// depends on the stored request and the configuration only, not on the
+// time, so a second start with it is harmless (the execution is named by
+// the request id).
+func (p *Portal) WorkflowInput(r *request.Request) sfnflow.Input {
 	return sfnflow.Input{
 		RequestID:                  r.ID,
 		Type:                       string(r.Type),
@@ -288,7 +302,7 @@ func (p *Portal) madeByMailBefore(ctx context.Context, r *request.Request, in re
 		return Receipt{}, apperr.E(apperr.Conflict, fmt.Sprintf("This mail already made request %s, of another type or law.", r.ID))
 	}
 	if r.Status == request.Received && r.JoinedTo == "" {
-		err := p.Workflow.Start(ctx, p.workflowInput(r))
+		err := p.Workflow.Start(ctx, p.WorkflowInput(r))
 		switch {
 		case err == nil && r.NeedsOperator:
 			r.NeedsOperator = false
