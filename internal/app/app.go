@@ -374,6 +374,9 @@ func (a *App) Receipts() *dynamo.Receipts { return a.receipts }
 // is configured.
 func (a *App) Anchors() (*s3anchors.Store, bool) { return a.anchors, a.anchors != nil }
 
+// Portal returns what data subjects do, as the API serves it.
+func (a *App) Portal() *portal.Portal { return a.portal }
+
 // Store returns the request store.
 func (a *App) Store() *dynamo.Store { return a.store }
 
