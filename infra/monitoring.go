@@ -78,6 +78,22 @@ func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
 	})
 	dueSoon.AddAlarmAction(action)
 
+	// The sweeper starts requests stored without a workflow (a start that
+	// failed, a process that ended between the two). Its rate and
+	// sweeper.DefaultMinAge bound how late a lost request starts: ten
+	// minutes. One it cannot start is flagged, and counted at every sweep
+	// until it starts, so this alarm stays on while any is stuck.
+	awsevents.NewRule(p.scope, jsii.String("SweeperSchedule"), &awsevents.RuleProps{
+		Description: jsii.String("Starts the workflows of requests stored without one"),
+		Schedule:    awsevents.Schedule_Rate(five),
+		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(p.functions["sweeper"], nil)},
+	})
+	alarm("RequestsNotStarted", "A stored request's workflow could not be started; it is flagged for an operator (privacyctl list) and the sweeper tries again every five minutes.",
+		awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String(metrics.NotStarted),
+			Statistic: jsii.String("Sum"), Period: five,
+		}))
+
 	custom := func(name, stat string) awscloudwatch.Metric {
 		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String(name),
@@ -99,6 +115,10 @@ func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
 		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
 			Title: jsii.String("Days to complete, and days to spare before the due date"), Width: jsii.Number(12),
 			Left: &[]awscloudwatch.IMetric{custom(metrics.DaysToComplete, "Average"), custom(metrics.DaysToComplete, "Maximum"), custom(metrics.HeadroomDays, "Minimum")},
+		}),
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String("Requests stored without a workflow: started late by the sweeper, not started"), Width: jsii.Number(12),
+			Left: &[]awscloudwatch.IMetric{custom(metrics.StartedLate, "Sum"), custom(metrics.NotStarted, "Sum")},
 		}),
 		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
 			Title: jsii.String("Workflows"), Width: jsii.Number(12),

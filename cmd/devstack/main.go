@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/devstack"
 	"github.com/privacy-pipeline/dsr/internal/ratelimit"
@@ -30,6 +31,7 @@ func run() error {
 	flag.IntVar(&o.LambdaPort, "lambda-port", 4567, "port of the in-process Lambda host")
 	flag.IntVar(&o.APIPort, "port", envInt("PORT", 8080), "port of the HTTP API (env PORT)")
 	flag.Float64Var(&o.TimeScale, "time-scale", envFloat("TIME_SCALE", devstack.DefaultTimeScale), "divide every workflow wait by this (env TIME_SCALE; 86400: a day per second)")
+	flag.DurationVar(&o.SweepEvery, "sweep-every", time.Minute, "run the sweeper (requests stored without a workflow) this often; 0: never")
 	logFile := flag.String("log", ".devstack.log", "file for handler and moto logs")
 	clientLimit := flag.String("rate-limit-client", os.Getenv("RATE_LIMIT_CLIENT"), "POST requests per client address, such as 30/1h, or off (env RATE_LIMIT_CLIENT)")
 	identityLimit := flag.String("rate-limit-identity", os.Getenv("RATE_LIMIT_IDENTITY"), "submissions per email address, such as 10/24h, or off (env RATE_LIMIT_IDENTITY)")

@@ -101,7 +101,12 @@ func inboxShow(args []string, stdout io.Writer) error {
 		fmt.Fprintf(w, "Verdicts\t%s\n", it.Verdicts)
 		fmt.Fprintf(w, "Raw message\t%s\n", it.Key)
 		if msg != nil {
-			fmt.Fprintf(w, "From\t%s\n", dash(printable(msg.From)))
+			if msg.Senders > 1 {
+				// Shown so the operator can judge; none of them is answered.
+				fmt.Fprintf(w, "From\t%d authors: %s (none answered)\n", msg.Senders, printable(strings.Join(msg.Authors, ", ")))
+			} else {
+				fmt.Fprintf(w, "From\t%s\n", dash(printable(msg.From)))
+			}
 			if len(msg.ReplyTo) > 0 {
 				fmt.Fprintf(w, "Reply-To\t%s (never written to)\n", printable(strings.Join(msg.ReplyTo, ", ")))
 			}

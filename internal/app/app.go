@@ -261,6 +261,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		BaseURL:            cfg.BaseURL,
 		VerificationPeriod: cfg.VerificationPeriod,
 		TimeScale:          cfg.TimeScale,
+		NoticeLead:         workflow.DefaultNoticeLead,
 		PresignTTL:         cfg.PresignTTL,
 		Log:                log,
 	}
@@ -378,6 +379,9 @@ func (a *App) Receipts() *dynamo.Receipts { return a.receipts }
 // Anchors returns the receipt chain's anchors; false when no anchor bucket
 // is configured.
 func (a *App) Anchors() (*s3anchors.Store, bool) { return a.anchors, a.anchors != nil }
+
+// Portal returns what data subjects do, as the API serves it.
+func (a *App) Portal() *portal.Portal { return a.portal }
 
 // Store returns the request store.
 func (a *App) Store() *dynamo.Store { return a.store }

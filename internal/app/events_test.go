@@ -135,12 +135,17 @@ func TestAPIEventsThroughTheLambdaAdapter(t *testing.T) {
 	}
 }
 
-// TestScheduledEvent keeps the sample schedule event in the shape EventBridge sends.
+// TestScheduledEvent keeps the sample schedule events in the shape
+// EventBridge sends.
 func TestScheduledEvent(t *testing.T) {
-	var ev events.CloudWatchEvent
-	decodeStrict(t, "deadline-report.json", &ev)
-	if ev.DetailType != "Scheduled Event" || ev.Source != "aws.events" {
-		t.Fatalf("%+v", ev)
+	for _, file := range []string{"deadline-report.json", "sweeper.json"} {
+		t.Run(file, func(t *testing.T) {
+			var ev events.CloudWatchEvent
+			decodeStrict(t, file, &ev)
+			if ev.DetailType != "Scheduled Event" || ev.Source != "aws.events" || len(ev.Resources) != 1 {
+				t.Fatalf("%+v", ev)
+			}
+		})
 	}
 }
 

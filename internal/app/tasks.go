@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 
+	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
+	"github.com/privacy-pipeline/dsr/internal/sweeper"
 	"github.com/privacy-pipeline/dsr/internal/workflow"
 )
 
@@ -131,6 +133,30 @@ func (a *App) DeadlineReport() func(context.Context) error {
 	}
 }
 
+// Sweep is the scheduled handler that starts the workflows of requests
+// stored without one (see internal/sweeper). It logs request ids and
+// counts only; a request it could not start is flagged and counted for the
+// RequestsNotStarted alarm, and a sweep that could not look at every
+// request fails, for the function's error alarm.
+func (a *App) Sweep() func(context.Context) (sweeper.Result, error) {
+	return func(ctx context.Context) (sweeper.Result, error) {
+		res, err := a.Sweeper().Sweep(ctx)
+		a.log.InfoContext(ctx, "sweep", "started", res.Started, "not_started", res.NotStarted, "unchecked", res.Unchecked)
+		if err != nil {
+			a.log.ErrorContext(ctx, "sweep failed", "error_code", workflow.ErrorCode(err))
+			return res, workflow.TaskError(err)
+		}
+		return res, nil
+	}
+}
+
+// Sweeper finds requests stored without a workflow and starts them with the
+// portal's input.
+func (a *App) Sweeper() *sweeper.Sweeper {
+	return &sweeper.Sweeper{Store: a.store, Workflow: a.workflow, Inputs: a.portal, Metrics: a.metrics,
+		Clock: clock.System{}, MinAge: sweeper.DefaultMinAge}
+}
+
 // Handlers returns every workflow task handler and the inbound mail handler
 // by function name, for hosts that serve them all in one process (the local
 // stack).
@@ -141,6 +167,7 @@ func (a *App) Handlers() map[string]any {
 		"await-review":        a.AwaitReview(),
 		"check-deadline":      a.CheckDeadline(),
 		"deadline-report":     a.DeadlineReport(),
+		"sweeper":             a.Sweep(),
 		"resolve-identities":  a.ResolveIdentities(),
 		"collect-source":      a.CollectSource(),
 		"finish-large-source": a.FinishLargeSource(),

@@ -59,6 +59,11 @@ type Options struct {
 	Logs io.Writer
 	// ClientLimit and IdentityLimit replace the API's default rate limits.
 	ClientLimit, IdentityLimit *ratelimit.Rule
+	// SweepEvery runs the sweeper (requests stored without a workflow) this
+	// often, as the cloud's schedule does; zero leaves it to be run by hand
+	// (App.Sweep, or the sweeper function through the Lambda host), so
+	// tests decide when it runs.
+	SweepEvery time.Duration
 }
 
 // DefaultTimeScale makes a statutory day last about a second.
@@ -76,6 +81,9 @@ type Stack struct {
 	dir     string
 	moto    *motoProcess
 	servers []*http.Server
+	// stopSweeps ends the periodic sweeper, if one runs, and returns once
+	// it has.
+	stopSweeps func()
 }
 
 // Start brings the stack up and returns once everything is provisioned and
@@ -207,7 +215,37 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("demo data: %w", err)
 	}
 	ready.Store(true)
+	if o.SweepEvery > 0 {
+		s.sweepEvery(o.SweepEvery, log)
+	}
 	return s, nil
+}
+
+// sweepEvery runs the sweeper every d until the stack closes.
+func (s *Stack) sweepEvery(d time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	s.stopSweeps = func() {
+		cancel()
+		<-done
+	}
+	sweep := s.App.Sweep()
+	go func() {
+		defer close(done)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				// The handler logs what it did; a failure waits for the next tick.
+				if _, err := sweep(ctx); err != nil {
+					log.Warn("sweep failed; the next one tries again")
+				}
+			}
+		}
+	}()
 }
 
 // Local endpoints of a stack started with the default ports.
@@ -275,6 +313,9 @@ func (s *Stack) Mail() ([]Mail, error) { return readMailbox(s.MotoURL) }
 
 // Close stops every process and server the stack started.
 func (s *Stack) Close() {
+	if s.stopSweeps != nil {
+		s.stopSweeps()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, srv := range s.servers {

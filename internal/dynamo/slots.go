@@ -15,9 +15,9 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/resources"
 )
 
-// Open slots: one item per subject and request type (pk "open#<key>", sk
-// "slot") naming the request that last took it, so a second request of the
-// same kind can find the first. Slots carry no kind or status attribute and
+// Open slots: one item per subject and outcome (pk "open#<key>", sk "slot";
+// the key is a hash, see workflow.slotOf) naming the request that last took
+// it, so a second request asking for the same can find the first. Slots carry no kind or status attribute and
 // stay out of the table's indexes; they expire (TTL) after their request's
 // last due date.
 

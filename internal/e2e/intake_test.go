@@ -318,7 +318,9 @@ func TestSecondRequestJoinsTheFirst(t *testing.T) {
 		t.Fatalf("join mail:\n%s", m.Text)
 	}
 	checkHistory(t, second.ID)
-	if got := status(t, second.StatusURL); got != "pending_verification" {
+	// As a lone request nobody confirms: waiting, or expired once its
+	// (scaled) confirmation period has passed on a busy machine.
+	if got := status(t, second.StatusURL); got != "pending_verification" && got != "expired" {
 		t.Fatalf("the joined request shows %q", got)
 	}
 	if r := storedRequest(t, second.ID); r.JoinedTo != first.ID || r.Status != request.Cancelled {

@@ -97,17 +97,21 @@ func AuditID(mailID string) string { return "mail-" + mailID }
 
 // Why a mail waits for an operator.
 const (
-	ReasonSpam         = "spam"
-	ReasonVirus        = "virus"
-	ReasonTooLarge     = "too_large"
-	ReasonUnreadable   = "unreadable"
-	ReasonNoSender     = "no_sender"
-	ReasonAutomatic    = "automatic"
-	ReasonUnclassified = "unclassified"
-	ReasonAmbiguous    = "ambiguous"
-	ReasonNotSupported = "type_not_supported"
-	ReasonRefused      = "refused"
-	ReasonRateLimited  = "rate_limited"
+	ReasonSpam       = "spam"
+	ReasonVirus      = "virus"
+	ReasonTooLarge   = "too_large"
+	ReasonUnreadable = "unreadable"
+	ReasonNoSender   = "no_sender"
+	// ReasonSeveralSenders: more than one From header, or more than one
+	// address in From. Reading one of them would answer, and make a
+	// request for, whichever a forger put first.
+	ReasonSeveralSenders = "several_senders"
+	ReasonAutomatic      = "automatic"
+	ReasonUnclassified   = "unclassified"
+	ReasonAmbiguous      = "ambiguous"
+	ReasonNotSupported   = "type_not_supported"
+	ReasonRefused        = "refused"
+	ReasonRateLimited    = "rate_limited"
 )
 
 // What becomes of a raw message: the tag on its object, which the bucket's
@@ -215,6 +219,8 @@ func (p *Processor) Process(ctx context.Context, m Mail) (Outcome, error) {
 	c := Classify(msg.Subject, msg.Text)
 	it := Item{Language: string(c.Language), Guess: string(c.Guess)}
 	switch {
+	case msg.Senders > 1:
+		it.Reason = ReasonSeveralSenders
 	case msg.From == "":
 		it.Reason = ReasonNoSender
 	case msg.Automatic || p.own(msg.From):

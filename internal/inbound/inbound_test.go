@@ -25,6 +25,32 @@ func rawMail(headers, body string) string {
 	return strings.ReplaceAll("From: Jane Roe <Jane.Roe@example.com>\n"+headers+"\n\n"+body+"\n", "\n", "\r\n")
 }
 
+// twoFromHeaders is a clear request in a mail with two authors: whoever
+// wrote the second header hopes the first is read, and the request made for
+// an address that did not ask.
+var twoFromHeaders = strings.ReplaceAll(`Return-Path: <mallory@example.net>
+From: Jane Roe <jane.roe@example.com>
+From: Mallory <mallory@example.net>
+To: privacy@example.org
+Subject: Subject access request
+Date: Mon, 23 Nov 2026 09:58:12 +0100
+Message-ID: <two-from@example.net>
+MIME-Version: 1.0
+Content-Type: multipart/alternative; boundary="b1"
+
+--b1
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+
+Under Article 15 of the GDPR please send me a copy of all personal data you=
+ hold about me.
+--b1
+Content-Type: text/html; charset=utf-8
+
+<p>Under Article 15 of the GDPR please send me a copy of all personal data you hold about me.</p>
+--b1--
+`, "\n", "\r\n")
+
 const accessBody = "Under Article 15 of the GDPR please send me a copy of all personal data you hold about me."
 
 type fixture struct {
@@ -68,7 +94,10 @@ func TestProcess(t *testing.T) {
 		{"nothing the rules know", rawMail("Subject: Where is my order?", "It has not arrived."), allOK, nil, ForOperator, ReasonUnclassified, "", ""},
 		{"two requests in one mail", rawMail("Subject: My data", "Send me a copy of my data, then delete my account."), allOK, nil, ForOperator, ReasonAmbiguous, "", ""},
 		{"an auto-reply is never answered", rawMail("Subject: Out of office\nAuto-Submitted: auto-replied", "I am away; delete my mail later."), allOK, nil, ForOperator, ReasonAutomatic, "", ""},
-		{"no single sender", strings.Replace(rawMail("Subject: Delete my data", "Please delete my account."), "From: Jane Roe <Jane.Roe@example.com>", "From: a@example.com, b@example.com", 1),
+		{"two addresses in From", strings.Replace(rawMail("Subject: Delete my data", "Please delete my account."), "From: Jane Roe <Jane.Roe@example.com>", "From: a@example.com, b@example.com", 1),
+			allOK, nil, ForOperator, ReasonSeveralSenders, "", ""},
+		{"two From headers", twoFromHeaders, allOK, nil, ForOperator, ReasonSeveralSenders, "", ""},
+		{"no sender", strings.Replace(rawMail("Subject: Delete my data", "Please delete my account."), "From: Jane Roe <Jane.Roe@example.com>\r\n", "", 1),
 			allOK, nil, ForOperator, ReasonNoSender, "", ""},
 		{"mail from the pipeline itself", strings.Replace(rawMail("Subject: Delete my data", "Please delete my account."), "Jane.Roe@example.com", "privacy@example.org", 1),
 			allOK, nil, ForOperator, ReasonAutomatic, "", ""},

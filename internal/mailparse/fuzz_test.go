@@ -8,7 +8,8 @@ import (
 )
 
 // FuzzParse: whatever arrives, Parse ends without panicking, fails only
-// with its own errors, and returns valid UTF-8 within the text limit.
+// with its own errors, returns valid UTF-8 within the text limit, and names
+// a sender only when the message has exactly one.
 // `go test -fuzz FuzzParse ./internal/mailparse/` explores further.
 func FuzzParse(f *testing.F) {
 	seeds := []string{
@@ -18,6 +19,7 @@ func FuzzParse(f *testing.F) {
 		crlf("From: =?utf-8?B?w6TDtg==?= <a@example.com>\nSubject: =?iso-8859-1?q?=E4?=\nContent-Type: text/html\n\n<script>x</script><div>y"),
 		nested(4),
 		manyParts(12),
+		crlf("From: a@example.com\nFrom: b@example.com\n\nbody\n"),
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -34,7 +36,10 @@ func FuzzParse(f *testing.F) {
 		if len(m.Text) > lim.MaxTextBytes {
 			t.Fatalf("text of %d bytes over the limit", len(m.Text))
 		}
-		for _, s := range append([]string{m.Text, m.Subject, m.From}, m.ReplyTo...) {
+		if m.From != "" && (m.Senders != 1 || len(m.Authors) != 1 || m.Authors[0] != m.From) {
+			t.Fatalf("from %q among %d senders %q", m.From, m.Senders, m.Authors)
+		}
+		for _, s := range append(append([]string{m.Text, m.Subject, m.From}, m.ReplyTo...), m.Authors...) {
 			if !utf8.ValidString(s) {
 				t.Fatalf("invalid UTF-8: %q", s)
 			}

@@ -51,8 +51,14 @@ var (
 // Message is what an inbound message says, decoded to UTF-8.
 type Message struct {
 	// From is the author's address (lower case), the identity a request from
-	// this message is made for. Empty when the header holds no single address.
+	// this message is made for. Empty unless the message names exactly one
+	// author: one From header holding one address.
 	From string
+	// Senders counts the authors the From headers name together (a header
+	// that cannot be read counts as one); Authors are the addresses among
+	// them that can be read, for operators to see. They are never written to.
+	Senders int
+	Authors []string
 	// ReplyTo are the addresses in Reply-To. They are shown to operators and
 	// never written to: anyone can put any address there.
 	ReplyTo   []string
@@ -89,9 +95,7 @@ func Parse(r io.Reader, lim Limits) (*Message, error) {
 		MessageID: strings.TrimSpace(msg.Header.Get("Message-Id")),
 	}
 	addresses := &mail.AddressParser{WordDecoder: wordDecoder}
-	if from, err := addresses.ParseList(msg.Header.Get("From")); err == nil && len(from) == 1 {
-		m.From = strings.ToLower(from[0].Address)
-	}
+	m.From, m.Senders, m.Authors = authors(addresses, msg.Header)
 	if replyTo, err := addresses.ParseList(msg.Header.Get("Reply-To")); err == nil {
 		for _, a := range replyTo {
 			m.ReplyTo = append(m.ReplyTo, strings.ToLower(a.Address))
@@ -107,6 +111,27 @@ func Parse(r io.Reader, lim Limits) (*Message, error) {
 	}
 	m.Text = w.text()
 	return m, nil
+}
+
+// authors reads every From header (Header.Get would read the first only, and
+// a forger can put one before the real one): the one author's address when
+// there is exactly one, how many the headers name, and those that can be read.
+func authors(addresses *mail.AddressParser, h mail.Header) (from string, n int, all []string) {
+	for _, v := range h["From"] {
+		list, err := addresses.ParseList(v)
+		if err != nil {
+			n++ // it names someone, if not readably
+			continue
+		}
+		n += len(list)
+		for _, a := range list {
+			all = append(all, strings.ToLower(a.Address))
+		}
+	}
+	if n == 1 && len(all) == 1 {
+		from = all[0]
+	}
+	return from, n, all
 }
 
 // automatic tells mail sent by programs by the headers they set: RFC 3834

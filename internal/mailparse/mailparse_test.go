@@ -209,6 +209,43 @@ b
 	}
 }
 
+// TestParseSender: a request is made for the author in From only when the
+// message names exactly one: a second From header, or a second address in
+// one, leaves From empty (no header is read in preference to another) and
+// counts the authors, so the mail goes to an operator.
+func TestParseSender(t *testing.T) {
+	tests := []struct {
+		name    string
+		headers string
+		from    string
+		senders int
+		authors []string
+	}{
+		{"one address", "From: Jane Roe <Jane.Roe@example.com>", "jane.roe@example.com", 1, []string{"jane.roe@example.com"}},
+		{"two From headers", "From: jane.roe@example.com\nFrom: mallory@example.net", "", 2, []string{"jane.roe@example.com", "mallory@example.net"}},
+		{"two From headers, spelt differently", "FROM: jane.roe@example.com\nfrom: mallory@example.net", "", 2, []string{"jane.roe@example.com", "mallory@example.net"}},
+		{"a second From header that cannot be read", "From: jane.roe@example.com\nFrom: <<>>", "", 2, []string{"jane.roe@example.com"}},
+		{"a second From header that is empty", "From: jane.roe@example.com\nFrom:", "", 2, []string{"jane.roe@example.com"}},
+		{"two addresses in one header", "From: jane.roe@example.com, mallory@example.net", "", 2, []string{"jane.roe@example.com", "mallory@example.net"}},
+		{"a group of two", "From: team: jane.roe@example.com, mallory@example.net;", "", 2, []string{"jane.roe@example.com", "mallory@example.net"}},
+		{"an empty group", "From: undisclosed-recipients:;", "", 0, nil},
+		{"no From", "Sender: jane.roe@example.com", "", 0, nil},
+		{"a From that cannot be read", "From: <<>>", "", 1, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := crlf(tt.headers + "\nSubject: Delete my data\nContent-Type: text/plain; charset=utf-8\n\nPlease delete my account.\n")
+			m, err := Parse(strings.NewReader(raw), DefaultLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.From != tt.from || m.Senders != tt.senders || strings.Join(m.Authors, ",") != strings.Join(tt.authors, ",") {
+				t.Fatalf("from %q, %d senders %q; want %q, %d %q", m.From, m.Senders, m.Authors, tt.from, tt.senders, tt.authors)
+			}
+		})
+	}
+}
+
 func nested(depth int) string {
 	var b strings.Builder
 	b.WriteString("From: a@example.com\nSubject: deep\n")

@@ -29,6 +29,13 @@ const (
 	DaysToComplete = "DaysToComplete"
 	// HeadroomDays is how many days before its due date a request closed.
 	HeadroomDays = "HeadroomDays"
+	// StartedLate counts stored requests without a workflow that the
+	// sweeper started.
+	StartedLate = "RequestsStartedLate"
+	// NotStarted counts stored requests whose workflow the sweeper could
+	// not start; each sweep counts them again until they start, so their
+	// alarm stays on.
+	NotStarted = "RequestsNotStarted"
 )
 
 // EMF writes metrics to w.

@@ -2,8 +2,10 @@ package portal
 
 import (
 	"context"
+	"testing"
 	"time"
 
+	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/memstore"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -19,15 +21,23 @@ func (s *fakeStore) put(r request.Request) { s.Put(r) }
 
 func (s *fakeStore) eventsOf(id string) []request.Event { return s.EventsOf(id) }
 
-// fakeWorkflow records what it was asked to start and resume.
+// fakeWorkflow records what it was asked to start and resume. As the SDK
+// does, it fails a start whose context has ended.
 type fakeWorkflow struct {
 	starts    []sfnflow.Input
 	resumes   []string
 	startErr  error
 	resumeErr error
+	// deadlines are those of the contexts starts were asked in (zero: none).
+	deadlines []time.Time
 }
 
-func (w *fakeWorkflow) Start(_ context.Context, in sfnflow.Input) error {
+func (w *fakeWorkflow) Start(ctx context.Context, in sfnflow.Input) error {
+	dl, _ := ctx.Deadline()
+	w.deadlines = append(w.deadlines, dl)
+	if err := ctx.Err(); err != nil {
+		return apperr.Wrap(apperr.Unavailable, "The workflow service is unavailable.", err)
+	}
 	if w.startErr != nil {
 		return w.startErr
 	}
@@ -41,6 +51,18 @@ func (w *fakeWorkflow) Resume(_ context.Context, taskToken string) error {
 	}
 	w.resumes = append(w.resumes, taskToken)
 	return nil
+}
+
+// started returns the input the workflow of request id was started with.
+func (w *fakeWorkflow) started(t *testing.T, id string) sfnflow.Input {
+	t.Helper()
+	for _, in := range w.starts {
+		if in.RequestID == id {
+			return in
+		}
+	}
+	t.Fatalf("no workflow started for %s", id)
+	return sfnflow.Input{}
 }
 
 // fakePresigner makes a URL from the key and records its calls.

@@ -84,6 +84,10 @@ type Portal struct {
 	ReviewTypes []request.Type
 	// TimeScale compresses workflow waits (see clock.Scale).
 	TimeScale clock.Scale
+	// NoticeLead is the deadline watch's lead before the last day for an
+	// extension notice (workflow.Steps.NoticeLead): a joined request's
+	// status shows the extension a lone one would get then.
+	NoticeLead time.Duration
 	// PresignTTL is how long a presigned download URL works.
 	PresignTTL time.Duration
 	// Correctable are the profile fields a correction request may change
@@ -147,6 +151,11 @@ func (p *Portal) Offered(jurisdiction string) []Offer {
 }
 
 var errNoSuchLink = apperr.Keyed(apperr.NotFound, "error.link")
+
+// StartTimeout bounds the start of a stored request's workflow, which runs
+// on after the caller's deadline: long enough for the SDK's retries, short
+// enough that the invocation ends before Lambda stops it.
+const StartTimeout = 10 * time.Second
 
 // Submit stores a new request and starts its workflow.
 func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error) {
@@ -249,16 +258,25 @@ func (p *Portal) create(ctx context.Context, in request.Intake, via string) (Rec
 		}
 		return Receipt{}, err
 	}
-	err = p.Workflow.Start(ctx, p.workflowInput(r))
-	if err != nil {
-		// The request is kept; an operator can start it again.
+	// From here on the request exists: its workflow starts, and a failure is
+	// recorded, even if the caller's deadline runs out meanwhile. Whatever
+	// is still lost (the process ends first) the sweeper starts later.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), StartTimeout)
+	defer cancel()
+	if err = p.Workflow.Start(ctx, p.WorkflowInput(r)); err != nil {
+		// The request is kept; the sweeper tries again, and an operator sees the flag.
 		p.flagForOperator(ctx, r)
 		return Receipt{}, err
 	}
 	return Receipt{ID: r.ID, Status: string(r.Status), StatusURL: p.BaseURL + "/v1/requests/" + r.ID + "?token=" + token}, nil
 }
 
-func (p *Portal) workflowInput(r *request.Request) sfnflow.Input {
+// WorkflowInput is the execution input of r's workflow: the one the portal
+// starts it with and the one the sweeper starts a lost request with. It
+// depends on the stored request and the configuration only, not on the
+// time, so a second start with it is harmless (the execution is named by
+// the request id).
+func (p *Portal) WorkflowInput(r *request.Request) sfnflow.Input {
 	return sfnflow.Input{
 		RequestID:                  r.ID,
 		Type:                       string(r.Type),
@@ -284,7 +302,7 @@ func (p *Portal) madeByMailBefore(ctx context.Context, r *request.Request, in re
 		return Receipt{}, apperr.E(apperr.Conflict, fmt.Sprintf("This mail already made request %s, of another type or law.", r.ID))
 	}
 	if r.Status == request.Received && r.JoinedTo == "" {
-		err := p.Workflow.Start(ctx, p.workflowInput(r))
+		err := p.Workflow.Start(ctx, p.WorkflowInput(r))
 		switch {
 		case err == nil && r.NeedsOperator:
 			r.NeedsOperator = false
@@ -382,23 +400,60 @@ func (p *Portal) Status(ctx context.Context, id, token string) (Status, error) {
 	return s, nil
 }
 
-// asIfAlone shows a request that joined an open one as a request nobody
-// confirmed would look: waiting for confirmation until its period ends, then
-// expired; or, where no confirmation is asked, completed. Whoever holds the
-// status link of a request made with someone else's address so learns
+// asIfAlone shows a request that joined an open one as a lone request made
+// at the same moment would look to the holder of its status link, field by
+// field, so that holder (who may have used someone else's address) learns
 // nothing of that person's other requests; the subject was told by mail.
+//
+// The join happened where a lone request's workflow starts its
+// verification (r.CompletedAt); from then on a lone request that nobody
+// confirms waits for confirmation, its updated_at moved by each wrong link or
+// code (counted on the joined request too, see awaitsConfirmation); the
+// deadline watch extends it at its notice point where the law allows and
+// the period has not yet ended; and it expires when the workflow's wait for
+// confirmation times out. Where no confirmation is asked, a lone request is
+// carried out at once: completed.
 func (p *Portal) asIfAlone(r *request.Request, s *Status) {
-	s.CompletedAt = nil
+	joined := r.CompletedAt
 	if !r.NeedsVerification() {
-		s.Status = string(request.Completed)
-		s.CompletedAt = &r.CompletedAt
+		s.Status, s.CompletedAt = string(request.Completed), &joined
 		return
 	}
-	end := r.ReceivedAt.Add(p.verificationWindow(r))
-	s.Status, s.UpdatedAt = string(request.PendingVerification), r.ReceivedAt
-	if !p.Clock.Now().Before(end) {
+	now := p.Clock.Now()
+	s.Status, s.CompletedAt = string(request.PendingVerification), nil
+	end := p.aloneExpiry(r)
+	if at, ok := p.aloneExtension(r); ok && at.Before(end) && !now.Before(at) {
+		s.Due, s.Extended = r.Deadlines.ExtendedDue.String(), true
+		if at.After(s.UpdatedAt) {
+			s.UpdatedAt = at
+		}
+	}
+	if !now.Before(end) {
 		s.Status, s.UpdatedAt = string(request.Expired), end
 	}
+}
+
+// aloneExpiry is when a lone request's wait for confirmation, had it
+// started when r joined, would time out: the workflow waits a whole number
+// of (scaled) seconds.
+func (p *Portal) aloneExpiry(r *request.Request) time.Time {
+	return r.CompletedAt.Add(time.Duration(p.TimeScale.Seconds(p.verificationWindow(r))) * time.Second)
+}
+
+// aloneExtension is when the deadline watch of a lone request made with r
+// would extend it, and whether the law allows that at all. The watch waits
+// until its notice point, scaled and in whole seconds as its input gives it,
+// or starts at once when that point has passed.
+func (p *Portal) aloneExtension(r *request.Request) (time.Time, bool) {
+	d := r.Deadlines
+	if !d.ExtensionAllowed || d.ExtendedDue == nil {
+		return time.Time{}, false
+	}
+	at := p.TimeScale.At(r.ReceivedAt, r.NoticePoint(p.NoticeLead)).Truncate(time.Second)
+	if at.Before(r.CompletedAt) {
+		at = r.CompletedAt
+	}
+	return at, true
 }
 
 func (p *Portal) verifiable(ctx context.Context, id, token string) (*request.Request, error) {
@@ -412,9 +467,16 @@ func (p *Portal) verifiable(ctx context.Context, id, token string) (*request.Req
 	return r, nil
 }
 
-// awaitsConfirmation reports whether r still takes a link or a code.
+// awaitsConfirmation reports whether r still takes a link or a code. A
+// request that joined another takes them (never rightly: it has none) while
+// a lone one would, so wrong attempts count and move its status as they
+// would a lone one's.
 func (p *Portal) awaitsConfirmation(r *request.Request) bool {
-	return r.Status == request.PendingVerification && !r.VerifyLocked && p.Clock.Now().Before(r.VerifyExpiresAt)
+	now := p.Clock.Now()
+	if r.JoinedTo != "" {
+		return r.NeedsVerification() && !r.VerifyLocked && now.Before(r.VerifyExpiresAt) && now.Before(p.aloneExpiry(r))
+	}
+	return r.Status == request.PendingVerification && !r.VerifyLocked && now.Before(r.VerifyExpiresAt)
 }
 
 // CheckVerification tells whether a verification link is still good, without
@@ -479,7 +541,7 @@ func (p *Portal) confirm(ctx context.Context, id string, pr proof) error {
 		if err != nil {
 			return err
 		}
-		right := pr.matches(r)
+		right := r.JoinedTo == "" && pr.matches(r)
 		method := pr.method
 		var answer error // what a wrong attempt answers
 		tokenHash, codeHash := r.VerifyTokenHash, r.VerifyCodeHash

@@ -483,6 +483,48 @@ func TestSubmitWorkflowFails(t *testing.T) {
 	}
 }
 
+// TestSubmitStartsTheWorkflowAfterTheCallerLeft: once the request is stored,
+// its workflow is started even if the caller's deadline has run out (the
+// invocation timed out, the client went away), on a context of its own
+// with a short timeout.
+func TestSubmitStartsTheWorkflowAfterTheCallerLeft(t *testing.T) {
+	tests := []struct {
+		name   string
+		caller func() (context.Context, context.CancelFunc)
+	}{
+		{"cancelled", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx, cancel
+		}},
+		{"past its deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			ctx, cancel := tt.caller()
+			defer cancel()
+			before := time.Now()
+			rc, err := e.portal.Submit(ctx, validIntake)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(e.workflow.starts) != 1 || e.workflow.starts[0].RequestID != rc.ID {
+				t.Fatalf("started %+v", e.workflow.starts)
+			}
+			dl := e.workflow.deadlines[0]
+			if dl.IsZero() || dl.Before(before) || dl.After(time.Now().Add(StartTimeout)) {
+				t.Errorf("the start had until %v; want its own deadline within %v", dl, StartTimeout)
+			}
+			if r, _ := e.store.stored(rc.ID); r.NeedsOperator {
+				t.Error("flagged for an operator")
+			}
+		})
+	}
+}
+
 func TestStatus(t *testing.T) {
 	e := newEnv()
 	id, tok := e.submit(t)

@@ -172,8 +172,9 @@ type Request struct {
 	// Via says how the request came when not by the subject's own choice of
 	// type: ViaGPC for an opt-out signalled by Global Privacy Control.
 	Via string
-	// JoinedTo is the open request of the same subject and type that this
-	// one was added to instead of being carried out twice.
+	// JoinedTo is the open request asking for the same (subject, type,
+	// law, dry run, corrections) that this one was added to instead of
+	// being carried out twice.
 	JoinedTo string
 	// DryRun marks a delete request that runs the whole workflow but changes
 	// nothing: erasure reports what it would do, in the receipt and the mail.
@@ -493,6 +494,21 @@ func (r *Request) NeedsVerification() bool {
 		return true
 	}
 	return r.Via != ViaGPC && r.Deadlines.VerificationRequired && !r.Level.None
+}
+
+// NoticePoint is when the deadline watch looks at the request the first
+// time: lead before the last day for an extension notice (or before the due
+// date where no extension is possible), and never before receipt.
+func (r *Request) NoticePoint(lead time.Duration) time.Time {
+	day := r.Deadlines.Due
+	if r.Deadlines.ExtensionNoticeBy != nil {
+		day = *r.Deadlines.ExtensionNoticeBy
+	}
+	at := day.StartOfDay(r.Deadlines.Location()).Add(-lead)
+	if at.Before(r.ReceivedAt) {
+		return r.ReceivedAt
+	}
+	return at
 }
 
 // Execution is the name of the request's current workflow execution.

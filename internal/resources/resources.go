@@ -153,6 +153,9 @@ var Functions = []Function{
 	{Name: "check-deadline", Placeholder: "CheckDeadlineFunctionArn"},
 	// deadline-report runs on a schedule, outside the workflows.
 	{Name: "deadline-report"},
+	// sweeper runs on a schedule: it starts the workflows of requests
+	// stored without one.
+	{Name: "sweeper"},
 	// inbound runs for each mail the SES receipt rule receives.
 	{Name: "inbound"},
 }

@@ -71,6 +71,21 @@ func (w *Workflow) Start(ctx context.Context, in Input) error {
 	return nil
 }
 
+// Exists reports whether the request workflow has an execution named name,
+// whatever its status: one that runs, or ran, needs no start.
+func (w *Workflow) Exists(ctx context.Context, name string) (bool, error) {
+	arn := ExecutionARN(w.stateMachineARN, name)
+	_, err := w.api.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: &arn})
+	var missing *types.ExecutionDoesNotExist
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &missing):
+		return false, nil
+	}
+	return false, apperr.Wrap(apperr.Unavailable, "The workflow service is unavailable.", err)
+}
+
 // Resume lets a workflow step waiting on taskToken go on.
 func (w *Workflow) Resume(ctx context.Context, taskToken string) error {
 	_, err := w.api.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &taskToken, Output: aws.String("{}")})

@@ -62,21 +62,6 @@ func (s *Steps) stamp(r *request.Request, t time.Time) string {
 	return s.Scale.At(r.ReceivedAt, t).Format(time.RFC3339)
 }
 
-// noticePoint is when the watch looks at the request the first time: a lead
-// before the last day for an extension notice (or before the due date where
-// no extension is possible), and never before receipt.
-func (s *Steps) noticePoint(r *request.Request) time.Time {
-	day := r.Deadlines.Due
-	if r.Deadlines.ExtensionNoticeBy != nil {
-		day = *r.Deadlines.ExtensionNoticeBy
-	}
-	at := day.StartOfDay(r.Deadlines.Location()).Add(-s.NoticeLead)
-	if at.Before(r.ReceivedAt) {
-		return r.ReceivedAt
-	}
-	return at
-}
-
 func dateTime(d statute.Date) time.Time { return d.StartOfDay(time.UTC) }
 
 // Acknowledge confirms receipt to the subject with the due date and starts
@@ -104,7 +89,7 @@ func (s *Steps) Acknowledge(ctx context.Context, in RequestRef) (AckResult, erro
 }
 
 func (s *Steps) acknowledge(ctx context.Context, r *request.Request) error {
-	if err := s.Watch.Start(ctx, sfnflow.WatchInput{RequestID: r.ID, NoticeAt: s.stamp(r, s.noticePoint(r))}); err != nil {
+	if err := s.Watch.Start(ctx, sfnflow.WatchInput{RequestID: r.ID, NoticeAt: s.stamp(r, r.NoticePoint(s.NoticeLead))}); err != nil {
 		return err
 	}
 	msg, err := notify.Acknowledgement(r.Language, r.Email, r.ID, string(r.Type), r.ReceivedAt, dateTime(r.Deadlines.Due))

@@ -10,36 +10,64 @@ import (
 )
 
 // TestAcknowledgeJoinsAnOpenRequest: a second request of the same subject
-// and type joins the first while that one is being carried out: it closes,
-// the subject is told which request it joined, and the first request's audit
-// log notes it. Anything else goes on by itself.
+// and type joins the first while that one is being carried out, when doing
+// it would come to the same: it closes, the subject is told which request it
+// joined, and the first request's audit log notes it. Anything else goes on
+// by itself and holds its own slot.
 func TestAcknowledgeJoinsAnOpenRequest(t *testing.T) {
+	gpc := func(r *request.Request) { r.Via = request.ViaGPC } // no confirmation asked
+	dryRun := func(r *request.Request) { r.DryRun = true }
+	corrections := func(c request.Corrections) func(*request.Request) {
+		return func(r *request.Request) { r.Corrections = c }
+	}
 	tests := []struct {
 		name       string
-		firstType  request.Type
+		typ        request.Type
 		firstState request.Status
-		firstEmail string
+		first      func(*request.Request) // besides type and deadlines
+		second     func(*request.Request)
 		joins      bool
 	}{
-		{"first in progress", request.Access, request.InProgress, subject, true},
-		{"first verified", request.Access, request.Verified, subject, true},
-		{"first just received, no confirmation asked", request.Access, request.Received, subject, true},
-		{"first just received, to be confirmed", request.Access, request.Received, subject, false},
-		{"first waits for its confirmation", request.Access, request.PendingVerification, subject, false},
-		{"first completed", request.Access, request.Completed, subject, false},
-		{"first failed", request.Access, request.Failed, subject, false},
-		{"another type", request.Delete, request.InProgress, subject, false},
-		{"another subject", request.Access, request.InProgress, "someone.else@example.com", false},
+		{"first in progress", request.Access, request.InProgress, nil, nil, true},
+		{"first verified", request.Access, request.Verified, nil, nil, true},
+		{"first just received, no confirmation asked", request.Access, request.Received, gpc, nil, true},
+		{"first just received, to be confirmed", request.Access, request.Received, nil, nil, false},
+		{"first waits for its confirmation", request.Access, request.PendingVerification, nil, nil, false},
+		{"first completed", request.Access, request.Completed, nil, nil, false},
+		{"first failed", request.Access, request.Failed, nil, nil, false},
+		{"another type", request.Access, request.InProgress, func(r *request.Request) {
+			r.Type = request.Delete
+			withDeadlines("EU", request.Delete)(r)
+		}, nil, false},
+		{"another subject", request.Access, request.InProgress, func(r *request.Request) { r.Email = "someone.else@example.com" }, nil, false},
+		{"another law", request.Access, request.InProgress, nil, withDeadlines("UK", request.Access), false},
+		{"a delete after a dry run", request.Delete, request.InProgress, dryRun, nil, false},
+		{"a dry run after a delete", request.Delete, request.InProgress, nil, dryRun, false},
+		{"two dry runs", request.Delete, request.InProgress, dryRun, dryRun, true},
+		{"two deletes", request.Delete, request.Verified, nil, nil, true},
+		{"the same corrections", request.Correct, request.Verified,
+			corrections(request.Corrections{"name": "Jane Roe", "phone": "+44 20 7946 0000"}),
+			corrections(request.Corrections{"phone": "+44 20 7946 0000", "name": "Jane Roe"}), true},
+		{"a correction to another value", request.Correct, request.Verified,
+			corrections(request.Corrections{"name": "Jane Roe"}), corrections(request.Corrections{"name": "Jane Poe"}), false},
+		{"a correction of another field", request.Correct, request.Verified,
+			corrections(request.Corrections{"name": "Jane Roe"}), corrections(request.Corrections{"postal_code": "Jane Roe"}), false},
+		{"a correction of one more field", request.Correct, request.Verified,
+			corrections(request.Corrections{"name": "Jane Roe"}), corrections(request.Corrections{"name": "Jane Roe", "phone": "1"}), false},
+		{"a correction after the first's were written", request.Correct, request.InProgress,
+			func(r *request.Request) { r.Corrections, r.CorrectedFields = nil, []string{"name"} },
+			corrections(request.Corrections{"name": "Jane Roe"}), false},
+		{"an agent's request", request.Access, request.InProgress, nil, func(r *request.Request) { r.AgentEmail = "agent@firm.example" }, false},
+		{"an agent's first request", request.Access, request.InProgress, func(r *request.Request) { r.AgentEmail = "agent@firm.example" }, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			e := newEnv(t)
-			first := e.seed(t, tt.firstType, request.Received, func(r *request.Request) {
-				withDeadlines("EU", tt.firstType)(r)
-				r.Email = tt.firstEmail
-				if strings.Contains(tt.name, "no confirmation") {
-					r.Via = request.ViaGPC // as for a Global Privacy Control opt-out
+			first := e.seed(t, tt.typ, request.Received, func(r *request.Request) {
+				withDeadlines("EU", tt.typ)(r)
+				if tt.first != nil {
+					tt.first(r)
 				}
 			})
 			if res, err := e.steps.Acknowledge(ctx, RequestRef{RequestID: first.ID}); err != nil || res.Joined {
@@ -50,7 +78,12 @@ func TestAcknowledgeJoinsAnOpenRequest(t *testing.T) {
 			e.store.put(r)
 			e.mail.sent, e.watch.started = nil, nil
 
-			second := e.seed(t, request.Access, request.Received, withDeadlines("EU", request.Access))
+			second := e.seed(t, tt.typ, request.Received, func(r *request.Request) {
+				withDeadlines("EU", tt.typ)(r)
+				if tt.second != nil {
+					tt.second(r)
+				}
+			})
 			res, err := e.steps.Acknowledge(ctx, RequestRef{RequestID: second.ID})
 			if err != nil {
 				t.Fatal(err)
@@ -64,8 +97,8 @@ func TestAcknowledgeJoinsAnOpenRequest(t *testing.T) {
 				if !strings.Contains(msg.Subject, "We received") {
 					t.Errorf("mail %q, want the acknowledgement", msg.Subject)
 				}
-				if holder, _ := e.store.SlotHolder(ctx, slotOf(&after)); holder != second.ID && tt.firstEmail == subject && tt.firstType == request.Access {
-					t.Errorf("slot held by %s, want the new request", holder)
+				if holder, _ := e.store.SlotHolder(ctx, slotOf(&after)); holder != second.ID && after.AgentEmail == "" {
+					t.Errorf("slot held by %q, want the new request", holder)
 				}
 				return
 			}
@@ -82,6 +115,24 @@ func TestAcknowledgeJoinsAnOpenRequest(t *testing.T) {
 				t.Errorf("event of the first request %+v", ev)
 			}
 		})
+	}
+}
+
+// TestSlotHidesWhatItHolds: the slot's key is stored in clear, so it holds
+// neither the address nor a corrected value, only a hash of them.
+func TestSlotHidesWhatItHolds(t *testing.T) {
+	r := &request.Request{Type: request.Correct, Email: subject, Jurisdiction: "EU", Corrections: request.Corrections{"name": "Jane Roe"}}
+	slot := slotOf(r)
+	for _, clear := range []string{subject, "a@", "Jane", "Roe", "name", "EU"} {
+		if strings.Contains(slot, clear) {
+			t.Errorf("slot %q holds %q", slot, clear)
+		}
+	}
+	// Values cannot run into names: {"ab": "c"} is not {"a": "bc"}.
+	a := &request.Request{Type: request.Correct, Email: subject, Jurisdiction: "EU", Corrections: request.Corrections{"ab": "c"}}
+	b := &request.Request{Type: request.Correct, Email: subject, Jurisdiction: "EU", Corrections: request.Corrections{"a": "bc"}}
+	if slotOf(a) == slotOf(b) {
+		t.Error("two corrections share a slot")
 	}
 }
 

@@ -100,7 +100,7 @@ type Steps struct {
 	// Suppressions is the list the company's systems read (opt-outs,
 	// limits, restrictions, objections).
 	Suppressions suppression.Store
-	// Slots finds an open request of the same subject and type; without
+	// Slots finds an open request asking for the same; without
 	// it every request goes on by itself.
 	Slots Slots
 	// Corrector applies correction requests to the profile source.
