@@ -91,6 +91,10 @@ type pipeline struct {
 	reg      *registry.Registry
 	key      awskms.Key
 	requests awsdynamodb.Table
+	// audit is the append-only audit log; receipts what erasure did and
+	// the receipt chain.
+	audit    awsdynamodb.Table
+	receipts awsdynamodb.Table
 	intake   awsdynamodb.Table
 	// receiptKey is the HMAC key behind the hashes in erasure receipts.
 	receiptKey awskms.Key
@@ -167,6 +171,19 @@ func (p *pipeline) newKey() {
 
 func (p *pipeline) newStorage() {
 	p.requests = p.newTable("RequestsTable", resources.Requests)
+	p.audit = p.newTable("AuditTable", resources.Audit)
+	p.receipts = p.newTable("ReceiptsTable", resources.Receipts)
+	// privacyctl reads every table, with the operator's own credentials.
+	for _, o := range []struct {
+		id    string
+		def   resources.Table
+		table awsdynamodb.Table
+	}{{"RequestsTableName", resources.Requests, p.requests}, {"AuditTableName", resources.Audit, p.audit}, {"ReceiptsTableName", resources.Receipts, p.receipts}} {
+		awscdk.NewCfnOutput(p.scope, jsii.String(o.id), &awscdk.CfnOutputProps{
+			Description: jsii.String("Set " + o.def.EnvVar + " to this for privacyctl"),
+			Value:       o.table.TableName(),
+		})
+	}
 	p.intake = p.newTable("IntakeTable", resources.Intake)
 	p.suppressions = p.newTable("SuppressionsTable", resources.Suppressions)
 
@@ -317,12 +334,11 @@ func (p *pipeline) newFunction(name string, api awsapigatewayv2.HttpApi) {
 		Tracing:      awslambda.Tracing_ACTIVE,
 		LogGroup:     logs,
 		Environment: &map[string]*string{
-			resources.Requests.EnvVar: p.requests.TableName(),
-			resources.Exports.EnvVar:  p.exports.BucketName(),
-			"MAIL_FROM":               &p.props.MailFrom,
-			"OPERATOR_EMAIL":          &p.props.OperatorEmail,
-			"PUBLIC_BASE_URL":         api.ApiEndpoint(),
-			"REGISTRY_FILE":           jsii.String("sources.yaml"),
+			resources.Exports.EnvVar: p.exports.BucketName(),
+			"MAIL_FROM":              &p.props.MailFrom,
+			"OPERATOR_EMAIL":         &p.props.OperatorEmail,
+			"PUBLIC_BASE_URL":        api.ApiEndpoint(),
+			"REGISTRY_FILE":          jsii.String("sources.yaml"),
 		},
 	}
 	if name == "inbound" {
@@ -467,17 +483,11 @@ func (p *pipeline) grantDistributedMaps(machine awsstepfunctions.StateMachine, s
 
 // grant gives each function what it needs and no more.
 func (p *pipeline) grant() {
-	for _, fn := range p.functions {
-		p.requests.GrantReadWriteData(fn)
-	}
+	p.grantTables()
 	api := p.functions["api"]
 	p.exports.GrantRead(api, jsii.String("packages/*"))
 	// Agents upload the subject's signed permission through the API.
 	p.exports.GrantPut(api, jsii.String("agents/*"))
-	// Idempotency records and rate counters: the API alone, item by item.
-	api.AddEnvironment(jsii.String(resources.Intake.EnvVar), p.intake.TableName(), nil)
-	p.intake.Grant(api, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:DeleteItem"))
-	p.key.GrantEncryptDecrypt(api)
 	// Receipt hashes: the erasing function alone derives their secret.
 	erase := p.functions["erase-source"]
 	erase.AddEnvironment(jsii.String(resources.ReceiptKey.EnvVar), p.receiptKey.KeyArn(), nil)
@@ -493,12 +503,6 @@ func (p *pipeline) grant() {
 		Actions:   jsii.Strings("s3:PutObject"),
 		Resources: jsii.Strings(*p.anchors.ArnForObjects(jsii.String(s3anchors.Prefix + "*"))),
 	}))
-
-	// The suppression list: the recording task sets flags, item by item.
-	record := p.functions["record-suppression"]
-	record.AddEnvironment(jsii.String(resources.Suppressions.EnvVar), p.suppressions.TableName(), nil)
-	p.suppressions.Grant(record, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"))
-	p.key.GrantEncryptDecrypt(record)
 
 	// Corrections: the profile source alone, found and updated item by item.
 	if profile := p.reg.Account(); profile != nil && len(profile.Correctable) > 0 {
@@ -549,6 +553,37 @@ func (p *pipeline) grant() {
 			Actions:   jsii.Strings(lookupActions(acc.DynamoDB)...),
 			Resources: jsii.Strings(p.lookupResources(acc.DynamoDB)...),
 		}))
+	}
+}
+
+// grantTables gives each function exactly what resources.Functions says it
+// may do in each of the pipeline's tables, and tells it the names of those
+// tables only.
+func (p *pipeline) grantTables() {
+	tables := map[string]awsdynamodb.Table{
+		resources.Requests.ID: p.requests, resources.Audit.ID: p.audit, resources.Receipts.ID: p.receipts,
+		resources.Intake.ID: p.intake, resources.Suppressions.ID: p.suppressions,
+	}
+	for _, f := range resources.Functions {
+		fn := p.functions[f.Name]
+		for _, access := range f.Tables {
+			table := tables[access.Table.ID]
+			arns := []*string{table.TableArn()}
+			// Only a query reaches an index (CDK's Table.Grant would
+			// add them to every action).
+			if slices.Contains(access.Actions, resources.Query) && len(access.Table.Indexes) > 0 {
+				arns = append(arns, jsii.String(*table.TableArn()+"/index/*"))
+			}
+			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings(access.Actions...), Resources: &arns,
+			}))
+			fn.AddEnvironment(jsii.String(access.Table.EnvVar), table.TableName(), nil)
+		}
+		if len(f.Tables) > 0 {
+			// The tables are encrypted with the stack's key: what CDK's
+			// read and write grants give on it.
+			p.key.Grant(fn, *jsii.Strings("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")...)
+		}
 	}
 }
 

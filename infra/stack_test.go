@@ -440,6 +440,98 @@ func TestTableAccess(t *testing.T) {
 	}
 }
 
+// TestHistoryTables: the audit log and what erasure recorded live in tables
+// of their own, protected as the requests table is. The functions that serve
+// the public (api, inbound) may append audit events and nothing more, and
+// may not reach the receipts table at all; no function may read, change or
+// delete audit events; only the erasing and receipt tasks may write
+// receipts; and each function is told the names of its tables only.
+func TestHistoryTables(t *testing.T) {
+	_, raw := synth(t)
+	for _, prefix := range []string{"RequestsTable", "AuditTable", "ReceiptsTable"} {
+		id := logicalID(t, raw, "AWS::DynamoDB::Table", prefix)
+		res := raw["Resources"].(map[string]any)[id].(map[string]any)
+		props := res["Properties"].(map[string]any)
+		pitr, _ := json.Marshal(props["PointInTimeRecoverySpecification"])
+		sse, _ := json.Marshal(props["SSESpecification"])
+		if string(pitr) != `{"PointInTimeRecoveryEnabled":true}` || !strings.Contains(string(sse), `"SSEType":"KMS"`) ||
+			!strings.Contains(string(sse), "DataKey") || res["DeletionPolicy"] != "Retain" || res["UpdateReplacePolicy"] != "Retain" {
+			t.Errorf("%s: PITR %s, encryption %s, deletion %v/%v; want PITR, the stack's KMS key, retained", prefix, pitr, sse, res["DeletionPolicy"], res["UpdateReplacePolicy"])
+		}
+	}
+
+	public := []string{"ApiFunction", "InboundFunction"}
+	put := []string{"dynamodb:PutItem"}
+	audit := tableAccess(t, raw, "AuditTable")
+	for who, actions := range audit {
+		if !slices.Equal(actions, put) {
+			t.Errorf("%s may %v on the audit table, want only %v", who, actions, put)
+		}
+	}
+	receipts := tableAccess(t, raw, "ReceiptsTable")
+	for _, fn := range public {
+		if !slices.Equal(audit[fn], put) {
+			t.Errorf("%s may %v on the audit table, want %v (events in the same transaction as the request)", fn, audit[fn], put)
+		}
+		if actions, ok := receipts[fn]; ok {
+			t.Errorf("%s may %v on the receipts table, want nothing", fn, actions)
+		}
+		if requests := tableAccess(t, raw, "RequestsTable")[fn]; !slices.Equal(requests, []string{"dynamodb:GetItem", "dynamodb:PutItem"}) {
+			t.Errorf("%s may %v on the requests table, want GetItem and PutItem", fn, requests)
+		}
+		// A statement on every resource would reach the tables too.
+		for _, policy := range resourcesOfType(raw, "AWS::IAM::Policy") {
+			if roleOf(policy) != fn {
+				continue
+			}
+			for _, st := range policy["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				b, _ := json.Marshal(st)
+				if r, _ := json.Marshal(st.(map[string]any)["Resource"]); string(r) == `"*"` && strings.Contains(string(b), `"dynamodb:`) {
+					t.Errorf("%s may use DynamoDB on every table: %s", fn, b)
+				}
+			}
+		}
+	}
+	var writers []string
+	for who, actions := range receipts {
+		if slices.ContainsFunc(actions, func(a string) bool {
+			return a == "dynamodb:PutItem" || a == "dynamodb:UpdateItem" || a == "dynamodb:DeleteItem" || a == "dynamodb:BatchWriteItem"
+		}) {
+			writers = append(writers, who)
+		}
+	}
+	slices.Sort(writers)
+	if want := []string{"EraseSourceFunction", "FinishLargeSourceFunction", "WriteReceiptFunction"}; !slices.Equal(writers, want) {
+		t.Errorf("may write to the receipts table: %v, want %v", writers, want)
+	}
+	if want := []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}; !slices.Equal(receipts["WriteReceiptFunction"], want) {
+		t.Errorf("the receipt task may %v on the receipts table, want %v", receipts["WriteReceiptFunction"], want)
+	}
+
+	for _, table := range []resources.Table{resources.Requests, resources.Audit, resources.Receipts} {
+		var told []string
+		for _, id := range toldTable(raw, table.EnvVar) {
+			told = append(told, strings.TrimRight(id, "0123456789ABCDEF"))
+		}
+		access := tableAccess(t, raw, camel(table.ID)+"Table")
+		var granted []string
+		for who := range access {
+			granted = append(granted, who)
+		}
+		slices.Sort(told)
+		slices.Sort(granted)
+		if !slices.Equal(told, granted) {
+			t.Errorf("functions told %s: %v, want those that may use it: %v", table.EnvVar, told, granted)
+		}
+	}
+	outputs, _ := json.Marshal(raw["Outputs"])
+	for _, want := range []string{"RequestsTableName", "AuditTableName", "ReceiptsTableName"} {
+		if !strings.Contains(string(outputs), want) {
+			t.Errorf("no output %s for privacyctl", want)
+		}
+	}
+}
+
 // sourceResource is how a source's table or objects appear in a policy.
 func sourceResource(src *registry.Source) string {
 	if src.DynamoDB != nil {

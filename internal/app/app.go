@@ -56,6 +56,10 @@ import (
 // settings, no secrets.
 type Config struct {
 	RequestsTable string
+	// AuditTable holds the audit log; ReceiptsTable what erasure did and
+	// the receipt chain. A function is told only the tables it may use.
+	AuditTable    string
+	ReceiptsTable string
 	// IntakeTable keeps idempotency records and rate-limit counters of the
 	// API; without it the API neither honours Idempotency-Key nor limits.
 	IntakeTable string
@@ -136,6 +140,8 @@ var (
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		RequestsTable:         getenv(resources.Requests.EnvVar),
+		AuditTable:            getenv(resources.Audit.EnvVar),
+		ReceiptsTable:         getenv(resources.Receipts.EnvVar),
 		IntakeTable:           getenv(resources.Intake.EnvVar),
 		SuppressionsTable:     getenv(resources.Suppressions.EnvVar),
 		ExportsBucket:         getenv(resources.Exports.EnvVar),
@@ -235,7 +241,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	ddb := dynamodb.NewFromConfig(awsCfg)
 	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3PathStyle })
 	exports := s3exports.New(s3c, cfg.ExportsBucket)
-	store := dynamo.NewStore(ddb, cfg.RequestsTable)
+	store := dynamo.NewStore(ddb, cfg.RequestsTable, cfg.AuditTable)
 	clk := clock.System{}
 	rules, err := statute.Load()
 	if err != nil {
@@ -266,7 +272,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		a.intake = dynamo.NewIntake(ddb, cfg.IntakeTable)
 		a.portal.IdentityLimit = &ratelimit.Limiter{Name: "identity", Rule: cfg.IdentityLimit, Counter: a.intake, Clock: clk}
 	}
-	a.receipts = dynamo.NewReceipts(ddb, cfg.RequestsTable)
+	a.receipts = dynamo.NewReceipts(ddb, cfg.ReceiptsTable)
 	if cfg.ReceiptAnchorsBucket != "" {
 		a.anchors = s3anchors.New(s3c, cfg.ReceiptAnchorsBucket)
 	}

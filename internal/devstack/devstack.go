@@ -233,6 +233,8 @@ func LocalAWS(ctx context.Context, region, endpoint string) (aws.Config, error) 
 func LocalConfig(region, apiURL string) app.Config {
 	return app.Config{
 		RequestsTable:         tableName(resources.Requests),
+		AuditTable:            tableName(resources.Audit),
+		ReceiptsTable:         tableName(resources.Receipts),
 		IntakeTable:           tableName(resources.Intake),
 		SuppressionsTable:     tableName(resources.Suppressions),
 		ExportsBucket:         bucketName(resources.Exports),

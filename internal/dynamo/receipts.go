@@ -25,15 +25,16 @@ type ReceiptsAPI interface {
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
-// Receipts keeps what erasure did, in the requests table: each source's
-// outcome under the request (sk "erasure#<source>"), and the chain of
-// erasure receipts.
+// Receipts keeps what erasure did, in a table of its own (see
+// resources.Receipts), which the functions serving the public may not reach:
+// each source's outcome under the request (sk "erasure#<source>"), and the
+// chain of erasure receipts.
 type Receipts struct {
 	api   ReceiptsAPI
 	table string
 }
 
-// NewReceipts returns the erasure records on the named table.
+// NewReceipts returns the erasure records on the named receipts table.
 func NewReceipts(api ReceiptsAPI, table string) *Receipts { return &Receipts{api: api, table: table} }
 
 const outcomePrefix = "erasure#"
