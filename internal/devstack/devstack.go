@@ -76,6 +76,7 @@ type Stack struct {
 	dir     string
 	moto    *motoProcess
 	servers []*http.Server
+	access  tableAccess
 }
 
 // Start brings the stack up and returns once everything is provisioned and
@@ -129,6 +130,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if s.AWS, err = LocalAWS(ctx, o.Region, s.MotoURL); err != nil {
 		return nil, err
 	}
+	s.AWS.APIOptions = append(s.AWS.APIOptions, s.access.record)
 	log := app.NewLogger(o.Logs)
 	registryFile := filepath.Join(s.dir, "sources.yaml")
 	if err = os.WriteFile(registryFile, demoRegistry, 0o600); err != nil {
@@ -188,7 +190,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 			return
 		}
-		api.ServeHTTP(w, r)
+		api.ServeHTTP(w, r.WithContext(withFunction(r.Context(), "api")))
 	}))
 	s.serve(listeners[2], mux)
 

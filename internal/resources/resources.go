@@ -167,7 +167,8 @@ const (
 )
 
 // Access is what a function may do in one of the pipeline's tables: the
-// CDK stack grants exactly this.
+// CDK stack grants exactly this, and the local stack's end-to-end tests
+// check that no function does more.
 type Access struct {
 	Table   Table
 	Actions []string
