@@ -217,6 +217,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 // App holds the wired components of one process.
 type App struct {
 	cfg      Config
+	ddb      *dynamodb.Client
 	intake   *dynamo.Intake
 	log      *slog.Logger
 	store    *dynamo.Store
@@ -248,7 +249,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	sfnc := sfn.NewFromConfig(awsCfg)
-	a := &App{cfg: cfg, log: log, store: store, metrics: metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout)),
+	a := &App{cfg: cfg, ddb: ddb, log: log, store: store, metrics: metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout)),
 		workflow: sfnflow.New(sfnc, cfg.StateMachineARN),
 		rawMail:  s3mail.New(s3c, cfg.RawMailBucket, s3mail.DefaultPrefix),
 		inbox:    sqsinbox.New(sqs.NewFromConfig(awsCfg), cfg.OperatorQueueURL)}
@@ -272,7 +273,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		a.intake = dynamo.NewIntake(ddb, cfg.IntakeTable)
 		a.portal.IdentityLimit = &ratelimit.Limiter{Name: "identity", Rule: cfg.IdentityLimit, Counter: a.intake, Clock: clk}
 	}
-	a.receipts = dynamo.NewReceipts(ddb, cfg.ReceiptsTable)
+	a.receipts = dynamo.NewReceipts(ddb, cfg.ReceiptsTable).RefuseUnmovedChain(cfg.RequestsTable)
 	if cfg.ReceiptAnchorsBucket != "" {
 		a.anchors = s3anchors.New(s3c, cfg.ReceiptAnchorsBucket)
 	}
@@ -378,6 +379,13 @@ func (a *App) Receipts() *dynamo.Receipts { return a.receipts }
 // Anchors returns the receipt chain's anchors; false when no anchor bucket
 // is configured.
 func (a *App) Anchors() (*s3anchors.Store, bool) { return a.anchors, a.anchors != nil }
+
+// MoveHistory moves the audit events and erasure records that earlier
+// versions kept in the requests table into the audit and receipts tables
+// (see dynamo.MoveHistory).
+func (a *App) MoveHistory(ctx context.Context, remove bool) (dynamo.Moved, error) {
+	return dynamo.MoveHistory(ctx, a.ddb, a.cfg.RequestsTable, a.cfg.AuditTable, a.cfg.ReceiptsTable, remove)
+}
 
 // Store returns the request store.
 func (a *App) Store() *dynamo.Store { return a.store }
