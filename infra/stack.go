@@ -26,6 +26,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/resources"
 	"github.com/privacy-pipeline/dsr/internal/s3anchors"
+	"github.com/privacy-pipeline/dsr/internal/s3exports"
 	"github.com/privacy-pipeline/dsr/statemachines"
 )
 
@@ -486,8 +487,7 @@ func (p *pipeline) grant() {
 	p.grantTables()
 	api := p.functions["api"]
 	p.exports.GrantRead(api, jsii.String("packages/*"))
-	// Agents upload the subject's signed permission through the API.
-	p.exports.GrantPut(api, jsii.String("agents/*"))
+	p.grantPermissions()
 	// Receipt hashes: the erasing function alone derives their secret.
 	erase := p.functions["erase-source"]
 	erase.AddEnvironment(jsii.String(resources.ReceiptKey.EnvVar), p.receiptKey.KeyArn(), nil)
@@ -554,6 +554,17 @@ func (p *pipeline) grant() {
 			Resources: jsii.Strings(p.lookupResources(acc.DynamoDB)...),
 		}))
 	}
+}
+
+// grantPermissions lets the API store agents' signed permissions: a new
+// upload deletes one stored under an older key, or one stored while its
+// request closed.
+func (p *pipeline) grantPermissions() {
+	api := p.functions["api"]
+	p.exports.GrantPut(api, jsii.String(s3exports.PermissionPrefix+"*"))
+	api.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("s3:DeleteObject"), Resources: &[]*string{p.exports.ArnForObjects(jsii.String(s3exports.PermissionPrefix + "*"))},
+	}))
 }
 
 // grantTables gives each function exactly what resources.Functions says it

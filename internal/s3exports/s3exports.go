@@ -241,18 +241,30 @@ func (s *Store) DeletePart(ctx context.Context, requestID, sourceID string) erro
 	return nil
 }
 
+// PermissionPrefix holds the signed permissions agents upload, one object
+// per request.
+const PermissionPrefix = "agents/"
+
 // PermissionKey is where the signed permission of an agent's request is
-// kept: derived from the request id alone, never from what the agent sent.
-func PermissionKey(requestID, mediaType string) string {
-	ext := map[string]string{"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}[mediaType]
-	return "agents/" + requestID + "/permission" + ext
+// kept: derived from the request id alone, never from what the agent sent,
+// and the same whatever the document's type (its Content-Type says), so a
+// new upload replaces the one before and no older document is left.
+func PermissionKey(requestID string) string { return PermissionPrefix + requestID + "/permission" }
+
+// PutPermission stores an agent's signed permission, in place of any sent
+// before; the bucket's default encryption (SSE-KMS with the pipeline's key)
+// encrypts it.
+func (s *Store) PutPermission(ctx context.Context, requestID, mediaType string, body []byte) (string, error) {
+	key := PermissionKey(requestID)
+	return key, s.put(ctx, key, bytes.NewReader(body), mediaType)
 }
 
-// PutPermission stores an agent's signed permission; the bucket's default
-// encryption (SSE-KMS with the pipeline's key) encrypts it.
-func (s *Store) PutPermission(ctx context.Context, requestID, mediaType string, body []byte) (string, error) {
-	key := PermissionKey(requestID, mediaType)
-	return key, s.put(ctx, key, bytes.NewReader(body), mediaType)
+// DeletePermission deletes a permission; one already gone is no error.
+func (s *Store) DeletePermission(ctx context.Context, key string) error {
+	if _, err := s.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key}); err != nil {
+		return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+	}
+	return nil
 }
 
 // PutPackage stores the access package of a request and returns its key.
