@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -55,6 +56,10 @@ type PipelineProps struct {
 	// InboundJurisdiction applies to mailed requests that name no law
 	// (default: EU).
 	InboundJurisdiction string
+	// PermissionRetentionDays keeps an agent's signed permission that many
+	// days after its request closes: 0 (the default) deletes it at the
+	// close; at most resources.MaxPermissionRetentionDays.
+	PermissionRetentionDays float64
 	// AnchorRetentionYears is how long each receipt anchor stays locked
 	// (default resources.AnchorRetentionYears). A number, not a token: it
 	// becomes the bucket's Object Lock rule.
@@ -110,6 +115,9 @@ type pipeline struct {
 	inboundDLQ awssqs.Queue
 	functions  map[string]awslambda.Function
 	machines   map[string]awsstepfunctions.StateMachine
+	// keepsPermissions is true when closed requests' permissions are kept
+	// for a while, which the retention may decide at deploy time.
+	keepsPermissions awscdk.CfnCondition
 }
 
 // NewPrivacyPipeline defines the pipeline in scope.
@@ -117,6 +125,9 @@ func NewPrivacyPipeline(scope constructs.Construct, id string, props PipelinePro
 	reg, err := registry.LoadFile(props.RegistryFile)
 	if err != nil {
 		return nil, err
+	}
+	if d := props.PermissionRetentionDays; !*awscdk.Token_IsUnresolved(d) && (d < 0 || d > resources.MaxPermissionRetentionDays || d != math.Trunc(d)) {
+		return nil, fmt.Errorf("PermissionRetentionDays must be a whole number of days from 0 to %d, got %v", resources.MaxPermissionRetentionDays, d)
 	}
 	props.InboxAddress = cmp.Or(props.InboxAddress, props.MailFrom)
 	props.InboundJurisdiction = cmp.Or(props.InboundJurisdiction, "EU")
@@ -188,10 +199,27 @@ func (p *pipeline) newStorage() {
 	p.intake = p.newTable("IntakeTable", resources.Intake)
 	p.suppressions = p.newTable("SuppressionsTable", resources.Suppressions)
 
+	p.keepsPermissions = awscdk.NewCfnCondition(p.scope, jsii.String("KeepsClosedPermissions"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(p.permissionRetention(), jsii.String("0"))),
+	})
+	days := func(kept, otherwise float64) awscdk.Duration {
+		return awscdk.Duration_Days(awscdk.Token_AsNumber(awscdk.Fn_ConditionIf(p.keepsPermissions.LogicalId(), kept, otherwise)))
+	}
 	p.exports = awss3.NewBucket(p.scope, jsii.String("ExportsBucket"), private(p.key, &awss3.BucketProps{
 		LifecycleRules: &[]*awss3.LifecycleRule{
 			{Id: jsii.String("expire-work-files"), Prefix: jsii.String("work/"), Expiration: awscdk.Duration_Days(jsii.Number(2))},
 			{Id: jsii.String("expire-packages"), Prefix: jsii.String("packages/"), Expiration: awscdk.Duration_Days(jsii.Number(30))},
+			// A closed request's permission, kept for the retention: the
+			// closing step tagged it and wrote it anew, so the days count
+			// from the close. With no retention nothing is tagged.
+			{Id: jsii.String("expire-closed-permissions"), Prefix: jsii.String(s3exports.PermissionPrefix),
+				TagFilters: &map[string]any{s3exports.ClosedTagKey: s3exports.ClosedTagValue},
+				Expiration: days(p.props.PermissionRetentionDays, 1)},
+			// The backstop: a permission still here this long after it was
+			// written outlived any request it could serve (one whose
+			// closing step failed, or an upload that raced the close).
+			{Id: jsii.String("expire-permissions"), Prefix: jsii.String(s3exports.PermissionPrefix),
+				Expiration: days(resources.LongestOpenDays+resources.MaxPermissionRetentionDays, resources.LongestOpenDays)},
 		},
 	}))
 
@@ -207,6 +235,15 @@ func (p *pipeline) newStorage() {
 		Description: jsii.String("Set " + resources.ReceiptAnchors.EnvVar + " to this for privacyctl receipts verify"),
 		Value:       p.anchors.BucketName(),
 	})
+}
+
+// permissionRetention is the retention of closed requests' permissions, in
+// days, as text (a parameter's reference in the standalone stack).
+func (p *pipeline) permissionRetention() *string {
+	if d := p.props.PermissionRetentionDays; !*awscdk.Token_IsUnresolved(d) {
+		return jsii.String(strconv.Itoa(int(d)))
+	}
+	return awscdk.Token_AsString(jsii.Number(p.props.PermissionRetentionDays), nil)
 }
 
 // private makes props a bucket of the pipeline's: encrypted with key,
@@ -556,15 +593,31 @@ func (p *pipeline) grant() {
 	}
 }
 
-// grantPermissions lets the API store agents' signed permissions: a new
-// upload deletes one stored under an older key, or one stored while its
-// request closed.
+// grantPermissions lets the API store agents' signed permissions, and the
+// steps that close requests (closing, and joining another) delete them, or,
+// only when closed ones are kept for a while, tag them and write them anew
+// for the lifecycle rule (a copy onto themselves: read, put, tag).
 func (p *pipeline) grantPermissions() {
-	api := p.functions["api"]
-	p.exports.GrantPut(api, jsii.String(s3exports.PermissionPrefix+"*"))
-	api.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("s3:DeleteObject"), Resources: &[]*string{p.exports.ArnForObjects(jsii.String(s3exports.PermissionPrefix + "*"))},
-	}))
+	objects := jsii.String(*p.exports.ArnForObjects(jsii.String(s3exports.PermissionPrefix + "*")))
+	allow := func(actions ...string) awsiam.PolicyStatement {
+		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: &[]*string{objects}})
+	}
+	// Agents upload through the API; a new upload deletes one stored under
+	// an older key, or one stored while its request closed.
+	p.exports.GrantPut(p.functions["api"], jsii.String(s3exports.PermissionPrefix+"*"))
+	p.functions["api"].AddToRolePolicy(allow("s3:DeleteObject"))
+	closers := []awslambda.Function{p.functions["close-request"], p.functions["acknowledge"]}
+	var roles []awsiam.IRole
+	for _, fn := range closers {
+		fn.AddToRolePolicy(allow("s3:DeleteObject"))
+		fn.AddEnvironment(jsii.String(resources.PermissionRetentionEnvVar), p.permissionRetention(), nil)
+		roles = append(roles, fn.Role())
+	}
+	keep := awsiam.NewPolicy(p.scope, jsii.String("KeepClosedPermissionsPolicy"), &awsiam.PolicyProps{
+		Statements: &[]awsiam.PolicyStatement{allow("s3:GetObject", "s3:PutObject", "s3:PutObjectTagging")},
+		Roles:      &roles,
+	})
+	keep.Node().DefaultChild().(awsiam.CfnPolicy).CfnOptions().SetCondition(p.keepsPermissions)
 }
 
 // grantTables gives each function exactly what resources.Functions says it

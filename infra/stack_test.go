@@ -532,6 +532,94 @@ func TestHistoryTables(t *testing.T) {
 	}
 }
 
+// TestAgentPermissions: agents' signed permissions expire by lifecycle rule
+// when kept after their request closed (counted from the close, when the
+// closing step tags them), and in any case once no request could still need
+// them; the retention is a parameter the closing steps are told. Only the
+// API writes them; it and the closing steps may delete them; reading them
+// (to write them anew for the rule) is granted only while they are kept.
+func TestAgentPermissions(t *testing.T) {
+	tpl, raw := synth(t)
+	tpl.HasParameter(jsii.String("PermissionRetentionDays"), map[string]any{"Type": "Number", "Default": 0, "MinValue": 0, "MaxValue": resources.MaxPermissionRetentionDays})
+	if cond, _ := json.Marshal(raw["Conditions"]); !strings.Contains(string(cond), `"KeepsClosedPermissions":{"Fn::Not":[{"Fn::Equals":[{"Ref":"PermissionRetentionDays"},"0"]}]}`) {
+		t.Errorf("conditions %s", cond)
+	}
+	tpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
+		"LifecycleConfiguration": map[string]any{"Rules": assertions.Match_ArrayWith(&[]any{
+			map[string]any{"Id": "expire-closed-permissions", "Prefix": "agents/", "Status": "Enabled",
+				"TagFilters":       []any{map[string]any{"Key": "permission", "Value": "closed"}},
+				"ExpirationInDays": map[string]any{"Fn::If": []any{"KeepsClosedPermissions", map[string]any{"Ref": "PermissionRetentionDays"}, 1}}},
+			map[string]any{"Id": "expire-permissions", "Prefix": "agents/", "Status": "Enabled",
+				"ExpirationInDays": map[string]any{"Fn::If": []any{"KeepsClosedPermissions",
+					resources.LongestOpenDays + resources.MaxPermissionRetentionDays, resources.LongestOpenDays}}},
+		})},
+	})
+	var told []string
+	for _, id := range toldTable(raw, resources.PermissionRetentionEnvVar) {
+		told = append(told, strings.TrimRight(id, "0123456789ABCDEF"))
+		env, _ := json.Marshal(propsOf(raw, id)["Environment"])
+		if !strings.Contains(string(env), `"`+resources.PermissionRetentionEnvVar+`":{"Ref":"PermissionRetentionDays"}`) {
+			t.Errorf("%s is told %s", id, env)
+		}
+	}
+	slices.Sort(told)
+	closers := []string{"AcknowledgeFunction", "CloseRequestFunction"}
+	if !slices.Equal(told, closers) {
+		t.Errorf("functions told the retention: %v, want %v", told, closers)
+	}
+
+	may := map[string][]string{} // role, action: unconditional statements on agents/*
+	for id, r := range raw["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::IAM::Policy" {
+			continue
+		}
+		policy := res["Properties"].(map[string]any)
+		for _, st := range policy["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			if b, _ := json.Marshal(st.(map[string]any)["Resource"]); !strings.Contains(string(b), `/agents/*`) {
+				continue
+			}
+			var actions []string
+			switch a := st.(map[string]any)["Action"].(type) {
+			case string:
+				actions = []string{a}
+			case []any:
+				for _, x := range a {
+					actions = append(actions, x.(string))
+				}
+			}
+			if strings.HasPrefix(id, "KeepClosedPermissions") {
+				roles, _ := json.Marshal(policy["Roles"])
+				if res["Condition"] != "KeepsClosedPermissions" || !slices.Equal(actions, []string{"s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"}) ||
+					!strings.Contains(string(roles), "CloseRequestFunction") || !strings.Contains(string(roles), "AcknowledgeFunction") {
+					t.Errorf("the policy for kept permissions: condition %v, actions %v, roles %s", res["Condition"], actions, roles)
+				}
+				continue
+			}
+			may[roleOf(policy)] = append(may[roleOf(policy)], actions...)
+		}
+	}
+	for role, actions := range may {
+		slices.Sort(actions)
+		for _, a := range slices.Compact(actions) {
+			switch {
+			case a == "s3:DeleteObject" && (role == "ApiFunction" || slices.Contains(closers, role)):
+			case strings.HasPrefix(a, "s3:PutObject") || strings.HasPrefix(a, "s3:Abort"):
+				if role != "ApiFunction" {
+					t.Errorf("%s may %s agents' permissions", role, a)
+				}
+			default:
+				t.Errorf("%s may %s agents' permissions", role, a)
+			}
+		}
+	}
+	for _, role := range append(closers, "ApiFunction") {
+		if !slices.Contains(may[role], "s3:DeleteObject") {
+			t.Errorf("%s may not delete agents' permissions: %v", role, may[role])
+		}
+	}
+}
+
 // sourceResource is how a source's table or objects appear in a policy.
 func sourceResource(src *registry.Source) string {
 	if src.DynamoDB != nil {

@@ -101,6 +101,9 @@ type Config struct {
 	// LargeSourceMinObjects: an S3 source with more objects is worked one
 	// object per task in a Distributed Map (0: never).
 	LargeSourceMinObjects int
+	// PermissionRetentionDays keeps an agent's signed permission that many
+	// days after its request closes (0: deleted at the close).
+	PermissionRetentionDays int
 	// MetricsOut receives embedded-metric-format lines; nil is stdout, where
 	// Lambda's log pipeline picks them up.
 	MetricsOut io.Writer
@@ -190,6 +193,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("LARGE_SOURCE_MIN_OBJECTS must be a whole number >= 0, got %q", s)
 		}
 		c.LargeSourceMinObjects = n
+	}
+	if s := getenv(resources.PermissionRetentionEnvVar); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > resources.MaxPermissionRetentionDays {
+			return Config{}, fmt.Errorf("%s must be a whole number of days from 0 to %d, got %q", resources.PermissionRetentionEnvVar, resources.MaxPermissionRetentionDays, s)
+		}
+		c.PermissionRetentionDays = n
 	}
 	if s := getenv("TIME_SCALE"); s != "" {
 		f, err := strconv.ParseFloat(s, 64)
@@ -319,6 +329,9 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		NoticeLead:      workflow.DefaultNoticeLead,
 		OperatorEmail:   cfg.OperatorEmail,
 		RawMail:         a.rawMail,
+		Permissions:     exports,
+
+		PermissionRetentionDays: cfg.PermissionRetentionDays,
 	}
 	if a.anchors != nil {
 		a.steps.Anchors = a.anchors
@@ -404,7 +417,7 @@ func Run(pick func(*App) any) {
 // Operator returns the operators' actions.
 func (a *App) Operator() *operator.Operator {
 	return &operator.Operator{Store: a.store, Workflow: a.workflow, Watch: a.steps.Watch, Mailer: a.steps.Mailer, Extender: a.steps, Clock: clock.System{},
-		RawMail: a.rawMail}
+		RawMail: a.rawMail, Permissions: a.steps}
 }
 
 // Reports returns the operators' reports.

@@ -359,7 +359,8 @@ func putPermission(t *testing.T, statusURL, contentType string, body []byte, que
 // the wrong kind, or sent without the status token, are refused; the
 // permission is kept encrypted, one document per request (a PNG sent after
 // a PDF replaces it); the customer then confirms, the request completes,
-// and the data goes to the customer alone: the agent gets no mail.
+// the data goes to the customer alone (the agent gets no mail), and the
+// permission is deleted.
 func TestAuthorizedAgent(t *testing.T) {
 	t.Parallel() // keeps the sequential phase short: requests of other tests wait it out
 	const subjectEmail, agentEmail = "li.wei@example.net", "agent.firm@example.com"
@@ -426,6 +427,7 @@ func TestAuthorizedAgent(t *testing.T) {
 		t.Fatalf("the subject's confirmation: HTTP %d", st)
 	}
 	waitCompleted(t, r)
+	// The closing step deletes the permission before it mails the subject.
 	mailTo(t, subjectEmail, r.ID, "Your data is ready")
 	mails, err := stack.Mail()
 	if err != nil {
@@ -435,6 +437,12 @@ func TestAuthorizedAgent(t *testing.T) {
 		if slices.Contains(m.To, agentEmail) {
 			t.Fatalf("the agent was mailed %q", m.Subject)
 		}
+	}
+	if keys := permissions(); len(keys) != 0 {
+		t.Fatalf("the completed request's permission is still kept: %v", keys)
+	}
+	if !slices.Contains(actions(t, r.ID), "agent_permission_deleted ") {
+		t.Fatalf("no audit event for the deletion: %v", actions(t, r.ID))
 	}
 }
 

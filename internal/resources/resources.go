@@ -128,6 +128,20 @@ const AnchorRetentionYears = 10
 // Buckets are all of the pipeline's buckets.
 var Buckets = []Bucket{Exports, RawMail, ReceiptAnchors}
 
+// Agents' signed permissions, in the exports bucket, are deleted when their
+// request closes or, where operators keep them a while, this many days
+// later (the stack's PermissionRetentionDays parameter).
+const (
+	PermissionRetentionEnvVar  = "PERMISSION_RETENTION_DAYS"
+	MaxPermissionRetentionDays = 365
+	// LongestOpenDays is longer than the statutory rules keep any request
+	// open (135 days: received in Iowa, confirmed the day before the due
+	// date, from which the clock starts, and extended), with room for an
+	// operator to close one that fell overdue. A lifecycle rule deletes any
+	// permission left this long plus the retention: none should be.
+	LongestOpenDays = 180
+)
+
 // Queue describes an SQS queue of the pipeline.
 type Queue struct {
 	ID     string

@@ -386,3 +386,27 @@ func (m *fakeRawMail) Delete(_ context.Context, key string) error {
 	m.deleted = append(m.deleted, key)
 	return nil
 }
+
+// fakePermissions records what became of agents' permissions; fail makes
+// every call fail.
+type fakePermissions struct {
+	deleted []string
+	expired []string // key and media type
+	fail    bool
+}
+
+func (p *fakePermissions) DeletePermission(_ context.Context, key string) error {
+	if p.fail {
+		return apperr.E(apperr.Unavailable, "The exports bucket is unavailable.")
+	}
+	p.deleted = append(p.deleted, key)
+	return nil
+}
+
+func (p *fakePermissions) ExpirePermission(_ context.Context, key, mediaType string) error {
+	if p.fail {
+		return apperr.E(apperr.Unavailable, "The exports bucket is unavailable.")
+	}
+	p.expired = append(p.expired, key+" "+mediaType)
+	return nil
+}

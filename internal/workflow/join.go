@@ -97,6 +97,10 @@ func (s *Steps) join(ctx context.Context, r *request.Request, first string) erro
 			return err
 		}
 	}
+	// An agent may have sent the permission before the request joined.
+	if err := s.ForgetPermission(ctx, r); err != nil {
+		return err
+	}
 	msg, err := notify.Joined(r.Language, r.Email, r.ID, first)
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The message could not be written.", err)

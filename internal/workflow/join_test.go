@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +114,35 @@ func TestJoinRetriesMail(t *testing.T) {
 	}
 	if msg := onlyMessage(t, e); !strings.Contains(msg.Text, first.ID) {
 		t.Fatalf("mail:\n%s", msg.Text)
+	}
+}
+
+// TestJoinForgetsThePermission: a request that joins another is closed, so
+// the signed permission its agent sent meanwhile is deleted with it; the
+// first request keeps its own.
+func TestJoinForgetsThePermission(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	withAgent := func(r *request.Request) {
+		withDeadlines("EU", request.Access)(r)
+		r.AgentEmail, r.PermissionKey, r.PermissionType = "agent@example.net", "agents/"+r.ID+"/permission", "image/png"
+	}
+	first := e.seed(t, request.Access, request.Received, withAgent)
+	if _, err := e.steps.Acknowledge(ctx, RequestRef{RequestID: first.ID}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.store.stored(first.ID)
+	r.Status = request.InProgress
+	e.store.put(r)
+	second := e.seed(t, request.Access, request.Received, withAgent)
+	if res, err := e.steps.Acknowledge(ctx, RequestRef{RequestID: second.ID}); err != nil || !res.Joined {
+		t.Fatalf("second: %+v, %v", res, err)
+	}
+	if want := []string{second.PermissionKey}; !slices.Equal(e.permissions.deleted, want) {
+		t.Fatalf("deleted %v, want %v", e.permissions.deleted, want)
+	}
+	if !slices.ContainsFunc(e.store.eventsOf(second.ID), func(ev request.Event) bool { return ev.Action == "agent_permission_deleted" }) {
+		t.Fatal("no audit event for the deletion")
 	}
 }
 
