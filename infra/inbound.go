@@ -137,16 +137,14 @@ func (p *pipeline) grantMail() {
 	}))
 	p.mailKey.GrantDecrypt(fn)
 	p.inbox.GrantSendMessages(fn)
-	// Submitting a request starts its workflow, as the API does, and counts
-	// against the per-address limit in the intake table.
+	// Submitting a request starts its workflow, as the API does (the tables
+	// it may use are granted with every function's, see grantTables).
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings("states:StartExecution"), Resources: &[]*string{p.machineARN(resources.RequestWorkflow)},
 	}))
-	p.intake.Grant(fn, jsii.String("dynamodb:UpdateItem"))
 	for name, value := range map[string]*string{
 		resources.RawMail.EnvVar:       p.rawMail.BucketName(),
 		resources.OperatorInbox.EnvVar: p.inbox.QueueUrl(),
-		resources.Intake.EnvVar:        p.intake.TableName(),
 		"PRIVACY_INBOX":                jsii.String(p.props.InboxAddress),
 		"INBOUND_JURISDICTION":         jsii.String(p.props.InboundJurisdiction),
 	} {

@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/privacy-pipeline/dsr/internal/resources"
 )
 
 // StackProps configure the pipeline stack. The inbox address, the allowed
@@ -46,7 +48,12 @@ func NewPipelineStack(scope constructs.Construct, id string, props StackProps) (
 		Type: jsii.String("Number"), Default: pp.ThrottleBurst, MinValue: jsii.Number(1),
 		Description: jsii.String("Requests the HTTP API accepts in a burst"),
 	})
+	retention := awscdk.NewCfnParameter(stack, jsii.String("PermissionRetentionDays"), &awscdk.CfnParameterProps{
+		Type: jsii.String("Number"), Default: pp.PermissionRetentionDays, MinValue: jsii.Number(0), MaxValue: jsii.Number(resources.MaxPermissionRetentionDays),
+		Description: jsii.String("Days an agent's signed permission is kept after its request closes; 0 deletes it at the close"),
+	})
 	pp.InboxAddress = *inbox.ValueAsString()
+	pp.PermissionRetentionDays = *retention.ValueAsNumber()
 	pp.AllowedOrigins = *allowed.ValueAsList()
 	pp.ThrottleRate = *rate.ValueAsNumber()
 	pp.ThrottleBurst = *burst.ValueAsNumber()

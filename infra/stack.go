@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -26,6 +27,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/resources"
 	"github.com/privacy-pipeline/dsr/internal/s3anchors"
+	"github.com/privacy-pipeline/dsr/internal/s3exports"
 	"github.com/privacy-pipeline/dsr/statemachines"
 )
 
@@ -54,6 +56,10 @@ type PipelineProps struct {
 	// InboundJurisdiction applies to mailed requests that name no law
 	// (default: EU).
 	InboundJurisdiction string
+	// PermissionRetentionDays keeps an agent's signed permission that many
+	// days after its request closes: 0 (the default) deletes it at the
+	// close; at most resources.MaxPermissionRetentionDays.
+	PermissionRetentionDays float64
 	// AnchorRetentionYears is how long each receipt anchor stays locked
 	// (default resources.AnchorRetentionYears). A number, not a token: it
 	// becomes the bucket's Object Lock rule.
@@ -91,6 +97,10 @@ type pipeline struct {
 	reg      *registry.Registry
 	key      awskms.Key
 	requests awsdynamodb.Table
+	// audit is the append-only audit log; receipts what erasure did and
+	// the receipt chain.
+	audit    awsdynamodb.Table
+	receipts awsdynamodb.Table
 	intake   awsdynamodb.Table
 	// receiptKey is the HMAC key behind the hashes in erasure receipts.
 	receiptKey awskms.Key
@@ -105,6 +115,9 @@ type pipeline struct {
 	inboundDLQ awssqs.Queue
 	functions  map[string]awslambda.Function
 	machines   map[string]awsstepfunctions.StateMachine
+	// keepsPermissions is true when closed requests' permissions are kept
+	// for a while, which the retention may decide at deploy time.
+	keepsPermissions awscdk.CfnCondition
 }
 
 // NewPrivacyPipeline defines the pipeline in scope.
@@ -112,6 +125,9 @@ func NewPrivacyPipeline(scope constructs.Construct, id string, props PipelinePro
 	reg, err := registry.LoadFile(props.RegistryFile)
 	if err != nil {
 		return nil, err
+	}
+	if d := props.PermissionRetentionDays; !*awscdk.Token_IsUnresolved(d) && (d < 0 || d > resources.MaxPermissionRetentionDays || d != math.Trunc(d)) {
+		return nil, fmt.Errorf("PermissionRetentionDays must be a whole number of days from 0 to %d, got %v", resources.MaxPermissionRetentionDays, d)
 	}
 	props.InboxAddress = cmp.Or(props.InboxAddress, props.MailFrom)
 	props.InboundJurisdiction = cmp.Or(props.InboundJurisdiction, "EU")
@@ -167,13 +183,43 @@ func (p *pipeline) newKey() {
 
 func (p *pipeline) newStorage() {
 	p.requests = p.newTable("RequestsTable", resources.Requests)
+	p.audit = p.newTable("AuditTable", resources.Audit)
+	p.receipts = p.newTable("ReceiptsTable", resources.Receipts)
+	// privacyctl reads every table, with the operator's own credentials.
+	for _, o := range []struct {
+		id    string
+		def   resources.Table
+		table awsdynamodb.Table
+	}{{"RequestsTableName", resources.Requests, p.requests}, {"AuditTableName", resources.Audit, p.audit}, {"ReceiptsTableName", resources.Receipts, p.receipts}} {
+		awscdk.NewCfnOutput(p.scope, jsii.String(o.id), &awscdk.CfnOutputProps{
+			Description: jsii.String("Set " + o.def.EnvVar + " to this for privacyctl"),
+			Value:       o.table.TableName(),
+		})
+	}
 	p.intake = p.newTable("IntakeTable", resources.Intake)
 	p.suppressions = p.newTable("SuppressionsTable", resources.Suppressions)
 
+	p.keepsPermissions = awscdk.NewCfnCondition(p.scope, jsii.String("KeepsClosedPermissions"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(p.permissionRetention(), jsii.String("0"))),
+	})
+	days := func(kept, otherwise float64) awscdk.Duration {
+		return awscdk.Duration_Days(awscdk.Token_AsNumber(awscdk.Fn_ConditionIf(p.keepsPermissions.LogicalId(), kept, otherwise)))
+	}
 	p.exports = awss3.NewBucket(p.scope, jsii.String("ExportsBucket"), private(p.key, &awss3.BucketProps{
 		LifecycleRules: &[]*awss3.LifecycleRule{
 			{Id: jsii.String("expire-work-files"), Prefix: jsii.String("work/"), Expiration: awscdk.Duration_Days(jsii.Number(2))},
 			{Id: jsii.String("expire-packages"), Prefix: jsii.String("packages/"), Expiration: awscdk.Duration_Days(jsii.Number(30))},
+			// A closed request's permission, kept for the retention: the
+			// closing step tagged it and wrote it anew, so the days count
+			// from the close. With no retention nothing is tagged.
+			{Id: jsii.String("expire-closed-permissions"), Prefix: jsii.String(s3exports.PermissionPrefix),
+				TagFilters: &map[string]any{s3exports.ClosedTagKey: s3exports.ClosedTagValue},
+				Expiration: days(p.props.PermissionRetentionDays, 1)},
+			// The backstop: a permission still here this long after it was
+			// written outlived any request it could serve (one whose
+			// closing step failed, or an upload that raced the close).
+			{Id: jsii.String("expire-permissions"), Prefix: jsii.String(s3exports.PermissionPrefix),
+				Expiration: days(resources.LongestOpenDays+resources.MaxPermissionRetentionDays, resources.LongestOpenDays)},
 		},
 	}))
 
@@ -189,6 +235,15 @@ func (p *pipeline) newStorage() {
 		Description: jsii.String("Set " + resources.ReceiptAnchors.EnvVar + " to this for privacyctl receipts verify"),
 		Value:       p.anchors.BucketName(),
 	})
+}
+
+// permissionRetention is the retention of closed requests' permissions, in
+// days, as text (a parameter's reference in the standalone stack).
+func (p *pipeline) permissionRetention() *string {
+	if d := p.props.PermissionRetentionDays; !*awscdk.Token_IsUnresolved(d) {
+		return jsii.String(strconv.Itoa(int(d)))
+	}
+	return awscdk.Token_AsString(jsii.Number(p.props.PermissionRetentionDays), nil)
 }
 
 // private makes props a bucket of the pipeline's: encrypted with key,
@@ -317,12 +372,11 @@ func (p *pipeline) newFunction(name string, api awsapigatewayv2.HttpApi) {
 		Tracing:      awslambda.Tracing_ACTIVE,
 		LogGroup:     logs,
 		Environment: &map[string]*string{
-			resources.Requests.EnvVar: p.requests.TableName(),
-			resources.Exports.EnvVar:  p.exports.BucketName(),
-			"MAIL_FROM":               &p.props.MailFrom,
-			"OPERATOR_EMAIL":          &p.props.OperatorEmail,
-			"PUBLIC_BASE_URL":         api.ApiEndpoint(),
-			"REGISTRY_FILE":           jsii.String("sources.yaml"),
+			resources.Exports.EnvVar: p.exports.BucketName(),
+			"MAIL_FROM":              &p.props.MailFrom,
+			"OPERATOR_EMAIL":         &p.props.OperatorEmail,
+			"PUBLIC_BASE_URL":        api.ApiEndpoint(),
+			"REGISTRY_FILE":          jsii.String("sources.yaml"),
 		},
 	}
 	if name == "inbound" {
@@ -467,17 +521,10 @@ func (p *pipeline) grantDistributedMaps(machine awsstepfunctions.StateMachine, s
 
 // grant gives each function what it needs and no more.
 func (p *pipeline) grant() {
-	for _, fn := range p.functions {
-		p.requests.GrantReadWriteData(fn)
-	}
+	p.grantTables()
 	api := p.functions["api"]
 	p.exports.GrantRead(api, jsii.String("packages/*"))
-	// Agents upload the subject's signed permission through the API.
-	p.exports.GrantPut(api, jsii.String("agents/*"))
-	// Idempotency records and rate counters: the API alone, item by item.
-	api.AddEnvironment(jsii.String(resources.Intake.EnvVar), p.intake.TableName(), nil)
-	p.intake.Grant(api, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:DeleteItem"))
-	p.key.GrantEncryptDecrypt(api)
+	p.grantPermissions()
 	// Receipt hashes: the erasing functions alone derive their secret (a
 	// large source's outcome is added up, and its keys hashed, when the
 	// source is finished).
@@ -497,12 +544,6 @@ func (p *pipeline) grant() {
 		Actions:   jsii.Strings("s3:PutObject"),
 		Resources: jsii.Strings(*p.anchors.ArnForObjects(jsii.String(s3anchors.Prefix + "*"))),
 	}))
-
-	// The suppression list: the recording task sets flags, item by item.
-	record := p.functions["record-suppression"]
-	record.AddEnvironment(jsii.String(resources.Suppressions.EnvVar), p.suppressions.TableName(), nil)
-	p.suppressions.Grant(record, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"))
-	p.key.GrantEncryptDecrypt(record)
 
 	// Corrections: the profile source alone, found and updated item by item.
 	if profile := p.reg.Account(); profile != nil && len(profile.Correctable) > 0 {
@@ -557,6 +598,64 @@ func (p *pipeline) grant() {
 			Actions:   jsii.Strings(lookupActions(acc.DynamoDB)...),
 			Resources: jsii.Strings(p.lookupResources(acc.DynamoDB)...),
 		}))
+	}
+}
+
+// grantPermissions lets the API store agents' signed permissions, and the
+// steps that close requests (closing, and joining another) delete them, or,
+// only when closed ones are kept for a while, tag them and write them anew
+// for the lifecycle rule (a copy onto themselves: read, put, tag).
+func (p *pipeline) grantPermissions() {
+	objects := jsii.String(*p.exports.ArnForObjects(jsii.String(s3exports.PermissionPrefix + "*")))
+	allow := func(actions ...string) awsiam.PolicyStatement {
+		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: &[]*string{objects}})
+	}
+	// Agents upload through the API; a new upload deletes one stored under
+	// an older key, or one stored while its request closed.
+	p.exports.GrantPut(p.functions["api"], jsii.String(s3exports.PermissionPrefix+"*"))
+	p.functions["api"].AddToRolePolicy(allow("s3:DeleteObject"))
+	closers := []awslambda.Function{p.functions["close-request"], p.functions["acknowledge"]}
+	var roles []awsiam.IRole
+	for _, fn := range closers {
+		fn.AddToRolePolicy(allow("s3:DeleteObject"))
+		fn.AddEnvironment(jsii.String(resources.PermissionRetentionEnvVar), p.permissionRetention(), nil)
+		roles = append(roles, fn.Role())
+	}
+	keep := awsiam.NewPolicy(p.scope, jsii.String("KeepClosedPermissionsPolicy"), &awsiam.PolicyProps{
+		Statements: &[]awsiam.PolicyStatement{allow("s3:GetObject", "s3:PutObject", "s3:PutObjectTagging")},
+		Roles:      &roles,
+	})
+	keep.Node().DefaultChild().(awsiam.CfnPolicy).CfnOptions().SetCondition(p.keepsPermissions)
+}
+
+// grantTables gives each function exactly what resources.Functions says it
+// may do in each of the pipeline's tables, and tells it the names of those
+// tables only.
+func (p *pipeline) grantTables() {
+	tables := map[string]awsdynamodb.Table{
+		resources.Requests.ID: p.requests, resources.Audit.ID: p.audit, resources.Receipts.ID: p.receipts,
+		resources.Intake.ID: p.intake, resources.Suppressions.ID: p.suppressions,
+	}
+	for _, f := range resources.Functions {
+		fn := p.functions[f.Name]
+		for _, access := range f.Tables {
+			table := tables[access.Table.ID]
+			arns := []*string{table.TableArn()}
+			// Only a query reaches an index (CDK's Table.Grant would
+			// add them to every action).
+			if slices.Contains(access.Actions, resources.Query) && len(access.Table.Indexes) > 0 {
+				arns = append(arns, jsii.String(*table.TableArn()+"/index/*"))
+			}
+			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings(access.Actions...), Resources: &arns,
+			}))
+			fn.AddEnvironment(jsii.String(access.Table.EnvVar), table.TableName(), nil)
+		}
+		if len(f.Tables) > 0 {
+			// The tables are encrypted with the stack's key: what CDK's
+			// read and write grants give on it.
+			p.key.Grant(fn, *jsii.Strings("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")...)
+		}
 	}
 }
 

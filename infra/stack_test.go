@@ -440,6 +440,187 @@ func TestTableAccess(t *testing.T) {
 	}
 }
 
+// TestHistoryTables: the audit log and what erasure recorded live in tables
+// of their own, protected as the requests table is. The functions that serve
+// the public (api, inbound) may append audit events and nothing more, and
+// may not reach the receipts table at all; no function may read, change or
+// delete audit events; only the erasing and receipt tasks may write
+// receipts; and each function is told the names of its tables only.
+func TestHistoryTables(t *testing.T) {
+	_, raw := synth(t)
+	for _, prefix := range []string{"RequestsTable", "AuditTable", "ReceiptsTable"} {
+		id := logicalID(t, raw, "AWS::DynamoDB::Table", prefix)
+		res := raw["Resources"].(map[string]any)[id].(map[string]any)
+		props := res["Properties"].(map[string]any)
+		pitr, _ := json.Marshal(props["PointInTimeRecoverySpecification"])
+		sse, _ := json.Marshal(props["SSESpecification"])
+		if string(pitr) != `{"PointInTimeRecoveryEnabled":true}` || !strings.Contains(string(sse), `"SSEType":"KMS"`) ||
+			!strings.Contains(string(sse), "DataKey") || res["DeletionPolicy"] != "Retain" || res["UpdateReplacePolicy"] != "Retain" {
+			t.Errorf("%s: PITR %s, encryption %s, deletion %v/%v; want PITR, the stack's KMS key, retained", prefix, pitr, sse, res["DeletionPolicy"], res["UpdateReplacePolicy"])
+		}
+	}
+
+	public := []string{"ApiFunction", "InboundFunction"}
+	put := []string{"dynamodb:PutItem"}
+	audit := tableAccess(t, raw, "AuditTable")
+	for who, actions := range audit {
+		if !slices.Equal(actions, put) {
+			t.Errorf("%s may %v on the audit table, want only %v", who, actions, put)
+		}
+	}
+	receipts := tableAccess(t, raw, "ReceiptsTable")
+	for _, fn := range public {
+		if !slices.Equal(audit[fn], put) {
+			t.Errorf("%s may %v on the audit table, want %v (events in the same transaction as the request)", fn, audit[fn], put)
+		}
+		if actions, ok := receipts[fn]; ok {
+			t.Errorf("%s may %v on the receipts table, want nothing", fn, actions)
+		}
+		if requests := tableAccess(t, raw, "RequestsTable")[fn]; !slices.Equal(requests, []string{"dynamodb:GetItem", "dynamodb:PutItem"}) {
+			t.Errorf("%s may %v on the requests table, want GetItem and PutItem", fn, requests)
+		}
+		// A statement on every resource would reach the tables too.
+		for _, policy := range resourcesOfType(raw, "AWS::IAM::Policy") {
+			if roleOf(policy) != fn {
+				continue
+			}
+			for _, st := range policy["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				b, _ := json.Marshal(st)
+				if r, _ := json.Marshal(st.(map[string]any)["Resource"]); string(r) == `"*"` && strings.Contains(string(b), `"dynamodb:`) {
+					t.Errorf("%s may use DynamoDB on every table: %s", fn, b)
+				}
+			}
+		}
+	}
+	var writers []string
+	for who, actions := range receipts {
+		if slices.ContainsFunc(actions, func(a string) bool {
+			return a == "dynamodb:PutItem" || a == "dynamodb:UpdateItem" || a == "dynamodb:DeleteItem" || a == "dynamodb:BatchWriteItem"
+		}) {
+			writers = append(writers, who)
+		}
+	}
+	slices.Sort(writers)
+	// Erasing and writing receipts; collecting and waiting keep findings.
+	if want := []string{"AwaitFindingsFunction", "CollectSourceFunction", "EraseSourceFunction", "FinishLargeSourceFunction", "WriteReceiptFunction"}; !slices.Equal(writers, want) {
+		t.Errorf("may write to the receipts table: %v, want %v", writers, want)
+	}
+	if want := []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}; !slices.Equal(receipts["WriteReceiptFunction"], want) {
+		t.Errorf("the receipt task may %v on the receipts table, want %v", receipts["WriteReceiptFunction"], want)
+	}
+
+	for _, table := range []resources.Table{resources.Requests, resources.Audit, resources.Receipts} {
+		var told []string
+		for _, id := range toldTable(raw, table.EnvVar) {
+			told = append(told, strings.TrimRight(id, "0123456789ABCDEF"))
+		}
+		access := tableAccess(t, raw, camel(table.ID)+"Table")
+		var granted []string
+		for who := range access {
+			granted = append(granted, who)
+		}
+		slices.Sort(told)
+		slices.Sort(granted)
+		if !slices.Equal(told, granted) {
+			t.Errorf("functions told %s: %v, want those that may use it: %v", table.EnvVar, told, granted)
+		}
+	}
+	outputs, _ := json.Marshal(raw["Outputs"])
+	for _, want := range []string{"RequestsTableName", "AuditTableName", "ReceiptsTableName"} {
+		if !strings.Contains(string(outputs), want) {
+			t.Errorf("no output %s for privacyctl", want)
+		}
+	}
+}
+
+// TestAgentPermissions: agents' signed permissions expire by lifecycle rule
+// when kept after their request closed (counted from the close, when the
+// closing step tags them), and in any case once no request could still need
+// them; the retention is a parameter the closing steps are told. Only the
+// API writes them; it and the closing steps may delete them; reading them
+// (to write them anew for the rule) is granted only while they are kept.
+func TestAgentPermissions(t *testing.T) {
+	tpl, raw := synth(t)
+	tpl.HasParameter(jsii.String("PermissionRetentionDays"), map[string]any{"Type": "Number", "Default": 0, "MinValue": 0, "MaxValue": resources.MaxPermissionRetentionDays})
+	if cond, _ := json.Marshal(raw["Conditions"]); !strings.Contains(string(cond), `"KeepsClosedPermissions":{"Fn::Not":[{"Fn::Equals":[{"Ref":"PermissionRetentionDays"},"0"]}]}`) {
+		t.Errorf("conditions %s", cond)
+	}
+	tpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
+		"LifecycleConfiguration": map[string]any{"Rules": assertions.Match_ArrayWith(&[]any{
+			map[string]any{"Id": "expire-closed-permissions", "Prefix": "agents/", "Status": "Enabled",
+				"TagFilters":       []any{map[string]any{"Key": "permission", "Value": "closed"}},
+				"ExpirationInDays": map[string]any{"Fn::If": []any{"KeepsClosedPermissions", map[string]any{"Ref": "PermissionRetentionDays"}, 1}}},
+			map[string]any{"Id": "expire-permissions", "Prefix": "agents/", "Status": "Enabled",
+				"ExpirationInDays": map[string]any{"Fn::If": []any{"KeepsClosedPermissions",
+					resources.LongestOpenDays + resources.MaxPermissionRetentionDays, resources.LongestOpenDays}}},
+		})},
+	})
+	var told []string
+	for _, id := range toldTable(raw, resources.PermissionRetentionEnvVar) {
+		told = append(told, strings.TrimRight(id, "0123456789ABCDEF"))
+		env, _ := json.Marshal(propsOf(raw, id)["Environment"])
+		if !strings.Contains(string(env), `"`+resources.PermissionRetentionEnvVar+`":{"Ref":"PermissionRetentionDays"}`) {
+			t.Errorf("%s is told %s", id, env)
+		}
+	}
+	slices.Sort(told)
+	closers := []string{"AcknowledgeFunction", "CloseRequestFunction"}
+	if !slices.Equal(told, closers) {
+		t.Errorf("functions told the retention: %v, want %v", told, closers)
+	}
+
+	may := map[string][]string{} // role, action: unconditional statements on agents/*
+	for id, r := range raw["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::IAM::Policy" {
+			continue
+		}
+		policy := res["Properties"].(map[string]any)
+		for _, st := range policy["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			if b, _ := json.Marshal(st.(map[string]any)["Resource"]); !strings.Contains(string(b), `/agents/*`) {
+				continue
+			}
+			var actions []string
+			switch a := st.(map[string]any)["Action"].(type) {
+			case string:
+				actions = []string{a}
+			case []any:
+				for _, x := range a {
+					actions = append(actions, x.(string))
+				}
+			}
+			if strings.HasPrefix(id, "KeepClosedPermissions") {
+				roles, _ := json.Marshal(policy["Roles"])
+				if res["Condition"] != "KeepsClosedPermissions" || !slices.Equal(actions, []string{"s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"}) ||
+					!strings.Contains(string(roles), "CloseRequestFunction") || !strings.Contains(string(roles), "AcknowledgeFunction") {
+					t.Errorf("the policy for kept permissions: condition %v, actions %v, roles %s", res["Condition"], actions, roles)
+				}
+				continue
+			}
+			may[roleOf(policy)] = append(may[roleOf(policy)], actions...)
+		}
+	}
+	for role, actions := range may {
+		slices.Sort(actions)
+		for _, a := range slices.Compact(actions) {
+			switch {
+			case a == "s3:DeleteObject" && (role == "ApiFunction" || slices.Contains(closers, role)):
+			case strings.HasPrefix(a, "s3:PutObject") || strings.HasPrefix(a, "s3:Abort"):
+				if role != "ApiFunction" {
+					t.Errorf("%s may %s agents' permissions", role, a)
+				}
+			default:
+				t.Errorf("%s may %s agents' permissions", role, a)
+			}
+		}
+	}
+	for _, role := range append(closers, "ApiFunction") {
+		if !slices.Contains(may[role], "s3:DeleteObject") {
+			t.Errorf("%s may not delete agents' permissions: %v", role, may[role])
+		}
+	}
+}
+
 // sourceResource is how a source's table or objects appear in a policy.
 func sourceResource(src *registry.Source) string {
 	if src.DynamoDB != nil {

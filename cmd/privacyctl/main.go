@@ -110,6 +110,14 @@ Usage:
       matches its hash and names the hash of the one before. Names the first
       receipt that was changed, replaced or removed; exits 1 if there is one.
 
+  privacyctl migrate-tables [--remove] [--json]
+      Once, after upgrading from a version that kept audit events and
+      erasure records in the requests table: copy them into the audit and
+      receipts tables (as they are; an item already there is skipped), and
+      with --remove delete the copied ones from the requests table. Run it
+      before a delete request reaches its receipt: until then the receipt
+      step refuses to begin a second chain. Prints counts only.
+
   privacyctl inbox [--json]
       Mail to the privacy inbox that waits for an operator: what the rules
       could not classify or read, and quarantined spam and viruses. Ids,
@@ -130,7 +138,8 @@ Usage:
 
 Commands that act on requests take --by NAME (default $USER) for the audit
 log, and --local to act on the local stack (make dev) instead of the AWS
-account the environment names (REQUESTS_TABLE, REQUEST_STATE_MACHINE_ARN, ...).
+account the environment names (REQUESTS_TABLE, AUDIT_TABLE, RECEIPTS_TABLE,
+REQUEST_STATE_MACHINE_ARN, ...).
 
 Times are RFC 3339 (2026-01-31T10:00:00Z). Dates in the output are the last
 day that is on time, in the jurisdiction's time zone.
@@ -188,6 +197,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = receipt(args[1:], stdout)
 	case "receipts":
 		err = receipts(args[1:], stdout)
+	case "migrate-tables":
+		err = migrateTables(args[1:], stdout)
 	case "inbox":
 		err = inbox(args[1:], stdout)
 	case "sources":

@@ -152,9 +152,9 @@ func TestFlags(t *testing.T) {
 		{request.Request{Status: request.InProgress}, ""},
 		{request.Request{Status: request.PendingVerification, VerifyLocked: true}, " [verification locked: privacyctl verify]"},
 		{request.Request{Status: request.PendingVerification, AgentEmail: "a@firm.example"}, " [by an agent, permission not yet sent]"},
-		{request.Request{Status: request.PendingVerification, AgentEmail: "a@firm.example", PermissionKey: "agents/x/permission.pdf"}, " [by an agent]"},
-		{request.Request{Status: request.PendingVerification, AgentEmail: "a@firm.example", PermissionKey: "agents/x/permission.pdf", PowerOfAttorney: true, NeedsOperator: true},
-			" [needs operator, by an agent with a power of attorney to review: agents/x/permission.pdf]"},
+		{request.Request{Status: request.PendingVerification, AgentEmail: "a@firm.example", PermissionKey: "agents/x/permission"}, " [by an agent]"},
+		{request.Request{Status: request.PendingVerification, AgentEmail: "a@firm.example", PermissionKey: "agents/x/permission", PermissionType: "application/pdf", PowerOfAttorney: true, NeedsOperator: true},
+			" [needs operator, by an agent with a power of attorney to review: agents/x/permission (application/pdf)]"},
 	}
 	for _, tt := range tests {
 		if got := flags(&tt.r); got != tt.want {

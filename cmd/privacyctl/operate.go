@@ -228,7 +228,7 @@ func printRequest(stdout io.Writer, r *request.Request, events []request.Event, 
 			"id": r.ID, "type": r.Type, "status": r.Status, "jurisdiction": r.Jurisdiction,
 			"received_at": r.ReceivedAt, "deadlines": r.Deadlines, "extended": r.Extended, "overdue": r.Overdue,
 			"needs_operator": r.NeedsOperator, "waiting_for_review": r.ReviewTaskToken != "", "verification_locked": r.VerifyLocked,
-			"verification_level": r.Level, "by_agent": r.AgentEmail != "", "agent_permission": r.PermissionKey, "power_of_attorney": r.PowerOfAttorney,
+			"verification_level": r.Level, "by_agent": r.AgentEmail != "", "agent_permission": r.PermissionKey, "agent_permission_type": r.PermissionType, "power_of_attorney": r.PowerOfAttorney,
 			"dry_run": r.DryRun, "on_hold": r.OnHold, "hold_reasons": r.HoldReasons, "waiting_on_hold": r.HoldTaskToken != "",
 			"events": events,
 		})
@@ -284,7 +284,8 @@ func flags(r *request.Request) string {
 	if r.AgentEmail != "" {
 		switch {
 		case r.PowerOfAttorney:
-			f = append(f, "by an agent with a power of attorney to review: "+r.PermissionKey)
+			// The key names no type: the operator needs it to open the file.
+			f = append(f, "by an agent with a power of attorney to review: "+r.PermissionKey+" ("+r.PermissionType+")")
 		case r.PermissionKey == "":
 			f = append(f, "by an agent, permission not yet sent")
 		default:

@@ -141,3 +141,29 @@ func printReceipt(stdout io.Writer, l erasure.Link, asJSON bool) error {
 	}
 	return w.Flush()
 }
+
+// migrateTables runs "migrate-tables".
+func migrateTables(args []string, stdout io.Writer) error {
+	t, asJSON := reportFlags("migrate-tables")
+	remove := t.fs.Bool("remove", false, "delete what was copied from the requests table")
+	if err := t.parseNoID(args); err != nil {
+		return err
+	}
+	return t.act(func(ctx context.Context, a *app.App) error {
+		m, err := a.MoveHistory(ctx, *remove)
+		if *asJSON {
+			if jerr := writeJSON(stdout, map[string]int{"audit_events": m.Audit, "erasure_records": m.Receipts,
+				"already_there": m.There, "removed": m.Removed, "conflicts": m.Conflicts}); jerr != nil {
+				return jerr
+			}
+		} else {
+			fmt.Fprintf(stdout, "Copied %d audit events and %d erasure records; %d were there already; removed %d from the requests table.\n",
+				m.Audit, m.Receipts, m.There, m.Removed)
+			if m.Conflicts > 0 {
+				fmt.Fprintf(stdout, "%d items were left where they are: their keys hold something else in the new tables "+
+					"(a receipt chain begun there before the move?). Nothing was overwritten.\n", m.Conflicts)
+			}
+		}
+		return err
+	})
+}

@@ -56,6 +56,10 @@ import (
 // settings, no secrets.
 type Config struct {
 	RequestsTable string
+	// AuditTable holds the audit log; ReceiptsTable what erasure did and
+	// the receipt chain. A function is told only the tables it may use.
+	AuditTable    string
+	ReceiptsTable string
 	// IntakeTable keeps idempotency records and rate-limit counters of the
 	// API; without it the API neither honours Idempotency-Key nor limits.
 	IntakeTable string
@@ -97,6 +101,9 @@ type Config struct {
 	// LargeSourceMinObjects: an S3 source with more objects is worked one
 	// object per task in a Distributed Map (0: never).
 	LargeSourceMinObjects int
+	// PermissionRetentionDays keeps an agent's signed permission that many
+	// days after its request closes (0: deleted at the close).
+	PermissionRetentionDays int
 	// MetricsOut receives embedded-metric-format lines; nil is stdout, where
 	// Lambda's log pipeline picks them up.
 	MetricsOut io.Writer
@@ -136,6 +143,8 @@ var (
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		RequestsTable:         getenv(resources.Requests.EnvVar),
+		AuditTable:            getenv(resources.Audit.EnvVar),
+		ReceiptsTable:         getenv(resources.Receipts.EnvVar),
 		IntakeTable:           getenv(resources.Intake.EnvVar),
 		SuppressionsTable:     getenv(resources.Suppressions.EnvVar),
 		ExportsBucket:         getenv(resources.Exports.EnvVar),
@@ -185,6 +194,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.LargeSourceMinObjects = n
 	}
+	if s := getenv(resources.PermissionRetentionEnvVar); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > resources.MaxPermissionRetentionDays {
+			return Config{}, fmt.Errorf("%s must be a whole number of days from 0 to %d, got %q", resources.PermissionRetentionEnvVar, resources.MaxPermissionRetentionDays, s)
+		}
+		c.PermissionRetentionDays = n
+	}
 	if s := getenv("TIME_SCALE"); s != "" {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || f < 1 {
@@ -211,6 +227,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 // App holds the wired components of one process.
 type App struct {
 	cfg      Config
+	ddb      *dynamodb.Client
 	intake   *dynamo.Intake
 	log      *slog.Logger
 	store    *dynamo.Store
@@ -237,14 +254,14 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	ddb := dynamodb.NewFromConfig(awsCfg)
 	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3PathStyle })
 	exports := s3exports.New(s3c, cfg.ExportsBucket)
-	store := dynamo.NewStore(ddb, cfg.RequestsTable)
+	store := dynamo.NewStore(ddb, cfg.RequestsTable, cfg.AuditTable)
 	clk := clock.System{}
 	rules, err := statute.Load()
 	if err != nil {
 		return nil, err
 	}
 	sfnc := sfn.NewFromConfig(awsCfg)
-	a := &App{cfg: cfg, log: log, store: store, metrics: metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout)),
+	a := &App{cfg: cfg, ddb: ddb, log: log, store: store, metrics: metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout)),
 		workflow: sfnflow.New(sfnc, cfg.StateMachineARN),
 		rawMail:  s3mail.New(s3c, cfg.RawMailBucket, s3mail.DefaultPrefix),
 		inbox:    sqsinbox.New(sqs.NewFromConfig(awsCfg), cfg.OperatorQueueURL)}
@@ -269,9 +286,12 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		a.intake = dynamo.NewIntake(ddb, cfg.IntakeTable)
 		a.portal.IdentityLimit = &ratelimit.Limiter{Name: "identity", Rule: cfg.IdentityLimit, Counter: a.intake, Clock: clk}
 	}
-	a.receipts = dynamo.NewReceipts(ddb, cfg.RequestsTable)
-	a.findings = dynamo.NewFindings(ddb, cfg.RequestsTable)
-	a.progress = dynamo.NewProgress(ddb, cfg.RequestsTable, clk.Now)
+	a.receipts = dynamo.NewReceipts(ddb, cfg.ReceiptsTable).RefuseUnmovedChain(cfg.RequestsTable)
+	// What erasure could not handle, and its journal, are erasure's
+	// records too: kept where the functions that serve the public cannot
+	// change them.
+	a.findings = dynamo.NewFindings(ddb, cfg.ReceiptsTable)
+	a.progress = dynamo.NewProgress(ddb, cfg.ReceiptsTable, clk.Now)
 	if cfg.ReceiptAnchorsBucket != "" {
 		a.anchors = s3anchors.New(s3c, cfg.ReceiptAnchorsBucket)
 	}
@@ -319,6 +339,9 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		NoticeLead:      workflow.DefaultNoticeLead,
 		OperatorEmail:   cfg.OperatorEmail,
 		RawMail:         a.rawMail,
+		Permissions:     exports,
+
+		PermissionRetentionDays: cfg.PermissionRetentionDays,
 	}
 	if a.anchors != nil {
 		a.steps.Anchors = a.anchors
@@ -383,6 +406,13 @@ func (a *App) Anchors() (*s3anchors.Store, bool) { return a.anchors, a.anchors !
 // Portal returns what data subjects do, as the API serves it.
 func (a *App) Portal() *portal.Portal { return a.portal }
 
+// MoveHistory moves the audit events and erasure records that earlier
+// versions kept in the requests table into the audit and receipts tables
+// (see dynamo.MoveHistory).
+func (a *App) MoveHistory(ctx context.Context, remove bool) (dynamo.Moved, error) {
+	return dynamo.MoveHistory(ctx, a.ddb, a.cfg.RequestsTable, a.cfg.AuditTable, a.cfg.ReceiptsTable, remove)
+}
+
 // Store returns the request store.
 func (a *App) Store() *dynamo.Store { return a.store }
 
@@ -400,7 +430,7 @@ func Run(pick func(*App) any) {
 // Operator returns the operators' actions.
 func (a *App) Operator() *operator.Operator {
 	return &operator.Operator{Store: a.store, Workflow: a.workflow, Watch: a.steps.Watch, Mailer: a.steps.Mailer, Extender: a.steps, Clock: clock.System{},
-		RawMail: a.rawMail, Findings: a.findings}
+		RawMail: a.rawMail, Findings: a.findings, Permissions: a.steps}
 }
 
 // Reports returns the operators' reports.

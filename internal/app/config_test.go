@@ -51,3 +51,42 @@ func TestConfigFromEnvLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestConfigFromEnvPermissionRetention(t *testing.T) {
+	base := map[string]string{
+		"REQUESTS_TABLE": "requests", "EXPORTS_BUCKET": "exports", "MAIL_FROM": "privacy@example.com",
+		"PUBLIC_BASE_URL": "https://dsr.example",
+	}
+	tests := []struct {
+		value   string
+		want    int
+		wantErr bool
+	}{
+		{"", 0, false},
+		{"0", 0, false},
+		{"30", 30, false},
+		{"365", 365, false},
+		{"366", 0, true},
+		{"-1", 0, true},
+		{"30d", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			c, err := ConfigFromEnv(func(k string) string {
+				if k == "PERMISSION_RETENTION_DAYS" {
+					return tt.value
+				}
+				return base[k]
+			})
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "PERMISSION_RETENTION_DAYS") {
+					t.Fatalf("err = %v, want one naming PERMISSION_RETENTION_DAYS", err)
+				}
+				return
+			}
+			if err != nil || c.PermissionRetentionDays != tt.want {
+				t.Fatalf("retention %d, %v; want %d", c.PermissionRetentionDays, err, tt.want)
+			}
+		})
+	}
+}

@@ -84,6 +84,7 @@ type Stack struct {
 	// stopSweeps ends the periodic sweeper, if one runs, and returns once
 	// it has.
 	stopSweeps func()
+	access  tableAccess
 }
 
 // Start brings the stack up and returns once everything is provisioned and
@@ -137,6 +138,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if s.AWS, err = LocalAWS(ctx, o.Region, s.MotoURL); err != nil {
 		return nil, err
 	}
+	s.AWS.APIOptions = append(s.AWS.APIOptions, s.access.record)
 	log := app.NewLogger(o.Logs)
 	registryFile := filepath.Join(s.dir, "sources.yaml")
 	if err = os.WriteFile(registryFile, demoRegistry, 0o600); err != nil {
@@ -196,7 +198,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 			return
 		}
-		api.ServeHTTP(w, r)
+		api.ServeHTTP(w, r.WithContext(withFunction(r.Context(), "api")))
 	}))
 	s.serve(listeners[2], mux)
 
@@ -271,6 +273,8 @@ func LocalAWS(ctx context.Context, region, endpoint string) (aws.Config, error) 
 func LocalConfig(region, apiURL string) app.Config {
 	return app.Config{
 		RequestsTable:         tableName(resources.Requests),
+		AuditTable:            tableName(resources.Audit),
+		ReceiptsTable:         tableName(resources.Receipts),
 		IntakeTable:           tableName(resources.Intake),
 		SuppressionsTable:     tableName(resources.Suppressions),
 		ExportsBucket:         bucketName(resources.Exports),

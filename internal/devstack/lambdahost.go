@@ -59,7 +59,7 @@ func (h *lambdaHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		lambdaError(w, http.StatusBadRequest, "InvalidRequestContentException", "unreadable payload")
 		return
 	}
-	out, err := invoke(r.Context(), fn, payload)
+	out, err := invoke(withFunction(r.Context(), strings.TrimPrefix(name, namePrefix)), fn, payload)
 	if err != nil {
 		// As Lambda does: HTTP 200 with X-Amz-Function-Error, and the Go
 		// error's type name as errorType for Retry and Catch.

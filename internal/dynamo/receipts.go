@@ -25,18 +25,37 @@ type ReceiptsAPI interface {
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
-// Receipts keeps what erasure did, in the requests table: each source's
-// outcome under the request (sk "erasure#<source>"), and the chain of
-// erasure receipts.
+// Receipts keeps what erasure did, in a table of its own (see
+// resources.Receipts), which the functions serving the public may not reach:
+// each source's outcome under the request (sk "erasure#<source>"), and the
+// chain of erasure receipts.
 type Receipts struct {
 	api   ReceiptsAPI
 	table string
+	// unmoved is the requests table, where receipts were kept before they
+	// had a table of their own; "" when nothing checks it.
+	unmoved string
 }
 
-// NewReceipts returns the erasure records on the named table.
+// NewReceipts returns the erasure records on the named receipts table.
 func NewReceipts(api ReceiptsAPI, table string) *Receipts { return &Receipts{api: api, table: table} }
 
-const outcomePrefix = "erasure#"
+// RefuseUnmovedChain makes the first receipt of an empty chain fail while
+// the requests table still holds the chain of an earlier version, not yet
+// moved (MoveHistory): a chain begun afresh would fork it, and its anchors
+// would no longer match. One read of the requests table, and only while the
+// receipts table holds no receipt.
+func (s *Receipts) RefuseUnmovedChain(requestsTable string) *Receipts {
+	s.unmoved = requestsTable
+	return s
+}
+
+const (
+	outcomePrefix = "erasure#"
+	// outcomeChunkPrefix does not begin with outcomePrefix: chunks are kept
+	// beside the outcomes, not among them.
+	outcomeChunkPrefix = "erasure-chunk#"
+)
 
 // maxSaveAttempts bounds the read-merge-write loop of one outcome.
 const maxSaveAttempts = 3
@@ -105,12 +124,11 @@ func conditionFailed(err error) bool {
 }
 
 // outcomeChunkKeys are where an outcome's chunks after the first are kept,
-// under the request, beside (not among) the outcomes: "erasure-chunk#" does
-// not begin with outcomePrefix.
+// under the request, beside the outcomes.
 func outcomeChunkKeys(requestID, sourceID string, chunks int) []map[string]types.AttributeValue {
 	keys := make([]map[string]types.AttributeValue, 0, chunks)
 	for i := 1; i < chunks; i++ {
-		keys = append(keys, key(requestID, fmt.Sprintf("erasure-chunk#%s#%02d", sourceID, i)))
+		keys = append(keys, key(requestID, fmt.Sprintf("%s%s#%02d", outcomeChunkPrefix, sourceID, i)))
 	}
 	return keys
 }
@@ -264,9 +282,14 @@ func (s *Receipts) Append(ctx context.Context, requestID string, seal func(prev 
 		if l, ok, err := s.ReceiptOf(ctx, requestID); err != nil || ok {
 			return l, err
 		}
-		prev, _, err := s.Head(ctx)
+		prev, chained, err := s.Head(ctx)
 		if err != nil {
 			return erasure.Link{}, err
+		}
+		if !chained {
+			if err := s.checkMoved(ctx); err != nil {
+				return erasure.Link{}, err
+			}
 		}
 		l, err := seal(prev)
 		if err != nil {
@@ -298,6 +321,23 @@ func (s *Receipts) Append(ctx context.Context, requestID string, seal func(prev 
 		// Someone else took this number, or this request's receipt was
 		// written meanwhile: look again.
 	}
+}
+
+// checkMoved fails when the requests table still holds the first receipt
+// of an earlier version's chain.
+func (s *Receipts) checkMoved(ctx context.Context) error {
+	if s.unmoved == "" {
+		return nil
+	}
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.unmoved, Key: key(chainPK, chainSK(1)),
+		ProjectionExpression: aws.String("pk"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
+	}
+	if out.Item != nil {
+		return apperr.E(apperr.Internal, "The receipt chain is still in the requests table: move it first (privacyctl migrate-tables), then redrive.")
+	}
+	return nil
 }
 
 // receiptChunkKeys are where a receipt's chunks after the first are kept:

@@ -1,10 +1,12 @@
 // Package dynamo stores requests and their audit events in the pipeline's
-// DynamoDB table. Every save is conditional on the version read and writes
-// its audit event in the same transaction.
+// DynamoDB tables. Every save is conditional on the version read and writes
+// its audit event, in the audit table, in the same transaction.
 package dynamo
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,16 +32,19 @@ type API interface {
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 }
 
-// Store keeps requests in one table: pk = request id, sk = "request" for the
-// request and "audit#..." for its events.
+// Store keeps requests in one table (pk = request id, sk = "request") and
+// their audit events in another (pk = request id, sk = "audit#...").
 type Store struct {
 	api   API
 	table string
+	audit string
 	seq   atomic.Uint64
 }
 
-// NewStore returns a store on the named table.
-func NewStore(api API, table string) *Store { return &Store{api: api, table: table} }
+// NewStore returns a store on the named requests and audit tables.
+func NewStore(api API, table, audit string) *Store {
+	return &Store{api: api, table: table, audit: audit}
+}
 
 const requestSK = "request"
 
@@ -222,7 +227,7 @@ func (s *Store) Save(ctx context.Context, r *request.Request, ev request.Event) 
 	}
 	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: put},
-		{Put: &types.Put{TableName: &s.table, Item: audit, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Put: &types.Put{TableName: &s.audit, Item: audit, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 	}})
 	if err != nil {
 		var canceled *types.TransactionCanceledException
@@ -246,9 +251,7 @@ func (s *Store) Record(ctx context.Context, id string, ev request.Event) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-	}})
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.audit, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
 	}
@@ -256,8 +259,12 @@ func (s *Store) Record(ctx context.Context, id string, ev request.Event) error {
 }
 
 func (s *Store) auditItem(id string, ev request.Event) (map[string]types.AttributeValue, error) {
+	sk, err := s.auditSK(ev.At)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Internal, "An audit event could not be stored.", err)
+	}
 	item, err := attributevalue.MarshalMap(auditRecord{
-		PK: id, SK: s.auditSK(ev.At), At: ev.At, Actor: ev.Actor, Action: ev.Action,
+		PK: id, SK: sk, At: ev.At, Actor: ev.Actor, Action: ev.Action,
 		From: string(ev.From), To: string(ev.To), Note: ev.Note,
 	})
 	if err != nil {
@@ -266,20 +273,32 @@ func (s *Store) auditItem(id string, ev request.Event) (map[string]types.Attribu
 	return item, nil
 }
 
-// auditSK orders events by time and keeps two events in the same instant apart.
-func (s *Store) auditSK(at time.Time) string {
-	return fmt.Sprintf("audit#%s#%06d", at.UTC().Format("2006-01-02T15:04:05.000000000Z"), s.seq.Add(1)%1000000)
+// auditSK orders events by time, keeps two events of this process in the
+// same instant in order, and ends in 128 random bits. Functions may put
+// audit events but not read them, and DynamoDB cannot make a PutItem keep
+// its condition: a writer that could name an event already there could
+// overwrite it. It cannot name one it has not read.
+func (s *Store) auditSK(at time.Time) (string, error) {
+	var nonce [16]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s%s#%06d#%s", auditPrefix, at.UTC().Format("2006-01-02T15:04:05.000000000Z"), s.seq.Add(1)%1000000, hex.EncodeToString(nonce[:])), nil
 }
+
+// auditPrefix begins every event's sort key. Events stored before the
+// random part was added ("audit#<time>#<n>") sort among the others by time.
+const auditPrefix = "audit#"
 
 // Events returns the audit log of a request, oldest first.
 func (s *Store) Events(ctx context.Context, id string) ([]request.Event, error) {
 	var events []request.Event
 	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{
-		TableName:              &s.table,
+		TableName:              &s.audit,
 		KeyConditionExpression: aws.String("pk = :id AND begins_with(sk, :audit)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":id":    &types.AttributeValueMemberS{Value: id},
-			":audit": &types.AttributeValueMemberS{Value: "audit#"},
+			":audit": &types.AttributeValueMemberS{Value: auditPrefix},
 		},
 		ConsistentRead: aws.Bool(true),
 	})

@@ -85,11 +85,44 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	access := stack.TableAccess()
 	stack.Close()
 	if code == 0 {
 		code = checkLogs()
 	}
+	if code == 0 {
+		code = checkTableAccess(access)
+	}
 	os.Exit(code)
+}
+
+// checkTableAccess fails the run when a function did anything in the
+// pipeline's tables that resources.Functions, and so the CDK stack's IAM
+// policies, does not allow it: moto enforces no policy, the cloud does.
+func checkTableAccess(access map[string]map[string][]string) int {
+	if len(access["api"]) == 0 || len(access["write-receipt"]) == 0 {
+		fmt.Fprintln(os.Stderr, "no table access of the api or the receipt task was recorded: the access check would prove nothing")
+		return 1
+	}
+	granted := map[string]map[string][]string{}
+	for _, f := range resources.Functions {
+		granted[f.Name] = map[string][]string{}
+		for _, a := range f.Tables {
+			granted[f.Name][a.Table.ID] = append(granted[f.Name][a.Table.ID], a.Actions...)
+		}
+	}
+	code := 0
+	for fn, tables := range access {
+		for table, actions := range tables {
+			for _, a := range actions {
+				if !slices.Contains(granted[fn][table], a) {
+					fmt.Fprintf(os.Stderr, "FAIL: function %s did %s on table %s, which its grants (resources.Functions) do not allow\n", fn, a, table)
+					code = 1
+				}
+			}
+		}
+	}
+	return code
 }
 
 // checkLogs fails the run when any log line of the stack (handlers and moto)

@@ -174,7 +174,7 @@ func TestReceiptChain(t *testing.T) {
 
 	// Someone with access to the table makes a receipt say less was deleted.
 	ddb := dynamodb.NewFromConfig(stack.AWS)
-	table := stack.App.Config().RequestsTable
+	table := stack.App.Config().ReceiptsTable
 	victim := seqs[n/2]
 	key := map[string]types.AttributeValue{
 		"pk": &types.AttributeValueMemberS{Value: "receipt-chain"},

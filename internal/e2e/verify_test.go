@@ -357,8 +357,10 @@ func putPermission(t *testing.T, statusURL, contentType string, body []byte, que
 // TestAuthorizedAgent: an agent submits for a customer. The customer's own
 // link is refused until the agent sends the signed permission; documents of
 // the wrong kind, or sent without the status token, are refused; the
-// permission is kept encrypted; the customer then confirms, the request
-// completes, and the data goes to the customer alone: the agent gets no mail.
+// permission is kept encrypted, one document per request (a PNG sent after
+// a PDF replaces it); the customer then confirms, the request completes,
+// the data goes to the customer alone (the agent gets no mail), and the
+// permission is deleted.
 func TestAuthorizedAgent(t *testing.T) {
 	t.Parallel() // keeps the sequential phase short: requests of other tests wait it out
 	const subjectEmail, agentEmail = "li.wei@example.net", "agent.firm@example.com"
@@ -388,6 +390,7 @@ func TestAuthorizedAgent(t *testing.T) {
 		{"a program called a PDF", r.StatusURL, "application/pdf", []byte("MZ\x90\x00\x03"), http.StatusUnsupportedMediaType},
 		{"too large", r.StatusURL, "application/pdf", append([]byte("%PDF-1.7"), make([]byte, 4<<20)...), http.StatusRequestEntityTooLarge},
 		{"without the status token", wrongToken, "image/png", png, http.StatusNotFound},
+		{"a first scan", r.StatusURL, "application/pdf", []byte("%PDF-1.7\nfirst scan"), http.StatusNoContent},
 		{"the signed permission", r.StatusURL, "image/png", png, http.StatusNoContent},
 	} {
 		if got := putPermission(t, tt.url, tt.ctype, tt.body, ""); got != tt.want {
@@ -395,19 +398,36 @@ func TestAuthorizedAgent(t *testing.T) {
 		}
 	}
 	stored := storedRequest(t, r.ID)
-	if stored.PermissionKey != "agents/"+r.ID+"/permission.png" || stored.Status != request.PendingVerification {
-		t.Fatalf("permission key %q, status %s", stored.PermissionKey, stored.Status)
+	if stored.PermissionKey != "agents/"+r.ID+"/permission" || stored.PermissionType != "image/png" || stored.Status != request.PendingVerification {
+		t.Fatalf("permission key %q (%s), status %s", stored.PermissionKey, stored.PermissionType, stored.Status)
 	}
 	s3c := s3.NewFromConfig(stack.AWS, func(o *s3.Options) { o.UsePathStyle = true })
-	head, err := s3c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(devstack.LocalConfig(stack.Region, stack.APIURL).ExportsBucket), Key: &stored.PermissionKey})
-	if err != nil || head.ServerSideEncryption != "aws:kms" {
-		t.Fatalf("the permission at rest: %v, encryption %q", err, head.ServerSideEncryption)
+	bucket := aws.String(devstack.LocalConfig(stack.Region, stack.APIURL).ExportsBucket)
+	permissions := func() []string {
+		t.Helper()
+		out, err := s3c.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: bucket, Prefix: aws.String("agents/" + r.ID + "/")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, o := range out.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+		return keys
+	}
+	if keys := permissions(); len(keys) != 1 || keys[0] != stored.PermissionKey {
+		t.Fatalf("documents kept %v, want the last one alone", keys)
+	}
+	head, err := s3c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: bucket, Key: &stored.PermissionKey})
+	if err != nil || head.ServerSideEncryption != "aws:kms" || aws.ToString(head.ContentType) != "image/png" {
+		t.Fatalf("the permission at rest: %v, encryption %q, type %q", err, head.ServerSideEncryption, aws.ToString(head.ContentType))
 	}
 
 	if st, _ := post(t, link.Path, confirm); st != http.StatusOK {
 		t.Fatalf("the subject's confirmation: HTTP %d", st)
 	}
 	waitCompleted(t, r)
+	// The closing step deletes the permission before it mails the subject.
 	mailTo(t, subjectEmail, r.ID, "Your data is ready")
 	mails, err := stack.Mail()
 	if err != nil {
@@ -417,6 +437,12 @@ func TestAuthorizedAgent(t *testing.T) {
 		if slices.Contains(m.To, agentEmail) {
 			t.Fatalf("the agent was mailed %q", m.Subject)
 		}
+	}
+	if keys := permissions(); len(keys) != 0 {
+		t.Fatalf("the completed request's permission is still kept: %v", keys)
+	}
+	if !slices.Contains(actions(t, r.ID), "agent_permission_deleted ") {
+		t.Fatalf("no audit event for the deletion: %v", actions(t, r.ID))
 	}
 }
 
@@ -490,7 +516,7 @@ func TestAgentByWebForm(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !bytes.Contains(answer, []byte("we have the signed permission")) {
 		t.Fatalf("upload: HTTP %d\n%s", resp.StatusCode, answer)
 	}
-	if st := storedRequest(t, id); st.PermissionKey != "agents/"+id+"/permission.pdf" || st.AgentEmail != agentEmail || st.Email != subjectEmail {
+	if st := storedRequest(t, id); st.PermissionKey != "agents/"+id+"/permission" || st.AgentEmail != agentEmail || st.Email != subjectEmail {
 		t.Fatalf("stored permission %q, agent %q", st.PermissionKey, st.AgentEmail)
 	}
 	if m := mailTo(t, subjectEmail, id, "Confirm your privacy request"); !strings.Contains(m.Text, "on your behalf by "+agentEmail) {

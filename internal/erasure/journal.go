@@ -1,6 +1,11 @@
 package erasure
 
-import "context"
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+)
 
 // Step is one change erasure makes in a source: an object rewritten or
 // deleted, an older object version deleted, an item deleted or anonymized.
@@ -61,10 +66,14 @@ type Entry struct {
 }
 
 // Counted is what the done steps of one source add up to: the subject's
-// records deleted or anonymized, and every key and version touched, each
-// change counted once however many attempts it took.
+// records deleted or anonymized, and every key and version touched (in key
+// order), each change counted once however many attempts it took.
 func Counted(entries []Entry) Result {
 	var res Result
+	entries = slices.Clone(entries)
+	slices.SortStableFunc(entries, func(a, b Entry) int {
+		return cmp.Or(strings.Compare(a.Key, b.Key), strings.Compare(a.Version, b.Version))
+	})
 	for _, e := range entries {
 		if !e.Done {
 			continue

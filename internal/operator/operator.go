@@ -51,6 +51,12 @@ type RawMail interface {
 	Delete(ctx context.Context, key string) error
 }
 
+// Permissions forgets the signed permission of a closed request's agent
+// (deleted now, or left to the bucket's lifecycle for the retention period).
+type Permissions interface {
+	ForgetPermission(ctx context.Context, r *request.Request) error
+}
+
 // DeniedError is the error name the request workflow catches for a denial.
 const DeniedError = "RequestDenied"
 
@@ -66,6 +72,8 @@ type Operator struct {
 	RawMail RawMail
 	// Findings are the places erasure could not handle, for an operator.
 	Findings Findings
+	// Permissions forgets a cancelled request's signed permission.
+	Permissions Permissions
 }
 
 func (o *Operator) load(ctx context.Context, id string) (*request.Request, error) {
@@ -272,11 +280,15 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 	if err := o.Watch.Stop(ctx, r.ID); err != nil {
 		return err
 	}
-	// The request is closed: the mail it came in is kept no longer.
+	// The request is closed: the mail it came in and the permission its
+	// agent sent are kept no longer.
 	if r.MailKey != "" {
 		if err := o.RawMail.Delete(ctx, r.MailKey); err != nil {
 			return err
 		}
+	}
+	if err := o.Permissions.ForgetPermission(ctx, r); err != nil {
+		return err
 	}
 	msg, err := notify.Cancelled(r.Language, r.Email, r.ID)
 	if err != nil {

@@ -127,12 +127,23 @@ type env struct {
 	mail     *fakeMailer
 	extender *fakeExtender
 	rawMail  *fakeRawMail
+	forgot   *fakeForgetter
 }
 
 func newEnv() *env {
-	e := &env{store: newFakeStore(), workflow: &fakeWorkflow{}, watch: &fakeWatch{}, mail: &fakeMailer{}, extender: &fakeExtender{}, rawMail: &fakeRawMail{}}
-	e.op = &Operator{Store: e.store, Workflow: e.workflow, Watch: e.watch, Mailer: e.mail, Extender: e.extender, Clock: clock.NewFake(now), RawMail: e.rawMail}
+	e := &env{store: newFakeStore(), workflow: &fakeWorkflow{}, watch: &fakeWatch{}, mail: &fakeMailer{}, extender: &fakeExtender{}, rawMail: &fakeRawMail{}, forgot: &fakeForgetter{}}
+	e.op = &Operator{Store: e.store, Workflow: e.workflow, Watch: e.watch, Mailer: e.mail, Extender: e.extender, Clock: clock.NewFake(now), RawMail: e.rawMail,
+		Permissions: e.forgot}
 	return e
+}
+
+// fakeForgetter records the requests whose permissions it was asked to
+// forget, and in which status.
+type fakeForgetter struct{ forgot []string }
+
+func (f *fakeForgetter) ForgetPermission(_ context.Context, r *request.Request) error {
+	f.forgot = append(f.forgot, r.ID+" "+string(r.Status))
+	return nil
 }
 
 // fakeRawMail records the raw messages deleted.
@@ -597,6 +608,21 @@ func TestCancelDeletesTheMail(t *testing.T) {
 		if want := []string{key}; (key == "" && len(e.rawMail.deleted) != 0) || (key != "" && !slices.Equal(e.rawMail.deleted, want)) {
 			t.Fatalf("mail key %q: deleted %v", key, e.rawMail.deleted)
 		}
+	}
+}
+
+// TestCancelForgetsThePermission: a cancelled request is closed, so its
+// agent's signed permission is forgotten, once the cancellation is saved.
+func TestCancelForgetsThePermission(t *testing.T) {
+	e := newEnv()
+	r := waiting()
+	r.AgentEmail, r.PermissionKey, r.PermissionType = "agent@example.net", "agents/"+reqID+"/permission", "application/pdf"
+	e.store.put(r)
+	if err := e.op.Cancel(context.Background(), reqID, who); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{reqID + " cancelled"}; !slices.Equal(e.forgot.forgot, want) {
+		t.Fatalf("forgot %v, want %v", e.forgot.forgot, want)
 	}
 }
 

@@ -3,6 +3,7 @@ package portal
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
@@ -20,11 +21,14 @@ import (
 // confirmation and every notice go to the subject's address alone; the
 // agent sees the status page, which shows nothing personal.
 
-// Permissions keeps the documents agents upload.
+// Permissions keeps the documents agents upload, one per request.
 type Permissions interface {
 	// PutPermission stores a document under a key derived from the request
-	// id alone, encrypted with the bucket's KMS key.
+	// id alone, encrypted with the bucket's KMS key, in place of any
+	// stored under that key before.
 	PutPermission(ctx context.Context, requestID, contentType string, body []byte) (string, error)
+	// DeletePermission deletes a document; one already gone is no error.
+	DeletePermission(ctx context.Context, key string) error
 }
 
 // MaxPermissionBytes bounds an uploaded permission: through API Gateway a
@@ -76,7 +80,8 @@ func sniffPermission(declared string, body []byte) (string, bool) {
 
 // UploadPermission stores the signed permission of an agent's request,
 // authorized by the status token the agent got at submission. It can be
-// sent again (a better scan) until the request is confirmed.
+// sent again (a better scan) until the request is confirmed, and replaces
+// the one before, whatever its type: a request keeps one document.
 func (p *Portal) UploadPermission(ctx context.Context, id, token, contentType string, body []byte, powerOfAttorney bool) error {
 	r, err := p.authorized(ctx, id, token, func(r *request.Request) string { return r.StatusTokenHash })
 	if err != nil {
@@ -99,6 +104,7 @@ func (p *Portal) UploadPermission(ctx context.Context, id, token, contentType st
 	if err != nil {
 		return err
 	}
+	before := r.PermissionKey
 	now := p.Clock.Now()
 	r.PermissionKey, r.PermissionType, r.PowerOfAttorney = key, mediaType, powerOfAttorney
 	r.UpdatedAt = now
@@ -107,5 +113,30 @@ func (p *Portal) UploadPermission(ctx context.Context, id, token, contentType st
 		r.NeedsOperator = true
 	}
 	note := fmt.Sprintf("type=%s bytes=%d power_of_attorney=%v", mediaType, len(body), powerOfAttorney)
-	return p.Store.Save(ctx, r, request.Event{At: now, Actor: "agent", Action: "agent_permission_received", From: r.Status, To: r.Status, Note: note})
+	if err := p.Store.Save(ctx, r, request.Event{At: now, Actor: "agent", Action: "agent_permission_received", From: r.Status, To: r.Status, Note: note}); err != nil {
+		if errors.Is(err, request.ErrChanged) {
+			p.dropIfClosed(ctx, r.ID, key)
+		}
+		return err
+	}
+	if before != "" && before != key {
+		// Stored under a key that named its type, before a request kept
+		// one key for all.
+		return p.Permissions.DeletePermission(ctx, before)
+	}
+	return nil
+}
+
+// dropIfClosed deletes a document stored for a request that closed while
+// it was being stored: the closing step may have looked for it before it
+// was there, and nothing else would delete it until the bucket's lifecycle
+// does.
+func (p *Portal) dropIfClosed(ctx context.Context, id, key string) {
+	r, err := p.Store.Get(ctx, id)
+	if err != nil || !r.Status.Closed() {
+		return
+	}
+	if err := p.Permissions.DeletePermission(ctx, key); err != nil {
+		p.Log.ErrorContext(ctx, "permission of a closed request not deleted", "request_id", id, "error_kind", apperr.KindOf(err).String())
+	}
 }

@@ -3,6 +3,7 @@ package portal
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -11,16 +12,29 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/secret"
 )
 
-// fakePermissions keeps uploaded documents by key.
+// fakePermissions keeps uploaded documents by key, one key per request as
+// the exports bucket does.
 type fakePermissions struct {
 	stored map[string][]byte
 	types  map[string]string
+	// afterPut runs after a document is stored, as something that happens
+	// meanwhile.
+	afterPut func()
 }
 
 func (f *fakePermissions) PutPermission(_ context.Context, requestID, contentType string, body []byte) (string, error) {
 	key := "agents/" + requestID + "/permission"
 	f.stored[key], f.types[key] = bytes.Clone(body), contentType
+	if f.afterPut != nil {
+		f.afterPut()
+	}
 	return key, nil
+}
+
+func (f *fakePermissions) DeletePermission(_ context.Context, key string) error {
+	delete(f.stored, key)
+	delete(f.types, key)
+	return nil
 }
 
 const agent = "agent@example.net"
@@ -86,6 +100,67 @@ func TestUploadPermission(t *testing.T) {
 			// The agent's upload confirms nothing: the subject must.
 			if got.Status != request.PendingVerification || len(e.workflow.resumes) != 0 {
 				t.Fatal("the upload moved the request on")
+			}
+		})
+	}
+}
+
+// TestUploadPermissionKeepsOneDocument: a request keeps one document, the
+// last sent, whatever the types: one stored under a key that named its type
+// is deleted when another comes. A document stored while the request
+// closed is deleted too (the closing step may have looked before it was
+// there); while it changed otherwise, it stays for the agent's retry.
+func TestUploadPermissionKeepsOneDocument(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name      string
+		before    string // the key of a document sent before, "" for none
+		meanwhile func(e *env, id string)
+		wantErr   apperr.Kind
+		wantKeys  []string
+	}{
+		{"a second upload", "agents/%s/permission", nil, -1, []string{"agents/%s/permission"}},
+		{"after one kept under a key with its type", "agents/%s/permission.pdf", nil, -1, []string{"agents/%s/permission"}},
+		{"the request closed meanwhile", "", func(e *env, id string) {
+			r, _ := e.store.Get(ctx, id)
+			r.Status = request.Expired
+			_ = e.store.Save(ctx, r, request.Event{Action: "expired"})
+		}, apperr.Conflict, nil},
+		{"the request changed meanwhile", "", func(e *env, id string) {
+			r, _ := e.store.Get(ctx, id)
+			_ = e.store.Save(ctx, r, request.Event{Action: "verification_sent"})
+		}, apperr.Conflict, []string{"agents/%s/permission"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, perms := newAgentEnv()
+			r := e.seed(request.PendingVerification, agentRequest)
+			if tt.before != "" {
+				old := strings.ReplaceAll(tt.before, "%s", r.ID)
+				perms.stored[old], perms.types[old] = pdf, "application/pdf"
+				r.PermissionKey, r.PermissionType = old, "application/pdf"
+				e.store.put(r)
+			}
+			if tt.meanwhile != nil {
+				perms.afterPut = func() { tt.meanwhile(e, r.ID) }
+			}
+			err := e.portal.UploadPermission(ctx, r.ID, "status-token", "image/png", png, false)
+			if tt.wantErr >= 0 {
+				if apperr.KindOf(err) != tt.wantErr {
+					t.Fatalf("error %v, want %v", err, tt.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			for k := range perms.stored {
+				keys = append(keys, strings.ReplaceAll(k, r.ID, "%s"))
+			}
+			if fmt.Sprint(keys) != fmt.Sprint(tt.wantKeys) {
+				t.Fatalf("documents kept %v, want %v", keys, tt.wantKeys)
+			}
+			if len(keys) == 1 && perms.types[strings.ReplaceAll(keys[0], "%s", r.ID)] != "image/png" {
+				t.Fatal("the document kept is not the last sent")
 			}
 		})
 	}

@@ -30,15 +30,18 @@ type Index struct {
 // Indexes of the requests table, for the operators' queries.
 var (
 	// ByReceived lists requests by receipt time: request items carry kind
-	// "request"; audit items have neither attribute.
+	// "request"; slots have neither attribute.
 	ByReceived = Index{Name: "by-received", PartitionKey: Attribute{Name: "kind", Type: "S"}, SortKey: Attribute{Name: "received_at", Type: "S"}}
 	// ByStatus lists requests in a status by due date.
 	ByStatus = Index{Name: "by-status", PartitionKey: Attribute{Name: "status", Type: "S"}, SortKey: Attribute{Name: "due_date", Type: "S"}}
 )
 
-// Requests holds requests (sk "request") and their audit events
-// (sk "audit#<time>#<n>") under the request id. Personal data lives only here
-// and in the exports bucket, both encrypted with the stack's KMS key.
+// Requests holds requests (sk "request") under the request id, and the
+// open slots of subjects (pk "open#<hash>", sk "slot", gone after
+// expires_at). Personal data lives only here and in the exports bucket, both
+// encrypted with the stack's KMS key. What a request's history must keep
+// lives in tables of their own, which the functions that serve the public
+// may not change (IAM cannot tell sort keys apart).
 var Requests = Table{
 	ID:           "requests",
 	PartitionKey: Attribute{Name: "pk", Type: "S"},
@@ -46,6 +49,31 @@ var Requests = Table{
 	TTLAttribute: "expires_at",
 	EnvVar:       "REQUESTS_TABLE",
 	Indexes:      []Index{ByReceived, ByStatus},
+}
+
+// Audit holds the audit log: under each request id (and each mail's audit
+// id), one item per event, sk "audit#<time>#<n>#<random>". It is append-only
+// for every function: they may put events, none may read, change or delete
+// them; operators read them. The random part keeps a writer that cannot read
+// the log from naming, and so overwriting, an event already there.
+var Audit = Table{
+	ID:           "audit",
+	PartitionKey: Attribute{Name: "pk", Type: "S"},
+	SortKey:      &Attribute{Name: "sk", Type: "S"},
+	EnvVar:       "AUDIT_TABLE",
+}
+
+// Receipts holds what erasure did: under each request id the outcome of
+// each source (sk "erasure#<source>", further chunks "erasure-chunk#...")
+// and the pointer to its receipt (sk "receipt"); the hash-chained receipts
+// (pk "receipt-chain", sk the receipt's number) and their further chunks
+// (pk "receipt-chain-chunks"). Only the functions that erase and write
+// receipts may change it.
+var Receipts = Table{
+	ID:           "receipts",
+	PartitionKey: Attribute{Name: "pk", Type: "S"},
+	SortKey:      &Attribute{Name: "sk", Type: "S"},
+	EnvVar:       "RECEIPTS_TABLE",
 }
 
 // Intake holds what the HTTP API shares across its instances for a short
@@ -70,7 +98,7 @@ var Suppressions = Table{
 }
 
 // Tables are all of the pipeline's tables.
-var Tables = []Table{Requests, Intake, Suppressions}
+var Tables = []Table{Requests, Audit, Receipts, Intake, Suppressions}
 
 // Bucket describes an S3 bucket of the pipeline.
 type Bucket struct {
@@ -100,6 +128,20 @@ const AnchorRetentionYears = 10
 // Buckets are all of the pipeline's buckets.
 var Buckets = []Bucket{Exports, RawMail, ReceiptAnchors}
 
+// Agents' signed permissions, in the exports bucket, are deleted when their
+// request closes or, where operators keep them a while, this many days
+// later (the stack's PermissionRetentionDays parameter).
+const (
+	PermissionRetentionEnvVar  = "PERMISSION_RETENTION_DAYS"
+	MaxPermissionRetentionDays = 365
+	// LongestOpenDays is longer than the statutory rules keep any request
+	// open (135 days: received in Iowa, confirmed the day before the due
+	// date, from which the clock starts, and extended), with room for an
+	// operator to close one that fell overdue. A lifecycle rule deletes any
+	// permission left this long plus the retention: none should be.
+	LongestOpenDays = 180
+)
+
 // Queue describes an SQS queue of the pipeline.
 type Queue struct {
 	ID     string
@@ -126,38 +168,106 @@ type Key struct {
 // function that erases uses it.
 var ReceiptKey = Key{ID: "receipt-key", Alias: "alias/dsr-receipt-key", EnvVar: "RECEIPT_KEY_ID"}
 
+// DynamoDB actions, by their IAM names. A TransactWriteItems call needs, on
+// each item's table, the action of that item (PutItem for a Put); a
+// condition on an item needs no action of its own.
+const (
+	GetItem    = "dynamodb:GetItem"
+	PutItem    = "dynamodb:PutItem"
+	UpdateItem = "dynamodb:UpdateItem"
+	DeleteItem = "dynamodb:DeleteItem"
+	// Query reaches the table's indexes too.
+	Query = "dynamodb:Query"
+	// BatchWriteItem needs no other action: its puts and deletes are
+	// granted by it alone.
+	BatchWriteItem = "dynamodb:BatchWriteItem"
+)
+
+// Access is what a function may do in one of the pipeline's tables: the
+// CDK stack grants exactly this, and the local stack's end-to-end tests
+// check that no function does more.
+type Access struct {
+	Table   Table
+	Actions []string
+}
+
+// Access that many functions share.
+var (
+	// readRequest reads requests by id.
+	readRequest = Access{Requests, []string{GetItem}}
+	// saveRequest reads and writes requests by id (and open slots); every
+	// save puts its audit event in the same transaction.
+	saveRequest = Access{Requests, []string{GetItem, PutItem}}
+	// appendAudit adds audit events and can do nothing else there.
+	appendAudit = Access{Audit, []string{PutItem}}
+	// putOutcome replaces a source's erasure outcome with the one the
+	// journal adds up (reading it for its revision and chunks).
+	putOutcome = Access{Receipts, []string{GetItem, PutItem}}
+	// journal writes erasure steps down and marks them done, reads them
+	// back, and keeps findings (a conditional put).
+	journal = Access{Receipts, []string{BatchWriteItem, Query}}
+	// readFindings reads what erasure or collection could not handle.
+	readFindings = Access{Receipts, []string{Query}}
+	// keepFindings adds findings (a conditional put) and reads them.
+	keepFindings = Access{Receipts, []string{PutItem, Query}}
+)
+
 // Function is one Lambda function of the pipeline: its folder under
-// functions/ and, for workflow tasks, the ASL placeholder for its ARN.
+// functions/, for workflow tasks the ASL placeholder for its ARN, and what
+// it may do in the pipeline's tables (the company's sources are granted
+// from the registry).
 type Function struct {
 	Name        string
 	Placeholder string
+	Tables      []Access
 }
 
 // Functions are all Lambda functions, in the order a request meets them.
+// The api and inbound functions serve the public: they may append to the
+// audit log and nothing more, and may not touch what erasure recorded.
 var Functions = []Function{
-	{Name: "api"},
-	{Name: "acknowledge", Placeholder: "AcknowledgeFunctionArn"},
-	{Name: "start-verification", Placeholder: "StartVerificationFunctionArn"},
-	{Name: "resolve-identities", Placeholder: "ResolveIdentitiesFunctionArn"},
-	{Name: "collect-source", Placeholder: "CollectSourceFunctionArn"},
-	{Name: "finish-large-source", Placeholder: "FinishLargeSourceFunctionArn"},
-	{Name: "build-package", Placeholder: "BuildPackageFunctionArn"},
-	{Name: "erase-source", Placeholder: "EraseSourceFunctionArn"},
-	{Name: "await-hold", Placeholder: "AwaitHoldFunctionArn"},
-	{Name: "write-receipt", Placeholder: "WriteReceiptFunctionArn"},
-	{Name: "await-findings", Placeholder: "AwaitFindingsFunctionArn"},
-	{Name: "await-review", Placeholder: "AwaitReviewFunctionArn"},
-	{Name: "record-suppression", Placeholder: "RecordSuppressionFunctionArn"},
-	{Name: "apply-corrections", Placeholder: "ApplyCorrectionsFunctionArn"},
-	{Name: "close-request", Placeholder: "CloseRequestFunctionArn"},
-	{Name: "check-deadline", Placeholder: "CheckDeadlineFunctionArn"},
-	// deadline-report runs on a schedule, outside the workflows.
-	{Name: "deadline-report"},
-	// sweeper runs on a schedule: it starts the workflows of requests
-	// stored without one.
-	{Name: "sweeper"},
-	// inbound runs for each mail the SES receipt rule receives.
-	{Name: "inbound"},
+	{Name: "api", Tables: []Access{saveRequest, appendAudit,
+		// Idempotency records and rate counters, item by item.
+		{Intake, []string{GetItem, PutItem, UpdateItem, DeleteItem}}}},
+	// Acknowledging takes the subject's open slot (a conditional put).
+	{Name: "acknowledge", Placeholder: "AcknowledgeFunctionArn", Tables: []Access{saveRequest, appendAudit}},
+	{Name: "start-verification", Placeholder: "StartVerificationFunctionArn", Tables: []Access{saveRequest, appendAudit}},
+	{Name: "resolve-identities", Placeholder: "ResolveIdentitiesFunctionArn", Tables: []Access{saveRequest, appendAudit}},
+	// Collecting keeps what it could not read as findings.
+	{Name: "collect-source", Placeholder: "CollectSourceFunctionArn", Tables: []Access{readRequest, appendAudit, keepFindings}},
+	// Finishing a large source adds up what its objects' tasks journaled.
+	{Name: "finish-large-source", Placeholder: "FinishLargeSourceFunctionArn", Tables: []Access{readRequest, appendAudit, putOutcome, journal}},
+	// The package says what could not be read.
+	{Name: "build-package", Placeholder: "BuildPackageFunctionArn", Tables: []Access{saveRequest, appendAudit, readFindings}},
+	// Erasing journals each change and keeps what it could not erase.
+	{Name: "erase-source", Placeholder: "EraseSourceFunctionArn", Tables: []Access{readRequest, appendAudit, putOutcome, journal, keepFindings}},
+	{Name: "await-hold", Placeholder: "AwaitHoldFunctionArn", Tables: []Access{saveRequest, appendAudit}},
+	// The receipt task reads the outcomes, the findings and the chain's
+	// head, and appends to the chain.
+	{Name: "write-receipt", Placeholder: "WriteReceiptFunctionArn", Tables: []Access{readRequest, appendAudit,
+		{Receipts, []string{GetItem, PutItem, Query}}}},
+	// Waiting on findings keeps the task token beside them.
+	{Name: "await-findings", Placeholder: "AwaitFindingsFunctionArn", Tables: []Access{readRequest, appendAudit, keepFindings}},
+	{Name: "await-review", Placeholder: "AwaitReviewFunctionArn", Tables: []Access{saveRequest, appendAudit}},
+	{Name: "record-suppression", Placeholder: "RecordSuppressionFunctionArn", Tables: []Access{saveRequest, appendAudit,
+		// Flags are set item by item, never removed.
+		{Suppressions, []string{GetItem, UpdateItem}}}},
+	{Name: "apply-corrections", Placeholder: "ApplyCorrectionsFunctionArn", Tables: []Access{saveRequest, appendAudit}},
+	// Closing a delete request reads its outcomes and findings for the
+	// confirmation mail.
+	{Name: "close-request", Placeholder: "CloseRequestFunctionArn", Tables: []Access{saveRequest, appendAudit,
+		{Receipts, []string{GetItem, Query}}}},
+	{Name: "check-deadline", Placeholder: "CheckDeadlineFunctionArn", Tables: []Access{saveRequest, appendAudit}},
+	// deadline-report runs on a schedule, outside the workflows: it counts
+	// open requests through the status index.
+	{Name: "deadline-report", Tables: []Access{{Requests, []string{Query}}}},
+	// sweeper runs on a schedule: it finds requests still received through
+	// the status index and starts their workflows, or flags them.
+	{Name: "sweeper", Tables: []Access{{Requests, []string{GetItem, PutItem, Query}}, appendAudit}},
+	// inbound runs for each mail the SES receipt rule receives: it makes
+	// requests as the api does, audits each mail, and counts mailed
+	// requests against the per-address limit.
+	{Name: "inbound", Tables: []Access{saveRequest, appendAudit, {Intake, []string{UpdateItem}}}},
 }
 
 // ASL placeholders that are not function ARNs. The CDK stack and the local

@@ -11,12 +11,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/url"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 )
@@ -29,6 +31,7 @@ type API interface {
 	DeleteObjects(context.Context, *s3.DeleteObjectsInput, ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
 	HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 	ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	CopyObject(context.Context, *s3.CopyObjectInput, ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
 }
 
 // Store is the exports bucket.
@@ -241,18 +244,63 @@ func (s *Store) DeletePart(ctx context.Context, requestID, sourceID string) erro
 	return nil
 }
 
+// PermissionPrefix holds the signed permissions agents upload, often scans
+// of identity documents: one object per request, deleted when the request
+// closes (see workflow.Steps.ForgetPermission); the bucket's lifecycle
+// deletes any left behind.
+const PermissionPrefix = "agents/"
+
+// Tagging of a permission whose request is closed, which the bucket's
+// lifecycle rule deletes the retention's days after it was last written.
+const (
+	ClosedTagKey   = "permission"
+	ClosedTagValue = "closed"
+)
+
 // PermissionKey is where the signed permission of an agent's request is
-// kept: derived from the request id alone, never from what the agent sent.
-func PermissionKey(requestID, mediaType string) string {
-	ext := map[string]string{"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}[mediaType]
-	return "agents/" + requestID + "/permission" + ext
+// kept: derived from the request id alone, never from what the agent sent,
+// and the same whatever the document's type (its Content-Type says), so a
+// new upload replaces the one before and no older document is left.
+func PermissionKey(requestID string) string { return PermissionPrefix + requestID + "/permission" }
+
+// PutPermission stores an agent's signed permission, in place of any sent
+// before; the bucket's default encryption (SSE-KMS with the pipeline's key)
+// encrypts it.
+func (s *Store) PutPermission(ctx context.Context, requestID, mediaType string, body []byte) (string, error) {
+	key := PermissionKey(requestID)
+	return key, s.put(ctx, key, bytes.NewReader(body), mediaType)
 }
 
-// PutPermission stores an agent's signed permission; the bucket's default
-// encryption (SSE-KMS with the pipeline's key) encrypts it.
-func (s *Store) PutPermission(ctx context.Context, requestID, mediaType string, body []byte) (string, error) {
-	key := PermissionKey(requestID, mediaType)
-	return key, s.put(ctx, key, bytes.NewReader(body), mediaType)
+// DeletePermission deletes a permission; one already gone is no error.
+func (s *Store) DeletePermission(ctx context.Context, key string) error {
+	if _, err := s.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key}); err != nil {
+		return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+	}
+	return nil
+}
+
+// ExpirePermission tags a closed request's permission for the bucket's
+// lifecycle rule, which deletes it a number of days after it was written.
+// S3 counts those days from the object's creation, so it is copied onto
+// itself: they count from now, the close, not from the upload. One already
+// gone is no error.
+func (s *Store) ExpirePermission(ctx context.Context, key, mediaType string) error {
+	_, err := s.api.CopyObject(ctx, &s3.CopyObjectInput{
+		Bucket: &s.bucket, Key: &key, CopySource: aws.String(url.PathEscape(s.bucket) + "/" + key),
+		// A copy onto itself must change something: the metadata is
+		// replaced, so the media type is given again.
+		MetadataDirective: types.MetadataDirectiveReplace, ContentType: &mediaType,
+		Metadata:         map[string]string{"request-closed": "true"},
+		TaggingDirective: types.TaggingDirectiveReplace,
+		Tagging:          aws.String(url.QueryEscape(ClosedTagKey) + "=" + url.QueryEscape(ClosedTagValue)),
+	})
+	// CopyObject has no modelled error for a missing source: S3 answers
+	// with the code alone.
+	var api smithy.APIError
+	if err != nil && !(errors.As(err, &api) && api.ErrorCode() == "NoSuchKey") {
+		return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+	}
+	return nil
 }
 
 // PutPackage stores the access package of a request and returns its key.

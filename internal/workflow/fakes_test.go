@@ -575,3 +575,27 @@ func (e *fakeExports) manifest(t *testing.T, requestID string) string {
 	}
 	return string(b)
 }
+
+// fakePermissions records what became of agents' permissions; fail makes
+// every call fail.
+type fakePermissions struct {
+	deleted []string
+	expired []string // key and media type
+	fail    bool
+}
+
+func (p *fakePermissions) DeletePermission(_ context.Context, key string) error {
+	if p.fail {
+		return apperr.E(apperr.Unavailable, "The exports bucket is unavailable.")
+	}
+	p.deleted = append(p.deleted, key)
+	return nil
+}
+
+func (p *fakePermissions) ExpirePermission(_ context.Context, key, mediaType string) error {
+	if p.fail {
+		return apperr.E(apperr.Unavailable, "The exports bucket is unavailable.")
+	}
+	p.expired = append(p.expired, key+" "+mediaType)
+	return nil
+}

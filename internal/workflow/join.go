@@ -146,6 +146,11 @@ func (s *Steps) join(ctx context.Context, r *request.Request, first string) erro
 			return err
 		}
 	}
+	// The request is closed: a raw message it came in goes, as at any
+	// close. (An agent's request never joins, so no permission waits.)
+	if err := s.forgetMail(ctx, r); err != nil {
+		return err
+	}
 	msg, err := notify.Joined(r.Language, r.Email, r.ID, first)
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The message could not be written.", err)

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -164,6 +165,31 @@ func TestJoinRetriesMail(t *testing.T) {
 	}
 	if msg := onlyMessage(t, e); !strings.Contains(msg.Text, first.ID) {
 		t.Fatalf("mail:\n%s", msg.Text)
+	}
+}
+
+// TestJoinForgetsTheMail: a mailed request that joins another is closed, so
+// its raw message is deleted, as at any close; the first keeps its own.
+func TestJoinForgetsTheMail(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	mailed := func(r *request.Request) {
+		withDeadlines("EU", request.Access)(r)
+		r.MailKey = "inbound/" + r.ID
+	}
+	first := e.seed(t, request.Access, request.Received, mailed)
+	if _, err := e.steps.Acknowledge(ctx, RequestRef{RequestID: first.ID}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.store.stored(first.ID)
+	r.Status = request.InProgress
+	e.store.put(r)
+	second := e.seed(t, request.Access, request.Received, mailed)
+	if res, err := e.steps.Acknowledge(ctx, RequestRef{RequestID: second.ID}); err != nil || !res.Joined {
+		t.Fatalf("second: %+v, %v", res, err)
+	}
+	if want := []string{second.MailKey}; !slices.Equal(e.rawMail.deleted, want) {
+		t.Fatalf("deleted %v, want %v", e.rawMail.deleted, want)
 	}
 }
 

@@ -72,6 +72,16 @@ type RawMail interface {
 	Delete(ctx context.Context, key string) error
 }
 
+// Permissions holds the signed permissions agents upload, often scans of
+// identity documents.
+type Permissions interface {
+	// DeletePermission deletes one; one already gone is no error.
+	DeletePermission(ctx context.Context, key string) error
+	// ExpirePermission leaves one to the bucket's lifecycle rule, which
+	// deletes it the retention's days from now.
+	ExpirePermission(ctx context.Context, key, mediaType string) error
+}
+
 // Steps carries out the workflow's tasks.
 type Steps struct {
 	Store    Store
@@ -123,6 +133,10 @@ type Steps struct {
 	OperatorEmail string
 	// RawMail deletes a request's raw message when the request closes.
 	RawMail RawMail
+	// Permissions deletes an agent's signed permission when its request
+	// closes, or PermissionRetentionDays later.
+	Permissions             Permissions
+	PermissionRetentionDays int
 }
 
 // Task inputs and outputs. They carry ids only.
@@ -522,6 +536,9 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 	if err := s.forgetMail(ctx, r); err != nil {
 		return err
 	}
+	if err := s.ForgetPermission(ctx, r); err != nil {
+		return err
+	}
 	if err := s.Mailer.Send(ctx, msg); err != nil {
 		return err
 	}
@@ -546,6 +563,31 @@ func (s *Steps) forgetMail(ctx context.Context, r *request.Request) error {
 		return err
 	}
 	return s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "mail_deleted"})
+}
+
+// ForgetPermission deletes the signed permission of a closed request's
+// agent: it was needed to verify the request, and is often a scan of an
+// identity document. Where operators keep them a while
+// (PermissionRetentionDays), the exports bucket's lifecycle rule deletes it
+// that many days from now instead. Either way the audit log says so, by
+// action and days alone. Running it again does no harm.
+func (s *Steps) ForgetPermission(ctx context.Context, r *request.Request) error {
+	if r.PermissionKey == "" {
+		return nil
+	}
+	if s.Permissions == nil {
+		return apperr.E(apperr.Internal, "No store of agents' permissions is configured.")
+	}
+	ev := request.Event{At: s.Clock.Now(), Actor: actor, Action: "agent_permission_deleted"}
+	if days := s.PermissionRetentionDays; days > 0 {
+		if err := s.Permissions.ExpirePermission(ctx, r.PermissionKey, r.PermissionType); err != nil {
+			return err
+		}
+		ev.Action, ev.Note = "agent_permission_expires", fmt.Sprintf("after_days=%d", days)
+	} else if err := s.Permissions.DeletePermission(ctx, r.PermissionKey); err != nil {
+		return err
+	}
+	return s.Store.Record(ctx, r.ID, ev)
 }
 
 // countClosed records the metrics of a closed request.

@@ -88,6 +88,7 @@ type env struct {
 	receipts     *fakeReceipts
 	suppressions *memstore.Suppressions
 	rawMail      *fakeRawMail
+	permissions  *fakePermissions
 }
 
 func newEnv(t *testing.T) *env {
@@ -110,9 +111,11 @@ func newEnv(t *testing.T) *env {
 		receipts:     &fakeReceipts{},
 		suppressions: memstore.NewSuppressions(),
 		rawMail:      &fakeRawMail{},
+		permissions:  &fakePermissions{},
 	}
 	e.steps = &Steps{
 		RawMail:       e.rawMail,
+		Permissions:   e.permissions,
 		Watch:         e.watch,
 		Metrics:       e.metrics,
 		Scale:         1,
@@ -925,6 +928,82 @@ func TestCloseRequestDeletesTheMail(t *testing.T) {
 			}
 			if !slices.ContainsFunc(e.store.eventsOf(r.ID), func(ev request.Event) bool { return ev.Action == "mail_deleted" }) {
 				t.Fatal("no audit event for the deletion")
+			}
+		})
+	}
+}
+
+// TestCloseRequestForgetsThePermission: an agent's signed permission is
+// deleted when its request closes (completed, expired, denied), not when it
+// fails (an operator may redrive it); with a retention period it is left to
+// the bucket's lifecycle from the close instead. The audit log says which,
+// without the key. A failure fails the step before the subject is told, so
+// a retry does both.
+func TestCloseRequestForgetsThePermission(t *testing.T) {
+	const key, pdf = "agents/dsr-x/permission", "application/pdf"
+	tests := []struct {
+		name      string
+		typ       request.Type
+		status    request.Status
+		outcome   string
+		retention int
+		deleted   bool
+		expired   bool
+		note      string
+	}{
+		{"access completed", request.Access, request.InProgress, "completed", 0, true, false, ""},
+		{"delete completed", request.Delete, request.InProgress, "completed", 0, true, false, ""},
+		{"expired", request.Access, request.PendingVerification, "expired", 0, true, false, ""},
+		{"denied", request.Access, request.InProgress, "denied", 0, true, false, ""},
+		{"failed", request.Access, request.InProgress, "failed", 0, false, false, ""},
+		{"completed, kept 30 days", request.Access, request.InProgress, "completed", 30, false, true, "after_days=30"},
+		{"denied, kept 7 days", request.Access, request.InProgress, "denied", 7, false, true, "after_days=7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t)
+			e.steps.PermissionRetentionDays = tt.retention
+			r := e.seed(t, tt.typ, tt.status, func(r *request.Request) {
+				r.AgentEmail, r.PermissionKey, r.PermissionType = "agent@example.net", key, pdf
+				r.ExportKey = "packages/x.zip"
+				r.DenialReasons = []string{"manifestly unfounded"}
+			})
+			in := CloseTask{RequestID: r.ID, Outcome: tt.outcome}
+			if tt.deleted || tt.expired {
+				e.permissions.fail = true
+				wantKind(t, e.steps.CloseRequest(ctx, in), apperr.Unavailable)
+				if len(e.mail.sent) != 0 {
+					t.Fatal("the subject was told before the permission was dealt with")
+				}
+				e.permissions.fail = false
+			}
+			if err := e.steps.CloseRequest(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(e.permissions.deleted) == 1 && e.permissions.deleted[0] == key; got != tt.deleted {
+				t.Errorf("deleted %v, want deleted %v", e.permissions.deleted, tt.deleted)
+			}
+			if got := len(e.permissions.expired) == 1 && e.permissions.expired[0] == key+" "+pdf; got != tt.expired {
+				t.Errorf("left to expire %v, want %v", e.permissions.expired, tt.expired)
+			}
+			var events []request.Event
+			for _, ev := range e.store.eventsOf(r.ID) {
+				if strings.HasPrefix(ev.Action, "agent_permission") {
+					events = append(events, ev)
+				}
+			}
+			switch {
+			case !tt.deleted && !tt.expired:
+				if len(events) != 0 {
+					t.Errorf("events %+v for a permission kept", events)
+				}
+			case len(events) != 1:
+				t.Fatalf("events %+v, want one", events)
+			case tt.deleted && (events[0].Action != "agent_permission_deleted" || events[0].Note != ""):
+				t.Errorf("event %+v", events[0])
+			case tt.expired && (events[0].Action != "agent_permission_expires" || events[0].Note != tt.note):
+				t.Errorf("event %+v, want agent_permission_expires %s", events[0], tt.note)
 			}
 		})
 	}
