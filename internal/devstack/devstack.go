@@ -84,7 +84,7 @@ type Stack struct {
 	// stopSweeps ends the periodic sweeper, if one runs, and returns once
 	// it has.
 	stopSweeps func()
-	access  tableAccess
+	access     tableAccess
 }
 
 // Start brings the stack up and returns once everything is provisioned and
