@@ -28,6 +28,19 @@ var errInvalid = errors.New("invalid")
 // sourceChecker checks one source where it lives (dynsrc, s3src).
 type sourceChecker interface {
 	Check(ctx context.Context, src *registry.Source) error
+	// Sample reads a little of the source and says where its values would
+	// not match as the registry compares them.
+	Sample(ctx context.Context, src *registry.Source) ([]string, error)
+}
+
+// dynamoChecker samples a table with a Scan, which only this tool does.
+type dynamoChecker struct {
+	*dynsrc.Adapter
+	scan dynsrc.Scanner
+}
+
+func (c dynamoChecker) Sample(ctx context.Context, src *registry.Source) ([]string, error) {
+	return c.Adapter.Sample(ctx, c.scan, src)
 }
 
 // sources runs the data-source registry commands.
@@ -82,8 +95,9 @@ func sources(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ddb := dynamodb.NewFromConfig(awsCfg)
 	checkers := map[string]sourceChecker{
-		"dynamodb": dynsrc.New(dynamodb.NewFromConfig(awsCfg)),
+		"dynamodb": dynamoChecker{dynsrc.New(ddb), ddb},
 		"s3":       s3src.New(s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = *local })),
 	}
 	if problems := checkLive(ctx, stdout, reg, checkers); problems > 0 {
@@ -102,7 +116,9 @@ func checkLive(ctx context.Context, w io.Writer, reg *registry.Registry, checker
 	problems := 0
 	for _, src := range reg.Sources {
 		result := "ok"
-		switch err := checkers[src.Kind()].Check(ctx, src); {
+		checker := checkers[src.Kind()]
+		err := checker.Check(ctx, src)
+		switch {
 		case errors.Is(err, s3src.ErrEmpty):
 			result = "ok, but " + err.Error()
 		case err != nil:
@@ -110,6 +126,17 @@ func checkLive(ctx context.Context, w io.Writer, reg *registry.Registry, checker
 			result = err.Error()
 		}
 		fmt.Fprintf(tw, "%s\t%s\n", src.ID, result)
+		if err != nil {
+			continue
+		}
+		// What a sample of the records says the match rules would miss.
+		warnings, err := checker.Sample(ctx, src)
+		if err != nil {
+			warnings = []string{"could not sample the records: " + err.Error()}
+		}
+		for _, w := range warnings {
+			fmt.Fprintf(tw, "\twarning: %s\n", w)
+		}
 	}
 	tw.Flush()
 	return problems

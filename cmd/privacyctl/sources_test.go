@@ -109,6 +109,14 @@ type fakeChecker map[string]error // source id -> problem
 
 func (f fakeChecker) Check(_ context.Context, src *registry.Source) error { return f[src.ID] }
 
+// Sample warns about the loyalty source only.
+func (f fakeChecker) Sample(_ context.Context, src *registry.Source) ([]string, error) {
+	if src.ID == "loyalty" {
+		return []string{"2 of 4 sampled records hold customer_no as a number; type: string matches text only"}, nil
+	}
+	return nil, nil
+}
+
 func TestCheckLive(t *testing.T) {
 	reg, err := registry.Parse(devstack.DemoRegistry())
 	if err != nil {
@@ -122,12 +130,13 @@ func TestCheckLive(t *testing.T) {
 		t.Fatalf("%d problems, want 2", n)
 	}
 	for _, want := range []string{"SOURCE", "LIVE CHECK", "users ", "ok", "orders ", "ResourceNotFoundException: table demo-orders", "events ", "NoSuchBucket",
-		"support          ok, but no object under the source's prefix"} {
+		"support          ok, but no object under the source's prefix",
+		"loyalty          ok\n                 warning: 2 of 4 sampled records hold customer_no as a number"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
-	if lines := strings.Count(out.String(), "\n"); lines != len(reg.Sources)+2 {
-		t.Errorf("%d lines, want a blank line, a header and one per source:\n%s", lines, out.String())
+	if lines := strings.Count(out.String(), "\n"); lines != len(reg.Sources)+3 {
+		t.Errorf("%d lines, want a blank line, a header, one per source and one warning:\n%s", lines, out.String())
 	}
 }

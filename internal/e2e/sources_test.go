@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -33,9 +34,54 @@ func TestSourcesLiveCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ddbClient := dynamodb.NewFromConfig(stack.AWS)
+	sample := func(src *registry.Source) ([]string, error) {
+		if src.DynamoDB != nil {
+			return ddb.Sample(ctx, ddbClient, src)
+		}
+		return s3a.Sample(ctx, src)
+	}
 	for _, src := range reg.Sources {
 		if err := check(src); err != nil {
 			t.Errorf("demo source %s: %v", src.ID, err)
+		}
+		// The demo's mixed case and mixed types are what its rules expect.
+		if w, err := sample(src); err != nil || len(w) != 0 {
+			t.Errorf("demo source %s: sample %q, %v", src.ID, w, err)
+		}
+	}
+	// Rules that would miss messy records say so, by counts. The records
+	// are the test's own, in a bucket of its own: the demo subject's are
+	// erased by now, and other tests compare the demo buckets whole.
+	s3c := s3.NewFromConfig(stack.AWS, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("sampling-test")}); err != nil {
+		t.Fatal(err)
+	}
+	for key, body := range map[string]string{
+		"sampling/loyalty/points.jsonl":  `{"customer_no":1001,"points":1}` + "\n" + `{"customer_no":"1002","points":2}` + "\n" + `{"customer_no":1003,"points":3}` + "\n",
+		"sampling/support/tickets.jsonl": `{"ticket_id":"t-1","email":" Ada.Lovelace@Example.COM"}` + "\n" + `{"ticket_id":"t-2","email":"bob@example.com"}` + "\n",
+	} {
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("sampling-test"), Key: aws.String(key), Body: strings.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range []struct{ source, from, to, want string }{
+		{"loyalty", "bucket: demo-events\n      prefix: loyalty/\n      format: jsonl\n      match:\n        # The number is written as a JSON number in some lines and as text\n        # in others: both match (type: any, the default).\n        - {field: customer_no, identity: customer_no}",
+			"bucket: sampling-test\n      prefix: sampling/loyalty/\n      format: jsonl\n      match:\n        - {field: customer_no, identity: customer_no, type: string}", "2 of 3 sampled records hold customer_no as a number"},
+		{"support", "bucket: demo-events\n      prefix: support/\n      format: jsonl\n      match:\n        - {field: email, identity: email}",
+			"bucket: sampling-test\n      prefix: sampling/support/\n      format: jsonl\n      match:\n        - {field: email, identity: email, normalize: exact}", "1 of 2 sampled records hold email as an address with capital letters"},
+	} {
+		y := strings.Replace(string(devstack.DemoRegistry()), m.from, m.to, 1)
+		if y == string(devstack.DemoRegistry()) {
+			t.Fatalf("%s: the replacement did not apply", m.source)
+		}
+		bad, err := registry.Parse([]byte(y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := sample(bad.Source(m.source))
+		if err != nil || len(w) == 0 || !strings.Contains(strings.Join(w, "\n"), m.want) {
+			t.Errorf("%s with %s: sample %q, %v; want %q", m.source, m.to, w, err, m.want)
 		}
 	}
 
