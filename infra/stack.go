@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -209,6 +210,9 @@ func (p *pipeline) newStorage() {
 		LifecycleRules: &[]*awss3.LifecycleRule{
 			{Id: jsii.String("expire-work-files"), Prefix: jsii.String("work/"), Expiration: awscdk.Duration_Days(jsii.Number(2))},
 			{Id: jsii.String("expire-packages"), Prefix: jsii.String("packages/"), Expiration: awscdk.Duration_Days(jsii.Number(30))},
+			// A package is streamed in parts; a build killed mid-way
+			// leaves its parts, which go after a day.
+			{Id: jsii.String("abort-incomplete-uploads"), AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1))},
 			// A closed request's permission, kept for the retention: the
 			// closing step tagged it and wrote it anew, so the days count
 			// from the close. With no retention nothing is tagged.
@@ -704,6 +708,12 @@ func (p *pipeline) lookupResources(d *registry.DynamoDBSource) []string {
 // objects, or update items and replace objects to anonymize; a retained
 // source stays read-only.
 func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
+	// S3 grants are gathered by bucket and by action set, so a registry of
+	// many sources makes few statements (a role's policies have a size
+	// limit); each still names exactly the prefixes of its sources.
+	versioned := map[string]bool{}               // buckets whose versioning erasure asks
+	listings := map[string]map[string][]string{} // listing actions -> bucket -> prefixes
+	objects := map[string][]string{}             // object actions -> object ARNs
 	for _, src := range p.reg.Sources {
 		mode := ""
 		if erase {
@@ -732,30 +742,48 @@ func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
 			// the subject.
 			listing := []string{"s3:ListBucket"}
 			actions := []string{"s3:GetObject"}
+			// A rewrite keeps the object's tags (reads them, writes them
+			// with it) and aborts a multipart upload it cannot complete.
+			rewrite := []string{"s3:PutObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:AbortMultipartUpload"}
 			switch mode {
 			case registry.EraseDelete:
-				actions = append(actions, "s3:PutObject", "s3:DeleteObject")
+				actions = append(append(actions, rewrite...), "s3:DeleteObject")
 			case registry.EraseAnonymize:
-				actions = append(actions, "s3:PutObject")
+				actions = append(actions, rewrite...)
 			}
 			if mode == registry.EraseDelete || mode == registry.EraseAnonymize {
 				listing = append(listing, "s3:ListBucketVersions")
 				actions = append(actions, "s3:GetObjectVersion", "s3:DeleteObjectVersion")
-				fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-					Actions:   jsii.Strings("s3:GetBucketVersioning"),
-					Resources: jsii.Strings(bucket),
-				}))
+				versioned[bucket] = true
 			}
+			l := strings.Join(listing, ",")
+			if listings[l] == nil {
+				listings[l] = map[string][]string{}
+			}
+			listings[l][bucket] = append(listings[l][bucket], src.S3.ListPrefix()+"*")
+			a := strings.Join(actions, ",")
+			objects[a] = append(objects[a], bucket+"/"+src.S3.ListPrefix()+"*")
+		}
+	}
+	for _, bucket := range slices.Sorted(maps.Keys(versioned)) {
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings("s3:GetBucketVersioning"), Resources: jsii.Strings(bucket),
+		}))
+	}
+	for _, l := range slices.Sorted(maps.Keys(listings)) {
+		for _, bucket := range slices.Sorted(maps.Keys(listings[l])) {
 			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions:    jsii.Strings(listing...),
+				Actions:    jsii.Strings(strings.Split(l, ",")...),
 				Resources:  jsii.Strings(bucket),
-				Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": []string{src.S3.ListPrefix() + "*"}}},
-			}))
-			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions:   jsii.Strings(actions...),
-				Resources: jsii.Strings(bucket + "/" + src.S3.ListPrefix() + "*"),
+				Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": slices.Compact(slices.Sorted(slices.Values(listings[l][bucket])))}},
 			}))
 		}
+	}
+	for _, a := range slices.Sorted(maps.Keys(objects)) {
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(strings.Split(a, ",")...),
+			Resources: jsii.Strings(slices.Compact(slices.Sorted(slices.Values(objects[a])))...),
+		}))
 	}
 }
 

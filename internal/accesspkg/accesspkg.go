@@ -84,44 +84,123 @@ const (
 func JSONFile(sourceID string) string { return "json/" + sourceID + ".json" }
 func CSVFile(sourceID string) string  { return "csv/" + sourceID + ".csv" }
 
-// Write writes the zip to w and returns its manifest.
+// Records yields the records of one source, in order, to yield; each call
+// starts from the first record (a package reads every source twice: once
+// for its JSON file and its columns, once for its CSV file).
+type Records func(yield func(map[string]any) error) error
+
+// SourceRecords are one source's records, as Records, for Stream.
+type SourceRecords struct {
+	Source     *registry.Source
+	Records    Records
+	Unreadable int
+}
+
+// Write writes the zip of records held in memory to w and returns its
+// manifest (see Stream).
 func Write(w io.Writer, p Package) (Manifest, error) {
-	at := p.GeneratedAt.UTC()
-	m := Manifest{RequestID: p.RequestID, RequestType: p.RequestType, GeneratedAt: at, Sources: []ManifestSource{}}
-	for _, part := range p.Parts {
-		m.Sources = append(m.Sources, manifestSource(part))
+	sources := make([]SourceRecords, len(p.Parts))
+	for i, part := range p.Parts {
+		sources[i] = SourceRecords{Source: part.Source, Unreadable: part.Unreadable, Records: func(yield func(map[string]any) error) error {
+			for _, r := range part.Records {
+				if err := yield(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		}}
 	}
+	return Stream(w, p.RequestID, p.RequestType, p.GeneratedAt, sources)
+}
+
+// Stream writes the zip to w, one record at a time: memory holds a record,
+// a source's column names and the records the report shows
+// (MaxReportRows per source), never a source whole. Per source it writes
+// the JSON file, then the CSV file; then the manifest and the report.
+func Stream(w io.Writer, requestID, requestType string, generatedAt time.Time, sources []SourceRecords) (Manifest, error) {
+	at := generatedAt.UTC()
+	m := Manifest{RequestID: requestID, RequestType: requestType, GeneratedAt: at, Sources: []ManifestSource{}}
 	zw := zip.NewWriter(w)
 	create := func(name string) (io.Writer, error) {
 		return zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: at})
+	}
+	report := make([]shown, len(sources))
+	for i, src := range sources {
+		ms := manifestSource(Part{Source: src.Source, Unreadable: src.Unreadable})
+		n, columns, first, err := writeJSONRecords(create, ms.JSONFile, src.Records)
+		if err != nil {
+			return Manifest{}, err
+		}
+		ms.Records = n
+		f, err := create(ms.CSVFile)
+		if err != nil {
+			return Manifest{}, err
+		}
+		if err := writeCSV(f, columns, src.Records); err != nil {
+			return Manifest{}, err
+		}
+		m.Sources = append(m.Sources, ms)
+		report[i] = shown{columns: columns, records: first}
+	}
+	if err := writeJSON(create, ManifestFile, m); err != nil {
+		return Manifest{}, err
 	}
 	f, err := create(ReportFile)
 	if err != nil {
 		return Manifest{}, err
 	}
-	if err := writeReport(f, m, p.Parts); err != nil {
+	if err := writeReport(f, m, report); err != nil {
 		return Manifest{}, err
-	}
-	if err := writeJSON(create, ManifestFile, m); err != nil {
-		return Manifest{}, err
-	}
-	for i, part := range p.Parts {
-		records := part.Records
-		if records == nil {
-			records = []map[string]any{}
-		}
-		if err := writeJSON(create, m.Sources[i].JSONFile, records); err != nil {
-			return Manifest{}, err
-		}
-		f, err := create(m.Sources[i].CSVFile)
-		if err != nil {
-			return Manifest{}, err
-		}
-		if err := WriteCSV(f, records); err != nil {
-			return Manifest{}, err
-		}
 	}
 	return m, zw.Close()
+}
+
+// writeJSONRecords writes the records as one indented JSON array, one at a
+// time, and returns how many there were, the names of their fields (sorted)
+// and the first MaxReportRows of them.
+func writeJSONRecords(create func(string) (io.Writer, error), name string, records Records) (int, []string, []map[string]any, error) {
+	f, err := create(name)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	n := 0
+	columns := map[string]bool{}
+	var first []map[string]any
+	err = records(func(r map[string]any) error {
+		sep := ",\n  "
+		if n == 0 {
+			sep = "[\n  "
+		}
+		b, err := json.MarshalIndent(r, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		if _, err := io.WriteString(f, sep); err != nil {
+			return err
+		}
+		if _, err := f.Write(b); err != nil {
+			return err
+		}
+		for k := range r {
+			columns[k] = true
+		}
+		if n < MaxReportRows {
+			first = append(first, r)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	end := "\n]\n"
+	if n == 0 {
+		end = "[]\n"
+	}
+	if _, err := io.WriteString(f, end); err != nil {
+		return 0, nil, nil, err
+	}
+	return n, slices.Sorted(maps.Keys(columns)), first, nil
 }
 
 func manifestSource(p Part) ManifestSource {
@@ -171,7 +250,19 @@ func Columns(records []map[string]any) []string {
 // WriteCSV writes records as RFC 4180 CSV (CRLF line ends, quotes where
 // needed) with a header row of Columns. A field a record lacks is empty.
 func WriteCSV(w io.Writer, records []map[string]any) error {
-	cols := Columns(records)
+	return writeCSV(w, Columns(records), func(yield func(map[string]any) error) error {
+		for _, r := range records {
+			if err := yield(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// writeCSV is WriteCSV of records read one at a time, under the columns
+// given.
+func writeCSV(w io.Writer, cols []string, records Records) error {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	if len(cols) > 0 {
@@ -180,13 +271,14 @@ func WriteCSV(w io.Writer, records []map[string]any) error {
 		}
 	}
 	row := make([]string, len(cols))
-	for _, r := range records {
+	err := records(func(r map[string]any) error {
 		for i, c := range cols {
 			row[i] = spreadsheetSafe(Text(r[c]))
 		}
-		if err := cw.Write(row); err != nil {
-			return err
-		}
+		return cw.Write(row)
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"regexp"
 	"slices"
@@ -68,7 +69,7 @@ func TestWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	names, files := unzip(t, buf.Bytes())
-	want := []string{"index.html", "manifest.json", "json/users.json", "csv/users.csv", "json/events.json", "csv/events.csv"}
+	want := []string{"json/users.json", "csv/users.csv", "json/events.json", "csv/events.csv", "manifest.json", "index.html"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("files %v, want %v", names, want)
 	}
@@ -211,5 +212,54 @@ func TestReport(t *testing.T) {
 	policy := strings.ReplaceAll(csp[1], "&#39;", "'")
 	if !strings.HasPrefix(policy, "default-src 'none'; ") || !strings.Contains(policy, "style-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") {
 		t.Errorf("CSP %q does not allow exactly the page's style", policy)
+	}
+}
+
+// Stream reads each source twice, a record at a time, and writes the same
+// files a package held in memory would have: the JSON file is the indented
+// array, the CSV has every record, the report the first MaxReportRows.
+func TestStream(t *testing.T) {
+	const n = MaxReportRows + 700
+	reads := 0
+	records := func(yield func(map[string]any) error) error {
+		reads++
+		for i := range n {
+			r := map[string]any{"n": json.Number(fmt.Sprint(i)), "page": fmt.Sprintf("/p/%d", i)}
+			if i%3 == 0 {
+				r["ref"] = "=cmd" // only some records have it: a column all the same
+			}
+			if err := yield(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var buf bytes.Buffer
+	m, err := Stream(&buf, "dsr-1", "access", now, []SourceRecords{{Source: source("events", "s3"), Records: records, Unreadable: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reads != 2 || m.Sources[0].Records != n || m.Sources[0].Unreadable != 2 {
+		t.Fatalf("%d reads, manifest %+v", reads, m.Sources[0])
+	}
+	_, files := unzip(t, buf.Bytes())
+	var all []map[string]any
+	if err := records(func(r map[string]any) error { all = append(all, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	whole, _ := json.MarshalIndent(all, "", "  ")
+	if got := files[JSONFile("events")]; string(got) != string(whole)+"\n" {
+		t.Fatalf("the JSON file differs from the array written whole (%d and %d bytes)", len(got), len(whole)+1)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(files[CSVFile("events")])).ReadAll()
+	if err != nil || len(rows) != n+1 || strings.Join(rows[0], ",") != "n,page,ref" || rows[1][2] != "'=cmd" || rows[2][2] != "" {
+		t.Fatalf("csv: %d rows, header %v, %v", len(rows), rows[0], err)
+	}
+	page := string(files[ReportFile])
+	if !strings.Contains(page, fmt.Sprintf("the first %d of %d", MaxReportRows, n)) || !strings.Contains(page, "/p/499<") || strings.Contains(page, "/p/500<") {
+		t.Fatal("the report does not show exactly the first rows")
+	}
+	if !strings.Contains(page, "2 records or files here may hold data about you but could not be read") {
+		t.Fatal("the report does not say what could not be read")
 	}
 }

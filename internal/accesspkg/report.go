@@ -56,7 +56,14 @@ type reportData struct {
 	MaxRows int
 }
 
-func writeReport(w io.Writer, m Manifest, parts []Part) error {
+// shown is what the report shows of one source: the columns of all its
+// records and the first MaxReportRows of them.
+type shown struct {
+	columns []string
+	records []map[string]any
+}
+
+func writeReport(w io.Writer, m Manifest, parts []shown) error {
 	d := reportData{
 		Manifest: m,
 		CSP:      "default-src 'none'; style-src '" + styleHash + "'; base-uri 'none'; form-action 'none'",
@@ -65,13 +72,11 @@ func writeReport(w io.Writer, m Manifest, parts []Part) error {
 		MaxRows:  MaxReportRows,
 	}
 	for i, ms := range m.Sources {
-		records := parts[i].Records
-		rs := reportSource{ManifestSource: ms, Title: ms.Description, Anchor: "source-" + ms.ID, Columns: Columns(records)}
+		records := parts[i].records
+		rs := reportSource{ManifestSource: ms, Title: ms.Description, Anchor: "source-" + ms.ID, Columns: parts[i].columns,
+			Truncated: ms.Records > len(records)}
 		if rs.Title == "" {
 			rs.Title = ms.ID
-		}
-		if len(records) > MaxReportRows {
-			records, rs.Truncated = records[:MaxReportRows], true
 		}
 		for _, r := range records {
 			row := make([]string, len(rs.Columns))

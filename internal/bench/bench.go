@@ -24,6 +24,7 @@ type Config struct {
 	PoolBytes   int64 // distinct generated data per format, held in memory
 	ObjectBytes int   // size of one object of the pool
 	BigObject   int64 // size of the object streamed for peak RSS
+	EraseObject int64 // size of the object erased through the adapter
 	MatchEvery  int   // one row in MatchEvery is the subject's
 	Subjects    int   // other subjects the rows belong to
 	Workers     int   // goroutines of the parallel scan
@@ -36,6 +37,7 @@ func Default() Config {
 		PoolBytes:   128 << 20,
 		ObjectBytes: 8 << 20,
 		BigObject:   1 << 30,
+		EraseObject: 2 << 30,
 		MatchEvery:  10_000,
 		Subjects:    1_000_000,
 		Workers:     runtime.GOMAXPROCS(0),
@@ -68,6 +70,10 @@ func (f Figure) String() string {
 //     time the process used, which other load on the machine does not lower.
 //   - rewrite_*: MB per second of input rewritten into memory without the
 //     subject's rows, by one goroutine.
+//   - peak_rss_erase_* and erase_*: the peak resident set size while one
+//     object of cfg.EraseObject bytes, generated as it is read, is erased
+//     through the S3 adapter (found, read again, rewritten into a
+//     multipart upload that keeps nothing), and the MB of it per second.
 func Run(cfg Config, report func(Figure)) error {
 	for _, format := range registry.Formats {
 		rss, err := peakRSS(cfg, format)
@@ -76,6 +82,14 @@ func Run(cfg Config, report func(Figure)) error {
 		}
 		report(Figure{"peak_rss_scan_" + mbName(cfg.BigObject) + "_" + format + "_object", rss, "MB"})
 	}
+	// An object four times the size of a Lambda's default disk, erased
+	// through the adapter as in a request: streamed, in parts.
+	rss, mbs, err := eraseBig(cfg, registry.FormatJSONL, cfg.EraseObject)
+	if err != nil {
+		return err
+	}
+	report(Figure{"peak_rss_erase_" + mbName(cfg.EraseObject) + "_jsonl_object", rss, "MB"})
+	report(Figure{"erase_" + mbName(cfg.EraseObject) + "_jsonl_object", mbs, "MB/s"})
 	type scan struct {
 		format, compression string
 		name                string

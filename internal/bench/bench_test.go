@@ -92,7 +92,7 @@ func TestGenerator(t *testing.T) {
 }
 
 func TestRun(t *testing.T) {
-	cfg := Config{ScanBytes: 1 << 20, PoolBytes: 1 << 20, ObjectBytes: 256 << 10, BigObject: 1 << 20, MatchEvery: 100, Subjects: 1000, Workers: 2}
+	cfg := Config{ScanBytes: 1 << 20, PoolBytes: 1 << 20, ObjectBytes: 256 << 10, BigObject: 1 << 20, EraseObject: 20 << 20, MatchEvery: 100, Subjects: 1000, Workers: 2}
 	var names []string
 	err := Run(cfg, func(f Figure) {
 		names = append(names, f.Name)
@@ -105,6 +105,7 @@ func TestRun(t *testing.T) {
 	}
 	want := []string{
 		"peak_rss_scan_1mib_jsonl_object", "peak_rss_scan_1mib_csv_object", "peak_rss_scan_1mib_json_object",
+		"peak_rss_erase_20mib_jsonl_object", "erase_20mib_jsonl_object",
 		"scan_jsonl_per_core", "scan_jsonl_per_cpu_second", "scan_jsonl_2_workers_per_core", "rewrite_jsonl",
 		"scan_csv_per_core", "scan_csv_per_cpu_second", "scan_csv_2_workers_per_core", "rewrite_csv",
 		"scan_json_array_per_core", "scan_json_array_per_cpu_second",

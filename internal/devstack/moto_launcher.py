@@ -197,6 +197,30 @@ def patch_item_reader_list_objects():
     ResourceEvalS3._handle_list_objects_v2 = staticmethod(handle_list_objects_v2)
 
 
+def patch_complete_multipart_if_match():
+    # S3 completes a multipart upload only if the object still has the ETag
+    # given in If-Match (412 otherwise, 404 when it is gone); moto 5.2.1
+    # honours only If-None-Match there. Erasure rewrites large objects
+    # through multipart uploads, conditional on the ETag it read.
+    from moto.s3.exceptions import MissingKey, PreconditionFailed
+    from moto.s3.responses import S3Response
+
+    post = S3Response._key_response_post
+
+    def key_response_post(self, request, body, bucket_name, query, key_name):
+        if_match = request.headers.get("If-Match")
+        if query.get("uploadId") and if_match:
+            existing = self.backend.get_object(bucket_name, key_name)
+            if existing is None:
+                raise MissingKey(key=key_name)
+            if not (existing.multipart and existing.multipart.id == query["uploadId"][0]):
+                if if_match.replace('"', "") != existing.etag.replace('"', ""):
+                    raise PreconditionFailed("If-Match")
+        return post(self, request, body, bucket_name, query, key_name)
+
+    S3Response._key_response_post = key_response_post
+
+
 def quiet_access_log():
     # The HTTP server logs a line per request with its path: object keys,
     # which can hold identity values (key templates such as users/{user_id}/),
@@ -213,6 +237,7 @@ def main():
     patch_model_data_by_service()
     patch_dynamodb_one_request_at_a_time()
     patch_item_reader_list_objects()
+    patch_complete_multipart_if_match()
     quiet_access_log()
     from moto.server import main as moto_main
 

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/s3stream"
 )
 
 // API is the part of the S3 client this package uses.
@@ -32,6 +33,7 @@ type API interface {
 	HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 	ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 	CopyObject(context.Context, *s3.CopyObjectInput, ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
+	s3stream.API
 }
 
 // Store is the exports bucket.
@@ -217,22 +219,44 @@ func (s *Store) PutPart(ctx context.Context, requestID, sourceID string, records
 
 // Part returns the records collected from one source; NotFound if none were stored.
 func (s *Store) Part(ctx context.Context, requestID, sourceID string) ([]map[string]any, error) {
+	records := []map[string]any{}
+	err := s.EachRecord(ctx, requestID, sourceID, func(r map[string]any) error {
+		records = append(records, r)
+		return nil
+	})
+	return records, err
+}
+
+// EachRecord reads the records collected from one source, one at a time,
+// and gives each to yield; NotFound if none were stored.
+func (s *Store) EachRecord(ctx context.Context, requestID, sourceID string, yield func(map[string]any) error) error {
 	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: aws.String(partKey(requestID, sourceID))})
 	if err != nil {
 		var nsk *types.NoSuchKey
 		if errors.As(err, &nsk) {
-			return nil, apperr.Wrap(apperr.NotFound, "A source's records were not collected.", err)
+			return apperr.Wrap(apperr.NotFound, "A source's records were not collected.", err)
 		}
-		return nil, apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+		return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
 	}
 	defer out.Body.Close()
-	var records []map[string]any
 	dec := json.NewDecoder(out.Body)
 	dec.UseNumber()
-	if err := dec.Decode(&records); err != nil {
-		return nil, apperr.Wrap(apperr.Internal, "Collected records could not be read.", err)
+	switch t, err := dec.Token(); {
+	case err == nil && t == nil:
+		return nil // null: a source that held none
+	case err != nil || t != json.Delim('['):
+		return apperr.E(apperr.Internal, "Collected records could not be read.")
 	}
-	return records, nil
+	for dec.More() {
+		var r map[string]any
+		if err := dec.Decode(&r); err != nil {
+			return apperr.Wrap(apperr.Internal, "Collected records could not be read.", err)
+		}
+		if err := yield(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DeletePart removes a work file once it is packaged.
@@ -303,11 +327,41 @@ func (s *Store) ExpirePermission(ctx context.Context, key, mediaType string) err
 	return nil
 }
 
-// PutPackage stores the access package of a request and returns its key.
-func (s *Store) PutPackage(ctx context.Context, requestID string, body io.ReadSeeker) (string, error) {
-	key := PackageKey(requestID)
-	return key, s.put(ctx, key, body, "application/zip")
+// PackageWriter is where a request's access package is written, as a
+// stream (s3stream): Close stores it, Abort gives it up.
+type PackageWriter interface {
+	io.Writer
+	Close() error
+	Abort()
 }
+
+// NewPackage returns the writer of a request's access package and the key
+// it is stored under; the bucket's default encryption (SSE-KMS with the
+// pipeline's key) encrypts it.
+func (s *Store) NewPackage(ctx context.Context, requestID string) (PackageWriter, string) {
+	key := PackageKey(requestID)
+	return &packageWriter{s3stream.New(ctx, s.api, s.bucket, key, s3stream.MinPartSize, s3stream.Settings{ContentType: aws.String("application/zip")})}, key
+}
+
+// packageWriter maps the stream's errors to the error model.
+type packageWriter struct{ w *s3stream.Writer }
+
+func (p *packageWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	if err != nil {
+		return n, apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+	}
+	return n, nil
+}
+
+func (p *packageWriter) Close() error {
+	if err := p.w.Close(); err != nil {
+		return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+	}
+	return nil
+}
+
+func (p *packageWriter) Abort() { p.w.Abort() }
 
 // PresignPackage returns a GET URL for key that works for ttl.
 func (s *Store) PresignPackage(ctx context.Context, key string, ttl time.Duration) (string, error) {

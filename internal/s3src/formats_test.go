@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
@@ -454,6 +457,105 @@ func TestEraseKeepsHeaders(t *testing.T) {
 	}
 }
 
+// A rewrite streams: an object larger than a part goes up as a multipart
+// upload, part by part, never held whole; in one part or in many, the
+// replacement keeps the object's headers, metadata and tags.
+func TestEraseStreamsInParts(t *testing.T) {
+	ids := map[string][]string{"user_id": {"u-1"}}
+	var in, want strings.Builder
+	for i := range 200 {
+		line := fmt.Sprintf(`{"user_id":"u-%d","n":%d}`+"\n", i%7, i)
+		in.WriteString(line)
+		if i%7 != 1 {
+			want.WriteString(line)
+		}
+	}
+	for _, tt := range []struct {
+		name      string
+		partSize  int
+		multipart bool
+	}{
+		{"one part", 0, false},
+		{"many parts", 512, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			const key = "events/big.jsonl"
+			f := newFakeS3(map[string]string{key: in.String()})
+			f.headers[key] = headers{"application/x-ndjson", "", map[string]string{"owner": "analytics"}}
+			f.setTags(key, aws.String("team=web&retention=13m"))
+			a := newAdapter(t, f)
+			a.partSize = tt.partSize
+			var sizes []int
+			f.partSizes = &sizes
+			res, err := a.Erase(context.Background(), sourceOf("jsonl", ""), ids, false, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(f.objects[key]); got != want.String() || res.Deleted != 29 {
+				t.Fatalf("rewrite removed %d: %d bytes, want %d", res.Deleted, len(got), want.Len())
+			}
+			if (f.completed == 1) != tt.multipart || len(f.uploads) != 0 {
+				t.Errorf("%d multipart uploads completed, %d left", f.completed, len(f.uploads))
+			}
+			for _, n := range sizes {
+				if n > tt.partSize {
+					t.Errorf("a part of %d bytes, larger than %d", n, tt.partSize)
+				}
+			}
+			if tt.multipart && len(sizes) < 5 {
+				t.Errorf("%d parts: the object was not streamed", len(sizes))
+			}
+			h := f.headers[key]
+			if h.contentType != "application/x-ndjson" || h.metadata["owner"] != "analytics" || f.tags[key]["team"] != "web" || f.tags[key]["retention"] != "13m" {
+				t.Errorf("after the rewrite: headers %+v, tags %v", h, f.tags[key])
+			}
+			if f.gotIfMatches == 0 {
+				t.Error("the second read was not conditional on the first's ETag")
+			}
+		})
+	}
+}
+
+// A multipart rewrite that cannot complete (someone else wrote the object,
+// a part failed) is aborted, leaving no parts behind; a conflict is read
+// and rewritten again, a failure leaves the object as it was.
+func TestMultipartRewriteAborts(t *testing.T) {
+	ids := map[string][]string{"user_id": {"u-1"}}
+	body := strings.Repeat(`{"user_id":"u-1"}`+"\n"+`{"user_id":"u-2","pad":"................"}`+"\n", 40)
+	t.Run("conflict", func(t *testing.T) {
+		const key = "events/a.jsonl"
+		f := newFakeS3(map[string]string{key: body})
+		a := newAdapter(t, f)
+		a.partSize = 256
+		once := true
+		f.beforeComplete = func() {
+			if once {
+				once = false
+				f.write(key, append(bytes.Clone(f.objects[key]), `{"user_id":"u-3"}`+"\n"...))
+			}
+		}
+		if _, err := a.Erase(context.Background(), sourceOf("jsonl", ""), ids, false, nil); err != nil {
+			t.Fatal(err)
+		}
+		if f.aborted != 1 || f.completed != 1 || len(f.uploads) != 0 || strings.Contains(string(f.objects[key]), `"u-1"`) || !strings.HasSuffix(string(f.objects[key]), `{"user_id":"u-3"}`+"\n") {
+			t.Fatalf("aborted %d, completed %d, left %d; object keeps the other writer's line: %v", f.aborted, f.completed, len(f.uploads), strings.HasSuffix(string(f.objects[key]), `"u-3"}`+"\n"))
+		}
+	})
+	t.Run("a part fails", func(t *testing.T) {
+		const key = "events/a.jsonl"
+		f := newFakeS3(map[string]string{key: body})
+		a := newAdapter(t, f)
+		a.partSize = 256
+		f.failPart = 3
+		if _, err := a.Erase(context.Background(), sourceOf("jsonl", ""), ids, false, nil); !apperr.Is(err, apperr.Unavailable) {
+			t.Fatalf("err = %v, want Unavailable", err)
+		}
+		if f.aborted != 1 || len(f.uploads) != 0 || string(f.objects[key]) != body {
+			t.Fatalf("aborted %d, left %d, object changed %v", f.aborted, len(f.uploads), string(f.objects[key]) != body)
+		}
+	})
+}
+
 // Empty identity values match nothing: an empty field is nobody's.
 func TestEmptyValuesMatchNothing(t *testing.T) {
 	for _, format := range registry.Formats {
@@ -504,5 +606,20 @@ func TestCutReadIsAnOutage(t *testing.T) {
 		if !apperr.Is(err, apperr.Unavailable) || len(fs) != 0 {
 			t.Errorf("%q: Find = %v, %v; want Unavailable", compression, fs, err)
 		}
+	}
+}
+
+// A finding names the line as the object is after the erasure, where an
+// operator looks: lines of the subject before it are gone by then.
+func TestFindingLinesAfterErasure(t *testing.T) {
+	const key = "events/a.jsonl"
+	f := newFakeS3(map[string]string{key: `{"user_id":"u-2"}` + "\n" + `{"user_id":"u-1"}` + "\n" + `{"user_id":"u-1","cut` + "\n" + `{"user_id":"u-3"}` + "\n"})
+	res, err := newAdapter(t, f).Erase(context.Background(), sourceOf("jsonl", ""), map[string][]string{"user_id": {"u-1"}}, false, nil)
+	if err != nil || len(res.Findings) != 1 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	lines := strings.Split(string(f.objects[key]), "\n")
+	if got := lines[res.Findings[0].Line-1]; got != `{"user_id":"u-1","cut` {
+		t.Fatalf("the finding names line %d, which is %q", res.Findings[0].Line, got)
 	}
 }

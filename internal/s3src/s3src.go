@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -34,6 +33,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/registry"
+	"github.com/privacy-pipeline/dsr/internal/s3stream"
 )
 
 // API is the part of the S3 client this package uses.
@@ -41,6 +41,11 @@ type API interface {
 	ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	GetObjectTagging(context.Context, *s3.GetObjectTaggingInput, ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error)
+	CreateMultipartUpload(context.Context, *s3.CreateMultipartUploadInput, ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	UploadPart(context.Context, *s3.UploadPartInput, ...func(*s3.Options)) (*s3.UploadPartOutput, error)
+	CompleteMultipartUpload(context.Context, *s3.CompleteMultipartUploadInput, ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
 	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	DeleteObject(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 	GetBucketVersioning(context.Context, *s3.GetBucketVersioningInput, ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error)
@@ -50,14 +55,15 @@ type API interface {
 // Adapter reads and erases S3 sources.
 type Adapter struct {
 	api API
-	// tempDir holds rewritten objects before upload (Lambda's /tmp).
-	tempDir string
+	// partSize, when set, is the size of the parts rewrites are uploaded
+	// in (tests use small ones); otherwise it follows the object's size.
+	partSize int
 	// versioning caches, per bucket, whether it keeps object versions.
 	versioning sync.Map
 }
 
 // New returns an adapter on an S3 client.
-func New(api API) *Adapter { return &Adapter{api: api, tempDir: os.TempDir()} }
+func New(api API) *Adapter { return &Adapter{api: api} }
 
 // Find returns the subject's records from every object under the source
 // prefix; for a key template source, every record of every object under the
@@ -513,13 +519,16 @@ func changedMeanwhile(err error) bool {
 	return false
 }
 
-// rewriteOnce copies an object to a temporary file without the subject's
-// records (or with them anonymized) and, if any matched, replaces the
-// object, provided it has not changed since it was read (If-Match on the
-// ETag). The replacement keeps the object's content headers, user metadata,
-// encryption and storage class. An object left without records is deleted,
-// on the same condition. It reports the subject's records and the action.
-// A conflict is returned as the SDK's error, for rewrite to retry.
+// rewriteOnce rewrites an object without the subject's records (or with
+// them anonymized), if it holds any, and reports them and the action. It
+// reads the object twice, streaming, never holding it or writing it to
+// disk: once to find whether it holds the subject (most objects do not,
+// and are read once), then, holding her records, again (If-Match on the
+// ETag first read, so the same bytes) through the rewrite into the
+// replacement (s3stream: one PutObject, or a multipart upload, also on
+// If-Match). The replacement keeps the object's settings (settingsOf).
+// An object left without records is deleted, on the same condition. A
+// conflict is returned as the SDK's error, for rewrite to retry.
 func (a *Adapter) rewriteOnce(ctx context.Context, src *registry.Source, key string, m *Matcher, dryRun bool, j erasure.Journal) (int, string, []erasure.Finding, error) {
 	bucket := src.S3.Bucket
 	obj, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
@@ -530,18 +539,8 @@ func (a *Adapter) rewriteOnce(ctx context.Context, src *registry.Source, key str
 	if err != nil {
 		return 0, "", nil, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
 	}
-	defer obj.Body.Close()
-	tmp, err := os.CreateTemp(a.tempDir, "rewrite-*")
-	if err != nil {
-		return 0, "", nil, apperr.Wrap(apperr.Internal, "No space to rewrite an object.", err)
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	c, err := m.Rewrite(sourceReader{obj.Body}, w)
-	if err == nil {
-		err = w.Flush()
-	}
+	c, err := m.Scan(sourceReader{obj.Body}, nil)
+	obj.Body.Close()
 	if f, ok := unreadable(src, key, "", err); ok {
 		return 0, "", []erasure.Finding{f}, nil // left as it is, for an operator
 	}
@@ -569,37 +568,76 @@ func (a *Adapter) rewriteOnce(ctx context.Context, src *registry.Source, key str
 		return 0, "", nil, err
 	}
 	if action == erasure.ActionDeleted {
-		if _, err := a.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key, IfMatch: obj.ETag}); err != nil {
-			if changedMeanwhile(err) {
-				return 0, "", nil, refused(ctx, j, step, err)
-			}
-			return 0, "", nil, apperr.Wrap(apperr.Unavailable, "An S3 object could not be deleted.", err)
-		}
-		return c.Matched, action, fs, erasure.Done(ctx, j, step)
+		err = a.deleteIfUnchanged(ctx, bucket, key, obj.ETag)
+	} else {
+		var rewritten Counts
+		rewritten, err = a.replace(ctx, bucket, key, obj, m, c)
+		// A doubt names its line in the object as rewritten, where an
+		// operator will look.
+		fs = doubts(src, key, "", rewritten)
 	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return 0, "", nil, apperr.Wrap(apperr.Internal, "A rewritten object could not be read back.", err)
-	}
-	_, err = a.api.PutObject(ctx, &s3.PutObjectInput{
-		Bucket: &bucket, Key: &key, Body: tmp, IfMatch: obj.ETag,
-		ContentType:          obj.ContentType,
-		ContentEncoding:      obj.ContentEncoding,
-		ContentDisposition:   obj.ContentDisposition,
-		ContentLanguage:      obj.ContentLanguage,
-		CacheControl:         obj.CacheControl,
-		Metadata:             obj.Metadata,
-		ServerSideEncryption: obj.ServerSideEncryption,
-		SSEKMSKeyId:          obj.SSEKMSKeyId,
-		BucketKeyEnabled:     obj.BucketKeyEnabled,
-		StorageClass:         obj.StorageClass,
-	})
 	if changedMeanwhile(err) {
 		return 0, "", nil, refused(ctx, j, step, err)
 	}
 	if err != nil {
-		return 0, "", nil, apperr.Wrap(apperr.Unavailable, "A rewritten S3 object could not be stored.", err)
+		return 0, "", nil, err
 	}
 	return c.Matched, action, fs, erasure.Done(ctx, j, step)
+}
+
+func (a *Adapter) deleteIfUnchanged(ctx context.Context, bucket, key string, etag *string) error {
+	_, err := a.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key, IfMatch: etag})
+	if err != nil && !changedMeanwhile(err) {
+		return apperr.Wrap(apperr.Unavailable, "An S3 object could not be deleted.", err)
+	}
+	return err
+}
+
+// replace streams the object read (obj, found to hold the subject as c
+// says) through the rewrite into its replacement, and returns what the
+// rewrite met.
+func (a *Adapter) replace(ctx context.Context, bucket, key string, obj *s3.GetObjectOutput, m *Matcher, c Counts) (Counts, error) {
+	settings, err := a.settingsOf(ctx, bucket, key, obj)
+	if err != nil {
+		return Counts{}, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+	}
+	again, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key, IfMatch: obj.ETag})
+	if changedMeanwhile(err) || isNoSuchKey(err) {
+		return Counts{}, &smithy.GenericAPIError{Code: "PreconditionFailed", Message: "the object changed between its two reads"}
+	}
+	if err != nil {
+		return Counts{}, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+	}
+	defer again.Body.Close()
+	partSize := a.partSize
+	if partSize == 0 {
+		partSize = s3stream.PartSizeFor(aws.ToInt64(obj.ContentLength))
+	}
+	settings.IfMatch = obj.ETag
+	up := s3stream.New(ctx, a.api, bucket, key, partSize, settings)
+	rewritten, err := m.Rewrite(sourceReader{again.Body}, up)
+	if err == nil && (rewritten.Matched != c.Matched || rewritten.Others != c.Others) {
+		err = apperr.E(apperr.Internal, "An S3 object read twice gave two different counts.")
+	}
+	if err == nil {
+		err = up.Close()
+	}
+	if err == nil {
+		return rewritten, nil
+	}
+	up.Abort()
+	var ae *apperr.Error
+	var rf *readFailure
+	if changedMeanwhile(err) || (errors.As(err, &ae) && !errors.As(err, &rf)) {
+		return Counts{}, err
+	}
+	return Counts{}, apperr.Wrap(apperr.Unavailable, "A rewritten S3 object could not be stored.", err)
+}
+
+// isNoSuchKey reports whether err says the object is gone.
+func isNoSuchKey(err error) bool {
+	var nk *types.NoSuchKey
+	return errors.As(err, &nk) || notFound(err)
 }
 
 // refused forgets a step whose conditional write lost to another writer,

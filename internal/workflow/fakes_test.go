@@ -22,6 +22,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/s3exports"
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
 )
 
@@ -333,15 +334,38 @@ func (e *fakeExports) DeletePart(_ context.Context, requestID, sourceID string) 
 	return nil
 }
 
-func (e *fakeExports) PutPackage(_ context.Context, requestID string, body io.ReadSeeker) (string, error) {
-	var b bytes.Buffer
-	if _, err := io.Copy(&b, body); err != nil {
-		return "", err
+func (e *fakeExports) EachRecord(ctx context.Context, requestID, sourceID string, yield func(map[string]any) error) error {
+	records, err := e.Part(ctx, requestID, sourceID)
+	if err != nil {
+		return err
 	}
-	key := "packages/" + requestID + ".zip"
-	e.packages[key] = b.Bytes()
-	return key, nil
+	for _, r := range records {
+		if err := yield(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// NewPackage streams into a buffer, kept as the package when closed.
+func (e *fakeExports) NewPackage(_ context.Context, requestID string) (s3exports.PackageWriter, string) {
+	key := "packages/" + requestID + ".zip"
+	return &fakePackage{e: e, key: key}, key
+}
+
+type fakePackage struct {
+	bytes.Buffer
+	e       *fakeExports
+	key     string
+	aborted bool
+}
+
+func (p *fakePackage) Close() error {
+	p.e.packages[p.key] = p.Bytes()
+	return nil
+}
+
+func (p *fakePackage) Abort() { p.aborted = true }
 
 func (e *fakeExports) partKeys() []string { return slices.Sorted(maps.Keys(e.parts)) }
 

@@ -7,10 +7,9 @@ package workflow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"slices"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/s3exports"
 	"github.com/privacy-pipeline/dsr/internal/secret"
 	"github.com/privacy-pipeline/dsr/internal/suppression"
 )
@@ -54,9 +54,12 @@ type SourceAdapter interface {
 // Exports keeps collected records and access packages.
 type Exports interface {
 	PutPart(ctx context.Context, requestID, sourceID string, records []map[string]any) error
-	Part(ctx context.Context, requestID, sourceID string) ([]map[string]any, error)
+	// EachRecord reads a part a record at a time: a package is built
+	// without holding a source whole.
+	EachRecord(ctx context.Context, requestID, sourceID string, yield func(map[string]any) error) error
 	DeletePart(ctx context.Context, requestID, sourceID string) error
-	PutPackage(ctx context.Context, requestID string, body io.ReadSeeker) (string, error)
+	// NewPackage returns where a package is streamed to, and its key.
+	NewPackage(ctx context.Context, requestID string) (s3exports.PackageWriter, string)
 	// Object results are what per-object tasks found or did, until their
 	// source is finished.
 	PutObjectResult(ctx context.Context, requestID, sourceID, objectKey string, result []byte) error
@@ -385,41 +388,38 @@ func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
 	if err != nil {
 		return err
 	}
-	var parts []accesspkg.Part
-	total := 0
+	var sources []accesspkg.SourceRecords
 	for _, src := range s.Registry.Sources {
-		records, err := s.Exports.Part(ctx, r.ID, src.ID)
-		if err != nil {
-			return err
-		}
-		total += len(records)
 		unreadable := 0
 		for _, f := range findings {
 			if f.SourceID == src.ID {
 				unreadable += 1 + f.More
 			}
 		}
-		parts = append(parts, accesspkg.Part{Source: src, Records: records, Unreadable: unreadable})
+		sources = append(sources, accesspkg.SourceRecords{Source: src, Unreadable: unreadable,
+			Records: func(yield func(map[string]any) error) error { return s.Exports.EachRecord(ctx, r.ID, src.ID, yield) }})
 	}
-	tmp, err := os.CreateTemp("", "package-*.zip")
+	// Streamed from the parts into the bucket: no source is held whole, no
+	// file is written.
+	pkg, key := s.Exports.NewPackage(ctx, r.ID)
+	m, err := accesspkg.Stream(pkg, r.ID, string(r.Type), s.Clock.Now(), sources)
+	if err == nil {
+		err = pkg.Close()
+	}
 	if err != nil {
-		return apperr.Wrap(apperr.Internal, "No space to build the package.", err)
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	pkg := accesspkg.Package{RequestID: r.ID, RequestType: string(r.Type), GeneratedAt: s.Clock.Now(), Parts: parts}
-	if _, err := accesspkg.Write(tmp, pkg); err != nil {
+		pkg.Abort()
+		var ae *apperr.Error
+		if errors.As(err, &ae) { // the parts or the bucket
+			return err
+		}
 		return apperr.Wrap(apperr.Internal, "The package could not be written.", err)
 	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return apperr.Wrap(apperr.Internal, "The package could not be read back.", err)
-	}
-	key, err := s.Exports.PutPackage(ctx, r.ID, tmp)
-	if err != nil {
-		return err
+	total := 0
+	for _, ms := range m.Sources {
+		total += ms.Records
 	}
 	r.ExportKey = key
-	if err := s.move(ctx, r, r.Status, "package_built", fmt.Sprintf("sources=%d records=%d", len(parts), total)); err != nil {
+	if err := s.move(ctx, r, r.Status, "package_built", fmt.Sprintf("sources=%d records=%d", len(m.Sources), total)); err != nil {
 		return err
 	}
 	for _, src := range s.Registry.Sources {
