@@ -589,10 +589,13 @@ func (p *Portal) confirm(ctx context.Context, id string, pr proof) error {
 		}
 		if err := p.Workflow.Resume(ctx, r.TaskToken); err != nil {
 			if apperr.Is(err, apperr.Conflict) {
-				// The workflow stopped waiting (the period ran out): the link is void.
+				// The workflow stopped waiting (the period ran out): the
+				// link is void, and the request goes back to unconfirmed,
+				// so the workflow's close expires it as it was.
+				p.undoConfirmation(ctx, r, "", "", "too_late")
 				return pr.refused
 			}
-			p.undoConfirmation(ctx, r, tokenHash, codeHash)
+			p.undoConfirmation(ctx, r, tokenHash, codeHash, "workflow_unavailable")
 			return err
 		}
 		return nil
@@ -683,11 +686,11 @@ func (p *Portal) tellLocked(ctx context.Context, r *request.Request) {
 
 // undoConfirmation puts a confirmed request back to pending when the workflow
 // could not be resumed, so the subject can use the same link or code again.
-func (p *Portal) undoConfirmation(ctx context.Context, r *request.Request, tokenHash, codeHash string) {
+func (p *Portal) undoConfirmation(ctx context.Context, r *request.Request, tokenHash, codeHash, why string) {
 	now := p.Clock.Now()
 	r.VerifyTokenHash, r.VerifyCodeHash = tokenHash, codeHash
 	r.Status, r.UpdatedAt = request.PendingVerification, now
-	ev := request.Event{At: now, Actor: "system", Action: "verification_undone", From: request.Verified, To: request.PendingVerification, Note: "workflow_unavailable"}
+	ev := request.Event{At: now, Actor: "system", Action: "verification_undone", From: request.Verified, To: request.PendingVerification, Note: why}
 	if err := p.Store.Save(ctx, r, ev); err != nil {
 		p.Log.ErrorContext(ctx, "confirmation could not be undone", "request_id", r.ID, "error_kind", apperr.KindOf(err).String())
 	}

@@ -944,10 +944,19 @@ func TestConfirmVerificationWorkflowDown(t *testing.T) {
 		t.Fatalf("resumed %v", e.workflow.resumes)
 	}
 
+	// Too late: the workflow stopped waiting. The link is void, and the
+	// request is unconfirmed again, for the workflow's close to expire it.
 	e = newEnv()
 	r = e.seed(request.PendingVerification, pending)
 	e.workflow.resumeErr = apperr.E(apperr.Conflict, "The request is no longer waiting for this step.")
 	wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken, Details{}))
+	got, _ = e.store.stored(r.ID)
+	if got.Status != request.PendingVerification || got.VerifyTokenHash != "" {
+		t.Fatalf("after a confirmation too late: status %s, link kept %v", got.Status, got.VerifyTokenHash != "")
+	}
+	if evs := e.store.eventsOf(r.ID); evs[len(evs)-1].Note != "too_late" {
+		t.Fatalf("events %+v", evs)
+	}
 }
 
 // raceOnce loses the first save to another writer, as when the deadline

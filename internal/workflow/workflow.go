@@ -503,6 +503,11 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		}
 		msg, err = notify.Recorded(r.Language, r.Email, r.ID, string(r.Type), r.Via == request.ViaGPC)
 	case in.Outcome == "expired":
+		if r.Status == request.Verified {
+			// Confirmed as the wait ran out: the confirmation finds the
+			// workflow no longer waiting and undoes itself. Read again.
+			return apperr.Wrap(apperr.Unavailable, "A confirmation that came too late is being undone.", request.ErrChanged)
+		}
 		r.ClearVerification()
 		r.TaskToken = ""
 		if err := s.move(ctx, r, request.Expired, "expired", "never_verified"); err != nil {

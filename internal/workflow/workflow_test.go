@@ -812,8 +812,10 @@ func TestCloseRequest(t *testing.T) {
 			fails: true, kind: apperr.Invalid,
 		},
 		{
+			// Confirmed as the wait ran out: the portal undoes the
+			// confirmation, and the step tries again (a transient error).
 			name: "expired after verification", typ: request.Access, status: request.Verified, outcome: "expired",
-			fails: true, kind: apperr.Conflict,
+			fails: true, kind: apperr.Unavailable,
 		},
 	}
 	for _, tt := range tests {
