@@ -20,6 +20,7 @@ type Store interface {
 	Get(ctx context.Context, id string) (*request.Request, error)
 	Save(ctx context.Context, r *request.Request, ev request.Event) error
 	Record(ctx context.Context, id string, ev request.Event) error
+	Events(ctx context.Context, id string) ([]request.Event, error)
 }
 
 // Workflow resumes, fails or stops a request's workflow.
@@ -263,17 +264,26 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 	if err != nil {
 		return err
 	}
-	if !request.CanMove(r.Status, request.Cancelled) {
-		return apperr.E(apperr.Conflict, "A "+string(r.Status)+" request cannot be cancelled.")
-	}
-	now := o.Clock.Now()
-	from := r.Status
-	r.Status, r.UpdatedAt, r.CompletedAt = request.Cancelled, now, now
-	r.TaskToken, r.ReviewTaskToken = "", ""
-	r.ClearVerification()
-	if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "cancelled", From: from, To: request.Cancelled}); err != nil {
+	switch done, err := o.cancelled(ctx, r); {
+	case err != nil:
 		return err
+	case done:
+		return apperr.E(apperr.Conflict, "The request is cancelled already.")
+	case r.Status != request.Cancelled:
+		if !request.CanMove(r.Status, request.Cancelled) {
+			return apperr.E(apperr.Conflict, "A "+string(r.Status)+" request cannot be cancelled.")
+		}
+		now := o.Clock.Now()
+		from := r.Status
+		r.Status, r.UpdatedAt, r.CompletedAt = request.Cancelled, now, now
+		r.TaskToken, r.ReviewTaskToken = "", ""
+		r.ClearVerification()
+		if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "cancelled", From: from, To: request.Cancelled}); err != nil {
+			return err
+		}
 	}
+	// Each of what follows may be done again: a cancel that failed part-way
+	// is finished by running it again.
 	if err := o.Workflow.Stop(ctx, r.Execution()); err != nil {
 		return err
 	}
@@ -294,7 +304,27 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The confirmation could not be written.", err)
 	}
-	return o.Mailer.Send(ctx, msg)
+	if err := o.Mailer.Send(ctx, msg); err != nil {
+		return err
+	}
+	return o.Store.Record(ctx, r.ID, request.Event{At: o.Clock.Now(), Actor: "operator:" + who, Action: "cancel_completed"})
+}
+
+// cancelled reports whether an operator's cancellation of r was carried out
+// to its end (a request joined to another is cancelled too, but by the
+// workflow, and cannot be cancelled again).
+func (o *Operator) cancelled(ctx context.Context, r *request.Request) (bool, error) {
+	if r.Status != request.Cancelled {
+		return false, nil
+	}
+	if r.JoinedTo != "" {
+		return true, nil
+	}
+	events, err := o.Store.Events(ctx, r.ID)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(events, func(ev request.Event) bool { return ev.Action == "cancel_completed" }), nil
 }
 
 // Resumable are the request workflow's steps a redrive can start at: the

@@ -81,9 +81,16 @@ func (w *fakeWatch) Stop(_ context.Context, id string) error {
 }
 
 // fakeMailer records the messages sent.
-type fakeMailer struct{ sent []notify.Message }
+// fakeMailer records what it sends; fail makes it fail.
+type fakeMailer struct {
+	sent []notify.Message
+	fail bool
+}
 
 func (m *fakeMailer) Send(_ context.Context, msg notify.Message) error {
+	if m.fail {
+		return apperr.E(apperr.Unavailable, "Mail is unavailable.")
+	}
 	m.sent = append(m.sent, msg)
 	return nil
 }
@@ -591,6 +598,30 @@ func TestCancel(t *testing.T) {
 	}
 	if err := e.op.Cancel(context.Background(), reqID, who); apperr.KindOf(err) != apperr.Conflict {
 		t.Fatalf("second cancel: %v", err)
+	}
+}
+
+// TestCancelFinishesAfterAFailure: a cancel whose mail failed is saved as
+// cancelled, and running it again finishes what it left (once).
+func TestCancelFinishesAfterAFailure(t *testing.T) {
+	e := newEnv()
+	e.store.put(waiting())
+	e.mail.fail = true
+	if err := e.op.Cancel(context.Background(), reqID, who); err == nil {
+		t.Fatal("a failed mail is no error")
+	}
+	if got, _ := e.store.stored(reqID); got.Status != request.Cancelled {
+		t.Fatalf("status %s", got.Status)
+	}
+	e.mail.fail = false
+	if err := e.op.Cancel(context.Background(), reqID, who); err != nil {
+		t.Fatalf("second cancel: %v", err)
+	}
+	if len(e.mail.sent) != 1 || len(e.watch.stops) != 2 {
+		t.Fatalf("mail %d, watch stops %d", len(e.mail.sent), len(e.watch.stops))
+	}
+	if err := e.op.Cancel(context.Background(), reqID, who); apperr.KindOf(err) != apperr.Conflict {
+		t.Fatalf("third cancel: %v", err)
 	}
 }
 
