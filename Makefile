@@ -3,8 +3,10 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 FUNCTIONS := $(notdir $(wildcard functions/*))
-# The data-source registry bundled with the workflow functions.
+# The data-source registry bundled with the workflow functions, and the
+# company's policy on top of the law (none: the law alone).
 REGISTRY ?= internal/devstack/demo-sources.yaml
+POLICY ?=
 GO_TEST_FLAGS ?= -count=1 -timeout 15m
 
 # CDK in Go runs on jsii, which needs Node and writable caches in the workspace.
@@ -27,7 +29,7 @@ check-tools:
 .PHONY: dev
 dev: check-tools ## Start the local stack in the foreground (Ctrl-C stops it)
 	go build -o build/local/devstack ./cmd/devstack
-	./build/local/devstack
+	./build/local/devstack $(if $(POLICY),-policy $(POLICY))
 
 .PHONY: test
 test: check-tools ## Run every test: unit, end-to-end on the local stack, infrastructure
@@ -45,6 +47,7 @@ build: ## Build every Lambda function for arm64 (build/<fn>/bootstrap)
 	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags "-s -w" \
 	    -o build/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	  cp $(REGISTRY) build/$$fn/sources.yaml; \
+	  if [ -n "$(POLICY)" ]; then cp $(POLICY) build/$$fn/policy.yaml; else rm -f build/$$fn/policy.yaml; fi; \
 	done
 
 .PHONY: lint
@@ -67,9 +70,9 @@ ALLOWED_ORIGINS ?=
 # Parameters to set at deploy time, e.g. PARAMETERS="ThrottleRateLimit=20 ThrottleBurstLimit=40".
 PARAMETERS ?=
 
-synth: build ## Synthesize the CloudFormation template offline (cdk.out/); MAIL_FROM, OPERATOR_EMAIL, INBOX_ADDRESS, ALLOWED_ORIGINS, REGISTRY set it up
+synth: build ## Synthesize the CloudFormation template offline (cdk.out/); MAIL_FROM, OPERATOR_EMAIL, INBOX_ADDRESS, ALLOWED_ORIGINS, REGISTRY, POLICY set it up
 	cd infra && CDK_OUTDIR=../cdk.out \
-	  CDK_CONTEXT_JSON='{"mailFrom":"$(MAIL_FROM)","operatorEmail":"$(OPERATOR_EMAIL)","inboxAddress":"$(INBOX_ADDRESS)","allowedOrigins":"$(ALLOWED_ORIGINS)","registryFile":"$(abspath $(REGISTRY))"}' \
+	  CDK_CONTEXT_JSON='{"mailFrom":"$(MAIL_FROM)","operatorEmail":"$(OPERATOR_EMAIL)","inboxAddress":"$(INBOX_ADDRESS)","allowedOrigins":"$(ALLOWED_ORIGINS)","registryFile":"$(abspath $(REGISTRY))","policyFile":"$(if $(POLICY),$(abspath $(POLICY)))"}' \
 	  go run .
 	@echo "template: cdk.out/PrivacyPipeline.template.json"
 

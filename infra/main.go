@@ -22,6 +22,7 @@ func main() {
 		InboxAddress:   contextOr(app, "inboxAddress", ""),
 		AllowedOrigins: splitList(contextOr(app, "allowedOrigins", "")),
 		RegistryFile:   contextOr(app, "registryFile", filepath.Join("..", "internal", "devstack", "demo-sources.yaml")),
+		PolicyFile:     contextOr(app, "policyFile", ""),
 		AssetDir:       func(fn string) string { return filepath.Join("..", "build", fn) },
 		ThrottleRate:   50,
 		ThrottleBurst:  100,

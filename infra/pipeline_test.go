@@ -31,6 +31,9 @@ func TestPipelineEmbedsInAnotherStack(t *testing.T) {
 		Properties: &map[string]any{"KmsMasterKeyId": "alias/aws/sns"}})
 	props := testPipelineProps(synthAssets)
 	props.InboxAddress = "dsr@example.com"
+	// The company's policy goes with it: checked here, named to every
+	// function, which finds it beside the registry.
+	props.PolicyFile = "../internal/policy/examples/norway.yaml"
 	props.AllowedOrigins = []*string{jsii.String("https://www.example.com")}
 	p, err := NewPrivacyPipeline(host, "Privacy", props)
 	if err != nil {
@@ -63,5 +66,48 @@ func TestPipelineEmbedsInAnotherStack(t *testing.T) {
 	for _, e := range *errs {
 		b, _ := json.Marshal(e)
 		t.Errorf("%.400s", b)
+	}
+}
+
+// TestPolicyIsCheckedAtSynth: a policy with a mistake stops the synth,
+// naming the line; every function is told where the policy is.
+func TestPolicyIsCheckedAtSynth(t *testing.T) {
+	synth(t)
+	bad, err := os.CreateTemp(t.TempDir(), "policy-*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad.WriteString("response_days: 200\n"); err != nil {
+		t.Fatal(err)
+	}
+	bad.Close()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	host := awscdk.NewStack(app, jsii.String("CompanyApp"), &awscdk.StackProps{Env: testEnv})
+	props := testPipelineProps(synthAssets)
+	props.PolicyFile = bad.Name()
+	if _, err := NewPrivacyPipeline(host, "Privacy", props); err == nil || !strings.Contains(err.Error(), "line 1: $.response_days") {
+		t.Fatalf("err = %v", err)
+	}
+	props.PolicyFile = "../internal/policy/examples/california.yaml"
+	if _, err := NewPrivacyPipeline(host, "Privacy2", props); err != nil {
+		t.Fatal(err)
+	}
+	raw := *assertions.Template_FromStack(host, nil).ToJSON()
+	functions := 0
+	for _, r := range raw["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::Lambda::Function" {
+			continue
+		}
+		env, _ := json.Marshal(res["Properties"].(map[string]any)["Environment"])
+		if strings.Contains(string(env), `"REGISTRY_FILE"`) {
+			functions++
+			if !strings.Contains(string(env), `"POLICY_FILE":"policy.yaml"`) {
+				t.Errorf("a function is not told of the policy: %s", env)
+			}
+		}
+	}
+	if functions != len(resources.Functions) {
+		t.Errorf("%d functions, want %d", functions, len(resources.Functions))
 	}
 }

@@ -25,6 +25,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/privacy-pipeline/dsr/internal/app"
+	"github.com/privacy-pipeline/dsr/internal/policy"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/resources"
 	"github.com/privacy-pipeline/dsr/internal/s3anchors"
@@ -40,6 +42,9 @@ type PipelineProps struct {
 	// RegistryFile is the data-source registry: the functions may read (and
 	// erase) exactly the tables and buckets it lists.
 	RegistryFile string
+	// PolicyFile is the company's own policy on top of the law (empty: the
+	// law alone); it is checked at synth and bundled beside the registry.
+	PolicyFile string
 	// AssetDir returns the folder holding a function's bootstrap binary.
 	AssetDir func(fn string) string
 	// OperatorEmail subscribes to the operators' alarm topic and gets
@@ -126,6 +131,11 @@ func NewPrivacyPipeline(scope constructs.Construct, id string, props PipelinePro
 	reg, err := registry.LoadFile(props.RegistryFile)
 	if err != nil {
 		return nil, err
+	}
+	if props.PolicyFile != "" {
+		if _, err := policy.LoadFile(props.PolicyFile, app.KnownToPolicy()); err != nil {
+			return nil, err
+		}
 	}
 	if d := props.PermissionRetentionDays; !*awscdk.Token_IsUnresolved(d) && (d < 0 || d > resources.MaxPermissionRetentionDays || d != math.Trunc(d)) {
 		return nil, fmt.Errorf("PermissionRetentionDays must be a whole number of days from 0 to %d, got %v", resources.MaxPermissionRetentionDays, d)
@@ -382,6 +392,9 @@ func (p *pipeline) newFunction(name string, api awsapigatewayv2.HttpApi) {
 			"PUBLIC_BASE_URL":        api.ApiEndpoint(),
 			"REGISTRY_FILE":          jsii.String("sources.yaml"),
 		},
+	}
+	if p.props.PolicyFile != "" {
+		(*props.Environment)["POLICY_FILE"] = jsii.String("policy.yaml")
 	}
 	if name == "inbound" {
 		// SES invokes it asynchronously: Lambda retries a failed event

@@ -32,6 +32,7 @@ func run() error {
 	flag.IntVar(&o.APIPort, "port", envInt("PORT", 8080), "port of the HTTP API (env PORT)")
 	flag.Float64Var(&o.TimeScale, "time-scale", envFloat("TIME_SCALE", devstack.DefaultTimeScale), "divide every workflow wait by this (env TIME_SCALE; 86400: a day per second)")
 	flag.DurationVar(&o.SweepEvery, "sweep-every", time.Minute, "run the sweeper (requests stored without a workflow) this often; 0: never")
+	flag.StringVar(&o.PolicyFile, "policy", os.Getenv("POLICY"), "the company's policy file on top of the law (env POLICY); none: the law alone")
 	logFile := flag.String("log", ".devstack.log", "file for handler and moto logs")
 	clientLimit := flag.String("rate-limit-client", os.Getenv("RATE_LIMIT_CLIENT"), "POST requests per client address, such as 30/1h, or off (env RATE_LIMIT_CLIENT)")
 	identityLimit := flag.String("rate-limit-identity", os.Getenv("RATE_LIMIT_IDENTITY"), "submissions per email address, such as 10/24h, or off (env RATE_LIMIT_IDENTITY)")

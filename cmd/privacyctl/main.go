@@ -31,8 +31,9 @@ Usage:
   privacyctl deadline --jurisdiction CODE --type TYPE --received TIME [--verified TIME]
       Print the statutory deadlines of a request as JSON.
 
-  privacyctl list [--status S] [--jurisdiction J] [--overdue] [--due-within DAYS] [--json]
-      Open requests (or those in a status), soonest due first.
+  privacyctl list [--status S] [--jurisdiction J] [--overdue] [--due-within DAYS] [--needs-decision] [--json]
+      Open requests (or those in a status), soonest due first. --needs-decision:
+      those whose deadline watch asks whether to extend.
 
   privacyctl show ID [--json]
       The request's status, deadlines and audit timeline.
@@ -46,7 +47,14 @@ Usage:
 
   privacyctl extend ID --reason TEXT [--reason TEXT...]
       Extend the deadline as far as the law allows (once, before the first
-      due date); the subject is told the reasons and the new date.
+      due date); the subject is told the reasons and the new date. The law
+      allows it only where it is necessary, and the reasons must be real.
+
+  privacyctl keep-date ID
+      The request needs no extension: its date stands. Answers the deadline
+      watch's question (a set time before the notice point, the operators
+      are asked; without an answer the company's policy decides: by default
+      no extension and the request is flagged).
 
   privacyctl approve ID
   privacyctl deny ID --reason TEXT [--reason TEXT...]
@@ -72,6 +80,12 @@ Usage:
       and its key schema fits the lookup; the bucket can be listed under
       the prefix, and one object's start agrees with the compression and,
       for CSV, the match columns.
+
+  privacyctl policy check FILE
+      Check the company's policy file (deployed beside the registry with
+      make deploy POLICY=FILE): the promises it makes on top of the law, its
+      choices on extensions, its authority and data protection officer, its
+      languages and stricter verification. Mistakes name their line.
 
   privacyctl hold ID --reason TEXT
   privacyctl release ID
@@ -173,6 +187,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = metrics(args[1:], stdout)
 	case "extend":
 		err = extend(args[1:], stdout)
+	case "keep-date":
+		err = keepDate(args[1:], stdout)
 	case "approve":
 		err = approve(args[1:], stdout)
 	case "deny":
@@ -203,6 +219,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = inbox(args[1:], stdout)
 	case "sources":
 		err = sources(args[1:], stdout, stderr)
+	case "policy":
+		err = policyCmd(args[1:], stdout, stderr)
 	default:
 		err = fmt.Errorf("%w: unknown command %q (see privacyctl help)", errUsage, args[0])
 	}

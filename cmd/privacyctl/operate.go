@@ -169,6 +169,25 @@ func extend(args []string, stdout io.Writer) error {
 	})
 }
 
+// keepDate records that a request needs no extension.
+func keepDate(args []string, stdout io.Writer) error {
+	t := newTarget("keep-date")
+	if err := t.parse(args); err != nil {
+		return err
+	}
+	return t.act(func(ctx context.Context, a *app.App) error {
+		if err := a.Operator().KeepDate(ctx, t.id, t.by); err != nil {
+			return err
+		}
+		r, err := a.Store().Get(ctx, t.id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "The date of %s stands: due %s, no extension.\n", t.id, r.Deadlines.Due)
+		return nil
+	})
+}
+
 func approve(args []string, stdout io.Writer) error {
 	t := newTarget("approve")
 	if err := t.parse(args); err != nil {

@@ -39,6 +39,7 @@ func list(args []string, stdout io.Writer) error {
 	status := t.fs.String("status", "", "only requests in this status (default: every open request)")
 	t.fs.StringVar(&f.Jurisdiction, "jurisdiction", "", "only this jurisdiction")
 	t.fs.BoolVar(&f.Overdue, "overdue", false, "only overdue requests")
+	t.fs.BoolVar(&f.NeedsDecision, "needs-decision", false, "only requests whose deadline watch asks whether to extend")
 	t.fs.IntVar(&f.DueWithin, "due-within", 0, "only requests due within this many days")
 	if err := t.parseNoID(args); err != nil {
 		return err

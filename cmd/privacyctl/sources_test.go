@@ -140,3 +140,31 @@ func TestCheckLive(t *testing.T) {
 		t.Errorf("%d lines, want a blank line, a header, one per source and one warning:\n%s", lines, out.String())
 	}
 }
+
+func TestPolicyCheck(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("extensions: never\nundecided_extension: extend_with_facts\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"norway", []string{"policy", "check", "../../internal/policy/examples/norway.yaml"}, 0, "within 30 days of receipt", ""},
+		{"california", []string{"policy", "check", "../../internal/policy/examples/california.yaml"}, 0, "extended only with the facts", ""},
+		{"a mistake", []string{"policy", "check", bad}, 1, "", "bad.yaml: line 2: $.undecided_extension"},
+		{"no file", []string{"policy", "check"}, 2, "", "privacyctl policy check FILE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if code := run(tt.args, &out, &errOut); code != tt.code || !strings.Contains(out.String(), tt.stdout) || !strings.Contains(errOut.String(), tt.stderr) {
+				t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out.String(), errOut.String())
+			}
+		})
+	}
+}

@@ -32,10 +32,12 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/dynsrc"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/httpapi"
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/idempotency"
 	"github.com/privacy-pipeline/dsr/internal/kmsmac"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/operator"
+	"github.com/privacy-pipeline/dsr/internal/policy"
 	"github.com/privacy-pipeline/dsr/internal/portal"
 	"github.com/privacy-pipeline/dsr/internal/ratelimit"
 	"github.com/privacy-pipeline/dsr/internal/registry"
@@ -78,6 +80,9 @@ type Config struct {
 	// RegistryFile is the data-source registry: workflow tasks find the
 	// subject's data with it, the API its account details for verification.
 	RegistryFile string
+	// PolicyFile is the company's own policy on top of the law (see
+	// internal/policy); empty is the law alone.
+	PolicyFile string
 	// ReceiptKeyID is the KMS HMAC key (id, ARN or alias) whose derived
 	// secret hashes the keys erasure receipts list; only erasure needs it.
 	ReceiptKeyID string
@@ -154,6 +159,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		OperatorEmail:         getenv("OPERATOR_EMAIL"),
 		BaseURL:               getenv("PUBLIC_BASE_URL"),
 		RegistryFile:          getenv("REGISTRY_FILE"),
+		PolicyFile:            getenv("POLICY_FILE"),
 		ReceiptKeyID:          getenv(resources.ReceiptKey.EnvVar),
 		RawMailBucket:         getenv(resources.RawMail.EnvVar),
 		ReceiptAnchorsBucket:  getenv(resources.ReceiptAnchors.EnvVar),
@@ -278,7 +284,6 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		BaseURL:            cfg.BaseURL,
 		VerificationPeriod: cfg.VerificationPeriod,
 		TimeScale:          cfg.TimeScale,
-		NoticeLead:         workflow.DefaultNoticeLead,
 		PresignTTL:         cfg.PresignTTL,
 		Log:                log,
 	}
@@ -299,6 +304,13 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	var pol *policy.Policy
+	if cfg.PolicyFile != "" {
+		if pol, err = policy.LoadFile(cfg.PolicyFile, KnownToPolicy()); err != nil {
+			return nil, err
+		}
+	}
+	a.portal.Policy = pol
 	a.portal.Levels = levels
 	var reg *registry.Registry
 	if cfg.RegistryFile != "" {
@@ -337,6 +349,8 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		Metrics:         a.metrics,
 		Scale:           cfg.TimeScale,
 		NoticeLead:      workflow.DefaultNoticeLead,
+		Policy:          pol,
+		DecisionLead:    pol.DecisionLead(),
 		OperatorEmail:   cfg.OperatorEmail,
 		RawMail:         a.rawMail,
 		Permissions:     exports,
@@ -436,4 +450,17 @@ func (a *App) Operator() *operator.Operator {
 // Reports returns the operators' reports.
 func (a *App) Reports() *operator.Reports {
 	return &operator.Reports{Store: a.store, Clock: clock.System{}}
+}
+
+// KnownToPolicy is what a policy file may name: the catalogue's languages
+// and the request types.
+func KnownToPolicy() policy.Known {
+	var k policy.Known
+	for _, l := range i18n.Supported {
+		k.Languages = append(k.Languages, string(l))
+	}
+	for _, t := range request.AllTypes {
+		k.RequestTypes = append(k.RequestTypes, string(t))
+	}
+	return k
 }

@@ -51,6 +51,9 @@ type Options struct {
 	VerificationPeriod time.Duration
 	// ReviewTypes are the request types an operator approves before delivery.
 	ReviewTypes []request.Type
+	// PolicyFile is the company's policy on top of the law; empty is the
+	// law alone.
+	PolicyFile string
 	// OperatorEmail receives reviews and escalations.
 	OperatorEmail string
 	// MailFrom is the sender address of the system's mail.
@@ -158,7 +161,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if o.IdentityLimit != nil {
 		cfg.IdentityLimit = *o.IdentityLimit
 	}
-	cfg.RegistryFile, cfg.TimeScale = registryFile, clock.Scale(o.TimeScale)
+	cfg.RegistryFile, cfg.TimeScale, cfg.PolicyFile = registryFile, clock.Scale(o.TimeScale), o.PolicyFile
 	cfg.VerificationPeriod, cfg.VerifyLinkTTL = o.VerificationPeriod, o.VerificationPeriod
 	if s.App, err = app.New(cfg, s.AWS, log); err != nil {
 		return nil, err

@@ -83,6 +83,8 @@ type record struct {
 	Extended              bool                `dynamodbav:"extended,omitempty"`
 	ExtensionReasons      []string            `dynamodbav:"extension_reasons,omitempty"`
 	Overdue               bool                `dynamodbav:"overdue,omitempty"`
+	ExtensionTaskToken    string              `dynamodbav:"extension_task_token,omitempty"`
+	ExtensionDecision     string              `dynamodbav:"extension_decision,omitempty"`
 	ReviewTaskToken       string              `dynamodbav:"review_task_token,omitempty"`
 	DenialReasons         []string            `dynamodbav:"denial_reasons,omitempty"`
 	Redrives              int                 `dynamodbav:"redrives,omitempty"`
@@ -128,6 +130,7 @@ func toRecord(r *request.Request) (record, error) {
 		Level: string(level), DeclaredBy: r.DeclaredBy, AgentEmail: r.AgentEmail, PermissionKey: r.PermissionKey,
 		PermissionType: r.PermissionType, PowerOfAttorney: r.PowerOfAttorney,
 		Deadlines: deadlines, DueDate: due, Extended: r.Extended, ExtensionReasons: r.ExtensionReasons,
+		ExtensionTaskToken: r.ExtensionTaskToken, ExtensionDecision: r.ExtensionDecision,
 		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons, Redrives: r.Redrives, Via: r.Via, JoinedTo: r.JoinedTo,
 		DryRun: r.DryRun, OnHold: r.OnHold, HoldReasons: r.HoldReasons, HoldTaskToken: r.HoldTaskToken,
 		Corrections: r.Corrections, CorrectedFields: r.CorrectedFields, CorrectedItems: r.CorrectedItems,
@@ -144,7 +147,8 @@ func toRecord(r *request.Request) (record, error) {
 
 func (rec record) request() (*request.Request, error) {
 	r := &request.Request{
-		Extended: rec.Extended, ExtensionReasons: rec.ExtensionReasons, Overdue: rec.Overdue, ReviewTaskToken: rec.ReviewTaskToken,
+		Extended: rec.Extended, ExtensionReasons: rec.ExtensionReasons, Overdue: rec.Overdue,
+		ExtensionTaskToken: rec.ExtensionTaskToken, ExtensionDecision: rec.ExtensionDecision, ReviewTaskToken: rec.ReviewTaskToken,
 		DenialReasons: rec.DenialReasons, Redrives: rec.Redrives, Via: rec.Via, JoinedTo: rec.JoinedTo,
 		DryRun: rec.DryRun, OnHold: rec.OnHold, HoldReasons: rec.HoldReasons, HoldTaskToken: rec.HoldTaskToken,
 		Corrections: rec.Corrections, CorrectedFields: rec.CorrectedFields, CorrectedItems: rec.CorrectedItems, MailKey: rec.MailKey, UnauthenticatedSender: rec.UnauthenticatedSender,

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -42,7 +43,6 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/resources"
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
-	"github.com/privacy-pipeline/dsr/internal/workflow"
 )
 
 var stack *devstack.Stack
@@ -76,9 +76,14 @@ func TestMain(m *testing.M) {
 	// tests watch a request expire unverified, get extended and fall overdue
 	// (three months, about 46 s), while a request answered at once is done
 	// long before its first deadline even on a busy machine. Deletes wait
-	// for an operator's approval.
-	stack, err = devstack.Start(ctx, devstack.Options{Logs: logs, TimeScale: timeScale, ReviewTypes: []request.Type{request.Delete},
-		ClientLimit: &e2eClientLimit, IdentityLimit: &e2eIdentityLimit})
+	// for an operator's approval. The company's policy asks the operators
+	// about an extension twelve statutory days (six seconds) before its
+	// notice goes out, time enough for a test to answer.
+	policyFile, err := writePolicy("ask_extension_days_before: 12\n")
+	if err == nil {
+		stack, err = devstack.Start(ctx, devstack.Options{Logs: logs, TimeScale: timeScale, ReviewTypes: []request.Type{request.Delete},
+			ClientLimit: &e2eClientLimit, IdentityLimit: &e2eIdentityLimit, PolicyFile: policyFile})
+	}
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "local stack:", err)
@@ -87,6 +92,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	access := stack.TableAccess()
 	stack.Close()
+	os.RemoveAll(filepath.Dir(policyFile))
 	if code == 0 {
 		code = checkLogs()
 	}
@@ -94,6 +100,16 @@ func TestMain(m *testing.M) {
 		code = checkTableAccess(access)
 	}
 	os.Exit(code)
+}
+
+// writePolicy writes the company's policy to a file of its own.
+func writePolicy(yaml string) (string, error) {
+	dir, err := os.MkdirTemp("", "policy")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "policy.yaml")
+	return path, os.WriteFile(path, []byte(yaml), 0o600)
 }
 
 // checkTableAccess fails the run when a function did anything in the
@@ -294,20 +310,32 @@ func hasMail(t *testing.T, requestID, subject string) bool {
 	return false
 }
 
-// TestRequestHeldOpenIsExtendedThenOverdue: a request waiting for an operator
-// past the extension-notice point gets the extension notice (reason and new
-// date), and when the extended date passes it is flagged overdue and the
-// operators are told.
+// TestRequestHeldOpenIsExtendedThenOverdue: a request held open (waiting
+// for an operator's review) comes to the point where an extension would
+// have to be announced. A set time before, the operators are asked whether
+// it needs one; an operator who answers with reasons extends it (the
+// subject reads those reasons and the new date, and the status shows it),
+// and when the extended date passes it is flagged overdue and the operators
+// are told.
 func TestRequestHeldOpenIsExtendedThenOverdue(t *testing.T) {
+	ctx := context.Background()
+	// Parallel first: the operators have six seconds to answer once asked,
+	// and a test paused until the serial tests finish would miss them.
+	t.Parallel()
 	const email = "held.open@example.com"
 	r := submitFor(t, "delete", email)
 	confirm(t, email, r.ID)
-	t.Parallel()
 
+	mailTo(t, "privacy-team@example.com", r.ID, "Decide: extend")
+	eventually(t, "the watch waits for the decision", 30*time.Second, func() bool { return storedRequest(t, r.ID).ExtensionTaskToken != "" })
+	reason := "Part of your data is held by a supplier we must ask."
+	if err := stack.App.Operator().Extend(ctx, r.ID, "e2e", []string{reason}); err != nil {
+		t.Fatal(err)
+	}
 	notice := mailTo(t, email, r.ID, "We need more time")
 	stored := storedRequest(t, r.ID)
 	newDue := stored.Deadlines.Due.StartOfDay(time.UTC).Format("2 January 2006")
-	if !stored.Extended || !strings.Contains(notice.Text, workflow.DefaultExtensionReasons[0]) || !strings.Contains(notice.Text, newDue) {
+	if !stored.Extended || !strings.Contains(notice.Text, reason) || !strings.Contains(notice.Text, newDue) || stored.ExtensionTaskToken != "" {
 		t.Fatalf("extension: extended %v, notice:\n%s", stored.Extended, notice.Text)
 	}
 	var st struct {
@@ -326,6 +354,32 @@ func TestRequestHeldOpenIsExtendedThenOverdue(t *testing.T) {
 
 	eventually(t, "overdue", 90*time.Second, func() bool { return storedRequest(t, r.ID).Overdue })
 	mailTo(t, "privacy-team@example.com", r.ID, "OVERDUE")
+	checkExecution(t, resources.DeadlineWatch, r.ID, "FAILED")
+}
+
+// TestRequestHeldOpenUndecided: nobody answers the question whether to
+// extend. At the notice point the date stands (the default policy): the
+// subject gets no extension notice and no stock reason, the request is
+// flagged and the operators told; at the due date it is overdue.
+func TestRequestHeldOpenUndecided(t *testing.T) {
+	const email = "held.undecided@example.com"
+	r := submitFor(t, "delete", email)
+	confirm(t, email, r.ID)
+	t.Parallel()
+
+	mailTo(t, "privacy-team@example.com", r.ID, "Undecided extension")
+	stored := storedRequest(t, r.ID)
+	if stored.Extended || stored.ExtensionDecision != request.ExtensionUndecided || !stored.NeedsOperator {
+		t.Fatalf("after the notice point: %+v", stored)
+	}
+	due := stored.Deadlines.Due
+	eventually(t, "overdue", 90*time.Second, func() bool { return storedRequest(t, r.ID).Overdue })
+	if hasMail(t, r.ID, "We need more time") {
+		t.Fatal("the subject was told of an extension nobody decided")
+	}
+	if got := storedRequest(t, r.ID).Deadlines.Due; got != due {
+		t.Fatalf("due %s, was %s", got, due)
+	}
 	checkExecution(t, resources.DeadlineWatch, r.ID, "FAILED")
 }
 

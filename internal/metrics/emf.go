@@ -36,6 +36,9 @@ const (
 	// not start; each sweep counts them again until they start, so their
 	// alarm stays on.
 	NotStarted = "RequestsNotStarted"
+	// ExtensionUndecided counts requests that reached the last day for an
+	// extension notice with nobody having decided whether to extend.
+	ExtensionUndecided = "ExtensionsUndecided"
 )
 
 // EMF writes metrics to w.

@@ -6,6 +6,7 @@ package notify
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"strings"
@@ -331,7 +332,9 @@ func Acknowledgement(l i18n.Lang, to, requestID, typ string, received, due time.
 // reason, in the subject's language.
 func Extension(l i18n.Lang, to, requestID string, reasons []string, newDue time.Time) (Message, error) {
 	if len(reasons) == 0 {
-		reasons = []string{l.T("mail.extended.default_reason")}
+		// An extension is lawful only with its real reasons: there is no
+		// stock one to fall back on.
+		return Message{}, errors.New("an extension notice needs its reasons")
 	}
 	return render("extended", to, content{L: l, RequestID: requestID, Reasons: reasons, Due: l.Date(newDue)})
 }
@@ -406,4 +409,36 @@ func Corrected(l i18n.Lang, to, requestID string, fields []string, found bool) (
 		c.Fields = strings.Join(fields, ", ")
 	}
 	return render("corrected", to, c)
+}
+
+// ExtensionDecision asks the operators whether a request must be extended:
+// the law allows it only where necessary, and the notice must give the real
+// reasons. It is for the privacy team and always in English.
+func ExtensionDecision(to, requestID string, noticeBy, due, extendedDue time.Time) Message {
+	l := i18n.English
+	text := fmt.Sprintf("Request %s is due %s. If it needs longer, extend it by %s at the latest (to %s), giving the real reasons; they are sent to the subject:\n\n"+
+		"privacyctl extend %s --reason \"...\"\n\nIf the date stands, say so:\n\nprivacyctl keep-date %s\n\n"+
+		"Without a decision by %s, the company's policy applies (by default the date stands and the request is flagged).\n",
+		requestID, l.Date(due), l.Date(noticeBy), l.Date(extendedDue), requestID, requestID, l.Date(noticeBy))
+	return Message{To: to, Subject: "Decide: extend privacy request " + requestID + "?", Text: text, HTML: "<pre>" + htmltemplate.HTMLEscapeString(text) + "</pre>", Language: l}
+}
+
+// ExtensionUndecided tells the operators that nobody decided whether to
+// extend a request by the last day for its notice: its date stands.
+func ExtensionUndecided(to, requestID string, due, noticeBy time.Time) Message {
+	l := i18n.English
+	text := fmt.Sprintf("Nobody decided whether request %s needs an extension. Its date stands: it is due %s. "+
+		"An extension can still be sent until the end of %s:\n\nprivacyctl extend %s --reason \"...\"\n", requestID, l.Date(due), l.Date(noticeBy), requestID)
+	return Message{To: to, Subject: "Undecided extension: privacy request " + requestID, Text: text, HTML: "<pre>" + htmltemplate.HTMLEscapeString(text) + "</pre>", Language: l}
+}
+
+// ExtensionForFacts is the extension notice whose reasons are facts of the
+// request's own state (workflow.Fact*), each said in the subject's language
+// (mail.extended.fact.<fact>).
+func ExtensionForFacts(l i18n.Lang, to, requestID string, facts []string, newDue time.Time) (Message, error) {
+	reasons := make([]string, len(facts))
+	for i, f := range facts {
+		reasons[i] = l.T("mail.extended.fact." + f)
+	}
+	return Extension(l, to, requestID, reasons, newDue)
 }

@@ -54,7 +54,9 @@ func builders(l i18n.Lang) map[string]func() (Message, error) {
 		"extension": func() (Message, error) {
 			return Extension(l, "a@b.co", "dsr-1", []string{"Archives <offsite>.", "A supplier holds part."}, time.Date(2026, 4, 30, 0, 0, 0, 0, time.UTC))
 		},
-		"default extension": func() (Message, error) { return Extension(l, "a@b.co", "dsr-1", nil, due) },
+		"extension for facts": func() (Message, error) {
+			return ExtensionForFacts(l, "a@b.co", "dsr-1", []string{"legal_hold", "findings_open", "permission_awaited"}, due)
+		},
 		"denial": func() (Message, error) {
 			return Denial(l, "a@b.co", "dsr-1", []string{"Manifestly unfounded."}, RemedyICO)
 		},
@@ -106,7 +108,7 @@ func TestMessages(t *testing.T) {
 		{i18n.English, "expired", "Privacy request dsr-1 closed", []string{"not confirmed in time", "complain to a data protection supervisory authority"}, ""},
 		{i18n.English, "acknowledgement", "We received your privacy request dsr-1", []string{"request dsr-1 on 31 January 2026", "Type of request: Access to your data", "answer by 2 March 2026"}, ""},
 		{i18n.English, "extension", "We need more time: request dsr-1", []string{"- Archives <offsite>.", "- A supplier holds part.", "answer by 30 April 2026"}, "Archives &lt;offsite&gt;."},
-		{i18n.English, "default extension", "We need more time: request dsr-1", []string{"- The request is complex"}, ""},
+		{i18n.English, "extension for facts", "We need more time: request dsr-1", []string{"- A legal hold requires us", "- Some of the places", "- We are still waiting for the signed permission"}, ""},
 		{i18n.English, "denial", "Your privacy request dsr-1 was refused", []string{"- Manifestly unfounded.", "What you can do: You can complain to the Information Commissioner's Office"}, ""},
 		{i18n.English, "cancelled", "Privacy request dsr-1 cancelled", []string{"cancelled, as you asked"}, ""},
 		{i18n.English, "opt-out", "Your privacy choice is recorded: request dsr-1", []string{"will not sell or share", "checks this choice"}, ""},
@@ -125,7 +127,7 @@ func TestMessages(t *testing.T) {
 			"Code unter https://privacy.example.com/v1/requests/dsr-1/code ein:\nBCDF-2345", "bis 1. Dezember 2026, 09:30 Uhr UTC gültig"}, "token=a&amp;b=%3cc%3e"},
 		{i18n.German, "download", "Ihre Daten stehen bereit: Anfrage dsr-1", []string{"bis 1. Dezember 2026, 09:30 Uhr UTC gültig", link}, ""},
 		{i18n.German, "acknowledgement", "Wir haben Ihre Datenschutzanfrage dsr-1 erhalten", []string{"am 31. Januar 2026 erhalten", "Art der Anfrage: Auskunft über Ihre Daten", "bis zum 2. März 2026"}, ""},
-		{i18n.German, "default extension", "Wir benötigen mehr Zeit: Anfrage dsr-1", []string{"- Die Anfrage ist umfangreich", "bis zum 2. März 2026"}, ""},
+		{i18n.German, "extension for facts", "Wir benötigen mehr Zeit: Anfrage dsr-1", []string{"- Eine gesetzliche Aufbewahrungspflicht", "bis zum 2. März 2026"}, ""},
 		{i18n.German, "denial", "Ihre Datenschutzanfrage dsr-1 wurde abgelehnt", []string{"Gründe:\n- Manifestly unfounded.", "Was Sie tun können: Sie können sich beim Information Commissioner's Office"}, ""},
 		{i18n.Finnish, "verification", "Vahvista tietosuojapyyntösi dsr-1", []string{"tunnus dsr-1", "vahvista se tästä:\n" + link, "BCDF-2345", "1. joulukuuta 2026 klo 09.30 UTC asti"}, ""},
 		{i18n.Finnish, "download", "Tietosi ovat valmiina: pyyntö dsr-1", []string{"1. joulukuuta 2026 klo 09.30 UTC asti"}, ""},
@@ -150,6 +152,16 @@ func TestMessages(t *testing.T) {
 				t.Errorf("html does not escape the input:\n%s", m.HTML)
 			}
 		})
+	}
+}
+
+// An extension is lawful only with its real reasons: none means no notice.
+func TestExtensionWithoutReasonsIsRefused(t *testing.T) {
+	if _, err := Extension(i18n.English, "a@b.co", "dsr-1", nil, time.Now()); err == nil {
+		t.Fatal("an extension notice without reasons was rendered")
+	}
+	if _, err := ExtensionForFacts(i18n.English, "a@b.co", "dsr-1", nil, time.Now()); err == nil {
+		t.Fatal("an extension notice without facts was rendered")
 	}
 }
 

@@ -6,6 +6,7 @@ package operator
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 
@@ -219,13 +220,64 @@ func (o *Operator) Release(ctx context.Context, id, who string) error {
 }
 
 // Extend moves the request's due date as far as the law allows, once, and
-// tells the subject why.
+// tells the subject why: the reasons are the operator's, and the law allows
+// an extension only where it is necessary. A deadline watch asking whether
+// to extend has its answer.
 func (o *Operator) Extend(ctx context.Context, id, who string, reasons []string) error {
 	r, err := o.load(ctx, id)
 	if err != nil {
 		return err
 	}
-	return o.Extender.Extend(ctx, r, clean(reasons), "operator:"+who)
+	if err := o.Extender.Extend(ctx, r, clean(reasons), "operator:"+who); err != nil {
+		return err
+	}
+	return o.answerExtension(ctx, id, who)
+}
+
+// KeepDate records that the request needs no extension: its date stands.
+// A deadline watch asking whether to extend has its answer, and extends
+// nothing when the notice point comes.
+func (o *Operator) KeepDate(ctx context.Context, id, who string) error {
+	r, err := o.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case r.Status.Closed():
+		return apperr.E(apperr.Conflict, "The request is closed.")
+	case r.Extended:
+		return apperr.E(apperr.Conflict, "The request was extended already.")
+	case r.ExtensionDecision == request.ExtensionKept:
+		return o.answerExtension(ctx, id, who) // answered before; resume again
+	}
+	now := o.Clock.Now()
+	r.ExtensionDecision, r.UpdatedAt = request.ExtensionKept, now
+	ev := request.Event{At: now, Actor: "operator:" + who, Action: "extension_declined", From: r.Status, To: r.Status, Note: "due=" + r.Deadlines.Due.String()}
+	if err := o.Store.Save(ctx, r, ev); err != nil {
+		return err
+	}
+	return o.answerExtension(ctx, id, who)
+}
+
+// answerExtension resumes the deadline watch waiting for the operators'
+// decision, if it waits, and forgets its token; run again, it resumes
+// again.
+func (o *Operator) answerExtension(ctx context.Context, id, who string) error {
+	for attempt := 0; ; attempt++ {
+		r, err := o.Store.Get(ctx, id)
+		if err != nil || r.ExtensionTaskToken == "" {
+			return err
+		}
+		if err := o.Workflow.Resume(ctx, r.ExtensionTaskToken); err != nil && !apperr.Is(err, apperr.Conflict) {
+			return err // still waiting: answer again
+		}
+		now := o.Clock.Now()
+		r.ExtensionTaskToken, r.UpdatedAt = "", now
+		err = o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "extension_decision_given", From: r.Status, To: r.Status})
+		if !errors.Is(err, request.ErrChanged) || attempt == 2 {
+			return err
+		}
+	}
 }
 
 // Verify records that an operator confirmed the subject's identity by other

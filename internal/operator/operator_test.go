@@ -730,3 +730,82 @@ func TestResumableStepsAreChoiceTargets(t *testing.T) {
 		t.Fatalf("the first Choice branches to %v, Resumable is %v", targets, Resumable)
 	}
 }
+
+// TestAnswerTheExtensionQuestion: a deadline watch asking whether to extend
+// is resumed by the operator's answer, an extension or keep-date; the
+// question's token is forgotten, and keep-date is recorded.
+func TestAnswerTheExtensionQuestion(t *testing.T) {
+	ctx := context.Background()
+	asked := func() request.Request {
+		r := waiting()
+		r.ReviewTaskToken, r.ExtensionTaskToken = "", "ask-token"
+		return r
+	}
+	t.Run("extend", func(t *testing.T) {
+		e := newEnv()
+		e.store.put(asked())
+		if err := e.op.Extend(ctx, reqID, who, []string{"A supplier holds part of your data."}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := e.store.stored(reqID); got.ExtensionTaskToken != "" || !slices.Equal(e.workflow.resumes, []string{"ask-token"}) {
+			t.Fatalf("token %q, resumes %v", got.ExtensionTaskToken, e.workflow.resumes)
+		}
+	})
+	t.Run("keep the date", func(t *testing.T) {
+		e := newEnv()
+		e.store.put(asked())
+		if err := e.op.KeepDate(ctx, reqID, who); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := e.store.stored(reqID)
+		if got.ExtensionDecision != request.ExtensionKept || got.ExtensionTaskToken != "" || !slices.Equal(e.workflow.resumes, []string{"ask-token"}) {
+			t.Fatalf("stored %+v, resumes %v", got, e.workflow.resumes)
+		}
+		var actions []string
+		for _, ev := range e.store.eventsOf(reqID) {
+			actions = append(actions, ev.Actor+" "+ev.Action)
+		}
+		if !slices.Equal(actions, []string{"operator:alice extension_declined", "operator:alice extension_decision_given"}) {
+			t.Fatalf("events %v", actions)
+		}
+	})
+	t.Run("keep the date when nobody asked yet", func(t *testing.T) {
+		e := newEnv()
+		r := asked()
+		r.ExtensionTaskToken = ""
+		e.store.put(r)
+		if err := e.op.KeepDate(ctx, reqID, who); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := e.store.stored(reqID); got.ExtensionDecision != request.ExtensionKept || len(e.workflow.resumes) != 0 {
+			t.Fatalf("stored %+v, resumes %v", got, e.workflow.resumes)
+		}
+	})
+	t.Run("a resume that failed is done again", func(t *testing.T) {
+		e := newEnv()
+		e.store.put(asked())
+		e.workflow.resumeErr = apperr.E(apperr.Unavailable, "Step Functions is unavailable.")
+		if err := e.op.KeepDate(ctx, reqID, who); apperr.KindOf(err) != apperr.Unavailable {
+			t.Fatalf("err %v", err)
+		}
+		e.workflow.resumeErr = nil
+		if err := e.op.KeepDate(ctx, reqID, who); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := e.store.stored(reqID); got.ExtensionTaskToken != "" || len(e.workflow.resumes) != 2 {
+			t.Fatalf("token %q, resumes %v", got.ExtensionTaskToken, e.workflow.resumes)
+		}
+	})
+	t.Run("refused", func(t *testing.T) {
+		for _, edit := range []func(*request.Request){
+			func(r *request.Request) { r.Status = request.Completed },
+			func(r *request.Request) { r.Extended = true },
+		} {
+			e := newEnv()
+			r := asked()
+			edit(&r)
+			e.store.put(r)
+			wantErr(t, e.op.KeepDate(ctx, reqID, who), apperr.Conflict, "")
+		}
+	})
+}

@@ -31,6 +31,9 @@ type Filter struct {
 	Overdue      bool
 	// DueWithin keeps requests due within this many days from today; 0 keeps all.
 	DueWithin int
+	// NeedsDecision keeps the requests whose deadline watch waits for the
+	// operators to decide whether to extend.
+	NeedsDecision bool
 }
 
 // Row is one request in a list.
@@ -54,6 +57,10 @@ func waitsFor(r *request.Request) string {
 		return ""
 	case r.Status == request.PendingVerification && r.PowerOfAttorney:
 		return "an operator to review the agent's power of attorney"
+	case r.ExtensionTaskToken != "":
+		return "a decision whether to extend (privacyctl extend, or keep-date)"
+	case r.ExtensionDecision == request.ExtensionUndecided && r.NeedsOperator && !r.Overdue:
+		return "an operator: nobody decided on an extension"
 	case r.NeedsOperator:
 		return "an operator (failed or overdue)"
 	case r.ReviewTaskToken != "":
@@ -86,6 +93,7 @@ func (rp *Reports) List(ctx context.Context, f Filter) ([]Row, error) {
 		switch {
 		case f.Jurisdiction != "" && r.Jurisdiction != f.Jurisdiction,
 			f.Overdue && !r.Overdue,
+			f.NeedsDecision && r.ExtensionTaskToken == "",
 			f.DueWithin > 0 && daysLeft > f.DueWithin:
 			continue
 		}

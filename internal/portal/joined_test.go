@@ -3,7 +3,9 @@ package portal
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"github.com/privacy-pipeline/dsr/internal/policy"
 	"reflect"
 	"slices"
 	"testing"
@@ -27,10 +29,18 @@ func (w *watchRecorder) Start(_ context.Context, in sfnflow.WatchInput) error {
 func (w *watchRecorder) Stop(context.Context, string) error { return nil }
 
 func (w *watchRecorder) noticeAt(t *testing.T, id string) time.Time {
+	return parseStamp(t, w.started[id].NoticeAt)
+}
+
+func (w *watchRecorder) askAt(t *testing.T, id string) time.Time {
+	return parseStamp(t, w.started[id].AskAt)
+}
+
+func parseStamp(t *testing.T, s string) time.Time {
 	t.Helper()
-	at, err := time.Parse(time.RFC3339, w.started[id].NoticeAt)
+	at, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		t.Fatalf("watch of %s: %v", id, err)
+		t.Fatalf("watch input %q: %v", s, err)
 	}
 	return at
 }
@@ -44,8 +54,9 @@ func (noMetrics) Days(string, float64, *request.Request) {}
 // request that joined another sees, field by field and at every moment, what
 // a lone request made at the same time shows: received until the workflow
 // starts; then waiting for confirmation, moved by wrong links as a lone one
-// is, until five lock it; extended when the deadline watch would extend a
-// lone one; expired when a lone one's confirmation period ends; or, where no
+// is, until five lock it; through the deadline watch's question and notice
+// point, which extend neither (nothing is decided for an unconfirmed
+// request); expired when a lone one's confirmation period ends; or, where no
 // confirmation is asked, completed. The lone request goes through the real
 // steps, driven as the state machines would drive them, on a fake clock.
 func TestJoinedStatusFollowsALoneOne(t *testing.T) {
@@ -53,8 +64,8 @@ func TestJoinedStatusFollowsALoneOne(t *testing.T) {
 		name, typ, jurisdiction string
 		scale                   clock.Scale
 	}{
-		{"extended while it waits", "access", "EU", 1},
-		{"extended while it waits, a day a second", "access", "EU", 86400},
+		{"the notice point passes while it waits", "access", "EU", 1},
+		{"the notice point passes while it waits, a day a second", "access", "EU", 86400},
 		{"expires before the watch looks", "access", "US-CA", 1},
 		{"a dry run", "delete", "UK", 1},
 		{"no confirmation asked", "opt_out", "US-CA", 1},
@@ -63,11 +74,11 @@ func TestJoinedStatusFollowsALoneOne(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			e := newEnv()
-			e.portal.TimeScale, e.portal.NoticeLead = tt.scale, workflow.DefaultNoticeLead
+			e.portal.TimeScale = tt.scale
 			watch := &watchRecorder{started: map[string]sfnflow.WatchInput{}}
 			steps := &workflow.Steps{
 				Store: e.store, Slots: e.store, Mailer: e.mailer, Clock: e.clock, Watch: watch, Metrics: noMetrics{},
-				Suppressions: memstore.NewSuppressions(), Scale: tt.scale, NoticeLead: workflow.DefaultNoticeLead,
+				Suppressions: memstore.NewSuppressions(), Scale: tt.scale, NoticeLead: workflow.DefaultNoticeLead, DecisionLead: (*policy.Policy)(nil).DecisionLead(),
 				VerifyLinkTTL: e.portal.VerificationPeriod, BaseURL: baseURL,
 			}
 			intake := func(email string) request.Intake {
@@ -175,6 +186,13 @@ func TestJoinedStatusFollowsALoneOne(t *testing.T) {
 				run func()
 			}
 			events := []event{
+				{watch.askAt(t, lone), func() {
+					_, err := steps.CheckDeadline(ctx, workflow.DeadlineTask{RequestID: lone, Phase: "ask", TaskToken: "ask-token"})
+					var none *workflow.NoDecisionNeeded
+					if !errors.As(workflow.TaskError(err), &none) && !errors.Is(err, request.ErrNoDecisionNeeded) {
+						t.Fatalf("ask: %v", err)
+					}
+				}},
 				{notice, func() {
 					if _, err := steps.CheckDeadline(ctx, workflow.DeadlineTask{RequestID: lone, Phase: "notice"}); err != nil {
 						t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/notify"
+	"github.com/privacy-pipeline/dsr/internal/policy"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/secret"
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
@@ -69,6 +70,9 @@ type Portal struct {
 	// every request is verified by email alone.
 	Levels   Levels
 	Accounts Accounts
+	// Policy is the company's own policy on top of the law; nil is the law
+	// alone.
+	Policy *policy.Policy
 	// SensitiveData says the registry holds sensitive personal information,
 	// which raises some levels.
 	SensitiveData bool
@@ -84,10 +88,6 @@ type Portal struct {
 	ReviewTypes []request.Type
 	// TimeScale compresses workflow waits (see clock.Scale).
 	TimeScale clock.Scale
-	// NoticeLead is the deadline watch's lead before the last day for an
-	// extension notice (workflow.Steps.NoticeLead): a joined request's
-	// status shows the extension a lone one would get then.
-	NoticeLead time.Duration
 	// PresignTTL is how long a presigned download URL works.
 	PresignTTL time.Duration
 	// Correctable are the profile fields a correction request may change
@@ -242,8 +242,12 @@ func (p *Portal) create(ctx context.Context, in request.Intake, via string) (Rec
 		}
 		return Receipt{}, apperr.Wrap(apperr.Invalid, "No deadline rules for this request.", err)
 	}
+	// The company's policy may promise an earlier answer, extend nothing,
+	// or verify more than the law asks (never where it forbids asking).
+	r.Deadlines = p.Policy.Deadlines(r.Deadlines)
+	r.Language = p.Policy.Language(r.Language)
 	if p.Levels != nil {
-		r.Level = p.Levels.For(r.Jurisdiction, string(r.Type), p.SensitiveData)
+		r.Level = p.Policy.Level(p.Levels.For(r.Jurisdiction, string(r.Type), p.SensitiveData), string(r.Type))
 	}
 	token := secret.NewToken()
 	r.StatusTokenHash = secret.Hash(token)
@@ -421,13 +425,9 @@ func (p *Portal) asIfAlone(r *request.Request, s *Status) {
 	}
 	now := p.Clock.Now()
 	s.Status, s.CompletedAt = string(request.PendingVerification), nil
+	// A lone request waiting for its subject's confirmation is never
+	// extended (nothing is decided for it), so neither is this one.
 	end := p.aloneExpiry(r)
-	if at, ok := p.aloneExtension(r); ok && at.Before(end) && !now.Before(at) {
-		s.Due, s.Extended = r.Deadlines.ExtendedDue.String(), true
-		if at.After(s.UpdatedAt) {
-			s.UpdatedAt = at
-		}
-	}
 	if !now.Before(end) {
 		s.Status, s.UpdatedAt = string(request.Expired), end
 	}
@@ -438,22 +438,6 @@ func (p *Portal) asIfAlone(r *request.Request, s *Status) {
 // of (scaled) seconds.
 func (p *Portal) aloneExpiry(r *request.Request) time.Time {
 	return r.CompletedAt.Add(time.Duration(p.TimeScale.Seconds(p.verificationWindow(r))) * time.Second)
-}
-
-// aloneExtension is when the deadline watch of a lone request made with r
-// would extend it, and whether the law allows that at all. The watch waits
-// until its notice point, scaled and in whole seconds as its input gives it,
-// or starts at once when that point has passed.
-func (p *Portal) aloneExtension(r *request.Request) (time.Time, bool) {
-	d := r.Deadlines
-	if !d.ExtensionAllowed || d.ExtendedDue == nil {
-		return time.Time{}, false
-	}
-	at := p.TimeScale.At(r.ReceivedAt, r.NoticePoint(p.NoticeLead)).Truncate(time.Second)
-	if at.Before(r.CompletedAt) {
-		at = r.CompletedAt
-	}
-	return at, true
 }
 
 func (p *Portal) verifiable(ctx context.Context, id, token string) (*request.Request, error) {

@@ -159,6 +159,12 @@ type Request struct {
 	Deadlines        statute.Deadlines
 	Extended         bool
 	ExtensionReasons []string
+	// ExtensionTaskToken resumes the deadline watch's question to the
+	// operators whether to extend; ExtensionDecision is their answer where
+	// it was to let the date stand (ExtensionKept), or what the watch did
+	// when nobody answered (ExtensionUndecided).
+	ExtensionTaskToken string
+	ExtensionDecision  string
 	// Overdue is set when the due date passed with the request still open.
 	Overdue bool
 	// ReviewTaskToken resumes the workflow step waiting for an operator.
@@ -453,6 +459,17 @@ var ErrNotOnHold = errors.New("the request is not on legal hold")
 // ErrFindingsOpen is the cause of erasure that cannot be reported done:
 // places in the sources that may hold the subject wait for an operator.
 var ErrFindingsOpen = errors.New("findings wait for an operator")
+
+// Extension decisions besides extending (which sets Extended).
+const (
+	ExtensionKept      = "kept"      // an operator let the date stand
+	ExtensionUndecided = "undecided" // nobody decided in time; the date stands
+)
+
+// ErrNoDecisionNeeded is the cause of a question about an extension that
+// has nothing to decide: the request is closed, extended already, decided,
+// or the law or the company's policy allows no extension.
+var ErrNoDecisionNeeded = errors.New("no extension to decide")
 
 // ErrNoOpenFindings is the cause of a wait for findings already resolved.
 var ErrNoOpenFindings = errors.New("no finding waits for an operator")

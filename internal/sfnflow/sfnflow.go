@@ -112,7 +112,11 @@ func taskResponseError(err error) error {
 // TimestampPath needs.
 type WatchInput struct {
 	RequestID string `json:"request_id"`
-	NoticeAt  string `json:"notice_at"`
+	// AskAt is when the operators are asked whether to extend; they have
+	// AskTimeoutSeconds (scaled), until NoticeAt, to answer.
+	AskAt             string `json:"ask_at"`
+	AskTimeoutSeconds int64  `json:"ask_timeout_seconds"`
+	NoticeAt          string `json:"notice_at"`
 }
 
 // Watch starts and stops deadline watches, one per request, named by the

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -26,22 +27,20 @@ type Metrics interface {
 	Days(name string, days float64, r *request.Request)
 }
 
-// DefaultExtensionReasons are recorded when the deadline watch extends a
-// request on which nobody recorded a reason: the condition the laws name. The
-// subject reads it in their language (the catalogue's
-// mail.extended.default_reason).
-var DefaultExtensionReasons = []string{"The request is complex and we need more time to find your data in all our systems."}
-
 // DefaultNoticeLead is how long before the last day for an extension notice
 // the watch sends it, so the notice arrives in time.
 const DefaultNoticeLead = 2 * 24 * time.Hour
 
+
 type (
-	// DeadlineTask asks the watch's check to act at a phase: "notice" (send
-	// an extension notice if needed) or "due" (escalate if still open).
+	// DeadlineTask asks the watch's check to act at a phase: "ask" (ask
+	// the operators whether to extend; TaskToken resumes the watch), "notice"
+	// (carry out their decision, or the policy when they made none) or "due"
+	// (escalate if still open).
 	DeadlineTask struct {
 		RequestID string `json:"request_id"`
 		Phase     string `json:"phase"`
+		TaskToken string `json:"task_token,omitempty"`
 	}
 	// DeadlineResult says whether the request is still open and, after the
 	// notice phase, until when to wait (scaled, RFC 3339 in UTC).
@@ -89,7 +88,10 @@ func (s *Steps) Acknowledge(ctx context.Context, in RequestRef) (AckResult, erro
 }
 
 func (s *Steps) acknowledge(ctx context.Context, r *request.Request) error {
-	if err := s.Watch.Start(ctx, sfnflow.WatchInput{RequestID: r.ID, NoticeAt: s.stamp(r, r.NoticePoint(s.NoticeLead))}); err != nil {
+	notice, ask := r.NoticePoint(s.NoticeLead), r.NoticePoint(s.NoticeLead+s.DecisionLead)
+	in := sfnflow.WatchInput{RequestID: r.ID, AskAt: s.stamp(r, ask), NoticeAt: s.stamp(r, notice),
+		AskTimeoutSeconds: int64(s.Scale.Seconds(notice.Sub(ask)))}
+	if err := s.Watch.Start(ctx, in); err != nil {
 		return err
 	}
 	msg, err := notify.Acknowledgement(r.Language, r.Email, r.ID, string(r.Type), r.ReceivedAt, dateTime(r.Deadlines.Due))
@@ -104,15 +106,21 @@ func (s *Steps) acknowledge(ctx context.Context, r *request.Request) error {
 }
 
 // Extend moves the due date of an open request to the latest the law allows
-// and tells the subject why. The law allows one extension, announced before
-// the first due date; anything else is refused.
+// and tells the subject why, in the reasons an operator gives. The law
+// allows one extension, announced before the first due date, and only where
+// it is necessary; the company's policy may allow none.
 func (s *Steps) Extend(ctx context.Context, r *request.Request, reasons []string, by string) error {
-	return s.extend(ctx, r, reasons, reasons, by)
+	if s.Policy.ExtensionsForbidden() {
+		return apperr.E(apperr.Conflict, "The company's policy extends no request.")
+	}
+	return s.extend(ctx, r, reasons, func() (notify.Message, error) {
+		return notify.Extension(r.Language, r.Email, r.ID, reasons, dateTime(r.Deadlines.Due))
+	}, by)
 }
 
-// extend records reasons and tells the subject told (nil: the catalogue's
-// default reason, in the subject's language).
-func (s *Steps) extend(ctx context.Context, r *request.Request, reasons, told []string, by string) error {
+// extend records reasons and sends the notice write makes once the request
+// is extended (it reads the new due date).
+func (s *Steps) extend(ctx context.Context, r *request.Request, reasons []string, write func() (notify.Message, error), by string) error {
 	d := r.Deadlines
 	switch {
 	case r.Status.Closed():
@@ -135,38 +143,139 @@ func (s *Steps) extend(ctx context.Context, r *request.Request, reasons, told []
 	if err := s.Store.Save(ctx, r, ev); err != nil {
 		return err
 	}
-	msg, err := notify.Extension(r.Language, r.Email, r.ID, told, dateTime(r.Deadlines.Due))
+	msg, err := write()
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The extension notice could not be written.", err)
 	}
 	return s.Mailer.Send(ctx, msg)
 }
 
-// CheckDeadline is the deadline watch's step. At the notice point it extends
-// a request that is still open (if the law allows and nobody has yet) and
-// says until when to wait; at the due date it escalates a request that is
-// still open: flagged overdue, counted, and mailed to the operators.
+// extensionOpen reports whether an extension is still to be decided: the
+// request is confirmed and open, not extended, the law and the company
+// allow one, and nobody decided yet. A request whose subject has not
+// confirmed it has nothing to extend: it expires unconfirmed.
+func (s *Steps) extensionOpen(r *request.Request) bool {
+	unconfirmed := r.Status == request.Received || r.Status == request.PendingVerification
+	return !r.Status.Closed() && !unconfirmed && !r.Extended && r.ExtensionDecision == "" &&
+		r.Deadlines.ExtensionAllowed && r.Deadlines.ExtendedDue != nil && !s.Policy.ExtensionsForbidden()
+}
+
+// askOperators asks the operators whether the request must be extended and
+// records the task token their answer (privacyctl extend, or keep-date)
+// resumes. With nothing to decide it fails with ErrNoDecisionNeeded.
+func (s *Steps) askOperators(ctx context.Context, r *request.Request, token string) error {
+	if !s.extensionOpen(r) {
+		return apperr.Wrap(apperr.Conflict, "No extension to decide.", request.ErrNoDecisionNeeded)
+	}
+	if token == "" {
+		return apperr.E(apperr.Invalid, "The task input has no task token.")
+	}
+	now := s.Clock.Now()
+	r.ExtensionTaskToken, r.UpdatedAt = token, now
+	ev := request.Event{At: now, Actor: actor, Action: "extension_decision_asked", From: r.Status, To: r.Status, Note: "notice_by=" + r.Deadlines.ExtensionNoticeBy.String()}
+	if err := s.Store.Save(ctx, r, ev); err != nil {
+		return err
+	}
+	if s.OperatorEmail == "" {
+		return nil
+	}
+	msg := notify.ExtensionDecision(s.OperatorEmail, r.ID, dateTime(*r.Deadlines.ExtensionNoticeBy), dateTime(r.Deadlines.Due), dateTime(*r.Deadlines.ExtendedDue))
+	return s.Mailer.Send(ctx, msg)
+}
+
+// noticePoint carries out, at the last moment for an extension notice, what
+// was decided: an operator's extension went out already; a decision to let
+// the date stand keeps it. When nobody decided, the company's policy says:
+// escalate (the default: the date stands, the request is flagged and the
+// operators told), or extend giving as reasons only the facts the request's
+// own state shows, and escalate when it shows none. No stock reason is ever
+// sent.
+func (s *Steps) noticePoint(ctx context.Context, r *request.Request) error {
+	if !s.extensionOpen(r) {
+		return nil
+	}
+	r.ExtensionTaskToken = "" // the question's wait is over, unanswered
+	if s.Policy.ExtendsWithFacts() {
+		facts, err := s.extensionFacts(ctx, r)
+		if err != nil {
+			return err
+		}
+		if len(facts) > 0 {
+			reasons := make([]string, len(facts))
+			for i, f := range facts {
+				reasons[i] = "fact:" + f
+			}
+			return s.extend(ctx, r, reasons, func() (notify.Message, error) {
+				return notify.ExtensionForFacts(r.Language, r.Email, r.ID, facts, dateTime(r.Deadlines.Due))
+			}, actor)
+		}
+	}
+	now := s.Clock.Now()
+	r.ExtensionDecision, r.NeedsOperator, r.UpdatedAt = request.ExtensionUndecided, true, now
+	ev := request.Event{At: now, Actor: actor, Action: "extension_undecided", From: r.Status, To: r.Status, Note: "due=" + r.Deadlines.Due.String()}
+	if err := s.Store.Save(ctx, r, ev); err != nil {
+		return err
+	}
+	s.Metrics.Count(metrics.ExtensionUndecided, r)
+	if s.OperatorEmail == "" {
+		return nil
+	}
+	return s.Mailer.Send(ctx, notify.ExtensionUndecided(s.OperatorEmail, r.ID, dateTime(r.Deadlines.Due), dateTime(*r.Deadlines.ExtensionNoticeBy)))
+}
+
+// Facts an extension may give as its reasons when nobody decided: what the
+// request's own state shows, each a catalogue key (mail.extended.fact.*).
+const (
+	FactLegalHold         = "legal_hold"
+	FactFindingsOpen      = "findings_open"
+	FactPermissionAwaited = "permission_awaited"
+)
+
+// extensionFacts are the facts of the request's state that keep it from
+// being answered in time, which an extension may state as its reasons.
+func (s *Steps) extensionFacts(ctx context.Context, r *request.Request) ([]string, error) {
+	var facts []string
+	if r.OnHold {
+		facts = append(facts, FactLegalHold)
+	}
+	if s.Findings != nil && r.Type == request.Delete {
+		fs, err := s.Findings.Findings(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		if erasure.OpenBlocking(fs) > 0 {
+			facts = append(facts, FactFindingsOpen)
+		}
+	}
+	if r.AgentEmail != "" && r.PermissionKey == "" {
+		facts = append(facts, FactPermissionAwaited)
+	}
+	return facts, nil
+}
+
+// CheckDeadline is the deadline watch's step. A set time before the notice
+// point it asks the operators whether to extend (phase "ask"); at the
+// notice point it carries out their decision, or the policy (phase
+// "notice"), and says until when to wait; at the due date it escalates a
+// request that is still open: flagged overdue, counted, and mailed to the
+// operators.
 func (s *Steps) CheckDeadline(ctx context.Context, in DeadlineTask) (DeadlineResult, error) {
 	r, err := s.load(ctx, in.RequestID)
 	if err != nil {
 		return DeadlineResult{}, err
 	}
 	if r.Status.Closed() {
+		if in.Phase == "ask" {
+			return DeadlineResult{}, apperr.Wrap(apperr.Conflict, "The request is closed.", request.ErrNoDecisionNeeded)
+		}
 		return DeadlineResult{Open: false}, nil
 	}
 	switch in.Phase {
+	case "ask":
+		return DeadlineResult{Open: true}, s.askOperators(ctx, r, in.TaskToken)
 	case "notice":
-		if r.Deadlines.ExtensionAllowed && !r.Extended {
-			// Reasons an operator recorded go to the subject as written;
-			// without them the law's condition is given, in the subject's
-			// language, and recorded in English.
-			reasons, told := r.ExtensionReasons, r.ExtensionReasons
-			if len(reasons) == 0 {
-				reasons, told = DefaultExtensionReasons, nil
-			}
-			if err := s.extend(ctx, r, reasons, told, actor); err != nil {
-				return DeadlineResult{}, err
-			}
+		if err := s.noticePoint(ctx, r); err != nil {
+			return DeadlineResult{}, err
 		}
 		return DeadlineResult{Open: true, WaitUntil: s.stamp(r, r.Deadlines.Due.EndOfDay(r.Deadlines.Location()))}, nil
 	case "due":

@@ -2,12 +2,15 @@ package workflow
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/i18n"
+	"github.com/privacy-pipeline/dsr/internal/policy"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/statute"
 )
@@ -127,32 +130,119 @@ func TestCheckDeadline(t *testing.T) {
 			t.Fatalf("%+v %v, %d mails", got, err, len(e.mail.sent))
 		}
 	})
-	t.Run("open at the notice point: extended with recorded reasons", func(t *testing.T) {
+	t.Run("open at the notice point, nobody decided: the date stands, the operators are told", func(t *testing.T) {
 		e := newEnv(t)
 		r := e.seed(t, request.Access, request.InProgress, func(r *request.Request) {
 			withDeadlines("EU", request.Access)(r)
-			r.ExtensionReasons = []string{"A supplier holds part of your data."}
+			r.ExtensionTaskToken = "ask-token"
 		})
 		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		// End of 2025-06-16 in Brussels: 21:59:59 UTC.
-		if !got.Open || got.WaitUntil != "2025-06-16T21:59:59Z" {
+		// The due date is unchanged: end of 2025-04-14 in Brussels.
+		if !got.Open || got.WaitUntil != "2025-04-14T21:59:59Z" {
 			t.Fatalf("%+v", got)
 		}
-		if len(e.mail.sent) != 1 || !strings.Contains(e.mail.sent[0].Text, "A supplier holds part of your data.") {
-			t.Fatalf("mail %+v", e.mail.sent)
+		stored := e.store.stored(r.ID)
+		if stored.Extended || stored.ExtensionDecision != request.ExtensionUndecided || !stored.NeedsOperator || stored.ExtensionTaskToken != "" {
+			t.Fatalf("stored %+v", stored)
+		}
+		if len(e.mail.sent) != 1 || e.mail.sent[0].To != "ops@example.com" || !strings.Contains(e.mail.sent[0].Text, "privacyctl extend "+r.ID) {
+			t.Fatalf("mail %+v: the subject must be told nothing, the operators everything", e.mail.sent)
+		}
+		if e.metrics.counts["ExtensionsUndecided"] != 1 {
+			t.Fatalf("metrics %v", e.metrics.counts)
 		}
 	})
-	t.Run("open, no reasons recorded: the default reasons", func(t *testing.T) {
+	t.Run("nobody decided, the policy extends with facts: the facts are the reasons", func(t *testing.T) {
 		e := newEnv(t)
+		e.steps.Policy = &policy.Policy{Extensions: policy.ExtensionsAllowed, Undecided: policy.UndecidedExtendWithFacts}
+		r := e.seed(t, request.Delete, request.InProgress, func(r *request.Request) {
+			withDeadlines("EU", request.Delete)(r)
+			r.OnHold = true
+		})
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
+			t.Fatal(err)
+		}
+		stored := e.store.stored(r.ID)
+		if !stored.Extended || !slices.Equal(stored.ExtensionReasons, []string{"fact:legal_hold"}) {
+			t.Fatalf("stored %+v", stored)
+		}
+		if m := onlyMessage(t, e); !strings.Contains(m.Text, "A legal hold requires us to keep") {
+			t.Fatalf("notice:\n%s", m.Text)
+		}
+	})
+	t.Run("nobody decided, the policy extends with facts, none holds: the date stands", func(t *testing.T) {
+		e := newEnv(t)
+		e.steps.Policy = &policy.Policy{Extensions: policy.ExtensionsAllowed, Undecided: policy.UndecidedExtendWithFacts}
 		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
 		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(e.mail.sent[0].Text, DefaultExtensionReasons[0]) {
-			t.Fatalf("mail %s", e.mail.sent[0].Text)
+		if stored := e.store.stored(r.ID); stored.Extended || stored.ExtensionDecision != request.ExtensionUndecided {
+			t.Fatalf("stored %+v", stored)
+		}
+		if len(e.mail.sent) != 1 || e.mail.sent[0].To != "ops@example.com" {
+			t.Fatalf("mail %+v", e.mail.sent)
+		}
+	})
+	t.Run("an operator let the date stand: nothing at the notice point", func(t *testing.T) {
+		e := newEnv(t)
+		r := e.seed(t, request.Access, request.InProgress, func(r *request.Request) {
+			withDeadlines("EU", request.Access)(r)
+			r.ExtensionDecision = request.ExtensionKept
+		})
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
+			t.Fatal(err)
+		}
+		if stored := e.store.stored(r.ID); stored.Extended || stored.NeedsOperator || len(e.mail.sent) != 0 {
+			t.Fatalf("stored %+v, mail %d", stored, len(e.mail.sent))
+		}
+	})
+	t.Run("the policy extends nothing: nothing to ask, nothing at the notice point", func(t *testing.T) {
+		e := newEnv(t)
+		e.steps.Policy = &policy.Policy{Extensions: policy.ExtensionsNever, Undecided: policy.UndecidedEscalate}
+		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
+		_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "ask", TaskToken: "tok"})
+		var none *NoDecisionNeeded
+		if !errors.As(TaskError(err), &none) {
+			t.Fatalf("ask: %v", err)
+		}
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
+			t.Fatal(err)
+		}
+		if stored := e.store.stored(r.ID); stored.Extended || stored.NeedsOperator || len(e.mail.sent) != 0 {
+			t.Fatalf("stored %+v, mail %d", stored, len(e.mail.sent))
+		}
+		stored := e.store.stored(r.ID)
+		if err := e.steps.Extend(ctx, &stored, []string{"A supplier holds part of your data."}, "operator:x"); apperr.KindOf(err) != apperr.Conflict {
+			t.Fatalf("extend: %v", err)
+		}
+	})
+	t.Run("ask: the operators are asked, and the watch waits", func(t *testing.T) {
+		e := newEnv(t)
+		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "ask", TaskToken: "tok"}); err != nil {
+			t.Fatal(err)
+		}
+		if stored := e.store.stored(r.ID); stored.ExtensionTaskToken != "tok" || lastEvent(t, e.store, r.ID).Action != "extension_decision_asked" {
+			t.Fatalf("stored %+v", stored)
+		}
+		if len(e.mail.sent) != 1 || e.mail.sent[0].To != "ops@example.com" || !strings.Contains(e.mail.sent[0].Text, "privacyctl keep-date "+r.ID) {
+			t.Fatalf("mail %+v", e.mail.sent)
+		}
+		for _, edit := range []func(*request.Request){
+			func(r *request.Request) { r.Status = request.Completed },
+			func(r *request.Request) { r.Extended = true },
+			func(r *request.Request) { r.ExtensionDecision = request.ExtensionKept },
+		} {
+			r := e.seed(t, request.Access, request.InProgress, func(r *request.Request) { withDeadlines("EU", request.Access)(r); edit(r) })
+			_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "ask", TaskToken: "tok"})
+			var none *NoDecisionNeeded
+			if !errors.As(TaskError(err), &none) {
+				t.Fatalf("%+v: ask %v", r, err)
+			}
 		}
 	})
 	t.Run("no extension in law: waits for the due date without a notice", func(t *testing.T) {

@@ -36,6 +36,9 @@ type (
 	// NoOpenFindings means the workflow waited on findings already
 	// resolved: it goes on to the receipt.
 	NoOpenFindings struct{ Msg string }
+	// NoDecisionNeeded means the deadline watch has no extension to ask
+	// the operators about: it goes on to the notice point.
+	NoDecisionNeeded struct{ Msg string }
 )
 
 func (e *TransientError) Error() string   { return e.Msg }
@@ -47,6 +50,7 @@ func (e *ErasureOnHold) Error() string    { return e.Msg }
 func (e *NotOnHold) Error() string        { return e.Msg }
 func (e *FindingsOpen) Error() string     { return e.Msg }
 func (e *NoOpenFindings) Error() string   { return e.Msg }
+func (e *NoDecisionNeeded) Error() string { return e.Msg }
 
 // TaskError turns any error into one of the task error types above.
 func TaskError(err error) error {
@@ -64,6 +68,8 @@ func TaskError(err error) error {
 		return &FindingsOpen{Msg: msg}
 	case errors.Is(err, request.ErrNoOpenFindings):
 		return &NoOpenFindings{Msg: msg}
+	case errors.Is(err, request.ErrNoDecisionNeeded):
+		return &NoDecisionNeeded{Msg: msg}
 	}
 	if errors.Is(err, request.ErrChanged) {
 		// A concurrent save (the deadline watch, an operator) won the race:

@@ -19,6 +19,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/notify"
+	"github.com/privacy-pipeline/dsr/internal/policy"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/s3exports"
@@ -132,6 +133,14 @@ type Steps struct {
 	Scale clock.Scale
 	// NoticeLead is how long before its last day the extension notice goes out.
 	NoticeLead time.Duration
+	// DecisionLead is how long before the notice point the operators are
+	// asked whether to extend: the law allows an extension only where it is
+	// necessary, which only a person can judge (the policy's
+	// ask_extension_days_before).
+	DecisionLead time.Duration
+	// Policy is the company's own policy on top of the law; nil is the law
+	// alone.
+	Policy *policy.Policy
 	// OperatorEmail receives reviews and escalations; empty sends none.
 	OperatorEmail string
 	// RawMail deletes a request's raw message when the request closes.
