@@ -21,7 +21,7 @@ func TestDeadline(t *testing.T) {
 			map[string]any{"jurisdiction": "EU", "type": "access", "received": "2026-01-31T10:00:00Z", "ack_due": nil,
 				"due": "2026-03-02", "extension_notice_by": "2026-03-02", "extended_due": "2026-04-30", "extension_allowed": true}, ""},
 		{"CA opt-out has no extension", []string{"deadline", "--jurisdiction", "us-ca", "--type", "opt_out", "--received", "2026-11-20T17:00:00Z"}, 0,
-			map[string]any{"due": "2026-12-15", "extension_notice_by": nil, "extended_due": nil, "extension_allowed": false}, ""},
+			map[string]any{"due": "2026-12-14", "extension_notice_by": nil, "extended_due": nil, "extension_allowed": false}, ""},
 		{"unknown jurisdiction", []string{"deadline", "--jurisdiction", "XX", "--type", "access", "--received", "2026-01-31T10:00:00Z"}, 2, nil, "unknown jurisdiction \"XX\""},
 		{"unknown type", []string{"deadline", "--jurisdiction", "EU", "--type", "sell", "--received", "2026-01-31T10:00:00Z"}, 2, nil, "unknown type \"sell\""},
 		{"bad time", []string{"deadline", "--jurisdiction", "EU", "--type", "access", "--received", "31/01/2026"}, 2, nil, "not an RFC 3339 time"},

@@ -70,12 +70,63 @@ func TestGolden(t *testing.T) {
 		{"UK: clock stopped ten days for clarification", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-03-02T12:00:00Z"),
 			Pauses: []Pause{{From: at("2026-03-05T09:00:00Z"), To: at("2026-03-15T09:00:00Z")}}},
 			"", "2026-04-13", "2026-04-13", "2026-06-12", true},
-		{"US-CA: 45 days, ack skips Lincoln's Birthday and Presidents' Day", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2026-01-31T18:00:00Z")},
-			"2026-02-17", "2026-03-17", "2026-03-17", "2026-05-01", true},
+		// Saturday Jan 31 in Los Angeles. Ack, 10 business days: Feb 2-6
+		// (5), Feb 9-12 (9, Lincoln Day on Thursday 12 counts: only
+		// §6700 lists it, state offices open), Feb 13 (10). Presidents' Day
+		// (Feb 16) is not reached. 45 days: Mar 17; 45 more: May 1.
+		{"US-CA: 45 days, ack counts Lincoln Day as a business day", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2026-01-31T18:00:00Z")},
+			"2026-02-13", "2026-03-17", "2026-03-17", "2026-05-01", true},
 		{"US-CA: evening in Los Angeles is the next day in UTC", Input{Jurisdiction: "US-CA", Type: "delete", Received: at("2026-03-01T05:00:00Z")},
 			"2026-03-13", "2026-04-14", "2026-04-14", "2026-05-29", true},
+		// Friday Nov 20, 09:00 in Los Angeles. 15 business days: Nov 23-25
+		// (3), Thanksgiving (26) skipped, the day after (27) counts: state
+		// offices close, §6700 does not list it (4); Nov 30-Dec 4 (9), Dec
+		// 7-11 (14), Dec 14 (15).
 		{"US-CA: opt-out, 15 business days over Thanksgiving, no verification", Input{Jurisdiction: "US-CA", Type: "opt_out", Received: at("2026-11-20T17:00:00Z")},
-			"", "2026-12-15", "", "", false},
+			"", "2026-12-14", "", "", false},
+		// Gov. Code §6701 moves no holiday but 11 November from a Saturday to
+		// the Friday before. Each ack below is 10 business days from a
+		// Friday receipt (17:00Z is 09:00 or 10:00 in Los Angeles), so its
+		// tenth day is the Friday in question, and the due date is 45
+		// calendar days from receipt.
+		// Jul 4 2026 is a Saturday. From Fri Jun 19 (Juneteenth, a
+		// business day, is the receipt day): Jun 22-26 (5), Jun 29-Jul 2
+		// (9), Fri Jul 3 (10). Federal rules would close Jul 3.
+		{"US-CA: Fri 3 Jul 2026 is a business day", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2026-06-19T17:00:00Z")},
+			"2026-07-03", "2026-08-03", "2026-08-03", "2026-09-17", true},
+		// Dec 25 2027 is a Saturday. From Fri Dec 10: Dec 13-17 (5), Dec
+		// 20-23 (9), Fri Dec 24 (10).
+		{"US-CA: Fri 24 Dec 2027 is a business day", Input{Jurisdiction: "US-CA", Type: "delete", Received: at("2027-12-10T17:00:00Z")},
+			"2027-12-24", "2028-01-24", "2028-01-24", "2028-03-09", true},
+		// Jan 1 2028 is a Saturday. From Fri Dec 17: Dec 20-24 (5, the 24th
+		// as above), Dec 27-30 (9), Fri Dec 31 (10).
+		{"US-CA: Fri 31 Dec 2027 is a business day", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2027-12-17T17:00:00Z")},
+			"2027-12-31", "2028-01-31", "2028-01-31", "2028-03-16", true},
+		// Feb 12 2028 (Lincoln Day) is a Saturday. From Fri Jan 28: Jan 31-
+		// Feb 4 (5), Feb 7-10 (9), Fri Feb 11 (10).
+		{"US-CA: Fri 11 Feb 2028 is a business day", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2028-01-28T17:00:00Z")},
+			"2028-02-11", "2028-03-13", "2028-03-13", "2028-04-27", true},
+		// Mar 31 2029 (Cesar Chavez Day) is a Saturday. From Fri Mar 16:
+		// Mar 19-23 (5), Mar 26-29 (9), Fri Mar 30 (10).
+		{"US-CA: Fri 30 Mar 2029 is a business day", Input{Jurisdiction: "US-CA", Type: "correct", Received: at("2029-03-16T17:00:00Z")},
+			"2029-03-30", "2029-04-30", "2029-04-30", "2029-06-14", true},
+		// Nov 11 2028 is a Saturday: §6701 closes Friday Nov 10. From Fri
+		// Oct 27: Oct 30-Nov 3 (5), Nov 6-9 (9), Nov 10 skipped, Mon Nov 13 (10).
+		{"US-CA: Veterans Day on a Saturday closes the Friday before", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2028-10-27T17:00:00Z")},
+			"2028-11-13", "2028-12-11", "2028-12-11", "2029-01-25", true},
+		// Jul 4 2027 is a Sunday: Monday Jul 5 is closed. From Fri Jun 25:
+		// Jun 28-Jul 2 (5), Jul 5 skipped, Jul 6-9 (9), Mon Jul 12 (10).
+		{"US-CA: Independence Day on a Sunday closes the Monday after", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2027-06-25T17:00:00Z")},
+			"2027-07-12", "2027-08-09", "2027-08-09", "2027-09-23", true},
+		// Native American Day (fourth Friday of September, Sep 25 2026) is in
+		// §6700 but state offices open: a business day. From Fri Sep 18:
+		// Sep 21-25 (5), Sep 28-Oct 2 (10).
+		{"US-CA: Native American Day is a business day", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2026-09-18T17:00:00Z")},
+			"2026-10-02", "2026-11-02", "2026-11-02", "2026-12-17", true},
+		// Columbus Day (Oct 12 2026) is in §6700(a) but state offices open: a
+		// business day. From Fri Oct 2: Oct 5-9 (5), Oct 12-16 (10).
+		{"US-CA: Columbus Day is a business day", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2026-10-02T17:00:00Z")},
+			"2026-10-16", "2026-11-16", "2026-11-16", "2026-12-31", true},
 		{"US-NJ: the clock starts at verification", Input{Jurisdiction: "US-NJ", Type: "access", Received: at("2026-02-01T15:00:00Z"), Verified: at("2026-02-10T15:00:00Z")},
 			"", "2026-03-27", "2026-03-27", "2026-05-11", true},
 		{"US-NJ: not yet verified counts from receipt", Input{Jurisdiction: "US-NJ", Type: "access", Received: at("2026-02-01T15:00:00Z")},
