@@ -42,6 +42,39 @@ func TestCalendars(t *testing.T) {
 		{"US-CA", "2028-02-11", true, "12 Feb 2028 is a Saturday, and Lincoln Day is disputed anyway"},
 		{"US-CA", "2033-12-26", false, "25 Dec 2033 is a Sunday: the Monday after (§6701)"},
 		{"US-CA", "2026-07-04", false, "a Saturday"},
+
+		// Brazil: national holidays only (Lei 662/1949, 6.802/1980, 14.759/2023).
+		{"BR", "2026-02-16", true, "Carnival Monday: an optional day, not a holiday"},
+		{"BR", "2026-02-17", true, "Carnival Tuesday (Easter 5 April - 47): an optional day, not a holiday"},
+		{"BR", "2026-04-03", true, "Good Friday: a municipal religious holiday (Lei 9.093/1995 art 2)"},
+		{"BR", "2026-06-04", true, "Corpus Christi (Easter + 60): municipal"},
+		{"BR", "2026-04-21", false, "Tiradentes"},
+		{"BR", "2026-10-12", false, "Nossa Senhora Aparecida (Lei 6.802/1980)"},
+		{"BR", "2026-11-02", false, "Finados"},
+		{"BR", "2026-11-20", false, "Dia Nacional de Zumbi e da Consciência Negra (Lei 14.759/2023)"},
+		{"BR", "2023-11-20", true, "20 November before Lei 14.759/2023 took effect"},
+
+		// Canada (federal): Interpretation Act s.35; Saturdays are not holidays.
+		{"CA", "2026-04-03", false, "Good Friday"},
+		{"CA", "2026-04-06", false, "Easter Monday"},
+		{"CA", "2026-05-18", false, "Victoria Day, the Monday before 25 May"},
+		{"CA", "2026-06-24", true, "24 June is Quebec's, not a federal holiday"},
+		{"CA", "2026-06-27", true, "a Saturday is not a holiday under the Interpretation Act"},
+		{"CA", "2026-06-28", false, "a Sunday"},
+		{"CA", "2026-07-01", false, "Canada Day, a Wednesday"},
+		{"CA", "2029-07-02", false, "1 Jul 2029 is a Sunday: the Monday is a holiday too (s.35(2))"},
+		{"CA", "2028-07-01", false, "Canada Day on a Saturday is still the holiday"},
+		{"CA", "2028-07-03", true, "Canada Day on a Saturday does not move to the Monday"},
+		{"CA", "2026-08-03", true, "Civic Holiday: provincial, not federal"},
+		{"CA", "2026-09-30", false, "National Day for Truth and Reconciliation"},
+		{"CA", "2020-09-30", true, "30 September before the day was made a holiday (2021)"},
+		{"CA", "2026-10-12", false, "Thanksgiving"},
+		{"CA", "2026-11-11", false, "Remembrance Day"},
+		{"CA", "2026-12-26", true, "Boxing Day on a Saturday: neither a federal holiday nor a Sunday"},
+		{"CA", "2028-12-26", true, "Boxing Day: not in s.35 as we know it"},
+		{"CA-QC", "2026-06-24", false, "Fête nationale du Québec"},
+		{"CA-QC", "2026-07-01", false, "Canada Day, as federally"},
+		{"CA-QC", "2026-08-03", true, "Civic Holiday is not Quebec's"},
 	}
 	for _, tt := range tests {
 		c, err := newCalendar(tt.calendar)

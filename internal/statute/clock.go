@@ -134,7 +134,22 @@ func (r *Rules) Compute(in Input) (Deadlines, error) {
 	if j.ShiftToWorkday && j.ShiftCite != "" {
 		d.Citations = append(d.Citations, j.ShiftCite)
 	}
+	// The holidays count only where a period skips them or ends moved off
+	// them: then the list is a source of the date like a period.
+	if j.calCite != "" && (j.ShiftToWorkday || rule.countsBusinessDays()) {
+		cite(&Period{Cite: j.calCite, Status: j.calStatus})
+	}
 	return d, nil
+}
+
+// countsBusinessDays reports whether a period of the rule skips holidays.
+func (r Rule) countsBusinessDays() bool {
+	for _, p := range []*Period{r.Ack, r.Response} {
+		if p != nil && p.Unit == BusinessDays {
+			return true
+		}
+	}
+	return r.Extension != nil && r.Extension.Unit == BusinessDays
 }
 
 // pausedDays counts the days on which the clock stood still. Days before the

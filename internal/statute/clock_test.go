@@ -201,7 +201,7 @@ func TestGolden(t *testing.T) {
 		{"US-RI: 45 days end on July 4, not moved", Input{Jurisdiction: "US-RI", Type: "access", Received: at("2026-05-20T15:00:00Z")},
 			"", "2026-07-04", "2026-07-04", "2026-08-18", true},
 		// 02:00Z on Feb 2 is 23:00 on Feb 1 in Sao Paulo. 15 calendar days:
-		// Feb 16, Carnival Monday, not moved.
+		// Feb 16, Carnival Monday, not a holiday and not moved anyway.
 		{"BR: access statement, 15 calendar days, Sao Paulo evening", Input{Jurisdiction: "BR", Type: "access", Received: at("2026-02-02T02:00:00Z")},
 			"", "2026-02-16", "", "", true},
 		{"BR: erasure, 15 days chosen for 'immediately'", Input{Jurisdiction: "BR", Type: "delete", Received: at("2026-12-20T12:00:00Z")},
@@ -373,6 +373,34 @@ func TestEveryJurisdictionAndType(t *testing.T) {
 					t.Fatalf("%s %s: empty citation", j.Code, typ)
 				}
 			}
+		}
+	}
+}
+
+// TestCalendarCited: a date counted with a calendar's holidays cites the
+// calendar's source, and says so where the list is not verified; a date
+// counted in calendar days and not moved does not.
+func TestCalendarCited(t *testing.T) {
+	r := mustRules(t)
+	tests := []struct {
+		code, typ  string
+		cite       string
+		cited      bool
+		unverified bool
+	}{
+		{"US-CA", "opt_out", "Cal. Gov. Code §6700(a), §6701; the state offices' (CalHR) holidays", true, true},             // 15 business days
+		{"US-CA", "access", "Cal. Gov. Code §6700(a), §6701; the state offices' (CalHR) holidays", true, true},              // the ack counts business days
+		{"EEA-NO", "access", "Lov om helligdager og helligdagsfred § 2; lov om 1. og 17. mai som høgtidsdager", true, true}, // moved off holidays
+		{"US-VA", "access", "5 U.S.C. 6103", false, false},                                                                  // calendar days, not moved
+		{"CA-FED", "access", "Interpretation Act (R.S.C. 1985, c. I-21) s.26, s.35", false, false},                          // not moved
+	}
+	for _, tt := range tests {
+		d, err := r.Compute(Input{Jurisdiction: tt.code, Type: tt.typ, Received: at("2026-06-01T12:00:00Z")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(d.Citations, tt.cite) != tt.cited || slices.Contains(d.Unverified, tt.cite) != tt.unverified {
+			t.Errorf("%s %s: citations %q, unverified %q", tt.code, tt.typ, d.Citations, d.Unverified)
 		}
 	}
 }

@@ -88,6 +88,8 @@ type Jurisdiction struct {
 
 	loc *time.Location
 	cal Calendar
+	// calCite and calStatus say where the calendar's holidays come from.
+	calCite, calStatus string
 }
 
 // Rules are the statutory rules of every supported jurisdiction.
@@ -125,6 +127,7 @@ func Parse(b []byte) (*Rules, error) {
 		if j.cal, err = newCalendar(j.Calendar); err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %v", j.Code, err))
 		}
+		j.calCite, j.calStatus = calendars[j.Calendar].cite, calendars[j.Calendar].status
 		problems = append(problems, j.Default.check(j.Code+" default", true)...)
 		for typ := range j.Types {
 			if !slices.Contains(RequestTypes, typ) {
