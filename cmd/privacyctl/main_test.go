@@ -22,6 +22,12 @@ func TestDeadline(t *testing.T) {
 				"due": "2026-03-02", "extension_notice_by": "2026-03-02", "extended_due": "2026-04-30", "extension_allowed": true}, ""},
 		{"CA opt-out has no extension", []string{"deadline", "--jurisdiction", "us-ca", "--type", "opt_out", "--received", "2026-11-20T17:00:00Z"}, 0,
 			map[string]any{"due": "2026-12-14", "extension_notice_by": nil, "extended_due": nil, "extension_allowed": false}, ""},
+		// UK Art 12A: the month begins with the latest of receipt (Mar 2),
+		// the identity information (Mar 10) and the fee (Mar 12): Apr 11.
+		{"UK clock from the fee", []string{"deadline", "--jurisdiction", "UK", "--type", "access", "--received", "2026-03-02T12:00:00Z",
+			"--identity-received", "2026-03-10T12:00:00Z", "--fee-paid", "2026-03-12T12:00:00Z"}, 0,
+			map[string]any{"clock_start": "2026-03-12", "due": "2026-04-11"}, ""},
+		{"bad fee time", []string{"deadline", "--jurisdiction", "UK", "--type", "access", "--received", "2026-03-02T12:00:00Z", "--fee-paid", "12 March"}, 2, nil, "--fee-paid \"12 March\" is not an RFC 3339 time"},
 		{"unknown jurisdiction", []string{"deadline", "--jurisdiction", "XX", "--type", "access", "--received", "2026-01-31T10:00:00Z"}, 2, nil, "unknown jurisdiction \"XX\""},
 		{"unknown type", []string{"deadline", "--jurisdiction", "EU", "--type", "sell", "--received", "2026-01-31T10:00:00Z"}, 2, nil, "unknown type \"sell\""},
 		{"bad time", []string{"deadline", "--jurisdiction", "EU", "--type", "access", "--received", "31/01/2026"}, 2, nil, "not an RFC 3339 time"},

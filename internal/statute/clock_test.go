@@ -63,13 +63,51 @@ func TestGolden(t *testing.T) {
 			"", "2026-12-28", "2026-12-28", "2027-02-25", true},
 		{"EU: receipt counted in Brussels time", Input{Jurisdiction: "EU", Type: "access", Received: at("2026-05-31T23:30:00Z")},
 			"", "2026-07-01", "2026-07-01", "2026-09-01", true},
-		{"UK: ICO example, Oct 3 2026 is a Saturday", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-09-03T12:00:00Z")},
-			"", "2026-10-05", "2026-10-05", "2026-12-03", true},
-		{"UK: ends on the summer bank holiday", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-07-31T12:00:00Z")},
-			"", "2026-09-01", "2026-09-01", "2026-11-02", true}, // Oct 31 is a Saturday
+		// UK Art 12A: "one month beginning with the relevant time": the day
+		// of receipt is day one, so the month ends the day before the
+		// same-numbered day (the ICO's older example, 3 Sep -> 3 Oct, is a
+		// day later), and the end is not moved off a weekend or holiday.
+		// Sep 3 -> Fri Oct 2; three months beginning with Sep 3 -> Dec 2.
+		{"UK: a month beginning with 3 September ends on 2 October", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-09-03T12:00:00Z")},
+			"", "2026-10-02", "2026-10-02", "2026-12-02", true},
+		// Jul 31 -> Sun Aug 30, not moved (the ICO would give Tue Sep 1,
+		// after the summer bank holiday); three months -> Oct 30.
+		{"UK: ends on a Sunday, not moved", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-07-31T12:00:00Z")},
+			"", "2026-08-30", "2026-08-30", "2026-10-30", true},
+		// Jan 31 2027: February has no 31st, so its last day, Sun Feb 28;
+		// April has no 31st either: Apr 30.
+		{"UK: no same-numbered day, the month's last", Input{Jurisdiction: "UK", Type: "delete", Received: at("2027-01-31T12:00:00Z")},
+			"", "2027-02-28", "2027-02-28", "2027-04-30", true},
+		// Mar 1 2027 -> Mar 31: a month beginning with the first is that
+		// calendar month. Three months: May 31.
+		{"UK: beginning with the first of a month", Input{Jurisdiction: "UK", Type: "access", Received: at("2027-03-01T12:00:00Z")},
+			"", "2027-03-31", "2027-03-31", "2027-05-31", true},
+		// Mar 2 -> Apr 1; the clock stood still Mar 5 to Mar 15 (10 days):
+		// Sat Apr 11, not moved. Three months: Jun 1 + 10 = Jun 11.
 		{"UK: clock stopped ten days for clarification", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-03-02T12:00:00Z"),
 			Pauses: []Pause{{From: at("2026-03-05T09:00:00Z"), To: at("2026-03-15T09:00:00Z")}}},
-			"", "2026-04-13", "2026-04-13", "2026-06-12", true},
+			"", "2026-04-11", "2026-04-11", "2026-06-11", true},
+		// The identity information asked for arrives on Mar 10: the month
+		// begins with Mar 10 and ends Apr 9; three months: Jun 9.
+		{"UK: the clock starts when the identity information arrives", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-03-02T12:00:00Z"),
+			IdentityReceived: at("2026-03-10T12:00:00Z")},
+			"", "2026-04-09", "2026-04-09", "2026-06-09", true},
+		// The fee is paid after the identity information, on Mar 12: the
+		// latest of the three starts the month, which ends Sat Apr 11.
+		{"UK: or when the fee is paid, whichever is latest", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-03-02T12:00:00Z"),
+			IdentityReceived: at("2026-03-10T12:00:00Z"), FeePaid: at("2026-03-12T12:00:00Z")},
+			"", "2026-04-11", "2026-04-11", "2026-06-11", true},
+		// 23:30Z on Mar 11 is still Mar 11 in London (GMT until Mar 29),
+		// and identity information dated before receipt moves nothing.
+		{"UK: identity information before receipt starts nothing", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-03-11T23:30:00Z"),
+			IdentityReceived: at("2026-03-01T12:00:00Z")},
+			"", "2026-04-10", "2026-04-10", "2026-06-10", true},
+		// Verification is New Jersey's clock start, not the UK's: a
+		// confirmed link is not identity information unless it was asked
+		// for as such, which only the caller knows.
+		{"UK: Verified alone does not move the clock", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-03-02T12:00:00Z"),
+			Verified: at("2026-03-10T12:00:00Z")},
+			"", "2026-04-01", "2026-04-01", "2026-06-01", true},
 		// Saturday Jan 31 in Los Angeles. Ack, 10 business days: Feb 2-6
 		// (5), Feb 9-12 (9, Lincoln Day on Thursday 12 counts: only
 		// §6700 lists it, state offices open), Feb 13 (10). Presidents' Day
@@ -290,13 +328,14 @@ func TestPausesCountOnce(t *testing.T) {
 		pauses   []Pause
 		due, ext string
 	}{
-		// Apr 2 + 10 = Apr 12, a Sunday.
-		{"one pause", []Pause{pause}, "2026-04-13", "2026-06-12"},
-		{"the same pause twice", []Pause{pause, pause}, "2026-04-13", "2026-06-12"},
-		// Mar 5 to Mar 20 is 15 days: Apr 17; Jun 2 + 15 = Jun 17.
-		{"overlapping pauses", []Pause{{From: at("2026-03-10T09:00:00Z"), To: at("2026-03-20T09:00:00Z")}, pause}, "2026-04-17", "2026-06-17"},
-		// Only Mar 2 to Mar 5 counts: Apr 5 is a Sunday, Apr 6 Easter Monday.
-		{"a pause begun before receipt", []Pause{{From: at("2026-02-20T09:00:00Z"), To: at("2026-03-05T09:00:00Z")}}, "2026-04-07", "2026-06-05"},
+		// A month beginning with Mar 2 ends Apr 1, three months Jun 1; the
+		// pause adds its days and nothing is moved. Apr 1 + 10 = Apr 11.
+		{"one pause", []Pause{pause}, "2026-04-11", "2026-06-11"},
+		{"the same pause twice", []Pause{pause, pause}, "2026-04-11", "2026-06-11"},
+		// Mar 5 to Mar 20 is 15 days: Apr 16; Jun 1 + 15 = Jun 16.
+		{"overlapping pauses", []Pause{{From: at("2026-03-10T09:00:00Z"), To: at("2026-03-20T09:00:00Z")}, pause}, "2026-04-16", "2026-06-16"},
+		// Only Mar 2 to Mar 5 counts: 3 days, Apr 4 and Jun 4.
+		{"a pause begun before receipt", []Pause{{From: at("2026-02-20T09:00:00Z"), To: at("2026-03-05T09:00:00Z")}}, "2026-04-04", "2026-06-04"},
 	}
 	for _, tt := range tests {
 		d, err := r.Compute(Input{Jurisdiction: "UK", Type: "access", Received: received, Pauses: tt.pauses})
@@ -320,6 +359,31 @@ func TestAddMonths(t *testing.T) {
 	for _, tt := range tests {
 		if got := date(tt.from).AddMonths(1).String(); got != tt.want {
 			t.Errorf("%s + 1 month = %s, want %s", tt.from, got, tt.want)
+		}
+	}
+}
+
+// TestAddMonthsBeginningWith: the last day of a period of months that
+// begins with (includes) its first day.
+func TestAddMonthsBeginningWith(t *testing.T) {
+	tests := []struct {
+		from   string
+		months int
+		want   string
+	}{
+		{"2026-09-03", 1, "2026-10-02"}, // the day before the same-numbered day
+		{"2026-03-01", 1, "2026-03-31"}, // the calendar month
+		{"2026-01-31", 1, "2026-02-28"}, // no Feb 31: February's last day
+		{"2026-01-29", 1, "2026-02-28"}, // no Feb 29 in 2026
+		{"2028-01-29", 1, "2028-02-28"}, // Feb 29 2028 exists: the day before
+		{"2026-01-28", 1, "2026-02-27"},
+		{"2026-12-15", 1, "2027-01-14"}, // across the year
+		{"2026-11-30", 3, "2027-02-28"}, // no Feb 30
+		{"2026-01-01", 3, "2026-03-31"},
+	}
+	for _, tt := range tests {
+		if got := date(tt.from).AddMonthsBeginningWith(tt.months).String(); got != tt.want {
+			t.Errorf("%d months beginning with %s end on %s, want %s", tt.months, tt.from, got, tt.want)
 		}
 	}
 }

@@ -26,6 +26,9 @@ const (
 const (
 	FromReceipt      = "receipt"
 	FromVerification = "verification"
+	// FromLatest starts the clock at the latest of receipt, the arrival of
+	// identity information asked for, and payment of a fee (UK GDPR Art 12A).
+	FromLatest = "latest_of_receipt_identity_fee"
 )
 
 // Period is a length of time the law sets, with its source.
@@ -60,6 +63,10 @@ type Rule struct {
 	// Pausable: the clock stops while the controller waits for information
 	// it reasonably requires (UK GDPR Art 12A).
 	Pausable bool `yaml:"pausable"`
+	// StartDayCounts: the period begins with the day the clock starts, which
+	// is its first day (UK: "beginning with"); otherwise that day is not
+	// counted.
+	StartDayCounts bool `yaml:"start_day_counts"`
 	// Denial lists what a refusal must tell the subject.
 	Denial *Notice `yaml:"denial"`
 }
@@ -166,8 +173,8 @@ func (r Rule) check(at string, needResponse bool) []string {
 	if needResponse && r.Response == nil {
 		problems = append(problems, at+": no response period")
 	}
-	if !slices.Contains([]string{FromReceipt, FromVerification}, r.ClockStart) {
-		problems = append(problems, fmt.Sprintf("%s: clock_start must be %s or %s", at, FromReceipt, FromVerification))
+	if !slices.Contains([]string{FromReceipt, FromVerification, FromLatest}, r.ClockStart) {
+		problems = append(problems, fmt.Sprintf("%s: clock_start must be %s, %s or %s", at, FromReceipt, FromVerification, FromLatest))
 	}
 	if r.Verification == nil {
 		problems = append(problems, at+": say whether verification is required")
@@ -223,6 +230,9 @@ func (j *Jurisdiction) rule(typ string) Rule {
 	}
 	if o.Pausable {
 		r.Pausable = true
+	}
+	if o.StartDayCounts {
+		r.StartDayCounts = true
 	}
 	if o.Denial != nil {
 		r.Denial = o.Denial
