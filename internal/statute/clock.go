@@ -125,9 +125,9 @@ func (r *Rules) Compute(in Input) (Deadlines, error) {
 	}
 	if rule.Ack != nil {
 		// Acknowledgement counts from receipt: nothing stops it.
-		ack := j.end(received, *rule.Ack)
+		ack := j.end(received, rule.Ack.Period)
 		d.AckDue = &ack
-		cite(rule.Ack)
+		cite(&rule.Ack.Period)
 	}
 	d.Due = j.shift(j.count(start, *rule.Response, rule.StartDayCounts).AddDays(paused))
 	cite(rule.Response)
@@ -159,10 +159,11 @@ func (r *Rules) Compute(in Input) (Deadlines, error) {
 
 // countsBusinessDays reports whether a period of the rule skips holidays.
 func (r Rule) countsBusinessDays() bool {
-	for _, p := range []*Period{r.Ack, r.Response} {
-		if p != nil && p.Unit == BusinessDays {
-			return true
-		}
+	if r.Ack != nil && r.Ack.Unit == BusinessDays {
+		return true
+	}
+	if r.Response != nil && r.Response.Unit == BusinessDays {
+		return true
 	}
 	return r.Extension != nil && r.Extension.Unit == BusinessDays
 }
