@@ -340,6 +340,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		OperatorEmail:   cfg.OperatorEmail,
 		RawMail:         a.rawMail,
 		Permissions:     exports,
+		Rules:           rules,
 
 		PermissionRetentionDays: cfg.PermissionRetentionDays,
 	}

@@ -3,7 +3,6 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
@@ -92,7 +91,11 @@ func (s *Steps) acknowledge(ctx context.Context, r *request.Request) error {
 	if err := s.Watch.Start(ctx, sfnflow.WatchInput{RequestID: r.ID, NoticeAt: s.stamp(r, r.NoticePoint(s.NoticeLead))}); err != nil {
 		return err
 	}
-	msg, err := notify.Acknowledgement(r.Language, r.Email, r.ID, string(r.Type), r.ReceivedAt, dateTime(r.Deadlines.Due))
+	remedy, err := s.remedy(r, statute.AckNotice)
+	if err != nil {
+		return err
+	}
+	msg, err := notify.Acknowledgement(r.Language, r.Email, r.ID, string(r.Type), r.ReceivedAt, dateTime(r.Deadlines.Due), remedy)
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The acknowledgement could not be written.", err)
 	}
@@ -126,6 +129,10 @@ func (s *Steps) extend(ctx context.Context, r *request.Request, reasons, told []
 	case len(reasons) == 0:
 		return apperr.InvalidFields(apperr.FieldError{Field: "reason", Detail: "Give the reasons for the extension; the law requires them."})
 	}
+	remedy, err := s.remedy(r, statute.ExtensionNotice)
+	if err != nil {
+		return err
+	}
 	from := d.Due
 	r.Extended, r.ExtensionReasons = true, reasons
 	r.Deadlines.Due = *d.ExtendedDue
@@ -135,7 +142,7 @@ func (s *Steps) extend(ctx context.Context, r *request.Request, reasons, told []
 	if err := s.Store.Save(ctx, r, ev); err != nil {
 		return err
 	}
-	msg, err := notify.Extension(r.Language, r.Email, r.ID, told, dateTime(r.Deadlines.Due))
+	msg, err := notify.Extension(r.Language, r.Email, r.ID, told, dateTime(r.Deadlines.Due), remedy)
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The extension notice could not be written.", err)
 	}
@@ -217,19 +224,4 @@ func (s *Steps) AwaitReview(ctx context.Context, in ReviewTask) error {
 		Subject: "Review: privacy request " + r.ID,
 		Text:    "Request " + r.ID + " waits for your decision until " + r.Deadlines.Due.String() + ".\n\nprivacyctl approve " + r.ID + "\nprivacyctl deny " + r.ID + " --reason \"...\"\n",
 		HTML:    "<p>Request <strong>" + r.ID + "</strong> waits for your decision until " + r.Deadlines.Due.String() + ".</p>"})
-}
-
-// nextSteps tells a refused subject what they can do, by the law that applies.
-func nextSteps(d statute.Deadlines) notify.Remedy {
-	for _, item := range d.DenialMustInclude {
-		switch {
-		case strings.Contains(item, "ico"):
-			return notify.RemedyICO
-		case strings.Contains(item, "supervisory_authority"):
-			return notify.RemedySupervisoryAuthority
-		case strings.Contains(item, "appeal"):
-			return notify.RemedyAppeal
-		}
-	}
-	return notify.RemedyReconsider
 }
