@@ -208,6 +208,8 @@ func (j *Jurisdiction) checkNotices() []string {
 				case slices.Contains(namesAuthority, e) && j.Authority == nil:
 					problems = append(problems, fmt.Sprintf("%s: %s names an authority, and the jurisdiction has none", at, e))
 				case e == SupervisoryAuthority:
+					// Named, or under a law with many, the member states'
+					// (and the company's lead): a list will do.
 				case slices.Contains(namesAuthority, e) && j.Authority.Name == "":
 					problems = append(problems, fmt.Sprintf("%s: %s names one authority, and the jurisdiction has only a list", at, e))
 				case e == Appeal && !appealGiven:
