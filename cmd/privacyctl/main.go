@@ -29,7 +29,10 @@ const usage = `privacyctl: operate the privacy request pipeline
 
 Usage:
   privacyctl deadline --jurisdiction CODE --type TYPE --received TIME [--verified TIME]
-      Print the statutory deadlines of a request as JSON.
+                     [--identity-received TIME] [--fee-paid TIME]
+      Print the statutory deadlines of a request as JSON. Verification starts
+      the clock where the law says so (New Jersey); identity information asked
+      for and a fee paid start it where the law says so (UK Art 12A).
 
   privacyctl list [--status S] [--jurisdiction J] [--overdue] [--due-within DAYS] [--needs-decision] [--json]
       Open requests (or those in a status), soonest due first. --needs-decision:
@@ -263,6 +266,8 @@ func deadline(args []string, stdout io.Writer) error {
 	typ := fs.String("type", "", "request type: "+strings.Join(statute.RequestTypes, ", "))
 	received := fs.String("received", "", "when the request was received (RFC 3339)")
 	verified := fs.String("verified", "", "when the subject was verified (RFC 3339), where the clock starts then")
+	identity := fs.String("identity-received", "", "when identity information asked for arrived (RFC 3339), where it starts the clock (UK)")
+	fee := fs.String("fee-paid", "", "when a fee charged was paid (RFC 3339), where it starts the clock (UK)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: deadline: %v", errUsage, err)
 	}
@@ -274,9 +279,15 @@ func deadline(args []string, stdout io.Writer) error {
 	if in.Received, err = time.Parse(time.RFC3339, *received); err != nil {
 		return fmt.Errorf("%w: --received %q is not an RFC 3339 time like 2026-01-31T10:00:00Z", errUsage, *received)
 	}
-	if *verified != "" {
-		if in.Verified, err = time.Parse(time.RFC3339, *verified); err != nil {
-			return fmt.Errorf("%w: --verified %q is not an RFC 3339 time", errUsage, *verified)
+	for _, f := range []struct {
+		name, value string
+		into        *time.Time
+	}{{"verified", *verified, &in.Verified}, {"identity-received", *identity, &in.IdentityReceived}, {"fee-paid", *fee, &in.FeePaid}} {
+		if f.value == "" {
+			continue
+		}
+		if *f.into, err = time.Parse(time.RFC3339, f.value); err != nil {
+			return fmt.Errorf("%w: --%s %q is not an RFC 3339 time", errUsage, f.name, f.value)
 		}
 	}
 	rules, err := statute.Load()

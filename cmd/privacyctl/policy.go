@@ -42,11 +42,17 @@ func policyCmd(args []string, stdout, stderr io.Writer) error {
 	default:
 		say("extensions", "an operator decides; undecided, the date stands and the request is flagged")
 	}
+	if !p.ExtensionsForbidden() {
+		say("operators asked", fmt.Sprintf("%.0f days before an extension notice would go out", p.DecisionLead().Hours()/24))
+	}
 	if a := p.LeadAuthority; a != nil {
 		say("lead authority", a.Name+" "+a.URL)
 	}
 	if d := p.DPO; d != nil {
 		say("data protection officer", strings.TrimSpace(d.Name+" "+d.Email+" "+d.URL))
+	}
+	if p.PrivacyNoticeURL != "" {
+		say("privacy notice", p.PrivacyNoticeURL)
 	}
 	if len(p.Languages) > 0 {
 		say("languages", strings.Join(p.Languages, ", "))

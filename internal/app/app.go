@@ -36,6 +36,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/idempotency"
 	"github.com/privacy-pipeline/dsr/internal/kmsmac"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
+	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/operator"
 	"github.com/privacy-pipeline/dsr/internal/policy"
 	"github.com/privacy-pipeline/dsr/internal/portal"
@@ -354,11 +355,22 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		OperatorEmail:   cfg.OperatorEmail,
 		RawMail:         a.rawMail,
 		Permissions:     exports,
+		Rules:           rules,
 
 		PermissionRetentionDays: cfg.PermissionRetentionDays,
 	}
 	if a.anchors != nil {
 		a.steps.Anchors = a.anchors
+	}
+	if pol != nil {
+		// Who the company names in its notices.
+		if c := pol.LeadAuthority; c != nil {
+			a.steps.LeadAuthority = notify.Authority{Name: c.Name, URL: c.Reach()}
+		}
+		if c := pol.DPO; c != nil {
+			a.steps.DPO = notify.Authority{Name: c.Name, URL: c.Reach()}
+		}
+		a.steps.PrivacyNoticeURL = pol.PrivacyNoticeURL
 	}
 	a.steps.Slots = store
 	a.steps.Corrector = dynsrc.New(ddb)

@@ -78,8 +78,11 @@ func TestMain(m *testing.M) {
 	// long before its first deadline even on a busy machine. Deletes wait
 	// for an operator's approval. The company's policy asks the operators
 	// about an extension twelve statutory days (six seconds) before its
-	// notice goes out, time enough for a test to answer.
-	policyFile, err := writePolicy("ask_extension_days_before: 12\n")
+	// notice goes out, time enough for a test to answer, and names its lead
+	// authority and data protection officer.
+	policyFile, err := writePolicy("ask_extension_days_before: 12\n" +
+		"lead_authority: {name: Datatilsynet, url: 'https://www.datatilsynet.no'}\n" +
+		"dpo: {name: Example Privacy Office, email: dpo@example.com}\n")
 	if err == nil {
 		stack, err = devstack.Start(ctx, devstack.Options{Logs: logs, TimeScale: timeScale, ReviewTypes: []request.Type{request.Delete},
 			ClientLimit: &e2eClientLimit, IdentityLimit: &e2eIdentityLimit, PolicyFile: policyFile})
@@ -415,8 +418,10 @@ func TestDeniedRequest(t *testing.T) {
 	}
 	waitStatus(t, r, "denied", 30*time.Second)
 	m := mailTo(t, email, r.ID, "was refused")
-	if !strings.Contains(m.Text, reason) || !strings.Contains(m.Text, "supervisory authority") {
-		t.Fatalf("denial:\n%s", m.Text)
+	for _, want := range []string{reason, "supervisory authority", "Datatilsynet (https://www.datatilsynet.no)", "Example Privacy Office, dpo@example.com"} {
+		if !strings.Contains(m.Text, want) {
+			t.Fatalf("denial lacks %q:\n%s", want, m.Text)
+		}
 	}
 	checkExecution(t, resources.RequestWorkflow, r.ID, "SUCCEEDED")
 	checkExecution(t, resources.DeadlineWatch, r.ID, watchEnded...)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -26,17 +27,43 @@ type Message struct {
 	Language i18n.Lang
 }
 
-// Remedy is what a subject can do after a refusal, as a catalogue key.
-type Remedy string
+// Authority is a body a notice names, with where to reach it. Names are
+// given in their own language, never translated.
+type Authority struct {
+	Name string
+	URL  string
+}
 
-// The remedies a refusal or closing notice names, by what the law says it
-// must include.
-const (
-	RemedyICO                  Remedy = "remedy.ico"
-	RemedySupervisoryAuthority Remedy = "remedy.supervisory_authority"
-	RemedyAppeal               Remedy = "remedy.appeal"
-	RemedyReconsider           Remedy = "remedy.reconsider"
-)
+// Remedy is what a notice carries beyond its facts, as the law of the
+// request requires: each element by its key in the statutory rules
+// (statute.Elements), rendered in order in the subject's language, with what
+// the elements name. The caller picks the elements from the rules; nothing
+// here decides which law needs what.
+type Remedy struct {
+	Elements []string
+	// Authority is the body the law names (a supervisory authority, a
+	// commissioner, an Attorney General); empty where it names none.
+	Authority Authority
+	// Members lists the authorities where the law has no single one (the
+	// GDPR's, one per member state).
+	Members string
+	// Lead is the authority the company names as its lead supervisory
+	// authority, named first where the law names none.
+	Lead Authority
+	// Law is the law's name, and Provision the provision of it an operator
+	// named, for a refusal that must name the provision relied on.
+	Law, Provision string
+	// OptOutLink is where the subject can opt out of sale and sharing
+	// without verification; empty: they are asked to reply instead.
+	OptOutLink string
+	// PrivacyNotice is the address of the company's privacy notice, which
+	// describes the categories of personal information it collects; empty:
+	// the notice is named without an address.
+	PrivacyNotice string
+	// DPO is the company's data protection officer, named in a decision for
+	// questions about it; empty: the subject is asked to reply.
+	DPO Authority
+}
 
 type content struct {
 	// L is the language; templates call {{.L.T "key" "name" value}}.
@@ -50,7 +77,7 @@ type content struct {
 	Received string
 	Due      string
 	Reasons  []string
-	Remedy   string
+	Remedy   Remedy
 	Erasure  ErasureSummary
 	Code     string
 	CodePage string
@@ -65,6 +92,69 @@ type content struct {
 	// Corrects names the fields a correction asks to change, for the
 	// subject to see before confirming.
 	Corrects string
+	// Granted says an appeal was granted.
+	Granted bool
+	// Controller is who controls the data where we do not.
+	Controller Authority
+}
+
+// statements are the elements that explain the decision rather than say
+// what the subject can do: a refusal gives them before its remedies.
+var statements = []string{"provision_relied_on", "categories_instead", "retained_use_limited", "verification_process", "how_handled"}
+
+// RemedyLines are the remedy's elements, each a sentence in the message's
+// language.
+func (c content) RemedyLines() []string { return c.remedyLines(func(string) bool { return true }) }
+
+// StatementLines are the elements that explain the decision.
+func (c content) StatementLines() []string {
+	return c.remedyLines(func(e string) bool { return slices.Contains(statements, e) })
+}
+
+// RecourseLines are the elements that say what the subject can do.
+func (c content) RecourseLines() []string {
+	return c.remedyLines(func(e string) bool { return !slices.Contains(statements, e) })
+}
+
+// remedyLines renders the elements keep selects. An element whose text
+// needs what the remedy lacks says it another way (no lead authority: the
+// member states' authorities; no opt-out link: reply), never with a gap.
+func (c content) remedyLines(keep func(string) bool) []string {
+	r := c.Remedy
+	lines := make([]string, 0, len(r.Elements))
+	for _, e := range r.Elements {
+		if !keep(e) {
+			continue
+		}
+		key, link := "remedy."+e, r.OptOutLink
+		switch e {
+		case "supervisory_authority":
+			switch {
+			case r.Authority.Name != "":
+			case r.Lead.Name != "":
+				key += ".lead"
+			default:
+				key += ".member_state"
+			}
+		case "provision_relied_on":
+			if r.Provision != "" {
+				key += ".section"
+			}
+		case "opt_out_offer":
+			if r.OptOutLink == "" {
+				key += ".reply"
+			}
+		case "categories_instead":
+			if link = r.PrivacyNotice; link != "" {
+				key += ".link"
+			}
+		}
+		args := []string{"id", c.RequestID, "authority", r.Authority.Name, "url", r.Authority.URL,
+			"lead", r.Lead.Name, "lead_url", r.Lead.URL, "members", r.Members,
+			"law", r.Law, "provision", r.Provision, "link", link}
+		lines = append(lines, c.L.T(key, args...))
+	}
+	return lines
 }
 
 // Records says how many records, in the message's language.
@@ -151,7 +241,7 @@ var (
 {{end}}{{end}}{{if .Erasure.Retained}}
 {{.L.T "mail.erased.retained"}}
 {{range .Erasure.Retained}}- {{$.L.T "mail.erased.retained_item" "what" .What "records" ($.Records .Records) "reason" .Reason "citation" .Citation "date" ($.L.Date .Until)}}
-{{end}}{{end}}{{end}}
+{{end}}{{template "remedy_text" .}}{{end}}{{end}}
 {{define "dry_run"}}{{.L.T "mail.dry_run.done" "id" .RequestID}}
 
 {{.L.T "mail.dry_run.would"}}
@@ -160,28 +250,49 @@ var (
 {{end}}{{range .Erasure.Retained}}- {{$.L.T "mail.dry_run.retained_item" "what" .What "records" ($.Records .Records) "reason" .Reason "citation" .Citation "date" ($.L.Date .Until)}}
 {{end}}{{if not (or .Erasure.Deleted .Erasure.Anonymized .Erasure.Retained)}}{{.L.T "mail.dry_run.nothing"}}
 {{end}}{{end}}
+{{define "remedy_list"}}{{range .StatementLines}}
+{{.}}
+{{end}}{{with .RecourseLines}}
+{{$.L.T "mail.next_steps"}}
+{{range .}}- {{.}}
+{{end}}{{else}}
+{{.L.T "mail.questions"}}
+{{end}}{{with .Remedy.DPO.Name}}
+{{$.L.T "mail.dpo" "name" . "contact" $.Remedy.DPO.URL}}
+{{end}}{{end}}
+{{define "remedy_text"}}{{range .RemedyLines}}
+{{.}}
+{{end}}{{end}}
 {{define "expired"}}{{.L.T "mail.expired.body" "id" .RequestID}}
-
-{{.L.T "mail.new_request"}} {{.Remedy}}
+{{template "remedy_list" .}}
+{{.L.T "mail.new_request"}}
 {{end}}
 {{define "ack"}}{{.L.T "mail.ack.received" "id" .RequestID "date" .Received}}
 {{.L.T "mail.ack.type" "type" .Type}}
 
 {{.L.T "mail.ack.due" "date" .Due}}
-{{end}}
+{{template "remedy_text" .}}{{end}}
 {{define "extended"}}{{.L.T "mail.extended.intro" "id" .RequestID}}
 
 {{.L.T "mail.reasons"}}
 {{range .Reasons}}- {{.}}
 {{end}}
 {{.L.T "mail.extended.due" "date" .Due}}
-{{end}}
+{{template "remedy_text" .}}{{end}}
 {{define "denied"}}{{.L.T "mail.denied.intro" "id" .RequestID}}
 
 {{.L.T "mail.reasons"}}
 {{range .Reasons}}- {{.}}
-{{end}}
-{{.L.T "mail.next_steps" "steps" .Remedy}}
+{{end}}{{template "remedy_list" .}}{{end}}
+{{define "appeal_decided"}}{{if .Granted}}{{.L.T "mail.appeal_decided.granted" "id" .RequestID}}{{else}}{{.L.T "mail.appeal_decided.upheld" "id" .RequestID}}{{end}}
+
+{{.L.T "mail.reasons"}}
+{{range .Reasons}}- {{.}}
+{{end}}{{if not .Granted}}{{template "remedy_list" .}}{{end}}{{end}}
+{{define "not_controller"}}{{.L.T "mail.not_controller.body" "id" .RequestID}}
+{{.Controller.Name}}{{with .Controller.URL}} ({{.}}){{end}}
+
+{{.L.T "mail.not_controller.next"}}
 {{end}}
 {{define "cancelled"}}{{.L.T "mail.cancelled.body" "id" .RequestID}}
 
@@ -228,24 +339,38 @@ Find it with: privacyctl show {{.RequestID}}
 {{- if .Erasure.Anonymized}}
 <p>{{.L.T "mail.erased.anonymized"}}</p><ul>{{range .Erasure.Anonymized}}<li>{{$.L.T "mail.erased.anonymized_item" "what" .What "records" ($.Records .Records) "fields" .FieldList}}</li>{{end}}</ul>{{end}}
 {{- if .Erasure.Retained}}
-<p>{{.L.T "mail.erased.retained"}}</p><ul>{{range .Erasure.Retained}}<li>{{$.L.T "mail.erased.retained_item" "what" .What "records" ($.Records .Records) "reason" .Reason "citation" .Citation "date" ($.L.Date .Until)}}</li>{{end}}</ul>{{end}}{{end}}
+<p>{{.L.T "mail.erased.retained"}}</p><ul>{{range .Erasure.Retained}}<li>{{$.L.T "mail.erased.retained_item" "what" .What "records" ($.Records .Records) "reason" .Reason "citation" .Citation "date" ($.L.Date .Until)}}</li>{{end}}</ul>{{template "remedy_text" .}}{{end}}{{end}}
 {{define "dry_run"}}<p>{{.L.T "mail.dry_run.done" "id" .RequestID}}</p>
 <p>{{.L.T "mail.dry_run.would"}}</p><ul>
 {{- range .Erasure.Deleted}}<li>{{$.L.T "mail.dry_run.deleted_item" "what" .What "records" ($.Records .Records)}}</li>{{end}}
 {{- range .Erasure.Anonymized}}<li>{{$.L.T "mail.dry_run.anonymized_item" "what" .What "records" ($.Records .Records) "fields" .FieldList}}</li>{{end}}
 {{- range .Erasure.Retained}}<li>{{$.L.T "mail.dry_run.retained_item" "what" .What "records" ($.Records .Records) "reason" .Reason "citation" .Citation "date" ($.L.Date .Until)}}</li>{{end}}
 {{- if not (or .Erasure.Deleted .Erasure.Anonymized .Erasure.Retained)}}<li>{{.L.T "mail.dry_run.nothing"}}</li>{{end}}</ul>{{end}}
+{{define "remedy_list"}}{{range .StatementLines}}
+<p>{{.}}</p>{{end}}{{with .RecourseLines}}
+<p>{{$.L.T "mail.next_steps"}}</p><ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{else}}
+<p>{{.L.T "mail.questions"}}</p>{{end}}{{with .Remedy.DPO.Name}}
+<p>{{$.L.T "mail.dpo" "name" . "contact" $.Remedy.DPO.URL}}</p>{{end}}{{end}}
+{{define "remedy_text"}}{{range .RemedyLines}}
+<p>{{.}}</p>{{end}}{{end}}
 {{define "expired"}}<p>{{.L.T "mail.expired.body" "id" .RequestID}}</p>
-<p>{{.L.T "mail.new_request"}} {{.Remedy}}</p>{{end}}
+{{- template "remedy_list" .}}
+<p>{{.L.T "mail.new_request"}}</p>{{end}}
 {{define "ack"}}<p>{{.L.T "mail.ack.received" "id" .RequestID "date" .Received}}<br>
 {{.L.T "mail.ack.type" "type" .Type}}</p>
-<p>{{.L.T "mail.ack.due" "date" .Due}}</p>{{end}}
+<p>{{.L.T "mail.ack.due" "date" .Due}}</p>{{template "remedy_text" .}}{{end}}
 {{define "extended"}}<p>{{.L.T "mail.extended.intro" "id" .RequestID}}</p>
 <p>{{.L.T "mail.reasons"}}</p><ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>
-<p>{{.L.T "mail.extended.due" "date" .Due}}</p>{{end}}
+<p>{{.L.T "mail.extended.due" "date" .Due}}</p>{{template "remedy_text" .}}{{end}}
 {{define "denied"}}<p>{{.L.T "mail.denied.intro" "id" .RequestID}}</p>
 <p>{{.L.T "mail.reasons"}}</p><ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>
-<p>{{.L.T "mail.next_steps" "steps" .Remedy}}</p>{{end}}
+{{- template "remedy_list" .}}{{end}}
+{{define "appeal_decided"}}<p>{{if .Granted}}{{.L.T "mail.appeal_decided.granted" "id" .RequestID}}{{else}}{{.L.T "mail.appeal_decided.upheld" "id" .RequestID}}{{end}}</p>
+<p>{{.L.T "mail.reasons"}}</p><ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>
+{{- if not .Granted}}{{template "remedy_list" .}}{{end}}{{end}}
+{{define "not_controller"}}<p>{{.L.T "mail.not_controller.body" "id" .RequestID}}<br>
+{{.Controller.Name}}{{with .Controller.URL}} ({{.}}){{end}}</p>
+<p>{{.L.T "mail.not_controller.next"}}</p>{{end}}
 {{define "cancelled"}}<p>{{.L.T "mail.cancelled.body" "id" .RequestID}}</p>
 <p>{{.L.T "mail.new_request"}}</p>{{end}}
 {{define "corrected"}}<p>{{.L.T "mail.corrected.done" "id" .RequestID}}</p>
@@ -305,8 +430,11 @@ func DownloadReady(l i18n.Lang, to, requestID, link string, expires time.Time) (
 }
 
 // Erased confirms a completed erasure and says what was kept, and why.
-func Erased(l i18n.Lang, to, requestID string, kept ErasureSummary) (Message, error) {
-	return render("erased", to, content{L: l, RequestID: requestID, Erasure: kept})
+// Where the law kept some of the data, the erasure was carried out in part,
+// and the mail carries what the law requires of that notice (remedy: the
+// rules' partial notice); where nothing was kept, the remedy is not told.
+func Erased(l i18n.Lang, to, requestID string, kept ErasureSummary, remedy Remedy) (Message, error) {
+	return render("erased", to, content{L: l, RequestID: requestID, Erasure: kept, Remedy: remedy})
 }
 
 // DryRun tells the subject that a dry-run deletion changed nothing, and
@@ -316,32 +444,59 @@ func DryRun(l i18n.Lang, to, requestID string, would ErasureSummary) (Message, e
 }
 
 // NeverVerified tells the subject the request closed unconfirmed, and what
-// they can do next.
+// the law requires that notice to carry (remedy: the rules' unverified
+// notice).
 func NeverVerified(l i18n.Lang, to, requestID string, remedy Remedy) (Message, error) {
-	return render("expired", to, content{L: l, RequestID: requestID, Remedy: l.T(string(remedy))})
+	return render("expired", to, content{L: l, RequestID: requestID, Remedy: remedy})
 }
 
 // Acknowledgement confirms receipt and says when the answer is due; typ is
-// the request type ("access").
-func Acknowledgement(l i18n.Lang, to, requestID, typ string, received, due time.Time) (Message, error) {
-	return render("ack", to, content{L: l, RequestID: requestID, Type: l.T("type." + typ), Received: l.Date(received), Due: l.Date(due)})
+// the request type ("access"). remedy is what the law requires the
+// acknowledgement to carry besides (the rules' ack notice).
+func Acknowledgement(l i18n.Lang, to, requestID, typ string, received, due time.Time, remedy Remedy) (Message, error) {
+	return render("ack", to, content{L: l, RequestID: requestID, Type: l.T("type." + typ), Received: l.Date(received), Due: l.Date(due), Remedy: remedy})
 }
 
-// Extension tells the subject the answer will take longer, why, and until
-// when. Without reasons of an operator it gives the catalogue's default
-// reason, in the subject's language.
-func Extension(l i18n.Lang, to, requestID string, reasons []string, newDue time.Time) (Message, error) {
+// Extension tells the subject the answer will take longer, why, until when,
+// and what the law requires the notice to carry besides (the rules'
+// extension notice). Without reasons of an operator it gives the
+// catalogue's default reason, in the subject's language.
+func Extension(l i18n.Lang, to, requestID string, reasons []string, newDue time.Time, remedy Remedy) (Message, error) {
 	if len(reasons) == 0 {
 		// An extension is lawful only with its real reasons: there is no
 		// stock one to fall back on.
 		return Message{}, errors.New("an extension notice needs its reasons")
 	}
-	return render("extended", to, content{L: l, RequestID: requestID, Reasons: reasons, Due: l.Date(newDue)})
+	return render("extended", to, content{L: l, RequestID: requestID, Reasons: reasons, Due: l.Date(newDue), Remedy: remedy})
 }
 
-// Denial tells the subject the request is refused, why, and what they can do.
+// Denial tells the subject the request is refused, why, and what they can
+// do (remedy: the rules' denial notice).
 func Denial(l i18n.Lang, to, requestID string, reasons []string, remedy Remedy) (Message, error) {
-	return render("denied", to, content{L: l, RequestID: requestID, Reasons: reasons, Remedy: l.T(string(remedy))})
+	return render("denied", to, content{L: l, RequestID: requestID, Reasons: reasons, Remedy: remedy})
+}
+
+// AppealDecided tells the subject the decision on their appeal requestID,
+// with its reasons. A denied appeal carries what the law requires (remedy:
+// the rules' denial notice for appeals, the Attorney General where the law
+// says so), never another appeal; a granted one says the request will be
+// carried out.
+func AppealDecided(l i18n.Lang, to, requestID string, granted bool, reasons []string, remedy Remedy) (Message, error) {
+	c := content{L: l, RequestID: requestID, Reasons: reasons, Granted: granted}
+	if !granted {
+		c.Remedy = remedy
+	}
+	return render("appeal_decided", to, c)
+}
+
+// NotController tells the subject that we are not the controller of the
+// data their request is about, and who is (LGPD Art 18 §4: one of the two
+// answers to a request that cannot be met at once).
+func NotController(l i18n.Lang, to, requestID string, controller Authority) (Message, error) {
+	if controller.Name == "" {
+		return Message{}, fmt.Errorf("notify: a notice that we are not the controller must say who is")
+	}
+	return render("not_controller", to, content{L: l, RequestID: requestID, Controller: controller})
 }
 
 // Overdue tells the operators that a request passed its due date open. It
@@ -435,10 +590,10 @@ func ExtensionUndecided(to, requestID string, due, noticeBy time.Time) Message {
 // ExtensionForFacts is the extension notice whose reasons are facts of the
 // request's own state (workflow.Fact*), each said in the subject's language
 // (mail.extended.fact.<fact>).
-func ExtensionForFacts(l i18n.Lang, to, requestID string, facts []string, newDue time.Time) (Message, error) {
+func ExtensionForFacts(l i18n.Lang, to, requestID string, facts []string, newDue time.Time, remedy Remedy) (Message, error) {
 	reasons := make([]string, len(facts))
 	for i, f := range facts {
 		reasons[i] = l.T("mail.extended.fact." + f)
 	}
-	return Extension(l, to, requestID, reasons, newDue)
+	return Extension(l, to, requestID, reasons, newDue, remedy)
 }

@@ -30,13 +30,13 @@ func builders(l i18n.Lang) map[string]func() (Message, error) {
 		},
 		"verification locked": func() (Message, error) { return VerificationLocked(l, "a@b.co", "dsr-1") },
 		"download":            func() (Message, error) { return DownloadReady(l, "a@b.co", "dsr-1", link, expires) },
-		"erased":              func() (Message, error) { return Erased(l, "a@b.co", "dsr-1", ErasureSummary{}) },
+		"erased":              func() (Message, error) { return Erased(l, "a@b.co", "dsr-1", ErasureSummary{}, Remedy{}) },
 		"erased, some kept": func() (Message, error) {
 			return Erased(l, "a@b.co", "dsr-1", ErasureSummary{
 				Retained: []Retained{{What: "Invoices <PDF>", Records: 2, Reason: "Tax audits.", Citation: "AO § 147(3)",
 					Until: time.Date(2036, 3, 1, 0, 0, 0, 0, time.UTC)}},
 				Anonymized: []Anonymized{{What: "Product reviews", Records: 1, Fields: []string{"email", "author_name"}}},
-			})
+			}, Remedy{Elements: []string{"retained_use_limited"}})
 		},
 		"dry run": func() (Message, error) {
 			return DryRun(l, "a@b.co", "dsr-1", ErasureSummary{
@@ -47,18 +47,40 @@ func builders(l i18n.Lang) map[string]func() (Message, error) {
 			})
 		},
 		"dry run, nothing": func() (Message, error) { return DryRun(l, "a@b.co", "dsr-1", ErasureSummary{}) },
-		"expired":          func() (Message, error) { return NeverVerified(l, "a@b.co", "dsr-1", RemedySupervisoryAuthority) },
+		"expired": func() (Message, error) {
+			return NeverVerified(l, "a@b.co", "dsr-1", Remedy{Elements: []string{"supervisory_authority", "judicial_remedy"}, Members: "https://edpb.europa.eu/about-edpb/about-edpb/members_en"})
+		},
 		"acknowledgement": func() (Message, error) {
-			return Acknowledgement(l, "a@b.co", "dsr-1", "access", received, due)
+			return Acknowledgement(l, "a@b.co", "dsr-1", "access", received, due, Remedy{})
+		},
+		"acknowledgement under the CCPA": func() (Message, error) {
+			return Acknowledgement(l, "a@b.co", "dsr-1", "delete", received, due, Remedy{Elements: []string{"verification_process", "how_handled"}})
 		},
 		"extension": func() (Message, error) {
-			return Extension(l, "a@b.co", "dsr-1", []string{"Archives <offsite>.", "A supplier holds part."}, time.Date(2026, 4, 30, 0, 0, 0, 0, time.UTC))
+			return Extension(l, "a@b.co", "dsr-1", []string{"Archives <offsite>.", "A supplier holds part."}, time.Date(2026, 4, 30, 0, 0, 0, 0, time.UTC), Remedy{})
 		},
 		"extension for facts": func() (Message, error) {
-			return ExtensionForFacts(l, "a@b.co", "dsr-1", []string{"legal_hold", "findings_open", "permission_awaited"}, due)
+			return ExtensionForFacts(l, "a@b.co", "dsr-1", []string{"legal_hold", "findings_open", "permission_awaited"}, due, Remedy{})
 		},
 		"denial": func() (Message, error) {
-			return Denial(l, "a@b.co", "dsr-1", []string{"Manifestly unfounded."}, RemedyICO)
+			return Denial(l, "a@b.co", "dsr-1", []string{"Manifestly unfounded."}, Remedy{Elements: []string{"supervisory_authority", "judicial_remedy"},
+				Authority: Authority{Name: "Information Commissioner's Office", URL: "https://ico.org.uk"}})
+		},
+		"denial naming the DPO": func() (Message, error) {
+			return Denial(l, "a@b.co", "dsr-1", []string{"Manifestly unfounded."}, Remedy{DPO: Authority{Name: "Privacy Office", URL: "dpo@example.com"}})
+		},
+		"denial with nothing to carry": func() (Message, error) {
+			return Denial(l, "a@b.co", "dsr-1", []string{"Manifestly unfounded."}, Remedy{})
+		},
+		"appeal denied": func() (Message, error) {
+			return AppealDecided(l, "a@b.co", "dsr-1", false, []string{"The data is exempt."}, Remedy{Elements: []string{"ag_complaint"},
+				Authority: Authority{Name: "Office of the Attorney General of Virginia", URL: "https://ag.example/complaint?a=1&b=<2>"}})
+		},
+		"appeal granted": func() (Message, error) {
+			return AppealDecided(l, "a@b.co", "dsr-1", true, []string{"We found the data."}, Remedy{Elements: []string{"ag_complaint"}})
+		},
+		"not the controller": func() (Message, error) {
+			return NotController(l, "a@b.co", "dsr-1", Authority{Name: "Loja Exemplo Ltda.", URL: "privacidade@loja.example"})
 		},
 		"cancelled": func() (Message, error) { return Cancelled(l, "a@b.co", "dsr-1") },
 		"opt-out":   func() (Message, error) { return Recorded(l, "a@b.co", "dsr-1", "opt_out", false) },
@@ -105,11 +127,23 @@ func TestMessages(t *testing.T) {
 		{i18n.English, "dry run, nothing", "Dry run of your deletion request dsr-1: nothing was deleted", []string{"We found no data about you to delete."}, ""},
 		{i18n.German, "dry run", "Probelauf Ihrer Löschanfrage dsr-1: nichts wurde gelöscht", []string{"- Customer accounts (1 Datensatz): würde gelöscht.", "höchstens bis zum 1. März 2036"}, ""},
 		{i18n.Finnish, "dry run", "Poistopyyntösi dsr-1 koeajo: mitään ei poistettu", []string{"- Customer accounts (1 tietue): poistettaisiin.", "enintään 1. maaliskuuta 2036 asti"}, ""},
-		{i18n.English, "expired", "Privacy request dsr-1 closed", []string{"not confirmed in time", "complain to a data protection supervisory authority"}, ""},
+		{i18n.English, "expired", "Privacy request dsr-1 closed", []string{"not confirmed in time",
+			"What you can do:\n- You can lodge a complaint with a supervisory authority, in particular in the EU member state where you live",
+			"lists them all: https://edpb.europa.eu/about-edpb/about-edpb/members_en\n- You can also seek a judicial remedy before the courts.\n\nYou are welcome to make a new request"}, ""},
+		{i18n.English, "acknowledgement under the CCPA", "We received your privacy request dsr-1", []string{"answer by 2 March 2026",
+			"How we check that the request is yours:", "How we handle your request:"}, ""},
+		{i18n.English, "denial naming the DPO", "Your privacy request dsr-1 was refused", []string{"reply to this email.\n\nOur data protection officer: Privacy Office, dpo@example.com."}, ""},
+		{i18n.German, "denial naming the DPO", "Ihre Datenschutzanfrage dsr-1 wurde abgelehnt", []string{"Kontakt zu unserem Datenschutzbeauftragten: Privacy Office, dpo@example.com."}, ""},
+		{i18n.English, "denial with nothing to carry", "Your privacy request dsr-1 was refused", []string{"- Manifestly unfounded.\n\nIf you have questions about this decision, reply to this email."}, ""},
+		{i18n.English, "appeal denied", "Our decision on your appeal dsr-1", []string{"uphold our decision", "- The data is exempt.",
+			"submit a complaint to the Attorney General: Office of the Attorney General of Virginia, https://ag.example/complaint?a=1&b=<2>"}, "b=&lt;2&gt;"},
+		{i18n.English, "appeal granted", "Our decision on your appeal dsr-1", []string{"reverse our decision", "- We found the data."}, ""},
+		{i18n.English, "not the controller", "Your privacy request dsr-1: we are not the controller of this data", []string{"The controller is:\nLoja Exemplo Ltda. (privacidade@loja.example)", "make your request to them directly"}, ""},
+		{i18n.English, "erased, some kept", "Your data has been deleted: request dsr-1", []string{"until 1 March 2036 at the latest and erase them then.\n\nWe deleted the rest of your personal information."}, ""},
 		{i18n.English, "acknowledgement", "We received your privacy request dsr-1", []string{"request dsr-1 on 31 January 2026", "Type of request: Access to your data", "answer by 2 March 2026"}, ""},
 		{i18n.English, "extension", "We need more time: request dsr-1", []string{"- Archives <offsite>.", "- A supplier holds part.", "answer by 30 April 2026"}, "Archives &lt;offsite&gt;."},
 		{i18n.English, "extension for facts", "We need more time: request dsr-1", []string{"- A legal hold requires us", "- Some of the places", "- We are still waiting for the signed permission"}, ""},
-		{i18n.English, "denial", "Your privacy request dsr-1 was refused", []string{"- Manifestly unfounded.", "What you can do: You can complain to the Information Commissioner's Office"}, ""},
+		{i18n.English, "denial", "Your privacy request dsr-1 was refused", []string{"- Manifestly unfounded.", "What you can do:\n- You can lodge a complaint with the supervisory authority: Information Commissioner's Office (https://ico.org.uk).\n- You can also seek a judicial remedy"}, ""},
 		{i18n.English, "cancelled", "Privacy request dsr-1 cancelled", []string{"cancelled, as you asked"}, ""},
 		{i18n.English, "opt-out", "Your privacy choice is recorded: request dsr-1", []string{"will not sell or share", "checks this choice"}, ""},
 		{i18n.English, "opt-out by GPC", "Your privacy choice is recorded: request dsr-1", []string{"Global Privacy Control signal", "will not sell or share"}, ""},
@@ -128,7 +162,7 @@ func TestMessages(t *testing.T) {
 		{i18n.German, "download", "Ihre Daten stehen bereit: Anfrage dsr-1", []string{"bis 1. Dezember 2026, 09:30 Uhr UTC gültig", link}, ""},
 		{i18n.German, "acknowledgement", "Wir haben Ihre Datenschutzanfrage dsr-1 erhalten", []string{"am 31. Januar 2026 erhalten", "Art der Anfrage: Auskunft über Ihre Daten", "bis zum 2. März 2026"}, ""},
 		{i18n.German, "extension for facts", "Wir benötigen mehr Zeit: Anfrage dsr-1", []string{"- Eine gesetzliche Aufbewahrungspflicht", "bis zum 2. März 2026"}, ""},
-		{i18n.German, "denial", "Ihre Datenschutzanfrage dsr-1 wurde abgelehnt", []string{"Gründe:\n- Manifestly unfounded.", "Was Sie tun können: Sie können sich beim Information Commissioner's Office"}, ""},
+		{i18n.German, "denial", "Ihre Datenschutzanfrage dsr-1 wurde abgelehnt", []string{"Gründe:\n- Manifestly unfounded.", "Was Sie tun können:\n- Sie können sich bei der Aufsichtsbehörde beschweren: Information Commissioner's Office (https://ico.org.uk)."}, ""},
 		{i18n.Finnish, "verification", "Vahvista tietosuojapyyntösi dsr-1", []string{"tunnus dsr-1", "vahvista se tästä:\n" + link, "BCDF-2345", "1. joulukuuta 2026 klo 09.30 UTC asti"}, ""},
 		{i18n.Finnish, "download", "Tietosi ovat valmiina: pyyntö dsr-1", []string{"1. joulukuuta 2026 klo 09.30 UTC asti"}, ""},
 		{i18n.Finnish, "acknowledgement", "Olemme vastaanottaneet tietosuojapyyntösi dsr-1", []string{"31. tammikuuta 2026", "Pyynnön tyyppi: Pääsy tietoihisi", "viimeistään 2. maaliskuuta 2026"}, ""},
@@ -157,10 +191,10 @@ func TestMessages(t *testing.T) {
 
 // An extension is lawful only with its real reasons: none means no notice.
 func TestExtensionWithoutReasonsIsRefused(t *testing.T) {
-	if _, err := Extension(i18n.English, "a@b.co", "dsr-1", nil, time.Now()); err == nil {
+	if _, err := Extension(i18n.English, "a@b.co", "dsr-1", nil, time.Now(), Remedy{}); err == nil {
 		t.Fatal("an extension notice without reasons was rendered")
 	}
-	if _, err := ExtensionForFacts(i18n.English, "a@b.co", "dsr-1", nil, time.Now()); err == nil {
+	if _, err := ExtensionForFacts(i18n.English, "a@b.co", "dsr-1", nil, time.Now(), Remedy{}); err == nil {
 		t.Fatal("an extension notice without facts was rendered")
 	}
 }
@@ -187,7 +221,7 @@ func TestEveryMessageInEveryLanguage(t *testing.T) {
 					t.Errorf("%s %s: %s has %q:\n%s", l, name, part, bad, s)
 				}
 			}
-			if strings.Contains(m.HTML, "<c>") || strings.Contains(m.HTML, "<offsite>") || strings.Contains(m.HTML, "<PDF>") {
+			if strings.Contains(m.HTML, "<c>") || strings.Contains(m.HTML, "<offsite>") || strings.Contains(m.HTML, "<PDF>") || strings.Contains(m.HTML, "<2>") {
 				t.Errorf("%s %s: html contains unescaped input", l, name)
 			}
 		}
@@ -204,7 +238,7 @@ func TestRecordedNeedsAChoice(t *testing.T) {
 }
 
 func TestUnknownLanguageIsEnglish(t *testing.T) {
-	m, err := Erased("", "a@b.co", "dsr-1", ErasureSummary{})
+	m, err := Erased("", "a@b.co", "dsr-1", ErasureSummary{}, Remedy{})
 	if err != nil {
 		t.Fatal(err)
 	}

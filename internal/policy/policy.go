@@ -47,8 +47,12 @@ type Policy struct {
 	// has no single one (the GDPR: the authority of the company's main
 	// establishment, Art 56).
 	LeadAuthority *Contact `yaml:"lead_authority"`
-	// DPO is the data protection officer, named in every notice.
+	// DPO is the data protection officer, named in every decision a
+	// subject is sent.
 	DPO *Contact `yaml:"dpo"`
+	// PrivacyNoticeURL is the company's privacy notice, which notices refer
+	// to where the law says so (CCPA Regs §7024: the categories collected).
+	PrivacyNoticeURL string `yaml:"privacy_notice_url"`
 	// Languages are the languages the company answers in, the first the
 	// default; empty offers every language of the catalogue.
 	Languages []string `yaml:"languages"`
@@ -203,6 +207,9 @@ func (v *validator) check(p *Policy, known Known) {
 	}
 	v.contact("$.lead_authority", p.LeadAuthority, true)
 	v.contact("$.dpo", p.DPO, false)
+	if p.PrivacyNoticeURL != "" && !httpsURL(p.PrivacyNoticeURL) {
+		v.fail("$.privacy_notice_url", "%q is not an https address", p.PrivacyNoticeURL)
+	}
 	for i, l := range p.Languages {
 		if !slices.Contains(known.Languages, l) {
 			v.fail(fmt.Sprintf("$.languages[%d]", i), "language %q has no catalogue; use one of %s", l, strings.Join(known.Languages, ", "))
@@ -236,11 +243,8 @@ func (v *validator) contact(path string, c *Contact, needURL bool) {
 	if strings.TrimSpace(c.Name) == "" {
 		v.fail(path+".name", "give the name")
 	}
-	if c.URL != "" {
-		u, err := url.Parse(c.URL)
-		if err != nil || u.Scheme != "https" || u.Host == "" {
-			v.fail(path+".url", "%q is not an https address", c.URL)
-		}
+	if c.URL != "" && !httpsURL(c.URL) {
+		v.fail(path+".url", "%q is not an https address", c.URL)
 	}
 	if c.Email != "" {
 		if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email {
@@ -253,4 +257,17 @@ func (v *validator) contact(path string, c *Contact, needURL bool) {
 	case c.URL == "" && c.Email == "":
 		v.fail(path, "give a url or an email")
 	}
+}
+
+func httpsURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != ""
+}
+
+// Reach is how to reach a contact: its web address, else its email.
+func (c *Contact) Reach() string {
+	if c.URL != "" {
+		return c.URL
+	}
+	return c.Email
 }

@@ -70,6 +70,7 @@ func TestParseErrors(t *testing.T) {
 		{"extensions", "extensions: sometimes\n", `line 1: $.extensions: "sometimes" is not a choice`},
 		{"undecided", "undecided_extension: extend\n", `line 1: $.undecided_extension: "extend" is not a choice`},
 		{"never, yet extend undecided", "extensions: never\nundecided_extension: extend_with_facts\n", "line 2: $.undecided_extension: the policy never extends"},
+		{"privacy notice over http", "privacy_notice_url: http://example.com/privacy\n", `line 1: $.privacy_notice_url: "http://example.com/privacy" is not an https address`},
 		{"asked too early", "ask_extension_days_before: 31\n", "line 1: $.ask_extension_days_before: 31 days: give 1 to 30"},
 		{"asked, yet never extends", "extensions: never\nask_extension_days_before: 5\n", "line 2: $.ask_extension_days_before: the policy never extends"},
 		{"authority without an address", "lead_authority:\n  name: Datatilsynet\n", "$.lead_authority.url: give the authority's web address"},

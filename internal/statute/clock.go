@@ -19,6 +19,12 @@ type Input struct {
 	Received     time.Time
 	// Verified is when the subject's identity was confirmed; zero if not yet.
 	Verified time.Time
+	// IdentityReceived is when the information the controller asked for to
+	// confirm the subject's identity arrived, and FeePaid when a fee it
+	// charged was paid; zero if none was asked for. Where the clock starts
+	// at the latest of receipt and these (UK GDPR Art 12A), they move it.
+	IdentityReceived time.Time
+	FeePaid          time.Time
 	// Pauses are spans during which the clock stood still, where the law
 	// allows (UK GDPR Art 12A: waiting for clarification).
 	Pauses []Pause
@@ -85,8 +91,17 @@ func (r *Rules) Compute(in Input) (Deadlines, error) {
 	}
 	received := DateOf(in.Received, j.loc)
 	start := received
-	if rule.ClockStart == FromVerification && !in.Verified.IsZero() {
-		start = DateOf(in.Verified, j.loc)
+	switch rule.ClockStart {
+	case FromVerification:
+		if !in.Verified.IsZero() {
+			start = DateOf(in.Verified, j.loc)
+		}
+	case FromLatest:
+		for _, t := range []time.Time{in.IdentityReceived, in.FeePaid} {
+			if !t.IsZero() && start.Before(DateOf(t, j.loc)) {
+				start = DateOf(t, j.loc)
+			}
+		}
 	}
 	paused := 0
 	if rule.Pausable {
@@ -110,17 +125,17 @@ func (r *Rules) Compute(in Input) (Deadlines, error) {
 	}
 	if rule.Ack != nil {
 		// Acknowledgement counts from receipt: nothing stops it.
-		ack := j.end(received, *rule.Ack)
+		ack := j.end(received, rule.Ack.Period)
 		d.AckDue = &ack
-		cite(rule.Ack)
+		cite(&rule.Ack.Period)
 	}
-	d.Due = j.shift(j.count(start, *rule.Response).AddDays(paused))
+	d.Due = j.shift(j.count(start, *rule.Response, rule.StartDayCounts).AddDays(paused))
 	cite(rule.Response)
 	if e := rule.Extension; e != nil {
 		d.ExtensionAllowed = true
 		notice := d.Due
 		d.ExtensionNoticeBy = &notice
-		ext := j.shift(j.extend(start, *rule.Response, e.Period).AddDays(paused))
+		ext := j.shift(j.extend(start, *rule.Response, e.Period, rule.StartDayCounts).AddDays(paused))
 		d.ExtendedDue = &ext
 		d.NoticeMustInclude = e.MustInclude
 		cite(&e.Period)
@@ -134,7 +149,23 @@ func (r *Rules) Compute(in Input) (Deadlines, error) {
 	if j.ShiftToWorkday && j.ShiftCite != "" {
 		d.Citations = append(d.Citations, j.ShiftCite)
 	}
+	// The holidays count only where a period skips them or ends moved off
+	// them: then the list is a source of the date like a period.
+	if j.calCite != "" && (j.ShiftToWorkday || rule.countsBusinessDays()) {
+		cite(&Period{Cite: j.calCite, Status: j.calStatus})
+	}
 	return d, nil
+}
+
+// countsBusinessDays reports whether a period of the rule skips holidays.
+func (r Rule) countsBusinessDays() bool {
+	if r.Ack != nil && r.Ack.Unit == BusinessDays {
+		return true
+	}
+	if r.Response != nil && r.Response.Unit == BusinessDays {
+		return true
+	}
+	return r.Extension != nil && r.Extension.Unit == BusinessDays
 }
 
 // pausedDays counts the days on which the clock stood still. Days before the
@@ -170,16 +201,26 @@ func pausedDays(start Date, pauses []Pause, loc *time.Location) int {
 // end is the last day of period p counted from day start (which is itself
 // not counted), moved to a working day where the law says so.
 func (j *Jurisdiction) end(start Date, p Period) Date {
-	return j.shift(j.count(start, p))
+	return j.shift(j.count(start, p, false))
 }
 
-func (j *Jurisdiction) count(start Date, p Period) Date {
+// count is the last day of period p from day start. The start day is not
+// counted ("within a month of receipt": Reg 1182/71 Art 3(1)) unless
+// startCounts, where the law says the period begins with it (UK: "the period
+// of one month beginning with the relevant time"), so the start is day one.
+func (j *Jurisdiction) count(start Date, p Period, startCounts bool) Date {
 	switch p.Unit {
 	case Months:
+		if startCounts {
+			return start.AddMonthsBeginningWith(p.Amount)
+		}
 		return start.AddMonths(p.Amount)
 	case BusinessDays:
-		d := start
-		for n := 0; n < p.Amount; {
+		d, n := start, 0
+		if startCounts && j.cal.IsWorkday(d.midnight()) {
+			n = 1
+		}
+		for n < p.Amount {
 			d = d.AddDays(1)
 			if j.cal.IsWorkday(d.midnight()) {
 				n++
@@ -187,6 +228,9 @@ func (j *Jurisdiction) count(start Date, p Period) Date {
 		}
 		return d
 	default:
+		if startCounts {
+			return start.AddDays(p.Amount - 1)
+		}
 		return start.AddDays(p.Amount)
 	}
 }
@@ -195,11 +239,14 @@ func (j *Jurisdiction) count(start Date, p Period) Date {
 // counted from the clock start: "two further months" is three months from
 // receipt (ICO), 45 + 45 days is 90 days. The unshifted end of the first
 // period is the base, so a weekend at its end does not push the second.
-func (j *Jurisdiction) extend(start Date, response, ext Period) Date {
+func (j *Jurisdiction) extend(start Date, response, ext Period, startCounts bool) Date {
 	if response.Unit == ext.Unit && response.Unit == Months {
+		if startCounts {
+			return start.AddMonthsBeginningWith(response.Amount + ext.Amount)
+		}
 		return start.AddMonths(response.Amount + ext.Amount)
 	}
-	return j.count(j.count(start, response), ext)
+	return j.count(j.count(start, response, startCounts), ext, false)
 }
 
 // shift moves a day that is not a working day to the next working day, where

@@ -63,19 +63,108 @@ func TestGolden(t *testing.T) {
 			"", "2026-12-28", "2026-12-28", "2027-02-25", true},
 		{"EU: receipt counted in Brussels time", Input{Jurisdiction: "EU", Type: "access", Received: at("2026-05-31T23:30:00Z")},
 			"", "2026-07-01", "2026-07-01", "2026-09-01", true},
-		{"UK: ICO example, Oct 3 2026 is a Saturday", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-09-03T12:00:00Z")},
-			"", "2026-10-05", "2026-10-05", "2026-12-03", true},
-		{"UK: ends on the summer bank holiday", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-07-31T12:00:00Z")},
-			"", "2026-09-01", "2026-09-01", "2026-11-02", true}, // Oct 31 is a Saturday
+		// UK Art 12A: "one month beginning with the relevant time": the day
+		// of receipt is day one, so the month ends the day before the
+		// same-numbered day (the ICO's older example, 3 Sep -> 3 Oct, is a
+		// day later), and the end is not moved off a weekend or holiday.
+		// Sep 3 -> Fri Oct 2; three months beginning with Sep 3 -> Dec 2.
+		{"UK: a month beginning with 3 September ends on 2 October", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-09-03T12:00:00Z")},
+			"", "2026-10-02", "2026-10-02", "2026-12-02", true},
+		// Jul 31 -> Sun Aug 30, not moved (the ICO would give Tue Sep 1,
+		// after the summer bank holiday); three months -> Oct 30.
+		{"UK: ends on a Sunday, not moved", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-07-31T12:00:00Z")},
+			"", "2026-08-30", "2026-08-30", "2026-10-30", true},
+		// Jan 31 2027: February has no 31st, so its last day, Sun Feb 28;
+		// April has no 31st either: Apr 30.
+		{"UK: no same-numbered day, the month's last", Input{Jurisdiction: "UK", Type: "delete", Received: at("2027-01-31T12:00:00Z")},
+			"", "2027-02-28", "2027-02-28", "2027-04-30", true},
+		// Mar 1 2027 -> Mar 31: a month beginning with the first is that
+		// calendar month. Three months: May 31.
+		{"UK: beginning with the first of a month", Input{Jurisdiction: "UK", Type: "access", Received: at("2027-03-01T12:00:00Z")},
+			"", "2027-03-31", "2027-03-31", "2027-05-31", true},
+		// Mar 2 -> Apr 1; the clock stood still Mar 5 to Mar 15 (10 days):
+		// Sat Apr 11, not moved. Three months: Jun 1 + 10 = Jun 11.
 		{"UK: clock stopped ten days for clarification", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-03-02T12:00:00Z"),
 			Pauses: []Pause{{From: at("2026-03-05T09:00:00Z"), To: at("2026-03-15T09:00:00Z")}}},
-			"", "2026-04-13", "2026-04-13", "2026-06-12", true},
-		{"US-CA: 45 days, ack skips Lincoln's Birthday and Presidents' Day", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2026-01-31T18:00:00Z")},
-			"2026-02-17", "2026-03-17", "2026-03-17", "2026-05-01", true},
+			"", "2026-04-11", "2026-04-11", "2026-06-11", true},
+		// The identity information asked for arrives on Mar 10: the month
+		// begins with Mar 10 and ends Apr 9; three months: Jun 9.
+		{"UK: the clock starts when the identity information arrives", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-03-02T12:00:00Z"),
+			IdentityReceived: at("2026-03-10T12:00:00Z")},
+			"", "2026-04-09", "2026-04-09", "2026-06-09", true},
+		// The fee is paid after the identity information, on Mar 12: the
+		// latest of the three starts the month, which ends Sat Apr 11.
+		{"UK: or when the fee is paid, whichever is latest", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-03-02T12:00:00Z"),
+			IdentityReceived: at("2026-03-10T12:00:00Z"), FeePaid: at("2026-03-12T12:00:00Z")},
+			"", "2026-04-11", "2026-04-11", "2026-06-11", true},
+		// 23:30Z on Mar 11 is still Mar 11 in London (GMT until Mar 29),
+		// and identity information dated before receipt moves nothing.
+		{"UK: identity information before receipt starts nothing", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-03-11T23:30:00Z"),
+			IdentityReceived: at("2026-03-01T12:00:00Z")},
+			"", "2026-04-10", "2026-04-10", "2026-06-10", true},
+		// Verification is New Jersey's clock start, not the UK's: a
+		// confirmed link is not identity information unless it was asked
+		// for as such, which only the caller knows.
+		{"UK: Verified alone does not move the clock", Input{Jurisdiction: "UK", Type: "access", Received: at("2026-03-02T12:00:00Z"),
+			Verified: at("2026-03-10T12:00:00Z")},
+			"", "2026-04-01", "2026-04-01", "2026-06-01", true},
+		// Saturday Jan 31 in Los Angeles. Ack, 10 business days: Feb 2-6
+		// (5), Feb 9-12 (9, Lincoln Day on Thursday 12 counts: only
+		// §6700 lists it, state offices open), Feb 13 (10). Presidents' Day
+		// (Feb 16) is not reached. 45 days: Mar 17; 45 more: May 1.
+		{"US-CA: 45 days, ack counts Lincoln Day as a business day", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2026-01-31T18:00:00Z")},
+			"2026-02-13", "2026-03-17", "2026-03-17", "2026-05-01", true},
 		{"US-CA: evening in Los Angeles is the next day in UTC", Input{Jurisdiction: "US-CA", Type: "delete", Received: at("2026-03-01T05:00:00Z")},
 			"2026-03-13", "2026-04-14", "2026-04-14", "2026-05-29", true},
+		// Friday Nov 20, 09:00 in Los Angeles. 15 business days: Nov 23-25
+		// (3), Thanksgiving (26) skipped, the day after (27) counts: state
+		// offices close, §6700 does not list it (4); Nov 30-Dec 4 (9), Dec
+		// 7-11 (14), Dec 14 (15).
 		{"US-CA: opt-out, 15 business days over Thanksgiving, no verification", Input{Jurisdiction: "US-CA", Type: "opt_out", Received: at("2026-11-20T17:00:00Z")},
-			"", "2026-12-15", "", "", false},
+			"", "2026-12-14", "", "", false},
+		// Gov. Code §6701 moves no holiday but 11 November from a Saturday to
+		// the Friday before. Each ack below is 10 business days from a
+		// Friday receipt (17:00Z is 09:00 or 10:00 in Los Angeles), so its
+		// tenth day is the Friday in question, and the due date is 45
+		// calendar days from receipt.
+		// Jul 4 2026 is a Saturday. From Fri Jun 19 (Juneteenth, a
+		// business day, is the receipt day): Jun 22-26 (5), Jun 29-Jul 2
+		// (9), Fri Jul 3 (10). Federal rules would close Jul 3.
+		{"US-CA: Fri 3 Jul 2026 is a business day", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2026-06-19T17:00:00Z")},
+			"2026-07-03", "2026-08-03", "2026-08-03", "2026-09-17", true},
+		// Dec 25 2027 is a Saturday. From Fri Dec 10: Dec 13-17 (5), Dec
+		// 20-23 (9), Fri Dec 24 (10).
+		{"US-CA: Fri 24 Dec 2027 is a business day", Input{Jurisdiction: "US-CA", Type: "delete", Received: at("2027-12-10T17:00:00Z")},
+			"2027-12-24", "2028-01-24", "2028-01-24", "2028-03-09", true},
+		// Jan 1 2028 is a Saturday. From Fri Dec 17: Dec 20-24 (5, the 24th
+		// as above), Dec 27-30 (9), Fri Dec 31 (10).
+		{"US-CA: Fri 31 Dec 2027 is a business day", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2027-12-17T17:00:00Z")},
+			"2027-12-31", "2028-01-31", "2028-01-31", "2028-03-16", true},
+		// Feb 12 2028 (Lincoln Day) is a Saturday. From Fri Jan 28: Jan 31-
+		// Feb 4 (5), Feb 7-10 (9), Fri Feb 11 (10).
+		{"US-CA: Fri 11 Feb 2028 is a business day", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2028-01-28T17:00:00Z")},
+			"2028-02-11", "2028-03-13", "2028-03-13", "2028-04-27", true},
+		// Mar 31 2029 (Cesar Chavez Day) is a Saturday. From Fri Mar 16:
+		// Mar 19-23 (5), Mar 26-29 (9), Fri Mar 30 (10).
+		{"US-CA: Fri 30 Mar 2029 is a business day", Input{Jurisdiction: "US-CA", Type: "correct", Received: at("2029-03-16T17:00:00Z")},
+			"2029-03-30", "2029-04-30", "2029-04-30", "2029-06-14", true},
+		// Nov 11 2028 is a Saturday: §6701 closes Friday Nov 10. From Fri
+		// Oct 27: Oct 30-Nov 3 (5), Nov 6-9 (9), Nov 10 skipped, Mon Nov 13 (10).
+		{"US-CA: Veterans Day on a Saturday closes the Friday before", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2028-10-27T17:00:00Z")},
+			"2028-11-13", "2028-12-11", "2028-12-11", "2029-01-25", true},
+		// Jul 4 2027 is a Sunday: Monday Jul 5 is closed. From Fri Jun 25:
+		// Jun 28-Jul 2 (5), Jul 5 skipped, Jul 6-9 (9), Mon Jul 12 (10).
+		{"US-CA: Independence Day on a Sunday closes the Monday after", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2027-06-25T17:00:00Z")},
+			"2027-07-12", "2027-08-09", "2027-08-09", "2027-09-23", true},
+		// Native American Day (fourth Friday of September, Sep 25 2026) is in
+		// §6700 but state offices open: a business day. From Fri Sep 18:
+		// Sep 21-25 (5), Sep 28-Oct 2 (10).
+		{"US-CA: Native American Day is a business day", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2026-09-18T17:00:00Z")},
+			"2026-10-02", "2026-11-02", "2026-11-02", "2026-12-17", true},
+		// Columbus Day (Oct 12 2026) is in §6700(a) but state offices open: a
+		// business day. From Fri Oct 2: Oct 5-9 (5), Oct 12-16 (10).
+		{"US-CA: Columbus Day is a business day", Input{Jurisdiction: "US-CA", Type: "access", Received: at("2026-10-02T17:00:00Z")},
+			"2026-10-16", "2026-11-16", "2026-11-16", "2026-12-31", true},
 		{"US-NJ: the clock starts at verification", Input{Jurisdiction: "US-NJ", Type: "access", Received: at("2026-02-01T15:00:00Z"), Verified: at("2026-02-10T15:00:00Z")},
 			"", "2026-03-27", "2026-03-27", "2026-05-11", true},
 		{"US-NJ: not yet verified counts from receipt", Input{Jurisdiction: "US-NJ", Type: "access", Received: at("2026-02-01T15:00:00Z")},
@@ -150,7 +239,7 @@ func TestGolden(t *testing.T) {
 		{"US-RI: 45 days end on July 4, not moved", Input{Jurisdiction: "US-RI", Type: "access", Received: at("2026-05-20T15:00:00Z")},
 			"", "2026-07-04", "2026-07-04", "2026-08-18", true},
 		// 02:00Z on Feb 2 is 23:00 on Feb 1 in Sao Paulo. 15 calendar days:
-		// Feb 16, Carnival Monday, not moved.
+		// Feb 16, Carnival Monday, not a holiday and not moved anyway.
 		{"BR: access statement, 15 calendar days, Sao Paulo evening", Input{Jurisdiction: "BR", Type: "access", Received: at("2026-02-02T02:00:00Z")},
 			"", "2026-02-16", "", "", true},
 		{"BR: erasure, 15 days chosen for 'immediately'", Input{Jurisdiction: "BR", Type: "delete", Received: at("2026-12-20T12:00:00Z")},
@@ -239,13 +328,14 @@ func TestPausesCountOnce(t *testing.T) {
 		pauses   []Pause
 		due, ext string
 	}{
-		// Apr 2 + 10 = Apr 12, a Sunday.
-		{"one pause", []Pause{pause}, "2026-04-13", "2026-06-12"},
-		{"the same pause twice", []Pause{pause, pause}, "2026-04-13", "2026-06-12"},
-		// Mar 5 to Mar 20 is 15 days: Apr 17; Jun 2 + 15 = Jun 17.
-		{"overlapping pauses", []Pause{{From: at("2026-03-10T09:00:00Z"), To: at("2026-03-20T09:00:00Z")}, pause}, "2026-04-17", "2026-06-17"},
-		// Only Mar 2 to Mar 5 counts: Apr 5 is a Sunday, Apr 6 Easter Monday.
-		{"a pause begun before receipt", []Pause{{From: at("2026-02-20T09:00:00Z"), To: at("2026-03-05T09:00:00Z")}}, "2026-04-07", "2026-06-05"},
+		// A month beginning with Mar 2 ends Apr 1, three months Jun 1; the
+		// pause adds its days and nothing is moved. Apr 1 + 10 = Apr 11.
+		{"one pause", []Pause{pause}, "2026-04-11", "2026-06-11"},
+		{"the same pause twice", []Pause{pause, pause}, "2026-04-11", "2026-06-11"},
+		// Mar 5 to Mar 20 is 15 days: Apr 16; Jun 1 + 15 = Jun 16.
+		{"overlapping pauses", []Pause{{From: at("2026-03-10T09:00:00Z"), To: at("2026-03-20T09:00:00Z")}, pause}, "2026-04-16", "2026-06-16"},
+		// Only Mar 2 to Mar 5 counts: 3 days, Apr 4 and Jun 4.
+		{"a pause begun before receipt", []Pause{{From: at("2026-02-20T09:00:00Z"), To: at("2026-03-05T09:00:00Z")}}, "2026-04-04", "2026-06-04"},
 	}
 	for _, tt := range tests {
 		d, err := r.Compute(Input{Jurisdiction: "UK", Type: "access", Received: received, Pauses: tt.pauses})
@@ -269,6 +359,31 @@ func TestAddMonths(t *testing.T) {
 	for _, tt := range tests {
 		if got := date(tt.from).AddMonths(1).String(); got != tt.want {
 			t.Errorf("%s + 1 month = %s, want %s", tt.from, got, tt.want)
+		}
+	}
+}
+
+// TestAddMonthsBeginningWith: the last day of a period of months that
+// begins with (includes) its first day.
+func TestAddMonthsBeginningWith(t *testing.T) {
+	tests := []struct {
+		from   string
+		months int
+		want   string
+	}{
+		{"2026-09-03", 1, "2026-10-02"}, // the day before the same-numbered day
+		{"2026-03-01", 1, "2026-03-31"}, // the calendar month
+		{"2026-01-31", 1, "2026-02-28"}, // no Feb 31: February's last day
+		{"2026-01-29", 1, "2026-02-28"}, // no Feb 29 in 2026
+		{"2028-01-29", 1, "2028-02-28"}, // Feb 29 2028 exists: the day before
+		{"2026-01-28", 1, "2026-02-27"},
+		{"2026-12-15", 1, "2027-01-14"}, // across the year
+		{"2026-11-30", 3, "2027-02-28"}, // no Feb 30
+		{"2026-01-01", 3, "2026-03-31"},
+	}
+	for _, tt := range tests {
+		if got := date(tt.from).AddMonthsBeginningWith(tt.months).String(); got != tt.want {
+			t.Errorf("%d months beginning with %s end on %s, want %s", tt.months, tt.from, got, tt.want)
 		}
 	}
 }
@@ -322,6 +437,34 @@ func TestEveryJurisdictionAndType(t *testing.T) {
 					t.Fatalf("%s %s: empty citation", j.Code, typ)
 				}
 			}
+		}
+	}
+}
+
+// TestCalendarCited: a date counted with a calendar's holidays cites the
+// calendar's source, and says so where the list is not verified; a date
+// counted in calendar days and not moved does not.
+func TestCalendarCited(t *testing.T) {
+	r := mustRules(t)
+	tests := []struct {
+		code, typ  string
+		cite       string
+		cited      bool
+		unverified bool
+	}{
+		{"US-CA", "opt_out", "Cal. Gov. Code §6700(a), §6701; the state offices' (CalHR) holidays", true, true},             // 15 business days
+		{"US-CA", "access", "Cal. Gov. Code §6700(a), §6701; the state offices' (CalHR) holidays", true, true},              // the ack counts business days
+		{"EEA-NO", "access", "Lov om helligdager og helligdagsfred § 2; lov om 1. og 17. mai som høgtidsdager", true, true}, // moved off holidays
+		{"US-VA", "access", "5 U.S.C. 6103", false, false},                                                                  // calendar days, not moved
+		{"CA-FED", "access", "Interpretation Act (R.S.C. 1985, c. I-21) s.26, s.35", false, false},                          // not moved
+	}
+	for _, tt := range tests {
+		d, err := r.Compute(Input{Jurisdiction: tt.code, Type: tt.typ, Received: at("2026-06-01T12:00:00Z")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(d.Citations, tt.cite) != tt.cited || slices.Contains(d.Unverified, tt.cite) != tt.unverified {
+			t.Errorf("%s %s: citations %q, unverified %q", tt.code, tt.typ, d.Citations, d.Unverified)
 		}
 	}
 }

@@ -66,6 +66,20 @@ func (d Date) AddMonths(n int) Date {
 	return Date{first.Year(), first.Month(), min(d.Day, last)}
 }
 
+// AddMonthsBeginningWith is the last day of n calendar months beginning
+// with d, d being the first day, as English law counts a period "beginning
+// with" a day: the day before the day with the same number as d, n months on
+// (3 September: 2 October); where that month has no such day, its last day
+// (31 January: 28 February).
+func (d Date) AddMonthsBeginningWith(n int) Date {
+	first := time.Date(d.Year, d.Month+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
+	last := first.AddDate(0, 1, -1).Day()
+	if d.Day > last {
+		return Date{first.Year(), first.Month(), last}
+	}
+	return Date{first.Year(), first.Month(), d.Day}.AddDays(-1)
+}
+
 // EndOfDay is the last instant of d in loc: a date that is "on time" lasts
 // until then.
 func (d Date) EndOfDay(loc *time.Location) time.Time {

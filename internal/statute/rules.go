@@ -26,6 +26,9 @@ const (
 const (
 	FromReceipt      = "receipt"
 	FromVerification = "verification"
+	// FromLatest starts the clock at the latest of receipt, the arrival of
+	// identity information asked for, and payment of a fee (UK GDPR Art 12A).
+	FromLatest = "latest_of_receipt_identity_fee"
 )
 
 // Period is a length of time the law sets, with its source.
@@ -42,8 +45,19 @@ type Period struct {
 // Extension is how far and on what terms a response may be extended.
 type Extension struct {
 	Period `yaml:",inline"`
-	// MustInclude lists what the extension notice must contain.
+	// MustInclude lists what the extension notice must contain, in the
+	// law's words.
 	MustInclude []string `yaml:"must_include"`
+	// Carries lists the elements the notice must carry beyond the new date
+	// and the reasons (see Elements).
+	Carries []string `yaml:"carries"`
+}
+
+// Ack is when receipt must be confirmed, and what the confirmation carries
+// beyond the due date (see Elements).
+type Ack struct {
+	Period  `yaml:",inline"`
+	Carries []string `yaml:"carries"`
 }
 
 // Rule is what the law says for one kind of request.
@@ -54,21 +68,37 @@ type Rule struct {
 	Verification *bool  `yaml:"verification"`
 	ClockStart   string `yaml:"clock_start"`
 	// Ack is when receipt must be confirmed, where the law says so.
-	Ack       *Period    `yaml:"ack"`
+	Ack       *Ack       `yaml:"ack"`
 	Response  *Period    `yaml:"response"`
 	Extension *Extension `yaml:"extension"`
 	// Pausable: the clock stops while the controller waits for information
 	// it reasonably requires (UK GDPR Art 12A).
 	Pausable bool `yaml:"pausable"`
+	// StartDayCounts: the period begins with the day the clock starts, which
+	// is its first day (UK: "beginning with"); otherwise that day is not
+	// counted.
+	StartDayCounts bool `yaml:"start_day_counts"`
 	// Denial lists what a refusal must tell the subject.
 	Denial *Notice `yaml:"denial"`
+	// Unverified is what the notice closing a request whose subject could
+	// not be verified must tell; without it, what a denial tells.
+	Unverified *Notice `yaml:"unverified"`
+	// Partial is what the notice of a deletion carried out in part (data
+	// kept under an exception) must tell; without it, what a denial tells.
+	Partial *Notice `yaml:"partial"`
 }
 
 // Notice is what a notice must contain, and where the law says so.
 type Notice struct {
+	// MustInclude is what the law says the notice contains, in its words.
 	MustInclude []string `yaml:"must_include"`
-	Cite        string   `yaml:"cite"`
-	Status      string   `yaml:"status"`
+	// Carries lists the elements the notice must carry beyond its facts
+	// (reasons, dates), each by its key (see Elements): the workflow passes
+	// them on and notify renders each. Nothing is matched by its text.
+	Carries []string `yaml:"carries"`
+	Cite    string   `yaml:"cite"`
+	Status  string   `yaml:"status"`
+	Note    string   `yaml:"note"`
 }
 
 // Jurisdiction holds the rules of one law.
@@ -85,9 +115,14 @@ type Jurisdiction struct {
 	// Types override the default rule, field by field, for request types.
 	Types map[string]Rule `yaml:"types"`
 	Note  string          `yaml:"note"`
+	// Authority is the body the law's notices name for a complaint or a
+	// review: a supervisory authority, a commissioner, an Attorney General.
+	Authority *Authority `yaml:"authority"`
 
 	loc *time.Location
 	cal Calendar
+	// calCite and calStatus say where the calendar's holidays come from.
+	calCite, calStatus string
 }
 
 // Rules are the statutory rules of every supported jurisdiction.
@@ -125,6 +160,7 @@ func Parse(b []byte) (*Rules, error) {
 		if j.cal, err = newCalendar(j.Calendar); err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %v", j.Code, err))
 		}
+		j.calCite, j.calStatus = calendars[j.Calendar].cite, calendars[j.Calendar].status
 		problems = append(problems, j.Default.check(j.Code+" default", true)...)
 		for typ := range j.Types {
 			if !slices.Contains(RequestTypes, typ) {
@@ -134,6 +170,7 @@ func Parse(b []byte) (*Rules, error) {
 				problems = append(problems, r.check(j.Code+" "+typ, true)...)
 			}
 		}
+		problems = append(problems, j.checkNotices()...)
 	}
 	if len(problems) > 0 {
 		return nil, errors.New(strings.Join(problems, "\n"))
@@ -163,13 +200,15 @@ func (r Rule) check(at string, needResponse bool) []string {
 	if needResponse && r.Response == nil {
 		problems = append(problems, at+": no response period")
 	}
-	if !slices.Contains([]string{FromReceipt, FromVerification}, r.ClockStart) {
-		problems = append(problems, fmt.Sprintf("%s: clock_start must be %s or %s", at, FromReceipt, FromVerification))
+	if !slices.Contains([]string{FromReceipt, FromVerification, FromLatest}, r.ClockStart) {
+		problems = append(problems, fmt.Sprintf("%s: clock_start must be %s, %s or %s", at, FromReceipt, FromVerification, FromLatest))
 	}
 	if r.Verification == nil {
 		problems = append(problems, at+": say whether verification is required")
 	}
-	problems = append(problems, r.Ack.check(at+" ack")...)
+	if r.Ack != nil {
+		problems = append(problems, r.Ack.check(at+" ack")...)
+	}
 	problems = append(problems, r.Response.check(at+" response")...)
 	if r.Extension != nil {
 		problems = append(problems, r.Extension.Period.check(at+" extension")...)
@@ -221,8 +260,17 @@ func (j *Jurisdiction) rule(typ string) Rule {
 	if o.Pausable {
 		r.Pausable = true
 	}
+	if o.StartDayCounts {
+		r.StartDayCounts = true
+	}
 	if o.Denial != nil {
 		r.Denial = o.Denial
+	}
+	if o.Unverified != nil {
+		r.Unverified = o.Unverified
+	}
+	if o.Partial != nil {
+		r.Partial = o.Partial
 	}
 	return r
 }

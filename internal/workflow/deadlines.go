@@ -3,7 +3,6 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
@@ -30,7 +29,6 @@ type Metrics interface {
 // DefaultNoticeLead is how long before the last day for an extension notice
 // the watch sends it, so the notice arrives in time.
 const DefaultNoticeLead = 2 * 24 * time.Hour
-
 
 type (
 	// DeadlineTask asks the watch's check to act at a phase: "ask" (ask
@@ -94,7 +92,11 @@ func (s *Steps) acknowledge(ctx context.Context, r *request.Request) error {
 	if err := s.Watch.Start(ctx, in); err != nil {
 		return err
 	}
-	msg, err := notify.Acknowledgement(r.Language, r.Email, r.ID, string(r.Type), r.ReceivedAt, dateTime(r.Deadlines.Due))
+	remedy, err := s.remedy(r, statute.AckNotice)
+	if err != nil {
+		return err
+	}
+	msg, err := notify.Acknowledgement(r.Language, r.Email, r.ID, string(r.Type), r.ReceivedAt, dateTime(r.Deadlines.Due), remedy)
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The acknowledgement could not be written.", err)
 	}
@@ -113,14 +115,15 @@ func (s *Steps) Extend(ctx context.Context, r *request.Request, reasons []string
 	if s.Policy.ExtensionsForbidden() {
 		return apperr.E(apperr.Conflict, "The company's policy extends no request.")
 	}
-	return s.extend(ctx, r, reasons, func() (notify.Message, error) {
-		return notify.Extension(r.Language, r.Email, r.ID, reasons, dateTime(r.Deadlines.Due))
+	return s.extend(ctx, r, reasons, func(remedy notify.Remedy) (notify.Message, error) {
+		return notify.Extension(r.Language, r.Email, r.ID, reasons, dateTime(r.Deadlines.Due), remedy)
 	}, by)
 }
 
 // extend records reasons and sends the notice write makes once the request
-// is extended (it reads the new due date).
-func (s *Steps) extend(ctx context.Context, r *request.Request, reasons []string, write func() (notify.Message, error), by string) error {
+// is extended (it reads the new due date; remedy is what the law asks an
+// extension notice to carry).
+func (s *Steps) extend(ctx context.Context, r *request.Request, reasons []string, write func(remedy notify.Remedy) (notify.Message, error), by string) error {
 	d := r.Deadlines
 	switch {
 	case r.Status.Closed():
@@ -134,6 +137,10 @@ func (s *Steps) extend(ctx context.Context, r *request.Request, reasons []string
 	case len(reasons) == 0:
 		return apperr.InvalidFields(apperr.FieldError{Field: "reason", Detail: "Give the reasons for the extension; the law requires them."})
 	}
+	remedy, err := s.remedy(r, statute.ExtensionNotice)
+	if err != nil {
+		return err
+	}
 	from := d.Due
 	r.Extended, r.ExtensionReasons = true, reasons
 	r.Deadlines.Due = *d.ExtendedDue
@@ -143,7 +150,7 @@ func (s *Steps) extend(ctx context.Context, r *request.Request, reasons []string
 	if err := s.Store.Save(ctx, r, ev); err != nil {
 		return err
 	}
-	msg, err := write()
+	msg, err := write(remedy)
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The extension notice could not be written.", err)
 	}
@@ -205,8 +212,8 @@ func (s *Steps) noticePoint(ctx context.Context, r *request.Request) error {
 			for i, f := range facts {
 				reasons[i] = "fact:" + f
 			}
-			return s.extend(ctx, r, reasons, func() (notify.Message, error) {
-				return notify.ExtensionForFacts(r.Language, r.Email, r.ID, facts, dateTime(r.Deadlines.Due))
+			return s.extend(ctx, r, reasons, func(remedy notify.Remedy) (notify.Message, error) {
+				return notify.ExtensionForFacts(r.Language, r.Email, r.ID, facts, dateTime(r.Deadlines.Due), remedy)
 			}, actor)
 		}
 	}
@@ -326,19 +333,4 @@ func (s *Steps) AwaitReview(ctx context.Context, in ReviewTask) error {
 		Subject: "Review: privacy request " + r.ID,
 		Text:    "Request " + r.ID + " waits for your decision until " + r.Deadlines.Due.String() + ".\n\nprivacyctl approve " + r.ID + "\nprivacyctl deny " + r.ID + " --reason \"...\"\n",
 		HTML:    "<p>Request <strong>" + r.ID + "</strong> waits for your decision until " + r.Deadlines.Due.String() + ".</p>"})
-}
-
-// nextSteps tells a refused subject what they can do, by the law that applies.
-func nextSteps(d statute.Deadlines) notify.Remedy {
-	for _, item := range d.DenialMustInclude {
-		switch {
-		case strings.Contains(item, "ico"):
-			return notify.RemedyICO
-		case strings.Contains(item, "supervisory_authority"):
-			return notify.RemedySupervisoryAuthority
-		case strings.Contains(item, "appeal"):
-			return notify.RemedyAppeal
-		}
-	}
-	return notify.RemedyReconsider
 }

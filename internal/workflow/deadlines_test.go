@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
-	"github.com/privacy-pipeline/dsr/internal/i18n"
+	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/policy"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/statute"
@@ -323,21 +323,102 @@ func TestAwaitReviewAndDenial(t *testing.T) {
 	}
 }
 
-func TestNextSteps(t *testing.T) {
-	tests := []struct{ jurisdiction, want string }{
-		{"EU", "supervisory authority"},
-		{"UK", "Information Commissioner"},
-		{"US-VA", "appeal"},
-		{"US-NJ", "reconsider"},
+// TestNoticesFollowTheRules: the workflow picks what a notice carries by
+// the explicit keys of the rule for the request's law and type, and fills in
+// what they name; each case says which rule and why.
+func TestNoticesFollowTheRules(t *testing.T) {
+	ctx := context.Background()
+	denied := func(e *env, r request.Request) error {
+		s := e.store.stored(r.ID)
+		s.DenialReasons = []string{"Manifestly excessive."}
+		e.store.put(s)
+		return e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "denied"})
+	}
+	expired := func(e *env, r request.Request) error {
+		return e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "expired"})
+	}
+	acknowledged := func(e *env, r request.Request) error {
+		_, err := e.steps.Acknowledge(ctx, RequestRef{RequestID: r.ID})
+		return err
+	}
+	extended := func(e *env, r request.Request) error {
+		return e.steps.Extend(ctx, &r, []string{"Archives."}, "operator:alice")
+	}
+	lead := notify.Authority{Name: "Der Hessische Beauftragte für Datenschutz und Informationsfreiheit", URL: "https://datenschutz.hessen.de"}
+	tests := []struct {
+		name         string
+		jurisdiction string
+		typ          request.Type
+		status       request.Status
+		lead         notify.Authority
+		act          func(*env, request.Request) error
+		want, not    []string
+	}{
+		// GDPR Art 12(4) and 77: no single authority, none given by the
+		// company: the member state's, with the EDPB's list.
+		{"EU denial, no lead authority", "EU", request.Access, request.InProgress, notify.Authority{}, denied,
+			[]string{"supervisory authority, in particular in the EU member state where you live", "edpb.europa.eu/about-edpb/about-edpb/members_en", "judicial remedy"},
+			[]string{"appeal"}},
+		// The company's lead authority is named first, Art 77's choice kept.
+		{"EU denial, the company's lead authority", "EU", request.Access, request.InProgress, lead, denied,
+			[]string{"lead supervisory authority, Der Hessische Beauftragte für Datenschutz und Informationsfreiheit (https://datenschutz.hessen.de)", "edpb.europa.eu"},
+			nil},
+		// Norway names its authority; the company's lead is not Norway's.
+		{"Norway: Datatilsynet", "EEA-NO", request.Delete, request.PendingVerification, lead, expired,
+			[]string{"Datatilsynet (https://www.datatilsynet.no)", "judicial remedy"},
+			[]string{"hessen"}},
+		{"UK: the ICO", "UK", request.Access, request.InProgress, notify.Authority{}, denied,
+			[]string{"Information Commissioner's Office (https://ico.org.uk)"}, nil},
+		// Va. Code 59.1-577(B)(2): how to appeal.
+		{"Virginia denial: how to appeal", "US-VA", request.Access, request.InProgress, notify.Authority{}, denied,
+			[]string{"You can appeal this decision"}, nil},
+		// 59.1-577(C): a denied appeal gives the Attorney General, not another appeal.
+		{"Virginia appeal denied: the Attorney General", "US-VA", request.Appeal, request.InProgress, notify.Authority{}, denied,
+			[]string{"uphold our decision", "complaint to the Attorney General: Office of the Attorney General of Virginia, https://www.oag.state.va.us/"},
+			[]string{"You can appeal"}},
+		// The CCPA has no appeal; an unverifiable delete is offered as an
+		// opt-out of sale and sharing, on the form at the request's law.
+		{"California: unverified delete offers the opt-out", "US-CA", request.Delete, request.PendingVerification, notify.Authority{}, expired,
+			[]string{"You can still ask us not to sell or share it", baseURL + "/?jurisdiction=US-CA"},
+			[]string{"appeal"}},
+		{"California: unverified access answered as categories", "US-CA", request.Access, request.PendingVerification, notify.Authority{}, expired,
+			[]string{"categories of personal information"}, []string{"appeal"}},
+		{"California denial: no appeal", "US-CA", request.Correct, request.InProgress, notify.Authority{}, denied,
+			[]string{"250 words", "California Privacy Protection Agency"}, []string{"appeal"}},
+		{"Utah denial: no appeal", "US-UT", request.Access, request.InProgress, notify.Authority{}, denied,
+			[]string{"Utah Division of Consumer Protection"}, []string{"appeal"}},
+		// CCPA Regs §7021(a): the acknowledgement describes verification and handling.
+		{"California acknowledgement", "US-CA", request.Access, request.Received, notify.Authority{}, acknowledged,
+			[]string{"How we check that the request is yours", "How we handle your request"}, nil},
+		{"EU acknowledgement carries nothing more", "EU", request.Access, request.Received, notify.Authority{}, acknowledged,
+			nil, []string{"How we check"}},
+		// PIPEDA s.8(4): the extension notice tells of the right to complain.
+		{"Canada extension: the Privacy Commissioner", "CA-FED", request.Access, request.InProgress, notify.Authority{}, extended,
+			[]string{"Office of the Privacy Commissioner of Canada (https://www.priv.gc.ca)"}, nil},
+		{"Quebec denial: the Commission, 30 days, help", "CA-QC", request.Access, request.InProgress, notify.Authority{}, denied,
+			[]string{"P-39.1", "within 30 days", "cai.gouv.qc.ca", "help to understand"}, nil},
 	}
 	for _, tt := range tests {
-		d, err := rules.Compute(statute.Input{Jurisdiction: tt.jurisdiction, Type: "access", Received: time.Now()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := i18n.English.T(string(nextSteps(d))); !strings.Contains(got, tt.want) {
-			t.Errorf("%s: %q lacks %q", tt.jurisdiction, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.steps.LeadAuthority = tt.lead
+			r := e.seed(t, tt.typ, tt.status, withDeadlines(tt.jurisdiction, tt.typ))
+			// The env's clock is the receipt: an extension is in time.
+			if err := tt.act(e, r); err != nil {
+				t.Fatal(err)
+			}
+			m := e.mail.sent[len(e.mail.sent)-1]
+			for _, want := range tt.want {
+				if !strings.Contains(m.Text, want) {
+					t.Errorf("lacks %q:\n%s", want, m.Text)
+				}
+			}
+			for _, not := range tt.not {
+				if strings.Contains(strings.ToLower(m.Text), strings.ToLower(not)) {
+					t.Errorf("has %q:\n%s", not, m.Text)
+				}
+			}
+		})
 	}
 }
 

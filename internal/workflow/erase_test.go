@@ -174,6 +174,48 @@ func TestCloseDeleteTellsWhatWasKept(t *testing.T) {
 	if strings.Contains(msg.Text, "User profiles") {
 		t.Errorf("a deleted source is listed as kept:\n%s", msg.Text)
 	}
+	// Kept invoices make the deletion one in part: under the GDPR, a
+	// refusal in part, with the remedies of Art 12(4).
+	if !strings.Contains(msg.Text, "lodge a complaint with a supervisory authority") || !strings.Contains(msg.Text, "judicial remedy") {
+		t.Errorf("a deletion in part does not carry the GDPR's remedies:\n%s", msg.Text)
+	}
+}
+
+// TestCloseDeleteInPartUnderTheCCPA: what was kept is used only for its
+// exception, and the rest was deleted (CCPA Regs §7022); no appeal.
+func TestCloseDeleteInPartUnderTheCCPA(t *testing.T) {
+	e, r := newModesEnv(t)
+	s := e.store.stored(r.ID)
+	s.Jurisdiction = "US-CA"
+	e.store.put(s)
+	for _, src := range []string{"users", "ledger", "reviews"} {
+		if _, err := e.steps.EraseSource(context.Background(), SourceTask{RequestID: r.ID, SourceID: src}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.steps.CloseRequest(context.Background(), CloseTask{RequestID: r.ID, Outcome: "completed"}); err != nil {
+		t.Fatal(err)
+	}
+	msg := onlyMessage(t, e)
+	if !strings.Contains(msg.Text, "We deleted the rest of your personal information. What we kept, we use only for the purpose stated for it above.") ||
+		strings.Contains(msg.Text, "supervisory authority") || strings.Contains(msg.Text, "appeal") {
+		t.Errorf("a CCPA deletion in part:\n%s", msg.Text)
+	}
+}
+
+// TestCloseDeleteNothingKeptTellsNoRemedy: a deletion carried out in full is
+// no refusal, and its mail names no authority.
+func TestCloseDeleteNothingKeptTellsNoRemedy(t *testing.T) {
+	e, r := newModesEnv(t)
+	if _, err := e.steps.EraseSource(context.Background(), SourceTask{RequestID: r.ID, SourceID: "users"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.steps.CloseRequest(context.Background(), CloseTask{RequestID: r.ID, Outcome: "completed"}); err != nil {
+		t.Fatal(err)
+	}
+	if msg := onlyMessage(t, e); strings.Contains(msg.Text, "supervisory authority") {
+		t.Errorf("a full deletion names a remedy:\n%s", msg.Text)
+	}
 }
 
 func TestWriteReceipt(t *testing.T) {

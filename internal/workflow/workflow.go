@@ -24,6 +24,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/s3exports"
 	"github.com/privacy-pipeline/dsr/internal/secret"
+	"github.com/privacy-pipeline/dsr/internal/statute"
 	"github.com/privacy-pipeline/dsr/internal/suppression"
 )
 
@@ -149,6 +150,21 @@ type Steps struct {
 	// closes, or PermissionRetentionDays later.
 	Permissions             Permissions
 	PermissionRetentionDays int
+
+	// Rules are the statutory rules, which say what each notice to a
+	// subject must carry; nil: the rules file the project embeds.
+	Rules *statute.Rules
+	// LeadAuthority is the supervisory authority the company names as its
+	// lead (GDPR Art 56), named in notices under a law with no single
+	// authority (EU) before the member states' authorities; empty: only
+	// those are pointed to (Art 77).
+	LeadAuthority notify.Authority
+	// PrivacyNoticeURL is the address of the company's privacy notice, which
+	// a notice refers to where the law says so (CCPA Regs §7024); empty: the
+	// notice is named without an address.
+	PrivacyNoticeURL string
+	// DPO is the company's data protection officer, named in decisions.
+	DPO notify.Authority
 }
 
 // Task inputs and outputs. They carry ids only.
@@ -492,7 +508,15 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		if err := s.move(ctx, r, request.Completed, "completed", "delivered=erasure_confirmation"); err != nil {
 			return err
 		}
-		msg, err = notify.Erased(r.Language, r.Email, r.ID, s.erasureSummary(outcomes))
+		// Data the law made us keep makes the deletion one in part, whose
+		// notice carries what the law requires of it.
+		summary, remedy := s.erasureSummary(outcomes), notify.Remedy{}
+		if len(summary.Retained) > 0 {
+			if remedy, err = s.remedy(r, statute.PartialNotice); err != nil {
+				return err
+			}
+		}
+		msg, err = notify.Erased(r.Language, r.Email, r.ID, summary, remedy)
 	case in.Outcome == "completed" && r.Type == request.Correct:
 		if r.CorrectedFields == nil || (r.Status != request.InProgress && r.Status != request.Completed) {
 			return apperr.E(apperr.Conflict, "The corrections were not applied.")
@@ -519,21 +543,35 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		}
 		r.ClearVerification()
 		r.TaskToken = ""
+		remedy, rerr := s.remedy(r, statute.UnverifiedNotice)
+		if rerr != nil {
+			return rerr
+		}
 		if err := s.move(ctx, r, request.Expired, "expired", "never_verified"); err != nil {
 			return err
 		}
-		msg, err = notify.NeverVerified(r.Language, r.Email, r.ID, nextSteps(r.Deadlines))
+		msg, err = notify.NeverVerified(r.Language, r.Email, r.ID, remedy)
 	case in.Outcome == "denied":
 		reasons := r.DenialReasons
 		if len(reasons) == 0 {
 			return apperr.E(apperr.Conflict, "A denial needs the operator's reasons.")
+		}
+		// An appeal's rule says what its denial carries: the Attorney
+		// General where the law says so, never another appeal.
+		remedy, rerr := s.remedy(r, statute.DenialNotice)
+		if rerr != nil {
+			return rerr
 		}
 		r.ReviewTaskToken, r.HoldTaskToken = "", ""
 		r.CompletedAt = now
 		if err := s.move(ctx, r, request.Denied, "denied", fmt.Sprintf("reasons=%d", len(reasons))); err != nil {
 			return err
 		}
-		msg, err = notify.Denial(r.Language, r.Email, r.ID, reasons, nextSteps(r.Deadlines))
+		if r.Type == request.Appeal {
+			msg, err = notify.AppealDecided(r.Language, r.Email, r.ID, false, reasons, remedy)
+			break
+		}
+		msg, err = notify.Denial(r.Language, r.Email, r.ID, reasons, remedy)
 	case in.Outcome == "failed":
 		if r.Status.Closed() {
 			// Closed meanwhile (cancelled while a step ran): nothing to flag.

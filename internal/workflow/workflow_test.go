@@ -27,6 +27,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/secret"
+	"github.com/privacy-pipeline/dsr/internal/statute"
 )
 
 const (
@@ -731,7 +732,7 @@ func TestCloseRequest(t *testing.T) {
 				if after.DownloadTokenHash != "" {
 					t.Error("a delete request got a download token")
 				}
-				want, _ := notify.Erased(after.Language, subject, after.ID, notify.ErasureSummary{})
+				want, _ := notify.Erased(after.Language, subject, after.ID, notify.ErasureSummary{}, notify.Remedy{})
 				if msg := onlyMessage(t, e); msg != want {
 					t.Errorf("message = %q, want the erasure confirmation", msg.Subject)
 				}
@@ -776,7 +777,11 @@ func TestCloseRequest(t *testing.T) {
 				if after.VerifyTokenHash != "" || after.VerifyCodeHash != "" || after.TaskToken != "" {
 					t.Error("verify token hash, code hash or task token kept")
 				}
-				want, _ := notify.NeverVerified(after.Language, subject, after.ID, nextSteps(after.Deadlines))
+				remedy, err := e.steps.remedy(&after, statute.UnverifiedNotice)
+				if err != nil || len(remedy.Elements) == 0 {
+					t.Fatalf("remedy %+v, %v", remedy, err)
+				}
+				want, _ := notify.NeverVerified(after.Language, subject, after.ID, remedy)
 				if msg := onlyMessage(t, e); msg != want {
 					t.Errorf("message = %q, want the never-verified notice", msg.Subject)
 				}
