@@ -583,6 +583,8 @@ func (p *pipeline) grant() {
 	allow("sweeper", []string{"states:DescribeExecution"}, p.executionsARN(resources.RequestWorkflow))
 	// Stopping a watch acts on its execution, named by the request id.
 	allow("close-request", []string{"states:StopExecution"}, p.executionsARN(resources.DeadlineWatch))
+	// A granted appeal starts the request that carries it out.
+	allow("close-request", []string{"states:StartExecution"}, p.machineARN(resources.RequestWorkflow))
 
 	for _, name := range []string{"collect-source", "build-package", "finish-large-source"} {
 		p.exports.GrantReadWrite(p.functions[name], jsii.String("work/*"))

@@ -59,10 +59,14 @@ Usage:
       are asked; without an answer the company's policy decides: by default
       no extension and the request is flagged).
 
-  privacyctl approve ID
+  privacyctl approve ID [--reason TEXT...]
   privacyctl deny ID --reason TEXT [--reason TEXT...]
       Decide a request waiting for review; a denial tells the subject why
-      and what they can do next.
+      and what they can do next. An appeal is decided the same way, always
+      with reasons: approve grants it (the appealed request is carried out
+      again, as a new verified request due within the appeal's period),
+      deny upholds the decision (the subject is told the reasons and, where
+      the law says so, how to complain to the Attorney General).
 
   privacyctl verify ID --method TEXT
       Record that the subject's identity was verified another way; the

@@ -190,12 +190,18 @@ func keepDate(args []string, stdout io.Writer) error {
 
 func approve(args []string, stdout io.Writer) error {
 	t := newTarget("approve")
+	var why reasons
+	t.fs.Var(&why, "reason", "for an appeal: why it is granted (repeat for several); sent to the subject")
 	if err := t.parse(args); err != nil {
 		return err
 	}
 	return t.act(func(ctx context.Context, a *app.App) error {
-		if err := a.Operator().Approve(ctx, t.id, t.by); err != nil {
+		if err := a.Operator().Approve(ctx, t.id, t.by, why); err != nil {
 			return err
+		}
+		if len(why) > 0 {
+			fmt.Fprintf(stdout, "Granted appeal %s: the appealed request is carried out again; the subject is told why.\n", t.id)
+			return nil
 		}
 		fmt.Fprintf(stdout, "Approved %s: it goes on to delivery.\n", t.id)
 		return nil
@@ -249,6 +255,7 @@ func printRequest(stdout io.Writer, r *request.Request, events []request.Event, 
 			"needs_operator": r.NeedsOperator, "waiting_for_review": r.ReviewTaskToken != "", "verification_locked": r.VerifyLocked,
 			"verification_level": r.Level, "by_agent": r.AgentEmail != "", "agent_permission": r.PermissionKey, "agent_permission_type": r.PermissionType, "power_of_attorney": r.PowerOfAttorney,
 			"dry_run": r.DryRun, "on_hold": r.OnHold, "hold_reasons": r.HoldReasons, "waiting_on_hold": r.HoldTaskToken != "",
+			"appeal_of": r.AppealOf, "appealed_by": r.AppealedBy, "follow_up": r.FollowUp, "follows_appeal": r.FollowsAppeal,
 			"events": events,
 		})
 	}
@@ -257,6 +264,13 @@ func printRequest(stdout io.Writer, r *request.Request, events []request.Event, 
 	fmt.Fprintf(w, "Status\t%s%s\n", r.Status, flags(r))
 	if r.OnHold {
 		fmt.Fprintf(w, "Legal hold\t%s\n", strings.Join(r.HoldReasons, "; "))
+	}
+	for _, link := range []struct{ what, id string }{
+		{"Appeal of", r.AppealOf}, {"Appealed by", r.AppealedBy}, {"Carried out as", r.FollowUp}, {"Follows appeal", r.FollowsAppeal},
+	} {
+		if link.id != "" {
+			fmt.Fprintf(w, "%s\t%s\n", link.what, link.id)
+		}
 	}
 	fmt.Fprintf(w, "Received\t%s\n", r.ReceivedAt.Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(w, "Due\t%s (%s)\n", r.Deadlines.Due, strings.Join(r.Deadlines.Citations, "; "))

@@ -373,6 +373,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		a.steps.PrivacyNoticeURL = pol.PrivacyNoticeURL
 	}
 	a.steps.Slots = store
+	a.steps.FollowUps = a.portal
 	a.steps.Corrector = dynsrc.New(ddb)
 	if cfg.SuppressionsTable != "" {
 		a.steps.Suppressions = dynamo.NewSuppressions(ddb, cfg.SuppressionsTable)
@@ -407,6 +408,13 @@ func (a *App) API() http.Handler {
 		opts = append(opts,
 			httpapi.WithIdempotency(&idempotency.Keeper{Store: a.intake, Clock: clk, TTL: a.cfg.IdempotencyTTL}),
 			httpapi.WithClientLimit(&ratelimit.Limiter{Name: "client", Rule: a.cfg.ClientLimit, Counter: a.intake, Clock: clk}))
+	}
+	if pol := a.portal.Policy; pol != nil && len(pol.Languages) > 0 {
+		langs := make([]i18n.Lang, len(pol.Languages))
+		for i, l := range pol.Languages {
+			langs[i] = i18n.Lang(l)
+		}
+		opts = append(opts, httpapi.WithLanguages(langs))
 	}
 	return httpapi.New(a.portal, a.log, opts...)
 }

@@ -294,7 +294,7 @@ func storedRequest(t *testing.T, id string) *request.Request {
 func approve(t *testing.T, id string) {
 	t.Helper()
 	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, id).ReviewTaskToken != "" })
-	if err := stack.App.Operator().Approve(context.Background(), id, "e2e"); err != nil {
+	if err := stack.App.Operator().Approve(context.Background(), id, "e2e", nil); err != nil {
 		t.Fatal(err)
 	}
 }

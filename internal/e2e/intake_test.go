@@ -336,7 +336,7 @@ func TestSecondRequestJoinsTheFirst(t *testing.T) {
 	if !slices.ContainsFunc(events, func(e request.Event) bool { return e.Action == "duplicate_joined" && e.Note == "request="+second.ID }) {
 		t.Fatalf("the first request's log does not note the join: %+v", events)
 	}
-	if err := stack.App.Operator().Approve(context.Background(), first.ID, "e2e"); err != nil {
+	if err := stack.App.Operator().Approve(context.Background(), first.ID, "e2e", nil); err != nil {
 		t.Fatal(err)
 	}
 	waitCompleted(t, first)

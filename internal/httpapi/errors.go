@@ -83,7 +83,7 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 func (a *api) writePageError(w http.ResponseWriter, r *http.Request, err error) {
 	status, e := a.publicError(r, err)
 	setRetryAfter(w, e)
-	l := pageLanguage(r)
+	l := a.pageLanguage(r)
 	title := l.T("error.title.other")
 	if status == http.StatusNotFound {
 		title = l.T("error.title.link")

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"io"
 	"mime"
 	"net"
@@ -33,6 +34,10 @@ func WithIdempotency(k Idempotency) Option { return func(a *api) { a.idempotency
 
 // WithClientLimit limits the POST requests of each client address.
 func WithClientLimit(l Limiter) Option { return func(a *api) { a.clientLimit = l } }
+
+// WithLanguages offers only the given languages in the pages, the first
+// for a reader who asks another.
+func WithLanguages(langs []i18n.Lang) Option { return func(a *api) { a.languages = langs } }
 
 // errorWriter answers with an error: problem+json for the API, a page for
 // links opened from mail.

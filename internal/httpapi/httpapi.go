@@ -73,6 +73,9 @@ type api struct {
 	log         *slog.Logger
 	idempotency Idempotency
 	clientLimit Limiter
+	// languages are those the company offers, the first the fallback;
+	// empty: every language of the catalogue.
+	languages []i18n.Lang
 }
 
 // secureHeaders sets headers every answer needs: links carry tokens, so no
@@ -138,7 +141,8 @@ func readIntake(w http.ResponseWriter, r *http.Request) (request.Intake, bool, e
 			return request.Intake{}, true, bodyError(err)
 		}
 		return request.Intake{Type: r.PostForm.Get("type"), Email: r.PostForm.Get("email"), Jurisdiction: r.PostForm.Get("jurisdiction"),
-			Language: r.PostForm.Get("language"), AgentEmail: r.PostForm.Get("agent_email"), Corrections: formCorrections(r.PostForm)}, true, nil
+			Language: r.PostForm.Get("language"), AgentEmail: r.PostForm.Get("agent_email"), AppealOf: r.PostForm.Get("appeal_of"),
+			Corrections: formCorrections(r.PostForm)}, true, nil
 	default:
 		return request.Intake{}, false, apperr.E(apperr.Unsupported, "Send application/json or application/x-www-form-urlencoded.")
 	}
@@ -171,6 +175,7 @@ var submitMembers = map[string]func(*request.Intake) *string{
 	"jurisdiction": func(in *request.Intake) *string { return &in.Jurisdiction },
 	"language":     func(in *request.Intake) *string { return &in.Language },
 	"agent_email":  func(in *request.Intake) *string { return &in.AgentEmail },
+	"appeal_of":    func(in *request.Intake) *string { return &in.AppealOf },
 }
 
 // boolMembers are the boolean members of a JSON submission; the web form
@@ -266,8 +271,8 @@ func (a *api) verifyPage(w http.ResponseWriter, r *http.Request) {
 		a.writePageError(w, r, err)
 		return
 	}
-	l := pageLanguage(r)
-	render(w, http.StatusOK, "verify", page{L: l, Title: l.T("verify.title"), Languages: languageMenu(l, *r.URL),
+	l := a.pageLanguage(r)
+	render(w, http.StatusOK, "verify", page{L: l, Title: l.T("verify.title"), Languages: a.languageMenu(l, *r.URL),
 		ID: id, Action: verifyAction(id), Token: token, Details: detailsViewFor(l, req, nil), Corrects: l.Details(req.Corrects)})
 }
 
@@ -323,7 +328,7 @@ func (a *api) verifyConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	id, token := r.PathValue("id"), r.PostForm.Get("token")
 	err := a.portal.ConfirmVerification(r.Context(), id, token, readDetails(r.PostForm))
-	l := pageLanguage(r)
+	l := a.pageLanguage(r)
 	a.answerConfirmation(w, r, err, "verify", page{L: l, Title: l.T("verify.title"), ID: id, Action: verifyAction(id), Token: token})
 }
 
@@ -335,8 +340,8 @@ func (a *api) codePage(w http.ResponseWriter, r *http.Request) {
 		a.writePageError(w, r, errNoPage)
 		return
 	}
-	l := pageLanguage(r)
-	render(w, http.StatusOK, "code", page{L: l, Title: l.T("verify.title"), Languages: languageMenu(l, *r.URL), ID: id, CodeAction: codeAction(id)})
+	l := a.pageLanguage(r)
+	render(w, http.StatusOK, "code", page{L: l, Title: l.T("verify.title"), Languages: a.languageMenu(l, *r.URL), ID: id, CodeAction: codeAction(id)})
 }
 
 var errNoPage = apperr.Keyed(apperr.NotFound, "error.no_page")
@@ -354,7 +359,7 @@ func (a *api) codeConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	code := r.PostForm.Get("code")
 	err := a.portal.ConfirmCode(r.Context(), id, code, readDetails(r.PostForm))
-	l := pageLanguage(r)
+	l := a.pageLanguage(r)
 	again := page{L: l, Title: l.T("verify.title"), ID: id, CodeAction: codeAction(id)}
 	var de *portal.DetailsError
 	if errors.As(err, &de) {
@@ -404,7 +409,7 @@ func (a *api) permissionPage(w http.ResponseWriter, r *http.Request) {
 		a.writePageError(w, r, err)
 		return
 	}
-	a.renderUpload(w, http.StatusOK, pageLanguage(r), id, token, "")
+	a.renderUpload(w, http.StatusOK, a.pageLanguage(r), id, token, "")
 }
 
 // renderUpload is the agent's upload page, with what went wrong if anything.
@@ -423,7 +428,7 @@ func (a *api) renderUpload(w http.ResponseWriter, status int, l i18n.Lang, id, t
 // form's address. It answers with a page; a file that cannot be taken gets
 // the form again, with why.
 func (a *api) permissionForm(w http.ResponseWriter, r *http.Request) {
-	id, token, l := r.PathValue("id"), r.URL.Query().Get("token"), pageLanguage(r)
+	id, token, l := r.PathValue("id"), r.URL.Query().Get("token"), a.pageLanguage(r)
 	again := func(err error) {
 		status, e := a.publicError(r, err)
 		switch status {

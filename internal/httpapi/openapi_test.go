@@ -285,8 +285,11 @@ func TestOpenAPIEnums(t *testing.T) {
 	var accepted []string
 	for _, typ := range allTypes {
 		in := request.Intake{Type: typ, Email: "ada@example.com", Jurisdiction: "EU"}
-		if typ == string(request.Correct) {
-			in.Corrections = &request.Corrections{"name": "Ada King"} // the type's own required member
+		switch typ { // the type's own required member
+		case string(request.Correct):
+			in.Corrections = &request.Corrections{"name": "Ada King"}
+		case string(request.Appeal):
+			in.AppealOf = "dsr-20260131-0123456789abcdef"
 		}
 		if _, err := in.Validate(); err == nil {
 			accepted = append(accepted, typ)
@@ -534,7 +537,9 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "submit JSON bad email", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"nope","jurisdiction":"EU"}`, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit JSON email too long", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"` + strings.Repeat("a", 250) + `@example.com","jurisdiction":"EU"}`, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit JSON unknown jurisdiction", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"ada@example.com","jurisdiction":"XX"}`, wantStatus: 400, wantType: "application/problem+json"},
-		{name: "submit JSON type not offered", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"appeal","email":"ada@example.com","jurisdiction":"EU"}`, wantStatus: 400, wantType: "application/problem+json"},
+		{name: "submit JSON type not offered", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"erase","email":"ada@example.com","jurisdiction":"EU"}`, wantStatus: 400, wantType: "application/problem+json"},
+		{name: "submit JSON appeal without its reference", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"appeal","email":"ada@example.com","jurisdiction":"US-VA"}`, valid: true, wantStatus: 400, wantType: "application/problem+json"},
+		{name: "submit JSON appeal with a malformed reference", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"appeal","email":"ada@example.com","jurisdiction":"US-VA","appeal_of":"dsr-1"}`, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit JSON empty object", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{}`, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit JSON null", method: "POST", target: "/v1/requests", ctype: jsonType, body: `null`, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "submit JSON array", method: "POST", target: "/v1/requests", ctype: jsonType, body: `[]`, wantStatus: 400, wantType: "application/problem+json"},

@@ -85,6 +85,10 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 {{template "fielderror" $.Form.ErrorOf .Name}}
 <input id="{{.ID}}" name="{{.Name}}" type="text" maxlength="{{.MaxLength}}" autocomplete="off" value="{{.Value}}" aria-describedby="corrections-hint{{if $.Form.Has .Name}} {{.Name}}-error{{end}}"{{if $.Form.Has .Name}} aria-invalid="true"{{end}}>
 {{end}}</fieldset>
+{{end}}{{if .Form.Appeal}}<label for="appeal_of">{{.L.T "form.appeal_of.label"}}</label>
+<p id="appeal_of-hint" class="hint">{{.L.T "form.appeal_of.hint"}}</p>
+{{template "fielderror" .Form.ErrorOf "appeal_of"}}
+<input id="appeal_of" name="appeal_of" type="text" autocomplete="off" spellcheck="false" maxlength="64" value="{{.Form.AppealOf}}" aria-describedby="appeal_of-hint{{if .Form.Has "appeal_of"}} appeal_of-error{{end}}"{{if .Form.Has "appeal_of"}} aria-invalid="true"{{end}}>
 {{end}}<label for="email">{{.L.T "form.email.label"}}</label>
 <p id="email-hint" class="hint">{{.L.T "form.email.hint"}}</p>
 {{template "fielderror" .Form.ErrorOf "email"}}
@@ -260,23 +264,40 @@ type summaryError struct{ Target, Text string }
 
 // pageLanguage is the reader's language: a lang parameter (the language
 // menu, or a link from a mail) wins, then the browser's Accept-Language.
-func pageLanguage(r *http.Request) i18n.Lang {
+// Only the languages the company offers are chosen; another falls back to
+// the first offered.
+func (a *api) pageLanguage(r *http.Request) i18n.Lang {
 	if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
-		return l
+		return a.offered(l)
 	}
 	if r.PostForm != nil { // read by the handler, within the body limit
 		if l, ok := i18n.Parse(r.PostForm.Get("lang")); ok {
-			return l
+			return a.offered(l)
 		}
 	}
-	return i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))
+	return a.offered(i18n.FromAcceptLanguage(r.Header.Get("Accept-Language")))
+}
+
+// offered is l when the company offers it, else the first it offers.
+func (a *api) offered(l i18n.Lang) i18n.Lang {
+	if len(a.languages) == 0 || slices.Contains(a.languages, l) {
+		return l
+	}
+	return a.languages[0]
 }
 
 // languageMenu links the page at u in every language; u keeps its other
 // parameters, so a verification link stays a verification link.
-func languageMenu(current i18n.Lang, u url.URL) []langLink {
-	links := make([]langLink, 0, len(i18n.Supported))
-	for _, l := range i18n.Supported {
+func (a *api) languageMenu(current i18n.Lang, u url.URL) []langLink {
+	langs := a.languages
+	if len(langs) == 0 {
+		langs = i18n.Supported
+	}
+	if len(langs) < 2 {
+		return nil // nothing to choose
+	}
+	links := make([]langLink, 0, len(langs))
+	for _, l := range langs {
 		q := u.Query()
 		q.Set("lang", string(l))
 		link := url.URL{Path: u.Path, RawQuery: q.Encode()}
@@ -304,6 +325,10 @@ type formView struct {
 	Email        string
 	AgentEmail   string
 	Choices      []choice
+	// Appeal says the law gives an appeal; AppealOf is the reference of
+	// the decision appealed.
+	Appeal   bool
+	AppealOf string
 	// Corrections are the inputs for the new values of a correction.
 	Corrections []correctionInput
 	Groups      []lawGroup
@@ -372,9 +397,13 @@ func lawGroups(l i18n.Lang, selected string) []lawGroup {
 	return groups
 }
 
+// maxReferenceLength bounds the reference a link may prefill (ids have 29
+// characters; the input allows a little slack for pasted spaces).
+const maxReferenceLength = 64
+
 // form shows the law step, or the request step when the query names a law.
 func (a *api) form(w http.ResponseWriter, r *http.Request) {
-	l := pageLanguage(r)
+	l := a.pageLanguage(r)
 	code := strings.ToUpper(strings.TrimSpace(r.URL.Query().Get("jurisdiction")))
 	if !r.URL.Query().Has("jurisdiction") {
 		a.renderLawStep(w, r, http.StatusOK, l, "EU", nil)
@@ -384,13 +413,23 @@ func (a *api) form(w http.ResponseWriter, r *http.Request) {
 		a.renderLawStep(w, r, http.StatusBadRequest, l, "EU", []apperr.FieldError{apperr.Field("jurisdiction", "error.jurisdiction.required")})
 		return
 	}
-	menu := languageMenu(l, *r.URL)
-	a.renderRequestStep(w, http.StatusOK, l, menu, request.Intake{Jurisdiction: code}, nil)
+	menu := a.languageMenu(l, *r.URL)
+	// A decision mail's appeal link opens the form at the appeal of its
+	// request; the values are only shown, and checked when submitted.
+	q := r.URL.Query()
+	in := request.Intake{Jurisdiction: code}
+	if q.Get("type") == string(request.Appeal) {
+		in.Type, in.AppealOf = string(request.Appeal), strings.TrimSpace(q.Get("appeal_of"))
+		if len(in.AppealOf) > maxReferenceLength {
+			in.AppealOf = ""
+		}
+	}
+	a.renderRequestStep(w, http.StatusOK, l, menu, in, nil)
 }
 
 func (a *api) renderLawStep(w http.ResponseWriter, r *http.Request, status int, l i18n.Lang, selected string, errs []apperr.FieldError) {
 	f := &formView{L: l, Groups: lawGroups(l, selected)}
-	p := page{L: l, Title: l.T("form.title"), Languages: languageMenu(l, url.URL{Path: "/"}), Form: f}
+	p := page{L: l, Title: l.T("form.title"), Languages: a.languageMenu(l, url.URL{Path: "/"}), Form: f}
 	p.Errors, f.fieldErrors = describeErrors(l, errs, func(field string) string {
 		if field == "jurisdiction" {
 			return "jurisdiction"
@@ -413,6 +452,9 @@ func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, 
 		}
 		f.Choices = append(f.Choices, choice{ID: id, Value: string(o.Type), Label: l.T("form.type." + string(o.Type) + ".label"),
 			Hint: l.T("form.type." + string(o.Type) + ".hint"), Checked: in.Type == string(o.Type) || (len(offers) == 1)})
+		if o.Type == request.Appeal {
+			f.Appeal, f.AppealOf = true, in.AppealOf
+		}
 		for _, field := range o.Fields {
 			ci := correctionInput{ID: "correct-" + field, Name: "corrections." + field, Label: l.Detail(field), MaxLength: request.MaxCorrectionValue}
 			if in.Corrections != nil {
@@ -425,6 +467,8 @@ func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, 
 	p.Errors, f.fieldErrors = describeErrors(l, errs, func(field string) string {
 		switch {
 		case field == "type", field == "email", field == "agent_email":
+			return field
+		case field == "appeal_of" && f.Appeal:
 			return field
 		case field == "corrections" && f.Corrections != nil:
 			return "corrections"
@@ -479,7 +523,7 @@ func (a *api) renderFormError(w http.ResponseWriter, r *http.Request, in request
 		a.renderLawStep(w, r, http.StatusBadRequest, l, "EU", lawErrs)
 		return
 	}
-	menu := languageMenu(l, url.URL{Path: "/", RawQuery: url.Values{"jurisdiction": {in.Jurisdiction}}.Encode()})
+	menu := a.languageMenu(l, url.URL{Path: "/", RawQuery: url.Values{"jurisdiction": {in.Jurisdiction}}.Encode()})
 	a.renderRequestStep(w, http.StatusBadRequest, l, menu, in, fields)
 }
 
@@ -551,7 +595,7 @@ type statusView struct {
 }
 
 func (a *api) renderStatus(w http.ResponseWriter, r *http.Request, s portal.Status) {
-	l := pageLanguage(r)
+	l := a.pageLanguage(r)
 	v := &statusView{ID: s.ID, Type: l.T("type." + s.Type), Law: l.T("jurisdiction." + s.Jurisdiction),
 		Status: l.T("status.value." + s.Status), Received: l.Date(s.ReceivedAt.UTC()), Due: s.Due, Extended: s.Extended}
 	if due, err := time.Parse(time.DateOnly, s.Due); err == nil {
@@ -560,7 +604,7 @@ func (a *api) renderStatus(w http.ResponseWriter, r *http.Request, s portal.Stat
 	if s.CompletedAt != nil {
 		v.Completed = l.Date(s.CompletedAt.UTC())
 	}
-	render(w, http.StatusOK, "status", page{L: l, Title: l.T("status.title"), Languages: languageMenu(l, *r.URL), Status: v})
+	render(w, http.StatusOK, "status", page{L: l, Title: l.T("status.title"), Languages: a.languageMenu(l, *r.URL), Status: v})
 }
 
 // wantsHTML reports whether the client ranks text/html above JSON in its

@@ -112,6 +112,9 @@ const (
 	ReasonNotSupported   = "type_not_supported"
 	ReasonRefused        = "refused"
 	ReasonRateLimited    = "rate_limited"
+	// ReasonNoReference: an appeal quoting no reference of ours, or
+	// several; an operator finds the decision it appeals.
+	ReasonNoReference = "appeal_without_reference"
 )
 
 // What becomes of a raw message: the tag on its object, which the bucket's
@@ -244,12 +247,20 @@ func (p *Processor) Process(ctx context.Context, m Mail) (Outcome, error) {
 		Language:     string(c.Language),
 		Mail:         &request.MailOrigin{Key: m.Key, Verdicts: m.Verdicts.String(), SenderAuthenticated: m.Verdicts.authenticated(), ReceivedAt: m.ReceivedAt},
 	}
+	if c.Type == request.Appeal {
+		// The decision mail asks an appeal to quote its reference; with
+		// none, or several, the mail goes to an operator.
+		in.AppealOf = Reference(msg.Subject, msg.Text)
+	}
 	receipt, err := p.Portal.Submit(ctx, in)
 	switch {
 	case apperr.Is(err, apperr.Invalid):
 		it.Reason = ReasonRefused
-		if fieldIs(err, "type") {
+		switch {
+		case fieldIs(err, "type"):
 			it.Reason = ReasonNotSupported
+		case fieldIs(err, "appeal_of"):
+			it.Reason = ReasonNoReference
 		}
 		return p.toOperator(ctx, m, it)
 	case apperr.Is(err, apperr.RateLimited):
@@ -323,4 +334,22 @@ func fieldIs(err error, field string) bool {
 		}
 	}
 	return false
+}
+
+// referencePattern finds request ids in a mail.
+var referencePattern = regexp.MustCompile(`\bdsr-[0-9]{8}-[0-9a-hjkmnp-tv-z]{16}\b`)
+
+// Reference is the one request id a mail quotes (in its subject or text),
+// or "" when it quotes none or several different ones.
+func Reference(subject, text string) string {
+	var found string
+	for _, part := range []string{subject, text} {
+		for _, id := range referencePattern.FindAllString(strings.ToLower(part), -1) {
+			if found != "" && id != found {
+				return ""
+			}
+			found = id
+		}
+	}
+	return found
 }

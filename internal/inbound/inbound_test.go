@@ -102,7 +102,9 @@ func TestProcess(t *testing.T) {
 		{"mail from the pipeline itself", strings.Replace(rawMail("Subject: Delete my data", "Please delete my account."), "Jane.Roe@example.com", "privacy@example.org", 1),
 			allOK, nil, ForOperator, ReasonAutomatic, "", ""},
 		{"unreadable MIME", rawMail("Subject: x\nContent-Type: multipart/mixed", "no boundary"), allOK, nil, ForOperator, ReasonUnreadable, "", ""},
-		{"a type the pipeline does not carry out", rawMail("Subject: Your decision", "I appeal your decision on my earlier request."), allOK, nil, ForOperator, ReasonNotSupported, "", ""},
+		{"an appeal quoting no reference", rawMail("Subject: Your decision", "I appeal your decision on my earlier request."), allOK, nil, ForOperator, ReasonNoReference, "", ""},
+		{"an appeal quoting two references", rawMail("Subject: Re: dsr-20261101-0123456789abcdef", "I appeal your decision on dsr-20261102-0123456789abcdef."), allOK, nil, ForOperator, ReasonNoReference, "", ""},
+		{"an appeal replying to the decision", rawMail("Subject: Re: Your privacy request DSR-20261101-0123456789abcdef was refused", "I appeal the decision.\n\n> quote the reference dsr-20261101-0123456789abcdef"), allOK, nil, ForRequest, "", "appeal", "en"},
 		{"a CCPA opt-out", rawMail("Subject: Do not sell my personal information", "I opt out of the sale of my data."), allOK, nil, ForRequest, "", "opt_out", "en"},
 		{"too many requests for the address", rawMail("Subject: Delete my data", "Please delete my account."), allOK,
 			apperr.E(apperr.RateLimited, "Too many requests."), ForOperator, ReasonRateLimited, "", ""},
@@ -340,5 +342,23 @@ func TestInboxDiscard(t *testing.T) {
 	}
 	if err := newInbox(f).Discard(ctx, mailID, "spam", "bob"); !apperr.Is(err, apperr.NotFound) {
 		t.Fatalf("discarding twice: %v", err)
+	}
+}
+
+func TestReference(t *testing.T) {
+	tests := []struct{ name, subject, text, want string }{
+		{"none", "Your decision", "I appeal.", ""},
+		{"in the subject, mixed case", "Re: request DSR-20261101-0123456789ABCDEF was refused", "I appeal.", "dsr-20261101-0123456789abcdef"},
+		{"quoted twice, the same", "Re: dsr-20261101-0123456789abcdef", "> reference dsr-20261101-0123456789abcdef", "dsr-20261101-0123456789abcdef"},
+		{"two different", "dsr-20261101-0123456789abcdef", "and dsr-20261102-0123456789abcdef", ""},
+		{"not our alphabet (i, l, o, u)", "dsr-20261101-0123456789abcdei", "", ""},
+		{"too long", "dsr-20261101-0123456789abcdef0", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Reference(tt.subject, tt.text); got != tt.want {
+				t.Errorf("Reference = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -60,6 +60,9 @@ type Remedy struct {
 	// describes the categories of personal information it collects; empty:
 	// the notice is named without an address.
 	PrivacyNotice string
+	// AppealLink opens the appeal form for the decided request; empty: the
+	// subject is asked to reply.
+	AppealLink string
 	// DPO is the company's data protection officer, named in a decision for
 	// questions about it; empty: the subject is asked to reply.
 	DPO Authority
@@ -92,8 +95,10 @@ type content struct {
 	// Corrects names the fields a correction asks to change, for the
 	// subject to see before confirming.
 	Corrects string
-	// Granted says an appeal was granted.
-	Granted bool
+	// Granted says an appeal was granted; FollowUp is the request that
+	// carries it out, due by Due.
+	Granted  bool
+	FollowUp string
 	// Controller is who controls the data where we do not.
 	Controller Authority
 }
@@ -143,6 +148,10 @@ func (c content) remedyLines(keep func(string) bool) []string {
 		case "opt_out_offer":
 			if r.OptOutLink == "" {
 				key += ".reply"
+			}
+		case "appeal":
+			if r.AppealLink != "" {
+				key, link = key+".link", r.AppealLink
 			}
 		case "categories_instead":
 			if link = r.PrivacyNotice; link != "" {
@@ -288,7 +297,13 @@ var (
 
 {{.L.T "mail.reasons"}}
 {{range .Reasons}}- {{.}}
+{{end}}{{with .FollowUp}}
+{{$.L.T "mail.appeal_decided.follow_up" "id" . "date" $.Due}}
 {{end}}{{if not .Granted}}{{template "remedy_list" .}}{{end}}{{end}}
+{{define "nothing_to_appeal"}}{{.L.T "mail.nothing_to_appeal.body" "id" .RequestID "ref" .First}}
+
+{{.L.T "mail.nothing_to_appeal.next"}}
+{{end}}
 {{define "not_controller"}}{{.L.T "mail.not_controller.body" "id" .RequestID}}
 {{.Controller.Name}}{{with .Controller.URL}} ({{.}}){{end}}
 
@@ -367,7 +382,11 @@ Find it with: privacyctl show {{.RequestID}}
 {{- template "remedy_list" .}}{{end}}
 {{define "appeal_decided"}}<p>{{if .Granted}}{{.L.T "mail.appeal_decided.granted" "id" .RequestID}}{{else}}{{.L.T "mail.appeal_decided.upheld" "id" .RequestID}}{{end}}</p>
 <p>{{.L.T "mail.reasons"}}</p><ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>
+{{- with .FollowUp}}
+<p>{{$.L.T "mail.appeal_decided.follow_up" "id" . "date" $.Due}}</p>{{end}}
 {{- if not .Granted}}{{template "remedy_list" .}}{{end}}{{end}}
+{{define "nothing_to_appeal"}}<p>{{.L.T "mail.nothing_to_appeal.body" "id" .RequestID "ref" .First}}</p>
+<p>{{.L.T "mail.nothing_to_appeal.next"}}</p>{{end}}
 {{define "not_controller"}}<p>{{.L.T "mail.not_controller.body" "id" .RequestID}}<br>
 {{.Controller.Name}}{{with .Controller.URL}} ({{.}}){{end}}</p>
 <p>{{.L.T "mail.not_controller.next"}}</p>{{end}}
@@ -487,6 +506,22 @@ func AppealDecided(l i18n.Lang, to, requestID string, granted bool, reasons []st
 		c.Remedy = remedy
 	}
 	return render("appeal_decided", to, c)
+}
+
+// AppealGranted tells the subject their appeal requestID is granted, why,
+// and that the request is now carried out as followUp, answered by due.
+func AppealGranted(l i18n.Lang, to, requestID string, reasons []string, followUp string, due time.Time) (Message, error) {
+	if len(reasons) == 0 || followUp == "" {
+		return Message{}, errors.New("a granted appeal needs its reasons and the request that carries it out")
+	}
+	return render("appeal_decided", to, content{L: l, RequestID: requestID, Reasons: reasons, Granted: true, FollowUp: followUp, Due: l.Date(due)})
+}
+
+// NothingToAppeal tells the subject their appeal requestID names no
+// decision of ours they can appeal (ref, as they gave it), without saying
+// why: the reference may be someone else's.
+func NothingToAppeal(l i18n.Lang, to, requestID, ref string) (Message, error) {
+	return render("nothing_to_appeal", to, content{L: l, RequestID: requestID, First: ref})
 }
 
 // NotController tells the subject that we are not the controller of the

@@ -96,13 +96,29 @@ func (o *Operator) reviewing(ctx context.Context, id string) (*request.Request, 
 	return r, nil
 }
 
-// Approve lets a reviewed request go on to delivery. The workflow is resumed
-// first, so a failure to resume leaves the request waiting and the approval
-// can be tried again; the audit record follows.
-func (o *Operator) Approve(ctx context.Context, id, who string) error {
+// Approve lets a reviewed request go on to delivery. Granting an appeal
+// takes the reasons the subject is sent (the law wants them); any other
+// approval takes none. The workflow is resumed first, so a failure to
+// resume leaves the request waiting and the approval can be tried again;
+// the audit record follows.
+func (o *Operator) Approve(ctx context.Context, id, who string, reasons []string) error {
+	reasons = clean(reasons)
 	r, err := o.reviewing(ctx, id)
 	if err != nil {
 		return err
+	}
+	switch {
+	case r.Type == request.Appeal && len(reasons) == 0:
+		return apperr.InvalidFields(apperr.FieldError{Field: "reason", Detail: "Give the reasons for granting the appeal; the subject must be told them."})
+	case r.Type != request.Appeal && len(reasons) > 0:
+		return apperr.InvalidFields(apperr.FieldError{Field: "reason", Detail: "Reasons go with granting an appeal or with a denial; approving a " + string(r.Type) + " request sends none."})
+	case r.Type == request.Appeal:
+		// Stored before the workflow goes on: its next step sends them.
+		now := o.Clock.Now()
+		r.GrantReasons, r.UpdatedAt = reasons, now
+		if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "appeal_grant_decided", From: r.Status, To: r.Status}); err != nil {
+			return err
+		}
 	}
 	if err := o.Workflow.Resume(ctx, r.ReviewTaskToken); err != nil {
 		return err
@@ -393,6 +409,9 @@ var Resumable = []string{
 	"Confirm the choice and complete",
 	"Correct the subject's profile",
 	"Confirm the correction and complete",
+	"Wait for an operator's decision on the appeal",
+	"Grant the appeal and complete",
+	"Close the appeal: nothing to appeal",
 }
 
 // resumePoint is where a redrive starts after a failure at state.

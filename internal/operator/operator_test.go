@@ -222,7 +222,7 @@ func TestApprove(t *testing.T) {
 			r.Status = status
 			e.store.put(r)
 
-			if err := e.op.Approve(context.Background(), reqID, who); err != nil {
+			if err := e.op.Approve(context.Background(), reqID, who, nil); err != nil {
 				t.Fatalf("Approve: %v", err)
 			}
 			if want := []string{token}; !reflect.DeepEqual(e.workflow.resumes, want) {
@@ -247,6 +247,51 @@ func TestApprove(t *testing.T) {
 			want := []request.Event{{At: now, Actor: "operator:alice", Action: "approved", From: status, To: status}}
 			if evs := e.store.eventsOf(reqID); !reflect.DeepEqual(evs, want) {
 				t.Errorf("events = %+v, want %+v", evs, want)
+			}
+		})
+	}
+}
+
+// TestApproveAppeal: granting an appeal takes the reasons the subject is
+// sent, stored before the workflow goes on; an approval of anything else
+// takes none, so no operator believes reasons were sent that were not.
+func TestApproveAppeal(t *testing.T) {
+	ctx := context.Background()
+	appeal := waiting()
+	appeal.Type, appeal.AppealOf = request.Appeal, "dsr-20250201-0123456789abcdef"
+	tests := []struct {
+		name    string
+		r       request.Request
+		reasons []string
+		kind    apperr.Kind // 0: granted
+	}{
+		{"an appeal with reasons", appeal, []string{"  Identity confirmed by phone.  ", " "}, 0},
+		{"an appeal without reasons", appeal, []string{" "}, apperr.Invalid},
+		{"a delete with reasons", waiting(), []string{"Looks fine."}, apperr.Invalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			e.store.put(tt.r)
+			err := e.op.Approve(ctx, reqID, who, tt.reasons)
+			if tt.kind != 0 {
+				wantErr(t, err, tt.kind, "reason")
+				wantUnchanged(t, e.store, tt.r)
+				if len(e.workflow.resumes) != 0 {
+					t.Fatalf("resumed %q", e.workflow.resumes)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := e.store.stored(reqID)
+			if !reflect.DeepEqual(got.GrantReasons, []string{"Identity confirmed by phone."}) || len(e.workflow.resumes) != 1 {
+				t.Fatalf("reasons %q, resumes %q", got.GrantReasons, e.workflow.resumes)
+			}
+			evs := e.store.eventsOf(reqID)
+			if len(evs) != 2 || evs[0].Action != "appeal_grant_decided" || evs[1].Action != "approved" {
+				t.Fatalf("events %+v: the reasons must be stored before the workflow goes on", evs)
 			}
 		})
 	}
@@ -284,7 +329,7 @@ func TestApproveRefused(t *testing.T) {
 			if tt.req != nil {
 				e.store.put(*tt.req)
 			}
-			err := e.op.Approve(context.Background(), tt.id, who)
+			err := e.op.Approve(context.Background(), tt.id, who, nil)
 			wantErr(t, err, tt.kind, tt.field)
 			if len(e.workflow.resumes) != 0 || len(e.workflow.fails) != 0 {
 				t.Errorf("workflow called: resumes %q, fails %+v", e.workflow.resumes, e.workflow.fails)
@@ -314,7 +359,7 @@ func TestApproveErrors(t *testing.T) {
 			e := newEnv()
 			e.store.put(waiting())
 			e.store.SaveErr, e.workflow.resumeErr = tt.saveErr, tt.resumeErr
-			err := e.op.Approve(context.Background(), reqID, who)
+			err := e.op.Approve(context.Background(), reqID, who, nil)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}

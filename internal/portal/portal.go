@@ -160,6 +160,12 @@ const StartTimeout = 10 * time.Second
 // Submit stores a new request and starts its workflow.
 func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error) {
 	valid, invalid := in.Validate()
+	if invalid == nil {
+		var err error
+		if valid, err = p.appealUnderItsLaw(ctx, valid); err != nil {
+			return Receipt{}, err
+		}
+	}
 	if invalid == nil && valid.Corrections != nil {
 		if bad := request.CheckCorrectable(*valid.Corrections, p.Correctable); len(bad) > 0 {
 			invalid = apperr.InvalidFields(bad...)
@@ -286,9 +292,12 @@ func (p *Portal) WorkflowInput(r *request.Request) sfnflow.Input {
 		Type:                       string(r.Type),
 		Jurisdiction:               r.Jurisdiction,
 		VerificationTimeoutSeconds: p.TimeScale.Seconds(p.verificationWindow(r)),
-		OperatorReview:             slices.Contains(p.ReviewTypes, r.Type),
-		ReviewTimeoutSeconds:       p.TimeScale.Seconds(p.reviewWindow(r)),
-		SkipVerification:           !r.NeedsVerification(),
+		// An appeal is always decided by a person; a granted appeal's
+		// follow-up was that decision.
+		OperatorReview:       (slices.Contains(p.ReviewTypes, r.Type) || r.Type == request.Appeal) && r.FollowsAppeal == "",
+		ReviewTimeoutSeconds: p.TimeScale.Seconds(p.reviewWindow(r)),
+		SkipVerification:     !r.NeedsVerification() && r.FollowsAppeal == "",
+		VerifiedByAppeal:     r.FollowsAppeal != "",
 	}
 }
 

@@ -196,15 +196,16 @@ func TestOffered(t *testing.T) {
 	}{
 		{"EU", nil, []Offer{o(request.Access, true), o(request.Portability, true), o(request.Delete, true),
 			o(request.OptOut, true), o(request.Limit, true), o(request.Restrict, true), o(request.Object, true)}},
+		// Iowa's law gives an appeal; the GDPR and the CCPA give none.
 		{"US-IA", nil, []Offer{o(request.Access, true), o(request.Portability, true),
-			o(request.OptOut, true), o(request.Limit, true), o(request.Restrict, true), o(request.Object, true)}},
+			o(request.OptOut, true), o(request.Limit, true), o(request.Restrict, true), o(request.Object, true), o(request.Appeal, true)}},
 		// The CCPA forbids verifying opt-outs and limits.
 		{"US-CA", nil, []Offer{o(request.Access, true), o(request.Portability, true), o(request.Delete, true),
 			o(request.OptOut, false), o(request.Limit, false), o(request.Restrict, true), o(request.Object, true)}},
 		{"XX", nil, nil},
 		// Iowa's law gives no right to correction: fields to correct change nothing.
 		{"US-IA", []string{"name"}, []Offer{o(request.Access, true), o(request.Portability, true),
-			o(request.OptOut, true), o(request.Limit, true), o(request.Restrict, true), o(request.Object, true)}},
+			o(request.OptOut, true), o(request.Limit, true), o(request.Restrict, true), o(request.Object, true), o(request.Appeal, true)}},
 	}
 	for _, tt := range tests {
 		e.portal.Correctable = tt.correctable

@@ -39,7 +39,7 @@ const (
 var AllTypes = []Type{Access, Portability, Delete, Correct, Restrict, Object, OptOut, Limit, Appeal}
 
 // supportedTypes are the types the workflow can carry out end to end today.
-var supportedTypes = []Type{Access, Portability, Delete, Correct, OptOut, Limit, Restrict, Object}
+var supportedTypes = []Type{Access, Portability, Delete, Correct, OptOut, Limit, Restrict, Object, Appeal}
 
 // Status is where a request stands in its lifecycle.
 type Status string
@@ -197,6 +197,19 @@ type Request struct {
 	CorrectedFields []string
 	CorrectedItems  int
 
+	// AppealOf is the decided request an appeal asks to reconsider.
+	AppealOf string
+	// AppealedBy, on a decided request, is the appeal that reconsiders it:
+	// a decision is appealed once.
+	AppealedBy string
+	// GrantReasons are the reasons of the operator who granted an appeal.
+	GrantReasons []string
+	// FollowUp, on a granted appeal, is the request that carries out what
+	// the appealed decision refused; FollowsAppeal, on that request, is the
+	// appeal.
+	FollowUp      string
+	FollowsAppeal string
+
 	// Version counts saved changes; a save succeeds only on the version it read,
 	// so two concurrent writers cannot overwrite each other.
 	Version int
@@ -222,6 +235,8 @@ type Intake struct {
 	// Corrections are the new values of a correction request; a pointer,
 	// so that an Intake stays comparable.
 	Corrections *Corrections
+	// AppealOf is the id of the decided request an appeal reconsiders.
+	AppealOf string
 	// Mail is set for a request that came by email; never from a form.
 	Mail *MailOrigin
 }
@@ -300,6 +315,16 @@ func (in Intake) Validate() (Intake, error) {
 		}
 		out.DryRun = true
 	}
+	appealOf := strings.TrimSpace(in.AppealOf)
+	switch {
+	case out.Type == string(Appeal) && appealOf == "":
+		fields = append(fields, apperr.Field("appeal_of", "error.appeal_of.required"))
+	case out.Type == string(Appeal) && !ValidID(appealOf):
+		fields = append(fields, apperr.Field("appeal_of", "error.appeal_of.invalid"))
+	case out.Type != string(Appeal) && appealOf != "":
+		fields = append(fields, apperr.Field("appeal_of", "error.appeal_of.appeal_only"))
+	}
+	out.AppealOf = appealOf
 	corrections, bad := checkCorrections(out.Type, in.Corrections)
 	fields = append(fields, bad...)
 	out.Corrections = corrections
@@ -386,6 +411,7 @@ func New(in Intake, now time.Time) *Request {
 		Language:     i18n.Lang(in.Language),
 		DryRun:       in.DryRun,
 		Corrections:  derefCorrections(in.Corrections),
+		AppealOf:     in.AppealOf,
 		ReceivedAt:   now,
 		UpdatedAt:    now,
 	}
@@ -423,6 +449,14 @@ func MailRequestID(key string, arrived, now time.Time) string {
 	}
 	sum := sha256.Sum256([]byte("mail:" + key))
 	return "dsr-" + arrived.UTC().Format("20060102") + "-" + idEncoding.EncodeToString(sum[:10])
+}
+
+// FollowUpID is the id of the request a granted appeal makes: derived from
+// the appeal's id, so the appeal's close, retried, finds the request it
+// made; dated by the appeal's receipt.
+func FollowUpID(appealID string, appealReceived time.Time) string {
+	sum := sha256.Sum256([]byte("follow-up:" + appealID))
+	return "dsr-" + appealReceived.UTC().Format("20060102") + "-" + idEncoding.EncodeToString(sum[:10])
 }
 
 // ValidID reports whether s has the shape of a request id, so malformed ids are
@@ -465,6 +499,11 @@ const (
 	ExtensionKept      = "kept"      // an operator let the date stand
 	ExtensionUndecided = "undecided" // nobody decided in time; the date stands
 )
+
+// ErrNothingToAppeal is the cause of an appeal that names no decision its
+// subject can appeal: none of theirs under the same law, not decided, or
+// appealed before.
+var ErrNothingToAppeal = errors.New("nothing to appeal")
 
 // ErrNoDecisionNeeded is the cause of a question about an extension that
 // has nothing to decide: the request is closed, extended already, decided,

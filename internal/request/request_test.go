@@ -39,6 +39,11 @@ func TestIntakeValidate(t *testing.T) {
 		{"object", Intake{Type: "object", Email: "a@b.co", Jurisdiction: "UK"}, nil, Intake{Type: "object", Email: "a@b.co", Jurisdiction: "UK", Language: "en"}},
 		{"dry-run delete", Intake{Type: "delete", Email: "a@b.co", Jurisdiction: "EU", DryRun: true}, nil, Intake{Type: "delete", Email: "a@b.co", Jurisdiction: "EU", Language: "en", DryRun: true}},
 		{"dry-run access", Intake{Type: "access", Email: "a@b.co", Jurisdiction: "EU", DryRun: true}, []string{"dry_run"}, Intake{}},
+		{"appeal", Intake{Type: "appeal", Email: "a@b.co", Jurisdiction: "US-VA", AppealOf: " dsr-20260131-0123456789abcdef "}, nil,
+			Intake{Type: "appeal", Email: "a@b.co", Jurisdiction: "US-VA", Language: "en", AppealOf: "dsr-20260131-0123456789abcdef"}},
+		{"appeal naming nothing", Intake{Type: "appeal", Email: "a@b.co", Jurisdiction: "US-VA"}, []string{"appeal_of"}, Intake{}},
+		{"appeal naming no id of ours", Intake{Type: "appeal", Email: "a@b.co", Jurisdiction: "US-VA", AppealOf: "order 1234"}, []string{"appeal_of"}, Intake{}},
+		{"access naming a decision", Intake{Type: "access", Email: "a@b.co", Jurisdiction: "EU", AppealOf: "dsr-20260131-0123456789abcdef"}, []string{"appeal_of"}, Intake{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -36,6 +36,9 @@ type Input struct {
 	// SkipVerification is set where the law forbids asking the subject to
 	// verify (CCPA opt-out and limit) and for Global Privacy Control.
 	SkipVerification bool `json:"skip_verification,omitempty"`
+	// VerifiedByAppeal is set on the request a granted appeal makes: the
+	// subject confirmed the appeal, from the same address.
+	VerifiedByAppeal bool `json:"verified_by_appeal,omitempty"`
 }
 
 // Workflow runs request workflows of one state machine.

@@ -320,6 +320,9 @@ func (s *Steps) AwaitReview(ctx context.Context, in ReviewTask) error {
 	if in.TaskToken == "" {
 		return apperr.E(apperr.Invalid, "The task input has no task token.")
 	}
+	if r.Type == request.Appeal {
+		return s.awaitAppealDecision(ctx, r, in.TaskToken)
+	}
 	r.ReviewTaskToken = in.TaskToken
 	now := s.Clock.Now()
 	r.UpdatedAt = now

@@ -39,6 +39,9 @@ type (
 	// NoDecisionNeeded means the deadline watch has no extension to ask
 	// the operators about: it goes on to the notice point.
 	NoDecisionNeeded struct{ Msg string }
+	// NothingToAppeal means an appeal names no decision its subject can
+	// appeal: the workflow closes it and tells the subject so.
+	NothingToAppeal struct{ Msg string }
 )
 
 func (e *TransientError) Error() string   { return e.Msg }
@@ -51,6 +54,7 @@ func (e *NotOnHold) Error() string        { return e.Msg }
 func (e *FindingsOpen) Error() string     { return e.Msg }
 func (e *NoOpenFindings) Error() string   { return e.Msg }
 func (e *NoDecisionNeeded) Error() string { return e.Msg }
+func (e *NothingToAppeal) Error() string  { return e.Msg }
 
 // TaskError turns any error into one of the task error types above.
 func TaskError(err error) error {
@@ -70,6 +74,8 @@ func TaskError(err error) error {
 		return &NoOpenFindings{Msg: msg}
 	case errors.Is(err, request.ErrNoDecisionNeeded):
 		return &NoDecisionNeeded{Msg: msg}
+	case errors.Is(err, request.ErrNothingToAppeal):
+		return &NothingToAppeal{Msg: msg}
 	}
 	if errors.Is(err, request.ErrChanged) {
 		// A concurrent save (the deadline watch, an operator) won the race:

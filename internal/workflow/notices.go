@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"net/url"
+	"slices"
 	"sync"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
@@ -37,6 +38,10 @@ func (s *Steps) remedy(r *request.Request, kind statute.NoticeKind) (notify.Reme
 	if s.BaseURL != "" {
 		// The form, opened at the request's law, offers the opt-out.
 		rem.OptOutLink = s.BaseURL + "/?jurisdiction=" + url.QueryEscape(r.Jurisdiction) + langParam(r)
+		if slices.Contains(c.Carries, statute.Appeal) {
+			// The form, opened at the appeal of this request.
+			rem.AppealLink = s.BaseURL + "/?" + url.Values{"jurisdiction": {r.Jurisdiction}, "type": {string(request.Appeal)}, "appeal_of": {r.ID}}.Encode() + langParam(r)
+		}
 	}
 	return rem, nil
 }

@@ -165,6 +165,8 @@ type Steps struct {
 	PrivacyNoticeURL string
 	// DPO is the company's data protection officer, named in decisions.
 	DPO notify.Authority
+	// FollowUps makes the request that carries out a granted appeal.
+	FollowUps FollowUps
 }
 
 // Task inputs and outputs. They carry ids only.
@@ -568,10 +570,24 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 			return err
 		}
 		if r.Type == request.Appeal {
+			if r.AppealOf != "" {
+				// The decision the appeal named stands; its log says so.
+				if err := s.Store.Record(ctx, r.AppealOf, request.Event{At: now, Actor: actor, Action: "appeal_upheld", Note: "appeal=" + r.ID}); err != nil && !apperr.Is(err, apperr.NotFound) {
+					return err
+				}
+			}
 			msg, err = notify.AppealDecided(r.Language, r.Email, r.ID, false, reasons, remedy)
 			break
 		}
 		msg, err = notify.Denial(r.Language, r.Email, r.ID, reasons, remedy)
+	case in.Outcome == "appeal_granted":
+		if msg, err = s.grantAppeal(ctx, r); err != nil {
+			return err
+		}
+	case in.Outcome == "nothing_to_appeal":
+		if msg, err = s.closeNothingToAppeal(ctx, r); err != nil {
+			return err
+		}
 	case in.Outcome == "failed":
 		if r.Status.Closed() {
 			// Closed meanwhile (cancelled while a step ran): nothing to flag.
