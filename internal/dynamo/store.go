@@ -304,28 +304,17 @@ const auditPrefix = "audit#"
 // Events returns the audit log of a request, oldest first.
 func (s *Store) Events(ctx context.Context, id string) ([]request.Event, error) {
 	var events []request.Event
-	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{
-		TableName:              &s.audit,
-		KeyConditionExpression: aws.String("pk = :id AND begins_with(sk, :audit)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":id":    &types.AttributeValueMemberS{Value: id},
-			":audit": &types.AttributeValueMemberS{Value: auditPrefix},
-		},
-		ConsistentRead: aws.Bool(true),
+	err := eachItem(ctx, s.api, s.audit, id, auditPrefix, func(item map[string]types.AttributeValue) error {
+		var a auditRecord
+		if err := attributevalue.UnmarshalMap(item, &a); err != nil {
+			return apperr.Wrap(apperr.Internal, "An audit event could not be read.", err)
+		}
+		events = append(events, request.Event{At: a.At, Actor: a.Actor, Action: a.Action,
+			From: request.Status(a.From), To: request.Status(a.To), Note: a.Note})
+		return nil
 	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
-		}
-		for _, item := range page.Items {
-			var a auditRecord
-			if err := attributevalue.UnmarshalMap(item, &a); err != nil {
-				return nil, apperr.Wrap(apperr.Internal, "An audit event could not be read.", err)
-			}
-			events = append(events, request.Event{At: a.At, Actor: a.Actor, Action: a.Action,
-				From: request.Status(a.From), To: request.Status(a.To), Note: a.Note})
-		}
+	if err != nil {
+		return nil, err
 	}
 	return events, nil
 }
