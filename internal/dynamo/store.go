@@ -87,6 +87,9 @@ type record struct {
 	ExtensionDecision     string              `dynamodbav:"extension_decision,omitempty"`
 	ReviewTaskToken       string              `dynamodbav:"review_task_token,omitempty"`
 	DenialReasons         []string            `dynamodbav:"denial_reasons,omitempty"`
+	DenialProvision       string              `dynamodbav:"denial_provision,omitempty"`
+	OtherController       string              `dynamodbav:"other_controller,omitempty"`
+	OtherControllerReach  string              `dynamodbav:"other_controller_contact,omitempty"`
 	Redrives              int                 `dynamodbav:"redrives,omitempty"`
 	Via                   string              `dynamodbav:"via,omitempty"`
 	JoinedTo              string              `dynamodbav:"joined_to,omitempty"`
@@ -136,7 +139,8 @@ func toRecord(r *request.Request) (record, error) {
 		PermissionType: r.PermissionType, PowerOfAttorney: r.PowerOfAttorney,
 		Deadlines: deadlines, DueDate: due, Extended: r.Extended, ExtensionReasons: r.ExtensionReasons,
 		ExtensionTaskToken: r.ExtensionTaskToken, ExtensionDecision: r.ExtensionDecision,
-		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons, Redrives: r.Redrives, Via: r.Via, JoinedTo: r.JoinedTo,
+		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons, Redrives: r.Redrives,
+		DenialProvision: r.DenialProvision, OtherController: r.OtherController, OtherControllerReach: r.OtherControllerContact, Via: r.Via, JoinedTo: r.JoinedTo,
 		DryRun: r.DryRun, OnHold: r.OnHold, HoldReasons: r.HoldReasons, HoldTaskToken: r.HoldTaskToken,
 		Corrections: r.Corrections, CorrectedFields: r.CorrectedFields, CorrectedItems: r.CorrectedItems,
 		PK: r.ID, SK: requestSK, Kind: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
@@ -155,7 +159,8 @@ func (rec record) request() (*request.Request, error) {
 	r := &request.Request{
 		Extended: rec.Extended, ExtensionReasons: rec.ExtensionReasons, Overdue: rec.Overdue,
 		ExtensionTaskToken: rec.ExtensionTaskToken, ExtensionDecision: rec.ExtensionDecision, ReviewTaskToken: rec.ReviewTaskToken,
-		DenialReasons: rec.DenialReasons, Redrives: rec.Redrives, Via: rec.Via, JoinedTo: rec.JoinedTo,
+		DenialReasons: rec.DenialReasons, Redrives: rec.Redrives,
+		DenialProvision: rec.DenialProvision, OtherController: rec.OtherController, OtherControllerContact: rec.OtherControllerReach, Via: rec.Via, JoinedTo: rec.JoinedTo,
 		DryRun: rec.DryRun, OnHold: rec.OnHold, HoldReasons: rec.HoldReasons, HoldTaskToken: rec.HoldTaskToken,
 		Corrections: rec.Corrections, CorrectedFields: rec.CorrectedFields, CorrectedItems: rec.CorrectedItems, MailKey: rec.MailKey, UnauthenticatedSender: rec.UnauthenticatedSender,
 		AppealOf: rec.AppealOf, AppealedBy: rec.AppealedBy, GrantReasons: rec.GrantReasons, FollowUp: rec.FollowUp, FollowsAppeal: rec.FollowsAppeal,

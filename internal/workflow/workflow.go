@@ -555,7 +555,7 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		msg, err = notify.NeverVerified(r.Language, r.Email, r.ID, remedy)
 	case in.Outcome == "denied":
 		reasons := r.DenialReasons
-		if len(reasons) == 0 {
+		if len(reasons) == 0 && r.OtherController == "" {
 			return apperr.E(apperr.Conflict, "A denial needs the operator's reasons.")
 		}
 		// An appeal's rule says what its denial carries: the Attorney
@@ -569,6 +569,11 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		if err := s.move(ctx, r, request.Denied, "denied", fmt.Sprintf("reasons=%d", len(reasons))); err != nil {
 			return err
 		}
+		if r.OtherController != "" {
+			msg, err = notify.NotController(r.Language, r.Email, r.ID, notify.Authority{Name: r.OtherController, URL: r.OtherControllerContact})
+			break
+		}
+		remedy.Provision = r.DenialProvision
 		if r.Type == request.Appeal {
 			if r.AppealOf != "" {
 				// The decision the appeal named stands; its log says so.
