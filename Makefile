@@ -31,8 +31,16 @@ dev: check-tools ## Start the local stack in the foreground (Ctrl-C stops it)
 	go build -o build/local/devstack ./cmd/devstack
 	./build/local/devstack $(if $(POLICY),-policy $(POLICY))
 
+# The browser test checks every page with this pinned axe-core.
+AXE := internal/e2e/axe/node_modules/axe-core/axe.min.js
+
+$(AXE): internal/e2e/axe/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the accessibility check of the browser test (Node.js 20+)"; exit 1; }
+	npm ci --prefix internal/e2e/axe --no-audit --no-fund
+	@touch $(AXE)
+
 .PHONY: test
-test: check-tools ## Run every test: unit, end-to-end on the local stack, infrastructure
+test: check-tools $(AXE) ## Run every test: unit, end-to-end on the local stack, infrastructure
 	go vet ./...
 	go test $(GO_TEST_FLAGS) ./...
 

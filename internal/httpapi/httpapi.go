@@ -272,7 +272,7 @@ func (a *api) verifyPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := a.pageLanguage(r)
-	render(w, http.StatusOK, "verify", page{L: l, Title: l.T("verify.title"), Languages: a.languageMenu(l, *r.URL),
+	a.render(w, r, http.StatusOK, "verify", page{L: l, Title: l.T("verify.title"), Languages: a.languageMenu(l, *r.URL),
 		ID: id, Action: verifyAction(id), Token: token, Details: detailsViewFor(l, req, nil), Corrects: l.Details(req.Corrects)})
 }
 
@@ -301,20 +301,20 @@ func (a *api) answerConfirmation(w http.ResponseWriter, r *http.Request, err err
 	var e *apperr.Error
 	switch {
 	case err == nil:
-		render(w, http.StatusOK, "confirmed", page{L: l, Title: l.T("confirmed.title"), ID: again.ID})
+		a.render(w, r, http.StatusOK, "confirmed", page{L: l, Title: l.T("confirmed.title"), ID: again.ID})
 	case errors.Is(err, portal.ErrOperatorCheck):
-		render(w, http.StatusAccepted, "error", page{L: l, Title: l.T("operator_check.title"), Message: portal.ErrOperatorCheck.In(l)})
+		a.render(w, r, http.StatusAccepted, "error", page{L: l, Title: l.T("operator_check.title"), Message: portal.ErrOperatorCheck.In(l)})
 	case errors.As(err, &de):
 		again.Details = detailsViewFor(l, de.Requirement, de.Err.Fields)
 		for _, f := range de.Err.Fields {
 			again.Errors = append(again.Errors, summaryError{Target: f.Field, Text: f.In(l)})
 		}
-		render(w, http.StatusBadRequest, name, again)
+		a.render(w, r, http.StatusBadRequest, name, again)
 	case name == "code" && errors.As(err, &e) && e.Kind == apperr.Invalid && len(e.Fields) > 0:
 		// A wrong code: the form again, so the person can retype.
 		msg := e.Fields[0].In(l)
 		again.CodeError, again.Errors = msg, []summaryError{{Target: "code", Text: msg}}
-		render(w, http.StatusBadRequest, name, again)
+		a.render(w, r, http.StatusBadRequest, name, again)
 	default:
 		a.writePageError(w, r, err)
 	}
@@ -341,7 +341,7 @@ func (a *api) codePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := a.pageLanguage(r)
-	render(w, http.StatusOK, "code", page{L: l, Title: l.T("verify.title"), Languages: a.languageMenu(l, *r.URL), ID: id, CodeAction: codeAction(id)})
+	a.render(w, r, http.StatusOK, "code", page{L: l, Title: l.T("verify.title"), Languages: a.languageMenu(l, *r.URL), ID: id, CodeAction: codeAction(id)})
 }
 
 var errNoPage = apperr.Keyed(apperr.NotFound, "error.no_page")
@@ -409,17 +409,17 @@ func (a *api) permissionPage(w http.ResponseWriter, r *http.Request) {
 		a.writePageError(w, r, err)
 		return
 	}
-	a.renderUpload(w, http.StatusOK, a.pageLanguage(r), id, token, "")
+	a.renderUpload(w, r, http.StatusOK, a.pageLanguage(r), id, token, "")
 }
 
 // renderUpload is the agent's upload page, with what went wrong if anything.
-func (a *api) renderUpload(w http.ResponseWriter, status int, l i18n.Lang, id, token, problem string) {
-	p := page{L: l, Title: l.T("done.agent.title"), Done: &doneView{ID: id, PermissionAction: permissionPath(id, token, l)}}
+func (a *api) renderUpload(w http.ResponseWriter, r *http.Request, status int, l i18n.Lang, id, token, problem string) {
+	p := page{L: l, Title: l.T("done.agent.title"), Done: &doneView{ID: id, PermissionAction: permissionPath(id, token, l)}, Here: permissionPath(id, token, l)}
 	if problem != "" {
 		p.Errors = []summaryError{{Target: "permission", Text: problem}}
 		p.Message = problem
 	}
-	render(w, status, "upload", p)
+	a.render(w, r, status, "upload", p)
 }
 
 // permissionForm takes the same upload from the web form's page after an
@@ -433,7 +433,7 @@ func (a *api) permissionForm(w http.ResponseWriter, r *http.Request) {
 		status, e := a.publicError(r, err)
 		switch status {
 		case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
-			a.renderUpload(w, status, l, id, token, e.In(l))
+			a.renderUpload(w, r, status, l, id, token, e.In(l))
 		default:
 			a.writePageError(w, r, err)
 		}
@@ -495,7 +495,7 @@ func (a *api) permissionForm(w http.ResponseWriter, r *http.Request) {
 		message = l.T("permission.received.poa")
 	}
 	status := (&url.URL{Path: "/v1/requests/" + id, RawQuery: url.Values{"token": {token}, "lang": {string(l)}}.Encode()}).String()
-	render(w, http.StatusOK, "permission", page{L: l, Title: l.T("permission.title"), Message: message, Action: status})
+	a.render(w, r, http.StatusOK, "permission", page{L: l, Title: l.T("permission.title"), Message: message, Action: status, Here: status})
 }
 
 // permissionBodyError is bodyError, with the upload's own limit named.

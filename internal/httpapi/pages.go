@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -27,24 +28,26 @@ import (
 var pages = template.Must(template.New("").Parse(`
 {{define "head"}}<!doctype html>
 <html lang="{{.L}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{if .Errors}}{{.L.T "form.error.prefix"}} {{end}}{{.Title}}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}
+<title>{{if .Errors}}{{.L.T "form.error.prefix"}} {{end}}{{if .Step}}{{.Step}} – {{end}}{{.Title}}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b;overflow-wrap:break-word}
+h1,h2{overflow-wrap:anywhere;hyphens:auto}.step{color:#4a4a4a;margin:0}
 label,legend{display:block;margin-top:1rem;font-weight:600}fieldset{border:0;padding:0;margin:0}fieldset+fieldset,input+fieldset{margin-top:1.5rem}
-input,select,button{font-size:1rem;padding:.4rem;margin-top:.25rem}input[type=email]{width:100%;max-width:25rem;box-sizing:border-box}
+input,select,button{font-size:1rem;padding:.4rem;margin-top:.25rem;max-width:100%;box-sizing:border-box}input[type=email],input[type=text]{width:100%;max-width:25rem}
 .choice{margin-top:.5rem}.choice label{display:inline;font-weight:400}.choice .hint{margin:0 0 0 1.8rem}
 .hint{color:#4a4a4a;margin:.25rem 0}.error{color:#b00020;font-weight:600;margin:.25rem 0}
 .summary{border:3px solid #b00020;padding:.5rem 1rem;margin-bottom:1rem}.summary a{color:#b00020}
 [aria-invalid=true]{border:2px solid #b00020}
-a:focus,button:focus,input:focus,select:focus,.summary:focus{outline:3px solid #fd0;outline-offset:2px}
-nav ul{list-style:none;padding:0;margin:0;display:flex;gap:1rem;justify-content:flex-end}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0}
+a:focus,button:focus,input:focus,select:focus,.summary:focus{outline:3px solid #0b3d91;outline-offset:2px}
+nav ul{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:1rem;justify-content:flex-end}
+dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.25rem 1rem}dt{font-weight:600}dd{margin:0;min-width:0;overflow-wrap:anywhere}
+@media (max-width:30rem){dl{grid-template-columns:minmax(0,1fr)}dd{margin-bottom:.5rem}}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}</style></head><body>
 {{if .Languages}}<nav aria-label="{{.L.T "lang.menu"}}"><ul>{{range .Languages}}<li>{{if .Current}}<span lang="{{.Lang}}" aria-current="true">{{.Name}}</span>{{else}}<a href="{{.URL}}" lang="{{.Lang}}" hreflang="{{.Lang}}">{{.Name}}</a>{{end}}</li>{{end}}</ul></nav>{{end}}
 <main>
 {{if .Errors}}<div class="summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus>
 <h2 id="error-summary-title">{{.L.T "form.errors.title"}}</h2>
 <ul>{{range .Errors}}<li>{{if .Target}}<a href="#{{.Target}}">{{.Text}}</a>{{else}}{{.Text}}{{end}}</li>{{end}}</ul></div>{{end}}
-<h1>{{.Title}}</h1>{{end}}
+{{if .Step}}<p class="step">{{.Step}}</p>{{end}}<h1>{{.Title}}</h1>{{end}}
 
 {{define "foot"}}</main></body></html>{{end}}
 
@@ -83,7 +86,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 {{template "fielderror" .Form.ErrorOf "corrections"}}
 {{range .Form.Corrections}}<label for="{{.ID}}">{{.Label}}</label>
 {{template "fielderror" $.Form.ErrorOf .Name}}
-<input id="{{.ID}}" name="{{.Name}}" type="text" maxlength="{{.MaxLength}}" autocomplete="off" value="{{.Value}}" aria-describedby="corrections-hint{{if $.Form.Has .Name}} {{.Name}}-error{{end}}"{{if $.Form.Has .Name}} aria-invalid="true"{{end}}>
+<input id="{{.ID}}" name="{{.Name}}" type="text" maxlength="{{.MaxLength}}" autocomplete="{{.Autocomplete}}" value="{{.Value}}" aria-describedby="corrections-hint{{if $.Form.Has .Name}} {{.Name}}-error{{end}}"{{if $.Form.Has .Name}} aria-invalid="true"{{end}}>
 {{end}}</fieldset>
 {{end}}{{if .Form.Appeal}}<label for="appeal_of">{{.L.T "form.appeal_of.label"}}</label>
 <p id="appeal_of-hint" class="hint">{{.L.T "form.appeal_of.hint"}}</p>
@@ -152,7 +155,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 {{if .Need}}<fieldset id="details"{{if .DetailsError}} aria-describedby="details-error"{{end}}><legend>{{.Legend}}</legend>
 {{if .DetailsError}}<p id="details-error" class="error"><span class="visually-hidden">{{$.L.T "form.error.prefix"}}</span> {{.DetailsError}}</p>{{end}}
 {{range .Kinds}}<label for="{{.ID}}">{{.Label}}</label>
-<input id="{{.ID}}" name="{{.ID}}" maxlength="200"{{if $.Details.DetailsError}} aria-invalid="true"{{end}}>
+<input id="{{.ID}}" name="{{.ID}}" maxlength="200"{{with .Autocomplete}} autocomplete="{{.}}"{{end}}{{if $.Details.DetailsError}} aria-invalid="true"{{end}}>
 {{end}}</fieldset>{{end}}
 {{if .Declaration}}<fieldset><legend>{{$.L.T "declaration.legend"}}</legend>
 <p>{{$.L.T "declaration.text"}}</p>
@@ -194,6 +197,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 
 {{define "error"}}{{template "head" .}}
 <p>{{.Message}}</p>
+{{if .Next}}<p><a href="{{.Next}}">{{.NextText}}</a></p>{{end}}
 {{template "foot" .}}{{end}}`))
 
 // page is what every page template reads; each page fills its part.
@@ -219,6 +223,14 @@ type page struct {
 	Details *detailsView
 	// Corrects names the fields a correction being confirmed changes.
 	Corrects string
+	// Here is an address that shows this page again, for the language
+	// menu of a page answering a POST; empty: the address asked for (a
+	// GET), else the form.
+	Here string
+	// Step says which step of the form this is, in the page's title.
+	Step string
+	// Way on, from a page that ends a path (a used link): where to go.
+	Next, NextText string
 }
 
 // detailsView is the part of a confirmation form that asks for data points
@@ -232,7 +244,25 @@ type detailsView struct {
 	SignatureError string
 }
 
-type detailKind struct{ ID, Label string }
+type detailKind struct{ ID, Label, Autocomplete string }
+
+// autocomplete is the HTML autocomplete token of a detail a person gives
+// about themselves, so browsers can fill it (WCAG 1.3.5); "" for none.
+func autocomplete(kind string) string {
+	switch kind {
+	case "name":
+		return "name"
+	case "phone":
+		return "tel"
+	case "postal_code":
+		return "postal-code"
+	case "birth_date":
+		return "bday"
+	case "street_address":
+		return "street-address"
+	}
+	return ""
+}
 
 func detailsViewFor(l i18n.Lang, req portal.Requirement, errs []apperr.FieldError) *detailsView {
 	if req.DataPoints == 0 && !req.Declaration {
@@ -240,7 +270,7 @@ func detailsViewFor(l i18n.Lang, req portal.Requirement, errs []apperr.FieldErro
 	}
 	v := &detailsView{Need: req.DataPoints, Legend: l.T("details.legend", "count", strconv.Itoa(req.DataPoints)), Declaration: req.Declaration}
 	for _, k := range req.Kinds {
-		v.Kinds = append(v.Kinds, detailKind{ID: k.ID, Label: l.T("datapoint." + k.ID)})
+		v.Kinds = append(v.Kinds, detailKind{ID: k.ID, Label: l.T("datapoint." + k.ID), Autocomplete: autocomplete(k.ID)})
 	}
 	for _, e := range errs {
 		switch e.Field {
@@ -306,7 +336,22 @@ func (a *api) languageMenu(current i18n.Lang, u url.URL) []langLink {
 	return links
 }
 
-func render(w http.ResponseWriter, status int, name string, p page) {
+// render writes a page. Every page has the language menu: it links the
+// page's own address (Here, or the address asked for when that is a page),
+// else the form.
+func (a *api) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	if p.Languages == nil {
+		here := url.URL{Path: "/"}
+		switch {
+		case p.Here != "":
+			if u, err := url.Parse(p.Here); err == nil {
+				here = *u
+			}
+		case r.Method == http.MethodGet:
+			here = *r.URL
+		}
+		p.Languages = a.languageMenu(p.L, here)
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Language", string(p.L))
@@ -337,7 +382,10 @@ type formView struct {
 
 type correctionInput struct {
 	ID, Name, Label, Value string
-	MaxLength              int
+	// Autocomplete lets a browser offer the person's own value; the new
+	// value is theirs to type, so "off" where no token fits.
+	Autocomplete string
+	MaxLength    int
 }
 
 type choice struct {
@@ -424,24 +472,24 @@ func (a *api) form(w http.ResponseWriter, r *http.Request) {
 			in.AppealOf = ""
 		}
 	}
-	a.renderRequestStep(w, http.StatusOK, l, menu, in, nil)
+	a.renderRequestStep(w, r, http.StatusOK, l, menu, in, nil)
 }
 
 func (a *api) renderLawStep(w http.ResponseWriter, r *http.Request, status int, l i18n.Lang, selected string, errs []apperr.FieldError) {
 	f := &formView{L: l, Groups: lawGroups(l, selected)}
-	p := page{L: l, Title: l.T("form.title"), Languages: a.languageMenu(l, url.URL{Path: "/"}), Form: f}
+	p := page{L: l, Title: l.T("form.title"), Step: l.T("form.step.law"), Languages: a.languageMenu(l, url.URL{Path: "/"}), Form: f}
 	p.Errors, f.fieldErrors = describeErrors(l, errs, func(field string) string {
 		if field == "jurisdiction" {
 			return "jurisdiction"
 		}
 		return ""
 	})
-	render(w, status, "law", p)
+	a.render(w, r, status, "law", p)
 }
 
 // renderRequestStep shows the request form for the law of in.Jurisdiction,
 // with in's values and the errors of errs.
-func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, menu []langLink, in request.Intake, errs []apperr.FieldError) {
+func (a *api) renderRequestStep(w http.ResponseWriter, r *http.Request, status int, l i18n.Lang, menu []langLink, in request.Intake, errs []apperr.FieldError) {
 	f := &formView{L: l, Jurisdiction: in.Jurisdiction, LawName: l.T("jurisdiction." + in.Jurisdiction), Email: in.Email, AgentEmail: in.AgentEmail,
 		ChangeLaw: (&url.URL{Path: "/", RawQuery: url.Values{"lang": {string(l)}}.Encode()}).String()}
 	offers := a.portal.Offered(in.Jurisdiction)
@@ -456,14 +504,15 @@ func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, 
 			f.Appeal, f.AppealOf = true, in.AppealOf
 		}
 		for _, field := range o.Fields {
-			ci := correctionInput{ID: "correct-" + field, Name: "corrections." + field, Label: l.Detail(field), MaxLength: request.MaxCorrectionValue}
+			ci := correctionInput{ID: "correct-" + field, Name: "corrections." + field, Label: l.Detail(field), MaxLength: request.MaxCorrectionValue,
+				Autocomplete: cmp.Or(autocomplete(field), "off")}
 			if in.Corrections != nil {
 				ci.Value = (*in.Corrections)[field]
 			}
 			f.Corrections = append(f.Corrections, ci)
 		}
 	}
-	p := page{L: l, Title: l.T("form.title"), Languages: menu, Form: f}
+	p := page{L: l, Title: l.T("form.title"), Step: l.T("form.step.request"), Languages: menu, Form: f}
 	p.Errors, f.fieldErrors = describeErrors(l, errs, func(field string) string {
 		switch {
 		case field == "type", field == "email", field == "agent_email":
@@ -484,7 +533,7 @@ func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, 
 		}
 		return ""
 	})
-	render(w, status, "form", p)
+	a.render(w, r, status, "form", p)
 }
 
 // describeErrors says each field error in l, for the summary (linked to the
@@ -524,7 +573,7 @@ func (a *api) renderFormError(w http.ResponseWriter, r *http.Request, in request
 		return
 	}
 	menu := a.languageMenu(l, url.URL{Path: "/", RawQuery: url.Values{"jurisdiction": {in.Jurisdiction}}.Encode()})
-	a.renderRequestStep(w, http.StatusBadRequest, l, menu, in, fields)
+	a.renderRequestStep(w, r, http.StatusBadRequest, l, menu, in, fields)
 }
 
 // submissionLanguage is the language of the pages after a form submission:
@@ -563,11 +612,11 @@ func (a *api) renderDone(w http.ResponseWriter, r *http.Request, in request.Inta
 	if status, err := url.Parse(receipt.StatusURL); err == nil && in.AgentEmail != "" {
 		d.PermissionAction = permissionPath(receipt.ID, status.Query().Get("token"), l)
 	}
-	p := page{L: l, Title: l.T("done.title"), Done: d}
+	p := page{L: l, Title: l.T("done.title"), Done: d, Here: d.StatusLink}
 	if d.Verification {
 		p.CodeAction = codeAction(receipt.ID)
 	}
-	render(w, http.StatusAccepted, "done", p)
+	a.render(w, r, http.StatusAccepted, "done", p)
 }
 
 // permissionPath is the agent's upload page and where its form posts: the
@@ -604,7 +653,7 @@ func (a *api) renderStatus(w http.ResponseWriter, r *http.Request, s portal.Stat
 	if s.CompletedAt != nil {
 		v.Completed = l.Date(s.CompletedAt.UTC())
 	}
-	render(w, http.StatusOK, "status", page{L: l, Title: l.T("status.title"), Languages: a.languageMenu(l, *r.URL), Status: v})
+	a.render(w, r, http.StatusOK, "status", page{L: l, Title: l.T("status.title"), Languages: a.languageMenu(l, *r.URL), Status: v})
 }
 
 // wantsHTML reports whether the client ranks text/html above JSON in its
