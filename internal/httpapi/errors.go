@@ -84,10 +84,10 @@ func (a *api) writePageError(w http.ResponseWriter, r *http.Request, err error) 
 	status, e := a.publicError(r, err)
 	setRetryAfter(w, e)
 	l := a.pageLanguage(r)
-	p := page{L: l, Title: l.T("error.title.other"), Message: e.In(l)}
+	p := &messagePage{frame: frame{L: l, Title: l.T("error.title.other")}, Message: e.In(l)}
 	if status == http.StatusNotFound {
 		// A link used up or expired ends no path: the form is a way on.
-		p.Title, p.Next, p.NextText = l.T("error.title.link"), "/?lang="+string(l), l.T("error.link.form")
+		p.Title, p.Link, p.LinkText = l.T("error.title.link"), "/?lang="+string(l), l.T("error.link.form")
 		p.Message += " " + l.T("error.link.help")
 	}
 	a.render(w, r, status, "error", p)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/portal"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -90,6 +91,52 @@ func TestDetailsCanBeFilledByTheBrowser(t *testing.T) {
 	for _, want := range []string{`id="name" name="name" maxlength="200" autocomplete="name"`, `autocomplete="tel"`, `autocomplete="postal-code"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %s", want)
+		}
+	}
+}
+
+// TestEveryTemplateFitsItsView: each page template runs with the view its
+// handler gives it, in its fullest form, without an error (render logs one
+// and the page would be cut short).
+func TestEveryTemplateFitsItsView(t *testing.T) {
+	l := i18n.English
+	f := frame{L: l, Title: "t", Step: "s", Errors: []summaryError{{Target: "email", Text: "x"}}}
+	details := &detailsView{Need: 1, Legend: "d", Kinds: []detailKind{{ID: "name", Label: "Name", Autocomplete: "name"}}, Declaration: true, DetailsError: "e", SignatureError: "e"}
+	code := codeForm{CodeAction: "/c", CodeError: "e", Code: "ABCD", Details: details}
+	form := &formView{L: l, Jurisdiction: "US-VA", LawName: "Virginia", Choices: []choice{{ID: "type", Value: "access", Label: "A"}},
+		Corrections: []correctionInput{{ID: "correct-name", Name: "corrections.name", Label: "Name"}}, Appeal: true, AppealOf: testID,
+		Groups: []lawGroup{{Label: "g", Laws: []law{{Code: "EU", Name: "EU"}}}}, fieldErrors: map[string]string{"email": "x"}}
+	views := map[string]view{
+		"law":        &formPage{frame: f, Form: form},
+		"form":       &formPage{frame: f, Form: form},
+		"done":       &donePage{frame: f, Done: &doneView{ID: testID, StatusLink: "/s", ResultKey: "done.next.access", Verification: true}, codeForm: code},
+		"done agent": &donePage{frame: f, Done: &doneView{ID: testID, StatusLink: "/s", ResultKey: "done.next.access"}, Upload: &uploadForm{Action: "/u", Problem: "p"}},
+		"upload":     &uploadPage{frame: f, Upload: &uploadForm{Action: "/u", Problem: "p"}},
+		"verify":     &confirmPage{frame: f, ID: testID, Action: "/v", Token: "t", Corrects: "name", codeForm: codeForm{Details: details}},
+		"code":       &confirmPage{frame: f, ID: testID, codeForm: code},
+		"confirmed":  &confirmedPage{frame: f, ID: testID},
+		"status":     &statusPage{frame: f, Status: &statusView{ID: testID, Completed: "today", Extended: true}},
+		"error":      &messagePage{frame: f, Message: "m", Link: "/", LinkText: "form"},
+		"permission": &messagePage{frame: f, Message: "m", Link: "/s", LinkText: "status"},
+	}
+	for name, v := range views {
+		tmpl, _, _ := strings.Cut(name, " ")
+		var b strings.Builder
+		if err := pages.ExecuteTemplate(&b, tmpl, v); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if !strings.HasSuffix(strings.TrimSpace(b.String()), "</html>") {
+			t.Errorf("%s: the page is cut short", name)
+		}
+	}
+	for _, tmpl := range pages.Templates() {
+		switch tmpl.Name() {
+		case "", "head", "foot", "fielderror", "permissionform", "codeform", "details",
+			"code.html", "confirmed.html", "done.html", "error.html", "form.html", "law.html", "layout.html", "permission.html", "status.html", "upload.html", "verify.html":
+			continue
+		}
+		if _, ok := views[tmpl.Name()]; !ok {
+			t.Errorf("template %q has no view in this test", tmpl.Name())
 		}
 	}
 }
