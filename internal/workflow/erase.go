@@ -369,7 +369,7 @@ func (s *Steps) PlanErasure(ctx context.Context, id string) ([]erasure.Outcome, 
 	}
 	ids := r.Identities
 	if len(ids) == 0 {
-		if ids, err = s.resolve(ctx, r.Email); err != nil {
+		if ids, err = s.resolve(ctx, r.Email, nil); err != nil {
 			return nil, err
 		}
 	}

@@ -252,10 +252,18 @@ func langParam(r *request.Request) string {
 	return "&lang=" + url.QueryEscape(string(r.Language))
 }
 
-// resolve walks the registry from an email to every identity the sources
-// provide. It reads; it stores nothing.
-func (s *Steps) resolve(ctx context.Context, email string) (map[string][]string, error) {
+// resolve walks the registry from an email, and from the identities known
+// already, to every identity the sources provide. It reads; it stores
+// nothing.
+func (s *Steps) resolve(ctx context.Context, email string, known map[string][]string) (map[string][]string, error) {
 	ids := map[string][]string{registry.StartIdentity: {email}}
+	for kind, values := range known {
+		for _, v := range values {
+			if !slices.Contains(ids[kind], v) {
+				ids[kind] = append(ids[kind], v)
+			}
+		}
+	}
 	// asked counts, per source, the lookup values it was last asked with: a
 	// source is asked again only when its lookup identities grew.
 	asked := map[string]int{}
@@ -313,13 +321,16 @@ func maxChainDepth(r *registry.Registry) int { return len(r.Sources) + 1 }
 
 // ResolveIdentities walks the registry from the verified email to every
 // identity the sources provide (email -> user id -> ...), stores them on the
-// request and returns the sources to visit.
+// request and returns the sources to visit. Identities found before are
+// kept and walked from: a redrive resolves again after erasure may have
+// deleted the very records that led to them (the account that gave the user
+// id), and the sources not yet erased must still find the subject by them.
 func (s *Steps) ResolveIdentities(ctx context.Context, in RequestRef) (Plan, error) {
 	r, err := s.load(ctx, in.RequestID)
 	if err != nil {
 		return Plan{}, err
 	}
-	ids, err := s.resolve(ctx, r.Email)
+	ids, err := s.resolve(ctx, r.Email, r.Identities)
 	if err != nil {
 		return Plan{}, err
 	}

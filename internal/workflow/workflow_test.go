@@ -411,6 +411,30 @@ func TestResolveIdentities(t *testing.T) {
 	})
 }
 
+// TestResolveIdentitiesKeepsWhatErasureRemoved: a redriven delete request
+// resolves its identities again after erasure deleted the account that
+// led from the email to the user id. The user id found the first time is
+// kept, and so is what it chained to, so the sources not yet erased still
+// find the subject; what the sources hold now is added.
+func TestResolveIdentitiesKeepsWhatErasureRemoved(t *testing.T) {
+	e := newEnv(t)
+	// The account is gone; the billing records keyed by the user id, and a
+	// second account found by the email since, are still there.
+	e.adapter.data = map[string]map[string][]map[string]any{
+		"users":   {subject: {{"email": subject, "user_id": "u-2"}}},
+		"billing": {"u-1": {{"user_id": "u-1", "account_id": "acc-9"}}},
+	}
+	before := map[string][]string{"email": {subject}, "user_id": {"u-1"}, "account_id": {"acc-9"}}
+	r := e.seed(t, request.Delete, request.InProgress, func(r *request.Request) { r.Identities = before })
+	if _, err := e.steps.ResolveIdentities(context.Background(), RequestRef{RequestID: r.ID}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{"email": {subject}, "user_id": {"u-1", "u-2"}, "account_id": {"acc-9"}}
+	if got := e.store.stored(r.ID).Identities; !reflect.DeepEqual(got, want) {
+		t.Errorf("identities after a redrive = %v, want %v", got, want)
+	}
+}
+
 func TestCollectSource(t *testing.T) {
 	ids := map[string][]string{"email": {subject}, "user_id": {"u-1", "u-2"}}
 	data := map[string]map[string][]map[string]any{
