@@ -361,7 +361,7 @@ func (a *Adapter) anonymize(ctx context.Context, src *registry.Source, ids map[s
 // Applied reports whether a change that erasure began but did not mark done
 // was made: a deleted item is gone; an anonymized one no longer has any of
 // the attributes to remove (or is gone).
-func (a *Adapter) Applied(ctx context.Context, src *registry.Source, s erasure.Step) (bool, error) {
+func (a *Adapter) Applied(ctx context.Context, src *registry.Source, _ map[string][]string, s erasure.Step) (bool, error) {
 	ts, err := a.tableSchema(ctx, src.DynamoDB.Table)
 	if err != nil {
 		return false, err

@@ -649,7 +649,7 @@ func TestEraseFailingPartWay(t *testing.T) {
 	}
 	// The failed delete was begun and not made: the retry finds it so.
 	for _, s := range j.pending() {
-		if made, err := a.Applied(ctx, ordersSource, s); err != nil || made {
+		if made, err := a.Applied(ctx, ordersSource, nil, s); err != nil || made {
 			t.Fatalf("Applied(%s) = %v, %v", s.Key, made, err)
 		}
 	}
@@ -670,22 +670,22 @@ func TestAppliedAfterATimeout(t *testing.T) {
 	f := usersTable()
 	a := newAdapter(f)
 	step := erasure.Step{Key: `{"user_id":"u-1"}`, Action: erasure.ActionDeleted, Records: 1}
-	if made, err := a.Applied(ctx, usersSource, step); err != nil || made {
+	if made, err := a.Applied(ctx, usersSource, nil, step); err != nil || made {
 		t.Fatalf("before: %v %v", made, err)
 	}
 	f.items = f.items[1:] // u-1, deleted
-	if made, err := a.Applied(ctx, usersSource, step); err != nil || !made {
+	if made, err := a.Applied(ctx, usersSource, nil, step); err != nil || !made {
 		t.Fatalf("after: %v %v", made, err)
 	}
 	// Anonymized: made when none of the listed attributes is left.
 	r := reviewsTable()
 	anon := erasure.Step{Key: `{"review_id":"r-1"}`, Action: erasure.ActionAnonymized, Records: 1}
-	if made, _ := newAdapter(r).Applied(ctx, reviewsSource, anon); made {
+	if made, _ := newAdapter(r).Applied(ctx, reviewsSource, nil, anon); made {
 		t.Fatal("an item that still has the fields counts as anonymized")
 	}
 	delete(r.items[0], "email")
 	delete(r.items[0], "author_name")
-	if made, _ := newAdapter(r).Applied(ctx, reviewsSource, anon); !made {
+	if made, _ := newAdapter(r).Applied(ctx, reviewsSource, nil, anon); !made {
 		t.Fatal("an anonymized item does not count")
 	}
 }

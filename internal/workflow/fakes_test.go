@@ -152,7 +152,7 @@ func (a *fakeAdapter) Erase(ctx context.Context, src *registry.Source, ids map[s
 }
 
 // Applied: a record is gone once erased.
-func (a *fakeAdapter) Applied(_ context.Context, src *registry.Source, s erasure.Step) (bool, error) {
+func (a *fakeAdapter) Applied(_ context.Context, src *registry.Source, _ map[string][]string, s erasure.Step) (bool, error) {
 	v, n, _ := strings.Cut(s.Key, "/")
 	i, _ := strconv.Atoi(n)
 	recs, ok := a.data[src.ID][v]
@@ -468,7 +468,7 @@ func (f *fakeObjects) FindInObject(_ context.Context, src *registry.Source, ids 
 }
 
 // Applied: an object rewritten no longer holds the subject.
-func (f *fakeObjects) Applied(_ context.Context, src *registry.Source, s erasure.Step) (bool, error) {
+func (f *fakeObjects) Applied(_ context.Context, src *registry.Source, _ map[string][]string, s erasure.Step) (bool, error) {
 	return s.Before != fmt.Sprint(len(f.objects[src.ID][s.Key])), nil
 }
 

@@ -130,7 +130,7 @@ func (s *Steps) eraseObject(ctx context.Context, r *request.Request, src *regist
 	if !r.DryRun {
 		// The journal keeps what each object's task did: finishing the
 		// source adds it up, every change once.
-		if err := s.settle(ctx, r.ID, src, key, s.Objects); err != nil {
+		if err := s.settle(ctx, r.ID, src, key, r.Identities, s.Objects); err != nil {
 			return SourceResult{}, err
 		}
 		res, err := s.Objects.EraseInObject(ctx, src, r.Identities, key, false, s.Progress.Journal(r.ID, src.ID))
