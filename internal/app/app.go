@@ -119,6 +119,10 @@ type Config struct {
 	IdentityLimit ratelimit.Rule
 	// IdempotencyTTL is how long an answer is kept for its Idempotency-Key.
 	IdempotencyTTL time.Duration
+	// SweepMinAge is how long a request stays received, unchanged, before
+	// the sweeper takes it for lost (zero: sweeper.DefaultMinAge). Only
+	// local runs that last minutes shorten it.
+	SweepMinAge time.Duration
 }
 
 // DefaultInboundJurisdiction applies to mail that names no law.

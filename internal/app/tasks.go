@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/privacy-pipeline/dsr/internal/clock"
@@ -154,7 +155,7 @@ func (a *App) Sweep() func(context.Context) (sweeper.Result, error) {
 // portal's input.
 func (a *App) Sweeper() *sweeper.Sweeper {
 	return &sweeper.Sweeper{Store: a.store, Workflow: a.workflow, Inputs: a.portal, Metrics: a.metrics,
-		Clock: clock.System{}, MinAge: sweeper.DefaultMinAge}
+		Clock: clock.System{}, MinAge: cmp.Or(a.cfg.SweepMinAge, sweeper.DefaultMinAge)}
 }
 
 // Handlers returns every workflow task handler and the inbound mail handler
