@@ -38,6 +38,13 @@ test: check-tools ## Run every test: unit, end-to-end on the local stack, infras
 bench: ## Measure the S3 scanners and state transitions per request (about a minute): "name value unit" per line
 	go run ./cmd/bench
 
+# Flags of `make chaos`, e.g. CHAOS_FLAGS="--seed 3 --rate 0.2".
+CHAOS_FLAGS ?=
+
+.PHONY: chaos
+chaos: check-tools ## 50 mixed requests under injected AWS faults and killed invocations; checks none is lost or miscounted (a few minutes)
+	go run ./cmd/chaos $(CHAOS_FLAGS)
+
 .PHONY: build
 build: ## Build every Lambda function for arm64 (build/<fn>/bootstrap)
 	@for fn in $(FUNCTIONS); do \
