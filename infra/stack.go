@@ -575,6 +575,11 @@ func (p *pipeline) grant() {
 	for _, name := range []string{"build-package", "finish-large-source"} {
 		p.exports.GrantDelete(p.functions[name], jsii.String("work/*"))
 	}
+	// Resolving identities starts a collection or an erasure afresh: it
+	// lists and removes what an earlier run (before a redrive) left of the
+	// large sources' work.
+	p.exports.GrantRead(p.functions["resolve-identities"], jsii.String("work/*"))
+	p.exports.GrantDelete(p.functions["resolve-identities"], jsii.String("work/*"))
 	// Waiting on a legal hold clears the marks of large sources held back,
 	// which are worked again after the wait.
 	p.exports.GrantDelete(p.functions["await-hold"], jsii.String("work/*"))

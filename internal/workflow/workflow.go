@@ -339,6 +339,9 @@ func (s *Steps) ResolveIdentities(ctx context.Context, in RequestRef) (Plan, err
 	if err != nil {
 		return Plan{}, err
 	}
+	if err := s.clearLargeWork(ctx, r, plan); err != nil {
+		return Plan{}, err
+	}
 	firstTime := r.Status == request.Verified // not again after a redrive
 	if err := s.move(ctx, r, request.InProgress, "identities_resolved", fmt.Sprintf("identity_kinds=%d", len(ids))); err != nil {
 		return Plan{}, err
@@ -392,6 +395,12 @@ func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
 	if err != nil {
 		return err
 	}
+	if r.ExportKey != "" {
+		// Built and recorded by an earlier attempt that timed out while it
+		// removed the work files, some of which are gone: only their
+		// removal is left.
+		return s.deleteParts(ctx, r)
+	}
 	findings, err := s.Findings.Findings(ctx, r.ID)
 	if err != nil {
 		return err
@@ -433,6 +442,12 @@ func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
 	if err := s.move(ctx, r, r.Status, "package_built", fmt.Sprintf("sources=%d records=%d", len(parts), total)); err != nil {
 		return err
 	}
+	return s.deleteParts(ctx, r)
+}
+
+// deleteParts removes the work files of a request whose package is built;
+// one already gone is no error.
+func (s *Steps) deleteParts(ctx context.Context, r *request.Request) error {
 	for _, src := range s.Registry.Sources {
 		if err := s.Exports.DeletePart(ctx, r.ID, src.ID); err != nil {
 			return err
