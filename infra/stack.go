@@ -561,9 +561,11 @@ func (p *pipeline) grant() {
 	allow("api", []string{"states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"}, p.machineARN(resources.RequestWorkflow))
 	allow("acknowledge", []string{"states:StartExecution"}, p.machineARN(resources.DeadlineWatch))
 	// The sweeper looks up a stored request's execution by name and starts
-	// it when it is missing; nothing else.
+	// it when it is missing, and resumes the workflow of a confirmed request
+	// that was never told; nothing else.
 	allow("sweeper", []string{"states:StartExecution"}, p.machineARN(resources.RequestWorkflow))
 	allow("sweeper", []string{"states:DescribeExecution"}, p.executionsARN(resources.RequestWorkflow))
+	allow("sweeper", []string{"states:SendTaskSuccess"}, p.machineARN(resources.RequestWorkflow))
 	// Stopping a watch acts on its execution, named by the request id.
 	allow("close-request", []string{"states:StopExecution"}, p.executionsARN(resources.DeadlineWatch))
 

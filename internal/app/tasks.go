@@ -142,7 +142,7 @@ func (a *App) DeadlineReport() func(context.Context) error {
 func (a *App) Sweep() func(context.Context) (sweeper.Result, error) {
 	return func(ctx context.Context) (sweeper.Result, error) {
 		res, err := a.Sweeper().Sweep(ctx)
-		a.log.InfoContext(ctx, "sweep", "started", res.Started, "not_started", res.NotStarted, "unchecked", res.Unchecked)
+		a.log.InfoContext(ctx, "sweep", "started", res.Started, "not_started", res.NotStarted, "unchecked", res.Unchecked, "resumed", res.Resumed)
 		if err != nil {
 			a.log.ErrorContext(ctx, "sweep failed", "error_code", workflow.ErrorCode(err))
 			return res, workflow.TaskError(err)
