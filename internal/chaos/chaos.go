@@ -227,8 +227,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		// The sweeper runs as its schedule would, on requests half a
 		// minute old: long past the portal's start timeout.
 		SweepEvery: 5 * time.Second, SweepMinAge: 30 * time.Second,
-		// The analytics events (eleven objects) are worked object by
-		// object, as a large source is.
+		// A submission whose function died holds its key this long: a
+		// client retrying waits it out (Retry-After).
+		IdempotencyLease: 15 * time.Second,
+		// Sources of more than eight objects (the analytics events, the
+		// profile history) are worked object by object, as large ones are.
 		LargeSourceMinObjects: 8,
 		Faults:                faults,
 	})
@@ -314,7 +317,7 @@ func (r *runner) trace(ctx context.Context, rep *Report, outcomes []*outcome) {
 		if o.id == "" {
 			continue
 		}
-		named := o.flag != "" || o.redrives > 0
+		named := o.flag != "" || o.redrives > 0 || len(o.answers) > 1 || o.answers[http.StatusAccepted] != 1
 		for _, p := range rep.Problems {
 			named = named || strings.Contains(p, o.id)
 		}
@@ -325,7 +328,7 @@ func (r *runner) trace(ctx context.Context, rep *Report, outcomes []*outcome) {
 		if err != nil {
 			continue
 		}
-		trail := []string{fmt.Sprintf("%s request; failed at %v", o.p.req, o.failedAt)}
+		trail := []string{fmt.Sprintf("%s request; submissions answered %v; failed at %v", o.p.req, o.answers, o.failedAt)}
 		for _, ev := range events {
 			trail = append(trail, fmt.Sprintf("%s %s %s %s->%s %s", ev.At.Format("15:04:05.000"), ev.Actor, ev.Action, ev.From, ev.To, ev.Note))
 		}

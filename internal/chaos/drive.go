@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,6 +121,7 @@ func (r *runner) submit(ctx context.Context, p *person, o *outcome) (string, err
 	}
 	key := fmt.Sprintf("chaos-%016x-%04d", r.cfg.Seed, p.n)
 	wait := 200 * time.Millisecond
+	deadline := time.Now().Add(3 * time.Minute)
 	for attempt := 1; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.stack.APIURL+"/v1/requests", bytes.NewReader(b))
 		if err != nil {
@@ -135,14 +137,20 @@ func (r *runner) submit(ctx context.Context, p *person, o *outcome) (string, err
 			}
 			derr := json.NewDecoder(resp.Body).Decode(&receipt)
 			resp.Body.Close()
+			retryAfter, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
 			switch {
 			case resp.StatusCode == http.StatusAccepted && derr == nil && request.ValidID(receipt.ID):
 				return receipt.ID, nil
+			case resp.StatusCode == http.StatusConflict && retryAfter > 0:
+				// The key is held by an attempt whose function died: it is
+				// free again after its lease, as the answer says.
+				sleep(ctx, time.Duration(retryAfter)*time.Second)
+				continue
 			case resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests:
 				return "", fmt.Errorf("HTTP %d", resp.StatusCode)
 			}
 		}
-		if attempt == maxSubmits || ctx.Err() != nil {
+		if attempt >= maxSubmits || time.Now().After(deadline) || ctx.Err() != nil {
 			return "", fmt.Errorf("no 202 after %d attempts", attempt)
 		}
 		sleep(ctx, wait)

@@ -71,6 +71,9 @@ type Options struct {
 	// LargeSourceMinObjects makes an S3 source with more objects large
 	// (worked object by object); zero keeps workflow.DefaultLargeMinObjects.
 	LargeSourceMinObjects int
+	// IdempotencyLease is how long a submission holds its Idempotency-Key
+	// before a retry may take it over (zero: idempotency.DefaultLease).
+	IdempotencyLease time.Duration
 	// Faults, when set, makes the pipeline's AWS calls and Lambda
 	// invocations fail now and then (see Faults).
 	Faults *Faults
@@ -175,7 +178,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		cfg.IdentityLimit = *o.IdentityLimit
 	}
 	cfg.RegistryFile, cfg.TimeScale = registryFile, clock.Scale(o.TimeScale)
-	cfg.SweepMinAge = o.SweepMinAge
+	cfg.SweepMinAge, cfg.IdempotencyLease = o.SweepMinAge, o.IdempotencyLease
 	if o.LargeSourceMinObjects > 0 {
 		cfg.LargeSourceMinObjects = o.LargeSourceMinObjects
 	}
@@ -219,7 +222,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 			return
 		}
-		api.ServeHTTP(w, r.WithContext(withFunction(r.Context(), "api")))
+		r = r.WithContext(withFunction(r.Context(), "api"))
+		if o.Faults != nil {
+			o.Faults.ServeAPI(w, r, api)
+			return
+		}
+		api.ServeHTTP(w, r)
 	}))
 	s.serve(listeners[2], mux)
 

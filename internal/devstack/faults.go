@@ -157,13 +157,17 @@ type killPlan struct {
 	after bool
 }
 
-// maxKillCall bounds the call after which an invocation is killed part-way:
-// most steps make fewer; those that make more are killed after they finish.
-const maxKillCall = 12
+// The call after which an invocation is killed part-way is drawn up to
+// these: about as many as a workflow step, or a call of the API, makes (a
+// step that makes fewer is killed after it finished).
+const (
+	maxKillCall    = 12
+	maxAPIKillCall = 5
+)
 
 // drawInvocation decides the fate of one invocation and counts it; kills
 // part-way are counted by the invocation when they happen.
-func (f *Faults) drawInvocation() killPlan {
+func (f *Faults) drawInvocation(maxCall int) killPlan {
 	f.init()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -181,7 +185,7 @@ func (f *Faults) drawInvocation() killPlan {
 		f.n.KilledAfter++
 		return killPlan{after: true}
 	default:
-		return killPlan{afterCall: 1 + f.rng.IntN(maxKillCall)}
+		return killPlan{afterCall: 1 + f.rng.IntN(maxCall)}
 	}
 }
 
@@ -254,13 +258,20 @@ func (c *faultyClient) Do(req *http.Request) (*http.Response, error) {
 	if _, ok := ctx.Value(functionKey{}).(string); !ok {
 		return c.next.Do(req)
 	}
-	if inv, ok := ctx.Value(invocationKey{}).(*invocation); ok && inv.lastCall() {
-		// The call reaches the service; the sandbox dies before the answer.
-		if resp, err := c.next.Do(req); err == nil {
-			drain(resp)
+	if inv, ok := ctx.Value(invocationKey{}).(*invocation); ok {
+		if inv.killed.Load() {
+			// Nothing runs in a dead sandbox, not even what was started on
+			// a context of its own.
+			return nil, context.Canceled
 		}
-		inv.kill()
-		return nil, context.Canceled
+		if inv.lastCall() {
+			// The call reaches the service; the sandbox dies before the answer.
+			if resp, err := c.next.Do(req); err == nil {
+				drain(resp)
+			}
+			inv.kill()
+			return nil, context.Canceled
+		}
 	}
 	service := awsmiddleware.GetServiceID(ctx)
 	token, err := c.transactionToken(req, service)
@@ -411,7 +422,7 @@ func errorAnswer(req *http.Request, service string, throttle bool) *http.Respons
 // invocation: then killed is true, and the handler ran not at all, in part
 // or whole.
 func (f *Faults) invoke(ctx context.Context, fn any, payload []byte) (out []byte, killed bool, err error) {
-	plan := f.drawInvocation()
+	plan := f.drawInvocation(maxKillCall)
 	switch {
 	case plan.before:
 		return nil, true, nil
@@ -430,3 +441,34 @@ func (f *Faults) invoke(ctx context.Context, fn any, payload []byte) (out []byte
 	f.countKill(inv.killed.Load())
 	return nil, true, nil
 }
+
+// ServeAPI serves the HTTP API as API Gateway serves its function: an
+// invocation killed before, part-way or after its handler (see invoke) is
+// answered 503, whatever the handler did; the caller never sees its answer.
+func (f *Faults) ServeAPI(w http.ResponseWriter, r *http.Request, api http.Handler) {
+	plan := f.drawInvocation(maxAPIKillCall)
+	switch {
+	case plan.before:
+	case plan.after:
+		api.ServeHTTP(discard{}, r)
+	case plan.afterCall > 0:
+		ctx, cancel := context.WithCancel(r.Context())
+		inv := &invocation{killAfter: int32(plan.afterCall), cancel: cancel}
+		api.ServeHTTP(discard{}, r.WithContext(context.WithValue(ctx, invocationKey{}, inv)))
+		cancel()
+		f.countKill(inv.killed.Load())
+	default:
+		api.ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = io.WriteString(w, `{"message":"Service Unavailable"}`)
+}
+
+// discard is an answer nobody receives.
+type discard struct{}
+
+func (discard) Header() http.Header         { return http.Header{} }
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+func (discard) WriteHeader(int)             {}

@@ -232,3 +232,41 @@ func TestFaultsKillInvocations(t *testing.T) {
 		t.Errorf("%d handlers finished, %d calls reached the service, with %d killed part-way", got, up.calls.Load(), c.KilledMidway)
 	}
 }
+
+// The API is served as API Gateway serves its function: a killed
+// invocation answers 503 whatever its handler did, which ran not at all,
+// part-way or whole; what it goes on with on a context of its own (as the
+// portal starts a workflow) does not reach the service after the kill.
+func TestFaultsKillAPIInvocations(t *testing.T) {
+	f := &Faults{KillRate: 0.999, Seed: 13}
+	ddb, _, _ := clientsOn(t, f, 1)
+	var ran, finished, afterKill atomic.Int32
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ran.Add(1)
+		_, err1 := ddb.GetItem(r.Context(), getItem)
+		_, err2 := ddb.GetItem(context.WithoutCancel(r.Context()), getItem)
+		switch {
+		case err1 == nil && err2 == nil:
+			finished.Add(1)
+		case err1 != nil && err2 == nil:
+			afterKill.Add(1)
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	const n = 200
+	for range n {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/v1/requests", nil)
+		f.ServeAPI(rec, req.WithContext(withFunction(req.Context(), "api")), api)
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("a killed invocation answered %d", rec.Code)
+		}
+	}
+	c := f.Counts()
+	if c.Killed() != n || c.KilledBefore == 0 || c.KilledMidway == 0 || c.KilledAfter == 0 {
+		t.Fatalf("counts %+v", c)
+	}
+	if int(ran.Load()) != n-c.KilledBefore || int(finished.Load()) != c.KilledAfter || afterKill.Load() != 0 {
+		t.Errorf("ran %d, finished %d, %d calls went on after a kill; counts %+v", ran.Load(), finished.Load(), afterKill.Load(), c)
+	}
+}
