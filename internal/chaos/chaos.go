@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/devstack"
 	"github.com/privacy-pipeline/dsr/internal/ratelimit"
 	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/resources"
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
 )
 
@@ -94,8 +96,12 @@ type Report struct {
 	// PersonalInLogs counts seeded personal values found in the stack's
 	// logs or in execution data.
 	PersonalInLogs int
-	Reasons        map[string]int
-	Problems       []string
+	// UngrantedActions counts what a function did in the pipeline's tables
+	// that its grants (resources.Functions, and so IAM in the cloud) do not
+	// allow: moto enforces no IAM, and faults take paths tests may not.
+	UngrantedActions int
+	Reasons          map[string]int
+	Problems         []string
 	// Trails are audit trails by request id (Config.Trace): actions,
 	// statuses and notes, which hold ids and counts only.
 	Trails map[string][]string
@@ -114,7 +120,7 @@ func (r *Report) OK() bool {
 	return r.Lost == 0 && r.Stuck == 0 && r.Unfinished == 0 && r.OtherwiseClosed == 0 && r.UnansweredWithout == 0 &&
 		r.ReceiptMismatches == 0 && r.PackageMismatches == 0 && r.SuppressionsMissing == 0 &&
 		r.FindingsUnexpected == 0 && r.FindingsMissed == 0 &&
-		r.OtherDataChanged == 0 && r.ErasedDataLeft == 0 && r.PersonalInLogs == 0 &&
+		r.OtherDataChanged == 0 && r.ErasedDataLeft == 0 && r.PersonalInLogs == 0 && r.UngrantedActions == 0 &&
 		r.FailedShare() >= r.Config.MinFailedShare && r.Accepted == r.Requests
 }
 
@@ -147,6 +153,7 @@ func (r *Report) Lines() []string {
 		f("other_data_changed", r.OtherDataChanged, "records"),
 		f("erased_data_left", r.ErasedDataLeft, "records"),
 		f("personal_data_in_logs", r.PersonalInLogs, "values"),
+		f("ungranted_table_actions", r.UngrantedActions, "actions"),
 		f("aws_calls", r.Faults.Calls, "calls"),
 		f("aws_calls_failed", r.Faults.FailedCalls(), "calls"),
 		f("aws_calls_failed_share", fmt.Sprintf("%.3f", r.FailedShare()), "ratio"),
@@ -300,6 +307,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r.compare(rep, before, after, r.fatesOf(checkCtx, outcomes))
 	r.checkPersonal(checkCtx, rep, logs.String(), outcomes)
+	checkGrants(rep, stack.TableAccess())
 	rep.Faults = faults.Counts()
 	rep.Runtime = time.Since(start)
 	sort.Strings(rep.Problems)
@@ -450,4 +458,30 @@ func hasAny(s string, values []string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// checkGrants compares what each function did in the pipeline's tables with
+// what its grants allow.
+func checkGrants(rep *Report, access map[string]map[string][]string) {
+	if len(access["api"]) == 0 || len(access["erase-source"]) == 0 {
+		rep.UngrantedActions++
+		rep.problem("no table access of the api or of erasure was recorded: the grant check would prove nothing")
+	}
+	granted := map[string]map[string][]string{}
+	for _, f := range resources.Functions {
+		granted[f.Name] = map[string][]string{}
+		for _, a := range f.Tables {
+			granted[f.Name][a.Table.ID] = append(granted[f.Name][a.Table.ID], a.Actions...)
+		}
+	}
+	for fn, tables := range access {
+		for table, actions := range tables {
+			for _, a := range actions {
+				if !slices.Contains(granted[fn][table], a) {
+					rep.UngrantedActions++
+					rep.problem("function %s did %s on table %s, which its grants do not allow", fn, a, table)
+				}
+			}
+		}
+	}
 }

@@ -316,3 +316,18 @@ func TestWorldCountsWhatItWrote(t *testing.T) {
 		t.Errorf("%d subjects, %d with damaged data", len(w.subjects), messy)
 	}
 }
+
+// The grant check finds an action no grant allows.
+func TestCheckGrants(t *testing.T) {
+	ok := map[string]map[string][]string{"api": {"requests": {"dynamodb:PutItem"}}, "erase-source": {"requests": {"dynamodb:GetItem"}}}
+	rep := &Report{}
+	checkGrants(rep, ok)
+	if rep.UngrantedActions != 0 {
+		t.Fatalf("granted actions: %v", rep.Problems)
+	}
+	ok["erase-source"]["requests"] = append(ok["erase-source"]["requests"], "dynamodb:DeleteItem")
+	checkGrants(rep, ok)
+	if rep.UngrantedActions != 1 {
+		t.Fatalf("an ungranted action: %v", rep.Problems)
+	}
+}
