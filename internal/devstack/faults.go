@@ -33,11 +33,12 @@ import (
 //     services' throttling, 500s, and calls that hang until the client gives
 //     up after Hang, either before the call reached the service or after it
 //     was carried out and only its answer was lost;
-//   - in the Lambda host, where a share KillRate of the invocations end in
-//     Sandbox.Timedout, as a function that ran out of time does: before the
-//     handler runs, part-way (right after one of its AWS calls reached the
-//     service, chosen at random; nothing after it happens), or after the
-//     handler finished, all its changes made.
+//   - in the Lambda host and in front of the HTTP API, where a share
+//     KillRate of the invocations end as a function that ran out of time
+//     does (Sandbox.Timedout; a 503 from the API): before the handler runs,
+//     part-way (right after one of its AWS calls reached the service,
+//     chosen at random; nothing after it happens), or after the handler
+//     finished, all its changes made.
 //
 // Calls made outside a function's context (provisioning, demo data, tests,
 // operators, a harness checking the outcome) are never touched.
