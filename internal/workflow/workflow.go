@@ -321,16 +321,23 @@ func maxChainDepth(r *registry.Registry) int { return len(r.Sources) + 1 }
 
 // ResolveIdentities walks the registry from the verified email to every
 // identity the sources provide (email -> user id -> ...), stores them on the
-// request and returns the sources to visit. Identities found before are
-// kept and walked from: a redrive resolves again after erasure may have
-// deleted the very records that led to them (the account that gave the user
-// id), and the sources not yet erased must still find the subject by them.
+// request and returns the sources to visit. A redriven deletion resolves
+// again after erasure may have deleted the very records that led to some
+// identities (the account that gave the user id): those a source erasure
+// changed provided are kept and walked from, so the sources not yet erased
+// still find the subject by them. The others are resolved afresh, so an
+// identity an operator corrected in a source before the redrive is the
+// corrected one.
 func (s *Steps) ResolveIdentities(ctx context.Context, in RequestRef) (Plan, error) {
 	r, err := s.load(ctx, in.RequestID)
 	if err != nil {
 		return Plan{}, err
 	}
-	ids, err := s.resolve(ctx, r.Email, r.Identities)
+	known, err := s.erasedIdentities(ctx, r)
+	if err != nil {
+		return Plan{}, err
+	}
+	ids, err := s.resolve(ctx, r.Email, known)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -350,6 +357,32 @@ func (s *Steps) ResolveIdentities(ctx context.Context, in RequestRef) (Plan, err
 		s.Metrics.Count(metrics.Verified, r)
 	}
 	return plan, nil
+}
+
+// erasedIdentities are the identities a deletion resolved before that
+// sources erasure has changed provided: their records may be gone, and
+// resolving cannot find them again.
+func (s *Steps) erasedIdentities(ctx context.Context, r *request.Request) (map[string][]string, error) {
+	if r.Type != request.Delete || len(r.Identities) == 0 {
+		return nil, nil
+	}
+	known := map[string][]string{}
+	for _, src := range s.Registry.Sources {
+		if len(src.Provides) == 0 {
+			continue
+		}
+		entries, err := s.Progress.Entries(ctx, r.ID, src.ID, "")
+		if err != nil {
+			return nil, err
+		}
+		if len(entries) == 0 {
+			continue
+		}
+		for kind := range src.Provides {
+			known[kind] = r.Identities[kind]
+		}
+	}
+	return known, nil
 }
 
 func (s *Steps) adapter(src *registry.Source) SourceAdapter { return s.Adapters[src.Kind()] }
