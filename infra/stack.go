@@ -171,8 +171,9 @@ func NewPrivacyPipeline(scope constructs.Construct, id string, props PipelinePro
 	p.newSendingIdentity()
 	p.newMonitoring(api)
 	p.suppressNagFindings()
-	awscdk.NewCfnOutput(p.scope, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.ApiEndpoint()})
 	p.newSuppressionReader()
+	p.newOperatorOutputs(api)
+	p.newTags(api)
 	return &PrivacyPipeline{Construct: construct, API: api, Functions: p.functions}, nil
 }
 
@@ -196,17 +197,6 @@ func (p *pipeline) newStorage() {
 	p.requests = p.newTable("RequestsTable", resources.Requests)
 	p.audit = p.newTable("AuditTable", resources.Audit)
 	p.receipts = p.newTable("ReceiptsTable", resources.Receipts)
-	// privacyctl reads every table, with the operator's own credentials.
-	for _, o := range []struct {
-		id    string
-		def   resources.Table
-		table awsdynamodb.Table
-	}{{"RequestsTableName", resources.Requests, p.requests}, {"AuditTableName", resources.Audit, p.audit}, {"ReceiptsTableName", resources.Receipts, p.receipts}} {
-		awscdk.NewCfnOutput(p.scope, jsii.String(o.id), &awscdk.CfnOutputProps{
-			Description: jsii.String("Set " + o.def.EnvVar + " to this for privacyctl"),
-			Value:       o.table.TableName(),
-		})
-	}
 	p.intake = p.newTable("IntakeTable", resources.Intake)
 	p.suppressions = p.newTable("SuppressionsTable", resources.Suppressions)
 
@@ -245,10 +235,6 @@ func (p *pipeline) newStorage() {
 		ObjectLockEnabled:          jsii.Bool(true),
 		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(jsii.Number(anchorDays(p.props.anchorYears())))),
 	}))
-	awscdk.NewCfnOutput(p.scope, jsii.String("ReceiptAnchorsBucketName"), &awscdk.CfnOutputProps{
-		Description: jsii.String("Set " + resources.ReceiptAnchors.EnvVar + " to this for privacyctl receipts verify"),
-		Value:       p.anchors.BucketName(),
-	})
 }
 
 // permissionRetention is the retention of closed requests' permissions, in
@@ -581,8 +567,9 @@ func (p *pipeline) grant() {
 	// it when it is missing; nothing else.
 	allow("sweeper", []string{"states:StartExecution"}, p.machineARN(resources.RequestWorkflow))
 	allow("sweeper", []string{"states:DescribeExecution"}, p.executionsARN(resources.RequestWorkflow))
-	// Stopping a watch acts on its execution, named by the request id.
-	allow("close-request", []string{"states:StopExecution"}, p.executionsARN(resources.DeadlineWatch))
+	// A close ends the wait its watch is in (a task token): the watch then
+	// ends SUCCEEDED, where stopping it would leave it ABORTED.
+	allow("close-request", []string{"states:SendTaskFailure"}, p.machineARN(resources.DeadlineWatch))
 	// A granted appeal starts the request that carries it out.
 	allow("close-request", []string{"states:StartExecution"}, p.machineARN(resources.RequestWorkflow))
 
@@ -856,10 +843,6 @@ func (p *pipeline) newSuppressionReader() {
 				Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": "dynamodb." + *p.stack.Region() + ".amazonaws.com"}},
 			}),
 		},
-	})
-	awscdk.NewCfnOutput(p.scope, jsii.String("SuppressionsTableName"), &awscdk.CfnOutputProps{
-		Description: jsii.String("The suppression list: one item per subject key (see README)"),
-		Value:       p.suppressions.TableName(),
 	})
 	awscdk.NewCfnOutput(p.scope, jsii.String("SuppressionListReaderPolicy"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Attach to the roles of systems that check the suppression list"),

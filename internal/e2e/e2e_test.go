@@ -424,7 +424,7 @@ func TestDeniedRequest(t *testing.T) {
 		}
 	}
 	checkExecution(t, resources.RequestWorkflow, r.ID, "SUCCEEDED")
-	checkExecution(t, resources.DeadlineWatch, r.ID, watchEnded...)
+	checkWatchEnded(t, r.ID)
 }
 
 // TestOperatorVerifiesThenCancels: an operator verifies a request the
@@ -452,19 +452,24 @@ func TestOperatorVerifiesThenCancels(t *testing.T) {
 		t.Fatalf("status %s", got)
 	}
 	mailTo(t, email, cancelled.ID, "cancelled")
-	// Stopping an execution that waits on a task token makes moto run the
-	// task's Catch path (FAILED) where AWS aborts it; either way it ended, and
-	// the request stays cancelled without an operator flag.
-	checkExecution(t, resources.RequestWorkflow, cancelled.ID, "ABORTED", "FAILED")
-	checkExecution(t, resources.DeadlineWatch, cancelled.ID, watchEnded...)
+	// A cancel is an ordinary end: the workflow's wait fails with
+	// RequestCancelled into a Succeed state, and the watch ends as at any
+	// close; no alarm counts either. The request stays cancelled without an
+	// operator flag.
+	checkExecutionEndedBy(t, resources.RequestWorkflow, cancelled.ID, "RequestCancelled", "SUCCEEDED")
+	checkWatchEnded(t, cancelled.ID)
 	if r := storedRequest(t, cancelled.ID); r.Status != request.Cancelled || r.NeedsOperator {
 		t.Fatalf("after cancel: %s, needs operator %v", r.Status, r.NeedsOperator)
 	}
 }
 
-// watchEnded are the statuses of a deadline watch whose request closed in
-// time: stopped by the close, or ended by finding the request closed.
-var watchEnded = []string{"ABORTED", "SUCCEEDED"}
+// checkWatchEnded: the deadline watch of a request that closed in time
+// ended SUCCEEDED because the request closed (its wait failed with
+// RequestClosed, or a step found the request closed), never ABORTED.
+func checkWatchEnded(t *testing.T, id string) {
+	t.Helper()
+	checkExecutionEndedBy(t, resources.DeadlineWatch, id, "RequestClosed", "SUCCEEDED")
+}
 
 // TestUnverifiedRequestExpires leaves a request unconfirmed: the workflow's
 // verification wait times out, the request closes as expired with a notice,
@@ -688,6 +693,14 @@ func lastEvents(t *testing.T, arn string) string {
 
 func checkExecution(t *testing.T, sm resources.StateMachine, requestID string, statuses ...string) {
 	t.Helper()
+	checkExecutionEndedBy(t, sm, requestID, "", statuses...)
+}
+
+// checkExecutionEndedBy is checkExecution that also wants the history to
+// name the error an ending took (RequestClosed, RequestCancelled): the
+// execution ended because it was told to, not by running out its waits.
+func checkExecutionEndedBy(t *testing.T, sm resources.StateMachine, requestID, endedBy string, statuses ...string) {
+	t.Helper()
 	ctx := context.Background()
 	c := sfn.NewFromConfig(stack.AWS)
 	arn := sfnflow.ExecutionARN(devstack.StateMachineARN(stack.Region, sm), requestID)
@@ -715,6 +728,9 @@ func checkExecution(t *testing.T, sm resources.StateMachine, requestID string, s
 		t.Fatalf("history has %d events", len(hist.Events))
 	}
 	all, _ := json.Marshal(hist.Events)
+	if endedBy != "" && !bytes.Contains(all, []byte(`"`+endedBy+`"`)) {
+		t.Fatalf("%s execution of %s did not end by %s; %s", sm.ID, requestID, endedBy, lastEvents(t, arn))
+	}
 	all = append(all, aws.ToString(exec.Input)...)
 	all = append(all, aws.ToString(exec.Output)...)
 	if !bytes.Contains(all, []byte(requestID[:len("dsr-20060102-")+16])) { // a redrive is named <id>-r<n>
@@ -743,9 +759,9 @@ func TestAccessRequest(t *testing.T) {
 	if n, err := stack.StateTransitions(context.Background(), r.ID); err != nil || n < 10 {
 		t.Fatalf("state transitions: %d, %v", n, err)
 	}
-	// Completed early: the watch ends (stopped, or finding the request
-	// closed) and no extension notice went out.
-	checkExecution(t, resources.DeadlineWatch, r.ID, watchEnded...)
+	// Completed early: the close ends the watch's wait, the watch ends
+	// SUCCEEDED, and no extension notice went out.
+	checkWatchEnded(t, r.ID)
 	if hasMail(t, r.ID, "We need more time") {
 		t.Fatal("an early answer got an extension notice")
 	}
