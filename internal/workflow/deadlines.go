@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/console"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/notify"
@@ -346,7 +347,7 @@ func (s *Steps) CheckDeadline(ctx context.Context, in DeadlineTask) (DeadlineRes
 			s.Metrics.Count(metrics.Overdue, r)
 		}
 		if s.OperatorEmail != "" {
-			msg, err := notify.Overdue(s.OperatorEmail, r.ID, dateTime(r.Deadlines.Due))
+			msg, err := notify.Overdue(s.OperatorEmail, r.ID, dateTime(r.Deadlines.Due), s.consoleURL(r.ID))
 			if err != nil {
 				return DeadlineResult{}, apperr.Wrap(apperr.Internal, "The overdue notice could not be written.", err)
 			}
@@ -385,4 +386,13 @@ func (s *Steps) AwaitReview(ctx context.Context, in ReviewTask) error {
 		Subject: "Review: privacy request " + r.ID,
 		Text:    "Request " + r.ID + " waits for your decision until " + r.Deadlines.Due.String() + ".\n\nprivacyctl approve " + r.ID + "\nprivacyctl deny " + r.ID + " --reason \"...\"\n",
 		HTML:    "<p>Request <strong>" + r.ID + "</strong> waits for your decision until " + r.Deadlines.Due.String() + ".</p>"})
+}
+
+// consoleURL is the console page of the request's deadline watch (named by
+// the request id), or "" where there is no console (the local stack).
+func (s *Steps) consoleURL(requestID string) string {
+	if s.WatchConsole == "" {
+		return ""
+	}
+	return console.ExecutionURL(sfnflow.ExecutionARN(s.WatchConsole, requestID))
 }

@@ -330,6 +330,14 @@ func TestCheckDeadline(t *testing.T) {
 		if strings.Contains(e.mail.sent[0].Text, subject) {
 			t.Fatal("the operator mail names the subject")
 		}
+		// In the cloud the mail links the watch's execution in the console.
+		e.steps.WatchConsole = "arn:aws:states:eu-west-1:111111111111:stateMachine:Prod-deadline-watch"
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "due"}); err != nil {
+			t.Fatal(err)
+		}
+		if want := "#/v2/executions/details/arn:aws:states:eu-west-1:111111111111:execution:Prod-deadline-watch:" + r.ID; !strings.Contains(e.mail.sent[1].Text, want) {
+			t.Fatalf("no console link in:\n%s", e.mail.sent[1].Text)
+		}
 	})
 	t.Run("unknown phase", func(t *testing.T) {
 		e := newEnv(t)

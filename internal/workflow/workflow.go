@@ -131,7 +131,11 @@ type Steps struct {
 	Watch Watch
 	// WatchWaits keeps the token of the wait each deadline watch is in.
 	WatchWaits WatchWaits
-	Metrics    Metrics
+	// WatchConsole is the deadline watch's state machine ARN, whose
+	// executions the overdue mail links in the console; empty where there
+	// is no console.
+	WatchConsole string
+	Metrics      Metrics
 	// Scale compresses the deadline watch's waits (see clock.Scale).
 	Scale clock.Scale
 	// NoticeLead is how long before its last day the extension notice goes out.
