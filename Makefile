@@ -69,12 +69,15 @@ INBOX_ADDRESS ?=
 ALLOWED_ORIGINS ?=
 # Parameters to set at deploy time, e.g. PARAMETERS="ThrottleRateLimit=20 ThrottleBurstLimit=40".
 PARAMETERS ?=
+# The local stack (make dev) as SAM's containers reach it, for cdk.out/sam-env.json.
+SAM_ENDPOINT ?= http://host.docker.internal:4566
 
 synth: build ## Synthesize the CloudFormation template offline (cdk.out/); MAIL_FROM, OPERATOR_EMAIL, INBOX_ADDRESS, ALLOWED_ORIGINS, REGISTRY, POLICY set it up
 	cd infra && CDK_OUTDIR=../cdk.out \
 	  CDK_CONTEXT_JSON='{"mailFrom":"$(MAIL_FROM)","operatorEmail":"$(OPERATOR_EMAIL)","inboxAddress":"$(INBOX_ADDRESS)","allowedOrigins":"$(ALLOWED_ORIGINS)","registryFile":"$(abspath $(REGISTRY))","policyFile":"$(if $(POLICY),$(abspath $(POLICY)))"}' \
 	  go run .
-	@echo "template: cdk.out/PrivacyPipeline.template.json"
+	go run ./cmd/devstack -write-sam-env cdk.out/sam-env.json -endpoint $(SAM_ENDPOINT)
+	@echo "template: cdk.out/PrivacyPipeline.template.json; sam local invoke --env-vars: cdk.out/sam-env.json"
 
 CDK := .cdk-cli/node_modules/.bin/cdk
 

@@ -15,7 +15,7 @@ import (
 
 func main() {
 	defer jsii.Close()
-	app := awscdk.NewApp(nil)
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &samMetadata})
 	props := StackProps{PipelineProps: PipelineProps{
 		MailFrom:       contextOr(app, "mailFrom", "privacy@example.com"),
 		OperatorEmail:  contextOr(app, "operatorEmail", ""),
@@ -40,6 +40,16 @@ func main() {
 	// suppressed with a reason in the stack.
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(nil), nil)
 	app.Synth(nil)
+}
+
+// samMetadata makes every resource carry its construct path
+// (aws:cdk:path) and every asset its directory in cdk.out (aws:asset:path),
+// as the CDK CLI does by default: `sam local invoke` finds a function by
+// the one and its code by the other. Without them SAM sees code in an S3
+// bucket it cannot reach.
+var samMetadata = map[string]any{
+	"aws:cdk:enable-path-metadata":  true,
+	"aws:cdk:enable-asset-metadata": true,
 }
 
 func contextOr(app awscdk.App, key, def string) string {

@@ -66,6 +66,14 @@ type PipelineProps struct {
 	// days after its request closes: 0 (the default) deletes it at the
 	// close; at most resources.MaxPermissionRetentionDays.
 	PermissionRetentionDays float64
+	// Emulators: the stack runs unchanged on LocalStack with these set.
+	// TimeScale divides every workflow wait (default "1": real time);
+	// EndpointURL points the functions' SDK at the emulator (default "":
+	// AWS); S3PathStyle is "true" where the emulator needs path-style S3
+	// (default "false").
+	TimeScale   string
+	EndpointURL string
+	S3PathStyle string
 	// AnchorRetentionYears is how long each receipt anchor stays locked
 	// (default resources.AnchorRetentionYears). A number, not a token: it
 	// becomes the bucket's Object Lock rule.
@@ -377,6 +385,14 @@ func (p *pipeline) newFunction(name string, api awsapigatewayv2.HttpApi) {
 			"OPERATOR_EMAIL":         &p.props.OperatorEmail,
 			"PUBLIC_BASE_URL":        api.ApiEndpoint(),
 			"REGISTRY_FILE":          jsii.String("sources.yaml"),
+			// Declared even at their cloud values (no endpoint of its own,
+			// which the SDK ignores when empty; virtual-hosted S3; real
+			// time), so that an emulator can set them: `sam local invoke
+			// --env-vars` sets only variables the template declares, and
+			// LocalStack takes them as the stack's parameters.
+			"AWS_ENDPOINT_URL":    jsii.String(p.props.EndpointURL),
+			"S3_FORCE_PATH_STYLE": jsii.String(cmp.Or(p.props.S3PathStyle, "false")),
+			"TIME_SCALE":          jsii.String(cmp.Or(p.props.TimeScale, "1")),
 		},
 	}
 	if p.props.PolicyFile != "" {
