@@ -16,6 +16,9 @@ import (
 func main() {
 	defer jsii.Close()
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &samMetadata})
+	// The functions' folders: make build's, or the host's build of make
+	// smoke-binaries, which only reads the template's environment.
+	assetDir := contextOr(app, "assetDir", filepath.Join("..", "build"))
 	props := StackProps{PipelineProps: PipelineProps{
 		MailFrom:       contextOr(app, "mailFrom", "privacy@example.com"),
 		OperatorEmail:  contextOr(app, "operatorEmail", ""),
@@ -23,7 +26,7 @@ func main() {
 		AllowedOrigins: splitList(contextOr(app, "allowedOrigins", "")),
 		RegistryFile:   contextOr(app, "registryFile", filepath.Join("..", "internal", "devstack", "demo-sources.yaml")),
 		PolicyFile:     contextOr(app, "policyFile", ""),
-		AssetDir:       func(fn string) string { return filepath.Join("..", "build", fn) },
+		AssetDir:       func(fn string) string { return filepath.Join(assetDir, fn) },
 		ThrottleRate:   50,
 		ThrottleBurst:  100,
 	}}

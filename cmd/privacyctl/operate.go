@@ -15,6 +15,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/app"
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/cfnstack"
 	"github.com/privacy-pipeline/dsr/internal/devstack"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/registry"
@@ -99,7 +100,11 @@ func (t *target) connect(ctx context.Context) (*app.App, error) {
 	}
 	getenv := os.Getenv
 	if t.stack != "" {
-		if getenv, err = stackEnv(ctx, cloudformation.NewFromConfig(awsCfg), t.stack, os.Getenv); err != nil {
+		getenv, err = cfnstack.Env(ctx, cloudformation.NewFromConfig(awsCfg), t.stack, os.Getenv)
+		if errors.Is(err, cfnstack.ErrNoStack) || errors.Is(err, cfnstack.ErrNotPipeline) {
+			return nil, fmt.Errorf("%w: --stack %v (AWS_REGION and AWS_PROFILE choose where it looks)", errUsage, err)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}

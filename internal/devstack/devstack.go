@@ -67,6 +67,11 @@ type Options struct {
 	// (App.Sweep, or the sweeper function through the Lambda host), so
 	// tests decide when it runs.
 	SweepEvery time.Duration
+	// Remote functions run outside this process, by function name
+	// (functions/<name>): moto's Step Functions calls them in place of the
+	// in-process handlers. make smoke-binaries runs the deployed binaries
+	// so.
+	Remote map[string]Invoker
 }
 
 // DefaultTimeScale makes a statutory day last about a second.
@@ -171,7 +176,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	for name, h := range s.App.Handlers() {
 		handlers[namePrefix+name] = h
 	}
-	host, err := newLambdaHost(s.MotoURL, handlers)
+	remote := map[string]Invoker{}
+	for name, fn := range o.Remote {
+		remote[namePrefix+name] = fn
+	}
+	host, err := newLambdaHost(s.MotoURL, handlers, remote)
 	if err != nil {
 		return nil, err
 	}

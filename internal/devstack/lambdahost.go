@@ -3,6 +3,7 @@ package devstack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -22,15 +23,24 @@ import (
 // without containers. Every other path goes on to moto.
 type lambdaHost struct {
 	handlers map[string]any // Go handler functions, by function name
-	moto     *httputil.ReverseProxy
+	// remote run outside this process, in place of a handler of the same
+	// name: the deployed binaries under the runtime interface emulator.
+	remote map[string]Invoker
+	moto   *httputil.ReverseProxy
 }
 
-func newLambdaHost(motoURL string, handlers map[string]any) (*lambdaHost, error) {
+// Invoker runs a function outside this process and returns its answer, or
+// an error with an ErrorType method for an error the function returned.
+type Invoker interface {
+	Invoke(ctx context.Context, payload []byte) ([]byte, error)
+}
+
+func newLambdaHost(motoURL string, handlers map[string]any, remote map[string]Invoker) (*lambdaHost, error) {
 	u, err := url.Parse(motoURL)
 	if err != nil {
 		return nil, err
 	}
-	return &lambdaHost{handlers: maps.Clone(handlers), moto: httputil.NewSingleHostReverseProxy(u)}, nil
+	return &lambdaHost{handlers: maps.Clone(handlers), remote: remote, moto: httputil.NewSingleHostReverseProxy(u)}, nil
 }
 
 const invokePrefix = "/2015-03-31/functions/"
@@ -50,7 +60,8 @@ func (h *lambdaHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	name = name[strings.LastIndex(name, ":")+1:] // an ARN or a plain name
 	fn, ok := h.handlers[name]
-	if !ok {
+	remote, isRemote := h.remote[name]
+	if !ok && !isRemote {
 		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+name)
 		return
 	}
@@ -59,7 +70,19 @@ func (h *lambdaHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		lambdaError(w, http.StatusBadRequest, "InvalidRequestContentException", "unreadable payload")
 		return
 	}
-	out, err := invoke(withFunction(r.Context(), strings.TrimPrefix(name, namePrefix)), fn, payload)
+	var out []byte
+	if isRemote {
+		out, err = remote.Invoke(r.Context(), payload)
+		var fe interface{ ErrorType() string }
+		if err != nil && !errors.As(err, &fe) {
+			// The emulator failed, not the function: a service error,
+			// which the state machines retry.
+			lambdaError(w, http.StatusInternalServerError, "ServiceException", "the function could not be run")
+			return
+		}
+	} else {
+		out, err = invoke(withFunction(r.Context(), strings.TrimPrefix(name, namePrefix)), fn, payload)
+	}
 	if err != nil {
 		// As Lambda does: HTTP 200 with X-Amz-Function-Error, and the Go
 		// error's type name as errorType for Retry and Catch.
@@ -94,6 +117,10 @@ func (e *panicError) Error() string { return e.msg }
 func errorType(err error) string {
 	if _, ok := err.(*panicError); ok {
 		return "Runtime.Panic"
+	}
+	var fe interface{ ErrorType() string }
+	if errors.As(err, &fe) {
+		return fe.ErrorType()
 	}
 	t := reflect.TypeOf(err)
 	if t.Kind() == reflect.Pointer {

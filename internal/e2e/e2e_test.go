@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"html"
 	"io"
@@ -70,6 +71,17 @@ func (s *syncBuffer) String() string {
 }
 
 func TestMain(m *testing.M) {
+	// Against a deployed stack (E2E_STACK): no local stack is started, and
+	// only the tests written for one run (TestDeployed...), since the
+	// others drive the local stack's insides.
+	if name := os.Getenv("E2E_STACK"); name != "" {
+		fmt.Fprintf(os.Stderr, "E2E_STACK=%s: running the tests against that deployed stack only (TestDeployed*); moto is not started\n", name)
+		if err := flag.Set("test.run", "^TestDeployed"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(m.Run())
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	var err error
 	// Two statutory days a second: an EU month lasts about 15 s, so the

@@ -1,4 +1,4 @@
-package main
+package cfnstack
 
 import (
 	"context"
@@ -31,14 +31,14 @@ func (f *fakeStacks) DescribeStacks(_ context.Context, in *cloudformation.Descri
 	return &cloudformation.DescribeStacksOutput{Stacks: []types.Stack{{Outputs: outs}}}, nil
 }
 
-// TestStackEnv: --stack reads the stack's outputs into the variables the
-// functions read; a variable the operator set wins; a missing stack, or
-// one that is not the pipeline's, is a usage error.
-func TestStackEnv(t *testing.T) {
+// TestEnv: reads the stack's outputs into the variables the
+// functions read; a variable already set wins; a missing stack, or one
+// that is not the pipeline's, says so.
+func TestEnv(t *testing.T) {
 	ctx := context.Background()
 	api := &fakeStacks{outputs: map[string]string{"RequestsTableName": "Prod-RequestsTable-1", "ApiUrl": "https://api.example.com", "Unrelated": "x"}}
 	env := map[string]string{resources.Audit.EnvVar: "from-the-environment"}
-	getenv, err := stackEnv(ctx, api, "Prod", func(k string) string { return env[k] })
+	getenv, err := Env(ctx, api, "Prod", func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,11 +57,11 @@ func TestStackEnv(t *testing.T) {
 	}
 
 	missing := &fakeStacks{err: &smithy.GenericAPIError{Code: "ValidationError", Message: "Stack with id Nope does not exist"}}
-	if _, err := stackEnv(ctx, missing, "Nope", func(string) string { return "" }); !errors.Is(err, errUsage) {
+	if _, err := Env(ctx, missing, "Nope", func(string) string { return "" }); !errors.Is(err, ErrNoStack) {
 		t.Fatalf("missing stack: %v", err)
 	}
 	other := &fakeStacks{outputs: map[string]string{"BucketName": "b"}}
-	if _, err := stackEnv(ctx, other, "Other", func(string) string { return "" }); !errors.Is(err, errUsage) {
+	if _, err := Env(ctx, other, "Other", func(string) string { return "" }); !errors.Is(err, ErrNotPipeline) {
 		t.Fatalf("another stack: %v", err)
 	}
 }
