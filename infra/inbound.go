@@ -108,14 +108,6 @@ func (p *pipeline) newReceiptRules() {
 		Description: jsii.String("Activate once (one rule set is active per region): aws ses set-active-receipt-rule-set --rule-set-name <this>; publish an MX record for the inbox's domain to inbound-smtp.<region>.amazonaws.com"),
 		Value:       ruleSetName,
 	})
-	awscdk.NewCfnOutput(p.scope, jsii.String("OperatorInboxQueueUrl"), &awscdk.CfnOutputProps{
-		Description: jsii.String("OPERATOR_QUEUE_URL for privacyctl inbox"),
-		Value:       p.inbox.QueueUrl(),
-	})
-	awscdk.NewCfnOutput(p.scope, jsii.String("RawMailBucketName"), &awscdk.CfnOutputProps{
-		Description: jsii.String("RAW_MAIL_BUCKET for privacyctl inbox"),
-		Value:       p.rawMail.BucketName(),
-	})
 	awscdk.NewCfnOutput(p.scope, jsii.String("InboundDeadLetterQueueUrl"), &awscdk.CfnOutputProps{
 		Description: jsii.String("SES events the inbound function gave up on; send one in again with aws lambda invoke (README)"),
 		Value:       p.inboundDLQ.QueueUrl(),

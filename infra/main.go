@@ -15,7 +15,10 @@ import (
 
 func main() {
 	defer jsii.Close()
-	app := awscdk.NewApp(nil)
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &samMetadata})
+	// The functions' folders: make build's, or the host's build of make
+	// smoke-binaries, which only reads the template's environment.
+	assetDir := contextOr(app, "assetDir", filepath.Join("..", "build"))
 	props := StackProps{PipelineProps: PipelineProps{
 		MailFrom:       contextOr(app, "mailFrom", "privacy@example.com"),
 		OperatorEmail:  contextOr(app, "operatorEmail", ""),
@@ -23,7 +26,7 @@ func main() {
 		AllowedOrigins: splitList(contextOr(app, "allowedOrigins", "")),
 		RegistryFile:   contextOr(app, "registryFile", filepath.Join("..", "internal", "devstack", "demo-sources.yaml")),
 		PolicyFile:     contextOr(app, "policyFile", ""),
-		AssetDir:       func(fn string) string { return filepath.Join("..", "build", fn) },
+		AssetDir:       func(fn string) string { return filepath.Join(assetDir, fn) },
 		ThrottleRate:   50,
 		ThrottleBurst:  100,
 	}}
@@ -40,6 +43,16 @@ func main() {
 	// suppressed with a reason in the stack.
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(nil), nil)
 	app.Synth(nil)
+}
+
+// samMetadata makes every resource carry its construct path
+// (aws:cdk:path) and every asset its directory in cdk.out (aws:asset:path),
+// as the CDK CLI does by default: `sam local invoke` finds a function by
+// the one and its code by the other. Without them SAM sees code in an S3
+// bucket it cannot reach.
+var samMetadata = map[string]any{
+	"aws:cdk:enable-path-metadata":  true,
+	"aws:cdk:enable-asset-metadata": true,
 }
 
 func contextOr(app awscdk.App, key, def string) string {

@@ -29,9 +29,15 @@ func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
 	action := awscloudwatchactions.NewSnsAction(topic)
 	p.newMailAlarms(action)
 	five := awscdk.Duration_Minutes(jsii.Number(5))
-	alarm := func(id, what string, m awscloudwatch.IMetric) {
+	// An alarm on executions links to where they are listed in the
+	// console (filter by status there).
+	alarm := func(id, what string, m awscloudwatch.IMetric, link ...*string) {
+		desc := jsii.String(what)
+		if len(link) > 0 {
+			desc = awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(what + " Executions: "), link[0]})
+		}
 		a := awscloudwatch.NewAlarm(p.scope, jsii.String(id), &awscloudwatch.AlarmProps{
-			AlarmDescription:   jsii.String(what),
+			AlarmDescription:   desc,
 			Metric:             m,
 			Threshold:          jsii.Number(1),
 			EvaluationPeriods:  jsii.Number(1),
@@ -44,13 +50,18 @@ func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
 	workflow := p.machines[resources.RequestWorkflow.ID]
 	watch := p.machines[resources.DeadlineWatch.ID]
 	sum := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five}
-	alarm("RequestWorkflowFailed", "A request workflow failed: the request is flagged for an operator (privacyctl list).", workflow.MetricFailed(sum))
-	alarm("RequestWorkflowTimedOut", "A request workflow timed out.", workflow.MetricTimedOut(sum))
-	alarm("RequestWorkflowAborted", "A request workflow was stopped by hand.", workflow.MetricAborted(sum))
-	// A watch fails exactly when its request passes the due date open; it is
-	// stopped (aborted) whenever a request closes, which is normal.
-	alarm("RequestsOverdue", "A request passed its statutory due date while open (privacyctl list --overdue).", watch.MetricFailed(sum))
-	alarm("DeadlineWatchTimedOut", "A deadline watch timed out.", watch.MetricTimedOut(sum))
+	workflowLink, watchLink := p.machineConsoleURL(resources.RequestWorkflow), p.machineConsoleURL(resources.DeadlineWatch)
+	// Every ordinary end is SUCCEEDED: completed, denied, expired, joined,
+	// and cancelled (the cancel fails the workflow's wait into a Succeed
+	// state); a watch ends SUCCEEDED when its request closes. So each
+	// FAILED, TIMED_OUT or ABORTED execution below means trouble.
+	alarm("RequestWorkflowFailed", "A request workflow failed: the request is flagged for an operator (privacyctl list; privacyctl redrive ID resumes it).", workflow.MetricFailed(sum), workflowLink)
+	alarm("RequestWorkflowTimedOut", "A request workflow timed out.", workflow.MetricTimedOut(sum), workflowLink)
+	alarm("RequestWorkflowAborted", "A request workflow was stopped by hand (a cancel ends it SUCCEEDED: use privacyctl cancel ID, never Stop execution).", workflow.MetricAborted(sum), workflowLink)
+	// A watch fails exactly when its request passes the due date open.
+	alarm("RequestsOverdue", "A request passed its statutory due date while open (privacyctl list --overdue).", watch.MetricFailed(sum), watchLink)
+	alarm("DeadlineWatchTimedOut", "A deadline watch timed out.", watch.MetricTimedOut(sum), watchLink)
+	alarm("DeadlineWatchAborted", "A deadline watch was stopped by hand: its request's deadlines are no longer watched (a close ends it SUCCEEDED by itself).", watch.MetricAborted(sum), watchLink)
 	for _, f := range resources.Functions {
 		fn := p.functions[f.Name]
 		alarm(camel(f.Name)+"Errors", "The "+f.Name+" function failed.", fn.MetricErrors(sum))
@@ -101,8 +112,18 @@ func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
 		})
 	}
 	dash := awscloudwatch.NewDashboard(p.scope, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
-		DashboardName: jsii.String(*p.stack.StackName() + "-requests"),
+		DashboardName: p.dashboardName(),
 	})
+	// Where an operator goes from here: the executions of each state
+	// machine (one per request, named by its id).
+	dash.AddWidgets(awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
+		Markdown: awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("**Executions:** [request workflows]("), workflowLink,
+			jsii.String(") · [deadline watches]("), watchLink,
+			jsii.String("). Every ordinary end is SUCCEEDED; FAILED, TIMED_OUT and ABORTED mean trouble. `privacyctl show ID` links a request's execution."),
+		}),
+		Width: jsii.Number(24), Height: jsii.Number(2),
+	}))
 	dash.AddWidgets(
 		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
 			Title: jsii.String("Requests received, completed, overdue (per hour)"), Width: jsii.Number(12),

@@ -52,6 +52,22 @@ func NewPipelineStack(scope constructs.Construct, id string, props StackProps) (
 		Type: jsii.String("Number"), Default: pp.PermissionRetentionDays, MinValue: jsii.Number(0), MaxValue: jsii.Number(resources.MaxPermissionRetentionDays),
 		Description: jsii.String("Days an agent's signed permission is kept after its request closes; 0 deletes it at the close"),
 	})
+	// For emulators (LocalStack): in AWS they stay at their defaults.
+	timeScale := awscdk.NewCfnParameter(stack, jsii.String("TimeScale"), &awscdk.CfnParameterProps{
+		Type: jsii.String("Number"), Default: 1, MinValue: jsii.Number(1),
+		Description: jsii.String("Divides every workflow wait (86400: a statutory day per second) while requests keep their true dates; 1 in production"),
+	})
+	endpoint := awscdk.NewCfnParameter(stack, jsii.String("AwsEndpointUrl"), &awscdk.CfnParameterProps{
+		Type: jsii.String("String"), Default: "",
+		Description: jsii.String("Emulators only: the AWS endpoint the functions call (e.g. LocalStack's); empty in AWS"),
+	})
+	pathStyle := awscdk.NewCfnParameter(stack, jsii.String("S3ForcePathStyle"), &awscdk.CfnParameterProps{
+		Type: jsii.String("String"), Default: "false", AllowedValues: jsii.Strings("true", "false"),
+		Description: jsii.String("Emulators only: address S3 buckets by path (true for LocalStack); false in AWS"),
+	})
+	pp.TimeScale = *timeScale.ValueAsString()
+	pp.EndpointURL = *endpoint.ValueAsString()
+	pp.S3PathStyle = *pathStyle.ValueAsString()
 	pp.InboxAddress = *inbox.ValueAsString()
 	pp.PermissionRetentionDays = *retention.ValueAsNumber()
 	pp.AllowedOrigins = *allowed.ValueAsList()

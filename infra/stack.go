@@ -66,6 +66,14 @@ type PipelineProps struct {
 	// days after its request closes: 0 (the default) deletes it at the
 	// close; at most resources.MaxPermissionRetentionDays.
 	PermissionRetentionDays float64
+	// Emulators: the stack runs unchanged on LocalStack with these set.
+	// TimeScale divides every workflow wait (default "1": real time);
+	// EndpointURL points the functions' SDK at the emulator (default "":
+	// AWS); S3PathStyle is "true" where the emulator needs path-style S3
+	// (default "false").
+	TimeScale   string
+	EndpointURL string
+	S3PathStyle string
 	// AnchorRetentionYears is how long each receipt anchor stays locked
 	// (default resources.AnchorRetentionYears). A number, not a token: it
 	// becomes the bucket's Object Lock rule.
@@ -171,8 +179,9 @@ func NewPrivacyPipeline(scope constructs.Construct, id string, props PipelinePro
 	p.newSendingIdentity()
 	p.newMonitoring(api)
 	p.suppressNagFindings()
-	awscdk.NewCfnOutput(p.scope, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.ApiEndpoint()})
 	p.newSuppressionReader()
+	p.newOperatorOutputs(api)
+	p.newTags(api)
 	return &PrivacyPipeline{Construct: construct, API: api, Functions: p.functions}, nil
 }
 
@@ -196,17 +205,6 @@ func (p *pipeline) newStorage() {
 	p.requests = p.newTable("RequestsTable", resources.Requests)
 	p.audit = p.newTable("AuditTable", resources.Audit)
 	p.receipts = p.newTable("ReceiptsTable", resources.Receipts)
-	// privacyctl reads every table, with the operator's own credentials.
-	for _, o := range []struct {
-		id    string
-		def   resources.Table
-		table awsdynamodb.Table
-	}{{"RequestsTableName", resources.Requests, p.requests}, {"AuditTableName", resources.Audit, p.audit}, {"ReceiptsTableName", resources.Receipts, p.receipts}} {
-		awscdk.NewCfnOutput(p.scope, jsii.String(o.id), &awscdk.CfnOutputProps{
-			Description: jsii.String("Set " + o.def.EnvVar + " to this for privacyctl"),
-			Value:       o.table.TableName(),
-		})
-	}
 	p.intake = p.newTable("IntakeTable", resources.Intake)
 	p.suppressions = p.newTable("SuppressionsTable", resources.Suppressions)
 
@@ -245,10 +243,6 @@ func (p *pipeline) newStorage() {
 		ObjectLockEnabled:          jsii.Bool(true),
 		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(jsii.Number(anchorDays(p.props.anchorYears())))),
 	}))
-	awscdk.NewCfnOutput(p.scope, jsii.String("ReceiptAnchorsBucketName"), &awscdk.CfnOutputProps{
-		Description: jsii.String("Set " + resources.ReceiptAnchors.EnvVar + " to this for privacyctl receipts verify"),
-		Value:       p.anchors.BucketName(),
-	})
 }
 
 // permissionRetention is the retention of closed requests' permissions, in
@@ -391,6 +385,14 @@ func (p *pipeline) newFunction(name string, api awsapigatewayv2.HttpApi) {
 			"OPERATOR_EMAIL":         &p.props.OperatorEmail,
 			"PUBLIC_BASE_URL":        api.ApiEndpoint(),
 			"REGISTRY_FILE":          jsii.String("sources.yaml"),
+			// Declared even at their cloud values (no endpoint of its own,
+			// which the SDK ignores when empty; virtual-hosted S3; real
+			// time), so that an emulator can set them: `sam local invoke
+			// --env-vars` sets only variables the template declares, and
+			// LocalStack takes them as the stack's parameters.
+			"AWS_ENDPOINT_URL":    jsii.String(p.props.EndpointURL),
+			"S3_FORCE_PATH_STYLE": jsii.String(cmp.Or(p.props.S3PathStyle, "false")),
+			"TIME_SCALE":          jsii.String(cmp.Or(p.props.TimeScale, "1")),
 		},
 	}
 	if p.props.PolicyFile != "" {
@@ -583,8 +585,9 @@ func (p *pipeline) grant() {
 	allow("sweeper", []string{"states:StartExecution"}, p.machineARN(resources.RequestWorkflow))
 	allow("sweeper", []string{"states:DescribeExecution"}, p.executionsARN(resources.RequestWorkflow))
 	allow("sweeper", []string{"states:SendTaskSuccess"}, p.machineARN(resources.RequestWorkflow))
-	// Stopping a watch acts on its execution, named by the request id.
-	allow("close-request", []string{"states:StopExecution"}, p.executionsARN(resources.DeadlineWatch))
+	// A close ends the wait its watch is in (a task token): the watch then
+	// ends SUCCEEDED, where stopping it would leave it ABORTED.
+	allow("close-request", []string{"states:SendTaskFailure"}, p.machineARN(resources.DeadlineWatch))
 	// A granted appeal starts the request that carries it out.
 	allow("close-request", []string{"states:StartExecution"}, p.machineARN(resources.RequestWorkflow))
 
@@ -863,10 +866,6 @@ func (p *pipeline) newSuppressionReader() {
 				Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": "dynamodb." + *p.stack.Region() + ".amazonaws.com"}},
 			}),
 		},
-	})
-	awscdk.NewCfnOutput(p.scope, jsii.String("SuppressionsTableName"), &awscdk.CfnOutputProps{
-		Description: jsii.String("The suppression list: one item per subject key (see README)"),
-		Value:       p.suppressions.TableName(),
 	})
 	awscdk.NewCfnOutput(p.scope, jsii.String("SuppressionListReaderPolicy"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Attach to the roles of systems that check the suppression list"),

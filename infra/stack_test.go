@@ -69,7 +69,7 @@ func synthesize() (assertions.Template, map[string]any, error) {
 		return nil, nil, err
 	}
 	synthDirs = append(synthDirs, out)
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out)})
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out), Context: &samMetadata})
 	synthAssets = assets
 	stack, err := NewPipelineStack(app, "Test", StackProps{
 		StackProps:    awscdk.StackProps{Env: testEnv},

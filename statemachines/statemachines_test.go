@@ -345,3 +345,77 @@ func TestLambdaTasksRetryTimeouts(t *testing.T) {
 		}
 	}
 }
+// catches lists, per state, the error names of its Catch clauses in order
+// and where each goes.
+type catches struct {
+	States map[string]struct {
+		Type     string `json:"Type"`
+		Resource string `json:"Resource"`
+		Catch    []struct {
+			ErrorEquals []string `json:"ErrorEquals"`
+			Next        string   `json:"Next"`
+		} `json:"Catch"`
+	} `json:"States"`
+}
+
+func parseCatches(t *testing.T, file string) catches {
+	t.Helper()
+	asl, err := Definition(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c catches
+	if err := json.Unmarshal([]byte(asl), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestCancelEndsTheWorkflowSucceeded: an operator's cancel is an ordinary
+// end, which no alarm may count. Every task and map state catches
+// RequestCancelled (a wait failed by the cancel, or a step that found the
+// request cancelled) before anything else, into a Succeed state.
+func TestCancelEndsTheWorkflowSucceeded(t *testing.T) {
+	c := parseCatches(t, "request.asl.json")
+	const target = "Request cancelled"
+	if c.States[target].Type != "Succeed" {
+		t.Fatalf("%q is a %q state, want Succeed", target, c.States[target].Type)
+	}
+	for name, s := range c.States {
+		if s.Type != "Task" && s.Type != "Map" {
+			continue
+		}
+		if len(s.Catch) == 0 || !slices.Equal(s.Catch[0].ErrorEquals, []string{"RequestCancelled"}) || s.Catch[0].Next != target {
+			t.Errorf("%q does not catch RequestCancelled first into %q", name, target)
+		}
+	}
+}
+
+// TestCloseEndsTheWatchSucceeded: every wait of the deadline watch is a task
+// token the request's close fails with RequestClosed, caught into a Succeed
+// state; a plain Wait is only the fallback when the token could not be kept.
+func TestCloseEndsTheWatchSucceeded(t *testing.T) {
+	c := parseCatches(t, "deadline-watch.asl.json")
+	waits := 0
+	for name, s := range c.States {
+		if s.Type == "Wait" && !strings.HasSuffix(name, ", without a token") {
+			t.Errorf("%q is a plain Wait, which a close cannot end", name)
+		}
+		if !strings.HasSuffix(s.Resource, ".waitForTaskToken") {
+			continue
+		}
+		waits++
+		closed := false
+		for _, k := range s.Catch {
+			if slices.Contains(k.ErrorEquals, "RequestClosed") {
+				closed = c.States[k.Next].Type == "Succeed"
+			}
+		}
+		if !closed {
+			t.Errorf("%q does not end in a Succeed state on RequestClosed", name)
+		}
+	}
+	if waits != 3 {
+		t.Errorf("%d waits on task tokens, want 3 (until the question, the notice point, the due date)", waits)
+	}
+}

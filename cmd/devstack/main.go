@@ -34,9 +34,15 @@ func run() error {
 	flag.DurationVar(&o.SweepEvery, "sweep-every", time.Minute, "run the sweeper (requests stored without a workflow) this often; 0: never")
 	flag.StringVar(&o.PolicyFile, "policy", os.Getenv("POLICY"), "the company's policy file on top of the law (env POLICY); none: the law alone")
 	logFile := flag.String("log", ".devstack.log", "file for handler and moto logs")
+	samEnv := flag.String("write-sam-env", "", "write, instead of running, a `sam local invoke --env-vars` file pointing the template's functions at the local stack")
+	template := flag.String("template", "cdk.out/PrivacyPipeline.template.json", "the synthesized template, for -write-sam-env")
+	endpoint := flag.String("endpoint", "http://host.docker.internal:4566", "the local AWS services as SAM's containers reach them, for -write-sam-env")
 	clientLimit := flag.String("rate-limit-client", os.Getenv("RATE_LIMIT_CLIENT"), "POST requests per client address, such as 30/1h, or off (env RATE_LIMIT_CLIENT)")
 	identityLimit := flag.String("rate-limit-identity", os.Getenv("RATE_LIMIT_IDENTITY"), "submissions per email address, such as 10/24h, or off (env RATE_LIMIT_IDENTITY)")
 	flag.Parse()
+	if *samEnv != "" {
+		return writeSAMEnv(*samEnv, *template, *endpoint, o.Region, o.TimeScale, o.APIPort)
+	}
 	for _, l := range []struct {
 		flag string
 		to   **ratelimit.Rule
@@ -104,4 +110,24 @@ func envFloat(name string, def float64) float64 {
 		return f
 	}
 	return def
+}
+
+// writeSAMEnv writes the env-vars file of `sam local invoke` for the
+// functions of the synthesized template: the template's values, with every
+// name it computes taken from the local stack.
+func writeSAMEnv(file, template, endpoint, region string, timeScale float64, apiPort int) error {
+	tpl, err := os.ReadFile(template)
+	if err != nil {
+		return fmt.Errorf("%w (make synth writes it)", err)
+	}
+	apiURL := "http://127.0.0.1:" + strconv.Itoa(apiPort)
+	fns, err := devstack.TemplateFunctions(tpl, devstack.Env(region, apiURL, endpoint, timeScale))
+	if err != nil {
+		return err
+	}
+	b, err := devstack.SAMEnvVars(fns)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, append(b, '\n'), 0o644)
 }

@@ -162,9 +162,12 @@ Usage:
       Show this help.
 
 Commands that act on requests take --by NAME (default $USER) for the audit
-log, and --local to act on the local stack (make dev) instead of the AWS
-account the environment names (REQUESTS_TABLE, AUDIT_TABLE, RECEIPTS_TABLE,
-REQUEST_STATE_MACHINE_ARN, ...).
+log; --stack NAME (or PRIVACY_STACK) to read the pipeline's names from that
+CloudFormation stack's outputs in the account and region of your AWS
+credentials; --local to act on the local stack (make dev). Without either,
+the environment names them (REQUESTS_TABLE, AUDIT_TABLE, RECEIPTS_TABLE,
+REQUEST_STATE_MACHINE_ARN, ...; a variable set there wins over an output).
+privacyctl show links the request's execution in the Step Functions console.
 
 Times are RFC 3339 (2026-01-31T10:00:00Z). Dates in the output are the last
 day that is on time, in the jurisdiction's time zone.

@@ -11,8 +11,11 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+
 	"github.com/privacy-pipeline/dsr/internal/app"
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/cfnstack"
 	"github.com/privacy-pipeline/dsr/internal/devstack"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/operator"
@@ -32,6 +35,7 @@ type target struct {
 	id    string
 	by    string
 	local bool
+	stack string
 	fs    *flag.FlagSet
 }
 
@@ -40,6 +44,7 @@ func newTarget(name string) *target {
 	t.fs.SetOutput(io.Discard)
 	t.fs.StringVar(&t.by, "by", currentUser(), "who acts, for the audit log")
 	t.fs.BoolVar(&t.local, "local", false, "act on the local stack (make dev) instead of the environment's AWS account")
+	t.fs.StringVar(&t.stack, "stack", os.Getenv("PRIVACY_STACK"), "read the pipeline's names from this CloudFormation stack's outputs")
 	return t
 }
 
@@ -90,13 +95,23 @@ func (t *target) connect(ctx context.Context) (*app.App, error) {
 		}
 		return app.New(devstack.LocalConfig(envOr("AWS_REGION", "us-east-1"), devstack.DefaultAPIURL), awsCfg, app.NewLogger(io.Discard))
 	}
-	cfg, err := app.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		return nil, fmt.Errorf("%w (or use --local for the local stack)", err)
-	}
 	awsCfg, err := app.LoadAWS(ctx)
 	if err != nil {
 		return nil, err
+	}
+	getenv := os.Getenv
+	if t.stack != "" {
+		getenv, err = cfnstack.Env(ctx, cloudformation.NewFromConfig(awsCfg), t.stack, os.Getenv)
+		if errors.Is(err, cfnstack.ErrNoStack) || errors.Is(err, cfnstack.ErrNotPipeline) {
+			return nil, fmt.Errorf("%w: --stack %v (AWS_REGION and AWS_PROFILE choose where it looks)", errUsage, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := app.ConfigFromEnv(getenv)
+	if err != nil {
+		return nil, fmt.Errorf("%w (use --stack NAME to read the names from the stack's outputs, or --local for the local stack)", err)
 	}
 	return app.New(cfg, awsCfg, app.NewLogger(io.Discard))
 }
@@ -252,11 +267,14 @@ func show(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return printRequest(stdout, r, events, *asJSON)
+		// The console page of the request's execution (its latest redrive);
+		// an emulator has no console.
+		link := a.ExecutionConsoleURL(r.Execution())
+		return printRequest(stdout, r, events, link, *asJSON)
 	})
 }
 
-func printRequest(stdout io.Writer, r *request.Request, events []request.Event, asJSON bool) error {
+func printRequest(stdout io.Writer, r *request.Request, events []request.Event, executionURL string, asJSON bool) error {
 	if asJSON {
 		return writeJSON(stdout, map[string]any{
 			"id": r.ID, "type": r.Type, "status": r.Status, "jurisdiction": r.Jurisdiction,
@@ -265,7 +283,7 @@ func printRequest(stdout io.Writer, r *request.Request, events []request.Event, 
 			"verification_level": r.Level, "by_agent": r.AgentEmail != "", "agent_permission": r.PermissionKey, "agent_permission_type": r.PermissionType, "power_of_attorney": r.PowerOfAttorney,
 			"dry_run": r.DryRun, "on_hold": r.OnHold, "hold_reasons": r.HoldReasons, "waiting_on_hold": r.HoldTaskToken != "",
 			"appeal_of": r.AppealOf, "appealed_by": r.AppealedBy, "follow_up": r.FollowUp, "follows_appeal": r.FollowsAppeal,
-			"events": events,
+			"execution_url": executionURL, "events": events,
 		})
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -280,6 +298,9 @@ func printRequest(stdout io.Writer, r *request.Request, events []request.Event, 
 		if link.id != "" {
 			fmt.Fprintf(w, "%s\t%s\n", link.what, link.id)
 		}
+	}
+	if executionURL != "" {
+		fmt.Fprintf(w, "Execution\t%s\n", executionURL)
 	}
 	fmt.Fprintf(w, "Received\t%s\n", r.ReceivedAt.Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(w, "Due\t%s (%s)\n", r.Deadlines.Due, strings.Join(r.Deadlines.Citations, "; "))

@@ -28,6 +28,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/accounts"
 	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/console"
 	"github.com/privacy-pipeline/dsr/internal/dynamo"
 	"github.com/privacy-pipeline/dsr/internal/dynsrc"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
@@ -241,6 +242,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 // App holds the wired components of one process.
 type App struct {
 	cfg      Config
+	awsCfg   aws.Config
 	ddb      *dynamodb.Client
 	intake   *dynamo.Intake
 	log      *slog.Logger
@@ -275,7 +277,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	sfnc := sfn.NewFromConfig(awsCfg)
-	a := &App{cfg: cfg, ddb: ddb, log: log, store: store, metrics: metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout)),
+	a := &App{cfg: cfg, awsCfg: awsCfg, ddb: ddb, log: log, store: store, metrics: metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout)),
 		workflow: sfnflow.New(sfnc, cfg.StateMachineARN),
 		rawMail:  s3mail.New(s3c, cfg.RawMailBucket, s3mail.DefaultPrefix),
 		inbox:    sqsinbox.New(sqs.NewFromConfig(awsCfg), cfg.OperatorQueueURL)}
@@ -353,7 +355,9 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		BaseURL:         cfg.BaseURL,
 		VerifyLinkTTL:   cfg.VerifyLinkTTL,
 		DownloadTTL:     cfg.DownloadTTL,
-		Watch:           sfnflow.NewWatch(sfnc, cfg.WatchStateMachineARN),
+		Watch:           sfnflow.NewWatch(sfnc, cfg.WatchStateMachineARN, a.store),
+		WatchWaits:      a.store,
+		WatchConsole:    consoleOf(awsCfg, cfg.WatchStateMachineARN),
 		Metrics:         a.metrics,
 		Scale:           cfg.TimeScale,
 		NoticeLead:      workflow.DefaultNoticeLead,
@@ -424,6 +428,25 @@ func (a *App) API() http.Handler {
 		opts = append(opts, httpapi.WithLanguages(langs))
 	}
 	return httpapi.New(a.portal, a.log, opts...)
+}
+
+// consoleOf is arn where the AWS console shows it, and "" where AWS is an
+// emulator at an endpoint of its own (the local stack, LocalStack).
+func consoleOf(awsCfg aws.Config, arn string) string {
+	if awsCfg.BaseEndpoint != nil {
+		return ""
+	}
+	return arn
+}
+
+// ExecutionConsoleURL is the console page of the request workflow's
+// execution named name, or "" where there is no console.
+func (a *App) ExecutionConsoleURL(name string) string {
+	machine := consoleOf(a.awsCfg, a.cfg.StateMachineARN)
+	if machine == "" {
+		return ""
+	}
+	return console.ExecutionURL(sfnflow.ExecutionARN(machine, name))
 }
 
 // Config returns the configuration the App was wired with.

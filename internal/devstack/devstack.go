@@ -80,6 +80,11 @@ type Options struct {
 	// Faults, when set, makes the pipeline's AWS calls and Lambda
 	// invocations fail now and then (see Faults).
 	Faults *Faults
+	// Remote functions run outside this process, by function name
+	// (functions/<name>): moto's Step Functions calls them in place of the
+	// in-process handlers. make smoke-binaries runs the deployed binaries
+	// so.
+	Remote map[string]Invoker
 }
 
 // DefaultTimeScale makes a statutory day last about a second.
@@ -194,7 +199,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	for name, h := range s.App.Handlers() {
 		handlers[namePrefix+name] = h
 	}
-	host, err := newLambdaHost(s.MotoURL, handlers)
+	remote := map[string]Invoker{}
+	for name, fn := range o.Remote {
+		remote[namePrefix+name] = fn
+	}
+	host, err := newLambdaHost(s.MotoURL, handlers, remote)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package devstack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -22,17 +23,26 @@ import (
 // without containers. Every other path goes on to moto.
 type lambdaHost struct {
 	handlers map[string]any // Go handler functions, by function name
-	moto     *httputil.ReverseProxy
+	// remote run outside this process, in place of a handler of the same
+	// name: the deployed binaries under the runtime interface emulator.
+	remote map[string]Invoker
+	moto   *httputil.ReverseProxy
 	// faults, when set, kills some invocations (see Faults).
 	faults *Faults
 }
 
-func newLambdaHost(motoURL string, handlers map[string]any) (*lambdaHost, error) {
+// Invoker runs a function outside this process and returns its answer, or
+// an error with an ErrorType method for an error the function returned.
+type Invoker interface {
+	Invoke(ctx context.Context, payload []byte) ([]byte, error)
+}
+
+func newLambdaHost(motoURL string, handlers map[string]any, remote map[string]Invoker) (*lambdaHost, error) {
 	u, err := url.Parse(motoURL)
 	if err != nil {
 		return nil, err
 	}
-	return &lambdaHost{handlers: maps.Clone(handlers), moto: httputil.NewSingleHostReverseProxy(u)}, nil
+	return &lambdaHost{handlers: maps.Clone(handlers), remote: remote, moto: httputil.NewSingleHostReverseProxy(u)}, nil
 }
 
 const invokePrefix = "/2015-03-31/functions/"
@@ -52,7 +62,8 @@ func (h *lambdaHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	name = name[strings.LastIndex(name, ":")+1:] // an ARN or a plain name
 	fn, ok := h.handlers[name]
-	if !ok {
+	remote, isRemote := h.remote[name]
+	if !ok && !isRemote {
 		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+name)
 		return
 	}
@@ -63,13 +74,23 @@ func (h *lambdaHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := withFunction(r.Context(), strings.TrimPrefix(name, namePrefix))
 	var out []byte
-	if h.faults != nil {
+	switch {
+	case isRemote:
+		out, err = remote.Invoke(r.Context(), payload)
+		var fe interface{ ErrorType() string }
+		if err != nil && !errors.As(err, &fe) {
+			// The emulator failed, not the function: a service error,
+			// which the state machines retry.
+			lambdaError(w, http.StatusInternalServerError, "ServiceException", "the function could not be run")
+			return
+		}
+	case h.faults != nil:
 		var killed bool
 		if out, killed, err = h.faults.invoke(ctx, fn, payload); killed {
 			timedOut(w)
 			return
 		}
-	} else {
+	default:
 		out, err = invoke(ctx, fn, payload)
 	}
 	if err != nil {
@@ -106,6 +127,10 @@ func (e *panicError) Error() string { return e.msg }
 func errorType(err error) string {
 	if _, ok := err.(*panicError); ok {
 		return "Runtime.Panic"
+	}
+	var fe interface{ ErrorType() string }
+	if errors.As(err, &fe) {
+		return fe.ErrorType()
 	}
 	t := reflect.TypeOf(err)
 	if t.Kind() == reflect.Pointer {

@@ -53,7 +53,7 @@ func upstream(t *testing.T) *httptest.Server {
 }
 
 func newTestHost(t *testing.T) *lambdaHost {
-	h, err := newLambdaHost(upstream(t).URL, testHandlers)
+	h, err := newLambdaHost(upstream(t).URL, testHandlers, map[string]Invoker{"dsr-remote": remoteFn{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestLambdaHostRequestIDsDiffer(t *testing.T) {
 func TestLambdaHostConcurrentInvocations(t *testing.T) {
 	h, err := newLambdaHost(upstream(t).URL, map[string]any{
 		"dsr-echo": func(_ context.Context, in greeting) (string, error) { return strings.Repeat(in.Name, 200_000), nil },
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,5 +221,50 @@ func TestLambdaHostConcurrentInvocations(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// remoteFn stands for a function run outside the process: it echoes,
+// fails with a named error for "fail", and cannot be run for "down".
+type remoteFn struct{}
+
+type remoteError struct{ typ string }
+
+func (e *remoteError) Error() string     { return "remote " + e.typ }
+func (e *remoteError) ErrorType() string { return e.typ }
+
+func (remoteFn) Invoke(_ context.Context, payload []byte) ([]byte, error) {
+	switch string(payload) {
+	case `"fail"`:
+		return nil, &remoteError{"RequestNotFound"}
+	case `"down"`:
+		return nil, errors.New("connection refused")
+	}
+	return payload, nil
+}
+
+// A remote function answers through the host as a local one does: its
+// output, or its error's type for Retry and Catch; an emulator that fails
+// is a service error.
+func TestLambdaHostRemote(t *testing.T) {
+	srv := httptest.NewServer(newTestHost(t))
+	defer srv.Close()
+	post := func(body string) (*http.Response, string) {
+		resp, err := http.Post(srv.URL+"/2015-03-31/functions/dsr-remote/invocations", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	if resp, body := post(`{"a":1}`); resp.StatusCode != 200 || body != `{"a":1}` || resp.Header.Get("X-Amz-Function-Error") != "" {
+		t.Fatalf("output: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := post(`"fail"`); resp.StatusCode != 200 || resp.Header.Get("X-Amz-Function-Error") != "Unhandled" || !strings.Contains(body, `"errorType":"RequestNotFound"`) {
+		t.Fatalf("function error: %d %q", resp.StatusCode, body)
+	}
+	if resp, _ := post(`"down"`); resp.StatusCode != http.StatusInternalServerError || resp.Header.Get("X-Amzn-ErrorType") != "ServiceException" {
+		t.Fatalf("emulator down: %d", resp.StatusCode)
 	}
 }

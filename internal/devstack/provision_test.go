@@ -58,7 +58,7 @@ func TestFunctionARNsReachTheirHandlers(t *testing.T) {
 	for _, f := range resources.Functions {
 		handlers[namePrefix+f.Name] = func(context.Context) (string, error) { return f.Name, nil }
 	}
-	h, err := newLambdaHost("http://127.0.0.1:1", handlers)
+	h, err := newLambdaHost("http://127.0.0.1:1", handlers, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

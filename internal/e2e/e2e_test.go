@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"html"
 	"io"
@@ -70,6 +71,17 @@ func (s *syncBuffer) String() string {
 }
 
 func TestMain(m *testing.M) {
+	// Against a deployed stack (E2E_STACK): no local stack is started, and
+	// only the tests written for one run (TestDeployed...), since the
+	// others drive the local stack's insides.
+	if name := os.Getenv("E2E_STACK"); name != "" {
+		fmt.Fprintf(os.Stderr, "E2E_STACK=%s: running the tests against that deployed stack only (TestDeployed*); moto is not started\n", name)
+		if err := flag.Set("test.run", "^TestDeployed"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(m.Run())
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	var err error
 	// Two statutory days a second: an EU month lasts about 15 s, so the
@@ -411,7 +423,7 @@ func TestDeniedRequest(t *testing.T) {
 		}
 	}
 	checkExecution(t, resources.RequestWorkflow, r.ID, "SUCCEEDED")
-	checkExecution(t, resources.DeadlineWatch, r.ID, watchEnded...)
+	checkWatchEnded(t, r.ID)
 }
 
 // TestOperatorVerifiesThenCancels: an operator verifies a request the
@@ -439,19 +451,24 @@ func TestOperatorVerifiesThenCancels(t *testing.T) {
 		t.Fatalf("status %s", got)
 	}
 	mailTo(t, email, cancelled.ID, "cancelled")
-	// Stopping an execution that waits on a task token makes moto run the
-	// task's Catch path (FAILED) where AWS aborts it; either way it ended, and
-	// the request stays cancelled without an operator flag.
-	checkExecution(t, resources.RequestWorkflow, cancelled.ID, "ABORTED", "FAILED")
-	checkExecution(t, resources.DeadlineWatch, cancelled.ID, watchEnded...)
+	// A cancel is an ordinary end: the workflow's wait fails with
+	// RequestCancelled into a Succeed state, and the watch ends as at any
+	// close; no alarm counts either. The request stays cancelled without an
+	// operator flag.
+	checkExecutionEndedBy(t, resources.RequestWorkflow, cancelled.ID, "RequestCancelled", "SUCCEEDED")
+	checkWatchEnded(t, cancelled.ID)
 	if r := storedRequest(t, cancelled.ID); r.Status != request.Cancelled || r.NeedsOperator {
 		t.Fatalf("after cancel: %s, needs operator %v", r.Status, r.NeedsOperator)
 	}
 }
 
-// watchEnded are the statuses of a deadline watch whose request closed in
-// time: stopped by the close, or ended by finding the request closed.
-var watchEnded = []string{"ABORTED", "SUCCEEDED"}
+// checkWatchEnded: the deadline watch of a request that closed in time
+// ended SUCCEEDED because the request closed (its wait failed with
+// RequestClosed, or a step found the request closed), never ABORTED.
+func checkWatchEnded(t *testing.T, id string) {
+	t.Helper()
+	checkExecutionEndedBy(t, resources.DeadlineWatch, id, "RequestClosed", "SUCCEEDED")
+}
 
 // TestUnverifiedRequestExpires leaves a request unconfirmed: the workflow's
 // verification wait times out, the request closes as expired with a notice,
@@ -675,6 +692,14 @@ func lastEvents(t *testing.T, arn string) string {
 
 func checkExecution(t *testing.T, sm resources.StateMachine, requestID string, statuses ...string) {
 	t.Helper()
+	checkExecutionEndedBy(t, sm, requestID, "", statuses...)
+}
+
+// checkExecutionEndedBy is checkExecution that also wants the history to
+// name the error an ending took (RequestClosed, RequestCancelled): the
+// execution ended because it was told to, not by running out its waits.
+func checkExecutionEndedBy(t *testing.T, sm resources.StateMachine, requestID, endedBy string, statuses ...string) {
+	t.Helper()
 	ctx := context.Background()
 	c := sfn.NewFromConfig(stack.AWS)
 	arn := sfnflow.ExecutionARN(devstack.StateMachineARN(stack.Region, sm), requestID)
@@ -702,6 +727,9 @@ func checkExecution(t *testing.T, sm resources.StateMachine, requestID string, s
 		t.Fatalf("history has %d events", len(hist.Events))
 	}
 	all, _ := json.Marshal(hist.Events)
+	if endedBy != "" && !bytes.Contains(all, []byte(`"`+endedBy+`"`)) {
+		t.Fatalf("%s execution of %s did not end by %s; %s", sm.ID, requestID, endedBy, lastEvents(t, arn))
+	}
 	all = append(all, aws.ToString(exec.Input)...)
 	all = append(all, aws.ToString(exec.Output)...)
 	if !bytes.Contains(all, []byte(requestID[:len("dsr-20060102-")+16])) { // a redrive is named <id>-r<n>
@@ -730,9 +758,9 @@ func TestAccessRequest(t *testing.T) {
 	if n, err := stack.StateTransitions(context.Background(), r.ID); err != nil || n < 10 {
 		t.Fatalf("state transitions: %d, %v", n, err)
 	}
-	// Completed early: the watch ends (stopped, or finding the request
-	// closed) and no extension notice went out.
-	checkExecution(t, resources.DeadlineWatch, r.ID, watchEnded...)
+	// Completed early: the close ends the watch's wait, the watch ends
+	// SUCCEEDED, and no extension notice went out.
+	checkWatchEnded(t, r.ID)
 	if hasMail(t, r.ID, "We need more time") {
 		t.Fatal("an early answer got an extension notice")
 	}

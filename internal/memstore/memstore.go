@@ -23,6 +23,7 @@ type Store struct {
 	reqs    map[string]request.Request
 	events  map[string][]request.Event
 	slots   map[string]string // open slots: subject and type -> request id
+	watch   map[string]string // the task token of each deadline watch's wait
 	SaveErr error
 }
 
@@ -168,4 +169,23 @@ func (s *Store) TakeSlot(_ context.Context, slot, requestID, previous string, _ 
 	}
 	s.slots[slot] = requestID
 	return nil
+}
+
+// SetWatchWait keeps the task token of the wait a request's deadline watch
+// is in.
+func (s *Store) SetWatchWait(_ context.Context, id, token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.watch == nil {
+		s.watch = map[string]string{}
+	}
+	s.watch[id] = token
+	return nil
+}
+
+// WatchWait returns the task token kept by SetWatchWait, or "".
+func (s *Store) WatchWait(_ context.Context, id string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.watch[id], nil
 }

@@ -332,7 +332,8 @@ var (
 {{define "overdue"}}Request {{.RequestID}} is still open and its due date, {{.Due}}, has passed.
 
 Find it with: privacyctl show {{.RequestID}}
-{{end}}`))
+{{if .Link}}Its deadline watch in the console: {{.Link}}
+{{end}}{{end}}`))
 
 	htmlTemplates = htmltemplate.Must(htmltemplate.New("").Parse(`
 {{define "verify"}}<p>{{.L.T "mail.verify.intro" "id" .RequestID}}</p>
@@ -402,7 +403,8 @@ Find it with: privacyctl show {{.RequestID}}
 <p>{{.L.T .Choice}}</p>
 <p>{{.L.T "mail.recorded.checked"}}</p>{{end}}
 {{define "overdue"}}<p>Request <strong>{{.RequestID}}</strong> is still open and its due date, {{.Due}}, has passed.</p>
-<p>Find it with: <code>privacyctl show {{.RequestID}}</code></p>{{end}}`))
+<p>Find it with: <code>privacyctl show {{.RequestID}}</code></p>{{if .Link}}
+<p><a href="{{.Link}}">Its deadline watch in the console</a></p>{{end}}{{end}}`))
 )
 
 // render writes message name to one recipient. The subject line is the
@@ -536,9 +538,9 @@ func NotController(l i18n.Lang, to, requestID string, controller Authority) (Mes
 
 // Overdue tells the operators that a request passed its due date open. It
 // is for the privacy team and always in English.
-func Overdue(to, requestID string, due time.Time) (Message, error) {
+func Overdue(to, requestID string, due time.Time, consoleURL string) (Message, error) {
 	var text, html bytes.Buffer
-	c := content{L: i18n.English, RequestID: requestID, Due: i18n.English.Date(due)}
+	c := content{L: i18n.English, RequestID: requestID, Due: i18n.English.Date(due), Link: consoleURL}
 	if err := textTemplates.ExecuteTemplate(&text, "overdue", c); err != nil {
 		return Message{}, err
 	}

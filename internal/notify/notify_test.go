@@ -248,12 +248,21 @@ func TestUnknownLanguageIsEnglish(t *testing.T) {
 }
 
 func TestOverdueIsForOperators(t *testing.T) {
-	m, err := Overdue("ops@b.co", "dsr-1", due)
+	m, err := Overdue("ops@b.co", "dsr-1", due, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Subject != "OVERDUE: privacy request dsr-1" || !strings.Contains(m.Text, "due date, 2 March 2026, has passed") || !strings.Contains(m.Text, "privacyctl show dsr-1") {
+	if m.Subject != "OVERDUE: privacy request dsr-1" || !strings.Contains(m.Text, "due date, 2 March 2026, has passed") || !strings.Contains(m.Text, "privacyctl show dsr-1") || strings.Contains(m.Text, "console") {
 		t.Fatalf("overdue: %q\n%s", m.Subject, m.Text)
+	}
+	// In the cloud it links the request's deadline watch in the console.
+	const link = "https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/arn:aws:states:eu-west-1:111111111111:execution:w:dsr-1"
+	m, err = Overdue("ops@b.co", "dsr-1", due, link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.Text, "console: "+link) || !strings.Contains(m.HTML, `<a href="`+link+`">`) {
+		t.Fatalf("overdue with a console link:\n%s\n%s", m.Text, m.HTML)
 	}
 }
 

@@ -32,7 +32,7 @@ func TestHold(t *testing.T) {
 	if evs := e.store.eventsOf(reqID); !reflect.DeepEqual(evs, want) {
 		t.Errorf("events %+v, want %+v (the reason stays out of the audit note)", evs, want)
 	}
-	if len(e.workflow.resumes)+len(e.workflow.fails)+len(e.workflow.stops)+len(e.watch.stops) != 0 {
+	if len(e.workflow.resumes)+len(e.workflow.fails)+len(e.watch.stops) != 0 {
 		t.Error("a hold touched the workflow or the deadline watch")
 	}
 }

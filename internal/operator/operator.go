@@ -29,14 +29,13 @@ type Store interface {
 type Workflow interface {
 	Resume(ctx context.Context, taskToken string) error
 	Fail(ctx context.Context, taskToken, errorName string) error
-	Stop(ctx context.Context, execution string) error
 	FailedStep(ctx context.Context, execution string) (state, input string, err error)
 	StartNamed(ctx context.Context, execution, input string) error
 }
 
-// Watch stops a request's deadline watch.
+// Watch ends a closed request's deadline watch.
 type Watch interface {
-	Stop(ctx context.Context, requestID string) error
+	End(ctx context.Context, requestID string) error
 }
 
 // Mailer tells the subject.
@@ -62,6 +61,11 @@ type Permissions interface {
 
 // DeniedError is the error name the request workflow catches for a denial.
 const DeniedError = "RequestDenied"
+
+// CancelledError is the error name that ends a workflow step waiting on a
+// cancelled request; the workflow catches it into its Succeed state
+// "Request cancelled", as it does when a step finds the request cancelled.
+const CancelledError = "RequestCancelled"
 
 // Operator carries out operators' decisions.
 type Operator struct {
@@ -374,7 +378,10 @@ func (o *Operator) Verify(ctx context.Context, id, who, how string) error {
 }
 
 // Cancel ends an open request at the subject's wish: the workflow and the
-// deadline watch stop, and the subject gets a confirmation.
+// deadline watch end (SUCCEEDED: a cancel is an ordinary end, which no alarm
+// counts), and the subject gets a confirmation. A workflow waiting on the
+// subject, an operator or a hold has that wait failed with CancelledError;
+// one running a step meets the cancel at its next step.
 func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 	r, err := o.load(ctx, id)
 	if err != nil {
@@ -392,7 +399,9 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 		now := o.Clock.Now()
 		from := r.Status
 		r.Status, r.UpdatedAt, r.CompletedAt = request.Cancelled, now, now
-		r.TaskToken, r.ReviewTaskToken = "", ""
+		// The task tokens stay, for a cancel run again to end the waits
+		// this one could not; nothing resumes the workflow of a closed
+		// request.
 		r.ClearVerification()
 		if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "cancelled", From: from, To: request.Cancelled}); err != nil {
 			return err
@@ -400,10 +409,10 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 	}
 	// Each of what follows may be done again: a cancel that failed part-way
 	// is finished by running it again.
-	if err := o.Workflow.Stop(ctx, r.Execution()); err != nil {
+	if err := o.endWaits(ctx, r); err != nil {
 		return err
 	}
-	if err := o.Watch.Stop(ctx, r.ID); err != nil {
+	if err := o.Watch.End(ctx, r.ID); err != nil {
 		return err
 	}
 	// The request is closed: the mail it came in and the permission its
@@ -424,6 +433,29 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 		return err
 	}
 	return o.Store.Record(ctx, r.ID, request.Event{At: o.Clock.Now(), Actor: "operator:" + who, Action: "cancel_completed"})
+}
+
+// endWaits fails every wait the workflow of a cancelled request may be in
+// with CancelledError. A token no longer waited on is answered Conflict,
+// which is no error here: that wait ended already.
+func (o *Operator) endWaits(ctx context.Context, r *request.Request) error {
+	tokens := []string{r.TaskToken, r.ReviewTaskToken, r.HoldTaskToken}
+	if o.Findings != nil {
+		t, err := o.Findings.Wait(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		tokens = append(tokens, t)
+	}
+	for _, t := range tokens {
+		if t == "" {
+			continue
+		}
+		if err := o.Workflow.Fail(ctx, t, CancelledError); err != nil && !apperr.Is(err, apperr.Conflict) {
+			return err
+		}
+	}
+	return nil
 }
 
 // cancelled reports whether an operator's cancellation of r was carried out

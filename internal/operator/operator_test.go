@@ -38,7 +38,6 @@ type failCall struct {
 type fakeWorkflow struct {
 	resumes   []string
 	fails     []failCall
-	stops     []string
 	inspected []string
 	failedAt  string
 	failedErr error
@@ -57,11 +56,6 @@ func (w *fakeWorkflow) Fail(_ context.Context, taskToken, errorName string) erro
 	return w.failErr
 }
 
-func (w *fakeWorkflow) Stop(_ context.Context, id string) error {
-	w.stops = append(w.stops, id)
-	return nil
-}
-
 func (w *fakeWorkflow) FailedStep(_ context.Context, execution string) (string, string, error) {
 	w.inspected = append(w.inspected, execution)
 	return w.failedAt, `{"request_id":"` + reqID + `","type":"access","operator_review":false}`, w.failedErr
@@ -75,7 +69,7 @@ func (w *fakeWorkflow) StartNamed(_ context.Context, execution, input string) er
 // fakeWatch records the watches stopped.
 type fakeWatch struct{ stops []string }
 
-func (w *fakeWatch) Stop(_ context.Context, id string) error {
+func (w *fakeWatch) End(_ context.Context, id string) error {
 	w.stops = append(w.stops, id)
 	return nil
 }
@@ -632,11 +626,13 @@ func TestCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := e.store.stored(reqID)
-	if got.Status != request.Cancelled || got.ReviewTaskToken != "" || got.CompletedAt != now {
+	if got.Status != request.Cancelled || got.CompletedAt != now {
 		t.Fatalf("after cancel %+v", got)
 	}
-	if len(e.workflow.stops) != 1 || len(e.watch.stops) != 1 || e.watch.stops[0] != reqID {
-		t.Fatalf("stops %v %v", e.workflow.stops, e.watch.stops)
+	// The review the workflow waits in ends with the error it catches into
+	// its Succeed state; nothing is stopped (ABORTED would raise an alarm).
+	if want := []failCall{{token, CancelledError}}; !reflect.DeepEqual(e.workflow.fails, want) || len(e.watch.stops) != 1 || e.watch.stops[0] != reqID {
+		t.Fatalf("fails %+v, watch ends %v", e.workflow.fails, e.watch.stops)
 	}
 	if len(e.mail.sent) != 1 || e.mail.sent[0].To != "a@example.com" || !strings.Contains(e.mail.sent[0].Text, "cancelled") {
 		t.Fatalf("mail %+v", e.mail.sent)

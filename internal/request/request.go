@@ -513,11 +513,6 @@ const (
 // appealed before.
 var ErrNothingToAppeal = errors.New("nothing to appeal")
 
-// ErrNoDecisionNeeded is the cause of a question about an extension that
-// has nothing to decide: the request is closed, extended already, decided,
-// or the law or the company's policy allows no extension.
-var ErrNoDecisionNeeded = errors.New("no extension to decide")
-
 // ErrNoOpenFindings is the cause of a wait for findings already resolved.
 var ErrNoOpenFindings = errors.New("no finding waits for an operator")
 
@@ -582,3 +577,13 @@ func (r *Request) Execution() string {
 	}
 	return r.ID + "-r" + strconv.Itoa(r.Redrives)
 }
+
+// ErrCancelled is the cause of a workflow step refused because an operator
+// cancelled the request: the workflow ends there, successfully, as a
+// cancellation is an ordinary end.
+var ErrCancelled = errors.New("the request was cancelled")
+
+// ErrClosed is the cause of a deadline watch's wait refused or ended because
+// the request closed: the watch has nothing left to guard and ends
+// successfully.
+var ErrClosed = errors.New("the request is closed")

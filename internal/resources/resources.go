@@ -303,3 +303,31 @@ var DeadlineWatch = StateMachine{ID: "deadline-watch", File: "deadline-watch.asl
 
 // StateMachines are all state machines of the pipeline.
 var StateMachines = []StateMachine{RequestWorkflow, DeadlineWatch}
+
+// Output is a stack output naming one of the pipeline's resources (or
+// settings) for operators: `privacyctl --stack NAME` reads each output into
+// the environment variable the functions read it from, so an operator needs
+// no other setup than credentials for the stack's account.
+type Output struct {
+	Key    string // the CloudFormation output's logical id
+	EnvVar string
+}
+
+// Outputs are every name privacyctl needs, as the stack outputs them.
+var Outputs = []Output{
+	{"RequestsTableName", Requests.EnvVar},
+	{"AuditTableName", Audit.EnvVar},
+	{"ReceiptsTableName", Receipts.EnvVar},
+	{"IntakeTableName", Intake.EnvVar},
+	{"SuppressionsTableName", Suppressions.EnvVar},
+	{"ExportsBucketName", Exports.EnvVar},
+	{"RawMailBucketName", RawMail.EnvVar},
+	{"ReceiptAnchorsBucketName", ReceiptAnchors.EnvVar},
+	{"OperatorInboxQueueUrl", OperatorInbox.EnvVar},
+	{"RequestWorkflowArn", RequestWorkflow.EnvVar},
+	{"DeadlineWatchArn", DeadlineWatch.EnvVar},
+	{"ReceiptKeyArn", ReceiptKey.EnvVar},
+	{"ApiUrl", "PUBLIC_BASE_URL"},
+	{"MailFrom", "MAIL_FROM"},
+	{"PrivacyInbox", "PRIVACY_INBOX"},
+}

@@ -19,7 +19,6 @@ type API interface {
 	StartExecution(context.Context, *sfn.StartExecutionInput, ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
 	SendTaskSuccess(context.Context, *sfn.SendTaskSuccessInput, ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
 	SendTaskFailure(context.Context, *sfn.SendTaskFailureInput, ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
-	StopExecution(context.Context, *sfn.StopExecutionInput, ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
 	DescribeExecution(context.Context, *sfn.DescribeExecutionInput, ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
 	GetExecutionHistory(context.Context, *sfn.GetExecutionHistoryInput, ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error)
 }
@@ -115,29 +114,46 @@ func taskResponseError(err error) error {
 // TimestampPath needs.
 type WatchInput struct {
 	RequestID string `json:"request_id"`
-	// AskAt is when the operators are asked whether to extend; they have
-	// AskTimeoutSeconds (scaled), until NoticeAt, to answer.
+	// AskAt is when the operators are asked whether to extend,
+	// AskInSeconds from the start of the watch; they have
+	// AskTimeoutSeconds (scaled), until NoticeAt, to answer. The watch
+	// waits on task tokens with these timeouts, so that a close can end
+	// each wait; AskAt and NoticeAt serve the plain Wait states it falls
+	// back on when a token cannot be kept.
 	AskAt             string `json:"ask_at"`
+	AskInSeconds      int64  `json:"ask_in_seconds"`
 	AskTimeoutSeconds int64  `json:"ask_timeout_seconds"`
 	NoticeAt          string `json:"notice_at"`
 }
 
-// Watch starts and stops deadline watches, one per request, named by the
+// Watch starts and ends deadline watches, one per request, named by the
 // request id.
 type Watch struct {
 	api             WatchAPI
 	stateMachineARN string
+	waits           WatchWaits
 }
 
 // WatchAPI is the part of the Step Functions client a Watch uses.
 type WatchAPI interface {
 	StartExecution(context.Context, *sfn.StartExecutionInput, ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
-	StopExecution(context.Context, *sfn.StopExecutionInput, ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
+	SendTaskFailure(context.Context, *sfn.SendTaskFailureInput, ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
 }
 
-// NewWatch returns a Watch on the deadline-watch state machine.
-func NewWatch(api WatchAPI, stateMachineARN string) *Watch {
-	return &Watch{api: api, stateMachineARN: stateMachineARN}
+// WatchWaits finds the task token of the wait a request's watch is in ("":
+// none kept).
+type WatchWaits interface {
+	WatchWait(ctx context.Context, requestID string) (string, error)
+}
+
+// ClosedError is the error name that ends a deadline watch's wait when its
+// request closes; the watch catches it into its Succeed state.
+const ClosedError = "RequestClosed"
+
+// NewWatch returns a Watch on the deadline-watch state machine, which finds
+// the waits to end in waits.
+func NewWatch(api WatchAPI, stateMachineARN string, waits WatchWaits) *Watch {
+	return &Watch{api: api, stateMachineARN: stateMachineARN, waits: waits}
 }
 
 // Start starts the watch of a request; a watch already started is left as it is.
@@ -156,10 +172,22 @@ func (w *Watch) Start(ctx context.Context, in WatchInput) error {
 	return nil
 }
 
-// Stop stops the watch of a closed request. A watch that already ended, or
-// never started, needs no stopping.
-func (w *Watch) Stop(ctx context.Context, requestID string) error {
-	return stop(ctx, w.api, w.stateMachineARN, requestID, "The request closed.")
+// End ends the watch of a closed request: the wait it is in fails with
+// ClosedError, and the watch ends SUCCEEDED. Stopping it instead would leave
+// an ABORTED execution for every ordinary close. A watch that moved past the
+// kept wait, or ended, finds the request closed at its next step and ends
+// the same way; one never started needs nothing.
+func (w *Watch) End(ctx context.Context, requestID string) error {
+	token, err := w.waits.WatchWait(ctx, requestID)
+	if err != nil || token == "" {
+		return err
+	}
+	cause := "The request closed."
+	_, err = w.api.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: &token, Error: aws.String(ClosedError), Cause: &cause})
+	if err = taskResponseError(err); apperr.Is(err, apperr.Conflict) {
+		return nil
+	}
+	return err
 }
 
 // ExecutionARN is the ARN of the execution named name of a state machine.
@@ -167,30 +195,8 @@ func ExecutionARN(stateMachineARN, name string) string {
 	return strings.Replace(stateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
 }
 
-// Stop stops a request's workflow execution (named by the request id, or by
-// its last redrive); one that already ended needs no stopping.
-func (w *Workflow) Stop(ctx context.Context, execution string) error {
-	return stop(ctx, w.api, w.stateMachineARN, execution, "Cancelled by an operator.")
-}
-
-type stopper interface {
-	StopExecution(context.Context, *sfn.StopExecutionInput, ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
-}
-
-// stop stops the execution named requestID; one that already ended, or
-// never started, needs no stopping.
-func stop(ctx context.Context, api stopper, stateMachineARN, requestID, cause string) error {
-	arn := ExecutionARN(stateMachineARN, requestID)
-	_, err := api.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: &arn, Cause: &cause})
-	var missing *types.ExecutionDoesNotExist
-	if err != nil && !errors.As(err, &missing) {
-		return apperr.Wrap(apperr.Unavailable, "The workflow service is unavailable.", err)
-	}
-	return nil
-}
-
 // Fail ends a workflow step waiting on taskToken with a named error, which
-// the state machine catches (an operator's denial).
+// the state machine catches (an operator's denial or cancel).
 func (w *Workflow) Fail(ctx context.Context, taskToken, errorName string) error {
 	_, err := w.api.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: &taskToken, Error: &errorName})
 	return taskResponseError(err)

@@ -3,9 +3,11 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/console"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/notify"
@@ -14,10 +16,21 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/statute"
 )
 
-// Watch starts and stops the deadline watch of a request.
+// Watch starts the deadline watch of a request and ends it when the request
+// closes.
 type Watch interface {
 	Start(ctx context.Context, in sfnflow.WatchInput) error
-	Stop(ctx context.Context, requestID string) error
+	// End makes the wait the watch is in fail with RequestClosed, which the
+	// watch catches into its Succeed state: an ordinary close leaves no
+	// aborted execution behind.
+	End(ctx context.Context, requestID string) error
+}
+
+// WatchWaits keeps the task token of the wait a request's deadline watch is
+// in, beside the request and apart from it, so that keeping it never races
+// the workflow's saves.
+type WatchWaits interface {
+	SetWatchWait(ctx context.Context, requestID, token string) error
 }
 
 // Metrics counts what operators watch and alarm on.
@@ -31,20 +44,25 @@ type Metrics interface {
 const DefaultNoticeLead = 2 * 24 * time.Hour
 
 type (
-	// DeadlineTask asks the watch's check to act at a phase: "ask" (ask
-	// the operators whether to extend; TaskToken resumes the watch), "notice"
-	// (carry out their decision, or the policy when they made none) or "due"
-	// (escalate if still open).
+	// DeadlineTask asks the watch's check to act at a phase: "wait" (keep
+	// TaskToken, which the close of the request ends, while the watch waits
+	// for its next point), "ask" (the same until the extension-notice point,
+	// and ask the operators whether to extend: their answer resumes the
+	// watch), "notice" (carry out their decision, or the policy when they
+	// made none) or "due" (escalate if still open).
 	DeadlineTask struct {
 		RequestID string `json:"request_id"`
 		Phase     string `json:"phase"`
 		TaskToken string `json:"task_token,omitempty"`
 	}
 	// DeadlineResult says whether the request is still open and, after the
-	// notice phase, until when to wait (scaled, RFC 3339 in UTC).
+	// notice phase, until when to wait (scaled, RFC 3339 in UTC) and how many
+	// seconds that is from now (at least one), which the watch's wait takes
+	// as its timeout.
 	DeadlineResult struct {
-		Open      bool   `json:"open"`
-		WaitUntil string `json:"wait_until"`
+		Open        bool   `json:"open"`
+		WaitUntil   string `json:"wait_until"`
+		WaitSeconds int64  `json:"wait_seconds"`
 	}
 	// ReviewTask asks an operator to review a request; TaskToken resumes it.
 	ReviewTask struct {
@@ -60,6 +78,13 @@ func (s *Steps) stamp(r *request.Request, t time.Time) string {
 }
 
 func dateTime(d statute.Date) time.Time { return d.StartOfDay(time.UTC) }
+
+// secondsUntil is how many workflow seconds from now statutory instant t
+// arrives: at least one, as a task's timeout must be.
+func (s *Steps) secondsUntil(r *request.Request, t time.Time) int64 {
+	d := s.Scale.At(r.ReceivedAt, t).Sub(s.Clock.Now())
+	return max(1, int64(math.Ceil(d.Seconds())))
+}
 
 // Acknowledge confirms receipt to the subject with the due date and starts
 // the request's deadline watch. A request of a subject who has an open
@@ -88,6 +113,7 @@ func (s *Steps) Acknowledge(ctx context.Context, in RequestRef) (AckResult, erro
 func (s *Steps) acknowledge(ctx context.Context, r *request.Request) error {
 	notice, ask := r.NoticePoint(s.NoticeLead), r.NoticePoint(s.NoticeLead+s.DecisionLead)
 	in := sfnflow.WatchInput{RequestID: r.ID, AskAt: s.stamp(r, ask), NoticeAt: s.stamp(r, notice),
+		AskInSeconds:      s.secondsUntil(r, ask),
 		AskTimeoutSeconds: int64(s.Scale.Seconds(notice.Sub(ask)))}
 	if err := s.Watch.Start(ctx, in); err != nil {
 		return err
@@ -169,13 +195,11 @@ func (s *Steps) extensionOpen(r *request.Request) bool {
 
 // askOperators asks the operators whether the request must be extended and
 // records the task token their answer (privacyctl extend, or keep-date)
-// resumes. With nothing to decide it fails with ErrNoDecisionNeeded.
+// resumes. With nothing to decide it asks nobody: the watch waits on until
+// the notice point all the same.
 func (s *Steps) askOperators(ctx context.Context, r *request.Request, token string) error {
 	if !s.extensionOpen(r) {
-		return apperr.Wrap(apperr.Conflict, "No extension to decide.", request.ErrNoDecisionNeeded)
-	}
-	if token == "" {
-		return apperr.E(apperr.Invalid, "The task input has no task token.")
+		return nil
 	}
 	now := s.Clock.Now()
 	r.ExtensionTaskToken, r.UpdatedAt = token, now
@@ -267,24 +291,50 @@ func (s *Steps) extensionFacts(ctx context.Context, r *request.Request) ([]strin
 // request that is still open: flagged overdue, counted, and mailed to the
 // operators.
 func (s *Steps) CheckDeadline(ctx context.Context, in DeadlineTask) (DeadlineResult, error) {
-	r, err := s.load(ctx, in.RequestID)
+	if !request.ValidID(in.RequestID) {
+		return DeadlineResult{}, apperr.E(apperr.Invalid, "The task input has no valid request id.")
+	}
+	// Not s.load: a cancelled request is what ends a watch, not an error.
+	r, err := s.Store.Get(ctx, in.RequestID)
 	if err != nil {
 		return DeadlineResult{}, err
 	}
+	closed := apperr.Wrap(apperr.Conflict, "The request is closed.", request.ErrClosed)
 	if r.Status.Closed() {
-		if in.Phase == "ask" {
-			return DeadlineResult{}, apperr.Wrap(apperr.Conflict, "The request is closed.", request.ErrNoDecisionNeeded)
+		if in.Phase == "wait" || in.Phase == "ask" {
+			return DeadlineResult{}, closed
 		}
 		return DeadlineResult{Open: false}, nil
 	}
 	switch in.Phase {
-	case "ask":
-		return DeadlineResult{Open: true}, s.askOperators(ctx, r, in.TaskToken)
+	case "wait", "ask":
+		if in.TaskToken == "" {
+			return DeadlineResult{}, apperr.E(apperr.Invalid, "The task input has no task token.")
+		}
+		if err := s.WatchWaits.SetWatchWait(ctx, r.ID, in.TaskToken); err != nil {
+			return DeadlineResult{}, err
+		}
+		if in.Phase == "ask" {
+			if err := s.askOperators(ctx, r, in.TaskToken); err != nil {
+				return DeadlineResult{}, err
+			}
+		}
+		// Closed meanwhile, between the read and keeping the token: the
+		// close found no wait to end, so this one ends now. A close after
+		// this read finds the token.
+		if r, err = s.Store.Get(ctx, r.ID); err != nil {
+			return DeadlineResult{}, err
+		}
+		if r.Status.Closed() {
+			return DeadlineResult{}, closed
+		}
+		return DeadlineResult{Open: true}, nil
 	case "notice":
 		if err := s.noticePoint(ctx, r); err != nil {
 			return DeadlineResult{}, err
 		}
-		return DeadlineResult{Open: true, WaitUntil: s.stamp(r, r.Deadlines.Due.EndOfDay(r.Deadlines.Location()))}, nil
+		due := r.Deadlines.Due.EndOfDay(r.Deadlines.Location())
+		return DeadlineResult{Open: true, WaitUntil: s.stamp(r, due), WaitSeconds: s.secondsUntil(r, due)}, nil
 	case "due":
 		if !r.Overdue {
 			r.Overdue, r.NeedsOperator = true, true
@@ -297,7 +347,7 @@ func (s *Steps) CheckDeadline(ctx context.Context, in DeadlineTask) (DeadlineRes
 			s.Metrics.Count(metrics.Overdue, r)
 		}
 		if s.OperatorEmail != "" {
-			msg, err := notify.Overdue(s.OperatorEmail, r.ID, dateTime(r.Deadlines.Due))
+			msg, err := notify.Overdue(s.OperatorEmail, r.ID, dateTime(r.Deadlines.Due), s.consoleURL(r.ID))
 			if err != nil {
 				return DeadlineResult{}, apperr.Wrap(apperr.Internal, "The overdue notice could not be written.", err)
 			}
@@ -336,4 +386,13 @@ func (s *Steps) AwaitReview(ctx context.Context, in ReviewTask) error {
 		Subject: "Review: privacy request " + r.ID,
 		Text:    "Request " + r.ID + " waits for your decision until " + r.Deadlines.Due.String() + ".\n\nprivacyctl approve " + r.ID + "\nprivacyctl deny " + r.ID + " --reason \"...\"\n",
 		HTML:    "<p>Request <strong>" + r.ID + "</strong> waits for your decision until " + r.Deadlines.Due.String() + ".</p>"})
+}
+
+// consoleURL is the console page of the request's deadline watch (named by
+// the request id), or "" where there is no console (the local stack).
+func (s *Steps) consoleURL(requestID string) string {
+	if s.WatchConsole == "" {
+		return ""
+	}
+	return console.ExecutionURL(sfnflow.ExecutionARN(s.WatchConsole, requestID))
 }

@@ -204,10 +204,13 @@ func TestCheckDeadline(t *testing.T) {
 		e := newEnv(t)
 		e.steps.Policy = &policy.Policy{Extensions: policy.ExtensionsNever, Undecided: policy.UndecidedEscalate}
 		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
-		_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "ask", TaskToken: "tok"})
-		var none *NoDecisionNeeded
-		if !errors.As(TaskError(err), &none) {
+		// Nobody is asked; the watch waits on until the notice point, and
+		// a close can end that wait.
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "ask", TaskToken: "tok"}); err != nil {
 			t.Fatalf("ask: %v", err)
+		}
+		if got, _ := e.store.WatchWait(ctx, r.ID); got != "tok" || e.store.stored(r.ID).ExtensionTaskToken != "" {
+			t.Fatalf("watch wait %q, extension token %q", got, e.store.stored(r.ID).ExtensionTaskToken)
 		}
 		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
 			t.Fatal(err)
@@ -232,17 +235,66 @@ func TestCheckDeadline(t *testing.T) {
 		if len(e.mail.sent) != 1 || e.mail.sent[0].To != "ops@example.com" || !strings.Contains(e.mail.sent[0].Text, "privacyctl keep-date "+r.ID) {
 			t.Fatalf("mail %+v", e.mail.sent)
 		}
+		if got, _ := e.store.WatchWait(ctx, r.ID); got != "tok" {
+			t.Fatalf("watch wait %q: a close could not end it", got)
+		}
+		// Nothing to decide: nobody is asked, and the watch waits all the same.
 		for _, edit := range []func(*request.Request){
-			func(r *request.Request) { r.Status = request.Completed },
 			func(r *request.Request) { r.Extended = true },
 			func(r *request.Request) { r.ExtensionDecision = request.ExtensionKept },
 		} {
+			e.mail.sent = nil
 			r := e.seed(t, request.Access, request.InProgress, func(r *request.Request) { withDeadlines("EU", request.Access)(r); edit(r) })
-			_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "ask", TaskToken: "tok"})
-			var none *NoDecisionNeeded
-			if !errors.As(TaskError(err), &none) {
-				t.Fatalf("%+v: ask %v", r, err)
+			if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "ask", TaskToken: "tok2"}); err != nil {
+				t.Fatalf("ask: %v", err)
 			}
+			if got, _ := e.store.WatchWait(ctx, r.ID); got != "tok2" || len(e.mail.sent) != 0 || e.store.stored(r.ID).ExtensionTaskToken != "" {
+				t.Fatalf("watch wait %q, mail %d", got, len(e.mail.sent))
+			}
+		}
+		// Closed: the watch ends.
+		r = e.seed(t, request.Access, request.Completed, withDeadlines("EU", request.Access))
+		_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "ask", TaskToken: "tok3"})
+		var closed *RequestClosed
+		if !errors.As(TaskError(err), &closed) {
+			t.Fatalf("ask on a closed request: %v", err)
+		}
+	})
+	t.Run("wait: the token is kept for the close to end the wait", func(t *testing.T) {
+		e := newEnv(t)
+		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "wait", TaskToken: "w1"}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := e.store.WatchWait(ctx, r.ID); got != "w1" || len(e.mail.sent) != 0 {
+			t.Fatalf("watch wait %q, mail %d", got, len(e.mail.sent))
+		}
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "wait"}); apperr.KindOf(err) != apperr.Invalid {
+			t.Fatalf("no token: %v", err)
+		}
+		for _, status := range []request.Status{request.Completed, request.Cancelled, request.Expired, request.Denied} {
+			r := e.seed(t, request.Access, status, withDeadlines("EU", request.Access))
+			_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "wait", TaskToken: "w2"})
+			var closed *RequestClosed
+			if !errors.As(TaskError(err), &closed) {
+				t.Fatalf("%s: %v", status, err)
+			}
+		}
+	})
+	t.Run("wait: a close between the read and the token ends the wait at once", func(t *testing.T) {
+		e := newEnv(t)
+		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
+		e.steps.WatchWaits = closingWaits{e.store, func() {
+			c := e.store.stored(r.ID)
+			c.Status = request.Completed
+			if err := e.store.Save(ctx, &c, request.Event{Action: "completed"}); err != nil {
+				t.Fatal(err)
+			}
+		}}
+		_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "wait", TaskToken: "w1"})
+		var closed *RequestClosed
+		if !errors.As(TaskError(err), &closed) {
+			t.Fatalf("wait: %v", err)
 		}
 	})
 	t.Run("no extension in law: waits for the due date without a notice", func(t *testing.T) {
@@ -255,6 +307,10 @@ func TestCheckDeadline(t *testing.T) {
 		want := r.Deadlines.Due.EndOfDay(time.FixedZone("PDT", -7*3600)).UTC().Format(time.RFC3339)
 		if got.WaitUntil != want {
 			t.Fatalf("wait until %s, want %s", got.WaitUntil, want)
+		}
+		until, _ := time.Parse(time.RFC3339, want)
+		if secs := int64(until.Sub(e.clock.Now()).Seconds()); got.WaitSeconds < secs || got.WaitSeconds > secs+1 {
+			t.Fatalf("wait seconds %d, want %d", got.WaitSeconds, secs)
 		}
 	})
 	t.Run("open at the due date: overdue, counted, operators told", func(t *testing.T) {
@@ -273,6 +329,14 @@ func TestCheckDeadline(t *testing.T) {
 		}
 		if strings.Contains(e.mail.sent[0].Text, subject) {
 			t.Fatal("the operator mail names the subject")
+		}
+		// In the cloud the mail links the watch's execution in the console.
+		e.steps.WatchConsole = "arn:aws:states:eu-west-1:111111111111:stateMachine:Prod-deadline-watch"
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "due"}); err != nil {
+			t.Fatal(err)
+		}
+		if want := "#/v2/executions/details/arn:aws:states:eu-west-1:111111111111:execution:Prod-deadline-watch:" + r.ID; !strings.Contains(e.mail.sent[1].Text, want) {
+			t.Fatalf("no console link in:\n%s", e.mail.sent[1].Text)
 		}
 	})
 	t.Run("unknown phase", func(t *testing.T) {
@@ -472,4 +536,16 @@ func TestCloseRacingTheWatch(t *testing.T) {
 	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "failed"}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// closingWaits keeps watch tokens in a store, running closed first: a
+// close that lands between the watch's read and its token.
+type closingWaits struct {
+	WatchWaits
+	closed func()
+}
+
+func (w closingWaits) SetWatchWait(ctx context.Context, id, token string) error {
+	w.closed()
+	return w.WatchWaits.SetWatchWait(ctx, id, token)
 }

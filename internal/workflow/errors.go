@@ -36,12 +36,15 @@ type (
 	// NoOpenFindings means the workflow waited on findings already
 	// resolved: it goes on to the receipt.
 	NoOpenFindings struct{ Msg string }
-	// NoDecisionNeeded means the deadline watch has no extension to ask
-	// the operators about: it goes on to the notice point.
-	NoDecisionNeeded struct{ Msg string }
 	// NothingToAppeal means an appeal names no decision its subject can
 	// appeal: the workflow closes it and tells the subject so.
 	NothingToAppeal struct{ Msg string }
+	// RequestCancelled means an operator cancelled the request: the
+	// workflow ends, successfully, wherever it was.
+	RequestCancelled struct{ Msg string }
+	// RequestClosed means the request closed: its deadline watch ends,
+	// successfully, wherever it was waiting.
+	RequestClosed struct{ Msg string }
 )
 
 func (e *TransientError) Error() string   { return e.Msg }
@@ -53,8 +56,9 @@ func (e *ErasureOnHold) Error() string    { return e.Msg }
 func (e *NotOnHold) Error() string        { return e.Msg }
 func (e *FindingsOpen) Error() string     { return e.Msg }
 func (e *NoOpenFindings) Error() string   { return e.Msg }
-func (e *NoDecisionNeeded) Error() string { return e.Msg }
 func (e *NothingToAppeal) Error() string  { return e.Msg }
+func (e *RequestCancelled) Error() string { return e.Msg }
+func (e *RequestClosed) Error() string    { return e.Msg }
 
 // TaskError turns any error into one of the task error types above.
 func TaskError(err error) error {
@@ -72,10 +76,12 @@ func TaskError(err error) error {
 		return &FindingsOpen{Msg: msg}
 	case errors.Is(err, request.ErrNoOpenFindings):
 		return &NoOpenFindings{Msg: msg}
-	case errors.Is(err, request.ErrNoDecisionNeeded):
-		return &NoDecisionNeeded{Msg: msg}
 	case errors.Is(err, request.ErrNothingToAppeal):
 		return &NothingToAppeal{Msg: msg}
+	case errors.Is(err, request.ErrCancelled):
+		return &RequestCancelled{Msg: msg}
+	case errors.Is(err, request.ErrClosed):
+		return &RequestClosed{Msg: msg}
 	}
 	if errors.Is(err, request.ErrChanged) {
 		// A concurrent save (the deadline watch, an operator) won the race:

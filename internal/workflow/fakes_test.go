@@ -388,7 +388,7 @@ func (w *fakeWatch) Start(_ context.Context, in sfnflow.WatchInput) error {
 	return nil
 }
 
-func (w *fakeWatch) Stop(_ context.Context, id string) error {
+func (w *fakeWatch) End(_ context.Context, id string) error {
 	w.stopped = append(w.stopped, id)
 	return nil
 }

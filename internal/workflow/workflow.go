@@ -129,8 +129,14 @@ type Steps struct {
 	// DownloadTTL is how long a download link works.
 	DownloadTTL time.Duration
 
-	Watch   Watch
-	Metrics Metrics
+	Watch Watch
+	// WatchWaits keeps the token of the wait each deadline watch is in.
+	WatchWaits WatchWaits
+	// WatchConsole is the deadline watch's state machine ARN, whose
+	// executions the overdue mail links in the console; empty where there
+	// is no console.
+	WatchConsole string
+	Metrics      Metrics
 	// Scale compresses the deadline watch's waits (see clock.Scale).
 	Scale clock.Scale
 	// NoticeLead is how long before its last day the extension notice goes out.
@@ -219,7 +225,18 @@ func (s *Steps) load(ctx context.Context, id string) (*request.Request, error) {
 	if !request.ValidID(id) {
 		return nil, apperr.E(apperr.Invalid, "The task input has no valid request id.")
 	}
-	return s.Store.Get(ctx, id)
+	r, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	// An operator's cancel ends the workflow where it is: a step that comes
+	// after it does nothing and says so, and the state machine catches
+	// RequestCancelled into a Succeed state. (A request joined to another is
+	// cancelled by its own workflow, which has ended already.)
+	if r.Status == request.Cancelled && r.JoinedTo == "" {
+		return nil, apperr.Wrap(apperr.Conflict, "The request was cancelled.", request.ErrCancelled)
+	}
+	return r, nil
 }
 
 // move changes the status of r (if it differs) and saves it with an audit event.
@@ -676,8 +693,9 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		return err
 	}
 	s.countClosed(r, now)
-	// The request is closed: its watch has nothing left to guard.
-	return s.Watch.Stop(ctx, r.ID)
+	// The request is closed: its watch has nothing left to guard, and ends
+	// successfully.
+	return s.Watch.End(ctx, r.ID)
 }
 
 func hasFlag(t request.Type) bool {

@@ -119,6 +119,7 @@ func newEnv(t *testing.T) *env {
 		RawMail:       e.rawMail,
 		Permissions:   e.permissions,
 		Watch:         e.watch,
+		WatchWaits:    e.store,
 		Metrics:       e.metrics,
 		Scale:         1,
 		NoticeLead:    DefaultNoticeLead,
@@ -1134,5 +1135,36 @@ func TestStartVerificationOfAnAgentsRequest(t *testing.T) {
 	msg := e.mail.sent[0]
 	if msg.To != subject || !strings.Contains(msg.Text, "on your behalf by agent@firm.example") || linkToken(t, msg, "/v1/requests/"+r.ID+"/verify") == "" {
 		t.Fatalf("mail to %q:\n%s", msg.To, msg.Text)
+	}
+}
+
+// TestStepsEndACancelledWorkflow: a step that comes after an operator's
+// cancel does nothing and fails with RequestCancelled, which the state
+// machine catches into its Succeed state; even the failure record ends
+// there. A request joined to another (cancelled by its own workflow, which
+// has ended) is not refused this way.
+func TestStepsEndACancelledWorkflow(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	r := e.seed(t, request.Access, request.Cancelled, nil)
+	steps := map[string]func() error{
+		"resolve identities": func() error { _, err := e.steps.ResolveIdentities(ctx, RequestRef{RequestID: r.ID}); return err },
+		"build package":      func() error { return e.steps.BuildPackage(ctx, RequestRef{RequestID: r.ID}) },
+		"close":              func() error { return e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "completed"}) },
+		"record the failure": func() error { return e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "failed"}) },
+		"verification":       func() error { return e.steps.StartVerification(ctx, VerificationTask{RequestID: r.ID, TaskToken: "t"}) },
+	}
+	for name, step := range steps {
+		var cancelled *RequestCancelled
+		if err := step(); !errors.As(TaskError(err), &cancelled) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if got := e.store.stored(r.ID); got.Status != request.Cancelled || got.NeedsOperator || len(e.mail.sent) != 0 {
+		t.Fatalf("after the steps: %s, needs operator %v, mail %d", got.Status, got.NeedsOperator, len(e.mail.sent))
+	}
+	joined := e.seed(t, request.Access, request.Cancelled, func(r *request.Request) { r.JoinedTo = "dsr-20250314-aaaaaaaaaaaaaaaa" })
+	if _, err := e.steps.load(ctx, joined.ID); err != nil {
+		t.Fatalf("a joined request: %v", err)
 	}
 }
