@@ -444,8 +444,8 @@ func (p *pipeline) newStateMachine(sm resources.StateMachine) (awsstepfunctions.
 	}
 	var invoked []awslambda.Function
 	for _, f := range resources.Functions {
-		if f.Placeholder != "" && slices.Contains(statemachines.Placeholders(asl), f.Placeholder) {
-			subs[f.Placeholder] = p.functions[f.Name].FunctionArn()
+		if f.Placeholder() != "" && slices.Contains(statemachines.Placeholders(asl), f.Placeholder()) {
+			subs[f.Placeholder()] = p.functions[f.Name].FunctionArn()
 			invoked = append(invoked, p.functions[f.Name])
 		}
 	}

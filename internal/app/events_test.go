@@ -59,7 +59,7 @@ func TestTaskEventsFitTheirHandlers(t *testing.T) {
 		"apply-corrections":   &workflow.RequestRef{},
 	}
 	for _, f := range resources.Functions {
-		if f.Placeholder == "" {
+		if f.Placeholder() == "" {
 			continue
 		}
 		t.Run(f.Name, func(t *testing.T) {

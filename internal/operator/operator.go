@@ -14,6 +14,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/workflow"
 )
 
 // Store keeps requests and their audit log.
@@ -58,9 +59,6 @@ type RawMail interface {
 type Permissions interface {
 	ForgetPermission(ctx context.Context, r *request.Request) error
 }
-
-// DeniedError is the error name the request workflow catches for a denial.
-const DeniedError = "RequestDenied"
 
 // Operator carries out operators' decisions.
 type Operator struct {
@@ -163,7 +161,7 @@ func (o *Operator) Deny(ctx context.Context, id, who string, reasons []string) e
 	if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "denial_decided", From: r.Status, To: r.Status}); err != nil {
 		return err
 	}
-	return o.Workflow.Fail(ctx, token, DeniedError)
+	return o.Workflow.Fail(ctx, token, workflow.RequestDenied)
 }
 
 // Hold places a legal hold on an open delete request: erasure waits, in the
@@ -395,41 +393,6 @@ func (o *Operator) cancelled(ctx context.Context, r *request.Request) (bool, err
 	return slices.ContainsFunc(events, func(ev request.Event) bool { return ev.Action == "cancel_completed" }), nil
 }
 
-// Resumable are the request workflow's steps a redrive can start at: the
-// Choice "Start or resume?" in statemachines/request.asl.json branches to
-// each. A failure anywhere in the per-source work resumes at the identities
-// step, which recomputes the plan (collecting and erasing are idempotent).
-var Resumable = []string{
-	"Find the subject's identities in every source",
-	"Build the access package",
-	"Send the download link and complete",
-	"Write the erasure receipt",
-	"Confirm the erasure and complete",
-	"Record the choice in the suppression list",
-	"Confirm the choice and complete",
-	"Correct the subject's profile",
-	"Confirm the correction and complete",
-	"Wait for an operator's decision on the appeal",
-	"Grant the appeal and complete",
-	"Close the appeal: nothing to appeal",
-}
-
-// resumePoint is where a redrive starts after a failure at state.
-func resumePoint(state string) (string, bool) {
-	if slices.Contains(Resumable, state) {
-		return state, true
-	}
-	switch state {
-	case "Operator review needed?", "Wait for an operator's decision", "Access or erasure?",
-		"Collect from each source", "Collect the subject's records from one source",
-		"Erase from each source", "Erase the subject's records from one source", "Wait while a legal hold blocks erasure",
-		"Any large source left to collect from?", "Collect from a large source, object by object", "Finish collecting from the large source",
-		"Any large source left to erase from?", "Erase in a large source, object by object", "Finish erasing in the large source":
-		return Resumable[0], true
-	}
-	return "", false
-}
-
 // Redrive resumes a failed request's workflow at the step that failed, in a
 // new execution ("<id>-r<n>"), not from the start: the subject is not asked
 // to verify again and finished work is not repeated.
@@ -445,7 +408,7 @@ func (o *Operator) Redrive(ctx context.Context, id, who string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	resume, ok := resumePoint(state)
+	resume, ok := workflow.ResumePoint(state)
 	if !ok {
 		return "", apperr.E(apperr.Conflict, "The request failed before it was verified ("+state+"); it cannot be resumed. Ask the subject to make a new request.")
 	}

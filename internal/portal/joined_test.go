@@ -153,7 +153,7 @@ func TestJoinedStatusFollowsALoneOne(t *testing.T) {
 				if err := steps.RecordSuppression(ctx, workflow.RequestRef{RequestID: lone}); err != nil {
 					t.Fatal(err)
 				}
-				if err := steps.CloseRequest(ctx, workflow.CloseTask{RequestID: lone, Outcome: "completed"}); err != nil {
+				if err := steps.CloseRequest(ctx, workflow.CloseTask{RequestID: lone, Outcome: workflow.CloseCompleted}); err != nil {
 					t.Fatal(err)
 				}
 				compare("completed")
@@ -187,19 +187,19 @@ func TestJoinedStatusFollowsALoneOne(t *testing.T) {
 			}
 			events := []event{
 				{watch.askAt(t, lone), func() {
-					_, err := steps.CheckDeadline(ctx, workflow.DeadlineTask{RequestID: lone, Phase: "ask", TaskToken: "ask-token"})
+					_, err := steps.CheckDeadline(ctx, workflow.DeadlineTask{RequestID: lone, Phase: workflow.PhaseAsk, TaskToken: "ask-token"})
 					var none *workflow.NoDecisionNeeded
 					if !errors.As(workflow.TaskError(err), &none) && !errors.Is(err, request.ErrNoDecisionNeeded) {
 						t.Fatalf("ask: %v", err)
 					}
 				}},
 				{notice, func() {
-					if _, err := steps.CheckDeadline(ctx, workflow.DeadlineTask{RequestID: lone, Phase: "notice"}); err != nil {
+					if _, err := steps.CheckDeadline(ctx, workflow.DeadlineTask{RequestID: lone, Phase: workflow.PhaseNotice}); err != nil {
 						t.Fatal(err)
 					}
 				}},
 				{expiry, func() {
-					if err := steps.CloseRequest(ctx, workflow.CloseTask{RequestID: lone, Outcome: "expired"}); err != nil {
+					if err := steps.CloseRequest(ctx, workflow.CloseTask{RequestID: lone, Outcome: workflow.CloseExpired}); err != nil {
 						t.Fatal(err)
 					}
 				}},

@@ -30,15 +30,30 @@ type Metrics interface {
 // the watch sends it, so the notice arrives in time.
 const DefaultNoticeLead = 2 * 24 * time.Hour
 
+// DeadlinePhase is the point of the deadline watch a check acts at: each
+// check task of the watch names one in its input ("phase").
+type DeadlinePhase string
+
+const (
+	// PhaseAsk asks the operators whether to extend; the task token
+	// resumes the watch.
+	PhaseAsk DeadlinePhase = "ask"
+	// PhaseNotice carries out their decision, or the policy when they made
+	// none.
+	PhaseNotice DeadlinePhase = "notice"
+	// PhaseDue escalates a request still open at its due date.
+	PhaseDue DeadlinePhase = "due"
+)
+
+// DeadlinePhases are every phase a check task may name.
+var DeadlinePhases = []DeadlinePhase{PhaseAsk, PhaseNotice, PhaseDue}
+
 type (
-	// DeadlineTask asks the watch's check to act at a phase: "ask" (ask
-	// the operators whether to extend; TaskToken resumes the watch), "notice"
-	// (carry out their decision, or the policy when they made none) or "due"
-	// (escalate if still open).
+	// DeadlineTask asks the watch's check to act at a phase.
 	DeadlineTask struct {
-		RequestID string `json:"request_id"`
-		Phase     string `json:"phase"`
-		TaskToken string `json:"task_token,omitempty"`
+		RequestID string        `json:"request_id"`
+		Phase     DeadlinePhase `json:"phase"`
+		TaskToken string        `json:"task_token,omitempty"`
 	}
 	// DeadlineResult says whether the request is still open and, after the
 	// notice phase, until when to wait (scaled, RFC 3339 in UTC).
@@ -261,9 +276,9 @@ func (s *Steps) extensionFacts(ctx context.Context, r *request.Request) ([]strin
 }
 
 // CheckDeadline is the deadline watch's step. A set time before the notice
-// point it asks the operators whether to extend (phase "ask"); at the
-// notice point it carries out their decision, or the policy (phase
-// "notice"), and says until when to wait; at the due date it escalates a
+// point it asks the operators whether to extend (PhaseAsk); at the
+// notice point it carries out their decision, or the policy (PhaseNotice),
+// and says until when to wait; at the due date it escalates a
 // request that is still open: flagged overdue, counted, and mailed to the
 // operators.
 func (s *Steps) CheckDeadline(ctx context.Context, in DeadlineTask) (DeadlineResult, error) {
@@ -272,20 +287,20 @@ func (s *Steps) CheckDeadline(ctx context.Context, in DeadlineTask) (DeadlineRes
 		return DeadlineResult{}, err
 	}
 	if r.Status.Closed() {
-		if in.Phase == "ask" {
+		if in.Phase == PhaseAsk {
 			return DeadlineResult{}, apperr.Wrap(apperr.Conflict, "The request is closed.", request.ErrNoDecisionNeeded)
 		}
 		return DeadlineResult{Open: false}, nil
 	}
 	switch in.Phase {
-	case "ask":
+	case PhaseAsk:
 		return DeadlineResult{Open: true}, s.askOperators(ctx, r, in.TaskToken)
-	case "notice":
+	case PhaseNotice:
 		if err := s.noticePoint(ctx, r); err != nil {
 			return DeadlineResult{}, err
 		}
 		return DeadlineResult{Open: true, WaitUntil: s.stamp(r, r.Deadlines.Due.EndOfDay(r.Deadlines.Location()))}, nil
-	case "due":
+	case PhaseDue:
 		if !r.Overdue {
 			r.Overdue, r.NeedsOperator = true, true
 			now := s.Clock.Now()

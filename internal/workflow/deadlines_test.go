@@ -125,7 +125,7 @@ func TestCheckDeadline(t *testing.T) {
 	t.Run("closed request: the watch ends", func(t *testing.T) {
 		e := newEnv(t)
 		r := e.seed(t, request.Access, request.Completed, withDeadlines("EU", request.Access))
-		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"})
+		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice})
 		if err != nil || got.Open || len(e.mail.sent) != 0 {
 			t.Fatalf("%+v %v, %d mails", got, err, len(e.mail.sent))
 		}
@@ -136,7 +136,7 @@ func TestCheckDeadline(t *testing.T) {
 			withDeadlines("EU", request.Access)(r)
 			r.ExtensionTaskToken = "ask-token"
 		})
-		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"})
+		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +162,7 @@ func TestCheckDeadline(t *testing.T) {
 			withDeadlines("EU", request.Delete)(r)
 			r.OnHold = true
 		})
-		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice}); err != nil {
 			t.Fatal(err)
 		}
 		stored := e.store.stored(r.ID)
@@ -177,7 +177,7 @@ func TestCheckDeadline(t *testing.T) {
 		e := newEnv(t)
 		e.steps.Policy = &policy.Policy{Extensions: policy.ExtensionsAllowed, Undecided: policy.UndecidedExtendWithFacts}
 		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
-		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice}); err != nil {
 			t.Fatal(err)
 		}
 		if stored := e.store.stored(r.ID); stored.Extended || stored.ExtensionDecision != request.ExtensionUndecided {
@@ -193,7 +193,7 @@ func TestCheckDeadline(t *testing.T) {
 			withDeadlines("EU", request.Access)(r)
 			r.ExtensionDecision = request.ExtensionKept
 		})
-		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice}); err != nil {
 			t.Fatal(err)
 		}
 		if stored := e.store.stored(r.ID); stored.Extended || stored.NeedsOperator || len(e.mail.sent) != 0 {
@@ -204,12 +204,12 @@ func TestCheckDeadline(t *testing.T) {
 		e := newEnv(t)
 		e.steps.Policy = &policy.Policy{Extensions: policy.ExtensionsNever, Undecided: policy.UndecidedEscalate}
 		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
-		_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "ask", TaskToken: "tok"})
+		_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseAsk, TaskToken: "tok"})
 		var none *NoDecisionNeeded
 		if !errors.As(TaskError(err), &none) {
 			t.Fatalf("ask: %v", err)
 		}
-		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice}); err != nil {
 			t.Fatal(err)
 		}
 		if stored := e.store.stored(r.ID); stored.Extended || stored.NeedsOperator || len(e.mail.sent) != 0 {
@@ -223,7 +223,7 @@ func TestCheckDeadline(t *testing.T) {
 	t.Run("ask: the operators are asked, and the watch waits", func(t *testing.T) {
 		e := newEnv(t)
 		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
-		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "ask", TaskToken: "tok"}); err != nil {
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseAsk, TaskToken: "tok"}); err != nil {
 			t.Fatal(err)
 		}
 		if stored := e.store.stored(r.ID); stored.ExtensionTaskToken != "tok" || lastEvent(t, e.store, r.ID).Action != "extension_decision_asked" {
@@ -238,7 +238,7 @@ func TestCheckDeadline(t *testing.T) {
 			func(r *request.Request) { r.ExtensionDecision = request.ExtensionKept },
 		} {
 			r := e.seed(t, request.Access, request.InProgress, func(r *request.Request) { withDeadlines("EU", request.Access)(r); edit(r) })
-			_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "ask", TaskToken: "tok"})
+			_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseAsk, TaskToken: "tok"})
 			var none *NoDecisionNeeded
 			if !errors.As(TaskError(err), &none) {
 				t.Fatalf("%+v: ask %v", r, err)
@@ -248,7 +248,7 @@ func TestCheckDeadline(t *testing.T) {
 	t.Run("no extension in law: waits for the due date without a notice", func(t *testing.T) {
 		e := newEnv(t)
 		r := e.seed(t, request.OptOut, request.InProgress, withDeadlines("US-CA", request.OptOut))
-		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"})
+		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice})
 		if err != nil || !got.Open || len(e.mail.sent) != 0 {
 			t.Fatalf("%+v %v %d", got, err, len(e.mail.sent))
 		}
@@ -260,7 +260,7 @@ func TestCheckDeadline(t *testing.T) {
 	t.Run("open at the due date: overdue, counted, operators told", func(t *testing.T) {
 		e := newEnv(t)
 		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
-		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "due"})
+		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseDue})
 		if err != nil || !got.Open {
 			t.Fatalf("%+v %v", got, err)
 		}
@@ -301,13 +301,13 @@ func TestAwaitReviewAndDenial(t *testing.T) {
 		t.Fatalf("no token: %v", err)
 	}
 
-	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "denied"}); apperr.KindOf(err) != apperr.Conflict {
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseDenied}); apperr.KindOf(err) != apperr.Conflict {
 		t.Fatalf("denial without reasons: %v", err)
 	}
 	s := e.store.stored(r.ID)
 	s.DenialReasons = []string{"We could not confirm the request comes from the account holder."}
 	e.store.put(s)
-	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "denied"}); err != nil {
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseDenied}); err != nil {
 		t.Fatal(err)
 	}
 	got := e.store.stored(r.ID)
@@ -332,10 +332,10 @@ func TestNoticesFollowTheRules(t *testing.T) {
 		s := e.store.stored(r.ID)
 		s.DenialReasons = []string{"Manifestly excessive."}
 		e.store.put(s)
-		return e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "denied"})
+		return e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseDenied})
 	}
 	expired := func(e *env, r request.Request) error {
-		return e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "expired"})
+		return e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseExpired})
 	}
 	acknowledged := func(e *env, r request.Request) error {
 		_, err := e.steps.Acknowledge(ctx, RequestRef{RequestID: r.ID})
@@ -438,7 +438,7 @@ func TestMetricsOfTheLifecycle(t *testing.T) {
 		t.Fatalf("verified counted %d times", e.metrics.counts["RequestsVerified"])
 	}
 	e.clock.Advance(10 * 24 * time.Hour)
-	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "completed"}); err != nil {
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseCompleted}); err != nil {
 		t.Fatal(err)
 	}
 	if e.metrics.counts["RequestsReceived"] != 1 || e.metrics.counts["RequestsCompleted"] != 1 {
@@ -462,14 +462,14 @@ func TestCloseRacingTheWatch(t *testing.T) {
 	e := newEnv(t)
 	r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
 	stale, _ := e.store.Get(ctx, r.ID)
-	if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
+	if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice}); err != nil {
 		t.Fatal(err)
 	}
 	err := e.store.Save(ctx, stale, request.Event{})
 	if _, ok := TaskError(err).(*TransientError); !ok {
 		t.Fatalf("a lost race maps to %T, want *TransientError", TaskError(err))
 	}
-	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "failed"}); err != nil {
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseFailed}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,6 +2,8 @@ package workflow
 
 import (
 	"errors"
+	"reflect"
+	"slices"
 
 	"github.com/aws/smithy-go"
 
@@ -44,6 +46,80 @@ type (
 	NothingToAppeal struct{ Msg string }
 )
 
+// RequestDenied is the error an operator's denial fails a waiting task
+// with (operator.Deny, through Step Functions' SendTaskFailure); no task
+// returns it. The request workflow catches it to send the denial.
+const RequestDenied = "RequestDenied"
+
+// Errors of AWS's own that the state machines match.
+const (
+	// AnyError (States.ALL) matches every error: a Catch routes what is
+	// left to the operators.
+	AnyError = "States.ALL"
+	// TaskTimedOut is a wait for a task token that ran out.
+	TaskTimedOut = "States.Timeout"
+)
+
+// lambdaServiceErrors are the Lambda service's transient failures to invoke
+// a function: the standard Retry retries them.
+var lambdaServiceErrors = []string{
+	"Lambda.ServiceException",
+	"Lambda.AWSLambdaException",
+	"Lambda.SdkClientException",
+	"Lambda.TooManyRequestsException",
+}
+
+// taskErrors are the error types a task returns: TaskError makes every
+// error one of them.
+var taskErrors = []error{
+	&TransientError{}, &InvalidTaskInput{}, &RequestNotFound{}, &StateConflict{}, &InternalError{},
+	&ErasureOnHold{}, &NotOnHold{}, &FindingsOpen{}, &NoOpenFindings{}, &NoDecisionNeeded{}, &NothingToAppeal{},
+}
+
+// ErrorName is the name Step Functions knows err by (errorType): its Go
+// type's name, as the Lambda runtime for Go reports it.
+func ErrorName(err error) string {
+	t := reflect.TypeOf(err)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
+}
+
+// ErrorNames are every error name a state machine may match in Retry or
+// Catch: the task errors, RequestDenied, and AWS's that the state machines
+// use. A name outside this list in an ASL file matches nothing Go sends.
+func ErrorNames() []string {
+	names := []string{RequestDenied, AnyError, TaskTimedOut}
+	names = append(names, lambdaServiceErrors...)
+	for _, e := range taskErrors {
+		names = append(names, ErrorName(e))
+	}
+	return names
+}
+
+// Retrier is one element of a task's Retry in ASL.
+type Retrier struct {
+	ErrorEquals     []string `json:"ErrorEquals"`
+	IntervalSeconds int      `json:"IntervalSeconds"`
+	MaxAttempts     int      `json:"MaxAttempts"`
+	BackoffRate     float64  `json:"BackoffRate"`
+	JitterStrategy  string   `json:"JitterStrategy"`
+}
+
+// StandardRetry is the Retry of every Lambda task of the state machines
+// (the ASL files write "Retry": "${StandardRetry}"; statemachines.Definition
+// puts this in its place). It retries, with backoff and full jitter, what
+// is worth trying again: the Lambda service's failures and TransientError.
+// Every other error is final, and the task's Catch routes it.
+var StandardRetry = []Retrier{{
+	ErrorEquals:     append(slices.Clone(lambdaServiceErrors), ErrorName(&TransientError{})),
+	IntervalSeconds: 2,
+	MaxAttempts:     4,
+	BackoffRate:     2,
+	JitterStrategy:  "FULL",
+}}
+
 func (e *TransientError) Error() string   { return e.Msg }
 func (e *InvalidTaskInput) Error() string { return e.Msg }
 func (e *RequestNotFound) Error() string  { return e.Msg }
@@ -56,7 +132,8 @@ func (e *NoOpenFindings) Error() string   { return e.Msg }
 func (e *NoDecisionNeeded) Error() string { return e.Msg }
 func (e *NothingToAppeal) Error() string  { return e.Msg }
 
-// TaskError turns any error into one of the task error types above.
+// TaskError turns any error into one of the task error types above
+// (taskErrors).
 func TaskError(err error) error {
 	msg := "Internal error."
 	var e *apperr.Error
