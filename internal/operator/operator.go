@@ -315,8 +315,10 @@ func (o *Operator) Verify(ctx context.Context, id, who, how string) error {
 	if r.PowerOfAttorney {
 		r.NeedsOperator = false // the review it waited for is this
 	}
-	r.Status, r.UpdatedAt = request.Verified, now
-	ev := request.Event{At: now, Actor: "operator:" + who, Action: "verified", From: request.PendingVerification, To: request.Verified, Note: "method=" + how}
+	ev, err := r.Move(request.Verified, now, "operator:"+who, "verified", "method="+how)
+	if err != nil {
+		return err
+	}
 	if err := o.Store.Save(ctx, r, ev); err != nil {
 		return err
 	}
@@ -340,11 +342,14 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 			return apperr.E(apperr.Conflict, "A "+string(r.Status)+" request cannot be cancelled.")
 		}
 		now := o.Clock.Now()
-		from := r.Status
-		r.Status, r.UpdatedAt, r.CompletedAt = request.Cancelled, now, now
+		ev, err := r.Move(request.Cancelled, now, "operator:"+who, "cancelled", "")
+		if err != nil {
+			return err
+		}
+		r.CompletedAt = now
 		r.TaskToken, r.ReviewTaskToken = "", ""
 		r.ClearVerification()
-		if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "cancelled", From: from, To: request.Cancelled}); err != nil {
+		if err := o.Store.Save(ctx, r, ev); err != nil {
 			return err
 		}
 	}
@@ -421,12 +426,12 @@ func (o *Operator) Redrive(ctx context.Context, id, who string) (string, error) 
 	if err != nil {
 		return "", apperr.Wrap(apperr.Internal, "The workflow input could not be written.", err)
 	}
-	now := o.Clock.Now()
-	from := r.Status
+	ev, err := r.Move(request.InProgress, o.Clock.Now(), "operator:"+who, "redriven", "failed_at="+state+"; resumes_at="+resume)
+	if err != nil {
+		return "", err
+	}
 	r.Redrives++
 	r.NeedsOperator = false
-	r.Status, r.UpdatedAt = request.InProgress, now
-	ev := request.Event{At: now, Actor: "operator:" + who, Action: "redriven", From: from, To: request.InProgress, Note: "failed_at=" + state + "; resumes_at=" + resume}
 	if err := o.Store.Save(ctx, r, ev); err != nil {
 		return "", err
 	}

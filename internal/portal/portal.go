@@ -619,7 +619,6 @@ func (p *Portal) awaiting(ctx context.Context, id string, pr proof) (*request.Re
 func (p *Portal) markVerified(ctx context.Context, r *request.Request, pr proof) error {
 	now := p.Clock.Now()
 	r.ClearVerification()
-	r.Status, r.UpdatedAt = request.Verified, now
 	note := "method=" + pr.method
 	if r.Level.DataPoints > 0 {
 		// How many details were asked for, never which matched.
@@ -629,7 +628,11 @@ func (p *Portal) markVerified(ctx context.Context, r *request.Request, pr proof)
 		r.DeclaredBy = strings.TrimSpace(pr.details.Signature)
 		note += " declaration=signed"
 	}
-	return p.Store.Save(ctx, r, request.Event{At: now, Actor: "subject", Action: "verified", From: request.PendingVerification, To: request.Verified, Note: note})
+	ev, err := r.Move(request.Verified, now, "subject", "verified", note)
+	if err != nil {
+		return err
+	}
+	return p.Store.Save(ctx, r, ev)
 }
 
 // handToOperator records that the email address is proven but the level
@@ -682,9 +685,11 @@ func (p *Portal) tellLocked(ctx context.Context, r *request.Request) {
 func (p *Portal) undoConfirmation(ctx context.Context, r *request.Request, tokenHash, codeHash, why string) {
 	now := p.Clock.Now()
 	r.VerifyTokenHash, r.VerifyCodeHash = tokenHash, codeHash
-	r.Status, r.UpdatedAt = request.PendingVerification, now
-	ev := request.Event{At: now, Actor: "system", Action: "verification_undone", From: request.Verified, To: request.PendingVerification, Note: why}
-	if err := p.Store.Save(ctx, r, ev); err != nil {
+	ev, err := r.Move(request.PendingVerification, now, "system", "verification_undone", why)
+	if err == nil {
+		err = p.Store.Save(ctx, r, ev)
+	}
+	if err != nil {
 		p.Log.ErrorContext(ctx, "confirmation could not be undone", "request_id", r.ID, "error_kind", apperr.KindOf(err).String())
 	}
 }

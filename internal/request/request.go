@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"errors"
+	"fmt"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -56,7 +57,9 @@ const (
 	Failed              Status = "failed"
 )
 
-// transitions lists, for each status, the statuses it may move to.
+// transitions lists, for each status, the statuses it may move to. A
+// request is made received (New) or, carrying out a granted appeal,
+// verified (NewFollowUp); every later change is a Move.
 var transitions = map[Status][]Status{
 	Received:            {PendingVerification, InProgress, Denied, Cancelled, Failed},
 	PendingVerification: {Verified, Expired, Denied, Cancelled, Failed},
@@ -67,6 +70,20 @@ var transitions = map[Status][]Status{
 
 // CanMove reports whether a request in status from may move to status to.
 func CanMove(from, to Status) bool { return slices.Contains(transitions[from], to) }
+
+// Move changes the request's status to to, as the transitions allow, at
+// at, and returns the audit event of the change: actor did action, with
+// note. The caller saves the request with that event (one write), so no
+// status changes unrecorded. Moving to the status it has changes nothing
+// but the time, and records the action.
+func (r *Request) Move(to Status, at time.Time, actor, action, note string) (Event, error) {
+	from := r.Status
+	if from != to && !CanMove(from, to) {
+		return Event{}, apperr.E(apperr.Conflict, fmt.Sprintf("A %s request cannot become %s.", from, to))
+	}
+	r.Status, r.UpdatedAt = to, at
+	return Event{At: at, Actor: actor, Action: action, From: from, To: to, Note: note}, nil
+}
 
 // Closed reports whether no more work will happen on a request in status s.
 func (s Status) Closed() bool {
@@ -449,6 +466,16 @@ func MailRequestID(key string, arrived, now time.Time) string {
 	}
 	sum := sha256.Sum256([]byte("mail:" + key))
 	return "dsr-" + arrived.UTC().Format("20060102") + "-" + idEncoding.EncodeToString(sum[:10])
+}
+
+// NewFollowUp makes the request that carries out what a granted appeal
+// reversed, from in, received at now, and the audit event of its making.
+// It is verified from the start: the subject confirmed the appeal from the
+// same address. Its id derives from the appeal's (FollowUpID).
+func NewFollowUp(in Intake, appeal *Request, now time.Time) (*Request, Event) {
+	r := New(in, now)
+	r.ID, r.Status, r.FollowsAppeal = FollowUpID(appeal.ID, appeal.ReceivedAt), Verified, appeal.ID
+	return r, Event{At: now, Actor: "system", Action: "received", To: Verified, Note: "follows_appeal=" + appeal.ID + " verified_by=appeal"}
 }
 
 // FollowUpID is the id of the request a granted appeal makes: derived from

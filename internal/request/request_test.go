@@ -116,6 +116,56 @@ func TestCanMove(t *testing.T) {
 	}
 }
 
+// TestMove: a change the transitions allow sets the status and the time
+// and returns its audit event; one they forbid changes nothing; staying in
+// the same status records the action.
+func TestMove(t *testing.T) {
+	before := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	at := before.Add(time.Hour)
+	tests := []struct {
+		name     string
+		from, to Status
+		want     *Event // nil: refused
+	}{
+		{"allowed", PendingVerification, Verified, &Event{At: at, Actor: "subject", Action: "act", From: PendingVerification, To: Verified, Note: "n=1"}},
+		{"redrive", Failed, InProgress, &Event{At: at, Actor: "subject", Action: "act", From: Failed, To: InProgress, Note: "n=1"}},
+		{"same status", Completed, Completed, &Event{At: at, Actor: "subject", Action: "act", From: Completed, To: Completed, Note: "n=1"}},
+		{"out of a closed status", Completed, InProgress, nil},
+		{"skipping verification", Received, Verified, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Request{Status: tt.from, UpdatedAt: before}
+			ev, err := r.Move(tt.to, at, "subject", "act", "n=1")
+			if tt.want == nil {
+				if apperr.KindOf(err) != apperr.Conflict || r.Status != tt.from || !r.UpdatedAt.Equal(before) {
+					t.Fatalf("err %v, status %s, updated %v: want a conflict and no change", err, r.Status, r.UpdatedAt)
+				}
+				return
+			}
+			if err != nil || ev != *tt.want || r.Status != tt.to || !r.UpdatedAt.Equal(at) {
+				t.Fatalf("event %+v, err %v, status %s, updated %v", ev, err, r.Status, r.UpdatedAt)
+			}
+		})
+	}
+}
+
+// TestNewFollowUp: the request a granted appeal makes is verified from the
+// start, follows the appeal, takes the id derived from it, and its making
+// is recorded.
+func TestNewFollowUp(t *testing.T) {
+	received := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	now := received.AddDate(0, 0, 20)
+	appeal := &Request{ID: "dsr-20261123-0123456789abcdef", ReceivedAt: received}
+	r, ev := NewFollowUp(Intake{Type: string(Delete), Email: "a@example.com", Jurisdiction: "US-VA"}, appeal, now)
+	if r.ID != FollowUpID(appeal.ID, received) || r.Status != Verified || r.FollowsAppeal != appeal.ID || !r.ReceivedAt.Equal(now) || r.Type != Delete {
+		t.Fatalf("follow-up %s: status %s, follows %q, received %v, type %s", r.ID, r.Status, r.FollowsAppeal, r.ReceivedAt, r.Type)
+	}
+	if ev.Action != "received" || ev.To != Verified || ev.From != "" || !ev.At.Equal(now) || !strings.Contains(ev.Note, "follows_appeal="+appeal.ID) {
+		t.Fatalf("event %+v", ev)
+	}
+}
+
 func TestNewIDShapeAndValidID(t *testing.T) {
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	id := NewID(now)

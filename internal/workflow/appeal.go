@@ -52,12 +52,14 @@ func (s *Steps) awaitAppealDecision(ctx context.Context, appeal *request.Request
 		}
 	}
 	appeal.ReviewTaskToken = token
-	from := appeal.Status
-	if from == request.Verified {
-		appeal.Status = request.InProgress
+	to := appeal.Status
+	if to == request.Verified {
+		to = request.InProgress // not again after a redrive
 	}
-	appeal.UpdatedAt = now
-	ev := request.Event{At: now, Actor: actor, Action: "review_requested", From: from, To: appeal.Status, Note: "appeal_of=" + decided.ID}
+	ev, err := appeal.Move(to, now, actor, "review_requested", "appeal_of="+decided.ID)
+	if err != nil {
+		return err
+	}
 	if err := s.Store.Save(ctx, appeal, ev); err != nil {
 		return err
 	}

@@ -216,15 +216,14 @@ func (s *Steps) load(ctx context.Context, id string) (*request.Request, error) {
 	return s.Store.Get(ctx, id)
 }
 
-// move changes the status of r (if it differs) and saves it with an audit event.
+// move changes the status of r (if it differs) and saves it with the
+// change's audit event.
 func (s *Steps) move(ctx context.Context, r *request.Request, to request.Status, action, note string) error {
-	from := r.Status
-	if from != to && !request.CanMove(from, to) {
-		return apperr.E(apperr.Conflict, fmt.Sprintf("A %s request cannot become %s.", from, to))
+	ev, err := r.Move(to, s.Clock.Now(), actor, action, note)
+	if err != nil {
+		return err
 	}
-	now := s.Clock.Now()
-	r.Status, r.UpdatedAt = to, now
-	return s.Store.Save(ctx, r, request.Event{At: now, Actor: actor, Action: action, From: from, To: to, Note: note})
+	return s.Store.Save(ctx, r, ev)
 }
 
 // StartVerification mails the subject a single-use confirmation link and a
