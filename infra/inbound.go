@@ -34,7 +34,7 @@ func (p *pipeline) newMailStorage() {
 	tagged := func(id, disposition string) *awss3.LifecycleRule {
 		return &awss3.LifecycleRule{
 			Id:         jsii.String(id),
-			Prefix:     jsii.String(s3mail.DefaultPrefix),
+			Prefix:     jsii.String(resources.InboundMailPrefix),
 			TagFilters: &map[string]any{s3mail.DispositionTag: disposition},
 			Expiration: awscdk.Duration_Days(jsii.Number(expiredMailDays)),
 		}
@@ -84,7 +84,7 @@ func (p *pipeline) newReceiptRules() {
 		ScanEnabled:     jsii.Bool(true),
 		TlsPolicy:       awsses.TlsPolicy_OPTIONAL,
 		Actions: &[]awsses.IReceiptRuleAction{
-			awssesactions.NewS3(&awssesactions.S3Props{Bucket: p.rawMail, ObjectKeyPrefix: jsii.String(s3mail.DefaultPrefix)}),
+			awssesactions.NewS3(&awssesactions.S3Props{Bucket: p.rawMail, ObjectKeyPrefix: jsii.String(resources.InboundMailPrefix)}),
 			awssesactions.NewLambda(&awssesactions.LambdaProps{Function: fn, InvocationType: awssesactions.LambdaInvocationType_EVENT}),
 		},
 	})
@@ -130,7 +130,7 @@ func (p *pipeline) newReceiptRules() {
 // closed request's mail.
 func (p *pipeline) grantMail() {
 	fn := p.functions["inbound"]
-	mail := jsii.String(*p.rawMail.BucketArn() + "/" + s3mail.DefaultPrefix + "*")
+	mail := jsii.String(*p.rawMail.BucketArn() + "/" + resources.InboundMailPrefix + "*")
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging"),
 		Resources: &[]*string{mail},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,7 +30,6 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/policy"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/resources"
-	"github.com/privacy-pipeline/dsr/internal/s3anchors"
 	"github.com/privacy-pipeline/dsr/internal/s3exports"
 	"github.com/privacy-pipeline/dsr/statemachines"
 )
@@ -218,21 +218,21 @@ func (p *pipeline) newStorage() {
 	}
 	p.exports = awss3.NewBucket(p.scope, jsii.String("ExportsBucket"), private(p.key, &awss3.BucketProps{
 		LifecycleRules: &[]*awss3.LifecycleRule{
-			{Id: jsii.String("expire-work-files"), Prefix: jsii.String("work/"), Expiration: awscdk.Duration_Days(jsii.Number(2))},
-			{Id: jsii.String("expire-packages"), Prefix: jsii.String("packages/"), Expiration: awscdk.Duration_Days(jsii.Number(30))},
+			{Id: jsii.String("expire-work-files"), Prefix: jsii.String(resources.WorkPrefix), Expiration: awscdk.Duration_Days(jsii.Number(2))},
+			{Id: jsii.String("expire-packages"), Prefix: jsii.String(resources.PackagesPrefix), Expiration: awscdk.Duration_Days(jsii.Number(30))},
 			// A package is streamed in parts; a build killed mid-way
 			// leaves its parts, which go after a day.
 			{Id: jsii.String("abort-incomplete-uploads"), AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1))},
 			// A closed request's permission, kept for the retention: the
 			// closing step tagged it and wrote it anew, so the days count
 			// from the close. With no retention nothing is tagged.
-			{Id: jsii.String("expire-closed-permissions"), Prefix: jsii.String(s3exports.PermissionPrefix),
+			{Id: jsii.String("expire-closed-permissions"), Prefix: jsii.String(resources.PermissionsPrefix),
 				TagFilters: &map[string]any{s3exports.ClosedTagKey: s3exports.ClosedTagValue},
 				Expiration: days(p.props.PermissionRetentionDays, 1)},
 			// The backstop: a permission still here this long after it was
 			// written outlived any request it could serve (one whose
 			// closing step failed, or an upload that raced the close).
-			{Id: jsii.String("expire-permissions"), Prefix: jsii.String(s3exports.PermissionPrefix),
+			{Id: jsii.String("expire-permissions"), Prefix: jsii.String(resources.PermissionsPrefix),
 				Expiration: days(resources.LongestOpenDays+resources.MaxPermissionRetentionDays, resources.LongestOpenDays)},
 		},
 	}))
@@ -533,14 +533,14 @@ func (p *pipeline) grantDistributedMaps(machine awsstepfunctions.StateMachine, s
 			Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": []string{src.S3.Prefix + "*"}}},
 		}))
 	}
-	p.exports.GrantPut(machine, jsii.String("work/map-runs/*"))
+	p.exports.GrantPut(machine, jsii.String(resources.MapRunsPrefix+"*"))
 }
 
 // grant gives each function what it needs and no more.
 func (p *pipeline) grant() {
 	p.grantTables()
 	api := p.functions["api"]
-	p.exports.GrantRead(api, jsii.String("packages/*"))
+	p.exports.GrantRead(api, jsii.String(resources.PackagesPrefix+"*"))
 	p.grantPermissions()
 	// Receipt hashes: the erasing functions alone derive their secret (a
 	// large source's outcome is added up, and its keys hashed, when the
@@ -559,7 +559,7 @@ func (p *pipeline) grant() {
 	// every function may already use.
 	writeReceipt.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("s3:PutObject"),
-		Resources: jsii.Strings(*p.anchors.ArnForObjects(jsii.String(s3anchors.Prefix + "*"))),
+		Resources: jsii.Strings(*p.anchors.ArnForObjects(jsii.String(resources.AnchorsPrefix + "*"))),
 	}))
 
 	// Corrections: the profile source alone, found and updated item by item.
@@ -587,17 +587,17 @@ func (p *pipeline) grant() {
 	allow("close-request", []string{"states:StartExecution"}, p.machineARN(resources.RequestWorkflow))
 
 	for _, name := range []string{"collect-source", "build-package", "finish-large-source"} {
-		p.exports.GrantReadWrite(p.functions[name], jsii.String("work/*"))
+		p.exports.GrantReadWrite(p.functions[name], jsii.String(resources.WorkPrefix+"*"))
 	}
 	// Per-object erasure keeps what it did in one object until the source is finished.
-	p.exports.GrantPut(p.functions["erase-source"], jsii.String("work/*"))
+	p.exports.GrantPut(p.functions["erase-source"], jsii.String(resources.WorkPrefix+"*"))
 	for _, name := range []string{"build-package", "finish-large-source"} {
-		p.exports.GrantDelete(p.functions[name], jsii.String("work/*"))
+		p.exports.GrantDelete(p.functions[name], jsii.String(resources.WorkPrefix+"*"))
 	}
 	// Waiting on a legal hold clears the marks of large sources held back,
 	// which are worked again after the wait.
-	p.exports.GrantDelete(p.functions["await-hold"], jsii.String("work/*"))
-	p.exports.GrantPut(p.functions["build-package"], jsii.String("packages/*"))
+	p.exports.GrantDelete(p.functions["await-hold"], jsii.String(resources.WorkPrefix+"*"))
+	p.exports.GrantPut(p.functions["build-package"], jsii.String(resources.PackagesPrefix+"*"))
 
 	send := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("ses:SendEmail", "ses:SendRawEmail"),
@@ -625,13 +625,13 @@ func (p *pipeline) grant() {
 // only when closed ones are kept for a while, tag them and write them anew
 // for the lifecycle rule (a copy onto themselves: read, put, tag).
 func (p *pipeline) grantPermissions() {
-	objects := jsii.String(*p.exports.ArnForObjects(jsii.String(s3exports.PermissionPrefix + "*")))
+	objects := jsii.String(*p.exports.ArnForObjects(jsii.String(resources.PermissionsPrefix + "*")))
 	allow := func(actions ...string) awsiam.PolicyStatement {
 		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: &[]*string{objects}})
 	}
 	// Agents upload through the API; a new upload deletes one stored under
 	// an older key, or one stored while its request closed.
-	p.exports.GrantPut(p.functions["api"], jsii.String(s3exports.PermissionPrefix+"*"))
+	p.exports.GrantPut(p.functions["api"], jsii.String(resources.PermissionsPrefix+"*"))
 	p.functions["api"].AddToRolePolicy(allow("s3:DeleteObject"))
 	closers := []awslambda.Function{p.functions["close-request"], p.functions["acknowledge"]}
 	var roles []awsiam.IRole
@@ -824,7 +824,7 @@ func (p *pipeline) suppressNagFindings() {
 				"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*",
 				"Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*", "Action::s3:Abort*", "Action::s3:DeleteObject*",
 				regex(`/^Resource::.*\/index\/\*$/`),
-				regex(`/^Resource::.*\/(work|packages|agents|work\/map-runs|inbound|anchors)\/\*$/`),
+				regex(`/^Resource::.*\/(` + prefixes() + `)\*$/`),
 				regex(`/^Resource::arn:.*:states:.*:execution:.*:\*$/`),
 				regex(`/^Resource::arn:.*:states:.*:execution:[^:]*\/\*$/`), // a Distributed Map's child executions
 				regex(`/^Resource::arn:<AWS::Partition>:s3:::.*\*$/`),
@@ -837,6 +837,16 @@ func (p *pipeline) suppressNagFindings() {
 			"Server access logs would record requester IP addresses next to request ids; each request's " +
 				"audit log records the package's creation and download links instead.")},
 	}, jsii.Bool(true))
+}
+
+// prefixes are the pipeline's bucket prefixes a grant may end in, as a
+// regular expression's alternatives.
+func prefixes() string {
+	var alts []string
+	for _, p := range []string{resources.WorkPrefix, resources.MapRunsPrefix, resources.PackagesPrefix, resources.PermissionsPrefix, resources.InboundMailPrefix, resources.AnchorsPrefix} {
+		alts = append(alts, strings.ReplaceAll(regexp.QuoteMeta(p), "/", `\/`))
+	}
+	return strings.Join(alts, "|")
 }
 
 // newSuppressionReader makes the managed policy that the company attaches to

@@ -270,7 +270,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	sfnc := sfn.NewFromConfig(awsCfg)
 	a := &App{cfg: cfg, ddb: ddb, log: log, store: store, metrics: metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout)),
 		workflow: sfnflow.New(sfnc, cfg.StateMachineARN),
-		rawMail:  s3mail.New(s3c, cfg.RawMailBucket, s3mail.DefaultPrefix),
+		rawMail:  s3mail.New(s3c, cfg.RawMailBucket, resources.InboundMailPrefix),
 		inbox:    sqsinbox.New(sqs.NewFromConfig(awsCfg), cfg.OperatorQueueURL)}
 	mailer := sesmail.New(sesv2.NewFromConfig(awsCfg), cfg.MailFrom, clk)
 	a.portal = &portal.Portal{

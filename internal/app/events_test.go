@@ -170,7 +170,7 @@ func TestSESEventsFitTheInboundHandler(t *testing.T) {
 		{"inbound-ses.json", "6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1", "spf=PASS dkim=PASS dmarc=PASS spam=PASS virus=PASS"},
 		{"inbound-ses-dmarc-fail.json", "q1b0hl8e3kkcr5v9a7tjfs0ogd2m6cmh4lraq7o1", "spf=FAIL dkim=GRAY dmarc=FAIL spam=PASS virus=PASS"},
 	}
-	raw := s3mail.New(nil, "raw-mail", s3mail.DefaultPrefix)
+	raw := s3mail.New(nil, "raw-mail", resources.InboundMailPrefix)
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			var ev events.SimpleEmailEvent

@@ -19,6 +19,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/i18n"
+	"github.com/privacy-pipeline/dsr/internal/links"
 	"github.com/privacy-pipeline/dsr/internal/portal"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -273,12 +274,8 @@ func (a *api) verifyPage(w http.ResponseWriter, r *http.Request) {
 	}
 	l := a.pageLanguage(r)
 	render(w, http.StatusOK, "verify", page{L: l, Title: l.T("verify.title"), Languages: a.languageMenu(l, *r.URL),
-		ID: id, Action: verifyAction(id), Token: token, Details: detailsViewFor(l, req, nil), Corrects: l.Details(req.Corrects)})
+		ID: id, Action: links.VerifyAction(id), Token: token, Details: detailsViewFor(l, req, nil), Corrects: l.Details(req.Corrects)})
 }
-
-func verifyAction(id string) string { return "/v1/requests/" + url.PathEscape(id) + "/verify" }
-
-func codeAction(id string) string { return "/v1/requests/" + url.PathEscape(id) + "/code" }
 
 // readDetails reads the details a confirmation form may carry. Unknown
 // kinds are ignored; the body limit bounds every value.
@@ -329,7 +326,7 @@ func (a *api) verifyConfirm(w http.ResponseWriter, r *http.Request) {
 	id, token := r.PathValue("id"), r.PostForm.Get("token")
 	err := a.portal.ConfirmVerification(r.Context(), id, token, readDetails(r.PostForm))
 	l := a.pageLanguage(r)
-	a.answerConfirmation(w, r, err, "verify", page{L: l, Title: l.T("verify.title"), ID: id, Action: verifyAction(id), Token: token})
+	a.answerConfirmation(w, r, err, "verify", page{L: l, Title: l.T("verify.title"), ID: id, Action: links.VerifyAction(id), Token: token})
 }
 
 // codePage shows the form for the code mailed with the link. It reads
@@ -341,7 +338,7 @@ func (a *api) codePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := a.pageLanguage(r)
-	render(w, http.StatusOK, "code", page{L: l, Title: l.T("verify.title"), Languages: a.languageMenu(l, *r.URL), ID: id, CodeAction: codeAction(id)})
+	render(w, http.StatusOK, "code", page{L: l, Title: l.T("verify.title"), Languages: a.languageMenu(l, *r.URL), ID: id, CodeAction: links.CodeAction(id)})
 }
 
 var errNoPage = apperr.Keyed(apperr.NotFound, "error.no_page")
@@ -360,7 +357,7 @@ func (a *api) codeConfirm(w http.ResponseWriter, r *http.Request) {
 	code := r.PostForm.Get("code")
 	err := a.portal.ConfirmCode(r.Context(), id, code, readDetails(r.PostForm))
 	l := a.pageLanguage(r)
-	again := page{L: l, Title: l.T("verify.title"), ID: id, CodeAction: codeAction(id)}
+	again := page{L: l, Title: l.T("verify.title"), ID: id, CodeAction: links.CodeAction(id)}
 	var de *portal.DetailsError
 	if errors.As(err, &de) {
 		// The code was right: keep it in the form while details are asked for.
@@ -414,7 +411,7 @@ func (a *api) permissionPage(w http.ResponseWriter, r *http.Request) {
 
 // renderUpload is the agent's upload page, with what went wrong if anything.
 func (a *api) renderUpload(w http.ResponseWriter, status int, l i18n.Lang, id, token, problem string) {
-	p := page{L: l, Title: l.T("done.agent.title"), Done: &doneView{ID: id, PermissionAction: permissionPath(id, token, l)}}
+	p := page{L: l, Title: l.T("done.agent.title"), Done: &doneView{ID: id, PermissionAction: links.Permission(id, token, l)}}
 	if problem != "" {
 		p.Errors = []summaryError{{Target: "permission", Text: problem}}
 		p.Message = problem
@@ -494,7 +491,7 @@ func (a *api) permissionForm(w http.ResponseWriter, r *http.Request) {
 	if poa {
 		message = l.T("permission.received.poa")
 	}
-	status := (&url.URL{Path: "/v1/requests/" + id, RawQuery: url.Values{"token": {token}, "lang": {string(l)}}.Encode()}).String()
+	status := links.StatusPage(id, token, l)
 	render(w, http.StatusOK, "permission", page{L: l, Title: l.T("permission.title"), Message: message, Action: status})
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/i18n"
+	"github.com/privacy-pipeline/dsr/internal/links"
 	"github.com/privacy-pipeline/dsr/internal/portal"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
@@ -443,7 +444,7 @@ func (a *api) renderLawStep(w http.ResponseWriter, r *http.Request, status int, 
 // with in's values and the errors of errs.
 func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, menu []langLink, in request.Intake, errs []apperr.FieldError) {
 	f := &formView{L: l, Jurisdiction: in.Jurisdiction, LawName: l.T("jurisdiction." + in.Jurisdiction), Email: in.Email, AgentEmail: in.AgentEmail,
-		ChangeLaw: (&url.URL{Path: "/", RawQuery: url.Values{"lang": {string(l)}}.Encode()}).String()}
+		ChangeLaw: links.FormPage(l)}
 	offers := a.portal.Offered(in.Jurisdiction)
 	for i, o := range offers {
 		id := "type-" + string(o.Type)
@@ -548,7 +549,7 @@ type doneView struct {
 // and the status link.
 func (a *api) renderDone(w http.ResponseWriter, r *http.Request, in request.Intake, receipt portal.Receipt) {
 	l := submissionLanguage(r, in)
-	d := &doneView{ID: receipt.ID, StatusLink: withLang(receipt.StatusURL, l), ResultKey: "done.next.other", Verification: true}
+	d := &doneView{ID: receipt.ID, StatusLink: links.WithLang(receipt.StatusURL, l), ResultKey: "done.next.other", Verification: true}
 	switch request.Type(in.Type) {
 	case request.Access:
 		d.ResultKey = "done.next.access"
@@ -561,32 +562,13 @@ func (a *api) renderDone(w http.ResponseWriter, r *http.Request, in request.Inta
 		}
 	}
 	if status, err := url.Parse(receipt.StatusURL); err == nil && in.AgentEmail != "" {
-		d.PermissionAction = permissionPath(receipt.ID, status.Query().Get("token"), l)
+		d.PermissionAction = links.Permission(receipt.ID, status.Query().Get("token"), l)
 	}
 	p := page{L: l, Title: l.T("done.title"), Done: d}
 	if d.Verification {
-		p.CodeAction = codeAction(receipt.ID)
+		p.CodeAction = links.CodeAction(receipt.ID)
 	}
 	render(w, http.StatusAccepted, "done", p)
-}
-
-// permissionPath is the agent's upload page and where its form posts: the
-// request's permission, with the status token and the page language.
-func permissionPath(id, token string, l i18n.Lang) string {
-	q := url.Values{"token": {token}, "lang": {string(l)}}
-	return "/v1/requests/" + url.PathEscape(id) + "/permission?" + q.Encode()
-}
-
-// withLang adds the language to a link of ours.
-func withLang(link string, l i18n.Lang) string {
-	u, err := url.Parse(link)
-	if err != nil {
-		return link
-	}
-	q := u.Query()
-	q.Set("lang", string(l))
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 type statusView struct {

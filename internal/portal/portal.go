@@ -15,6 +15,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/links"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/policy"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -278,7 +279,7 @@ func (p *Portal) create(ctx context.Context, in request.Intake, via string) (Rec
 		p.flagForOperator(ctx, r)
 		return Receipt{}, err
 	}
-	return Receipt{ID: r.ID, Status: string(r.Status), StatusURL: p.BaseURL + "/v1/requests/" + r.ID + "?token=" + token}, nil
+	return Receipt{ID: r.ID, Status: string(r.Status), StatusURL: links.Base(p.BaseURL).Status(r.ID, token)}, nil
 }
 
 // WorkflowInput is the execution input of r's workflow: the one the portal

@@ -122,6 +122,33 @@ var RawMail = Bucket{ID: "raw-mail", EnvVar: "RAW_MAIL_BUCKET"}
 // hash as it is written (see s3anchors).
 var ReceiptAnchors = Bucket{ID: "receipt-anchors", EnvVar: "RECEIPT_ANCHORS_BUCKET", Locked: true}
 
+// Where things live in the pipeline's buckets, defined once: the adapters
+// (s3exports, s3mail, s3anchors) write under them, the stack's lifecycle
+// rules expire and its grants reach them, and the request workflow's
+// Distributed Maps write their results under MapRunsPrefix.
+const (
+	// WorkPrefix, in Exports, holds work files: collected records, what
+	// per-object tasks found or did, marks of sources a hold kept back.
+	// They expire after two days.
+	WorkPrefix = "work/"
+	// MapRunsPrefix, among the work files, holds what Distributed Map runs
+	// write (their ResultWriter).
+	MapRunsPrefix = WorkPrefix + "map-runs/"
+	// PackagesPrefix, in Exports, holds access packages; they expire after
+	// 30 days.
+	PackagesPrefix = "packages/"
+	// PermissionsPrefix, in Exports, holds the signed permissions agents
+	// upload, often scans of identity documents: one object per request,
+	// deleted when the request closes (see workflow.Steps.ForgetPermission);
+	// the bucket's lifecycle deletes any left behind.
+	PermissionsPrefix = "agents/"
+	// InboundMailPrefix, in RawMail, is where the SES receipt rule stores
+	// each message.
+	InboundMailPrefix = "inbound/"
+	// AnchorsPrefix, in ReceiptAnchors, holds the anchors.
+	AnchorsPrefix = "anchors/"
+)
+
 // AnchorRetentionYears is how long an anchor is locked by default: as long
 // as the longest retention of records the registry commonly names (ten
 // years of accounting records).

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/links"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -152,7 +153,7 @@ func (s *Steps) deliverPackage(ctx context.Context, r *request.Request, now time
 	if err := s.move(ctx, r, request.Completed, "completed", "delivered=download_link"); err != nil {
 		return nil, err
 	}
-	return written(notify.DownloadReady(r.Language, r.Email, r.ID, s.BaseURL+"/v1/requests/"+r.ID+"/download?token="+token+langParam(r), r.DownloadExpiresAt))
+	return written(notify.DownloadReady(r.Language, r.Email, r.ID, links.Base(s.BaseURL).Download(r.ID, token, r.Language), r.DownloadExpiresAt))
 }
 
 // confirmErasure tells the subject what erasure did, or in a dry run what

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
+	"github.com/privacy-pipeline/dsr/internal/links"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/policy"
@@ -248,12 +248,8 @@ func (s *Steps) StartVerification(ctx context.Context, in VerificationTask) erro
 	if err := s.move(ctx, r, request.PendingVerification, "verification_sent", ""); err != nil {
 		return err
 	}
-	base := s.BaseURL + "/v1/requests/" + r.ID
-	codePage := base + "/code"
-	if r.Language != "" {
-		codePage += "?lang=" + url.QueryEscape(string(r.Language))
-	}
-	link := base + "/verify?token=" + token + langParam(r)
+	public := links.Base(s.BaseURL)
+	link, codePage := public.Verify(r.ID, token, r.Language), public.Code(r.ID, r.Language)
 	var msg notify.Message
 	if r.AgentEmail != "" {
 		// To the subject, never the agent: the subject confirms the agent's
@@ -266,14 +262,6 @@ func (s *Steps) StartVerification(ctx context.Context, in VerificationTask) erro
 		return apperr.Wrap(apperr.Internal, "The verification message could not be written.", err)
 	}
 	return s.Mailer.Send(ctx, msg)
-}
-
-// langParam keeps the subject's language on the pages a mailed link opens.
-func langParam(r *request.Request) string {
-	if r.Language == "" {
-		return ""
-	}
-	return "&lang=" + url.QueryEscape(string(r.Language))
 }
 
 // resolve walks the registry from an email to every identity the sources
