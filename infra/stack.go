@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -122,8 +121,10 @@ type pipeline struct {
 	functions  map[string]awslambda.Function
 	machines   map[string]awsstepfunctions.StateMachine
 	// keepsPermissions is true when closed requests' permissions are kept
-	// for a while, which the retention may decide at deploy time.
+	// for a while, which the retention may decide at deploy time; then
+	// keepPolicy lets the functions that close requests keep them.
 	keepsPermissions awscdk.CfnCondition
+	keepPolicy       awsiam.Policy
 }
 
 // NewPrivacyPipeline defines the pipeline in scope.
@@ -165,8 +166,7 @@ func NewPrivacyPipeline(scope constructs.Construct, id string, props PipelinePro
 		}
 		p.machines[def.ID] = sm
 	}
-	p.grant()
-	p.grantMail()
+	p.grantFunctions()
 	p.newReceiptRules()
 	p.newSendingIdentity()
 	p.newMonitoring(api)
@@ -396,7 +396,7 @@ func (p *pipeline) newFunction(name string, api awsapigatewayv2.HttpApi) {
 	if p.props.PolicyFile != "" {
 		(*props.Environment)["POLICY_FILE"] = jsii.String("policy.yaml")
 	}
-	if name == "inbound" {
+	if name == resources.Inbound.Name {
 		// SES invokes it asynchronously: Lambda retries a failed event
 		// twice, then keeps it in the dead-letter queue, which alarms.
 		props.DeadLetterQueue = p.inboundDLQ
@@ -405,7 +405,7 @@ func (p *pipeline) newFunction(name string, api awsapigatewayv2.HttpApi) {
 	}
 	fn := awslambda.NewFunction(p.scope, jsii.String(id+"Function"), props)
 	p.functions[name] = fn
-	if name == "api" {
+	if name == resources.API.Name {
 		integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), fn, nil)
 		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path: jsii.String("/{proxy+}"),
@@ -536,148 +536,6 @@ func (p *pipeline) grantDistributedMaps(machine awsstepfunctions.StateMachine, s
 	p.exports.GrantPut(machine, jsii.String(resources.MapRunsPrefix+"*"))
 }
 
-// grant gives each function what it needs and no more.
-func (p *pipeline) grant() {
-	p.grantTables()
-	api := p.functions["api"]
-	p.exports.GrantRead(api, jsii.String(resources.PackagesPrefix+"*"))
-	p.grantPermissions()
-	// Receipt hashes: the erasing functions alone derive their secret (a
-	// large source's outcome is added up, and its keys hashed, when the
-	// source is finished).
-	for _, name := range []string{"erase-source", "finish-large-source"} {
-		fn := p.functions[name]
-		fn.AddEnvironment(jsii.String(resources.ReceiptKey.EnvVar), p.receiptKey.KeyArn(), nil)
-		p.receiptKey.Grant(fn, jsii.String("kms:GenerateMac"))
-	}
-	// Anchors: the receipt task adds them, and may do nothing else there.
-	writeReceipt := p.functions["write-receipt"]
-	writeReceipt.AddEnvironment(jsii.String(resources.ReceiptAnchors.EnvVar), p.anchors.BucketName(), nil)
-	// Only PutObject: CDK's GrantPut would add retention and legal hold
-	// changes, which a compliance lock makes harmless but are not needed.
-	// The stack key (bucket encryption) is the one its tables use, which
-	// every function may already use.
-	writeReceipt.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("s3:PutObject"),
-		Resources: jsii.Strings(*p.anchors.ArnForObjects(jsii.String(resources.AnchorsPrefix + "*"))),
-	}))
-
-	// Corrections: the profile source alone, found and updated item by item.
-	if profile := p.reg.Account(); profile != nil && len(profile.Correctable) > 0 {
-		actions := append(lookupActions(profile.DynamoDB), "dynamodb:GetItem", "dynamodb:UpdateItem")
-		p.functions["apply-corrections"].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings(slices.Compact(slices.Sorted(slices.Values(actions)))...),
-			Resources: jsii.Strings(p.lookupResources(profile.DynamoDB)...),
-		}))
-	}
-	allow := func(fn string, actions []string, arns ...*string) {
-		p.functions[fn].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions: jsii.Strings(actions...), Resources: &arns,
-		}))
-	}
-	allow("api", []string{"states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"}, p.machineARN(resources.RequestWorkflow))
-	allow("acknowledge", []string{"states:StartExecution"}, p.machineARN(resources.DeadlineWatch))
-	// The sweeper looks up a stored request's execution by name and starts
-	// it when it is missing; nothing else.
-	allow("sweeper", []string{"states:StartExecution"}, p.machineARN(resources.RequestWorkflow))
-	allow("sweeper", []string{"states:DescribeExecution"}, p.executionsARN(resources.RequestWorkflow))
-	// Stopping a watch acts on its execution, named by the request id.
-	allow("close-request", []string{"states:StopExecution"}, p.executionsARN(resources.DeadlineWatch))
-	// A granted appeal starts the request that carries it out.
-	allow("close-request", []string{"states:StartExecution"}, p.machineARN(resources.RequestWorkflow))
-
-	for _, name := range []string{"collect-source", "build-package", "finish-large-source"} {
-		p.exports.GrantReadWrite(p.functions[name], jsii.String(resources.WorkPrefix+"*"))
-	}
-	// Per-object erasure keeps what it did in one object until the source is finished.
-	p.exports.GrantPut(p.functions["erase-source"], jsii.String(resources.WorkPrefix+"*"))
-	for _, name := range []string{"build-package", "finish-large-source"} {
-		p.exports.GrantDelete(p.functions[name], jsii.String(resources.WorkPrefix+"*"))
-	}
-	// Waiting on a legal hold clears the marks of large sources held back,
-	// which are worked again after the wait.
-	p.exports.GrantDelete(p.functions["await-hold"], jsii.String(resources.WorkPrefix+"*"))
-	p.exports.GrantPut(p.functions["build-package"], jsii.String(resources.PackagesPrefix+"*"))
-
-	send := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("ses:SendEmail", "ses:SendRawEmail"),
-		Resources: jsii.Strings(p.sesIdentityARNs()...),
-	})
-	// The API tells a subject when wrong attempts lock their request.
-	for _, name := range []string{"api", "acknowledge", "start-verification", "await-review", "await-findings", "check-deadline", "close-request"} {
-		p.functions[name].AddToRolePolicy(send)
-	}
-	for _, name := range []string{"resolve-identities", "collect-source", "erase-source"} {
-		p.grantSources(p.functions[name], name == "erase-source")
-	}
-	// The API reads the account source, and only it, to check the details
-	// a requester gives where the law asks for more than an email address.
-	if acc := p.reg.Account(); acc != nil {
-		api.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings(lookupActions(acc.DynamoDB)...),
-			Resources: jsii.Strings(p.lookupResources(acc.DynamoDB)...),
-		}))
-	}
-}
-
-// grantPermissions lets the API store agents' signed permissions, and the
-// steps that close requests (closing, and joining another) delete them, or,
-// only when closed ones are kept for a while, tag them and write them anew
-// for the lifecycle rule (a copy onto themselves: read, put, tag).
-func (p *pipeline) grantPermissions() {
-	objects := jsii.String(*p.exports.ArnForObjects(jsii.String(resources.PermissionsPrefix + "*")))
-	allow := func(actions ...string) awsiam.PolicyStatement {
-		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: &[]*string{objects}})
-	}
-	// Agents upload through the API; a new upload deletes one stored under
-	// an older key, or one stored while its request closed.
-	p.exports.GrantPut(p.functions["api"], jsii.String(resources.PermissionsPrefix+"*"))
-	p.functions["api"].AddToRolePolicy(allow("s3:DeleteObject"))
-	closers := []awslambda.Function{p.functions["close-request"], p.functions["acknowledge"]}
-	var roles []awsiam.IRole
-	for _, fn := range closers {
-		fn.AddToRolePolicy(allow("s3:DeleteObject"))
-		fn.AddEnvironment(jsii.String(resources.PermissionRetentionEnvVar), p.permissionRetention(), nil)
-		roles = append(roles, fn.Role())
-	}
-	keep := awsiam.NewPolicy(p.scope, jsii.String("KeepClosedPermissionsPolicy"), &awsiam.PolicyProps{
-		Statements: &[]awsiam.PolicyStatement{allow("s3:GetObject", "s3:PutObject", "s3:PutObjectTagging")},
-		Roles:      &roles,
-	})
-	keep.Node().DefaultChild().(awsiam.CfnPolicy).CfnOptions().SetCondition(p.keepsPermissions)
-}
-
-// grantTables gives each function exactly what resources.Functions says it
-// may do in each of the pipeline's tables, and tells it the names of those
-// tables only.
-func (p *pipeline) grantTables() {
-	tables := map[string]awsdynamodb.Table{
-		resources.Requests.ID: p.requests, resources.Audit.ID: p.audit, resources.Receipts.ID: p.receipts,
-		resources.Intake.ID: p.intake, resources.Suppressions.ID: p.suppressions,
-	}
-	for _, f := range resources.Functions {
-		fn := p.functions[f.Name]
-		for _, access := range f.Tables {
-			table := tables[access.Table.ID]
-			arns := []*string{table.TableArn()}
-			// Only a query reaches an index (CDK's Table.Grant would
-			// add them to every action).
-			if slices.Contains(access.Actions, resources.Query) && len(access.Table.Indexes) > 0 {
-				arns = append(arns, jsii.String(*table.TableArn()+"/index/*"))
-			}
-			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions: jsii.Strings(access.Actions...), Resources: &arns,
-			}))
-			fn.AddEnvironment(jsii.String(access.Table.EnvVar), table.TableName(), nil)
-		}
-		if len(f.Tables) > 0 {
-			// The tables are encrypted with the stack's key: what CDK's
-			// read and write grants give on it.
-			p.key.Grant(fn, *jsii.Strings("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")...)
-		}
-	}
-}
-
 // newSendingIdentity creates the SES identity of the sender's domain, with
 // Easy DKIM; its DNS records are in the stack's outputs to publish.
 func (p *pipeline) newSendingIdentity() {
@@ -698,108 +556,6 @@ func (p *pipeline) sesIdentityARNs() []string {
 	domain := p.props.MailFrom[strings.LastIndex(p.props.MailFrom, "@")+1:]
 	base := fmt.Sprintf("arn:%s:ses:%s:%s:identity/", *p.stack.Partition(), *p.stack.Region(), *p.stack.Account())
 	return []string{base + domain, base + p.props.MailFrom}
-}
-
-// lookupActions are what finding the subject in a table takes: a Query or
-// a GetItem, and DescribeTable for the key schema.
-func lookupActions(d *registry.DynamoDBSource) []string {
-	if d.GetItem() {
-		return []string{"dynamodb:DescribeTable", "dynamodb:GetItem"}
-	}
-	return []string{"dynamodb:DescribeTable", "dynamodb:Query"}
-}
-
-// lookupResources are the table and, for a lookup on an index, its indexes.
-func (p *pipeline) lookupResources(d *registry.DynamoDBSource) []string {
-	table := *awscdk.Stack_Of(p.stack).FormatArn(&awscdk.ArnComponents{Service: jsii.String("dynamodb"), Resource: jsii.String("table"), ResourceName: &d.Table})
-	if d.Index == "" {
-		return []string{table}
-	}
-	return []string{table, table + "/index/*"}
-}
-
-// grantSources lets fn read the registry's sources and, when erase is set,
-// change them only as each source's erasure mode needs: delete items and
-// objects, or update items and replace objects to anonymize; a retained
-// source stays read-only.
-func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
-	// S3 grants are gathered by bucket and by action set, so a registry of
-	// many sources makes few statements (a role's policies have a size
-	// limit); each still names exactly the prefixes of its sources.
-	versioned := map[string]bool{}               // buckets whose versioning erasure asks
-	listings := map[string]map[string][]string{} // listing actions -> bucket -> prefixes
-	objects := map[string][]string{}             // object actions -> object ARNs
-	for _, src := range p.reg.Sources {
-		mode := ""
-		if erase {
-			mode = src.Erasure
-		}
-		switch {
-		case src.DynamoDB != nil:
-			actions := lookupActions(src.DynamoDB)
-			switch mode {
-			case registry.EraseDelete:
-				// Each delete is conditional; a failed condition, and a
-				// change begun but not marked done, are read again.
-				actions = append(actions, "dynamodb:DeleteItem", "dynamodb:GetItem")
-			case registry.EraseAnonymize:
-				actions = append(actions, "dynamodb:UpdateItem", "dynamodb:GetItem")
-			}
-			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions:   jsii.Strings(slices.Compact(slices.Sorted(slices.Values(actions)))...),
-				Resources: jsii.Strings(p.lookupResources(src.DynamoDB)...),
-			}))
-		case src.S3 != nil:
-			bucket := "arn:" + *p.stack.Partition() + ":s3:::" + src.S3.Bucket
-			// Erasure also reaches the older versions of objects in a
-			// versioned bucket: it asks whether the bucket is versioned,
-			// lists the versions, reads them and deletes those that hold
-			// the subject.
-			listing := []string{"s3:ListBucket"}
-			actions := []string{"s3:GetObject"}
-			// A rewrite keeps the object's tags (reads them, writes them
-			// with it) and aborts a multipart upload it cannot complete.
-			rewrite := []string{"s3:PutObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:AbortMultipartUpload"}
-			switch mode {
-			case registry.EraseDelete:
-				actions = append(append(actions, rewrite...), "s3:DeleteObject")
-			case registry.EraseAnonymize:
-				actions = append(actions, rewrite...)
-			}
-			if mode == registry.EraseDelete || mode == registry.EraseAnonymize {
-				listing = append(listing, "s3:ListBucketVersions")
-				actions = append(actions, "s3:GetObjectVersion", "s3:DeleteObjectVersion")
-				versioned[bucket] = true
-			}
-			l := strings.Join(listing, ",")
-			if listings[l] == nil {
-				listings[l] = map[string][]string{}
-			}
-			listings[l][bucket] = append(listings[l][bucket], src.S3.ListPrefix()+"*")
-			a := strings.Join(actions, ",")
-			objects[a] = append(objects[a], bucket+"/"+src.S3.ListPrefix()+"*")
-		}
-	}
-	for _, bucket := range slices.Sorted(maps.Keys(versioned)) {
-		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions: jsii.Strings("s3:GetBucketVersioning"), Resources: jsii.Strings(bucket),
-		}))
-	}
-	for _, l := range slices.Sorted(maps.Keys(listings)) {
-		for _, bucket := range slices.Sorted(maps.Keys(listings[l])) {
-			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions:    jsii.Strings(strings.Split(l, ",")...),
-				Resources:  jsii.Strings(bucket),
-				Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": slices.Compact(slices.Sorted(slices.Values(listings[l][bucket])))}},
-			}))
-		}
-	}
-	for _, a := range slices.Sorted(maps.Keys(objects)) {
-		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings(strings.Split(a, ",")...),
-			Resources: jsii.Strings(slices.Compact(slices.Sorted(slices.Values(objects[a])))...),
-		}))
-	}
 }
 
 // suppressNagFindings records, with reasons, the AwsSolutions findings that
