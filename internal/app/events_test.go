@@ -78,9 +78,9 @@ func TestTaskEventsFitTheirHandlers(t *testing.T) {
 	}
 }
 
-type eventPortal struct{ got request.Intake }
+type eventPortal struct{ got request.Submission }
 
-func (p *eventPortal) Submit(_ context.Context, in request.Intake) (portal.Receipt, error) {
+func (p *eventPortal) Submit(_ context.Context, in request.Submission) (portal.Receipt, error) {
 	p.got = in
 	return portal.Receipt{ID: "dsr-20261123-4k7m2q9x8v3b5n6p", Status: "received", StatusURL: "https://example.com/s"}, nil
 }

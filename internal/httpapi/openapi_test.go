@@ -281,10 +281,10 @@ func TestOpenAPIEnums(t *testing.T) {
 	allTypes := requestConsts(t, "Type")
 	sameSet(t, "RequestType", enum("RequestType"), allTypes)
 
-	// The submittable types are those the domain accepts at intake.
+	// The submittable types are those the domain accepts in a submission.
 	var accepted []string
 	for _, typ := range allTypes {
-		in := request.Intake{Type: typ, Email: "ada@example.com", Jurisdiction: "EU"}
+		in := request.Submission{Type: typ, Email: "ada@example.com", Jurisdiction: "EU"}
 		switch typ { // the type's own required member
 		case string(request.Correct):
 			in.Corrections = &request.Corrections{"name": "Ada King"}
@@ -358,11 +358,11 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		sameSet(t, tc.schema+" required", required(tc.schema), always)
 	}
 
-	// Intake.Validate names every field a submission needs.
-	_, err := request.Intake{}.Validate()
+	// Submission.Validate names every field a submission needs.
+	_, err := request.Submission{}.Validate()
 	var e *apperr.Error
 	if !errors.As(err, &e) {
-		t.Fatalf("an empty intake is accepted")
+		t.Fatalf("an empty submission is accepted")
 	}
 	var need []string
 	for _, f := range e.Fields {
@@ -376,15 +376,15 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 	}
 }
 
-// specPortal is the fake portal with the portal's own rules in front: intake
-// is validated by the domain, and malformed ids or empty tokens are not
+// specPortal is the fake portal with the portal's own rules in front: a
+// submission is validated by the domain, and malformed ids or empty tokens are not
 // found, as portal.Portal does. So answers to invalid input come from the
 // same code as in production.
 type specPortal struct{ fakePortal }
 
 var errLink = apperr.E(apperr.NotFound, "This link is not valid, has expired or was already used.")
 
-func (p *specPortal) Submit(ctx context.Context, in request.Intake) (portal.Receipt, error) {
+func (p *specPortal) Submit(ctx context.Context, in request.Submission) (portal.Receipt, error) {
 	if p.err != nil {
 		return p.fakePortal.Submit(ctx, in)
 	}

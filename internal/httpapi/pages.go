@@ -418,7 +418,7 @@ func (a *api) form(w http.ResponseWriter, r *http.Request) {
 	// A decision mail's appeal link opens the form at the appeal of its
 	// request; the values are only shown, and checked when submitted.
 	q := r.URL.Query()
-	in := request.Intake{Jurisdiction: code}
+	in := request.Submission{Jurisdiction: code}
 	if q.Get("type") == string(request.Appeal) {
 		in.Type, in.AppealOf = string(request.Appeal), strings.TrimSpace(q.Get("appeal_of"))
 		if len(in.AppealOf) > maxReferenceLength {
@@ -442,7 +442,7 @@ func (a *api) renderLawStep(w http.ResponseWriter, r *http.Request, status int, 
 
 // renderRequestStep shows the request form for the law of in.Jurisdiction,
 // with in's values and the errors of errs.
-func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, menu []langLink, in request.Intake, errs []apperr.FieldError) {
+func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, menu []langLink, in request.Submission, errs []apperr.FieldError) {
 	f := &formView{L: l, Jurisdiction: in.Jurisdiction, LawName: l.T("jurisdiction." + in.Jurisdiction), Email: in.Email, AgentEmail: in.AgentEmail,
 		ChangeLaw: links.FormPage(l)}
 	offers := a.portal.Offered(in.Jurisdiction)
@@ -507,7 +507,7 @@ func describeErrors(l i18n.Lang, errs []apperr.FieldError, target func(field str
 // renderFormError answers an invalid form submission: the request step
 // again with the input kept and every error said; the law step when the
 // law itself is wrong.
-func (a *api) renderFormError(w http.ResponseWriter, r *http.Request, in request.Intake, err error) {
+func (a *api) renderFormError(w http.ResponseWriter, r *http.Request, in request.Submission, err error) {
 	l := submissionLanguage(r, in)
 	var fields []apperr.FieldError
 	if e, ok := err.(*apperr.Error); ok {
@@ -530,7 +530,7 @@ func (a *api) renderFormError(w http.ResponseWriter, r *http.Request, in request
 
 // submissionLanguage is the language of the pages after a form submission:
 // the one the form was shown in.
-func submissionLanguage(r *http.Request, in request.Intake) i18n.Lang {
+func submissionLanguage(r *http.Request, in request.Submission) i18n.Lang {
 	if l, ok := i18n.Parse(in.Language); ok {
 		return l
 	}
@@ -547,7 +547,7 @@ type doneView struct {
 
 // renderDone is the page after a successful submission: what happens next,
 // and the status link.
-func (a *api) renderDone(w http.ResponseWriter, r *http.Request, in request.Intake, receipt portal.Receipt) {
+func (a *api) renderDone(w http.ResponseWriter, r *http.Request, in request.Submission, receipt portal.Receipt) {
 	l := submissionLanguage(r, in)
 	d := &doneView{ID: receipt.ID, StatusLink: links.WithLang(receipt.StatusURL, l), ResultKey: "done.next.other", Verification: true}
 	switch request.Type(in.Type) {

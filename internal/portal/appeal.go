@@ -18,7 +18,7 @@ import (
 // the appeal keeps the law it names and, once its subject confirms it, is
 // closed as having nothing to appeal. So nothing answered here tells
 // whether a request exists, or whose it is.
-func (p *Portal) appealUnderItsLaw(ctx context.Context, in request.Intake) (request.Intake, error) {
+func (p *Portal) appealUnderItsLaw(ctx context.Context, in request.Submission) (request.Submission, error) {
 	if request.Type(in.Type) != request.Appeal {
 		return in, nil
 	}
@@ -64,7 +64,7 @@ func (p *Portal) FollowUp(ctx context.Context, appeal, decided *request.Request)
 		return nil, err
 	}
 	now := p.Clock.Now()
-	in := request.Intake{Type: string(decided.Type), Email: decided.Email, Jurisdiction: decided.Jurisdiction, Language: string(decided.Language)}
+	in := request.Submission{Type: string(decided.Type), Email: decided.Email, Jurisdiction: decided.Jurisdiction, Language: string(decided.Language)}
 	if len(decided.Corrections) > 0 {
 		c := decided.Corrections
 		in.Corrections = &c

@@ -81,11 +81,11 @@ func TestJoinedStatusFollowsALoneOne(t *testing.T) {
 				Suppressions: memstore.NewSuppressions(), Scale: tt.scale, NoticeLead: workflow.DefaultNoticeLead, DecisionLead: (*policy.Policy)(nil).DecisionLead(),
 				VerifyLinkTTL: e.portal.VerificationPeriod, BaseURL: baseURL,
 			}
-			intake := func(email string) request.Intake {
-				return request.Intake{Type: tt.typ, Email: email, Jurisdiction: tt.jurisdiction, DryRun: tt.typ == "delete"}
+			submission := func(email string) request.Submission {
+				return request.Submission{Type: tt.typ, Email: email, Jurisdiction: tt.jurisdiction, DryRun: tt.typ == "delete"}
 			}
 			submit := func(email string) (string, string) {
-				rc, err := e.portal.Submit(ctx, intake(email))
+				rc, err := e.portal.Submit(ctx, submission(email))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -159,7 +159,7 @@ var errNoSuchLink = apperr.Keyed(apperr.NotFound, "error.link")
 const StartTimeout = 10 * time.Second
 
 // Submit stores a new request and starts its workflow.
-func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error) {
+func (p *Portal) Submit(ctx context.Context, in request.Submission) (Receipt, error) {
 	valid, invalid := in.Validate()
 	if invalid == nil {
 		var err error
@@ -219,20 +219,20 @@ const GPCJurisdiction = "US-CA"
 // opt_out request without verification, so it is audited, counted in the
 // records and confirmed by mail like any other.
 func (p *Portal) honourGPC(ctx context.Context, email, jurisdiction, language string) error {
-	in := request.Intake{Type: string(request.OptOut), Email: email, Jurisdiction: jurisdiction, Language: language, GPC: true}
+	in := request.Submission{Type: string(request.OptOut), Email: email, Jurisdiction: jurisdiction, Language: language, GPC: true}
 	valid, err := in.Validate()
 	if err == nil {
 		_, err = p.Statute.Compute(statute.Input{Jurisdiction: valid.Jurisdiction, Type: valid.Type, Received: p.Clock.Now()})
 	}
 	if err != nil {
-		valid = request.Intake{Type: string(request.OptOut), Email: email, Jurisdiction: GPCJurisdiction, GPC: true}
+		valid = request.Submission{Type: string(request.OptOut), Email: email, Jurisdiction: GPCJurisdiction, GPC: true}
 	}
 	_, err = p.create(ctx, valid, request.ViaGPC)
 	return err
 }
 
-// create stores a request made from a valid intake and starts its workflow.
-func (p *Portal) create(ctx context.Context, in request.Intake, via string) (Receipt, error) {
+// create stores a request made from a valid submission and starts its workflow.
+func (p *Portal) create(ctx context.Context, in request.Submission, via string) (Receipt, error) {
 	now := p.Clock.Now()
 	received := now
 	if in.Mail != nil && !in.Mail.ReceivedAt.IsZero() && in.Mail.ReceivedAt.Before(now) {
@@ -308,7 +308,7 @@ func (p *Portal) WorkflowInput(r *request.Request) sfnflow.Input {
 // (a start that failed the first time flagged it for an operator, which is
 // then cleared). Asking the same mail for another request is a conflict.
 // The receipt has no status link: the first attempt's token is not kept.
-func (p *Portal) madeByMailBefore(ctx context.Context, r *request.Request, in request.Intake) (Receipt, error) {
+func (p *Portal) madeByMailBefore(ctx context.Context, r *request.Request, in request.Submission) (Receipt, error) {
 	if r.MailKey != in.Mail.Key {
 		return Receipt{}, apperr.E(apperr.Conflict, "Another request has this mail's request id.")
 	}
@@ -332,7 +332,7 @@ func (p *Portal) madeByMailBefore(ctx context.Context, r *request.Request, in re
 
 // receivedEvent is the first entry of a request's audit log: who made it,
 // how it came (via a signal; by mail, with SES's verdicts on the sender).
-func receivedEvent(in request.Intake, via string, now time.Time) request.Event {
+func receivedEvent(in request.Submission, via string, now time.Time) request.Event {
 	ev := request.Event{At: now, Actor: "subject", Action: "received", To: request.Received}
 	var note []string
 	if via != "" {

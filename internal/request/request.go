@@ -112,8 +112,8 @@ type Request struct {
 	Status       Status
 	Jurisdiction string
 	Email        string
-	// Language is the subject's language, chosen at intake: every later mail
-	// and page about the request speaks it.
+	// Language is the subject's language, chosen with the submission: every
+	// later mail and page about the request speaks it.
 	Language   i18n.Lang
 	ReceivedAt time.Time
 	UpdatedAt  time.Time
@@ -235,8 +235,9 @@ type Request struct {
 // ViaGPC marks a request made by the browser's Global Privacy Control signal.
 const ViaGPC = "gpc"
 
-// Intake is what a subject submits.
-type Intake struct {
+// Submission is what a subject submits: by the form, the API, a mail or an
+// agent.
+type Submission struct {
 	Type         string
 	Email        string
 	Jurisdiction string
@@ -250,7 +251,7 @@ type Intake struct {
 	// DryRun asks a delete request to change nothing and report what it would.
 	DryRun bool
 	// Corrections are the new values of a correction request; a pointer,
-	// so that an Intake stays comparable.
+	// so that a Submission stays comparable.
 	Corrections *Corrections
 	// AppealOf is the id of the decided request an appeal reconsiders.
 	AppealOf string
@@ -291,11 +292,11 @@ func (r *Request) ClearVerification() {
 // MaxEmailLength is the longest address SMTP allows (RFC 5321 path limit).
 const MaxEmailLength = 254
 
-// Validate checks an intake and returns it normalized, or an Invalid error
+// Validate checks a submission and returns it normalized, or an Invalid error
 // naming every wrong field.
-func (in Intake) Validate() (Intake, error) {
+func (in Submission) Validate() (Submission, error) {
 	var fields []apperr.FieldError
-	out := Intake{
+	out := Submission{
 		Type:         strings.TrimSpace(in.Type),
 		Email:        strings.ToLower(strings.TrimSpace(in.Email)),
 		Jurisdiction: strings.ToUpper(strings.TrimSpace(in.Jurisdiction)),
@@ -360,13 +361,13 @@ func (in Intake) Validate() (Intake, error) {
 		out.Mail = &m
 	}
 	if len(fields) > 0 {
-		return Intake{}, apperr.InvalidFields(fields...)
+		return Submission{}, apperr.InvalidFields(fields...)
 	}
 	return out, nil
 }
 
 // NormalEmail returns the address trimmed and lower-cased, and whether it is
-// a valid address on its own, whatever the other fields of an intake hold.
+// a valid address on its own, whatever the other fields of a submission hold.
 func NormalEmail(s string) (string, bool) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	return s, checkEmail(s) == ""
@@ -412,8 +413,8 @@ func joinTypes(ts []Type) string {
 	return strings.Join(s, ", ")
 }
 
-// New makes a request from a validated intake, received at now.
-func New(in Intake, now time.Time) *Request {
+// New makes a request from a validated submission, received at now.
+func New(in Submission, now time.Time) *Request {
 	id := NewID(now)
 	if in.Mail != nil {
 		id = MailRequestID(in.Mail.Key, in.Mail.ReceivedAt, now)
@@ -472,7 +473,7 @@ func MailRequestID(key string, arrived, now time.Time) string {
 // reversed, from in, received at now, and the audit event of its making.
 // It is verified from the start: the subject confirmed the appeal from the
 // same address. Its id derives from the appeal's (FollowUpID).
-func NewFollowUp(in Intake, appeal *Request, now time.Time) (*Request, Event) {
+func NewFollowUp(in Submission, appeal *Request, now time.Time) (*Request, Event) {
 	r := New(in, now)
 	r.ID, r.Status, r.FollowsAppeal = FollowUpID(appeal.ID, appeal.ReceivedAt), Verified, appeal.ID
 	return r, Event{At: now, Actor: "system", Action: "received", To: Verified, Note: "follows_appeal=" + appeal.ID + " verified_by=appeal"}

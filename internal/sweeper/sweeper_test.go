@@ -113,7 +113,7 @@ func TestSweep(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			mem := memstore.New()
-			r := request.New(request.Intake{Type: "access", Email: "a@example.com", Jurisdiction: "EU"}, old)
+			r := request.New(request.Submission{Type: "access", Email: "a@example.com", Jurisdiction: "EU"}, old)
 			if tt.edit != nil {
 				tt.edit(r)
 			}
@@ -180,7 +180,7 @@ func TestSweepGoesOn(t *testing.T) {
 	old := now.Add(-time.Hour)
 	var ids []string
 	for range 3 {
-		r := request.New(request.Intake{Type: "delete", Email: "a@example.com", Jurisdiction: "UK"}, old)
+		r := request.New(request.Submission{Type: "delete", Email: "a@example.com", Jurisdiction: "UK"}, old)
 		if err := mem.Save(ctx, r, request.Event{At: old, Actor: "subject", Action: "received", To: request.Received}); err != nil {
 			t.Fatal(err)
 		}

@@ -20,7 +20,7 @@ type fakeFollowUps struct {
 func (f *fakeFollowUps) FollowUp(_ context.Context, appeal, decided *request.Request) (*request.Request, error) {
 	f.calls++
 	id := request.FollowUpID(appeal.ID, appeal.ReceivedAt)
-	r := request.New(request.Intake{Type: string(decided.Type), Email: decided.Email, Jurisdiction: decided.Jurisdiction}, f.e.clock.Now())
+	r := request.New(request.Submission{Type: string(decided.Type), Email: decided.Email, Jurisdiction: decided.Jurisdiction}, f.e.clock.Now())
 	r.ID, r.FollowsAppeal, r.Status = id, appeal.ID, request.Verified
 	withDeadlines(decided.Jurisdiction, decided.Type)(r)
 	f.e.store.put(*r)

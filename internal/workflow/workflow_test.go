@@ -145,7 +145,7 @@ func newEnv(t *testing.T) *env {
 // seed stores a request of type typ in status st and returns it.
 func (e *env) seed(t *testing.T, typ request.Type, st request.Status, edit func(*request.Request)) request.Request {
 	t.Helper()
-	r := request.New(request.Intake{Type: string(typ), Email: subject, Jurisdiction: "EU"}, e.clock.Now())
+	r := request.New(request.Submission{Type: string(typ), Email: subject, Jurisdiction: "EU"}, e.clock.Now())
 	r.Status = st
 	if edit != nil {
 		edit(r)
