@@ -34,7 +34,7 @@ func (p *pipeline) newMailStorage() {
 	tagged := func(id, disposition string) *awss3.LifecycleRule {
 		return &awss3.LifecycleRule{
 			Id:         jsii.String(id),
-			Prefix:     jsii.String(s3mail.DefaultPrefix),
+			Prefix:     jsii.String(resources.InboundMailPrefix),
 			TagFilters: &map[string]any{s3mail.DispositionTag: disposition},
 			Expiration: awscdk.Duration_Days(jsii.Number(expiredMailDays)),
 		}
@@ -74,7 +74,7 @@ func (p *pipeline) newMailStorage() {
 // and end in its dead-letter queue). SES allows one active rule set per
 // region: activating it is a deliberate step (see the stack's outputs).
 func (p *pipeline) newReceiptRules() {
-	fn := p.functions["inbound"]
+	fn := p.fn(resources.Inbound)
 	ruleSetName := jsii.String(*p.stack.StackName() + "-inbound")
 	ruleName := jsii.String("privacy-inbox")
 	set := awsses.NewReceiptRuleSet(p.scope, jsii.String("InboundRuleSet"), &awsses.ReceiptRuleSetProps{ReceiptRuleSetName: ruleSetName})
@@ -84,7 +84,7 @@ func (p *pipeline) newReceiptRules() {
 		ScanEnabled:     jsii.Bool(true),
 		TlsPolicy:       awsses.TlsPolicy_OPTIONAL,
 		Actions: &[]awsses.IReceiptRuleAction{
-			awssesactions.NewS3(&awssesactions.S3Props{Bucket: p.rawMail, ObjectKeyPrefix: jsii.String(s3mail.DefaultPrefix)}),
+			awssesactions.NewS3(&awssesactions.S3Props{Bucket: p.rawMail, ObjectKeyPrefix: jsii.String(resources.InboundMailPrefix)}),
 			awssesactions.NewLambda(&awssesactions.LambdaProps{Function: fn, InvocationType: awssesactions.LambdaInvocationType_EVENT}),
 		},
 	})
@@ -115,39 +115,6 @@ func (p *pipeline) newReceiptRules() {
 	awscdk.NewCfnOutput(p.scope, jsii.String("InboundFunctionName"), &awscdk.CfnOutputProps{
 		Value: fn.FunctionName(),
 	})
-}
-
-// grantMail gives the inbound function what it needs to turn mail into
-// requests or inbox items, and the closing step what it needs to delete a
-// closed request's mail.
-func (p *pipeline) grantMail() {
-	fn := p.functions["inbound"]
-	mail := jsii.String(*p.rawMail.BucketArn() + "/" + s3mail.DefaultPrefix + "*")
-	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging"),
-		Resources: &[]*string{mail},
-	}))
-	p.mailKey.GrantDecrypt(fn)
-	p.inbox.GrantSendMessages(fn)
-	// Submitting a request starts its workflow, as the API does (the tables
-	// it may use are granted with every function's, see grantTables).
-	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("states:StartExecution"), Resources: &[]*string{p.machineARN(resources.RequestWorkflow)},
-	}))
-	for name, value := range map[string]*string{
-		resources.RawMail.EnvVar:       p.rawMail.BucketName(),
-		resources.OperatorInbox.EnvVar: p.inbox.QueueUrl(),
-		"PRIVACY_INBOX":                jsii.String(p.props.InboxAddress),
-		"INBOUND_JURISDICTION":         jsii.String(p.props.InboundJurisdiction),
-	} {
-		fn.AddEnvironment(jsii.String(name), value, nil)
-	}
-
-	closer := p.functions["close-request"]
-	closer.AddEnvironment(jsii.String(resources.RawMail.EnvVar), p.rawMail.BucketName(), nil)
-	closer.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("s3:DeleteObject"), Resources: &[]*string{mail},
-	}))
 }
 
 // newMailAlarms pages operators when mail is stuck: an event the inbound

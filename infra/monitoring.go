@@ -63,7 +63,7 @@ func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
 	alarm("DeadlineWatchTimedOut", "A deadline watch timed out.", watch.MetricTimedOut(sum), watchLink)
 	alarm("DeadlineWatchAborted", "A deadline watch was stopped by hand: its request's deadlines are no longer watched (a close ends it SUCCEEDED by itself).", watch.MetricAborted(sum), watchLink)
 	for _, f := range resources.Functions {
-		fn := p.functions[f.Name]
+		fn := p.fn(f)
 		alarm(camel(f.Name)+"Errors", "The "+f.Name+" function failed.", fn.MetricErrors(sum))
 		alarm(camel(f.Name)+"Throttles", "The "+f.Name+" function was throttled.", fn.MetricThrottles(sum))
 	}
@@ -74,7 +74,7 @@ func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
 	awsevents.NewRule(p.scope, jsii.String("DeadlineReportSchedule"), &awsevents.RuleProps{
 		Description: jsii.String("Counts open requests due within three days"),
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Hours(jsii.Number(1))),
-		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(p.functions["deadline-report"], nil)},
+		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(p.fn(resources.DeadlineReport), nil)},
 	})
 	dueSoon := awscloudwatch.NewAlarm(p.scope, jsii.String("RequestsDueSoon"), &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("Open requests are due within three days (privacyctl list --due-within 3)."),
@@ -97,7 +97,7 @@ func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
 	awsevents.NewRule(p.scope, jsii.String("SweeperSchedule"), &awsevents.RuleProps{
 		Description: jsii.String("Starts the workflows of requests stored without one"),
 		Schedule:    awsevents.Schedule_Rate(five),
-		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(p.functions["sweeper"], nil)},
+		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(p.fn(resources.Sweeper), nil)},
 	})
 	alarm("RequestsNotStarted", "A stored request's workflow could not be started; it is flagged for an operator (privacyctl list) and the sweeper tries again every five minutes.",
 		awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
@@ -153,7 +153,7 @@ func (p *pipeline) newMonitoring(api awsapigatewayv2.HttpApi) {
 		// waits for an operator or sits in the dead-letter queue.
 		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
 			Title: jsii.String("Privacy inbox: mail handled, failed; waiting for an operator; dead letters"), Width: jsii.Number(12),
-			Left: &[]awscloudwatch.IMetric{p.functions["inbound"].MetricInvocations(sum), p.functions["inbound"].MetricErrors(sum)},
+			Left: &[]awscloudwatch.IMetric{p.fn(resources.Inbound).MetricInvocations(sum), p.fn(resources.Inbound).MetricErrors(sum)},
 			Right: &[]awscloudwatch.IMetric{
 				p.inbox.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five}),
 				p.inboundDLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five}),

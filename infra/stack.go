@@ -3,8 +3,8 @@ package main
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,7 +29,6 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/policy"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/resources"
-	"github.com/privacy-pipeline/dsr/internal/s3anchors"
 	"github.com/privacy-pipeline/dsr/internal/s3exports"
 	"github.com/privacy-pipeline/dsr/statemachines"
 )
@@ -130,8 +129,10 @@ type pipeline struct {
 	functions  map[string]awslambda.Function
 	machines   map[string]awsstepfunctions.StateMachine
 	// keepsPermissions is true when closed requests' permissions are kept
-	// for a while, which the retention may decide at deploy time.
+	// for a while, which the retention may decide at deploy time; then
+	// keepPolicy lets the functions that close requests keep them.
 	keepsPermissions awscdk.CfnCondition
+	keepPolicy       awsiam.Policy
 }
 
 // NewPrivacyPipeline defines the pipeline in scope.
@@ -173,8 +174,7 @@ func NewPrivacyPipeline(scope constructs.Construct, id string, props PipelinePro
 		}
 		p.machines[def.ID] = sm
 	}
-	p.grant()
-	p.grantMail()
+	p.grantFunctions()
 	p.newReceiptRules()
 	p.newSendingIdentity()
 	p.newMonitoring(api)
@@ -216,21 +216,21 @@ func (p *pipeline) newStorage() {
 	}
 	p.exports = awss3.NewBucket(p.scope, jsii.String("ExportsBucket"), private(p.key, &awss3.BucketProps{
 		LifecycleRules: &[]*awss3.LifecycleRule{
-			{Id: jsii.String("expire-work-files"), Prefix: jsii.String("work/"), Expiration: awscdk.Duration_Days(jsii.Number(2))},
-			{Id: jsii.String("expire-packages"), Prefix: jsii.String("packages/"), Expiration: awscdk.Duration_Days(jsii.Number(30))},
+			{Id: jsii.String("expire-work-files"), Prefix: jsii.String(resources.WorkPrefix), Expiration: awscdk.Duration_Days(jsii.Number(2))},
+			{Id: jsii.String("expire-packages"), Prefix: jsii.String(resources.PackagesPrefix), Expiration: awscdk.Duration_Days(jsii.Number(30))},
 			// A package is streamed in parts; a build killed mid-way
 			// leaves its parts, which go after a day.
 			{Id: jsii.String("abort-incomplete-uploads"), AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1))},
 			// A closed request's permission, kept for the retention: the
 			// closing step tagged it and wrote it anew, so the days count
 			// from the close. With no retention nothing is tagged.
-			{Id: jsii.String("expire-closed-permissions"), Prefix: jsii.String(s3exports.PermissionPrefix),
+			{Id: jsii.String("expire-closed-permissions"), Prefix: jsii.String(resources.PermissionsPrefix),
 				TagFilters: &map[string]any{s3exports.ClosedTagKey: s3exports.ClosedTagValue},
 				Expiration: days(p.props.PermissionRetentionDays, 1)},
 			// The backstop: a permission still here this long after it was
 			// written outlived any request it could serve (one whose
 			// closing step failed, or an upload that raced the close).
-			{Id: jsii.String("expire-permissions"), Prefix: jsii.String(s3exports.PermissionPrefix),
+			{Id: jsii.String("expire-permissions"), Prefix: jsii.String(resources.PermissionsPrefix),
 				Expiration: days(resources.LongestOpenDays+resources.MaxPermissionRetentionDays, resources.LongestOpenDays)},
 		},
 	}))
@@ -398,7 +398,7 @@ func (p *pipeline) newFunction(name string, api awsapigatewayv2.HttpApi) {
 	if p.props.PolicyFile != "" {
 		(*props.Environment)["POLICY_FILE"] = jsii.String("policy.yaml")
 	}
-	if name == "inbound" {
+	if name == resources.Inbound.Name {
 		// SES invokes it asynchronously: Lambda retries a failed event
 		// twice, then keeps it in the dead-letter queue, which alarms.
 		props.DeadLetterQueue = p.inboundDLQ
@@ -407,7 +407,7 @@ func (p *pipeline) newFunction(name string, api awsapigatewayv2.HttpApi) {
 	}
 	fn := awslambda.NewFunction(p.scope, jsii.String(id+"Function"), props)
 	p.functions[name] = fn
-	if name == "api" {
+	if name == resources.API.Name {
 		integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), fn, nil)
 		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path: jsii.String("/{proxy+}"),
@@ -446,8 +446,8 @@ func (p *pipeline) newStateMachine(sm resources.StateMachine) (awsstepfunctions.
 	}
 	var invoked []awslambda.Function
 	for _, f := range resources.Functions {
-		if f.Placeholder != "" && slices.Contains(statemachines.Placeholders(asl), f.Placeholder) {
-			subs[f.Placeholder] = p.functions[f.Name].FunctionArn()
+		if f.Placeholder() != "" && slices.Contains(statemachines.Placeholders(asl), f.Placeholder()) {
+			subs[f.Placeholder()] = p.functions[f.Name].FunctionArn()
 			invoked = append(invoked, p.functions[f.Name])
 		}
 	}
@@ -535,157 +535,7 @@ func (p *pipeline) grantDistributedMaps(machine awsstepfunctions.StateMachine, s
 			Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": []string{src.S3.Prefix + "*"}}},
 		}))
 	}
-	p.exports.GrantPut(machine, jsii.String("work/map-runs/*"))
-}
-
-// grant gives each function what it needs and no more.
-func (p *pipeline) grant() {
-	p.grantTables()
-	api := p.functions["api"]
-	p.exports.GrantRead(api, jsii.String("packages/*"))
-	p.grantPermissions()
-	// Receipt hashes: the erasing functions alone derive their secret (a
-	// large source's outcome is added up, and its keys hashed, when the
-	// source is finished).
-	for _, name := range []string{"erase-source", "finish-large-source"} {
-		fn := p.functions[name]
-		fn.AddEnvironment(jsii.String(resources.ReceiptKey.EnvVar), p.receiptKey.KeyArn(), nil)
-		p.receiptKey.Grant(fn, jsii.String("kms:GenerateMac"))
-	}
-	// Anchors: the receipt task adds them, and may do nothing else there.
-	writeReceipt := p.functions["write-receipt"]
-	writeReceipt.AddEnvironment(jsii.String(resources.ReceiptAnchors.EnvVar), p.anchors.BucketName(), nil)
-	// Only PutObject: CDK's GrantPut would add retention and legal hold
-	// changes, which a compliance lock makes harmless but are not needed.
-	// The stack key (bucket encryption) is the one its tables use, which
-	// every function may already use.
-	writeReceipt.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("s3:PutObject"),
-		Resources: jsii.Strings(*p.anchors.ArnForObjects(jsii.String(s3anchors.Prefix + "*"))),
-	}))
-
-	// Corrections: the profile source alone, found and updated item by item.
-	if profile := p.reg.Account(); profile != nil && len(profile.Correctable) > 0 {
-		actions := append(lookupActions(profile.DynamoDB), "dynamodb:GetItem", "dynamodb:UpdateItem")
-		p.functions["apply-corrections"].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings(slices.Compact(slices.Sorted(slices.Values(actions)))...),
-			Resources: jsii.Strings(p.lookupResources(profile.DynamoDB)...),
-		}))
-	}
-	allow := func(fn string, actions []string, arns ...*string) {
-		p.functions[fn].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions: jsii.Strings(actions...), Resources: &arns,
-		}))
-	}
-	allow("api", []string{"states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"}, p.machineARN(resources.RequestWorkflow))
-	allow("acknowledge", []string{"states:StartExecution"}, p.machineARN(resources.DeadlineWatch))
-	// The sweeper looks up a stored request's execution by name and starts
-	// it when it is missing, and resumes the workflow of a confirmed request
-	// that was never told; nothing else.
-	allow("sweeper", []string{"states:StartExecution"}, p.machineARN(resources.RequestWorkflow))
-	allow("sweeper", []string{"states:DescribeExecution"}, p.executionsARN(resources.RequestWorkflow))
-	allow("sweeper", []string{"states:SendTaskSuccess"}, p.machineARN(resources.RequestWorkflow))
-	// A close ends the wait its watch is in (a task token): the watch then
-	// ends SUCCEEDED, where stopping it would leave it ABORTED.
-	allow("close-request", []string{"states:SendTaskFailure"}, p.machineARN(resources.DeadlineWatch))
-	// A granted appeal starts the request that carries it out.
-	allow("close-request", []string{"states:StartExecution"}, p.machineARN(resources.RequestWorkflow))
-
-	for _, name := range []string{"collect-source", "build-package", "finish-large-source"} {
-		p.exports.GrantReadWrite(p.functions[name], jsii.String("work/*"))
-	}
-	// Per-object erasure keeps what it did in one object until the source is finished.
-	p.exports.GrantPut(p.functions["erase-source"], jsii.String("work/*"))
-	for _, name := range []string{"build-package", "finish-large-source"} {
-		p.exports.GrantDelete(p.functions[name], jsii.String("work/*"))
-	}
-	// Resolving identities starts a collection or an erasure afresh: it
-	// lists and removes what an earlier run (before a redrive) left of the
-	// large sources' work.
-	p.exports.GrantRead(p.functions["resolve-identities"], jsii.String("work/*"))
-	p.exports.GrantDelete(p.functions["resolve-identities"], jsii.String("work/*"))
-	// Waiting on a legal hold clears the marks of large sources held back,
-	// which are worked again after the wait.
-	p.exports.GrantDelete(p.functions["await-hold"], jsii.String("work/*"))
-	p.exports.GrantPut(p.functions["build-package"], jsii.String("packages/*"))
-
-	send := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("ses:SendEmail", "ses:SendRawEmail"),
-		Resources: jsii.Strings(p.sesIdentityARNs()...),
-	})
-	// The API tells a subject when wrong attempts lock their request.
-	for _, name := range []string{"api", "acknowledge", "start-verification", "await-review", "await-findings", "check-deadline", "close-request"} {
-		p.functions[name].AddToRolePolicy(send)
-	}
-	for _, name := range []string{"resolve-identities", "collect-source", "erase-source"} {
-		p.grantSources(p.functions[name], name == "erase-source")
-	}
-	// The API reads the account source, and only it, to check the details
-	// a requester gives where the law asks for more than an email address.
-	if acc := p.reg.Account(); acc != nil {
-		api.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings(lookupActions(acc.DynamoDB)...),
-			Resources: jsii.Strings(p.lookupResources(acc.DynamoDB)...),
-		}))
-	}
-}
-
-// grantPermissions lets the API store agents' signed permissions, and the
-// steps that close requests (closing, and joining another) delete them, or,
-// only when closed ones are kept for a while, tag them and write them anew
-// for the lifecycle rule (a copy onto themselves: read, put, tag).
-func (p *pipeline) grantPermissions() {
-	objects := jsii.String(*p.exports.ArnForObjects(jsii.String(s3exports.PermissionPrefix + "*")))
-	allow := func(actions ...string) awsiam.PolicyStatement {
-		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: &[]*string{objects}})
-	}
-	// Agents upload through the API; a new upload deletes one stored under
-	// an older key, or one stored while its request closed.
-	p.exports.GrantPut(p.functions["api"], jsii.String(s3exports.PermissionPrefix+"*"))
-	p.functions["api"].AddToRolePolicy(allow("s3:DeleteObject"))
-	closers := []awslambda.Function{p.functions["close-request"], p.functions["acknowledge"]}
-	var roles []awsiam.IRole
-	for _, fn := range closers {
-		fn.AddToRolePolicy(allow("s3:DeleteObject"))
-		fn.AddEnvironment(jsii.String(resources.PermissionRetentionEnvVar), p.permissionRetention(), nil)
-		roles = append(roles, fn.Role())
-	}
-	keep := awsiam.NewPolicy(p.scope, jsii.String("KeepClosedPermissionsPolicy"), &awsiam.PolicyProps{
-		Statements: &[]awsiam.PolicyStatement{allow("s3:GetObject", "s3:PutObject", "s3:PutObjectTagging")},
-		Roles:      &roles,
-	})
-	keep.Node().DefaultChild().(awsiam.CfnPolicy).CfnOptions().SetCondition(p.keepsPermissions)
-}
-
-// grantTables gives each function exactly what resources.Functions says it
-// may do in each of the pipeline's tables, and tells it the names of those
-// tables only.
-func (p *pipeline) grantTables() {
-	tables := map[string]awsdynamodb.Table{
-		resources.Requests.ID: p.requests, resources.Audit.ID: p.audit, resources.Receipts.ID: p.receipts,
-		resources.Intake.ID: p.intake, resources.Suppressions.ID: p.suppressions,
-	}
-	for _, f := range resources.Functions {
-		fn := p.functions[f.Name]
-		for _, access := range f.Tables {
-			table := tables[access.Table.ID]
-			arns := []*string{table.TableArn()}
-			// Only a query reaches an index (CDK's Table.Grant would
-			// add them to every action).
-			if slices.Contains(access.Actions, resources.Query) && len(access.Table.Indexes) > 0 {
-				arns = append(arns, jsii.String(*table.TableArn()+"/index/*"))
-			}
-			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions: jsii.Strings(access.Actions...), Resources: &arns,
-			}))
-			fn.AddEnvironment(jsii.String(access.Table.EnvVar), table.TableName(), nil)
-		}
-		if len(f.Tables) > 0 {
-			// The tables are encrypted with the stack's key: what CDK's
-			// read and write grants give on it.
-			p.key.Grant(fn, *jsii.Strings("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")...)
-		}
-	}
+	p.exports.GrantPut(machine, jsii.String(resources.MapRunsPrefix+"*"))
 }
 
 // newSendingIdentity creates the SES identity of the sender's domain, with
@@ -710,108 +560,6 @@ func (p *pipeline) sesIdentityARNs() []string {
 	return []string{base + domain, base + p.props.MailFrom}
 }
 
-// lookupActions are what finding the subject in a table takes: a Query or
-// a GetItem, and DescribeTable for the key schema.
-func lookupActions(d *registry.DynamoDBSource) []string {
-	if d.GetItem() {
-		return []string{"dynamodb:DescribeTable", "dynamodb:GetItem"}
-	}
-	return []string{"dynamodb:DescribeTable", "dynamodb:Query"}
-}
-
-// lookupResources are the table and, for a lookup on an index, its indexes.
-func (p *pipeline) lookupResources(d *registry.DynamoDBSource) []string {
-	table := *awscdk.Stack_Of(p.stack).FormatArn(&awscdk.ArnComponents{Service: jsii.String("dynamodb"), Resource: jsii.String("table"), ResourceName: &d.Table})
-	if d.Index == "" {
-		return []string{table}
-	}
-	return []string{table, table + "/index/*"}
-}
-
-// grantSources lets fn read the registry's sources and, when erase is set,
-// change them only as each source's erasure mode needs: delete items and
-// objects, or update items and replace objects to anonymize; a retained
-// source stays read-only.
-func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
-	// S3 grants are gathered by bucket and by action set, so a registry of
-	// many sources makes few statements (a role's policies have a size
-	// limit); each still names exactly the prefixes of its sources.
-	versioned := map[string]bool{}               // buckets whose versioning erasure asks
-	listings := map[string]map[string][]string{} // listing actions -> bucket -> prefixes
-	objects := map[string][]string{}             // object actions -> object ARNs
-	for _, src := range p.reg.Sources {
-		mode := ""
-		if erase {
-			mode = src.Erasure
-		}
-		switch {
-		case src.DynamoDB != nil:
-			actions := lookupActions(src.DynamoDB)
-			switch mode {
-			case registry.EraseDelete:
-				// Each delete is conditional; a failed condition, and a
-				// change begun but not marked done, are read again.
-				actions = append(actions, "dynamodb:DeleteItem", "dynamodb:GetItem")
-			case registry.EraseAnonymize:
-				actions = append(actions, "dynamodb:UpdateItem", "dynamodb:GetItem")
-			}
-			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions:   jsii.Strings(slices.Compact(slices.Sorted(slices.Values(actions)))...),
-				Resources: jsii.Strings(p.lookupResources(src.DynamoDB)...),
-			}))
-		case src.S3 != nil:
-			bucket := "arn:" + *p.stack.Partition() + ":s3:::" + src.S3.Bucket
-			// Erasure also reaches the older versions of objects in a
-			// versioned bucket: it asks whether the bucket is versioned,
-			// lists the versions, reads them and deletes those that hold
-			// the subject.
-			listing := []string{"s3:ListBucket"}
-			actions := []string{"s3:GetObject"}
-			// A rewrite keeps the object's tags (reads them, writes them
-			// with it) and aborts a multipart upload it cannot complete.
-			rewrite := []string{"s3:PutObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:AbortMultipartUpload"}
-			switch mode {
-			case registry.EraseDelete:
-				actions = append(append(actions, rewrite...), "s3:DeleteObject")
-			case registry.EraseAnonymize:
-				actions = append(actions, rewrite...)
-			}
-			if mode == registry.EraseDelete || mode == registry.EraseAnonymize {
-				listing = append(listing, "s3:ListBucketVersions")
-				actions = append(actions, "s3:GetObjectVersion", "s3:DeleteObjectVersion")
-				versioned[bucket] = true
-			}
-			l := strings.Join(listing, ",")
-			if listings[l] == nil {
-				listings[l] = map[string][]string{}
-			}
-			listings[l][bucket] = append(listings[l][bucket], src.S3.ListPrefix()+"*")
-			a := strings.Join(actions, ",")
-			objects[a] = append(objects[a], bucket+"/"+src.S3.ListPrefix()+"*")
-		}
-	}
-	for _, bucket := range slices.Sorted(maps.Keys(versioned)) {
-		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions: jsii.Strings("s3:GetBucketVersioning"), Resources: jsii.Strings(bucket),
-		}))
-	}
-	for _, l := range slices.Sorted(maps.Keys(listings)) {
-		for _, bucket := range slices.Sorted(maps.Keys(listings[l])) {
-			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions:    jsii.Strings(strings.Split(l, ",")...),
-				Resources:  jsii.Strings(bucket),
-				Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": slices.Compact(slices.Sorted(slices.Values(listings[l][bucket])))}},
-			}))
-		}
-	}
-	for _, a := range slices.Sorted(maps.Keys(objects)) {
-		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings(strings.Split(a, ",")...),
-			Resources: jsii.Strings(slices.Compact(slices.Sorted(slices.Values(objects[a])))...),
-		}))
-	}
-}
-
 // suppressNagFindings records, with reasons, the AwsSolutions findings that
 // are decisions rather than oversights, on the pipeline's resources only (a
 // stack that embeds it keeps its own rules). Everything else must pass the
@@ -834,7 +582,7 @@ func (p *pipeline) suppressNagFindings() {
 				"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*",
 				"Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*", "Action::s3:Abort*", "Action::s3:DeleteObject*",
 				regex(`/^Resource::.*\/index\/\*$/`),
-				regex(`/^Resource::.*\/(work|packages|agents|work\/map-runs|inbound|anchors)\/\*$/`),
+				regex(`/^Resource::.*\/(` + prefixes() + `)\*$/`),
 				regex(`/^Resource::arn:.*:states:.*:execution:.*:\*$/`),
 				regex(`/^Resource::arn:.*:states:.*:execution:[^:]*\/\*$/`), // a Distributed Map's child executions
 				regex(`/^Resource::arn:<AWS::Partition>:s3:::.*\*$/`),
@@ -847,6 +595,16 @@ func (p *pipeline) suppressNagFindings() {
 			"Server access logs would record requester IP addresses next to request ids; each request's " +
 				"audit log records the package's creation and download links instead.")},
 	}, jsii.Bool(true))
+}
+
+// prefixes are the pipeline's bucket prefixes a grant may end in, as a
+// regular expression's alternatives.
+func prefixes() string {
+	var alts []string
+	for _, p := range []string{resources.WorkPrefix, resources.MapRunsPrefix, resources.PackagesPrefix, resources.PermissionsPrefix, resources.InboundMailPrefix, resources.AnchorsPrefix} {
+		alts = append(alts, strings.ReplaceAll(regexp.QuoteMeta(p), "/", `\/`))
+	}
+	return strings.Join(alts, "|")
 }
 
 // newSuppressionReader makes the managed policy that the company attaches to

@@ -1,15 +1,21 @@
 // Package statemachines holds the Amazon States Language definitions of the
 // pipeline's workflows. The files keep ${Placeholders} for what differs
 // between deployments (function ARNs); the CDK stack and the local stack fill
-// them from the same list.
+// them from the same list. What the files share with the Go code (error
+// names, outcomes, the standard Retry, the states a redrive resumes at) is
+// declared in Go, in internal/workflow, and checked against the files by
+// this package's tests.
 package statemachines
 
 import (
 	"embed"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/privacy-pipeline/dsr/internal/workflow"
 )
 
 //go:embed *.asl.json
@@ -17,13 +23,42 @@ var files embed.FS
 
 var placeholderPattern = regexp.MustCompile(`\$\{([A-Za-z0-9]+)\}`)
 
-// Definition returns the raw ASL of the named file.
+// StandardRetry is what a task's Retry says in a file to have the standard
+// Retry (workflow.StandardRetry), written once in Go rather than in every
+// task: a string, so the file stays JSON.
+const StandardRetry = `"${StandardRetry}"`
+
+// Definition returns the ASL of the named file with the standard Retry in
+// place; its deployment placeholders are left to Render (or to CDK).
 func Definition(file string) (string, error) {
+	b, err := Raw(file)
+	if err != nil {
+		return "", err
+	}
+	retry, err := json.Marshal(workflow.StandardRetry)
+	if err != nil {
+		return "", fmt.Errorf("the standard Retry: %w", err)
+	}
+	return strings.ReplaceAll(string(b), StandardRetry, string(retry)), nil
+}
+
+// Raw returns the named file as it is written.
+func Raw(file string) ([]byte, error) {
 	b, err := files.ReadFile(file)
 	if err != nil {
-		return "", fmt.Errorf("state machine %s: %w", file, err)
+		return nil, fmt.Errorf("state machine %s: %w", file, err)
 	}
-	return string(b), nil
+	return b, nil
+}
+
+// Files are the names of the definitions.
+func Files() []string {
+	entries, _ := files.ReadDir(".")
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }
 
 // Placeholders lists, sorted and once each, the placeholders in an ASL text.

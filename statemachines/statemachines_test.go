@@ -251,7 +251,8 @@ func TestRequestWorkflow(t *testing.T) {
 
 // TestDistributedMaps: every Distributed Map lists objects of S3 (its items
 // carry object keys only), runs children of the deployment's execution type,
-// keeps their outputs out of this execution and batches nothing (the local
+// keeps their outputs out of this execution (in the exports bucket, under the
+// prefix the stack lets it write) and batches nothing (the local
 // interpreter refuses ItemBatcher).
 func TestDistributedMaps(t *testing.T) {
 	asl, err := Definition("request.asl.json")
@@ -273,7 +274,7 @@ func TestDistributedMaps(t *testing.T) {
 		n++
 		all, _ := json.Marshal(s)
 		for _, want := range []string{`"Resource":"arn:aws:states:::s3:listObjectsV2"`, `"ExecutionType":"${ObjectExecutionType}"`,
-			`"ResultWriter":{`, `"Bucket":"${ExportsBucketName}"`, `"key.$":"$$.Map.Item.Value.Key"`, `"ResultPath":null`, `"MaxConcurrency":`} {
+			`"ResultWriter":{`, `"Bucket":"${ExportsBucketName}"`, `"Prefix":"` + strings.TrimSuffix(resources.MapRunsPrefix, "/") + `"`, `"key.$":"$$.Map.Item.Value.Key"`, `"ResultPath":null`, `"MaxConcurrency":`} {
 			if !strings.Contains(string(all), want) {
 				t.Errorf("%s lacks %s", name, want)
 			}

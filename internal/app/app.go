@@ -29,8 +29,8 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/accounts"
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/console"
-	"github.com/privacy-pipeline/dsr/internal/dynamo"
 	"github.com/privacy-pipeline/dsr/internal/dynsrc"
+	"github.com/privacy-pipeline/dsr/internal/dynstore"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/httpapi"
 	"github.com/privacy-pipeline/dsr/internal/i18n"
@@ -244,16 +244,16 @@ type App struct {
 	cfg      Config
 	awsCfg   aws.Config
 	ddb      *dynamodb.Client
-	intake   *dynamo.Intake
+	intake   *dynstore.Intake
 	log      *slog.Logger
-	store    *dynamo.Store
+	store    *dynstore.Store
 	portal   *portal.Portal
 	steps    *workflow.Steps
 	workflow *sfnflow.Workflow
 	metrics  *metrics.EMF
-	receipts *dynamo.Receipts
-	findings *dynamo.Findings
-	progress *dynamo.Progress
+	receipts *dynstore.Receipts
+	findings *dynstore.Findings
+	progress *dynstore.Progress
 	anchors  *s3anchors.Store // nil when no anchor bucket is configured
 	rawMail  *s3mail.Store
 	inbox    *sqsinbox.Queue
@@ -270,7 +270,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	ddb := dynamodb.NewFromConfig(awsCfg)
 	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3PathStyle })
 	exports := s3exports.New(s3c, cfg.ExportsBucket)
-	store := dynamo.NewStore(ddb, cfg.RequestsTable, cfg.AuditTable)
+	store := dynstore.NewStore(ddb, cfg.RequestsTable, cfg.AuditTable)
 	clk := clock.System{}
 	rules, err := statute.Load()
 	if err != nil {
@@ -279,7 +279,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	sfnc := sfn.NewFromConfig(awsCfg)
 	a := &App{cfg: cfg, awsCfg: awsCfg, ddb: ddb, log: log, store: store, metrics: metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout)),
 		workflow: sfnflow.New(sfnc, cfg.StateMachineARN),
-		rawMail:  s3mail.New(s3c, cfg.RawMailBucket, s3mail.DefaultPrefix),
+		rawMail:  s3mail.New(s3c, cfg.RawMailBucket, resources.InboundMailPrefix),
 		inbox:    sqsinbox.New(sqs.NewFromConfig(awsCfg), cfg.OperatorQueueURL)}
 	mailer := sesmail.New(sesv2.NewFromConfig(awsCfg), cfg.MailFrom, clk)
 	a.portal = &portal.Portal{
@@ -298,15 +298,15 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		Log:                log,
 	}
 	if cfg.IntakeTable != "" {
-		a.intake = dynamo.NewIntake(ddb, cfg.IntakeTable)
+		a.intake = dynstore.NewIntake(ddb, cfg.IntakeTable)
 		a.portal.IdentityLimit = &ratelimit.Limiter{Name: "identity", Rule: cfg.IdentityLimit, Counter: a.intake, Clock: clk}
 	}
-	a.receipts = dynamo.NewReceipts(ddb, cfg.ReceiptsTable).RefuseUnmovedChain(cfg.RequestsTable)
+	a.receipts = dynstore.NewReceipts(ddb, cfg.ReceiptsTable).RefuseUnmovedChain(cfg.RequestsTable)
 	// What erasure could not handle, and its journal, are erasure's
 	// records too: kept where the functions that serve the public cannot
 	// change them.
-	a.findings = dynamo.NewFindings(ddb, cfg.ReceiptsTable)
-	a.progress = dynamo.NewProgress(ddb, cfg.ReceiptsTable, clk.Now)
+	a.findings = dynstore.NewFindings(ddb, cfg.ReceiptsTable)
+	a.progress = dynstore.NewProgress(ddb, cfg.ReceiptsTable, clk.Now)
 	if cfg.ReceiptAnchorsBucket != "" {
 		a.anchors = s3anchors.New(s3c, cfg.ReceiptAnchorsBucket)
 	}
@@ -387,7 +387,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	a.steps.FollowUps = a.portal
 	a.steps.Corrector = dynsrc.New(ddb)
 	if cfg.SuppressionsTable != "" {
-		a.steps.Suppressions = dynamo.NewSuppressions(ddb, cfg.SuppressionsTable)
+		a.steps.Suppressions = dynstore.NewSuppressions(ddb, cfg.SuppressionsTable)
 	}
 	return a, nil
 }
@@ -461,7 +461,7 @@ func (a *App) PlanErasure(ctx context.Context, id string) ([]erasure.Outcome, er
 }
 
 // Receipts returns the erasure outcomes and the receipt chain.
-func (a *App) Receipts() *dynamo.Receipts { return a.receipts }
+func (a *App) Receipts() *dynstore.Receipts { return a.receipts }
 
 // Anchors returns the receipt chain's anchors; false when no anchor bucket
 // is configured.
@@ -472,13 +472,13 @@ func (a *App) Portal() *portal.Portal { return a.portal }
 
 // MoveHistory moves the audit events and erasure records that earlier
 // versions kept in the requests table into the audit and receipts tables
-// (see dynamo.MoveHistory).
-func (a *App) MoveHistory(ctx context.Context, remove bool) (dynamo.Moved, error) {
-	return dynamo.MoveHistory(ctx, a.ddb, a.cfg.RequestsTable, a.cfg.AuditTable, a.cfg.ReceiptsTable, remove)
+// (see dynstore.MoveHistory).
+func (a *App) MoveHistory(ctx context.Context, remove bool) (dynstore.Moved, error) {
+	return dynstore.MoveHistory(ctx, a.ddb, a.cfg.RequestsTable, a.cfg.AuditTable, a.cfg.ReceiptsTable, remove)
 }
 
 // Store returns the request store.
-func (a *App) Store() *dynamo.Store { return a.store }
+func (a *App) Store() *dynstore.Store { return a.store }
 
 // Run is the whole body of a Lambda main: wire the App from the environment
 // and serve the handler that pick selects. Only start-up failures exit.

@@ -59,7 +59,7 @@ func TestTaskEventsFitTheirHandlers(t *testing.T) {
 		"apply-corrections":   &workflow.RequestRef{},
 	}
 	for _, f := range resources.Functions {
-		if f.Placeholder == "" {
+		if f.Placeholder() == "" {
 			continue
 		}
 		t.Run(f.Name, func(t *testing.T) {
@@ -78,9 +78,9 @@ func TestTaskEventsFitTheirHandlers(t *testing.T) {
 	}
 }
 
-type eventPortal struct{ got request.Intake }
+type eventPortal struct{ got request.Submission }
 
-func (p *eventPortal) Submit(_ context.Context, in request.Intake) (portal.Receipt, error) {
+func (p *eventPortal) Submit(_ context.Context, in request.Submission) (portal.Receipt, error) {
 	p.got = in
 	return portal.Receipt{ID: "dsr-20261123-4k7m2q9x8v3b5n6p", Status: "received", StatusURL: "https://example.com/s"}, nil
 }
@@ -170,7 +170,7 @@ func TestSESEventsFitTheInboundHandler(t *testing.T) {
 		{"inbound-ses.json", "6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1", "spf=PASS dkim=PASS dmarc=PASS spam=PASS virus=PASS"},
 		{"inbound-ses-dmarc-fail.json", "q1b0hl8e3kkcr5v9a7tjfs0ogd2m6cmh4lraq7o1", "spf=FAIL dkim=GRAY dmarc=FAIL spam=PASS virus=PASS"},
 	}
-	raw := s3mail.New(nil, "raw-mail", s3mail.DefaultPrefix)
+	raw := s3mail.New(nil, "raw-mail", resources.InboundMailPrefix)
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			var ev events.SimpleEmailEvent

@@ -6,6 +6,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
+	"github.com/privacy-pipeline/dsr/internal/resources"
 	"github.com/privacy-pipeline/dsr/internal/sweeper"
 	"github.com/privacy-pipeline/dsr/internal/workflow"
 )
@@ -55,63 +56,63 @@ func requestID(in any) string {
 
 // The workflow's Lambda handlers, one per function folder.
 func (a *App) StartVerification() func(context.Context, workflow.VerificationTask) (Empty, error) {
-	return task(a, "start-verification", noOutput(a.steps.StartVerification))
+	return task(a, resources.StartVerification.Name, noOutput(a.steps.StartVerification))
 }
 
 func (a *App) ResolveIdentities() func(context.Context, workflow.RequestRef) (workflow.Plan, error) {
-	return task(a, "resolve-identities", a.steps.ResolveIdentities)
+	return task(a, resources.ResolveIdentities.Name, a.steps.ResolveIdentities)
 }
 
 func (a *App) CollectSource() func(context.Context, workflow.SourceTask) (workflow.SourceResult, error) {
-	return task(a, "collect-source", a.steps.CollectSource)
+	return task(a, resources.CollectSource.Name, a.steps.CollectSource)
 }
 
 func (a *App) FinishLargeSource() func(context.Context, workflow.LargeSourceTask) (workflow.Plan, error) {
-	return task(a, "finish-large-source", a.steps.FinishLargeSource)
+	return task(a, resources.FinishLargeSource.Name, a.steps.FinishLargeSource)
 }
 
 func (a *App) BuildPackage() func(context.Context, workflow.RequestRef) (Empty, error) {
-	return task(a, "build-package", noOutput(a.steps.BuildPackage))
+	return task(a, resources.BuildPackage.Name, noOutput(a.steps.BuildPackage))
 }
 
 func (a *App) EraseSource() func(context.Context, workflow.SourceTask) (workflow.SourceResult, error) {
-	return task(a, "erase-source", a.steps.EraseSource)
+	return task(a, resources.EraseSource.Name, a.steps.EraseSource)
 }
 
 func (a *App) AwaitHold() func(context.Context, workflow.HoldTask) (Empty, error) {
-	return task(a, "await-hold", noOutput(a.steps.AwaitHold))
+	return task(a, resources.AwaitHold.Name, noOutput(a.steps.AwaitHold))
 }
 
 func (a *App) AwaitFindings() func(context.Context, workflow.FindingsTask) (Empty, error) {
-	return task(a, "await-findings", noOutput(a.steps.AwaitFindings))
+	return task(a, resources.AwaitFindings.Name, noOutput(a.steps.AwaitFindings))
 }
 
 func (a *App) WriteReceipt() func(context.Context, workflow.RequestRef) (Empty, error) {
-	return task(a, "write-receipt", noOutput(a.steps.WriteReceipt))
+	return task(a, resources.WriteReceipt.Name, noOutput(a.steps.WriteReceipt))
 }
 
 func (a *App) ApplyCorrections() func(context.Context, workflow.RequestRef) (Empty, error) {
-	return task(a, "apply-corrections", noOutput(a.steps.ApplyCorrections))
+	return task(a, resources.ApplyCorrections.Name, noOutput(a.steps.ApplyCorrections))
 }
 
 func (a *App) RecordSuppression() func(context.Context, workflow.RequestRef) (Empty, error) {
-	return task(a, "record-suppression", noOutput(a.steps.RecordSuppression))
+	return task(a, resources.RecordSuppression.Name, noOutput(a.steps.RecordSuppression))
 }
 
 func (a *App) CloseRequest() func(context.Context, workflow.CloseTask) (Empty, error) {
-	return task(a, "close-request", noOutput(a.steps.CloseRequest))
+	return task(a, resources.CloseRequest.Name, noOutput(a.steps.CloseRequest))
 }
 
 func (a *App) Acknowledge() func(context.Context, workflow.RequestRef) (workflow.AckResult, error) {
-	return task(a, "acknowledge", a.steps.Acknowledge)
+	return task(a, resources.Acknowledge.Name, a.steps.Acknowledge)
 }
 
 func (a *App) AwaitReview() func(context.Context, workflow.ReviewTask) (Empty, error) {
-	return task(a, "await-review", noOutput(a.steps.AwaitReview))
+	return task(a, resources.AwaitReview.Name, noOutput(a.steps.AwaitReview))
 }
 
 func (a *App) CheckDeadline() func(context.Context, workflow.DeadlineTask) (workflow.DeadlineResult, error) {
-	return task(a, "check-deadline", a.steps.CheckDeadline)
+	return task(a, resources.CheckDeadline.Name, a.steps.CheckDeadline)
 }
 
 // DueSoonDays is how close to its due date an open request must be to count
@@ -158,28 +159,28 @@ func (a *App) Sweeper() *sweeper.Sweeper {
 		Clock: clock.System{}, MinAge: cmp.Or(a.cfg.SweepMinAge, sweeper.DefaultMinAge)}
 }
 
-// Handlers returns every workflow task handler and the inbound mail handler
-// by function name, for hosts that serve them all in one process (the local
-// stack).
+// Handlers returns the handler of every function but the API (an HTTP
+// handler, see API) by function name, for hosts that serve them all in one
+// process (the local stack).
 func (a *App) Handlers() map[string]any {
 	return map[string]any{
-		"acknowledge":         a.Acknowledge(),
-		"start-verification":  a.StartVerification(),
-		"await-review":        a.AwaitReview(),
-		"check-deadline":      a.CheckDeadline(),
-		"deadline-report":     a.DeadlineReport(),
-		"sweeper":             a.Sweep(),
-		"resolve-identities":  a.ResolveIdentities(),
-		"collect-source":      a.CollectSource(),
-		"finish-large-source": a.FinishLargeSource(),
-		"build-package":       a.BuildPackage(),
-		"erase-source":        a.EraseSource(),
-		"write-receipt":       a.WriteReceipt(),
-		"await-hold":          a.AwaitHold(),
-		"await-findings":      a.AwaitFindings(),
-		"close-request":       a.CloseRequest(),
-		"record-suppression":  a.RecordSuppression(),
-		"apply-corrections":   a.ApplyCorrections(),
-		"inbound":             a.Inbound(),
+		resources.Acknowledge.Name:       a.Acknowledge(),
+		resources.StartVerification.Name: a.StartVerification(),
+		resources.AwaitReview.Name:       a.AwaitReview(),
+		resources.CheckDeadline.Name:     a.CheckDeadline(),
+		resources.DeadlineReport.Name:    a.DeadlineReport(),
+		resources.Sweeper.Name:           a.Sweep(),
+		resources.ResolveIdentities.Name: a.ResolveIdentities(),
+		resources.CollectSource.Name:     a.CollectSource(),
+		resources.FinishLargeSource.Name: a.FinishLargeSource(),
+		resources.BuildPackage.Name:      a.BuildPackage(),
+		resources.EraseSource.Name:       a.EraseSource(),
+		resources.WriteReceipt.Name:      a.WriteReceipt(),
+		resources.AwaitHold.Name:         a.AwaitHold(),
+		resources.AwaitFindings.Name:     a.AwaitFindings(),
+		resources.CloseRequest.Name:      a.CloseRequest(),
+		resources.RecordSuppression.Name: a.RecordSuppression(),
+		resources.ApplyCorrections.Name:  a.ApplyCorrections(),
+		resources.Inbound.Name:           a.Inbound(),
 	}
 }

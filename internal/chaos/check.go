@@ -22,7 +22,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/accesspkg"
 	"github.com/privacy-pipeline/dsr/internal/devstack"
-	"github.com/privacy-pipeline/dsr/internal/dynamo"
+	"github.com/privacy-pipeline/dsr/internal/dynstore"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/resources"
@@ -62,7 +62,7 @@ func (r *runner) checkResults(ctx context.Context, rep *Report, outcomes []*outc
 			rep.PackagesChecked++
 			r.checkPackage(ctx, rep, o, req, sources)
 		case request.OptOut:
-			flags, err := dynamo.NewSuppressions(r.ddb, r.stack.App.Config().SuppressionsTable).Get(ctx, suppression.SubjectKey(o.p.email))
+			flags, err := dynstore.NewSuppressions(r.ddb, r.stack.App.Config().SuppressionsTable).Get(ctx, suppression.SubjectKey(o.p.email))
 			if _, ok := flags[suppression.OptOutSaleSharing]; err != nil || !ok {
 				rep.SuppressionsMissing++
 				rep.problem("%s: completed, but the suppression list has no opt-out for its subject (%v)", o.id, err)

@@ -196,7 +196,7 @@ func TestFaultsKillInvocations(t *testing.T) {
 	f := &Faults{KillRate: 0.999, Seed: 11}
 	ddb, _, up := clientsOn(t, f, 1)
 	var ran, finished atomic.Int32
-	h, err := newLambdaHost(upstream(t, nil).URL, map[string]any{
+	h, err := newLambdaHost(upstream(t).URL, map[string]any{
 		"dsr-work": func(ctx context.Context) error {
 			ran.Add(1)
 			for range 3 {
@@ -207,7 +207,7 @@ func TestFaultsKillInvocations(t *testing.T) {
 			finished.Add(1)
 			return nil
 		},
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

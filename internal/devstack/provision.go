@@ -54,8 +54,8 @@ func Substitutions(region string) map[string]string {
 		resources.ExportsBucketPlaceholder:       bucketName(resources.Exports),
 	}
 	for _, f := range resources.Functions {
-		if f.Placeholder != "" {
-			subs[f.Placeholder] = FunctionARN(region, f.Name)
+		if f.Placeholder() != "" {
+			subs[f.Placeholder()] = FunctionARN(region, f.Name)
 		}
 	}
 	return subs

@@ -64,16 +64,16 @@ func TestFunctionARNsReachTheirHandlers(t *testing.T) {
 	}
 	placeholders := 0
 	for _, f := range resources.Functions {
-		if f.Placeholder == "" {
+		if f.Placeholder() == "" {
 			continue
 		}
 		placeholders++
-		arn := Substitutions("us-east-1")[f.Placeholder]
+		arn := Substitutions("us-east-1")[f.Placeholder()]
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("POST", "/2015-03-31/functions/"+strings.ReplaceAll(arn, ":", "%3A")+"/invocations", strings.NewReader("{}")))
 		body, _ := io.ReadAll(rec.Body)
 		if rec.Code != 200 || string(body) != `"`+f.Name+`"` {
-			t.Errorf("%s (%s): %d %s, want the %s handler", f.Placeholder, arn, rec.Code, body, f.Name)
+			t.Errorf("%s (%s): %d %s, want the %s handler", f.Placeholder(), arn, rec.Code, body, f.Name)
 		}
 	}
 	if placeholders == 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/privacy-pipeline/dsr/internal/links"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/resources"
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
@@ -24,7 +25,7 @@ func (s *Stack) RunRequest(ctx context.Context, typ request.Type, email string) 
 	if err != nil {
 		return "", "", err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.APIURL+"/v1/requests", strings.NewReader(string(body)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, links.Base(s.APIURL).Submit(), strings.NewReader(string(body)))
 	if err != nil {
 		return "", "", err
 	}

@@ -50,12 +50,12 @@ func TestSweeperStartsLostRequests(t *testing.T) {
 	const accessEmail, optOutEmail = "lost.access@example.com", "lost.optout@example.com"
 	portal := *stack.App.Portal()
 	portal.Workflow = vanished{}
-	lost, err := portal.Submit(ctx, request.Intake{Type: "access", Email: accessEmail, Jurisdiction: "EU"})
+	lost, err := portal.Submit(ctx, request.Submission{Type: "access", Email: accessEmail, Jurisdiction: "EU"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	portal.Workflow = unreachable{}
-	if _, err := portal.Submit(ctx, request.Intake{Type: "opt_out", Email: optOutEmail, Jurisdiction: "US-CA"}); !apperr.Is(err, apperr.Unavailable) {
+	if _, err := portal.Submit(ctx, request.Submission{Type: "opt_out", Email: optOutEmail, Jurisdiction: "US-CA"}); !apperr.Is(err, apperr.Unavailable) {
 		t.Fatalf("a failed start answered %v", err)
 	}
 	received, err := stack.App.Store().List(ctx, request.Query{Statuses: []request.Status{request.Received}})

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"github.com/privacy-pipeline/dsr/internal/links"
 	"math"
 	"net/http"
 	"strconv"
@@ -87,7 +88,7 @@ func (a *api) writePageError(w http.ResponseWriter, r *http.Request, err error) 
 	p := &messagePage{frame: frame{L: l, Title: l.T("error.title.other")}, Message: e.In(l)}
 	if status == http.StatusNotFound {
 		// A link used up or expired ends no path: the form is a way on.
-		p.Title, p.Link, p.LinkText = l.T("error.title.link"), "/?lang="+string(l), l.T("error.link.form")
+		p.Title, p.Link, p.LinkText = l.T("error.title.link"), links.FormPage(l), l.T("error.link.form")
 		p.Message += " " + l.T("error.link.help")
 	}
 	a.render(w, r, status, "error", p)

@@ -31,7 +31,7 @@ import (
 
 var fuzzReceipt = portal.Receipt{ID: testID, Status: "received", StatusURL: "https://api.example/v1/requests/" + testID + "?token=st-123"}
 
-// submit serves one POST /v1/requests with the domain's intake rules behind it.
+// submit serves one POST /v1/requests with the domain's submission rules behind it.
 func submit(t testing.TB, contentType, body string) (*http.Request, *http.Response, []byte) {
 	t.Helper()
 	h := New(&specPortal{fakePortal: fakePortal{receipt: fuzzReceipt}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -175,7 +175,7 @@ func FuzzSubmitForm(f *testing.F) {
 	// only: it is compared with the page for a plain request of both.
 	acceptedPage := func(t *testing.T, body string) []byte {
 		vals, _ := url.ParseQuery(body)
-		in, _ := request.Intake{Type: vals.Get("type"), Email: "ada@example.com", Jurisdiction: "EU", Language: vals.Get("language")}.Validate()
+		in, _ := request.Submission{Type: vals.Get("type"), Email: "ada@example.com", Jurisdiction: "EU", Language: vals.Get("language")}.Validate()
 		_, _, page := submit(t, "application/x-www-form-urlencoded", enc("type", in.Type, "email", "ada@example.com", "jurisdiction", "EU", "language", in.Language))
 		return page
 	}
@@ -298,7 +298,7 @@ func checkFormPage(t *testing.T, body string, page []byte) []apperr.FieldError {
 	if err != nil {
 		t.Fatalf("the form was shown again for an unreadable body %q", body)
 	}
-	in := request.Intake{Type: vals.Get("type"), Email: vals.Get("email"), Jurisdiction: vals.Get("jurisdiction"), Language: vals.Get("language")}
+	in := request.Submission{Type: vals.Get("type"), Email: vals.Get("email"), Jurisdiction: vals.Get("jurisdiction"), Language: vals.Get("language")}
 	_, verr := in.Validate()
 	var e *apperr.Error
 	if !errors.As(verr, &e) || len(e.Fields) == 0 {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/i18n"
+	"github.com/privacy-pipeline/dsr/internal/links"
 	"github.com/privacy-pipeline/dsr/internal/portal"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -26,7 +27,7 @@ import (
 
 // Portal is what the HTTP API offers data subjects.
 type Portal interface {
-	Submit(ctx context.Context, in request.Intake) (portal.Receipt, error)
+	Submit(ctx context.Context, in request.Submission) (portal.Receipt, error)
 	Status(ctx context.Context, id, token string) (portal.Status, error)
 	CheckVerification(ctx context.Context, id, token string) (portal.Requirement, error)
 	ConfirmVerification(ctx context.Context, id, token string, d portal.Details) error
@@ -97,7 +98,7 @@ func (a *api) health(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) submit(w http.ResponseWriter, r *http.Request) {
-	in, isForm, err := readIntake(w, r)
+	in, isForm, err := readSubmission(w, r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -125,8 +126,8 @@ func (a *api) submit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, receipt)
 }
 
-// readIntake decodes a JSON or form-encoded body within the size limit.
-func readIntake(w http.ResponseWriter, r *http.Request) (request.Intake, bool, error) {
+// readSubmission decodes a JSON or form-encoded body within the size limit.
+func readSubmission(w http.ResponseWriter, r *http.Request) (request.Submission, bool, error) {
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
 		mediaType = ""
@@ -138,13 +139,13 @@ func readIntake(w http.ResponseWriter, r *http.Request) (request.Intake, bool, e
 		return in, false, err
 	case "application/x-www-form-urlencoded":
 		if err := r.ParseForm(); err != nil {
-			return request.Intake{}, true, bodyError(err)
+			return request.Submission{}, true, bodyError(err)
 		}
-		return request.Intake{Type: r.PostForm.Get("type"), Email: r.PostForm.Get("email"), Jurisdiction: r.PostForm.Get("jurisdiction"),
+		return request.Submission{Type: r.PostForm.Get("type"), Email: r.PostForm.Get("email"), Jurisdiction: r.PostForm.Get("jurisdiction"),
 			Language: r.PostForm.Get("language"), AgentEmail: r.PostForm.Get("agent_email"), AppealOf: r.PostForm.Get("appeal_of"),
 			Corrections: formCorrections(r.PostForm)}, true, nil
 	default:
-		return request.Intake{}, false, apperr.E(apperr.Unsupported, "Send application/json or application/x-www-form-urlencoded.")
+		return request.Submission{}, false, apperr.E(apperr.Unsupported, "Send application/json or application/x-www-form-urlencoded.")
 	}
 }
 
@@ -169,19 +170,19 @@ func formCorrections(form url.Values) *request.Corrections {
 }
 
 // submitMembers are the string members of a submission and where each goes.
-var submitMembers = map[string]func(*request.Intake) *string{
-	"type":         func(in *request.Intake) *string { return &in.Type },
-	"email":        func(in *request.Intake) *string { return &in.Email },
-	"jurisdiction": func(in *request.Intake) *string { return &in.Jurisdiction },
-	"language":     func(in *request.Intake) *string { return &in.Language },
-	"agent_email":  func(in *request.Intake) *string { return &in.AgentEmail },
-	"appeal_of":    func(in *request.Intake) *string { return &in.AppealOf },
+var submitMembers = map[string]func(*request.Submission) *string{
+	"type":         func(in *request.Submission) *string { return &in.Type },
+	"email":        func(in *request.Submission) *string { return &in.Email },
+	"jurisdiction": func(in *request.Submission) *string { return &in.Jurisdiction },
+	"language":     func(in *request.Submission) *string { return &in.Language },
+	"agent_email":  func(in *request.Submission) *string { return &in.AgentEmail },
+	"appeal_of":    func(in *request.Submission) *string { return &in.AppealOf },
 }
 
 // boolMembers are the boolean members of a JSON submission; the web form
 // offers none of them.
-var boolMembers = map[string]func(*request.Intake) *bool{
-	"dry_run": func(in *request.Intake) *bool { return &in.DryRun },
+var boolMembers = map[string]func(*request.Submission) *bool{
+	"dry_run": func(in *request.Submission) *bool { return &in.DryRun },
 }
 
 var errNotObject = apperr.E(apperr.Invalid, "The body must be one JSON object.")
@@ -190,33 +191,33 @@ var errNotObject = apperr.E(apperr.Invalid, "The body must be one JSON object.")
 // strings named in submitMembers. Names match exactly (Go's struct decoding
 // would also take "TYPE"), and every unknown or mistyped member is named in
 // the error, as the client sent it.
-func decodeSubmission(body io.Reader) (request.Intake, error) {
+func decodeSubmission(body io.Reader) (request.Submission, error) {
 	dec := json.NewDecoder(body)
 	var members map[string]json.RawMessage
 	if err := dec.Decode(&members); err != nil {
 		var wrongType *json.UnmarshalTypeError
 		if errors.As(err, &wrongType) {
-			return request.Intake{}, errNotObject
+			return request.Submission{}, errNotObject
 		}
-		return request.Intake{}, bodyError(err)
+		return request.Submission{}, bodyError(err)
 	}
 	if members == nil { // null
-		return request.Intake{}, errNotObject
+		return request.Submission{}, errNotObject
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return request.Intake{}, bodyError(err)
+			return request.Submission{}, bodyError(err)
 		}
-		return request.Intake{}, errNotObject
+		return request.Submission{}, errNotObject
 	}
-	var in request.Intake
+	var in request.Submission
 	var fields []apperr.FieldError
 	for _, name := range slices.Sorted(maps.Keys(members)) {
 		field, known := submitMembers[name]
 		switch {
 		case name == "":
-			return request.Intake{}, apperr.E(apperr.Invalid, "Every member of the body needs a name.")
+			return request.Submission{}, apperr.E(apperr.Invalid, "Every member of the body needs a name.")
 		case boolMembers[name] != nil:
 			if json.Unmarshal(members[name], boolMembers[name](&in)) != nil {
 				fields = append(fields, apperr.FieldError{Field: name, Detail: "Must be true or false."})
@@ -234,7 +235,7 @@ func decodeSubmission(body io.Reader) (request.Intake, error) {
 		}
 	}
 	if len(fields) > 0 {
-		return request.Intake{}, apperr.InvalidFields(fields...)
+		return request.Submission{}, apperr.InvalidFields(fields...)
 	}
 	return in, nil
 }
@@ -273,12 +274,8 @@ func (a *api) verifyPage(w http.ResponseWriter, r *http.Request) {
 	}
 	l := a.pageLanguage(r)
 	a.render(w, r, http.StatusOK, "verify", &confirmPage{frame: frame{L: l, Title: l.T("verify.title")},
-		ID: id, Action: verifyAction(id), Token: token, codeForm: codeForm{Details: detailsViewFor(l, req, nil)}, Corrects: l.Details(req.Corrects)})
+		ID: id, Action: links.VerifyAction(id), Token: token, codeForm: codeForm{Details: detailsViewFor(l, req, nil)}, Corrects: l.Details(req.Corrects)})
 }
-
-func verifyAction(id string) string { return "/v1/requests/" + url.PathEscape(id) + "/verify" }
-
-func codeAction(id string) string { return "/v1/requests/" + url.PathEscape(id) + "/code" }
 
 // readDetails reads the details a confirmation form may carry. Unknown
 // kinds are ignored; the body limit bounds every value.
@@ -329,7 +326,7 @@ func (a *api) verifyConfirm(w http.ResponseWriter, r *http.Request) {
 	id, token := r.PathValue("id"), r.PostForm.Get("token")
 	err := a.portal.ConfirmVerification(r.Context(), id, token, readDetails(r.PostForm))
 	l := a.pageLanguage(r)
-	a.answerConfirmation(w, r, err, "verify", &confirmPage{frame: frame{L: l, Title: l.T("verify.title")}, ID: id, Action: verifyAction(id), Token: token})
+	a.answerConfirmation(w, r, err, "verify", &confirmPage{frame: frame{L: l, Title: l.T("verify.title")}, ID: id, Action: links.VerifyAction(id), Token: token})
 }
 
 // codePage shows the form for the code mailed with the link. It reads
@@ -341,7 +338,7 @@ func (a *api) codePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := a.pageLanguage(r)
-	a.render(w, r, http.StatusOK, "code", &confirmPage{frame: frame{L: l, Title: l.T("verify.title")}, ID: id, codeForm: codeForm{CodeAction: codeAction(id)}})
+	a.render(w, r, http.StatusOK, "code", &confirmPage{frame: frame{L: l, Title: l.T("verify.title")}, ID: id, codeForm: codeForm{CodeAction: links.CodeAction(id)}})
 }
 
 var errNoPage = apperr.Keyed(apperr.NotFound, "error.no_page")
@@ -360,7 +357,7 @@ func (a *api) codeConfirm(w http.ResponseWriter, r *http.Request) {
 	code := r.PostForm.Get("code")
 	err := a.portal.ConfirmCode(r.Context(), id, code, readDetails(r.PostForm))
 	l := a.pageLanguage(r)
-	again := &confirmPage{frame: frame{L: l, Title: l.T("verify.title")}, ID: id, codeForm: codeForm{CodeAction: codeAction(id)}}
+	again := &confirmPage{frame: frame{L: l, Title: l.T("verify.title")}, ID: id, codeForm: codeForm{CodeAction: links.CodeAction(id)}}
 	var de *portal.DetailsError
 	if errors.As(err, &de) {
 		// The code was right: keep it in the form while details are asked for.
@@ -414,7 +411,7 @@ func (a *api) permissionPage(w http.ResponseWriter, r *http.Request) {
 
 // renderUpload is the agent's upload page, with what went wrong if anything.
 func (a *api) renderUpload(w http.ResponseWriter, r *http.Request, status int, l i18n.Lang, id, token, problem string) {
-	action := permissionPath(id, token, l)
+	action := links.Permission(id, token, l)
 	p := &uploadPage{frame: frame{L: l, Title: l.T("done.agent.title"), Here: action}, Upload: &uploadForm{Action: action, Problem: problem}}
 	if problem != "" {
 		p.Errors = []summaryError{{Target: "permission", Text: problem}}
@@ -494,7 +491,7 @@ func (a *api) permissionForm(w http.ResponseWriter, r *http.Request) {
 	if poa {
 		message = l.T("permission.received.poa")
 	}
-	status := (&url.URL{Path: "/v1/requests/" + id, RawQuery: url.Values{"token": {token}, "lang": {string(l)}}.Encode()}).String()
+	status := links.StatusPage(id, token, l)
 	a.render(w, r, http.StatusOK, "permission", &messagePage{frame: frame{L: l, Title: l.T("permission.title"), Here: status},
 		Message: message, Link: status, LinkText: l.T("done.status.link")})
 }

@@ -36,7 +36,7 @@ type fakePortal struct {
 	requirement portal.Requirement
 	err         error
 
-	submitted []request.Intake
+	submitted []request.Submission
 	statuses  []call
 	checked   []call
 	confirmed []call
@@ -46,7 +46,7 @@ type fakePortal struct {
 	downloads []call
 }
 
-func (p *fakePortal) Submit(_ context.Context, in request.Intake) (portal.Receipt, error) {
+func (p *fakePortal) Submit(_ context.Context, in request.Submission) (portal.Receipt, error) {
 	p.submitted = append(p.submitted, in)
 	if p.err != nil {
 		return portal.Receipt{}, p.err
@@ -157,7 +157,7 @@ func TestHandler(t *testing.T) {
 			body:   `{"type":"access","email":"ada@example.com","jurisdiction":"EU"}`,
 			portal: fakePortal{receipt: receipt}, wantStatus: 202, wantType: "application/json",
 			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
-				want := request.Intake{Type: "access", Email: "ada@example.com", Jurisdiction: "EU", Language: "en"}
+				want := request.Submission{Type: "access", Email: "ada@example.com", Jurisdiction: "EU", Language: "en"}
 				if len(p.submitted) != 1 || p.submitted[0] != want {
 					t.Errorf("Submit got %+v, want [%+v]", p.submitted, want)
 				}
@@ -205,7 +205,7 @@ func TestHandler(t *testing.T) {
 				"We erase your data", "open the link or enter the code",
 				`<form method="post" action="/v1/requests/` + testID + `/code" novalidate>`, `<input id="code" name="code"`},
 			check: func(t *testing.T, p *fakePortal, res *http.Response, body string) {
-				want := request.Intake{Type: "delete", Email: "ada@example.com", Jurisdiction: "US-CA", Language: "en"}
+				want := request.Submission{Type: "delete", Email: "ada@example.com", Jurisdiction: "US-CA", Language: "en"}
 				if len(p.submitted) != 1 || p.submitted[0] != want {
 					t.Errorf("Submit got %+v, want [%+v]", p.submitted, want)
 				}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/i18n"
+	"github.com/privacy-pipeline/dsr/internal/links"
 	"github.com/privacy-pipeline/dsr/internal/portal"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
@@ -354,7 +355,7 @@ func (a *api) form(w http.ResponseWriter, r *http.Request) {
 	// A decision mail's appeal link opens the form at the appeal of its
 	// request; the values are only shown, and checked when submitted.
 	q := r.URL.Query()
-	in := request.Intake{Jurisdiction: code}
+	in := request.Submission{Jurisdiction: code}
 	if q.Get("type") == string(request.Appeal) {
 		in.Type, in.AppealOf = string(request.Appeal), strings.TrimSpace(q.Get("appeal_of"))
 		if len(in.AppealOf) > maxReferenceLength {
@@ -378,9 +379,9 @@ func (a *api) renderLawStep(w http.ResponseWriter, r *http.Request, status int, 
 
 // renderRequestStep shows the request form for the law of in.Jurisdiction,
 // with in's values and the errors of errs.
-func (a *api) renderRequestStep(w http.ResponseWriter, r *http.Request, status int, l i18n.Lang, menu []langLink, in request.Intake, errs []apperr.FieldError) {
+func (a *api) renderRequestStep(w http.ResponseWriter, r *http.Request, status int, l i18n.Lang, menu []langLink, in request.Submission, errs []apperr.FieldError) {
 	f := &formView{L: l, Jurisdiction: in.Jurisdiction, LawName: l.T("jurisdiction." + in.Jurisdiction), Email: in.Email, AgentEmail: in.AgentEmail,
-		ChangeLaw: (&url.URL{Path: "/", RawQuery: url.Values{"lang": {string(l)}}.Encode()}).String()}
+		ChangeLaw: links.FormPage(l)}
 	offers := a.portal.Offered(in.Jurisdiction)
 	for i, o := range offers {
 		id := "type-" + string(o.Type)
@@ -444,7 +445,7 @@ func describeErrors(l i18n.Lang, errs []apperr.FieldError, target func(field str
 // renderFormError answers an invalid form submission: the request step
 // again with the input kept and every error said; the law step when the
 // law itself is wrong.
-func (a *api) renderFormError(w http.ResponseWriter, r *http.Request, in request.Intake, err error) {
+func (a *api) renderFormError(w http.ResponseWriter, r *http.Request, in request.Submission, err error) {
 	l := submissionLanguage(r, in)
 	var fields []apperr.FieldError
 	if e, ok := err.(*apperr.Error); ok {
@@ -467,7 +468,7 @@ func (a *api) renderFormError(w http.ResponseWriter, r *http.Request, in request
 
 // submissionLanguage is the language of the pages after a form submission:
 // the one the form was shown in.
-func submissionLanguage(r *http.Request, in request.Intake) i18n.Lang {
+func submissionLanguage(r *http.Request, in request.Submission) i18n.Lang {
 	if l, ok := i18n.Parse(in.Language); ok {
 		return l
 	}
@@ -481,9 +482,9 @@ type doneView struct {
 
 // renderDone is the page after a successful submission: what happens next,
 // and the status link.
-func (a *api) renderDone(w http.ResponseWriter, r *http.Request, in request.Intake, receipt portal.Receipt) {
+func (a *api) renderDone(w http.ResponseWriter, r *http.Request, in request.Submission, receipt portal.Receipt) {
 	l := submissionLanguage(r, in)
-	d := &doneView{ID: receipt.ID, StatusLink: withLang(receipt.StatusURL, l), ResultKey: "done.next.other", Verification: true}
+	d := &doneView{ID: receipt.ID, StatusLink: links.WithLang(receipt.StatusURL, l), ResultKey: "done.next.other", Verification: true}
 	switch request.Type(in.Type) {
 	case request.Access:
 		d.ResultKey = "done.next.access"
@@ -499,31 +500,12 @@ func (a *api) renderDone(w http.ResponseWriter, r *http.Request, in request.Inta
 	if status, err := url.Parse(receipt.StatusURL); err == nil && in.AgentEmail != "" {
 		// An agent sends the subject's signed permission here (the status
 		// token authorizes it).
-		p.Upload = &uploadForm{Action: permissionPath(receipt.ID, status.Query().Get("token"), l)}
+		p.Upload = &uploadForm{Action: links.Permission(receipt.ID, status.Query().Get("token"), l)}
 	}
 	if d.Verification {
-		p.CodeAction = codeAction(receipt.ID)
+		p.CodeAction = links.CodeAction(receipt.ID)
 	}
 	a.render(w, r, http.StatusAccepted, "done", p)
-}
-
-// permissionPath is the agent's upload page and where its form posts: the
-// request's permission, with the status token and the page language.
-func permissionPath(id, token string, l i18n.Lang) string {
-	q := url.Values{"token": {token}, "lang": {string(l)}}
-	return "/v1/requests/" + url.PathEscape(id) + "/permission?" + q.Encode()
-}
-
-// withLang adds the language to a link of ours.
-func withLang(link string, l i18n.Lang) string {
-	u, err := url.Parse(link)
-	if err != nil {
-		return link
-	}
-	q := u.Query()
-	q.Set("lang", string(l))
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 type statusView struct {

@@ -78,11 +78,11 @@ func (q *fakeQueue) Take(_ context.Context, id string) (Item, error) {
 
 // fakePortal validates like the real one and refuses what refuse says.
 type fakePortal struct {
-	got    []request.Intake
+	got    []request.Submission
 	refuse error
 }
 
-func (p *fakePortal) Submit(_ context.Context, in request.Intake) (portal.Receipt, error) {
+func (p *fakePortal) Submit(_ context.Context, in request.Submission) (portal.Receipt, error) {
 	if p.refuse != nil {
 		return portal.Receipt{}, p.refuse
 	}

@@ -155,7 +155,7 @@ type Queue interface {
 
 // Submitter makes requests the way the web form does.
 type Submitter interface {
-	Submit(ctx context.Context, in request.Intake) (portal.Receipt, error)
+	Submit(ctx context.Context, in request.Submission) (portal.Receipt, error)
 }
 
 // Auditor appends to an audit log.
@@ -240,7 +240,7 @@ func (p *Processor) Process(ctx context.Context, m Mail) (Outcome, error) {
 	// there: Reply-To is anyone's to write. A sender whose domain failed
 	// DMARC may be forged; verification by a link mailed to From still
 	// decides, as for every request.
-	in := request.Intake{
+	in := request.Submission{
 		Type:         string(c.Type),
 		Email:        msg.From,
 		Jurisdiction: cmp.Or(c.Jurisdiction, p.Jurisdiction),

@@ -131,7 +131,7 @@ func TestProcess(t *testing.T) {
 				}
 				in := f.portal.got[0]
 				if in.Type != tt.typ || in.Email != "jane.roe@example.com" || in.Jurisdiction != "EU" || in.Mail == nil || in.Mail.Key != key || in.Language != tt.lang {
-					t.Fatalf("intake %+v", in)
+					t.Fatalf("submission %+v", in)
 				}
 				if in.Mail.Verdicts != tt.verdicts.String() || in.Mail.SenderAuthenticated != (tt.verdicts.DMARC == Pass) {
 					t.Errorf("verdicts %q (sender authenticated %v), want %q", in.Mail.Verdicts, in.Mail.SenderAuthenticated, tt.verdicts.String())
@@ -163,7 +163,7 @@ func TestProcessWritesOnlyToFrom(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(f.portal.got) != 1 || f.portal.got[0].Email != "jane.roe@example.com" {
-		t.Fatalf("intake %+v", f.portal.got)
+		t.Fatalf("submission %+v", f.portal.got)
 	}
 }
 
@@ -271,7 +271,7 @@ func TestInboxMakeRequest(t *testing.T) {
 	}
 	in := f.portal.got[0]
 	if in.Email != "jane.roe@example.com" || in.Type != "access" || in.Jurisdiction != "EU" || in.Language != "de" || in.Mail.Operator != "alice" || in.Mail.Key != key {
-		t.Fatalf("intake %+v %+v", in, in.Mail)
+		t.Fatalf("submission %+v %+v", in, in.Mail)
 	}
 	if f.raw.tags[key] != ForRequest || len(f.queue.items) != 0 {
 		t.Fatalf("tag %q, inbox %+v", f.raw.tags[key], f.queue.items)

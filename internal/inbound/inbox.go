@@ -109,7 +109,7 @@ func (b *Inbox) makeRequest(ctx context.Context, it Item, typ request.Type, juri
 		return "", apperr.E(apperr.Invalid, "The mail names no single sender to answer; discard it.")
 	}
 	c := Classify(msg.Subject, msg.Text)
-	receipt, err := b.Portal.Submit(ctx, request.Intake{
+	receipt, err := b.Portal.Submit(ctx, request.Submission{
 		Type:         string(typ),
 		Email:        msg.From,
 		Jurisdiction: cmp.Or(jurisdiction, c.Jurisdiction, b.Jurisdiction),

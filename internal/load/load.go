@@ -29,7 +29,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/devstack"
-	"github.com/privacy-pipeline/dsr/internal/dynamo"
+	"github.com/privacy-pipeline/dsr/internal/dynstore"
 	"github.com/privacy-pipeline/dsr/internal/ratelimit"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/resources"
@@ -112,7 +112,7 @@ type result struct {
 
 // checker looks requests up in a stack's tables and workflows.
 type checker struct {
-	store *dynamo.Store
+	store *dynstore.Store
 	sfn   *sfn.Client
 	smARN string
 }
@@ -148,7 +148,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, err
 		}
 		local := devstack.LocalConfig(cfg.Region, cfg.URL)
-		chk = &checker{store: dynamo.NewStore(dynamodb.NewFromConfig(awsCfg), local.RequestsTable, local.AuditTable),
+		chk = &checker{store: dynstore.NewStore(dynamodb.NewFromConfig(awsCfg), local.RequestsTable, local.AuditTable),
 			sfn: sfn.NewFromConfig(awsCfg), smARN: devstack.StateMachineARN(cfg.Region, resources.RequestWorkflow)}
 	}
 	since := time.Now().Add(-time.Second)

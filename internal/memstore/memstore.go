@@ -1,5 +1,5 @@
 // Package memstore is an in-memory request store with the rules of the
-// DynamoDB store (internal/dynamo): a new request (Version 0) must not exist
+// DynamoDB store (internal/dynstore): a new request (Version 0) must not exist
 // yet, any other save must match the stored version, and each save appends
 // its audit event. Tests of the packages that use a store run on it.
 package memstore

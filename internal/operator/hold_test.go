@@ -7,6 +7,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/workflow"
 )
 
 const holdToken = "hold-task-token-1"
@@ -156,7 +157,7 @@ func TestDenyOnHold(t *testing.T) {
 	if err := e.op.Deny(context.Background(), reqID, who, []string{"Erasure is refused while the litigation lasts."}); err != nil {
 		t.Fatal(err)
 	}
-	if want := []failCall{{holdToken, DeniedError}}; !reflect.DeepEqual(e.workflow.fails, want) {
+	if want := []failCall{{holdToken, workflow.RequestDenied}}; !reflect.DeepEqual(e.workflow.fails, want) {
 		t.Errorf("fails %+v, want %+v", e.workflow.fails, want)
 	}
 	// On hold but not yet waiting: nothing to end.

@@ -15,6 +15,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/workflow"
 )
 
 // Store keeps requests and their audit log.
@@ -58,14 +59,6 @@ type RawMail interface {
 type Permissions interface {
 	ForgetPermission(ctx context.Context, r *request.Request) error
 }
-
-// DeniedError is the error name the request workflow catches for a denial.
-const DeniedError = "RequestDenied"
-
-// CancelledError is the error name that ends a workflow step waiting on a
-// cancelled request; the workflow catches it into its Succeed state
-// "Request cancelled", as it does when a step finds the request cancelled.
-const CancelledError = "RequestCancelled"
 
 // Operator carries out operators' decisions.
 type Operator struct {
@@ -215,7 +208,7 @@ func (o *Operator) DenyWith(ctx context.Context, id, who string, d Denial) error
 	if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "denial_decided", From: r.Status, To: r.Status}); err != nil {
 		return err
 	}
-	return o.Workflow.Fail(ctx, token, DeniedError)
+	return o.Workflow.Fail(ctx, token, workflow.RequestDenied)
 }
 
 // Hold places a legal hold on an open delete request: erasure waits, in the
@@ -369,8 +362,10 @@ func (o *Operator) Verify(ctx context.Context, id, who, how string) error {
 	if r.PowerOfAttorney {
 		r.NeedsOperator = false // the review it waited for is this
 	}
-	r.Status, r.UpdatedAt = request.Verified, now
-	ev := request.Event{At: now, Actor: "operator:" + who, Action: "verified", From: request.PendingVerification, To: request.Verified, Note: "method=" + how}
+	ev, err := r.Move(request.Verified, now, "operator:"+who, "verified", "method="+how)
+	if err != nil {
+		return err
+	}
 	if err := o.Store.Save(ctx, r, ev); err != nil {
 		return err
 	}
@@ -380,7 +375,7 @@ func (o *Operator) Verify(ctx context.Context, id, who, how string) error {
 // Cancel ends an open request at the subject's wish: the workflow and the
 // deadline watch end (SUCCEEDED: a cancel is an ordinary end, which no alarm
 // counts), and the subject gets a confirmation. A workflow waiting on the
-// subject, an operator or a hold has that wait failed with CancelledError;
+// subject, an operator or a hold has that wait failed with workflow.RequestCancelledError;
 // one running a step meets the cancel at its next step.
 func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 	r, err := o.load(ctx, id)
@@ -397,13 +392,16 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 			return apperr.E(apperr.Conflict, "A "+string(r.Status)+" request cannot be cancelled.")
 		}
 		now := o.Clock.Now()
-		from := r.Status
-		r.Status, r.UpdatedAt, r.CompletedAt = request.Cancelled, now, now
+		ev, err := r.Move(request.Cancelled, now, "operator:"+who, "cancelled", "")
+		if err != nil {
+			return err
+		}
+		r.CompletedAt = now
 		// The task tokens stay, for a cancel run again to end the waits
 		// this one could not; nothing resumes the workflow of a closed
 		// request.
 		r.ClearVerification()
-		if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "cancelled", From: from, To: request.Cancelled}); err != nil {
+		if err := o.Store.Save(ctx, r, ev); err != nil {
 			return err
 		}
 	}
@@ -436,7 +434,7 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 }
 
 // endWaits fails every wait the workflow of a cancelled request may be in
-// with CancelledError. A token no longer waited on is answered Conflict,
+// with workflow.RequestCancelledError. A token no longer waited on is answered Conflict,
 // which is no error here: that wait ended already.
 func (o *Operator) endWaits(ctx context.Context, r *request.Request) error {
 	tokens := []string{r.TaskToken, r.ReviewTaskToken, r.HoldTaskToken}
@@ -451,7 +449,7 @@ func (o *Operator) endWaits(ctx context.Context, r *request.Request) error {
 		if t == "" {
 			continue
 		}
-		if err := o.Workflow.Fail(ctx, t, CancelledError); err != nil && !apperr.Is(err, apperr.Conflict) {
+		if err := o.Workflow.Fail(ctx, t, workflow.RequestCancelledError); err != nil && !apperr.Is(err, apperr.Conflict) {
 			return err
 		}
 	}
@@ -475,41 +473,6 @@ func (o *Operator) cancelled(ctx context.Context, r *request.Request) (bool, err
 	return slices.ContainsFunc(events, func(ev request.Event) bool { return ev.Action == "cancel_completed" }), nil
 }
 
-// Resumable are the request workflow's steps a redrive can start at: the
-// Choice "Start or resume?" in statemachines/request.asl.json branches to
-// each. A failure anywhere in the per-source work resumes at the identities
-// step, which recomputes the plan (collecting and erasing are idempotent).
-var Resumable = []string{
-	"Find the subject's identities in every source",
-	"Build the access package",
-	"Send the download link and complete",
-	"Write the erasure receipt",
-	"Confirm the erasure and complete",
-	"Record the choice in the suppression list",
-	"Confirm the choice and complete",
-	"Correct the subject's profile",
-	"Confirm the correction and complete",
-	"Wait for an operator's decision on the appeal",
-	"Grant the appeal and complete",
-	"Close the appeal: nothing to appeal",
-}
-
-// resumePoint is where a redrive starts after a failure at state.
-func resumePoint(state string) (string, bool) {
-	if slices.Contains(Resumable, state) {
-		return state, true
-	}
-	switch state {
-	case "Operator review needed?", "Wait for an operator's decision", "Access or erasure?",
-		"Collect from each source", "Collect the subject's records from one source",
-		"Erase from each source", "Erase the subject's records from one source", "Wait while a legal hold blocks erasure",
-		"Any large source left to collect from?", "Collect from a large source, object by object", "Finish collecting from the large source",
-		"Any large source left to erase from?", "Erase in a large source, object by object", "Finish erasing in the large source":
-		return Resumable[0], true
-	}
-	return "", false
-}
-
 // Redrive resumes a failed request's workflow at the step that failed, in a
 // new execution ("<id>-r<n>"), not from the start: the subject is not asked
 // to verify again and finished work is not repeated.
@@ -525,7 +488,7 @@ func (o *Operator) Redrive(ctx context.Context, id, who string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	resume, ok := resumePoint(state)
+	resume, ok := workflow.ResumePoint(state)
 	if !ok {
 		return "", apperr.E(apperr.Conflict, "The request failed before it was verified ("+state+"); it cannot be resumed. Ask the subject to make a new request.")
 	}
@@ -538,12 +501,12 @@ func (o *Operator) Redrive(ctx context.Context, id, who string) (string, error) 
 	if err != nil {
 		return "", apperr.Wrap(apperr.Internal, "The workflow input could not be written.", err)
 	}
-	now := o.Clock.Now()
-	from := r.Status
+	ev, err := r.Move(request.InProgress, o.Clock.Now(), "operator:"+who, "redriven", "failed_at="+state+"; resumes_at="+resume)
+	if err != nil {
+		return "", err
+	}
 	r.Redrives++
 	r.NeedsOperator = false
-	r.Status, r.UpdatedAt = request.InProgress, now
-	ev := request.Event{At: now, Actor: "operator:" + who, Action: "redriven", From: from, To: request.InProgress, Note: "failed_at=" + state + "; resumes_at=" + resume}
 	if err := o.Store.Save(ctx, r, ev); err != nil {
 		return "", err
 	}

@@ -2,7 +2,6 @@ package operator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"reflect"
 	"slices"
@@ -15,7 +14,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/memstore"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/request"
-	"github.com/privacy-pipeline/dsr/statemachines"
+	"github.com/privacy-pipeline/dsr/internal/workflow"
 )
 
 // fakeStore is the in-memory store, with short names for the tests.
@@ -469,7 +468,7 @@ func TestDenyErrors(t *testing.T) {
 		wantFails []failCall
 	}{
 		{"save fails: workflow not failed", saveErr, nil, saveErr, nil},
-		{"fail fails: error returned", nil, failErr, failErr, []failCall{{token, DeniedError}}},
+		{"fail fails: error returned", nil, failErr, failErr, []failCall{{token, workflow.RequestDenied}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -631,7 +630,7 @@ func TestCancel(t *testing.T) {
 	}
 	// The review the workflow waits in ends with the error it catches into
 	// its Succeed state; nothing is stopped (ABORTED would raise an alarm).
-	if want := []failCall{{token, CancelledError}}; !reflect.DeepEqual(e.workflow.fails, want) || len(e.watch.stops) != 1 || e.watch.stops[0] != reqID {
+	if want := []failCall{{token, workflow.RequestCancelledError}}; !reflect.DeepEqual(e.workflow.fails, want) || len(e.watch.stops) != 1 || e.watch.stops[0] != reqID {
 		t.Fatalf("fails %+v, watch ends %v", e.workflow.fails, e.watch.stops)
 	}
 	if len(e.mail.sent) != 1 || e.mail.sent[0].To != "a@example.com" || !strings.Contains(e.mail.sent[0].Text, "cancelled") {
@@ -745,30 +744,6 @@ func TestRedrive(t *testing.T) {
 				t.Fatalf("inspected %v", e.workflow.inspected)
 			}
 		})
-	}
-}
-
-// TestResumableStepsAreChoiceTargets keeps Resumable in step with the ASL.
-func TestResumableStepsAreChoiceTargets(t *testing.T) {
-	raw, err := statemachines.Definition("request.asl.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var asl struct {
-		StartAt string
-		States  map[string]struct {
-			Choices []struct{ Next string }
-		}
-	}
-	if err := json.Unmarshal([]byte(raw), &asl); err != nil {
-		t.Fatal(err)
-	}
-	var targets []string
-	for _, c := range asl.States[asl.StartAt].Choices {
-		targets = append(targets, c.Next)
-	}
-	if !slices.Equal(targets, Resumable) {
-		t.Fatalf("the first Choice branches to %v, Resumable is %v", targets, Resumable)
 	}
 }
 

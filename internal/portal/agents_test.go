@@ -60,7 +60,7 @@ func agentRequest(r *request.Request) {
 
 func TestSubmitByAgent(t *testing.T) {
 	e, _ := newAgentEnv()
-	rc, err := e.portal.Submit(context.Background(), request.Intake{Type: "access", Email: subject, AgentEmail: " Agent@Example.net ", Jurisdiction: "US-CA"})
+	rc, err := e.portal.Submit(context.Background(), request.Submission{Type: "access", Email: subject, AgentEmail: " Agent@Example.net ", Jurisdiction: "US-CA"})
 	if err != nil {
 		t.Fatal(err)
 	}

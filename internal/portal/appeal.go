@@ -18,7 +18,7 @@ import (
 // the appeal keeps the law it names and, once its subject confirms it, is
 // closed as having nothing to appeal. So nothing answered here tells
 // whether a request exists, or whose it is.
-func (p *Portal) appealUnderItsLaw(ctx context.Context, in request.Intake) (request.Intake, error) {
+func (p *Portal) appealUnderItsLaw(ctx context.Context, in request.Submission) (request.Submission, error) {
 	if request.Type(in.Type) != request.Appeal {
 		return in, nil
 	}
@@ -64,20 +64,17 @@ func (p *Portal) FollowUp(ctx context.Context, appeal, decided *request.Request)
 		return nil, err
 	}
 	now := p.Clock.Now()
-	in := request.Intake{Type: string(decided.Type), Email: decided.Email, Jurisdiction: decided.Jurisdiction, Language: string(decided.Language)}
+	in := request.Submission{Type: string(decided.Type), Email: decided.Email, Jurisdiction: decided.Jurisdiction, Language: string(decided.Language)}
 	if len(decided.Corrections) > 0 {
 		c := decided.Corrections
 		in.Corrections = &c
 	}
-	r = request.New(in, now)
-	r.ID, r.Status, r.FollowsAppeal, r.UpdatedAt = id, request.Verified, appeal.ID, now
+	r, ev := request.NewFollowUp(in, appeal, now)
 	if r.Deadlines, err = p.Statute.Compute(statute.Input{Jurisdiction: r.Jurisdiction, Type: string(r.Type), Received: now}); err != nil {
 		return nil, apperr.Wrap(apperr.Internal, "No deadline rules for the appealed request's type.", err)
 	}
 	r.Deadlines = withinAppeal(p.Policy.Deadlines(r.Deadlines), appeal)
 	r.StatusTokenHash = secret.Hash(secret.NewToken()) // no status link: the subject follows it by mail
-	ev := request.Event{At: now, Actor: "system", Action: "received", To: request.Verified,
-		Note: "follows_appeal=" + appeal.ID + " verified_by=appeal"}
 	if err := p.Store.Save(ctx, r, ev); err != nil {
 		if !apperr.Is(err, apperr.Conflict) {
 			return nil, err

@@ -43,7 +43,7 @@ func TestAppealTakesTheLawOfItsDecision(t *testing.T) {
 					tt.edit(r)
 				}
 			})
-			rc, err := e.portal.Submit(context.Background(), request.Intake{Type: "appeal", Email: subject, Jurisdiction: tt.asked, AppealOf: decided.ID})
+			rc, err := e.portal.Submit(context.Background(), request.Submission{Type: "appeal", Email: subject, Jurisdiction: tt.asked, AppealOf: decided.ID})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +59,7 @@ func TestAppealTakesTheLawOfItsDecision(t *testing.T) {
 	}
 	t.Run("no such request", func(t *testing.T) {
 		e := newEnv()
-		rc, err := e.portal.Submit(context.Background(), request.Intake{Type: "appeal", Email: subject, Jurisdiction: "US-CO", AppealOf: "dsr-20250101-0123456789abcdef"})
+		rc, err := e.portal.Submit(context.Background(), request.Submission{Type: "appeal", Email: subject, Jurisdiction: "US-CO", AppealOf: "dsr-20250101-0123456789abcdef"})
 		if err != nil {
 			t.Fatal(err)
 		}

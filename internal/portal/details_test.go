@@ -75,7 +75,7 @@ func TestSubmitRecordsTheLevel(t *testing.T) {
 		{"EU", "access", statute.Level{}},
 	} {
 		e, _ := newAccountsEnv()
-		rc, err := e.portal.Submit(context.Background(), request.Intake{Type: tt.typ, Email: subject, Jurisdiction: tt.jurisdiction})
+		rc, err := e.portal.Submit(context.Background(), request.Submission{Type: tt.typ, Email: subject, Jurisdiction: tt.jurisdiction})
 		if err != nil {
 			t.Fatal(err)
 		}

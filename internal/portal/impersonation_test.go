@@ -208,7 +208,7 @@ func TestSubmissionSameForKnownAndUnknownEmail(t *testing.T) {
 		e.portal.Workflow = workflowRecorder{fakeWorkflow: e.workflow, ops: &ops}
 		// The known subject has a request already; the unknown has nothing.
 		e.seed(request.Completed, func(r *request.Request) { r.Email = subject })
-		rc, err := e.portal.Submit(context.Background(), request.Intake{Type: "access", Email: email, Jurisdiction: "EU"})
+		rc, err := e.portal.Submit(context.Background(), request.Submission{Type: "access", Email: email, Jurisdiction: "EU"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -81,11 +81,11 @@ func TestJoinedStatusFollowsALoneOne(t *testing.T) {
 				Suppressions: memstore.NewSuppressions(), Scale: tt.scale, NoticeLead: workflow.DefaultNoticeLead, DecisionLead: (*policy.Policy)(nil).DecisionLead(),
 				VerifyLinkTTL: e.portal.VerificationPeriod, BaseURL: baseURL,
 			}
-			intake := func(email string) request.Intake {
-				return request.Intake{Type: tt.typ, Email: email, Jurisdiction: tt.jurisdiction, DryRun: tt.typ == "delete"}
+			submission := func(email string) request.Submission {
+				return request.Submission{Type: tt.typ, Email: email, Jurisdiction: tt.jurisdiction, DryRun: tt.typ == "delete"}
 			}
 			submit := func(email string) (string, string) {
-				rc, err := e.portal.Submit(ctx, intake(email))
+				rc, err := e.portal.Submit(ctx, submission(email))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -153,7 +153,7 @@ func TestJoinedStatusFollowsALoneOne(t *testing.T) {
 				if err := steps.RecordSuppression(ctx, workflow.RequestRef{RequestID: lone}); err != nil {
 					t.Fatal(err)
 				}
-				if err := steps.CloseRequest(ctx, workflow.CloseTask{RequestID: lone, Outcome: "completed"}); err != nil {
+				if err := steps.CloseRequest(ctx, workflow.CloseTask{RequestID: lone, Outcome: workflow.CloseCompleted}); err != nil {
 					t.Fatal(err)
 				}
 				compare("completed")
@@ -188,18 +188,18 @@ func TestJoinedStatusFollowsALoneOne(t *testing.T) {
 			events := []event{
 				{watch.askAt(t, lone), func() {
 					// Unconfirmed or expired: nothing to decide, or the watch ends.
-					_, err := steps.CheckDeadline(ctx, workflow.DeadlineTask{RequestID: lone, Phase: "ask", TaskToken: "ask-token"})
+					_, err := steps.CheckDeadline(ctx, workflow.DeadlineTask{RequestID: lone, Phase: workflow.PhaseAsk, TaskToken: "ask-token"})
 					if err != nil && !errors.Is(err, request.ErrClosed) {
 						t.Fatalf("ask: %v", err)
 					}
 				}},
 				{notice, func() {
-					if _, err := steps.CheckDeadline(ctx, workflow.DeadlineTask{RequestID: lone, Phase: "notice"}); err != nil {
+					if _, err := steps.CheckDeadline(ctx, workflow.DeadlineTask{RequestID: lone, Phase: workflow.PhaseNotice}); err != nil {
 						t.Fatal(err)
 					}
 				}},
 				{expiry, func() {
-					if err := steps.CloseRequest(ctx, workflow.CloseTask{RequestID: lone, Outcome: "expired"}); err != nil {
+					if err := steps.CloseRequest(ctx, workflow.CloseTask{RequestID: lone, Outcome: workflow.CloseExpired}); err != nil {
 						t.Fatal(err)
 					}
 				}},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/links"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/policy"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -158,7 +159,7 @@ var errNoSuchLink = apperr.Keyed(apperr.NotFound, "error.link")
 const StartTimeout = 10 * time.Second
 
 // Submit stores a new request and starts its workflow.
-func (p *Portal) Submit(ctx context.Context, in request.Intake) (Receipt, error) {
+func (p *Portal) Submit(ctx context.Context, in request.Submission) (Receipt, error) {
 	valid, invalid := in.Validate()
 	if invalid == nil {
 		var err error
@@ -218,20 +219,20 @@ const GPCJurisdiction = "US-CA"
 // opt_out request without verification, so it is audited, counted in the
 // records and confirmed by mail like any other.
 func (p *Portal) honourGPC(ctx context.Context, email, jurisdiction, language string) error {
-	in := request.Intake{Type: string(request.OptOut), Email: email, Jurisdiction: jurisdiction, Language: language, GPC: true}
+	in := request.Submission{Type: string(request.OptOut), Email: email, Jurisdiction: jurisdiction, Language: language, GPC: true}
 	valid, err := in.Validate()
 	if err == nil {
 		_, err = p.Statute.Compute(statute.Input{Jurisdiction: valid.Jurisdiction, Type: valid.Type, Received: p.Clock.Now()})
 	}
 	if err != nil {
-		valid = request.Intake{Type: string(request.OptOut), Email: email, Jurisdiction: GPCJurisdiction, GPC: true}
+		valid = request.Submission{Type: string(request.OptOut), Email: email, Jurisdiction: GPCJurisdiction, GPC: true}
 	}
 	_, err = p.create(ctx, valid, request.ViaGPC)
 	return err
 }
 
-// create stores a request made from a valid intake and starts its workflow.
-func (p *Portal) create(ctx context.Context, in request.Intake, via string) (Receipt, error) {
+// create stores a request made from a valid submission and starts its workflow.
+func (p *Portal) create(ctx context.Context, in request.Submission, via string) (Receipt, error) {
 	now := p.Clock.Now()
 	received := now
 	if in.Mail != nil && !in.Mail.ReceivedAt.IsZero() && in.Mail.ReceivedAt.Before(now) {
@@ -278,7 +279,7 @@ func (p *Portal) create(ctx context.Context, in request.Intake, via string) (Rec
 		p.flagForOperator(ctx, r)
 		return Receipt{}, err
 	}
-	return Receipt{ID: r.ID, Status: string(r.Status), StatusURL: p.BaseURL + "/v1/requests/" + r.ID + "?token=" + token}, nil
+	return Receipt{ID: r.ID, Status: string(r.Status), StatusURL: links.Base(p.BaseURL).Status(r.ID, token)}, nil
 }
 
 // WorkflowInput is the execution input of r's workflow: the one the portal
@@ -307,7 +308,7 @@ func (p *Portal) WorkflowInput(r *request.Request) sfnflow.Input {
 // (a start that failed the first time flagged it for an operator, which is
 // then cleared). Asking the same mail for another request is a conflict.
 // The receipt has no status link: the first attempt's token is not kept.
-func (p *Portal) madeByMailBefore(ctx context.Context, r *request.Request, in request.Intake) (Receipt, error) {
+func (p *Portal) madeByMailBefore(ctx context.Context, r *request.Request, in request.Submission) (Receipt, error) {
 	if r.MailKey != in.Mail.Key {
 		return Receipt{}, apperr.E(apperr.Conflict, "Another request has this mail's request id.")
 	}
@@ -331,7 +332,7 @@ func (p *Portal) madeByMailBefore(ctx context.Context, r *request.Request, in re
 
 // receivedEvent is the first entry of a request's audit log: who made it,
 // how it came (via a signal; by mail, with SES's verdicts on the sender).
-func receivedEvent(in request.Intake, via string, now time.Time) request.Event {
+func receivedEvent(in request.Submission, via string, now time.Time) request.Event {
 	ev := request.Event{At: now, Actor: "subject", Action: "received", To: request.Received}
 	var note []string
 	if via != "" {
@@ -619,7 +620,6 @@ func (p *Portal) awaiting(ctx context.Context, id string, pr proof) (*request.Re
 func (p *Portal) markVerified(ctx context.Context, r *request.Request, pr proof) error {
 	now := p.Clock.Now()
 	r.ClearVerification()
-	r.Status, r.UpdatedAt = request.Verified, now
 	note := "method=" + pr.method
 	if r.Level.DataPoints > 0 {
 		// How many details were asked for, never which matched.
@@ -629,7 +629,11 @@ func (p *Portal) markVerified(ctx context.Context, r *request.Request, pr proof)
 		r.DeclaredBy = strings.TrimSpace(pr.details.Signature)
 		note += " declaration=signed"
 	}
-	return p.Store.Save(ctx, r, request.Event{At: now, Actor: "subject", Action: "verified", From: request.PendingVerification, To: request.Verified, Note: note})
+	ev, err := r.Move(request.Verified, now, "subject", "verified", note)
+	if err != nil {
+		return err
+	}
+	return p.Store.Save(ctx, r, ev)
 }
 
 // handToOperator records that the email address is proven but the level
@@ -682,9 +686,11 @@ func (p *Portal) tellLocked(ctx context.Context, r *request.Request) {
 func (p *Portal) undoConfirmation(ctx context.Context, r *request.Request, tokenHash, codeHash, why string) {
 	now := p.Clock.Now()
 	r.VerifyTokenHash, r.VerifyCodeHash = tokenHash, codeHash
-	r.Status, r.UpdatedAt = request.PendingVerification, now
-	ev := request.Event{At: now, Actor: "system", Action: "verification_undone", From: request.Verified, To: request.PendingVerification, Note: why}
-	if err := p.Store.Save(ctx, r, ev); err != nil {
+	ev, err := r.Move(request.PendingVerification, now, "system", "verification_undone", why)
+	if err == nil {
+		err = p.Store.Save(ctx, r, ev)
+	}
+	if err != nil {
 		p.Log.ErrorContext(ctx, "confirmation could not be undone", "request_id", r.ID, "error_kind", apperr.KindOf(err).String())
 	}
 }

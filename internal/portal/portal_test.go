@@ -74,12 +74,12 @@ func newEnv() *env {
 	return e
 }
 
-var validIntake = request.Intake{Type: "access", Email: " A@Example.com ", Jurisdiction: "eu"}
+var validSubmission = request.Submission{Type: "access", Email: " A@Example.com ", Jurisdiction: "eu"}
 
 // submit submits a valid request and returns its id and status token.
 func (e *env) submit(t *testing.T) (id, token string) {
 	t.Helper()
-	rc, err := e.portal.Submit(context.Background(), validIntake)
+	rc, err := e.portal.Submit(context.Background(), validSubmission)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func statusToken(t *testing.T, rc Receipt) string {
 
 // seed stores a request in status st, edited by edit.
 func (e *env) seed(st request.Status, edit func(*request.Request)) request.Request {
-	r := request.New(request.Intake{Type: "access", Email: subject, Jurisdiction: "EU"}, e.clock.Now())
+	r := request.New(request.Submission{Type: "access", Email: subject, Jurisdiction: "EU"}, e.clock.Now())
 	r.Status = st
 	if edit != nil {
 		edit(r)
@@ -127,7 +127,7 @@ func wantNoSuchLink(t *testing.T, err error) {
 
 func TestSubmit(t *testing.T) {
 	e := newEnv()
-	rc, err := e.portal.Submit(context.Background(), validIntake)
+	rc, err := e.portal.Submit(context.Background(), validSubmission)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,11 +167,11 @@ func TestSubmit(t *testing.T) {
 	}
 }
 
-// TestSubmitRecordsLanguage: the language chosen at intake is kept with the
+// TestSubmitRecordsLanguage: the language chosen at submission is kept with the
 // request, for every later mail.
 func TestSubmitRecordsLanguage(t *testing.T) {
 	e := newEnv()
-	in := validIntake
+	in := validSubmission
 	in.Language = "fi-FI"
 	rc, err := e.portal.Submit(context.Background(), in)
 	if err != nil {
@@ -239,7 +239,7 @@ func TestSubmitByMail(t *testing.T) {
 	}
 	for _, tt := range tests {
 		e := newEnv()
-		in := validIntake
+		in := validSubmission
 		in.Mail = &request.MailOrigin{Key: key, Verdicts: "spf=FAIL dkim=FAIL dmarc=FAIL spam=PASS virus=PASS", Operator: tt.operator}
 		rc, err := e.portal.Submit(context.Background(), in)
 		if err != nil {
@@ -270,7 +270,7 @@ func TestSubmitByMailOnce(t *testing.T) {
 	e := newEnv()
 	// One request a day for an address: a second count would refuse the retry.
 	e.portal.IdentityLimit = &ratelimit.Limiter{Name: "identity", Rule: ratelimit.Rule{Limit: 1, Window: day}, Counter: memstore.NewCounters(), Clock: e.clock}
-	in := validIntake
+	in := validSubmission
 	in.Mail = &request.MailOrigin{Key: key, Verdicts: "spf=PASS", ReceivedAt: arrived}
 	e.workflow.startErr = apperr.E(apperr.Unavailable, "The workflow service is unavailable.")
 	if _, err := e.portal.Submit(ctx, in); !apperr.Is(err, apperr.Unavailable) {
@@ -314,7 +314,7 @@ func TestSubmitByMailOnce(t *testing.T) {
 // request.
 func TestMailedRequestDatesFromArrival(t *testing.T) {
 	e := newEnv()
-	in := validIntake
+	in := validSubmission
 	arrived := e.clock.Now().Add(-72 * time.Hour)
 	in.Mail = &request.MailOrigin{Key: "inbound/arrived3daysago", ReceivedAt: arrived}
 	rc, err := e.portal.Submit(context.Background(), in)
@@ -375,7 +375,7 @@ func TestSubmitVerificationTimeout(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv()
 			e.portal.VerificationPeriod, e.portal.TimeScale = tt.period, tt.scale
-			if _, err := e.portal.Submit(context.Background(), validIntake); err != nil {
+			if _, err := e.portal.Submit(context.Background(), validSubmission); err != nil {
 				t.Fatal(err)
 			}
 			if len(e.workflow.starts) != 1 {
@@ -394,7 +394,7 @@ func TestSubmitVerificationTimeout(t *testing.T) {
 func TestSubmitDeadlinesAndReview(t *testing.T) {
 	e := newEnv()
 	e.portal.ReviewTypes = []request.Type{request.Access}
-	rc, err := e.portal.Submit(context.Background(), validIntake)
+	rc, err := e.portal.Submit(context.Background(), validSubmission)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +407,7 @@ func TestSubmitDeadlinesAndReview(t *testing.T) {
 		t.Fatalf("review %v for %d s", in.OperatorReview, in.ReviewTimeoutSeconds)
 	}
 	e.portal.ReviewTypes = []request.Type{request.Delete}
-	if _, err := e.portal.Submit(context.Background(), validIntake); err != nil {
+	if _, err := e.portal.Submit(context.Background(), validSubmission); err != nil {
 		t.Fatal(err)
 	}
 	if e.workflow.starts[1].OperatorReview {
@@ -418,12 +418,12 @@ func TestSubmitDeadlinesAndReview(t *testing.T) {
 func TestSubmitInvalid(t *testing.T) {
 	tests := []struct {
 		name   string
-		in     request.Intake
+		in     request.Submission
 		fields []string
 	}{
-		{"everything wrong", request.Intake{Type: "sell", Email: "nope", Jurisdiction: "XX"}, []string{"type", "email", "jurisdiction"}},
-		{"empty", request.Intake{}, []string{"type", "email", "jurisdiction"}},
-		{"bad email only", request.Intake{Type: "delete", Email: "Someone <a@example.com>", Jurisdiction: "UK"}, []string{"email"}},
+		{"everything wrong", request.Submission{Type: "sell", Email: "nope", Jurisdiction: "XX"}, []string{"type", "email", "jurisdiction"}},
+		{"empty", request.Submission{}, []string{"type", "email", "jurisdiction"}},
+		{"bad email only", request.Submission{Type: "delete", Email: "Someone <a@example.com>", Jurisdiction: "UK"}, []string{"email"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -460,7 +460,7 @@ func TestSubmitWorkflowFails(t *testing.T) {
 	e := newEnv()
 	startErr := apperr.E(apperr.Unavailable, "The workflow service is unavailable.")
 	e.workflow.startErr = startErr
-	rc, err := e.portal.Submit(context.Background(), validIntake)
+	rc, err := e.portal.Submit(context.Background(), validSubmission)
 	if !errors.Is(err, startErr) {
 		t.Fatalf("error = %v, want the workflow's error", err)
 	}
@@ -508,7 +508,7 @@ func TestSubmitStartsTheWorkflowAfterTheCallerLeft(t *testing.T) {
 			ctx, cancel := tt.caller()
 			defer cancel()
 			before := time.Now()
-			rc, err := e.portal.Submit(ctx, validIntake)
+			rc, err := e.portal.Submit(ctx, validSubmission)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -994,15 +994,15 @@ func TestSubmitIdentityLimit(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv()
 	e.portal.IdentityLimit = &ratelimit.Limiter{Name: "identity", Rule: ratelimit.Rule{Limit: 2, Window: day}, Counter: memstore.NewCounters(), Clock: e.clock}
-	if _, err := e.portal.Submit(ctx, request.Intake{Type: "access", Email: "not an address", Jurisdiction: "EU"}); !apperr.Is(err, apperr.Invalid) {
-		t.Fatalf("invalid intake: %v", err)
+	if _, err := e.portal.Submit(ctx, request.Submission{Type: "access", Email: "not an address", Jurisdiction: "EU"}); !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("invalid submission: %v", err)
 	}
 	for _, email := range []string{"A@example.com", " a@EXAMPLE.com"} {
-		if _, err := e.portal.Submit(ctx, request.Intake{Type: "access", Email: email, Jurisdiction: "EU"}); err != nil {
+		if _, err := e.portal.Submit(ctx, request.Submission{Type: "access", Email: email, Jurisdiction: "EU"}); err != nil {
 			t.Fatalf("%q: %v", email, err)
 		}
 	}
-	_, err := e.portal.Submit(ctx, validIntake)
+	_, err := e.portal.Submit(ctx, validSubmission)
 	var ae *apperr.Error
 	if !errors.As(err, &ae) || ae.Kind != apperr.RateLimited || ae.RetryAfter <= 0 {
 		t.Fatalf("third submission: %v, want RateLimited with a wait", err)
@@ -1010,7 +1010,7 @@ func TestSubmitIdentityLimit(t *testing.T) {
 	if len(e.workflow.starts) != 2 {
 		t.Fatalf("%d workflows started, want 2", len(e.workflow.starts))
 	}
-	if _, err := e.portal.Submit(ctx, request.Intake{Type: "access", Email: "b@example.com", Jurisdiction: "EU"}); err != nil {
+	if _, err := e.portal.Submit(ctx, request.Submission{Type: "access", Email: "b@example.com", Jurisdiction: "EU"}); err != nil {
 		t.Fatalf("another address: %v", err)
 	}
 }
@@ -1032,7 +1032,7 @@ func TestSubmitVerificationByLaw(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.typ+" "+tt.jurisdiction, func(t *testing.T) {
 			e := newEnv()
-			if _, err := e.portal.Submit(context.Background(), request.Intake{Type: tt.typ, Email: subject, Jurisdiction: tt.jurisdiction}); err != nil {
+			if _, err := e.portal.Submit(context.Background(), request.Submission{Type: tt.typ, Email: subject, Jurisdiction: tt.jurisdiction}); err != nil {
 				t.Fatal(err)
 			}
 			if len(e.workflow.starts) != 1 || e.workflow.starts[0].SkipVerification != tt.skip {
@@ -1048,7 +1048,7 @@ func TestSubmitVerificationByLaw(t *testing.T) {
 func TestSubmitByMailFromAnUnauthenticatedSender(t *testing.T) {
 	for _, authenticated := range []bool{true, false} {
 		e := newEnv()
-		in := request.Intake{Type: "opt_out", Email: subject, Jurisdiction: "US-CA",
+		in := request.Submission{Type: "opt_out", Email: subject, Jurisdiction: "US-CA",
 			Mail: &request.MailOrigin{Key: "inbound/6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1", SenderAuthenticated: authenticated}}
 		rc, err := e.portal.Submit(context.Background(), in)
 		if err != nil {
@@ -1069,24 +1069,24 @@ func TestSubmitByMailFromAnUnauthenticatedSender(t *testing.T) {
 func TestSubmitGPC(t *testing.T) {
 	tests := []struct {
 		name             string
-		in               request.Intake
+		in               request.Submission
 		wantErr          apperr.Kind
 		wantTypes        []request.Type // the requests started, in order
 		wantJurisdiction string         // of the GPC opt-out
 	}{
-		{name: "with an access request", in: request.Intake{Type: "access", Email: subject, Jurisdiction: "US-CA", GPC: true},
+		{name: "with an access request", in: request.Submission{Type: "access", Email: subject, Jurisdiction: "US-CA", GPC: true},
 			wantTypes: []request.Type{request.OptOut, request.Access}, wantJurisdiction: "US-CA"},
-		{name: "under a law whose opt-out needs verification", in: request.Intake{Type: "access", Email: subject, Jurisdiction: "EU", GPC: true},
+		{name: "under a law whose opt-out needs verification", in: request.Submission{Type: "access", Email: subject, Jurisdiction: "EU", GPC: true},
 			wantTypes: []request.Type{request.OptOut, request.Access}, wantJurisdiction: "EU"},
-		{name: "with an unknown jurisdiction", in: request.Intake{Type: "access", Email: subject, Jurisdiction: "XX", GPC: true},
+		{name: "with an unknown jurisdiction", in: request.Submission{Type: "access", Email: subject, Jurisdiction: "XX", GPC: true},
 			wantErr: apperr.Invalid, wantTypes: []request.Type{request.OptOut}, wantJurisdiction: "US-CA"},
-		{name: "with no type", in: request.Intake{Email: " A@example.com", GPC: true},
+		{name: "with no type", in: request.Submission{Email: " A@example.com", GPC: true},
 			wantErr: apperr.Invalid, wantTypes: []request.Type{request.OptOut}, wantJurisdiction: "US-CA"},
-		{name: "as the opt-out itself", in: request.Intake{Type: "opt_out", Email: subject, Jurisdiction: "US-CA", GPC: true},
+		{name: "as the opt-out itself", in: request.Submission{Type: "opt_out", Email: subject, Jurisdiction: "US-CA", GPC: true},
 			wantTypes: []request.Type{request.OptOut}, wantJurisdiction: "US-CA"},
-		{name: "with an invalid address", in: request.Intake{Type: "access", Email: "nobody", Jurisdiction: "US-CA", GPC: true},
+		{name: "with an invalid address", in: request.Submission{Type: "access", Email: "nobody", Jurisdiction: "US-CA", GPC: true},
 			wantErr: apperr.Invalid},
-		{name: "without the signal", in: request.Intake{Type: "access", Email: subject, Jurisdiction: "US-CA"},
+		{name: "without the signal", in: request.Submission{Type: "access", Email: subject, Jurisdiction: "US-CA"},
 			wantTypes: []request.Type{request.Access}},
 	}
 	for _, tt := range tests {
@@ -1172,7 +1172,7 @@ func TestSubmitCorrection(t *testing.T) {
 	e := newEnv()
 	e.portal.Correctable = []string{"name", "phone"}
 	c := request.Corrections{"name": " Jane Roe "}
-	rc, err := e.portal.Submit(ctx, request.Intake{Type: "correct", Email: subject, Jurisdiction: "EU", Corrections: &c})
+	rc, err := e.portal.Submit(ctx, request.Submission{Type: "correct", Email: subject, Jurisdiction: "EU", Corrections: &c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1186,7 +1186,7 @@ func TestSubmitCorrection(t *testing.T) {
 	}
 
 	bad := request.Corrections{"name": "Jane Roe", "plan": "enterprise"}
-	_, err = e.portal.Submit(ctx, request.Intake{Type: "correct", Email: subject, Jurisdiction: "EU", Corrections: &bad})
+	_, err = e.portal.Submit(ctx, request.Submission{Type: "correct", Email: subject, Jurisdiction: "EU", Corrections: &bad})
 	var ae *apperr.Error
 	if !errors.As(err, &ae) || len(ae.Fields) != 1 || ae.Fields[0].Field != "corrections.plan" {
 		t.Fatalf("err = %v", err)

@@ -27,7 +27,7 @@ const (
 // Fields returns the corrected field names, sorted.
 func (c Corrections) Fields() []string { return slices.Sorted(maps.Keys(c)) }
 
-// checkCorrections checks the shape of the corrections of an intake of type
+// checkCorrections checks the shape of the corrections of a submission of type
 // typ and returns them normalized (values trimmed): only a correction request
 // has them, and it has at least one; names are short, values are text of
 // bounded length without control characters. Which fields may be corrected

@@ -46,7 +46,7 @@ func TestValidateCorrections(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Intake{Type: tt.typ, Email: "a@b.co", Jurisdiction: "EU", Corrections: tt.in}.Validate()
+			got, err := Submission{Type: tt.typ, Email: "a@b.co", Jurisdiction: "EU", Corrections: tt.in}.Validate()
 			if tt.wantFields != nil {
 				e, ok := err.(*apperr.Error)
 				if !ok {

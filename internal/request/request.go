@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"errors"
+	"fmt"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -56,7 +57,9 @@ const (
 	Failed              Status = "failed"
 )
 
-// transitions lists, for each status, the statuses it may move to.
+// transitions lists, for each status, the statuses it may move to. A
+// request is made received (New) or, carrying out a granted appeal,
+// verified (NewFollowUp); every later change is a Move.
 var transitions = map[Status][]Status{
 	Received:            {PendingVerification, InProgress, Denied, Cancelled, Failed},
 	PendingVerification: {Verified, Expired, Denied, Cancelled, Failed},
@@ -67,6 +70,20 @@ var transitions = map[Status][]Status{
 
 // CanMove reports whether a request in status from may move to status to.
 func CanMove(from, to Status) bool { return slices.Contains(transitions[from], to) }
+
+// Move changes the request's status to to, as the transitions allow, at
+// at, and returns the audit event of the change: actor did action, with
+// note. The caller saves the request with that event (one write), so no
+// status changes unrecorded. Moving to the status it has changes nothing
+// but the time, and records the action.
+func (r *Request) Move(to Status, at time.Time, actor, action, note string) (Event, error) {
+	from := r.Status
+	if from != to && !CanMove(from, to) {
+		return Event{}, apperr.E(apperr.Conflict, fmt.Sprintf("A %s request cannot become %s.", from, to))
+	}
+	r.Status, r.UpdatedAt = to, at
+	return Event{At: at, Actor: actor, Action: action, From: from, To: to, Note: note}, nil
+}
 
 // Closed reports whether no more work will happen on a request in status s.
 func (s Status) Closed() bool {
@@ -95,8 +112,8 @@ type Request struct {
 	Status       Status
 	Jurisdiction string
 	Email        string
-	// Language is the subject's language, chosen at intake: every later mail
-	// and page about the request speaks it.
+	// Language is the subject's language, chosen with the submission: every
+	// later mail and page about the request speaks it.
 	Language   i18n.Lang
 	ReceivedAt time.Time
 	UpdatedAt  time.Time
@@ -226,8 +243,9 @@ type Request struct {
 // ViaGPC marks a request made by the browser's Global Privacy Control signal.
 const ViaGPC = "gpc"
 
-// Intake is what a subject submits.
-type Intake struct {
+// Submission is what a subject submits: by the form, the API, a mail or an
+// agent.
+type Submission struct {
 	Type         string
 	Email        string
 	Jurisdiction string
@@ -241,7 +259,7 @@ type Intake struct {
 	// DryRun asks a delete request to change nothing and report what it would.
 	DryRun bool
 	// Corrections are the new values of a correction request; a pointer,
-	// so that an Intake stays comparable.
+	// so that a Submission stays comparable.
 	Corrections *Corrections
 	// AppealOf is the id of the decided request an appeal reconsiders.
 	AppealOf string
@@ -282,11 +300,11 @@ func (r *Request) ClearVerification() {
 // MaxEmailLength is the longest address SMTP allows (RFC 5321 path limit).
 const MaxEmailLength = 254
 
-// Validate checks an intake and returns it normalized, or an Invalid error
+// Validate checks a submission and returns it normalized, or an Invalid error
 // naming every wrong field.
-func (in Intake) Validate() (Intake, error) {
+func (in Submission) Validate() (Submission, error) {
 	var fields []apperr.FieldError
-	out := Intake{
+	out := Submission{
 		Type:         strings.TrimSpace(in.Type),
 		Email:        strings.ToLower(strings.TrimSpace(in.Email)),
 		Jurisdiction: strings.ToUpper(strings.TrimSpace(in.Jurisdiction)),
@@ -351,13 +369,13 @@ func (in Intake) Validate() (Intake, error) {
 		out.Mail = &m
 	}
 	if len(fields) > 0 {
-		return Intake{}, apperr.InvalidFields(fields...)
+		return Submission{}, apperr.InvalidFields(fields...)
 	}
 	return out, nil
 }
 
 // NormalEmail returns the address trimmed and lower-cased, and whether it is
-// a valid address on its own, whatever the other fields of an intake hold.
+// a valid address on its own, whatever the other fields of a submission hold.
 func NormalEmail(s string) (string, bool) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	return s, checkEmail(s) == ""
@@ -403,8 +421,8 @@ func joinTypes(ts []Type) string {
 	return strings.Join(s, ", ")
 }
 
-// New makes a request from a validated intake, received at now.
-func New(in Intake, now time.Time) *Request {
+// New makes a request from a validated submission, received at now.
+func New(in Submission, now time.Time) *Request {
 	id := NewID(now)
 	if in.Mail != nil {
 		id = MailRequestID(in.Mail.Key, in.Mail.ReceivedAt, now)
@@ -457,6 +475,16 @@ func MailRequestID(key string, arrived, now time.Time) string {
 	}
 	sum := sha256.Sum256([]byte("mail:" + key))
 	return "dsr-" + arrived.UTC().Format("20060102") + "-" + idEncoding.EncodeToString(sum[:10])
+}
+
+// NewFollowUp makes the request that carries out what a granted appeal
+// reversed, from in, received at now, and the audit event of its making.
+// It is verified from the start: the subject confirmed the appeal from the
+// same address. Its id derives from the appeal's (FollowUpID).
+func NewFollowUp(in Submission, appeal *Request, now time.Time) (*Request, Event) {
+	r := New(in, now)
+	r.ID, r.Status, r.FollowsAppeal = FollowUpID(appeal.ID, appeal.ReceivedAt), Verified, appeal.ID
+	return r, Event{At: now, Actor: "system", Action: "received", To: Verified, Note: "follows_appeal=" + appeal.ID + " verified_by=appeal"}
 }
 
 // FollowUpID is the id of the request a granted appeal makes: derived from

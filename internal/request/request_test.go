@@ -8,42 +8,42 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 )
 
-func intake(typ, email, jurisdiction string) Intake {
-	return Intake{Type: typ, Email: email, Jurisdiction: jurisdiction}
+func submission(typ, email, jurisdiction string) Submission {
+	return Submission{Type: typ, Email: email, Jurisdiction: jurisdiction}
 }
 
-func TestIntakeValidate(t *testing.T) {
+func TestSubmissionValidate(t *testing.T) {
 	tests := []struct {
 		name       string
-		in         Intake
+		in         Submission
 		wantFields []string
-		want       Intake
+		want       Submission
 	}{
-		{"access EU", Intake{Type: "access", Email: " Jane.Doe@Example.com ", Jurisdiction: "eu"}, nil, Intake{Type: "access", Email: "jane.doe@example.com", Jurisdiction: "EU", Language: "en"}},
-		{"delete US-CA", Intake{Type: "delete", Email: "a@b.co", Jurisdiction: "US-CA", Language: "de-AT"}, nil, Intake{Type: "delete", Email: "a@b.co", Jurisdiction: "US-CA", Language: "de"}},
-		{"all missing", Intake{}, []string{"type", "email", "jurisdiction"}, Intake{}},
-		{"by an agent", Intake{Type: "access", Email: "a@b.co", AgentEmail: " Agent@Firm.example ", Jurisdiction: "US-CA"}, nil,
-			Intake{Type: "access", Email: "a@b.co", AgentEmail: "agent@firm.example", Jurisdiction: "US-CA", Language: "en"}},
-		{"agent address not an address", Intake{Type: "access", Email: "a@b.co", AgentEmail: "firm", Jurisdiction: "US-CA"}, []string{"agent_email"}, Intake{}},
-		{"agent address is the subject's", Intake{Type: "access", Email: "a@b.co", AgentEmail: "A@b.co", Jurisdiction: "US-CA"}, []string{"agent_email"}, Intake{}},
-		{"unknown type", Intake{Type: "sell", Email: "a@b.co", Jurisdiction: "EU"}, []string{"type"}, Intake{}},
-		{"display name", Intake{Type: "access", Email: "Jane <a@b.co>", Jurisdiction: "EU"}, []string{"email"}, Intake{}},
-		{"no domain dot", Intake{Type: "access", Email: "a@localhost", Jurisdiction: "EU"}, []string{"email"}, Intake{}},
-		{"not an address", Intake{Type: "access", Email: "jane", Jurisdiction: "EU"}, []string{"email"}, Intake{}},
-		{"too long", Intake{Type: "access", Email: string(make([]byte, 300)) + "@b.co", Jurisdiction: "EU"}, []string{"email"}, Intake{}},
-		{"unknown language", Intake{Type: "access", Email: "a@b.co", Jurisdiction: "EU", Language: "fr"}, []string{"language"}, Intake{}},
-		{"unknown jurisdiction", Intake{Type: "access", Email: "a@b.co", Jurisdiction: "XX"}, []string{"jurisdiction"}, Intake{}},
-		{"opt-out with GPC kept", Intake{Type: "opt_out", Email: "a@b.co", Jurisdiction: "us-ca", GPC: true}, nil, Intake{Type: "opt_out", Email: "a@b.co", Jurisdiction: "US-CA", GPC: true, Language: "en"}},
-		{"limit", Intake{Type: "limit", Email: "a@b.co", Jurisdiction: "US-CA"}, nil, Intake{Type: "limit", Email: "a@b.co", Jurisdiction: "US-CA", Language: "en"}},
-		{"restrict", Intake{Type: "restrict", Email: "a@b.co", Jurisdiction: "EU"}, nil, Intake{Type: "restrict", Email: "a@b.co", Jurisdiction: "EU", Language: "en"}},
-		{"object", Intake{Type: "object", Email: "a@b.co", Jurisdiction: "UK"}, nil, Intake{Type: "object", Email: "a@b.co", Jurisdiction: "UK", Language: "en"}},
-		{"dry-run delete", Intake{Type: "delete", Email: "a@b.co", Jurisdiction: "EU", DryRun: true}, nil, Intake{Type: "delete", Email: "a@b.co", Jurisdiction: "EU", Language: "en", DryRun: true}},
-		{"dry-run access", Intake{Type: "access", Email: "a@b.co", Jurisdiction: "EU", DryRun: true}, []string{"dry_run"}, Intake{}},
-		{"appeal", Intake{Type: "appeal", Email: "a@b.co", Jurisdiction: "US-VA", AppealOf: " dsr-20260131-0123456789abcdef "}, nil,
-			Intake{Type: "appeal", Email: "a@b.co", Jurisdiction: "US-VA", Language: "en", AppealOf: "dsr-20260131-0123456789abcdef"}},
-		{"appeal naming nothing", Intake{Type: "appeal", Email: "a@b.co", Jurisdiction: "US-VA"}, []string{"appeal_of"}, Intake{}},
-		{"appeal naming no id of ours", Intake{Type: "appeal", Email: "a@b.co", Jurisdiction: "US-VA", AppealOf: "order 1234"}, []string{"appeal_of"}, Intake{}},
-		{"access naming a decision", Intake{Type: "access", Email: "a@b.co", Jurisdiction: "EU", AppealOf: "dsr-20260131-0123456789abcdef"}, []string{"appeal_of"}, Intake{}},
+		{"access EU", Submission{Type: "access", Email: " Jane.Doe@Example.com ", Jurisdiction: "eu"}, nil, Submission{Type: "access", Email: "jane.doe@example.com", Jurisdiction: "EU", Language: "en"}},
+		{"delete US-CA", Submission{Type: "delete", Email: "a@b.co", Jurisdiction: "US-CA", Language: "de-AT"}, nil, Submission{Type: "delete", Email: "a@b.co", Jurisdiction: "US-CA", Language: "de"}},
+		{"all missing", Submission{}, []string{"type", "email", "jurisdiction"}, Submission{}},
+		{"by an agent", Submission{Type: "access", Email: "a@b.co", AgentEmail: " Agent@Firm.example ", Jurisdiction: "US-CA"}, nil,
+			Submission{Type: "access", Email: "a@b.co", AgentEmail: "agent@firm.example", Jurisdiction: "US-CA", Language: "en"}},
+		{"agent address not an address", Submission{Type: "access", Email: "a@b.co", AgentEmail: "firm", Jurisdiction: "US-CA"}, []string{"agent_email"}, Submission{}},
+		{"agent address is the subject's", Submission{Type: "access", Email: "a@b.co", AgentEmail: "A@b.co", Jurisdiction: "US-CA"}, []string{"agent_email"}, Submission{}},
+		{"unknown type", Submission{Type: "sell", Email: "a@b.co", Jurisdiction: "EU"}, []string{"type"}, Submission{}},
+		{"display name", Submission{Type: "access", Email: "Jane <a@b.co>", Jurisdiction: "EU"}, []string{"email"}, Submission{}},
+		{"no domain dot", Submission{Type: "access", Email: "a@localhost", Jurisdiction: "EU"}, []string{"email"}, Submission{}},
+		{"not an address", Submission{Type: "access", Email: "jane", Jurisdiction: "EU"}, []string{"email"}, Submission{}},
+		{"too long", Submission{Type: "access", Email: string(make([]byte, 300)) + "@b.co", Jurisdiction: "EU"}, []string{"email"}, Submission{}},
+		{"unknown language", Submission{Type: "access", Email: "a@b.co", Jurisdiction: "EU", Language: "fr"}, []string{"language"}, Submission{}},
+		{"unknown jurisdiction", Submission{Type: "access", Email: "a@b.co", Jurisdiction: "XX"}, []string{"jurisdiction"}, Submission{}},
+		{"opt-out with GPC kept", Submission{Type: "opt_out", Email: "a@b.co", Jurisdiction: "us-ca", GPC: true}, nil, Submission{Type: "opt_out", Email: "a@b.co", Jurisdiction: "US-CA", GPC: true, Language: "en"}},
+		{"limit", Submission{Type: "limit", Email: "a@b.co", Jurisdiction: "US-CA"}, nil, Submission{Type: "limit", Email: "a@b.co", Jurisdiction: "US-CA", Language: "en"}},
+		{"restrict", Submission{Type: "restrict", Email: "a@b.co", Jurisdiction: "EU"}, nil, Submission{Type: "restrict", Email: "a@b.co", Jurisdiction: "EU", Language: "en"}},
+		{"object", Submission{Type: "object", Email: "a@b.co", Jurisdiction: "UK"}, nil, Submission{Type: "object", Email: "a@b.co", Jurisdiction: "UK", Language: "en"}},
+		{"dry-run delete", Submission{Type: "delete", Email: "a@b.co", Jurisdiction: "EU", DryRun: true}, nil, Submission{Type: "delete", Email: "a@b.co", Jurisdiction: "EU", Language: "en", DryRun: true}},
+		{"dry-run access", Submission{Type: "access", Email: "a@b.co", Jurisdiction: "EU", DryRun: true}, []string{"dry_run"}, Submission{}},
+		{"appeal", Submission{Type: "appeal", Email: "a@b.co", Jurisdiction: "US-VA", AppealOf: " dsr-20260131-0123456789abcdef "}, nil,
+			Submission{Type: "appeal", Email: "a@b.co", Jurisdiction: "US-VA", Language: "en", AppealOf: "dsr-20260131-0123456789abcdef"}},
+		{"appeal naming nothing", Submission{Type: "appeal", Email: "a@b.co", Jurisdiction: "US-VA"}, []string{"appeal_of"}, Submission{}},
+		{"appeal naming no id of ours", Submission{Type: "appeal", Email: "a@b.co", Jurisdiction: "US-VA", AppealOf: "order 1234"}, []string{"appeal_of"}, Submission{}},
+		{"access naming a decision", Submission{Type: "access", Email: "a@b.co", Jurisdiction: "EU", AppealOf: "dsr-20260131-0123456789abcdef"}, []string{"appeal_of"}, Submission{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +116,56 @@ func TestCanMove(t *testing.T) {
 	}
 }
 
+// TestMove: a change the transitions allow sets the status and the time
+// and returns its audit event; one they forbid changes nothing; staying in
+// the same status records the action.
+func TestMove(t *testing.T) {
+	before := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	at := before.Add(time.Hour)
+	tests := []struct {
+		name     string
+		from, to Status
+		want     *Event // nil: refused
+	}{
+		{"allowed", PendingVerification, Verified, &Event{At: at, Actor: "subject", Action: "act", From: PendingVerification, To: Verified, Note: "n=1"}},
+		{"redrive", Failed, InProgress, &Event{At: at, Actor: "subject", Action: "act", From: Failed, To: InProgress, Note: "n=1"}},
+		{"same status", Completed, Completed, &Event{At: at, Actor: "subject", Action: "act", From: Completed, To: Completed, Note: "n=1"}},
+		{"out of a closed status", Completed, InProgress, nil},
+		{"skipping verification", Received, Verified, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Request{Status: tt.from, UpdatedAt: before}
+			ev, err := r.Move(tt.to, at, "subject", "act", "n=1")
+			if tt.want == nil {
+				if apperr.KindOf(err) != apperr.Conflict || r.Status != tt.from || !r.UpdatedAt.Equal(before) {
+					t.Fatalf("err %v, status %s, updated %v: want a conflict and no change", err, r.Status, r.UpdatedAt)
+				}
+				return
+			}
+			if err != nil || ev != *tt.want || r.Status != tt.to || !r.UpdatedAt.Equal(at) {
+				t.Fatalf("event %+v, err %v, status %s, updated %v", ev, err, r.Status, r.UpdatedAt)
+			}
+		})
+	}
+}
+
+// TestNewFollowUp: the request a granted appeal makes is verified from the
+// start, follows the appeal, takes the id derived from it, and its making
+// is recorded.
+func TestNewFollowUp(t *testing.T) {
+	received := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	now := received.AddDate(0, 0, 20)
+	appeal := &Request{ID: "dsr-20261123-0123456789abcdef", ReceivedAt: received}
+	r, ev := NewFollowUp(Submission{Type: string(Delete), Email: "a@example.com", Jurisdiction: "US-VA"}, appeal, now)
+	if r.ID != FollowUpID(appeal.ID, received) || r.Status != Verified || r.FollowsAppeal != appeal.ID || !r.ReceivedAt.Equal(now) || r.Type != Delete {
+		t.Fatalf("follow-up %s: status %s, follows %q, received %v, type %s", r.ID, r.Status, r.FollowsAppeal, r.ReceivedAt, r.Type)
+	}
+	if ev.Action != "received" || ev.To != Verified || ev.From != "" || !ev.At.Equal(now) || !strings.Contains(ev.Note, "follows_appeal="+appeal.ID) {
+		t.Fatalf("event %+v", ev)
+	}
+}
+
 func TestNewIDShapeAndValidID(t *testing.T) {
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	id := NewID(now)
@@ -132,7 +182,7 @@ func TestNewIDShapeAndValidID(t *testing.T) {
 	}
 }
 
-func TestIntakeFromMail(t *testing.T) {
+func TestSubmissionFromMail(t *testing.T) {
 	tests := []struct {
 		key  string
 		want bool
@@ -143,7 +193,7 @@ func TestIntakeFromMail(t *testing.T) {
 		{"", false},
 	}
 	for _, tt := range tests {
-		in := intake("access", "a@b.co", "EU")
+		in := submission("access", "a@b.co", "EU")
 		in.Mail = &MailOrigin{Key: tt.key, Verdicts: "dmarc=FAIL"}
 		got, err := in.Validate()
 		if (err == nil) != tt.want {

@@ -3,6 +3,8 @@
 // stack both build from these definitions, so there is no second copy to drift.
 package resources
 
+import "strings"
+
 // Attribute is a key attribute of a DynamoDB table.
 type Attribute struct {
 	Name string
@@ -120,6 +122,33 @@ var RawMail = Bucket{ID: "raw-mail", EnvVar: "RAW_MAIL_BUCKET"}
 // hash as it is written (see s3anchors).
 var ReceiptAnchors = Bucket{ID: "receipt-anchors", EnvVar: "RECEIPT_ANCHORS_BUCKET", Locked: true}
 
+// Where things live in the pipeline's buckets, defined once: the adapters
+// (s3exports, s3mail, s3anchors) write under them, the stack's lifecycle
+// rules expire and its grants reach them, and the request workflow's
+// Distributed Maps write their results under MapRunsPrefix.
+const (
+	// WorkPrefix, in Exports, holds work files: collected records, what
+	// per-object tasks found or did, marks of sources a hold kept back.
+	// They expire after two days.
+	WorkPrefix = "work/"
+	// MapRunsPrefix, among the work files, holds what Distributed Map runs
+	// write (their ResultWriter).
+	MapRunsPrefix = WorkPrefix + "map-runs/"
+	// PackagesPrefix, in Exports, holds access packages; they expire after
+	// 30 days.
+	PackagesPrefix = "packages/"
+	// PermissionsPrefix, in Exports, holds the signed permissions agents
+	// upload, often scans of identity documents: one object per request,
+	// deleted when the request closes (see workflow.Steps.ForgetPermission);
+	// the bucket's lifecycle deletes any left behind.
+	PermissionsPrefix = "agents/"
+	// InboundMailPrefix, in RawMail, is where the SES receipt rule stores
+	// each message.
+	InboundMailPrefix = "inbound/"
+	// AnchorsPrefix, in ReceiptAnchors, holds the anchors.
+	AnchorsPrefix = "anchors/"
+)
+
 // AnchorRetentionYears is how long an anchor is locked by default: as long
 // as the longest retention of records the registry commonly names (ten
 // years of accounting records).
@@ -215,63 +244,87 @@ var (
 )
 
 // Function is one Lambda function of the pipeline: its folder under
-// functions/, for workflow tasks the ASL placeholder for its ARN, and what
-// it may do in the pipeline's tables (the company's sources are granted
-// from the registry).
+// functions/ (Name), whether the state machines invoke it as a task, and
+// what it may do in the pipeline's tables (the company's sources are
+// granted from the registry). What else it may do is declared beside it
+// in infra/functions.go.
 type Function struct {
-	Name        string
-	Placeholder string
-	Tables      []Access
+	Name string
+	// Task functions are invoked by the state machines, through the ASL
+	// placeholder Placeholder names.
+	Task   bool
+	Tables []Access
 }
 
-// Functions are all Lambda functions, in the order a request meets them.
-// The api and inbound functions serve the public: they may append to the
-// audit log and nothing more, and may not touch what erasure recorded.
-var Functions = []Function{
-	{Name: "api", Tables: []Access{saveRequest, appendAudit,
+// Placeholder is the ASL placeholder for the ARN of a task function:
+// "close-request" is ${CloseRequestFunctionArn}. Other functions have none.
+func (f Function) Placeholder() string {
+	if !f.Task {
+		return ""
+	}
+	var b strings.Builder
+	for _, part := range strings.Split(f.Name, "-") {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String() + "FunctionArn"
+}
+
+// The pipeline's Lambda functions. The api and inbound functions serve the
+// public: they may append to the audit log and nothing more, and may not
+// touch what erasure recorded.
+var (
+	API = Function{Name: "api", Tables: []Access{saveRequest, appendAudit,
 		// Idempotency records and rate counters, item by item.
-		{Intake, []string{GetItem, PutItem, UpdateItem, DeleteItem}}}},
+		{Intake, []string{GetItem, PutItem, UpdateItem, DeleteItem}}}}
 	// Acknowledging takes the subject's open slot (a conditional put).
-	{Name: "acknowledge", Placeholder: "AcknowledgeFunctionArn", Tables: []Access{saveRequest, appendAudit}},
-	{Name: "start-verification", Placeholder: "StartVerificationFunctionArn", Tables: []Access{saveRequest, appendAudit}},
+	Acknowledge       = Function{Name: "acknowledge", Task: true, Tables: []Access{saveRequest, appendAudit}}
+	StartVerification = Function{Name: "start-verification", Task: true, Tables: []Access{saveRequest, appendAudit}}
 	// Resolving again (a redrive) keeps the identities of the sources
 	// erasure changed: it reads their journal.
-	{Name: "resolve-identities", Placeholder: "ResolveIdentitiesFunctionArn", Tables: []Access{saveRequest, appendAudit, readJournal}},
+	ResolveIdentities = Function{Name: "resolve-identities", Task: true, Tables: []Access{saveRequest, appendAudit, readJournal}}
 	// Collecting keeps what it could not read as findings.
-	{Name: "collect-source", Placeholder: "CollectSourceFunctionArn", Tables: []Access{readRequest, appendAudit, keepFindings}},
+	CollectSource = Function{Name: "collect-source", Task: true, Tables: []Access{readRequest, appendAudit, keepFindings}}
 	// Finishing a large source adds up what its objects' tasks journaled.
-	{Name: "finish-large-source", Placeholder: "FinishLargeSourceFunctionArn", Tables: []Access{readRequest, appendAudit, putOutcome, journal}},
+	FinishLargeSource = Function{Name: "finish-large-source", Task: true, Tables: []Access{readRequest, appendAudit, putOutcome, journal}}
 	// The package says what could not be read.
-	{Name: "build-package", Placeholder: "BuildPackageFunctionArn", Tables: []Access{saveRequest, appendAudit, readFindings}},
+	BuildPackage = Function{Name: "build-package", Task: true, Tables: []Access{saveRequest, appendAudit, readFindings}}
 	// Erasing journals each change and keeps what it could not erase.
-	{Name: "erase-source", Placeholder: "EraseSourceFunctionArn", Tables: []Access{readRequest, appendAudit, putOutcome, journal, keepFindings}},
-	{Name: "await-hold", Placeholder: "AwaitHoldFunctionArn", Tables: []Access{saveRequest, appendAudit}},
+	EraseSource = Function{Name: "erase-source", Task: true, Tables: []Access{readRequest, appendAudit, putOutcome, journal, keepFindings}}
+	AwaitHold   = Function{Name: "await-hold", Task: true, Tables: []Access{saveRequest, appendAudit}}
 	// The receipt task reads the outcomes, the findings and the chain's
 	// head, and appends to the chain.
-	{Name: "write-receipt", Placeholder: "WriteReceiptFunctionArn", Tables: []Access{readRequest, appendAudit,
-		{Receipts, []string{GetItem, PutItem, Query}}}},
+	WriteReceipt = Function{Name: "write-receipt", Task: true, Tables: []Access{readRequest, appendAudit,
+		{Receipts, []string{GetItem, PutItem, Query}}}}
 	// Waiting on findings keeps the task token beside them.
-	{Name: "await-findings", Placeholder: "AwaitFindingsFunctionArn", Tables: []Access{readRequest, appendAudit, keepFindings}},
-	{Name: "await-review", Placeholder: "AwaitReviewFunctionArn", Tables: []Access{saveRequest, appendAudit}},
-	{Name: "record-suppression", Placeholder: "RecordSuppressionFunctionArn", Tables: []Access{saveRequest, appendAudit,
+	AwaitFindings     = Function{Name: "await-findings", Task: true, Tables: []Access{readRequest, appendAudit, keepFindings}}
+	AwaitReview       = Function{Name: "await-review", Task: true, Tables: []Access{saveRequest, appendAudit}}
+	RecordSuppression = Function{Name: "record-suppression", Task: true, Tables: []Access{saveRequest, appendAudit,
 		// Flags are set item by item, never removed.
-		{Suppressions, []string{GetItem, UpdateItem}}}},
-	{Name: "apply-corrections", Placeholder: "ApplyCorrectionsFunctionArn", Tables: []Access{saveRequest, appendAudit}},
+		{Suppressions, []string{GetItem, UpdateItem}}}}
+	ApplyCorrections = Function{Name: "apply-corrections", Task: true, Tables: []Access{saveRequest, appendAudit}}
 	// Closing a delete request reads its outcomes and findings for the
 	// confirmation mail.
-	{Name: "close-request", Placeholder: "CloseRequestFunctionArn", Tables: []Access{saveRequest, appendAudit,
-		{Receipts, []string{GetItem, Query}}}},
-	{Name: "check-deadline", Placeholder: "CheckDeadlineFunctionArn", Tables: []Access{saveRequest, appendAudit}},
-	// deadline-report runs on a schedule, outside the workflows: it counts
+	CloseRequest = Function{Name: "close-request", Task: true, Tables: []Access{saveRequest, appendAudit,
+		{Receipts, []string{GetItem, Query}}}}
+	CheckDeadline = Function{Name: "check-deadline", Task: true, Tables: []Access{saveRequest, appendAudit}}
+	// DeadlineReport runs on a schedule, outside the workflows: it counts
 	// open requests through the status index.
-	{Name: "deadline-report", Tables: []Access{{Requests, []string{Query}}}},
-	// sweeper runs on a schedule: it finds requests still received through
+	DeadlineReport = Function{Name: "deadline-report", Tables: []Access{{Requests, []string{Query}}}}
+	// Sweeper runs on a schedule: it finds requests still received through
 	// the status index and starts their workflows, or flags them.
-	{Name: "sweeper", Tables: []Access{{Requests, []string{GetItem, PutItem, Query}}, appendAudit}},
-	// inbound runs for each mail the SES receipt rule receives: it makes
+	Sweeper = Function{Name: "sweeper", Tables: []Access{{Requests, []string{GetItem, PutItem, Query}}, appendAudit}}
+	// Inbound runs for each mail the SES receipt rule receives: it makes
 	// requests as the api does, audits each mail, and counts mailed
 	// requests against the per-address limit.
-	{Name: "inbound", Tables: []Access{saveRequest, appendAudit, {Intake, []string{UpdateItem}}}},
+	Inbound = Function{Name: "inbound", Tables: []Access{saveRequest, appendAudit, {Intake, []string{UpdateItem}}}}
+)
+
+// Functions are all Lambda functions, in the order a request meets them;
+// each has its folder functions/<Name>/.
+var Functions = []Function{
+	API, Acknowledge, StartVerification, ResolveIdentities, CollectSource, FinishLargeSource, BuildPackage,
+	EraseSource, AwaitHold, WriteReceipt, AwaitFindings, AwaitReview, RecordSuppression, ApplyCorrections,
+	CloseRequest, CheckDeadline, DeadlineReport, Sweeper, Inbound,
 }
 
 // ASL placeholders that are not function ARNs. The CDK stack and the local

@@ -1,6 +1,8 @@
 package resources
 
 import (
+	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -50,4 +52,45 @@ func TestLongestOpenDays(t *testing.T) {
 		t.Errorf("a request may be open %d days (%s), more than LongestOpenDays (%d)", longest, at, LongestOpenDays)
 	}
 	t.Logf("longest on time: %d days (%s)", longest, at)
+}
+
+// TestFunctionFolders: every function has its folder under functions/ (the
+// Makefile builds one binary per folder, the stack deploys one per
+// Function), and every folder is a function.
+func TestFunctionFolders(t *testing.T) {
+	entries, err := os.ReadDir("../../functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var folders, names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			folders = append(folders, e.Name())
+		}
+	}
+	for _, f := range Functions {
+		names = append(names, f.Name)
+	}
+	slices.Sort(names)
+	if !slices.Equal(folders, names) {
+		t.Errorf("folders %q, functions %q", folders, names)
+	}
+}
+
+func TestPlaceholder(t *testing.T) {
+	tests := []struct {
+		fn   Function
+		want string
+	}{
+		{CloseRequest, "CloseRequestFunctionArn"},
+		{Acknowledge, "AcknowledgeFunctionArn"},
+		{FinishLargeSource, "FinishLargeSourceFunctionArn"},
+		{API, ""},
+		{Sweeper, ""},
+	}
+	for _, tt := range tests {
+		if got := tt.fn.Placeholder(); got != tt.want {
+			t.Errorf("%s: Placeholder() = %q, want %q", tt.fn.Name, got, tt.want)
+		}
+	}
 }

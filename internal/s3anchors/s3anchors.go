@@ -18,6 +18,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
+	"github.com/privacy-pipeline/dsr/internal/resources"
 )
 
 // API is the part of the S3 client the anchors use.
@@ -35,12 +36,11 @@ type Store struct {
 // New returns the anchors kept in bucket.
 func New(api API, bucket string) *Store { return &Store{api: api, bucket: bucket} }
 
-// Prefix is where the anchors are.
-const Prefix = "anchors/"
+var keyPattern = regexp.MustCompile(`^` + regexp.QuoteMeta(resources.AnchorsPrefix) + `(\d{12})-([0-9a-f]{64})$`)
 
-var keyPattern = regexp.MustCompile(`^anchors/(\d{12})-([0-9a-f]{64})$`)
-
-func keyOf(a erasure.Anchor) string { return fmt.Sprintf("%s%012d-%s", Prefix, a.Seq, a.Hash) }
+func keyOf(a erasure.Anchor) string {
+	return fmt.Sprintf("%s%012d-%s", resources.AnchorsPrefix, a.Seq, a.Hash)
+}
 
 // Put anchors a receipt. Putting it again (a retried step) adds a version
 // of the same name, which says the same.
@@ -65,7 +65,7 @@ func (s *Store) Put(ctx context.Context, a erasure.Anchor) error {
 // counted for a warning rather than stopping every verification.
 func (s *Store) All(ctx context.Context) (anchors []erasure.Anchor, strangers int, err error) {
 	seen := map[string]bool{}
-	p := s3.NewListObjectVersionsPaginator(s.api, &s3.ListObjectVersionsInput{Bucket: &s.bucket, Prefix: aws.String(Prefix)})
+	p := s3.NewListObjectVersionsPaginator(s.api, &s3.ListObjectVersionsInput{Bucket: &s.bucket, Prefix: aws.String(resources.AnchorsPrefix)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

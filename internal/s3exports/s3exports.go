@@ -21,6 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/resources"
 	"github.com/privacy-pipeline/dsr/internal/s3stream"
 )
 
@@ -49,14 +50,14 @@ func New(client *s3.Client, bucket string) *Store {
 }
 
 func partKey(requestID, sourceID string) string {
-	return "work/" + requestID + "/" + sourceID + ".json"
+	return resources.WorkPrefix + requestID + "/" + sourceID + ".json"
 }
 
 // objectResultsPrefix holds what per-object tasks found or did in a large
 // source. A result is named by a hash of its object's key: object keys are
 // the company's and may hold anything.
 func objectResultsPrefix(requestID, sourceID string) string {
-	return "work/" + requestID + "/objects/" + sourceID + "/"
+	return resources.WorkPrefix + requestID + "/objects/" + sourceID + "/"
 }
 
 func objectResultKey(requestID, sourceID, objectKey string) string {
@@ -155,7 +156,7 @@ func (s *Store) DeleteObjectResults(ctx context.Context, requestID, sourceID str
 // from erasing in some object of a source: one mark per request and source,
 // outside the results.
 func heldMarkKey(requestID, sourceID string) string {
-	return "work/" + requestID + "/held/" + sourceID
+	return resources.WorkPrefix + requestID + "/held/" + sourceID
 }
 
 // MarkHeld notes that a legal hold kept a per-object task from erasing in
@@ -206,7 +207,9 @@ func (s *Store) eachKey(ctx context.Context, prefix string, fn func(key string) 
 }
 
 // PackageKey is where the access package of a request is stored.
-func PackageKey(requestID string) string { return "packages/" + requestID + "/" + requestID + ".zip" }
+func PackageKey(requestID string) string {
+	return resources.PackagesPrefix + requestID + "/" + requestID + ".zip"
+}
 
 // PutPart stores the records collected from one source.
 func (s *Store) PutPart(ctx context.Context, requestID, sourceID string, records []map[string]any) error {
@@ -283,12 +286,6 @@ func (s *Store) DeletePart(ctx context.Context, requestID, sourceID string) erro
 	return nil
 }
 
-// PermissionPrefix holds the signed permissions agents upload, often scans
-// of identity documents: one object per request, deleted when the request
-// closes (see workflow.Steps.ForgetPermission); the bucket's lifecycle
-// deletes any left behind.
-const PermissionPrefix = "agents/"
-
 // Tagging of a permission whose request is closed, which the bucket's
 // lifecycle rule deletes the retention's days after it was last written.
 const (
@@ -300,7 +297,9 @@ const (
 // kept: derived from the request id alone, never from what the agent sent,
 // and the same whatever the document's type (its Content-Type says), so a
 // new upload replaces the one before and no older document is left.
-func PermissionKey(requestID string) string { return PermissionPrefix + requestID + "/permission" }
+func PermissionKey(requestID string) string {
+	return resources.PermissionsPrefix + requestID + "/permission"
+}
 
 // PutPermission stores an agent's signed permission, in place of any sent
 // before; the bucket's default encryption (SSE-KMS with the pipeline's key)

@@ -30,9 +30,6 @@ type API interface {
 // DispositionTag is the tag key the lifecycle rules filter on.
 const DispositionTag = "disposition"
 
-// DefaultPrefix is the folder the receipt rule writes messages into.
-const DefaultPrefix = "inbound/"
-
 // Store is the raw-mail bucket.
 type Store struct {
 	api    API

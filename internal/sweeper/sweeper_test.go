@@ -123,7 +123,7 @@ func TestSweep(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			mem := memstore.New()
-			r := request.New(request.Intake{Type: "access", Email: "a@example.com", Jurisdiction: "EU"}, old)
+			r := request.New(request.Submission{Type: "access", Email: "a@example.com", Jurisdiction: "EU"}, old)
 			if tt.edit != nil {
 				tt.edit(r)
 			}
@@ -190,7 +190,7 @@ func TestSweepGoesOn(t *testing.T) {
 	old := now.Add(-time.Hour)
 	var ids []string
 	for range 3 {
-		r := request.New(request.Intake{Type: "delete", Email: "a@example.com", Jurisdiction: "UK"}, old)
+		r := request.New(request.Submission{Type: "delete", Email: "a@example.com", Jurisdiction: "UK"}, old)
 		if err := mem.Save(ctx, r, request.Event{At: old, Actor: "subject", Action: "received", To: request.Received}); err != nil {
 			t.Fatal(err)
 		}
@@ -245,7 +245,7 @@ func TestSweepResumesConfirmedRequests(t *testing.T) {
 		at     time.Time
 	}{{"stuck", request.Verified, old}, {"just confirmed", request.Verified, now.Add(-time.Minute)}, {"moved on", request.Verified, old},
 		{"pending", request.PendingVerification, old}, {"in progress", request.InProgress, old}} {
-		r := request.New(request.Intake{Type: "access", Email: "a@example.com", Jurisdiction: "EU"}, old)
+		r := request.New(request.Submission{Type: "access", Email: "a@example.com", Jurisdiction: "EU"}, old)
 		r.Status, r.UpdatedAt, r.TaskToken = c.status, c.at, "token-"+c.name
 		if err := mem.Save(ctx, r, request.Event{At: c.at, Actor: "subject", Action: "verified", To: c.status}); err != nil {
 			t.Fatal(err)

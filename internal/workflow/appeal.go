@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"html"
+	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/notify"
@@ -51,12 +52,14 @@ func (s *Steps) awaitAppealDecision(ctx context.Context, appeal *request.Request
 		}
 	}
 	appeal.ReviewTaskToken = token
-	from := appeal.Status
-	if from == request.Verified {
-		appeal.Status = request.InProgress
+	to := appeal.Status
+	if to == request.Verified {
+		to = request.InProgress // not again after a redrive
 	}
-	appeal.UpdatedAt = now
-	ev := request.Event{At: now, Actor: actor, Action: "review_requested", From: from, To: appeal.Status, Note: "appeal_of=" + decided.ID}
+	ev, err := appeal.Move(to, now, actor, "review_requested", "appeal_of="+decided.ID)
+	if err != nil {
+		return err
+	}
 	if err := s.Store.Save(ctx, appeal, ev); err != nil {
 		return err
 	}
@@ -104,55 +107,46 @@ func (s *Steps) appealedDecision(ctx context.Context, appeal *request.Request) (
 // grantAppeal carries out a granted appeal: the request the decision
 // refused is made again, verified and due within the appeal's period, and
 // the subject is told the decision, its reasons, and the new request.
-func (s *Steps) grantAppeal(ctx context.Context, appeal *request.Request) (notify.Message, error) {
+func (s *Steps) grantAppeal(ctx context.Context, appeal *request.Request, now time.Time) (*notify.Message, error) {
 	switch {
 	case appeal.Type != request.Appeal:
-		return notify.Message{}, apperr.E(apperr.Conflict, "Only an appeal is granted.")
+		return nil, apperr.E(apperr.Conflict, "Only an appeal is granted.")
 	case len(appeal.GrantReasons) == 0:
-		return notify.Message{}, apperr.E(apperr.Conflict, "A granted appeal needs the operator's reasons.")
+		return nil, apperr.E(apperr.Conflict, "A granted appeal needs the operator's reasons.")
 	case s.FollowUps == nil:
-		return notify.Message{}, apperr.E(apperr.Internal, "No maker of follow-up requests is configured.")
+		return nil, apperr.E(apperr.Internal, "No maker of follow-up requests is configured.")
 	}
 	decided, err := s.Store.Get(ctx, appeal.AppealOf)
 	if err != nil {
-		return notify.Message{}, err
+		return nil, err
 	}
 	follow, err := s.FollowUps.FollowUp(ctx, appeal, decided)
 	if err != nil {
-		return notify.Message{}, err
+		return nil, err
 	}
 	if appeal.Status != request.Completed { // completed: a retry after the mail failed
-		now := s.Clock.Now()
 		appeal.FollowUp, appeal.CompletedAt, appeal.ReviewTaskToken = follow.ID, now, ""
 		if err := s.move(ctx, appeal, request.Completed, "appeal_granted", "follow_up="+follow.ID); err != nil {
-			return notify.Message{}, err
+			return nil, err
 		}
 		if err := s.Store.Record(ctx, decided.ID, request.Event{At: now, Actor: actor, Action: "appeal_granted", Note: "appeal=" + appeal.ID + " follow_up=" + follow.ID}); err != nil {
-			return notify.Message{}, err
+			return nil, err
 		}
 	}
-	msg, err := notify.AppealGranted(appeal.Language, appeal.Email, appeal.ID, appeal.GrantReasons, follow.ID, dateTime(follow.Deadlines.Due))
-	if err != nil {
-		return notify.Message{}, apperr.Wrap(apperr.Internal, "The message could not be written.", err)
-	}
-	return msg, nil
+	return written(notify.AppealGranted(appeal.Language, appeal.Email, appeal.ID, appeal.GrantReasons, follow.ID, dateTime(follow.Deadlines.Due)))
 }
 
 // closeNothingToAppeal closes an appeal that names no decision its subject
 // can appeal, telling them so without saying which case it is.
-func (s *Steps) closeNothingToAppeal(ctx context.Context, appeal *request.Request) (notify.Message, error) {
+func (s *Steps) closeNothingToAppeal(ctx context.Context, appeal *request.Request, now time.Time) (*notify.Message, error) {
 	if appeal.Type != request.Appeal {
-		return notify.Message{}, apperr.E(apperr.Conflict, "Only an appeal has nothing to appeal.")
+		return nil, apperr.E(apperr.Conflict, "Only an appeal has nothing to appeal.")
 	}
 	if appeal.Status != request.Denied { // denied: a retry after the mail failed
-		appeal.CompletedAt, appeal.ReviewTaskToken = s.Clock.Now(), ""
+		appeal.CompletedAt, appeal.ReviewTaskToken = now, ""
 		if err := s.move(ctx, appeal, request.Denied, "nothing_to_appeal", ""); err != nil {
-			return notify.Message{}, err
+			return nil, err
 		}
 	}
-	msg, err := notify.NothingToAppeal(appeal.Language, appeal.Email, appeal.ID, appeal.AppealOf)
-	if err != nil {
-		return notify.Message{}, apperr.Wrap(apperr.Internal, "The message could not be written.", err)
-	}
-	return msg, nil
+	return written(notify.NothingToAppeal(appeal.Language, appeal.Email, appeal.ID, appeal.AppealOf))
 }

@@ -20,7 +20,7 @@ type fakeFollowUps struct {
 func (f *fakeFollowUps) FollowUp(_ context.Context, appeal, decided *request.Request) (*request.Request, error) {
 	f.calls++
 	id := request.FollowUpID(appeal.ID, appeal.ReceivedAt)
-	r := request.New(request.Intake{Type: string(decided.Type), Email: decided.Email, Jurisdiction: decided.Jurisdiction}, f.e.clock.Now())
+	r := request.New(request.Submission{Type: string(decided.Type), Email: decided.Email, Jurisdiction: decided.Jurisdiction}, f.e.clock.Now())
 	r.ID, r.FollowsAppeal, r.Status = id, appeal.ID, request.Verified
 	withDeadlines(decided.Jurisdiction, decided.Type)(r)
 	f.e.store.put(*r)
@@ -124,14 +124,14 @@ func TestGrantAppeal(t *testing.T) {
 	e.steps.FollowUps = follow
 	d, a := appealOf(t, e, nil, func(r *request.Request) { r.Status = request.InProgress })
 
-	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: a.ID, Outcome: "appeal_granted"}); apperr.KindOf(err) != apperr.Conflict {
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: a.ID, Outcome: CloseAppealGranted}); apperr.KindOf(err) != apperr.Conflict {
 		t.Fatalf("granted without reasons: %v", err)
 	}
 	a = e.store.stored(a.ID)
 	a.GrantReasons = []string{"The account holder's identity was confirmed by phone."}
 	e.store.put(a)
 	for attempt := range 2 {
-		if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: a.ID, Outcome: "appeal_granted"}); err != nil {
+		if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: a.ID, Outcome: CloseAppealGranted}); err != nil {
 			t.Fatalf("attempt %d: %v", attempt, err)
 		}
 	}
@@ -173,7 +173,7 @@ func TestUpholdAppeal(t *testing.T) {
 		r.Status = request.InProgress
 		r.DenialReasons = []string{"The records are exempt as tax records."}
 	})
-	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: a.ID, Outcome: "denied"}); err != nil {
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: a.ID, Outcome: CloseDenied}); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.store.stored(a.ID); got.Status != request.Denied {
@@ -195,7 +195,7 @@ func TestNothingToAppeal(t *testing.T) {
 	e := newEnv(t)
 	_, a := appealOf(t, e, func(r *request.Request) { r.Email = "someone.else@example.com" }, nil)
 	for range 2 { // a retry after the mail failed closes once
-		if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: a.ID, Outcome: "nothing_to_appeal"}); err != nil {
+		if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: a.ID, Outcome: CloseNothingToAppeal}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -207,7 +207,7 @@ func TestNothingToAppeal(t *testing.T) {
 		t.Fatalf("mail:\n%s", m.Text)
 	}
 	other := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
-	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: other.ID, Outcome: "nothing_to_appeal"}); apperr.KindOf(err) != apperr.Conflict {
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: other.ID, Outcome: CloseNothingToAppeal}); apperr.KindOf(err) != apperr.Conflict {
 		t.Fatalf("an access request closed as an appeal: %v", err)
 	}
 }
@@ -221,7 +221,7 @@ func TestDenialOffersTheAppealForm(t *testing.T) {
 		withDeadlines("US-VA", request.Delete)(r)
 		r.DenialReasons = []string{"We could not verify the request."}
 	})
-	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "denied"}); err != nil {
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseDenied}); err != nil {
 		t.Fatal(err)
 	}
 	m := e.mail.sent[len(e.mail.sent)-1]

@@ -94,7 +94,7 @@ func TestApplyCorrections(t *testing.T) {
 				t.Fatalf("again: %v, %d calls", err, len(c.called))
 			}
 			// The close mails the fields, never the values.
-			if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: before.ID, Outcome: "completed"}); err != nil {
+			if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: before.ID, Outcome: CloseCompleted}); err != nil {
 				t.Fatal(err)
 			}
 			want, _ := notify.Corrected(i18n.English, subject, before.ID, []string{"name", "phone"}, tt.found > 0)
@@ -111,7 +111,7 @@ func TestCloseUncorrected(t *testing.T) {
 	e := newEnv(t)
 	withProfile(t, e)
 	r := e.seed(t, request.Correct, request.InProgress, func(r *request.Request) { r.Corrections = request.Corrections{"name": "x"} })
-	err := e.steps.CloseRequest(context.Background(), CloseTask{RequestID: r.ID, Outcome: "completed"})
+	err := e.steps.CloseRequest(context.Background(), CloseTask{RequestID: r.ID, Outcome: CloseCompleted})
 	wantKind(t, err, apperr.Conflict)
 	if len(e.mail.sent) != 0 {
 		t.Fatal("mail sent")

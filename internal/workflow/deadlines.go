@@ -43,17 +43,33 @@ type Metrics interface {
 // the watch sends it, so the notice arrives in time.
 const DefaultNoticeLead = 2 * 24 * time.Hour
 
+// DeadlinePhase is the point of the deadline watch a check acts at: each
+// check task of the watch names one in its input ("phase").
+type DeadlinePhase string
+
+const (
+	// PhaseWait keeps the task token, which the close of the request ends,
+	// while the watch waits for its next point.
+	PhaseWait DeadlinePhase = "wait"
+	// PhaseAsk does the same until the extension-notice point, and asks the
+	// operators whether to extend: their answer resumes the watch.
+	PhaseAsk DeadlinePhase = "ask"
+	// PhaseNotice carries out their decision, or the policy when they made
+	// none.
+	PhaseNotice DeadlinePhase = "notice"
+	// PhaseDue escalates a request still open at its due date.
+	PhaseDue DeadlinePhase = "due"
+)
+
+// DeadlinePhases are every phase a check task may name.
+var DeadlinePhases = []DeadlinePhase{PhaseWait, PhaseAsk, PhaseNotice, PhaseDue}
+
 type (
-	// DeadlineTask asks the watch's check to act at a phase: "wait" (keep
-	// TaskToken, which the close of the request ends, while the watch waits
-	// for its next point), "ask" (the same until the extension-notice point,
-	// and ask the operators whether to extend: their answer resumes the
-	// watch), "notice" (carry out their decision, or the policy when they
-	// made none) or "due" (escalate if still open).
+	// DeadlineTask asks the watch's check to act at a phase.
 	DeadlineTask struct {
-		RequestID string `json:"request_id"`
-		Phase     string `json:"phase"`
-		TaskToken string `json:"task_token,omitempty"`
+		RequestID string        `json:"request_id"`
+		Phase     DeadlinePhase `json:"phase"`
+		TaskToken string        `json:"task_token,omitempty"`
 	}
 	// DeadlineResult says whether the request is still open and, after the
 	// notice phase, until when to wait (scaled, RFC 3339 in UTC) and how many
@@ -285,9 +301,9 @@ func (s *Steps) extensionFacts(ctx context.Context, r *request.Request) ([]strin
 }
 
 // CheckDeadline is the deadline watch's step. A set time before the notice
-// point it asks the operators whether to extend (phase "ask"); at the
-// notice point it carries out their decision, or the policy (phase
-// "notice"), and says until when to wait; at the due date it escalates a
+// point it asks the operators whether to extend (PhaseAsk); at the
+// notice point it carries out their decision, or the policy (PhaseNotice),
+// and says until when to wait; at the due date it escalates a
 // request that is still open: flagged overdue, counted, and mailed to the
 // operators.
 func (s *Steps) CheckDeadline(ctx context.Context, in DeadlineTask) (DeadlineResult, error) {
@@ -301,20 +317,20 @@ func (s *Steps) CheckDeadline(ctx context.Context, in DeadlineTask) (DeadlineRes
 	}
 	closed := apperr.Wrap(apperr.Conflict, "The request is closed.", request.ErrClosed)
 	if r.Status.Closed() {
-		if in.Phase == "wait" || in.Phase == "ask" {
+		if in.Phase == PhaseWait || in.Phase == PhaseAsk {
 			return DeadlineResult{}, closed
 		}
 		return DeadlineResult{Open: false}, nil
 	}
 	switch in.Phase {
-	case "wait", "ask":
+	case PhaseWait, PhaseAsk:
 		if in.TaskToken == "" {
 			return DeadlineResult{}, apperr.E(apperr.Invalid, "The task input has no task token.")
 		}
 		if err := s.WatchWaits.SetWatchWait(ctx, r.ID, in.TaskToken); err != nil {
 			return DeadlineResult{}, err
 		}
-		if in.Phase == "ask" {
+		if in.Phase == PhaseAsk {
 			if err := s.askOperators(ctx, r, in.TaskToken); err != nil {
 				return DeadlineResult{}, err
 			}
@@ -329,13 +345,13 @@ func (s *Steps) CheckDeadline(ctx context.Context, in DeadlineTask) (DeadlineRes
 			return DeadlineResult{}, closed
 		}
 		return DeadlineResult{Open: true}, nil
-	case "notice":
+	case PhaseNotice:
 		if err := s.noticePoint(ctx, r); err != nil {
 			return DeadlineResult{}, err
 		}
 		due := r.Deadlines.Due.EndOfDay(r.Deadlines.Location())
 		return DeadlineResult{Open: true, WaitUntil: s.stamp(r, due), WaitSeconds: s.secondsUntil(r, due)}, nil
-	case "due":
+	case PhaseDue:
 		if !r.Overdue {
 			r.Overdue, r.NeedsOperator = true, true
 			now := s.Clock.Now()

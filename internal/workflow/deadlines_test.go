@@ -125,7 +125,7 @@ func TestCheckDeadline(t *testing.T) {
 	t.Run("closed request: the watch ends", func(t *testing.T) {
 		e := newEnv(t)
 		r := e.seed(t, request.Access, request.Completed, withDeadlines("EU", request.Access))
-		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"})
+		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice})
 		if err != nil || got.Open || len(e.mail.sent) != 0 {
 			t.Fatalf("%+v %v, %d mails", got, err, len(e.mail.sent))
 		}
@@ -136,7 +136,7 @@ func TestCheckDeadline(t *testing.T) {
 			withDeadlines("EU", request.Access)(r)
 			r.ExtensionTaskToken = "ask-token"
 		})
-		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"})
+		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +162,7 @@ func TestCheckDeadline(t *testing.T) {
 			withDeadlines("EU", request.Delete)(r)
 			r.OnHold = true
 		})
-		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice}); err != nil {
 			t.Fatal(err)
 		}
 		stored := e.store.stored(r.ID)
@@ -177,7 +177,7 @@ func TestCheckDeadline(t *testing.T) {
 		e := newEnv(t)
 		e.steps.Policy = &policy.Policy{Extensions: policy.ExtensionsAllowed, Undecided: policy.UndecidedExtendWithFacts}
 		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
-		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice}); err != nil {
 			t.Fatal(err)
 		}
 		if stored := e.store.stored(r.ID); stored.Extended || stored.ExtensionDecision != request.ExtensionUndecided {
@@ -193,7 +193,7 @@ func TestCheckDeadline(t *testing.T) {
 			withDeadlines("EU", request.Access)(r)
 			r.ExtensionDecision = request.ExtensionKept
 		})
-		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice}); err != nil {
 			t.Fatal(err)
 		}
 		if stored := e.store.stored(r.ID); stored.Extended || stored.NeedsOperator || len(e.mail.sent) != 0 {
@@ -206,13 +206,13 @@ func TestCheckDeadline(t *testing.T) {
 		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
 		// Nobody is asked; the watch waits on until the notice point, and
 		// a close can end that wait.
-		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "ask", TaskToken: "tok"}); err != nil {
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseAsk, TaskToken: "tok"}); err != nil {
 			t.Fatalf("ask: %v", err)
 		}
 		if got, _ := e.store.WatchWait(ctx, r.ID); got != "tok" || e.store.stored(r.ID).ExtensionTaskToken != "" {
 			t.Fatalf("watch wait %q, extension token %q", got, e.store.stored(r.ID).ExtensionTaskToken)
 		}
-		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice}); err != nil {
 			t.Fatal(err)
 		}
 		if stored := e.store.stored(r.ID); stored.Extended || stored.NeedsOperator || len(e.mail.sent) != 0 {
@@ -226,7 +226,7 @@ func TestCheckDeadline(t *testing.T) {
 	t.Run("ask: the operators are asked, and the watch waits", func(t *testing.T) {
 		e := newEnv(t)
 		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
-		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "ask", TaskToken: "tok"}); err != nil {
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseAsk, TaskToken: "tok"}); err != nil {
 			t.Fatal(err)
 		}
 		if stored := e.store.stored(r.ID); stored.ExtensionTaskToken != "tok" || lastEvent(t, e.store, r.ID).Action != "extension_decision_asked" {
@@ -245,7 +245,7 @@ func TestCheckDeadline(t *testing.T) {
 		} {
 			e.mail.sent = nil
 			r := e.seed(t, request.Access, request.InProgress, func(r *request.Request) { withDeadlines("EU", request.Access)(r); edit(r) })
-			if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "ask", TaskToken: "tok2"}); err != nil {
+			if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseAsk, TaskToken: "tok2"}); err != nil {
 				t.Fatalf("ask: %v", err)
 			}
 			if got, _ := e.store.WatchWait(ctx, r.ID); got != "tok2" || len(e.mail.sent) != 0 || e.store.stored(r.ID).ExtensionTaskToken != "" {
@@ -254,7 +254,7 @@ func TestCheckDeadline(t *testing.T) {
 		}
 		// Closed: the watch ends.
 		r = e.seed(t, request.Access, request.Completed, withDeadlines("EU", request.Access))
-		_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "ask", TaskToken: "tok3"})
+		_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseAsk, TaskToken: "tok3"})
 		var closed *RequestClosed
 		if !errors.As(TaskError(err), &closed) {
 			t.Fatalf("ask on a closed request: %v", err)
@@ -263,18 +263,18 @@ func TestCheckDeadline(t *testing.T) {
 	t.Run("wait: the token is kept for the close to end the wait", func(t *testing.T) {
 		e := newEnv(t)
 		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
-		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "wait", TaskToken: "w1"}); err != nil {
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseWait, TaskToken: "w1"}); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := e.store.WatchWait(ctx, r.ID); got != "w1" || len(e.mail.sent) != 0 {
 			t.Fatalf("watch wait %q, mail %d", got, len(e.mail.sent))
 		}
-		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "wait"}); apperr.KindOf(err) != apperr.Invalid {
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseWait}); apperr.KindOf(err) != apperr.Invalid {
 			t.Fatalf("no token: %v", err)
 		}
 		for _, status := range []request.Status{request.Completed, request.Cancelled, request.Expired, request.Denied} {
 			r := e.seed(t, request.Access, status, withDeadlines("EU", request.Access))
-			_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "wait", TaskToken: "w2"})
+			_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseWait, TaskToken: "w2"})
 			var closed *RequestClosed
 			if !errors.As(TaskError(err), &closed) {
 				t.Fatalf("%s: %v", status, err)
@@ -291,7 +291,7 @@ func TestCheckDeadline(t *testing.T) {
 				t.Fatal(err)
 			}
 		}}
-		_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "wait", TaskToken: "w1"})
+		_, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseWait, TaskToken: "w1"})
 		var closed *RequestClosed
 		if !errors.As(TaskError(err), &closed) {
 			t.Fatalf("wait: %v", err)
@@ -300,7 +300,7 @@ func TestCheckDeadline(t *testing.T) {
 	t.Run("no extension in law: waits for the due date without a notice", func(t *testing.T) {
 		e := newEnv(t)
 		r := e.seed(t, request.OptOut, request.InProgress, withDeadlines("US-CA", request.OptOut))
-		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"})
+		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice})
 		if err != nil || !got.Open || len(e.mail.sent) != 0 {
 			t.Fatalf("%+v %v %d", got, err, len(e.mail.sent))
 		}
@@ -316,7 +316,7 @@ func TestCheckDeadline(t *testing.T) {
 	t.Run("open at the due date: overdue, counted, operators told", func(t *testing.T) {
 		e := newEnv(t)
 		r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
-		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "due"})
+		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseDue})
 		if err != nil || !got.Open {
 			t.Fatalf("%+v %v", got, err)
 		}
@@ -332,7 +332,7 @@ func TestCheckDeadline(t *testing.T) {
 		}
 		// In the cloud the mail links the watch's execution in the console.
 		e.steps.WatchConsole = "arn:aws:states:eu-west-1:111111111111:stateMachine:Prod-deadline-watch"
-		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "due"}); err != nil {
+		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseDue}); err != nil {
 			t.Fatal(err)
 		}
 		if want := "#/v2/executions/details/arn:aws:states:eu-west-1:111111111111:execution:Prod-deadline-watch:" + r.ID; !strings.Contains(e.mail.sent[1].Text, want) {
@@ -365,13 +365,13 @@ func TestAwaitReviewAndDenial(t *testing.T) {
 		t.Fatalf("no token: %v", err)
 	}
 
-	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "denied"}); apperr.KindOf(err) != apperr.Conflict {
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseDenied}); apperr.KindOf(err) != apperr.Conflict {
 		t.Fatalf("denial without reasons: %v", err)
 	}
 	s := e.store.stored(r.ID)
 	s.DenialReasons = []string{"We could not confirm the request comes from the account holder."}
 	e.store.put(s)
-	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "denied"}); err != nil {
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseDenied}); err != nil {
 		t.Fatal(err)
 	}
 	got := e.store.stored(r.ID)
@@ -396,10 +396,10 @@ func TestNoticesFollowTheRules(t *testing.T) {
 		s := e.store.stored(r.ID)
 		s.DenialReasons = []string{"Manifestly excessive."}
 		e.store.put(s)
-		return e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "denied"})
+		return e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseDenied})
 	}
 	expired := func(e *env, r request.Request) error {
-		return e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "expired"})
+		return e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseExpired})
 	}
 	acknowledged := func(e *env, r request.Request) error {
 		_, err := e.steps.Acknowledge(ctx, RequestRef{RequestID: r.ID})
@@ -502,7 +502,7 @@ func TestMetricsOfTheLifecycle(t *testing.T) {
 		t.Fatalf("verified counted %d times", e.metrics.counts["RequestsVerified"])
 	}
 	e.clock.Advance(10 * 24 * time.Hour)
-	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "completed"}); err != nil {
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseCompleted}); err != nil {
 		t.Fatal(err)
 	}
 	if e.metrics.counts["RequestsReceived"] != 1 || e.metrics.counts["RequestsCompleted"] != 1 {
@@ -526,14 +526,14 @@ func TestCloseRacingTheWatch(t *testing.T) {
 	e := newEnv(t)
 	r := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
 	stale, _ := e.store.Get(ctx, r.ID)
-	if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: "notice"}); err != nil {
+	if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice}); err != nil {
 		t.Fatal(err)
 	}
 	err := e.store.Save(ctx, stale, request.Event{})
 	if _, ok := TaskError(err).(*TransientError); !ok {
 		t.Fatalf("a lost race maps to %T, want *TransientError", TaskError(err))
 	}
-	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "failed"}); err != nil {
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseFailed}); err != nil {
 		t.Fatal(err)
 	}
 }

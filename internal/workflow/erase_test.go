@@ -159,7 +159,7 @@ func TestCloseDeleteTellsWhatWasKept(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := e.steps.CloseRequest(context.Background(), CloseTask{RequestID: r.ID, Outcome: "completed"}); err != nil {
+	if err := e.steps.CloseRequest(context.Background(), CloseTask{RequestID: r.ID, Outcome: CloseCompleted}); err != nil {
 		t.Fatal(err)
 	}
 	msg := onlyMessage(t, e)
@@ -193,7 +193,7 @@ func TestCloseDeleteInPartUnderTheCCPA(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := e.steps.CloseRequest(context.Background(), CloseTask{RequestID: r.ID, Outcome: "completed"}); err != nil {
+	if err := e.steps.CloseRequest(context.Background(), CloseTask{RequestID: r.ID, Outcome: CloseCompleted}); err != nil {
 		t.Fatal(err)
 	}
 	msg := onlyMessage(t, e)
@@ -210,7 +210,7 @@ func TestCloseDeleteNothingKeptTellsNoRemedy(t *testing.T) {
 	if _, err := e.steps.EraseSource(context.Background(), SourceTask{RequestID: r.ID, SourceID: "users"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.steps.CloseRequest(context.Background(), CloseTask{RequestID: r.ID, Outcome: "completed"}); err != nil {
+	if err := e.steps.CloseRequest(context.Background(), CloseTask{RequestID: r.ID, Outcome: CloseCompleted}); err != nil {
 		t.Fatal(err)
 	}
 	if msg := onlyMessage(t, e); strings.Contains(msg.Text, "supervisory authority") {
@@ -334,7 +334,7 @@ func TestDryRunRequest(t *testing.T) {
 	if !rec.DryRun || rec.Sources[0].Deleted != 1 || !rec.Sources[0].DryRun || rec.Sources[2].Anonymized != 1 {
 		t.Errorf("dry-run receipt %+v", rec)
 	}
-	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "completed"}); err != nil {
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseCompleted}); err != nil {
 		t.Fatal(err)
 	}
 	msg := onlyMessage(t, e)

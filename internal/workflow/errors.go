@@ -2,6 +2,8 @@ package workflow
 
 import (
 	"errors"
+	"reflect"
+	"slices"
 
 	"github.com/aws/smithy-go"
 
@@ -47,6 +49,87 @@ type (
 	RequestClosed struct{ Msg string }
 )
 
+// RequestDenied is the error an operator's denial fails a waiting task
+// with (operator.Deny, through Step Functions' SendTaskFailure); no task
+// returns it. The request workflow catches it to send the denial.
+const RequestDenied = "RequestDenied"
+
+// Errors of AWS's own that the state machines match.
+const (
+	// AnyError (States.ALL) matches every error: a Catch routes what is
+	// left to the operators.
+	AnyError = "States.ALL"
+	// TaskTimedOut is a wait for a task token that ran out.
+	TaskTimedOut = "States.Timeout"
+)
+
+// lambdaServiceErrors are the Lambda service's transient failures to invoke
+// a function: the standard Retry retries them.
+var lambdaServiceErrors = []string{
+	"Lambda.ServiceException",
+	"Lambda.AWSLambdaException",
+	"Lambda.SdkClientException",
+	"Lambda.TooManyRequestsException",
+}
+
+// InvocationTimedOut is an invocation that ran out of time (Lambda's
+// Sandbox.Timedout). Every step is safe to run again (the erasure journal,
+// conditional writes, executions named by the request), so the standard
+// Retry retries it: without, one timeout fails the request for an operator.
+const InvocationTimedOut = "Sandbox.Timedout"
+
+// taskErrors are the error types a task returns: TaskError makes every
+// error one of them.
+var taskErrors = []error{
+	&TransientError{}, &InvalidTaskInput{}, &RequestNotFound{}, &StateConflict{}, &InternalError{},
+	&ErasureOnHold{}, &NotOnHold{}, &FindingsOpen{}, &NoOpenFindings{}, &NothingToAppeal{},
+	&RequestCancelled{}, &RequestClosed{},
+}
+
+// ErrorName is the name Step Functions knows err by (errorType): its Go
+// type's name, as the Lambda runtime for Go reports it.
+func ErrorName(err error) string {
+	t := reflect.TypeOf(err)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
+}
+
+// ErrorNames are every error name a state machine may match in Retry or
+// Catch: the task errors, RequestDenied, and AWS's that the state machines
+// use. A name outside this list in an ASL file matches nothing Go sends.
+func ErrorNames() []string {
+	names := []string{RequestDenied, AnyError, TaskTimedOut, InvocationTimedOut}
+	names = append(names, lambdaServiceErrors...)
+	for _, e := range taskErrors {
+		names = append(names, ErrorName(e))
+	}
+	return names
+}
+
+// Retrier is one element of a task's Retry in ASL.
+type Retrier struct {
+	ErrorEquals     []string `json:"ErrorEquals"`
+	IntervalSeconds int      `json:"IntervalSeconds"`
+	MaxAttempts     int      `json:"MaxAttempts"`
+	BackoffRate     float64  `json:"BackoffRate"`
+	JitterStrategy  string   `json:"JitterStrategy"`
+}
+
+// StandardRetry is the Retry of every Lambda task of the state machines
+// (the ASL files write "Retry": "${StandardRetry}"; statemachines.Definition
+// puts this in its place). It retries, with backoff and full jitter, what
+// is worth trying again: the Lambda service's failures and TransientError.
+// Every other error is final, and the task's Catch routes it.
+var StandardRetry = []Retrier{{
+	ErrorEquals:     append(slices.Clone(lambdaServiceErrors), InvocationTimedOut, ErrorName(&TransientError{})),
+	IntervalSeconds: 2,
+	MaxAttempts:     4,
+	BackoffRate:     2,
+	JitterStrategy:  "FULL",
+}}
+
 func (e *TransientError) Error() string   { return e.Msg }
 func (e *InvalidTaskInput) Error() string { return e.Msg }
 func (e *RequestNotFound) Error() string  { return e.Msg }
@@ -60,7 +143,8 @@ func (e *NothingToAppeal) Error() string  { return e.Msg }
 func (e *RequestCancelled) Error() string { return e.Msg }
 func (e *RequestClosed) Error() string    { return e.Msg }
 
-// TaskError turns any error into one of the task error types above.
+// TaskError turns any error into one of the task error types above
+// (taskErrors).
 func TaskError(err error) error {
 	msg := "Internal error."
 	var e *apperr.Error
@@ -112,3 +196,9 @@ func ErrorCode(err error) string {
 	}
 	return apperr.KindOf(err).String()
 }
+
+// RequestCancelledError is the error name an operator's cancel fails a
+// waiting task with (through SendTaskFailure): the workflow catches it into
+// its Succeed state "Request cancelled", as it does when a step finds the
+// request cancelled.
+var RequestCancelledError = ErrorName(&RequestCancelled{})

@@ -41,7 +41,7 @@ func TestFindingsBlockTheReceipt(t *testing.T) {
 	if !errors.As(TaskError(err), &open) || len(e.receipts.links) != 0 {
 		t.Fatalf("receipt with an open finding: err %v (%T), %d receipts", err, TaskError(err), len(e.receipts.links))
 	}
-	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "completed"}); !errors.Is(err, request.ErrFindingsOpen) {
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseCompleted}); !errors.Is(err, request.ErrFindingsOpen) {
 		t.Fatalf("close with an open finding: %v", err)
 	}
 	if len(e.mail.sent) != 0 {
@@ -85,7 +85,7 @@ func TestFindingsBlockTheReceipt(t *testing.T) {
 	if strings.Contains(string(e.receipts.links[0].Body), damaged.Key) {
 		t.Fatal("the receipt holds an object key in clear")
 	}
-	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "completed"}); err != nil {
+	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseCompleted}); err != nil {
 		t.Fatal(err)
 	}
 	if msg := onlyMessage(t, e); !strings.Contains(msg.Subject, r.ID) || strings.Contains(msg.Text, damaged.Key) {

@@ -1,11 +1,11 @@
 package workflow
 
 import (
-	"net/url"
 	"slices"
 	"sync"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/links"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/statute"
@@ -37,10 +37,10 @@ func (s *Steps) remedy(r *request.Request, kind statute.NoticeKind) (notify.Reme
 	}
 	if s.BaseURL != "" {
 		// The form, opened at the request's law, offers the opt-out.
-		rem.OptOutLink = s.BaseURL + "/?jurisdiction=" + url.QueryEscape(r.Jurisdiction) + langParam(r)
+		rem.OptOutLink = links.Base(s.BaseURL).Form(r.Jurisdiction, r.Language)
 		if slices.Contains(c.Carries, statute.Appeal) {
 			// The form, opened at the appeal of this request.
-			rem.AppealLink = s.BaseURL + "/?" + url.Values{"jurisdiction": {r.Jurisdiction}, "type": {string(request.Appeal)}, "appeal_of": {r.ID}}.Encode() + langParam(r)
+			rem.AppealLink = links.Base(s.BaseURL).Appeal(r.Jurisdiction, r.ID, r.Language)
 		}
 	}
 	return rem, nil

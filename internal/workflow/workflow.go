@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
+	"github.com/privacy-pipeline/dsr/internal/links"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/policy"
@@ -212,11 +212,6 @@ type (
 		SourceID string `json:"source_id"`
 		Records  int    `json:"records"`
 	}
-	// CloseTask ends a request with an outcome: completed, expired or failed.
-	CloseTask struct {
-		RequestID string `json:"request_id"`
-		Outcome   string `json:"outcome"`
-	}
 )
 
 const actor = "system"
@@ -239,15 +234,14 @@ func (s *Steps) load(ctx context.Context, id string) (*request.Request, error) {
 	return r, nil
 }
 
-// move changes the status of r (if it differs) and saves it with an audit event.
+// move changes the status of r (if it differs) and saves it with the
+// change's audit event.
 func (s *Steps) move(ctx context.Context, r *request.Request, to request.Status, action, note string) error {
-	from := r.Status
-	if from != to && !request.CanMove(from, to) {
-		return apperr.E(apperr.Conflict, fmt.Sprintf("A %s request cannot become %s.", from, to))
+	ev, err := r.Move(to, s.Clock.Now(), actor, action, note)
+	if err != nil {
+		return err
 	}
-	now := s.Clock.Now()
-	r.Status, r.UpdatedAt = to, now
-	return s.Store.Save(ctx, r, request.Event{At: now, Actor: actor, Action: action, From: from, To: to, Note: note})
+	return s.Store.Save(ctx, r, ev)
 }
 
 // StartVerification mails the subject a single-use confirmation link and a
@@ -272,12 +266,8 @@ func (s *Steps) StartVerification(ctx context.Context, in VerificationTask) erro
 	if err := s.move(ctx, r, request.PendingVerification, "verification_sent", ""); err != nil {
 		return err
 	}
-	base := s.BaseURL + "/v1/requests/" + r.ID
-	codePage := base + "/code"
-	if r.Language != "" {
-		codePage += "?lang=" + url.QueryEscape(string(r.Language))
-	}
-	link := base + "/verify?token=" + token + langParam(r)
+	public := links.Base(s.BaseURL)
+	link, codePage := public.Verify(r.ID, token, r.Language), public.Code(r.ID, r.Language)
 	var msg notify.Message
 	if r.AgentEmail != "" {
 		// To the subject, never the agent: the subject confirms the agent's
@@ -290,14 +280,6 @@ func (s *Steps) StartVerification(ctx context.Context, in VerificationTask) erro
 		return apperr.Wrap(apperr.Internal, "The verification message could not be written.", err)
 	}
 	return s.Mailer.Send(ctx, msg)
-}
-
-// langParam keeps the subject's language on the pages a mailed link opens.
-func langParam(r *request.Request) string {
-	if r.Language == "" {
-		return ""
-	}
-	return "&lang=" + url.QueryEscape(string(r.Language))
 }
 
 // resolve walks the registry from an email, and from the identities known
@@ -532,227 +514,4 @@ func (s *Steps) deleteParts(ctx context.Context, r *request.Request) error {
 		}
 	}
 	return nil
-}
-
-// CloseRequest ends a request and tells the subject: the download link, the
-// erasure confirmation or that it closed unverified. A failed request is
-// flagged for an operator and the subject is not told of internal failures.
-// Running it again after a failure to send mails again with a fresh link.
-func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
-	r, err := s.load(ctx, in.RequestID)
-	if err != nil {
-		return err
-	}
-	now := s.Clock.Now()
-	var msg notify.Message
-	switch {
-	case in.Outcome == "completed" && (r.Type == request.Access || r.Type == request.Portability):
-		if r.ExportKey == "" {
-			return apperr.E(apperr.Conflict, "The access package was not built.")
-		}
-		token := secret.NewToken()
-		r.DownloadTokenHash = secret.Hash(token)
-		r.DownloadExpiresAt = now.Add(s.DownloadTTL)
-		r.CompletedAt = now
-		if err := s.move(ctx, r, request.Completed, "completed", "delivered=download_link"); err != nil {
-			return err
-		}
-		msg, err = notify.DownloadReady(r.Language, r.Email, r.ID, s.BaseURL+"/v1/requests/"+r.ID+"/download?token="+token+langParam(r), r.DownloadExpiresAt)
-	case in.Outcome == "completed" && r.Type == request.Delete:
-		findings, ferr := s.openFindings(ctx, r)
-		if ferr != nil {
-			return ferr // the receipt step waits on them; this is a redrive too early
-		}
-		outcomes, oerr := s.Outcomes.Outcomes(ctx, r.ID)
-		if oerr != nil {
-			return oerr
-		}
-		for i := range outcomes {
-			outcomes[i].Findings = nil
-			for _, f := range findings {
-				if f.SourceID == outcomes[i].SourceID {
-					outcomes[i].Findings = append(outcomes[i].Findings, f)
-				}
-			}
-		}
-		r.CompletedAt = now
-		r.HoldTaskToken = ""
-		if r.DryRun {
-			if err := s.move(ctx, r, request.Completed, "completed", "delivered=dry_run_report"); err != nil {
-				return err
-			}
-			msg, err = notify.DryRun(r.Language, r.Email, r.ID, s.erasureSummary(outcomes))
-			break
-		}
-		if err := s.move(ctx, r, request.Completed, "completed", "delivered=erasure_confirmation"); err != nil {
-			return err
-		}
-		// Data the law made us keep makes the deletion one in part, whose
-		// notice carries what the law requires of it.
-		summary, remedy := s.erasureSummary(outcomes), notify.Remedy{}
-		if len(summary.Retained) > 0 {
-			if remedy, err = s.remedy(r, statute.PartialNotice); err != nil {
-				return err
-			}
-		}
-		msg, err = notify.Erased(r.Language, r.Email, r.ID, summary, remedy)
-	case in.Outcome == "completed" && r.Type == request.Correct:
-		if r.CorrectedFields == nil || (r.Status != request.InProgress && r.Status != request.Completed) {
-			return apperr.E(apperr.Conflict, "The corrections were not applied.")
-		}
-		r.CompletedAt = now
-		if err := s.move(ctx, r, request.Completed, "completed", "delivered=correction_confirmation"); err != nil {
-			return err
-		}
-		msg, err = notify.Corrected(r.Language, r.Email, r.ID, r.CorrectedFields, r.CorrectedItems > 0)
-	case in.Outcome == "completed" && hasFlag(r.Type):
-		if r.Status != request.InProgress && r.Status != request.Completed { // completed: a retry after the mail failed
-			return apperr.E(apperr.Conflict, "The choice was not recorded.")
-		}
-		r.CompletedAt = now
-		if err := s.move(ctx, r, request.Completed, "completed", "delivered=choice_confirmation"); err != nil {
-			return err
-		}
-		msg, err = notify.Recorded(r.Language, r.Email, r.ID, string(r.Type), r.Via == request.ViaGPC)
-	case in.Outcome == "expired":
-		if r.Status == request.Verified {
-			// Confirmed as the wait ran out: the confirmation finds the
-			// workflow no longer waiting and undoes itself. Read again.
-			return apperr.Wrap(apperr.Unavailable, "A confirmation that came too late is being undone.", request.ErrChanged)
-		}
-		r.ClearVerification()
-		r.TaskToken = ""
-		remedy, rerr := s.remedy(r, statute.UnverifiedNotice)
-		if rerr != nil {
-			return rerr
-		}
-		if err := s.move(ctx, r, request.Expired, "expired", "never_verified"); err != nil {
-			return err
-		}
-		msg, err = notify.NeverVerified(r.Language, r.Email, r.ID, remedy)
-	case in.Outcome == "denied":
-		reasons := r.DenialReasons
-		if len(reasons) == 0 && r.OtherController == "" {
-			return apperr.E(apperr.Conflict, "A denial needs the operator's reasons.")
-		}
-		// An appeal's rule says what its denial carries: the Attorney
-		// General where the law says so, never another appeal.
-		remedy, rerr := s.remedy(r, statute.DenialNotice)
-		if rerr != nil {
-			return rerr
-		}
-		r.ReviewTaskToken, r.HoldTaskToken = "", ""
-		r.CompletedAt = now
-		if err := s.move(ctx, r, request.Denied, "denied", fmt.Sprintf("reasons=%d", len(reasons))); err != nil {
-			return err
-		}
-		if r.OtherController != "" {
-			msg, err = notify.NotController(r.Language, r.Email, r.ID, notify.Authority{Name: r.OtherController, URL: r.OtherControllerContact})
-			break
-		}
-		remedy.Provision = r.DenialProvision
-		if r.Type == request.Appeal {
-			if r.AppealOf != "" {
-				// The decision the appeal named stands; its log says so.
-				if err := s.Store.Record(ctx, r.AppealOf, request.Event{At: now, Actor: actor, Action: "appeal_upheld", Note: "appeal=" + r.ID}); err != nil && !apperr.Is(err, apperr.NotFound) {
-					return err
-				}
-			}
-			msg, err = notify.AppealDecided(r.Language, r.Email, r.ID, false, reasons, remedy)
-			break
-		}
-		msg, err = notify.Denial(r.Language, r.Email, r.ID, reasons, remedy)
-	case in.Outcome == "appeal_granted":
-		if msg, err = s.grantAppeal(ctx, r); err != nil {
-			return err
-		}
-	case in.Outcome == "nothing_to_appeal":
-		if msg, err = s.closeNothingToAppeal(ctx, r); err != nil {
-			return err
-		}
-	case in.Outcome == "failed":
-		if r.Status.Closed() {
-			// Closed meanwhile (cancelled while a step ran): nothing to flag.
-			return nil
-		}
-		r.NeedsOperator = true
-		return s.move(ctx, r, request.Failed, "failed", "needs_operator")
-	default:
-		return apperr.E(apperr.Invalid, "Unknown outcome.")
-	}
-	if err != nil {
-		return apperr.Wrap(apperr.Internal, "The message could not be written.", err)
-	}
-	if err := s.forgetMail(ctx, r); err != nil {
-		return err
-	}
-	if err := s.ForgetPermission(ctx, r); err != nil {
-		return err
-	}
-	if err := s.Mailer.Send(ctx, msg); err != nil {
-		return err
-	}
-	s.countClosed(r, now)
-	// The request is closed: its watch has nothing left to guard, and ends
-	// successfully.
-	return s.Watch.End(ctx, r.ID)
-}
-
-func hasFlag(t request.Type) bool {
-	_, ok := suppression.FlagFor(t)
-	return ok
-}
-
-// forgetMail deletes the raw message a closed request came in: it was kept
-// only while the request was open. Deleting it again is harmless, so a
-// repeated close does no harm.
-func (s *Steps) forgetMail(ctx context.Context, r *request.Request) error {
-	if r.MailKey == "" {
-		return nil
-	}
-	if err := s.RawMail.Delete(ctx, r.MailKey); err != nil {
-		return err
-	}
-	return s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "mail_deleted"})
-}
-
-// ForgetPermission deletes the signed permission of a closed request's
-// agent: it was needed to verify the request, and is often a scan of an
-// identity document. Where operators keep them a while
-// (PermissionRetentionDays), the exports bucket's lifecycle rule deletes it
-// that many days from now instead. Either way the audit log says so, by
-// action and days alone. Running it again does no harm.
-func (s *Steps) ForgetPermission(ctx context.Context, r *request.Request) error {
-	if r.PermissionKey == "" {
-		return nil
-	}
-	if s.Permissions == nil {
-		return apperr.E(apperr.Internal, "No store of agents' permissions is configured.")
-	}
-	ev := request.Event{At: s.Clock.Now(), Actor: actor, Action: "agent_permission_deleted"}
-	if days := s.PermissionRetentionDays; days > 0 {
-		if err := s.Permissions.ExpirePermission(ctx, r.PermissionKey, r.PermissionType); err != nil {
-			return err
-		}
-		ev.Action, ev.Note = "agent_permission_expires", fmt.Sprintf("after_days=%d", days)
-	} else if err := s.Permissions.DeletePermission(ctx, r.PermissionKey); err != nil {
-		return err
-	}
-	return s.Store.Record(ctx, r.ID, ev)
-}
-
-// countClosed records the metrics of a closed request.
-func (s *Steps) countClosed(r *request.Request, now time.Time) {
-	switch r.Status {
-	case request.Completed:
-		s.Metrics.Count(metrics.Completed, r)
-		s.Metrics.Days(metrics.DaysToComplete, now.Sub(r.ReceivedAt).Hours()/24, r)
-		if r.Deadlines.Jurisdiction != "" {
-			s.Metrics.Days(metrics.HeadroomDays, r.Deadlines.Due.EndOfDay(r.Deadlines.Location()).Sub(now).Hours()/24, r)
-		}
-	case request.Denied:
-		s.Metrics.Count(metrics.Denied, r)
-	case request.Expired:
-		s.Metrics.Count(metrics.Expired, r)
-	}
 }

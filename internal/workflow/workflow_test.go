@@ -147,7 +147,7 @@ func newEnv(t *testing.T) *env {
 // seed stores a request of type typ in status st and returns it.
 func (e *env) seed(t *testing.T, typ request.Type, st request.Status, edit func(*request.Request)) request.Request {
 	t.Helper()
-	r := request.New(request.Intake{Type: string(typ), Email: subject, Jurisdiction: "EU"}, e.clock.Now())
+	r := request.New(request.Submission{Type: string(typ), Email: subject, Jurisdiction: "EU"}, e.clock.Now())
 	r.Status = st
 	if edit != nil {
 		edit(r)
@@ -734,13 +734,13 @@ func TestCloseRequest(t *testing.T) {
 		typ     request.Type
 		status  request.Status
 		edit    func(*request.Request)
-		outcome string
+		outcome CloseOutcome
 		kind    apperr.Kind
 		fails   bool
 		check   func(t *testing.T, e *env, before, after request.Request)
 	}{
 		{
-			name: "access completed", typ: request.Access, status: request.InProgress, outcome: "completed",
+			name: "access completed", typ: request.Access, status: request.InProgress, outcome: CloseCompleted,
 			edit: func(r *request.Request) { r.ExportKey = "packages/x.zip" },
 			check: func(t *testing.T, e *env, before, after request.Request) {
 				now := e.clock.Now()
@@ -758,7 +758,7 @@ func TestCloseRequest(t *testing.T) {
 			},
 		},
 		{
-			name: "portability completed", typ: request.Portability, status: request.InProgress, outcome: "completed",
+			name: "portability completed", typ: request.Portability, status: request.InProgress, outcome: CloseCompleted,
 			edit: func(r *request.Request) { r.ExportKey = "packages/x.zip" },
 			check: func(t *testing.T, e *env, before, after request.Request) {
 				if after.Status != request.Completed || after.DownloadTokenHash == "" {
@@ -768,11 +768,11 @@ func TestCloseRequest(t *testing.T) {
 			},
 		},
 		{
-			name: "access without package", typ: request.Access, status: request.InProgress, outcome: "completed",
+			name: "access without package", typ: request.Access, status: request.InProgress, outcome: CloseCompleted,
 			fails: true, kind: apperr.Conflict,
 		},
 		{
-			name: "delete completed", typ: request.Delete, status: request.InProgress, outcome: "completed",
+			name: "delete completed", typ: request.Delete, status: request.InProgress, outcome: CloseCompleted,
 			check: func(t *testing.T, e *env, before, after request.Request) {
 				if after.Status != request.Completed || !after.CompletedAt.Equal(e.clock.Now()) {
 					t.Errorf("status %s completed at %v", after.Status, after.CompletedAt)
@@ -787,7 +787,7 @@ func TestCloseRequest(t *testing.T) {
 			},
 		},
 		{
-			name: "opt-out completed", typ: request.OptOut, status: request.InProgress, outcome: "completed",
+			name: "opt-out completed", typ: request.OptOut, status: request.InProgress, outcome: CloseCompleted,
 			check: func(t *testing.T, e *env, before, after request.Request) {
 				if after.Status != request.Completed || !after.CompletedAt.Equal(e.clock.Now()) {
 					t.Errorf("status %s completed at %v", after.Status, after.CompletedAt)
@@ -799,7 +799,7 @@ func TestCloseRequest(t *testing.T) {
 			},
 		},
 		{
-			name: "opt-out by GPC completed", typ: request.OptOut, status: request.InProgress, outcome: "completed",
+			name: "opt-out by GPC completed", typ: request.OptOut, status: request.InProgress, outcome: CloseCompleted,
 			edit: func(r *request.Request) { r.Via = request.ViaGPC },
 			check: func(t *testing.T, e *env, before, after request.Request) {
 				want, _ := notify.Recorded(i18n.English, subject, after.ID, "opt_out", true)
@@ -809,11 +809,11 @@ func TestCloseRequest(t *testing.T) {
 			},
 		},
 		{
-			name: "objection not recorded", typ: request.Object, status: request.Verified, outcome: "completed",
+			name: "objection not recorded", typ: request.Object, status: request.Verified, outcome: CloseCompleted,
 			fails: true, kind: apperr.Conflict,
 		},
 		{
-			name: "expired", typ: request.Access, status: request.PendingVerification, outcome: "expired",
+			name: "expired", typ: request.Access, status: request.PendingVerification, outcome: CloseExpired,
 			edit: func(r *request.Request) {
 				r.VerifyTokenHash, r.TaskToken = secret.Hash("verify-token"), "task-token-1"
 				r.VerifyCodeHash = secret.CodeHash(r.ID, "BCDF2345")
@@ -836,7 +836,7 @@ func TestCloseRequest(t *testing.T) {
 			},
 		},
 		{
-			name: "failed", typ: request.Delete, status: request.InProgress, outcome: "failed",
+			name: "failed", typ: request.Delete, status: request.InProgress, outcome: CloseFailed,
 			check: func(t *testing.T, e *env, before, after request.Request) {
 				if after.Status != request.Failed || !after.NeedsOperator {
 					t.Errorf("status %s, needs operator %v", after.Status, after.NeedsOperator)
@@ -850,7 +850,7 @@ func TestCloseRequest(t *testing.T) {
 			},
 		},
 		{
-			name: "failed after closing leaves the request as it is", typ: request.Access, status: request.Completed, outcome: "failed",
+			name: "failed after closing leaves the request as it is", typ: request.Access, status: request.Completed, outcome: CloseFailed,
 			check: func(t *testing.T, e *env, before, after request.Request) {
 				if after.Status != request.Completed || after.NeedsOperator || after.Version != before.Version {
 					t.Errorf("status %s, needs operator %v, version %d -> %d", after.Status, after.NeedsOperator, before.Version, after.Version)
@@ -867,7 +867,7 @@ func TestCloseRequest(t *testing.T) {
 		{
 			// Confirmed as the wait ran out: the portal undoes the
 			// confirmation, and the step tries again (a transient error).
-			name: "expired after verification", typ: request.Access, status: request.Verified, outcome: "expired",
+			name: "expired after verification", typ: request.Access, status: request.Verified, outcome: CloseExpired,
 			fails: true, kind: apperr.Unavailable,
 		},
 	}
@@ -914,7 +914,7 @@ func TestCloseRequestRetryAfterMailFailure(t *testing.T) {
 			e := newEnv(t)
 			r := e.seed(t, typ, request.InProgress, func(r *request.Request) { r.ExportKey = "packages/x.zip" })
 			e.mail.failNext = 1
-			in := CloseTask{RequestID: r.ID, Outcome: "completed"}
+			in := CloseTask{RequestID: r.ID, Outcome: CloseCompleted}
 			if err := e.steps.CloseRequest(context.Background(), in); err == nil {
 				t.Fatal("first close did not report the mail failure")
 			}
@@ -945,7 +945,7 @@ func TestCloseRequestRetryAfterMailFailure(t *testing.T) {
 func TestCloseRequestDeletesTheMail(t *testing.T) {
 	const key = "inbound/6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1"
 	tests := []struct {
-		outcome string
+		outcome CloseOutcome
 		status  request.Status
 		deleted bool
 	}{
@@ -955,7 +955,7 @@ func TestCloseRequestDeletesTheMail(t *testing.T) {
 		{"failed", request.InProgress, false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.outcome, func(t *testing.T) {
+		t.Run(string(tt.outcome), func(t *testing.T) {
 			e := newEnv(t)
 			r := e.seed(t, request.Delete, tt.status, func(r *request.Request) {
 				r.MailKey = key
@@ -1000,7 +1000,7 @@ func TestCloseRequestForgetsThePermission(t *testing.T) {
 		name      string
 		typ       request.Type
 		status    request.Status
-		outcome   string
+		outcome   CloseOutcome
 		retention int
 		deleted   bool
 		expired   bool
@@ -1082,12 +1082,21 @@ func TestTaskError(t *testing.T) {
 		{"wrapped further", fmt.Errorf("step: %w", apperr.Wrap(apperr.Conflict, "Wrong state.", cause)), &StateConflict{}, "Wrong state."},
 		{"lost a race: retried", apperr.Wrap(apperr.Conflict, "The request was changed by someone else; try again.", request.ErrChanged), &TransientError{}, "The request was changed by someone else; try again."},
 		{"plain error", cause, &InternalError{}, "Internal error."},
+		{"on hold", apperr.Wrap(apperr.Conflict, "On hold.", request.ErrOnHold), &ErasureOnHold{}, "On hold."},
+		{"not on hold", apperr.Wrap(apperr.Conflict, "Not on hold.", request.ErrNotOnHold), &NotOnHold{}, "Not on hold."},
+		{"findings open", apperr.Wrap(apperr.Conflict, "Findings.", request.ErrFindingsOpen), &FindingsOpen{}, "Findings."},
+		{"no open findings", apperr.Wrap(apperr.Conflict, "None.", request.ErrNoOpenFindings), &NoOpenFindings{}, "None."},
+		{"nothing to appeal", apperr.Wrap(apperr.Conflict, "Nothing to appeal.", request.ErrNothingToAppeal), &NothingToAppeal{}, "Nothing to appeal."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := TaskError(tt.err)
 			if reflect.TypeOf(got) != reflect.TypeOf(tt.want) {
 				t.Fatalf("TaskError = %T, want %T", got, tt.want)
+			}
+			// The state machines may match only declared names.
+			if !slices.Contains(ErrorNames(), ErrorName(got)) {
+				t.Errorf("%s is not among ErrorNames", ErrorName(got))
 			}
 			if got.Error() != tt.wantMsg {
 				t.Errorf("message = %q, want %q", got.Error(), tt.wantMsg)
@@ -1096,6 +1105,26 @@ func TestTaskError(t *testing.T) {
 				t.Error("the message holds the cause's text")
 			}
 		})
+	}
+}
+
+// TestStandardRetry: the standard Retry retries the transient task error
+// and only declared names.
+func TestStandardRetry(t *testing.T) {
+	if len(StandardRetry) != 1 {
+		t.Fatalf("%d retriers", len(StandardRetry))
+	}
+	names := StandardRetry[0].ErrorEquals
+	if !slices.Contains(names, "TransientError") {
+		t.Errorf("TransientError is not retried: %q", names)
+	}
+	for _, n := range names {
+		if !slices.Contains(ErrorNames(), n) {
+			t.Errorf("%s is not among ErrorNames", n)
+		}
+		if n == AnyError || n == ErrorName(&StateConflict{}) || n == ErrorName(&InvalidTaskInput{}) {
+			t.Errorf("%s is retried: it is final", n)
+		}
 	}
 }
 

@@ -1,7 +1,8 @@
-// Package dynamo stores requests and their audit events in the pipeline's
-// DynamoDB tables. Every save is conditional on the version read and writes
-// its audit event, in the audit table, in the same transaction.
-package dynamo
+// Package dynstore stores requests and their audit events in the pipeline's
+// own DynamoDB tables (the company's tables, where subjects' data is, are
+// dynsrc's). Every save is conditional on the version read and writes its
+// audit event, in the audit table, in the same transaction.
+package dynstore
 
 import (
 	"context"

@@ -1,0 +1,45 @@
+package workflow
+
+import "slices"
+
+// Resumable are the request workflow's states a redrive (privacyctl
+// redrive) can start at: the Choice "Start or resume?", the first state of
+// statemachines/request.asl.json, branches to each when the input's
+// resume_from names it.
+var Resumable = []string{
+	"Find the subject's identities in every source",
+	"Build the access package",
+	"Send the download link and complete",
+	"Write the erasure receipt",
+	"Confirm the erasure and complete",
+	"Record the choice in the suppression list",
+	"Confirm the choice and complete",
+	"Correct the subject's profile",
+	"Confirm the correction and complete",
+	"Wait for an operator's decision on the appeal",
+	"Grant the appeal and complete",
+	"Close the appeal: nothing to appeal",
+}
+
+// ResumesAtIdentities are the states after verification that a redrive
+// cannot start at: a failure in any of them resumes at the identities
+// step, which recomputes the plan (collecting and erasing are idempotent).
+var ResumesAtIdentities = []string{
+	"Operator review needed?", "Wait for an operator's decision", "Access or erasure?",
+	"Collect from each source", "Collect the subject's records from one source",
+	"Erase from each source", "Erase the subject's records from one source", "Wait while a legal hold blocks erasure",
+	"Any large source left to collect from?", "Collect from a large source, object by object", "Finish collecting from the large source",
+	"Any large source left to erase from?", "Erase in a large source, object by object", "Finish erasing in the large source",
+}
+
+// ResumePoint is where a redrive starts after a failure at state; false
+// for a failure before the subject was verified, which cannot be resumed.
+func ResumePoint(state string) (string, bool) {
+	switch {
+	case slices.Contains(Resumable, state):
+		return state, true
+	case slices.Contains(ResumesAtIdentities, state):
+		return Resumable[0], true
+	}
+	return "", false
+}
