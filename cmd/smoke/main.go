@@ -16,7 +16,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,7 +59,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	ports, err := freePorts(3)
+	ports, err := lambdarie.FreePorts(3)
 	if err != nil {
 		return err
 	}
@@ -273,21 +272,3 @@ func putSampleMail(ctx context.Context, stack *devstack.Stack, events string) er
 	return mail.Put(ctx, mail.Key(ev.Records[0].SES.Mail.MessageID), []byte(raw))
 }
 
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}

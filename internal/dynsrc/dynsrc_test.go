@@ -529,7 +529,7 @@ func TestErase(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			a := newAdapter(tc.fake)
-			j := &fakeJournal{}
+			j := &erasure.MemJournal{}
 			res, err := a.Erase(context.Background(), tc.src, tc.ids, false, j)
 			if err != nil {
 				t.Fatal(err)
@@ -542,8 +542,8 @@ func TestErase(t *testing.T) {
 					t.Errorf("touched %+v", k)
 				}
 			}
-			if got := erasure.Counted(j.entries()); got.Deleted != tc.wantRemoved || len(j.pending()) != 0 {
-				t.Errorf("journal counts %+v, %d pending; want %d deleted", got, len(j.pending()), tc.wantRemoved)
+			if got := erasure.Counted(j.Entries()); got.Deleted != tc.wantRemoved || len(j.Pending()) != 0 {
+				t.Errorf("journal counts %+v, %d pending; want %d deleted", got, len(j.Pending()), tc.wantRemoved)
 			}
 			if tc.fake.deletes != tc.wantRemoved {
 				t.Errorf("%d deletes sent for %d items", tc.fake.deletes, tc.wantRemoved)
@@ -571,60 +571,6 @@ func leftKeys(f *fakeDynamo) []string {
 	return left
 }
 
-// fakeJournal keeps steps in memory, by key, as the workflow's journal does.
-type fakeJournal struct {
-	mu    sync.Mutex
-	steps map[string]erasure.Entry
-}
-
-func (j *fakeJournal) put(done bool, steps []erasure.Step) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.steps == nil {
-		j.steps = map[string]erasure.Entry{}
-	}
-	for _, s := range steps {
-		j.steps[s.Key+"@"+s.Version+"@"+s.Before] = erasure.Entry{Step: s, Done: done}
-	}
-}
-
-func (j *fakeJournal) Begin(_ context.Context, steps ...erasure.Step) error {
-	j.put(false, steps)
-	return nil
-}
-
-func (j *fakeJournal) Done(_ context.Context, steps ...erasure.Step) error {
-	j.put(true, steps)
-	return nil
-}
-
-func (j *fakeJournal) Drop(_ context.Context, steps ...erasure.Step) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for _, s := range steps {
-		delete(j.steps, s.Key+"@"+s.Version+"@"+s.Before)
-	}
-	return nil
-}
-
-func (j *fakeJournal) entries() []erasure.Entry {
-	var out []erasure.Entry
-	for _, k := range slices.Sorted(maps.Keys(j.steps)) {
-		out = append(out, j.steps[k])
-	}
-	return out
-}
-
-func (j *fakeJournal) pending() []erasure.Step {
-	var out []erasure.Step
-	for _, e := range j.entries() {
-		if !e.Done {
-			out = append(out, e.Step)
-		}
-	}
-	return out
-}
-
 // A delete that fails part-way leaves the deletes made marked done, and a
 // retry counts only the rest: every deletion is counted once.
 func TestEraseFailingPartWay(t *testing.T) {
@@ -638,17 +584,17 @@ func TestEraseFailingPartWay(t *testing.T) {
 		return nil
 	}
 	a := newAdapter(f)
-	j := &fakeJournal{}
+	j := &erasure.MemJournal{}
 	ids := map[string][]string{"user_id": {"u-1"}}
 	if _, err := a.Erase(ctx, ordersSource, ids, false, j); !apperr.Is(err, apperr.Unavailable) {
 		t.Fatalf("err = %v, want Unavailable", err)
 	}
-	first := erasure.Counted(j.entries()).Deleted
+	first := erasure.Counted(j.Entries()).Deleted
 	if left := len(leftKeys(f)) - 1; first != 40-left || first < 25 {
 		t.Fatalf("journal counts %d deleted; %d of the subject's 40 items are left", first, left)
 	}
 	// The failed delete was begun and not made: the retry finds it so.
-	for _, s := range j.pending() {
+	for _, s := range j.Pending() {
 		if made, err := a.Applied(ctx, ordersSource, nil, s); err != nil || made {
 			t.Fatalf("Applied(%s) = %v, %v", s.Key, made, err)
 		}
@@ -658,7 +604,7 @@ func TestEraseFailingPartWay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := erasure.Counted(j.entries()); got.Deleted != 40 || res.Deleted != 40-first || !slices.Equal(leftKeys(f), []string{"u-2/o-000"}) {
+	if got := erasure.Counted(j.Entries()); got.Deleted != 40 || res.Deleted != 40-first || !slices.Equal(leftKeys(f), []string{"u-2/o-000"}) {
 		t.Fatalf("journal %+v, second attempt %+v, left %v", got, res, leftKeys(f))
 	}
 }
@@ -701,13 +647,13 @@ func TestDeleteIsConditional(t *testing.T) {
 		}
 		return nil
 	}
-	j := &fakeJournal{}
+	j := &erasure.MemJournal{}
 	res, err := newAdapter(f).Erase(context.Background(), usersSource, map[string][]string{"email": {"ada@example.com"}}, false, j)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Deleted != 2 || !slices.Equal(leftKeys(f), []string{"u-2", "u-3", "u-4"}) || erasure.Counted(j.entries()).Deleted != 2 || len(j.pending()) != 0 {
-		t.Fatalf("result %+v, left %v, journal %+v", res, leftKeys(f), j.entries())
+	if res.Deleted != 2 || !slices.Equal(leftKeys(f), []string{"u-2", "u-3", "u-4"}) || erasure.Counted(j.Entries()).Deleted != 2 || len(j.Pending()) != 0 {
+		t.Fatalf("result %+v, left %v, journal %+v", res, leftKeys(f), j.Entries())
 	}
 }
 
@@ -719,24 +665,24 @@ func TestLostAnswersAreCounted(t *testing.T) {
 	ctx := context.Background()
 	f := usersTable()
 	f.lostAnswers = true
-	j := &fakeJournal{}
+	j := &erasure.MemJournal{}
 	res, err := newAdapter(f).Erase(ctx, usersSource, map[string][]string{"email": {"ada@example.com"}}, false, j)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := erasure.Counted(j.entries()); res.Deleted != 3 || got.Deleted != 3 || len(j.pending()) != 0 || !slices.Equal(leftKeys(f), []string{"u-2", "u-4"}) {
-		t.Fatalf("deleted: result %d, journal %d (%d pending), left %v; want 3, 3 (0), [u-2 u-4]", res.Deleted, got.Deleted, len(j.pending()), leftKeys(f))
+	if got := erasure.Counted(j.Entries()); res.Deleted != 3 || got.Deleted != 3 || len(j.Pending()) != 0 || !slices.Equal(leftKeys(f), []string{"u-2", "u-4"}) {
+		t.Fatalf("deleted: result %d, journal %d (%d pending), left %v; want 3, 3 (0), [u-2 u-4]", res.Deleted, got.Deleted, len(j.Pending()), leftKeys(f))
 	}
 
 	r := reviewsTable()
 	r.lostAnswers = true
-	j = &fakeJournal{}
+	j = &erasure.MemJournal{}
 	res, err = newAdapter(r).Erase(ctx, reviewsSource, map[string][]string{"email": {"ada@example.com"}}, false, j)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := erasure.Counted(j.entries()); res.Anonymized != 2 || got.Anonymized != 2 || len(j.pending()) != 0 {
-		t.Fatalf("anonymized: result %d, journal %d (%d pending); want 2, 2 (0)", res.Anonymized, got.Anonymized, len(j.pending()))
+	if got := erasure.Counted(j.Entries()); res.Anonymized != 2 || got.Anonymized != 2 || len(j.Pending()) != 0 {
+		t.Fatalf("anonymized: result %d, journal %d (%d pending); want 2, 2 (0)", res.Anonymized, got.Anonymized, len(j.Pending()))
 	}
 }
 

@@ -58,7 +58,7 @@ func (e *FunctionError) ErrorType() string { return e.Type }
 // until it listens. The emulator starts the binary at the first invocation
 // (the cold start), as Lambda does. Its output goes to logs.
 func Start(ctx context.Context, rie string, fn Function, logs io.Writer) (*Process, error) {
-	ports, err := freePorts(2)
+	ports, err := FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
@@ -167,8 +167,8 @@ func (p *Process) Close() {
 	}
 }
 
-// freePorts finds n ports free on the loopback address.
-func freePorts(n int) ([]int, error) {
+// FreePorts finds n ports free on the loopback address.
+func FreePorts(n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
 		for _, l := range ls {

@@ -3,59 +3,11 @@ package s3src
 import (
 	"bytes"
 	"context"
-	"maps"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/privacy-pipeline/dsr/internal/erasure"
 )
-
-// memJournal keeps steps in memory, by key, version and ETag before, as
-// the workflow's journal does.
-type memJournal struct {
-	mu    sync.Mutex
-	steps map[string]erasure.Entry
-}
-
-func (j *memJournal) put(done bool, steps []erasure.Step) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.steps == nil {
-		j.steps = map[string]erasure.Entry{}
-	}
-	for _, s := range steps {
-		j.steps[s.Key+"@"+s.Version+"@"+s.Before] = erasure.Entry{Step: s, Done: done}
-	}
-}
-
-func (j *memJournal) Begin(_ context.Context, steps ...erasure.Step) error {
-	j.put(false, steps)
-	return nil
-}
-
-func (j *memJournal) Done(_ context.Context, steps ...erasure.Step) error {
-	j.put(true, steps)
-	return nil
-}
-
-func (j *memJournal) Drop(_ context.Context, steps ...erasure.Step) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for _, s := range steps {
-		delete(j.steps, s.Key+"@"+s.Version+"@"+s.Before)
-	}
-	return nil
-}
-
-func (j *memJournal) entries() []erasure.Entry {
-	var out []erasure.Entry
-	for _, k := range slices.Sorted(maps.Keys(j.steps)) {
-		out = append(out, j.steps[k])
-	}
-	return out
-}
 
 // A conditional write whose answer is lost (a timeout after S3 made it) is
 // retried by the SDK, and S3 refuses the retry: the object no longer has
@@ -78,14 +30,14 @@ func TestLostAnswerOfAConditionalWriteIsCounted(t *testing.T) {
 				}
 				return nil, false
 			}
-			j := &memJournal{}
+			j := &erasure.MemJournal{}
 			if _, err := newAdapter(t, f).Erase(context.Background(), source(), ids, false, j); err != nil {
 				t.Fatal(err)
 			}
 			if got := string(f.objects[key]); got != tc.want {
 				t.Fatalf("object = %q, want %q", got, tc.want)
 			}
-			entries := j.entries()
+			entries := j.Entries()
 			if got := erasure.Counted(entries); got.Deleted != 2 || len(entries) != 1 || !entries[0].Done {
 				t.Fatalf("journal %+v counts %d deleted, want the one change, done, counting 2", entries, got.Deleted)
 			}
