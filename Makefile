@@ -37,7 +37,7 @@ test: check-tools ## Run every test: unit, end-to-end on the local stack, infras
 	go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: bench
-bench: ## Measure the S3 scanners and state transitions per request (about a minute): "name value unit" per line
+bench: ## Measure how the rules read the corpus of request letters, the S3 scanners and state transitions per request (about a minute): "name value unit" per line
 	go run ./cmd/bench
 
 .PHONY: build

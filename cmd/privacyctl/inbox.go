@@ -44,14 +44,14 @@ func inbox(args []string, stdout io.Writer) error {
 			return nil
 		}
 		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "MAIL ID\tRECEIVED\tREASON\tLANGUAGE\tGUESS\tVERDICTS")
+		fmt.Fprintln(w, "MAIL ID\tRECEIVED\tREASON\tWHY\tLANGUAGE\tGUESS\tVERDICTS")
 		for _, it := range items {
 			reason := it.Reason
 			if it.Quarantined {
 				reason += " (quarantined)"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.ReceivedAt.Format("2006-01-02 15:04"), reason,
-				dash(it.Language), dash(it.Guess), it.Verdicts)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.ReceivedAt.Format("2006-01-02 15:04"), reason,
+				dash(it.Why), dash(it.Language), dash(it.Guess), it.Verdicts)
 		}
 		if err := w.Flush(); err != nil {
 			return err
@@ -97,6 +97,9 @@ func inboxShow(args []string, stdout io.Writer) error {
 			reason += " (quarantined: do not open attachments)"
 		}
 		fmt.Fprintf(w, "Waits because\t%s\n", reason)
+		if it.Why != "" || it.Guess != "" {
+			fmt.Fprintf(w, "The rules read\t%s (likeliest: %s)\n", dash(it.Why), dash(it.Guess))
+		}
 		fmt.Fprintf(w, "Received\t%s\n", it.ReceivedAt.Format("2006-01-02 15:04 MST"))
 		fmt.Fprintf(w, "Verdicts\t%s\n", it.Verdicts)
 		fmt.Fprintf(w, "Raw message\t%s\n", it.Key)

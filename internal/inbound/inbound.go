@@ -136,9 +136,14 @@ type Item struct {
 	ReceivedAt  time.Time `json:"received_at"`
 	Reason      string    `json:"reason"`
 	Quarantined bool      `json:"quarantined,omitempty"`
-	Language    string    `json:"language,omitempty"`
-	Guess       string    `json:"guess,omitempty"`
-	Verdicts    Verdicts  `json:"verdicts"`
+	// Language is the language the mail is written in ("fr"), which may be
+	// one the catalogue does not speak.
+	Language string `json:"language,omitempty"`
+	// Guess is the likeliest request type, and Why what the rules could
+	// not tell (one of the Why* words), for the operator to decide.
+	Guess    string   `json:"guess,omitempty"`
+	Why      string   `json:"why,omitempty"`
+	Verdicts Verdicts `json:"verdicts"`
 }
 
 // RawStore holds raw messages and what became of them.
@@ -220,7 +225,7 @@ func (p *Processor) Process(ctx context.Context, m Mail) (Outcome, error) {
 		return Outcome{}, err
 	}
 	c := Classify(msg.Subject, msg.Text)
-	it := Item{Language: string(c.Language), Guess: string(c.Guess)}
+	it := Item{Language: c.Written, Guess: string(c.Guess), Why: c.Why}
 	switch {
 	case msg.Senders > 1:
 		it.Reason = ReasonSeveralSenders
@@ -228,10 +233,10 @@ func (p *Processor) Process(ctx context.Context, m Mail) (Outcome, error) {
 		it.Reason = ReasonNoSender
 	case msg.Automatic || p.own(msg.From):
 		it.Reason = ReasonAutomatic
-	case c.Type == "" && c.Guess == "":
-		it.Reason = ReasonUnclassified
-	case c.Type == "":
-		it.Reason = ReasonAmbiguous
+	case len(c.Types) > 1:
+		it.Reason, it.Guess = ReasonAmbiguous, string(c.Types[0])
+	default:
+		it.Reason = c.OperatorReason()
 	}
 	if it.Reason != "" {
 		return p.toOperator(ctx, m, it)
@@ -241,13 +246,13 @@ func (p *Processor) Process(ctx context.Context, m Mail) (Outcome, error) {
 	// DMARC may be forged; verification by a link mailed to From still
 	// decides, as for every request.
 	in := request.Intake{
-		Type:         string(c.Type),
+		Type:         string(c.Type()),
 		Email:        msg.From,
 		Jurisdiction: cmp.Or(c.Jurisdiction, p.Jurisdiction),
 		Language:     string(c.Language),
 		Mail:         &request.MailOrigin{Key: m.Key, Verdicts: m.Verdicts.String(), SenderAuthenticated: m.Verdicts.authenticated(), ReceivedAt: m.ReceivedAt},
 	}
-	if c.Type == request.Appeal {
+	if c.Type() == request.Appeal {
 		// The decision mail asks an appeal to quote its reference; with
 		// none, or several, the mail goes to an operator.
 		in.AppealOf = Reference(msg.Subject, msg.Text)
