@@ -89,14 +89,12 @@ func spans(line string) []span {
 func corrections(text, written string) request.Corrections {
 	found := map[string]string{}
 	conflicting := map[string]bool{}
-	for _, line := range strings.Split(text, "\n") {
-		for _, sentence := range sentences(line) {
-			for field, value := range readSentence(sentence) {
-				if old, ok := found[field]; ok && old != value {
-					conflicting[field] = true
-				}
-				found[field] = value
+	for _, s := range sentenceTexts(text) {
+		for field, value := range readSentence(s.text) {
+			if old, ok := found[field]; ok && old != value {
+				conflicting[field] = true
 			}
+			found[field] = value
 		}
 	}
 	out := request.Corrections{}
@@ -206,7 +204,7 @@ func hasAny(words []string, any ...string) bool {
 }
 
 var (
-	phoneShape  = regexp.MustCompile(`^\+?[0-9][0-9 ()./-]{4,24}[0-9]`)
+	phoneShape  = regexp.MustCompile(`^\+?\(?[0-9][0-9 ()./-]{4,24}[0-9]`)
 	postalShape = regexp.MustCompile(`^([A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}|[0-9]{4} ?[A-Z]{2}|[0-9]{3} [0-9]{2}|[0-9]{5}-[0-9]{3}|` +
 		`[0-9]{2}-[0-9]{3}|[0-9]{5}-[0-9]{4}|[0-9]{4,6}|[A-Z][0-9][A-Z] ?[0-9][A-Z][0-9])\b`)
 )
@@ -236,6 +234,9 @@ func shaped(field, s string) (string, bool) {
 	case "name":
 		var words []string
 		for _, w := range strings.Fields(s) {
+			if strings.HasSuffix(w, ":") {
+				break // the next label: "Phone:"
+			}
 			trimmed := strings.TrimRight(w, ".,;:!?\"'”»)")
 			r, _ := utf8.DecodeRuneInString(trimmed)
 			if trimmed == "" || !(unicode.IsUpper(r) || nameParticles[trimmed]) || strings.IndexFunc(trimmed, func(r rune) bool {

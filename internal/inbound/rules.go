@@ -202,12 +202,12 @@ var markerTable = []string{
 	"forward me",
 	// German
 	"bitte", "hiermit", "ich beantrage", "beantrage ich", "ich fordere", "fordere ich", "ich verlange", "verlange ich",
-	"ich mochte", "mochte ich", "ich bitte", "bitte ich", "ersuche", "ich widerspreche", "widerspreche ich", "geltend",
+	"ich mochte", "mochte ich", "ich wurde gerne", "wurde gerne", "konnen sie", "konnten sie", "wurden sie", "ich bitte", "bitte ich", "ersuche", "ich widerspreche", "widerspreche ich", "geltend",
 	"ich will", "ich wunsche", "wunsche ich", "ich ersuche", "senden sie", "teilen sie", "stellen sie", "ubermitteln sie",
 	"geben sie", "loschen sie", "berichtigen sie", "korrigieren sie", "andern sie", "schranken sie", "sperren sie",
 	"entfernen sie", "unterlassen sie", "machen sie", "erteilen sie", "ich lege", "lege ich",
 	// Finnish
-	"pyydan", "pyydamme", "haluan", "haluaisin", "vaadin", "vaadimme", "toivon", "pyytaisin", "poistakaa", "lahettakaa",
+	"pyydan", "pyydamme", "haluan", "haluaisin", "voisitteko", "voisitko", "voitteko", "kertoisitteko", "vaadin", "vaadimme", "toivon", "pyytaisin", "poistakaa", "lahettakaa",
 	"toimittakaa", "korjatkaa", "oikaiskaa", "ilmoittakaa", "kertokaa", "rajoittakaa", "vastustan", "kaytan",
 	"esitan", "lopettakaa", "antakaa",
 	// Norwegian
@@ -225,7 +225,7 @@ var markerTable = []string{
 	// Spanish
 	"solicito", "les solicito", "le solicito", "pido", "ruego", "les ruego", "quisiera", "deseo", "ejerzo", "por medio de la presente",
 	"mediante el presente", "mediante la presente", "por la presente", "me opongo", "exijo", "necesito", "por favor", "recurro",
-	"supriman", "borren", "eliminen", "facilitenme", "remitanme", "envienme", "rectifiquen", "corrijan",
+	"podrian", "podria", "pueden", "puede usted", "supriman", "borren", "eliminen", "facilitenme", "remitanme", "envienme", "rectifiquen", "corrijan",
 	// Italian
 	"chiedo", "richiedo", "vi chiedo", "vi prego", "desidero", "esercito", "con la presente", "intendo", "vorrei",
 	"mi oppongo", "per favore", "prego", "domando", "cancellate", "correggete", "inviatemi", "fornitemi",

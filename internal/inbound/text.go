@@ -93,20 +93,40 @@ type unit struct {
 // listItem finds the marker of a list item: "-", "*", "•", "1.", "a)", "(b)", "i)".
 var listItem = regexp.MustCompile(`^\s*([-*•–·]|\(?[0-9]{1,2}[.)]|\(?[a-zA-Z][.)]|\(?[ivxIVX]{1,4}\))\s+`)
 
+// labelLine is a line that begins with a short label and a colon.
+var labelLine = regexp.MustCompile(`^[\p{L}][\p{L} ]{0,29}:\s`)
+
 // wrapWidth: a line at least this long that does not end a sentence was
 // wrapped by the mail client, and goes on in the next line.
 const wrapWidth = 50
 
-// units splits text into sentences and list items. Lines wrapped by a mail
-// client are joined; a blank line, a list item or a line that ends a
-// sentence (or is short, like a heading or a greeting) ends a unit.
+// units splits text into sentences and list items, as folded words.
 func units(text string) []unit {
 	var out []unit
+	for _, s := range sentenceTexts(text) {
+		if w := tokens(s.text); len(w) > 0 {
+			out = append(out, unit{words: w, item: s.item})
+		}
+	}
+	return out
+}
+
+// sentenceText is a sentence or a list item as written.
+type sentenceText struct {
+	text string
+	item bool
+}
+
+// sentenceTexts splits text into sentences and list items. Lines wrapped
+// by a mail client are joined; a blank line, a list item or a line that
+// ends a sentence (or is short, like a heading or a greeting) ends a unit.
+func sentenceTexts(text string) []sentenceText {
+	var out []sentenceText
 	var para strings.Builder
 	flush := func(item bool) {
 		for _, s := range sentences(para.String()) {
-			if w := tokens(s); len(w) > 0 {
-				out = append(out, unit{words: w, item: item})
+			if strings.TrimSpace(s) != "" {
+				out = append(out, sentenceText{text: s, item: item})
 			}
 		}
 		para.Reset()
@@ -122,6 +142,10 @@ func units(text string) []unit {
 		if m := listItem.FindStringIndex(line); m != nil {
 			flush(item)
 			line, item = line[m[1]:], true
+		} else if labelLine.MatchString(line) {
+			// "Phone: ..." starts afresh, as a form's next field does.
+			flush(item)
+			item = false
 		}
 		para.WriteString(line)
 		para.WriteByte(' ')

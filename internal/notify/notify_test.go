@@ -20,13 +20,13 @@ var (
 func builders(l i18n.Lang) map[string]func() (Message, error) {
 	return map[string]func() (Message, error){
 		"verification": func() (Message, error) {
-			return Verification(l, "a@b.co", "dsr-1", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires, nil)
+			return Verification(l, "a@b.co", "dsr-1", "access", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires, nil)
 		},
 		"verification of a correction": func() (Message, error) {
-			return Verification(l, "a@b.co", "dsr-1", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires, []string{"phone", "loyalty_tier"})
+			return Verification(l, "a@b.co", "dsr-1", "correct", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires, []string{"phone", "loyalty_tier"})
 		},
 		"verification for an agent's request": func() (Message, error) {
-			return VerificationForAgent(l, "a@b.co", "dsr-1", "agent<x>@example.net", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires, []string{"name"})
+			return VerificationForAgent(l, "a@b.co", "dsr-1", "delete", "agent<x>@example.net", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires, []string{"name"})
 		},
 		"verification locked": func() (Message, error) { return VerificationLocked(l, "a@b.co", "dsr-1") },
 		"download":            func() (Message, error) { return DownloadReady(l, "a@b.co", "dsr-1", link, expires) },
@@ -257,11 +257,32 @@ func TestOverdueIsForOperators(t *testing.T) {
 	}
 }
 
+// TestVerificationNamesTheType: the subject sees which request was
+// understood (a mailed letter may have been read otherwise) and is told not
+// to confirm one they did not ask for.
+func TestVerificationNamesTheType(t *testing.T) {
+	for l, want := range map[i18n.Lang]string{
+		i18n.English: "It asks for: Deletion of your data. If that is not what you asked for, do not confirm it",
+		i18n.German:  "Sie betrifft: Löschung Ihrer Daten.",
+		i18n.Finnish: "Pyyntö koskee: ",
+	} {
+		m, err := Verification(l, "a@b.co", "dsr-1", "delete", link, "BCDF-2345", "https://x/code", expires, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, body := range []string{m.Text, m.HTML} {
+			if !strings.Contains(body, want) || !strings.Contains(body, l.T("type.delete")) {
+				t.Errorf("%s: the mail does not name the type:\n%s", l, body)
+			}
+		}
+	}
+}
+
 // TestVerificationNamesTheCorrections: the subject sees which fields a
 // correction asks to change before confirming (an agent may have asked), by
 // their names in the mail's language; the new values stay out of the mail.
 func TestVerificationNamesTheCorrections(t *testing.T) {
-	m, err := Verification(i18n.German, "a@b.co", "dsr-1", link, "BCDF-2345", "https://x/code", expires, []string{"phone", "loyalty_tier"})
+	m, err := Verification(i18n.German, "a@b.co", "dsr-1", "correct", link, "BCDF-2345", "https://x/code", expires, []string{"phone", "loyalty_tier"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +291,7 @@ func TestVerificationNamesTheCorrections(t *testing.T) {
 			t.Errorf("the mail does not name the fields:\n%s", body)
 		}
 	}
-	m, _ = Verification(i18n.English, "a@b.co", "dsr-1", link, "BCDF-2345", "https://x/code", expires, nil)
+	m, _ = Verification(i18n.English, "a@b.co", "dsr-1", "access", link, "BCDF-2345", "https://x/code", expires, nil)
 	if strings.Contains(m.Text, "correct:") {
 		t.Errorf("a request that corrects nothing names corrections:\n%s", m.Text)
 	}
