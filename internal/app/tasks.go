@@ -109,6 +109,10 @@ func (a *App) AwaitReview() func(context.Context, workflow.ReviewTask) (Empty, e
 	return task(a, "await-review", noOutput(a.steps.AwaitReview))
 }
 
+func (a *App) CheckSiblings() func(context.Context, workflow.RequestRef) (workflow.SiblingsCheck, error) {
+	return task(a, "check-siblings", a.steps.CheckSiblings)
+}
+
 func (a *App) CheckDeadline() func(context.Context, workflow.DeadlineTask) (workflow.DeadlineResult, error) {
 	return task(a, "check-deadline", a.steps.CheckDeadline)
 }
@@ -166,6 +170,7 @@ func (a *App) Handlers() map[string]any {
 		"start-verification":  a.StartVerification(),
 		"await-review":        a.AwaitReview(),
 		"check-deadline":      a.CheckDeadline(),
+		"check-siblings":      a.CheckSiblings(),
 		"deadline-report":     a.DeadlineReport(),
 		"sweeper":             a.Sweep(),
 		"resolve-identities":  a.ResolveIdentities(),

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -158,9 +159,11 @@ type Queue interface {
 	Put(ctx context.Context, it Item) error
 }
 
-// Submitter makes requests the way the web form does.
+// Submitter makes requests the way the web form does, and says which a
+// law offers.
 type Submitter interface {
 	Submit(ctx context.Context, in request.Intake) (portal.Receipt, error)
+	Offered(jurisdiction string) []portal.Offer
 }
 
 // Auditor appends to an audit log.
@@ -189,8 +192,11 @@ type Processor struct {
 type Outcome struct {
 	Disposition string
 	Reason      string
-	RequestID   string
-	Language    string
+	// RequestIDs are the requests the mail made, in its order; RequestID
+	// is the first.
+	RequestID  string
+	RequestIDs []string
+	Language   string
 }
 
 // Process handles one mail. An error means nothing was decided and the
@@ -233,55 +239,101 @@ func (p *Processor) Process(ctx context.Context, m Mail) (Outcome, error) {
 		it.Reason = ReasonNoSender
 	case msg.Automatic || p.own(msg.From):
 		it.Reason = ReasonAutomatic
-	case len(c.Types) > 1:
-		it.Reason, it.Guess = ReasonAmbiguous, string(c.Types[0])
 	default:
 		it.Reason = c.OperatorReason()
 	}
 	if it.Reason != "" {
 		return p.toOperator(ctx, m, it)
 	}
-	// The request is for the author in From, and all mail about it goes
-	// there: Reply-To is anyone's to write. A sender whose domain failed
-	// DMARC may be forged; verification by a link mailed to From still
-	// decides, as for every request.
-	in := request.Intake{
-		Type:         string(c.Type()),
-		Email:        msg.From,
-		Jurisdiction: cmp.Or(c.Jurisdiction, p.Jurisdiction),
-		Language:     string(c.Language),
-		Mail:         &request.MailOrigin{Key: m.Key, Verdicts: m.Verdicts.String(), SenderAuthenticated: m.Verdicts.authenticated(), ReceivedAt: m.ReceivedAt},
-	}
-	if c.Type() == request.Appeal {
-		// The decision mail asks an appeal to quote its reference; with
-		// none, or several, the mail goes to an operator.
-		in.AppealOf = Reference(msg.Subject, msg.Text)
-	}
-	receipt, err := p.Portal.Submit(ctx, in)
-	switch {
-	case apperr.Is(err, apperr.Invalid):
-		it.Reason = ReasonRefused
-		switch {
-		case fieldIs(err, "type"):
-			it.Reason = ReasonNotSupported
-		case fieldIs(err, "appeal_of"):
-			it.Reason = ReasonNoReference
+	jurisdiction := cmp.Or(c.Jurisdiction, p.Jurisdiction)
+	offers := p.Portal.Offered(jurisdiction)
+	if len(c.Types) > 1 {
+		// Every request or none: a mail half made into requests would
+		// leave the rest to nobody.
+		for _, t := range c.Types {
+			if !slices.ContainsFunc(offers, func(o portal.Offer) bool { return o.Type == t }) {
+				it.Reason, it.Guess = ReasonNotSupported, string(t)
+				return p.toOperator(ctx, m, it)
+			}
 		}
-		return p.toOperator(ctx, m, it)
-	case apperr.Is(err, apperr.RateLimited):
-		// Too many requests for this address: an operator sees the mail
-		// rather than Lambda retrying it into the dead-letter queue.
-		it.Reason = ReasonRateLimited
-		return p.toOperator(ctx, m, it)
-	case err != nil:
+	}
+	out := Outcome{Disposition: ForRequest, Language: string(c.Language)}
+	for part, typ := range c.Types {
+		// The request is for the author in From, and all mail about it
+		// goes there: Reply-To is anyone's to write. A sender whose domain
+		// failed DMARC may be forged; verification by a link mailed to
+		// From still decides, as for every request.
+		origin := &request.MailOrigin{Key: m.Key, Verdicts: m.Verdicts.String(), SenderAuthenticated: m.Verdicts.authenticated(), ReceivedAt: m.ReceivedAt}
+		if len(c.Types) > 1 {
+			origin.Part, origin.Parts = part, len(c.Types)
+		}
+		in := request.Intake{
+			Type:         string(typ),
+			Email:        msg.From,
+			Jurisdiction: jurisdiction,
+			Language:     string(c.Language),
+			Mail:         origin,
+			Corrections:  correctable(typ, c.Corrections, offers),
+		}
+		if typ == request.Appeal {
+			// The decision mail asks an appeal to quote its reference; with
+			// none, or several, the mail goes to an operator.
+			in.AppealOf = Reference(msg.Subject, msg.Text)
+		}
+		receipt, err := p.Portal.Submit(ctx, in)
+		switch {
+		case err == nil:
+			out.RequestIDs = append(out.RequestIDs, receipt.ID)
+			continue
+		case part > 0:
+			// The first request stands, and each was checked above: this
+			// mail is retried whole, which finds the requests made.
+			return Outcome{}, apperr.Wrap(apperr.Unavailable, "A later request of the mail could not be made.", err)
+		case apperr.Is(err, apperr.Invalid):
+			it.Reason = ReasonRefused
+			switch {
+			case fieldIs(err, "type"):
+				it.Reason = ReasonNotSupported
+			case fieldIs(err, "appeal_of"):
+				it.Reason = ReasonNoReference
+			}
+			return p.toOperator(ctx, m, it)
+		case apperr.Is(err, apperr.RateLimited):
+			// Too many requests for this address: an operator sees the mail
+			// rather than Lambda retrying it into the dead-letter queue.
+			it.Reason = ReasonRateLimited
+			return p.toOperator(ctx, m, it)
+		}
 		return Outcome{}, err
 	}
-	out := Outcome{Disposition: ForRequest, RequestID: receipt.ID, Language: string(c.Language)}
+	out.RequestID = out.RequestIDs[0]
 	if err := p.Raw.SetDisposition(ctx, m.Key, ForRequest); err != nil {
 		return Outcome{}, err
 	}
-	p.record(ctx, m.ID, "system", "made_request", "request_id="+receipt.ID+" "+m.Verdicts.String())
+	p.record(ctx, m.ID, "system", "made_request", "request_id="+strings.Join(out.RequestIDs, ",")+" "+m.Verdicts.String())
 	return out, nil
+}
+
+// correctable are the new values a correction asks for that the law's
+// offer lets a subject correct; nil for any other request.
+func correctable(typ request.Type, c request.Corrections, offers []portal.Offer) *request.Corrections {
+	if typ != request.Correct || len(c) == 0 {
+		return nil
+	}
+	i := slices.IndexFunc(offers, func(o portal.Offer) bool { return o.Type == request.Correct })
+	if i < 0 {
+		return nil
+	}
+	out := request.Corrections{}
+	for f, v := range c {
+		if slices.Contains(offers[i].Fields, f) {
+			out[f] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return &out
 }
 
 func (p *Processor) read(ctx context.Context, key string) (*mailparse.Message, error) {

@@ -48,9 +48,10 @@ type Extender interface {
 	Extend(ctx context.Context, r *request.Request, reasons []string, by string) error
 }
 
-// RawMail holds the raw messages of requests that came by email.
+// RawMail forgets the raw message a closed request came by, unless another
+// request of the same mail is still open.
 type RawMail interface {
-	Delete(ctx context.Context, key string) error
+	ForgetMail(ctx context.Context, r *request.Request) error
 }
 
 // Permissions forgets the signed permission of a closed request's agent
@@ -70,7 +71,7 @@ type Operator struct {
 	Mailer   Mailer
 	Extender Extender
 	Clock    clock.Clock
-	// RawMail deletes a cancelled request's raw message.
+	// RawMail forgets a cancelled request's raw message.
 	RawMail RawMail
 	// Findings are the places erasure could not handle, for an operator.
 	Findings Findings
@@ -358,12 +359,11 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 	if err := o.Watch.Stop(ctx, r.ID); err != nil {
 		return err
 	}
-	// The request is closed: the mail it came in and the permission its
-	// agent sent are kept no longer.
-	if r.MailKey != "" {
-		if err := o.RawMail.Delete(ctx, r.MailKey); err != nil {
-			return err
-		}
+	// The request is closed: the mail it came in (unless another request
+	// of that mail is open) and the permission its agent sent are kept no
+	// longer.
+	if err := o.RawMail.ForgetMail(ctx, r); err != nil {
+		return err
 	}
 	if err := o.Permissions.ForgetPermission(ctx, r); err != nil {
 		return err
@@ -401,6 +401,7 @@ func (o *Operator) cancelled(ctx context.Context, r *request.Request) (bool, err
 // step, which recomputes the plan (collecting and erasing are idempotent).
 var Resumable = []string{
 	"Find the subject's identities in every source",
+	"Check the other requests of the same mail",
 	"Build the access package",
 	"Send the download link and complete",
 	"Write the erasure receipt",
@@ -420,6 +421,8 @@ func resumePoint(state string) (string, bool) {
 		return state, true
 	}
 	switch state {
+	case "Other requests of the same mail still open?", "Wait for the other requests of the same mail":
+		return "Check the other requests of the same mail", true
 	case "Operator review needed?", "Wait for an operator's decision", "Access or erasure?",
 		"Collect from each source", "Collect the subject's records from one source",
 		"Erase from each source", "Erase the subject's records from one source", "Wait while a legal hold blocks erasure",

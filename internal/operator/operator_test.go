@@ -156,7 +156,11 @@ func (f *fakeForgetter) ForgetPermission(_ context.Context, r *request.Request) 
 // fakeRawMail records the raw messages deleted.
 type fakeRawMail struct{ deleted []string }
 
-func (m *fakeRawMail) Delete(_ context.Context, key string) error {
+func (m *fakeRawMail) ForgetMail(_ context.Context, r *request.Request) error {
+	if r.MailKey == "" {
+		return nil
+	}
+	key := r.MailKey
 	m.deleted = append(m.deleted, key)
 	return nil
 }

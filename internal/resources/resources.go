@@ -258,6 +258,9 @@ var Functions = []Function{
 	{Name: "close-request", Placeholder: "CloseRequestFunctionArn", Tables: []Access{saveRequest, appendAudit,
 		{Receipts, []string{GetItem, Query}}}},
 	{Name: "check-deadline", Placeholder: "CheckDeadlineFunctionArn", Tables: []Access{saveRequest, appendAudit}},
+	// An erasure a mail asked for besides other requests reads whether
+	// they are closed.
+	{Name: "check-siblings", Placeholder: "CheckSiblingsFunctionArn", Tables: []Access{readRequest}},
 	// deadline-report runs on a schedule, outside the workflows: it counts
 	// open requests through the status index.
 	{Name: "deadline-report", Tables: []Access{{Requests, []string{Query}}}},

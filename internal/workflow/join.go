@@ -148,7 +148,7 @@ func (s *Steps) join(ctx context.Context, r *request.Request, first string) erro
 	}
 	// The request is closed: a raw message it came in goes, as at any
 	// close. (An agent's request never joins, so no permission waits.)
-	if err := s.forgetMail(ctx, r); err != nil {
+	if err := s.ForgetMail(ctx, r); err != nil {
 		return err
 	}
 	msg, err := notify.Joined(r.Language, r.Email, r.ID, first)
