@@ -145,6 +145,40 @@ func inboxShow(args []string, stdout io.Writer) error {
 	})
 }
 
+// letter prints the mail a request came by, for an operator to read what it
+// asks (a correction letter whose new values the rules could not read).
+func letter(args []string, stdout io.Writer) error {
+	t := newTarget("letter")
+	if err := t.parse(args); err != nil {
+		return err
+	}
+	return t.act(func(ctx context.Context, a *app.App) error {
+		r, err := a.Store().Get(ctx, t.id)
+		if err != nil {
+			return err
+		}
+		if r.MailKey == "" {
+			return fmt.Errorf("%w: request %s did not come by mail", errInvalid, t.id)
+		}
+		msg, err := a.Inbox().Letter(ctx, r.MailKey)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(w, "Request\t%s (%s)\n", r.ID, r.Type)
+		fmt.Fprintf(w, "From\t%s\n", dash(printable(msg.From)))
+		fmt.Fprintf(w, "Subject\t%s\n", printable(msg.Subject))
+		if !msg.Date.IsZero() {
+			fmt.Fprintf(w, "Date\t%s\n", msg.Date.Format("2006-01-02 15:04 MST"))
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\n%s\n", printable(msg.Text))
+		return nil
+	})
+}
+
 // printable keeps a stranger's text from steering the operator's terminal:
 // control characters other than line breaks and tabs are shown as U+FFFD.
 func printable(s string) string {

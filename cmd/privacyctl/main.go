@@ -59,14 +59,19 @@ Usage:
       are asked; without an answer the company's policy decides: by default
       no extension and the request is flagged).
 
-  privacyctl approve ID [--reason TEXT...]
+  privacyctl approve ID [--reason TEXT...] [--correct FIELD=VALUE...]
   privacyctl deny ID --reason TEXT [--reason TEXT...]
       Decide a request waiting for review; a denial tells the subject why
       and what they can do next. An appeal is decided the same way, always
       with reasons: approve grants it (the appealed request is carried out
       again, as a new verified request due within the appeal's period),
       deny upholds the decision (the subject is told the reasons and, where
-      the law says so, how to complain to the Attorney General).
+      the law says so, how to complain to the Attorney General). A
+      correction letter whose new values the rules could not read waits,
+      once confirmed, for --correct with each value as the letter gives it.
+
+  privacyctl letter ID
+      The mail a request came by (From, subject, text), to read what it asks.
 
   privacyctl verify ID --method TEXT
       Record that the subject's identity was verified another way; the
@@ -198,6 +203,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = keepDate(args[1:], stdout)
 	case "approve":
 		err = approve(args[1:], stdout)
+	case "letter":
+		err = letter(args[1:], stdout)
 	case "deny":
 		err = deny(args[1:], stdout)
 	case "verify":

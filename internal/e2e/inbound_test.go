@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/devstack"
 	"github.com/privacy-pipeline/dsr/internal/inbound"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -210,6 +211,38 @@ func TestMailedLetterOfTwoRequests(t *testing.T) {
 	}
 	if tag := rawMailTag(t, got.MailID); tag != "deleted" {
 		t.Fatalf("raw mail %q after both requests closed", tag)
+	}
+}
+
+// TestMailedCorrectionByHand: a correction letter whose new values the
+// rules cannot read with confidence becomes a correction request all the
+// same; once the subject confirms it waits for an operator, who reads the
+// letter and gives the values, and the request completes.
+func TestMailedCorrectionByHand(t *testing.T) {
+	const from = "letter.correct@example.com"
+	got := sendMail(t, "", rawMail(from, "Wrong address",
+		"Content-Type: text/plain; charset=utf-8\n\nHi,\n\nyou've got my address slightly wrong: the house number is swapped round and the postcode has an extra space in it. Could you fix that please?\n\nHarold\n"))
+	if got.Disposition != inbound.ForRequest {
+		t.Fatalf("mail outcome %+v", got)
+	}
+	if r := storedRequest(t, got.RequestID); r.Type != request.Correct || len(r.Corrections) != 0 {
+		t.Fatalf("request %s with corrections of %v", r.Type, r.Corrections.Fields())
+	}
+	if m := mailTo(t, from, got.RequestID, "Confirm your privacy request"); !strings.Contains(m.Text, "our privacy team reads the new values from it") {
+		t.Fatal("the verification does not say a person reads the new values")
+	}
+	confirmWith(t, from, got.RequestID, "Confirm your privacy request")
+	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, got.RequestID).ReviewTaskToken != "" })
+	op := stack.App.Operator()
+	if err := op.Approve(context.Background(), got.RequestID, "e2e", nil); !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("approving without the values: %v", err)
+	}
+	if err := op.ApproveCorrections(context.Background(), got.RequestID, "e2e", request.Corrections{"postal_code": "SW1A 1AA"}); err != nil {
+		t.Fatal(err)
+	}
+	waitRequestStatus(t, got.RequestID, request.Completed)
+	if r := storedRequest(t, got.RequestID); !slices.Equal(r.CorrectedFields, []string{"postal_code"}) || len(r.Corrections) != 0 {
+		t.Fatalf("corrected %v, still holding %v", r.CorrectedFields, r.Corrections.Fields())
 	}
 }
 

@@ -120,7 +120,8 @@ var mentionTable = map[request.Type][]string{
 	request.Correct: {
 		"rectif*", "!correct my", "correct or", "correct and", "!correct the", "!correct it", "!correct this", "!correct these", "be corrected",
 		"correction of", "correction to", "inaccurate", "incorrect", "is wrong", "are wrong", "out of date", "outdated",
-		"!update my", "!change my", "!amend my", "misspel*", "has changed", "have changed",
+		"!update my", "!change my", "!amend my", "misspel*", "has changed", "have changed", "fix that", "fix it", "!fix my",
+		"fix this", "fix these", "got my ~3 wrong",
 		"berichtig*", "korrigier*", "korrektur", "unrichtig*", "!andern sie", "aktualisier*", "falsch",
 		"oikaiskaa", "oikaista", "oikaisemaan", "oikaisua", "oikaisupyyn*", "oikaisemista", "oikaisuoikeu*", "oikaisemiseen",
 		"!korjatkaa", "korjata", "korjaamaan", "virheelli*",

@@ -292,7 +292,12 @@ func TestVerificationNamesTheCorrections(t *testing.T) {
 		}
 	}
 	m, _ = Verification(i18n.English, "a@b.co", "dsr-1", "access", link, "BCDF-2345", "https://x/code", expires, nil)
-	if strings.Contains(m.Text, "correct:") {
+	if strings.Contains(m.Text, "correct:") || strings.Contains(m.Text, "letter") {
 		t.Errorf("a request that corrects nothing names corrections:\n%s", m.Text)
+	}
+	// A correction letter whose values a person reads says so.
+	m, _ = Verification(i18n.English, "a@b.co", "dsr-1", "correct", link, "BCDF-2345", "https://x/code", expires, nil)
+	if !strings.Contains(m.Text, "as your letter says; our privacy team reads the new values from it") {
+		t.Errorf("a correction letter's verification:\n%s", m.Text)
 	}
 }

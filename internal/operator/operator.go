@@ -77,6 +77,9 @@ type Operator struct {
 	Findings Findings
 	// Permissions forgets a cancelled request's signed permission.
 	Permissions Permissions
+	// Correctable are the profile fields a correction may change (the
+	// registry's account source says which).
+	Correctable []string
 }
 
 func (o *Operator) load(ctx context.Context, id string) (*request.Request, error) {
@@ -109,6 +112,8 @@ func (o *Operator) Approve(ctx context.Context, id, who string, reasons []string
 		return err
 	}
 	switch {
+	case r.AwaitsCorrections():
+		return apperr.InvalidFields(apperr.FieldError{Field: "correct", Detail: "The new values this correction letter asks for were not read from it: give them (privacyctl letter shows the letter, privacyctl approve --correct FIELD=VALUE gives them)."})
 	case r.Type == request.Appeal && len(reasons) == 0:
 		return apperr.InvalidFields(apperr.FieldError{Field: "reason", Detail: "Give the reasons for granting the appeal; the subject must be told them."})
 	case r.Type != request.Appeal && len(reasons) > 0:
@@ -121,6 +126,43 @@ func (o *Operator) Approve(ctx context.Context, id, who string, reasons []string
 			return err
 		}
 	}
+	return o.resumeReviewed(ctx, r, who)
+}
+
+// ApproveCorrections gives the new values of a confirmed correction letter
+// whose values the rules could not read, as the operator read them, and
+// lets the request go on to correct the profile. They are checked as a
+// subject's are, against the fields the registry lets a subject correct.
+func (o *Operator) ApproveCorrections(ctx context.Context, id, who string, values request.Corrections) error {
+	r, err := o.reviewing(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !r.AwaitsCorrections() {
+		return apperr.E(apperr.Conflict, "Only a correction letter waiting for its new values takes them.")
+	}
+	values, bad := request.CheckCorrections(values)
+	if len(bad) == 0 {
+		bad = request.CheckCorrectable(values, o.Correctable)
+	}
+	if len(bad) > 0 {
+		return apperr.InvalidFields(bad...)
+	}
+	// Stored before the workflow goes on: its next step writes them.
+	now := o.Clock.Now()
+	r.Corrections, r.UpdatedAt = values, now
+	ev := request.Event{At: now, Actor: "operator:" + who, Action: "corrections_given", From: r.Status, To: r.Status, Note: "fields=" + strings.Join(values.Fields(), ",")}
+	if err := o.Store.Save(ctx, r, ev); err != nil {
+		return err
+	}
+	return o.resumeReviewed(ctx, r, who)
+}
+
+// resumeReviewed resumes a reviewed request's workflow, then records the
+// approval: a failure to resume leaves the request waiting, and the approval
+// can be tried again.
+func (o *Operator) resumeReviewed(ctx context.Context, r *request.Request, who string) error {
+	id := r.ID
 	if err := o.Workflow.Resume(ctx, r.ReviewTaskToken); err != nil {
 		return err
 	}
@@ -129,7 +171,7 @@ func (o *Operator) Approve(ctx context.Context, id, who string, reasons []string
 	for attempt := 0; ; attempt++ {
 		now := o.Clock.Now()
 		r.ReviewTaskToken, r.UpdatedAt = "", now
-		err = o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "approved", From: r.Status, To: r.Status})
+		err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "approved", From: r.Status, To: r.Status})
 		if !apperr.Is(err, apperr.Conflict) || attempt == 2 {
 			return err
 		}

@@ -296,7 +296,9 @@ func (p *Portal) WorkflowInput(r *request.Request) sfnflow.Input {
 		VerificationTimeoutSeconds: p.TimeScale.Seconds(p.verificationWindow(r)),
 		// An appeal is always decided by a person; a granted appeal's
 		// follow-up was that decision.
-		OperatorReview:       (slices.Contains(p.ReviewTypes, r.Type) || r.Type == request.Appeal) && r.FollowsAppeal == "",
+		// A correction letter whose new values were not read waits for an
+		// operator to give them.
+		OperatorReview:       (slices.Contains(p.ReviewTypes, r.Type) || r.Type == request.Appeal || r.AwaitsCorrections()) && r.FollowsAppeal == "",
 		ReviewTimeoutSeconds: p.TimeScale.Seconds(p.reviewWindow(r)),
 		SkipVerification:     !r.NeedsVerification() && r.FollowsAppeal == "",
 		VerifiedByAppeal:     r.FollowsAppeal != "",

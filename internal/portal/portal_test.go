@@ -297,6 +297,26 @@ func TestSubmitAMailOfTwoRequests(t *testing.T) {
 	}
 }
 
+// TestSubmitCorrectionLetterWithoutValues: a correction letter whose new
+// values were not read is made all the same, and its workflow waits for an
+// operator to give them; a form must give them.
+func TestSubmitCorrectionLetterWithoutValues(t *testing.T) {
+	e := newEnv()
+	e.portal.Correctable = []string{"name"}
+	in := validIntake
+	in.Type = "correct"
+	if _, err := e.portal.Submit(context.Background(), in); !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("a form without values: %v", err)
+	}
+	in.Mail = &request.MailOrigin{Key: "inbound/6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1"}
+	if _, err := e.portal.Submit(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.workflow.starts) != 1 || !e.workflow.starts[0].OperatorReview {
+		t.Fatalf("starts %+v: want the operator's review", e.workflow.starts)
+	}
+}
+
 // TestSubmitByMailOnce: the handling of a mail retried after its request was
 // stored (the mail's label failed, the function was cut off) makes no second
 // request and counts nothing again: the id is the mail's. A workflow whose

@@ -277,6 +277,13 @@ const MaxMailParts = 4
 // with odds of about one in 4·10^10.
 const MaxVerifyFailures = 5
 
+// AwaitsCorrections reports whether r is a correction letter whose new
+// values were not read from it: an operator gives them, once the subject
+// has confirmed, before anything is corrected.
+func (r *Request) AwaitsCorrections() bool {
+	return r.Type == Correct && len(r.Corrections) == 0 && r.CorrectedFields == nil
+}
+
 // ClearVerification voids the emailed link and code.
 func (r *Request) ClearVerification() {
 	r.VerifyTokenHash, r.VerifyCodeHash = "", ""
@@ -336,7 +343,7 @@ func (in Intake) Validate() (Intake, error) {
 		fields = append(fields, apperr.Field("appeal_of", "error.appeal_of.appeal_only"))
 	}
 	out.AppealOf = appealOf
-	corrections, bad := checkCorrections(out.Type, in.Corrections)
+	corrections, bad := checkCorrections(out.Type, in.Corrections, in.Mail != nil)
 	fields = append(fields, bad...)
 	out.Corrections = corrections
 	if code := strings.TrimSpace(in.Language); code != "" {
