@@ -31,14 +31,35 @@ dev: check-tools ## Start the local stack in the foreground (Ctrl-C stops it)
 	go build -o build/local/devstack ./cmd/devstack
 	./build/local/devstack $(if $(POLICY),-policy $(POLICY))
 
+# The browser test checks every page with this pinned axe-core.
+AXE := internal/e2e/axe/node_modules/axe-core/axe.min.js
+
+$(AXE): internal/e2e/axe/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the accessibility check of the browser test (Node.js 20+)"; exit 1; }
+	npm ci --prefix internal/e2e/axe --no-audit --no-fund
+	@touch $(AXE)
+
 .PHONY: test
-test: check-tools ## Run every test: unit, end-to-end on the local stack, infrastructure
+test: check-tools $(AXE) ## Run every test: unit, end-to-end on the local stack, infrastructure
 	go vet ./...
 	go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: bench
 bench: ## Measure how the rules read the corpus of request letters, the S3 scanners and state transitions per request (about a minute): "name value unit" per line
 	go run ./cmd/bench
+
+# Flags of `make chaos` and `make load`, e.g. CHAOS_FLAGS="--seed 3 --rate 0.2"
+# LOAD_FLAGS="--rps 4 --duration 60s" or LOAD_FLAGS="--url http://127.0.0.1:8080".
+CHAOS_FLAGS ?=
+LOAD_FLAGS ?=
+
+.PHONY: chaos
+chaos: check-tools ## 50 mixed requests under injected AWS faults and killed invocations; checks none is lost or miscounted (a few minutes)
+	go run ./cmd/chaos $(CHAOS_FLAGS)
+
+.PHONY: load
+load: check-tools ## Send submissions to the local API at a fixed rate (20/s for 20 s); latency, errors, and that none is lost
+	go run ./cmd/load $(LOAD_FLAGS)
 
 .PHONY: build
 build: ## Build every Lambda function for arm64 (build/<fn>/bootstrap)

@@ -578,9 +578,11 @@ func (p *pipeline) grant() {
 	allow("api", []string{"states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"}, p.machineARN(resources.RequestWorkflow))
 	allow("acknowledge", []string{"states:StartExecution"}, p.machineARN(resources.DeadlineWatch))
 	// The sweeper looks up a stored request's execution by name and starts
-	// it when it is missing; nothing else.
+	// it when it is missing, and resumes the workflow of a confirmed request
+	// that was never told; nothing else.
 	allow("sweeper", []string{"states:StartExecution"}, p.machineARN(resources.RequestWorkflow))
 	allow("sweeper", []string{"states:DescribeExecution"}, p.executionsARN(resources.RequestWorkflow))
+	allow("sweeper", []string{"states:SendTaskSuccess"}, p.machineARN(resources.RequestWorkflow))
 	// Stopping a watch acts on its execution, named by the request id.
 	allow("close-request", []string{"states:StopExecution"}, p.executionsARN(resources.DeadlineWatch))
 	// A granted appeal starts the request that carries it out.
@@ -594,6 +596,11 @@ func (p *pipeline) grant() {
 	for _, name := range []string{"build-package", "finish-large-source"} {
 		p.exports.GrantDelete(p.functions[name], jsii.String("work/*"))
 	}
+	// Resolving identities starts a collection or an erasure afresh: it
+	// lists and removes what an earlier run (before a redrive) left of the
+	// large sources' work.
+	p.exports.GrantRead(p.functions["resolve-identities"], jsii.String("work/*"))
+	p.exports.GrantDelete(p.functions["resolve-identities"], jsii.String("work/*"))
 	// Waiting on a legal hold clears the marks of large sources held back,
 	// which are worked again after the wait.
 	p.exports.GrantDelete(p.functions["await-hold"], jsii.String("work/*"))

@@ -10,8 +10,8 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/resources"
 )
 
-// TestSweeper: the sweeper runs every five minutes, may start and look up
-// executions of the request workflow and nothing else in Step Functions,
+// TestSweeper: the sweeper runs every five minutes, may start, look up and
+// resume executions of the request workflow and nothing else in Step Functions,
 // sends no mail and reads no bucket; a request it cannot start pages the
 // operators.
 func TestSweeper(t *testing.T) {
@@ -53,8 +53,8 @@ func TestSweeper(t *testing.T) {
 		}
 	})
 
-	t.Run("may start and look up request workflows, and nothing more", func(t *testing.T) {
-		var starts, describes int
+	t.Run("may start, look up and resume request workflows, and nothing more", func(t *testing.T) {
+		var starts, describes, resumes int
 		for _, policy := range resourcesOfType(raw, "AWS::IAM::Policy") {
 			if roleOf(policy) != "SweeperFunction" {
 				continue
@@ -79,6 +79,11 @@ func TestSweeper(t *testing.T) {
 						if !strings.Contains(string(res), ":stateMachine:") || !strings.Contains(string(res), resources.RequestWorkflow.ID) {
 							t.Errorf("may start executions of %s", res)
 						}
+					case a == "states:SendTaskSuccess":
+						resumes++
+						if !strings.Contains(string(res), ":stateMachine:") || !strings.Contains(string(res), resources.RequestWorkflow.ID) {
+							t.Errorf("may resume executions of %s", res)
+						}
 					case a == "states:DescribeExecution":
 						describes++
 						if !strings.Contains(string(res), ":execution:") || !strings.Contains(string(res), resources.RequestWorkflow.ID) {
@@ -96,8 +101,8 @@ func TestSweeper(t *testing.T) {
 				}
 			}
 		}
-		if starts != 1 || describes != 1 {
-			t.Errorf("%d statements start executions, %d look them up; want one each", starts, describes)
+		if starts != 1 || describes != 1 || resumes != 1 {
+			t.Errorf("%d statements start executions, %d look them up, %d resume them; want one each", starts, describes, resumes)
 		}
 	})
 

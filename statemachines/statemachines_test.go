@@ -286,3 +286,62 @@ func TestDistributedMaps(t *testing.T) {
 		t.Fatalf("%d Distributed Maps, want 2 (collect and erase)", n)
 	}
 }
+
+// TestLambdaTasksRetryTimeouts: every Lambda task of both workflows retries
+// an invocation that ran out of time (Sandbox.Timedout), as it retries
+// Lambda's passing errors. Every step is safe to run again (the erasure
+// journal, conditional writes, executions named by the request): without
+// the retry one timeout fails the request for an operator, and before
+// verification for good.
+func TestLambdaTasksRetryTimeouts(t *testing.T) {
+	type task struct {
+		Type     string `json:"Type"`
+		Resource string `json:"Resource"`
+		Retry    []struct {
+			ErrorEquals []string `json:"ErrorEquals"`
+		} `json:"Retry"`
+		ItemProcessor *struct {
+			States map[string]json.RawMessage `json:"States"`
+		} `json:"ItemProcessor"`
+	}
+	var walk func(path string, states map[string]json.RawMessage) int
+	walk = func(path string, states map[string]json.RawMessage) int {
+		n := 0
+		for name, raw := range states {
+			var s task
+			if err := json.Unmarshal(raw, &s); err != nil {
+				t.Fatal(err)
+			}
+			if s.ItemProcessor != nil {
+				n += walk(path+"/"+name, s.ItemProcessor.States)
+			}
+			if s.Type != "Task" || !strings.HasPrefix(s.Resource, "arn:aws:states:::lambda:invoke") {
+				continue
+			}
+			n++
+			retried := false
+			for _, r := range s.Retry {
+				retried = retried || (slices.Contains(r.ErrorEquals, "Sandbox.Timedout") && slices.Contains(r.ErrorEquals, "Lambda.ServiceException"))
+			}
+			if !retried {
+				t.Errorf("%s/%s does not retry a timed-out invocation", path, name)
+			}
+		}
+		return n
+	}
+	for _, file := range []string{"request.asl.json", "deadline-watch.asl.json"} {
+		asl, err := Definition(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			States map[string]json.RawMessage `json:"States"`
+		}
+		if err := json.Unmarshal([]byte(asl), &m); err != nil {
+			t.Fatal(err)
+		}
+		if walk(file, m.States) == 0 {
+			t.Errorf("%s: no Lambda task found: the check would prove nothing", file)
+		}
+	}
+}

@@ -60,15 +60,20 @@ Usage:
       no extension and the request is flagged).
 
   privacyctl approve ID [--reason TEXT...] [--correct FIELD=VALUE...]
-  privacyctl deny ID --reason TEXT [--reason TEXT...]
+  privacyctl deny ID --reason TEXT [--reason TEXT...] [--provision TEXT]
+  privacyctl deny ID --not-controller NAME --controller-contact URL|EMAIL
       Decide a request waiting for review; a denial tells the subject why
       and what they can do next. An appeal is decided the same way, always
       with reasons: approve grants it (the appealed request is carried out
       again, as a new verified request due within the appeal's period),
       deny upholds the decision (the subject is told the reasons and, where
-      the law says so, how to complain to the Attorney General). A
+      the law says so, how to complain to the Attorney General).
+      --provision names the provision of law a refusal rests on (Quebec
+      asks it); --not-controller refuses because another company controls
+      the data and tells the subject whom to ask (Brazil's LGPD). A
       correction letter whose new values the rules could not read waits,
-      once confirmed, for --correct with each value as the letter gives it.
+      once confirmed, for approve --correct with each value as the letter
+      gives it.
 
   privacyctl letter ID
       The mail a request came by (From, subject, text), to read what it asks.

@@ -15,6 +15,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/devstack"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
+	"github.com/privacy-pipeline/dsr/internal/operator"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
@@ -235,15 +236,23 @@ func deny(args []string, stdout io.Writer) error {
 	t := newTarget("deny")
 	var why reasons
 	t.fs.Var(&why, "reason", "why the request is refused (repeat for several); sent to the subject")
+	provision := t.fs.String("provision", "", "the provision of law the refusal rests on, where the law wants it named (Quebec: \"section 39\")")
+	controller := t.fs.String("not-controller", "", "refuse because we do not control the data: the controller's name (with --controller-contact)")
+	contact := t.fs.String("controller-contact", "", "how the subject reaches that controller: a web address or an email address")
 	if err := t.parse(args); err != nil {
 		return err
 	}
-	if len(why) == 0 {
-		return fmt.Errorf("%w: deny needs --reason: the subject must be told why", errUsage)
+	if len(why) == 0 && *controller == "" {
+		return fmt.Errorf("%w: deny needs --reason (or --not-controller): the subject must be told why", errUsage)
 	}
 	return t.act(func(ctx context.Context, a *app.App) error {
-		if err := a.Operator().Deny(ctx, t.id, t.by, why); err != nil {
+		d := operator.Denial{Reasons: why, Provision: *provision, Controller: *controller, ControllerContact: *contact}
+		if err := a.Operator().DenyWith(ctx, t.id, t.by, d); err != nil {
 			return err
+		}
+		if *controller != "" {
+			fmt.Fprintf(stdout, "Denied %s: the subject is told we are not the controller, and who is.\n", t.id)
+			return nil
 		}
 		fmt.Fprintf(stdout, "Denied %s: the subject is told the reasons and what they can do next.\n", t.id)
 		return nil

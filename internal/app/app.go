@@ -123,8 +123,15 @@ type Config struct {
 	// IdentityLimit the submissions for one email address.
 	ClientLimit   ratelimit.Rule
 	IdentityLimit ratelimit.Rule
-	// IdempotencyTTL is how long an answer is kept for its Idempotency-Key.
-	IdempotencyTTL time.Duration
+	// IdempotencyTTL is how long an answer is kept for its Idempotency-Key,
+	// IdempotencyLease how long a submission holds its key before a retry
+	// may take it over (zero: idempotency.DefaultLease).
+	IdempotencyTTL   time.Duration
+	IdempotencyLease time.Duration
+	// SweepMinAge is how long a request stays received, unchanged, before
+	// the sweeper takes it for lost (zero: sweeper.DefaultMinAge). Only
+	// local runs that last minutes shorten it.
+	SweepMinAge time.Duration
 }
 
 // DefaultInboundJurisdiction applies to mail that names no law.
@@ -406,7 +413,7 @@ func (a *App) API() http.Handler {
 	if a.intake != nil {
 		clk := clock.System{}
 		opts = append(opts,
-			httpapi.WithIdempotency(&idempotency.Keeper{Store: a.intake, Clock: clk, TTL: a.cfg.IdempotencyTTL}),
+			httpapi.WithIdempotency(&idempotency.Keeper{Store: a.intake, Clock: clk, TTL: a.cfg.IdempotencyTTL, Lease: a.cfg.IdempotencyLease}),
 			httpapi.WithClientLimit(&ratelimit.Limiter{Name: "client", Rule: a.cfg.ClientLimit, Counter: a.intake, Clock: clk}))
 	}
 	if pol := a.portal.Policy; pol != nil && len(pol.Languages) > 0 {

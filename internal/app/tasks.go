@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/privacy-pipeline/dsr/internal/clock"
@@ -145,7 +146,7 @@ func (a *App) DeadlineReport() func(context.Context) error {
 func (a *App) Sweep() func(context.Context) (sweeper.Result, error) {
 	return func(ctx context.Context) (sweeper.Result, error) {
 		res, err := a.Sweeper().Sweep(ctx)
-		a.log.InfoContext(ctx, "sweep", "started", res.Started, "not_started", res.NotStarted, "unchecked", res.Unchecked)
+		a.log.InfoContext(ctx, "sweep", "started", res.Started, "not_started", res.NotStarted, "unchecked", res.Unchecked, "resumed", res.Resumed)
 		if err != nil {
 			a.log.ErrorContext(ctx, "sweep failed", "error_code", workflow.ErrorCode(err))
 			return res, workflow.TaskError(err)
@@ -158,7 +159,7 @@ func (a *App) Sweep() func(context.Context) (sweeper.Result, error) {
 // portal's input.
 func (a *App) Sweeper() *sweeper.Sweeper {
 	return &sweeper.Sweeper{Store: a.store, Workflow: a.workflow, Inputs: a.portal, Metrics: a.metrics,
-		Clock: clock.System{}, MinAge: sweeper.DefaultMinAge}
+		Clock: clock.System{}, MinAge: cmp.Or(a.cfg.SweepMinAge, sweeper.DefaultMinAge)}
 }
 
 // Handlers returns every workflow task handler and the inbound mail handler

@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/privacy-pipeline/dsr/internal/app"
 	"github.com/privacy-pipeline/dsr/internal/clock"
@@ -67,6 +68,18 @@ type Options struct {
 	// (App.Sweep, or the sweeper function through the Lambda host), so
 	// tests decide when it runs.
 	SweepEvery time.Duration
+	// SweepMinAge is how long a request stays received before the sweeper
+	// starts it (zero: sweeper.DefaultMinAge), for runs that last minutes.
+	SweepMinAge time.Duration
+	// LargeSourceMinObjects makes an S3 source with more objects large
+	// (worked object by object); zero keeps workflow.DefaultLargeMinObjects.
+	LargeSourceMinObjects int
+	// IdempotencyLease is how long a submission holds its Idempotency-Key
+	// before a retry may take it over (zero: idempotency.DefaultLease).
+	IdempotencyLease time.Duration
+	// Faults, when set, makes the pipeline's AWS calls and Lambda
+	// invocations fail now and then (see Faults).
+	Faults *Faults
 }
 
 // DefaultTimeScale makes a statutory day last about a second.
@@ -141,7 +154,13 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if s.AWS, err = LocalAWS(ctx, o.Region, s.MotoURL); err != nil {
 		return nil, err
 	}
+	// The SDK's own warnings (a response cut short, say) are the stack's
+	// to log, beside the handlers'.
+	s.AWS.Logger = logging.NewStandardLogger(o.Logs)
 	s.AWS.APIOptions = append(s.AWS.APIOptions, s.access.record)
+	if o.Faults != nil {
+		s.AWS.HTTPClient = o.Faults.HTTPClient(s.AWS.HTTPClient)
+	}
 	log := app.NewLogger(o.Logs)
 	registryFile := filepath.Join(s.dir, "sources.yaml")
 	if err = os.WriteFile(registryFile, demoRegistry, 0o600); err != nil {
@@ -162,6 +181,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		cfg.IdentityLimit = *o.IdentityLimit
 	}
 	cfg.RegistryFile, cfg.TimeScale, cfg.PolicyFile = registryFile, clock.Scale(o.TimeScale), o.PolicyFile
+	cfg.SweepMinAge, cfg.IdempotencyLease = o.SweepMinAge, o.IdempotencyLease
+	if o.LargeSourceMinObjects > 0 {
+		cfg.LargeSourceMinObjects = o.LargeSourceMinObjects
+	}
 	cfg.VerificationPeriod, cfg.VerifyLinkTTL = o.VerificationPeriod, o.VerificationPeriod
 	if s.App, err = app.New(cfg, s.AWS, log); err != nil {
 		return nil, err
@@ -175,6 +198,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	host.faults = o.Faults
 	s.serve(listeners[1], host)
 
 	var ready atomic.Bool
@@ -201,7 +225,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 			return
 		}
-		api.ServeHTTP(w, r.WithContext(withFunction(r.Context(), "api")))
+		r = r.WithContext(withFunction(r.Context(), "api"))
+		if o.Faults != nil {
+			o.Faults.ServeAPI(w, r, api)
+			return
+		}
+		api.ServeHTTP(w, r)
 	}))
 	s.serve(listeners[2], mux)
 
@@ -245,7 +274,7 @@ func (s *Stack) sweepEvery(d time.Duration, log *slog.Logger) {
 				return
 			case <-t.C:
 				// The handler logs what it did; a failure waits for the next tick.
-				if _, err := sweep(ctx); err != nil {
+				if _, err := sweep(withFunction(ctx, "sweeper")); err != nil {
 					log.Warn("sweep failed; the next one tries again")
 				}
 			}

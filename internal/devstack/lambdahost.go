@@ -23,6 +23,8 @@ import (
 type lambdaHost struct {
 	handlers map[string]any // Go handler functions, by function name
 	moto     *httputil.ReverseProxy
+	// faults, when set, kills some invocations (see Faults).
+	faults *Faults
 }
 
 func newLambdaHost(motoURL string, handlers map[string]any) (*lambdaHost, error) {
@@ -59,7 +61,17 @@ func (h *lambdaHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		lambdaError(w, http.StatusBadRequest, "InvalidRequestContentException", "unreadable payload")
 		return
 	}
-	out, err := invoke(withFunction(r.Context(), strings.TrimPrefix(name, namePrefix)), fn, payload)
+	ctx := withFunction(r.Context(), strings.TrimPrefix(name, namePrefix))
+	var out []byte
+	if h.faults != nil {
+		var killed bool
+		if out, killed, err = h.faults.invoke(ctx, fn, payload); killed {
+			timedOut(w)
+			return
+		}
+	} else {
+		out, err = invoke(ctx, fn, payload)
+	}
 	if err != nil {
 		// As Lambda does: HTTP 200 with X-Amz-Function-Error, and the Go
 		// error's type name as errorType for Retry and Catch.
@@ -100,6 +112,14 @@ func errorType(err error) string {
 		t = t.Elem()
 	}
 	return t.Name()
+}
+
+// timedOut answers as Lambda does for a function that ran out of time: the
+// invocation failed, whatever the handler did or would have done.
+func timedOut(w http.ResponseWriter) {
+	w.Header().Set("X-Amz-Function-Error", "Unhandled")
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"errorMessage": "Task timed out after 3.00 seconds", "errorType": "Sandbox.Timedout"})
 }
 
 func lambdaError(w http.ResponseWriter, status int, typ, msg string) {

@@ -63,25 +63,14 @@ func (s *Findings) AddFindings(ctx context.Context, requestID string, fs []erasu
 
 // Findings returns the request's findings, in the order of their ids.
 func (s *Findings) Findings(ctx context.Context, requestID string) ([]erasure.Finding, error) {
-	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{
-		TableName:                 &s.table,
-		KeyConditionExpression:    aws.String("pk = :id AND begins_with(sk, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: requestID}, ":prefix": &types.AttributeValueMemberS{Value: findingPrefix}},
-		ConsistentRead:            aws.Bool(true),
-	})
 	var fs []erasure.Finding
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
-		}
-		for _, item := range page.Items {
-			f, err := decodeFinding(item)
-			if err != nil {
-				return nil, err
-			}
-			fs = append(fs, f)
-		}
+	err := eachItem(ctx, s.api, s.table, requestID, findingPrefix, func(item map[string]types.AttributeValue) error {
+		f, err := decodeFinding(item)
+		fs = append(fs, f)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return fs, nil
 }

@@ -47,10 +47,11 @@ type idempotencyItem struct {
 	ContentType  string `dynamodbav:"answer_content_type,omitempty"`
 	Location     string `dynamodbav:"answer_location,omitempty"`
 	Body         []byte `dynamodbav:"answer_body,omitempty"`
+	Claim        string `dynamodbav:"claim,omitempty"`
 }
 
 func toItem(key string, rec idempotency.Record) (map[string]types.AttributeValue, error) {
-	it := idempotencyItem{PK: key, Fingerprint: rec.Fingerprint, PendingUntil: rec.PendingUntil.Unix(), ExpiresAt: rec.ExpiresAt.Unix()}
+	it := idempotencyItem{PK: key, Fingerprint: rec.Fingerprint, PendingUntil: rec.PendingUntil.Unix(), ExpiresAt: rec.ExpiresAt.Unix(), Claim: rec.Claim}
 	if a := rec.Answer; a != nil {
 		it.Answered, it.Status, it.ContentType, it.Location, it.Body = true, a.Status, a.ContentType, a.Location, a.Body
 	}
@@ -58,7 +59,7 @@ func toItem(key string, rec idempotency.Record) (map[string]types.AttributeValue
 }
 
 func (it idempotencyItem) record() *idempotency.Record {
-	rec := &idempotency.Record{Fingerprint: it.Fingerprint, PendingUntil: time.Unix(it.PendingUntil, 0).UTC(), ExpiresAt: time.Unix(it.ExpiresAt, 0).UTC()}
+	rec := &idempotency.Record{Fingerprint: it.Fingerprint, PendingUntil: time.Unix(it.PendingUntil, 0).UTC(), ExpiresAt: time.Unix(it.ExpiresAt, 0).UTC(), Claim: it.Claim}
 	if it.Answered {
 		rec.Answer = &idempotency.Answer{Status: it.Status, ContentType: it.ContentType, Location: it.Location, Body: it.Body}
 	}

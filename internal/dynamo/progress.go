@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -144,32 +143,24 @@ func (p *Progress) Entries(ctx context.Context, requestID, sourceID, objectKey s
 	if objectKey != "" {
 		prefix += shortHash(objectKey, 16) + "#"
 	}
-	pages := dynamodb.NewQueryPaginator(p.api, &dynamodb.QueryInput{
-		TableName:                 &p.table,
-		KeyConditionExpression:    aws.String("pk = :id AND begins_with(sk, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: requestID}, ":prefix": &types.AttributeValueMemberS{Value: prefix}},
-		ConsistentRead:            aws.Bool(true),
-	})
 	var out []erasure.Entry
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
+	err := eachItem(ctx, p.api, p.table, requestID, prefix, func(item map[string]types.AttributeValue) error {
+		var e erasure.Entry
+		s, ok := item["step"].(*types.AttributeValueMemberS)
+		if !ok {
+			return apperr.E(apperr.Internal, "A journal entry is damaged.")
 		}
-		for _, item := range page.Items {
-			var e erasure.Entry
-			s, ok := item["step"].(*types.AttributeValueMemberS)
-			if !ok {
-				return nil, apperr.E(apperr.Internal, "A journal entry is damaged.")
-			}
-			if err := json.Unmarshal([]byte(s.Value), &e.Step); err != nil {
-				return nil, apperr.Wrap(apperr.Internal, "A journal entry is damaged.", err)
-			}
-			if d, ok := item["done"].(*types.AttributeValueMemberBOOL); ok {
-				e.Done = d.Value
-			}
-			out = append(out, e)
+		if err := json.Unmarshal([]byte(s.Value), &e.Step); err != nil {
+			return apperr.Wrap(apperr.Internal, "A journal entry is damaged.", err)
 		}
+		if d, ok := item["done"].(*types.AttributeValueMemberBOOL); ok {
+			e.Done = d.Value
+		}
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

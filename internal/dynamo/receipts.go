@@ -232,27 +232,13 @@ func (s *Receipts) outcomeOf(ctx context.Context, item map[string]types.Attribut
 // Outcomes returns the outcomes kept for a request, by source id.
 func (s *Receipts) Outcomes(ctx context.Context, requestID string) ([]erasure.Outcome, error) {
 	var outcomes []erasure.Outcome
-	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("pk = :id AND begins_with(sk, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":id":     &types.AttributeValueMemberS{Value: requestID},
-			":prefix": &types.AttributeValueMemberS{Value: outcomePrefix},
-		},
-		ConsistentRead: aws.Bool(true),
+	err := eachItem(ctx, s.api, s.table, requestID, outcomePrefix, func(item map[string]types.AttributeValue) error {
+		o, _, err := s.outcomeOf(ctx, item)
+		outcomes = append(outcomes, o)
+		return err
 	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
-		}
-		for _, item := range page.Items {
-			o, _, err := s.outcomeOf(ctx, item)
-			if err != nil {
-				return nil, err
-			}
-			outcomes = append(outcomes, o)
-		}
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(outcomes, func(i, j int) bool { return outcomes[i].SourceID < outcomes[j].SourceID })
 	return outcomes, nil

@@ -87,6 +87,9 @@ type record struct {
 	ExtensionDecision     string              `dynamodbav:"extension_decision,omitempty"`
 	ReviewTaskToken       string              `dynamodbav:"review_task_token,omitempty"`
 	DenialReasons         []string            `dynamodbav:"denial_reasons,omitempty"`
+	DenialProvision       string              `dynamodbav:"denial_provision,omitempty"`
+	OtherController       string              `dynamodbav:"other_controller,omitempty"`
+	OtherControllerReach  string              `dynamodbav:"other_controller_contact,omitempty"`
 	Redrives              int                 `dynamodbav:"redrives,omitempty"`
 	Via                   string              `dynamodbav:"via,omitempty"`
 	JoinedTo              string              `dynamodbav:"joined_to,omitempty"`
@@ -137,7 +140,8 @@ func toRecord(r *request.Request) (record, error) {
 		PermissionType: r.PermissionType, PowerOfAttorney: r.PowerOfAttorney,
 		Deadlines: deadlines, DueDate: due, Extended: r.Extended, ExtensionReasons: r.ExtensionReasons,
 		ExtensionTaskToken: r.ExtensionTaskToken, ExtensionDecision: r.ExtensionDecision,
-		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons, Redrives: r.Redrives, Via: r.Via, JoinedTo: r.JoinedTo,
+		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons, Redrives: r.Redrives,
+		DenialProvision: r.DenialProvision, OtherController: r.OtherController, OtherControllerReach: r.OtherControllerContact, Via: r.Via, JoinedTo: r.JoinedTo,
 		DryRun: r.DryRun, OnHold: r.OnHold, HoldReasons: r.HoldReasons, HoldTaskToken: r.HoldTaskToken,
 		Corrections: r.Corrections, CorrectedFields: r.CorrectedFields, CorrectedItems: r.CorrectedItems,
 		PK: r.ID, SK: requestSK, Kind: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
@@ -156,7 +160,8 @@ func (rec record) request() (*request.Request, error) {
 	r := &request.Request{
 		Extended: rec.Extended, ExtensionReasons: rec.ExtensionReasons, Overdue: rec.Overdue,
 		ExtensionTaskToken: rec.ExtensionTaskToken, ExtensionDecision: rec.ExtensionDecision, ReviewTaskToken: rec.ReviewTaskToken,
-		DenialReasons: rec.DenialReasons, Redrives: rec.Redrives, Via: rec.Via, JoinedTo: rec.JoinedTo,
+		DenialReasons: rec.DenialReasons, Redrives: rec.Redrives,
+		DenialProvision: rec.DenialProvision, OtherController: rec.OtherController, OtherControllerContact: rec.OtherControllerReach, Via: rec.Via, JoinedTo: rec.JoinedTo,
 		DryRun: rec.DryRun, OnHold: rec.OnHold, HoldReasons: rec.HoldReasons, HoldTaskToken: rec.HoldTaskToken,
 		Corrections: rec.Corrections, CorrectedFields: rec.CorrectedFields, CorrectedItems: rec.CorrectedItems, MailKey: rec.MailKey, UnauthenticatedSender: rec.UnauthenticatedSender, MailSiblings: rec.MailSiblings,
 		AppealOf: rec.AppealOf, AppealedBy: rec.AppealedBy, GrantReasons: rec.GrantReasons, FollowUp: rec.FollowUp, FollowsAppeal: rec.FollowsAppeal,
@@ -305,28 +310,17 @@ const auditPrefix = "audit#"
 // Events returns the audit log of a request, oldest first.
 func (s *Store) Events(ctx context.Context, id string) ([]request.Event, error) {
 	var events []request.Event
-	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{
-		TableName:              &s.audit,
-		KeyConditionExpression: aws.String("pk = :id AND begins_with(sk, :audit)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":id":    &types.AttributeValueMemberS{Value: id},
-			":audit": &types.AttributeValueMemberS{Value: auditPrefix},
-		},
-		ConsistentRead: aws.Bool(true),
+	err := eachItem(ctx, s.api, s.audit, id, auditPrefix, func(item map[string]types.AttributeValue) error {
+		var a auditRecord
+		if err := attributevalue.UnmarshalMap(item, &a); err != nil {
+			return apperr.Wrap(apperr.Internal, "An audit event could not be read.", err)
+		}
+		events = append(events, request.Event{At: a.At, Actor: a.Actor, Action: a.Action,
+			From: request.Status(a.From), To: request.Status(a.To), Note: a.Note})
+		return nil
 	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
-		}
-		for _, item := range page.Items {
-			var a auditRecord
-			if err := attributevalue.UnmarshalMap(item, &a); err != nil {
-				return nil, apperr.Wrap(apperr.Internal, "An audit event could not be read.", err)
-			}
-			events = append(events, request.Event{At: a.At, Actor: a.Actor, Action: a.Action,
-				From: request.Status(a.From), To: request.Status(a.To), Note: a.Note})
-		}
+	if err != nil {
+		return nil, err
 	}
 	return events, nil
 }

@@ -238,12 +238,18 @@ func eachParallel(ctx context.Context, n int, fn func(i int) error) error {
 }
 
 // deleteItem deletes one item, provided its lookup attribute still holds
-// what was read. When it does not, the item is read again: gone, or another
+// what was read. When it does not, the item is read again: another
 // person's now, it is left alone (false); still the subject's, it is
-// deleted as it now is.
+// deleted as it now is; gone, it counts as deleted (true), as Applied
+// counts it: the condition also fails when the SDK retries a delete whose
+// answer was lost after DynamoDB made it, and either way the subject's
+// item is gone.
 func (a *Adapter) deleteItem(ctx context.Context, d *registry.DynamoDBSource, key, read map[string]types.AttributeValue, subject []string) (bool, error) {
 	for conflicts := 0; ; conflicts++ {
-		if read == nil || !holdsSubject(read, d.PartitionKey, subject) {
+		if read == nil {
+			return conflicts > 0, nil
+		}
+		if !holdsSubject(read, d.PartitionKey, subject) {
 			return false, nil
 		}
 		if conflicts == maxConflicts {
@@ -325,6 +331,13 @@ func (a *Adapter) anonymize(ctx context.Context, src *registry.Source, ids map[s
 			if item, err = a.getItem(ctx, d.Table, key); err != nil {
 				return erasure.Result{}, err
 			}
+			// The condition also fails when the SDK retries an update whose
+			// answer was lost after DynamoDB made it: an item left without
+			// any of the attributes is anonymized, as Applied counts it.
+			if item != nil && !slices.ContainsFunc(src.Anonymize, func(f string) bool { _, ok := item[f]; return ok }) {
+				changed = true
+				break
+			}
 		}
 		if changed {
 			res.Records++
@@ -348,7 +361,7 @@ func (a *Adapter) anonymize(ctx context.Context, src *registry.Source, ids map[s
 // Applied reports whether a change that erasure began but did not mark done
 // was made: a deleted item is gone; an anonymized one no longer has any of
 // the attributes to remove (or is gone).
-func (a *Adapter) Applied(ctx context.Context, src *registry.Source, s erasure.Step) (bool, error) {
+func (a *Adapter) Applied(ctx context.Context, src *registry.Source, _ map[string][]string, s erasure.Step) (bool, error) {
 	ts, err := a.tableSchema(ctx, src.DynamoDB.Table)
 	if err != nil {
 		return false, err

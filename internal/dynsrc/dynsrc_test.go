@@ -39,6 +39,10 @@ type fakeDynamo struct {
 	// beforeDelete runs before a DeleteItem is applied (as beforeUpdate);
 	// an error it returns fails the delete, which is then not made.
 	beforeDelete func(key map[string]types.AttributeValue) error
+	// lostAnswers makes every conditional delete and update answer as the
+	// SDK's retry of it would after the first answer was lost: the change
+	// is made, and the retry's condition fails on the item as it now is.
+	lostAnswers bool
 
 	// mu guards what deletes, which run in parallel, touch.
 	mu            sync.Mutex
@@ -180,6 +184,9 @@ func (f *fakeDynamo) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput,
 		}
 	}
 	f.items = slices.DeleteFunc(f.items, func(it map[string]types.AttributeValue) bool { return f.sameKey(it, in.Key) })
+	if f.lostAnswers && in.ConditionExpression != nil {
+		return nil, &types.ConditionalCheckFailedException{}
+	}
 	return &dynamodb.DeleteItemOutput{}, nil
 }
 
@@ -317,6 +324,9 @@ func (f *fakeDynamo) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput,
 	}
 	if f.find(in.Key) == nil {
 		f.items = append(f.items, it)
+	}
+	if f.lostAnswers && in.ConditionExpression != nil {
+		return nil, &types.ConditionalCheckFailedException{}
 	}
 	return &dynamodb.UpdateItemOutput{}, nil
 }
@@ -639,7 +649,7 @@ func TestEraseFailingPartWay(t *testing.T) {
 	}
 	// The failed delete was begun and not made: the retry finds it so.
 	for _, s := range j.pending() {
-		if made, err := a.Applied(ctx, ordersSource, s); err != nil || made {
+		if made, err := a.Applied(ctx, ordersSource, nil, s); err != nil || made {
 			t.Fatalf("Applied(%s) = %v, %v", s.Key, made, err)
 		}
 	}
@@ -660,22 +670,22 @@ func TestAppliedAfterATimeout(t *testing.T) {
 	f := usersTable()
 	a := newAdapter(f)
 	step := erasure.Step{Key: `{"user_id":"u-1"}`, Action: erasure.ActionDeleted, Records: 1}
-	if made, err := a.Applied(ctx, usersSource, step); err != nil || made {
+	if made, err := a.Applied(ctx, usersSource, nil, step); err != nil || made {
 		t.Fatalf("before: %v %v", made, err)
 	}
 	f.items = f.items[1:] // u-1, deleted
-	if made, err := a.Applied(ctx, usersSource, step); err != nil || !made {
+	if made, err := a.Applied(ctx, usersSource, nil, step); err != nil || !made {
 		t.Fatalf("after: %v %v", made, err)
 	}
 	// Anonymized: made when none of the listed attributes is left.
 	r := reviewsTable()
 	anon := erasure.Step{Key: `{"review_id":"r-1"}`, Action: erasure.ActionAnonymized, Records: 1}
-	if made, _ := newAdapter(r).Applied(ctx, reviewsSource, anon); made {
+	if made, _ := newAdapter(r).Applied(ctx, reviewsSource, nil, anon); made {
 		t.Fatal("an item that still has the fields counts as anonymized")
 	}
 	delete(r.items[0], "email")
 	delete(r.items[0], "author_name")
-	if made, _ := newAdapter(r).Applied(ctx, reviewsSource, anon); !made {
+	if made, _ := newAdapter(r).Applied(ctx, reviewsSource, nil, anon); !made {
 		t.Fatal("an anonymized item does not count")
 	}
 }
@@ -698,6 +708,35 @@ func TestDeleteIsConditional(t *testing.T) {
 	}
 	if res.Deleted != 2 || !slices.Equal(leftKeys(f), []string{"u-2", "u-3", "u-4"}) || erasure.Counted(j.entries()).Deleted != 2 || len(j.pending()) != 0 {
 		t.Fatalf("result %+v, left %v, journal %+v", res, leftKeys(f), j.entries())
+	}
+}
+
+// A conditional delete or update whose answer is lost (a timeout after
+// DynamoDB made it) is retried by the SDK, and the retry's condition fails
+// on the item as the first attempt left it: gone, or without the
+// attributes anonymized. The change was made, and it is counted once.
+func TestLostAnswersAreCounted(t *testing.T) {
+	ctx := context.Background()
+	f := usersTable()
+	f.lostAnswers = true
+	j := &fakeJournal{}
+	res, err := newAdapter(f).Erase(ctx, usersSource, map[string][]string{"email": {"ada@example.com"}}, false, j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := erasure.Counted(j.entries()); res.Deleted != 3 || got.Deleted != 3 || len(j.pending()) != 0 || !slices.Equal(leftKeys(f), []string{"u-2", "u-4"}) {
+		t.Fatalf("deleted: result %d, journal %d (%d pending), left %v; want 3, 3 (0), [u-2 u-4]", res.Deleted, got.Deleted, len(j.pending()), leftKeys(f))
+	}
+
+	r := reviewsTable()
+	r.lostAnswers = true
+	j = &fakeJournal{}
+	res, err = newAdapter(r).Erase(ctx, reviewsSource, map[string][]string{"email": {"ada@example.com"}}, false, j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := erasure.Counted(j.entries()); res.Anonymized != 2 || got.Anonymized != 2 || len(j.pending()) != 0 {
+		t.Fatalf("anonymized: result %d, journal %d (%d pending); want 2, 2 (0)", res.Anonymized, got.Anonymized, len(j.pending()))
 	}
 }
 

@@ -236,7 +236,7 @@ func requestFlow(p *page, typ, email, nextStep string) {
 	if status := p.fillForm(typ, email); status != 202 {
 		t.Fatalf("submit: HTTP %d", status)
 	}
-	p.do(chromedp.WaitVisible(chromedp.CSS(`a[href*="token="]`)))
+	p.do(chromedp.WaitVisible(chromedp.CSS(`main a[href*="token="]`)))
 	p.expectHeading("done.title")
 	p.screenshot("3-received")
 	id := requestIDPattern.FindString(p.text("main p"))
@@ -246,7 +246,7 @@ func requestFlow(p *page, typ, email, nextStep string) {
 	if body := p.text("main"); !strings.Contains(body, p.lang.T(nextStep)) || !strings.Contains(body, p.lang.T("done.next.verify")) {
 		t.Fatalf("the confirmation page does not say what happens next:\n%s", body)
 	}
-	statusLink := p.attr(`a[href*="token="]`, "href")
+	statusLink := p.attr(`main a[href*="token="]`, "href")
 	if r := storedRequest(t, id); r.Language != p.lang || r.Email != email {
 		t.Fatalf("stored language %q", r.Language)
 	}

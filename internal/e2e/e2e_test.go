@@ -181,20 +181,7 @@ func submit(t *testing.T, typ string) receipt {
 
 func submitFor(t *testing.T, typ, email string) receipt {
 	t.Helper()
-	body := fmt.Sprintf(`{"type":%q,"email":%q,"jurisdiction":"EU"}`, typ, email)
-	resp, err := http.Post(stack.APIURL+"/v1/requests", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("submit: HTTP %d: %s", resp.StatusCode, b)
-	}
-	var r receipt
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		t.Fatal(err)
-	}
+	r := submitJSON(t, fmt.Sprintf(`{"type":%q,"email":%q,"jurisdiction":"EU"}`, typ, email))
 	if r.ID == "" || r.Status != "received" || !strings.Contains(r.StatusURL, "token=") {
 		t.Fatalf("receipt %+v", r)
 	}

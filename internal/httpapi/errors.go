@@ -84,9 +84,11 @@ func (a *api) writePageError(w http.ResponseWriter, r *http.Request, err error) 
 	status, e := a.publicError(r, err)
 	setRetryAfter(w, e)
 	l := a.pageLanguage(r)
-	title := l.T("error.title.other")
+	p := &messagePage{frame: frame{L: l, Title: l.T("error.title.other")}, Message: e.In(l)}
 	if status == http.StatusNotFound {
-		title = l.T("error.title.link")
+		// A link used up or expired ends no path: the form is a way on.
+		p.Title, p.Link, p.LinkText = l.T("error.title.link"), "/?lang="+string(l), l.T("error.link.form")
+		p.Message += " " + l.T("error.link.help")
 	}
-	render(w, status, "error", page{L: l, Title: title, Message: e.In(l)})
+	a.render(w, r, status, "error", p)
 }

@@ -272,8 +272,8 @@ func (a *api) verifyPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := a.pageLanguage(r)
-	render(w, http.StatusOK, "verify", page{L: l, Title: l.T("verify.title"), Languages: a.languageMenu(l, *r.URL),
-		ID: id, Action: verifyAction(id), Token: token, Details: detailsViewFor(l, req, nil), Corrects: l.Details(req.Corrects)})
+	a.render(w, r, http.StatusOK, "verify", &confirmPage{frame: frame{L: l, Title: l.T("verify.title")},
+		ID: id, Action: verifyAction(id), Token: token, codeForm: codeForm{Details: detailsViewFor(l, req, nil)}, Corrects: l.Details(req.Corrects)})
 }
 
 func verifyAction(id string) string { return "/v1/requests/" + url.PathEscape(id) + "/verify" }
@@ -295,26 +295,26 @@ func readDetails(form url.Values) portal.Details {
 // answerConfirmation writes the page after a confirmation attempt: done,
 // handed to an operator, or the form again (again, rendered with template
 // name) saying what is wrong.
-func (a *api) answerConfirmation(w http.ResponseWriter, r *http.Request, err error, name string, again page) {
+func (a *api) answerConfirmation(w http.ResponseWriter, r *http.Request, err error, name string, again *confirmPage) {
 	l := again.L
 	var de *portal.DetailsError
 	var e *apperr.Error
 	switch {
 	case err == nil:
-		render(w, http.StatusOK, "confirmed", page{L: l, Title: l.T("confirmed.title"), ID: again.ID})
+		a.render(w, r, http.StatusOK, "confirmed", &confirmedPage{frame: frame{L: l, Title: l.T("confirmed.title")}, ID: again.ID})
 	case errors.Is(err, portal.ErrOperatorCheck):
-		render(w, http.StatusAccepted, "error", page{L: l, Title: l.T("operator_check.title"), Message: portal.ErrOperatorCheck.In(l)})
+		a.render(w, r, http.StatusAccepted, "error", &messagePage{frame: frame{L: l, Title: l.T("operator_check.title")}, Message: portal.ErrOperatorCheck.In(l)})
 	case errors.As(err, &de):
 		again.Details = detailsViewFor(l, de.Requirement, de.Err.Fields)
 		for _, f := range de.Err.Fields {
 			again.Errors = append(again.Errors, summaryError{Target: f.Field, Text: f.In(l)})
 		}
-		render(w, http.StatusBadRequest, name, again)
+		a.render(w, r, http.StatusBadRequest, name, again)
 	case name == "code" && errors.As(err, &e) && e.Kind == apperr.Invalid && len(e.Fields) > 0:
 		// A wrong code: the form again, so the person can retype.
 		msg := e.Fields[0].In(l)
 		again.CodeError, again.Errors = msg, []summaryError{{Target: "code", Text: msg}}
-		render(w, http.StatusBadRequest, name, again)
+		a.render(w, r, http.StatusBadRequest, name, again)
 	default:
 		a.writePageError(w, r, err)
 	}
@@ -329,7 +329,7 @@ func (a *api) verifyConfirm(w http.ResponseWriter, r *http.Request) {
 	id, token := r.PathValue("id"), r.PostForm.Get("token")
 	err := a.portal.ConfirmVerification(r.Context(), id, token, readDetails(r.PostForm))
 	l := a.pageLanguage(r)
-	a.answerConfirmation(w, r, err, "verify", page{L: l, Title: l.T("verify.title"), ID: id, Action: verifyAction(id), Token: token})
+	a.answerConfirmation(w, r, err, "verify", &confirmPage{frame: frame{L: l, Title: l.T("verify.title")}, ID: id, Action: verifyAction(id), Token: token})
 }
 
 // codePage shows the form for the code mailed with the link. It reads
@@ -341,7 +341,7 @@ func (a *api) codePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := a.pageLanguage(r)
-	render(w, http.StatusOK, "code", page{L: l, Title: l.T("verify.title"), Languages: a.languageMenu(l, *r.URL), ID: id, CodeAction: codeAction(id)})
+	a.render(w, r, http.StatusOK, "code", &confirmPage{frame: frame{L: l, Title: l.T("verify.title")}, ID: id, codeForm: codeForm{CodeAction: codeAction(id)}})
 }
 
 var errNoPage = apperr.Keyed(apperr.NotFound, "error.no_page")
@@ -360,7 +360,7 @@ func (a *api) codeConfirm(w http.ResponseWriter, r *http.Request) {
 	code := r.PostForm.Get("code")
 	err := a.portal.ConfirmCode(r.Context(), id, code, readDetails(r.PostForm))
 	l := a.pageLanguage(r)
-	again := page{L: l, Title: l.T("verify.title"), ID: id, CodeAction: codeAction(id)}
+	again := &confirmPage{frame: frame{L: l, Title: l.T("verify.title")}, ID: id, codeForm: codeForm{CodeAction: codeAction(id)}}
 	var de *portal.DetailsError
 	if errors.As(err, &de) {
 		// The code was right: keep it in the form while details are asked for.
@@ -409,17 +409,17 @@ func (a *api) permissionPage(w http.ResponseWriter, r *http.Request) {
 		a.writePageError(w, r, err)
 		return
 	}
-	a.renderUpload(w, http.StatusOK, a.pageLanguage(r), id, token, "")
+	a.renderUpload(w, r, http.StatusOK, a.pageLanguage(r), id, token, "")
 }
 
 // renderUpload is the agent's upload page, with what went wrong if anything.
-func (a *api) renderUpload(w http.ResponseWriter, status int, l i18n.Lang, id, token, problem string) {
-	p := page{L: l, Title: l.T("done.agent.title"), Done: &doneView{ID: id, PermissionAction: permissionPath(id, token, l)}}
+func (a *api) renderUpload(w http.ResponseWriter, r *http.Request, status int, l i18n.Lang, id, token, problem string) {
+	action := permissionPath(id, token, l)
+	p := &uploadPage{frame: frame{L: l, Title: l.T("done.agent.title"), Here: action}, Upload: &uploadForm{Action: action, Problem: problem}}
 	if problem != "" {
 		p.Errors = []summaryError{{Target: "permission", Text: problem}}
-		p.Message = problem
 	}
-	render(w, status, "upload", p)
+	a.render(w, r, status, "upload", p)
 }
 
 // permissionForm takes the same upload from the web form's page after an
@@ -433,7 +433,7 @@ func (a *api) permissionForm(w http.ResponseWriter, r *http.Request) {
 		status, e := a.publicError(r, err)
 		switch status {
 		case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
-			a.renderUpload(w, status, l, id, token, e.In(l))
+			a.renderUpload(w, r, status, l, id, token, e.In(l))
 		default:
 			a.writePageError(w, r, err)
 		}
@@ -495,7 +495,8 @@ func (a *api) permissionForm(w http.ResponseWriter, r *http.Request) {
 		message = l.T("permission.received.poa")
 	}
 	status := (&url.URL{Path: "/v1/requests/" + id, RawQuery: url.Values{"token": {token}, "lang": {string(l)}}.Encode()}).String()
-	render(w, http.StatusOK, "permission", page{L: l, Title: l.T("permission.title"), Message: message, Action: status})
+	a.render(w, r, http.StatusOK, "permission", &messagePage{frame: frame{L: l, Title: l.T("permission.title"), Here: status},
+		Message: message, Link: status, LinkText: l.T("done.status.link")})
 }
 
 // permissionBodyError is bodyError, with the upload's own limit named.

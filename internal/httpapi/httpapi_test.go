@@ -246,7 +246,7 @@ func TestHandler(t *testing.T) {
 				`<p id="email-error" class="error"><span class="visually-hidden">Error:</span> Enter an email address like name@example.com.</p>`,
 				`value="delete" aria-describedby="type-delete-hint" checked>`,
 				`<input type="hidden" name="jurisdiction" value="UK">`,
-				`<title>Error: Make a privacy request</title>`,
+				`<title>Error: Step 2 of 2: your request – Make a privacy request</title>`,
 			},
 			notBody: []string{"<script>", `value="access" aria-describedby="type-hint" checked`},
 		},

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"cmp"
+	"embed"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -24,201 +26,95 @@ import (
 // aria-describedby, and a form with errors starts with a summary whose
 // links lead to the fields. Every text comes from the message catalogue in
 // the reader's language (see pageLanguage).
-var pages = template.Must(template.New("").Parse(`
-{{define "head"}}<!doctype html>
-<html lang="{{.L}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{if .Errors}}{{.L.T "form.error.prefix"}} {{end}}{{.Title}}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}
-label,legend{display:block;margin-top:1rem;font-weight:600}fieldset{border:0;padding:0;margin:0}fieldset+fieldset,input+fieldset{margin-top:1.5rem}
-input,select,button{font-size:1rem;padding:.4rem;margin-top:.25rem}input[type=email]{width:100%;max-width:25rem;box-sizing:border-box}
-.choice{margin-top:.5rem}.choice label{display:inline;font-weight:400}.choice .hint{margin:0 0 0 1.8rem}
-.hint{color:#4a4a4a;margin:.25rem 0}.error{color:#b00020;font-weight:600;margin:.25rem 0}
-.summary{border:3px solid #b00020;padding:.5rem 1rem;margin-bottom:1rem}.summary a{color:#b00020}
-[aria-invalid=true]{border:2px solid #b00020}
-a:focus,button:focus,input:focus,select:focus,.summary:focus{outline:3px solid #fd0;outline-offset:2px}
-nav ul{list-style:none;padding:0;margin:0;display:flex;gap:1rem;justify-content:flex-end}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0}
-.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}</style></head><body>
-{{if .Languages}}<nav aria-label="{{.L.T "lang.menu"}}"><ul>{{range .Languages}}<li>{{if .Current}}<span lang="{{.Lang}}" aria-current="true">{{.Name}}</span>{{else}}<a href="{{.URL}}" lang="{{.Lang}}" hreflang="{{.Lang}}">{{.Name}}</a>{{end}}</li>{{end}}</ul></nav>{{end}}
-<main>
-{{if .Errors}}<div class="summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus>
-<h2 id="error-summary-title">{{.L.T "form.errors.title"}}</h2>
-<ul>{{range .Errors}}<li>{{if .Target}}<a href="#{{.Target}}">{{.Text}}</a>{{else}}{{.Text}}{{end}}</li>{{end}}</ul></div>{{end}}
-<h1>{{.Title}}</h1>{{end}}
+//
+// Each page is a template file in pages/, the parts they share in
+// pages/layout.html; each reads a view of its own, all built on frame.
+//
+//go:embed pages/*.html
+var pageFiles embed.FS
 
-{{define "foot"}}</main></body></html>{{end}}
+var pages = template.Must(template.ParseFS(pageFiles, "pages/*.html"))
 
-{{define "fielderror"}}{{if .Text}}<p id="{{.ID}}-error" class="error"><span class="visually-hidden">{{.L.T "form.error.prefix"}}</span> {{.Text}}</p>{{end}}{{end}}
-
-{{define "law"}}{{template "head" .}}
-<p>{{.L.T "form.intro"}}</p>
-<form method="get" action="/">
-<input type="hidden" name="lang" value="{{.L}}">
-<label for="jurisdiction">{{.L.T "form.jurisdiction.label"}}</label>
-<p id="jurisdiction-hint" class="hint">{{.L.T "form.jurisdiction.hint"}}</p>
-{{template "fielderror" .Form.ErrorOf "jurisdiction"}}
-<select id="jurisdiction" name="jurisdiction" aria-describedby="jurisdiction-hint{{if .Form.Has "jurisdiction"}} jurisdiction-error{{end}}"{{if .Form.Has "jurisdiction"}} aria-invalid="true"{{end}}>
-{{range .Form.Groups}}<optgroup label="{{.Label}}">{{range .Laws}}<option value="{{.Code}}"{{if .Selected}} selected{{end}}>{{.Name}}</option>{{end}}</optgroup>
-{{end}}</select>
-<p><button type="submit">{{.L.T "form.jurisdiction.continue"}}</button></p>
-</form>
-{{template "foot" .}}{{end}}
-
-{{define "form"}}{{template "head" .}}
-<p>{{.L.T "form.law" "law" .Form.LawName}} <a href="{{.Form.ChangeLaw}}">{{.L.T "form.law.change"}}</a></p>
-<form method="post" action="/v1/requests" novalidate>
-<input type="hidden" name="jurisdiction" value="{{.Form.Jurisdiction}}">
-<input type="hidden" name="language" value="{{.L}}">
-<fieldset{{if .Form.Has "type"}} aria-describedby="type-error"{{end}}>
-<legend>{{.L.T "form.type.legend"}}</legend>
-{{template "fielderror" .Form.ErrorOf "type"}}
-{{range $i, $c := .Form.Choices}}<div class="choice">
-<input type="radio" id="{{$c.ID}}" name="type" value="{{$c.Value}}" aria-describedby="{{$c.ID}}-hint"{{if $c.Checked}} checked{{end}}>
-<label for="{{$c.ID}}">{{$c.Label}}</label>
-<p id="{{$c.ID}}-hint" class="hint">{{$c.Hint}}</p></div>
-{{end}}</fieldset>
-{{if .Form.Corrections}}<fieldset id="corrections"{{if .Form.Has "corrections"}} aria-describedby="corrections-error"{{end}}>
-<legend>{{.L.T "form.corrections.legend"}}</legend>
-<p id="corrections-hint" class="hint">{{.L.T "form.corrections.hint"}}</p>
-{{template "fielderror" .Form.ErrorOf "corrections"}}
-{{range .Form.Corrections}}<label for="{{.ID}}">{{.Label}}</label>
-{{template "fielderror" $.Form.ErrorOf .Name}}
-<input id="{{.ID}}" name="{{.Name}}" type="text" maxlength="{{.MaxLength}}" autocomplete="off" value="{{.Value}}" aria-describedby="corrections-hint{{if $.Form.Has .Name}} {{.Name}}-error{{end}}"{{if $.Form.Has .Name}} aria-invalid="true"{{end}}>
-{{end}}</fieldset>
-{{end}}{{if .Form.Appeal}}<label for="appeal_of">{{.L.T "form.appeal_of.label"}}</label>
-<p id="appeal_of-hint" class="hint">{{.L.T "form.appeal_of.hint"}}</p>
-{{template "fielderror" .Form.ErrorOf "appeal_of"}}
-<input id="appeal_of" name="appeal_of" type="text" autocomplete="off" spellcheck="false" maxlength="64" value="{{.Form.AppealOf}}" aria-describedby="appeal_of-hint{{if .Form.Has "appeal_of"}} appeal_of-error{{end}}"{{if .Form.Has "appeal_of"}} aria-invalid="true"{{end}}>
-{{end}}<label for="email">{{.L.T "form.email.label"}}</label>
-<p id="email-hint" class="hint">{{.L.T "form.email.hint"}}</p>
-{{template "fielderror" .Form.ErrorOf "email"}}
-<input id="email" name="email" type="email" autocomplete="email" spellcheck="false" maxlength="254" value="{{.Form.Email}}" aria-describedby="email-hint{{if .Form.Has "email"}} email-error{{end}}"{{if .Form.Has "email"}} aria-invalid="true"{{end}}>
-<fieldset id="agent">
-<legend>{{.L.T "form.agent.legend"}}</legend>
-<p id="agent_email-hint" class="hint">{{.L.T "form.agent.hint"}}</p>
-<label for="agent_email">{{.L.T "form.agent.label"}}</label>
-{{template "fielderror" .Form.ErrorOf "agent_email"}}
-<input id="agent_email" name="agent_email" type="email" spellcheck="false" maxlength="254" value="{{.Form.AgentEmail}}" aria-describedby="agent_email-hint{{if .Form.Has "agent_email"}} agent_email-error{{end}}"{{if .Form.Has "agent_email"}} aria-invalid="true"{{end}}>
-</fieldset>
-<p><button type="submit">{{.L.T "form.submit"}}</button></p>
-</form>
-{{template "foot" .}}{{end}}
-
-{{define "done"}}{{template "head" .}}
-<p>{{.L.T "done.reference" "id" .Done.ID}}</p>
-<h2>{{.L.T "done.next.title"}}</h2>
-{{if .Done.PermissionAction}}<ol><li>{{.L.T "done.agent.next.upload"}}</li><li>{{.L.T "done.agent.next.confirm"}}</li><li>{{.L.T "done.agent.next.result"}}</li></ol>
-{{else}}<ol><li>{{.L.T "done.next.ack"}}</li>{{if .Done.Verification}}<li>{{.L.T "done.next.verify"}}</li>{{end}}<li>{{.L.T .Done.ResultKey}}</li></ol>{{end}}
-<p>{{.L.T "done.status.hint"}}</p>
-<p><a href="{{.Done.StatusLink}}">{{.L.T "done.status.link"}}</a></p>
-{{if .Done.PermissionAction}}<h2>{{.L.T "done.agent.title"}}</h2>
-<p>{{.L.T "done.agent.text"}}</p>
-{{template "permissionform" .}}
-<p>{{.L.T "done.agent.later"}} <a href="{{.Done.PermissionAction}}">{{.L.T "done.agent.later.link"}}</a></p>{{end}}
-{{if and .CodeAction (not .Done.PermissionAction)}}<h2>{{.L.T "verify.title"}}</h2>
-<p>{{.L.T "done.code"}}</p>
-{{template "codeform" .}}{{end}}
-{{template "foot" .}}{{end}}
-
-{{define "permissionform"}}<form method="post" action="{{.Done.PermissionAction}}" enctype="multipart/form-data" novalidate>
-<label for="permission">{{.L.T "done.agent.file"}}</label>
-<p id="permission-hint" class="hint">{{.L.T "done.agent.file.hint"}}</p>
-{{if .Message}}<p id="permission-error" class="error"><span class="visually-hidden">{{.L.T "form.error.prefix"}}</span> {{.Message}}</p>{{end}}
-<input id="permission" name="permission" type="file" accept="application/pdf,image/png,image/jpeg" aria-describedby="permission-hint{{if .Message}} permission-error{{end}}"{{if .Message}} aria-invalid="true"{{end}}>
-<div class="choice"><input type="checkbox" id="power_of_attorney" name="power_of_attorney" value="true">
-<label for="power_of_attorney">{{.L.T "done.agent.poa"}}</label></div>
-<p><button type="submit">{{.L.T "done.agent.send"}}</button></p>
-</form>{{end}}
-
-{{define "upload"}}{{template "head" .}}
-<p>{{.L.T "done.agent.text"}}</p>
-{{template "permissionform" .}}
-{{template "foot" .}}{{end}}
-
-{{define "permission"}}{{template "head" .}}
-<p>{{.Message}}</p>
-<p><a href="{{.Action}}">{{.L.T "done.status.link"}}</a></p>
-{{template "foot" .}}{{end}}
-
-{{define "codeform"}}<form method="post" action="{{.CodeAction}}" novalidate>
-<input type="hidden" name="lang" value="{{.L}}">
-<label for="code">{{.L.T "code.label"}}</label>
-{{if .CodeError}}<p id="code-error" class="error"><span class="visually-hidden">{{.L.T "form.error.prefix"}}</span> {{.CodeError}}</p>{{end}}
-<input id="code" name="code" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" maxlength="20" size="12" value="{{.Code}}"{{if .CodeError}} aria-invalid="true" aria-describedby="code-error"{{end}}>
-{{template "details" .}}
-<p><button type="submit">{{.L.T "code.button"}}</button></p></form>{{end}}
-
-{{define "details"}}{{with .Details}}
-{{if .Need}}<fieldset id="details"{{if .DetailsError}} aria-describedby="details-error"{{end}}><legend>{{.Legend}}</legend>
-{{if .DetailsError}}<p id="details-error" class="error"><span class="visually-hidden">{{$.L.T "form.error.prefix"}}</span> {{.DetailsError}}</p>{{end}}
-{{range .Kinds}}<label for="{{.ID}}">{{.Label}}</label>
-<input id="{{.ID}}" name="{{.ID}}" maxlength="200"{{if $.Details.DetailsError}} aria-invalid="true"{{end}}>
-{{end}}</fieldset>{{end}}
-{{if .Declaration}}<fieldset><legend>{{$.L.T "declaration.legend"}}</legend>
-<p>{{$.L.T "declaration.text"}}</p>
-<label for="signature">{{$.L.T "declaration.signature"}}</label>
-{{if .SignatureError}}<p id="signature-error" class="error"><span class="visually-hidden">{{$.L.T "form.error.prefix"}}</span> {{.SignatureError}}</p>{{end}}
-<input id="signature" name="signature" autocomplete="name" maxlength="200"{{if .SignatureError}} aria-invalid="true" aria-describedby="signature-error"{{end}}></fieldset>{{end}}
-{{end}}{{end}}
-
-{{define "code"}}{{template "head" .}}
-<p>{{.L.T "code.intro" "id" .ID}}</p>
-{{template "codeform" .}}
-{{template "foot" .}}{{end}}
-
-{{define "verify"}}{{template "head" .}}
-<p>{{.L.T "verify.intro" "id" .ID}}</p>
-{{if .Corrects}}<p>{{.L.T "mail.verify.corrects" "fields" .Corrects}}</p>{{end}}
-<form method="post" action="{{.Action}}" novalidate><input type="hidden" name="token" value="{{.Token}}"><input type="hidden" name="lang" value="{{.L}}">
-{{template "details" .}}
-<button type="submit">{{.L.T "verify.button"}}</button></form>
-<p>{{.L.T "verify.not_me"}}</p>
-{{template "foot" .}}{{end}}
-
-{{define "confirmed"}}{{template "head" .}}
-<p>{{.L.T "confirmed.body" "id" .ID}}</p>
-<p>{{.L.T "confirmed.next"}}</p>
-{{template "foot" .}}{{end}}
-
-{{define "status"}}{{template "head" .}}
-{{with .Status}}<dl>
-<dt>{{$.L.T "status.reference"}}</dt><dd>{{.ID}}</dd>
-<dt>{{$.L.T "status.type"}}</dt><dd>{{.Type}}</dd>
-<dt>{{$.L.T "status.law"}}</dt><dd>{{.Law}}</dd>
-<dt>{{$.L.T "status.status"}}</dt><dd id="status">{{.Status}}</dd>
-<dt>{{$.L.T "status.received"}}</dt><dd>{{.Received}}</dd>
-<dt>{{$.L.T "status.due"}}</dt><dd>{{.Due}}{{if .Extended}} ({{$.L.T "status.extended"}}){{end}}</dd>
-{{if .Completed}}<dt>{{$.L.T "status.completed"}}</dt><dd>{{.Completed}}</dd>{{end}}
-</dl>{{end}}
-{{template "foot" .}}{{end}}
-
-{{define "error"}}{{template "head" .}}
-<p>{{.Message}}</p>
-{{template "foot" .}}{{end}}`))
-
-// page is what every page template reads; each page fills its part.
-type page struct {
+// frame is what every page has: its language, title (and the form's step),
+// the language menu and the error summary. Here is an address that shows
+// the page again, for the menu of a page answering a POST; empty: the
+// address asked for (a GET), else the form.
+type frame struct {
 	L         i18n.Lang
 	Title     string
+	Step      string
 	Languages []langLink
 	Errors    []summaryError
+	Here      string
+}
 
-	Form    *formView
-	Done    *doneView
-	Status  *statusView
-	ID      string
-	Action  string
-	Token   string
-	Message string
-	// CodeAction, when set, shows the form for the mailed code.
-	CodeAction string
-	CodeError  string
+func (f *frame) base() *frame { return f }
+
+// view is a page's data: a frame and what the page shows.
+type view interface{ base() *frame }
+
+// formPage is the request form, both steps: the law ("law"), then the
+// request ("form").
+type formPage struct {
+	frame
+	Form *formView
+}
+
+// codeForm is the form for the mailed code, and the details a
+// confirmation asks besides, where the request's level needs them.
+type codeForm struct {
+	CodeAction, CodeError string
 	// Code keeps a right code in its field while details are asked for.
-	Code string
-	// Details, when set, asks for details besides the link or code.
+	Code    string
 	Details *detailsView
+}
+
+// uploadForm is where an agent sends the subject's signed permission, and
+// what was wrong with the last try.
+type uploadForm struct{ Action, Problem string }
+
+// donePage follows a submission: what happens next, the status link, and
+// the code form, or for an agent the upload.
+type donePage struct {
+	frame
+	Done *doneView
+	codeForm
+	Upload *uploadForm
+}
+
+// uploadPage is an agent's upload form on its own.
+type uploadPage struct {
+	frame
+	Upload *uploadForm
+}
+
+// confirmPage confirms a request, by the mailed link ("verify", with its
+// token) or by the mailed code ("code").
+type confirmPage struct {
+	frame
+	ID, Action, Token string
 	// Corrects names the fields a correction being confirmed changes.
 	Corrects string
+	codeForm
+}
+
+// confirmedPage says a request is confirmed.
+type confirmedPage struct {
+	frame
+	ID string
+}
+
+// statusPage shows a request's status.
+type statusPage struct {
+	frame
+	Status *statusView
+}
+
+// messagePage says one thing, with a link on: an error ("error"), an
+// upload received ("permission").
+type messagePage struct {
+	frame
+	Message, Link, LinkText string
 }
 
 // detailsView is the part of a confirmation form that asks for data points
@@ -232,7 +128,25 @@ type detailsView struct {
 	SignatureError string
 }
 
-type detailKind struct{ ID, Label string }
+type detailKind struct{ ID, Label, Autocomplete string }
+
+// autocomplete is the HTML autocomplete token of a detail a person gives
+// about themselves, so browsers can fill it (WCAG 1.3.5); "" for none.
+func autocomplete(kind string) string {
+	switch kind {
+	case "name":
+		return "name"
+	case "phone":
+		return "tel"
+	case "postal_code":
+		return "postal-code"
+	case "birth_date":
+		return "bday"
+	case "street_address":
+		return "street-address"
+	}
+	return ""
+}
 
 func detailsViewFor(l i18n.Lang, req portal.Requirement, errs []apperr.FieldError) *detailsView {
 	if req.DataPoints == 0 && !req.Declaration {
@@ -240,7 +154,7 @@ func detailsViewFor(l i18n.Lang, req portal.Requirement, errs []apperr.FieldErro
 	}
 	v := &detailsView{Need: req.DataPoints, Legend: l.T("details.legend", "count", strconv.Itoa(req.DataPoints)), Declaration: req.Declaration}
 	for _, k := range req.Kinds {
-		v.Kinds = append(v.Kinds, detailKind{ID: k.ID, Label: l.T("datapoint." + k.ID)})
+		v.Kinds = append(v.Kinds, detailKind{ID: k.ID, Label: l.T("datapoint." + k.ID), Autocomplete: autocomplete(k.ID)})
 	}
 	for _, e := range errs {
 		switch e.Field {
@@ -306,13 +220,33 @@ func (a *api) languageMenu(current i18n.Lang, u url.URL) []langLink {
 	return links
 }
 
-func render(w http.ResponseWriter, status int, name string, p page) {
+// render writes a page. Every page has the language menu: it links the
+// page's own address (Here, or the address asked for when that is a page),
+// else the form.
+func (a *api) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
+	p := v.base()
+	if p.Languages == nil {
+		here := url.URL{Path: "/"}
+		switch {
+		case p.Here != "":
+			if u, err := url.Parse(p.Here); err == nil {
+				here = *u
+			}
+		case r.Method == http.MethodGet:
+			here = *r.URL
+		}
+		p.Languages = a.languageMenu(p.L, here)
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Language", string(p.L))
 	h.Add("Vary", "Accept-Language")
 	w.WriteHeader(status)
-	_ = pages.ExecuteTemplate(w, name, p)
+	if err := pages.ExecuteTemplate(w, name, v); err != nil {
+		// A template that does not fit its view: a fault of ours, whose
+		// message names fields, never their values.
+		a.log.ErrorContext(r.Context(), "page could not be written", "page", name, "error", err.Error())
+	}
 }
 
 // formView is the request form: first the law (step "law"), then the
@@ -337,7 +271,10 @@ type formView struct {
 
 type correctionInput struct {
 	ID, Name, Label, Value string
-	MaxLength              int
+	// Autocomplete lets a browser offer the person's own value; the new
+	// value is theirs to type, so "off" where no token fits.
+	Autocomplete string
+	MaxLength    int
 }
 
 type choice struct {
@@ -424,24 +361,24 @@ func (a *api) form(w http.ResponseWriter, r *http.Request) {
 			in.AppealOf = ""
 		}
 	}
-	a.renderRequestStep(w, http.StatusOK, l, menu, in, nil)
+	a.renderRequestStep(w, r, http.StatusOK, l, menu, in, nil)
 }
 
 func (a *api) renderLawStep(w http.ResponseWriter, r *http.Request, status int, l i18n.Lang, selected string, errs []apperr.FieldError) {
 	f := &formView{L: l, Groups: lawGroups(l, selected)}
-	p := page{L: l, Title: l.T("form.title"), Languages: a.languageMenu(l, url.URL{Path: "/"}), Form: f}
+	p := &formPage{frame: frame{L: l, Title: l.T("form.title"), Step: l.T("form.step.law"), Languages: a.languageMenu(l, url.URL{Path: "/"})}, Form: f}
 	p.Errors, f.fieldErrors = describeErrors(l, errs, func(field string) string {
 		if field == "jurisdiction" {
 			return "jurisdiction"
 		}
 		return ""
 	})
-	render(w, status, "law", p)
+	a.render(w, r, status, "law", p)
 }
 
 // renderRequestStep shows the request form for the law of in.Jurisdiction,
 // with in's values and the errors of errs.
-func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, menu []langLink, in request.Intake, errs []apperr.FieldError) {
+func (a *api) renderRequestStep(w http.ResponseWriter, r *http.Request, status int, l i18n.Lang, menu []langLink, in request.Intake, errs []apperr.FieldError) {
 	f := &formView{L: l, Jurisdiction: in.Jurisdiction, LawName: l.T("jurisdiction." + in.Jurisdiction), Email: in.Email, AgentEmail: in.AgentEmail,
 		ChangeLaw: (&url.URL{Path: "/", RawQuery: url.Values{"lang": {string(l)}}.Encode()}).String()}
 	offers := a.portal.Offered(in.Jurisdiction)
@@ -456,14 +393,15 @@ func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, 
 			f.Appeal, f.AppealOf = true, in.AppealOf
 		}
 		for _, field := range o.Fields {
-			ci := correctionInput{ID: "correct-" + field, Name: "corrections." + field, Label: l.Detail(field), MaxLength: request.MaxCorrectionValue}
+			ci := correctionInput{ID: "correct-" + field, Name: "corrections." + field, Label: l.Detail(field), MaxLength: request.MaxCorrectionValue,
+				Autocomplete: cmp.Or(autocomplete(field), "off")}
 			if in.Corrections != nil {
 				ci.Value = (*in.Corrections)[field]
 			}
 			f.Corrections = append(f.Corrections, ci)
 		}
 	}
-	p := page{L: l, Title: l.T("form.title"), Languages: menu, Form: f}
+	p := &formPage{frame: frame{L: l, Title: l.T("form.title"), Step: l.T("form.step.request"), Languages: menu}, Form: f}
 	p.Errors, f.fieldErrors = describeErrors(l, errs, func(field string) string {
 		switch {
 		case field == "type", field == "email", field == "agent_email":
@@ -484,7 +422,7 @@ func (a *api) renderRequestStep(w http.ResponseWriter, status int, l i18n.Lang, 
 		}
 		return ""
 	})
-	render(w, status, "form", p)
+	a.render(w, r, status, "form", p)
 }
 
 // describeErrors says each field error in l, for the summary (linked to the
@@ -524,7 +462,7 @@ func (a *api) renderFormError(w http.ResponseWriter, r *http.Request, in request
 		return
 	}
 	menu := a.languageMenu(l, url.URL{Path: "/", RawQuery: url.Values{"jurisdiction": {in.Jurisdiction}}.Encode()})
-	a.renderRequestStep(w, http.StatusBadRequest, l, menu, in, fields)
+	a.renderRequestStep(w, r, http.StatusBadRequest, l, menu, in, fields)
 }
 
 // submissionLanguage is the language of the pages after a form submission:
@@ -539,9 +477,6 @@ func submissionLanguage(r *http.Request, in request.Intake) i18n.Lang {
 type doneView struct {
 	ID, StatusLink, ResultKey string
 	Verification              bool
-	// PermissionAction, for an agent's request, is where the agent sends
-	// the subject's signed permission (the status token authorizes it).
-	PermissionAction string
 }
 
 // renderDone is the page after a successful submission: what happens next,
@@ -560,14 +495,16 @@ func (a *api) renderDone(w http.ResponseWriter, r *http.Request, in request.Inta
 			d.Verification = o.Verification
 		}
 	}
+	p := &donePage{frame: frame{L: l, Title: l.T("done.title"), Here: d.StatusLink}, Done: d}
 	if status, err := url.Parse(receipt.StatusURL); err == nil && in.AgentEmail != "" {
-		d.PermissionAction = permissionPath(receipt.ID, status.Query().Get("token"), l)
+		// An agent sends the subject's signed permission here (the status
+		// token authorizes it).
+		p.Upload = &uploadForm{Action: permissionPath(receipt.ID, status.Query().Get("token"), l)}
 	}
-	p := page{L: l, Title: l.T("done.title"), Done: d}
 	if d.Verification {
 		p.CodeAction = codeAction(receipt.ID)
 	}
-	render(w, http.StatusAccepted, "done", p)
+	a.render(w, r, http.StatusAccepted, "done", p)
 }
 
 // permissionPath is the agent's upload page and where its form posts: the
@@ -604,7 +541,7 @@ func (a *api) renderStatus(w http.ResponseWriter, r *http.Request, s portal.Stat
 	if s.CompletedAt != nil {
 		v.Completed = l.Date(s.CompletedAt.UTC())
 	}
-	render(w, http.StatusOK, "status", page{L: l, Title: l.T("status.title"), Languages: a.languageMenu(l, *r.URL), Status: v})
+	a.render(w, r, http.StatusOK, "status", &statusPage{frame: frame{L: l, Title: l.T("status.title")}, Status: v})
 }
 
 // wantsHTML reports whether the client ranks text/html above JSON in its

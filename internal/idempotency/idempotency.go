@@ -13,6 +13,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/secret"
 )
 
 // Answer is a kept HTTP answer.
@@ -32,6 +33,10 @@ type Record struct {
 	Answer       *Answer
 	PendingUntil time.Time
 	ExpiresAt    time.Time
+	// Claim is a random token of the request that claimed the key: a store
+	// whose claim was made but whose answer was lost sends it again, finds
+	// the key taken, and can tell it took the key itself.
+	Claim string
 }
 
 // Live reports whether the record still holds its key at now.
@@ -123,13 +128,16 @@ func (k *Keeper) Begin(ctx context.Context, key, fingerprint string) (*Answer, e
 		return nil, errBadKey
 	}
 	now := k.Clock.Now()
-	rec := Record{Fingerprint: fingerprint, PendingUntil: now.Add(k.lease()), ExpiresAt: now.Add(k.ttl())}
+	rec := Record{Fingerprint: fingerprint, PendingUntil: now.Add(k.lease()), ExpiresAt: now.Add(k.ttl()), Claim: secret.NewToken()}
 	found, err := k.Store.Claim(ctx, storedKey(key), rec, now)
 	if err != nil || found == nil {
 		return nil, err
 	}
 	if found.Fingerprint != fingerprint {
 		return nil, errOtherBody
+	}
+	if found.Answer == nil && found.Claim == rec.Claim {
+		return nil, nil // this very claim, made though its answer was lost
 	}
 	if found.Answer == nil {
 		e := apperr.E(apperr.Conflict, "A request with this Idempotency-Key is still being handled. Try again shortly.")

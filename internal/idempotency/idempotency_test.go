@@ -122,6 +122,17 @@ func TestKeeper(t *testing.T) {
 			t.Fatalf("after Abandon = %v, %v; want go ahead", got, err)
 		}
 	})
+	t.Run("a claim whose answer was lost is the caller's", func(t *testing.T) {
+		k, _, store := newKeeper()
+		k.Store = lostAnswer{store}
+		if got, err := k.Begin(ctx, key, "fp1"); err != nil || got != nil {
+			t.Fatalf("Begin = %v, %v; want go ahead", got, err)
+		}
+		// The same request sent again meanwhile is another claim: it waits.
+		if _, err := k.Begin(ctx, key, "fp1"); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("a second claim: err = %v, want Conflict", err)
+		}
+	})
 	t.Run("a malformed key is invalid and stores nothing", func(t *testing.T) {
 		k, _, store := newKeeper()
 		_, err := k.Begin(ctx, "short", "fp1")
@@ -136,4 +147,15 @@ func TestKeeper(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+// lostAnswer is a store whose claims are made but whose answers are lost:
+// the SDK sends each claim again, and the retry finds the key taken.
+type lostAnswer struct{ idempotency.Store }
+
+func (l lostAnswer) Claim(ctx context.Context, key string, rec idempotency.Record, now time.Time) (*idempotency.Record, error) {
+	if found, err := l.Store.Claim(ctx, key, rec, now); found != nil || err != nil {
+		return found, err
+	}
+	return l.Store.Claim(ctx, key, rec, now)
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -181,13 +182,59 @@ func (o *Operator) resumeReviewed(ctx context.Context, r *request.Request, who s
 	}
 }
 
+// Denial is an operator's refusal: the reasons the subject is sent and the
+// provision of law it rests on, where the law wants it named (Quebec); or,
+// instead of reasons, who controls the data when we do not (LGPD Art 18
+// §4), whom the subject is told to ask.
+type Denial struct {
+	Reasons                       []string
+	Provision                     string
+	Controller, ControllerContact string
+}
+
+// Bounds of what an operator types into a refusal.
+const (
+	maxProvision = 200
+	maxContact   = 254
+)
+
+// check cleans a denial and says what is wrong with it.
+func (d *Denial) check() error {
+	d.Reasons = clean(d.Reasons)
+	d.Provision, d.Controller, d.ControllerContact = strings.TrimSpace(d.Provision), strings.TrimSpace(d.Controller), strings.TrimSpace(d.ControllerContact)
+	var bad []apperr.FieldError
+	switch {
+	case d.Controller == "" && d.ControllerContact != "":
+		bad = append(bad, apperr.FieldError{Field: "controller", Detail: "Name the controller the contact belongs to."})
+	case d.Controller != "" && d.ControllerContact == "":
+		bad = append(bad, apperr.FieldError{Field: "controller_contact", Detail: "Say how the subject reaches the controller: a web address or an email address."})
+	case d.Controller != "" && d.Provision != "":
+		bad = append(bad, apperr.FieldError{Field: "provision", Detail: "A refusal because we are not the controller rests on no provision; give one or the other."})
+	case d.Controller == "" && len(d.Reasons) == 0:
+		bad = append(bad, apperr.FieldError{Field: "reason", Detail: "Give the reasons for the denial; the subject must be told them."})
+	}
+	if len(d.Provision) > maxProvision || len(d.Controller) > maxProvision || len(d.ControllerContact) > maxContact {
+		bad = append(bad, apperr.FieldError{Field: "provision", Detail: fmt.Sprintf("Keep the provision and the controller's name within %d characters, its contact within %d.", maxProvision, maxContact)})
+	}
+	if len(bad) > 0 {
+		return apperr.InvalidFields(bad...)
+	}
+	return nil
+}
+
 // Deny refuses a request waiting for review, or waiting on a legal hold;
 // the workflow sends the subject the reasons and what they can do next.
 func (o *Operator) Deny(ctx context.Context, id, who string, reasons []string) error {
-	reasons = clean(reasons)
-	if len(reasons) == 0 {
-		return apperr.InvalidFields(apperr.FieldError{Field: "reason", Detail: "Give the reasons for the denial; the subject must be told them."})
+	return o.DenyWith(ctx, id, who, Denial{Reasons: reasons})
+}
+
+// DenyWith refuses a request as Deny does, with the provision the refusal
+// rests on or the controller the subject should ask instead.
+func (o *Operator) DenyWith(ctx context.Context, id, who string, d Denial) error {
+	if err := d.check(); err != nil {
+		return err
 	}
+	reasons := d.Reasons
 	r, err := o.load(ctx, id)
 	if err != nil {
 		return err
@@ -202,7 +249,8 @@ func (o *Operator) Deny(ctx context.Context, id, who string, reasons []string) e
 		return apperr.E(apperr.Conflict, "The request is not waiting for a review or on a legal hold.")
 	}
 	now := o.Clock.Now()
-	r.DenialReasons, r.UpdatedAt = reasons, now
+	r.DenialReasons, r.DenialProvision, r.UpdatedAt = reasons, d.Provision, now
+	r.OtherController, r.OtherControllerContact = d.Controller, d.ControllerContact
 	if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "denial_decided", From: r.Status, To: r.Status}); err != nil {
 		return err
 	}

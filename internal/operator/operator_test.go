@@ -896,3 +896,55 @@ func TestAnswerTheExtensionQuestion(t *testing.T) {
 		}
 	})
 }
+
+// TestDenyWith: a refusal may name the provision it rests on, or, instead
+// of reasons, the controller the subject should ask; what cannot be sent
+// as a notice is refused before the workflow is touched.
+func TestDenyWith(t *testing.T) {
+	long := strings.Repeat("x", 201)
+	tests := []struct {
+		name  string
+		d     Denial
+		field string // "": accepted
+		check func(t *testing.T, r request.Request)
+	}{
+		{"with a provision", Denial{Reasons: []string{"Exempt."}, Provision: " section 39 "}, "", func(t *testing.T, r request.Request) {
+			if r.DenialProvision != "section 39" || r.OtherController != "" {
+				t.Errorf("provision %q, controller %q", r.DenialProvision, r.OtherController)
+			}
+		}},
+		{"not the controller", Denial{Controller: "Loja Exemplo Ltda.", ControllerContact: "privacidade@loja.example"}, "", func(t *testing.T, r request.Request) {
+			if r.OtherController != "Loja Exemplo Ltda." || r.OtherControllerContact != "privacidade@loja.example" || len(r.DenialReasons) != 0 {
+				t.Errorf("controller %q %q, reasons %q", r.OtherController, r.OtherControllerContact, r.DenialReasons)
+			}
+		}},
+		{"a controller without a contact", Denial{Controller: "Loja Exemplo Ltda."}, "controller_contact", nil},
+		{"a contact without a controller", Denial{Reasons: []string{"x"}, ControllerContact: "a@b.example"}, "controller", nil},
+		{"a controller and a provision", Denial{Controller: "Loja", ControllerContact: "a@b.example", Provision: "s. 1"}, "provision", nil},
+		{"no reasons", Denial{Provision: "section 39"}, "reason", nil},
+		{"a provision too long", Denial{Reasons: []string{"x"}, Provision: long}, "provision", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			e.store.put(waiting())
+			err := e.op.DenyWith(context.Background(), reqID, who, tt.d)
+			if tt.field != "" {
+				wantErr(t, err, apperr.Invalid, tt.field)
+				wantUnchanged(t, e.store, waiting())
+				if len(e.workflow.fails) != 0 {
+					t.Errorf("workflow failed %+v", e.workflow.fails)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := e.store.stored(reqID)
+			tt.check(t, got)
+			if want := []failCall{{token, "RequestDenied"}}; !reflect.DeepEqual(e.workflow.fails, want) {
+				t.Errorf("fails = %+v", e.workflow.fails)
+			}
+		})
+	}
+}

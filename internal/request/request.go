@@ -174,8 +174,16 @@ type Request struct {
 	Overdue bool
 	// ReviewTaskToken resumes the workflow step waiting for an operator.
 	ReviewTaskToken string
-	// DenialReasons are given by the operator who refused the request.
-	DenialReasons []string
+	// DenialReasons are given by the operator who refused the request;
+	// DenialProvision names the provision of law the refusal rests on,
+	// where the law wants it named (Quebec).
+	DenialReasons   []string
+	DenialProvision string
+	// OtherController and OtherControllerContact say who controls the data
+	// when a request is refused because we do not (LGPD Art 18 §4): the
+	// subject is told to ask them.
+	OtherController        string
+	OtherControllerContact string
 	// Redrives counts how often an operator resumed the failed workflow; the
 	// current execution is named by the id, then "<id>-r<n>".
 	Redrives int

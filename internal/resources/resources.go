@@ -208,6 +208,8 @@ var (
 	journal = Access{Receipts, []string{BatchWriteItem, Query}}
 	// readFindings reads what erasure or collection could not handle.
 	readFindings = Access{Receipts, []string{Query}}
+	// readJournal reads what erasure changed in a source.
+	readJournal = Access{Receipts, []string{Query}}
 	// keepFindings adds findings (a conditional put) and reads them.
 	keepFindings = Access{Receipts, []string{PutItem, Query}}
 )
@@ -232,7 +234,9 @@ var Functions = []Function{
 	// Acknowledging takes the subject's open slot (a conditional put).
 	{Name: "acknowledge", Placeholder: "AcknowledgeFunctionArn", Tables: []Access{saveRequest, appendAudit}},
 	{Name: "start-verification", Placeholder: "StartVerificationFunctionArn", Tables: []Access{saveRequest, appendAudit}},
-	{Name: "resolve-identities", Placeholder: "ResolveIdentitiesFunctionArn", Tables: []Access{saveRequest, appendAudit}},
+	// Resolving again (a redrive) keeps the identities of the sources
+	// erasure changed: it reads their journal.
+	{Name: "resolve-identities", Placeholder: "ResolveIdentitiesFunctionArn", Tables: []Access{saveRequest, appendAudit, readJournal}},
 	// Collecting keeps what it could not read as findings.
 	{Name: "collect-source", Placeholder: "CollectSourceFunctionArn", Tables: []Access{readRequest, appendAudit, keepFindings}},
 	// Finishing a large source adds up what its objects' tasks journaled.

@@ -227,6 +227,21 @@ func (s *Store) Part(ctx context.Context, requestID, sourceID string) ([]map[str
 	return records, err
 }
 
+// HasPart reports whether records collected from one source are stored;
+// it reads none of them.
+func (s *Store) HasPart(ctx context.Context, requestID, sourceID string) (bool, error) {
+	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: aws.String(partKey(requestID, sourceID))})
+	var nsk *types.NoSuchKey
+	switch {
+	case errors.As(err, &nsk):
+		return false, nil
+	case err != nil:
+		return false, apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+	}
+	out.Body.Close()
+	return true, nil
+}
+
 // EachRecord reads the records collected from one source, one at a time,
 // and gives each to yield; NotFound if none were stored.
 func (s *Store) EachRecord(ctx context.Context, requestID, sourceID string, yield func(map[string]any) error) error {

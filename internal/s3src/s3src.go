@@ -577,7 +577,14 @@ func (a *Adapter) rewriteOnce(ctx context.Context, src *registry.Source, key str
 		fs = doubts(src, key, "", rewritten)
 	}
 	if changedMeanwhile(err) {
-		return 0, "", nil, refused(ctx, j, step, err)
+		made, now, rerr := a.refused(ctx, src, m, j, step, err)
+		if !made {
+			return 0, "", nil, rerr
+		}
+		if action != erasure.ActionDeleted {
+			fs = doubts(src, key, "", now) // what the write made holds
+		}
+		err = nil
 	}
 	if err != nil {
 		return 0, "", nil, err
@@ -640,24 +647,60 @@ func isNoSuchKey(err error) bool {
 	return errors.As(err, &nk) || notFound(err)
 }
 
-// refused forgets a step whose conditional write lost to another writer,
-// and returns the conflict for rewrite to retry; a failure to forget it is
-// returned instead, so the step is never taken for made.
-func refused(ctx context.Context, j erasure.Journal, step erasure.Step, conflict error) error {
-	if err := erasure.Drop(ctx, j, step); err != nil {
-		return err
+// refused settles a conditional write that S3 refused. Another writer may
+// have changed the object first: then it still holds the subject's records,
+// the step is forgotten and the conflict returned, for rewrite to read the
+// object again. Or the write was made and only its answer lost: the SDK
+// retried it, and S3 refused the retry because of the write itself; then
+// the subject's records are gone, and the step was made (true). A failure
+// to tell or to forget is returned instead, so that the step is never
+// taken for made, or not, without looking. Made, now is what the object
+// holds.
+func (a *Adapter) refused(ctx context.Context, src *registry.Source, m *Matcher, j erasure.Journal, step erasure.Step, conflict error) (made bool, now Counts, err error) {
+	made, now, err = a.rewritten(ctx, src, m, step)
+	if err != nil || made {
+		return made, now, err
 	}
-	return conflict
+	if err := erasure.Drop(ctx, j, step); err != nil {
+		return false, Counts{}, err
+	}
+	return false, Counts{}, conflict
+}
+
+// rewritten reports whether the object a rewrite step began on no longer
+// holds the subject's records: gone, or changed since (another ETag) and
+// without them. Only this request removes its subject's records; other
+// writers keep them. It returns what the object now holds.
+func (a *Adapter) rewritten(ctx context.Context, src *registry.Source, m *Matcher, s erasure.Step) (bool, Counts, error) {
+	obj, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &src.S3.Bucket, Key: &s.Key})
+	if notFound(err) {
+		return true, Counts{}, nil
+	}
+	if err != nil {
+		return false, Counts{}, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+	}
+	defer obj.Body.Close()
+	if aws.ToString(obj.ETag) == s.Before {
+		return false, Counts{}, nil
+	}
+	c, err := m.Scan(sourceReader{obj.Body}, nil)
+	if f, ok := unreadable(src, s.Key, "", err); ok {
+		return false, Counts{}, apperr.E(apperr.Invalid, "An object erasure rewrote can no longer be read: "+f.Detail)
+	}
+	if err != nil {
+		return false, Counts{}, readError(err)
+	}
+	return c.Matched == 0, c, nil
 }
 
 // Applied reports whether a change that erasure began but did not mark done
 // (the attempt failed, timed out or was stopped in between) was made: a
-// deleted object or version is gone; a rewritten object no longer has the
-// ETag it had. An object deleted by someone else counts as deleted: the
-// subject's records are gone either way. An object rewritten by someone
-// else between the read and a failed conditional write is the one case
-// taken for made; the step after it reads the object again.
-func (a *Adapter) Applied(ctx context.Context, src *registry.Source, s erasure.Step) (bool, error) {
+// deleted object or version is gone; a rewritten object no longer holds the
+// subject's records (see rewritten: its ETag alone cannot tell a rewrite
+// made from one refused because someone else wrote first). An object
+// deleted by someone else counts as deleted: the subject's records are
+// gone either way.
+func (a *Adapter) Applied(ctx context.Context, src *registry.Source, ids map[string][]string, s erasure.Step) (bool, error) {
 	in := &s3.HeadObjectInput{Bucket: &src.S3.Bucket, Key: &s.Key}
 	if s.Version != "" {
 		in.VersionId = &s.Version
@@ -674,7 +717,15 @@ func (a *Adapter) Applied(ctx context.Context, src *registry.Source, s erasure.S
 	}
 	// Changed since: a delete that did not happen leaves an object that a
 	// conditional delete would have refused; the step after reads it again.
-	return s.Action != erasure.ActionDeleted, nil
+	if s.Action == erasure.ActionDeleted {
+		return false, nil
+	}
+	m := NewMatcher(src.S3, ids)
+	if src.Erasure == registry.EraseAnonymize {
+		m.Anonymizing(src.Anonymize)
+	}
+	made, _, err := a.rewritten(ctx, src, m, s)
+	return made, err
 }
 
 // notFound reports whether err says the object or version does not exist.

@@ -3,7 +3,11 @@
 // a start that fails, or a process that ends between the two, would leave
 // the request "received" for good: no workflow, no deadline watch, nobody
 // told. The sweeper runs on a schedule, finds such requests and starts
-// them, or flags them for an operator and counts them for an alarm.
+// them, or flags them for an operator and counts them for an alarm. The
+// same holds for a confirmation: the portal saves a request confirmed,
+// then resumes its workflow, and a process that ends between the two
+// leaves it "verified" with the workflow waiting until the verification
+// period ends; the sweeper resumes it.
 package sweeper
 
 import (
@@ -27,10 +31,12 @@ type Store interface {
 	Record(ctx context.Context, id string, ev request.Event) error
 }
 
-// Workflow starts request workflows and tells whether one was started.
+// Workflow starts request workflows, tells whether one was started, and
+// resumes one waiting on a task token.
 type Workflow interface {
 	Start(ctx context.Context, in sfnflow.Input) error
 	Exists(ctx context.Context, execution string) (bool, error)
+	Resume(ctx context.Context, taskToken string) error
 }
 
 // Inputs builds a request's workflow input exactly as the portal does, so
@@ -70,6 +76,9 @@ type Result struct {
 	// Unchecked are those whose workflow could not be looked up; the next
 	// sweep tries again.
 	Unchecked []string `json:"unchecked"`
+	// Resumed are confirmed requests whose waiting workflow the sweep
+	// resumed.
+	Resumed []string `json:"resumed"`
 }
 
 const actor = "system"
@@ -120,10 +129,42 @@ func (s *Sweeper) Sweep(ctx context.Context) (Result, error) {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, s.resumeConfirmed(ctx, cutoff, &res)...)
 	if len(errs) > 0 {
 		return res, apperr.Wrap(apperr.Unavailable, fmt.Sprintf("%d request(s) could not be checked or recorded; the next sweep tries again.", len(errs)), errors.Join(errs...))
 	}
 	return res, nil
+}
+
+// resumeConfirmed resumes the workflow of each request confirmed before
+// cutoff that is still "verified": its workflow, told at once, would have
+// moved it on within seconds, so it still waits on the verification's task
+// token. A workflow that no longer waits on it is left alone.
+func (s *Sweeper) resumeConfirmed(ctx context.Context, cutoff time.Time, res *Result) []error {
+	verified, err := s.Store.List(ctx, request.Query{Statuses: []request.Status{request.Verified}})
+	if err != nil {
+		return []error{err}
+	}
+	var errs []error
+	for _, r := range verified {
+		if r.Status != request.Verified || r.TaskToken == "" || r.UpdatedAt.After(cutoff) {
+			continue
+		}
+		err := s.Workflow.Resume(ctx, r.TaskToken)
+		switch {
+		case apperr.Is(err, apperr.Conflict):
+			continue
+		case err != nil:
+			res.Unchecked = append(res.Unchecked, r.ID)
+			errs = append(errs, err)
+			continue
+		}
+		res.Resumed = append(res.Resumed, r.ID)
+		if err := s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "workflow_resumed", Note: "by=sweeper"}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }
 
 // flag marks a request whose workflow could not be started for an

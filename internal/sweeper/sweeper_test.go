@@ -23,6 +23,8 @@ type fakeWorkflow struct {
 	describeErr map[string]error
 	startErr    map[string]error
 	started     []sfnflow.Input
+	resumeErr   map[string]error
+	resumed     []string // task tokens
 }
 
 func (w *fakeWorkflow) Exists(_ context.Context, name string) (bool, error) {
@@ -30,6 +32,14 @@ func (w *fakeWorkflow) Exists(_ context.Context, name string) (bool, error) {
 		return false, err
 	}
 	return w.existing[name], nil
+}
+
+func (w *fakeWorkflow) Resume(_ context.Context, token string) error {
+	if err := w.resumeErr[token]; err != nil {
+		return err
+	}
+	w.resumed = append(w.resumed, token)
+	return nil
 }
 
 func (w *fakeWorkflow) Start(_ context.Context, in sfnflow.Input) error {
@@ -214,5 +224,49 @@ func TestSweepGoesOn(t *testing.T) {
 	}
 	if flags != 1 {
 		t.Errorf("flagged %d times", flags)
+	}
+}
+
+// TestSweepResumesConfirmedRequests: a request confirmed (by the subject's
+// link, or an operator) whose workflow was never told, because the
+// function ended between saving the confirmation and resuming the
+// workflow, waits no longer than a sweep: its workflow, still waiting on
+// the verification's task token, is resumed. One confirmed just now, one
+// whose workflow no longer waits, and requests in other states are left
+// alone.
+func TestSweepResumesConfirmedRequests(t *testing.T) {
+	ctx := context.Background()
+	mem := memstore.New()
+	old := now.Add(-10 * time.Minute)
+	made := map[string]*request.Request{}
+	for _, c := range []struct {
+		name   string
+		status request.Status
+		at     time.Time
+	}{{"stuck", request.Verified, old}, {"just confirmed", request.Verified, now.Add(-time.Minute)}, {"moved on", request.Verified, old},
+		{"pending", request.PendingVerification, old}, {"in progress", request.InProgress, old}} {
+		r := request.New(request.Intake{Type: "access", Email: "a@example.com", Jurisdiction: "EU"}, old)
+		r.Status, r.UpdatedAt, r.TaskToken = c.status, c.at, "token-"+c.name
+		if err := mem.Save(ctx, r, request.Event{At: c.at, Actor: "subject", Action: "verified", To: c.status}); err != nil {
+			t.Fatal(err)
+		}
+		made[c.name] = r
+	}
+	wf := &fakeWorkflow{existing: map[string]bool{}, describeErr: map[string]error{}, startErr: map[string]error{},
+		resumeErr: map[string]error{"token-moved on": apperr.E(apperr.Conflict, "The request is no longer waiting for this step.")}}
+	for _, r := range made {
+		wf.existing[r.ID] = true
+	}
+	s := &Sweeper{Store: mem, Workflow: wf, Inputs: inputs{}, Metrics: &counted{}, Clock: clock.NewFake(now), MinAge: DefaultMinAge}
+	res, err := s.Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(wf.resumed, []string{"token-stuck"}) || !slices.Equal(res.Resumed, []string{made["stuck"].ID}) {
+		t.Fatalf("resumed %v, result %+v; want the stuck request's workflow alone", wf.resumed, res)
+	}
+	evs := mem.EventsOf(made["stuck"].ID)
+	if last := evs[len(evs)-1]; last.Action != "workflow_resumed" || last.Note != "by=sweeper" {
+		t.Errorf("last event %+v", last)
 	}
 }

@@ -230,3 +230,52 @@ func TestDenialOffersTheAppealForm(t *testing.T) {
 		t.Fatalf("denial lacks %s:\n%s", want, m.Text)
 	}
 }
+
+// TestDenialNamesItsProvisionOrTheController: a Quebec refusal names the
+// provision the operator relied on; a refusal because another company
+// controls the data names it instead of giving reasons and remedies.
+func TestDenialNamesItsProvisionOrTheController(t *testing.T) {
+	tests := []struct {
+		name, jurisdiction string
+		edit               func(*request.Request)
+		want               []string
+		not                []string
+	}{
+		{"Quebec, with the provision", "CA-QC", func(r *request.Request) {
+			r.DenialReasons, r.DenialProvision = []string{"The information would reveal another person's."}, "section 40"
+		}, []string{"rests on section 40 of the following law", "within 30 days"}, nil},
+		{"Quebec, no provision named", "CA-QC", func(r *request.Request) {
+			r.DenialReasons = []string{"The information would reveal another person's."}
+		}, []string{"This refusal rests on the following law"}, []string{"section"}},
+		{"Brazil, not the controller", "BR", func(r *request.Request) {
+			r.OtherController, r.OtherControllerContact = "Loja Exemplo Ltda.", "privacidade@loja.example"
+		}, []string{"we are not the controller", "Loja Exemplo Ltda. (privacidade@loja.example)", "make your request to them directly"}, []string{"Reasons"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t)
+			r := e.seed(t, request.Access, request.InProgress, func(r *request.Request) {
+				withDeadlines(tt.jurisdiction, request.Access)(r)
+				tt.edit(r)
+			})
+			if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: "denied"}); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.store.stored(r.ID); got.Status != request.Denied {
+				t.Fatalf("status %s", got.Status)
+			}
+			m := e.mail.sent[len(e.mail.sent)-1]
+			for _, want := range tt.want {
+				if !strings.Contains(m.Subject+"\n"+m.Text, want) {
+					t.Errorf("mail lacks %q:\n%s\n%s", want, m.Subject, m.Text)
+				}
+			}
+			for _, not := range tt.not {
+				if strings.Contains(m.Text, not) {
+					t.Errorf("mail has %q:\n%s", not, m.Text)
+				}
+			}
+		})
+	}
+}

@@ -39,15 +39,16 @@ type Progress interface {
 	Entries(ctx context.Context, requestID, sourceID, key string) ([]erasure.Entry, error)
 }
 
-// Applier tells whether a change begun but not marked done was made.
+// Applier tells whether a change begun but not marked done was made; ids
+// are the subject's, whose records a change made no longer shows.
 type Applier interface {
-	Applied(ctx context.Context, src *registry.Source, s erasure.Step) (bool, error)
+	Applied(ctx context.Context, src *registry.Source, ids map[string][]string, s erasure.Step) (bool, error)
 }
 
 // settle decides the steps an earlier attempt began but did not mark done
 // (it failed, timed out or was stopped in between): a change that was made
 // is marked done, one that was not is forgotten and made again now.
-func (s *Steps) settle(ctx context.Context, requestID string, src *registry.Source, key string, a Applier) error {
+func (s *Steps) settle(ctx context.Context, requestID string, src *registry.Source, key string, ids map[string][]string, a Applier) error {
 	entries, err := s.Progress.Entries(ctx, requestID, src.ID, key)
 	if err != nil {
 		return err
@@ -57,7 +58,7 @@ func (s *Steps) settle(ctx context.Context, requestID string, src *registry.Sour
 		if e.Done {
 			continue
 		}
-		made, err := a.Applied(ctx, src, e.Step)
+		made, err := a.Applied(ctx, src, ids, e.Step)
 		if err != nil {
 			return err
 		}
@@ -221,7 +222,7 @@ func (s *Steps) erase(ctx context.Context, r *request.Request, src *registry.Sou
 		o, err = s.erasedOutcome(ctx, o, src, res)
 		return o, res.Findings, err
 	}
-	if err := s.settle(ctx, r.ID, src, "", s.adapter(src)); err != nil {
+	if err := s.settle(ctx, r.ID, src, "", ids, s.adapter(src)); err != nil {
 		return erasure.Outcome{}, nil, err
 	}
 	res, err := s.adapter(src).Erase(ctx, src, ids, false, s.Progress.Journal(r.ID, src.ID))
@@ -369,7 +370,7 @@ func (s *Steps) PlanErasure(ctx context.Context, id string) ([]erasure.Outcome, 
 	}
 	ids := r.Identities
 	if len(ids) == 0 {
-		if ids, err = s.resolve(ctx, r.Email); err != nil {
+		if ids, err = s.resolve(ctx, r.Email, nil); err != nil {
 			return nil, err
 		}
 	}

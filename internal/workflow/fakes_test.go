@@ -153,7 +153,7 @@ func (a *fakeAdapter) Erase(ctx context.Context, src *registry.Source, ids map[s
 }
 
 // Applied: a record is gone once erased.
-func (a *fakeAdapter) Applied(_ context.Context, src *registry.Source, s erasure.Step) (bool, error) {
+func (a *fakeAdapter) Applied(_ context.Context, src *registry.Source, _ map[string][]string, s erasure.Step) (bool, error) {
 	v, n, _ := strings.Cut(s.Key, "/")
 	i, _ := strconv.Atoi(n)
 	recs, ok := a.data[src.ID][v]
@@ -329,6 +329,14 @@ func (e *fakeExports) Part(_ context.Context, requestID, sourceID string) ([]map
 	return p, nil
 }
 
+func (e *fakeExports) HasPart(ctx context.Context, requestID, sourceID string) (bool, error) {
+	_, err := e.Part(ctx, requestID, sourceID)
+	if apperr.Is(err, apperr.NotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 func (e *fakeExports) DeletePart(_ context.Context, requestID, sourceID string) error {
 	delete(e.parts, requestID+"/"+sourceID)
 	return nil
@@ -492,7 +500,7 @@ func (f *fakeObjects) FindInObject(_ context.Context, src *registry.Source, ids 
 }
 
 // Applied: an object rewritten no longer holds the subject.
-func (f *fakeObjects) Applied(_ context.Context, src *registry.Source, s erasure.Step) (bool, error) {
+func (f *fakeObjects) Applied(_ context.Context, src *registry.Source, _ map[string][]string, s erasure.Step) (bool, error) {
 	return s.Before != fmt.Sprint(len(f.objects[src.ID][s.Key])), nil
 }
 

@@ -130,7 +130,7 @@ func (s *Steps) eraseObject(ctx context.Context, r *request.Request, src *regist
 	if !r.DryRun {
 		// The journal keeps what each object's task did: finishing the
 		// source adds it up, every change once.
-		if err := s.settle(ctx, r.ID, src, key, s.Objects); err != nil {
+		if err := s.settle(ctx, r.ID, src, key, r.Identities, s.Objects); err != nil {
 			return SourceResult{}, err
 		}
 		res, err := s.Objects.EraseInObject(ctx, src, r.Identities, key, false, s.Progress.Journal(r.ID, src.ID))
@@ -211,11 +211,21 @@ func (s *Steps) FinishLargeSource(ctx context.Context, in LargeSourceTask) (Plan
 			return Plan{}, err
 		}
 	default:
-		records := []map[string]any{}
-		for _, res := range results {
-			records = append(records, res.Records...)
-		}
-		if err := s.Exports.PutPart(ctx, r.ID, src.ID, records); err != nil {
+		// A part already written is this run's (a collection starts
+		// afresh, see clearLargeWork): an earlier attempt of this step
+		// merged it and timed out after, maybe with the object results
+		// already removed. It is kept, never written again from what is left.
+		written, err := s.Exports.HasPart(ctx, r.ID, src.ID)
+		switch {
+		case err == nil && !written:
+			records := []map[string]any{}
+			for _, res := range results {
+				records = append(records, res.Records...)
+			}
+			if err := s.Exports.PutPart(ctx, r.ID, src.ID, records); err != nil {
+				return Plan{}, err
+			}
+		case err != nil:
 			return Plan{}, err
 		}
 	}
@@ -278,4 +288,22 @@ func (s *Steps) finishErasure(ctx context.Context, r *request.Request, src *regi
 		return err
 	}
 	return s.Outcomes.PutOutcome(ctx, r.ID, o)
+}
+
+// clearLargeWork drops what an earlier run of the request's collection or
+// erasure (before a redrive) left of its large sources: object results, and
+// for a collection the merged parts. Finishing a large source then merges
+// this run's objects only, and a part it finds is one it wrote itself.
+func (s *Steps) clearLargeWork(ctx context.Context, r *request.Request, p Plan) error {
+	for _, l := range p.Large {
+		if err := s.Exports.DeleteObjectResults(ctx, r.ID, l.SourceID); err != nil {
+			return err
+		}
+		if r.Type == request.Access || r.Type == request.Portability {
+			if err := s.Exports.DeletePart(ctx, r.ID, l.SourceID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -1,10 +1,12 @@
 package workflow
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -410,5 +412,65 @@ func TestLargeSourceDryRun(t *testing.T) {
 	}
 	if o := e.outcomes.bySource[r.ID]["clicks"]; !o.DryRun || o.Records != 3 {
 		t.Fatalf("outcome %+v", o)
+	}
+}
+
+// TestLargeSourceAccessRetried: finishing a large source again after it
+// finished (its invocation timed out after it wrote the part and removed
+// the object results) keeps the part it wrote; building the package again
+// after it was built and recorded keeps the package; and a collection
+// started again (a redrive) drops what an earlier run left of the large
+// sources, so their parts are merged from this run's objects.
+func TestLargeSourceAccessRetried(t *testing.T) {
+	e, objects := newLargeEnv(t)
+	ctx := context.Background()
+	r := e.seed(t, request.Access, request.InProgress, func(r *request.Request) { r.Identities = map[string][]string{"email": {subject}, "user_id": {"u-1"}} })
+	for key := range objects.objects["clicks"] {
+		if _, err := e.steps.CollectSource(ctx, SourceTask{RequestID: r.ID, SourceID: "clicks", Key: key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan := Plan{Sources: []string{"users"}, Large: []LargeSource{{SourceID: "clicks"}}}
+	for attempt := range 2 {
+		if _, err := e.steps.FinishLargeSource(ctx, LargeSourceTask{RequestID: r.ID, Plan: plan}); err != nil {
+			t.Fatal(err)
+		}
+		if part, err := e.exports.Part(ctx, r.ID, "clicks"); err != nil || len(part) != 3 {
+			t.Fatalf("attempt %d: part of %d records (%v), want 3", attempt+1, len(part), err)
+		}
+	}
+
+	for _, src := range e.steps.Registry.Sources {
+		if src.ID != "clicks" {
+			if err := e.exports.PutPart(ctx, r.ID, src.ID, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := e.steps.BuildPackage(ctx, RequestRef{RequestID: r.ID}); err != nil {
+		t.Fatal(err)
+	}
+	built := maps.Clone(e.exports.packages)
+	if err := e.steps.BuildPackage(ctx, RequestRef{RequestID: r.ID}); err != nil {
+		t.Fatalf("building again: %v", err)
+	}
+	if !maps.EqualFunc(built, e.exports.packages, bytes.Equal) || len(e.exports.partKeys()) != 0 {
+		t.Fatalf("building again changed the package or left work files: %v", e.exports.partKeys())
+	}
+
+	// A redrive resolves the identities again: the large source starts afresh.
+	stale := e.seed(t, request.Access, request.Verified, nil)
+	e.adapter.data["users"][subject] = []map[string]any{{"user_id": "u-1", "email": subject}}
+	_ = e.exports.PutPart(ctx, stale.ID, "clicks", []map[string]any{{"user_id": "u-1", "n": json.Number("99")}})
+	_ = e.exports.PutObjectResult(ctx, stale.ID, "clicks", "clicks/gone.jsonl", []byte(`{"key":"clicks/gone.jsonl"}`))
+	p, err := e.steps.ResolveIdentities(ctx, RequestRef{RequestID: stale.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Large) == 0 {
+		t.Fatal("no large source in the plan: the test would prove nothing")
+	}
+	if _, err := e.exports.Part(ctx, stale.ID, "clicks"); !apperr.Is(err, apperr.NotFound) || len(e.exports.results[stale.ID+"/clicks"]) != 0 {
+		t.Fatalf("an earlier run's work is left: part %v, results %d", err, len(e.exports.results[stale.ID+"/clicks"]))
 	}
 }

@@ -60,6 +60,7 @@ type Exports interface {
 	// without holding a source whole.
 	EachRecord(ctx context.Context, requestID, sourceID string, yield func(map[string]any) error) error
 	DeletePart(ctx context.Context, requestID, sourceID string) error
+	HasPart(ctx context.Context, requestID, sourceID string) (bool, error)
 	// NewPackage returns where a package is streamed to, and its key.
 	NewPackage(ctx context.Context, requestID string) (s3exports.PackageWriter, string)
 	// Object results are what per-object tasks found or did, until their
@@ -282,10 +283,18 @@ func langParam(r *request.Request) string {
 	return "&lang=" + url.QueryEscape(string(r.Language))
 }
 
-// resolve walks the registry from an email to every identity the sources
-// provide. It reads; it stores nothing.
-func (s *Steps) resolve(ctx context.Context, email string) (map[string][]string, error) {
+// resolve walks the registry from an email, and from the identities known
+// already, to every identity the sources provide. It reads; it stores
+// nothing.
+func (s *Steps) resolve(ctx context.Context, email string, known map[string][]string) (map[string][]string, error) {
 	ids := map[string][]string{registry.StartIdentity: {email}}
+	for kind, values := range known {
+		for _, v := range values {
+			if !slices.Contains(ids[kind], v) {
+				ids[kind] = append(ids[kind], v)
+			}
+		}
+	}
 	// asked counts, per source, the lookup values it was last asked with: a
 	// source is asked again only when its lookup identities grew.
 	asked := map[string]int{}
@@ -343,19 +352,32 @@ func maxChainDepth(r *registry.Registry) int { return len(r.Sources) + 1 }
 
 // ResolveIdentities walks the registry from the verified email to every
 // identity the sources provide (email -> user id -> ...), stores them on the
-// request and returns the sources to visit.
+// request and returns the sources to visit. A redriven deletion resolves
+// again after erasure may have deleted the very records that led to some
+// identities (the account that gave the user id): those a source erasure
+// changed provided are kept and walked from, so the sources not yet erased
+// still find the subject by them. The others are resolved afresh, so an
+// identity an operator corrected in a source before the redrive is the
+// corrected one.
 func (s *Steps) ResolveIdentities(ctx context.Context, in RequestRef) (Plan, error) {
 	r, err := s.load(ctx, in.RequestID)
 	if err != nil {
 		return Plan{}, err
 	}
-	ids, err := s.resolve(ctx, r.Email)
+	known, err := s.erasedIdentities(ctx, r)
+	if err != nil {
+		return Plan{}, err
+	}
+	ids, err := s.resolve(ctx, r.Email, known)
 	if err != nil {
 		return Plan{}, err
 	}
 	r.Identities = ids
 	plan, err := s.plan(ctx, r)
 	if err != nil {
+		return Plan{}, err
+	}
+	if err := s.clearLargeWork(ctx, r, plan); err != nil {
 		return Plan{}, err
 	}
 	firstTime := r.Status == request.Verified // not again after a redrive
@@ -366,6 +388,32 @@ func (s *Steps) ResolveIdentities(ctx context.Context, in RequestRef) (Plan, err
 		s.Metrics.Count(metrics.Verified, r)
 	}
 	return plan, nil
+}
+
+// erasedIdentities are the identities a deletion resolved before that
+// sources erasure has changed provided: their records may be gone, and
+// resolving cannot find them again.
+func (s *Steps) erasedIdentities(ctx context.Context, r *request.Request) (map[string][]string, error) {
+	if r.Type != request.Delete || len(r.Identities) == 0 {
+		return nil, nil
+	}
+	known := map[string][]string{}
+	for _, src := range s.Registry.Sources {
+		if len(src.Provides) == 0 {
+			continue
+		}
+		entries, err := s.Progress.Entries(ctx, r.ID, src.ID, "")
+		if err != nil {
+			return nil, err
+		}
+		if len(entries) == 0 {
+			continue
+		}
+		for kind := range src.Provides {
+			known[kind] = r.Identities[kind]
+		}
+	}
+	return known, nil
 }
 
 func (s *Steps) adapter(src *registry.Source) SourceAdapter { return s.Adapters[src.Kind()] }
@@ -411,6 +459,12 @@ func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
 	if err != nil {
 		return err
 	}
+	if r.ExportKey != "" {
+		// Built and recorded by an earlier attempt that timed out while it
+		// removed the work files, some of which are gone: only their
+		// removal is left.
+		return s.deleteParts(ctx, r)
+	}
 	findings, err := s.Findings.Findings(ctx, r.ID)
 	if err != nil {
 		return err
@@ -449,6 +503,12 @@ func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
 	if err := s.move(ctx, r, r.Status, "package_built", fmt.Sprintf("sources=%d records=%d", len(m.Sources), total)); err != nil {
 		return err
 	}
+	return s.deleteParts(ctx, r)
+}
+
+// deleteParts removes the work files of a request whose package is built;
+// one already gone is no error.
+func (s *Steps) deleteParts(ctx context.Context, r *request.Request) error {
 	for _, src := range s.Registry.Sources {
 		if err := s.Exports.DeletePart(ctx, r.ID, src.ID); err != nil {
 			return err
@@ -555,7 +615,7 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		msg, err = notify.NeverVerified(r.Language, r.Email, r.ID, remedy)
 	case in.Outcome == "denied":
 		reasons := r.DenialReasons
-		if len(reasons) == 0 {
+		if len(reasons) == 0 && r.OtherController == "" {
 			return apperr.E(apperr.Conflict, "A denial needs the operator's reasons.")
 		}
 		// An appeal's rule says what its denial carries: the Attorney
@@ -569,6 +629,11 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 		if err := s.move(ctx, r, request.Denied, "denied", fmt.Sprintf("reasons=%d", len(reasons))); err != nil {
 			return err
 		}
+		if r.OtherController != "" {
+			msg, err = notify.NotController(r.Language, r.Email, r.ID, notify.Authority{Name: r.OtherController, URL: r.OtherControllerContact})
+			break
+		}
+		remedy.Provision = r.DenialProvision
 		if r.Type == request.Appeal {
 			if r.AppealOf != "" {
 				// The decision the appeal named stands; its log says so.

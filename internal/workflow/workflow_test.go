@@ -21,6 +21,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/accesspkg"
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/memstore"
 	"github.com/privacy-pipeline/dsr/internal/notify"
@@ -410,6 +411,52 @@ func TestResolveIdentities(t *testing.T) {
 		_, err := e.steps.ResolveIdentities(context.Background(), RequestRef{RequestID: "dsr-bad"})
 		wantKind(t, err, apperr.Invalid)
 	})
+}
+
+// TestResolveIdentitiesKeepsWhatErasureRemoved: a redriven delete request
+// resolves its identities again after erasure deleted the account that
+// led from the email to the user id. The user id found the first time is
+// kept, and so is what it chained to, so the sources not yet erased still
+// find the subject; what the sources hold now is added. Where erasure has
+// changed nothing (an access request; a deletion before erasure), the
+// identities are resolved afresh: an operator may have corrected one.
+func TestResolveIdentitiesKeepsWhatErasureRemoved(t *testing.T) {
+	before := map[string][]string{"email": {subject}, "user_id": {"u-1"}, "account_id": {"acc-9"}}
+	for _, tc := range []struct {
+		name   string
+		typ    request.Type
+		erased bool // erasure journaled a change in the account source
+		want   map[string][]string
+	}{
+		{"a deletion whose account was erased", request.Delete, true, map[string][]string{"email": {subject}, "user_id": {"u-1", "u-2"}, "account_id": {"acc-9"}}},
+		{"a deletion before erasure", request.Delete, false, map[string][]string{"email": {subject}, "user_id": {"u-2"}}},
+		{"an access request", request.Access, false, map[string][]string{"email": {subject}, "user_id": {"u-2"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t)
+			// The first account is gone (erased, or corrected by an
+			// operator); the billing records keyed by its user id are still
+			// there, and a second account is found by the email.
+			e.adapter.data = map[string]map[string][]map[string]any{
+				"users":   {subject: {{"email": subject, "user_id": "u-2"}}},
+				"billing": {"u-1": {{"user_id": "u-1", "account_id": "acc-9"}}},
+			}
+			r := e.seed(t, tc.typ, request.InProgress, func(r *request.Request) { r.Identities = before })
+			if tc.erased {
+				step := erasure.Step{Key: "u-1", Action: erasure.ActionDeleted, Records: 1}
+				if err := e.progress.Journal(r.ID, "users").Done(ctx, step); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := e.steps.ResolveIdentities(ctx, RequestRef{RequestID: r.ID}); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.store.stored(r.ID).Identities; !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("identities after a redrive = %v, want %v", got, tc.want)
+			}
+		})
+	}
 }
 
 func TestCollectSource(t *testing.T) {

@@ -1,0 +1,161 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/privacy-pipeline/dsr/internal/i18n"
+)
+
+// axeSource is the pinned axe-core (internal/e2e/axe, installed by make
+// test with npm ci). Without it the check cannot run: CI fails, elsewhere
+// the test says so and skips.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("axe", "node_modules", "axe-core", "axe.min.js"))
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("axe-core is not installed (make test runs npm ci --prefix internal/e2e/axe): %v", err)
+		}
+		t.Skip("accessibility check skipped: axe-core is not installed (npm ci --prefix internal/e2e/axe)")
+	}
+	return string(b)
+}
+
+// widths are the viewports every page is checked at: a phone and a desktop.
+var widths = []struct {
+	name          string
+	width, height int64
+}{{"phone", 375, 740}, {"desktop", 1280, 900}}
+
+// axeViolation is what the check reports of a violation: the rule and the
+// elements, by selector (never their text).
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Nodes  []struct {
+		Target []any `json:"target"`
+	} `json:"nodes"`
+}
+
+// checkPage runs axe-core on the loaded page at each width (WCAG 2.1 A and
+// AA and axe's best practices) and checks that at 320 CSS pixels nothing
+// needs scrolling sideways (WCAG 1.4.10); the page is not reloaded, so an
+// answer to a form is checked as it stands.
+func (p *page) checkPage(axe, name string) {
+	p.t.Helper()
+	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`typeof axe !== "undefined" || (function(){`+axe+`; return true})()`)); err != nil {
+		p.t.Fatalf("%s: loading axe-core: %v", name, err)
+	}
+	for _, w := range append(widths, struct {
+		name          string
+		width, height int64
+	}{"320px", 320, 640}) {
+		p.do(chromedp.EmulateViewport(w.width, w.height))
+		if w.name == "320px" {
+			wide, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+			if err != nil || wide {
+				p.t.Errorf("%s at 320px: the page scrolls sideways (%v)", name, err)
+			}
+			continue
+		}
+		raw, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](
+			`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}).then(r => JSON.stringify(r.violations))`,
+			chromedp.EvalAwaitPromise))
+		if err != nil {
+			p.t.Fatalf("%s (%s): axe: %v", name, w.name, err)
+		}
+		var violations []axeViolation
+		if err := json.Unmarshal([]byte(raw), &violations); err != nil {
+			p.t.Fatalf("%s (%s): axe answered %q: %v", name, w.name, raw, err)
+		}
+		for _, v := range violations {
+			var targets []string
+			for _, n := range v.Nodes {
+				targets = append(targets, fmt.Sprint(n.Target...))
+			}
+			p.t.Errorf("%s (%s, %s): %s (%s) at %s", name, p.lang, w.name, v.ID, v.Impact, strings.Join(targets, ", "))
+		}
+	}
+	p.do(chromedp.EmulateReset())
+}
+
+// TestPagesAreAccessible opens every page a person can reach, in every
+// language, and checks each with axe-core at a phone's and a desktop's
+// width, and for reflow at 320 pixels: the law and the request step (with
+// the corrections and the appeal they offer), a form with errors, the
+// confirmation page (a subject's and an agent's, with the upload), the
+// mailed link's page, the confirmed page, a used link, the code page and
+// the status page.
+func TestPagesAreAccessible(t *testing.T) {
+	axe := axeSource(t)
+	newTab := browser(t)
+	t.Parallel()
+	for _, l := range i18n.Supported {
+		t.Run(string(l), func(t *testing.T) {
+			p := &page{t: t, ctx: newTab(string(l)), lang: l}
+			lang := "lang=" + string(l)
+
+			p.open(stack.APIURL+"/?"+lang, `select#jurisdiction`)
+			p.checkPage(axe, "law step")
+			for _, law := range []string{"EU", "US-VA"} {
+				p.open(stack.APIURL+"/?jurisdiction="+law+"&"+lang, `input#email`)
+				p.checkPage(axe, "request step "+law)
+			}
+
+			// A form with errors: nothing chosen, an address the form cannot take.
+			p.do(chromedp.SendKeys(chromedp.CSS(`input#email`), "not-an-address"), chromedp.Submit(chromedp.CSS(`input#email`)))
+			p.do(chromedp.WaitVisible(chromedp.CSS(`.summary`)))
+			p.checkPage(axe, "form with errors")
+
+			email := "a11y." + string(l) + "@example.com"
+			p.open(stack.APIURL+"/?jurisdiction=EU&"+lang, `input#email`)
+			p.do(chromedp.Click(chromedp.CSS(`input[name="type"][value="access"]`)),
+				chromedp.SendKeys(chromedp.CSS(`input#email`), email), chromedp.Submit(chromedp.CSS(`input#email`)),
+				chromedp.WaitVisible(chromedp.CSS(`main a[href*="token="]`)))
+			p.checkPage(axe, "request received")
+			statusLink := p.attr(`main a[href*="token="]`, "href")
+			id := requestIDPattern.FindString(p.text("main p"))
+			if id == "" {
+				t.Fatal("no reference on the confirmation page")
+			}
+
+			p.open(stack.APIURL+"/v1/requests/"+id+"/code?"+lang, `input#code`)
+			p.checkPage(axe, "code")
+
+			verify := linkIn(t, mailTo(t, email, id, l.T("mail.verify.subject", "id", id)), "/verify")
+			p.open(verify.String(), `form[action$="/verify"] button`)
+			p.checkPage(axe, "confirm by link")
+			if _, err := chromedp.RunResponse(p.ctx, chromedp.Click(chromedp.CSS(`form[action$="/verify"] button`))); err != nil {
+				t.Fatal(err)
+			}
+			p.expectHeading("confirmed.title")
+			p.checkPage(axe, "confirmed")
+
+			p.open(verify.String(), `main p a`)
+			p.expectHeading("error.title.link")
+			p.checkPage(axe, "used link")
+
+			p.open(statusLink, `dd#status`)
+			p.checkPage(axe, "status")
+
+			// An agent's request: the confirmation page holds the upload.
+			p.open(stack.APIURL+"/?jurisdiction=US-CA&"+lang, `input#agent_email`)
+			p.do(chromedp.Click(chromedp.CSS(`input[name="type"][value="access"]`)),
+				chromedp.SendKeys(chromedp.CSS(`input#email`), "a11y.subject."+string(l)+"@example.com"),
+				chromedp.SendKeys(chromedp.CSS(`input#agent_email`), "a11y.agent."+string(l)+"@example.com"),
+				chromedp.Submit(chromedp.CSS(`input#email`)),
+				chromedp.WaitVisible(chromedp.CSS(`input#permission`)))
+			p.checkPage(axe, "agent's request received")
+			later := p.attr(`main a[href*="/permission?"]`, "href")
+			p.open(stack.APIURL+later, `input#permission`)
+			p.checkPage(axe, "agent's upload")
+		})
+	}
+}
