@@ -14,9 +14,11 @@ import (
 // The languages the catalogue speaks. A mail in any other is answered in
 // English.
 const (
-	English = i18n.English
-	German  = i18n.German
-	Finnish = i18n.Finnish
+	English   = i18n.English
+	German    = i18n.German
+	Finnish   = i18n.Finnish
+	Norwegian = i18n.Norwegian
+	Swedish   = i18n.Swedish
 )
 
 // Why a mail's request could not be told: fixed words for the operator,

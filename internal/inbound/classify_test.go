@@ -128,6 +128,28 @@ Matti Virtanen`,
 			want:    []request.Type{request.Correct}, language: Finnish,
 		},
 		{
+			name:    "Norwegian access request, answered in Norwegian",
+			subject: "Innsynsbegjæring",
+			text: `Hei,
+
+jeg ber om innsyn i personopplysningene dere har om meg, jf. personvernforordningen artikkel 15.
+
+Vennlig hilsen
+Kari Nordmann`,
+			want: []request.Type{request.Access}, language: Norwegian, jurisdiction: "EEA-NO",
+		},
+		{
+			name:    "Swedish erasure request, answered in Swedish",
+			subject: "Begäran om radering",
+			text: `Hej,
+
+jag begär att ni raderar alla personuppgifter om mig enligt artikel 17 i dataskyddsförordningen.
+
+Med vänliga hälsningar
+Anna Svensson`,
+			want: []request.Type{request.Delete}, language: Swedish, jurisdiction: "EU",
+		},
+		{
 			name:     "an order question is nothing the rules know",
 			subject:  "Where is my order?",
 			text:     "Hello, I ordered a blue jumper last week (order 12345). When will it ship? Thanks",

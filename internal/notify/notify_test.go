@@ -167,6 +167,12 @@ func TestMessages(t *testing.T) {
 		{i18n.Finnish, "download", "Tietosi ovat valmiina: pyyntö dsr-1", []string{"1. joulukuuta 2026 klo 09.30 UTC asti"}, ""},
 		{i18n.Finnish, "acknowledgement", "Olemme vastaanottaneet tietosuojapyyntösi dsr-1", []string{"31. tammikuuta 2026", "Pyynnön tyyppi: Pääsy tietoihisi", "viimeistään 2. maaliskuuta 2026"}, ""},
 		{i18n.Finnish, "cancelled", "Tietosuojapyyntö dsr-1 peruttu", []string{"on peruttu toiveesi mukaisesti"}, ""},
+		{i18n.Norwegian, "verification", "Bekreft personvernforespørselen din dsr-1", []string{"referanse dsr-1", "bekrefter du den her:\n" + link, "BCDF-2345", "fram til 1. desember 2026 kl. 09.30 UTC"}, ""},
+		{i18n.Norwegian, "acknowledgement", "Vi har mottatt personvernforespørselen din dsr-1", []string{"den 31. januar 2026", "Type forespørsel: Innsyn i opplysningene dine", "senest 2. mars 2026"}, ""},
+		{i18n.Norwegian, "erased, some kept", "Opplysningene dine er slettet: forespørsel dsr-1", []string{"med følgende unntak."}, ""},
+		{i18n.Swedish, "verification", "Bekräfta din begäran dsr-1 om dina personuppgifter", []string{"referens dsr-1", "bekräftar du den här:\n" + link, "BCDF-2345", "fram till 1 december 2026 kl. 09.30 UTC"}, ""},
+		{i18n.Swedish, "acknowledgement", "Vi har tagit emot din begäran dsr-1 om dina personuppgifter", []string{"den 31 januari 2026", "Typ av begäran: Tillgång till dina uppgifter (registerutdrag)", "senast den 2 mars 2026"}, ""},
+		{i18n.Swedish, "dry run", "Provkörning av din begäran dsr-1 om radering: ingenting raderades", []string{"- Customer accounts (1 post): skulle ha raderats."}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.lang)+" "+tt.name, func(t *testing.T) {
@@ -262,9 +268,11 @@ func TestOverdueIsForOperators(t *testing.T) {
 // to confirm one they did not ask for.
 func TestVerificationNamesTheType(t *testing.T) {
 	for l, want := range map[i18n.Lang]string{
-		i18n.English: "It asks for: Deletion of your data. If that is not what you asked for, do not confirm it",
-		i18n.German:  "Sie betrifft: Löschung Ihrer Daten.",
-		i18n.Finnish: "Pyyntö koskee: ",
+		i18n.English:   "It asks for: Deletion of your data. If that is not what you asked for, do not confirm it",
+		i18n.German:    "Sie betrifft: Löschung Ihrer Daten.",
+		i18n.Finnish:   "Pyyntö koskee: ",
+		i18n.Norwegian: "Den gjelder: Sletting av opplysningene dine. Hvis det ikke er det du ba om, skal du ikke bekrefte den",
+		i18n.Swedish:   "Den gäller: Radering av dina uppgifter. Om det inte är det du har begärt ska du inte bekräfta den",
 	} {
 		m, err := Verification(l, "a@b.co", "dsr-1", "delete", link, "BCDF-2345", "https://x/code", expires, nil)
 		if err != nil {
