@@ -202,3 +202,13 @@ func (l Lang) Date(t time.Time) string {
 func (l Lang) DateTime(t time.Time) string {
 	return l.T("date.time", "date", l.Date(t), "hour", t.Format("15"), "minute", t.Format("04"), "zone", t.Format("MST"))
 }
+
+// Count writes n with the text of key's plural form in l: key+".one" for
+// one, key+".other" (with {count}) for any other number. The five
+// languages have just these two forms for whole numbers.
+func (l Lang) Count(key string, n int) string {
+	if n == 1 {
+		return l.T(key + ".one")
+	}
+	return l.T(key+".other", "count", fmt.Sprint(n))
+}

@@ -149,3 +149,23 @@ func TestDates(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	tests := []struct {
+		l    Lang
+		n    int
+		want string
+	}{
+		{English, 1, "1 record"},
+		{English, 0, "0 records"},
+		{German, 2, "2 Datensätze"},
+		{Finnish, 3, "3 tietuetta"},
+		{Norwegian, 1, "1 oppføring"},
+		{Swedish, 500, "500 poster"},
+	}
+	for _, tt := range tests {
+		if got := tt.l.Count("mail.records", tt.n); got != tt.want {
+			t.Errorf("%s %d: %q, want %q", tt.l, tt.n, got, tt.want)
+		}
+	}
+}

@@ -483,7 +483,7 @@ func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
 	// Streamed from the parts into the bucket: no source is held whole, no
 	// file is written.
 	pkg, key := s.Exports.NewPackage(ctx, r.ID)
-	m, err := accesspkg.Stream(pkg, r.ID, string(r.Type), s.Clock.Now(), sources)
+	m, err := accesspkg.Stream(pkg, r.ID, string(r.Type), r.Language, s.Clock.Now(), sources)
 	if err == nil {
 		err = pkg.Close()
 	}
