@@ -36,7 +36,7 @@ var fieldLabels = map[string][]string{
 // standing just before a detail's label.
 var newWords = set("new", "correct", "right", "actual", "updated", "neue", "neuer", "neues", "richtige", "richtiger",
 	"richtiges", "korrekte", "korrekter", "aktuelle", "aktueller", "uusi", "oikea", "ny", "nytt", "nye", "riktig", "riktige",
-	"riktigt", "korrekt", "korrekta", "ratt", "ratta", "nouveau", "nouvelle", "bon", "bonne", "nuevo", "nueva", "correcto",
+	"riktigt", "korrekt", "korrekta", "nya", "ratt", "ratta", "nouveau", "nouvelle", "bon", "bonne", "nuevo", "nueva", "correcto",
 	"correcta", "nuovo", "nuova", "corretto", "corretta", "esatto", "nieuwe", "nieuw", "juiste", "correcte", "nowy", "nowa",
 	"prawidlowy", "novo", "nova", "correto", "correta")
 
