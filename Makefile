@@ -62,7 +62,7 @@ test: check-tools $(AXE) ## Run every test: unit, end-to-end on the local stack,
 	$(MAKE) --no-print-directory smoke-binaries
 
 .PHONY: bench
-bench: check-tools ## Measure the S3 scanners, state transitions per request, binary sizes and cold starts: "name value unit" per line
+bench: check-tools ## Measure how the rules read the corpus of request letters, the S3 scanners, state transitions per request, binary sizes and cold starts: "name value unit" per line
 	go run ./cmd/bench
 	@set -o pipefail; $(MAKE) --no-print-directory -s smoke-binaries | grep -E '^[a-z0-9_-]+ [-0-9.]+ [A-Za-z]+$$'
 

@@ -13,7 +13,7 @@ func TestRun(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	line := regexp.MustCompile(`^[a-z0-9_]+ [0-9]+(\.[0-9]+)? (MB|MB/s)$`)
+	line := regexp.MustCompile(`^[a-z0-9_]+ [0-9]+(\.[0-9]+)? (MB|MB/s|percent|letters)$`)
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	if len(lines) < 8 {
 		t.Fatalf("%d figures:\n%s", len(lines), stdout.String())
@@ -22,6 +22,9 @@ func TestRun(t *testing.T) {
 		if !line.MatchString(l) {
 			t.Errorf("line %q is not \"name value unit\"", l)
 		}
+	}
+	if !strings.Contains(stdout.String(), "\nclassification_accuracy ") && !strings.HasPrefix(stdout.String(), "classification_accuracy ") {
+		t.Errorf("no classification accuracy in:\n%s", stdout.String())
 	}
 	if !strings.HasPrefix(stderr.String(), "# ") {
 		t.Errorf("stderr %q does not describe the machine", stderr.String())

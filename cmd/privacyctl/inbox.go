@@ -44,14 +44,14 @@ func inbox(args []string, stdout io.Writer) error {
 			return nil
 		}
 		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "MAIL ID\tRECEIVED\tREASON\tLANGUAGE\tGUESS\tVERDICTS")
+		fmt.Fprintln(w, "MAIL ID\tRECEIVED\tREASON\tWHY\tLANGUAGE\tGUESS\tVERDICTS")
 		for _, it := range items {
 			reason := it.Reason
 			if it.Quarantined {
 				reason += " (quarantined)"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.ReceivedAt.Format("2006-01-02 15:04"), reason,
-				dash(it.Language), dash(it.Guess), it.Verdicts)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.ReceivedAt.Format("2006-01-02 15:04"), reason,
+				dash(it.Why), dash(it.Language), dash(it.Guess), it.Verdicts)
 		}
 		if err := w.Flush(); err != nil {
 			return err
@@ -97,6 +97,9 @@ func inboxShow(args []string, stdout io.Writer) error {
 			reason += " (quarantined: do not open attachments)"
 		}
 		fmt.Fprintf(w, "Waits because\t%s\n", reason)
+		if it.Why != "" || it.Guess != "" {
+			fmt.Fprintf(w, "The rules read\t%s (likeliest: %s)\n", dash(it.Why), dash(it.Guess))
+		}
 		fmt.Fprintf(w, "Received\t%s\n", it.ReceivedAt.Format("2006-01-02 15:04 MST"))
 		fmt.Fprintf(w, "Verdicts\t%s\n", it.Verdicts)
 		fmt.Fprintf(w, "Raw message\t%s\n", it.Key)
@@ -138,6 +141,40 @@ func inboxShow(args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "  %s  %s  %s  %s\n", e.At.Format("2006-01-02 15:04:05"), e.Actor, e.Action, e.Note)
 		}
 		fmt.Fprintf(stdout, "\nAct with: privacyctl inbox request %[1]s --type TYPE   or   privacyctl inbox discard %[1]s --reason REASON\n", it.ID)
+		return nil
+	})
+}
+
+// letter prints the mail a request came by, for an operator to read what it
+// asks (a correction letter whose new values the rules could not read).
+func letter(args []string, stdout io.Writer) error {
+	t := newTarget("letter")
+	if err := t.parse(args); err != nil {
+		return err
+	}
+	return t.act(func(ctx context.Context, a *app.App) error {
+		r, err := a.Store().Get(ctx, t.id)
+		if err != nil {
+			return err
+		}
+		if r.MailKey == "" {
+			return fmt.Errorf("%w: request %s did not come by mail", errInvalid, t.id)
+		}
+		msg, err := a.Inbox().Letter(ctx, r.MailKey)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(w, "Request\t%s (%s)\n", r.ID, r.Type)
+		fmt.Fprintf(w, "From\t%s\n", dash(printable(msg.From)))
+		fmt.Fprintf(w, "Subject\t%s\n", printable(msg.Subject))
+		if !msg.Date.IsZero() {
+			fmt.Fprintf(w, "Date\t%s\n", msg.Date.Format("2006-01-02 15:04 MST"))
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\n%s\n", printable(msg.Text))
 		return nil
 	})
 }

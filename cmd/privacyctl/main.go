@@ -59,7 +59,7 @@ Usage:
       are asked; without an answer the company's policy decides: by default
       no extension and the request is flagged).
 
-  privacyctl approve ID [--reason TEXT...]
+  privacyctl approve ID [--reason TEXT...] [--correct FIELD=VALUE...]
   privacyctl deny ID --reason TEXT [--reason TEXT...] [--provision TEXT]
   privacyctl deny ID --not-controller NAME --controller-contact URL|EMAIL
       Decide a request waiting for review; a denial tells the subject why
@@ -70,7 +70,13 @@ Usage:
       the law says so, how to complain to the Attorney General).
       --provision names the provision of law a refusal rests on (Quebec
       asks it); --not-controller refuses because another company controls
-      the data and tells the subject whom to ask (Brazil's LGPD).
+      the data and tells the subject whom to ask (Brazil's LGPD). A
+      correction letter whose new values the rules could not read waits,
+      once confirmed, for approve --correct with each value as the letter
+      gives it.
+
+  privacyctl letter ID
+      The mail a request came by (From, subject, text), to read what it asks.
 
   privacyctl verify ID --method TEXT
       Record that the subject's identity was verified another way; the
@@ -205,6 +211,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = keepDate(args[1:], stdout)
 	case "approve":
 		err = approve(args[1:], stdout)
+	case "letter":
+		err = letter(args[1:], stdout)
 	case "deny":
 		err = deny(args[1:], stdout)
 	case "verify":

@@ -208,10 +208,33 @@ func approve(args []string, stdout io.Writer) error {
 	t := newTarget("approve")
 	var why reasons
 	t.fs.Var(&why, "reason", "for an appeal: why it is granted (repeat for several); sent to the subject")
+	values := request.Corrections{}
+	t.fs.Func("correct", "for a correction letter: FIELD=VALUE, a new value as the letter gives it (repeat for several)", func(s string) error {
+		field, value, ok := strings.Cut(s, "=")
+		if !ok || strings.TrimSpace(field) == "" {
+			return errors.New("each --correct is FIELD=VALUE")
+		}
+		field = strings.TrimSpace(field)
+		if _, twice := values[field]; twice {
+			return fmt.Errorf("%s is given twice", field)
+		}
+		values[field] = value
+		return nil
+	})
 	if err := t.parse(args); err != nil {
 		return err
 	}
+	if len(values) > 0 && len(why) > 0 {
+		return fmt.Errorf("%w: approve takes --reason (an appeal) or --correct (a correction letter), not both", errUsage)
+	}
 	return t.act(func(ctx context.Context, a *app.App) error {
+		if len(values) > 0 {
+			if err := a.Operator().ApproveCorrections(ctx, t.id, t.by, values); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "Approved %s with the new values of %s: it goes on to correct the profile.\n", t.id, strings.Join(values.Fields(), ", "))
+			return nil
+		}
 		if err := a.Operator().Approve(ctx, t.id, t.by, why); err != nil {
 			return err
 		}

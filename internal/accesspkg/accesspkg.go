@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 )
 
@@ -36,6 +37,8 @@ type Part struct {
 type Package struct {
 	RequestID   string
 	RequestType string
+	// Language is the request's: the report is written in it.
+	Language    i18n.Lang
 	GeneratedAt time.Time
 	Parts       []Part
 }
@@ -110,14 +113,15 @@ func Write(w io.Writer, p Package) (Manifest, error) {
 			return nil
 		}}
 	}
-	return Stream(w, p.RequestID, p.RequestType, p.GeneratedAt, sources)
+	return Stream(w, p.RequestID, p.RequestType, p.Language, p.GeneratedAt, sources)
 }
 
 // Stream writes the zip to w, one record at a time: memory holds a record,
 // a source's column names and the records the report shows
 // (MaxReportRows per source), never a source whole. Per source it writes
-// the JSON file, then the CSV file; then the manifest and the report.
-func Stream(w io.Writer, requestID, requestType string, generatedAt time.Time, sources []SourceRecords) (Manifest, error) {
+// the JSON file, then the CSV file; then the manifest and the report, the
+// report in lang (the request's language).
+func Stream(w io.Writer, requestID, requestType string, lang i18n.Lang, generatedAt time.Time, sources []SourceRecords) (Manifest, error) {
 	at := generatedAt.UTC()
 	m := Manifest{RequestID: requestID, RequestType: requestType, GeneratedAt: at, Sources: []ManifestSource{}}
 	zw := zip.NewWriter(w)
@@ -149,7 +153,7 @@ func Stream(w io.Writer, requestID, requestType string, generatedAt time.Time, s
 	if err != nil {
 		return Manifest{}, err
 	}
-	if err := writeReport(f, m, report); err != nil {
+	if err := writeReport(f, lang, m, report); err != nil {
 		return Manifest{}, err
 	}
 	return m, zw.Close()

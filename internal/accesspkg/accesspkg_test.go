@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"regexp"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 )
 
@@ -215,6 +217,67 @@ func TestReport(t *testing.T) {
 	}
 }
 
+// TestReportInEveryLanguage: the report speaks the request's language, in
+// every word of its own (the registry's descriptions stay as written), with
+// the request's dates and counts written that language's way.
+func TestReportInEveryLanguage(t *testing.T) {
+	users := source("users", "dynamodb")
+	events := source("events", "s3")
+	parts := []Part{
+		{Source: users, Records: []map[string]any{{"name": "Jane"}}, Unreadable: 1},
+		{Source: events, Records: []map[string]any{{"n": json.Number("1")}, {"n": json.Number("2")}}, Unreadable: 3},
+		{Source: source("empty", "s3")},
+	}
+	want := map[i18n.Lang][]string{
+		i18n.English:   {"<h1>Your personal data</h1>", "23 November 2026, 12:00 UTC", "2 records", "Kinds of personal data"},
+		i18n.German:    {"<h1>Ihre personenbezogenen Daten</h1>", "23. November 2026, 12:00 Uhr UTC", "2 Datensätze", "Geschäftliche Informationen"},
+		i18n.Finnish:   {"<h1>Henkilötietosi</h1>", "23. marraskuuta 2026 klo 12.00 UTC", "2 tietuetta", "Kaupalliset tiedot"},
+		i18n.Norwegian: {"<h1>Personopplysningene dine</h1>", "23. november 2026 kl. 12.00 UTC", "2 oppføringer", "Databehandler (handler etter våre instrukser), i IE"},
+		i18n.Swedish:   {"<h1>Dina personuppgifter</h1>", "23 november 2026 kl. 12.00 UTC", "2 poster", "Personuppgiftsbiträde (agerar på våra instruktioner), i IE"},
+	}
+	for _, l := range i18n.Supported {
+		var buf bytes.Buffer
+		if _, err := Write(&buf, Package{RequestID: "dsr-20261123-abc", RequestType: "access", Language: l, GeneratedAt: now, Parts: parts}); err != nil {
+			t.Fatal(err)
+		}
+		_, files := unzip(t, buf.Bytes())
+		page := html.UnescapeString(string(files[ReportFile]))
+		if !strings.Contains(page, `<html lang="`+string(l)+`">`) {
+			t.Errorf("%s: the page does not say its language", l)
+		}
+		for _, w := range append(want[l], l.T("report.head_title", "id", "dsr-20261123-abc"), l.T("report.no_records"),
+			l.Count("report.unreadable", 1), l.Count("report.unreadable", 3), l.T("report.caption", "source", "The events")) {
+			if !strings.Contains(page, w) {
+				t.Errorf("%s: the report lacks %q", l, w)
+			}
+		}
+		if m := regexp.MustCompile(`\{[a-z_]+\}|\b(report|category|recipient_role)\.[a-z_.]+`).FindString(page); m != "" {
+			t.Errorf("%s: the report shows %q", l, m)
+		}
+	}
+}
+
+// TestEveryCategoryAndRoleHasWords: each category and kind of recipient a
+// registry may name is in the catalogue, so no report falls back to English.
+func TestEveryCategoryAndRoleHasWords(t *testing.T) {
+	for _, c := range registry.Categories {
+		if !i18n.Has("category." + c.ID) {
+			t.Errorf("category.%s is not in the catalogue", c.ID)
+		}
+		if got := i18n.English.T("category." + c.ID); got != c.Label {
+			t.Errorf("category.%s in English is %q, the registry says %q", c.ID, got, c.Label)
+		}
+	}
+	for _, r := range registry.RecipientRoles {
+		if !i18n.Has("recipient_role." + r.ID) {
+			t.Errorf("recipient_role.%s is not in the catalogue", r.ID)
+		}
+		if got := i18n.English.T("recipient_role." + r.ID); got != r.Label {
+			t.Errorf("recipient_role.%s in English is %q, the registry says %q", r.ID, got, r.Label)
+		}
+	}
+}
+
 // Stream reads each source twice, a record at a time, and writes the same
 // files a package held in memory would have: the JSON file is the indented
 // array, the CSV has every record, the report the first MaxReportRows.
@@ -235,7 +298,7 @@ func TestStream(t *testing.T) {
 		return nil
 	}
 	var buf bytes.Buffer
-	m, err := Stream(&buf, "dsr-1", "access", now, []SourceRecords{{Source: source("events", "s3"), Records: records, Unreadable: 2}})
+	m, err := Stream(&buf, "dsr-1", "access", i18n.English, now, []SourceRecords{{Source: source("events", "s3"), Records: records, Unreadable: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}

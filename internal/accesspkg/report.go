@@ -3,9 +3,13 @@ package accesspkg
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"io"
+	"strings"
+	"time"
 
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 )
 
@@ -38,22 +42,22 @@ type reportSource struct {
 	Anchor     string
 	Columns    []string
 	Rows       [][]string
-	Truncated  bool
-	Recipients []reportRecipient
-}
-
-type reportRecipient struct {
-	registry.Recipient
-	RoleLabel string
+	Count      string // the records, in words: "3 records"
+	Unread     string // what could not be read, in words
+	Caption    string
+	Categories []string
+	Recipients []string
+	Retention  string
 }
 
 type reportData struct {
 	Manifest
-	CSP     string
-	Style   template.CSS
-	When    string
-	Sources []reportSource
-	MaxRows int
+	L          i18n.Lang
+	CSP        string
+	Style      template.CSS
+	Intro      template.HTML
+	FilesIntro template.HTML
+	Sources    []reportSource
 }
 
 // shown is what the report shows of one source: the columns of all its
@@ -63,21 +67,71 @@ type shown struct {
 	records []map[string]any
 }
 
-func writeReport(w io.Writer, m Manifest, parts []shown) error {
+// markup is the text of key in l, escaped, with its placeholders filled by
+// markup of the report's own making (a link, the request id in bold).
+func markup(l i18n.Lang, key string, parts map[string]template.HTML) template.HTML {
+	s := template.HTMLEscapeString(l.T(key))
+	for name, html := range parts {
+		s = strings.ReplaceAll(s, "{"+name+"}", string(html))
+	}
+	return template.HTML(s)
+}
+
+// writeReport writes index.html in l: the catalogue's words around what the
+// registry says of each source (its description, purposes and retention,
+// shown as written) and the records.
+func writeReport(w io.Writer, l i18n.Lang, m Manifest, parts []shown) error {
+	if l == "" {
+		l = i18n.Default
+	}
+	esc := template.HTMLEscapeString
+	link := func(href string) template.HTML {
+		return template.HTML(`<a href="` + esc(href) + `">` + esc(href) + `</a>`)
+	}
 	d := reportData{
 		Manifest: m,
+		L:        l,
 		CSP:      "default-src 'none'; style-src '" + styleHash + "'; base-uri 'none'; form-action 'none'",
 		Style:    template.CSS(reportStyle),
-		When:     m.GeneratedAt.Format("2 January 2006, 15:04 UTC"),
-		MaxRows:  MaxReportRows,
+		Intro: markup(l, "report.intro", map[string]template.HTML{
+			"id":   template.HTML("<strong>" + esc(m.RequestID) + "</strong>"),
+			"date": template.HTML(`<time datetime="` + m.GeneratedAt.Format(time.RFC3339) + `">` + esc(l.DateTime(m.GeneratedAt)) + "</time>"),
+		}),
+		FilesIntro: markup(l, "report.files_intro", map[string]template.HTML{"json": link("json/"), "csv": link("csv/"), "manifest": link(ManifestFile)}),
 	}
 	for i, ms := range m.Sources {
 		records := parts[i].records
 		rs := reportSource{ManifestSource: ms, Title: ms.Description, Anchor: "source-" + ms.ID, Columns: parts[i].columns,
-			Truncated: ms.Records > len(records)}
+			Count: l.Count("mail.records", ms.Records)}
 		if rs.Title == "" {
 			rs.Title = ms.ID
 		}
+		if ms.Unreadable > 0 {
+			rs.Unread = l.Count("report.unreadable", ms.Unreadable)
+		}
+		rs.Caption = l.T("report.caption", "source", rs.Title)
+		if ms.Records > len(records) {
+			rs.Caption = l.T("report.caption.first", "source", rs.Title, "max", fmt.Sprint(MaxReportRows), "count", fmt.Sprint(ms.Records))
+		}
+		for _, c := range ms.Categories {
+			rs.Categories = append(rs.Categories, words(l, "category."+c.ID, c.Label))
+		}
+		for _, r := range ms.Recipients {
+			role := words(l, "recipient_role."+r.Role, registry.RoleLabel(r.Role))
+			text := l.T("report.recipient", "name", r.Name, "role", role)
+			if r.Country != "" {
+				text = l.T("report.recipient.country", "name", r.Name, "role", role, "country", r.Country)
+			}
+			if r.Safeguards != "" {
+				text = l.T("report.recipient.safeguards", "recipient", text, "safeguards", r.Safeguards)
+			}
+			rs.Recipients = append(rs.Recipients, text)
+		}
+		rs.Retention = ms.Retention.Period
+		if ms.Retention.Period != "" && ms.Retention.Criteria != "" {
+			rs.Retention += ", "
+		}
+		rs.Retention += ms.Retention.Criteria
 		for _, r := range records {
 			row := make([]string, len(rs.Columns))
 			for j, c := range rs.Columns {
@@ -85,35 +139,40 @@ func writeReport(w io.Writer, m Manifest, parts []shown) error {
 			}
 			rs.Rows = append(rs.Rows, row)
 		}
-		for _, r := range ms.Recipients {
-			rs.Recipients = append(rs.Recipients, reportRecipient{Recipient: r, RoleLabel: registry.RoleLabel(r.Role)})
-		}
 		d.Sources = append(d.Sources, rs)
 	}
 	return report.Execute(w, d)
 }
 
+// words is the catalogue's text of key in l, or else the registry's own
+// label: a category or role the catalogue lacks is shown, not hidden.
+func words(l i18n.Lang, key, label string) string {
+	if i18n.Has(key) {
+		return l.T(key)
+	}
+	return label
+}
+
 var report = template.Must(template.New(ReportFile).Parse(`<!doctype html>
-<html lang="en">
+<html lang="{{.L}}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="{{.CSP}}">
 <meta name="referrer" content="no-referrer">
-<title>Your personal data – request {{.RequestID}}</title>
+<title>{{.L.T "report.head_title" "id" .RequestID}}</title>
 <style>{{.Style}}</style>
 </head>
 <body>
 <main>
-<h1>Your personal data</h1>
-<p>This is a copy of the personal data we hold about you, made for your request <strong>{{.RequestID}}</strong> on <time datetime="{{.GeneratedAt.Format "2006-01-02T15:04:05Z07:00"}}">{{.When}}</time>.
-For each place where we keep data about you it says what kinds of data it holds, why we use them, who receives them and how long we keep them, and then shows the records.</p>
-<p>The package also holds the same records in files a program can read: <a href="json/">json/</a> (one JSON file per place, exact values) and <a href="csv/">csv/</a> (one CSV file per place, for spreadsheets; text that a spreadsheet would treat as a formula starts with an apostrophe). <a href="manifest.json">manifest.json</a> lists the files and the facts on this page.</p>
+<h1>{{.L.T "report.title"}}</h1>
+<p>{{.Intro}}</p>
+<p>{{.FilesIntro}}</p>
 <nav aria-labelledby="contents">
-<h2 id="contents">Contents</h2>
+<h2 id="contents">{{.L.T "report.contents"}}</h2>
 <ul>
 {{- range .Sources}}
-<li><a href="#{{.Anchor}}">{{.Title}}</a>: {{.Records}} record{{if ne .Records 1}}s{{end}}</li>
+<li><a href="#{{.Anchor}}">{{.Title}}</a>: {{.Count}}</li>
 {{- end}}
 </ul>
 </nav>
@@ -121,26 +180,26 @@ For each place where we keep data about you it says what kinds of data it holds,
 <section aria-labelledby="{{.Anchor}}">
 <h2 id="{{.Anchor}}">{{.Title}}</h2>
 <dl>
-<dt>Records about you</dt>
+<dt>{{$.L.T "report.records"}}</dt>
 <dd>{{.Records}}</dd>
-{{- if .Unreadable}}
-<dt>Not read</dt>
-<dd>{{.Unreadable}} record{{if ne .Unreadable 1}}s or files{{else}} or file{{end}} here may hold data about you but could not be read; our staff are checking {{if ne .Unreadable 1}}them{{else}}it{{end}} by hand.</dd>{{end}}
-<dt>Kinds of personal data</dt>
-<dd><ul>{{range .Categories}}<li>{{.Label}}</li>{{end}}</ul></dd>
-<dt>Why we use it</dt>
+{{- if .Unread}}
+<dt>{{$.L.T "report.unreadable"}}</dt>
+<dd>{{.Unread}}</dd>{{end}}
+<dt>{{$.L.T "report.categories"}}</dt>
+<dd><ul>{{range .Categories}}<li>{{.}}</li>{{end}}</ul></dd>
+<dt>{{$.L.T "report.purposes"}}</dt>
 <dd><ul>{{range .Purposes}}<li>{{.}}</li>{{end}}</ul></dd>
-<dt>Who receives it</dt>
-<dd>{{if .Recipients}}<ul>{{range .Recipients}}<li>{{.Name}} ({{.RoleLabel}}{{if .Country}}, in {{.Country}}{{end}}){{if .Safeguards}}; safeguards: {{.Safeguards}}{{end}}</li>{{end}}</ul>{{else}}No one outside our company.{{end}}</dd>
-<dt>How long we keep it</dt>
-<dd>{{with .Retention.Period}}{{.}}{{end}}{{if and .Retention.Period .Retention.Criteria}}, {{end}}{{with .Retention.Criteria}}{{.}}{{end}}</dd>
-<dt>Files</dt>
+<dt>{{$.L.T "report.recipients"}}</dt>
+<dd>{{if .Recipients}}<ul>{{range .Recipients}}<li>{{.}}</li>{{end}}</ul>{{else}}{{$.L.T "report.recipients.none"}}{{end}}</dd>
+<dt>{{$.L.T "report.retention"}}</dt>
+<dd>{{.Retention}}</dd>
+<dt>{{$.L.T "report.files"}}</dt>
 <dd><a href="{{.JSONFile}}">{{.JSONFile}}</a>, <a href="{{.CSVFile}}">{{.CSVFile}}</a></dd>
 </dl>
 {{- if .Rows}}
 <div class="scroll" role="region" aria-labelledby="{{.Anchor}}-caption" tabindex="0">
 <table>
-<caption id="{{.Anchor}}-caption">Your records in {{.Title}}{{if .Truncated}} (the first {{$.MaxRows}} of {{.Records}}; the files hold all of them){{end}}</caption>
+<caption id="{{.Anchor}}-caption">{{.Caption}}</caption>
 <thead><tr>{{range .Columns}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
 <tbody>
 {{- range .Rows}}
@@ -150,7 +209,7 @@ For each place where we keep data about you it says what kinds of data it holds,
 </table>
 </div>
 {{- else}}
-<p>We hold no records about you here.</p>
+<p>{{$.L.T "report.no_records"}}</p>
 {{- end}}
 </section>
 {{- end}}

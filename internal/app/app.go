@@ -494,7 +494,7 @@ func Run(pick func(*App) any) {
 // Operator returns the operators' actions.
 func (a *App) Operator() *operator.Operator {
 	return &operator.Operator{Store: a.store, Workflow: a.workflow, Watch: a.steps.Watch, Mailer: a.steps.Mailer, Extender: a.steps, Clock: clock.System{},
-		RawMail: a.rawMail, Findings: a.findings, Permissions: a.steps}
+		RawMail: a.steps, Findings: a.findings, Permissions: a.steps, Correctable: a.portal.Correctable}
 }
 
 // Reports returns the operators' reports.

@@ -45,6 +45,7 @@ func TestTaskEventsFitTheirHandlers(t *testing.T) {
 		"acknowledge":         &workflow.RequestRef{},
 		"await-review":        &workflow.ReviewTask{},
 		"check-deadline":      &workflow.DeadlineTask{},
+		"check-siblings":      &workflow.RequestRef{},
 		"start-verification":  &workflow.VerificationTask{},
 		"resolve-identities":  &workflow.RequestRef{},
 		"collect-source":      &workflow.SourceTask{},

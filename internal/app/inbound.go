@@ -25,6 +25,9 @@ type MailOutcome struct {
 	Disposition string `json:"disposition"`
 	Reason      string `json:"reason,omitempty"`
 	RequestID   string `json:"request_id,omitempty"`
+	// RequestIDs are all the requests the mail made, in its order: a mail
+	// may ask for a copy and then an erasure.
+	RequestIDs []string `json:"request_ids,omitempty"`
 }
 
 // MailFromSES reads the ids and verdicts of one received mail from an SES
@@ -78,8 +81,9 @@ func (a *App) Inbound() func(context.Context, events.SimpleEmailEvent) (InboundR
 				return res, workflow.TaskError(err)
 			}
 			a.log.InfoContext(ctx, "mail handled", "mail_id", m.ID, "disposition", out.Disposition, "reason", out.Reason,
-				"request_id", out.RequestID, "language", out.Language, "verdicts", m.Verdicts.String())
-			res.Mails = append(res.Mails, MailOutcome{MailID: m.ID, Disposition: out.Disposition, Reason: out.Reason, RequestID: out.RequestID})
+				"request_ids", out.RequestIDs, "language", out.Language, "verdicts", m.Verdicts.String())
+			res.Mails = append(res.Mails, MailOutcome{MailID: m.ID, Disposition: out.Disposition, Reason: out.Reason, RequestID: out.RequestID,
+				RequestIDs: out.RequestIDs})
 		}
 		return res, nil
 	}

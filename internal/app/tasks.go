@@ -111,6 +111,10 @@ func (a *App) AwaitReview() func(context.Context, workflow.ReviewTask) (Empty, e
 	return task(a, resources.AwaitReview.Name, noOutput(a.steps.AwaitReview))
 }
 
+func (a *App) CheckSiblings() func(context.Context, workflow.RequestRef) (workflow.SiblingsCheck, error) {
+	return task(a, resources.CheckSiblings.Name, a.steps.CheckSiblings)
+}
+
 func (a *App) CheckDeadline() func(context.Context, workflow.DeadlineTask) (workflow.DeadlineResult, error) {
 	return task(a, resources.CheckDeadline.Name, a.steps.CheckDeadline)
 }
@@ -168,6 +172,7 @@ func (a *App) Handlers() map[string]any {
 		resources.StartVerification.Name: a.StartVerification(),
 		resources.AwaitReview.Name:       a.AwaitReview(),
 		resources.CheckDeadline.Name:     a.CheckDeadline(),
+		resources.CheckSiblings.Name:     a.CheckSiblings(),
 		resources.DeadlineReport.Name:    a.DeadlineReport(),
 		resources.Sweeper.Name:           a.Sweep(),
 		resources.ResolveIdentities.Name: a.ResolveIdentities(),

@@ -103,6 +103,7 @@ type record struct {
 	CorrectedItems        int                 `dynamodbav:"corrected_items,omitempty"`
 	MailKey               string              `dynamodbav:"mail_key,omitempty"`
 	UnauthenticatedSender bool                `dynamodbav:"unauthenticated_sender,omitempty"`
+	MailSiblings          []string            `dynamodbav:"mail_siblings,omitempty"`
 	AppealOf              string              `dynamodbav:"appeal_of,omitempty"`
 	AppealedBy            string              `dynamodbav:"appealed_by,omitempty"`
 	GrantReasons          []string            `dynamodbav:"grant_reasons,omitempty"`
@@ -145,7 +146,7 @@ func toRecord(r *request.Request) (record, error) {
 		DryRun: r.DryRun, OnHold: r.OnHold, HoldReasons: r.HoldReasons, HoldTaskToken: r.HoldTaskToken,
 		Corrections: r.Corrections, CorrectedFields: r.CorrectedFields, CorrectedItems: r.CorrectedItems,
 		PK: r.ID, SK: requestSK, Kind: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
-		MailKey: r.MailKey, UnauthenticatedSender: r.UnauthenticatedSender,
+		MailKey: r.MailKey, UnauthenticatedSender: r.UnauthenticatedSender, MailSiblings: r.MailSiblings,
 		AppealOf: r.AppealOf, AppealedBy: r.AppealedBy, GrantReasons: r.GrantReasons, FollowUp: r.FollowUp, FollowsAppeal: r.FollowsAppeal,
 		Email: r.Email, Language: string(r.Language), ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt, StatusTokenHash: r.StatusTokenHash,
 		VerifyTokenHash: r.VerifyTokenHash, VerifyExpiresAt: r.VerifyExpiresAt, TaskToken: r.TaskToken,
@@ -163,7 +164,7 @@ func (rec record) request() (*request.Request, error) {
 		DenialReasons: rec.DenialReasons, Redrives: rec.Redrives,
 		DenialProvision: rec.DenialProvision, OtherController: rec.OtherController, OtherControllerContact: rec.OtherControllerReach, Via: rec.Via, JoinedTo: rec.JoinedTo,
 		DryRun: rec.DryRun, OnHold: rec.OnHold, HoldReasons: rec.HoldReasons, HoldTaskToken: rec.HoldTaskToken,
-		Corrections: rec.Corrections, CorrectedFields: rec.CorrectedFields, CorrectedItems: rec.CorrectedItems, MailKey: rec.MailKey, UnauthenticatedSender: rec.UnauthenticatedSender,
+		Corrections: rec.Corrections, CorrectedFields: rec.CorrectedFields, CorrectedItems: rec.CorrectedItems, MailKey: rec.MailKey, UnauthenticatedSender: rec.UnauthenticatedSender, MailSiblings: rec.MailSiblings,
 		AppealOf: rec.AppealOf, AppealedBy: rec.AppealedBy, GrantReasons: rec.GrantReasons, FollowUp: rec.FollowUp, FollowsAppeal: rec.FollowsAppeal,
 		ID: rec.PK, Type: request.Type(rec.Type), Status: request.Status(rec.Status), Jurisdiction: rec.Jurisdiction,
 		Email: rec.Email, Language: i18n.Lang(rec.Language), ReceivedAt: rec.ReceivedAt, UpdatedAt: rec.UpdatedAt, StatusTokenHash: rec.StatusTokenHash,

@@ -39,6 +39,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/accesspkg"
 	"github.com/privacy-pipeline/dsr/internal/devstack"
 	"github.com/privacy-pipeline/dsr/internal/httpapi"
+	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/operator"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -800,18 +801,19 @@ func TestAccessRequest(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("presigned GET: HTTP %d", resp.StatusCode)
 	}
-	checkPackage(t, r.ID, "access", unzip(t, zipped))
+	checkPackage(t, r.ID, "access", i18n.English, unzip(t, zipped))
 	checkPackageStored(t, r.ID)
 }
 
-// TestPortabilityRequest: a portability request delivers the same package.
-// It runs before the delete test, which erases the demo subject.
+// TestPortabilityRequest: a portability request delivers the same package,
+// here in Swedish: the mails and the package's report speak the request's
+// language. It runs before the delete test, which erases the demo subject.
 func TestPortabilityRequest(t *testing.T) {
-	r := submit(t, "portability")
-	verify(t, r)
+	r := submitJSON(t, fmt.Sprintf(`{"type":"portability","email":%q,"jurisdiction":"EU","language":"sv"}`, devstack.DemoSubject))
+	confirmWith(t, devstack.DemoSubject, r.ID, i18n.Swedish.T("mail.verify.subject", "id", r.ID))
 	waitCompleted(t, r)
 	checkHistory(t, r.ID)
-	link := linkIn(t, mailAbout(t, r.ID, "Your data is ready"), "/download")
+	link := linkIn(t, mailAbout(t, r.ID, i18n.Swedish.T("mail.download.subject", "id", r.ID)), "/download")
 	resp, err := http.Get(link.String())
 	if err != nil {
 		t.Fatal(err)
@@ -821,7 +823,7 @@ func TestPortabilityRequest(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("download: HTTP %d", resp.StatusCode)
 	}
-	checkPackage(t, r.ID, "portability", unzip(t, zipped))
+	checkPackage(t, r.ID, "portability", i18n.Swedish, unzip(t, zipped))
 }
 
 // checkPackageStored checks the package at rest: SSE-KMS in the exports bucket.
@@ -839,8 +841,9 @@ func checkPackageStored(t *testing.T, requestID string) {
 }
 
 // checkPackage checks that every file of an access package holds exactly the
-// demo subject's records, as the demo stores hold them, and nobody else's.
-func checkPackage(t *testing.T, requestID, typ string, files map[string][]byte) {
+// demo subject's records, as the demo stores hold them, and nobody else's,
+// and that its report is in the request's language.
+func checkPackage(t *testing.T, requestID, typ string, lang i18n.Lang, files map[string][]byte) {
 	t.Helper()
 	var manifest struct {
 		RequestID   string `json:"request_id"`
@@ -870,6 +873,9 @@ func checkPackage(t *testing.T, requestID, typ string, files map[string][]byte) 
 	want := subjectRecords(t, reg)
 	wantFiles := []string{"index.html", "manifest.json"}
 	page := string(files["index.html"])
+	if !strings.Contains(page, `<html lang="`+string(lang)+`">`) || !strings.Contains(page, "<h1>"+lang.T("report.title")+"</h1>") {
+		t.Errorf("index.html is not in %s", lang)
+	}
 	if len(manifest.Sources) != len(reg.Sources) {
 		t.Fatalf("manifest lists %d sources, the registry %d", len(manifest.Sources), len(reg.Sources))
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/devstack"
 	"github.com/privacy-pipeline/dsr/internal/inbound"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -27,10 +28,11 @@ import (
 
 // mailed is what the dev endpoint says became of a mail.
 type mailed struct {
-	MailID      string `json:"mail_id"`
-	Disposition string `json:"disposition"`
-	Reason      string `json:"reason"`
-	RequestID   string `json:"request_id"`
+	MailID      string   `json:"mail_id"`
+	Disposition string   `json:"disposition"`
+	Reason      string   `json:"reason"`
+	RequestID   string   `json:"request_id"`
+	RequestIDs  []string `json:"request_ids"`
 }
 
 // sendMail posts a raw message to the privacy inbox through the dev
@@ -168,6 +170,79 @@ func TestMailedRequestsInEachLanguage(t *testing.T) {
 				t.Fatalf("raw mail %q after the request closed", tag)
 			}
 		})
+	}
+}
+
+// TestMailedLetterOfTwoRequests: a letter that asks for a copy and then
+// for erasure becomes both requests, each verified by its own link that
+// names it. The erasure, confirmed first, waits until the copy is
+// delivered; the raw message stays until the last of them closes.
+func TestMailedLetterOfTwoRequests(t *testing.T) {
+	const from = "letter.two@example.com"
+	got := sendMail(t, "", rawMail(from, "Closing my account",
+		"Content-Type: text/plain; charset=utf-8\n\nHello,\n\nplease send me a copy of all the personal data you hold about me. Once I have it, delete my account and all my data.\n\nThanks\n"))
+	if got.Disposition != inbound.ForRequest || len(got.RequestIDs) != 2 || got.RequestID != got.RequestIDs[0] {
+		t.Fatalf("mail outcome %+v", got)
+	}
+	access, del := got.RequestIDs[0], got.RequestIDs[1]
+	if a, d := storedRequest(t, access), storedRequest(t, del); a.Type != request.Access || d.Type != request.Delete ||
+		a.MailKey != d.MailKey || !slices.Equal(d.MailSiblings, []string{access}) {
+		t.Fatalf("requests %s and %s of one mail: %+v, %+v", a.Type, d.Type, a.MailSiblings, d.MailSiblings)
+	}
+	for id, typ := range map[string]string{access: "Access to your data", del: "Deletion of your data"} {
+		if m := mailTo(t, from, id, "Confirm your privacy request"); !strings.Contains(m.Text, "It asks for: "+typ+".") {
+			t.Fatalf("the verification of %s does not name %q", id, typ)
+		}
+	}
+	confirmWith(t, from, del, "Confirm your privacy request")
+	confirmWith(t, from, access, "Confirm your privacy request")
+	waitRequestStatus(t, access, request.Completed)
+	approve(t, del)
+	waitRequestStatus(t, del, request.Completed)
+	events, err := stack.App.Store().Events(context.Background(), del)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delivered := storedRequest(t, access).CompletedAt
+	for _, ev := range events {
+		if ev.Action == "review_requested" && ev.At.Before(delivered) {
+			t.Fatalf("the erasure went on at %s, before the copy was delivered at %s", ev.At, delivered)
+		}
+	}
+	if tag := rawMailTag(t, got.MailID); tag != "deleted" {
+		t.Fatalf("raw mail %q after both requests closed", tag)
+	}
+}
+
+// TestMailedCorrectionByHand: a correction letter whose new values the
+// rules cannot read with confidence becomes a correction request all the
+// same; once the subject confirms it waits for an operator, who reads the
+// letter and gives the values, and the request completes.
+func TestMailedCorrectionByHand(t *testing.T) {
+	const from = "letter.correct@example.com"
+	got := sendMail(t, "", rawMail(from, "Wrong address",
+		"Content-Type: text/plain; charset=utf-8\n\nHi,\n\nyou've got my address slightly wrong: the house number is swapped round and the postcode has an extra space in it. Could you fix that please?\n\nHarold\n"))
+	if got.Disposition != inbound.ForRequest {
+		t.Fatalf("mail outcome %+v", got)
+	}
+	if r := storedRequest(t, got.RequestID); r.Type != request.Correct || len(r.Corrections) != 0 {
+		t.Fatalf("request %s with corrections of %v", r.Type, r.Corrections.Fields())
+	}
+	if m := mailTo(t, from, got.RequestID, "Confirm your privacy request"); !strings.Contains(m.Text, "our privacy team reads the new values from it") {
+		t.Fatal("the verification does not say a person reads the new values")
+	}
+	confirmWith(t, from, got.RequestID, "Confirm your privacy request")
+	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, got.RequestID).ReviewTaskToken != "" })
+	op := stack.App.Operator()
+	if err := op.Approve(context.Background(), got.RequestID, "e2e", nil); !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("approving without the values: %v", err)
+	}
+	if err := op.ApproveCorrections(context.Background(), got.RequestID, "e2e", request.Corrections{"postal_code": "SW1A 1AA"}); err != nil {
+		t.Fatal(err)
+	}
+	waitRequestStatus(t, got.RequestID, request.Completed)
+	if r := storedRequest(t, got.RequestID); !slices.Equal(r.CorrectedFields, []string{"postal_code"}) || len(r.Corrections) != 0 {
+		t.Fatalf("corrected %v, still holding %v", r.CorrectedFields, r.Corrections.Fields())
 	}
 }
 

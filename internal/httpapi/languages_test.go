@@ -26,7 +26,7 @@ func TestPagesOfferTheCompanysLanguages(t *testing.T) {
 		{"browser asks one not offered", []i18n.Lang{"de", "en"}, "/?jurisdiction=EU", "fi", "de", []string{"de", "en"}},
 		{"link asks one not offered", []i18n.Lang{"de", "en"}, "/?jurisdiction=EU&lang=fi", "", "de", []string{"de", "en"}},
 		{"one language: no menu", []i18n.Lang{"en"}, "/?jurisdiction=EU&lang=de", "", "en", nil},
-		{"no policy: every language", nil, "/?jurisdiction=EU&lang=fi", "", "fi", []string{"en", "de", "fi"}},
+		{"no policy: every language", nil, "/?jurisdiction=EU&lang=fi", "", "fi", []string{"en", "de", "fi", "nb", "sv"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

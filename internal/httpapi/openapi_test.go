@@ -665,7 +665,7 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "form for no such law", method: "GET", target: "/?jurisdiction=XX", valid: true, wantStatus: 400, wantType: "text/html"},
 		{name: "submit form in German", method: "POST", target: "/v1/requests", ctype: formType, body: form("type", "access", "email", "ada@example.com", "jurisdiction", "EU", "language", "de"), portal: fakePortal{receipt: receipt}, valid: true, wantStatus: 202, wantType: "text/html"},
 		{name: "submit JSON with a language", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"ada@example.com","jurisdiction":"EU","language":"fi"}`, portal: fakePortal{receipt: receipt}, valid: true, wantStatus: 202, wantType: jsonType},
-		{name: "submit JSON with an unknown language", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"ada@example.com","jurisdiction":"EU","language":"sv"}`, wantStatus: 400, wantType: "application/problem+json"},
+		{name: "submit JSON with an unknown language", method: "POST", target: "/v1/requests", ctype: jsonType, body: `{"type":"access","email":"ada@example.com","jurisdiction":"EU","language":"fr"}`, wantStatus: 400, wantType: "application/problem+json"},
 		{name: "health", method: "GET", target: "/healthz", valid: true, wantStatus: 200, wantType: jsonType},
 		{name: "gpc", method: "GET", target: "/.well-known/gpc.json", valid: true, wantStatus: 200, wantType: jsonType},
 		{name: "openapi", method: "GET", target: "/openapi.json", valid: true, wantStatus: 200, wantType: jsonType},

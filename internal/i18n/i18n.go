@@ -1,12 +1,17 @@
 // Package i18n is the one message catalogue of everything a data subject
 // reads: the web pages and the mails. Each language has a file in messages/
-// (English, German, Finnish) that maps a key to its text; a text names its
-// variable parts as {placeholders}. Tests check that every language has every
+// (English, German, Finnish, Norwegian Bokmål, Swedish) that maps a key to
+// its text; a text names its variable parts as {placeholders}. Tests check that every language has every
 // key with the same placeholders, so a page or mail cannot fall back to
 // another language by accident.
 //
-// To add a text: add the key to messages/en.yaml, de.yaml and fi.yaml, then
-// use it with Lang.T. German is written in the formal register ("Sie").
+// To add a text: add the key to every file in messages/, then use it with
+// Lang.T. German is written in the formal register ("Sie"); Norwegian and
+// Swedish address the reader as "du", as their authorities do.
+//
+// Counts take a key per plural form, .one and .other: all five languages
+// have just these two forms for whole numbers (CLDR), so no plural rules
+// are needed until a language with more (Polish, Russian) is added.
 package i18n
 
 import (
@@ -30,11 +35,14 @@ const (
 	English Lang = "en"
 	German  Lang = "de"
 	Finnish Lang = "fi"
-	Default      = English
+	// Norwegian is Bokmål ("nb"); "no" and Nynorsk ("nn") are read as it.
+	Norwegian Lang = "nb"
+	Swedish   Lang = "sv"
+	Default        = English
 )
 
 // Supported lists the languages in the order a language menu shows them.
-var Supported = []Lang{English, German, Finnish}
+var Supported = []Lang{English, German, Finnish, Norwegian, Swedish}
 
 //go:embed messages/*.yaml
 var files embed.FS
@@ -86,10 +94,17 @@ func Parse(code string) (Lang, bool) {
 	}
 	base, _ := tag.Base()
 	l := Lang(base.String())
+	if l == "no" || l == "nn" {
+		// Norwegian without a written standard, or Nynorsk: a reader of
+		// either reads Bokmål.
+		l = Norwegian
+	}
 	return l, slices.Contains(Supported, l)
 }
 
-var matcher = language.NewMatcher([]language.Tag{language.English, language.German, language.Finnish})
+// matcher's tags are in the order of Supported.
+var matcher = language.NewMatcher([]language.Tag{language.English, language.German, language.Finnish,
+	language.Norwegian, language.Swedish})
 
 // FromAcceptLanguage picks the language for an Accept-Language header: the
 // supported language the browser ranks highest by its q-values, English when
@@ -186,4 +201,14 @@ func (l Lang) Date(t time.Time) string {
 // DateTime writes an instant with its zone, in the zone t carries.
 func (l Lang) DateTime(t time.Time) string {
 	return l.T("date.time", "date", l.Date(t), "hour", t.Format("15"), "minute", t.Format("04"), "zone", t.Format("MST"))
+}
+
+// Count writes n with the text of key's plural form in l: key+".one" for
+// one, key+".other" (with {count}) for any other number. The five
+// languages have just these two forms for whole numbers.
+func (l Lang) Count(key string, n int) string {
+	if n == 1 {
+		return l.T(key + ".one")
+	}
+	return l.T(key+".other", "count", fmt.Sprint(n))
 }

@@ -60,7 +60,13 @@ func TestFromAcceptLanguage(t *testing.T) {
 		{"fr-FR, fi;q=0.5, de;q=0.4", Finnish}, // French is not spoken: the next by q
 		{"en;q=0.2, de;q=0.8", German},         // order in the header does not matter, q does
 		{"de;q=0, fi;q=0.1", Finnish},          // q=0 means "not this one"
-		{"sv-FI", English},                     // Swedish is not Finnish, whatever the region
+		{"sv-FI", Swedish},                     // Swedish in Finland is Swedish, not Finnish
+		{"sv-SE,sv;q=0.9,en;q=0.5", Swedish},
+		{"nb-NO", Norwegian},
+		{"no", Norwegian},            // Norwegian with no written standard named
+		{"nn-NO", Norwegian},         // a reader of Nynorsk reads Bokmål
+		{"da-DK", Norwegian},         // Danish readers read Bokmål better than English (x/text's matcher)
+		{"da-DK, en;q=0.8", English}, // but English, where they speak it
 		{"*", English},
 		{"en-GB,en;q=0.9", English},
 		{"xx-invalid-;;q=abc", English},        // malformed: the default
@@ -82,6 +88,11 @@ func TestParse(t *testing.T) {
 		{"de", German, true},
 		{"DE", German, true},
 		{"fi-FI", Finnish, true},
+		{"nb", Norwegian, true},
+		{"no", Norwegian, true},
+		{"nn-NO", Norwegian, true},
+		{"SV-se", Swedish, true},
+		{"da", "", false},
 		{"en", English, true},
 		{"fr", "", false},
 		{"", "", false},
@@ -126,6 +137,8 @@ func TestDates(t *testing.T) {
 		{English, "2 March 2026", "2 March 2026, 09:05 UTC"},
 		{German, "2. März 2026", "2. März 2026, 09:05 Uhr UTC"},
 		{Finnish, "2. maaliskuuta 2026", "2. maaliskuuta 2026 klo 09.05 UTC"},
+		{Norwegian, "2. mars 2026", "2. mars 2026 kl. 09.05 UTC"},
+		{Swedish, "2 mars 2026", "2 mars 2026 kl. 09.05 UTC"},
 	}
 	for _, tt := range tests {
 		if got := tt.l.Date(at); got != tt.date {
@@ -133,6 +146,26 @@ func TestDates(t *testing.T) {
 		}
 		if got := tt.l.DateTime(at); got != tt.dateTime {
 			t.Errorf("%s date-time: %q, want %q", tt.l, got, tt.dateTime)
+		}
+	}
+}
+
+func TestCount(t *testing.T) {
+	tests := []struct {
+		l    Lang
+		n    int
+		want string
+	}{
+		{English, 1, "1 record"},
+		{English, 0, "0 records"},
+		{German, 2, "2 Datensätze"},
+		{Finnish, 3, "3 tietuetta"},
+		{Norwegian, 1, "1 oppføring"},
+		{Swedish, 500, "500 poster"},
+	}
+	for _, tt := range tests {
+		if got := tt.l.Count("mail.records", tt.n); got != tt.want {
+			t.Errorf("%s %d: %q, want %q", tt.l, tt.n, got, tt.want)
 		}
 	}
 }

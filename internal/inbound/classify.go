@@ -4,273 +4,461 @@
 package inbound
 
 import (
-	"fmt"
+	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
 
-// The languages a mail is read in: the catalogue's. Anything else is read
-// as English, and an operator sees what the rules could not tell.
+// The languages the catalogue speaks. A mail in any other is answered in
+// English.
 const (
-	English = i18n.English
-	German  = i18n.German
-	Finnish = i18n.Finnish
+	English   = i18n.English
+	German    = i18n.German
+	Finnish   = i18n.Finnish
+	Norwegian = i18n.Norwegian
+	Swedish   = i18n.Swedish
+)
+
+// Why a mail's request could not be told: fixed words for the operator,
+// never the mail's own.
+const (
+	// WhyNothing: no right is named at all.
+	WhyNothing = "no_right_named"
+	// WhyMentioned: rights are named, but as context, a condition or a
+	// fallback; nothing is asked for in so many words.
+	WhyMentioned = "rights_only_mentioned"
+	// WhyEitherOr: the mail asks for one right or another.
+	WhyEitherOr = "either_or"
+	// WhyAutomatedDecision: the mail asks not to be subject to an automated
+	// decision (GDPR Art 22), which no request type carries out.
+	WhyAutomatedDecision = "automated_decision"
 )
 
 // Classification is what the rules read from a mail.
 type Classification struct {
-	// Type is the request asked for; empty when no type is clearly asked
-	// for (no rule matched, or two types matched as strongly).
-	Type request.Type
-	// Guess is the strongest type when the mail was ambiguous, for the
+	// Types are the requests the mail makes, in the order to carry them
+	// out; none when an operator must read it (Why says why).
+	Types []request.Type
+	// Guess is the likeliest type when no type could be told, for the
 	// operator's eyes.
 	Guess request.Type
-	// Language is the language the mail is written in, which every mail
-	// about the request is then written in.
+	// Why says, when Types is empty, what an operator has to decide.
+	Why string
+	// Language is the language every mail about the request is written in:
+	// the mail's own where the catalogue speaks it, else English.
 	Language i18n.Lang
+	// Written is the language the mail is written in, as a BCP 47 base
+	// code ("fr"), whether or not the catalogue speaks it.
+	Written string
 	// Jurisdiction is the law the mail names; empty when it names none.
 	Jurisdiction string
+	// Corrections are the new values a correction asks for, where the mail
+	// gives them clearly enough to be read without a person.
+	Corrections request.Corrections
 }
 
-// minScore is the least evidence that makes a type: one strong phrase in
-// the body, or a hint in the subject. A mail that asks for two types this
-// clearly is left to an operator.
-const minScore = 3
+// Type is the first request the mail makes, or "".
+func (c Classification) Type() request.Type {
+	if len(c.Types) == 0 {
+		return ""
+	}
+	return c.Types[0]
+}
 
-// subjectWeight counts a phrase in the subject line more: people name what
-// they want there.
-const subjectWeight = 2
+// OperatorReason is why the mail waits for an operator (ReasonAmbiguous,
+// ReasonNotSupported, ReasonUnclassified), or "" when it makes requests.
+func (c Classification) OperatorReason() string {
+	switch {
+	case len(c.Types) > 0:
+		return ""
+	case c.Why == WhyEitherOr:
+		return ReasonAmbiguous
+	case c.Why == WhyAutomatedDecision:
+		return ReasonNotSupported
+	}
+	return ReasonUnclassified
+}
 
-// Classify reads the request type, language and jurisdiction from a mail's
-// subject and text with keyword rules in English, German and Finnish.
-// Quoted replies and signatures are left out: they hold someone else's words.
+// Weights of what names a right. A citation ("Art. 17 DSGVO") weighs most,
+// then a right named where the mail asks for something, then the subject
+// line; a right merely mentioned counts for the operator's guess only.
+const (
+	weightCited     = 5
+	weightAsked     = 4
+	weightSubject   = 3
+	weightCitedOnly = 3
+	weightMentioned = 1
+)
+
+// evidence is one place in a mail that names a right.
+type evidence struct {
+	typ    request.Type
+	weight int
+	asked  bool // asked for, not only mentioned
+	cited  bool
+	at     int // order in the mail: unit, then word
+}
+
+// Classify reads the request types, language and jurisdiction from a
+// mail's subject and text, as an operator reads a letter: the sentence that
+// asks and the article it cites weigh most; rights named as context, in
+// a condition or as a fallback ask for nothing; two requests asked for one
+// after the other become both. Quoted replies and signatures are left out:
+// they hold someone else's words.
 func Classify(subject, text string) Classification {
-	subj, body := tokens(subject), tokens(ownWords(text))
-	scores := map[request.Type]int{}
-	langs := map[i18n.Lang]int{}
-	for _, r := range typeRules {
-		n := subjectWeight*r.phrase.count(subj) + r.phrase.count(body)
-		if n > 0 {
-			scores[r.typ] += n * r.weight
-			if r.lang != "" {
-				langs[r.lang] += n
-			}
-		}
+	own := ownWords(text)
+	c := Classification{Written: language(subject, own)}
+	c.Language = English
+	if l, ok := i18n.Parse(c.Written); ok {
+		c.Language = l
 	}
-	for lang, words := range stopWords {
-		for _, t := range append(subj, body...) {
-			if words[t] {
-				langs[lang]++
-			}
+	subj, reply := strings.TrimSpace(subject), false
+	for {
+		rest, ok := cutReplyPrefix(subj)
+		if !ok {
+			break
 		}
+		subj, reply = rest, true
 	}
-	c := Classification{Language: English, Jurisdiction: jurisdiction(append(subj, body...))}
-	for _, lang := range []i18n.Lang{German, Finnish} { // English wins ties
-		if langs[lang] > langs[c.Language] {
-			c.Language = lang
-		}
+	us := units(own)
+	if s := tokens(subj); len(s) > 0 {
+		// A reply's subject is ours ("Re: Your data has been deleted"),
+		// so it tells nothing about what the sender asks.
+		us = append([]unit{{words: s, subject: !reply}}, us...)
 	}
-	var best, second int
-	for _, t := range request.AllTypes {
-		switch s := scores[t]; {
-		case s > best:
-			best, second, c.Guess = s, best, t
-		case s > second:
-			second = s
-		}
+	var all []string
+	for _, u := range us {
+		all = append(all, u.words...)
 	}
-	if best >= minScore && second < minScore {
-		c.Type = c.Guess
+	code, family := lawIn(all)
+	if code == "" && citesCCPA(all) {
+		code, family = "US-CA", familyCCPA
+	}
+	if code == "EU" && c.Written == langNB {
+		// A Norwegian letter citing the GDPR is one under the EEA's GDPR,
+		// which Norway's Personal Data Act makes law there.
+		code = "EEA-NO"
+	}
+	c.Jurisdiction = code
+	if family == "" {
+		family = familyGDPR
+	}
+	ev, eitherOr := read(us, family, c.Written)
+	decide(&c, ev, eitherOr)
+	if slices.Contains(c.Types, request.Correct) {
+		c.Corrections = corrections(own, c.Written)
 	}
 	return c
 }
 
-// ownWords drops quoted lines ("> ...") and everything after a signature
-// separator ("-- ").
-func ownWords(text string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(text, "\n") {
-		if strings.TrimRight(line, " \r") == "--" {
-			break
-		}
-		if strings.HasPrefix(strings.TrimLeft(line, " \t"), ">") {
-			continue
-		}
-		b.WriteString(line)
-		b.WriteByte('\n')
+// cutReplyPrefix removes one "Re:", "AW:", "Fwd:" and the like.
+func cutReplyPrefix(s string) (string, bool) {
+	i := strings.IndexByte(s, ':')
+	if i < 1 || i > 5 {
+		return s, false
 	}
-	return b.String()
+	switch strings.ToLower(strings.TrimSpace(s[:i])) {
+	case "re", "aw", "sv", "vs", "fw", "fwd", "wg", "tr", "rv", "rif", "r", "odp", "vb", "antw", "ref", "res", "enc":
+		return strings.TrimSpace(s[i+1:]), true
+	}
+	return s, false
 }
 
-// tokens splits text into lower-case words of letters and digits. "ß" is
-// written "ss" and the German umlauts also match their two-letter spelling
-// (the rules list both where it matters).
-func tokens(s string) []string {
-	s = strings.ToLower(strings.ReplaceAll(s, "ß", "ss"))
-	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+// A rule is a phrase that names something, found in a unit.
+type rule struct {
+	typ request.Type
+	p   phrase
+	act bool // asks by itself
 }
 
-// phrase is a sequence of word patterns: a word, a prefix ending in "*", or
-// "_" for any one word.
-type phrase []string
+var (
+	mentionRules  = compileMentions()
+	markerRules   = compile(markerTable)
+	fallbackRules = compile(append(slices.Clone(fallbackTable), negationTable...))
+	contextRules  = compileContext()
+)
 
-func parsePhrase(s string) phrase { return phrase(strings.Fields(s)) }
-
-// count returns how often the phrase occurs in words.
-func (p phrase) count(words []string) int {
-	n := 0
-	for i := 0; i+len(p) <= len(words); i++ {
-		if p.matchAt(words[i:]) {
-			n++
+func compileMentions() []rule {
+	var out []rule
+	for _, t := range request.AllTypes {
+		for _, s := range mentionTable[t] {
+			act := strings.HasPrefix(s, "!")
+			out = append(out, rule{typ: t, p: parsePhrase(strings.TrimPrefix(s, "!")), act: act})
 		}
 	}
-	return n
-}
-
-func (p phrase) matchAt(words []string) bool {
-	for j, pat := range p {
-		w := words[j]
-		switch {
-		case pat == "_":
-		case strings.HasSuffix(pat, "*"):
-			if !strings.HasPrefix(w, pat[:len(pat)-1]) {
-				return false
-			}
-		case w != pat:
-			return false
-		}
-	}
-	return true
-}
-
-type typeRule struct {
-	typ    request.Type
-	lang   i18n.Lang // "" for rules that say nothing about the language
-	weight int
-	phrase phrase
-}
-
-// Weights: 3 for phrases that name a request unmistakably, 2 for strong
-// hints, 1 for words that also turn up in other requests.
-var typeRules = func() []typeRule {
-	var rules []typeRule
-	add := func(typ request.Type, lang i18n.Lang, weight int, phrases ...string) {
-		for _, p := range phrases {
-			rules = append(rules, typeRule{typ: typ, lang: lang, weight: weight, phrase: parsePhrase(p)})
-		}
-	}
-
-	add(request.Access, English, 3, "subject access", "right of access", "right to access", "access to my personal",
-		"access to my data", "copy of my", "copy of all", "copy of any", "copy of the personal", "copy of the data", "right to know", "access request", "request access")
-	add(request.Access, English, 2, "what personal data", "what data you", "which personal data", "data you hold about",
-		"information you hold about", "data you have about", "data you store about", "know what data")
-	add(request.Access, German, 3, "auskunft*", "selbstauskunft*", "datenauskunft*", "kopie meiner", "kopie der _ daten",
-		"kopie aller")
-	add(request.Access, German, 2, "welche daten", "welche personenbezogenen", "gespeicherten daten")
-	add(request.Access, Finnish, 3, "tarkastusoikeu*", "tarkastuspyyn*", "tarkastaa _ tiedot*", "tietojeni tarkast*",
-		"tietojen tarkast*", "pääsyoikeu*", "kopio*", "jäljenn*")
-	add(request.Access, Finnish, 2, "mitä tietoja", "mitä henkilötietoja", "nähdä _ tiedot*", "nähdä tiedot*", "saada _ tiedot*")
-
-	add(request.Delete, English, 3, "delete my", "delete all", "deletion of my", "erase my", "erasure", "right to be forgotten",
-		"remove my data", "remove my personal", "remove all my", "right to delete", "deletion request", "delete me")
-	add(request.Delete, English, 1, "delet*", "remov*")
-	add(request.Delete, German, 3, "lösch*", "loesch*", "vergessenwerden*", "vergessen zu werden")
-	add(request.Delete, German, 2, "entfernen sie", "entfernung meiner")
-	add(request.Delete, Finnish, 3, "poist*", "unohdetuksi")
-
-	add(request.Portability, English, 3, "portability", "portable format", "machine readable", "transfer my data")
-	add(request.Portability, German, 3, "datenübertragbarkeit", "datenuebertragbarkeit", "übertragbarkeit")
-	add(request.Portability, Finnish, 3, "siirrettävyy*", "siirto oikeu*")
-
-	add(request.Correct, English, 3, "rectif*", "correct my", "correction of my", "is incorrect", "are incorrect", "is wrong")
-	add(request.Correct, German, 3, "berichtig*", "korrigier*", "korrektur")
-	add(request.Correct, Finnish, 3, "oikais*", "korja*")
-
-	add(request.Restrict, English, 3, "restrict* processing", "restriction of processing", "restrict the processing")
-	add(request.Restrict, German, 3, "einschränkung der verarbeitung", "einschraenkung der verarbeitung", "verarbeitung einschränk*")
-	add(request.Restrict, Finnish, 3, "käsittelyn rajoit*", "rajoittaa _ käsittely*")
-
-	add(request.Object, English, 3, "object to", "objection to", "right to object")
-	add(request.Object, German, 3, "widerspruch*", "widerspreche*")
-	add(request.Object, Finnish, 3, "vastustamisoikeu*", "vastustan", "vastustaa")
-
-	add(request.OptOut, English, 3, "do not sell", "don t sell", "opt out of the sale", "opt out of sale", "do not share",
-		"sale of my personal", "sharing of my personal", "stop selling")
-	add(request.OptOut, German, 3, "verkauf meiner")
-	add(request.OptOut, Finnish, 3, "myymästä", "myyntiä")
-
-	add(request.Limit, English, 3, "limit the use of my sensitive", "limit use of my sensitive", "sensitive personal information")
-
-	add(request.Appeal, English, 3, "i appeal", "appeal your decision", "appeal the decision", "appeal against")
-	add(request.Appeal, German, 3, "einspruch*")
-	add(request.Appeal, Finnish, 3, "muutoksenhak*", "valitan")
-
-	// Articles of the GDPR name the right in any language: "Art. 15 DSGVO",
-	// "Article 17", "15 artiklan mukainen".
-	for article, typ := range map[int]request.Type{15: request.Access, 16: request.Correct, 17: request.Delete,
-		18: request.Restrict, 20: request.Portability, 21: request.Object} {
-		a := fmt.Sprint(article)
-		add(typ, "", 3, "art "+a, "article "+a, "artikel "+a, "artikla "+a, a+" artikl*")
-	}
-	return rules
-}()
-
-// stopWords are frequent words that tell the languages apart.
-var stopWords = map[i18n.Lang]map[string]bool{
-	English: set("the", "and", "to", "of", "my", "i", "me", "you", "your", "please", "is", "have", "that", "this", "for",
-		"with", "all", "would", "like", "hold", "about", "dear", "regards", "thank", "thanks", "sincerely", "kind"),
-	German: set("der", "die", "das", "und", "ich", "mich", "mir", "meine", "meiner", "meinen", "sie", "ihre", "ihnen",
-		"bitte", "nicht", "mit", "von", "zu", "über", "sehr", "geehrte", "damen", "herren", "grüsse", "freundlichen",
-		"ist", "auf", "für", "gespeicherten", "vielen", "dank", "hallo"),
-	Finnish: set("ja", "minun", "minua", "minulle", "minusta", "ei", "että", "te", "teidän", "kiitos", "tiedot",
-		"tietoni", "tietojeni", "hyvä", "ystävällisin", "terveisin", "haluan", "pyydän", "kaikki", "olen", "tai",
-		"mukaan", "hei", "moi", "kanssa", "teille", "henkilötietoni", "koskevat"),
-}
-
-func set(words ...string) map[string]bool {
-	m := make(map[string]bool, len(words))
-	for _, w := range words {
-		m[w] = true
-	}
-	return m
-}
-
-// jurisdictionRules name laws and places that fix the jurisdiction, most
-// specific first ("UK GDPR" before "GDPR").
-var jurisdictionRules = []struct {
-	code    string
-	phrases []phrase
-}{
-	{"UK", phrases("uk gdpr", "information commissioner", "ico", "data protection act 2018")},
-	{"US-CA", phrases("ccpa", "cpra", "california")},
-	{"US-VA", phrases("vcdpa", "virginia")},
-	{"US-CO", phrases("colorado")},
-	{"US-CT", phrases("ctdpa", "connecticut")},
-	{"BR", phrases("lgpd")},
-	{"CA-QC", phrases("law 25", "loi 25", "quebec", "québec")},
-	{"CA-FED", phrases("pipeda")},
-	{"CH", phrases("revdsg", "schweiz", "switzerland")},
-	{"EU", phrases("gdpr", "dsgvo", "tietosuoja asetu*", "tietosuoja asetuksen")},
-}
-
-func phrases(ps ...string) []phrase {
-	out := make([]phrase, len(ps))
-	for i, p := range ps {
-		out[i] = parsePhrase(p)
+	for _, s := range unsupportedTable {
+		out = append(out, rule{typ: automatedDecision, p: parsePhrase(s)})
 	}
 	return out
 }
 
-func jurisdiction(words []string) string {
-	for _, r := range jurisdictionRules {
-		for _, p := range r.phrases {
-			if p.count(words) > 0 {
-				return r.code
+func compile(table []string) []phrase {
+	out := make([]phrase, len(table))
+	for i, s := range table {
+		out[i] = parsePhrase(s)
+	}
+	return out
+}
+
+type contextRule struct {
+	p    phrase
+	near bool // reaches a few words only
+}
+
+func compileContext() []contextRule {
+	out := make([]contextRule, len(contextTable))
+	for i, s := range contextTable {
+		out[i] = contextRule{p: parsePhrase(strings.TrimPrefix(s, "?")), near: strings.HasPrefix(s, "?")}
+	}
+	return out
+}
+
+// nearWords is how far a "?" context reaches.
+const nearWords = 5
+
+// read finds, unit by unit, every place that names a right and whether it
+// is asked for. eitherOr lists pairs of types asked for as alternatives.
+func read(us []unit, family, written string) (ev []evidence, eitherOr [][2]request.Type) {
+	leadIn := false // the unit before a list asks for something: its items do too
+	for k, u := range us {
+		w := u.words
+		markers := positions(markerRules, w)
+		fallbackAt := len(w)
+		for _, p := range fallbackRules {
+			if at := p.find(w); len(at) > 0 && at[0] < fallbackAt {
+				fallbackAt = at[0]
+			}
+		}
+		contextAt := contextSpans(w, markers)
+		type found struct {
+			typ   request.Type
+			at    int
+			cited bool
+		}
+		var fs []found
+		asking := u.subject || len(markers) > 0 || (u.item && leadIn)
+		for _, r := range mentionRules {
+			for _, at := range r.p.find(w) {
+				fs = append(fs, found{typ: r.typ, at: at})
+				if r.act && at < fallbackAt && !contextAt(at) {
+					asking = true
+				}
+			}
+		}
+		for _, ci := range citations(w, family) {
+			fs = append(fs, found{typ: ci.typ, at: ci.pos, cited: true})
+		}
+		var asked []found
+		for _, f := range fs {
+			if f.at >= fallbackAt {
+				continue // a condition or a fallback: "if you cannot erase, restrict"
+			}
+			e := evidence{typ: f.typ, weight: weightMentioned, cited: f.cited, at: k*10000 + f.at}
+			switch {
+			case contextAt(f.at):
+			case u.subject:
+				e.weight, e.asked = weightSubject, true
+			case asking && f.cited:
+				e.weight, e.asked = weightCited, true
+			case asking:
+				e.weight, e.asked = weightAsked, true
+			case f.cited:
+				e.weight, e.asked = weightCitedOnly, true
+			}
+			ev = append(ev, e)
+			if e.asked {
+				asked = append(asked, f)
+			}
+		}
+		// "delete or correct": rights asked for as alternatives, on
+		// either side of an "or".
+		ors := orWords[written]
+		if ors == nil {
+			ors = orWords[langEN]
+		}
+		for o, x := range w {
+			if !ors[x] {
+				continue
+			}
+			var before, after *found
+			for i := range asked {
+				f := &asked[i]
+				if f.at < o && (before == nil || f.at > before.at) {
+					before = f
+				}
+				if f.at > o && (after == nil || f.at < after.at) {
+					after = f
+				}
+			}
+			if before != nil && after != nil && family2(before.typ) != family2(after.typ) {
+				eitherOr = append(eitherOr, [2]request.Type{before.typ, after.typ})
+			}
+		}
+		if !u.item {
+			leadIn = asking && !u.subject
+		}
+	}
+	return ev, eitherOr
+}
+
+// family2 puts together types one request answers both of: a copy of the
+// data, whether as access or as portability.
+func family2(t request.Type) request.Type {
+	if t == request.Portability {
+		return request.Access
+	}
+	return t
+}
+
+func positions(ps []phrase, w []string) []int {
+	var at []int
+	for _, p := range ps {
+		at = append(at, p.find(w)...)
+	}
+	slices.Sort(at)
+	return at
+}
+
+// contextSpans returns whether a word is in a context span: after a
+// context phrase, to the end of the sentence or the next marker that asks
+// anew, or a few words for a near one.
+func contextSpans(w []string, markers []int) func(int) bool {
+	type span struct{ from, to int }
+	var spans []span
+	for _, r := range contextRules {
+		for _, at := range r.p.find(w) {
+			end := len(w)
+			if r.near {
+				end = min(len(w), at+len(r.p)+nearWords)
+			} else {
+				for _, m := range markers {
+					if m > at {
+						end = m
+						break
+					}
+				}
+			}
+			spans = append(spans, span{at, end})
+		}
+	}
+	return func(i int) bool {
+		for _, s := range spans {
+			if i >= s.from && i < s.to {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// decide turns the evidence into requests, or into a guess and a reason
+// for an operator.
+func decide(c *Classification, ev []evidence, eitherOr [][2]request.Type) {
+	score := map[request.Type]int{}
+	first := map[request.Type]int{}
+	cited := map[request.Type]bool{}
+	asked := map[request.Type]bool{}
+	for _, e := range ev {
+		score[e.typ] += e.weight
+		if e.asked {
+			if _, ok := first[e.typ]; !ok || e.at < first[e.typ] {
+				first[e.typ] = e.at
+			}
+			asked[e.typ] = true
+			cited[e.typ] = cited[e.typ] || e.cited
+		}
+	}
+	guess := func() request.Type {
+		var best request.Type
+		for _, t := range append(slices.Clone(request.AllTypes), automatedDecision) {
+			if score[t] > score[best] {
+				best = t
+			}
+		}
+		return best
+	}
+	if asked[request.Appeal] {
+		// An appeal names the request it appeals: that is no request.
+		c.Types = []request.Type{request.Appeal}
+		return
+	}
+	if asked[automatedDecision] {
+		delete(score, automatedDecision)
+		c.Guess, c.Why = guess(), WhyAutomatedDecision
+		if c.Guess == "" {
+			c.Guess = request.Object
+		}
+		return
+	}
+	if asked[request.Access] && asked[request.Portability] {
+		// One package answers both: the copy is asked for as what the
+		// letter cites, or as what it names more.
+		if !cited[request.Access] && (cited[request.Portability] || score[request.Portability] > score[request.Access]) {
+			delete(asked, request.Access)
+		} else {
+			delete(asked, request.Portability)
+		}
+	}
+	if asked[request.Delete] && asked[request.Restrict] {
+		// Restriction keeps data that erasure removes: beside an erasure it
+		// is what to do meanwhile, not a request of its own.
+		delete(asked, request.Restrict)
+	}
+	for _, p := range eitherOr {
+		if asked[p[0]] && asked[p[1]] {
+			c.Guess, c.Why = guess(), WhyEitherOr
+			return
+		}
+	}
+	for _, t := range request.AllTypes {
+		if asked[t] {
+			c.Types = append(c.Types, t)
+		}
+	}
+	if len(c.Types) == 0 {
+		if c.Guess = guess(); c.Guess == "" {
+			c.Why = WhyNothing
+		} else {
+			c.Why = WhyMentioned
+		}
+		return
+	}
+	// In the order the mail asks, but erasure last: a copy made after it
+	// would be empty, and it settles what a correction or objection would.
+	slices.SortStableFunc(c.Types, func(a, b request.Type) int {
+		if (a == request.Delete) != (b == request.Delete) {
+			if a == request.Delete {
+				return 1
+			}
+			return -1
+		}
+		return first[a] - first[b]
+	})
+}
+
+// language tells which language a mail is written in by its frequent
+// words; English when it cannot tell.
+func language(subject, text string) string {
+	counts := map[string]int{}
+	for _, w := range rawWords(subject + "\n" + text) {
+		for l, words := range stopWords {
+			if words[w] {
+				counts[l]++
+			}
+		}
+		for l, words := range tellTale {
+			if words[w] {
+				counts[l] += 2
 			}
 		}
 	}
-	return ""
+	best := langEN
+	for _, l := range []string{langDE, langFI, langNB, langSV, langFR, langES, langIT, langNL, langPL, langPT, langDA} {
+		if counts[l] > counts[best] {
+			best = l
+		}
+	}
+	return best
 }

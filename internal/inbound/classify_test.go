@@ -1,6 +1,7 @@
 package inbound
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/privacy-pipeline/dsr/internal/i18n"
@@ -13,7 +14,7 @@ func TestClassify(t *testing.T) {
 		name         string
 		subject      string
 		text         string
-		want         request.Type // "" when an operator must read it
+		want         []request.Type // none when an operator must read it
 		guess        request.Type
 		language     i18n.Lang
 		jurisdiction string
@@ -28,7 +29,7 @@ the purposes of the processing and the recipients.
 
 Yours faithfully,
 Jane Roe`,
-			want: request.Access, language: English, jurisdiction: "EU",
+			want: []request.Type{request.Access}, language: English, jurisdiction: "EU",
 		},
 		{
 			name:    "English deletion, no law named",
@@ -40,31 +41,31 @@ email address, and confirm once it is done.
 
 Thanks,
 John`,
-			want: request.Delete, language: English,
+			want: []request.Type{request.Delete}, language: English,
 		},
 		{
 			name:    "English right to be forgotten in the body only",
 			subject: "My data",
 			text:    "Hello, I am exercising my right to be forgotten. Kind regards",
-			want:    request.Delete, language: English,
+			want:    []request.Type{request.Delete}, language: English,
 		},
 		{
 			name:    "CCPA do-not-sell from California",
 			subject: "Do Not Sell or Share My Personal Information",
 			text:    "I am a California resident and I opt out of the sale of my personal information under the CCPA.",
-			want:    request.OptOut, language: English, jurisdiction: "US-CA",
+			want:    []request.Type{request.OptOut}, language: English, jurisdiction: "US-CA",
 		},
 		{
 			name:    "UK GDPR names the UK, not the EU",
 			subject: "SAR",
 			text:    "Please treat this as a subject access request under the UK GDPR.",
-			want:    request.Access, language: English, jurisdiction: "UK",
+			want:    []request.Type{request.Access}, language: English, jurisdiction: "UK",
 		},
 		{
 			name:    "English rectification",
 			subject: "Wrong address on file",
 			text:    "Hello, my postal address is wrong in your records. Please rectify it to the one below.",
-			want:    request.Correct, language: English,
+			want:    []request.Type{request.Correct}, language: English,
 		},
 		{
 			name:    "German Auskunftsersuchen",
@@ -76,7 +77,7 @@ Bitte stellen Sie mir eine Kopie meiner Daten zur Verfügung.
 
 Mit freundlichen Grüßen
 Jürgen Weiß`,
-			want: request.Access, language: German, jurisdiction: "EU",
+			want: []request.Type{request.Access}, language: German, jurisdiction: "EU",
 		},
 		{
 			name:    "German deletion mentioning stored data",
@@ -88,19 +89,19 @@ und bestätigen Sie mir die Löschung.
 
 Viele Grüße
 Anna`,
-			want: request.Delete, language: German, jurisdiction: "EU",
+			want: []request.Type{request.Delete}, language: German, jurisdiction: "EU",
 		},
 		{
 			name:    "German deletion in transliterated spelling",
 			subject: "Loeschung",
 			text:    "Bitte loeschen Sie meine Daten. Danke",
-			want:    request.Delete, language: German,
+			want:    []request.Type{request.Delete}, language: German,
 		},
 		{
 			name:    "German objection",
 			subject: "Widerspruch gegen Werbung",
 			text:    "Ich widerspreche der Nutzung meiner Daten für Werbezwecke.",
-			want:    request.Object, language: German,
+			want:    []request.Type{request.Object}, language: German,
 		},
 		{
 			name:    "Finnish access request",
@@ -112,43 +113,85 @@ pyydän saada tietää, mitä henkilötietoja minusta on tallennettu rekistereih
 
 Ystävällisin terveisin
 Matti Virtanen`,
-			want: request.Access, language: Finnish, jurisdiction: "EU",
+			want: []request.Type{request.Access}, language: Finnish, jurisdiction: "EU",
 		},
 		{
 			name:    "Finnish deletion",
 			subject: "Tietojeni poistaminen",
 			text:    "Hei, pyydän että poistatte kaikki minua koskevat tiedot järjestelmistänne. Kiitos.",
-			want:    request.Delete, language: Finnish,
+			want:    []request.Type{request.Delete}, language: Finnish,
 		},
 		{
 			name:    "Finnish correction",
 			subject: "Virheellinen osoite",
 			text:    "Hei, osoitteeni on väärin. Korjatkaa se ja oikaiskaa tietoni. Terveisin Päivi",
-			want:    request.Correct, language: Finnish,
+			want:    []request.Type{request.Correct}, language: Finnish,
 		},
 		{
-			name:    "an order question is nothing the rules know",
-			subject: "Where is my order?",
-			text:    "Hello, I ordered a blue jumper last week (order 12345). When will it ship? Thanks",
-			want:    "", language: English,
+			name:    "Norwegian access request, answered in Norwegian",
+			subject: "Innsynsbegjæring",
+			text: `Hei,
+
+jeg ber om innsyn i personopplysningene dere har om meg, jf. personvernforordningen artikkel 15.
+
+Vennlig hilsen
+Kari Nordmann`,
+			want: []request.Type{request.Access}, language: Norwegian, jurisdiction: "EEA-NO",
 		},
 		{
-			name:    "copy and delete in one mail is for an operator",
+			name:    "Swedish erasure request, answered in Swedish",
+			subject: "Begäran om radering",
+			text: `Hej,
+
+jag begär att ni raderar alla personuppgifter om mig enligt artikel 17 i dataskyddsförordningen.
+
+Med vänliga hälsningar
+Anna Svensson`,
+			want: []request.Type{request.Delete}, language: Swedish, jurisdiction: "EU",
+		},
+		{name: "Norwegian: do not sell", subject: "Salg", text: "Hei, vennligst ikke selg opplysningene mine til andre. Hilsen Ola",
+			want: []request.Type{request.OptOut}, language: Norwegian},
+		{name: "Swedish: no sale", subject: "Hej", text: "Hej, jag vill att ni slutar med försäljning av mina personuppgifter. Mvh",
+			want: []request.Type{request.OptOut}, language: Swedish},
+		{name: "Swedish appeal as a request to reconsider", subject: "Beslut", text: "Jag begär omprövning av ert beslut i ärende dsr-20261123-0123456789abcdef.",
+			want: []request.Type{request.Appeal}, language: Swedish},
+		{name: "Norwegian appeal", subject: "Avgjørelse", text: "Jeg klager på avgjørelsen i sak dsr-20261123-0123456789abcdef.",
+			want: []request.Type{request.Appeal}, language: Norwegian},
+		{name: "Swedish: stop sending", subject: "Reklam", text: "Sluta skicka reklam till mig, tack.",
+			want: []request.Type{request.Object}, language: Swedish},
+		{name: "Norwegian: stop sending", subject: "Nyhetsbrev", text: "Vennligst slutt å sende meg nyhetsbrev.",
+			want: []request.Type{request.Object}, language: Norwegian},
+		{name: "Swedish: move my data", subject: "Byte", text: "Kan ni flytta mina uppgifter till en annan leverantör?",
+			want: []request.Type{request.Portability}, language: Swedish},
+		{
+			name:     "an order question is nothing the rules know",
+			subject:  "Where is my order?",
+			text:     "Hello, I ordered a blue jumper last week (order 12345). When will it ship? Thanks",
+			language: English,
+		},
+		{
+			name:    "a copy and then deletion are two requests, in that order",
 			subject: "My data",
-			text:    "Please send me a copy of my data and then delete my account.",
-			want:    "", guess: request.Delete, language: English,
+			text:    "Please delete my account, but first send me a copy of my data.",
+			want:    []request.Type{request.Access, request.Delete}, language: English,
 		},
 		{
 			name:    "asking what data is held is an access request",
 			subject: "Question",
 			text:    "Can you tell me what data you have about me?",
-			want:    request.Access, language: English,
+			want:    []request.Type{request.Access}, language: English,
 		},
 		{
-			name:    "a weak hint alone is not enough",
+			name:    "a right only mentioned is not asked for",
 			subject: "Feedback",
-			text:    "I removed the app yesterday because it kept crashing.",
-			want:    "", guess: request.Delete, language: English,
+			text:    "I deleted the app yesterday because it kept crashing.",
+			guess:   request.Delete, language: English,
+		},
+		{
+			name:    "one right or another is for an operator",
+			subject: "My data",
+			text:    "Please either correct or delete my address, whichever you prefer.",
+			guess:   request.Delete, language: English,
 		},
 		{
 			name:    "a quoted earlier mail does not count",
@@ -159,14 +202,14 @@ Matti Virtanen`,
 > Please delete my data if you want.
 -- 
 Delete this signature`,
-			want: "", language: English,
+			language: English,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := Classify(tt.subject, tt.text)
-			if c.Type != tt.want {
-				t.Errorf("type %q (guess %q), want %q", c.Type, c.Guess, tt.want)
+			if !slices.Equal(c.Types, tt.want) {
+				t.Errorf("types %q (guess %q, why %q), want %q", c.Types, c.Guess, c.Why, tt.want)
 			}
 			if tt.guess != "" && c.Guess != tt.guess {
 				t.Errorf("guess %q, want %q", c.Guess, tt.guess)

@@ -76,10 +76,32 @@ func (q *fakeQueue) Take(_ context.Context, id string) (Item, error) {
 	return it, nil
 }
 
-// fakePortal validates like the real one and refuses what refuse says.
+// fakePortal validates like the real one and refuses what refuse says. It
+// offers every type, or those in offered, and the demo's correctable fields.
 type fakePortal struct {
-	got    []request.Submission
-	refuse error
+	got     []request.Submission
+	refuse  error
+	offered []request.Type
+	// correctable overrides the fields a correction may change.
+	correctable []string
+}
+
+func (p *fakePortal) Offered(string) []portal.Offer {
+	var out []portal.Offer
+	for _, t := range request.SupportedTypes() {
+		if p.offered != nil && !slices.Contains(p.offered, t) {
+			continue
+		}
+		o := portal.Offer{Type: t}
+		if t == request.Correct {
+			o.Fields = []string{"name", "phone", "postal_code"}
+			if p.correctable != nil {
+				o.Fields = p.correctable
+			}
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 func (p *fakePortal) Submit(_ context.Context, in request.Submission) (portal.Receipt, error) {
@@ -91,7 +113,7 @@ func (p *fakePortal) Submit(_ context.Context, in request.Submission) (portal.Re
 		return portal.Receipt{}, err
 	}
 	p.got = append(p.got, in)
-	return portal.Receipt{ID: "dsr-20261123-4k7m2q9x8v3b5n6p", Status: "received"}, nil
+	return portal.Receipt{ID: request.MailRequestID(in.Mail.Key, in.Mail.Part, in.Mail.ReceivedAt, in.Mail.ReceivedAt), Status: "received"}, nil
 }
 
 type fakeAudit struct{ events map[string][]request.Event }

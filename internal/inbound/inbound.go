@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -136,9 +137,14 @@ type Item struct {
 	ReceivedAt  time.Time `json:"received_at"`
 	Reason      string    `json:"reason"`
 	Quarantined bool      `json:"quarantined,omitempty"`
-	Language    string    `json:"language,omitempty"`
-	Guess       string    `json:"guess,omitempty"`
-	Verdicts    Verdicts  `json:"verdicts"`
+	// Language is the language the mail is written in ("fr"), which may be
+	// one the catalogue does not speak.
+	Language string `json:"language,omitempty"`
+	// Guess is the likeliest request type, and Why what the rules could
+	// not tell (one of the Why* words), for the operator to decide.
+	Guess    string   `json:"guess,omitempty"`
+	Why      string   `json:"why,omitempty"`
+	Verdicts Verdicts `json:"verdicts"`
 }
 
 // RawStore holds raw messages and what became of them.
@@ -153,9 +159,11 @@ type Queue interface {
 	Put(ctx context.Context, it Item) error
 }
 
-// Submitter makes requests the way the web form does.
+// Submitter makes requests the way the web form does, and says which a
+// law offers.
 type Submitter interface {
 	Submit(ctx context.Context, in request.Submission) (portal.Receipt, error)
+	Offered(jurisdiction string) []portal.Offer
 }
 
 // Auditor appends to an audit log.
@@ -184,8 +192,11 @@ type Processor struct {
 type Outcome struct {
 	Disposition string
 	Reason      string
-	RequestID   string
-	Language    string
+	// RequestIDs are the requests the mail made, in its order; RequestID
+	// is the first.
+	RequestID  string
+	RequestIDs []string
+	Language   string
 }
 
 // Process handles one mail. An error means nothing was decided and the
@@ -220,7 +231,7 @@ func (p *Processor) Process(ctx context.Context, m Mail) (Outcome, error) {
 		return Outcome{}, err
 	}
 	c := Classify(msg.Subject, msg.Text)
-	it := Item{Language: string(c.Language), Guess: string(c.Guess)}
+	it := Item{Language: c.Written, Guess: string(c.Guess), Why: c.Why}
 	switch {
 	case msg.Senders > 1:
 		it.Reason = ReasonSeveralSenders
@@ -228,55 +239,101 @@ func (p *Processor) Process(ctx context.Context, m Mail) (Outcome, error) {
 		it.Reason = ReasonNoSender
 	case msg.Automatic || p.own(msg.From):
 		it.Reason = ReasonAutomatic
-	case c.Type == "" && c.Guess == "":
-		it.Reason = ReasonUnclassified
-	case c.Type == "":
-		it.Reason = ReasonAmbiguous
+	default:
+		it.Reason = c.OperatorReason()
 	}
 	if it.Reason != "" {
 		return p.toOperator(ctx, m, it)
 	}
-	// The request is for the author in From, and all mail about it goes
-	// there: Reply-To is anyone's to write. A sender whose domain failed
-	// DMARC may be forged; verification by a link mailed to From still
-	// decides, as for every request.
-	in := request.Submission{
-		Type:         string(c.Type),
-		Email:        msg.From,
-		Jurisdiction: cmp.Or(c.Jurisdiction, p.Jurisdiction),
-		Language:     string(c.Language),
-		Mail:         &request.MailOrigin{Key: m.Key, Verdicts: m.Verdicts.String(), SenderAuthenticated: m.Verdicts.authenticated(), ReceivedAt: m.ReceivedAt},
-	}
-	if c.Type == request.Appeal {
-		// The decision mail asks an appeal to quote its reference; with
-		// none, or several, the mail goes to an operator.
-		in.AppealOf = Reference(msg.Subject, msg.Text)
-	}
-	receipt, err := p.Portal.Submit(ctx, in)
-	switch {
-	case apperr.Is(err, apperr.Invalid):
-		it.Reason = ReasonRefused
-		switch {
-		case fieldIs(err, "type"):
-			it.Reason = ReasonNotSupported
-		case fieldIs(err, "appeal_of"):
-			it.Reason = ReasonNoReference
+	jurisdiction := cmp.Or(c.Jurisdiction, p.Jurisdiction)
+	offers := p.Portal.Offered(jurisdiction)
+	if len(c.Types) > 1 {
+		// Every request or none: a mail half made into requests would
+		// leave the rest to nobody.
+		for _, t := range c.Types {
+			if !slices.ContainsFunc(offers, func(o portal.Offer) bool { return o.Type == t }) {
+				it.Reason, it.Guess = ReasonNotSupported, string(t)
+				return p.toOperator(ctx, m, it)
+			}
 		}
-		return p.toOperator(ctx, m, it)
-	case apperr.Is(err, apperr.RateLimited):
-		// Too many requests for this address: an operator sees the mail
-		// rather than Lambda retrying it into the dead-letter queue.
-		it.Reason = ReasonRateLimited
-		return p.toOperator(ctx, m, it)
-	case err != nil:
+	}
+	out := Outcome{Disposition: ForRequest, Language: string(c.Language)}
+	for part, typ := range c.Types {
+		// The request is for the author in From, and all mail about it
+		// goes there: Reply-To is anyone's to write. A sender whose domain
+		// failed DMARC may be forged; verification by a link mailed to
+		// From still decides, as for every request.
+		origin := &request.MailOrigin{Key: m.Key, Verdicts: m.Verdicts.String(), SenderAuthenticated: m.Verdicts.authenticated(), ReceivedAt: m.ReceivedAt}
+		if len(c.Types) > 1 {
+			origin.Part, origin.Parts = part, len(c.Types)
+		}
+		in := request.Submission{
+			Type:         string(typ),
+			Email:        msg.From,
+			Jurisdiction: jurisdiction,
+			Language:     string(c.Language),
+			Mail:         origin,
+			Corrections:  correctable(typ, c.Corrections, offers),
+		}
+		if typ == request.Appeal {
+			// The decision mail asks an appeal to quote its reference; with
+			// none, or several, the mail goes to an operator.
+			in.AppealOf = Reference(msg.Subject, msg.Text)
+		}
+		receipt, err := p.Portal.Submit(ctx, in)
+		switch {
+		case err == nil:
+			out.RequestIDs = append(out.RequestIDs, receipt.ID)
+			continue
+		case part > 0:
+			// The first request stands, and each was checked above: this
+			// mail is retried whole, which finds the requests made.
+			return Outcome{}, apperr.Wrap(apperr.Unavailable, "A later request of the mail could not be made.", err)
+		case apperr.Is(err, apperr.Invalid):
+			it.Reason = ReasonRefused
+			switch {
+			case fieldIs(err, "type"):
+				it.Reason = ReasonNotSupported
+			case fieldIs(err, "appeal_of"):
+				it.Reason = ReasonNoReference
+			}
+			return p.toOperator(ctx, m, it)
+		case apperr.Is(err, apperr.RateLimited):
+			// Too many requests for this address: an operator sees the mail
+			// rather than Lambda retrying it into the dead-letter queue.
+			it.Reason = ReasonRateLimited
+			return p.toOperator(ctx, m, it)
+		}
 		return Outcome{}, err
 	}
-	out := Outcome{Disposition: ForRequest, RequestID: receipt.ID, Language: string(c.Language)}
+	out.RequestID = out.RequestIDs[0]
 	if err := p.Raw.SetDisposition(ctx, m.Key, ForRequest); err != nil {
 		return Outcome{}, err
 	}
-	p.record(ctx, m.ID, "system", "made_request", "request_id="+receipt.ID+" "+m.Verdicts.String())
+	p.record(ctx, m.ID, "system", "made_request", "request_id="+strings.Join(out.RequestIDs, ",")+" "+m.Verdicts.String())
 	return out, nil
+}
+
+// correctable are the new values a correction asks for that the law's
+// offer lets a subject correct; nil for any other request.
+func correctable(typ request.Type, c request.Corrections, offers []portal.Offer) *request.Corrections {
+	if typ != request.Correct || len(c) == 0 {
+		return nil
+	}
+	i := slices.IndexFunc(offers, func(o portal.Offer) bool { return o.Type == request.Correct })
+	if i < 0 {
+		return nil
+	}
+	out := request.Corrections{}
+	for f, v := range c {
+		if slices.Contains(offers[i].Fields, f) {
+			out[f] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return &out
 }
 
 func (p *Processor) read(ctx context.Context, key string) (*mailparse.Message, error) {

@@ -92,7 +92,8 @@ func TestProcess(t *testing.T) {
 		{"a virus is quarantined", rawMail("Subject: Delete my data", "Please delete my account."),
 			Verdicts{SPF: Pass, DKIM: Pass, DMARC: Pass, Spam: Pass, Virus: Fail}, nil, Quarantined, ReasonVirus, "", ""},
 		{"nothing the rules know", rawMail("Subject: Where is my order?", "It has not arrived."), allOK, nil, ForOperator, ReasonUnclassified, "", ""},
-		{"two requests in one mail", rawMail("Subject: My data", "Send me a copy of my data, then delete my account."), allOK, nil, ForOperator, ReasonAmbiguous, "", ""},
+		{"one request or another", rawMail("Subject: My data", "Please either correct or delete my account, as you like."), allOK, nil, ForOperator, ReasonAmbiguous, "", ""},
+		{"a right the rules know no type for", rawMail("Subject: Loan decision", "Under Article 22 GDPR I request human intervention in your automated decision."), allOK, nil, ForOperator, ReasonNotSupported, "", ""},
 		{"an auto-reply is never answered", rawMail("Subject: Out of office\nAuto-Submitted: auto-replied", "I am away; delete my mail later."), allOK, nil, ForOperator, ReasonAutomatic, "", ""},
 		{"two addresses in From", strings.Replace(rawMail("Subject: Delete my data", "Please delete my account."), "From: Jane Roe <Jane.Roe@example.com>", "From: a@example.com, b@example.com", 1),
 			allOK, nil, ForOperator, ReasonSeveralSenders, "", ""},
@@ -152,6 +153,53 @@ func TestProcess(t *testing.T) {
 				t.Errorf("audit %q", got)
 			}
 		})
+	}
+}
+
+// TestProcessTwoRequests: a mail that asks for a copy and then an erasure
+// makes both, in that order, as parts of one mail; a mail one of whose
+// requests the law does not give makes none and waits for an operator.
+func TestProcessTwoRequests(t *testing.T) {
+	raw := rawMail("Subject: Closing my account", "Please send me a copy of all my personal data. After that, delete my account.")
+	f := newFixture(raw)
+	out, err := f.p.Process(context.Background(), Mail{ID: mailID, Key: key, ReceivedAt: now, Verdicts: allOK})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Disposition != ForRequest || len(out.RequestIDs) != 2 || out.RequestID != out.RequestIDs[0] || len(f.portal.got) != 2 {
+		t.Fatalf("outcome %+v, intakes %+v", out, f.portal.got)
+	}
+	for part, want := range []request.Type{request.Access, request.Delete} {
+		in := f.portal.got[part]
+		if in.Type != string(want) || in.Mail.Part != part || in.Mail.Parts != 2 || in.Mail.Key != key || in.Email != "jane.roe@example.com" {
+			t.Errorf("part %d: %s, mail part %d of %d", part, in.Type, in.Mail.Part, in.Mail.Parts)
+		}
+	}
+	if got := f.audit.actions(AuditID(mailID)); !strings.HasPrefix(got, "system made_request request_id="+out.RequestIDs[0]+","+out.RequestIDs[1]+" ") {
+		t.Errorf("audit %q", got)
+	}
+
+	f = newFixture(raw)
+	f.portal.offered = []request.Type{request.Access}
+	out, err = f.p.Process(context.Background(), Mail{ID: mailID, Key: key, ReceivedAt: now, Verdicts: allOK})
+	if err != nil || out.Reason != ReasonNotSupported || len(f.portal.got) != 0 || f.queue.items[0].Guess != string(request.Delete) {
+		t.Fatalf("outcome %+v, %v; intakes %+v, inbox %+v", out, err, f.portal.got, f.queue.items)
+	}
+}
+
+// TestProcessCorrections: the new values a correction letter gives plainly
+// go into the request, those the registry lets a subject correct only.
+func TestProcessCorrections(t *testing.T) {
+	f := newFixture(rawMail("Subject: Wrong details", "Please correct my records. My new postcode is SW1A 2AA. My new phone number is +44 20 7946 0000."))
+	f.portal.correctable = []string{"name", "postal_code"}
+	if _, err := f.p.Process(context.Background(), Mail{ID: mailID, Key: key, ReceivedAt: now, Verdicts: allOK}); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.portal.got) != 1 || f.portal.got[0].Corrections == nil {
+		t.Fatalf("intakes %+v", f.portal.got)
+	}
+	if c := *f.portal.got[0].Corrections; len(c) != 1 || c["postal_code"] != "SW1A 2AA" {
+		t.Fatalf("corrections of %v", c.Fields())
 	}
 }
 

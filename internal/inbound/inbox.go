@@ -62,6 +62,13 @@ func (b *Inbox) Read(ctx context.Context, mailID string) (Item, *mailparse.Messa
 	return items[i], msg, err
 }
 
+// Letter reads the mail a request came by (its raw message's key), for an
+// operator to read what it asks. The message is gone once its requests
+// closed.
+func (b *Inbox) Letter(ctx context.Context, key string) (*mailparse.Message, error) {
+	return b.parse(ctx, key)
+}
+
 func (b *Inbox) parse(ctx context.Context, key string) (*mailparse.Message, error) {
 	body, err := b.Raw.Open(ctx, key)
 	if err != nil {

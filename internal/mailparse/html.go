@@ -9,11 +9,15 @@ import (
 
 // htmlToText reads the text a person sees in an HTML mail: entities decoded,
 // scripts, styles and the head left out, block elements on their own lines,
-// runs of spaces collapsed. Links keep their text, not their addresses.
+// runs of spaces collapsed. Links keep their text, not their addresses. A
+// list item starts with "- " and a line inside a blockquote with "> ", as a
+// plain-text mail writes them, so that a quoted earlier message reads as one.
 func htmlToText(s string) string {
 	z := html.NewTokenizer(strings.NewReader(s))
 	var b strings.Builder
-	skip := 0 // depth inside elements whose text is not shown
+	skip := 0  // depth inside elements whose text is not shown
+	quote := 0 // depth inside blockquotes
+	item := false
 	space := false
 	newline := func() {
 		if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
@@ -35,6 +39,12 @@ func htmlToText(s string) string {
 			if blocks[a] {
 				newline()
 			}
+			switch {
+			case a == atom.Blockquote && tt == html.StartTagToken:
+				quote++
+			case a == atom.Li:
+				item = true
+			}
 		case html.EndTagToken:
 			name, _ := z.TagName()
 			a := atom.Lookup(name)
@@ -43,6 +53,9 @@ func htmlToText(s string) string {
 			}
 			if blocks[a] {
 				newline()
+			}
+			if a == atom.Blockquote && quote > 0 {
+				quote--
 			}
 		case html.TextToken:
 			if skip > 0 {
@@ -53,7 +66,14 @@ func htmlToText(s string) string {
 				space = true
 			}
 			for _, f := range strings.Fields(t) {
-				if space && b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
+				atStart := b.Len() == 0 || strings.HasSuffix(b.String(), "\n")
+				if atStart {
+					b.WriteString(strings.Repeat("> ", quote))
+					if item {
+						b.WriteString("- ")
+					}
+					item = false
+				} else if space {
 					b.WriteByte(' ')
 				}
 				b.WriteString(f)

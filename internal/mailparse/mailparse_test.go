@@ -312,7 +312,8 @@ func TestHTMLToText(t *testing.T) {
 		{"foo<b>bar</b> baz", "foobar baz"},
 		{"foo <b>bar</b>baz", "foo barbaz"},
 		{"a&nbsp;&lt;b&gt; &#228;", "a <b> ä"}, // a no-break space is a space to a reader
-		{"<ul><li>x</li><li>y</li></ul>", "x\ny"},
+		{"<ul><li>x</li><li>y</li></ul>", "- x\n- y"},
+		{"<p>Yes</p><blockquote><p>Delete it?</p><blockquote>old</blockquote></blockquote><p>me</p>", "Yes\n> Delete it?\n> > old\nme"},
 		{"<script>var a = '<p>';</script>shown<style/>also", "shownalso"},
 		{"<a href=\"https://evil.example/x\">click</a>", "click"},
 		{"unclosed <div>text", "unclosed\ntext"},

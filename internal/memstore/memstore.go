@@ -45,6 +45,7 @@ func clone(r request.Request) request.Request {
 	r.Corrections = maps.Clone(r.Corrections)
 	r.CorrectedFields = slices.Clone(r.CorrectedFields)
 	r.DenialReasons = slices.Clone(r.DenialReasons)
+	r.MailSiblings = slices.Clone(r.MailSiblings)
 	return r
 }
 

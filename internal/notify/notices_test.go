@@ -73,8 +73,11 @@ func saysElement(l i18n.Lang, element, body string) bool {
 
 // appealWords are what an offer of an appeal says in each language, in any
 // wording: none may appear where the law gives no appeal. (Finnish "hakea
-// muutosta" also means going to court, so only the noun is looked for.)
-var appealWords = map[i18n.Lang]string{i18n.English: "appeal", i18n.German: "einspruch", i18n.Finnish: "muutoksenhaku"}
+// muutosta" also means going to court, so only the noun is looked for;
+// Norwegian "klage" is also the complaint to an authority, "klage til", so
+// only "klage på", a complaint about our decision, is.)
+var appealWords = map[i18n.Lang]string{i18n.English: "appeal", i18n.German: "einspruch", i18n.Finnish: "muutoksenhaku",
+	i18n.Norwegian: "klage på", i18n.Swedish: "överklag"}
 
 // TestEveryNoticeCarriesWhatTheLawRequires renders, for every jurisdiction
 // in the rules, every request type it gives and every language, the

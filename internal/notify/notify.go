@@ -93,8 +93,10 @@ type content struct {
 	// Fields are the corrected fields, none when nothing was found.
 	Fields string
 	// Corrects names the fields a correction asks to change, for the
-	// subject to see before confirming.
-	Corrects string
+	// subject to see before confirming; CorrectsAsLetter says a correction
+	// letter's changes are read by a person instead.
+	Corrects         string
+	CorrectsAsLetter bool
 	// Granted says an appeal was granted; FollowUp is the request that
 	// carries it out, due by Due.
 	Granted  bool
@@ -215,8 +217,12 @@ func (a Anonymized) FieldList() string { return strings.Join(a.Fields, ", ") }
 var (
 	textTemplates = template.Must(template.New("").Parse(`
 {{define "verify"}}{{.L.T "mail.verify.intro" "id" .RequestID}}
+
+{{.L.T "mail.verify.type" "type" .Type}}
 {{if .Corrects}}
 {{.L.T "mail.verify.corrects" "fields" .Corrects}}
+{{else if .CorrectsAsLetter}}
+{{.L.T "mail.verify.corrects_letter"}}
 {{end}}{{if .Agent}}
 {{.L.T "mail.verify.agent" "agent" .Agent}}
 {{end}}
@@ -337,7 +343,8 @@ Find it with: privacyctl show {{.RequestID}}
 
 	htmlTemplates = htmltemplate.Must(htmltemplate.New("").Parse(`
 {{define "verify"}}<p>{{.L.T "mail.verify.intro" "id" .RequestID}}</p>
-{{if .Corrects}}<p>{{.L.T "mail.verify.corrects" "fields" .Corrects}}</p>{{end}}
+<p>{{.L.T "mail.verify.type" "type" .Type}}</p>
+{{if .Corrects}}<p>{{.L.T "mail.verify.corrects" "fields" .Corrects}}</p>{{else if .CorrectsAsLetter}}<p>{{.L.T "mail.verify.corrects_letter"}}</p>{{end}}
 {{if .Agent}}<p>{{.L.T "mail.verify.agent" "agent" .Agent}}</p>{{end}}
 <p>{{.L.T "mail.verify.action"}}</p>
 <p><a href="{{.Link}}">{{.L.T "mail.verify.link"}}</a></p>
@@ -425,18 +432,22 @@ func render(name, to string, c content) (Message, error) {
 }
 
 // Verification asks the subject to confirm the request through link, or by
-// entering code on codePage; both work until expires.
+// entering code on codePage; both work until expires. It names the request
+// type (typ, "access") as it was understood, so that a subject whose letter
+// was read otherwise can say so instead of confirming.
 // corrects are the fields a correction request asks to change (none for
 // other requests): the mail names them, not their new values.
-func Verification(l i18n.Lang, to, requestID, link, code, codePage string, expires time.Time, corrects []string) (Message, error) {
-	return render("verify", to, content{L: l, RequestID: requestID, Link: link, Code: code, CodePage: codePage, Expires: l.DateTime(expires.UTC()), Corrects: l.Details(corrects)})
+func Verification(l i18n.Lang, to, requestID, typ, link, code, codePage string, expires time.Time, corrects []string) (Message, error) {
+	return render("verify", to, content{L: l, RequestID: requestID, Type: l.T("type." + typ), Link: link, Code: code, CodePage: codePage, Expires: l.DateTime(expires.UTC()),
+		Corrects: l.Details(corrects), CorrectsAsLetter: typ == "correct" && len(corrects) == 0})
 }
 
 // VerificationForAgent is Verification for a request an authorized agent
 // made: it names the agent, so the subject confirms the agent's authority
 // directly (CCPA Regs §7063(a)(2)).
-func VerificationForAgent(l i18n.Lang, to, requestID, agent, link, code, codePage string, expires time.Time, corrects []string) (Message, error) {
-	return render("verify", to, content{L: l, RequestID: requestID, Agent: agent, Link: link, Code: code, CodePage: codePage, Expires: l.DateTime(expires.UTC()), Corrects: l.Details(corrects)})
+func VerificationForAgent(l i18n.Lang, to, requestID, typ, agent, link, code, codePage string, expires time.Time, corrects []string) (Message, error) {
+	return render("verify", to, content{L: l, RequestID: requestID, Type: l.T("type." + typ), Agent: agent, Link: link, Code: code, CodePage: codePage, Expires: l.DateTime(expires.UTC()),
+		Corrects: l.Details(corrects), CorrectsAsLetter: typ == "correct" && len(corrects) == 0})
 }
 
 // VerificationLocked tells the subject that the request stopped accepting

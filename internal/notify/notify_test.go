@@ -20,13 +20,13 @@ var (
 func builders(l i18n.Lang) map[string]func() (Message, error) {
 	return map[string]func() (Message, error){
 		"verification": func() (Message, error) {
-			return Verification(l, "a@b.co", "dsr-1", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires, nil)
+			return Verification(l, "a@b.co", "dsr-1", "access", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires, nil)
 		},
 		"verification of a correction": func() (Message, error) {
-			return Verification(l, "a@b.co", "dsr-1", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires, []string{"phone", "loyalty_tier"})
+			return Verification(l, "a@b.co", "dsr-1", "correct", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires, []string{"phone", "loyalty_tier"})
 		},
 		"verification for an agent's request": func() (Message, error) {
-			return VerificationForAgent(l, "a@b.co", "dsr-1", "agent<x>@example.net", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires, []string{"name"})
+			return VerificationForAgent(l, "a@b.co", "dsr-1", "delete", "agent<x>@example.net", link, "BCDF-2345", "https://privacy.example.com/v1/requests/dsr-1/code", expires, []string{"name"})
 		},
 		"verification locked": func() (Message, error) { return VerificationLocked(l, "a@b.co", "dsr-1") },
 		"download":            func() (Message, error) { return DownloadReady(l, "a@b.co", "dsr-1", link, expires) },
@@ -167,6 +167,12 @@ func TestMessages(t *testing.T) {
 		{i18n.Finnish, "download", "Tietosi ovat valmiina: pyyntö dsr-1", []string{"1. joulukuuta 2026 klo 09.30 UTC asti"}, ""},
 		{i18n.Finnish, "acknowledgement", "Olemme vastaanottaneet tietosuojapyyntösi dsr-1", []string{"31. tammikuuta 2026", "Pyynnön tyyppi: Pääsy tietoihisi", "viimeistään 2. maaliskuuta 2026"}, ""},
 		{i18n.Finnish, "cancelled", "Tietosuojapyyntö dsr-1 peruttu", []string{"on peruttu toiveesi mukaisesti"}, ""},
+		{i18n.Norwegian, "verification", "Bekreft personvernforespørselen din dsr-1", []string{"referanse dsr-1", "bekrefter du den her:\n" + link, "BCDF-2345", "fram til 1. desember 2026 kl. 09.30 UTC"}, ""},
+		{i18n.Norwegian, "acknowledgement", "Vi har mottatt personvernforespørselen din dsr-1", []string{"den 31. januar 2026", "Type forespørsel: Innsyn i opplysningene dine", "senest 2. mars 2026"}, ""},
+		{i18n.Norwegian, "erased, some kept", "Opplysningene dine er slettet: forespørsel dsr-1", []string{"med følgende unntak."}, ""},
+		{i18n.Swedish, "verification", "Bekräfta din begäran dsr-1 om dina personuppgifter", []string{"referens dsr-1", "bekräftar du den här:\n" + link, "BCDF-2345", "fram till 1 december 2026 kl. 09.30 UTC"}, ""},
+		{i18n.Swedish, "acknowledgement", "Vi har tagit emot din begäran dsr-1 om dina personuppgifter", []string{"den 31 januari 2026", "Typ av begäran: Tillgång till dina uppgifter (registerutdrag)", "senast den 2 mars 2026"}, ""},
+		{i18n.Swedish, "dry run", "Provkörning av din begäran dsr-1 om radering: ingenting raderades", []string{"- Customer accounts (1 post): skulle ha raderats."}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.lang)+" "+tt.name, func(t *testing.T) {
@@ -266,11 +272,34 @@ func TestOverdueIsForOperators(t *testing.T) {
 	}
 }
 
+// TestVerificationNamesTheType: the subject sees which request was
+// understood (a mailed letter may have been read otherwise) and is told not
+// to confirm one they did not ask for.
+func TestVerificationNamesTheType(t *testing.T) {
+	for l, want := range map[i18n.Lang]string{
+		i18n.English:   "It asks for: Deletion of your data. If that is not what you asked for, do not confirm it",
+		i18n.German:    "Sie betrifft: Löschung Ihrer Daten.",
+		i18n.Finnish:   "Pyyntö koskee: ",
+		i18n.Norwegian: "Den gjelder: Sletting av opplysningene dine. Hvis det ikke er det du ba om, skal du ikke bekrefte den",
+		i18n.Swedish:   "Den gäller: Radering av dina uppgifter. Om det inte är det du har begärt ska du inte bekräfta den",
+	} {
+		m, err := Verification(l, "a@b.co", "dsr-1", "delete", link, "BCDF-2345", "https://x/code", expires, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, body := range []string{m.Text, m.HTML} {
+			if !strings.Contains(body, want) || !strings.Contains(body, l.T("type.delete")) {
+				t.Errorf("%s: the mail does not name the type:\n%s", l, body)
+			}
+		}
+	}
+}
+
 // TestVerificationNamesTheCorrections: the subject sees which fields a
 // correction asks to change before confirming (an agent may have asked), by
 // their names in the mail's language; the new values stay out of the mail.
 func TestVerificationNamesTheCorrections(t *testing.T) {
-	m, err := Verification(i18n.German, "a@b.co", "dsr-1", link, "BCDF-2345", "https://x/code", expires, []string{"phone", "loyalty_tier"})
+	m, err := Verification(i18n.German, "a@b.co", "dsr-1", "correct", link, "BCDF-2345", "https://x/code", expires, []string{"phone", "loyalty_tier"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,8 +308,13 @@ func TestVerificationNamesTheCorrections(t *testing.T) {
 			t.Errorf("the mail does not name the fields:\n%s", body)
 		}
 	}
-	m, _ = Verification(i18n.English, "a@b.co", "dsr-1", link, "BCDF-2345", "https://x/code", expires, nil)
-	if strings.Contains(m.Text, "correct:") {
+	m, _ = Verification(i18n.English, "a@b.co", "dsr-1", "access", link, "BCDF-2345", "https://x/code", expires, nil)
+	if strings.Contains(m.Text, "correct:") || strings.Contains(m.Text, "letter") {
 		t.Errorf("a request that corrects nothing names corrections:\n%s", m.Text)
+	}
+	// A correction letter whose values a person reads says so.
+	m, _ = Verification(i18n.English, "a@b.co", "dsr-1", "correct", link, "BCDF-2345", "https://x/code", expires, nil)
+	if !strings.Contains(m.Text, "as your letter says; our privacy team reads the new values from it") {
+		t.Errorf("a correction letter's verification:\n%s", m.Text)
 	}
 }

@@ -49,9 +49,10 @@ type Extender interface {
 	Extend(ctx context.Context, r *request.Request, reasons []string, by string) error
 }
 
-// RawMail holds the raw messages of requests that came by email.
+// RawMail forgets the raw message a closed request came by, unless another
+// request of the same mail is still open.
 type RawMail interface {
-	Delete(ctx context.Context, key string) error
+	ForgetMail(ctx context.Context, r *request.Request) error
 }
 
 // Permissions forgets the signed permission of a closed request's agent
@@ -68,12 +69,15 @@ type Operator struct {
 	Mailer   Mailer
 	Extender Extender
 	Clock    clock.Clock
-	// RawMail deletes a cancelled request's raw message.
+	// RawMail forgets a cancelled request's raw message.
 	RawMail RawMail
 	// Findings are the places erasure could not handle, for an operator.
 	Findings Findings
 	// Permissions forgets a cancelled request's signed permission.
 	Permissions Permissions
+	// Correctable are the profile fields a correction may change (the
+	// registry's account source says which).
+	Correctable []string
 }
 
 func (o *Operator) load(ctx context.Context, id string) (*request.Request, error) {
@@ -106,6 +110,8 @@ func (o *Operator) Approve(ctx context.Context, id, who string, reasons []string
 		return err
 	}
 	switch {
+	case r.AwaitsCorrections():
+		return apperr.InvalidFields(apperr.FieldError{Field: "correct", Detail: "The new values this correction letter asks for were not read from it: give them (privacyctl letter shows the letter, privacyctl approve --correct FIELD=VALUE gives them)."})
 	case r.Type == request.Appeal && len(reasons) == 0:
 		return apperr.InvalidFields(apperr.FieldError{Field: "reason", Detail: "Give the reasons for granting the appeal; the subject must be told them."})
 	case r.Type != request.Appeal && len(reasons) > 0:
@@ -118,6 +124,43 @@ func (o *Operator) Approve(ctx context.Context, id, who string, reasons []string
 			return err
 		}
 	}
+	return o.resumeReviewed(ctx, r, who)
+}
+
+// ApproveCorrections gives the new values of a confirmed correction letter
+// whose values the rules could not read, as the operator read them, and
+// lets the request go on to correct the profile. They are checked as a
+// subject's are, against the fields the registry lets a subject correct.
+func (o *Operator) ApproveCorrections(ctx context.Context, id, who string, values request.Corrections) error {
+	r, err := o.reviewing(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !r.AwaitsCorrections() {
+		return apperr.E(apperr.Conflict, "Only a correction letter waiting for its new values takes them.")
+	}
+	values, bad := request.CheckCorrections(values)
+	if len(bad) == 0 {
+		bad = request.CheckCorrectable(values, o.Correctable)
+	}
+	if len(bad) > 0 {
+		return apperr.InvalidFields(bad...)
+	}
+	// Stored before the workflow goes on: its next step writes them.
+	now := o.Clock.Now()
+	r.Corrections, r.UpdatedAt = values, now
+	ev := request.Event{At: now, Actor: "operator:" + who, Action: "corrections_given", From: r.Status, To: r.Status, Note: "fields=" + strings.Join(values.Fields(), ",")}
+	if err := o.Store.Save(ctx, r, ev); err != nil {
+		return err
+	}
+	return o.resumeReviewed(ctx, r, who)
+}
+
+// resumeReviewed resumes a reviewed request's workflow, then records the
+// approval: a failure to resume leaves the request waiting, and the approval
+// can be tried again.
+func (o *Operator) resumeReviewed(ctx context.Context, r *request.Request, who string) error {
+	id := r.ID
 	if err := o.Workflow.Resume(ctx, r.ReviewTaskToken); err != nil {
 		return err
 	}
@@ -126,7 +169,7 @@ func (o *Operator) Approve(ctx context.Context, id, who string, reasons []string
 	for attempt := 0; ; attempt++ {
 		now := o.Clock.Now()
 		r.ReviewTaskToken, r.UpdatedAt = "", now
-		err = o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "approved", From: r.Status, To: r.Status})
+		err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "approved", From: r.Status, To: r.Status})
 		if !apperr.Is(err, apperr.Conflict) || attempt == 2 {
 			return err
 		}
@@ -413,12 +456,11 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 	if err := o.Watch.End(ctx, r.ID); err != nil {
 		return err
 	}
-	// The request is closed: the mail it came in and the permission its
-	// agent sent are kept no longer.
-	if r.MailKey != "" {
-		if err := o.RawMail.Delete(ctx, r.MailKey); err != nil {
-			return err
-		}
+	// The request is closed: the mail it came in (unless another request
+	// of that mail is open) and the permission its agent sent are kept no
+	// longer.
+	if err := o.RawMail.ForgetMail(ctx, r); err != nil {
+		return err
 	}
 	if err := o.Permissions.ForgetPermission(ctx, r); err != nil {
 		return err

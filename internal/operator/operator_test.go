@@ -149,7 +149,11 @@ func (f *fakeForgetter) ForgetPermission(_ context.Context, r *request.Request) 
 // fakeRawMail records the raw messages deleted.
 type fakeRawMail struct{ deleted []string }
 
-func (m *fakeRawMail) Delete(_ context.Context, key string) error {
+func (m *fakeRawMail) ForgetMail(_ context.Context, r *request.Request) error {
+	if r.MailKey == "" {
+		return nil
+	}
+	key := r.MailKey
 	m.deleted = append(m.deleted, key)
 	return nil
 }
@@ -243,6 +247,44 @@ func TestApprove(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestApproveCorrections: a confirmed correction letter whose new values
+// were not read waits for an operator to give them; they are checked as a
+// subject's are, stored before the workflow goes on (its next step writes
+// them), and a plain approval is refused, as it would correct nothing.
+func TestApproveCorrections(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv()
+	e.op.Correctable = []string{"name", "postal_code"}
+	r := waiting()
+	r.Type, r.MailKey = request.Correct, "inbound/abc"
+	e.store.put(r)
+
+	wantErr(t, e.op.Approve(ctx, reqID, who, nil), apperr.Invalid, "correct")
+	wantErr(t, e.op.ApproveCorrections(ctx, reqID, who, request.Corrections{"email": "x@example.com"}), apperr.Invalid, "corrections.email")
+	wantErr(t, e.op.ApproveCorrections(ctx, reqID, who, request.Corrections{"name": "  "}), apperr.Invalid, "corrections.name")
+	wantUnchanged(t, e.store, r)
+
+	if err := e.op.ApproveCorrections(ctx, reqID, who, request.Corrections{"postal_code": " 10115 "}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.store.stored(reqID)
+	if !reflect.DeepEqual(got.Corrections, request.Corrections{"postal_code": "10115"}) || got.ReviewTaskToken != "" || len(e.workflow.resumes) != 1 {
+		t.Fatalf("corrections of %v, token %q, resumes %v", got.Corrections.Fields(), got.ReviewTaskToken, e.workflow.resumes)
+	}
+	var actions []string
+	for _, ev := range e.store.eventsOf(reqID) {
+		actions = append(actions, ev.Action+" "+ev.Note)
+	}
+	if want := []string{"corrections_given fields=postal_code", "approved "}; !reflect.DeepEqual(actions, want) {
+		t.Fatalf("events %q, want %q", actions, want)
+	}
+
+	other := waiting()
+	other.ID = "dsr-20250301-0000000000000001"
+	e.store.put(other)
+	wantErr(t, e.op.ApproveCorrections(ctx, other.ID, who, request.Corrections{"name": "Jane Roe"}), apperr.Conflict, "")
 }
 
 // TestApproveAppeal: granting an appeal takes the reasons the subject is

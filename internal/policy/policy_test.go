@@ -11,7 +11,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/statute"
 )
 
-var known = Known{Languages: []string{"en", "de", "fi"}, RequestTypes: []string{"access", "delete", "opt_out"}}
+var known = Known{Languages: []string{"en", "de", "fi", "nb", "sv"}, RequestTypes: []string{"access", "delete", "opt_out"}}
 
 // The examples the README shows are valid policies.
 func TestExamples(t *testing.T) {
@@ -30,7 +30,7 @@ func TestExamples(t *testing.T) {
 		}
 	}
 	p, _ := LoadFile("examples/norway.yaml", known)
-	if p.ResponseDays != 30 || p.LeadAuthority.Name != "Datatilsynet" || p.ExtendsWithFacts() || p.ExtensionsForbidden() {
+	if p.ResponseDays != 30 || p.LeadAuthority.Name != "Datatilsynet" || len(p.Languages) != 2 || p.Languages[0] != "nb" || p.ExtendsWithFacts() || p.ExtensionsForbidden() {
 		t.Errorf("norway %+v", p)
 	}
 	p, _ = LoadFile("examples/california.yaml", known)
@@ -77,7 +77,7 @@ func TestParseErrors(t *testing.T) {
 		{"authority over http", "lead_authority:\n  name: X\n  url: http://example.org\n", `line 3: $.lead_authority.url: "http://example.org" is not an https address`},
 		{"dpo without a way to reach", "dpo:\n  name: Office\n", "line 2: $.dpo: give a url or an email"},
 		{"dpo email", "dpo:\n  name: Office\n  email: not an address\n", `line 3: $.dpo.email`},
-		{"unknown language", "languages: [en, nb]\n", `line 1: $.languages[1]: language "nb" has no catalogue`},
+		{"unknown language", "languages: [en, fr]\n", `line 1: $.languages[1]: language "fr" has no catalogue`},
 		{"language twice", "languages: [en, de, en]\n", `$.languages[2]: language "en" is listed twice`},
 		{"verification asking nothing", "verification:\n  types: [delete]\n", "line 2: $.verification: asks nothing beyond the law"},
 		{"verification of an unknown type", "verification:\n  data_points: 2\n  types: [erase]\n", `line 3: $.verification.types[0]: request type "erase"`},

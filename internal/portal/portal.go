@@ -175,7 +175,7 @@ func (p *Portal) Submit(ctx context.Context, in request.Submission) (Receipt, er
 	if in.Mail != nil && invalid == nil {
 		// A mail makes one request: its handling retried after the
 		// request was stored finds it, before anything is counted again.
-		id := request.MailRequestID(valid.Mail.Key, valid.Mail.ReceivedAt, p.Clock.Now())
+		id := request.MailRequestID(valid.Mail.Key, valid.Mail.Part, valid.Mail.ReceivedAt, p.Clock.Now())
 		r, err := p.Store.Get(ctx, id)
 		switch {
 		case err == nil:
@@ -185,9 +185,11 @@ func (p *Portal) Submit(ctx context.Context, in request.Submission) (Receipt, er
 		}
 	}
 	email, emailOK := request.NormalEmail(in.Email)
-	if emailOK && p.IdentityLimit != nil {
+	if emailOK && p.IdentityLimit != nil && (in.Mail == nil || in.Mail.Part == 0) {
 		// Counted whether or not the address is known, so a 429 tells
 		// nothing about it; it bounds the mail one address can be sent.
+		// A mail that asks for several requests counts once: its later
+		// requests are never refused after its first was made.
 		if err := p.IdentityLimit.Allow(ctx, email); err != nil {
 			return Receipt{}, err
 		}
@@ -288,19 +290,32 @@ func (p *Portal) create(ctx context.Context, in request.Submission, via string) 
 // time, so a second start with it is harmless (the execution is named by
 // the request id).
 func (p *Portal) WorkflowInput(r *request.Request) sfnflow.Input {
-	return sfnflow.Input{
+	in := sfnflow.Input{
 		RequestID:                  r.ID,
 		Type:                       string(r.Type),
 		Jurisdiction:               r.Jurisdiction,
 		VerificationTimeoutSeconds: p.TimeScale.Seconds(p.verificationWindow(r)),
 		// An appeal is always decided by a person; a granted appeal's
 		// follow-up was that decision.
-		OperatorReview:       (slices.Contains(p.ReviewTypes, r.Type) || r.Type == request.Appeal) && r.FollowsAppeal == "",
+		// A correction letter whose new values were not read waits for an
+		// operator to give them.
+		OperatorReview:       (slices.Contains(p.ReviewTypes, r.Type) || r.Type == request.Appeal || r.AwaitsCorrections()) && r.FollowsAppeal == "",
 		ReviewTimeoutSeconds: p.TimeScale.Seconds(p.reviewWindow(r)),
 		SkipVerification:     !r.NeedsVerification() && r.FollowsAppeal == "",
 		VerifiedByAppeal:     r.FollowsAppeal != "",
 	}
+	if r.Type == request.Delete && len(r.MailSiblings) > 0 {
+		// An erasure the same mail asked for besides a copy (or anything
+		// else) waits until those requests are closed: a copy made after
+		// it would be empty.
+		in.WaitForSiblings, in.SiblingPollSeconds = true, p.TimeScale.Seconds(SiblingPoll)
+	}
+	return in
 }
+
+// SiblingPoll is how often an erasure that waits for the other requests of
+// its mail looks whether they are closed.
+const SiblingPoll = 15 * time.Minute
 
 // madeByMailBefore answers a mail whose request already exists (its id is
 // the mail's): the handling of the mail was retried after the request was

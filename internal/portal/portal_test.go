@@ -259,6 +259,64 @@ func TestSubmitByMail(t *testing.T) {
 	}
 }
 
+// TestSubmitAMailOfTwoRequests: a mail that asks for a copy and then an
+// erasure makes two requests, each under an id of its own and once however
+// often it is retried, counted once against the address's limit; the
+// erasure's workflow waits for the copy.
+func TestSubmitAMailOfTwoRequests(t *testing.T) {
+	const key = "inbound/6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1"
+	ctx := context.Background()
+	arrived := time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
+	e := newEnv()
+	e.portal.IdentityLimit = &ratelimit.Limiter{Name: "identity", Rule: ratelimit.Rule{Limit: 1, Window: day}, Counter: memstore.NewCounters(), Clock: e.clock}
+	var ids []string
+	for range 2 { // the second round is a retry of the whole mail
+		ids = nil
+		for part, typ := range []string{"access", "delete"} {
+			in := validSubmission
+			in.Type = typ
+			in.Mail = &request.MailOrigin{Key: key, ReceivedAt: arrived, Part: part, Parts: 2}
+			rc, err := e.portal.Submit(ctx, in)
+			if err != nil {
+				t.Fatalf("part %d: %v", part, err)
+			}
+			ids = append(ids, rc.ID)
+		}
+	}
+	// The fake starts a stored request's workflow again on a retry; Step
+	// Functions refuses a second execution of the same name.
+	if ids[0] == ids[1] || len(e.store.All()) != 2 || len(e.workflow.starts) < 2 {
+		t.Fatalf("ids %v, %d stored, %d workflows started", ids, len(e.store.All()), len(e.workflow.starts))
+	}
+	access, del := e.workflow.starts[0], e.workflow.starts[1]
+	if access.WaitForSiblings || !del.WaitForSiblings || del.SiblingPollSeconds != int(SiblingPoll.Seconds()) || del.RequestID != ids[1] {
+		t.Fatalf("inputs %+v and %+v: only the erasure waits", access, del)
+	}
+	if r, _ := e.store.stored(ids[1]); !slices.Equal(r.MailSiblings, ids[:1]) || r.MailKey != key {
+		t.Fatalf("the erasure knows %v of mail %q", r.MailSiblings, r.MailKey)
+	}
+}
+
+// TestSubmitCorrectionLetterWithoutValues: a correction letter whose new
+// values were not read is made all the same, and its workflow waits for an
+// operator to give them; a form must give them.
+func TestSubmitCorrectionLetterWithoutValues(t *testing.T) {
+	e := newEnv()
+	e.portal.Correctable = []string{"name"}
+	in := validSubmission
+	in.Type = "correct"
+	if _, err := e.portal.Submit(context.Background(), in); !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("a form without values: %v", err)
+	}
+	in.Mail = &request.MailOrigin{Key: "inbound/6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1"}
+	if _, err := e.portal.Submit(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.workflow.starts) != 1 || !e.workflow.starts[0].OperatorReview {
+		t.Fatalf("starts %+v: want the operator's review", e.workflow.starts)
+	}
+}
+
 // TestSubmitByMailOnce: the handling of a mail retried after its request was
 // stored (the mail's label failed, the function was cut off) makes no second
 // request and counts nothing again: the id is the mail's. A workflow whose
@@ -276,7 +334,7 @@ func TestSubmitByMailOnce(t *testing.T) {
 	if _, err := e.portal.Submit(ctx, in); !apperr.Is(err, apperr.Unavailable) {
 		t.Fatalf("first try: %v, want the workflow's outage", err)
 	}
-	id := request.MailRequestID(key, arrived, e.clock.Now())
+	id := request.MailRequestID(key, 0, arrived, e.clock.Now())
 	if r, ok := e.store.stored(id); !ok || !r.NeedsOperator || !strings.HasPrefix(id, "dsr-20250313-") {
 		t.Fatalf("stored %s %+v: want the request kept for an operator, dated by the mail's arrival", id, r)
 	}

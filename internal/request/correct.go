@@ -29,10 +29,11 @@ func (c Corrections) Fields() []string { return slices.Sorted(maps.Keys(c)) }
 
 // checkCorrections checks the shape of the corrections of a submission of type
 // typ and returns them normalized (values trimmed): only a correction request
-// has them, and it has at least one; names are short, values are text of
-// bounded length without control characters. Which fields may be corrected
-// is the registry's to say (see the portal).
-func checkCorrections(typ string, c *Corrections) (*Corrections, []apperr.FieldError) {
+// has them, and it has at least one, unless it came as a letter (byMail)
+// whose new values an operator gives once the subject has confirmed; names
+// are short, values are text of bounded length without control characters.
+// Which fields may be corrected is the registry's to say (see the portal).
+func checkCorrections(typ string, c *Corrections, byMail bool) (*Corrections, []apperr.FieldError) {
 	if typ != string(Correct) {
 		if c != nil && len(*c) > 0 {
 			return nil, []apperr.FieldError{apperr.Field("corrections", "error.corrections.unexpected")}
@@ -40,6 +41,9 @@ func checkCorrections(typ string, c *Corrections) (*Corrections, []apperr.FieldE
 		return nil, nil
 	}
 	if c == nil || len(*c) == 0 {
+		if byMail {
+			return nil, nil
+		}
 		return nil, []apperr.FieldError{apperr.Field("corrections", "error.corrections.required")}
 	}
 	if len(*c) > MaxCorrectionFields {
@@ -60,6 +64,16 @@ func checkCorrections(typ string, c *Corrections) (*Corrections, []apperr.FieldE
 		}
 	}
 	return &out, fields
+}
+
+// CheckCorrections checks corrections an operator gives for a correction
+// letter as a subject's are checked, and returns them normalized.
+func CheckCorrections(c Corrections) (Corrections, []apperr.FieldError) {
+	out, bad := checkCorrections(string(Correct), &c, false)
+	if len(bad) > 0 {
+		return nil, bad
+	}
+	return *out, nil
 }
 
 // CheckCorrectable returns an error for every corrected field that is not

@@ -26,6 +26,7 @@ func TestValidateCorrections(t *testing.T) {
 		name       string
 		typ        string
 		in         *Corrections
+		byMail     bool
 		want       Corrections
 		wantFields []string
 	}{
@@ -43,10 +44,18 @@ func TestValidateCorrections(t *testing.T) {
 		{name: "long field name", typ: "correct", in: corrections(strings.Repeat("n", 65), "x"), wantFields: []string{"corrections"}},
 		{name: "on another type", typ: "access", in: corrections("name", "Jane Roe"), wantFields: []string{"corrections"}},
 		{name: "none on another type", typ: "access", in: nil},
+		// A letter whose new values could not be read: an operator gives
+		// them once the subject has confirmed.
+		{name: "none by mail", typ: "correct", in: nil, byMail: true},
+		{name: "by mail, with values", typ: "correct", in: corrections("phone", "+44 20 7946 0000"), byMail: true, want: Corrections{"phone": "+44 20 7946 0000"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Submission{Type: tt.typ, Email: "a@b.co", Jurisdiction: "EU", Corrections: tt.in}.Validate()
+			in := Submission{Type: tt.typ, Email: "a@b.co", Jurisdiction: "EU", Corrections: tt.in}
+			if tt.byMail {
+				in.Mail = &MailOrigin{Key: "inbound/abc"}
+			}
+			got, err := in.Validate()
 			if tt.wantFields != nil {
 				e, ok := err.(*apperr.Error)
 				if !ok {
@@ -67,6 +76,9 @@ func TestValidateCorrections(t *testing.T) {
 			if tt.want == nil {
 				if got.Corrections != nil {
 					t.Fatalf("corrections %v on a %s request", *got.Corrections, tt.typ)
+				}
+				if r := New(got, time.Now()); r.AwaitsCorrections() != (tt.typ == "correct") {
+					t.Fatalf("awaits corrections: %v", r.AwaitsCorrections())
 				}
 				return
 			}

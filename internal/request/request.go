@@ -170,6 +170,11 @@ type Request struct {
 	// UnauthenticatedSender is set for a request by mail whose sender's
 	// domain did not pass DMARC: it is always verified.
 	UnauthenticatedSender bool
+	// MailSiblings are the other requests the same mail made, in the
+	// mail's order ("send me a copy, then delete my account"). An erasure
+	// among them waits until the others are closed, and the mail is kept
+	// until the last of them closes.
+	MailSiblings []string
 
 	// Deadlines are the statutory dates, fixed at receipt; an extension moves
 	// Deadlines.Due to Deadlines.ExtendedDue and sets Extended.
@@ -285,12 +290,25 @@ type MailOrigin struct {
 	SenderAuthenticated bool
 	// ReceivedAt is when the mail arrived; it dates the request's id.
 	ReceivedAt time.Time
+	// Part is which of the mail's requests this is (from 0), of Parts; a
+	// mail that makes one request leaves both 0.
+	Part, Parts int
 }
+
+// MaxMailParts is the most requests one mail makes.
+const MaxMailParts = 4
 
 // MaxVerifyFailures is how many wrong links or codes a request takes before
 // it stops accepting any: with a code of 26^8 values, five guesses succeed
 // with odds of about one in 4·10^10.
 const MaxVerifyFailures = 5
+
+// AwaitsCorrections reports whether r is a correction letter whose new
+// values were not read from it: an operator gives them, once the subject
+// has confirmed, before anything is corrected.
+func (r *Request) AwaitsCorrections() bool {
+	return r.Type == Correct && len(r.Corrections) == 0 && r.CorrectedFields == nil
+}
 
 // ClearVerification voids the emailed link and code.
 func (r *Request) ClearVerification() {
@@ -351,7 +369,7 @@ func (in Submission) Validate() (Submission, error) {
 		fields = append(fields, apperr.Field("appeal_of", "error.appeal_of.appeal_only"))
 	}
 	out.AppealOf = appealOf
-	corrections, bad := checkCorrections(out.Type, in.Corrections)
+	corrections, bad := checkCorrections(out.Type, in.Corrections, in.Mail != nil)
 	fields = append(fields, bad...)
 	out.Corrections = corrections
 	if code := strings.TrimSpace(in.Language); code != "" {
@@ -364,6 +382,9 @@ func (in Submission) Validate() (Submission, error) {
 	if in.Mail != nil {
 		if !mailKeyPattern.MatchString(in.Mail.Key) {
 			fields = append(fields, apperr.FieldError{Field: "mail", Detail: "The mail has no valid object key."})
+		}
+		if p := in.Mail; p.Parts < 0 || p.Parts > MaxMailParts || p.Part < 0 || (p.Part > 0 && p.Part >= p.Parts) {
+			fields = append(fields, apperr.FieldError{Field: "mail", Detail: "The mail's part is not one of its parts."})
 		}
 		m := *in.Mail
 		out.Mail = &m
@@ -424,8 +445,14 @@ func joinTypes(ts []Type) string {
 // New makes a request from a validated submission, received at now.
 func New(in Submission, now time.Time) *Request {
 	id := NewID(now)
+	var siblings []string
 	if in.Mail != nil {
-		id = MailRequestID(in.Mail.Key, in.Mail.ReceivedAt, now)
+		id = MailRequestID(in.Mail.Key, in.Mail.Part, in.Mail.ReceivedAt, now)
+		for part := range in.Mail.Parts {
+			if part != in.Mail.Part {
+				siblings = append(siblings, MailRequestID(in.Mail.Key, part, in.Mail.ReceivedAt, now))
+			}
+		}
 	}
 	r := &Request{
 		ID:           id,
@@ -444,6 +471,7 @@ func New(in Submission, now time.Time) *Request {
 	if in.Mail != nil {
 		r.MailKey = in.Mail.Key
 		r.UnauthenticatedSender = !in.Mail.SenderAuthenticated
+		r.MailSiblings = siblings
 	}
 	return r
 }
@@ -465,15 +493,21 @@ func NewID(now time.Time) string {
 	return "dsr-" + now.UTC().Format("20060102") + "-" + idEncoding.EncodeToString(b)
 }
 
-// MailRequestID is the id of the request a mail makes: derived from the
-// mail's object key, so one mail makes one request however often its
-// handling is retried (storing a second request of the same id fails), and
-// dated by the mail's arrival (now when that is unknown).
-func MailRequestID(key string, arrived, now time.Time) string {
+// MailRequestID is the id of a request a mail makes: derived from the
+// mail's object key and which of its requests it is (part, from 0), so one
+// mail makes each of its requests once however often its handling is
+// retried (storing a second request of the same id fails), and dated by the
+// mail's arrival (now when that is unknown). The first part's id is the one
+// a mail that makes one request has always had.
+func MailRequestID(key string, part int, arrived, now time.Time) string {
 	if arrived.IsZero() {
 		arrived = now
 	}
-	sum := sha256.Sum256([]byte("mail:" + key))
+	name := "mail:" + key
+	if part > 0 {
+		name += "#" + strconv.Itoa(part)
+	}
+	sum := sha256.Sum256([]byte(name))
 	return "dsr-" + arrived.UTC().Format("20060102") + "-" + idEncoding.EncodeToString(sum[:10])
 }
 

@@ -1,6 +1,7 @@
 package request
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -215,17 +216,43 @@ func TestSubmissionFromMail(t *testing.T) {
 func TestMailRequestID(t *testing.T) {
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	arrived := time.Date(2026, 11, 22, 23, 0, 0, 0, time.FixedZone("", -2*3600)) // 23 November in UTC
-	a := MailRequestID("inbound/abc", arrived, now)
+	a := MailRequestID("inbound/abc", 0, arrived, now)
 	if !ValidID(a) || !strings.HasPrefix(a, "dsr-20261123-") {
 		t.Fatalf("id %s: not a valid id dated by the mail's arrival in UTC", a)
 	}
-	if MailRequestID("inbound/abc", arrived, now.Add(48*time.Hour)) != a {
+	if MailRequestID("inbound/abc", 0, arrived, now.Add(48*time.Hour)) != a {
 		t.Error("the same mail gave another id later")
 	}
-	if MailRequestID("inbound/abd", arrived, now) == a {
+	if MailRequestID("inbound/abd", 0, arrived, now) == a {
 		t.Error("two mails gave one id")
 	}
-	if got := MailRequestID("inbound/abc", time.Time{}, now); !strings.HasPrefix(got, "dsr-20261123-") || !ValidID(got) {
+	if got := MailRequestID("inbound/abc", 0, time.Time{}, now); !strings.HasPrefix(got, "dsr-20261123-") || !ValidID(got) {
 		t.Errorf("without an arrival time: %s, want one dated now", got)
+	}
+	second := MailRequestID("inbound/abc", 1, arrived, now)
+	if second == a || !ValidID(second) || MailRequestID("inbound/abc", 1, arrived, now.Add(time.Hour)) != second {
+		t.Errorf("the second request of a mail: %s, want an id of its own, the same every time", second)
+	}
+}
+
+// TestNewFromAMailOfTwoRequests: each request of a mail knows the others,
+// by the ids they are stored under.
+func TestNewFromAMailOfTwoRequests(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	in := Submission{Type: "access", Email: "a@example.com", Jurisdiction: "EU", Language: "en",
+		Mail: &MailOrigin{Key: "inbound/abc", ReceivedAt: now, Part: 0, Parts: 2}}
+	first := New(in, now)
+	m := *in.Mail
+	m.Part = 1
+	in.Type, in.Mail = "delete", &m
+	second := New(in, now)
+	if first.ID == second.ID || !slices.Equal(first.MailSiblings, []string{second.ID}) || !slices.Equal(second.MailSiblings, []string{first.ID}) {
+		t.Fatalf("%s knows %v, %s knows %v", first.ID, first.MailSiblings, second.ID, second.MailSiblings)
+	}
+	for _, bad := range []MailOrigin{{Key: "inbound/abc", Part: 2, Parts: 2}, {Key: "inbound/abc", Part: -1}, {Key: "inbound/abc", Parts: MaxMailParts + 1}} {
+		in.Mail = &bad
+		if _, err := in.Validate(); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("part %d of %d: %v, want invalid", bad.Part, bad.Parts, err)
+		}
 	}
 }

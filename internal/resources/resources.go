@@ -307,6 +307,9 @@ var (
 	CloseRequest = Function{Name: "close-request", Task: true, Tables: []Access{saveRequest, appendAudit,
 		{Receipts, []string{GetItem, Query}}}}
 	CheckDeadline = Function{Name: "check-deadline", Task: true, Tables: []Access{saveRequest, appendAudit}}
+	// An erasure a mail asked for besides other requests reads whether
+	// they are closed.
+	CheckSiblings = Function{Name: "check-siblings", Task: true, Tables: []Access{readRequest}}
 	// DeadlineReport runs on a schedule, outside the workflows: it counts
 	// open requests through the status index.
 	DeadlineReport = Function{Name: "deadline-report", Tables: []Access{{Requests, []string{Query}}}}
@@ -324,7 +327,7 @@ var (
 var Functions = []Function{
 	API, Acknowledge, StartVerification, ResolveIdentities, CollectSource, FinishLargeSource, BuildPackage,
 	EraseSource, AwaitHold, WriteReceipt, AwaitFindings, AwaitReview, RecordSuppression, ApplyCorrections,
-	CloseRequest, CheckDeadline, DeadlineReport, Sweeper, Inbound,
+	CloseRequest, CheckDeadline, CheckSiblings, DeadlineReport, Sweeper, Inbound,
 }
 
 // ASL placeholders that are not function ARNs. The CDK stack and the local

@@ -38,6 +38,11 @@ type Input struct {
 	// VerifiedByAppeal is set on the request a granted appeal makes: the
 	// subject confirmed the appeal, from the same address.
 	VerifiedByAppeal bool `json:"verified_by_appeal,omitempty"`
+	// WaitForSiblings is set on an erasure that a mail asked for besides
+	// other requests ("send me a copy, then delete"): it waits until they
+	// are closed, looking again every SiblingPollSeconds.
+	WaitForSiblings    bool `json:"wait_for_siblings,omitempty"`
+	SiblingPollSeconds int  `json:"sibling_poll_seconds,omitempty"`
 }
 
 // Workflow runs request workflows of one state machine.

@@ -87,7 +87,7 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 	if err != nil || msg == nil {
 		return err
 	}
-	if err := s.forgetMail(ctx, r); err != nil {
+	if err := s.ForgetMail(ctx, r); err != nil {
 		return err
 	}
 	if err := s.ForgetPermission(ctx, r); err != nil {
@@ -285,19 +285,6 @@ func (s *Steps) flagFailure(ctx context.Context, r *request.Request, _ time.Time
 	}
 	r.NeedsOperator = true
 	return nil, s.move(ctx, r, request.Failed, "failed", "needs_operator")
-}
-
-// forgetMail deletes the raw message a closed request came in: it was kept
-// only while the request was open. Deleting it again is harmless, so a
-// repeated close does no harm.
-func (s *Steps) forgetMail(ctx context.Context, r *request.Request) error {
-	if r.MailKey == "" {
-		return nil
-	}
-	if err := s.RawMail.Delete(ctx, r.MailKey); err != nil {
-		return err
-	}
-	return s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "mail_deleted"})
 }
 
 // ForgetPermission deletes the signed permission of a closed request's

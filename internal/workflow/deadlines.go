@@ -398,6 +398,15 @@ func (s *Steps) AwaitReview(ctx context.Context, in ReviewTask) error {
 	if s.OperatorEmail == "" {
 		return nil
 	}
+	if r.AwaitsCorrections() {
+		return s.Mailer.Send(ctx, notify.Message{To: s.OperatorEmail,
+			Subject: "Correct by hand: privacy request " + r.ID,
+			Text: "Request " + r.ID + " is a confirmed correction whose letter gives the new values in words the rules could not read with confidence. " +
+				"Read the letter and give them by " + r.Deadlines.Due.String() + ":\n\nprivacyctl letter " + r.ID + "\nprivacyctl approve " + r.ID +
+				" --correct FIELD=VALUE ...\nprivacyctl deny " + r.ID + " --reason \"...\"\n",
+			HTML: "<p>Request <strong>" + r.ID + "</strong> is a confirmed correction whose letter gives the new values in words the rules could not read with confidence. " +
+				"Read the letter (<code>privacyctl letter " + r.ID + "</code>) and give them by " + r.Deadlines.Due.String() + " (<code>privacyctl approve " + r.ID + " --correct FIELD=VALUE</code>).</p>"})
+	}
 	return s.Mailer.Send(ctx, notify.Message{To: s.OperatorEmail,
 		Subject: "Review: privacy request " + r.ID,
 		Text:    "Request " + r.ID + " waits for your decision until " + r.Deadlines.Due.String() + ".\n\nprivacyctl approve " + r.ID + "\nprivacyctl deny " + r.ID + " --reason \"...\"\n",

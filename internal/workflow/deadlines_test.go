@@ -348,6 +348,21 @@ func TestCheckDeadline(t *testing.T) {
 	})
 }
 
+// TestAwaitReviewForCorrectionsByHand: a confirmed correction letter whose
+// new values were not read asks the operators to read the letter and give
+// them, naming no value.
+func TestAwaitReviewForCorrectionsByHand(t *testing.T) {
+	e := newEnv(t)
+	r := e.seed(t, request.Correct, request.InProgress, withDeadlines("EU", request.Correct))
+	if err := e.steps.AwaitReview(context.Background(), ReviewTask{RequestID: r.ID, TaskToken: "review-token"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.mail.sent) != 1 || !strings.HasPrefix(e.mail.sent[0].Subject, "Correct by hand:") ||
+		!strings.Contains(e.mail.sent[0].Text, "privacyctl letter "+r.ID) || !strings.Contains(e.mail.sent[0].Text, "--correct FIELD=VALUE") {
+		t.Fatalf("operator mail %+v", e.mail.sent)
+	}
+}
+
 func TestAwaitReviewAndDenial(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)

@@ -65,8 +65,10 @@ func slotOf(r *request.Request) string {
 	return hex.EncodeToString(h.Sum(nil)[:16]) + "#" + string(r.Type)
 }
 
-// joinsNothing reports whether r goes on by itself whatever else is open.
-func joinsNothing(r *request.Request) bool { return r.AgentEmail != "" }
+// joinsNothing reports whether r goes on by itself whatever else is open:
+// an agent's request, and a correction letter whose new values an operator
+// has yet to read (two such letters may ask for different values).
+func joinsNothing(r *request.Request) bool { return r.AgentEmail != "" || r.AwaitsCorrections() }
 
 // joinable reports whether r should join h: h would come to the same (its
 // slot is r's; a correction whose values were already written and cleared
@@ -148,7 +150,7 @@ func (s *Steps) join(ctx context.Context, r *request.Request, first string) erro
 	}
 	// The request is closed: a raw message it came in goes, as at any
 	// close. (An agent's request never joins, so no permission waits.)
-	if err := s.forgetMail(ctx, r); err != nil {
+	if err := s.ForgetMail(ctx, r); err != nil {
 		return err
 	}
 	msg, err := notify.Joined(r.Language, r.Email, r.ID, first)

@@ -8,6 +8,7 @@ import "slices"
 // resume_from names it.
 var Resumable = []string{
 	"Find the subject's identities in every source",
+	"Check the other requests of the same mail",
 	"Build the access package",
 	"Send the download link and complete",
 	"Write the erasure receipt",
@@ -32,6 +33,10 @@ var ResumesAtIdentities = []string{
 	"Any large source left to erase from?", "Erase in a large source, object by object", "Finish erasing in the large source",
 }
 
+// ResumesAtSiblingsCheck are the states of an erasure waiting for the other
+// requests of its mail: a failure there checks them again.
+var ResumesAtSiblingsCheck = []string{"Other requests of the same mail still open?", "Wait for the other requests of the same mail"}
+
 // ResumePoint is where a redrive starts after a failure at state; false
 // for a failure before the subject was verified, which cannot be resumed.
 func ResumePoint(state string) (string, bool) {
@@ -40,6 +45,8 @@ func ResumePoint(state string) (string, bool) {
 		return state, true
 	case slices.Contains(ResumesAtIdentities, state):
 		return Resumable[0], true
+	case slices.Contains(ResumesAtSiblingsCheck, state):
+		return "Check the other requests of the same mail", true
 	}
 	return "", false
 }

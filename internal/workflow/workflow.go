@@ -272,9 +272,9 @@ func (s *Steps) StartVerification(ctx context.Context, in VerificationTask) erro
 	if r.AgentEmail != "" {
 		// To the subject, never the agent: the subject confirms the agent's
 		// authority directly.
-		msg, err = notify.VerificationForAgent(r.Language, r.Email, r.ID, r.AgentEmail, link, secret.FormatCode(code), codePage, r.VerifyExpiresAt, r.Corrections.Fields())
+		msg, err = notify.VerificationForAgent(r.Language, r.Email, r.ID, string(r.Type), r.AgentEmail, link, secret.FormatCode(code), codePage, r.VerifyExpiresAt, r.Corrections.Fields())
 	} else {
-		msg, err = notify.Verification(r.Language, r.Email, r.ID, link, secret.FormatCode(code), codePage, r.VerifyExpiresAt, r.Corrections.Fields())
+		msg, err = notify.Verification(r.Language, r.Email, r.ID, string(r.Type), link, secret.FormatCode(code), codePage, r.VerifyExpiresAt, r.Corrections.Fields())
 	}
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The verification message could not be written.", err)
@@ -482,7 +482,7 @@ func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
 	// Streamed from the parts into the bucket: no source is held whole, no
 	// file is written.
 	pkg, key := s.Exports.NewPackage(ctx, r.ID)
-	m, err := accesspkg.Stream(pkg, r.ID, string(r.Type), s.Clock.Now(), sources)
+	m, err := accesspkg.Stream(pkg, r.ID, string(r.Type), r.Language, s.Clock.Now(), sources)
 	if err == nil {
 		err = pkg.Close()
 	}
