@@ -40,7 +40,7 @@ var lambdas = []struct {
 	{resources.ApplyCorrections, (*pipeline).grantApplyCorrections},
 	{resources.CloseRequest, (*pipeline).grantCloseRequest},
 	{resources.CheckDeadline, (*pipeline).sendsMail},
-	{resources.CheckSiblings, func(*pipeline, awslambda.Function) {}}, // its table alone
+	{resources.CheckSiblings, func(*pipeline, awslambda.Function) {}},  // its table alone
 	{resources.DeadlineReport, func(*pipeline, awslambda.Function) {}}, // its table alone
 	{resources.Sweeper, (*pipeline).grantSweeper},
 	{resources.Inbound, (*pipeline).grantInbound},

@@ -157,10 +157,10 @@ func letter(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if r.MailKey == "" {
+		if r.Mail.Key == "" {
 			return fmt.Errorf("%w: request %s did not come by mail", errInvalid, t.id)
 		}
-		msg, err := a.Inbox().Letter(ctx, r.MailKey)
+		msg, err := a.Inbox().Letter(ctx, r.Mail.Key)
 		if err != nil {
 			return err
 		}

@@ -163,10 +163,10 @@ func TestFlags(t *testing.T) {
 		want string
 	}{
 		{request.Request{Status: request.InProgress}, ""},
-		{request.Request{Status: request.PendingVerification, VerifyLocked: true}, " [verification locked: privacyctl verify]"},
-		{request.Request{Status: request.PendingVerification, AgentEmail: "a@firm.example"}, " [by an agent, permission not yet sent]"},
-		{request.Request{Status: request.PendingVerification, AgentEmail: "a@firm.example", PermissionKey: "agents/x/permission"}, " [by an agent]"},
-		{request.Request{Status: request.PendingVerification, AgentEmail: "a@firm.example", PermissionKey: "agents/x/permission", PermissionType: "application/pdf", PowerOfAttorney: true, NeedsOperator: true},
+		{request.Request{Status: request.PendingVerification, Verification: request.Verification{Locked: true}}, " [verification locked: privacyctl verify]"},
+		{request.Request{Status: request.PendingVerification, Agent: request.Agent{Email: "a@firm.example"}}, " [by an agent, permission not yet sent]"},
+		{request.Request{Status: request.PendingVerification, Agent: request.Agent{Email: "a@firm.example", PermissionKey: "agents/x/permission"}}, " [by an agent]"},
+		{request.Request{Status: request.PendingVerification, NeedsOperator: true, Agent: request.Agent{Email: "a@firm.example", PermissionKey: "agents/x/permission", PermissionType: "application/pdf", PowerOfAttorney: true}},
 			" [needs operator, by an agent with a power of attorney to review: agents/x/permission (application/pdf)]"},
 	}
 	for _, tt := range tests {

@@ -302,10 +302,10 @@ func printRequest(stdout io.Writer, r *request.Request, events []request.Event, 
 		return writeJSON(stdout, map[string]any{
 			"id": r.ID, "type": r.Type, "status": r.Status, "jurisdiction": r.Jurisdiction,
 			"received_at": r.ReceivedAt, "deadlines": r.Deadlines, "extended": r.Extended, "overdue": r.Overdue,
-			"needs_operator": r.NeedsOperator, "waiting_for_review": r.ReviewTaskToken != "", "verification_locked": r.VerifyLocked,
-			"verification_level": r.Level, "by_agent": r.AgentEmail != "", "agent_permission": r.PermissionKey, "agent_permission_type": r.PermissionType, "power_of_attorney": r.PowerOfAttorney,
-			"dry_run": r.DryRun, "on_hold": r.OnHold, "hold_reasons": r.HoldReasons, "waiting_on_hold": r.HoldTaskToken != "",
-			"appeal_of": r.AppealOf, "appealed_by": r.AppealedBy, "follow_up": r.FollowUp, "follows_appeal": r.FollowsAppeal,
+			"needs_operator": r.NeedsOperator, "waiting_for_review": r.Review.TaskToken != "", "verification_locked": r.Verification.Locked,
+			"verification_level": r.Verification.Level, "by_agent": r.Agent.Email != "", "agent_permission": r.Agent.PermissionKey, "agent_permission_type": r.Agent.PermissionType, "power_of_attorney": r.Agent.PowerOfAttorney,
+			"dry_run": r.DryRun, "on_hold": r.OnHold, "hold_reasons": r.Hold.Reasons, "waiting_on_hold": r.Hold.TaskToken != "",
+			"appeal_of": r.Appeal.Of, "appealed_by": r.Appeal.AppealedBy, "follow_up": r.Appeal.FollowUp, "follows_appeal": r.Appeal.FollowsAppeal,
 			"execution_url": executionURL, "events": events,
 		})
 	}
@@ -313,10 +313,10 @@ func printRequest(stdout io.Writer, r *request.Request, events []request.Event, 
 	fmt.Fprintf(w, "Request\t%s (%s, %s)\n", r.ID, r.Type, r.Jurisdiction)
 	fmt.Fprintf(w, "Status\t%s%s\n", r.Status, flags(r))
 	if r.OnHold {
-		fmt.Fprintf(w, "Legal hold\t%s\n", strings.Join(r.HoldReasons, "; "))
+		fmt.Fprintf(w, "Legal hold\t%s\n", strings.Join(r.Hold.Reasons, "; "))
 	}
 	for _, link := range []struct{ what, id string }{
-		{"Appeal of", r.AppealOf}, {"Appealed by", r.AppealedBy}, {"Carried out as", r.FollowUp}, {"Follows appeal", r.FollowsAppeal},
+		{"Appeal of", r.Appeal.Of}, {"Appealed by", r.Appeal.AppealedBy}, {"Carried out as", r.Appeal.FollowUp}, {"Follows appeal", r.Appeal.FollowsAppeal},
 	} {
 		if link.id != "" {
 			fmt.Fprintf(w, "%s\t%s\n", link.what, link.id)
@@ -352,27 +352,27 @@ func flags(r *request.Request) string {
 	if r.NeedsOperator {
 		f = append(f, "needs operator")
 	}
-	if r.ReviewTaskToken != "" {
+	if r.Review.TaskToken != "" {
 		f = append(f, "waiting for review")
 	}
 	if r.DryRun {
 		f = append(f, "dry run")
 	}
 	switch {
-	case r.OnHold && r.HoldTaskToken != "":
+	case r.OnHold && r.Hold.TaskToken != "":
 		f = append(f, "ON LEGAL HOLD: erasure waits")
 	case r.OnHold:
 		f = append(f, "ON LEGAL HOLD")
 	}
-	if r.VerifyLocked && r.Status == request.PendingVerification {
+	if r.Verification.Locked && r.Status == request.PendingVerification {
 		f = append(f, "verification locked: privacyctl verify")
 	}
-	if r.AgentEmail != "" {
+	if r.Agent.Email != "" {
 		switch {
-		case r.PowerOfAttorney:
+		case r.Agent.PowerOfAttorney:
 			// The key names no type: the operator needs it to open the file.
-			f = append(f, "by an agent with a power of attorney to review: "+r.PermissionKey+" ("+r.PermissionType+")")
-		case r.PermissionKey == "":
+			f = append(f, "by an agent with a power of attorney to review: "+r.Agent.PermissionKey+" ("+r.Agent.PermissionType+")")
+		case r.Agent.PermissionKey == "":
 			f = append(f, "by an agent, permission not yet sent")
 		default:
 			f = append(f, "by an agent")

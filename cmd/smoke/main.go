@@ -271,4 +271,3 @@ func putSampleMail(ctx context.Context, stack *devstack.Stack, events string) er
 	mail := stack.App.RawMail()
 	return mail.Put(ctx, mail.Key(ev.Records[0].SES.Mail.MessageID), []byte(raw))
 }
-

@@ -392,7 +392,7 @@ func (r *runner) classify(ctx context.Context, rep *Report, outcomes []*outcome)
 // waitsForOperator reports whether an open request waits on an operator's
 // decision the harness did not take.
 func waitsForOperator(r *request.Request) bool {
-	return r.NeedsOperator || r.ReviewTaskToken != "" || r.OnHold || r.VerifyLocked
+	return r.NeedsOperator || r.Review.TaskToken != "" || r.OnHold || r.Verification.Locked
 }
 
 func (r *runner) executionStatus(ctx context.Context, name string) (string, error) {

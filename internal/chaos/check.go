@@ -121,7 +121,7 @@ func receiptProblems(rec erasure.Receipt, expect map[string]*tally, until string
 
 func (r *runner) checkPackage(ctx context.Context, rep *Report, o *outcome, req *request.Request, sources []string) {
 	bucket := r.stack.App.Config().ExportsBucket
-	body, _, err := r.object(ctx, bucket, req.ExportKey)
+	body, _, err := r.object(ctx, bucket, req.Delivery.ExportKey)
 	if err != nil {
 		rep.PackageMismatches++
 		rep.problem("%s: package unreadable (%v)", o.id, err)

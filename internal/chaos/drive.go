@@ -77,7 +77,7 @@ func (r *runner) drive(ctx context.Context, p *person) *outcome {
 			}
 		case req.Status == request.PendingVerification:
 			r.confirm(ctx, req, tried)
-		case req.ReviewTaskToken != "":
+		case req.Review.TaskToken != "":
 			// A stale token (the waiting step ran again) is refused; the
 			// next look finds the new one.
 			_ = r.stack.App.Operator().Approve(ctx, id, operator, nil)

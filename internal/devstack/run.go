@@ -45,7 +45,7 @@ func (s *Stack) RunRequest(ctx context.Context, typ request.Type, email string) 
 		return "", "", fmt.Errorf("submit: %w", err)
 	}
 	id := receipt.ID
-	if _, err := s.waitFor(ctx, id, func(r *request.Request) bool { return r.TaskToken != "" }); err != nil {
+	if _, err := s.waitFor(ctx, id, func(r *request.Request) bool { return r.Verification.TaskToken != "" }); err != nil {
 		return id, "", fmt.Errorf("%s: waiting for verification: %w", id, err)
 	}
 	if err := s.App.Operator().Verify(ctx, id, "devstack", "local run"); err != nil {

@@ -49,6 +49,10 @@ func NewStore(api API, table, audit string) *Store {
 
 const requestSK = "request"
 
+// record is a request as stored: one flat item, each field of a part of
+// request.Request under the attribute it had before the parts existed
+// (verify_*, agent_email, export_key, review_task_token, ...). The names are
+// the stored data's: changing one loses that field of every stored request.
 type record struct {
 	PK                    string              `dynamodbav:"pk"`
 	SK                    string              `dynamodbav:"sk"`
@@ -132,51 +136,87 @@ func toRecord(r *request.Request) (record, error) {
 		}
 		deadlines, due = string(b), r.Deadlines.Due.String()
 	}
-	level, err := json.Marshal(r.Level)
+	level, err := json.Marshal(r.Verification.Level)
 	if err != nil {
 		return record{}, err
 	}
 	return record{
-		Level: string(level), DeclaredBy: r.DeclaredBy, AgentEmail: r.AgentEmail, PermissionKey: r.PermissionKey,
-		PermissionType: r.PermissionType, PowerOfAttorney: r.PowerOfAttorney,
-		Deadlines: deadlines, DueDate: due, Extended: r.Extended, ExtensionReasons: r.ExtensionReasons,
-		ExtensionTaskToken: r.ExtensionTaskToken, ExtensionDecision: r.ExtensionDecision,
-		Overdue: r.Overdue, ReviewTaskToken: r.ReviewTaskToken, DenialReasons: r.DenialReasons, Redrives: r.Redrives,
-		DenialProvision: r.DenialProvision, OtherController: r.OtherController, OtherControllerReach: r.OtherControllerContact, Via: r.Via, JoinedTo: r.JoinedTo,
-		DryRun: r.DryRun, OnHold: r.OnHold, HoldReasons: r.HoldReasons, HoldTaskToken: r.HoldTaskToken,
-		Corrections: r.Corrections, CorrectedFields: r.CorrectedFields, CorrectedItems: r.CorrectedItems,
 		PK: r.ID, SK: requestSK, Kind: requestSK, Type: string(r.Type), Status: string(r.Status), Jurisdiction: r.Jurisdiction,
-		MailKey: r.MailKey, UnauthenticatedSender: r.UnauthenticatedSender, MailSiblings: r.MailSiblings,
-		AppealOf: r.AppealOf, AppealedBy: r.AppealedBy, GrantReasons: r.GrantReasons, FollowUp: r.FollowUp, FollowsAppeal: r.FollowsAppeal,
 		Email: r.Email, Language: string(r.Language), ReceivedAt: r.ReceivedAt, UpdatedAt: r.UpdatedAt, StatusTokenHash: r.StatusTokenHash,
-		VerifyTokenHash: r.VerifyTokenHash, VerifyExpiresAt: r.VerifyExpiresAt, TaskToken: r.TaskToken,
-		VerifyCodeHash: r.VerifyCodeHash, VerifyFailures: r.VerifyFailures, VerifyLocked: r.VerifyLocked,
-		Identities: r.Identities, ExportKey: r.ExportKey, DownloadTokenHash: r.DownloadTokenHash,
-		DownloadExpiresAt: r.DownloadExpiresAt, NeedsOperator: r.NeedsOperator, CompletedAt: r.CompletedAt,
+
+		VerifyTokenHash: r.Verification.TokenHash, VerifyCodeHash: r.Verification.CodeHash, VerifyExpiresAt: r.Verification.ExpiresAt,
+		VerifyFailures: r.Verification.Failures, VerifyLocked: r.Verification.Locked, Level: string(level),
+		DeclaredBy: r.Verification.DeclaredBy, TaskToken: r.Verification.TaskToken,
+
+		AgentEmail: r.Agent.Email, PermissionKey: r.Agent.PermissionKey, PermissionType: r.Agent.PermissionType,
+		PowerOfAttorney: r.Agent.PowerOfAttorney,
+
+		Identities: r.Identities,
+
+		ExportKey: r.Delivery.ExportKey, DownloadTokenHash: r.Delivery.TokenHash, DownloadExpiresAt: r.Delivery.ExpiresAt,
+		NeedsOperator: r.NeedsOperator, CompletedAt: r.CompletedAt,
+		MailKey: r.Mail.Key, UnauthenticatedSender: r.Mail.UnauthenticatedSender, MailSiblings: r.Mail.Siblings,
+
+		Deadlines: deadlines, DueDate: due, Extended: r.Extended,
+		ExtensionReasons: r.Extension.Reasons, ExtensionTaskToken: r.Extension.TaskToken, ExtensionDecision: r.Extension.Decision,
+		Overdue: r.Overdue, ReviewTaskToken: r.Review.TaskToken,
+		DenialReasons: r.Denial.Reasons, DenialProvision: r.Denial.Provision,
+		OtherController: r.Denial.OtherController, OtherControllerReach: r.Denial.OtherControllerContact,
+		Redrives: r.Redrives,
+
+		Via: r.Via, JoinedTo: r.JoinedTo, DryRun: r.DryRun,
+		OnHold: r.OnHold, HoldReasons: r.Hold.Reasons, HoldTaskToken: r.Hold.TaskToken,
+		Corrections: r.Correction.Values, CorrectedFields: r.Correction.Fields, CorrectedItems: r.Correction.Items,
+		AppealOf: r.Appeal.Of, AppealedBy: r.Appeal.AppealedBy, GrantReasons: r.Appeal.GrantReasons,
+		FollowUp: r.Appeal.FollowUp, FollowsAppeal: r.Appeal.FollowsAppeal,
+
 		Version: r.Version,
 	}, nil
 }
 
 func (rec record) request() (*request.Request, error) {
 	r := &request.Request{
-		Extended: rec.Extended, ExtensionReasons: rec.ExtensionReasons, Overdue: rec.Overdue,
-		ExtensionTaskToken: rec.ExtensionTaskToken, ExtensionDecision: rec.ExtensionDecision, ReviewTaskToken: rec.ReviewTaskToken,
-		DenialReasons: rec.DenialReasons, Redrives: rec.Redrives,
-		DenialProvision: rec.DenialProvision, OtherController: rec.OtherController, OtherControllerContact: rec.OtherControllerReach, Via: rec.Via, JoinedTo: rec.JoinedTo,
-		DryRun: rec.DryRun, OnHold: rec.OnHold, HoldReasons: rec.HoldReasons, HoldTaskToken: rec.HoldTaskToken,
-		Corrections: rec.Corrections, CorrectedFields: rec.CorrectedFields, CorrectedItems: rec.CorrectedItems, MailKey: rec.MailKey, UnauthenticatedSender: rec.UnauthenticatedSender, MailSiblings: rec.MailSiblings,
-		AppealOf: rec.AppealOf, AppealedBy: rec.AppealedBy, GrantReasons: rec.GrantReasons, FollowUp: rec.FollowUp, FollowsAppeal: rec.FollowsAppeal,
 		ID: rec.PK, Type: request.Type(rec.Type), Status: request.Status(rec.Status), Jurisdiction: rec.Jurisdiction,
-		Email: rec.Email, Language: i18n.Lang(rec.Language), ReceivedAt: rec.ReceivedAt, UpdatedAt: rec.UpdatedAt, StatusTokenHash: rec.StatusTokenHash,
-		VerifyTokenHash: rec.VerifyTokenHash, VerifyExpiresAt: rec.VerifyExpiresAt, TaskToken: rec.TaskToken,
-		VerifyCodeHash: rec.VerifyCodeHash, VerifyFailures: rec.VerifyFailures, VerifyLocked: rec.VerifyLocked, DeclaredBy: rec.DeclaredBy,
-		AgentEmail: rec.AgentEmail, PermissionKey: rec.PermissionKey, PermissionType: rec.PermissionType, PowerOfAttorney: rec.PowerOfAttorney,
-		Identities: rec.Identities, ExportKey: rec.ExportKey, DownloadTokenHash: rec.DownloadTokenHash,
-		DownloadExpiresAt: rec.DownloadExpiresAt, NeedsOperator: rec.NeedsOperator, CompletedAt: rec.CompletedAt,
+		Email: rec.Email, Language: i18n.Lang(rec.Language), ReceivedAt: rec.ReceivedAt, UpdatedAt: rec.UpdatedAt,
+		StatusTokenHash: rec.StatusTokenHash,
+		Verification: request.Verification{
+			TokenHash: rec.VerifyTokenHash, CodeHash: rec.VerifyCodeHash, ExpiresAt: rec.VerifyExpiresAt,
+			Failures: rec.VerifyFailures, Locked: rec.VerifyLocked, DeclaredBy: rec.DeclaredBy, TaskToken: rec.TaskToken,
+		},
+		Agent: request.Agent{
+			Email: rec.AgentEmail, PermissionKey: rec.PermissionKey, PermissionType: rec.PermissionType,
+			PowerOfAttorney: rec.PowerOfAttorney,
+		},
+		Identities:    rec.Identities,
+		Delivery:      request.Delivery{ExportKey: rec.ExportKey, TokenHash: rec.DownloadTokenHash, ExpiresAt: rec.DownloadExpiresAt},
+		NeedsOperator: rec.NeedsOperator,
+		CompletedAt:   rec.CompletedAt,
+		Mail:          request.ByMail{Key: rec.MailKey, UnauthenticatedSender: rec.UnauthenticatedSender, Siblings: rec.MailSiblings},
+		Extended:      rec.Extended,
+		Extension:     request.Extension{Reasons: rec.ExtensionReasons, TaskToken: rec.ExtensionTaskToken, Decision: rec.ExtensionDecision},
+		Overdue:       rec.Overdue,
+		Review:        request.Review{TaskToken: rec.ReviewTaskToken},
+		Denial: request.Denial{
+			Reasons: rec.DenialReasons, Provision: rec.DenialProvision,
+			OtherController: rec.OtherController, OtherControllerContact: rec.OtherControllerReach,
+		},
+		Redrives: rec.Redrives,
+		Via:      rec.Via,
+		JoinedTo: rec.JoinedTo,
+		DryRun:   rec.DryRun,
+		OnHold:   rec.OnHold,
+		Hold:     request.Hold{Reasons: rec.HoldReasons, TaskToken: rec.HoldTaskToken},
+		Correction: request.Correction{
+			Values: rec.Corrections, Fields: rec.CorrectedFields, Items: rec.CorrectedItems,
+		},
+		Appeal: request.AppealLinks{
+			Of: rec.AppealOf, AppealedBy: rec.AppealedBy, GrantReasons: rec.GrantReasons,
+			FollowUp: rec.FollowUp, FollowsAppeal: rec.FollowsAppeal,
+		},
 		Version: rec.Version,
 	}
 	if rec.Level != "" {
-		if err := json.Unmarshal([]byte(rec.Level), &r.Level); err != nil {
+		if err := json.Unmarshal([]byte(rec.Level), &r.Verification.Level); err != nil {
 			return nil, err
 		}
 	}

@@ -40,7 +40,7 @@ func deniedInVirginia(t *testing.T, email string) (receipt, mail) {
 	t.Helper()
 	r := submitJSON(t, fmt.Sprintf(`{"type":"delete","email":%q,"jurisdiction":"US-VA"}`, email))
 	confirm(t, email, r.ID)
-	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, r.ID).ReviewTaskToken != "" })
+	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, r.ID).Review.TaskToken != "" })
 	if err := stack.App.Operator().Deny(context.Background(), r.ID, "e2e", []string{"We could not match the request to an account."}); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func awaitAppeal(t *testing.T, appealID, decidedID string) {
 	if !strings.Contains(ask.Text, decidedID) {
 		t.Fatalf("operator mail:\n%s", ask.Text)
 	}
-	eventually(t, "the appeal waits for an operator", 30*time.Second, func() bool { return storedRequest(t, appealID).ReviewTaskToken != "" })
+	eventually(t, "the appeal waits for an operator", 30*time.Second, func() bool { return storedRequest(t, appealID).Review.TaskToken != "" })
 }
 
 // TestAppealUpheld: a Virginia denial links the appeal form for the
@@ -103,7 +103,7 @@ func TestAppealUpheld(t *testing.T) {
 
 	confirm(t, email, appealID)
 	awaitAppeal(t, appealID, decided.ID)
-	if got := storedRequest(t, decided.ID).AppealedBy; got != appealID {
+	if got := storedRequest(t, decided.ID).Appeal.AppealedBy; got != appealID {
 		t.Fatalf("decision appealed by %q", got)
 	}
 	reason := "The account could not be found under this address or any other detail you gave."
@@ -151,8 +151,8 @@ func TestAppealGranted(t *testing.T) {
 		}
 	}
 	follow := storedRequest(t, followID)
-	if follow.FollowsAppeal != appeal.ID || follow.Type != request.Delete || follow.Jurisdiction != "US-VA" {
-		t.Fatalf("follow-up %s follows %q, type %s, law %s", follow.ID, follow.FollowsAppeal, follow.Type, follow.Jurisdiction)
+	if follow.Appeal.FollowsAppeal != appeal.ID || follow.Type != request.Delete || follow.Jurisdiction != "US-VA" {
+		t.Fatalf("follow-up %s follows %q, type %s, law %s", follow.ID, follow.Appeal.FollowsAppeal, follow.Type, follow.Jurisdiction)
 	}
 	if storedRequest(t, appeal.ID).Deadlines.Due.Before(follow.Deadlines.Due) {
 		t.Fatalf("follow-up due %s after the appeal's %s", follow.Deadlines.Due, storedRequest(t, appeal.ID).Deadlines.Due)
@@ -176,7 +176,7 @@ func TestAppealGranted(t *testing.T) {
 		if !strings.Contains(m.Text, decided.ID) || strings.Contains(m.Text, email) && a.email == stranger {
 			t.Fatalf("nothing to appeal:\n%s", m.Text)
 		}
-		if got := storedRequest(t, a.id); got.Status != request.Denied || got.ReviewTaskToken != "" {
+		if got := storedRequest(t, a.id); got.Status != request.Denied || got.Review.TaskToken != "" {
 			t.Fatalf("appeal %s: %s", a.id, got.Status)
 		}
 	}

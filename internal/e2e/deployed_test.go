@@ -77,7 +77,7 @@ func TestDeployedAccessRequest(t *testing.T) {
 	}
 	poll("the wait for verification", func() bool {
 		r, err := a.Store().Get(ctx, receipt.ID)
-		return err == nil && r.TaskToken != ""
+		return err == nil && r.Verification.TaskToken != ""
 	})
 	if err := a.Operator().Verify(ctx, receipt.ID, "e2e", "end-to-end test of a deployed stack"); err != nil {
 		t.Fatal(err)

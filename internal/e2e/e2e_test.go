@@ -293,7 +293,7 @@ func storedRequest(t *testing.T, id string) *request.Request {
 // approve waits until the request waits for an operator and approves it.
 func approve(t *testing.T, id string) {
 	t.Helper()
-	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, id).ReviewTaskToken != "" })
+	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, id).Review.TaskToken != "" })
 	if err := stack.App.Operator().Approve(context.Background(), id, "e2e", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func TestRequestHeldOpenIsExtendedThenOverdue(t *testing.T) {
 	confirm(t, email, r.ID)
 
 	mailTo(t, "privacy-team@example.com", r.ID, "Decide: extend")
-	eventually(t, "the watch waits for the decision", 30*time.Second, func() bool { return storedRequest(t, r.ID).ExtensionTaskToken != "" })
+	eventually(t, "the watch waits for the decision", 30*time.Second, func() bool { return storedRequest(t, r.ID).Extension.TaskToken != "" })
 	reason := "Part of your data is held by a supplier we must ask."
 	if err := stack.App.Operator().Extend(ctx, r.ID, "e2e", []string{reason}); err != nil {
 		t.Fatal(err)
@@ -338,7 +338,7 @@ func TestRequestHeldOpenIsExtendedThenOverdue(t *testing.T) {
 	notice := mailTo(t, email, r.ID, "We need more time")
 	stored := storedRequest(t, r.ID)
 	newDue := stored.Deadlines.Due.StartOfDay(time.UTC).Format("2 January 2006")
-	if !stored.Extended || !strings.Contains(notice.Text, reason) || !strings.Contains(notice.Text, newDue) || stored.ExtensionTaskToken != "" {
+	if !stored.Extended || !strings.Contains(notice.Text, reason) || !strings.Contains(notice.Text, newDue) || stored.Extension.TaskToken != "" {
 		t.Fatalf("extension: extended %v, notice:\n%s", stored.Extended, notice.Text)
 	}
 	var st struct {
@@ -372,7 +372,7 @@ func TestRequestHeldOpenUndecided(t *testing.T) {
 
 	mailTo(t, "privacy-team@example.com", r.ID, "Undecided extension")
 	stored := storedRequest(t, r.ID)
-	if stored.Extended || stored.ExtensionDecision != request.ExtensionUndecided || !stored.NeedsOperator {
+	if stored.Extended || stored.Extension.Decision != request.ExtensionUndecided || !stored.NeedsOperator {
 		t.Fatalf("after the notice point: %+v", stored)
 	}
 	due := stored.Deadlines.Due
@@ -411,7 +411,7 @@ func TestDeniedRequest(t *testing.T) {
 	const email = "denied.subject@example.com"
 	r := submitFor(t, "delete", email)
 	confirm(t, email, r.ID)
-	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, r.ID).ReviewTaskToken != "" })
+	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, r.ID).Review.TaskToken != "" })
 	reason := "We hold a legal obligation to keep these records until 2031."
 	if err := stack.App.Operator().Deny(context.Background(), r.ID, "e2e", []string{reason}); err != nil {
 		t.Fatal(err)
@@ -830,7 +830,7 @@ func TestPortabilityRequest(t *testing.T) {
 func checkPackageStored(t *testing.T, requestID string) {
 	t.Helper()
 	s3c := s3.NewFromConfig(stack.AWS, func(o *s3.Options) { o.UsePathStyle = true })
-	key := storedRequest(t, requestID).ExportKey
+	key := storedRequest(t, requestID).Delivery.ExportKey
 	head, err := s3c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(devstack.LocalConfig(stack.Region, stack.APIURL).ExportsBucket), Key: &key})
 	if err != nil {
 		t.Fatal(err)

@@ -335,7 +335,7 @@ func TestDryRunDelete(t *testing.T) {
 	before := takeSnapshot(t)
 	r := submitDryRun(t, email)
 	confirm(t, email, r.ID)
-	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, r.ID).ReviewTaskToken != "" })
+	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, r.ID).Review.TaskToken != "" })
 
 	// privacyctl erase --dry-run ID, on the request waiting for review.
 	plan, err := stack.App.PlanErasure(ctx, r.ID)
@@ -448,13 +448,13 @@ func TestLegalHold(t *testing.T) {
 	}
 	r := submitFor(t, "delete", email)
 	confirm(t, email, r.ID)
-	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, r.ID).ReviewTaskToken != "" })
+	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, r.ID).Review.TaskToken != "" })
 	if err := stack.App.Operator().Hold(ctx, r.ID, "e2e", "Litigation hold: case 2026-117"); err != nil {
 		t.Fatal(err)
 	}
 	approve(t, r.ID)
 	eventually(t, "erasure waiting on the hold", 30*time.Second, func() bool {
-		return storedRequest(t, r.ID).HoldTaskToken != "" && executionState(t, r.ID) == held
+		return storedRequest(t, r.ID).Hold.TaskToken != "" && executionState(t, r.ID) == held
 	})
 	if users() != 1 || status(t, r.StatusURL) != "in_progress" {
 		t.Fatal("erasure went ahead on hold")
@@ -492,12 +492,12 @@ func TestLegalHold(t *testing.T) {
 	const other = "held.then.denied@example.com"
 	d := submitFor(t, "delete", other)
 	confirm(t, other, d.ID)
-	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, d.ID).ReviewTaskToken != "" })
+	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, d.ID).Review.TaskToken != "" })
 	if err := stack.App.Operator().Hold(ctx, d.ID, "e2e", "An authority ordered the data kept."); err != nil {
 		t.Fatal(err)
 	}
 	approve(t, d.ID)
-	eventually(t, "erasure waiting on the hold", 30*time.Second, func() bool { return storedRequest(t, d.ID).HoldTaskToken != "" })
+	eventually(t, "erasure waiting on the hold", 30*time.Second, func() bool { return storedRequest(t, d.ID).Hold.TaskToken != "" })
 	reason := "The data is subject to a court order to preserve it."
 	if err := stack.App.Operator().Deny(ctx, d.ID, "e2e", []string{reason}); err != nil {
 		t.Fatal(err)

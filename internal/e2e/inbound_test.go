@@ -153,8 +153,8 @@ func TestMailedRequestsInEachLanguage(t *testing.T) {
 				t.Fatalf("mail outcome %+v", got)
 			}
 			r := storedRequest(t, got.RequestID)
-			if r.Type != tt.typ || r.Email != tt.from || r.Jurisdiction != "EU" || r.MailKey == "" {
-				t.Fatalf("request %s %s %s, mail key %q", r.Type, r.Jurisdiction, r.Email, r.MailKey)
+			if r.Type != tt.typ || r.Email != tt.from || r.Jurisdiction != "EU" || r.Mail.Key == "" {
+				t.Fatalf("request %s %s %s, mail key %q", r.Type, r.Jurisdiction, r.Email, r.Mail.Key)
 			}
 			if tag := rawMailTag(t, got.MailID); tag != inbound.ForRequest {
 				t.Fatalf("raw mail tagged %q while the request is open", tag)
@@ -186,8 +186,8 @@ func TestMailedLetterOfTwoRequests(t *testing.T) {
 	}
 	access, del := got.RequestIDs[0], got.RequestIDs[1]
 	if a, d := storedRequest(t, access), storedRequest(t, del); a.Type != request.Access || d.Type != request.Delete ||
-		a.MailKey != d.MailKey || !slices.Equal(d.MailSiblings, []string{access}) {
-		t.Fatalf("requests %s and %s of one mail: %+v, %+v", a.Type, d.Type, a.MailSiblings, d.MailSiblings)
+		a.Mail.Key != d.Mail.Key || !slices.Equal(d.Mail.Siblings, []string{access}) {
+		t.Fatalf("requests %s and %s of one mail: %+v, %+v", a.Type, d.Type, a.Mail.Siblings, d.Mail.Siblings)
 	}
 	for id, typ := range map[string]string{access: "Access to your data", del: "Deletion of your data"} {
 		if m := mailTo(t, from, id, "Confirm your privacy request"); !strings.Contains(m.Text, "It asks for: "+typ+".") {
@@ -225,14 +225,14 @@ func TestMailedCorrectionByHand(t *testing.T) {
 	if got.Disposition != inbound.ForRequest {
 		t.Fatalf("mail outcome %+v", got)
 	}
-	if r := storedRequest(t, got.RequestID); r.Type != request.Correct || len(r.Corrections) != 0 {
-		t.Fatalf("request %s with corrections of %v", r.Type, r.Corrections.Fields())
+	if r := storedRequest(t, got.RequestID); r.Type != request.Correct || len(r.Correction.Values) != 0 {
+		t.Fatalf("request %s with corrections of %v", r.Type, r.Correction.Values.Fields())
 	}
 	if m := mailTo(t, from, got.RequestID, "Confirm your privacy request"); !strings.Contains(m.Text, "our privacy team reads the new values from it") {
 		t.Fatal("the verification does not say a person reads the new values")
 	}
 	confirmWith(t, from, got.RequestID, "Confirm your privacy request")
-	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, got.RequestID).ReviewTaskToken != "" })
+	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, got.RequestID).Review.TaskToken != "" })
 	op := stack.App.Operator()
 	if err := op.Approve(context.Background(), got.RequestID, "e2e", nil); !apperr.Is(err, apperr.Invalid) {
 		t.Fatalf("approving without the values: %v", err)
@@ -241,8 +241,8 @@ func TestMailedCorrectionByHand(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitRequestStatus(t, got.RequestID, request.Completed)
-	if r := storedRequest(t, got.RequestID); !slices.Equal(r.CorrectedFields, []string{"postal_code"}) || len(r.Corrections) != 0 {
-		t.Fatalf("corrected %v, still holding %v", r.CorrectedFields, r.Corrections.Fields())
+	if r := storedRequest(t, got.RequestID); !slices.Equal(r.Correction.Fields, []string{"postal_code"}) || len(r.Correction.Values) != 0 {
+		t.Fatalf("corrected %v, still holding %v", r.Correction.Fields, r.Correction.Values.Fields())
 	}
 }
 

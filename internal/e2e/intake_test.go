@@ -303,7 +303,7 @@ func TestSecondRequestJoinsTheFirst(t *testing.T) {
 		t.Fatalf("first: HTTP %d %s", a1.status, a1.body)
 	}
 	confirm(t, email, first.ID)
-	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, first.ID).ReviewTaskToken != "" })
+	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, first.ID).Review.TaskToken != "" })
 
 	a2 := postJSON(t, http.DefaultClient, body, nil)
 	var second receipt
@@ -398,8 +398,8 @@ func TestCorrectionRequest(t *testing.T) {
 		t.Fatalf("profile after the correction %v, want %v", got, want)
 	}
 	stored := storedRequest(t, r.ID)
-	if stored.Corrections != nil || !slices.Equal(stored.CorrectedFields, []string{"name", "phone"}) || stored.CorrectedItems != 1 {
-		t.Fatalf("stored corrections %v, fields %v, items %d", stored.Corrections, stored.CorrectedFields, stored.CorrectedItems)
+	if stored.Correction.Values != nil || !slices.Equal(stored.Correction.Fields, []string{"name", "phone"}) || stored.Correction.Items != 1 {
+		t.Fatalf("stored corrections %v, fields %v, items %d", stored.Correction.Values, stored.Correction.Fields, stored.Correction.Items)
 	}
 	checkHistory(t, r.ID)
 	hist, err := sfn.NewFromConfig(stack.AWS).GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{

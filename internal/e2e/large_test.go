@@ -118,7 +118,7 @@ func TestLargeSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "erasure waiting on the hold", largeLimit, func() bool {
-		return storedRequest(t, d.ID).HoldTaskToken != "" && executionState(t, d.ID) == held
+		return storedRequest(t, d.ID).Hold.TaskToken != "" && executionState(t, d.ID) == held
 	})
 	erasedBeforeHold := erased()
 	t.Logf("%d of the %d objects holding the subject were erased before the hold took effect", erasedBeforeHold, len(want))

@@ -65,7 +65,7 @@ func TestDamagedDataStopsForAnOperator(t *testing.T) {
 	}
 	r := submitFor(t, "delete", devstack.DemoMessySubject)
 	confirm(t, devstack.DemoMessySubject, r.ID)
-	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, r.ID).ReviewTaskToken != "" })
+	eventually(t, "operator review", 30*time.Second, func() bool { return storedRequest(t, r.ID).Review.TaskToken != "" })
 	approve(t, r.ID)
 	eventually(t, "erasure waiting on findings", 60*time.Second, func() bool { return executionState(t, r.ID) == waiting })
 

@@ -127,8 +127,8 @@ func TestConfirmByCode(t *testing.T) {
 	waitCompleted(t, r)
 	mailTo(t, email, r.ID, "Your data is ready")
 	stored := storedRequest(t, r.ID)
-	if stored.VerifyFailures != 0 || stored.VerifyCodeHash != "" || stored.VerifyTokenHash != "" {
-		t.Fatalf("after confirming: failures %d, code hash kept %v, link hash kept %v", stored.VerifyFailures, stored.VerifyCodeHash != "", stored.VerifyTokenHash != "")
+	if stored.Verification.Failures != 0 || stored.Verification.CodeHash != "" || stored.Verification.TokenHash != "" {
+		t.Fatalf("after confirming: failures %d, code hash kept %v, link hash kept %v", stored.Verification.Failures, stored.Verification.CodeHash != "", stored.Verification.TokenHash != "")
 	}
 	if got := strings.Join(actions(t, r.ID), "|"); !strings.Contains(got, "verified method=email_code") || strings.Contains(got, "verification_failed") {
 		t.Fatalf("audit log: %s", got)
@@ -169,8 +169,8 @@ func TestWrongAttemptsLockTheRequest(t *testing.T) {
 		t.Fatalf("the link's page after the lock: HTTP %d, want 404", st)
 	}
 	stored := storedRequest(t, r.ID)
-	if !stored.VerifyLocked || stored.VerifyFailures != request.MaxVerifyFailures || stored.Status != request.PendingVerification {
-		t.Fatalf("after the guesses: locked %v, failures %d, status %s", stored.VerifyLocked, stored.VerifyFailures, stored.Status)
+	if !stored.Verification.Locked || stored.Verification.Failures != request.MaxVerifyFailures || stored.Status != request.PendingVerification {
+		t.Fatalf("after the guesses: locked %v, failures %d, status %s", stored.Verification.Locked, stored.Verification.Failures, stored.Status)
 	}
 	got := strings.Join(actions(t, r.ID), "|")
 	if strings.Count(got, "verification_failed") != request.MaxVerifyFailures-1 || !strings.Contains(got, "verification_locked method=email_link failures=5") {
@@ -273,7 +273,7 @@ func TestImpersonation(t *testing.T) {
 	}
 	waitCompleted(t, victim)
 	waitCompleted(t, attacker)
-	if f := storedRequest(t, victim.ID).VerifyFailures; f != 3 {
+	if f := storedRequest(t, victim.ID).Verification.Failures; f != 3 {
 		t.Fatalf("the victim's request counted %d wrong attempts, want 3", f)
 	}
 }
@@ -321,14 +321,14 @@ func TestDataPointsAndDeclaration(t *testing.T) {
 	waitCompleted(t, r)
 	mailTo(t, email, r.ID, "Your data is ready")
 	stored := storedRequest(t, r.ID)
-	if stored.DeclaredBy != "Ana Lima" || stored.VerifyFailures != 1 || stored.Level.DataPoints != 3 || !stored.Level.Declaration {
-		t.Fatalf("declared by %q, failures %d, level %+v", stored.DeclaredBy, stored.VerifyFailures, stored.Level)
+	if stored.Verification.DeclaredBy != "Ana Lima" || stored.Verification.Failures != 1 || stored.Verification.Level.DataPoints != 3 || !stored.Verification.Level.Declaration {
+		t.Fatalf("declared by %q, failures %d, level %+v", stored.Verification.DeclaredBy, stored.Verification.Failures, stored.Verification.Level)
 	}
 	got := strings.Join(actions(t, r.ID), "|")
 	if !strings.Contains(got, "verification_failed method=email_link+data_points failures=1") || !strings.Contains(got, "verified method=email_code data_points=3 declaration=signed") {
 		t.Fatalf("audit log: %s", got)
 	}
-	if f := storedRequest(t, other.ID).VerifyFailures; f != 1 {
+	if f := storedRequest(t, other.ID).Verification.Failures; f != 1 {
 		t.Fatalf("the stranger's request counted %d wrong attempts", f)
 	}
 }
@@ -398,8 +398,8 @@ func TestAuthorizedAgent(t *testing.T) {
 		}
 	}
 	stored := storedRequest(t, r.ID)
-	if stored.PermissionKey != "agents/"+r.ID+"/permission" || stored.PermissionType != "image/png" || stored.Status != request.PendingVerification {
-		t.Fatalf("permission key %q (%s), status %s", stored.PermissionKey, stored.PermissionType, stored.Status)
+	if stored.Agent.PermissionKey != "agents/"+r.ID+"/permission" || stored.Agent.PermissionType != "image/png" || stored.Status != request.PendingVerification {
+		t.Fatalf("permission key %q (%s), status %s", stored.Agent.PermissionKey, stored.Agent.PermissionType, stored.Status)
 	}
 	s3c := s3.NewFromConfig(stack.AWS, func(o *s3.Options) { o.UsePathStyle = true })
 	bucket := aws.String(devstack.LocalConfig(stack.Region, stack.APIURL).ExportsBucket)
@@ -415,10 +415,10 @@ func TestAuthorizedAgent(t *testing.T) {
 		}
 		return keys
 	}
-	if keys := permissions(); len(keys) != 1 || keys[0] != stored.PermissionKey {
+	if keys := permissions(); len(keys) != 1 || keys[0] != stored.Agent.PermissionKey {
 		t.Fatalf("documents kept %v, want the last one alone", keys)
 	}
-	head, err := s3c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: bucket, Key: &stored.PermissionKey})
+	head, err := s3c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: bucket, Key: &stored.Agent.PermissionKey})
 	if err != nil || head.ServerSideEncryption != "aws:kms" || aws.ToString(head.ContentType) != "image/png" {
 		t.Fatalf("the permission at rest: %v, encryption %q, type %q", err, head.ServerSideEncryption, aws.ToString(head.ContentType))
 	}
@@ -463,8 +463,8 @@ func TestAgentWithPowerOfAttorney(t *testing.T) {
 	if got := putPermission(t, r.StatusURL, "application/pdf", []byte("%PDF-1.7\npower of attorney"), "&power_of_attorney=true"); got != http.StatusNoContent {
 		t.Fatalf("upload: HTTP %d", got)
 	}
-	if st := storedRequest(t, r.ID); !st.PowerOfAttorney || !st.NeedsOperator || st.Status != request.PendingVerification {
-		t.Fatalf("power of attorney %v, needs operator %v, status %s", st.PowerOfAttorney, st.NeedsOperator, st.Status)
+	if st := storedRequest(t, r.ID); !st.Agent.PowerOfAttorney || !st.NeedsOperator || st.Status != request.PendingVerification {
+		t.Fatalf("power of attorney %v, needs operator %v, status %s", st.Agent.PowerOfAttorney, st.NeedsOperator, st.Status)
 	}
 	if err := stack.App.Operator().Verify(context.Background(), r.ID, "e2e", "power of attorney reviewed"); err != nil {
 		t.Fatal(err)
@@ -516,8 +516,8 @@ func TestAgentByWebForm(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !bytes.Contains(answer, []byte("we have the signed permission")) {
 		t.Fatalf("upload: HTTP %d\n%s", resp.StatusCode, answer)
 	}
-	if st := storedRequest(t, id); st.PermissionKey != "agents/"+id+"/permission" || st.AgentEmail != agentEmail || st.Email != subjectEmail {
-		t.Fatalf("stored permission %q, agent %q", st.PermissionKey, st.AgentEmail)
+	if st := storedRequest(t, id); st.Agent.PermissionKey != "agents/"+id+"/permission" || st.Agent.Email != agentEmail || st.Email != subjectEmail {
+		t.Fatalf("stored permission %q, agent %q", st.Agent.PermissionKey, st.Agent.Email)
 	}
 	if m := mailTo(t, subjectEmail, id, "Confirm your privacy request"); !strings.Contains(m.Text, "on your behalf by "+agentEmail) {
 		t.Fatalf("the subject is not told of the agent:\n%s", m.Text)

@@ -41,11 +41,13 @@ func clone(r request.Request) request.Request {
 		}
 		r.Identities = ids
 	}
-	r.ExtensionReasons = slices.Clone(r.ExtensionReasons)
-	r.Corrections = maps.Clone(r.Corrections)
-	r.CorrectedFields = slices.Clone(r.CorrectedFields)
-	r.DenialReasons = slices.Clone(r.DenialReasons)
-	r.MailSiblings = slices.Clone(r.MailSiblings)
+	r.Extension.Reasons = slices.Clone(r.Extension.Reasons)
+	r.Correction.Values = maps.Clone(r.Correction.Values)
+	r.Correction.Fields = slices.Clone(r.Correction.Fields)
+	r.Denial.Reasons = slices.Clone(r.Denial.Reasons)
+	r.Hold.Reasons = slices.Clone(r.Hold.Reasons)
+	r.Appeal.GrantReasons = slices.Clone(r.Appeal.GrantReasons)
+	r.Mail.Siblings = slices.Clone(r.Mail.Siblings)
 	return r
 }
 

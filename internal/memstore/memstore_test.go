@@ -11,7 +11,7 @@ import (
 func TestVersionRules(t *testing.T) {
 	ctx := context.Background()
 	s := New()
-	r := &request.Request{ID: "dsr-1", Status: request.Received, ExtensionReasons: []string{"a"}}
+	r := &request.Request{ID: "dsr-1", Status: request.Received, Extension: request.Extension{Reasons: []string{"a"}}}
 	if err := s.Save(ctx, r, request.Event{Action: "received"}); err != nil || r.Version != 1 {
 		t.Fatalf("first save: %v, version %d", err, r.Version)
 	}
@@ -21,18 +21,18 @@ func TestVersionRules(t *testing.T) {
 	}
 	a, _ := s.Get(ctx, "dsr-1")
 	b, _ := s.Get(ctx, "dsr-1")
-	a.ExtensionReasons[0] = "changed"
+	a.Extension.Reasons[0] = "changed"
 	if err := s.Save(ctx, a, request.Event{Action: "a"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Save(ctx, b, request.Event{Action: "b"}); apperr.KindOf(err) != apperr.Conflict {
 		t.Fatalf("stale save: %v", err)
 	}
-	if got, _ := s.Stored("dsr-1"); got.ExtensionReasons[0] != "changed" || got.Version != 2 {
+	if got, _ := s.Stored("dsr-1"); got.Extension.Reasons[0] != "changed" || got.Version != 2 {
 		t.Fatalf("stored %+v", got)
 	}
-	r.ExtensionReasons[0] = "caller's copy"
-	if got, _ := s.Stored("dsr-1"); got.ExtensionReasons[0] != "changed" {
+	r.Extension.Reasons[0] = "caller's copy"
+	if got, _ := s.Stored("dsr-1"); got.Extension.Reasons[0] != "changed" {
 		t.Fatal("the store shares memory with a caller")
 	}
 	if evs := s.EventsOf("dsr-1"); len(evs) != 2 || evs[1].Action != "a" {

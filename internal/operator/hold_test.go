@@ -15,7 +15,7 @@ const holdToken = "hold-task-token-1"
 // deleting is a delete request in progress (approved, or needing no review).
 func deleting() request.Request {
 	r := waiting()
-	r.Type, r.ReviewTaskToken = request.Delete, ""
+	r.Type, r.Review.TaskToken = request.Delete, ""
 	return r
 }
 
@@ -26,8 +26,8 @@ func TestHold(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := e.store.stored(reqID)
-	if !got.OnHold || !reflect.DeepEqual(got.HoldReasons, []string{"Litigation hold: case 2026-117"}) || got.Status != request.InProgress {
-		t.Errorf("after Hold: on hold %v reasons %q status %s", got.OnHold, got.HoldReasons, got.Status)
+	if !got.OnHold || !reflect.DeepEqual(got.Hold.Reasons, []string{"Litigation hold: case 2026-117"}) || got.Status != request.InProgress {
+		t.Errorf("after Hold: on hold %v reasons %q status %s", got.OnHold, got.Hold.Reasons, got.Status)
 	}
 	want := []request.Event{{At: now, Actor: "operator:alice", Action: "legal_hold_placed", From: request.InProgress, To: request.InProgress}}
 	if evs := e.store.eventsOf(reqID); !reflect.DeepEqual(evs, want) {
@@ -82,29 +82,29 @@ func TestRelease(t *testing.T) {
 			wantActions: []string{"legal_hold_released"},
 		},
 		{
-			name: "while the workflow waits on it", edit: func(r *request.Request) { r.OnHold, r.HoldTaskToken = true, holdToken },
+			name: "while the workflow waits on it", edit: func(r *request.Request) { r.OnHold, r.Hold.TaskToken = true, holdToken },
 			wantResumes: []string{holdToken},
 			want:        func(t *testing.T, got request.Request) { wantReleased(t, got) },
 			wantActions: []string{"legal_hold_released", "hold_wait_resumed"},
 		},
 		{
-			name: "the wait could not be resumed: the hold is off, the token kept", edit: func(r *request.Request) { r.OnHold, r.HoldTaskToken = true, holdToken },
+			name: "the wait could not be resumed: the hold is off, the token kept", edit: func(r *request.Request) { r.OnHold, r.Hold.TaskToken = true, holdToken },
 			resumeErr: apperr.E(apperr.Unavailable, "down"), wantErr: apperr.Unavailable, wantResumes: []string{holdToken},
 			want: func(t *testing.T, got request.Request) {
-				if got.OnHold || got.HoldTaskToken != holdToken {
-					t.Errorf("on hold %v token %q", got.OnHold, got.HoldTaskToken)
+				if got.OnHold || got.Hold.TaskToken != holdToken {
+					t.Errorf("on hold %v token %q", got.OnHold, got.Hold.TaskToken)
 				}
 			},
 			wantActions: []string{"legal_hold_released"},
 		},
 		{
-			name: "again after that: resumes the wait", edit: func(r *request.Request) { r.HoldTaskToken = holdToken },
+			name: "again after that: resumes the wait", edit: func(r *request.Request) { r.Hold.TaskToken = holdToken },
 			wantResumes: []string{holdToken},
 			want:        func(t *testing.T, got request.Request) { wantReleased(t, got) },
 			wantActions: []string{"hold_wait_resumed"},
 		},
 		{
-			name: "a wait that already ended is forgotten", edit: func(r *request.Request) { r.OnHold, r.HoldTaskToken = true, holdToken },
+			name: "a wait that already ended is forgotten", edit: func(r *request.Request) { r.OnHold, r.Hold.TaskToken = true, holdToken },
 			resumeErr: apperr.E(apperr.Conflict, "no longer waiting"), wantResumes: []string{holdToken},
 			want:        func(t *testing.T, got request.Request) { wantReleased(t, got) },
 			wantActions: []string{"legal_hold_released", "hold_wait_resumed"},
@@ -143,8 +143,8 @@ func TestRelease(t *testing.T) {
 
 func wantReleased(t *testing.T, got request.Request) {
 	t.Helper()
-	if got.OnHold || got.HoldTaskToken != "" || got.HoldReasons != nil {
-		t.Errorf("after release: on hold %v token %q reasons %q", got.OnHold, got.HoldTaskToken, got.HoldReasons)
+	if got.OnHold || got.Hold.TaskToken != "" || got.Hold.Reasons != nil {
+		t.Errorf("after release: on hold %v token %q reasons %q", got.OnHold, got.Hold.TaskToken, got.Hold.Reasons)
 	}
 }
 
@@ -152,7 +152,7 @@ func wantReleased(t *testing.T, got request.Request) {
 func TestDenyOnHold(t *testing.T) {
 	e := newEnv()
 	r := deleting()
-	r.OnHold, r.HoldTaskToken = true, holdToken
+	r.OnHold, r.Hold.TaskToken = true, holdToken
 	e.store.put(r)
 	if err := e.op.Deny(context.Background(), reqID, who, []string{"Erasure is refused while the litigation lasts."}); err != nil {
 		t.Fatal(err)
@@ -162,7 +162,40 @@ func TestDenyOnHold(t *testing.T) {
 	}
 	// On hold but not yet waiting: nothing to end.
 	e = newEnv()
-	r.HoldTaskToken = ""
+	r.Hold.TaskToken = ""
 	e.store.put(r)
 	wantErr(t, e.op.Deny(context.Background(), reqID, who, []string{"x"}), apperr.Conflict, "")
+}
+
+// The workflow saves the request as it goes: a hold whose save loses that
+// race is applied again to the fresh request, and the operator is not told
+// to try again.
+func TestHoldAfterTheWorkflowSaved(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv()
+	e.store.put(deleting())
+	e.store.beforeSave = func() {
+		r, err := e.store.Get(ctx, reqID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Identities = map[string][]string{"user_id": {"u-1"}}
+		if err := e.store.Store.Save(ctx, r, request.Event{At: now, Actor: "workflow", Action: "identities_resolved", From: r.Status, To: r.Status}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.op.Hold(ctx, reqID, who, "Litigation hold"); err != nil {
+		t.Fatalf("hold: %v", err)
+	}
+	got, _ := e.store.stored(reqID)
+	if !got.OnHold || len(got.Identities["user_id"]) != 1 {
+		t.Errorf("on hold %v, identities %v: want the hold on the workflow's save", got.OnHold, got.Identities)
+	}
+	var actions []string
+	for _, ev := range e.store.eventsOf(reqID) {
+		actions = append(actions, ev.Action)
+	}
+	if want := []string{"identities_resolved", "legal_hold_placed"}; !reflect.DeepEqual(actions, want) {
+		t.Errorf("events %v, want %v", actions, want)
+	}
 }

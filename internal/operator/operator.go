@@ -92,7 +92,7 @@ func (o *Operator) reviewing(ctx context.Context, id string) (*request.Request, 
 	if err != nil {
 		return nil, err
 	}
-	if r.ReviewTaskToken == "" || r.Status.Closed() {
+	if r.Review.TaskToken == "" || r.Status.Closed() {
 		return nil, apperr.E(apperr.Conflict, "The request is not waiting for a review.")
 	}
 	return r, nil
@@ -119,7 +119,7 @@ func (o *Operator) Approve(ctx context.Context, id, who string, reasons []string
 	case r.Type == request.Appeal:
 		// Stored before the workflow goes on: its next step sends them.
 		now := o.Clock.Now()
-		r.GrantReasons, r.UpdatedAt = reasons, now
+		r.Appeal.GrantReasons, r.UpdatedAt = reasons, now
 		if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "appeal_grant_decided", From: r.Status, To: r.Status}); err != nil {
 			return err
 		}
@@ -148,7 +148,7 @@ func (o *Operator) ApproveCorrections(ctx context.Context, id, who string, value
 	}
 	// Stored before the workflow goes on: its next step writes them.
 	now := o.Clock.Now()
-	r.Corrections, r.UpdatedAt = values, now
+	r.Correction.Values, r.UpdatedAt = values, now
 	ev := request.Event{At: now, Actor: "operator:" + who, Action: "corrections_given", From: r.Status, To: r.Status, Note: "fields=" + strings.Join(values.Fields(), ",")}
 	if err := o.Store.Save(ctx, r, ev); err != nil {
 		return err
@@ -161,14 +161,14 @@ func (o *Operator) ApproveCorrections(ctx context.Context, id, who string, value
 // can be tried again.
 func (o *Operator) resumeReviewed(ctx context.Context, r *request.Request, who string) error {
 	id := r.ID
-	if err := o.Workflow.Resume(ctx, r.ReviewTaskToken); err != nil {
+	if err := o.Workflow.Resume(ctx, r.Review.TaskToken); err != nil {
 		return err
 	}
 	// The workflow runs on and may save the request meanwhile: on a lost
 	// race, read it again.
 	for attempt := 0; ; attempt++ {
 		now := o.Clock.Now()
-		r.ReviewTaskToken, r.UpdatedAt = "", now
+		r.Review.TaskToken, r.UpdatedAt = "", now
 		err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "approved", From: r.Status, To: r.Status})
 		if !apperr.Is(err, apperr.Conflict) || attempt == 2 {
 			return err
@@ -238,16 +238,16 @@ func (o *Operator) DenyWith(ctx context.Context, id, who string, d Denial) error
 	}
 	// A request waits for a decision in review or, on a legal hold, before
 	// erasure; either wait ends in the denial.
-	token := r.ReviewTaskToken
+	token := r.Review.TaskToken
 	if token == "" && r.OnHold {
-		token = r.HoldTaskToken
+		token = r.Hold.TaskToken
 	}
 	if token == "" || r.Status.Closed() {
 		return apperr.E(apperr.Conflict, "The request is not waiting for a review or on a legal hold.")
 	}
 	now := o.Clock.Now()
-	r.DenialReasons, r.DenialProvision, r.UpdatedAt = reasons, d.Provision, now
-	r.OtherController, r.OtherControllerContact = d.Controller, d.ControllerContact
+	r.Denial.Reasons, r.Denial.Provision, r.UpdatedAt = reasons, d.Provision, now
+	r.Denial.OtherController, r.Denial.OtherControllerContact = d.Controller, d.ControllerContact
 	if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "denial_decided", From: r.Status, To: r.Status}); err != nil {
 		return err
 	}
@@ -263,21 +263,42 @@ func (o *Operator) Hold(ctx context.Context, id, who, reason string) error {
 	if reason == "" {
 		return apperr.InvalidFields(apperr.FieldError{Field: "reason", Detail: "Say why the data must be kept (the litigation, the authority's order); it is kept with the request."})
 	}
-	r, err := o.load(ctx, id)
-	if err != nil {
-		return err
+	_, err := o.change(ctx, id, func(r *request.Request) (request.Event, error) {
+		switch {
+		case r.Status.Closed():
+			return request.Event{}, apperr.E(apperr.Conflict, "A "+string(r.Status)+" request cannot be put on hold.")
+		case r.Type != request.Delete:
+			return request.Event{}, apperr.E(apperr.Conflict, "A legal hold blocks erasure; a "+string(r.Type)+" request erases nothing.")
+		case r.OnHold:
+			return request.Event{}, apperr.E(apperr.Conflict, "The request is already on legal hold.")
+		}
+		now := o.Clock.Now()
+		r.OnHold, r.Hold.Reasons, r.UpdatedAt = true, []string{reason}, now
+		return request.Event{At: now, Actor: "operator:" + who, Action: "legal_hold_placed", From: r.Status, To: r.Status}, nil
+	})
+	return err
+}
+
+// change reads the request, applies an operator's change to it and saves it
+// with the event apply returns. The workflow saves the same request as it
+// goes: a save that lost that race reads the request again and applies the
+// change anew, its checks run on the fresh read, so the operator is not
+// told to try again for a change nobody else made to what they changed.
+func (o *Operator) change(ctx context.Context, id string, apply func(r *request.Request) (request.Event, error)) (*request.Request, error) {
+	for attempt := 0; ; attempt++ {
+		r, err := o.load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		ev, err := apply(r)
+		if err != nil {
+			return nil, err
+		}
+		err = o.Store.Save(ctx, r, ev)
+		if err == nil || !errors.Is(err, request.ErrChanged) || attempt == 2 {
+			return r, err
+		}
 	}
-	switch {
-	case r.Status.Closed():
-		return apperr.E(apperr.Conflict, "A "+string(r.Status)+" request cannot be put on hold.")
-	case r.Type != request.Delete:
-		return apperr.E(apperr.Conflict, "A legal hold blocks erasure; a "+string(r.Type)+" request erases nothing.")
-	case r.OnHold:
-		return apperr.E(apperr.Conflict, "The request is already on legal hold.")
-	}
-	now := o.Clock.Now()
-	r.OnHold, r.HoldReasons, r.UpdatedAt = true, []string{reason}, now
-	return o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "legal_hold_placed", From: r.Status, To: r.Status})
 }
 
 // Release lifts a legal hold; a workflow waiting on it goes on to erase.
@@ -288,31 +309,31 @@ func (o *Operator) Release(ctx context.Context, id, who string) error {
 	if err != nil {
 		return err
 	}
-	if !r.OnHold && r.HoldTaskToken == "" {
+	if !r.OnHold && r.Hold.TaskToken == "" {
 		return apperr.E(apperr.Conflict, "The request is not on legal hold.")
 	}
 	if r.OnHold {
 		now := o.Clock.Now()
-		r.OnHold, r.HoldReasons, r.UpdatedAt = false, nil, now
+		r.OnHold, r.Hold.Reasons, r.UpdatedAt = false, nil, now
 		if err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "legal_hold_released", From: r.Status, To: r.Status}); err != nil {
 			return err
 		}
 	}
-	if r.HoldTaskToken == "" {
+	if r.Hold.TaskToken == "" {
 		return nil // the workflow has not reached erasure; it will not wait
 	}
-	token := r.HoldTaskToken
+	token := r.Hold.TaskToken
 	if err := o.Workflow.Resume(ctx, token); err != nil && !apperr.Is(err, apperr.Conflict) {
 		return err // still waiting: release again
 	}
 	// Resumed, or no longer waiting on this token: forget it. The workflow
 	// runs on and may save the request meanwhile; on a lost race, read again.
 	for attempt := 0; ; attempt++ {
-		if r.HoldTaskToken != token {
+		if r.Hold.TaskToken != token {
 			return nil // a new wait took its place
 		}
 		now := o.Clock.Now()
-		r.HoldTaskToken, r.UpdatedAt = "", now
+		r.Hold.TaskToken, r.UpdatedAt = "", now
 		err := o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "hold_wait_resumed", From: r.Status, To: r.Status})
 		if !apperr.Is(err, apperr.Conflict) || attempt == 2 {
 			return err
@@ -351,11 +372,11 @@ func (o *Operator) KeepDate(ctx context.Context, id, who string) error {
 		return apperr.E(apperr.Conflict, "The request is closed.")
 	case r.Extended:
 		return apperr.E(apperr.Conflict, "The request was extended already.")
-	case r.ExtensionDecision == request.ExtensionKept:
+	case r.Extension.Decision == request.ExtensionKept:
 		return o.answerExtension(ctx, id, who) // answered before; resume again
 	}
 	now := o.Clock.Now()
-	r.ExtensionDecision, r.UpdatedAt = request.ExtensionKept, now
+	r.Extension.Decision, r.UpdatedAt = request.ExtensionKept, now
 	ev := request.Event{At: now, Actor: "operator:" + who, Action: "extension_declined", From: r.Status, To: r.Status, Note: "due=" + r.Deadlines.Due.String()}
 	if err := o.Store.Save(ctx, r, ev); err != nil {
 		return err
@@ -369,14 +390,14 @@ func (o *Operator) KeepDate(ctx context.Context, id, who string) error {
 func (o *Operator) answerExtension(ctx context.Context, id, who string) error {
 	for attempt := 0; ; attempt++ {
 		r, err := o.Store.Get(ctx, id)
-		if err != nil || r.ExtensionTaskToken == "" {
+		if err != nil || r.Extension.TaskToken == "" {
 			return err
 		}
-		if err := o.Workflow.Resume(ctx, r.ExtensionTaskToken); err != nil && !apperr.Is(err, apperr.Conflict) {
+		if err := o.Workflow.Resume(ctx, r.Extension.TaskToken); err != nil && !apperr.Is(err, apperr.Conflict) {
 			return err // still waiting: answer again
 		}
 		now := o.Clock.Now()
-		r.ExtensionTaskToken, r.UpdatedAt = "", now
+		r.Extension.TaskToken, r.UpdatedAt = "", now
 		err = o.Store.Save(ctx, r, request.Event{At: now, Actor: "operator:" + who, Action: "extension_decision_given", From: r.Status, To: r.Status})
 		if !errors.Is(err, request.ErrChanged) || attempt == 2 {
 			return err
@@ -396,13 +417,13 @@ func (o *Operator) Verify(ctx context.Context, id, who, how string) error {
 	if err != nil {
 		return err
 	}
-	if r.Status != request.PendingVerification || r.TaskToken == "" {
+	if r.Status != request.PendingVerification || r.Verification.TaskToken == "" {
 		return apperr.E(apperr.Conflict, "The request is not waiting for verification.")
 	}
 	now := o.Clock.Now()
 	r.ClearVerification() // the emailed link and code are void from now on
-	r.VerifyLocked = false
-	if r.PowerOfAttorney {
+	r.Verification.Locked = false
+	if r.Agent.PowerOfAttorney {
 		r.NeedsOperator = false // the review it waited for is this
 	}
 	ev, err := r.Move(request.Verified, now, "operator:"+who, "verified", "method="+how)
@@ -412,7 +433,7 @@ func (o *Operator) Verify(ctx context.Context, id, who, how string) error {
 	if err := o.Store.Save(ctx, r, ev); err != nil {
 		return err
 	}
-	return o.Workflow.Resume(ctx, r.TaskToken)
+	return o.Workflow.Resume(ctx, r.Verification.TaskToken)
 }
 
 // Cancel ends an open request at the subject's wish: the workflow and the
@@ -479,7 +500,7 @@ func (o *Operator) Cancel(ctx context.Context, id, who string) error {
 // with workflow.RequestCancelledError. A token no longer waited on is answered Conflict,
 // which is no error here: that wait ended already.
 func (o *Operator) endWaits(ctx context.Context, r *request.Request) error {
-	tokens := []string{r.TaskToken, r.ReviewTaskToken, r.HoldTaskToken}
+	tokens := []string{r.Verification.TaskToken, r.Review.TaskToken, r.Hold.TaskToken}
 	if o.Findings != nil {
 		t, err := o.Findings.Wait(ctx, r.ID)
 		if err != nil {

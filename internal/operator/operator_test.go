@@ -18,9 +18,22 @@ import (
 )
 
 // fakeStore is the in-memory store, with short names for the tests.
-type fakeStore struct{ *memstore.Store }
+// beforeSave, when set, runs once before the next Save: another writer
+// (the workflow) saving the request between an operator's read and save.
+type fakeStore struct {
+	*memstore.Store
+	beforeSave func()
+}
 
-func newFakeStore() *fakeStore { return &fakeStore{memstore.New()} }
+func newFakeStore() *fakeStore { return &fakeStore{Store: memstore.New()} }
+
+func (s *fakeStore) Save(ctx context.Context, r *request.Request, ev request.Event) error {
+	if f := s.beforeSave; f != nil {
+		s.beforeSave = nil
+		f()
+	}
+	return s.Store.Save(ctx, r, ev)
+}
 
 func (s *fakeStore) put(r request.Request) { s.Put(r) }
 
@@ -150,10 +163,10 @@ func (f *fakeForgetter) ForgetPermission(_ context.Context, r *request.Request) 
 type fakeRawMail struct{ deleted []string }
 
 func (m *fakeRawMail) ForgetMail(_ context.Context, r *request.Request) error {
-	if r.MailKey == "" {
+	if r.Mail.Key == "" {
 		return nil
 	}
-	key := r.MailKey
+	key := r.Mail.Key
 	m.deleted = append(m.deleted, key)
 	return nil
 }
@@ -161,14 +174,14 @@ func (m *fakeRawMail) ForgetMail(_ context.Context, r *request.Request) error {
 // waiting is a request whose workflow waits for an operator's review.
 func waiting() request.Request {
 	return request.Request{
-		ID:              reqID,
-		Type:            request.Access,
-		Status:          request.InProgress,
-		Jurisdiction:    "EU",
-		Email:           "a@example.com",
-		ReceivedAt:      received,
-		UpdatedAt:       received,
-		ReviewTaskToken: token,
+		ID:           reqID,
+		Type:         request.Access,
+		Status:       request.InProgress,
+		Jurisdiction: "EU",
+		Email:        "a@example.com",
+		ReceivedAt:   received,
+		UpdatedAt:    received,
+		Review:       request.Review{TaskToken: token},
 	}
 }
 
@@ -229,8 +242,8 @@ func TestApprove(t *testing.T) {
 				t.Errorf("fails = %+v, want none", e.workflow.fails)
 			}
 			got, _ := e.store.stored(reqID)
-			if got.ReviewTaskToken != "" {
-				t.Errorf("ReviewTaskToken = %q, want it cleared", got.ReviewTaskToken)
+			if got.Review.TaskToken != "" {
+				t.Errorf("ReviewTaskToken = %q, want it cleared", got.Review.TaskToken)
 			}
 			if got.Status != status {
 				t.Errorf("Status = %s, want %s (the workflow moves it)", got.Status, status)
@@ -258,7 +271,7 @@ func TestApproveCorrections(t *testing.T) {
 	e := newEnv()
 	e.op.Correctable = []string{"name", "postal_code"}
 	r := waiting()
-	r.Type, r.MailKey = request.Correct, "inbound/abc"
+	r.Type, r.Mail.Key = request.Correct, "inbound/abc"
 	e.store.put(r)
 
 	wantErr(t, e.op.Approve(ctx, reqID, who, nil), apperr.Invalid, "correct")
@@ -270,8 +283,8 @@ func TestApproveCorrections(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := e.store.stored(reqID)
-	if !reflect.DeepEqual(got.Corrections, request.Corrections{"postal_code": "10115"}) || got.ReviewTaskToken != "" || len(e.workflow.resumes) != 1 {
-		t.Fatalf("corrections of %v, token %q, resumes %v", got.Corrections.Fields(), got.ReviewTaskToken, e.workflow.resumes)
+	if !reflect.DeepEqual(got.Correction.Values, request.Corrections{"postal_code": "10115"}) || got.Review.TaskToken != "" || len(e.workflow.resumes) != 1 {
+		t.Fatalf("corrections of %v, token %q, resumes %v", got.Correction.Values.Fields(), got.Review.TaskToken, e.workflow.resumes)
 	}
 	var actions []string
 	for _, ev := range e.store.eventsOf(reqID) {
@@ -293,7 +306,7 @@ func TestApproveCorrections(t *testing.T) {
 func TestApproveAppeal(t *testing.T) {
 	ctx := context.Background()
 	appeal := waiting()
-	appeal.Type, appeal.AppealOf = request.Appeal, "dsr-20250201-0123456789abcdef"
+	appeal.Type, appeal.Appeal.Of = request.Appeal, "dsr-20250201-0123456789abcdef"
 	tests := []struct {
 		name    string
 		r       request.Request
@@ -321,8 +334,8 @@ func TestApproveAppeal(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, _ := e.store.stored(reqID)
-			if !reflect.DeepEqual(got.GrantReasons, []string{"Identity confirmed by phone."}) || len(e.workflow.resumes) != 1 {
-				t.Fatalf("reasons %q, resumes %q", got.GrantReasons, e.workflow.resumes)
+			if !reflect.DeepEqual(got.Appeal.GrantReasons, []string{"Identity confirmed by phone."}) || len(e.workflow.resumes) != 1 {
+				t.Fatalf("reasons %q, resumes %q", got.Appeal.GrantReasons, e.workflow.resumes)
 			}
 			evs := e.store.eventsOf(reqID)
 			if len(evs) != 2 || evs[0].Action != "appeal_grant_decided" || evs[1].Action != "approved" {
@@ -334,7 +347,7 @@ func TestApproveAppeal(t *testing.T) {
 
 func TestApproveRefused(t *testing.T) {
 	noToken := waiting()
-	noToken.ReviewTaskToken = ""
+	noToken.Review.TaskToken = ""
 	inStatus := func(s request.Status) *request.Request {
 		r := waiting()
 		r.Status = s
@@ -436,8 +449,8 @@ func TestDeny(t *testing.T) {
 				t.Errorf("resumes = %q, want none", e.workflow.resumes)
 			}
 			got, _ := e.store.stored(reqID)
-			if !reflect.DeepEqual(got.DenialReasons, tt.want) {
-				t.Errorf("DenialReasons = %q, want %q", got.DenialReasons, tt.want)
+			if !reflect.DeepEqual(got.Denial.Reasons, tt.want) {
+				t.Errorf("DenialReasons = %q, want %q", got.Denial.Reasons, tt.want)
 			}
 			if got.Status != request.InProgress {
 				t.Errorf("Status = %s, want %s (the workflow closes it)", got.Status, request.InProgress)
@@ -455,7 +468,7 @@ func TestDeny(t *testing.T) {
 
 func TestDenyRefused(t *testing.T) {
 	noToken := waiting()
-	noToken.ReviewTaskToken = ""
+	noToken.Review.TaskToken = ""
 	inStatus := func(s request.Status) *request.Request {
 		r := waiting()
 		r.Status = s
@@ -545,7 +558,7 @@ func TestExtend(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv()
 			r := waiting()
-			r.ReviewTaskToken = ""
+			r.Review.TaskToken = ""
 			e.store.put(r)
 			e.extender.err = tt.extErr
 
@@ -603,8 +616,8 @@ func TestExtendRefused(t *testing.T) {
 func TestVerify(t *testing.T) {
 	pending := func() request.Request {
 		r := waiting()
-		r.Status, r.TaskToken, r.ReviewTaskToken, r.VerifyTokenHash = request.PendingVerification, "verify-task-token", "", "hash"
-		r.VerifyCodeHash = "code-hash"
+		r.Status, r.Verification.TaskToken, r.Review.TaskToken, r.Verification.TokenHash = request.PendingVerification, "verify-task-token", "", "hash"
+		r.Verification.CodeHash = "code-hash"
 		return r
 	}
 	t.Run("resumes the verification step and records how", func(t *testing.T) {
@@ -614,8 +627,8 @@ func TestVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, _ := e.store.stored(reqID)
-		if got.Status != request.Verified || got.VerifyTokenHash != "" || got.VerifyCodeHash != "" {
-			t.Fatalf("status %s, link hash %q, code hash %q", got.Status, got.VerifyTokenHash, got.VerifyCodeHash)
+		if got.Status != request.Verified || got.Verification.TokenHash != "" || got.Verification.CodeHash != "" {
+			t.Fatalf("status %s, link hash %q, code hash %q", got.Status, got.Verification.TokenHash, got.Verification.CodeHash)
 		}
 		if len(e.workflow.resumes) != 1 || e.workflow.resumes[0] != "verify-task-token" {
 			t.Fatalf("resumes %v", e.workflow.resumes)
@@ -627,15 +640,15 @@ func TestVerify(t *testing.T) {
 	t.Run("a request locked by wrong attempts", func(t *testing.T) {
 		e := newEnv()
 		locked := pending()
-		locked.VerifyTokenHash, locked.VerifyCodeHash = "", ""
-		locked.VerifyFailures, locked.VerifyLocked = request.MaxVerifyFailures, true
+		locked.Verification.TokenHash, locked.Verification.CodeHash = "", ""
+		locked.Verification.Failures, locked.Verification.Locked = request.MaxVerifyFailures, true
 		e.store.put(locked)
 		if err := e.op.Verify(context.Background(), reqID, who, "photo ID checked by video call"); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := e.store.stored(reqID)
-		if got.Status != request.Verified || got.VerifyLocked || len(e.workflow.resumes) != 1 {
-			t.Fatalf("status %s, locked %v, resumes %v", got.Status, got.VerifyLocked, e.workflow.resumes)
+		if got.Status != request.Verified || got.Verification.Locked || len(e.workflow.resumes) != 1 {
+			t.Fatalf("status %s, locked %v, resumes %v", got.Status, got.Verification.Locked, e.workflow.resumes)
 		}
 	})
 	t.Run("refused", func(t *testing.T) {
@@ -713,7 +726,7 @@ func TestCancelDeletesTheMail(t *testing.T) {
 	for _, key := range []string{"inbound/6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1", ""} {
 		e := newEnv()
 		r := waiting()
-		r.MailKey = key
+		r.Mail.Key = key
 		e.store.put(r)
 		if err := e.op.Cancel(context.Background(), reqID, who); err != nil {
 			t.Fatal(err)
@@ -729,7 +742,7 @@ func TestCancelDeletesTheMail(t *testing.T) {
 func TestCancelForgetsThePermission(t *testing.T) {
 	e := newEnv()
 	r := waiting()
-	r.AgentEmail, r.PermissionKey, r.PermissionType = "agent@example.net", "agents/"+reqID+"/permission", "application/pdf"
+	r.Agent.Email, r.Agent.PermissionKey, r.Agent.PermissionType = "agent@example.net", "agents/"+reqID+"/permission", "application/pdf"
 	e.store.put(r)
 	if err := e.op.Cancel(context.Background(), reqID, who); err != nil {
 		t.Fatal(err)
@@ -742,7 +755,7 @@ func TestCancelForgetsThePermission(t *testing.T) {
 func TestRedrive(t *testing.T) {
 	failed := func() request.Request {
 		r := waiting()
-		r.Status, r.ReviewTaskToken, r.NeedsOperator = request.Failed, "", true
+		r.Status, r.Review.TaskToken, r.NeedsOperator = request.Failed, "", true
 		return r
 	}
 	tests := []struct {
@@ -796,7 +809,7 @@ func TestAnswerTheExtensionQuestion(t *testing.T) {
 	ctx := context.Background()
 	asked := func() request.Request {
 		r := waiting()
-		r.ReviewTaskToken, r.ExtensionTaskToken = "", "ask-token"
+		r.Review.TaskToken, r.Extension.TaskToken = "", "ask-token"
 		return r
 	}
 	t.Run("extend", func(t *testing.T) {
@@ -805,8 +818,8 @@ func TestAnswerTheExtensionQuestion(t *testing.T) {
 		if err := e.op.Extend(ctx, reqID, who, []string{"A supplier holds part of your data."}); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := e.store.stored(reqID); got.ExtensionTaskToken != "" || !slices.Equal(e.workflow.resumes, []string{"ask-token"}) {
-			t.Fatalf("token %q, resumes %v", got.ExtensionTaskToken, e.workflow.resumes)
+		if got, _ := e.store.stored(reqID); got.Extension.TaskToken != "" || !slices.Equal(e.workflow.resumes, []string{"ask-token"}) {
+			t.Fatalf("token %q, resumes %v", got.Extension.TaskToken, e.workflow.resumes)
 		}
 	})
 	t.Run("keep the date", func(t *testing.T) {
@@ -816,7 +829,7 @@ func TestAnswerTheExtensionQuestion(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, _ := e.store.stored(reqID)
-		if got.ExtensionDecision != request.ExtensionKept || got.ExtensionTaskToken != "" || !slices.Equal(e.workflow.resumes, []string{"ask-token"}) {
+		if got.Extension.Decision != request.ExtensionKept || got.Extension.TaskToken != "" || !slices.Equal(e.workflow.resumes, []string{"ask-token"}) {
 			t.Fatalf("stored %+v, resumes %v", got, e.workflow.resumes)
 		}
 		var actions []string
@@ -830,12 +843,12 @@ func TestAnswerTheExtensionQuestion(t *testing.T) {
 	t.Run("keep the date when nobody asked yet", func(t *testing.T) {
 		e := newEnv()
 		r := asked()
-		r.ExtensionTaskToken = ""
+		r.Extension.TaskToken = ""
 		e.store.put(r)
 		if err := e.op.KeepDate(ctx, reqID, who); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := e.store.stored(reqID); got.ExtensionDecision != request.ExtensionKept || len(e.workflow.resumes) != 0 {
+		if got, _ := e.store.stored(reqID); got.Extension.Decision != request.ExtensionKept || len(e.workflow.resumes) != 0 {
 			t.Fatalf("stored %+v, resumes %v", got, e.workflow.resumes)
 		}
 	})
@@ -850,8 +863,8 @@ func TestAnswerTheExtensionQuestion(t *testing.T) {
 		if err := e.op.KeepDate(ctx, reqID, who); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := e.store.stored(reqID); got.ExtensionTaskToken != "" || len(e.workflow.resumes) != 2 {
-			t.Fatalf("token %q, resumes %v", got.ExtensionTaskToken, e.workflow.resumes)
+		if got, _ := e.store.stored(reqID); got.Extension.TaskToken != "" || len(e.workflow.resumes) != 2 {
+			t.Fatalf("token %q, resumes %v", got.Extension.TaskToken, e.workflow.resumes)
 		}
 	})
 	t.Run("refused", func(t *testing.T) {
@@ -880,13 +893,13 @@ func TestDenyWith(t *testing.T) {
 		check func(t *testing.T, r request.Request)
 	}{
 		{"with a provision", Denial{Reasons: []string{"Exempt."}, Provision: " section 39 "}, "", func(t *testing.T, r request.Request) {
-			if r.DenialProvision != "section 39" || r.OtherController != "" {
-				t.Errorf("provision %q, controller %q", r.DenialProvision, r.OtherController)
+			if r.Denial.Provision != "section 39" || r.Denial.OtherController != "" {
+				t.Errorf("provision %q, controller %q", r.Denial.Provision, r.Denial.OtherController)
 			}
 		}},
 		{"not the controller", Denial{Controller: "Loja Exemplo Ltda.", ControllerContact: "privacidade@loja.example"}, "", func(t *testing.T, r request.Request) {
-			if r.OtherController != "Loja Exemplo Ltda." || r.OtherControllerContact != "privacidade@loja.example" || len(r.DenialReasons) != 0 {
-				t.Errorf("controller %q %q, reasons %q", r.OtherController, r.OtherControllerContact, r.DenialReasons)
+			if r.Denial.OtherController != "Loja Exemplo Ltda." || r.Denial.OtherControllerContact != "privacidade@loja.example" || len(r.Denial.Reasons) != 0 {
+				t.Errorf("controller %q %q, reasons %q", r.Denial.OtherController, r.Denial.OtherControllerContact, r.Denial.Reasons)
 			}
 		}},
 		{"a controller without a contact", Denial{Controller: "Loja Exemplo Ltda."}, "controller_contact", nil},

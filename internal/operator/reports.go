@@ -55,19 +55,19 @@ func waitsFor(r *request.Request) string {
 	switch {
 	case r.Status.Closed():
 		return ""
-	case r.Status == request.PendingVerification && r.PowerOfAttorney:
+	case r.Status == request.PendingVerification && r.Agent.PowerOfAttorney:
 		return "an operator to review the agent's power of attorney"
-	case r.ExtensionTaskToken != "":
+	case r.Extension.TaskToken != "":
 		return "a decision whether to extend (privacyctl extend, or keep-date)"
-	case r.ExtensionDecision == request.ExtensionUndecided && r.NeedsOperator && !r.Overdue:
+	case r.Extension.Decision == request.ExtensionUndecided && r.NeedsOperator && !r.Overdue:
 		return "an operator: nobody decided on an extension"
 	case r.NeedsOperator:
 		return "an operator (failed or overdue)"
-	case r.ReviewTaskToken != "":
+	case r.Review.TaskToken != "":
 		return "an operator's review"
 	case r.OnHold:
 		return "the release of a legal hold"
-	case r.Status == request.PendingVerification && r.VerifyLocked:
+	case r.Status == request.PendingVerification && r.Verification.Locked:
 		return "an operator to verify the subject (too many wrong attempts)"
 	case r.Status == request.PendingVerification:
 		return "the subject's confirmation"
@@ -93,7 +93,7 @@ func (rp *Reports) List(ctx context.Context, f Filter) ([]Row, error) {
 		switch {
 		case f.Jurisdiction != "" && r.Jurisdiction != f.Jurisdiction,
 			f.Overdue && !r.Overdue,
-			f.NeedsDecision && r.ExtensionTaskToken == "",
+			f.NeedsDecision && r.Extension.TaskToken == "",
 			f.DueWithin > 0 && daysLeft > f.DueWithin:
 			continue
 		}
@@ -134,7 +134,7 @@ func (rp *Reports) Records(ctx context.Context, since time.Time) ([]Record, erro
 		}
 		switch r.Status {
 		case request.Denied:
-			rec.DenialBasis = strings.Join(r.DenialReasons, "; ")
+			rec.DenialBasis = strings.Join(r.Denial.Reasons, "; ")
 		case request.Expired:
 			rec.DenialBasis = "identity not verified"
 		}

@@ -33,7 +33,7 @@ func seedReports(t *testing.T) *Reports {
 	for _, r := range []request.Request{
 		{ID: "dsr-a", Type: request.Access, Status: request.Completed, Jurisdiction: "EU", ReceivedAt: day("2026-01-10"), CompletedAt: day("2026-01-20"), Deadlines: due("2026-02-10")},
 		{ID: "dsr-b", Type: request.Access, Status: request.Completed, Jurisdiction: "US-CA", ReceivedAt: day("2026-02-01"), CompletedAt: day("2026-02-05"), Deadlines: due("2026-03-18")},
-		{ID: "dsr-c", Type: request.Access, Status: request.Denied, Jurisdiction: "EU", ReceivedAt: day("2026-03-01"), CompletedAt: day("2026-03-31"), DenialReasons: []string{"Manifestly unfounded."}, Deadlines: due("2026-04-01")},
+		{ID: "dsr-c", Type: request.Access, Status: request.Denied, Jurisdiction: "EU", ReceivedAt: day("2026-03-01"), CompletedAt: day("2026-03-31"), Deadlines: due("2026-04-01"), Denial: request.Denial{Reasons: []string{"Manifestly unfounded."}}},
 		{ID: "dsr-d", Type: request.Delete, Status: request.Expired, Jurisdiction: "EU", ReceivedAt: day("2026-04-01"), UpdatedAt: day("2026-04-29"), Deadlines: due("2026-05-01")},
 		{ID: "dsr-e", Type: request.Delete, Status: request.InProgress, Jurisdiction: "EU", ReceivedAt: day("2026-11-01"), Deadlines: due("2026-12-01"), Extended: true},
 		{ID: "dsr-f", Type: request.Delete, Status: request.PendingVerification, Jurisdiction: "US-CA", ReceivedAt: day("2026-11-20"), Deadlines: due("2027-01-04")},
@@ -153,16 +153,16 @@ func TestWaitsFor(t *testing.T) {
 		want string
 	}{
 		{request.Request{Status: request.PendingVerification}, "the subject's confirmation"},
-		{request.Request{Status: request.PendingVerification, VerifyLocked: true}, "an operator to verify the subject (too many wrong attempts)"},
-		{request.Request{Status: request.Expired, VerifyLocked: true}, ""},
-		{request.Request{Status: request.InProgress, ReviewTaskToken: "t"}, "an operator's review"},
+		{request.Request{Status: request.PendingVerification, Verification: request.Verification{Locked: true}}, "an operator to verify the subject (too many wrong attempts)"},
+		{request.Request{Status: request.Expired, Verification: request.Verification{Locked: true}}, ""},
+		{request.Request{Status: request.InProgress, Review: request.Review{TaskToken: "t"}}, "an operator's review"},
 		{request.Request{Status: request.Failed, NeedsOperator: true}, "an operator (failed or overdue)"},
 		{request.Request{Status: request.InProgress}, "the workflow"},
-		{request.Request{Status: request.PendingVerification, PowerOfAttorney: true, NeedsOperator: true}, "an operator to review the agent's power of attorney"},
+		{request.Request{Status: request.PendingVerification, NeedsOperator: true, Agent: request.Agent{PowerOfAttorney: true}}, "an operator to review the agent's power of attorney"},
 	}
 	for _, tt := range tests {
 		if got := waitsFor(&tt.r); got != tt.want {
-			t.Errorf("waitsFor(%s, locked %v) = %q, want %q", tt.r.Status, tt.r.VerifyLocked, got, tt.want)
+			t.Errorf("waitsFor(%s, locked %v) = %q, want %q", tt.r.Status, tt.r.Verification.Locked, got, tt.want)
 		}
 	}
 }

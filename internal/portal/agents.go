@@ -87,7 +87,7 @@ func (p *Portal) UploadPermission(ctx context.Context, id, token, contentType st
 	if err != nil {
 		return err
 	}
-	if r.AgentEmail == "" {
+	if r.Agent.Email == "" {
 		return errNotAgent
 	}
 	if r.Status != request.Received && r.Status != request.PendingVerification {
@@ -104,9 +104,9 @@ func (p *Portal) UploadPermission(ctx context.Context, id, token, contentType st
 	if err != nil {
 		return err
 	}
-	before := r.PermissionKey
+	before := r.Agent.PermissionKey
 	now := p.Clock.Now()
-	r.PermissionKey, r.PermissionType, r.PowerOfAttorney = key, mediaType, powerOfAttorney
+	r.Agent.PermissionKey, r.Agent.PermissionType, r.Agent.PowerOfAttorney = key, mediaType, powerOfAttorney
 	r.UpdatedAt = now
 	if powerOfAttorney {
 		// An operator reviews the power of attorney and verifies.

@@ -55,7 +55,7 @@ func newAgentEnv() (*env, *fakePermissions) {
 // agentRequest is an agent's request waiting for the subject's confirmation.
 func agentRequest(r *request.Request) {
 	pending(r)
-	r.AgentEmail = agent
+	r.Agent.Email = agent
 }
 
 func TestSubmitByAgent(t *testing.T) {
@@ -64,8 +64,8 @@ func TestSubmitByAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := e.store.stored(rc.ID); got.AgentEmail != agent || got.Email != subject {
-		t.Fatalf("agent %q, subject %q", got.AgentEmail, got.Email)
+	if got, _ := e.store.stored(rc.ID); got.Agent.Email != agent || got.Email != subject {
+		t.Fatalf("agent %q, subject %q", got.Agent.Email, got.Email)
 	}
 }
 
@@ -87,10 +87,10 @@ func TestUploadPermission(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, _ := e.store.stored(r.ID)
-			if got.PermissionKey != "agents/"+r.ID+"/permission" || got.PermissionType != tt.want || got.PowerOfAttorney || got.NeedsOperator {
-				t.Fatalf("stored %q %q, power of attorney %v", got.PermissionKey, got.PermissionType, got.PowerOfAttorney)
+			if got.Agent.PermissionKey != "agents/"+r.ID+"/permission" || got.Agent.PermissionType != tt.want || got.Agent.PowerOfAttorney || got.NeedsOperator {
+				t.Fatalf("stored %q %q, power of attorney %v", got.Agent.PermissionKey, got.Agent.PermissionType, got.Agent.PowerOfAttorney)
 			}
-			if !bytes.Equal(perms.stored[got.PermissionKey], tt.body) {
+			if !bytes.Equal(perms.stored[got.Agent.PermissionKey], tt.body) {
 				t.Fatal("the document was not stored as sent")
 			}
 			evs := e.store.eventsOf(r.ID)
@@ -138,7 +138,7 @@ func TestUploadPermissionKeepsOneDocument(t *testing.T) {
 			if tt.before != "" {
 				old := strings.ReplaceAll(tt.before, "%s", r.ID)
 				perms.stored[old], perms.types[old] = pdf, "application/pdf"
-				r.PermissionKey, r.PermissionType = old, "application/pdf"
+				r.Agent.PermissionKey, r.Agent.PermissionType = old, "application/pdf"
 				e.store.put(r)
 			}
 			if tt.meanwhile != nil {
@@ -217,7 +217,7 @@ func TestAgentRequestNeedsPermissionAndSubject(t *testing.T) {
 	if err := e.portal.ConfirmCode(ctx, r.ID, verifyCode, Details{}); err != errNoPermission {
 		t.Fatalf("code without permission: %v", err)
 	}
-	if got, _ := e.store.stored(r.ID); got.VerifyFailures != 0 || got.VerifyTokenHash == "" || len(e.workflow.resumes) != 0 {
+	if got, _ := e.store.stored(r.ID); got.Verification.Failures != 0 || got.Verification.TokenHash == "" || len(e.workflow.resumes) != 0 {
 		t.Fatal("the refusal counted, used the link or resumed")
 	}
 	if err := e.portal.UploadPermission(ctx, r.ID, "status-token", "application/pdf", pdf, false); err != nil {
@@ -246,10 +246,10 @@ func TestPowerOfAttorneyGoesToAnOperator(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := e.store.stored(r.ID)
-	if !got.PowerOfAttorney || !got.NeedsOperator || got.Status != request.PendingVerification || len(e.workflow.resumes) != 0 {
-		t.Fatalf("power of attorney %v, needs operator %v, status %s", got.PowerOfAttorney, got.NeedsOperator, got.Status)
+	if !got.Agent.PowerOfAttorney || !got.NeedsOperator || got.Status != request.PendingVerification || len(e.workflow.resumes) != 0 {
+		t.Fatalf("power of attorney %v, needs operator %v, status %s", got.Agent.PowerOfAttorney, got.NeedsOperator, got.Status)
 	}
-	if !secret.Matches(verifyToken, got.VerifyTokenHash) {
+	if !secret.Matches(verifyToken, got.Verification.TokenHash) {
 		t.Fatal("the subject's link was voided")
 	}
 }

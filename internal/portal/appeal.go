@@ -52,7 +52,7 @@ func sameAddress(a, b string) bool {
 // within the appeal's period. Its id derives from the appeal's, so a retry
 // finds the request it made.
 func (p *Portal) FollowUp(ctx context.Context, appeal, decided *request.Request) (*request.Request, error) {
-	if appeal.Type != request.Appeal || appeal.AppealOf != decided.ID {
+	if appeal.Type != request.Appeal || appeal.Appeal.Of != decided.ID {
 		return nil, apperr.E(apperr.Internal, "A follow-up is made for a granted appeal of the request it names.")
 	}
 	id := request.FollowUpID(appeal.ID, appeal.ReceivedAt)
@@ -65,8 +65,8 @@ func (p *Portal) FollowUp(ctx context.Context, appeal, decided *request.Request)
 	}
 	now := p.Clock.Now()
 	in := request.Submission{Type: string(decided.Type), Email: decided.Email, Jurisdiction: decided.Jurisdiction, Language: string(decided.Language)}
-	if len(decided.Corrections) > 0 {
-		c := decided.Corrections
+	if len(decided.Correction.Values) > 0 {
+		c := decided.Correction.Values
 		in.Corrections = &c
 	}
 	r, ev := request.NewFollowUp(in, appeal, now)

@@ -48,8 +48,8 @@ func TestAppealTakesTheLawOfItsDecision(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, _ := e.store.stored(rc.ID)
-			if got.Jurisdiction != tt.wantIn || got.Deadlines.Jurisdiction != tt.wantIn || got.AppealOf != decided.ID {
-				t.Fatalf("appeal under %s (deadlines %s), of %q", got.Jurisdiction, got.Deadlines.Jurisdiction, got.AppealOf)
+			if got.Jurisdiction != tt.wantIn || got.Deadlines.Jurisdiction != tt.wantIn || got.Appeal.Of != decided.ID {
+				t.Fatalf("appeal under %s (deadlines %s), of %q", got.Jurisdiction, got.Deadlines.Jurisdiction, got.Appeal.Of)
 			}
 			start := e.workflow.starts[len(e.workflow.starts)-1]
 			if !start.OperatorReview || start.VerifiedByAppeal || start.SkipVerification {
@@ -77,12 +77,12 @@ func TestFollowUp(t *testing.T) {
 	e := newEnv()
 	e.portal.ReviewTypes = []request.Type{request.Correct}
 	decided := e.seed(request.Denied, func(r *request.Request) {
-		r.Type, r.Jurisdiction, r.Corrections = request.Correct, "US-VA", request.Corrections{"name": "Ada King"}
+		r.Type, r.Jurisdiction, r.Correction.Values = request.Correct, "US-VA", request.Corrections{"name": "Ada King"}
 		r.Deadlines = deadlinesOf(t, "US-VA", request.Correct, r.ReceivedAt)
 	})
 	e.clock.Advance(10 * day)
 	appeal := e.seed(request.InProgress, func(r *request.Request) {
-		r.Type, r.Jurisdiction, r.AppealOf = request.Appeal, "US-VA", decided.ID
+		r.Type, r.Jurisdiction, r.Appeal.Of = request.Appeal, "US-VA", decided.ID
 		r.Deadlines = deadlinesOf(t, "US-VA", request.Appeal, r.ReceivedAt)
 	})
 	// Granted on the appeal's 50th day: Virginia's 45 days for the request
@@ -101,10 +101,10 @@ func TestFollowUp(t *testing.T) {
 	}
 	got, _ := e.store.stored(first.ID)
 	switch {
-	case got.Type != request.Correct || got.Email != subject || got.Jurisdiction != "US-VA" || got.Corrections["name"] != "Ada King":
+	case got.Type != request.Correct || got.Email != subject || got.Jurisdiction != "US-VA" || got.Correction.Values["name"] != "Ada King":
 		t.Fatalf("follow-up %+v", got)
-	case got.Status != request.Verified || got.FollowsAppeal != appeal.ID:
-		t.Fatalf("status %s, follows %q", got.Status, got.FollowsAppeal)
+	case got.Status != request.Verified || got.Appeal.FollowsAppeal != appeal.ID:
+		t.Fatalf("status %s, follows %q", got.Status, got.Appeal.FollowsAppeal)
 	case got.Deadlines.Due != appeal.Deadlines.Due || got.Deadlines.ExtensionAllowed || got.Deadlines.ExtendedDue != nil:
 		t.Fatalf("due %s (appeal's %s), extension %v", got.Deadlines.Due, appeal.Deadlines.Due, got.Deadlines.ExtensionAllowed)
 	}

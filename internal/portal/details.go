@@ -69,15 +69,15 @@ func (e *DetailsError) Unwrap() error { return e.Err }
 const maxDetailLength = 200
 
 func (p *Portal) requirement(r *request.Request) Requirement {
-	corrects := r.Corrections.Fields()
-	if r.Level.DataPoints == 0 && !r.Level.Declaration {
+	corrects := r.Correction.Values.Fields()
+	if r.Verification.Level.DataPoints == 0 && !r.Verification.Level.Declaration {
 		return Requirement{Corrects: corrects}
 	}
 	var kinds []registry.Category
 	if p.Accounts != nil {
 		kinds = p.Accounts.Kinds()
 	}
-	return Requirement{DataPoints: r.Level.DataPoints, Kinds: kinds, Declaration: r.Level.Declaration, Corrects: corrects}
+	return Requirement{DataPoints: r.Verification.Level.DataPoints, Kinds: kinds, Declaration: r.Verification.Level.Declaration, Corrects: corrects}
 }
 
 // ErrOperatorCheck: the level asks for more details than the account

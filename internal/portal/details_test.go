@@ -58,7 +58,7 @@ func newAccountsEnv() (*env, *fakeAccounts) {
 func specificPieces(r *request.Request) {
 	pending(r)
 	r.Jurisdiction = "US-CA"
-	r.Level = statute.Level{DataPoints: 3, Declaration: true, Cite: "CCPA Regs §7062(c)"}
+	r.Verification.Level = statute.Level{DataPoints: 3, Declaration: true, Cite: "CCPA Regs §7062(c)"}
 }
 
 func details(name, phone, postal, signature string) Details {
@@ -80,12 +80,12 @@ func TestSubmitRecordsTheLevel(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, _ := e.store.stored(rc.ID)
-		if got.Level.Cite == "" {
+		if got.Verification.Level.Cite == "" {
 			t.Errorf("%s %s: no citation", tt.jurisdiction, tt.typ)
 		}
-		got.Level.Cite = ""
-		if got.Level != tt.want {
-			t.Errorf("%s %s: level %+v, want %+v", tt.jurisdiction, tt.typ, got.Level, tt.want)
+		got.Verification.Level.Cite = ""
+		if got.Verification.Level != tt.want {
+			t.Errorf("%s %s: level %+v, want %+v", tt.jurisdiction, tt.typ, got.Verification.Level, tt.want)
 		}
 	}
 }
@@ -104,8 +104,8 @@ func TestConfirmWithDetails(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := e.store.stored(r.ID)
-	if got.Status != request.Verified || got.DeclaredBy != "Ana Lima" || len(e.workflow.resumes) != 1 {
-		t.Fatalf("status %s, declared by %q, resumes %v", got.Status, got.DeclaredBy, e.workflow.resumes)
+	if got.Status != request.Verified || got.Verification.DeclaredBy != "Ana Lima" || len(e.workflow.resumes) != 1 {
+		t.Fatalf("status %s, declared by %q, resumes %v", got.Status, got.Verification.DeclaredBy, e.workflow.resumes)
 	}
 	evs := e.store.eventsOf(r.ID)
 	if last := evs[len(evs)-1]; last.Note != "method=email_link data_points=3 declaration=signed" {
@@ -154,8 +154,8 @@ func TestConfirmWithDetailsRefused(t *testing.T) {
 				}
 			}
 			got, _ := e.store.stored(r.ID)
-			if want := map[bool]int{true: 1}[tt.counted]; got.VerifyFailures != want || got.Status != request.PendingVerification {
-				t.Fatalf("failures %d (want %d), status %s", got.VerifyFailures, want, got.Status)
+			if want := map[bool]int{true: 1}[tt.counted]; got.Verification.Failures != want || got.Status != request.PendingVerification {
+				t.Fatalf("failures %d (want %d), status %s", got.Verification.Failures, want, got.Status)
 			}
 			if tt.counted && tt.wantField != "" {
 				evs := e.store.eventsOf(r.ID)
@@ -184,10 +184,10 @@ func TestConfirmWithDetailsRefused(t *testing.T) {
 func TestDetailsCountTowardsTheLock(t *testing.T) {
 	ctx := context.Background()
 	e, _ := newAccountsEnv()
-	r := e.seed(request.PendingVerification, func(r *request.Request) { specificPieces(r); r.VerifyFailures = request.MaxVerifyFailures - 1 })
+	r := e.seed(request.PendingVerification, func(r *request.Request) { specificPieces(r); r.Verification.Failures = request.MaxVerifyFailures - 1 })
 	wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken, details("Ana Lima", "2135550199", "00000", "Ana Lima")))
-	if got, _ := e.store.stored(r.ID); !got.VerifyLocked || len(e.mailer.sent) != 1 {
-		t.Fatalf("locked %v, mails %d", got.VerifyLocked, len(e.mailer.sent))
+	if got, _ := e.store.stored(r.ID); !got.Verification.Locked || len(e.mailer.sent) != 1 {
+		t.Fatalf("locked %v, mails %d", got.Verification.Locked, len(e.mailer.sent))
 	}
 }
 
@@ -200,7 +200,7 @@ func TestDetailsNeedAnOperator(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 	got, _ := e.store.stored(r.ID)
-	if !got.NeedsOperator || got.Status != request.PendingVerification || got.VerifyCodeHash != "" || got.VerifyTokenHash != "" || len(e.workflow.resumes) != 0 {
+	if !got.NeedsOperator || got.Status != request.PendingVerification || got.Verification.CodeHash != "" || got.Verification.TokenHash != "" || len(e.workflow.resumes) != 0 {
 		t.Fatalf("needs operator %v, status %s, resumed %v", got.NeedsOperator, got.Status, e.workflow.resumes)
 	}
 }
@@ -213,7 +213,7 @@ func TestAccountsDown(t *testing.T) {
 	if apperr.KindOf(err) != apperr.Unavailable {
 		t.Fatalf("error %v", err)
 	}
-	if got, _ := e.store.stored(r.ID); got.VerifyFailures != 0 || got.Status != request.PendingVerification {
+	if got, _ := e.store.stored(r.ID); got.Verification.Failures != 0 || got.Status != request.PendingVerification {
 		t.Fatal("a failure of ours was counted against the subject")
 	}
 }
@@ -268,7 +268,7 @@ func TestCheckVerificationNamesCorrections(t *testing.T) {
 	r := e.seed(request.PendingVerification, func(r *request.Request) {
 		pending(r)
 		r.Type = request.Correct
-		r.Corrections = request.Corrections{"phone": "+44 20 7946 0000", "name": "Ada King"}
+		r.Correction.Values = request.Corrections{"phone": "+44 20 7946 0000", "name": "Ada King"}
 	})
 	req, err := e.portal.CheckVerification(context.Background(), r.ID, verifyToken)
 	if err != nil || !reflect.DeepEqual(req.Corrects, []string{"name", "phone"}) {

@@ -35,13 +35,13 @@ func newTwoRequests() *twoRequests {
 	other := e.seed(request.PendingVerification, func(r *request.Request) {
 		pending(r)
 		r.Email = "attacker@example.net"
-		r.VerifyTokenHash = secret.Hash(otherToken)
-		r.VerifyCodeHash = secret.CodeHash(r.ID, otherCode)
+		r.Verification.TokenHash = secret.Hash(otherToken)
+		r.Verification.CodeHash = secret.CodeHash(r.ID, otherCode)
 		r.StatusTokenHash = secret.Hash("other-status-token")
-		r.DownloadTokenHash = secret.Hash("other-download-token")
-		r.ExportKey = "packages/" + r.ID + ".zip"
-		r.DownloadExpiresAt = r.ReceivedAt.Add(7 * day)
-		r.TaskToken = "task-token-other"
+		r.Delivery.TokenHash = secret.Hash("other-download-token")
+		r.Delivery.ExportKey = "packages/" + r.ID + ".zip"
+		r.Delivery.ExpiresAt = r.ReceivedAt.Add(7 * day)
+		r.Verification.TaskToken = "task-token-other"
 	})
 	return &twoRequests{e: e, victim: victim, other: other}
 }
@@ -71,10 +71,10 @@ func TestImpersonationRefused(t *testing.T) {
 			return []error{p.ConfirmVerification(ctx, v.ID, "status-token", Details{})}
 		}, 1},
 		{"the stored hash as a link token", func(p *Portal, v, _ request.Request) []error {
-			return []error{p.ConfirmVerification(ctx, v.ID, v.VerifyTokenHash, Details{})}
+			return []error{p.ConfirmVerification(ctx, v.ID, v.Verification.TokenHash, Details{})}
 		}, 1},
 		{"the stored hash as a code", func(p *Portal, v, _ request.Request) []error {
-			return []error{p.ConfirmCode(ctx, v.ID, v.VerifyCodeHash, Details{})} // not a code: refused unread
+			return []error{p.ConfirmCode(ctx, v.ID, v.Verification.CodeHash, Details{})} // not a code: refused unread
 		}, 0},
 		{"the link token to read the status or download", func(p *Portal, v, _ request.Request) []error {
 			_, e1 := p.Status(ctx, v.ID, verifyToken)
@@ -103,8 +103,8 @@ func TestImpersonationRefused(t *testing.T) {
 				t.Fatalf("resumed %v, presigned %v", s.e.workflow.resumes, s.e.presigner.keys)
 			}
 			got, _ := s.e.store.stored(s.victim.ID)
-			if got.Status != request.PendingVerification || got.VerifyFailures != tt.failures {
-				t.Fatalf("victim's request: status %s, failures %d, want pending with %d", got.Status, got.VerifyFailures, tt.failures)
+			if got.Status != request.PendingVerification || got.Verification.Failures != tt.failures {
+				t.Fatalf("victim's request: status %s, failures %d, want pending with %d", got.Status, got.Verification.Failures, tt.failures)
 			}
 			if o, _ := s.e.store.stored(s.other.ID); !reflect.DeepEqual(o, s.other) {
 				t.Error("the attacker's own request changed")

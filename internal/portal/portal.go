@@ -256,7 +256,7 @@ func (p *Portal) create(ctx context.Context, in request.Submission, via string) 
 	r.Deadlines = p.Policy.Deadlines(r.Deadlines)
 	r.Language = p.Policy.Language(r.Language)
 	if p.Levels != nil {
-		r.Level = p.Policy.Level(p.Levels.For(r.Jurisdiction, string(r.Type), p.SensitiveData), string(r.Type))
+		r.Verification.Level = p.Policy.Level(p.Levels.For(r.Jurisdiction, string(r.Type), p.SensitiveData), string(r.Type))
 	}
 	token := secret.NewToken()
 	r.StatusTokenHash = secret.Hash(token)
@@ -299,12 +299,12 @@ func (p *Portal) WorkflowInput(r *request.Request) sfnflow.Input {
 		// follow-up was that decision.
 		// A correction letter whose new values were not read waits for an
 		// operator to give them.
-		OperatorReview:       (slices.Contains(p.ReviewTypes, r.Type) || r.Type == request.Appeal || r.AwaitsCorrections()) && r.FollowsAppeal == "",
+		OperatorReview:       (slices.Contains(p.ReviewTypes, r.Type) || r.Type == request.Appeal || r.AwaitsCorrections()) && r.Appeal.FollowsAppeal == "",
 		ReviewTimeoutSeconds: p.TimeScale.Seconds(p.reviewWindow(r)),
-		SkipVerification:     !r.NeedsVerification() && r.FollowsAppeal == "",
-		VerifiedByAppeal:     r.FollowsAppeal != "",
+		SkipVerification:     !r.NeedsVerification() && r.Appeal.FollowsAppeal == "",
+		VerifiedByAppeal:     r.Appeal.FollowsAppeal != "",
 	}
-	if r.Type == request.Delete && len(r.MailSiblings) > 0 {
+	if r.Type == request.Delete && len(r.Mail.Siblings) > 0 {
 		// An erasure the same mail asked for besides a copy (or anything
 		// else) waits until those requests are closed: a copy made after
 		// it would be empty.
@@ -324,7 +324,7 @@ const SiblingPoll = 15 * time.Minute
 // then cleared). Asking the same mail for another request is a conflict.
 // The receipt has no status link: the first attempt's token is not kept.
 func (p *Portal) madeByMailBefore(ctx context.Context, r *request.Request, in request.Submission) (Receipt, error) {
-	if r.MailKey != in.Mail.Key {
+	if r.Mail.Key != in.Mail.Key {
 		return Receipt{}, apperr.E(apperr.Conflict, "Another request has this mail's request id.")
 	}
 	if string(r.Type) != in.Type || r.Jurisdiction != in.Jurisdiction {
@@ -466,7 +466,7 @@ func (p *Portal) aloneExpiry(r *request.Request) time.Time {
 }
 
 func (p *Portal) verifiable(ctx context.Context, id, token string) (*request.Request, error) {
-	r, err := p.authorized(ctx, id, token, func(r *request.Request) string { return r.VerifyTokenHash })
+	r, err := p.authorized(ctx, id, token, func(r *request.Request) string { return r.Verification.TokenHash })
 	if err != nil {
 		return nil, err
 	}
@@ -483,9 +483,9 @@ func (p *Portal) verifiable(ctx context.Context, id, token string) (*request.Req
 func (p *Portal) awaitsConfirmation(r *request.Request) bool {
 	now := p.Clock.Now()
 	if r.JoinedTo != "" {
-		return r.NeedsVerification() && !r.VerifyLocked && now.Before(r.VerifyExpiresAt) && now.Before(p.aloneExpiry(r))
+		return r.NeedsVerification() && !r.Verification.Locked && now.Before(r.Verification.ExpiresAt) && now.Before(p.aloneExpiry(r))
 	}
-	return r.Status == request.PendingVerification && !r.VerifyLocked && now.Before(r.VerifyExpiresAt)
+	return r.Status == request.PendingVerification && !r.Verification.Locked && now.Before(r.Verification.ExpiresAt)
 }
 
 // CheckVerification tells whether a verification link is still good, without
@@ -517,7 +517,7 @@ type proof struct {
 // workflow; d are the details the request's level asks for, if any.
 func (p *Portal) ConfirmVerification(ctx context.Context, id, token string, d Details) error {
 	return p.confirm(ctx, id, proof{method: "email_link", given: token, details: d, refused: errNoSuchLink,
-		matches: func(r *request.Request) bool { return secret.Matches(token, r.VerifyTokenHash) }})
+		matches: func(r *request.Request) bool { return secret.Matches(token, r.Verification.TokenHash) }})
 }
 
 var (
@@ -533,7 +533,7 @@ func (p *Portal) ConfirmCode(ctx context.Context, id, code string, d Details) er
 		return errCodeShape
 	}
 	return p.confirm(ctx, id, proof{method: "email_code", given: code, details: d, refused: errWrongCode,
-		matches: func(r *request.Request) bool { return secret.CodeMatches(r.ID, code, r.VerifyCodeHash) }})
+		matches: func(r *request.Request) bool { return secret.CodeMatches(r.ID, code, r.Verification.CodeHash) }})
 }
 
 // confirm checks a proof against a request waiting for confirmation. A right
@@ -553,8 +553,8 @@ func (p *Portal) confirm(ctx context.Context, id string, pr proof) error {
 		right := r.JoinedTo == "" && pr.matches(r)
 		method := pr.method
 		var answer error // what a wrong attempt answers
-		tokenHash, codeHash := r.VerifyTokenHash, r.VerifyCodeHash
-		if right && r.AgentEmail != "" && r.PermissionKey == "" {
+		tokenHash, codeHash := r.Verification.TokenHash, r.Verification.CodeHash
+		if right && r.Agent.Email != "" && r.Agent.PermissionKey == "" {
 			// The subject cannot confirm an agent's authority that the
 			// agent has not yet shown; nothing is counted or used up.
 			return errNoPermission
@@ -587,7 +587,7 @@ func (p *Portal) confirm(ctx context.Context, id string, pr proof) error {
 			return err
 		}
 		if !right {
-			if r.VerifyLocked {
+			if r.Verification.Locked {
 				p.tellLocked(ctx, r)
 				return pr.refused // link and code are void now
 			}
@@ -596,7 +596,7 @@ func (p *Portal) confirm(ctx context.Context, id string, pr proof) error {
 			}
 			return pr.refused
 		}
-		if err := p.Workflow.Resume(ctx, r.TaskToken); err != nil {
+		if err := p.Workflow.Resume(ctx, r.Verification.TaskToken); err != nil {
 			if apperr.Is(err, apperr.Conflict) {
 				// The workflow stopped waiting (the period ran out): the
 				// link is void, and the request goes back to unconfirmed,
@@ -636,12 +636,12 @@ func (p *Portal) markVerified(ctx context.Context, r *request.Request, pr proof)
 	now := p.Clock.Now()
 	r.ClearVerification()
 	note := "method=" + pr.method
-	if r.Level.DataPoints > 0 {
+	if r.Verification.Level.DataPoints > 0 {
 		// How many details were asked for, never which matched.
-		note += fmt.Sprintf(" data_points=%d", r.Level.DataPoints)
+		note += fmt.Sprintf(" data_points=%d", r.Verification.Level.DataPoints)
 	}
-	if r.Level.Declaration {
-		r.DeclaredBy = strings.TrimSpace(pr.details.Signature)
+	if r.Verification.Level.Declaration {
+		r.Verification.DeclaredBy = strings.TrimSpace(pr.details.Signature)
 		note += " declaration=signed"
 	}
 	ev, err := r.Move(request.Verified, now, "subject", "verified", note)
@@ -671,15 +671,15 @@ func (p *Portal) handToOperator(ctx context.Context, r *request.Request, method 
 // other means (privacyctl verify) while the workflow waits.
 func (p *Portal) countFailure(ctx context.Context, r *request.Request, method string) error {
 	now := p.Clock.Now()
-	r.VerifyFailures++
+	r.Verification.Failures++
 	r.UpdatedAt = now
 	action := "verification_failed"
-	if r.VerifyFailures >= request.MaxVerifyFailures {
-		r.VerifyLocked = true
+	if r.Verification.Failures >= request.MaxVerifyFailures {
+		r.Verification.Locked = true
 		r.ClearVerification()
 		action = "verification_locked"
 	}
-	note := fmt.Sprintf("method=%s failures=%d", method, r.VerifyFailures)
+	note := fmt.Sprintf("method=%s failures=%d", method, r.Verification.Failures)
 	return p.Store.Save(ctx, r, request.Event{At: now, Actor: "system", Action: action, From: r.Status, To: r.Status, Note: note})
 }
 
@@ -700,7 +700,7 @@ func (p *Portal) tellLocked(ctx context.Context, r *request.Request) {
 // could not be resumed, so the subject can use the same link or code again.
 func (p *Portal) undoConfirmation(ctx context.Context, r *request.Request, tokenHash, codeHash, why string) {
 	now := p.Clock.Now()
-	r.VerifyTokenHash, r.VerifyCodeHash = tokenHash, codeHash
+	r.Verification.TokenHash, r.Verification.CodeHash = tokenHash, codeHash
 	ev, err := r.Move(request.PendingVerification, now, "system", "verification_undone", why)
 	if err == nil {
 		err = p.Store.Save(ctx, r, ev)
@@ -713,12 +713,12 @@ func (p *Portal) undoConfirmation(ctx context.Context, r *request.Request, token
 // DownloadURL returns a short-lived URL of the access package to the holder
 // of the download token sent to the verified address.
 func (p *Portal) DownloadURL(ctx context.Context, id, token string) (string, error) {
-	r, err := p.authorized(ctx, id, token, func(r *request.Request) string { return r.DownloadTokenHash })
+	r, err := p.authorized(ctx, id, token, func(r *request.Request) string { return r.Delivery.TokenHash })
 	if err != nil {
 		return "", err
 	}
-	if r.ExportKey == "" || !p.Clock.Now().Before(r.DownloadExpiresAt) {
+	if r.Delivery.ExportKey == "" || !p.Clock.Now().Before(r.Delivery.ExpiresAt) {
 		return "", errNoSuchLink
 	}
-	return p.Presigner.PresignPackage(ctx, r.ExportKey, p.PresignTTL)
+	return p.Presigner.PresignPackage(ctx, r.Delivery.ExportKey, p.PresignTTL)
 }

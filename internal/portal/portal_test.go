@@ -246,8 +246,8 @@ func TestSubmitByMail(t *testing.T) {
 			t.Fatal(err)
 		}
 		r, _ := e.store.stored(rc.ID)
-		if r.MailKey != key || r.Email != subject {
-			t.Fatalf("mail key %q, email %q", r.MailKey, r.Email)
+		if r.Mail.Key != key || r.Email != subject {
+			t.Fatalf("mail key %q, email %q", r.Mail.Key, r.Email)
 		}
 		evs := e.store.eventsOf(rc.ID)
 		if len(evs) != 1 || evs[0].Actor != tt.wantActor || evs[0].Note != "channel=email "+in.Mail.Verdicts {
@@ -292,8 +292,8 @@ func TestSubmitAMailOfTwoRequests(t *testing.T) {
 	if access.WaitForSiblings || !del.WaitForSiblings || del.SiblingPollSeconds != int(SiblingPoll.Seconds()) || del.RequestID != ids[1] {
 		t.Fatalf("inputs %+v and %+v: only the erasure waits", access, del)
 	}
-	if r, _ := e.store.stored(ids[1]); !slices.Equal(r.MailSiblings, ids[:1]) || r.MailKey != key {
-		t.Fatalf("the erasure knows %v of mail %q", r.MailSiblings, r.MailKey)
+	if r, _ := e.store.stored(ids[1]); !slices.Equal(r.Mail.Siblings, ids[:1]) || r.Mail.Key != key {
+		t.Fatalf("the erasure knows %v of mail %q", r.Mail.Siblings, r.Mail.Key)
 	}
 }
 
@@ -645,7 +645,7 @@ func TestStatusCompleted(t *testing.T) {
 	}
 	// The download token does not authorize the status.
 	e2 := newEnv()
-	r2 := e2.seed(request.Completed, func(r *request.Request) { r.DownloadTokenHash = secret.Hash("dl") })
+	r2 := e2.seed(request.Completed, func(r *request.Request) { r.Delivery.TokenHash = secret.Hash("dl") })
 	_, err = e2.portal.Status(context.Background(), r2.ID, "dl")
 	wantNoSuchLink(t, err)
 }
@@ -656,10 +656,10 @@ const (
 )
 
 func pending(r *request.Request) {
-	r.VerifyTokenHash = secret.Hash(verifyToken)
-	r.VerifyCodeHash = secret.CodeHash(r.ID, verifyCode)
-	r.VerifyExpiresAt = r.ReceivedAt.Add(3 * day)
-	r.TaskToken = "task-token-1"
+	r.Verification.TokenHash = secret.Hash(verifyToken)
+	r.Verification.CodeHash = secret.CodeHash(r.ID, verifyCode)
+	r.Verification.ExpiresAt = r.ReceivedAt.Add(3 * day)
+	r.Verification.TaskToken = "task-token-1"
 	r.StatusTokenHash = secret.Hash("status-token")
 }
 
@@ -688,8 +688,8 @@ func TestVerification(t *testing.T) {
 		t.Errorf("resumed %v, want the stored task token", e.workflow.resumes)
 	}
 	got, _ := e.store.stored(r.ID)
-	if got.Status != request.Verified || got.VerifyTokenHash != "" || got.VerifyCodeHash != "" || !got.UpdatedAt.Equal(e.clock.Now()) {
-		t.Errorf("after confirm: status %s, hash kept %v, updated %v", got.Status, got.VerifyTokenHash != "", got.UpdatedAt)
+	if got.Status != request.Verified || got.Verification.TokenHash != "" || got.Verification.CodeHash != "" || !got.UpdatedAt.Equal(e.clock.Now()) {
+		t.Errorf("after confirm: status %s, hash kept %v, updated %v", got.Status, got.Verification.TokenHash != "", got.UpdatedAt)
 	}
 	if evs := e.store.eventsOf(r.ID); len(evs) != 1 || evs[0].Action != "verified" || evs[0].Actor != "subject" || evs[0].Note != "method=email_link" {
 		t.Errorf("events = %+v", evs)
@@ -745,8 +745,8 @@ func TestVerificationRefused(t *testing.T) {
 				}
 				return
 			}
-			if got.VerifyFailures != 1 || got.VerifyLocked || got.Status != request.PendingVerification {
-				t.Errorf("failures %d, locked %v, status %s", got.VerifyFailures, got.VerifyLocked, got.Status)
+			if got.Verification.Failures != 1 || got.Verification.Locked || got.Status != request.PendingVerification {
+				t.Errorf("failures %d, locked %v, status %s", got.Verification.Failures, got.Verification.Locked, got.Status)
 			}
 			if evs := e.store.eventsOf(r.ID); len(evs) != 1 || evs[0].Action != "verification_failed" || evs[0].Note != "method=email_link failures=1" {
 				t.Errorf("events %+v", evs)
@@ -765,8 +765,8 @@ func TestConfirmCode(t *testing.T) {
 				t.Fatalf("confirm: %v", err)
 			}
 			got, _ := e.store.stored(r.ID)
-			if got.Status != request.Verified || got.VerifyCodeHash != "" || got.VerifyTokenHash != "" {
-				t.Errorf("after confirm: status %s, code hash kept %v, link hash kept %v", got.Status, got.VerifyCodeHash != "", got.VerifyTokenHash != "")
+			if got.Status != request.Verified || got.Verification.CodeHash != "" || got.Verification.TokenHash != "" {
+				t.Errorf("after confirm: status %s, code hash kept %v, link hash kept %v", got.Status, got.Verification.CodeHash != "", got.Verification.TokenHash != "")
 			}
 			if evs := e.store.eventsOf(r.ID); len(evs) != 1 || evs[0].Action != "verified" || evs[0].Note != "method=email_code" {
 				t.Errorf("events %+v", evs)
@@ -805,13 +805,13 @@ func TestConfirmCodeRefused(t *testing.T) {
 		{name: "not a code: the link's token", status: request.PendingVerification, code: verifyToken, want: errCodeShape},
 		{name: "wrong code", status: request.PendingVerification, code: "BCDF2346", want: errWrongCode, counted: true},
 		{name: "another request's code", status: request.PendingVerification, code: verifyCode, want: errWrongCode, counted: true,
-			edit: func(r *request.Request) { pending(r); r.VerifyCodeHash = secret.CodeHash(other, verifyCode) }},
+			edit: func(r *request.Request) { pending(r); r.Verification.CodeHash = secret.CodeHash(other, verifyCode) }},
 		{name: "expired", status: request.PendingVerification, advance: 3 * day, code: verifyCode, want: errWrongCode},
 		{name: "not pending verification", status: request.Verified, code: verifyCode, want: errWrongCode},
 		{name: "locked", status: request.PendingVerification, code: verifyCode, want: errWrongCode,
-			edit: func(r *request.Request) { pending(r); r.VerifyLocked = true }},
+			edit: func(r *request.Request) { pending(r); r.Verification.Locked = true }},
 		{name: "no code issued", status: request.PendingVerification, code: verifyCode, want: errWrongCode, counted: true,
-			edit: func(r *request.Request) { pending(r); r.VerifyCodeHash = "" }},
+			edit: func(r *request.Request) { pending(r); r.Verification.CodeHash = "" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -829,8 +829,8 @@ func TestConfirmCodeRefused(t *testing.T) {
 				t.Error("workflow resumed")
 			}
 			got, _ := e.store.stored(r.ID)
-			if want := map[bool]int{true: 1}[tt.counted]; got.VerifyFailures != want {
-				t.Errorf("failures %d, want %d", got.VerifyFailures, want)
+			if want := map[bool]int{true: 1}[tt.counted]; got.Verification.Failures != want {
+				t.Errorf("failures %d, want %d", got.Verification.Failures, want)
 			}
 			if !tt.counted && !reflect.DeepEqual(got, r) {
 				t.Error("request changed")
@@ -853,8 +853,8 @@ func TestWrongAttemptsLock(t *testing.T) {
 		} else {
 			wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, "guess-"+strconv.Itoa(i), Details{}))
 		}
-		if got, _ := e.store.stored(r.ID); got.VerifyFailures != i || got.VerifyLocked {
-			t.Fatalf("after %d wrong attempts: failures %d, locked %v", i, got.VerifyFailures, got.VerifyLocked)
+		if got, _ := e.store.stored(r.ID); got.Verification.Failures != i || got.Verification.Locked {
+			t.Fatalf("after %d wrong attempts: failures %d, locked %v", i, got.Verification.Failures, got.Verification.Locked)
 		}
 	}
 	if len(e.mailer.sent) != 0 {
@@ -862,9 +862,9 @@ func TestWrongAttemptsLock(t *testing.T) {
 	}
 	wantWrongCode(t, e.portal.ConfirmCode(ctx, r.ID, "ZZZZZZZZ", Details{}))
 	got, _ := e.store.stored(r.ID)
-	if !got.VerifyLocked || got.VerifyTokenHash != "" || got.VerifyCodeHash != "" || got.Status != request.PendingVerification || got.TaskToken == "" {
+	if !got.Verification.Locked || got.Verification.TokenHash != "" || got.Verification.CodeHash != "" || got.Status != request.PendingVerification || got.Verification.TaskToken == "" {
 		t.Fatalf("after the limit: locked %v, link hash %q, code hash %q, status %s, task token kept %v",
-			got.VerifyLocked, got.VerifyTokenHash, got.VerifyCodeHash, got.Status, got.TaskToken != "")
+			got.Verification.Locked, got.Verification.TokenHash, got.Verification.CodeHash, got.Status, got.Verification.TaskToken != "")
 	}
 	evs := e.store.eventsOf(r.ID)
 	if last := evs[len(evs)-1]; len(evs) != request.MaxVerifyFailures || last.Action != "verification_locked" || last.Note != "method=email_code failures=5" {
@@ -888,10 +888,10 @@ func TestLockNoticeNotSent(t *testing.T) {
 	e := newEnv()
 	var logs strings.Builder
 	e.portal.Log = slog.New(slog.NewJSONHandler(&logs, nil))
-	r := e.seed(request.PendingVerification, func(r *request.Request) { pending(r); r.VerifyFailures = request.MaxVerifyFailures - 1 })
+	r := e.seed(request.PendingVerification, func(r *request.Request) { pending(r); r.Verification.Failures = request.MaxVerifyFailures - 1 })
 	e.mailer.err = apperr.E(apperr.Unavailable, "Mail is unavailable.")
 	wantWrongCode(t, e.portal.ConfirmCode(context.Background(), r.ID, "ZZZZZZZZ", Details{}))
-	if got, _ := e.store.stored(r.ID); !got.VerifyLocked {
+	if got, _ := e.store.stored(r.ID); !got.Verification.Locked {
 		t.Fatal("not locked")
 	}
 	if !strings.Contains(logs.String(), "lock notice not sent") || !strings.Contains(logs.String(), r.ID) || strings.Contains(logs.String(), subject) {
@@ -906,8 +906,8 @@ func TestConcurrentWrongAttemptsAllCount(t *testing.T) {
 	r := e.seed(request.PendingVerification, pending)
 	e.portal.Store = &raceOnce{fakeStore: e.store}
 	wantWrongCode(t, e.portal.ConfirmCode(context.Background(), r.ID, "ZZZZZZZZ", Details{}))
-	if got, _ := e.store.stored(r.ID); got.VerifyFailures != 1 {
-		t.Fatalf("failures %d, want 1", got.VerifyFailures)
+	if got, _ := e.store.stored(r.ID); got.Verification.Failures != 1 {
+		t.Fatalf("failures %d, want 1", got.Verification.Failures)
 	}
 }
 
@@ -926,9 +926,9 @@ func TestConfirmVerificationStoreDown(t *testing.T) {
 
 func TestDownloadURL(t *testing.T) {
 	completed := func(r *request.Request) {
-		r.DownloadTokenHash = secret.Hash("download-token")
-		r.DownloadExpiresAt = r.ReceivedAt.Add(7 * day)
-		r.ExportKey = "packages/" + r.ID + ".zip"
+		r.Delivery.TokenHash = secret.Hash("download-token")
+		r.Delivery.ExpiresAt = r.ReceivedAt.Add(7 * day)
+		r.Delivery.ExportKey = "packages/" + r.ID + ".zip"
 		r.StatusTokenHash = secret.Hash("status-token")
 	}
 	t.Run("right token", func(t *testing.T) {
@@ -939,10 +939,10 @@ func TestDownloadURL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := "https://exports.example/" + r.ExportKey + "?signed=1"; u != want {
+		if want := "https://exports.example/" + r.Delivery.ExportKey + "?signed=1"; u != want {
 			t.Errorf("url = %q, want %q", u, want)
 		}
-		if !slices.Equal(e.presigner.keys, []string{r.ExportKey}) || !slices.Equal(e.presigner.ttls, []time.Duration{presignTTL}) {
+		if !slices.Equal(e.presigner.keys, []string{r.Delivery.ExportKey}) || !slices.Equal(e.presigner.ttls, []time.Duration{presignTTL}) {
 			t.Errorf("presigned %v for %v", e.presigner.keys, e.presigner.ttls)
 		}
 	})
@@ -957,8 +957,8 @@ func TestDownloadURL(t *testing.T) {
 		{name: "status token", edit: completed, token: "status-token"},
 		{name: "empty token", edit: completed, token: ""},
 		{name: "expired", edit: completed, advance: 7 * day, token: "download-token"},
-		{name: "no export key", edit: func(r *request.Request) { completed(r); r.ExportKey = "" }, token: "download-token"},
-		{name: "no download token issued", edit: func(r *request.Request) { completed(r); r.DownloadTokenHash = "" }, token: ""},
+		{name: "no export key", edit: func(r *request.Request) { completed(r); r.Delivery.ExportKey = "" }, token: "download-token"},
+		{name: "no download token issued", edit: func(r *request.Request) { completed(r); r.Delivery.TokenHash = "" }, token: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -989,8 +989,8 @@ func TestConfirmVerificationWorkflowDown(t *testing.T) {
 		t.Fatalf("error = %v, want Unavailable", err)
 	}
 	got, _ := e.store.stored(r.ID)
-	if got.Status != request.PendingVerification || !secret.Matches(verifyToken, got.VerifyTokenHash) || !secret.CodeMatches(r.ID, verifyCode, got.VerifyCodeHash) {
-		t.Fatalf("after a failed resume: status %s, link usable %v", got.Status, secret.Matches(verifyToken, got.VerifyTokenHash))
+	if got.Status != request.PendingVerification || !secret.Matches(verifyToken, got.Verification.TokenHash) || !secret.CodeMatches(r.ID, verifyCode, got.Verification.CodeHash) {
+		t.Fatalf("after a failed resume: status %s, link usable %v", got.Status, secret.Matches(verifyToken, got.Verification.TokenHash))
 	}
 	if evs := e.store.eventsOf(r.ID); len(evs) != 2 || evs[1].Action != "verification_undone" {
 		t.Fatalf("events %+v", evs)
@@ -1010,8 +1010,8 @@ func TestConfirmVerificationWorkflowDown(t *testing.T) {
 	e.workflow.resumeErr = apperr.E(apperr.Conflict, "The request is no longer waiting for this step.")
 	wantNoSuchLink(t, e.portal.ConfirmVerification(ctx, r.ID, verifyToken, Details{}))
 	got, _ = e.store.stored(r.ID)
-	if got.Status != request.PendingVerification || got.VerifyTokenHash != "" {
-		t.Fatalf("after a confirmation too late: status %s, link kept %v", got.Status, got.VerifyTokenHash != "")
+	if got.Status != request.PendingVerification || got.Verification.TokenHash != "" {
+		t.Fatalf("after a confirmation too late: status %s, link kept %v", got.Status, got.Verification.TokenHash != "")
 	}
 	if evs := e.store.eventsOf(r.ID); evs[len(evs)-1].Note != "too_late" {
 		t.Fatalf("events %+v", evs)
@@ -1115,8 +1115,8 @@ func TestSubmitByMailFromAnUnauthenticatedSender(t *testing.T) {
 		if len(e.workflow.starts) != 1 || e.workflow.starts[0].SkipVerification != authenticated {
 			t.Fatalf("DMARC passed %v: starts %+v", authenticated, e.workflow.starts)
 		}
-		if r, _ := e.store.stored(rc.ID); r.UnauthenticatedSender == authenticated {
-			t.Fatalf("DMARC passed %v: stored unauthenticated sender %v", authenticated, r.UnauthenticatedSender)
+		if r, _ := e.store.stored(rc.ID); r.Mail.UnauthenticatedSender == authenticated {
+			t.Fatalf("DMARC passed %v: stored unauthenticated sender %v", authenticated, r.Mail.UnauthenticatedSender)
 		}
 	}
 }
@@ -1235,8 +1235,8 @@ func TestSubmitCorrection(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, _ := e.store.stored(rc.ID)
-	if r.Type != request.Correct || r.Corrections["name"] != "Jane Roe" || len(r.Corrections) != 1 {
-		t.Fatalf("stored %s with %v", r.Type, r.Corrections)
+	if r.Type != request.Correct || r.Correction.Values["name"] != "Jane Roe" || len(r.Correction.Values) != 1 {
+		t.Fatalf("stored %s with %v", r.Type, r.Correction.Values)
 	}
 	b, _ := json.Marshal(e.workflow.starts)
 	if strings.Contains(string(b), "Roe") {

@@ -85,8 +85,8 @@ func TestValidateCorrections(t *testing.T) {
 			if !reflect.DeepEqual(*got.Corrections, tt.want) {
 				t.Fatalf("corrections %v, want %v", *got.Corrections, tt.want)
 			}
-			if r := New(got, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)); !reflect.DeepEqual(r.Corrections, tt.want) {
-				t.Fatalf("request corrections %v", r.Corrections)
+			if r := New(got, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)); !reflect.DeepEqual(r.Correction.Values, tt.want) {
+				t.Fatalf("request corrections %v", r.Correction.Values)
 			}
 		})
 	}

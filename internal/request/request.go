@@ -103,9 +103,16 @@ var Jurisdictions = []string{
 	"BR", "CA-FED", "CA-QC", "KR",
 }
 
-// Request is one data-subject request. Email and Identities are personal data:
-// they stay in the encrypted store and never travel in workflow payloads,
-// logs or errors.
+// Request is one data-subject request. Its fields are the request itself, its
+// status and dates; what belongs to one step of the work (verification, an
+// agent, the delivery of an export, a review, a denial, a hold, ...) is a
+// named part, so that a reader finds a step's state, and the token that
+// resumes it, in one place. The parts are a shape in Go only: the store keeps
+// every field under the flat attribute it always had (see dynstore).
+//
+// Email, Identities, Agent.Email, Verification.DeclaredBy and
+// Correction.Values are personal data: they stay in the encrypted store and
+// never travel in workflow payloads, logs or errors.
 type Request struct {
 	ID           string
 	Type         Type
@@ -120,87 +127,37 @@ type Request struct {
 
 	// StatusTokenHash authorizes GET on the status URL.
 	StatusTokenHash string
-	// VerifyTokenHash authorizes the one confirmation of the verification link;
-	// it is cleared when used.
-	VerifyTokenHash string
-	// VerifyCodeHash is the hash of the short code mailed with the link
-	// (secret.CodeHash), which confirms the request as the link does; it
-	// expires and is cleared with the link.
-	VerifyCodeHash  string
-	VerifyExpiresAt time.Time
-	// VerifyFailures counts wrong links and codes tried on this request. At
-	// MaxVerifyFailures the request is VerifyLocked: link and code are void,
-	// and only an operator can verify the subject.
-	VerifyFailures int
-	VerifyLocked   bool
-	// Level is how sure the verification must be (details besides the
-	// email address, a declaration), fixed at receipt from the
-	// jurisdiction's rules.
-	Level statute.Level
-	// AgentEmail is the authorized agent who made the request for the
-	// subject, if any. The agent follows the status; everything the subject
-	// is owed (links, data, notices) goes to Email alone.
-	AgentEmail string
-	// PermissionKey is the object key of the signed permission the agent
-	// uploaded (derived from the id), PermissionType its media type.
-	PermissionKey  string
-	PermissionType string
-	// PowerOfAttorney: the agent declared a power of attorney, so an operator
-	// reviews the document instead of asking the subject (§7063(b)).
-	PowerOfAttorney bool
-	// DeclaredBy is the name signed under the declaration under penalty of
-	// perjury, where the level asks for one.
-	DeclaredBy string
-	// TaskToken resumes the workflow step waiting for verification.
-	TaskToken string
+
+	// Verification is how the subject proves the request is theirs.
+	Verification Verification
+	// Agent is the authorized agent who made the request for the subject,
+	// if any.
+	Agent Agent
 
 	// Identities are the subject's identifiers found across sources, by kind
 	// (email, user_id, ...), resolved once the subject is verified.
 	Identities map[string][]string
 
-	// ExportKey is the object key of the access package.
-	ExportKey         string
-	DownloadTokenHash string
-	DownloadExpiresAt time.Time
-	NeedsOperator     bool
-	CompletedAt       time.Time
-	// MailKey is the raw message of a request that came by email, kept
-	// until the request closes.
-	MailKey string
-	// UnauthenticatedSender is set for a request by mail whose sender's
-	// domain did not pass DMARC: it is always verified.
-	UnauthenticatedSender bool
-	// MailSiblings are the other requests the same mail made, in the
-	// mail's order ("send me a copy, then delete my account"). An erasure
-	// among them waits until the others are closed, and the mail is kept
-	// until the last of them closes.
-	MailSiblings []string
+	// Delivery is the access package and the link that downloads it.
+	Delivery      Delivery
+	NeedsOperator bool
+	CompletedAt   time.Time
+	// Mail is what a request that came by email keeps of its mail.
+	Mail ByMail
 
 	// Deadlines are the statutory dates, fixed at receipt; an extension moves
 	// Deadlines.Due to Deadlines.ExtendedDue and sets Extended.
-	Deadlines        statute.Deadlines
-	Extended         bool
-	ExtensionReasons []string
-	// ExtensionTaskToken resumes the deadline watch's question to the
-	// operators whether to extend; ExtensionDecision is their answer where
-	// it was to let the date stand (ExtensionKept), or what the watch did
-	// when nobody answered (ExtensionUndecided).
-	ExtensionTaskToken string
-	ExtensionDecision  string
+	Deadlines statute.Deadlines
+	Extended  bool
+	// Extension is the operators' part in the deadline: why it was
+	// extended, or what was decided instead.
+	Extension Extension
 	// Overdue is set when the due date passed with the request still open.
 	Overdue bool
-	// ReviewTaskToken resumes the workflow step waiting for an operator.
-	ReviewTaskToken string
-	// DenialReasons are given by the operator who refused the request;
-	// DenialProvision names the provision of law the refusal rests on,
-	// where the law wants it named (Quebec).
-	DenialReasons   []string
-	DenialProvision string
-	// OtherController and OtherControllerContact say who controls the data
-	// when a request is refused because we do not (LGPD Art 18 §4): the
-	// subject is told to ask them.
-	OtherController        string
-	OtherControllerContact string
+	// Review is an operator's review the workflow waits on.
+	Review Review
+	// Denial is why the request was refused, as the subject is told.
+	Denial Denial
 	// Redrives counts how often an operator resumed the failed workflow; the
 	// current execution is named by the id, then "<id>-r<n>".
 	Redrives int
@@ -216,19 +173,145 @@ type Request struct {
 	// nothing: erasure reports what it would do, in the receipt and the mail.
 	DryRun bool
 	// OnHold is a legal hold placed by an operator: erasure waits until it
-	// is released (or the request is denied). HoldReasons say why.
-	OnHold      bool
-	HoldReasons []string
-	// HoldTaskToken resumes the workflow step waiting on the hold.
-	HoldTaskToken string
-	// Corrections are the new values a correction request asks for; they
-	// are cleared once applied, leaving CorrectedFields and CorrectedItems.
-	Corrections     Corrections
-	CorrectedFields []string
-	CorrectedItems  int
+	// is released (or the request is denied). Hold says why, and holds the
+	// waiting step.
+	OnHold bool
+	Hold   Hold
+	// Correction is what a correction request asks for and what it changed.
+	Correction Correction
+	// Appeal links the request to appeals: the decision it appeals, the
+	// appeal of it, and what a granted appeal led to.
+	Appeal AppealLinks
 
-	// AppealOf is the decided request an appeal asks to reconsider.
-	AppealOf string
+	// Version counts saved changes; a save succeeds only on the version it read,
+	// so two concurrent writers cannot overwrite each other.
+	Version int
+}
+
+// Verification is how the subject proves a request is theirs: a link and a
+// code mailed to the address, checked to the level the law asks. It is one
+// part because the link, the code and the count of wrong tries live and die
+// together.
+type Verification struct {
+	// TokenHash authorizes the one confirmation of the verification link;
+	// it is cleared when used.
+	TokenHash string
+	// CodeHash is the hash of the short code mailed with the link
+	// (secret.CodeHash), which confirms the request as the link does; it
+	// expires and is cleared with the link.
+	CodeHash  string
+	ExpiresAt time.Time
+	// Failures counts wrong links and codes tried on this request. At
+	// MaxVerifyFailures the request is Locked: link and code are void,
+	// and only an operator can verify the subject.
+	Failures int
+	Locked   bool
+	// Level is how sure the verification must be (details besides the
+	// email address, a declaration), fixed at receipt from the
+	// jurisdiction's rules.
+	Level statute.Level
+	// DeclaredBy is the name signed under the declaration under penalty of
+	// perjury, where the level asks for one.
+	DeclaredBy string
+	// TaskToken resumes the workflow step waiting for verification.
+	TaskToken string
+}
+
+// Agent is the authorized agent who made a request for the subject (CCPA
+// Regs §7063). The agent follows the status; everything the subject is owed
+// (links, data, notices) goes to the subject's address alone, which is why
+// the agent's address is kept apart from Request.Email.
+type Agent struct {
+	Email string
+	// PermissionKey is the object key of the signed permission the agent
+	// uploaded (derived from the id), PermissionType its media type.
+	PermissionKey  string
+	PermissionType string
+	// PowerOfAttorney: the agent declared a power of attorney, so an operator
+	// reviews the document instead of asking the subject (§7063(b)).
+	PowerOfAttorney bool
+}
+
+// Delivery is the access package of a request and the link that downloads
+// it: the link's hash and expiry mean nothing without the package.
+type Delivery struct {
+	// ExportKey is the object key of the access package.
+	ExportKey string
+	// TokenHash authorizes the download link until ExpiresAt.
+	TokenHash string
+	ExpiresAt time.Time
+}
+
+// ByMail is what a request that came by email keeps of its mail (see
+// MailOrigin for what the mail brought).
+type ByMail struct {
+	// Key is the raw message's object key, kept until the request closes.
+	Key string
+	// UnauthenticatedSender is set when the sender's domain did not pass
+	// DMARC: the request is always verified.
+	UnauthenticatedSender bool
+	// Siblings are the other requests the same mail made, in the mail's
+	// order ("send me a copy, then delete my account"). An erasure among
+	// them waits until the others are closed, and the mail is kept until
+	// the last of them closes.
+	Siblings []string
+}
+
+// Extension is the operators' part in a request's deadline (Request.Extended
+// and Request.Deadlines say whether and to when it was extended).
+type Extension struct {
+	// Reasons are given to the subject with the extended date.
+	Reasons []string
+	// TaskToken resumes the deadline watch's question to the operators
+	// whether to extend; Decision is their answer where it was to let the
+	// date stand (ExtensionKept), or what the watch did when nobody answered
+	// (ExtensionUndecided).
+	TaskToken string
+	Decision  string
+}
+
+// Review is an operator's review of a request that the workflow waits on.
+type Review struct {
+	// TaskToken resumes the workflow step waiting for an operator.
+	TaskToken string
+}
+
+// Denial is why a request was refused: what the subject's notice says.
+type Denial struct {
+	// Reasons are given by the operator who refused the request.
+	Reasons []string
+	// Provision names the provision of law the refusal rests on, where the
+	// law wants it named (Quebec).
+	Provision string
+	// OtherController and OtherControllerContact say who controls the data
+	// when a request is refused because we do not (LGPD Art 18 §4): the
+	// subject is told to ask them.
+	OtherController        string
+	OtherControllerContact string
+}
+
+// Hold is a legal hold on a request (see Request.OnHold).
+type Hold struct {
+	// Reasons say why the data must be kept.
+	Reasons []string
+	// TaskToken resumes the workflow step waiting on the hold.
+	TaskToken string
+}
+
+// Correction is what a correction request asks for and what it changed.
+type Correction struct {
+	// Values are the new values asked for; they are cleared once applied,
+	// leaving Fields and Items.
+	Values Corrections
+	Fields []string
+	Items  int
+}
+
+// AppealLinks tie a request to appeals, in both directions, so that either
+// side can be found from the other.
+type AppealLinks struct {
+	// Of is the decided request an appeal asks to reconsider.
+	Of string
 	// AppealedBy, on a decided request, is the appeal that reconsiders it:
 	// a decision is appealed once.
 	AppealedBy string
@@ -239,10 +322,6 @@ type Request struct {
 	// appeal.
 	FollowUp      string
 	FollowsAppeal string
-
-	// Version counts saved changes; a save succeeds only on the version it read,
-	// so two concurrent writers cannot overwrite each other.
-	Version int
 }
 
 // ViaGPC marks a request made by the browser's Global Privacy Control signal.
@@ -307,12 +386,12 @@ const MaxVerifyFailures = 5
 // values were not read from it: an operator gives them, once the subject
 // has confirmed, before anything is corrected.
 func (r *Request) AwaitsCorrections() bool {
-	return r.Type == Correct && len(r.Corrections) == 0 && r.CorrectedFields == nil
+	return r.Type == Correct && len(r.Correction.Values) == 0 && r.Correction.Fields == nil
 }
 
 // ClearVerification voids the emailed link and code.
 func (r *Request) ClearVerification() {
-	r.VerifyTokenHash, r.VerifyCodeHash = "", ""
+	r.Verification.TokenHash, r.Verification.CodeHash = "", ""
 }
 
 // MaxEmailLength is the longest address SMTP allows (RFC 5321 path limit).
@@ -460,18 +539,18 @@ func New(in Submission, now time.Time) *Request {
 		Status:       Received,
 		Jurisdiction: in.Jurisdiction,
 		Email:        in.Email,
-		AgentEmail:   in.AgentEmail,
 		Language:     i18n.Lang(in.Language),
 		DryRun:       in.DryRun,
-		Corrections:  derefCorrections(in.Corrections),
-		AppealOf:     in.AppealOf,
 		ReceivedAt:   now,
 		UpdatedAt:    now,
+		Agent:        Agent{Email: in.AgentEmail},
+		Correction:   Correction{Values: derefCorrections(in.Corrections)},
+		Appeal:       AppealLinks{Of: in.AppealOf},
 	}
 	if in.Mail != nil {
-		r.MailKey = in.Mail.Key
-		r.UnauthenticatedSender = !in.Mail.SenderAuthenticated
-		r.MailSiblings = siblings
+		r.Mail.Key = in.Mail.Key
+		r.Mail.UnauthenticatedSender = !in.Mail.SenderAuthenticated
+		r.Mail.Siblings = siblings
 	}
 	return r
 }
@@ -517,7 +596,7 @@ func MailRequestID(key string, part int, arrived, now time.Time) string {
 // same address. Its id derives from the appeal's (FollowUpID).
 func NewFollowUp(in Submission, appeal *Request, now time.Time) (*Request, Event) {
 	r := New(in, now)
-	r.ID, r.Status, r.FollowsAppeal = FollowUpID(appeal.ID, appeal.ReceivedAt), Verified, appeal.ID
+	r.ID, r.Status, r.Appeal.FollowsAppeal = FollowUpID(appeal.ID, appeal.ReceivedAt), Verified, appeal.ID
 	return r, Event{At: now, Actor: "system", Action: "received", To: Verified, Note: "follows_appeal=" + appeal.ID + " verified_by=appeal"}
 }
 
@@ -608,13 +687,13 @@ var OpenStatuses = []Status{Received, PendingVerification, Verified, InProgress,
 // internal/statute/verification.yaml), and never for a Global Privacy
 // Control signal (CCPA Regs §7025).
 func (r *Request) NeedsVerification() bool {
-	if r.UnauthenticatedSender {
+	if r.Mail.UnauthenticatedSender {
 		// A forged From address could otherwise opt a stranger out: the
 		// CCPA lets a business verify a request it believes may be
 		// fraudulent (11 CCR §7026(d)).
 		return true
 	}
-	return r.Via != ViaGPC && r.Deadlines.VerificationRequired && !r.Level.None
+	return r.Via != ViaGPC && r.Deadlines.VerificationRequired && !r.Verification.Level.None
 }
 
 // NoticePoint is when the deadline watch looks at the request the first

@@ -159,8 +159,8 @@ func TestNewFollowUp(t *testing.T) {
 	now := received.AddDate(0, 0, 20)
 	appeal := &Request{ID: "dsr-20261123-0123456789abcdef", ReceivedAt: received}
 	r, ev := NewFollowUp(Submission{Type: string(Delete), Email: "a@example.com", Jurisdiction: "US-VA"}, appeal, now)
-	if r.ID != FollowUpID(appeal.ID, received) || r.Status != Verified || r.FollowsAppeal != appeal.ID || !r.ReceivedAt.Equal(now) || r.Type != Delete {
-		t.Fatalf("follow-up %s: status %s, follows %q, received %v, type %s", r.ID, r.Status, r.FollowsAppeal, r.ReceivedAt, r.Type)
+	if r.ID != FollowUpID(appeal.ID, received) || r.Status != Verified || r.Appeal.FollowsAppeal != appeal.ID || !r.ReceivedAt.Equal(now) || r.Type != Delete {
+		t.Fatalf("follow-up %s: status %s, follows %q, received %v, type %s", r.ID, r.Status, r.Appeal.FollowsAppeal, r.ReceivedAt, r.Type)
 	}
 	if ev.Action != "received" || ev.To != Verified || ev.From != "" || !ev.At.Equal(now) || !strings.Contains(ev.Note, "follows_appeal="+appeal.ID) {
 		t.Fatalf("event %+v", ev)
@@ -207,8 +207,8 @@ func TestSubmissionFromMail(t *testing.T) {
 			t.Fatalf("the mail origin is not copied: %+v", got.Mail)
 		}
 		r := New(got, time.Now())
-		if r.MailKey != tt.key || !r.UnauthenticatedSender || !r.NeedsVerification() {
-			t.Fatalf("request mail key %q, unauthenticated sender %v, needs verification %v", r.MailKey, r.UnauthenticatedSender, r.NeedsVerification())
+		if r.Mail.Key != tt.key || !r.Mail.UnauthenticatedSender || !r.NeedsVerification() {
+			t.Fatalf("request mail key %q, unauthenticated sender %v, needs verification %v", r.Mail.Key, r.Mail.UnauthenticatedSender, r.NeedsVerification())
 		}
 	}
 }
@@ -246,8 +246,8 @@ func TestNewFromAMailOfTwoRequests(t *testing.T) {
 	m.Part = 1
 	in.Type, in.Mail = "delete", &m
 	second := New(in, now)
-	if first.ID == second.ID || !slices.Equal(first.MailSiblings, []string{second.ID}) || !slices.Equal(second.MailSiblings, []string{first.ID}) {
-		t.Fatalf("%s knows %v, %s knows %v", first.ID, first.MailSiblings, second.ID, second.MailSiblings)
+	if first.ID == second.ID || !slices.Equal(first.Mail.Siblings, []string{second.ID}) || !slices.Equal(second.Mail.Siblings, []string{first.ID}) {
+		t.Fatalf("%s knows %v, %s knows %v", first.ID, first.Mail.Siblings, second.ID, second.Mail.Siblings)
 	}
 	for _, bad := range []MailOrigin{{Key: "inbound/abc", Part: 2, Parts: 2}, {Key: "inbound/abc", Part: -1}, {Key: "inbound/abc", Parts: MaxMailParts + 1}} {
 		in.Mail = &bad

@@ -147,10 +147,10 @@ func (s *Sweeper) resumeConfirmed(ctx context.Context, cutoff time.Time, res *Re
 	}
 	var errs []error
 	for _, r := range verified {
-		if r.Status != request.Verified || r.TaskToken == "" || r.UpdatedAt.After(cutoff) {
+		if r.Status != request.Verified || r.Verification.TaskToken == "" || r.UpdatedAt.After(cutoff) {
 			continue
 		}
-		err := s.Workflow.Resume(ctx, r.TaskToken)
+		err := s.Workflow.Resume(ctx, r.Verification.TaskToken)
 		switch {
 		case apperr.Is(err, apperr.Conflict):
 			continue

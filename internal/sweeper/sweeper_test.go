@@ -246,7 +246,7 @@ func TestSweepResumesConfirmedRequests(t *testing.T) {
 	}{{"stuck", request.Verified, old}, {"just confirmed", request.Verified, now.Add(-time.Minute)}, {"moved on", request.Verified, old},
 		{"pending", request.PendingVerification, old}, {"in progress", request.InProgress, old}} {
 		r := request.New(request.Submission{Type: "access", Email: "a@example.com", Jurisdiction: "EU"}, old)
-		r.Status, r.UpdatedAt, r.TaskToken = c.status, c.at, "token-"+c.name
+		r.Status, r.UpdatedAt, r.Verification.TaskToken = c.status, c.at, "token-"+c.name
 		if err := mem.Save(ctx, r, request.Event{At: c.at, Actor: "subject", Action: "verified", To: c.status}); err != nil {
 			t.Fatal(err)
 		}

@@ -45,13 +45,13 @@ func (s *Steps) awaitAppealDecision(ctx context.Context, appeal *request.Request
 		}
 		return apperr.Wrap(apperr.Conflict, "The appeal names no decision its subject can appeal.", request.ErrNothingToAppeal)
 	}
-	if decided.AppealedBy == "" {
-		decided.AppealedBy, decided.UpdatedAt = appeal.ID, now
+	if decided.Appeal.AppealedBy == "" {
+		decided.Appeal.AppealedBy, decided.UpdatedAt = appeal.ID, now
 		if err := s.Store.Save(ctx, decided, request.Event{At: now, Actor: actor, Action: "appealed", From: decided.Status, To: decided.Status, Note: "appeal=" + appeal.ID}); err != nil {
 			return err
 		}
 	}
-	appeal.ReviewTaskToken = token
+	appeal.Review.TaskToken = token
 	to := appeal.Status
 	if to == request.Verified {
 		to = request.InProgress // not again after a redrive
@@ -78,10 +78,10 @@ func (s *Steps) awaitAppealDecision(ctx context.Context, appeal *request.Request
 // (denied, or completed in a way they dispute), itself no appeal, and
 // appealed by no other appeal. Otherwise why says what is wrong.
 func (s *Steps) appealedDecision(ctx context.Context, appeal *request.Request) (decided *request.Request, why string, err error) {
-	if !request.ValidID(appeal.AppealOf) {
+	if !request.ValidID(appeal.Appeal.Of) {
 		return nil, appealNotFound, nil
 	}
-	decided, err = s.Store.Get(ctx, appeal.AppealOf)
+	decided, err = s.Store.Get(ctx, appeal.Appeal.Of)
 	switch {
 	case apperr.Is(err, apperr.NotFound):
 		return nil, appealNotFound, nil
@@ -98,7 +98,7 @@ func (s *Steps) appealedDecision(ctx context.Context, appeal *request.Request) (
 		return nil, appealOfAnAppeal, nil
 	case decided.Status != request.Denied && decided.Status != request.Completed:
 		return nil, appealNotDecided, nil
-	case decided.AppealedBy != "" && decided.AppealedBy != appeal.ID:
+	case decided.Appeal.AppealedBy != "" && decided.Appeal.AppealedBy != appeal.ID:
 		return nil, appealAppealedAfter, nil
 	}
 	return decided, "", nil
@@ -111,12 +111,12 @@ func (s *Steps) grantAppeal(ctx context.Context, appeal *request.Request, now ti
 	switch {
 	case appeal.Type != request.Appeal:
 		return nil, apperr.E(apperr.Conflict, "Only an appeal is granted.")
-	case len(appeal.GrantReasons) == 0:
+	case len(appeal.Appeal.GrantReasons) == 0:
 		return nil, apperr.E(apperr.Conflict, "A granted appeal needs the operator's reasons.")
 	case s.FollowUps == nil:
 		return nil, apperr.E(apperr.Internal, "No maker of follow-up requests is configured.")
 	}
-	decided, err := s.Store.Get(ctx, appeal.AppealOf)
+	decided, err := s.Store.Get(ctx, appeal.Appeal.Of)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +125,7 @@ func (s *Steps) grantAppeal(ctx context.Context, appeal *request.Request, now ti
 		return nil, err
 	}
 	if appeal.Status != request.Completed { // completed: a retry after the mail failed
-		appeal.FollowUp, appeal.CompletedAt, appeal.ReviewTaskToken = follow.ID, now, ""
+		appeal.Appeal.FollowUp, appeal.CompletedAt, appeal.Review.TaskToken = follow.ID, now, ""
 		if err := s.move(ctx, appeal, request.Completed, "appeal_granted", "follow_up="+follow.ID); err != nil {
 			return nil, err
 		}
@@ -133,7 +133,7 @@ func (s *Steps) grantAppeal(ctx context.Context, appeal *request.Request, now ti
 			return nil, err
 		}
 	}
-	return written(notify.AppealGranted(appeal.Language, appeal.Email, appeal.ID, appeal.GrantReasons, follow.ID, dateTime(follow.Deadlines.Due)))
+	return written(notify.AppealGranted(appeal.Language, appeal.Email, appeal.ID, appeal.Appeal.GrantReasons, follow.ID, dateTime(follow.Deadlines.Due)))
 }
 
 // closeNothingToAppeal closes an appeal that names no decision its subject
@@ -143,10 +143,10 @@ func (s *Steps) closeNothingToAppeal(ctx context.Context, appeal *request.Reques
 		return nil, apperr.E(apperr.Conflict, "Only an appeal has nothing to appeal.")
 	}
 	if appeal.Status != request.Denied { // denied: a retry after the mail failed
-		appeal.CompletedAt, appeal.ReviewTaskToken = now, ""
+		appeal.CompletedAt, appeal.Review.TaskToken = now, ""
 		if err := s.move(ctx, appeal, request.Denied, "nothing_to_appeal", ""); err != nil {
 			return nil, err
 		}
 	}
-	return written(notify.NothingToAppeal(appeal.Language, appeal.Email, appeal.ID, appeal.AppealOf))
+	return written(notify.NothingToAppeal(appeal.Language, appeal.Email, appeal.ID, appeal.Appeal.Of))
 }

@@ -21,7 +21,7 @@ func (f *fakeFollowUps) FollowUp(_ context.Context, appeal, decided *request.Req
 	f.calls++
 	id := request.FollowUpID(appeal.ID, appeal.ReceivedAt)
 	r := request.New(request.Submission{Type: string(decided.Type), Email: decided.Email, Jurisdiction: decided.Jurisdiction}, f.e.clock.Now())
-	r.ID, r.FollowsAppeal, r.Status = id, appeal.ID, request.Verified
+	r.ID, r.Appeal.FollowsAppeal, r.Status = id, appeal.ID, request.Verified
 	withDeadlines(decided.Jurisdiction, decided.Type)(r)
 	f.e.store.put(*r)
 	return r, nil
@@ -33,14 +33,14 @@ func appealOf(t *testing.T, e *env, decided func(*request.Request), appeal func(
 	t.Helper()
 	d := e.seed(t, request.Delete, request.Denied, func(r *request.Request) {
 		withDeadlines("US-VA", request.Delete)(r)
-		r.DenialReasons = []string{"We could not verify the request."}
+		r.Denial.Reasons = []string{"We could not verify the request."}
 		if decided != nil {
 			decided(r)
 		}
 	})
 	a := e.seed(t, request.Appeal, request.Verified, func(r *request.Request) {
 		withDeadlines("US-VA", request.Appeal)(r)
-		r.AppealOf = d.ID
+		r.Appeal.Of = d.ID
 		if appeal != nil {
 			appeal(r)
 		}
@@ -60,22 +60,22 @@ func TestAppealNamesADecision(t *testing.T) {
 	}{
 		{"a denied request", nil, nil, ""},
 		{"a completed request (a deletion in part, say)", func(r *request.Request) { r.Status = request.Completed }, nil, ""},
-		{"asked again: this appeal marked it", func(r *request.Request) { r.AppealedBy = "set below" }, nil, ""},
-		{"no such request", nil, func(r *request.Request) { r.AppealOf = "dsr-20250101-0123456789abcdef" }, appealNotFound},
+		{"asked again: this appeal marked it", func(r *request.Request) { r.Appeal.AppealedBy = "set below" }, nil, ""},
+		{"no such request", nil, func(r *request.Request) { r.Appeal.Of = "dsr-20250101-0123456789abcdef" }, appealNotFound},
 		{"another person's request", func(r *request.Request) { r.Email = "someone.else@example.com" }, nil, appealOtherSubject},
 		{"a request under another law", func(r *request.Request) { withDeadlines("US-CO", request.Delete)(r) }, nil, appealOtherLaw},
 		{"a request still open", func(r *request.Request) { r.Status = request.InProgress }, nil, appealNotDecided},
 		{"a request never confirmed", func(r *request.Request) { r.Status = request.Expired }, nil, appealNotDecided},
 		{"an appeal", func(r *request.Request) { r.Type = request.Appeal }, nil, appealOfAnAppeal},
-		{"a decision another appeal reconsiders", func(r *request.Request) { r.AppealedBy = "dsr-20250101-aaaaaaaaaaaaaaaa" }, nil, appealAppealedAfter},
+		{"a decision another appeal reconsiders", func(r *request.Request) { r.Appeal.AppealedBy = "dsr-20250101-aaaaaaaaaaaaaaaa" }, nil, appealAppealedAfter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			e := newEnv(t)
 			d, a := appealOf(t, e, tt.decided, tt.appeal)
-			if d.AppealedBy == "set below" {
-				d.AppealedBy = a.ID
+			if d.Appeal.AppealedBy == "set below" {
+				d.Appeal.AppealedBy = a.ID
 				e.store.put(d)
 			}
 			err := e.steps.AwaitReview(ctx, ReviewTask{RequestID: a.ID, TaskToken: "review-token"})
@@ -90,8 +90,8 @@ func TestAppealNamesADecision(t *testing.T) {
 				if ev := lastEvent(t, e.store, a.ID); ev.Note != "nothing_to_appeal reason="+tt.why {
 					t.Fatalf("audit %+v", ev)
 				}
-				if got := e.store.stored(a.ID); got.ReviewTaskToken != "" || len(e.mail.sent) != 0 {
-					t.Fatalf("the operators were asked: token %q, mail %d", got.ReviewTaskToken, len(e.mail.sent))
+				if got := e.store.stored(a.ID); got.Review.TaskToken != "" || len(e.mail.sent) != 0 {
+					t.Fatalf("the operators were asked: token %q, mail %d", got.Review.TaskToken, len(e.mail.sent))
 				}
 				return
 			}
@@ -99,10 +99,10 @@ func TestAppealNamesADecision(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := e.store.stored(a.ID)
-			if got.ReviewTaskToken != "review-token" || got.Status != request.InProgress {
-				t.Fatalf("appeal: token %q status %s", got.ReviewTaskToken, got.Status)
+			if got.Review.TaskToken != "review-token" || got.Status != request.InProgress {
+				t.Fatalf("appeal: token %q status %s", got.Review.TaskToken, got.Status)
 			}
-			if e.store.stored(d.ID).AppealedBy != a.ID {
+			if e.store.stored(d.ID).Appeal.AppealedBy != a.ID {
 				t.Fatal("the decision is not marked appealed")
 			}
 			if len(e.mail.sent) != 1 || !strings.Contains(e.mail.sent[0].Text, "privacyctl approve "+a.ID+" --reason") ||
@@ -128,7 +128,7 @@ func TestGrantAppeal(t *testing.T) {
 		t.Fatalf("granted without reasons: %v", err)
 	}
 	a = e.store.stored(a.ID)
-	a.GrantReasons = []string{"The account holder's identity was confirmed by phone."}
+	a.Appeal.GrantReasons = []string{"The account holder's identity was confirmed by phone."}
 	e.store.put(a)
 	for attempt := range 2 {
 		if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: a.ID, Outcome: CloseAppealGranted}); err != nil {
@@ -137,8 +137,8 @@ func TestGrantAppeal(t *testing.T) {
 	}
 	got := e.store.stored(a.ID)
 	wantFollow := request.FollowUpID(a.ID, a.ReceivedAt)
-	if got.Status != request.Completed || got.FollowUp != wantFollow {
-		t.Fatalf("appeal %s, follow-up %q", got.Status, got.FollowUp)
+	if got.Status != request.Completed || got.Appeal.FollowUp != wantFollow {
+		t.Fatalf("appeal %s, follow-up %q", got.Status, got.Appeal.FollowUp)
 	}
 	closes := 0
 	for _, ev := range e.store.eventsOf(a.ID) {
@@ -153,7 +153,7 @@ func TestGrantAppeal(t *testing.T) {
 		t.Fatalf("decision's log %+v", ev)
 	}
 	m := e.mail.sent[len(e.mail.sent)-1]
-	for _, want := range []string{"reverse our decision", a.GrantReasons[0], "as request " + wantFollow} {
+	for _, want := range []string{"reverse our decision", a.Appeal.GrantReasons[0], "as request " + wantFollow} {
 		if !strings.Contains(m.Text, want) {
 			t.Fatalf("mail lacks %q:\n%s", want, m.Text)
 		}
@@ -171,7 +171,7 @@ func TestUpholdAppeal(t *testing.T) {
 	e := newEnv(t)
 	d, a := appealOf(t, e, nil, func(r *request.Request) {
 		r.Status = request.InProgress
-		r.DenialReasons = []string{"The records are exempt as tax records."}
+		r.Denial.Reasons = []string{"The records are exempt as tax records."}
 	})
 	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: a.ID, Outcome: CloseDenied}); err != nil {
 		t.Fatal(err)
@@ -203,7 +203,7 @@ func TestNothingToAppeal(t *testing.T) {
 		t.Fatalf("status %s", got.Status)
 	}
 	m := e.mail.sent[len(e.mail.sent)-1]
-	if m.To != subject || !strings.Contains(m.Text, "with the reference "+a.AppealOf) || strings.Contains(m.Text, "someone.else") {
+	if m.To != subject || !strings.Contains(m.Text, "with the reference "+a.Appeal.Of) || strings.Contains(m.Text, "someone.else") {
 		t.Fatalf("mail:\n%s", m.Text)
 	}
 	other := e.seed(t, request.Access, request.InProgress, withDeadlines("EU", request.Access))
@@ -219,7 +219,7 @@ func TestDenialOffersTheAppealForm(t *testing.T) {
 	e := newEnv(t)
 	r := e.seed(t, request.Delete, request.InProgress, func(r *request.Request) {
 		withDeadlines("US-VA", request.Delete)(r)
-		r.DenialReasons = []string{"We could not verify the request."}
+		r.Denial.Reasons = []string{"We could not verify the request."}
 	})
 	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseDenied}); err != nil {
 		t.Fatal(err)
@@ -242,13 +242,13 @@ func TestDenialNamesItsProvisionOrTheController(t *testing.T) {
 		not                []string
 	}{
 		{"Quebec, with the provision", "CA-QC", func(r *request.Request) {
-			r.DenialReasons, r.DenialProvision = []string{"The information would reveal another person's."}, "section 40"
+			r.Denial.Reasons, r.Denial.Provision = []string{"The information would reveal another person's."}, "section 40"
 		}, []string{"rests on section 40 of the following law", "within 30 days"}, nil},
 		{"Quebec, no provision named", "CA-QC", func(r *request.Request) {
-			r.DenialReasons = []string{"The information would reveal another person's."}
+			r.Denial.Reasons = []string{"The information would reveal another person's."}
 		}, []string{"This refusal rests on the following law"}, []string{"section"}},
 		{"Brazil, not the controller", "BR", func(r *request.Request) {
-			r.OtherController, r.OtherControllerContact = "Loja Exemplo Ltda.", "privacidade@loja.example"
+			r.Denial.OtherController, r.Denial.OtherControllerContact = "Loja Exemplo Ltda.", "privacidade@loja.example"
 		}, []string{"we are not the controller", "Loja Exemplo Ltda. (privacidade@loja.example)", "make your request to them directly"}, []string{"Reasons"}},
 	}
 	for _, tt := range tests {

@@ -144,17 +144,17 @@ func hasFlag(t request.Type) bool {
 
 // deliverPackage mails a fresh download link to the access package.
 func (s *Steps) deliverPackage(ctx context.Context, r *request.Request, now time.Time) (*notify.Message, error) {
-	if r.ExportKey == "" {
+	if r.Delivery.ExportKey == "" {
 		return nil, apperr.E(apperr.Conflict, "The access package was not built.")
 	}
 	token := secret.NewToken()
-	r.DownloadTokenHash = secret.Hash(token)
-	r.DownloadExpiresAt = now.Add(s.DownloadTTL)
+	r.Delivery.TokenHash = secret.Hash(token)
+	r.Delivery.ExpiresAt = now.Add(s.DownloadTTL)
 	r.CompletedAt = now
 	if err := s.move(ctx, r, request.Completed, "completed", "delivered=download_link"); err != nil {
 		return nil, err
 	}
-	return written(notify.DownloadReady(r.Language, r.Email, r.ID, links.Base(s.BaseURL).Download(r.ID, token, r.Language), r.DownloadExpiresAt))
+	return written(notify.DownloadReady(r.Language, r.Email, r.ID, links.Base(s.BaseURL).Download(r.ID, token, r.Language), r.Delivery.ExpiresAt))
 }
 
 // confirmErasure tells the subject what erasure did, or in a dry run what
@@ -177,7 +177,7 @@ func (s *Steps) confirmErasure(ctx context.Context, r *request.Request, now time
 		}
 	}
 	r.CompletedAt = now
-	r.HoldTaskToken = ""
+	r.Hold.TaskToken = ""
 	if r.DryRun {
 		if err := s.move(ctx, r, request.Completed, "completed", "delivered=dry_run_report"); err != nil {
 			return nil, err
@@ -200,14 +200,14 @@ func (s *Steps) confirmErasure(ctx context.Context, r *request.Request, now time
 
 // confirmCorrection tells the subject which fields were corrected.
 func (s *Steps) confirmCorrection(ctx context.Context, r *request.Request, now time.Time) (*notify.Message, error) {
-	if r.CorrectedFields == nil || (r.Status != request.InProgress && r.Status != request.Completed) {
+	if r.Correction.Fields == nil || (r.Status != request.InProgress && r.Status != request.Completed) {
 		return nil, apperr.E(apperr.Conflict, "The corrections were not applied.")
 	}
 	r.CompletedAt = now
 	if err := s.move(ctx, r, request.Completed, "completed", "delivered=correction_confirmation"); err != nil {
 		return nil, err
 	}
-	return written(notify.Corrected(r.Language, r.Email, r.ID, r.CorrectedFields, r.CorrectedItems > 0))
+	return written(notify.Corrected(r.Language, r.Email, r.ID, r.Correction.Fields, r.Correction.Items > 0))
 }
 
 // confirmChoice tells the subject the flag of the request's type is on
@@ -231,7 +231,7 @@ func (s *Steps) expire(ctx context.Context, r *request.Request, now time.Time) (
 		return nil, apperr.Wrap(apperr.Unavailable, "A confirmation that came too late is being undone.", request.ErrChanged)
 	}
 	r.ClearVerification()
-	r.TaskToken = ""
+	r.Verification.TaskToken = ""
 	remedy, err := s.remedy(r, statute.UnverifiedNotice)
 	if err != nil {
 		return nil, err
@@ -245,8 +245,8 @@ func (s *Steps) expire(ctx context.Context, r *request.Request, now time.Time) (
 // deny tells the subject the operator's reasons for refusing the request
 // and what they can do next. A denied appeal upholds the decision it named.
 func (s *Steps) deny(ctx context.Context, r *request.Request, now time.Time) (*notify.Message, error) {
-	reasons := r.DenialReasons
-	if len(reasons) == 0 && r.OtherController == "" {
+	reasons := r.Denial.Reasons
+	if len(reasons) == 0 && r.Denial.OtherController == "" {
 		return nil, apperr.E(apperr.Conflict, "A denial needs the operator's reasons.")
 	}
 	// An appeal's rule says what its denial carries: the Attorney
@@ -255,21 +255,21 @@ func (s *Steps) deny(ctx context.Context, r *request.Request, now time.Time) (*n
 	if err != nil {
 		return nil, err
 	}
-	r.ReviewTaskToken, r.HoldTaskToken = "", ""
+	r.Review.TaskToken, r.Hold.TaskToken = "", ""
 	r.CompletedAt = now
 	if err := s.move(ctx, r, request.Denied, "denied", fmt.Sprintf("reasons=%d", len(reasons))); err != nil {
 		return nil, err
 	}
-	if r.OtherController != "" {
-		return written(notify.NotController(r.Language, r.Email, r.ID, notify.Authority{Name: r.OtherController, URL: r.OtherControllerContact}))
+	if r.Denial.OtherController != "" {
+		return written(notify.NotController(r.Language, r.Email, r.ID, notify.Authority{Name: r.Denial.OtherController, URL: r.Denial.OtherControllerContact}))
 	}
-	remedy.Provision = r.DenialProvision
+	remedy.Provision = r.Denial.Provision
 	if r.Type != request.Appeal {
 		return written(notify.Denial(r.Language, r.Email, r.ID, reasons, remedy))
 	}
-	if r.AppealOf != "" {
+	if r.Appeal.Of != "" {
 		// The decision the appeal named stands; its log says so.
-		if err := s.Store.Record(ctx, r.AppealOf, request.Event{At: now, Actor: actor, Action: "appeal_upheld", Note: "appeal=" + r.ID}); err != nil && !apperr.Is(err, apperr.NotFound) {
+		if err := s.Store.Record(ctx, r.Appeal.Of, request.Event{At: now, Actor: actor, Action: "appeal_upheld", Note: "appeal=" + r.ID}); err != nil && !apperr.Is(err, apperr.NotFound) {
 			return nil, err
 		}
 	}
@@ -294,7 +294,7 @@ func (s *Steps) flagFailure(ctx context.Context, r *request.Request, _ time.Time
 // that many days from now instead. Either way the audit log says so, by
 // action and days alone. Running it again does no harm.
 func (s *Steps) ForgetPermission(ctx context.Context, r *request.Request) error {
-	if r.PermissionKey == "" {
+	if r.Agent.PermissionKey == "" {
 		return nil
 	}
 	if s.Permissions == nil {
@@ -302,11 +302,11 @@ func (s *Steps) ForgetPermission(ctx context.Context, r *request.Request) error 
 	}
 	ev := request.Event{At: s.Clock.Now(), Actor: actor, Action: "agent_permission_deleted"}
 	if days := s.PermissionRetentionDays; days > 0 {
-		if err := s.Permissions.ExpirePermission(ctx, r.PermissionKey, r.PermissionType); err != nil {
+		if err := s.Permissions.ExpirePermission(ctx, r.Agent.PermissionKey, r.Agent.PermissionType); err != nil {
 			return err
 		}
 		ev.Action, ev.Note = "agent_permission_expires", fmt.Sprintf("after_days=%d", days)
-	} else if err := s.Permissions.DeletePermission(ctx, r.PermissionKey); err != nil {
+	} else if err := s.Permissions.DeletePermission(ctx, r.Agent.PermissionKey); err != nil {
 		return err
 	}
 	return s.Store.Record(ctx, r.ID, ev)

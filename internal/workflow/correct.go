@@ -28,8 +28,8 @@ func (s *Steps) ApplyCorrections(ctx context.Context, in RequestRef) error {
 	if r.Type != request.Correct || r.Status != request.InProgress {
 		return apperr.E(apperr.Conflict, "Only a verified correction request in progress can correct.")
 	}
-	if len(r.Corrections) == 0 {
-		if r.CorrectedFields != nil {
+	if len(r.Correction.Values) == 0 {
+		if r.Correction.Fields != nil {
 			return nil // applied already
 		}
 		return apperr.E(apperr.Conflict, "The request holds no corrections.")
@@ -38,14 +38,14 @@ func (s *Steps) ApplyCorrections(ctx context.Context, in RequestRef) error {
 	if src == nil || len(src.Correctable) == 0 || s.Corrector == nil {
 		return apperr.E(apperr.Conflict, "The registry names no profile whose fields can be corrected.")
 	}
-	if bad := request.CheckCorrectable(r.Corrections, src.Correctable); len(bad) > 0 {
+	if bad := request.CheckCorrectable(r.Correction.Values, src.Correctable); len(bad) > 0 {
 		return apperr.E(apperr.Conflict, "The registry no longer lets every requested field be corrected.")
 	}
-	n, err := s.Corrector.Correct(ctx, src, r.Identities, r.Corrections)
+	n, err := s.Corrector.Correct(ctx, src, r.Identities, r.Correction.Values)
 	if err != nil {
 		return err
 	}
-	r.CorrectedFields, r.CorrectedItems, r.Corrections = r.Corrections.Fields(), n, nil
+	r.Correction.Fields, r.Correction.Items, r.Correction.Values = r.Correction.Values.Fields(), n, nil
 	return s.move(ctx, r, request.InProgress, "corrected",
-		fmt.Sprintf("source=%s fields=%s records=%d", src.ID, strings.Join(r.CorrectedFields, ","), n))
+		fmt.Sprintf("source=%s fields=%s records=%d", src.ID, strings.Join(r.Correction.Fields, ","), n))
 }

@@ -66,7 +66,7 @@ func TestApplyCorrections(t *testing.T) {
 			e := newEnv(t)
 			c := withProfile(t, e)
 			c.found, c.err = tt.found, tt.correctErr
-			before := e.seed(t, tt.typ, tt.status, func(r *request.Request) { r.Corrections = tt.corrections })
+			before := e.seed(t, tt.typ, tt.status, func(r *request.Request) { r.Correction.Values = tt.corrections })
 			err := e.steps.ApplyCorrections(ctx, RequestRef{RequestID: before.ID})
 			after := e.store.stored(before.ID)
 			if tt.kind != 0 {
@@ -82,8 +82,8 @@ func TestApplyCorrections(t *testing.T) {
 			if len(c.called) != 1 || !reflect.DeepEqual(c.called[0], map[string]string(values)) || c.src != "users" {
 				t.Fatalf("corrector called with %v on %s", c.called, c.src)
 			}
-			if after.Corrections != nil || !reflect.DeepEqual(after.CorrectedFields, []string{"name", "phone"}) || after.CorrectedItems != tt.found {
-				t.Fatalf("after: corrections %v, fields %v, items %d", after.Corrections, after.CorrectedFields, after.CorrectedItems)
+			if after.Correction.Values != nil || !reflect.DeepEqual(after.Correction.Fields, []string{"name", "phone"}) || after.Correction.Items != tt.found {
+				t.Fatalf("after: corrections %v, fields %v, items %d", after.Correction.Values, after.Correction.Fields, after.Correction.Items)
 			}
 			ev := lastEvent(t, e.store, before.ID)
 			if ev.Action != "corrected" || ev.Note != tt.wantNote || strings.Contains(ev.Note, "Roe") {
@@ -110,7 +110,7 @@ func TestApplyCorrections(t *testing.T) {
 func TestCloseUncorrected(t *testing.T) {
 	e := newEnv(t)
 	withProfile(t, e)
-	r := e.seed(t, request.Correct, request.InProgress, func(r *request.Request) { r.Corrections = request.Corrections{"name": "x"} })
+	r := e.seed(t, request.Correct, request.InProgress, func(r *request.Request) { r.Correction.Values = request.Corrections{"name": "x"} })
 	err := e.steps.CloseRequest(context.Background(), CloseTask{RequestID: r.ID, Outcome: CloseCompleted})
 	wantKind(t, err, apperr.Conflict)
 	if len(e.mail.sent) != 0 {

@@ -184,7 +184,7 @@ func (s *Steps) extend(ctx context.Context, r *request.Request, reasons []string
 		return err
 	}
 	from := d.Due
-	r.Extended, r.ExtensionReasons = true, reasons
+	r.Extended, r.Extension.Reasons = true, reasons
 	r.Deadlines.Due = *d.ExtendedDue
 	now := s.Clock.Now()
 	r.UpdatedAt = now
@@ -205,7 +205,7 @@ func (s *Steps) extend(ctx context.Context, r *request.Request, reasons []string
 // confirmed it has nothing to extend: it expires unconfirmed.
 func (s *Steps) extensionOpen(r *request.Request) bool {
 	unconfirmed := r.Status == request.Received || r.Status == request.PendingVerification
-	return !r.Status.Closed() && !unconfirmed && !r.Extended && r.ExtensionDecision == "" &&
+	return !r.Status.Closed() && !unconfirmed && !r.Extended && r.Extension.Decision == "" &&
 		r.Deadlines.ExtensionAllowed && r.Deadlines.ExtendedDue != nil && !s.Policy.ExtensionsForbidden()
 }
 
@@ -218,7 +218,7 @@ func (s *Steps) askOperators(ctx context.Context, r *request.Request, token stri
 		return nil
 	}
 	now := s.Clock.Now()
-	r.ExtensionTaskToken, r.UpdatedAt = token, now
+	r.Extension.TaskToken, r.UpdatedAt = token, now
 	ev := request.Event{At: now, Actor: actor, Action: "extension_decision_asked", From: r.Status, To: r.Status, Note: "notice_by=" + r.Deadlines.ExtensionNoticeBy.String()}
 	if err := s.Store.Save(ctx, r, ev); err != nil {
 		return err
@@ -241,7 +241,7 @@ func (s *Steps) noticePoint(ctx context.Context, r *request.Request) error {
 	if !s.extensionOpen(r) {
 		return nil
 	}
-	r.ExtensionTaskToken = "" // the question's wait is over, unanswered
+	r.Extension.TaskToken = "" // the question's wait is over, unanswered
 	if s.Policy.ExtendsWithFacts() {
 		facts, err := s.extensionFacts(ctx, r)
 		if err != nil {
@@ -258,7 +258,7 @@ func (s *Steps) noticePoint(ctx context.Context, r *request.Request) error {
 		}
 	}
 	now := s.Clock.Now()
-	r.ExtensionDecision, r.NeedsOperator, r.UpdatedAt = request.ExtensionUndecided, true, now
+	r.Extension.Decision, r.NeedsOperator, r.UpdatedAt = request.ExtensionUndecided, true, now
 	ev := request.Event{At: now, Actor: actor, Action: "extension_undecided", From: r.Status, To: r.Status, Note: "due=" + r.Deadlines.Due.String()}
 	if err := s.Store.Save(ctx, r, ev); err != nil {
 		return err
@@ -294,7 +294,7 @@ func (s *Steps) extensionFacts(ctx context.Context, r *request.Request) ([]strin
 			facts = append(facts, FactFindingsOpen)
 		}
 	}
-	if r.AgentEmail != "" && r.PermissionKey == "" {
+	if r.Agent.Email != "" && r.Agent.PermissionKey == "" {
 		facts = append(facts, FactPermissionAwaited)
 	}
 	return facts, nil
@@ -389,7 +389,7 @@ func (s *Steps) AwaitReview(ctx context.Context, in ReviewTask) error {
 	if r.Type == request.Appeal {
 		return s.awaitAppealDecision(ctx, r, in.TaskToken)
 	}
-	r.ReviewTaskToken = in.TaskToken
+	r.Review.TaskToken = in.TaskToken
 	now := s.Clock.Now()
 	r.UpdatedAt = now
 	if err := s.Store.Save(ctx, r, request.Event{At: now, Actor: actor, Action: "review_requested", From: r.Status, To: r.Status}); err != nil {

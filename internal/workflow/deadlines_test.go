@@ -106,7 +106,7 @@ func TestExtend(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := e.store.stored(seeded.ID)
-			if !got.Extended || got.Deadlines.Due.String() != "2025-06-16" || got.ExtensionReasons[0] != reasons[0] {
+			if !got.Extended || got.Deadlines.Due.String() != "2025-06-16" || got.Extension.Reasons[0] != reasons[0] {
 				t.Fatalf("after extension: extended %v due %s", got.Extended, got.Deadlines.Due)
 			}
 			m := e.mail.sent[0]
@@ -134,7 +134,7 @@ func TestCheckDeadline(t *testing.T) {
 		e := newEnv(t)
 		r := e.seed(t, request.Access, request.InProgress, func(r *request.Request) {
 			withDeadlines("EU", request.Access)(r)
-			r.ExtensionTaskToken = "ask-token"
+			r.Extension.TaskToken = "ask-token"
 		})
 		got, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice})
 		if err != nil {
@@ -145,7 +145,7 @@ func TestCheckDeadline(t *testing.T) {
 			t.Fatalf("%+v", got)
 		}
 		stored := e.store.stored(r.ID)
-		if stored.Extended || stored.ExtensionDecision != request.ExtensionUndecided || !stored.NeedsOperator || stored.ExtensionTaskToken != "" {
+		if stored.Extended || stored.Extension.Decision != request.ExtensionUndecided || !stored.NeedsOperator || stored.Extension.TaskToken != "" {
 			t.Fatalf("stored %+v", stored)
 		}
 		if len(e.mail.sent) != 1 || e.mail.sent[0].To != "ops@example.com" || !strings.Contains(e.mail.sent[0].Text, "privacyctl extend "+r.ID) {
@@ -166,7 +166,7 @@ func TestCheckDeadline(t *testing.T) {
 			t.Fatal(err)
 		}
 		stored := e.store.stored(r.ID)
-		if !stored.Extended || !slices.Equal(stored.ExtensionReasons, []string{"fact:legal_hold"}) {
+		if !stored.Extended || !slices.Equal(stored.Extension.Reasons, []string{"fact:legal_hold"}) {
 			t.Fatalf("stored %+v", stored)
 		}
 		if m := onlyMessage(t, e); !strings.Contains(m.Text, "A legal hold requires us to keep") {
@@ -180,7 +180,7 @@ func TestCheckDeadline(t *testing.T) {
 		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice}); err != nil {
 			t.Fatal(err)
 		}
-		if stored := e.store.stored(r.ID); stored.Extended || stored.ExtensionDecision != request.ExtensionUndecided {
+		if stored := e.store.stored(r.ID); stored.Extended || stored.Extension.Decision != request.ExtensionUndecided {
 			t.Fatalf("stored %+v", stored)
 		}
 		if len(e.mail.sent) != 1 || e.mail.sent[0].To != "ops@example.com" {
@@ -191,7 +191,7 @@ func TestCheckDeadline(t *testing.T) {
 		e := newEnv(t)
 		r := e.seed(t, request.Access, request.InProgress, func(r *request.Request) {
 			withDeadlines("EU", request.Access)(r)
-			r.ExtensionDecision = request.ExtensionKept
+			r.Extension.Decision = request.ExtensionKept
 		})
 		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice}); err != nil {
 			t.Fatal(err)
@@ -209,8 +209,8 @@ func TestCheckDeadline(t *testing.T) {
 		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseAsk, TaskToken: "tok"}); err != nil {
 			t.Fatalf("ask: %v", err)
 		}
-		if got, _ := e.store.WatchWait(ctx, r.ID); got != "tok" || e.store.stored(r.ID).ExtensionTaskToken != "" {
-			t.Fatalf("watch wait %q, extension token %q", got, e.store.stored(r.ID).ExtensionTaskToken)
+		if got, _ := e.store.WatchWait(ctx, r.ID); got != "tok" || e.store.stored(r.ID).Extension.TaskToken != "" {
+			t.Fatalf("watch wait %q, extension token %q", got, e.store.stored(r.ID).Extension.TaskToken)
 		}
 		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseNotice}); err != nil {
 			t.Fatal(err)
@@ -229,7 +229,7 @@ func TestCheckDeadline(t *testing.T) {
 		if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseAsk, TaskToken: "tok"}); err != nil {
 			t.Fatal(err)
 		}
-		if stored := e.store.stored(r.ID); stored.ExtensionTaskToken != "tok" || lastEvent(t, e.store, r.ID).Action != "extension_decision_asked" {
+		if stored := e.store.stored(r.ID); stored.Extension.TaskToken != "tok" || lastEvent(t, e.store, r.ID).Action != "extension_decision_asked" {
 			t.Fatalf("stored %+v", stored)
 		}
 		if len(e.mail.sent) != 1 || e.mail.sent[0].To != "ops@example.com" || !strings.Contains(e.mail.sent[0].Text, "privacyctl keep-date "+r.ID) {
@@ -241,14 +241,14 @@ func TestCheckDeadline(t *testing.T) {
 		// Nothing to decide: nobody is asked, and the watch waits all the same.
 		for _, edit := range []func(*request.Request){
 			func(r *request.Request) { r.Extended = true },
-			func(r *request.Request) { r.ExtensionDecision = request.ExtensionKept },
+			func(r *request.Request) { r.Extension.Decision = request.ExtensionKept },
 		} {
 			e.mail.sent = nil
 			r := e.seed(t, request.Access, request.InProgress, func(r *request.Request) { withDeadlines("EU", request.Access)(r); edit(r) })
 			if _, err := e.steps.CheckDeadline(ctx, DeadlineTask{RequestID: r.ID, Phase: PhaseAsk, TaskToken: "tok2"}); err != nil {
 				t.Fatalf("ask: %v", err)
 			}
-			if got, _ := e.store.WatchWait(ctx, r.ID); got != "tok2" || len(e.mail.sent) != 0 || e.store.stored(r.ID).ExtensionTaskToken != "" {
+			if got, _ := e.store.WatchWait(ctx, r.ID); got != "tok2" || len(e.mail.sent) != 0 || e.store.stored(r.ID).Extension.TaskToken != "" {
 				t.Fatalf("watch wait %q, mail %d", got, len(e.mail.sent))
 			}
 		}
@@ -370,8 +370,8 @@ func TestAwaitReviewAndDenial(t *testing.T) {
 	if err := e.steps.AwaitReview(ctx, ReviewTask{RequestID: r.ID, TaskToken: "review-token"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.store.stored(r.ID); got.ReviewTaskToken != "review-token" {
-		t.Fatalf("review token %q", got.ReviewTaskToken)
+	if got := e.store.stored(r.ID); got.Review.TaskToken != "review-token" {
+		t.Fatalf("review token %q", got.Review.TaskToken)
 	}
 	if len(e.mail.sent) != 1 || e.mail.sent[0].To != "ops@example.com" {
 		t.Fatalf("operator mail %+v", e.mail.sent)
@@ -384,17 +384,17 @@ func TestAwaitReviewAndDenial(t *testing.T) {
 		t.Fatalf("denial without reasons: %v", err)
 	}
 	s := e.store.stored(r.ID)
-	s.DenialReasons = []string{"We could not confirm the request comes from the account holder."}
+	s.Denial.Reasons = []string{"We could not confirm the request comes from the account holder."}
 	e.store.put(s)
 	if err := e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseDenied}); err != nil {
 		t.Fatal(err)
 	}
 	got := e.store.stored(r.ID)
-	if got.Status != request.Denied || got.ReviewTaskToken != "" {
+	if got.Status != request.Denied || got.Review.TaskToken != "" {
 		t.Fatalf("status %s", got.Status)
 	}
 	m := e.mail.sent[len(e.mail.sent)-1]
-	if m.To != subject || !strings.Contains(m.Text, s.DenialReasons[0]) || !strings.Contains(m.Text, "supervisory authority") {
+	if m.To != subject || !strings.Contains(m.Text, s.Denial.Reasons[0]) || !strings.Contains(m.Text, "supervisory authority") {
 		t.Fatalf("denial:\n%s", m.Text)
 	}
 	if len(e.watch.stopped) != 1 || e.watch.stopped[0] != r.ID {
@@ -409,7 +409,7 @@ func TestNoticesFollowTheRules(t *testing.T) {
 	ctx := context.Background()
 	denied := func(e *env, r request.Request) error {
 		s := e.store.stored(r.ID)
-		s.DenialReasons = []string{"Manifestly excessive."}
+		s.Denial.Reasons = []string{"Manifestly excessive."}
 		e.store.put(s)
 		return e.steps.CloseRequest(ctx, CloseTask{RequestID: r.ID, Outcome: CloseDenied})
 	}

@@ -347,7 +347,7 @@ func (s *Steps) AwaitHold(ctx context.Context, in HoldTask) error {
 		return apperr.Wrap(apperr.Conflict, "The request is no longer on legal hold.", request.ErrNotOnHold)
 	}
 	now := s.Clock.Now()
-	r.HoldTaskToken, r.UpdatedAt = in.TaskToken, now
+	r.Hold.TaskToken, r.UpdatedAt = in.TaskToken, now
 	return s.Store.Save(ctx, r, request.Event{At: now, Actor: actor, Action: "erasure_waits_on_hold", From: r.Status, To: r.Status})
 }
 

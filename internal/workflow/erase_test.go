@@ -305,8 +305,8 @@ func TestAwaitHold(t *testing.T) {
 	if err := e.steps.AwaitHold(ctx, HoldTask{RequestID: r.ID, TaskToken: "tok"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.store.stored(r.ID); got.HoldTaskToken != "tok" || lastEvent(t, e.store, r.ID).Action != "erasure_waits_on_hold" {
-		t.Errorf("token %q, event %+v", got.HoldTaskToken, lastEvent(t, e.store, r.ID))
+	if got := e.store.stored(r.ID); got.Hold.TaskToken != "tok" || lastEvent(t, e.store, r.ID).Action != "erasure_waits_on_hold" {
+		t.Errorf("token %q, event %+v", got.Hold.TaskToken, lastEvent(t, e.store, r.ID))
 	}
 	wantKind(t, e.steps.AwaitHold(ctx, HoldTask{RequestID: r.ID}), apperr.Invalid)
 }

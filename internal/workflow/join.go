@@ -58,9 +58,9 @@ func slotOf(r *request.Request) string {
 	part(string(r.Type))
 	part(r.Jurisdiction)
 	part(strconv.FormatBool(r.DryRun))
-	for _, name := range r.Corrections.Fields() {
+	for _, name := range r.Correction.Values.Fields() {
 		part(name)
-		part(r.Corrections[name])
+		part(r.Correction.Values[name])
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16]) + "#" + string(r.Type)
 }
@@ -68,7 +68,7 @@ func slotOf(r *request.Request) string {
 // joinsNothing reports whether r goes on by itself whatever else is open:
 // an agent's request, and a correction letter whose new values an operator
 // has yet to read (two such letters may ask for different values).
-func joinsNothing(r *request.Request) bool { return r.AgentEmail != "" || r.AwaitsCorrections() }
+func joinsNothing(r *request.Request) bool { return r.Agent.Email != "" || r.AwaitsCorrections() }
 
 // joinable reports whether r should join h: h would come to the same (its
 // slot is r's; a correction whose values were already written and cleared
@@ -142,7 +142,7 @@ func (s *Steps) join(ctx context.Context, r *request.Request, first string) erro
 		r.JoinedTo = first
 		r.CompletedAt = now
 		if r.NeedsVerification() {
-			r.VerifyExpiresAt = now.Add(s.VerifyLinkTTL)
+			r.Verification.ExpiresAt = now.Add(s.VerifyLinkTTL)
 		}
 		if err := s.move(ctx, r, request.Cancelled, "joined", "joined="+first); err != nil {
 			return err

@@ -19,7 +19,7 @@ func TestAcknowledgeJoinsAnOpenRequest(t *testing.T) {
 	gpc := func(r *request.Request) { r.Via = request.ViaGPC } // no confirmation asked
 	dryRun := func(r *request.Request) { r.DryRun = true }
 	corrections := func(c request.Corrections) func(*request.Request) {
-		return func(r *request.Request) { r.Corrections = c }
+		return func(r *request.Request) { r.Correction.Values = c }
 	}
 	tests := []struct {
 		name       string
@@ -56,10 +56,10 @@ func TestAcknowledgeJoinsAnOpenRequest(t *testing.T) {
 		{"a correction of one more field", request.Correct, request.Verified,
 			corrections(request.Corrections{"name": "Jane Roe"}), corrections(request.Corrections{"name": "Jane Roe", "phone": "1"}), false},
 		{"a correction after the first's were written", request.Correct, request.InProgress,
-			func(r *request.Request) { r.Corrections, r.CorrectedFields = nil, []string{"name"} },
+			func(r *request.Request) { r.Correction.Values, r.Correction.Fields = nil, []string{"name"} },
 			corrections(request.Corrections{"name": "Jane Roe"}), false},
-		{"an agent's request", request.Access, request.InProgress, nil, func(r *request.Request) { r.AgentEmail = "agent@firm.example" }, false},
-		{"an agent's first request", request.Access, request.InProgress, func(r *request.Request) { r.AgentEmail = "agent@firm.example" }, nil, false},
+		{"an agent's request", request.Access, request.InProgress, nil, func(r *request.Request) { r.Agent.Email = "agent@firm.example" }, false},
+		{"an agent's first request", request.Access, request.InProgress, func(r *request.Request) { r.Agent.Email = "agent@firm.example" }, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,7 +98,7 @@ func TestAcknowledgeJoinsAnOpenRequest(t *testing.T) {
 				if !strings.Contains(msg.Subject, "We received") {
 					t.Errorf("mail %q, want the acknowledgement", msg.Subject)
 				}
-				if holder, _ := e.store.SlotHolder(ctx, slotOf(&after)); holder != second.ID && after.AgentEmail == "" {
+				if holder, _ := e.store.SlotHolder(ctx, slotOf(&after)); holder != second.ID && after.Agent.Email == "" {
 					t.Errorf("slot held by %q, want the new request", holder)
 				}
 				return
@@ -122,7 +122,7 @@ func TestAcknowledgeJoinsAnOpenRequest(t *testing.T) {
 // TestSlotHidesWhatItHolds: the slot's key is stored in clear, so it holds
 // neither the address nor a corrected value, only a hash of them.
 func TestSlotHidesWhatItHolds(t *testing.T) {
-	r := &request.Request{Type: request.Correct, Email: subject, Jurisdiction: "EU", Corrections: request.Corrections{"name": "Jane Roe"}}
+	r := &request.Request{Type: request.Correct, Email: subject, Jurisdiction: "EU", Correction: request.Correction{Values: request.Corrections{"name": "Jane Roe"}}}
 	slot := slotOf(r)
 	for _, clear := range []string{subject, "a@", "Jane", "Roe", "name", "EU"} {
 		if strings.Contains(slot, clear) {
@@ -130,8 +130,8 @@ func TestSlotHidesWhatItHolds(t *testing.T) {
 		}
 	}
 	// Values cannot run into names: {"ab": "c"} is not {"a": "bc"}.
-	a := &request.Request{Type: request.Correct, Email: subject, Jurisdiction: "EU", Corrections: request.Corrections{"ab": "c"}}
-	b := &request.Request{Type: request.Correct, Email: subject, Jurisdiction: "EU", Corrections: request.Corrections{"a": "bc"}}
+	a := &request.Request{Type: request.Correct, Email: subject, Jurisdiction: "EU", Correction: request.Correction{Values: request.Corrections{"ab": "c"}}}
+	b := &request.Request{Type: request.Correct, Email: subject, Jurisdiction: "EU", Correction: request.Correction{Values: request.Corrections{"a": "bc"}}}
 	if slotOf(a) == slotOf(b) {
 		t.Error("two corrections share a slot")
 	}
@@ -175,7 +175,7 @@ func TestJoinForgetsTheMail(t *testing.T) {
 	e := newEnv(t)
 	mailed := func(r *request.Request) {
 		withDeadlines("EU", request.Access)(r)
-		r.MailKey = "inbound/" + r.ID
+		r.Mail.Key = "inbound/" + r.ID
 	}
 	first := e.seed(t, request.Access, request.Received, mailed)
 	if _, err := e.steps.Acknowledge(ctx, RequestRef{RequestID: first.ID}); err != nil {
@@ -188,7 +188,7 @@ func TestJoinForgetsTheMail(t *testing.T) {
 	if res, err := e.steps.Acknowledge(ctx, RequestRef{RequestID: second.ID}); err != nil || !res.Joined {
 		t.Fatalf("second: %+v, %v", res, err)
 	}
-	if want := []string{second.MailKey}; !slices.Equal(e.rawMail.deleted, want) {
+	if want := []string{second.Mail.Key}; !slices.Equal(e.rawMail.deleted, want) {
 		t.Fatalf("deleted %v, want %v", e.rawMail.deleted, want)
 	}
 }

@@ -24,7 +24,7 @@ type SiblingsCheck struct {
 // nothing to wait for.
 func (s *Steps) openSiblings(ctx context.Context, r *request.Request) (int, error) {
 	open := 0
-	for _, id := range r.MailSiblings {
+	for _, id := range r.Mail.Siblings {
 		sib, err := s.Store.Get(ctx, id)
 		switch {
 		case apperr.Is(err, apperr.NotFound):
@@ -65,7 +65,7 @@ func (s *Steps) CheckSiblings(ctx context.Context, in RequestRef) (SiblingsCheck
 // sees the other closed. Deleting again is harmless, so a repeated close
 // does no harm.
 func (s *Steps) ForgetMail(ctx context.Context, r *request.Request) error {
-	if r.MailKey == "" {
+	if r.Mail.Key == "" {
 		return nil
 	}
 	open, err := s.openSiblings(ctx, r)
@@ -75,7 +75,7 @@ func (s *Steps) ForgetMail(ctx context.Context, r *request.Request) error {
 	if open > 0 {
 		return s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "mail_kept", Note: fmt.Sprintf("open_siblings=%d", open)})
 	}
-	if err := s.RawMail.Delete(ctx, r.MailKey); err != nil {
+	if err := s.RawMail.Delete(ctx, r.Mail.Key); err != nil {
 		return err
 	}
 	return s.Store.Record(ctx, r.ID, request.Event{At: s.Clock.Now(), Actor: actor, Action: "mail_deleted"})

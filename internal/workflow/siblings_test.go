@@ -18,12 +18,12 @@ func (e *env) seedLetter(t *testing.T, key string, parts map[request.Type]reques
 	var ids []string
 	made := map[request.Type]request.Request{}
 	for typ, st := range parts {
-		r := e.seed(t, typ, st, func(r *request.Request) { r.MailKey = key })
+		r := e.seed(t, typ, st, func(r *request.Request) { r.Mail.Key = key })
 		made[typ] = r
 		ids = append(ids, r.ID)
 	}
 	for typ, r := range made {
-		r.MailSiblings = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == r.ID })
+		r.Mail.Siblings = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == r.ID })
 		e.store.put(r)
 		made[typ] = r
 	}
@@ -92,7 +92,7 @@ func TestCheckSiblings(t *testing.T) {
 	_, err = e.steps.CheckSiblings(ctx, RequestRef{RequestID: del.ID})
 	wantKind(t, err, apperr.Conflict)
 
-	del.MailSiblings = []string{request.MailRequestID(key, 5, e.clock.Now(), e.clock.Now())}
+	del.Mail.Siblings = []string{request.MailRequestID(key, 5, e.clock.Now(), e.clock.Now())}
 	e.store.put(del)
 	if got, err := e.steps.CheckSiblings(ctx, RequestRef{RequestID: del.ID}); err != nil || got.Open != 0 {
 		t.Fatalf("with a sibling never stored: %+v, %v", got, err)

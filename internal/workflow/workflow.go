@@ -258,23 +258,23 @@ func (s *Steps) StartVerification(ctx context.Context, in VerificationTask) erro
 		return apperr.E(apperr.Invalid, "The task input has no task token.")
 	}
 	token, code := secret.NewToken(), secret.NewCode()
-	r.VerifyTokenHash = secret.Hash(token)
-	r.VerifyCodeHash = secret.CodeHash(r.ID, code)
-	r.VerifyExpiresAt = s.Clock.Now().Add(s.VerifyLinkTTL)
-	r.VerifyFailures, r.VerifyLocked = 0, false
-	r.TaskToken = in.TaskToken
+	r.Verification.TokenHash = secret.Hash(token)
+	r.Verification.CodeHash = secret.CodeHash(r.ID, code)
+	r.Verification.ExpiresAt = s.Clock.Now().Add(s.VerifyLinkTTL)
+	r.Verification.Failures, r.Verification.Locked = 0, false
+	r.Verification.TaskToken = in.TaskToken
 	if err := s.move(ctx, r, request.PendingVerification, "verification_sent", ""); err != nil {
 		return err
 	}
 	public := links.Base(s.BaseURL)
 	link, codePage := public.Verify(r.ID, token, r.Language), public.Code(r.ID, r.Language)
 	var msg notify.Message
-	if r.AgentEmail != "" {
+	if r.Agent.Email != "" {
 		// To the subject, never the agent: the subject confirms the agent's
 		// authority directly.
-		msg, err = notify.VerificationForAgent(r.Language, r.Email, r.ID, string(r.Type), r.AgentEmail, link, secret.FormatCode(code), codePage, r.VerifyExpiresAt, r.Corrections.Fields())
+		msg, err = notify.VerificationForAgent(r.Language, r.Email, r.ID, string(r.Type), r.Agent.Email, link, secret.FormatCode(code), codePage, r.Verification.ExpiresAt, r.Correction.Values.Fields())
 	} else {
-		msg, err = notify.Verification(r.Language, r.Email, r.ID, string(r.Type), link, secret.FormatCode(code), codePage, r.VerifyExpiresAt, r.Corrections.Fields())
+		msg, err = notify.Verification(r.Language, r.Email, r.ID, string(r.Type), link, secret.FormatCode(code), codePage, r.Verification.ExpiresAt, r.Correction.Values.Fields())
 	}
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, "The verification message could not be written.", err)
@@ -458,7 +458,7 @@ func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
 	if err != nil {
 		return err
 	}
-	if r.ExportKey != "" {
+	if r.Delivery.ExportKey != "" {
 		// Built and recorded by an earlier attempt that timed out while it
 		// removed the work files, some of which are gone: only their
 		// removal is left.
@@ -498,7 +498,7 @@ func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
 	for _, ms := range m.Sources {
 		total += ms.Records
 	}
-	r.ExportKey = key
+	r.Delivery.ExportKey = key
 	if err := s.move(ctx, r, r.Status, "package_built", fmt.Sprintf("sources=%d records=%d", len(m.Sources), total)); err != nil {
 		return err
 	}

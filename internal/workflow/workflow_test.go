@@ -210,13 +210,13 @@ func TestStartVerification(t *testing.T) {
 		if got.Status != request.PendingVerification {
 			t.Errorf("status = %s, want %s", got.Status, request.PendingVerification)
 		}
-		if got.TaskToken != "task-token-1" {
-			t.Errorf("task token = %q", got.TaskToken)
+		if got.Verification.TaskToken != "task-token-1" {
+			t.Errorf("task token = %q", got.Verification.TaskToken)
 		}
-		if want := e.clock.Now().Add(verifyTTL); !got.VerifyExpiresAt.Equal(want) {
-			t.Errorf("verify expires at %v, want %v", got.VerifyExpiresAt, want)
+		if want := e.clock.Now().Add(verifyTTL); !got.Verification.ExpiresAt.Equal(want) {
+			t.Errorf("verify expires at %v, want %v", got.Verification.ExpiresAt, want)
 		}
-		if got.VerifyTokenHash == "" {
+		if got.Verification.TokenHash == "" {
 			t.Fatal("no verify token hash stored")
 		}
 		if len(e.mail.sent) != 1 {
@@ -227,17 +227,17 @@ func TestStartVerification(t *testing.T) {
 			t.Errorf("mail to %q, want %q", msg.To, subject)
 		}
 		tok := linkToken(t, msg, "/v1/requests/"+r.ID+"/verify")
-		if !secret.Matches(tok, got.VerifyTokenHash) {
+		if !secret.Matches(tok, got.Verification.TokenHash) {
 			t.Error("the mailed token does not match the stored hash")
 		}
-		if strings.Contains(got.VerifyTokenHash, tok) {
+		if strings.Contains(got.Verification.TokenHash, tok) {
 			t.Error("the token itself is stored")
 		}
 		code := codeIn(t, msg)
-		if !secret.CodeMatches(r.ID, code, got.VerifyCodeHash) {
+		if !secret.CodeMatches(r.ID, code, got.Verification.CodeHash) {
 			t.Errorf("the mailed code %q does not match the stored hash", code)
 		}
-		if strings.Contains(got.VerifyCodeHash, secret.NormalizeCode(code)) || got.VerifyCodeHash == got.VerifyTokenHash {
+		if strings.Contains(got.Verification.CodeHash, secret.NormalizeCode(code)) || got.Verification.CodeHash == got.Verification.TokenHash {
 			t.Error("the code itself is stored")
 		}
 		if !strings.Contains(msg.Text, baseURL+"/v1/requests/"+r.ID+"/code") {
@@ -319,20 +319,20 @@ func TestStartVerificationAgain(t *testing.T) {
 	first := e.store.stored(r.ID)
 	firstCode := codeIn(t, e.mail.sent[0])
 	locked := first
-	locked.VerifyFailures, locked.VerifyLocked = request.MaxVerifyFailures, true
+	locked.Verification.Failures, locked.Verification.Locked = request.MaxVerifyFailures, true
 	locked.ClearVerification()
 	e.store.Put(locked)
 	if err := e.steps.StartVerification(ctx, VerificationTask{RequestID: r.ID, TaskToken: "task-token-2"}); err != nil {
 		t.Fatal(err)
 	}
 	got := e.store.stored(r.ID)
-	if got.VerifyLocked || got.VerifyFailures != 0 || got.TaskToken != "task-token-2" {
-		t.Errorf("after a new start: locked %v, failures %d, task token %q", got.VerifyLocked, got.VerifyFailures, got.TaskToken)
+	if got.Verification.Locked || got.Verification.Failures != 0 || got.Verification.TaskToken != "task-token-2" {
+		t.Errorf("after a new start: locked %v, failures %d, task token %q", got.Verification.Locked, got.Verification.Failures, got.Verification.TaskToken)
 	}
-	if got.VerifyTokenHash == first.VerifyTokenHash || secret.CodeMatches(r.ID, firstCode, got.VerifyCodeHash) {
+	if got.Verification.TokenHash == first.Verification.TokenHash || secret.CodeMatches(r.ID, firstCode, got.Verification.CodeHash) {
 		t.Error("the first link or code still works")
 	}
-	if !secret.CodeMatches(r.ID, codeIn(t, e.mail.sent[1]), got.VerifyCodeHash) {
+	if !secret.CodeMatches(r.ID, codeIn(t, e.mail.sent[1]), got.Verification.CodeHash) {
 		t.Error("the new code does not match")
 	}
 }
@@ -581,15 +581,15 @@ func testBuildPackage(t *testing.T, typ request.Type) {
 	}
 
 	got := e.store.stored(r.ID)
-	if got.ExportKey == "" {
+	if got.Delivery.ExportKey == "" {
 		t.Fatal("no export key stored")
 	}
 	if got.Status != request.InProgress {
 		t.Errorf("status = %s, want it unchanged", got.Status)
 	}
-	body, ok := e.exports.packages[got.ExportKey]
+	body, ok := e.exports.packages[got.Delivery.ExportKey]
 	if !ok {
-		t.Fatalf("no package under the stored key %q", got.ExportKey)
+		t.Fatalf("no package under the stored key %q", got.Delivery.ExportKey)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
 	if err != nil {
@@ -644,7 +644,7 @@ func TestBuildPackageMissingPart(t *testing.T) {
 	if keys := e.exports.partKeys(); len(keys) != 1 {
 		t.Errorf("parts = %v, want the collected one kept", keys)
 	}
-	if got := e.store.stored(r.ID); got.ExportKey != "" {
+	if got := e.store.stored(r.ID); got.Delivery.ExportKey != "" {
 		t.Error("export key stored")
 	}
 }
@@ -741,28 +741,28 @@ func TestCloseRequest(t *testing.T) {
 	}{
 		{
 			name: "access completed", typ: request.Access, status: request.InProgress, outcome: CloseCompleted,
-			edit: func(r *request.Request) { r.ExportKey = "packages/x.zip" },
+			edit: func(r *request.Request) { r.Delivery.ExportKey = "packages/x.zip" },
 			check: func(t *testing.T, e *env, before, after request.Request) {
 				now := e.clock.Now()
 				if after.Status != request.Completed || !after.CompletedAt.Equal(now) {
 					t.Errorf("status %s completed at %v", after.Status, after.CompletedAt)
 				}
-				if !after.DownloadExpiresAt.Equal(now.Add(downloadTTL)) {
-					t.Errorf("download expires at %v, want %v", after.DownloadExpiresAt, now.Add(downloadTTL))
+				if !after.Delivery.ExpiresAt.Equal(now.Add(downloadTTL)) {
+					t.Errorf("download expires at %v, want %v", after.Delivery.ExpiresAt, now.Add(downloadTTL))
 				}
 				msg := onlyMessage(t, e)
 				tok := linkToken(t, msg, "/v1/requests/"+after.ID+"/download")
-				if !secret.Matches(tok, after.DownloadTokenHash) {
+				if !secret.Matches(tok, after.Delivery.TokenHash) {
 					t.Error("the mailed download token does not match the stored hash")
 				}
 			},
 		},
 		{
 			name: "portability completed", typ: request.Portability, status: request.InProgress, outcome: CloseCompleted,
-			edit: func(r *request.Request) { r.ExportKey = "packages/x.zip" },
+			edit: func(r *request.Request) { r.Delivery.ExportKey = "packages/x.zip" },
 			check: func(t *testing.T, e *env, before, after request.Request) {
-				if after.Status != request.Completed || after.DownloadTokenHash == "" {
-					t.Errorf("status %s, download token hash %q", after.Status, after.DownloadTokenHash)
+				if after.Status != request.Completed || after.Delivery.TokenHash == "" {
+					t.Errorf("status %s, download token hash %q", after.Status, after.Delivery.TokenHash)
 				}
 				linkToken(t, onlyMessage(t, e), "/v1/requests/"+after.ID+"/download")
 			},
@@ -777,7 +777,7 @@ func TestCloseRequest(t *testing.T) {
 				if after.Status != request.Completed || !after.CompletedAt.Equal(e.clock.Now()) {
 					t.Errorf("status %s completed at %v", after.Status, after.CompletedAt)
 				}
-				if after.DownloadTokenHash != "" {
+				if after.Delivery.TokenHash != "" {
 					t.Error("a delete request got a download token")
 				}
 				want, _ := notify.Erased(after.Language, subject, after.ID, notify.ErasureSummary{}, notify.Remedy{})
@@ -815,14 +815,14 @@ func TestCloseRequest(t *testing.T) {
 		{
 			name: "expired", typ: request.Access, status: request.PendingVerification, outcome: CloseExpired,
 			edit: func(r *request.Request) {
-				r.VerifyTokenHash, r.TaskToken = secret.Hash("verify-token"), "task-token-1"
-				r.VerifyCodeHash = secret.CodeHash(r.ID, "BCDF2345")
+				r.Verification.TokenHash, r.Verification.TaskToken = secret.Hash("verify-token"), "task-token-1"
+				r.Verification.CodeHash = secret.CodeHash(r.ID, "BCDF2345")
 			},
 			check: func(t *testing.T, e *env, before, after request.Request) {
 				if after.Status != request.Expired {
 					t.Errorf("status = %s, want %s", after.Status, request.Expired)
 				}
-				if after.VerifyTokenHash != "" || after.VerifyCodeHash != "" || after.TaskToken != "" {
+				if after.Verification.TokenHash != "" || after.Verification.CodeHash != "" || after.Verification.TaskToken != "" {
 					t.Error("verify token hash, code hash or task token kept")
 				}
 				remedy, err := e.steps.remedy(&after, statute.UnverifiedNotice)
@@ -912,7 +912,7 @@ func TestCloseRequestRetryAfterMailFailure(t *testing.T) {
 	for _, typ := range []request.Type{request.Access, request.Delete, request.Limit} {
 		t.Run(string(typ), func(t *testing.T) {
 			e := newEnv(t)
-			r := e.seed(t, typ, request.InProgress, func(r *request.Request) { r.ExportKey = "packages/x.zip" })
+			r := e.seed(t, typ, request.InProgress, func(r *request.Request) { r.Delivery.ExportKey = "packages/x.zip" })
 			e.mail.failNext = 1
 			in := CloseTask{RequestID: r.ID, Outcome: CloseCompleted}
 			if err := e.steps.CloseRequest(context.Background(), in); err == nil {
@@ -930,7 +930,7 @@ func TestCloseRequestRetryAfterMailFailure(t *testing.T) {
 			msg := onlyMessage(t, e)
 			if typ == request.Access {
 				tok := linkToken(t, msg, "/v1/requests/"+r.ID+"/download")
-				if !secret.Matches(tok, e.store.stored(r.ID).DownloadTokenHash) {
+				if !secret.Matches(tok, e.store.stored(r.ID).Delivery.TokenHash) {
 					t.Error("the token of the second mail does not match the stored hash")
 				}
 			}
@@ -958,8 +958,8 @@ func TestCloseRequestDeletesTheMail(t *testing.T) {
 		t.Run(string(tt.outcome), func(t *testing.T) {
 			e := newEnv(t)
 			r := e.seed(t, request.Delete, tt.status, func(r *request.Request) {
-				r.MailKey = key
-				r.DenialReasons = []string{"legal hold"}
+				r.Mail.Key = key
+				r.Denial.Reasons = []string{"legal hold"}
 			})
 			e.rawMail.fail = true
 			in := CloseTask{RequestID: r.ID, Outcome: tt.outcome}
@@ -1020,9 +1020,9 @@ func TestCloseRequestForgetsThePermission(t *testing.T) {
 			e := newEnv(t)
 			e.steps.PermissionRetentionDays = tt.retention
 			r := e.seed(t, tt.typ, tt.status, func(r *request.Request) {
-				r.AgentEmail, r.PermissionKey, r.PermissionType = "agent@example.net", key, pdf
-				r.ExportKey = "packages/x.zip"
-				r.DenialReasons = []string{"manifestly unfounded"}
+				r.Agent.Email, r.Agent.PermissionKey, r.Agent.PermissionType = "agent@example.net", key, pdf
+				r.Delivery.ExportKey = "packages/x.zip"
+				r.Denial.Reasons = []string{"manifestly unfounded"}
 			})
 			in := CloseTask{RequestID: r.ID, Outcome: tt.outcome}
 			if tt.deleted || tt.expired {
@@ -1154,7 +1154,7 @@ func TestErrorCode(t *testing.T) {
 // the agent, and names the agent whose authority the subject confirms.
 func TestStartVerificationOfAnAgentsRequest(t *testing.T) {
 	e := newEnv(t)
-	r := e.seed(t, request.Access, request.Received, func(r *request.Request) { r.AgentEmail = "agent@firm.example" })
+	r := e.seed(t, request.Access, request.Received, func(r *request.Request) { r.Agent.Email = "agent@firm.example" })
 	if err := e.steps.StartVerification(context.Background(), VerificationTask{RequestID: r.ID, TaskToken: "task-token-1"}); err != nil {
 		t.Fatal(err)
 	}
