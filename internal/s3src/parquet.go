@@ -334,6 +334,10 @@ func (p *pqWork) group(g int, rg parquet.RowGroup, found func(map[string]any) er
 // copyGroup writes a row group without any of the subject's rows as it is.
 func (p *pqWork) copyGroup(rg parquet.RowGroup) error {
 	n, err := p.out.WriteRowGroup(rg)
+	if err == nil && n != rg.NumRows() {
+		// The footer counts rows the columns do not hold: not a copy.
+		err = errRowShape
+	}
 	if err != nil {
 		return p.writeError(err)
 	}
@@ -365,6 +369,10 @@ func (p *pqWork) prefilter(g int, rg parquet.RowGroup) ([]int64, bool, error) {
 		}
 		hits, next, err := p.scanChunk(leaf, chunk)
 		rows = append(rows, hits...)
+		if err == nil && next != rg.NumRows() {
+			// The column holds more or fewer rows than the row group says.
+			err = errRowShape
+		}
 		if err != nil {
 			if f, isF := p.r.(failer); isF && f.Failure() != nil {
 				return nil, false, f.Failure()

@@ -512,7 +512,8 @@ func (f *failingAt) ReadAt(p []byte, off int64) (int, error) {
 
 func (f *failingAt) Failure() error { return f.failed }
 
-// FuzzParquet reads damaged and random variations of the fixtures: the
+// FuzzParquet reads damaged and random variations of the fixtures and of
+// generated files: the
 // reader never panics, reports an object it cannot read as such (never as
 // another error), and where it can read and rewrite one, the rewritten
 // object holds none of the subject's rows and every other row.
@@ -525,6 +526,11 @@ func FuzzParquet(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(b)
+	}
+	// And files of this library's writer: each encoding, page version and
+	// codec, nested columns, pages of a few rows.
+	for _, v := range lakeVariants {
+		f.Add(v.write(f, lakeGroups()))
 	}
 	m := NewMatcher(parquetSource(
 		registry.Match{Field: "string_col", Identity: "user_id"},
