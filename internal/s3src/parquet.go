@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sort"
 
@@ -33,6 +34,10 @@ import (
 // rewritten: the page, which may be anyone's, would be lost.
 const unreadablePage = "A page of the Parquet object cannot be read; a rewrite would lose it."
 
+// pageBuffersInMemory is the largest row group whose pages a rewrite holds
+// in memory as it writes them (a variable for the tests).
+var pageBuffersInMemory int64 = 16 << 20
+
 // pqReadBuffer is how much the library reads at a time from a column chunk,
 // for every column of a row group at once: the row group is in memory
 // already (Window), so a small buffer costs no requests.
@@ -41,7 +46,7 @@ const pqReadBuffer = 64 << 10
 // windower is a reader that can hold a span of the object in memory: one
 // row group, read in one request instead of many (see rangedObject).
 type windower interface {
-	Window(off, n int64)
+	Window(off, n int64, chunks [][2]int64)
 }
 
 // failer is a reader that remembers why a read failed (the network, not the
@@ -220,6 +225,11 @@ func (p *pqWork) writer(w io.Writer) error {
 			}
 		}
 	}
+	if p.groupBytes() > pageBuffersInMemory {
+		// The writer holds a row group's pages until the group is complete:
+		// a large one's in temporary files, not in memory.
+		opts = append(opts, parquet.ColumnPageBuffers(parquet.NewFileBufferPool(os.TempDir(), "dsr-parquet-*")))
+	}
 	cfg, err := parquet.NewWriterConfig(opts...)
 	if err != nil {
 		return apperr.E(apperr.Invalid, "A Parquet object cannot be written again as it is.")
@@ -269,10 +279,12 @@ func (p *pqWork) pageVersion() int {
 	return 1
 }
 
-// rowGroupSpan is where a row group's column chunks are in the file.
-func (p *pqWork) rowGroupSpan(g int) (int64, int64) {
+// rowGroupSpan is where a row group's column chunks are in the file: all
+// of them, and each.
+func (p *pqWork) rowGroupSpan(g int) (int64, int64, [][2]int64) {
 	rg := &p.f.Metadata().RowGroups[g]
 	start, end := int64(-1), int64(0)
+	spans := make([][2]int64, 0, len(rg.Columns))
 	for _, cc := range rg.Columns {
 		off := cc.MetaData.DataPageOffset
 		if d := cc.MetaData.DictionaryPageOffset; d > 0 && d < off {
@@ -282,8 +294,19 @@ func (p *pqWork) rowGroupSpan(g int) (int64, int64) {
 			start = off
 		}
 		end = max(end, off+cc.MetaData.TotalCompressedSize)
+		spans = append(spans, [2]int64{off, off + cc.MetaData.TotalCompressedSize})
 	}
-	return max(start, 0), end
+	return max(start, 0), end, spans
+}
+
+// groupBytes is the size of the file's largest row group.
+func (p *pqWork) groupBytes() int64 {
+	largest := int64(0)
+	for g := range p.f.Metadata().RowGroups {
+		start, end, _ := p.rowGroupSpan(g)
+		largest = max(largest, end-start)
+	}
+	return largest
 }
 
 // verdicts of the rows of one row group: the candidates and what they are.
@@ -296,8 +319,8 @@ type groupVerdicts struct {
 // group scans (and in a rewrite writes) one row group.
 func (p *pqWork) group(g int, rg parquet.RowGroup, found func(map[string]any) error) error {
 	if win, ok := p.r.(windower); ok {
-		start, end := p.rowGroupSpan(g)
-		win.Window(start, end-start)
+		start, end, spans := p.rowGroupSpan(g)
+		win.Window(start, end-start, spans)
 	}
 	if leaf, err := p.checkPages(g); err != nil || leaf >= 0 {
 		if err != nil {
@@ -328,7 +351,62 @@ func (p *pqWork) group(g int, rg parquet.RowGroup, found func(map[string]any) er
 		}
 		return nil
 	}
+	if p.out == nil && !p.m.whole {
+		return p.seekRows(g, rg, candidates, found)
+	}
 	return p.rows(g, rg, candidates, found)
+}
+
+// seekRows judges the candidates of a row group in a scan, reading only
+// them: the other rows hold none of the needles.
+func (p *pqWork) seekRows(g int, rg parquet.RowGroup, candidates []int64, found func(map[string]any) error) error {
+	rows := rg.Rows()
+	defer rows.Close()
+	buf := make([]parquet.Row, 1)
+	cols := make([][]parquet.Value, len(p.schema.leaves))
+	var c Counts // this group's, added to the object's once the group is read
+	at := int64(0)
+	for _, row := range candidates {
+		var err error
+		if row != at {
+			err = rows.SeekToRow(row)
+		}
+		n := 0
+		if err == nil {
+			n, err = rows.ReadRows(buf)
+		}
+		if n == 0 {
+			if f := p.failure(); f != nil {
+				return f
+			}
+			p.c.doubt(Doubt{RowGroup: g + 1, Row: int(row) + 1, Reason: DoubtUnparseable})
+			p.c.Unrewritable = unreadablePage
+			return nil
+		}
+		at = row + 1
+		v, d, fields := p.judge(buf[0], cols)
+		switch v {
+		case subject:
+			c.Matched++
+			if found != nil {
+				if err := found(fields); err != nil {
+					return err
+				}
+			}
+		case doubtful:
+			d.RowGroup, d.Row = g+1, int(row)+1
+			c.doubt(d)
+		default:
+			c.Others++
+		}
+	}
+	p.c.Matched += c.Matched
+	p.c.Others += c.Others + int(rg.NumRows()) - len(candidates)
+	for _, d := range c.Doubts {
+		p.c.doubt(d)
+	}
+	p.c.Doubtful += c.Doubtful - len(c.Doubts)
+	return nil
 }
 
 // copyGroup writes a row group without any of the subject's rows as it is.
@@ -595,6 +673,13 @@ func (p *pqWork) rows(g int, rg parquet.RowGroup, candidates []int64, found func
 			p.c.Unrewritable = unreadablePage
 			return nil
 		}
+		if i+int64(n) > rg.NumRows() {
+			// More rows than the row group says it holds: which to trust
+			// is not certain.
+			p.c.doubt(Doubt{RowGroup: g + 1, Row: int(rg.NumRows()) + 1, Reason: DoubtUnparseable})
+			p.c.Unrewritable = unreadablePage
+			return nil
+		}
 		keep = keep[:0]
 		for _, row := range buf[:n] {
 			judge := p.m.whole
@@ -747,8 +832,8 @@ func parquetRows(r io.ReaderAt, size int64, n int) (rows []map[string]any, err e
 	rg := f.RowGroups()[0]
 	if win, ok := r.(windower); ok {
 		p := &pqWork{f: f}
-		start, end := p.rowGroupSpan(0)
-		win.Window(start, end-start)
+		start, end, spans := p.rowGroupSpan(0)
+		win.Window(start, end-start, spans)
 	}
 	rr := rg.Rows()
 	defer rr.Close()

@@ -3,6 +3,7 @@ package s3src
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -158,5 +159,34 @@ func TestParquetThroughS3Versions(t *testing.T) {
 	}
 	if len(f.versionDeletes) != 2 || f.whole != 0 {
 		t.Errorf("versions deleted %v, objects read whole %d; result %+v", f.versionDeletes, f.whole, res)
+	}
+}
+
+// TestParquetThroughS3ByColumns: a row group too large to read whole is
+// read column chunk by column chunk, each read ahead by a block, and
+// rewritten through page buffers in temporary files: the same rows found and
+// kept, never a whole read, no temporary file left.
+func TestParquetThroughS3ByColumns(t *testing.T) {
+	defer func(w, p int64) { maxWindow, pageBuffersInMemory = w, p }(maxWindow, pageBuffersInMemory)
+	maxWindow, pageBuffersInMemory = 0, 0
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	ctx := context.Background()
+	f := newFakeS3(nil)
+	f.write("events/2026-11-01.parquet", lakeFile(t, lakeGroups()))
+	a := newAdapter(t, f)
+	rows, _, err := a.Find(ctx, lakeRegistrySource(), lakeIdentities)
+	if err != nil || len(rows) != 3 || f.whole != 0 {
+		t.Fatalf("find: %d rows, %d whole reads, %v", len(rows), f.whole, err)
+	}
+	res, err := a.Erase(ctx, lakeRegistrySource(), lakeIdentities, false, nil)
+	if err != nil || res.Deleted != 3 {
+		t.Fatalf("erase: %+v, %v", res, err)
+	}
+	if ids := strings.Join(columnValues(t, f.objects["events/2026-11-01.parquet"], "user_id"), ","); ids != "u-1003,u-10010,u-1004,u-1002,u-1003,u-1002,u-1004" {
+		t.Errorf("rows kept: %s", ids)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("temporary files left: %d", len(left))
 	}
 }

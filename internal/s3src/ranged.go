@@ -20,15 +20,19 @@ import (
 // bytes: the version read first, or If-Match on its ETag (a changed object
 // fails the read with 412, which the rewrite retries as it does for the
 // other formats). A row group is read in one GET into memory before it is
-// worked (Window), up to maxWindow bytes; other reads go through a small
-// cache of blocks.
+// worked (Window), up to maxWindow bytes; a larger one column chunk by column
+// chunk, each read ahead by a block of its own (all of them together
+// chunkBudget bytes), as the library reads its columns side by side; other
+// reads go through a small cache of blocks.
 const (
 	tailBytes  = 64 << 10
 	blockBytes = 1 << 20
 	maxBlocks  = 8
-	// maxWindow bounds the memory a row group read whole takes; a larger
-	// one is read by blocks.
-	maxWindow = 256 << 20
+	// chunkBudget bounds the read-ahead of a larger row group's columns;
+	// each column reads ahead at least minChunkBlock, at most maxChunkBlock.
+	chunkBudget   = 32 << 20
+	minChunkBlock = 256 << 10
+	maxChunkBlock = 8 << 20
 )
 
 // rangedObject is an io.ReaderAt over one S3 object (or one version of it).
@@ -43,7 +47,11 @@ type rangedObject struct {
 	head *s3.GetObjectOutput
 
 	window block
-	blocks []block // most recently used last
+	// chunks are the column chunks of a row group too large for a window,
+	// with a block read ahead in each; chunkBlock is its size.
+	chunks     []chunkAhead
+	chunkBlock int64
+	blocks     []block // most recently used last
 	// gets counts the GETs made; failure is the first read that failed.
 	gets    int
 	failure error
@@ -54,9 +62,19 @@ type block struct {
 	b   []byte
 }
 
+// chunkAhead is one column chunk, [start, end), and its read-ahead block.
+type chunkAhead struct {
+	start, end int64
+	ahead      block
+}
+
 func (b block) holds(off, n int64) bool {
 	return b.b != nil && off >= b.off && off+n <= b.off+int64(len(b.b))
 }
+
+// maxWindow bounds the memory a row group read whole takes (a variable for
+// the tests).
+var maxWindow int64 = 32 << 20
 
 // openRanged makes the first GET. Its errors are the SDK's (NoSuchKey, a
 // 412 on ifMatch), for the caller to tell apart.
@@ -120,11 +138,21 @@ func (r *rangedObject) Size() int64 { return r.size }
 // changed object, never its content.
 func (r *rangedObject) Failure() error { return r.failure }
 
-// Window reads [off, off+n) in one GET and serves reads within it from
-// memory until the next Window.
-func (r *rangedObject) Window(off, n int64) {
-	r.window = block{}
-	if n <= 0 || n > maxWindow || off < 0 || off+n > r.size || r.failure != nil {
+// Window reads [off, off+n), a row group whose column chunks are spans, in
+// one GET and serves reads within it from memory until the next Window; a
+// row group larger than maxWindow is read ahead column chunk by column chunk.
+func (r *rangedObject) Window(off, n int64, spans [][2]int64) {
+	r.window, r.chunks = block{}, nil
+	if n <= 0 || off < 0 || off+n > r.size || r.failure != nil {
+		return
+	}
+	if n > maxWindow {
+		r.chunkBlock = min(maxChunkBlock, max(minChunkBlock, chunkBudget/int64(max(1, len(spans)))))
+		for _, s := range spans {
+			if s[0] >= 0 && s[1] > s[0] && s[1] <= r.size {
+				r.chunks = append(r.chunks, chunkAhead{start: s[0], end: s[1]})
+			}
+		}
 		return
 	}
 	b, err := r.get(off, n)
@@ -161,6 +189,11 @@ func (r *rangedObject) ReadAt(p []byte, off int64) (int, error) {
 // large one is fetched as it is.
 func (r *rangedObject) fill(p []byte, off int64) error {
 	n := int64(len(p))
+	for i := range r.chunks {
+		if c := &r.chunks[i]; off >= c.start && off+n <= c.end {
+			return r.fillAhead(c, p, off)
+		}
+	}
 	for i := len(r.blocks) - 1; i >= 0; i-- {
 		if b := r.blocks[i]; b.holds(off, n) {
 			copy(p, b.b[off-b.off:])
@@ -190,6 +223,22 @@ func (r *rangedObject) fill(p []byte, off int64) error {
 		r.blocks = r.blocks[1:]
 	}
 	r.blocks = append(r.blocks, block{off: start, b: b})
+	return nil
+}
+
+// fillAhead reads p at off within one column chunk, through its block:
+// from it when it holds the read, else by reading ahead from off.
+func (r *rangedObject) fillAhead(c *chunkAhead, p []byte, off int64) error {
+	n := int64(len(p))
+	if !c.ahead.holds(off, n) {
+		c.ahead = block{}
+		b, err := r.get(off, max(n, min(r.chunkBlock, c.end-off)))
+		if err != nil {
+			return err
+		}
+		c.ahead = block{off: off, b: b}
+	}
+	copy(p, c.ahead.b[off-c.ahead.off:])
 	return nil
 }
 
