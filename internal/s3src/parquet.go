@@ -87,6 +87,7 @@ type pqWork struct {
 	check *pageCheck
 	// out, in a rewrite, is the writer, sink what it writes to, and
 	// groups the row groups written.
+	//lint:ignore SA1019 the schema is the file's, known only as it is read; the generic writer rewrites some files of other writers differently
 	out    *parquet.Writer
 	sink   *sink
 	groups int
@@ -309,13 +310,6 @@ func (p *pqWork) groupBytes() int64 {
 	return largest
 }
 
-// verdicts of the rows of one row group: the candidates and what they are.
-type groupVerdicts struct {
-	candidates []int64 // rows the prefilter passed, in order
-	subject    map[int64]bool
-	doubts     map[int64]Doubt
-}
-
 // group scans (and in a rewrite writes) one row group.
 func (p *pqWork) group(g int, rg parquet.RowGroup, found func(map[string]any) error) error {
 	if win, ok := p.r.(windower); ok {
@@ -373,7 +367,8 @@ func (p *pqWork) seekRows(g int, rg parquet.RowGroup, candidates []int64, found 
 		}
 		n := 0
 		if err == nil {
-			n, err = rows.ReadRows(buf)
+			// A row read with io.EOF is a row; none read, a doubt.
+			n, _ = rows.ReadRows(buf)
 		}
 		if n == 0 {
 			if f := p.failure(); f != nil {

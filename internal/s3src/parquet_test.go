@@ -80,6 +80,7 @@ func factsOf(t *testing.T, data []byte) pqFacts {
 			codecs = append(codecs, cc.MetaData.Codec.String())
 			if g == 0 {
 				p.dict = append(p.dict, slices.ContainsFunc(cc.MetaData.Encoding, func(e format.Encoding) bool {
+					//lint:ignore SA1019 older writers still write it
 					return e == format.PlainDictionary || e == format.RLEDictionary
 				}))
 			}

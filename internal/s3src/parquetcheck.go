@@ -261,6 +261,7 @@ func levelsV1(data []byte, enc format.Encoding, maxLevel, n int) ([]byte, bool) 
 // of values a delta encoding says it holds.
 func valuesSound(data []byte, enc format.Encoding, n int) bool {
 	switch enc {
+	//lint:ignore SA1019 older writers still write it
 	case format.PlainDictionary, format.RLEDictionary:
 		if len(data) == 0 {
 			return true

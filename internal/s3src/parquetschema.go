@@ -58,6 +58,7 @@ func writableEncoding(e encoding.Encoding, k parquet.Kind) encoding.Encoding {
 		return nil
 	}
 	switch e.Encoding() {
+	//lint:ignore SA1019 older writers still write it
 	case format.PlainDictionary, format.RLEDictionary:
 		return e
 	case format.RLE:

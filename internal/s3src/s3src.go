@@ -714,14 +714,6 @@ func notFound(err error) bool {
 	return errors.As(err, &nf) || errors.As(err, &nk) || (errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound)
 }
 
-func (a *Adapter) get(ctx context.Context, bucket, key string) (*s3.GetObjectOutput, error) {
-	out, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
-	if err != nil {
-		return nil, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
-	}
-	return out, nil
-}
-
 // readError keeps the errors of the format readers (invalid objects) and
 // reports every other failure while reading as the source being unavailable.
 func readError(err error) error {
