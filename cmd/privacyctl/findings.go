@@ -46,6 +46,10 @@ func printFindings(stdout io.Writer, id string, fs []erasure.Finding) error {
 			where = fmt.Sprintf("line %d", f.Line)
 		case f.Record > 0:
 			where = fmt.Sprintf("record %d", f.Record)
+		case f.RowGroup > 0 && f.Row > 0:
+			where = fmt.Sprintf("row group %d, row %d", f.RowGroup, f.Row)
+		case f.RowGroup > 0:
+			where = fmt.Sprintf("row group %d", f.RowGroup)
 		}
 		if f.More > 0 {
 			where += fmt.Sprintf(" (+%d more)", f.More)

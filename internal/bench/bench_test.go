@@ -110,6 +110,8 @@ func TestRun(t *testing.T) {
 		"scan_csv_per_core", "scan_csv_per_cpu_second", "scan_csv_2_workers_per_core", "rewrite_csv",
 		"scan_json_array_per_core", "scan_json_array_per_cpu_second",
 		"scan_jsonl_gzip_per_core", "scan_jsonl_gzip_per_cpu_second",
+		"peak_rss_scan_1mib_parquet_object", "peak_rss_erase_1mib_parquet_object", "erase_1mib_parquet_object",
+		"scan_parquet_per_core", "scan_parquet_per_cpu_second", "scan_parquet_2_workers_per_core", "rewrite_parquet",
 	}
 	if !slices.Equal(names, want) {
 		t.Errorf("figures %q, want %q", names, want)

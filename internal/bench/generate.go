@@ -43,7 +43,8 @@ type Generator struct {
 	matched    int
 }
 
-// NewGenerator returns a generator of format rows ("jsonl", "csv" or "json").
+// NewGenerator returns a generator of format rows ("jsonl", "csv" or "json";
+// "parquet" rows are made by writeParquet).
 func NewGenerator(format string, seed uint64, matchEvery, subjects int) *Generator {
 	return &Generator{format: format, rng: rand.New(rand.NewPCG(seed, 1)), matchEvery: matchEvery, subjects: subjects}
 }

@@ -332,6 +332,15 @@ func seedDemo(ctx context.Context, ddb *dynamodb.Client, s3c *s3.Client, region 
 			return fmt.Errorf("object %s: %w", key, err)
 		}
 	}
+	lake, err := demoLake()
+	if err != nil {
+		return fmt.Errorf("object %s: %w", DemoLakeKey, err)
+	}
+	_, err = s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("demo-events"), Key: aws.String(DemoLakeKey), Body: bytes.NewReader(lake),
+		ContentType: aws.String("application/vnd.apache.parquet")})
+	if err != nil {
+		return fmt.Errorf("object %s: %w", DemoLakeKey, err)
+	}
 	return nil
 }
 

@@ -1045,7 +1045,7 @@ func parseObject(t *testing.T, format, body string) []map[string]any {
 	t.Helper()
 	var records []map[string]any
 	switch format {
-	case "jsonl":
+	case "jsonl", "parquet": // a snapshot holds a Parquet object's rows as JSON Lines
 		for _, line := range strings.Split(strings.TrimSpace(strings.TrimPrefix(body, "\ufeff")), "\n") {
 			var m map[string]any
 			if err := json.Unmarshal([]byte(line), &m); err != nil {
@@ -1109,6 +1109,9 @@ type snapshot struct {
 	objects map[string]string
 	// versions are by "bucket/key@version id", current versions included.
 	versions map[string]string
+	// parquet holds the Parquet objects as they are; objects holds their
+	// rows, one JSON object per line (see parquetLines).
+	parquet map[string][]byte
 }
 
 func takeSnapshot(t *testing.T) snapshot {
@@ -1116,7 +1119,7 @@ func takeSnapshot(t *testing.T) snapshot {
 	ctx := context.Background()
 	ddb := dynamodb.NewFromConfig(stack.AWS)
 	s3c := s3.NewFromConfig(stack.AWS, func(o *s3.Options) { o.UsePathStyle = true })
-	s := snapshot{items: map[string][]string{}, objects: map[string]string{}, versions: map[string]string{}}
+	s := snapshot{items: map[string][]string{}, objects: map[string]string{}, versions: map[string]string{}, parquet: map[string][]byte{}}
 	for _, bucket := range devstack.DemoVersionedBuckets {
 		list, err := s3c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &bucket})
 		if err != nil {
@@ -1171,6 +1174,11 @@ func takeSnapshot(t *testing.T) snapshot {
 				if b, err = io.ReadAll(zr); err != nil {
 					t.Fatal(err)
 				}
+			}
+			if strings.HasSuffix(aws.ToString(obj.Key), ".parquet") {
+				// Compare the rows, not how the file lays them out.
+				s.parquet[bucket+"/"+aws.ToString(obj.Key)] = b
+				b = parquetLines(t, aws.ToString(obj.Key), b)
 			}
 			s.objects[bucket+"/"+aws.ToString(obj.Key)] = string(b)
 		}
@@ -1315,6 +1323,8 @@ func TestDeleteRequest(t *testing.T) {
 			t.Errorf("version %s holds the subject", v)
 		}
 	}
+	lake := "demo-events/" + devstack.DemoLakeKey
+	checkParquetKept(t, before.parquet[lake], after.parquet[lake], []int64{2, 2})
 	for table, items := range after.items {
 		if mentionsSubject(strings.Join(items, "")) {
 			t.Errorf("table %s still holds the subject", table)

@@ -26,10 +26,15 @@ type Finding struct {
 	Version  string `json:"version,omitempty"`
 	// Line is the line the record starts on, Record its number among the
 	// object's records (JSON arrays); zero where they do not apply.
-	Line   int    `json:"line,omitempty"`
-	Record int    `json:"record,omitempty"`
-	Reason string `json:"reason"`
-	Field  string `json:"field,omitempty"`
+	Line   int `json:"line,omitempty"`
+	Record int `json:"record,omitempty"`
+	// RowGroup and Row place a row of a Parquet object: its row group and
+	// its row within that group, both counted from 1 (a reader that counts
+	// from 0 takes one less); zero where they do not apply.
+	RowGroup int    `json:"row_group,omitempty"`
+	Row      int    `json:"row,omitempty"`
+	Reason   string `json:"reason"`
+	Field    string `json:"field,omitempty"`
 	// Detail is the system's own words on what is wrong (an unreadable
 	// object's problem), never the data.
 	Detail string `json:"detail,omitempty"`
@@ -65,7 +70,13 @@ func (f Finding) Open() bool { return f.Resolution == "" }
 // WithID returns f with its ID: a hash of where it is and why, so that the
 // same place found again (a retried step) is the same finding.
 func (f Finding) WithID() Finding {
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%s\x00%d\x00%d\x00%s\x00%s", f.SourceID, f.Key, f.Version, f.Line, f.Record, f.Reason, f.Field))
+	b := fmt.Appendf(nil, "%s\x00%s\x00%s\x00%d\x00%d\x00%s\x00%s", f.SourceID, f.Key, f.Version, f.Line, f.Record, f.Reason, f.Field)
+	if f.RowGroup > 0 || f.Row > 0 {
+		// Only where they apply, so that the findings of other formats keep
+		// the ids they had.
+		b = fmt.Appendf(b, "\x00%d\x00%d", f.RowGroup, f.Row)
+	}
+	sum := sha256.Sum256(b)
 	f.ID = "f-" + hex.EncodeToString(sum[:5])
 	return f
 }

@@ -279,10 +279,13 @@ const (
 	FormatJSONL = "jsonl" // one JSON object per line
 	FormatCSV   = "csv"   // RFC 4180, the first record names the fields
 	FormatJSON  = "json"  // one JSON array of objects, or one JSON object, per file
+	// FormatParquet is Apache Parquet: columns, compressed inside the file,
+	// read by ranges (the footer, then row group by row group).
+	FormatParquet = "parquet"
 )
 
 // Formats lists the supported formats of S3 sources.
-var Formats = []string{FormatJSONL, FormatCSV, FormatJSON}
+var Formats = []string{FormatJSONL, FormatCSV, FormatJSON, FormatParquet}
 
 // Compressions of S3 objects.
 const (
@@ -515,7 +518,12 @@ func (v *validator) checkS3(r *Registry, at string, s *S3Source) {
 	if !slices.Contains(Formats, s.Format) {
 		v.fail(at+".format", "format %q is not supported; use one of %s", s.Format, strings.Join(Formats, ", "))
 	}
-	if s.Compression != CompressionNone && s.Compression != CompressionGzip {
+	switch {
+	case s.Compression != CompressionNone && s.Format == FormatParquet:
+		// Parquet compresses its pages itself; a whole file compressed again
+		// cannot be read by ranges.
+		v.fail(at+".compression", "a parquet file compresses its own pages; leave out compression")
+	case s.Compression != CompressionNone && s.Compression != CompressionGzip:
 		v.fail(at+".compression", "compression %q is not supported; use %q or leave it out", s.Compression, CompressionGzip)
 	}
 	switch {

@@ -97,8 +97,10 @@ const (
 type Doubt struct {
 	Line   int
 	Record int
-	Reason string
-	Field  string
+	// RowGroup and Row place a row of a Parquet object, both counted from 1.
+	RowGroup, Row int
+	Reason        string
+	Field         string
 }
 
 // Reasons for a doubt.
@@ -118,6 +120,10 @@ const maxDoubts = 100
 type Counts struct {
 	Matched, Others, Doubtful int
 	Doubts                    []Doubt
+	// Unrewritable, when set, says why the object cannot be rewritten
+	// although it may hold the subject (a Parquet page that cannot be read
+	// would be lost): it is left as it is, for an operator.
+	Unrewritable string
 }
 
 func (c *Counts) doubt(d Doubt) {
@@ -177,9 +183,9 @@ func (r rule) normal(v string) string {
 func (m *Matcher) addNeedles(r rule, v string) {
 	if r.fold || r.trim {
 		m.addFolded(v)
-	} else if m.format == registry.FormatCSV {
+	} else if m.format == registry.FormatCSV || m.format == registry.FormatParquet {
 		// CSV values are not escaped: unquoted they appear as they are,
-		// quoted with every quote doubled.
+		// quoted with every quote doubled. Parquet's are not either.
 		m.add(needle{b: []byte(v)})
 		if strings.Contains(v, `"`) {
 			m.add(needle{b: []byte(strings.ReplaceAll(v, `"`, `""`))})
@@ -191,7 +197,7 @@ func (m *Matcher) addNeedles(r rule, v string) {
 		// a string where a number belongs is a doubt.
 		m.add(needle{b: []byte(`"` + v + `"`)})
 	}
-	if isNumber(v) && m.format != registry.FormatCSV {
+	if isNumber(v) && m.format != registry.FormatCSV && m.format != registry.FormatParquet {
 		m.add(needle{b: []byte(v), kind: numberNeedle})
 	}
 }
@@ -289,6 +295,9 @@ var walkers = map[string]walker{
 }
 
 func (m *Matcher) stream(r io.Reader, w io.Writer, found func(map[string]any) error) (Counts, error) {
+	if m.format == registry.FormatParquet {
+		return m.parquetStream(r, w, found)
+	}
 	walk, ok := walkers[m.format]
 	if !ok {
 		return Counts{}, apperr.E(apperr.Invalid, "The format of an S3 source is not supported.")
@@ -328,6 +337,27 @@ func (m *Matcher) stream(r io.Reader, w io.Writer, found func(map[string]any) er
 }
 
 var gzipMagic = []byte{0x1f, 0x8b}
+
+// parquetStream scans or rewrites a Parquet object given as a reader that
+// can also be read at any offset (a bytes.Reader, a file): Parquet is read
+// by ranges, never as a stream (the adapter reads S3 objects by ranges).
+func (m *Matcher) parquetStream(r io.Reader, w io.Writer, found func(map[string]any) error) (Counts, error) {
+	ra, ok := r.(interface {
+		io.ReaderAt
+		io.Seeker
+	})
+	if !ok {
+		return Counts{}, apperr.E(apperr.Internal, "A Parquet object is read by ranges, not as a stream.")
+	}
+	size, err := ra.Seek(0, io.SeekEnd)
+	if err != nil {
+		return Counts{}, err
+	}
+	if w == nil {
+		return m.ScanParquet(ra, size, found)
+	}
+	return m.RewriteParquet(ra, size, w)
+}
 
 func gzipError(err error) error {
 	if errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF) {

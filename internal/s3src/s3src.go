@@ -92,13 +92,13 @@ func (a *Adapter) Find(ctx context.Context, src *registry.Source, ids map[string
 // scan returns the subject's records in one object, and what it could not
 // attribute there.
 func (a *Adapter) scan(ctx context.Context, src *registry.Source, key string, m *Matcher) ([]map[string]any, []erasure.Finding, error) {
-	obj, err := a.get(ctx, src.S3.Bucket, key)
+	obj, err := a.open(ctx, src.S3, key, nil, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
 	}
-	defer obj.Body.Close()
+	defer obj.close()
 	var rows []map[string]any
-	c, err := m.Scan(sourceReader{obj.Body}, func(row map[string]any) error {
+	c, err := obj.scan(m, func(row map[string]any) error {
 		rows = append(rows, row)
 		return nil
 	})
@@ -116,7 +116,7 @@ func (a *Adapter) scan(ctx context.Context, src *registry.Source, key string, m 
 func doubts(src *registry.Source, key, version string, c Counts) []erasure.Finding {
 	var fs []erasure.Finding
 	for _, d := range c.Doubts {
-		fs = append(fs, erasure.Finding{SourceID: src.ID, Key: key, Version: version, Line: d.Line, Record: d.Record, Reason: d.Reason, Field: d.Field})
+		fs = append(fs, erasure.Finding{SourceID: src.ID, Key: key, Version: version, Line: d.Line, Record: d.Record, RowGroup: d.RowGroup, Row: d.Row, Reason: d.Reason, Field: d.Field})
 	}
 	if n := c.Doubtful - len(c.Doubts); n > 0 {
 		fs[len(fs)-1].More = n
@@ -197,6 +197,10 @@ func (a *Adapter) checkFirstObject(ctx context.Context, src *registry.Source, ke
 	gzipped := bytes.HasPrefix(head, gzipMagic)
 	switch {
 	case len(head) == 0:
+		return nil
+	case src.S3.Format == registry.FormatParquet && !bytes.HasPrefix(head, []byte("PAR1")):
+		return apperr.E(apperr.Invalid, "The source's first object is not a Parquet file (it does not start with PAR1).")
+	case src.S3.Format == registry.FormatParquet:
 		return nil
 	case gzipped && src.S3.Compression != registry.CompressionGzip:
 		return apperr.E(apperr.Invalid, "The source's objects are gzip-compressed: add compression: gzip.")
@@ -316,7 +320,7 @@ func (a *Adapter) erase(ctx context.Context, src *registry.Source, ids map[strin
 		var action string
 		var err error
 		if whole {
-			n, action, err = a.deleteWhole(ctx, src.S3.Bucket, key, m, dryRun, j)
+			n, action, err = a.deleteWhole(ctx, src.S3, key, m, dryRun, j)
 		} else {
 			var fs []erasure.Finding
 			n, action, fs, err = a.rewrite(ctx, src, key, m, dryRun, j)
@@ -364,17 +368,18 @@ func subjectPrefixes(src *registry.S3Source, ids map[string][]string) ([]string,
 // deleteWhole deletes one object under the subject's folder, all of which is
 // the subject's, and reports its records. A record it cannot parse is the
 // subject's too: it goes with the object, uncounted.
-func (a *Adapter) deleteWhole(ctx context.Context, bucket, key string, m *Matcher, dryRun bool, j erasure.Journal) (int, string, error) {
-	obj, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
-	var gone *types.NoSuchKey
-	if errors.As(err, &gone) {
+func (a *Adapter) deleteWhole(ctx context.Context, src *registry.S3Source, key string, m *Matcher, dryRun bool, j erasure.Journal) (int, string, error) {
+	bucket := src.Bucket
+	o, err := a.open(ctx, src, key, nil, nil)
+	if isNoSuchKey(err) {
 		return 0, "", nil // deleted since it was listed
 	}
 	if err != nil {
 		return 0, "", apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
 	}
-	c, err := m.Scan(obj.Body, nil)
-	obj.Body.Close()
+	obj := o.out
+	c, err := o.scan(m, nil)
+	o.close()
 	var ae *apperr.Error
 	if err != nil && !errors.As(err, &ae) {
 		return 0, "", apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
@@ -468,12 +473,12 @@ func (a *Adapter) purgeVersions(ctx context.Context, src *registry.Source, prefi
 // the subject, and what it could not attribute in it. A version that holds
 // one is deleted whole, doubts and all.
 func (a *Adapter) versionHolds(ctx context.Context, src *registry.Source, key, versionID string, m *Matcher) (bool, []erasure.Finding, error) {
-	obj, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &src.S3.Bucket, Key: &key, VersionId: &versionID})
+	obj, err := a.open(ctx, src.S3, key, &versionID, nil)
 	if err != nil {
 		return false, nil, apperr.Wrap(apperr.Unavailable, "An S3 object version could not be read.", err)
 	}
-	defer obj.Body.Close()
-	c, err := m.Scan(sourceReader{obj.Body}, nil)
+	defer obj.close()
+	c, err := obj.scan(m, nil)
 	if f, ok := unreadable(src, key, versionID, err); ok {
 		return false, []erasure.Finding{f}, nil
 	}
@@ -531,18 +536,21 @@ func changedMeanwhile(err error) bool {
 // conflict is returned as the SDK's error, for rewrite to retry.
 func (a *Adapter) rewriteOnce(ctx context.Context, src *registry.Source, key string, m *Matcher, dryRun bool, j erasure.Journal) (int, string, []erasure.Finding, error) {
 	bucket := src.S3.Bucket
-	obj, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
-	var gone *types.NoSuchKey
-	if errors.As(err, &gone) {
+	o, err := a.open(ctx, src.S3, key, nil, nil)
+	if isNoSuchKey(err) {
 		return 0, "", nil, nil // deleted since it was listed: nothing of anyone's left
 	}
 	if err != nil {
 		return 0, "", nil, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
 	}
-	c, err := m.Scan(sourceReader{obj.Body}, nil)
-	obj.Body.Close()
+	obj := o.out
+	c, err := o.scan(m, nil)
+	o.close()
 	if f, ok := unreadable(src, key, "", err); ok {
 		return 0, "", []erasure.Finding{f}, nil // left as it is, for an operator
+	}
+	if changedMeanwhile(err) {
+		return 0, "", nil, err // read again from the start
 	}
 	if err != nil {
 		return 0, "", nil, readError(err)
@@ -550,6 +558,11 @@ func (a *Adapter) rewriteOnce(ctx context.Context, src *registry.Source, key str
 	fs := doubts(src, key, "", c)
 	if c.Matched == 0 {
 		return 0, "", fs, nil
+	}
+	if c.Unrewritable != "" {
+		// Her rows are there, but so is a part that a rewrite would lose:
+		// the object is left as it is, for an operator.
+		return 0, "", append(fs, unrewritable(src, key, c.Unrewritable)), nil
 	}
 	action := erasure.ActionRewritten
 	switch {
@@ -571,7 +584,7 @@ func (a *Adapter) rewriteOnce(ctx context.Context, src *registry.Source, key str
 		err = a.deleteIfUnchanged(ctx, bucket, key, obj.ETag)
 	} else {
 		var rewritten Counts
-		rewritten, err = a.replace(ctx, bucket, key, obj, m, c)
+		rewritten, err = a.replace(ctx, src.S3, key, obj, m, c)
 		// A doubt names its line in the object as rewritten, where an
 		// operator will look.
 		fs = doubts(src, key, "", rewritten)
@@ -586,10 +599,25 @@ func (a *Adapter) rewriteOnce(ctx context.Context, src *registry.Source, key str
 		}
 		err = nil
 	}
+	if errors.Is(err, ErrUnrewritable) {
+		// The rewrite met a part its scan had not read and gave up the
+		// upload: the object is as it was, for an operator.
+		if err := erasure.Drop(ctx, j, step); err != nil {
+			return 0, "", nil, err
+		}
+		return 0, "", append(doubts(src, key, "", c), unrewritable(src, key, unreadablePage)), nil
+	}
 	if err != nil {
 		return 0, "", nil, err
 	}
 	return c.Matched, action, fs, erasure.Done(ctx, j, step)
+}
+
+// unrewritable is the finding of an object that holds the subject's records
+// but cannot be rewritten without losing a part of it (see
+// Counts.Unrewritable): it is left as it is.
+func unrewritable(src *registry.Source, key, why string) erasure.Finding {
+	return erasure.Finding{SourceID: src.ID, Key: key, Reason: erasure.FindingUnreadable, Detail: "It holds the subject's records but cannot be rewritten. " + why}
 }
 
 func (a *Adapter) deleteIfUnchanged(ctx context.Context, bucket, key string, etag *string) error {
@@ -603,26 +631,27 @@ func (a *Adapter) deleteIfUnchanged(ctx context.Context, bucket, key string, eta
 // replace streams the object read (obj, found to hold the subject as c
 // says) through the rewrite into its replacement, and returns what the
 // rewrite met.
-func (a *Adapter) replace(ctx context.Context, bucket, key string, obj *s3.GetObjectOutput, m *Matcher, c Counts) (Counts, error) {
+func (a *Adapter) replace(ctx context.Context, src *registry.S3Source, key string, obj *s3.GetObjectOutput, m *Matcher, c Counts) (Counts, error) {
+	bucket := src.Bucket
 	settings, err := a.settingsOf(ctx, bucket, key, obj)
 	if err != nil {
 		return Counts{}, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
 	}
-	again, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key, IfMatch: obj.ETag})
+	again, err := a.open(ctx, src, key, nil, obj.ETag)
 	if changedMeanwhile(err) || isNoSuchKey(err) {
 		return Counts{}, &smithy.GenericAPIError{Code: "PreconditionFailed", Message: "the object changed between its two reads"}
 	}
 	if err != nil {
 		return Counts{}, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
 	}
-	defer again.Body.Close()
+	defer again.close()
 	partSize := a.partSize
 	if partSize == 0 {
 		partSize = s3stream.PartSizeFor(aws.ToInt64(obj.ContentLength))
 	}
 	settings.IfMatch = obj.ETag
 	up := s3stream.New(ctx, a.api, bucket, key, partSize, settings)
-	rewritten, err := m.Rewrite(sourceReader{again.Body}, up)
+	rewritten, err := again.rewrite(m, up)
 	if err == nil && (rewritten.Matched != c.Matched || rewritten.Others != c.Others) {
 		err = apperr.E(apperr.Internal, "An S3 object read twice gave two different counts.")
 	}
@@ -734,14 +763,6 @@ func notFound(err error) bool {
 	var nk *types.NoSuchKey
 	var re *awshttp.ResponseError
 	return errors.As(err, &nf) || errors.As(err, &nk) || (errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound)
-}
-
-func (a *Adapter) get(ctx context.Context, bucket, key string) (*s3.GetObjectOutput, error) {
-	out, err := a.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
-	if err != nil {
-		return nil, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
-	}
-	return out, nil
 }
 
 // readError keeps the errors of the format readers (invalid objects) and

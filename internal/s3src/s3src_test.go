@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -47,8 +48,9 @@ type fakeS3 struct {
 	// completed and aborted count those ended.
 	uploads            map[string]*multipart
 	completed, aborted int
-	// gotIfMatches counts the conditional reads.
-	gotIfMatches int
+	// gotIfMatches counts the conditional reads; whole the reads without
+	// a range.
+	gotIfMatches, whole int
 	// partSizes, when set, collects the size of every part uploaded;
 	// failPart fails that part (by its number); beforeComplete runs before
 	// a multipart upload completes, to play a concurrent writer.
@@ -198,7 +200,11 @@ func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*
 		if i < 0 {
 			return nil, &types.NoSuchKey{}
 		}
-		return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(bytes.Clone(f.older[key][i].body))), VersionId: in.VersionId}, nil
+		body, cr, err := ranged(f.older[key][i].body, in.Range)
+		if err != nil {
+			return nil, err
+		}
+		return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(bytes.Clone(body))), VersionId: in.VersionId, ContentRange: cr}, nil
 	}
 	if !ok {
 		return nil, &types.NoSuchKey{}
@@ -211,17 +217,58 @@ func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*
 		}
 	}
 	h := f.headers[key]
+	if in.Range == nil {
+		f.whole++
+	}
+	body, cr, err := ranged(body, in.Range)
+	if err != nil {
+		return nil, err
+	}
 	var r io.Reader = bytes.NewReader(bytes.Clone(body))
 	if n, ok := f.cut[key]; ok {
 		r = io.MultiReader(io.LimitReader(r, int64(n)), iotest.ErrReader(io.ErrUnexpectedEOF))
 	}
-	out := &s3.GetObjectOutput{Body: io.NopCloser(r), ETag: aws.String(f.etags[key]), ContentLength: aws.Int64(int64(len(body))),
+	out := &s3.GetObjectOutput{Body: io.NopCloser(r), ETag: aws.String(f.etags[key]), ContentLength: aws.Int64(int64(len(body))), ContentRange: cr,
 		TagCount: aws.Int32(int32(len(f.tags[key]))), VersionId: nonEmpty(f.current[key]),
 		ContentType: nonEmpty(h.contentType), ContentEncoding: nonEmpty(h.contentEncoding), Metadata: h.metadata}
 	if f.afterGet != nil {
 		f.afterGet(key)
 	}
 	return out, nil
+}
+
+// ranged is the part of body a Range header asks for ("bytes=a-b",
+// "bytes=a-", "bytes=-n"), with its Content-Range, as S3 answers it.
+func ranged(body []byte, rng *string) ([]byte, *string, error) {
+	if rng == nil {
+		return body, nil, nil
+	}
+	spec, ok := strings.CutPrefix(*rng, "bytes=")
+	from, to, ok2 := strings.Cut(spec, "-")
+	if !ok || !ok2 {
+		return nil, nil, &smithy.GenericAPIError{Code: "InvalidArgument"}
+	}
+	n := int64(len(body))
+	var a, b int64
+	switch {
+	case from == "":
+		k, _ := strconv.ParseInt(to, 10, 64)
+		if n == 0 || k == 0 {
+			return nil, nil, &smithy.GenericAPIError{Code: "InvalidRange"}
+		}
+		a, b = max(0, n-k), n-1
+	default:
+		a, _ = strconv.ParseInt(from, 10, 64)
+		b = n - 1
+		if to != "" {
+			b, _ = strconv.ParseInt(to, 10, 64)
+		}
+		if a >= n {
+			return nil, nil, &smithy.GenericAPIError{Code: "InvalidRange"}
+		}
+		b = min(b, n-1)
+	}
+	return body[a : b+1], aws.String(fmt.Sprintf("bytes %d-%d/%d", a, b, n)), nil
 }
 
 var errPrecondition = &smithy.GenericAPIError{Code: "PreconditionFailed", Message: "At least one of the pre-conditions you specified did not hold"}

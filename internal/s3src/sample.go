@@ -39,6 +39,14 @@ func (a *Adapter) Sample(ctx context.Context, src *registry.Source) ([]string, e
 	}
 	var records []map[string]any
 	for _, obj := range out.Contents {
+		if src.S3.Format == registry.FormatParquet {
+			rows, err := a.sampleParquet(ctx, src, aws.ToString(obj.Key))
+			if err != nil {
+				return nil, err
+			}
+			records = append(records, rows...)
+			continue
+		}
 		head, err := a.head(ctx, src, aws.ToString(obj.Key))
 		if err != nil {
 			return nil, err
@@ -185,3 +193,21 @@ func sampleWarnings(src *registry.S3Source, records []map[string]any) []string {
 	}
 	return warnings
 }
+
+// sampleParquet reads up to sampleRows rows of the first row group of a
+// Parquet object, by ranges: its footer and that row group. An object that
+// cannot be read yields none (Check says so).
+func (a *Adapter) sampleParquet(ctx context.Context, src *registry.Source, key string) ([]map[string]any, error) {
+	r, err := openRanged(ctx, a.api, src.S3.Bucket, key, nil, nil)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
+	}
+	rows, err := parquetRows(r, r.size, sampleRows)
+	if err != nil && r.Failure() != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", r.Failure())
+	}
+	return rows, nil
+}
+
+// sampleRows bounds the rows sampled from one Parquet object.
+const sampleRows = 100
