@@ -167,7 +167,7 @@ func TestReport(t *testing.T) {
 
 	// Only plain markup, and links that stay inside the package.
 	allowed := []string{"html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "p", "strong", "time",
-		"a", "nav", "ul", "li", "section", "dl", "dt", "dd", "div", "table", "caption", "thead", "tbody", "tr", "th", "td"}
+		"a", "nav", "ul", "li", "section", "dl", "dt", "dd", "div", "table", "thead", "tbody", "tr", "th", "td"}
 	for _, m := range regexp.MustCompile(`<([a-zA-Z][a-zA-Z0-9]*)`).FindAllStringSubmatch(page, -1) {
 		if !slices.Contains(allowed, m[1]) {
 			t.Errorf("the report has a <%s> element", m[1])
@@ -189,7 +189,7 @@ func TestReport(t *testing.T) {
 	for _, want := range []string{
 		`<html lang="en">`, `<meta charset="utf-8">`, "<title>Your personal data – request dsr-20261123-abc</title>",
 		`&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;`, "Accounts &amp; &lt;b&gt;profiles&lt;/b&gt;",
-		`<th scope="col">name</th>`, `<caption id="source-users-caption">`,
+		`<th scope="col">name</th>`, `<p class="caption" id="source-users-caption">`, `<table aria-labelledby="source-users-caption">`,
 		"Pay Ltd (Processor (acts on our instructions), in IE)", "No one outside our company.",
 		"2 years, after the account is closed", "Commercial information",
 		`<a href="json/users.json">`, `<a href="csv/events.csv">`, `<time datetime="2026-11-23T12:00:00Z">23 November 2026, 12:00 UTC</time>`,
@@ -211,7 +211,7 @@ func TestReport(t *testing.T) {
 		t.Fatal("no CSP or no style element")
 	}
 	sum := sha256.Sum256([]byte(style[1]))
-	policy := strings.ReplaceAll(csp[1], "&#39;", "'")
+	policy := html.UnescapeString(csp[1]) // as the browser reads the attribute
 	if !strings.HasPrefix(policy, "default-src 'none'; ") || !strings.Contains(policy, "style-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") {
 		t.Errorf("CSP %q does not allow exactly the page's style", policy)
 	}

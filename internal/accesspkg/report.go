@@ -22,11 +22,12 @@ const MaxReportRows = 500
 // request leaves the page.
 const reportStyle = `body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fff}
 main{max-width:70rem;margin:0 auto;padding:1rem 1.5rem 3rem}
+h1,h2,p,dl,ul{overflow-wrap:anywhere;hyphens:auto}
 h1{font-size:1.8rem}h2{font-size:1.4rem;margin-top:2.5rem;border-top:1px solid #ccc;padding-top:1rem}
 dt{font-weight:600;margin-top:.6rem}dd{margin-left:0}dd ul{margin:.2rem 0;padding-left:1.2rem}
 .scroll{overflow-x:auto;max-width:100%}
-table{border-collapse:collapse;margin-top:1rem;font-size:.9rem}
-caption{text-align:left;font-weight:600;padding:.4rem 0}
+table{border-collapse:collapse;margin-top:.4rem;font-size:.9rem}
+.caption{font-weight:600;margin:1rem 0 0}
 th,td{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#eee}
 a{color:#0645ad}a:focus,.scroll:focus{outline:3px solid #1a73e8;outline-offset:2px}`
@@ -197,9 +198,9 @@ var report = template.Must(template.New(ReportFile).Parse(`<!doctype html>
 <dd><a href="{{.JSONFile}}">{{.JSONFile}}</a>, <a href="{{.CSVFile}}">{{.CSVFile}}</a></dd>
 </dl>
 {{- if .Rows}}
+<p class="caption" id="{{.Anchor}}-caption">{{.Caption}}</p>
 <div class="scroll" role="region" aria-labelledby="{{.Anchor}}-caption" tabindex="0">
-<table>
-<caption id="{{.Anchor}}-caption">{{.Caption}}</caption>
+<table aria-labelledby="{{.Anchor}}-caption">
 <thead><tr>{{range .Columns}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
 <tbody>
 {{- range .Rows}}

@@ -1,16 +1,22 @@
 package e2e
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/privacy-pipeline/dsr/internal/accesspkg"
 	"github.com/privacy-pipeline/dsr/internal/i18n"
+	"github.com/privacy-pipeline/dsr/internal/registry"
 )
 
 // axeSource is the pinned axe-core (internal/e2e/axe, installed by make
@@ -156,6 +162,67 @@ func TestPagesAreAccessible(t *testing.T) {
 			later := p.attr(`main a[href*="/permission?"]`, "href")
 			p.open(stack.APIURL+later, `input#permission`)
 			p.checkPage(axe, "agent's upload")
+		})
+	}
+}
+
+// TestAccessReportIsAccessible opens the report of an access package
+// (index.html, opened from the subject's own disk) in every language and
+// checks it as the pages are: a table wider than a phone scrolls inside its
+// own box, whose caption stays in view outside it, and nothing else
+// scrolls sideways.
+func TestAccessReportIsAccessible(t *testing.T) {
+	axe := axeSource(t)
+	newTab := browser(t)
+	t.Parallel()
+	wide := map[string]any{}
+	for _, col := range []string{"customer_number", "email_address", "delivery_address", "last_order_reference", "loyalty_tier", "marketing_preferences", "created_at"} {
+		wide[col] = strings.Repeat("x", 24)
+	}
+	orders := &registry.Source{ID: "orders", Description: "Orders placed in the web shop", Categories: []string{"identifiers", "commercial"},
+		Purposes: []string{"Deliver what was ordered."}, Recipients: []registry.Recipient{{Name: "Parcel Carrier Ltd", Role: "processor", Country: "DE"}},
+		Retention: &registry.Retention{Period: "10 years", Criteria: "after the order, for the tax authority"}, DynamoDB: &registry.DynamoDBSource{Table: "orders"}}
+	empty := &registry.Source{ID: "tickets", Description: "Support tickets", Categories: []string{"identifiers"}, Purposes: []string{"Answer questions."},
+		Retention: &registry.Retention{Period: "2 years"}, S3: &registry.S3Source{Bucket: "tickets"}}
+	for _, l := range i18n.Supported {
+		t.Run(string(l), func(t *testing.T) {
+			var zipped bytes.Buffer
+			if _, err := accesspkg.Write(&zipped, accesspkg.Package{RequestID: "dsr-20261207-a11yreport", RequestType: "access", Language: l,
+				GeneratedAt: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC),
+				Parts:       []accesspkg.Part{{Source: orders, Records: []map[string]any{wide, wide}}, {Source: empty}}}); err != nil {
+				t.Fatal(err)
+			}
+			zr, err := zip.NewReader(bytes.NewReader(zipped.Bytes()), int64(zipped.Len()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := zr.Open(accesspkg.ReportFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			report, err := io.ReadAll(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "index.html")
+			if err := os.WriteFile(path, report, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			p := &page{t: t, ctx: newTab(string(l)), lang: l}
+			p.open("file://"+path, `main h1`)
+			p.checkPage(axe, "access report")
+			// On a phone the table scrolls (the style applies: the page's CSP
+			// allows it by its hash); its caption does not scroll with it.
+			p.do(chromedp.EmulateViewport(360, 640))
+			outside, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`(() => {
+				const box = document.querySelector(".scroll");
+				const caption = document.getElementById(box.getAttribute("aria-labelledby"));
+				return getComputedStyle(box).overflowX === "auto" && box.scrollWidth > box.clientWidth && caption !== null && !box.contains(caption);
+			})()`))
+			if err != nil || !outside {
+				t.Errorf("on a phone the table should scroll in its box with its caption outside it (%v)", err)
+			}
+			p.do(chromedp.EmulateReset())
 		})
 	}
 }
