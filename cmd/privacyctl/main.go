@@ -89,6 +89,12 @@ Usage:
       Resume a failed request at the step that failed (after fixing the
       cause), not from the start.
 
+  privacyctl estimate FILE [--touched SHARE] [--items N] [--parquet-read SHARE]
+      What one erasure across the registry's sources is expected to cost
+      and take in AWS (us-east-1 prices), from the sizes the registry lists
+      (size: {bytes: "100 GB", objects: 2000} on an S3 source), make
+      bench's rates and the stack's settings, each printed with it.
+
   privacyctl sources check FILE [--aws | --local]
       Check a data-source registry file: print a summary of its sources, or
       every problem with its line number (exit status 1). With --aws (the
@@ -239,6 +245,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = migrateTables(args[1:], stdout)
 	case "inbox":
 		err = inbox(args[1:], stdout)
+	case "estimate":
+		err = estimateCmd(args[1:], stdout, stderr)
 	case "sources":
 		err = sources(args[1:], stdout, stderr)
 	case "policy":

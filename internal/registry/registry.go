@@ -151,6 +151,9 @@ type S3Source struct {
 	// Compression of every object under the prefix: "" (none) or "gzip".
 	Compression string  `yaml:"compression"`
 	Match       []Match `yaml:"match"`
+	// Size is how much lies under the prefix, for planning only
+	// (privacyctl estimate); nothing the pipeline does depends on it.
+	Size *Size `yaml:"size"`
 
 	template KeyTemplate // KeyTemplate parsed at load
 }
@@ -517,6 +520,14 @@ func (v *validator) checkS3(r *Registry, at string, s *S3Source) {
 	}
 	if !slices.Contains(Formats, s.Format) {
 		v.fail(at+".format", "format %q is not supported; use one of %s", s.Format, strings.Join(Formats, ", "))
+	}
+	if s.Size != nil {
+		if _, err := ParseBytes(s.Size.Bytes); err != nil {
+			v.fail(at+".size.bytes", "%v", err)
+		}
+		if s.Size.Objects < 1 {
+			v.fail(at+".size.objects", "give the number of objects under the prefix (at least 1)")
+		}
 	}
 	switch {
 	case s.Compression != CompressionNone && s.Format == FormatParquet:
