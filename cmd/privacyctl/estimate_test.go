@@ -16,7 +16,7 @@ func TestEstimate(t *testing.T) {
 	}{
 		{"a registry with sizes", []string{"estimate", file}, 0, []string{
 			"lake      s3 parquet  100.0 GB", "One erasure: about", "us-east-1",
-			"rates not measured for jsonl+gzip: see estimate.Rates; one invocation would outrun the functions' timeout",
+			"rates not measured for jsonl+gzip: see estimate.Rates",
 			"1.0% of an S3 source's objects hold the subject"}},
 		{"flags after the file", []string{"estimate", file, "--touched", "0.05", "--items", "3"}, 0, []string{"5.0% of an S3 source's objects", "3 items per subject"}},
 		{"flags before the file", []string{"estimate", "--parquet-read=0.5", file}, 0, []string{"a Parquet scan reads 50% of a file"}},

@@ -70,9 +70,11 @@ type Deployment struct {
 	FunctionMB float64
 	// Timeout is the longest one invocation may run.
 	Timeout time.Duration
-	// LargeMinObjects: a source with more objects is worked object by
-	// object in a Distributed Map of MapConcurrency children.
+	// LargeMinObjects, LargeMinBytes: a source with more objects or bytes
+	// is worked object by object in a Distributed Map of MapConcurrency
+	// children.
 	LargeMinObjects int64
+	LargeMinBytes   int64
 	MapConcurrency  int
 	// SourceConcurrency is how many sources are worked at once.
 	SourceConcurrency int
@@ -83,7 +85,7 @@ type Deployment struct {
 }
 
 // Stack is the deployment make deploy makes.
-var Stack = Deployment{FunctionMB: 512, Timeout: 5 * time.Minute, LargeMinObjects: 1000, MapConcurrency: 40,
+var Stack = Deployment{FunctionMB: 512, Timeout: 5 * time.Minute, LargeMinObjects: 1000, LargeMinBytes: 1 << 30, MapConcurrency: 40,
 	SourceConcurrency: 4, StreamMBps: 80, PartBytes: 16 << 20}
 
 // Assumptions are what the estimate cannot know from the registry.
@@ -208,7 +210,7 @@ func objects(src *registry.Source, d Deployment, a Assumptions, p Prices) Source
 	parts := math.Ceil(rewritten*1e6/d.PartBytes) + 2*touched // parts, plus create and complete
 	s.Cost = gets*p.S3Get + touched*p.S3Get + parts*p.S3Put + math.Ceil(n/1000)*p.S3List
 	s.invocationSecs = busy
-	if int64(n) > d.LargeMinObjects {
+	if int64(n) > d.LargeMinObjects || bytes > d.LargeMinBytes {
 		s.Large = true
 		// Each object is a child workflow of the Distributed Map, in a
 		// find pass and an erase pass over the touched ones.
@@ -227,7 +229,11 @@ func objects(src *registry.Source, d Deployment, a Assumptions, p Prices) Source
 		if s.Note != "" {
 			s.Note += "; "
 		}
-		s.Note += "one invocation would outrun the functions' timeout: split the prefix or raise the timeout and memory"
+		if s.Large {
+			s.Note += "one object is more than one invocation can work within the functions' timeout: split the objects or raise the functions' memory and timeout"
+		} else {
+			s.Note += "one invocation would outrun the functions' timeout: raise the functions' memory and timeout"
+		}
 	}
 	return s
 }

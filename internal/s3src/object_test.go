@@ -4,26 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 )
 
-func TestMoreObjectsThan(t *testing.T) {
+func TestOversized(t *testing.T) {
 	objects := map[string]string{}
 	for i := range 5 {
-		objects[fmt.Sprintf("events/%d.jsonl", i)] = "{}\n"
+		objects[fmt.Sprintf("events/%d.jsonl", i)] = "{}\n" // 3 bytes each
 	}
-	objects["other/x.jsonl"] = "{}\n"
+	objects["other/x.jsonl"] = strings.Repeat("{}\n", 100)
 	for _, tt := range []struct {
-		n    int
-		want bool
-	}{{0, true}, {4, true}, {5, false}, {6, false}} {
-		t.Run(fmt.Sprint(tt.n), func(t *testing.T) {
+		objects int
+		bytes   int64
+		want    bool
+	}{
+		{0, 100, true}, {4, 100, true}, {5, 100, false}, {6, 100, false},
+		// Few objects, many bytes: 15 under the prefix.
+		{10, 14, true}, {10, 15, false},
+	} {
+		t.Run(fmt.Sprint(tt.objects, "/", tt.bytes), func(t *testing.T) {
 			f := newFakeS3(objects) // two keys a page: listing is paged
-			got, err := newAdapter(t, f).MoreObjectsThan(context.Background(), source(), tt.n)
+			got, err := newAdapter(t, f).Oversized(context.Background(), source(), tt.objects, tt.bytes)
 			if err != nil || got != tt.want {
-				t.Fatalf("MoreObjectsThan(%d) = %v, %v; want %v", tt.n, got, err, tt.want)
+				t.Fatalf("Oversized(%d, %d) = %v, %v; want %v", tt.objects, tt.bytes, got, err, tt.want)
 			}
 			if len(f.gets) != 0 {
 				t.Fatal("objects were read to count them")

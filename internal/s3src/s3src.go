@@ -233,14 +233,17 @@ func (a *Adapter) checkFirstObject(ctx context.Context, src *registry.Source, ke
 	return nil
 }
 
-// MoreObjectsThan reports whether the source's prefix holds more than n
-// objects, listing no further than it must. Sources that large are worked
-// one object per task (FindInObject, EraseInObject).
-func (a *Adapter) MoreObjectsThan(ctx context.Context, src *registry.Source, n int) (bool, error) {
-	seen := 0
+// Oversized reports whether the source's prefix holds more than maxObjects
+// objects, or more than maxBytes in all, listing no further than it must.
+// Sources that large are worked one object per task (FindInObject,
+// EraseInObject): one invocation could not read them within its time.
+func (a *Adapter) Oversized(ctx context.Context, src *registry.Source, maxObjects int, maxBytes int64) (bool, error) {
+	seen, bytes := 0, int64(0)
 	more := errors.New("more")
-	err := a.eachObject(ctx, src.S3.Bucket, []string{src.S3.Prefix}, func(string) error {
-		if seen++; seen > n {
+	err := a.eachListed(ctx, src.S3.Bucket, []string{src.S3.Prefix}, func(obj types.Object) error {
+		seen++
+		bytes += aws.ToInt64(obj.Size)
+		if seen > maxObjects || bytes > maxBytes {
 			return more
 		}
 		return nil
@@ -777,6 +780,11 @@ func readError(err error) error {
 }
 
 func (a *Adapter) eachObject(ctx context.Context, bucket string, prefixes []string, fn func(key string) error) error {
+	return a.eachListed(ctx, bucket, prefixes, func(obj types.Object) error { return fn(aws.ToString(obj.Key)) })
+}
+
+// eachListed calls fn for every object listed under the prefixes.
+func (a *Adapter) eachListed(ctx context.Context, bucket string, prefixes []string, fn func(obj types.Object) error) error {
 	for _, prefix := range prefixes {
 		p := s3.NewListObjectsV2Paginator(a.api, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: aws.String(prefix)})
 		for p.HasMorePages() {
@@ -785,7 +793,7 @@ func (a *Adapter) eachObject(ctx context.Context, bucket string, prefixes []stri
 				return apperr.Wrap(apperr.Unavailable, "An S3 source is unavailable.", err)
 			}
 			for _, obj := range page.Contents {
-				if err := fn(aws.ToString(obj.Key)); err != nil {
+				if err := fn(obj); err != nil {
 					return err
 				}
 			}

@@ -184,7 +184,7 @@ func (f *fakeS3) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ .
 		out.NextContinuationToken = aws.String(keys[len(keys)-1])
 	}
 	for _, k := range keys {
-		out.Contents = append(out.Contents, types.Object{Key: aws.String(k)})
+		out.Contents = append(out.Contents, types.Object{Key: aws.String(k), Size: aws.Int64(int64(len(f.objects[k])))})
 	}
 	return out, nil
 }

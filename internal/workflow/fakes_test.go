@@ -472,12 +472,13 @@ func (fakeHasher) HashKey(_ context.Context, key string) (string, error) {
 // the subject by the source's match fields.
 type fakeObjects struct {
 	objects map[string]map[string][]map[string]any // source id -> key -> records
-	counted []string                               // sources MoreObjectsThan was asked about
+	counted []string                               // sources Oversized was asked about
+	bytes   map[string]int64                       // source id -> bytes under its prefix, if set
 }
 
-func (f *fakeObjects) MoreObjectsThan(_ context.Context, src *registry.Source, n int) (bool, error) {
+func (f *fakeObjects) Oversized(_ context.Context, src *registry.Source, maxObjects int, maxBytes int64) (bool, error) {
 	f.counted = append(f.counted, src.ID)
-	return len(f.objects[src.ID]) > n, nil
+	return len(f.objects[src.ID]) > maxObjects || f.bytes[src.ID] > maxBytes, nil
 }
 
 func (f *fakeObjects) mine(src *registry.Source, ids map[string][]string, rec map[string]any) bool {

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -23,7 +24,7 @@ import (
 
 // ObjectSource works an S3 source one object at a time.
 type ObjectSource interface {
-	MoreObjectsThan(ctx context.Context, src *registry.Source, n int) (bool, error)
+	Oversized(ctx context.Context, src *registry.Source, maxObjects int, maxBytes int64) (bool, error)
 	FindInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string) ([]map[string]any, []erasure.Finding, error)
 	EraseInObject(ctx context.Context, src *registry.Source, ids map[string][]string, key string, dryRun bool, j erasure.Journal) (erasure.Result, error)
 	Applier
@@ -31,6 +32,12 @@ type ObjectSource interface {
 
 // DefaultLargeMinObjects: a source with more objects than this is large.
 const DefaultLargeMinObjects = 1000
+
+// DefaultLargeMinBytes: a source holding more bytes than this is large too,
+// however few its objects. One invocation reads about 80 MB/s from S3 at
+// most, and rewrites Parquet at a few MB/s in 512 MB: a gibibyte is well
+// within its five minutes, where a few large files would not be.
+const DefaultLargeMinBytes int64 = 1 << 30
 
 type (
 	// LargeSource is a source the state machine works object by object: the
@@ -85,14 +92,14 @@ func (p Plan) withNext() Plan {
 
 // large reports whether a source is worked object by object: an S3 source
 // with a fixed prefix (a key template already narrows it to the subject's
-// folders) holding more than LargeMinObjects objects, unless a delete
-// request only counts what it keeps there.
+// folders) holding more than LargeMinObjects objects or LargeMinBytes bytes,
+// unless a delete request only counts what it keeps there.
 func (s *Steps) large(ctx context.Context, r *request.Request, src *registry.Source) (bool, error) {
 	if s.Objects == nil || s.LargeMinObjects <= 0 || !src.Splittable() ||
 		(r.Type == request.Delete && src.Erasure == registry.EraseRetain) {
 		return false, nil
 	}
-	return s.Objects.MoreObjectsThan(ctx, src, s.LargeMinObjects)
+	return s.Objects.Oversized(ctx, src, s.LargeMinObjects, cmp.Or(s.LargeMinBytes, DefaultLargeMinBytes))
 }
 
 // collectObject stores the subject's records in one object of a large source.

@@ -86,17 +86,22 @@ func TestPlanLargeSources(t *testing.T) {
 		noObjects bool
 		sources   []string
 		large     []string
+		bytes     map[string]int64 // under each prefix, where it matters
 	}{
-		{"access: more than the minimum is large", request.Access, 2, false, []string{"users", "small", "profiles"}, []string{"clicks", "invoices"}},
-		{"delete: a source that keeps records is worked whole", request.Delete, 2, false, []string{"users", "small", "invoices", "profiles"}, []string{"clicks"}},
-		{"the minimum is not more", request.Access, 3, false, []string{"users", "small", "clicks", "invoices", "profiles"}, nil},
-		{"no minimum: nothing is large", request.Access, 0, false, []string{"users", "small", "clicks", "invoices", "profiles"}, nil},
-		{"no object source: nothing is large", request.Access, 2, true, []string{"users", "small", "clicks", "invoices", "profiles"}, nil},
+		{"access: more than the minimum is large", request.Access, 2, false, []string{"users", "small", "profiles"}, []string{"clicks", "invoices"}, nil},
+		{"delete: a source that keeps records is worked whole", request.Delete, 2, false, []string{"users", "small", "invoices", "profiles"}, []string{"clicks"}, nil},
+		{"the minimum is not more", request.Access, 3, false, []string{"users", "small", "clicks", "invoices", "profiles"}, nil, nil},
+		{"no minimum: nothing is large", request.Access, 0, false, []string{"users", "small", "clicks", "invoices", "profiles"}, nil, nil},
+		{"no object source: nothing is large", request.Access, 2, true, []string{"users", "small", "clicks", "invoices", "profiles"}, nil, nil},
+		// Two objects, but more than a gibibyte: one invocation could not read
+		// them in time.
+		{"few objects but many bytes are large", request.Access, 3, false, []string{"users", "clicks", "invoices", "profiles"}, []string{"small"}, map[string]int64{"small": DefaultLargeMinBytes + 1, "clicks": DefaultLargeMinBytes}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e, objects := newLargeEnv(t)
 			e.steps.LargeMinObjects = tt.min
+			objects.bytes = tt.bytes
 			if tt.noObjects {
 				e.steps.Objects = nil
 			}

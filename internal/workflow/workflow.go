@@ -95,9 +95,11 @@ type Steps struct {
 	Registry *registry.Registry
 	Adapters map[string]SourceAdapter // by source kind: "dynamodb", "s3"
 	// Objects works S3 sources object by object; LargeMinObjects is how
-	// many objects make a source large (0: none is).
+	// many objects make a source large (0: none is), LargeMinBytes how
+	// many bytes do (0: DefaultLargeMinBytes).
 	Objects         ObjectSource
 	LargeMinObjects int
+	LargeMinBytes   int64
 	Exports         Exports
 	// Outcomes keeps what erasure did in each source of a request.
 	Outcomes Outcomes
