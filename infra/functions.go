@@ -35,11 +35,12 @@ var lambdas = []struct {
 	{resources.AwaitHold, (*pipeline).grantAwaitHold},
 	{resources.WriteReceipt, (*pipeline).grantWriteReceipt},
 	{resources.AwaitFindings, (*pipeline).sendsMail},
+	{resources.AwaitManualTasks, (*pipeline).tellsOwners},
 	{resources.AwaitReview, (*pipeline).sendsMail},
 	{resources.RecordSuppression, func(*pipeline, awslambda.Function) {}}, // its tables alone
 	{resources.ApplyCorrections, (*pipeline).grantApplyCorrections},
 	{resources.CloseRequest, (*pipeline).grantCloseRequest},
-	{resources.CheckDeadline, (*pipeline).sendsMail},
+	{resources.CheckDeadline, (*pipeline).tellsOwners},
 	{resources.DeadlineReport, func(*pipeline, awslambda.Function) {}}, // its table alone
 	{resources.Sweeper, (*pipeline).grantSweeper},
 	{resources.Inbound, (*pipeline).grantInbound},
@@ -82,6 +83,21 @@ func (p *pipeline) grantAPI(fn awslambda.Function) {
 	}
 }
 
+// tellsOwners: the owners of manual sources are told of their tasks by
+// mail, or through the SNS topics the registry names, and only those.
+func (p *pipeline) tellsOwners(fn awslambda.Function) {
+	p.sendsMail(fn)
+	var topics []string
+	for _, src := range p.reg.Sources {
+		if src.Manual != nil && src.Manual.OwnerTopic() && !slices.Contains(topics, src.Manual.Owner) {
+			topics = append(topics, src.Manual.Owner)
+		}
+	}
+	if len(topics) > 0 {
+		allow(fn, []string{"sns:Publish"}, *jsii.Strings(topics...)...)
+	}
+}
+
 // grantAcknowledge: acknowledging mails the subject, starts the deadline
 // watch, and, joining a request to an open one, closes it.
 func (p *pipeline) grantAcknowledge(fn awslambda.Function) {
@@ -121,6 +137,9 @@ func (p *pipeline) grantBuildPackage(fn awslambda.Function) {
 	p.exports.GrantReadWrite(fn, jsii.String(resources.WorkPrefix+"*"))
 	p.exports.GrantDelete(fn, jsii.String(resources.WorkPrefix+"*"))
 	p.exports.GrantPut(fn, jsii.String(resources.PackagesPrefix+"*"))
+	// The exports owners of manual sources uploaded go into the package.
+	p.exports.GrantRead(fn, jsii.String(resources.ManualExportsPrefix+"*"))
+	p.exports.GrantDelete(fn, jsii.String(resources.ManualExportsPrefix+"*"))
 }
 
 // grantEraseSource: erasing changes the sources as their erasure modes say,
@@ -303,7 +322,7 @@ func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
 	versioned := map[string]bool{}               // buckets whose versioning erasure asks
 	listings := map[string]map[string][]string{} // listing actions -> bucket -> prefixes
 	objects := map[string][]string{}             // object actions -> object ARNs
-	for _, src := range p.reg.Sources {
+	for _, src := range p.reg.Automated() {
 		mode := ""
 		if erase {
 			mode = src.Erasure

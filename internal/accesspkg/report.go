@@ -113,7 +113,7 @@ For each place where we keep data about you it says what kinds of data it holds,
 <h2 id="contents">Contents</h2>
 <ul>
 {{- range .Sources}}
-<li><a href="#{{.Anchor}}">{{.Title}}</a>: {{.Records}} record{{if ne .Records 1}}s{{end}}</li>
+<li><a href="#{{.Anchor}}">{{.Title}}</a>: {{if .File}}a file exported from the system{{else}}{{.Records}} record{{if ne .Records 1}}s{{end}}{{end}}</li>
 {{- end}}
 </ul>
 </nav>
@@ -122,7 +122,7 @@ For each place where we keep data about you it says what kinds of data it holds,
 <h2 id="{{.Anchor}}">{{.Title}}</h2>
 <dl>
 <dt>Records about you</dt>
-<dd>{{.Records}}</dd>
+<dd>{{if .File}}in the file below, as the system's owner exported them{{else}}{{.Records}}{{end}}</dd>
 {{- if .Unreadable}}
 <dt>Not read</dt>
 <dd>{{.Unreadable}} record{{if ne .Unreadable 1}}s or files{{else}} or file{{end}} here may hold data about you but could not be read; our staff are checking {{if ne .Unreadable 1}}them{{else}}it{{end}} by hand.</dd>{{end}}
@@ -134,10 +134,17 @@ For each place where we keep data about you it says what kinds of data it holds,
 <dd>{{if .Recipients}}<ul>{{range .Recipients}}<li>{{.Name}} ({{.RoleLabel}}{{if .Country}}, in {{.Country}}{{end}}){{if .Safeguards}}; safeguards: {{.Safeguards}}{{end}}</li>{{end}}</ul>{{else}}No one outside our company.{{end}}</dd>
 <dt>How long we keep it</dt>
 <dd>{{with .Retention.Period}}{{.}}{{end}}{{if and .Retention.Period .Retention.Criteria}}, {{end}}{{with .Retention.Criteria}}{{.}}{{end}}</dd>
+{{- if .File}}
+<dt>File</dt>
+<dd><a href="{{.File}}">{{.File}}</a></dd>
+{{- else if .JSONFile}}
 <dt>Files</dt>
 <dd><a href="{{.JSONFile}}">{{.JSONFile}}</a>, <a href="{{.CSVFile}}">{{.CSVFile}}</a></dd>
+{{- end}}
 </dl>
-{{- if .Rows}}
+{{- if .File}}
+<p>Our staff exported your data from this system into <a href="{{.File}}">{{.File}}</a>.</p>
+{{- else if .Rows}}
 <div class="scroll" role="region" aria-labelledby="{{.Anchor}}-caption" tabindex="0">
 <table>
 <caption id="{{.Anchor}}-caption">Your records in {{.Title}}{{if .Truncated}} (the first {{$.MaxRows}} of {{.Records}}; the files hold all of them){{end}}</caption>
