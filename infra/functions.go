@@ -76,6 +76,8 @@ func (p *pipeline) grantAPI(fn awslambda.Function) {
 	allow(fn, []string{"states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"}, p.machineARN(resources.RequestWorkflow))
 	p.exports.GrantRead(fn, jsii.String(resources.PackagesPrefix+"*"))
 	p.exports.GrantPut(fn, jsii.String(resources.PermissionsPrefix+"*"))
+	// Owners of manual sources upload their exports through their links.
+	p.exports.GrantPut(fn, jsii.String(resources.ManualExportsPrefix+"*"))
 	allow(fn, []string{"s3:DeleteObject"}, p.permissionObjects())
 	p.sendsMail(fn)
 	if acc := p.reg.Account(); acc != nil {

@@ -442,6 +442,8 @@ func (a *App) API() http.Handler {
 		}
 		opts = append(opts, httpapi.WithLanguages(langs))
 	}
+	// Owners of manual sources answer their tasks through their links.
+	opts = append(opts, httpapi.WithTasks(a.TaskAnswers()))
 	return httpapi.New(a.portal, a.log, opts...)
 }
 
@@ -515,7 +517,8 @@ func (a *App) Operator() *operator.Operator {
 // TaskAnswers records answers to the tasks of manual sources, from
 // operators and from owners through their links.
 func (a *App) TaskAnswers() *manualtask.Answerer {
-	return &manualtask.Answerer{Store: a.tasks, Files: a.exports, Workflow: a.workflow, Audit: a.store, Clock: clock.System{}}
+	return &manualtask.Answerer{Store: a.tasks, Files: a.exports, Workflow: a.workflow, Audit: a.store, Clock: clock.System{},
+		Registry: a.steps.Registry, Requests: a.store}
 }
 
 // ManualTasks returns the store of the tasks of manual sources.

@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -31,7 +33,7 @@ func TestManualSource(t *testing.T) {
 	r := submitFor(t, "access", devstack.DemoCRMSubject)
 	confirm(t, devstack.DemoCRMSubject, r.ID)
 	m := mailTo(t, crmOwner, r.ID, "your part in crm")
-	linkIn(t, m, "/tasks/crm")
+	link := linkIn(t, m, "/tasks/crm")
 	for _, secret := range []string{devstack.DemoCRMSubject, "crm-4471", "Sam"} {
 		if strings.Contains(m.Text+m.HTML, secret) {
 			t.Errorf("the owner's mail holds %q", secret)
@@ -46,13 +48,38 @@ func TestManualSource(t *testing.T) {
 	if !apperr.Is(err, apperr.Unsupported) {
 		t.Fatalf("an HTML file as the export: %v", err)
 	}
-	export := []byte("contact,calls,last_note\nSam Berg,3,Renewal in March\n")
-	if _, err := answers.Answer(ctx, taskID, manualtask.Answer{Status: manualtask.Done, By: "operator:e2e", File: export}); err != nil {
+	// The owner opens the link: the page names whom to look for, and takes
+	// the export.
+	resp, err := http.Get(link.String())
+	if err != nil {
 		t.Fatal(err)
 	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "crm-4471") || strings.Contains(string(page), devstack.DemoCRMSubject) {
+		t.Fatalf("task page: HTTP %d\n%s", resp.StatusCode, page)
+	}
+	export := []byte("contact,calls,last_note\nSam Berg,3,Renewal in March\n")
+	var form bytes.Buffer
+	w := multipart.NewWriter(&form)
+	_ = w.WriteField("answer", "done")
+	part, _ := w.CreateFormFile("file", "crm.csv")
+	_, _ = part.Write(export)
+	_ = w.Close()
+	resp, err = http.Post(stack.APIURL+link.Path+"?"+link.RawQuery, w.FormDataContentType(), &form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the owner's answer: HTTP %d", resp.StatusCode)
+	}
+	if _, err := answers.Answer(ctx, taskID, manualtask.Answer{Status: manualtask.None, By: "operator:e2e"}); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("a second answer: %v", err)
+	}
 	waitCompleted(t, r)
-	link := linkIn(t, mailTo(t, devstack.DemoCRMSubject, r.ID, "Your data is ready"), "/download")
-	resp, err := http.Get(link.String())
+	download := linkIn(t, mailTo(t, devstack.DemoCRMSubject, r.ID, "Your data is ready"), "/download")
+	resp, err = http.Get(download.String())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/clock"
+	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
 
@@ -47,6 +48,9 @@ type Answerer struct {
 	Workflow Workflow
 	Audit    Audit
 	Clock    clock.Clock
+	// Registry and Requests are what a link's page shows (see Page).
+	Registry *registry.Registry
+	Requests Requests
 }
 
 // Answer records an answer to the task with the given id (REQUEST_ID/SOURCE_ID).
