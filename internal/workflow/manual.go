@@ -185,13 +185,19 @@ func (s *Steps) tellOwner(ctx context.Context, src *registry.Source, t manualtas
 		TaskID: t.ID(), RequestID: t.RequestID, Source: src.ID, Description: src.Description, Type: t.Type,
 		Export: t.Exports(), Due: t.Due, LinkExpires: t.TokenExpires, Link: link, Reminder: reminder,
 	})
-	if src.Manual.OwnerTopic() {
-		if s.Topics == nil {
-			return apperr.E(apperr.Internal, "No SNS client is configured to tell the owner of a manual source.")
-		}
+	switch {
+	case !src.Manual.OwnerTopic():
+		return s.Mailer.Send(ctx, msg)
+	case s.Topics != nil:
 		return s.Topics.Publish(ctx, src.Manual.Owner, msg)
+	case s.OperatorEmail != "":
+		// Nothing publishes to the topic here: the operators get the task
+		// to pass on, rather than the request failing.
+		msg.To = s.OperatorEmail
+		msg.Subject += " (for the owners at " + src.Manual.Owner + ")"
+		return s.Mailer.Send(ctx, msg)
 	}
-	return s.Mailer.Send(ctx, msg)
+	return apperr.E(apperr.Internal, "Nobody can be told of a manual source's task: its owner is an SNS topic, and neither SNS nor an operator address is configured.")
 }
 
 // remindOwners sends the owner of each open task of the request a reminder

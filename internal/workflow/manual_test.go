@@ -15,6 +15,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/manualtask"
 	"github.com/privacy-pipeline/dsr/internal/memstore"
+	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/statute"
@@ -250,3 +251,37 @@ func unzipPackage(t *testing.T, body []byte) map[string][]byte {
 }
 
 func keysOf(m map[string][]byte) []string { return slices.Sorted(maps.Keys(m)) }
+
+// An owner that is an SNS topic is published to; where nothing publishes,
+// the operators get the task to pass on.
+func TestManualTaskTopicOwner(t *testing.T) {
+	ctx := context.Background()
+	e, r, _ := newManualEnv(t, request.Delete)
+	reg, err := registry.Parse([]byte(modesRegistry + strings.Replace(crmSource, "owner: sales@example.com", "owner: arn:aws:sns:eu-west-1:123456789012:crm", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.steps.Registry = reg
+	if err := e.steps.AwaitManualTasks(ctx, ManualWait{RequestID: r.ID, TaskToken: "tok"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.mail.sent) != 1 || e.mail.sent[0].To != "ops@example.com" || !strings.Contains(e.mail.sent[0].Subject, "arn:aws:sns:eu-west-1:123456789012:crm") {
+		t.Fatalf("mail %+v", e.mail.sent)
+	}
+	topics := &fakeTopics{}
+	e2, r2, _ := newManualEnv(t, request.Delete)
+	e2.steps.Registry, e2.steps.Topics = reg, topics
+	if err := e2.steps.AwaitManualTasks(ctx, ManualWait{RequestID: r2.ID, TaskToken: "tok"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(topics.published) != 1 || topics.published[0] != "arn:aws:sns:eu-west-1:123456789012:crm" || len(e2.mail.sent) != 0 {
+		t.Fatalf("published %v, mailed %d", topics.published, len(e2.mail.sent))
+	}
+}
+
+type fakeTopics struct{ published []string }
+
+func (f *fakeTopics) Publish(_ context.Context, arn string, _ notify.Message) error {
+	f.published = append(f.published, arn)
+	return nil
+}
