@@ -511,7 +511,7 @@ func Run(pick func(*App) any) {
 // Operator returns the operators' actions.
 func (a *App) Operator() *operator.Operator {
 	return &operator.Operator{Store: a.store, Workflow: a.workflow, Watch: a.steps.Watch, Mailer: a.steps.Mailer, Extender: a.steps, Clock: clock.System{},
-		RawMail: a.rawMail, Findings: a.findings, Permissions: a.steps}
+		RawMail: a.rawMail, Findings: a.findings, Permissions: a.steps, ManualWaits: a.tasks}
 }
 
 // TaskAnswers records answers to the tasks of manual sources, from
