@@ -35,11 +35,12 @@ var lambdas = []struct {
 	{resources.AwaitHold, (*pipeline).grantAwaitHold},
 	{resources.WriteReceipt, (*pipeline).grantWriteReceipt},
 	{resources.AwaitFindings, (*pipeline).sendsMail},
+	{resources.AwaitManualTasks, (*pipeline).tellsOwners},
 	{resources.AwaitReview, (*pipeline).sendsMail},
 	{resources.RecordSuppression, func(*pipeline, awslambda.Function) {}}, // its tables alone
 	{resources.ApplyCorrections, (*pipeline).grantApplyCorrections},
 	{resources.CloseRequest, (*pipeline).grantCloseRequest},
-	{resources.CheckDeadline, (*pipeline).sendsMail},
+	{resources.CheckDeadline, (*pipeline).tellsOwners},
 	{resources.CheckSiblings, func(*pipeline, awslambda.Function) {}},  // its table alone
 	{resources.DeadlineReport, func(*pipeline, awslambda.Function) {}}, // its table alone
 	{resources.Sweeper, (*pipeline).grantSweeper},
@@ -76,10 +77,27 @@ func (p *pipeline) grantAPI(fn awslambda.Function) {
 	allow(fn, []string{"states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"}, p.machineARN(resources.RequestWorkflow))
 	p.exports.GrantRead(fn, jsii.String(resources.PackagesPrefix+"*"))
 	p.exports.GrantPut(fn, jsii.String(resources.PermissionsPrefix+"*"))
+	// Owners of manual sources upload their exports through their links.
+	p.exports.GrantPut(fn, jsii.String(resources.ManualExportsPrefix+"*"))
 	allow(fn, []string{"s3:DeleteObject"}, p.permissionObjects())
 	p.sendsMail(fn)
 	if acc := p.reg.Account(); acc != nil {
 		allow(fn, lookupActions(acc.DynamoDB), *jsii.Strings(p.lookupResources(acc.DynamoDB)...)...)
+	}
+}
+
+// tellsOwners: the owners of manual sources are told of their tasks by
+// mail, or through the SNS topics the registry names, and only those.
+func (p *pipeline) tellsOwners(fn awslambda.Function) {
+	p.sendsMail(fn)
+	var topics []string
+	for _, src := range p.reg.Sources {
+		if src.Manual != nil && src.Manual.OwnerTopic() && !slices.Contains(topics, src.Manual.Owner) {
+			topics = append(topics, src.Manual.Owner)
+		}
+	}
+	if len(topics) > 0 {
+		allow(fn, []string{"sns:Publish"}, *jsii.Strings(topics...)...)
 	}
 }
 
@@ -122,6 +140,9 @@ func (p *pipeline) grantBuildPackage(fn awslambda.Function) {
 	p.exports.GrantReadWrite(fn, jsii.String(resources.WorkPrefix+"*"))
 	p.exports.GrantDelete(fn, jsii.String(resources.WorkPrefix+"*"))
 	p.exports.GrantPut(fn, jsii.String(resources.PackagesPrefix+"*"))
+	// The exports owners of manual sources uploaded go into the package.
+	p.exports.GrantRead(fn, jsii.String(resources.ManualExportsPrefix+"*"))
+	p.exports.GrantDelete(fn, jsii.String(resources.ManualExportsPrefix+"*"))
 }
 
 // grantEraseSource: erasing changes the sources as their erasure modes say,
@@ -304,7 +325,7 @@ func (p *pipeline) grantSources(fn awslambda.Function, erase bool) {
 	versioned := map[string]bool{}               // buckets whose versioning erasure asks
 	listings := map[string]map[string][]string{} // listing actions -> bucket -> prefixes
 	objects := map[string][]string{}             // object actions -> object ARNs
-	for _, src := range p.reg.Sources {
+	for _, src := range p.reg.Automated() {
 		mode := ""
 		if erase {
 			mode = src.Erasure

@@ -218,6 +218,9 @@ func (p *pipeline) newStorage() {
 		LifecycleRules: &[]*awss3.LifecycleRule{
 			{Id: jsii.String("expire-work-files"), Prefix: jsii.String(resources.WorkPrefix), Expiration: awscdk.Duration_Days(jsii.Number(2))},
 			{Id: jsii.String("expire-packages"), Prefix: jsii.String(resources.PackagesPrefix), Expiration: awscdk.Duration_Days(jsii.Number(30))},
+			// Owners' exports are deleted with their package's build; one
+			// whose request never got there goes after this.
+			{Id: jsii.String("expire-manual-exports"), Prefix: jsii.String(resources.ManualExportsPrefix), Expiration: awscdk.Duration_Days(jsii.Number(resources.ManualExportDays))},
 			// A package is streamed in parts; a build killed mid-way
 			// leaves its parts, which go after a day.
 			{Id: jsii.String("abort-incomplete-uploads"), AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1))},
@@ -573,7 +576,7 @@ func (p *pipeline) suppressNagFindings() {
 		{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(
 			"Wildcards are the narrowest AWS allows here: X-Ray trace writes take no resource (Resource::*); " +
 				"CDK's KMS and S3 grants use action families on one key and one bucket; the rest are the indexes of " +
-				"one table, fixed prefixes of the exports bucket (agents/ for the permissions agents upload), of the raw-mail bucket and of the receipt anchors bucket (anchors/, written by the receipt task only), the executions of one state machine (and the child executions " +
+				"one table, fixed prefixes of the exports bucket (agents/ for the permissions agents upload, manual/ for the exports owners of manual sources upload), of the raw-mail bucket and of the receipt anchors bucket (anchors/, written by the receipt task only), the executions of one state machine (and the child executions " +
 				"of its Distributed Maps), and the tables, " +
 				"indexes and prefixes the data-source registry names. TestStackPolicies checks that no action is a " +
 				"wildcard and that only the erase function may write to the company's sources."),
@@ -601,7 +604,7 @@ func (p *pipeline) suppressNagFindings() {
 // regular expression's alternatives.
 func prefixes() string {
 	var alts []string
-	for _, p := range []string{resources.WorkPrefix, resources.MapRunsPrefix, resources.PackagesPrefix, resources.PermissionsPrefix, resources.InboundMailPrefix, resources.AnchorsPrefix} {
+	for _, p := range []string{resources.WorkPrefix, resources.MapRunsPrefix, resources.PackagesPrefix, resources.PermissionsPrefix, resources.ManualExportsPrefix, resources.InboundMailPrefix, resources.AnchorsPrefix} {
 		alts = append(alts, strings.ReplaceAll(regexp.QuoteMeta(p), "/", `\/`))
 	}
 	return strings.Join(alts, "|")

@@ -66,11 +66,14 @@ func printEstimate(w io.Writer, e estimate.Estimate, a estimate.Assumptions) {
 		if s.Unsized {
 			cost, took = "?", "?"
 		}
+		if s.WaitsForOwner {
+			took = "its owner's"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Kind, size, megabytes(s.Read), megabytes(s.Written), took, cost, s.Note)
 	}
 	tw.Flush()
 	p, d := estimate.USEast1, estimate.Stack
-	fmt.Fprintf(w, "\nOne erasure: about %s and $%.4f (the workflow's own steps $%.4f included), in %s at %s prices.\n",
+	fmt.Fprintf(w, "\nOne erasure: about %s (besides any wait for the owners of manual sources) and $%.4f (the workflow's own steps $%.4f included), in %s at %s prices.\n",
 		roundTime(e.Time), e.Cost, e.Overhead, p.Region, p.AsOf)
 	fmt.Fprintf(w, "Assumed: %.1f%% of an S3 source's objects hold the subject (--touched); %d items per subject in a DynamoDB source (--items); a Parquet scan reads %.0f%% of a file (--parquet-read).\n",
 		a.Touched*100, a.ItemsPerSubject, a.ParquetRead*100)

@@ -132,6 +132,21 @@ Usage:
       erasure goes on to the receipt, which lists each finding and who
       resolved it. With no finding id, resume a wait that did not resume.
 
+  privacyctl tasks [ID] [--json]
+      The tasks of manual sources (systems the registry says their owners
+      answer for): a request's, or every open one. Each is REQUEST_ID/SOURCE,
+      with its owner, the last day to answer and what was answered, by whom
+      and when. While one is open the request waits (states "Wait for the
+      owners of manual sources to ...").
+
+  privacyctl task done TASK_ID [--file F] [--note TEXT]
+  privacyctl task none TASK_ID [--note TEXT]
+      Answer a task for its owner: done (for access, --file is the export of
+      the subject's data: CSV, JSON or PDF up to 4 MiB, checked by its
+      content; for a delete, the owner erased the data there) or none (the
+      system holds nothing of the subject). Recorded under your name; the
+      erasure receipt says who attested what and when.
+
   privacyctl erase --dry-run ID [--json]
       What erasing a verified delete request would do in each source: the
       records it would delete, anonymize or retain (and why, until when),
@@ -235,6 +250,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = findings(args[1:], stdout)
 	case "resolve":
 		err = resolve(args[1:], stdout)
+	case "tasks":
+		err = tasks(args[1:], stdout)
+	case "task":
+		err = task(args[1:], stdout)
 	case "erase":
 		err = erase(args[1:], stdout)
 	case "receipt":

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/app"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
@@ -136,6 +137,10 @@ func printReceipt(stdout io.Writer, l erasure.Link, asJSON bool) error {
 		why := ""
 		if o.Retention != nil {
 			why = fmt.Sprintf("%s (%s) until %s", o.Retention.Reason, o.Retention.Citation, o.Retention.Until)
+		}
+		if a := o.Attestation; a != nil {
+			// A manual source: what its owner attested, by whom and when.
+			why = fmt.Sprintf("%s: %s, attested by %s at %s", a.TaskID, a.What, a.By, a.At.Format(time.RFC3339))
 		}
 		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", o.SourceID, o.Mode, o.Records, o.Deleted, o.Anonymized, o.Retained, keys, versions, why)
 	}

@@ -115,6 +115,10 @@ func checkLive(ctx context.Context, w io.Writer, reg *registry.Registry, checker
 	fmt.Fprintln(tw, "SOURCE\tLIVE CHECK")
 	problems := 0
 	for _, src := range reg.Sources {
+		if src.Manual != nil {
+			fmt.Fprintf(tw, "%s\tnothing to check: its owner (%s) answers each request\n", src.ID, src.Manual.Owner)
+			continue
+		}
 		result := "ok"
 		checker := checkers[src.Kind()]
 		err := checker.Check(ctx, src)
@@ -168,6 +172,8 @@ func summarize(w io.Writer, file string, reg *registry.Registry) {
 			} else if k != nil {
 				where += " " + k.Attribute + "^=" + k.BeginsWith
 			}
+		case s.Manual != nil:
+			where = "manual, owner " + s.Manual.Owner + " (" + strings.Join(s.Manual.Types, ",") + ")"
 		case s.S3 != nil:
 			where = "s3://" + s.S3.Bucket + "/" + s.S3.Prefix + s.S3.KeyTemplate + " " + s.S3.Format
 			if s.S3.Compression != "" {
@@ -183,6 +189,10 @@ func summarize(w io.Writer, file string, reg *registry.Registry) {
 // erasureOf says in a few words what a delete request does in a source.
 func erasureOf(s *registry.Source) string {
 	switch {
+	case s.Manual != nil && s.Manual.Serves(registry.ManualDelete):
+		return "by its owner, attested"
+	case s.Manual != nil:
+		return "-"
 	case s.Erasure == registry.EraseAnonymize:
 		return "anonymize " + strings.Join(s.Anonymize, ",")
 	case s.Erasure == registry.EraseRetain && s.Retain.Until != "":

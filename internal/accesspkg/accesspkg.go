@@ -60,9 +60,13 @@ type ManifestSource struct {
 	Records     int    `json:"records"`
 	// Unreadable counts the places in the source that may hold the
 	// subject's data but could not be read; an operator looks at them.
-	Unreadable int                  `json:"unreadable,omitempty"`
-	JSONFile   string               `json:"json_file"`
-	CSVFile    string               `json:"csv_file"`
+	Unreadable int    `json:"unreadable,omitempty"`
+	JSONFile   string `json:"json_file,omitempty"`
+	CSVFile    string `json:"csv_file,omitempty"`
+	// File is, for a manual source, the export its owner made, as it
+	// was uploaded; MediaType says what it is.
+	File       string               `json:"file,omitempty"`
+	MediaType  string               `json:"media_type,omitempty"`
 	Categories []ManifestCategory   `json:"categories"`
 	Purposes   []string             `json:"purposes"`
 	Recipients []registry.Recipient `json:"recipients"`
@@ -87,16 +91,29 @@ const (
 func JSONFile(sourceID string) string { return "json/" + sourceID + ".json" }
 func CSVFile(sourceID string) string  { return "csv/" + sourceID + ".csv" }
 
+// ExportFile is where a manual source's export goes, by its extension.
+func ExportFile(sourceID, ext string) string { return "files/" + sourceID + "." + ext }
+
 // Records yields the records of one source, in order, to yield; each call
 // starts from the first record (a package reads every source twice: once
 // for its JSON file and its columns, once for its CSV file).
 type Records func(yield func(map[string]any) error) error
 
-// SourceRecords are one source's records, as Records, for Stream.
+// SourceRecords are one source's records, as Records, for Stream; for a
+// manual source, the file its owner exported instead (or none, where the
+// owner found nothing).
 type SourceRecords struct {
 	Source     *registry.Source
 	Records    Records
 	Unreadable int
+	File       *File
+}
+
+// File is an export a manual source's owner uploaded (checked for its type
+// and size when it was).
+type File struct {
+	Ext, MediaType string
+	Open           func() (io.ReadCloser, error)
 }
 
 // Write writes the zip of records held in memory to w and returns its
@@ -131,6 +148,17 @@ func Stream(w io.Writer, requestID, requestType string, lang i18n.Lang, generate
 	report := make([]shown, len(sources))
 	for i, src := range sources {
 		ms := manifestSource(Part{Source: src.Source, Unreadable: src.Unreadable})
+		if src.Source.Manual != nil {
+			ms.JSONFile, ms.CSVFile = "", ""
+			if src.File != nil {
+				ms.File, ms.MediaType = ExportFile(src.Source.ID, src.File.Ext), src.File.MediaType
+				if err := copyFile(create, ms.File, src.File); err != nil {
+					return Manifest{}, err
+				}
+			}
+			m.Sources = append(m.Sources, ms)
+			continue
+		}
 		n, columns, first, err := writeJSONRecords(create, ms.JSONFile, src.Records)
 		if err != nil {
 			return Manifest{}, err
@@ -157,6 +185,20 @@ func Stream(w io.Writer, requestID, requestType string, lang i18n.Lang, generate
 		return Manifest{}, err
 	}
 	return m, zw.Close()
+}
+
+func copyFile(create func(string) (io.Writer, error), name string, f *File) error {
+	w, err := create(name)
+	if err != nil {
+		return err
+	}
+	r, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	_, err = io.Copy(w, r)
+	return err
 }
 
 // writeJSONRecords writes the records as one indented JSON array, one at a

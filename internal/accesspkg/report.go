@@ -173,7 +173,7 @@ var report = template.Must(template.New(ReportFile).Parse(`<!doctype html>
 <h2 id="contents">{{.L.T "report.contents"}}</h2>
 <ul>
 {{- range .Sources}}
-<li><a href="#{{.Anchor}}">{{.Title}}</a>: {{.Count}}</li>
+<li><a href="#{{.Anchor}}">{{.Title}}</a>: {{if .File}}{{$.L.T "report.file.contents"}}{{else}}{{.Count}}{{end}}</li>
 {{- end}}
 </ul>
 </nav>
@@ -182,7 +182,7 @@ var report = template.Must(template.New(ReportFile).Parse(`<!doctype html>
 <h2 id="{{.Anchor}}">{{.Title}}</h2>
 <dl>
 <dt>{{$.L.T "report.records"}}</dt>
-<dd>{{.Records}}</dd>
+<dd>{{if .File}}{{$.L.T "report.file.records"}}{{else}}{{.Records}}{{end}}</dd>
 {{- if .Unread}}
 <dt>{{$.L.T "report.unreadable"}}</dt>
 <dd>{{.Unread}}</dd>{{end}}
@@ -194,10 +194,17 @@ var report = template.Must(template.New(ReportFile).Parse(`<!doctype html>
 <dd>{{if .Recipients}}<ul>{{range .Recipients}}<li>{{.}}</li>{{end}}</ul>{{else}}{{$.L.T "report.recipients.none"}}{{end}}</dd>
 <dt>{{$.L.T "report.retention"}}</dt>
 <dd>{{.Retention}}</dd>
+{{- if .File}}
+<dt>{{$.L.T "report.file"}}</dt>
+<dd><a href="{{.File}}">{{.File}}</a></dd>
+{{- else if .JSONFile}}
 <dt>{{$.L.T "report.files"}}</dt>
 <dd><a href="{{.JSONFile}}">{{.JSONFile}}</a>, <a href="{{.CSVFile}}">{{.CSVFile}}</a></dd>
+{{- end}}
 </dl>
-{{- if .Rows}}
+{{- if .File}}
+<p>{{$.L.T "report.file.exported"}} <a href="{{.File}}">{{.File}}</a></p>
+{{- else if .Rows}}
 <p class="caption" id="{{.Anchor}}-caption">{{.Caption}}</p>
 <div class="scroll" role="region" aria-labelledby="{{.Anchor}}-caption" tabindex="0">
 <table aria-labelledby="{{.Anchor}}-caption">

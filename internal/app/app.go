@@ -36,6 +36,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/idempotency"
 	"github.com/privacy-pipeline/dsr/internal/kmsmac"
+	"github.com/privacy-pipeline/dsr/internal/manualtask"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/operator"
@@ -253,6 +254,8 @@ type App struct {
 	metrics  *metrics.EMF
 	receipts *dynstore.Receipts
 	findings *dynstore.Findings
+	tasks    *dynstore.ManualTasks
+	exports  *s3exports.Store
 	progress *dynstore.Progress
 	anchors  *s3anchors.Store // nil when no anchor bucket is configured
 	rawMail  *s3mail.Store
@@ -307,6 +310,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	// change them.
 	a.findings = dynstore.NewFindings(ddb, cfg.ReceiptsTable)
 	a.progress = dynstore.NewProgress(ddb, cfg.ReceiptsTable, clk.Now)
+	a.exports = exports
 	if cfg.ReceiptAnchorsBucket != "" {
 		a.anchors = s3anchors.New(s3c, cfg.ReceiptAnchorsBucket)
 	}
@@ -334,6 +338,16 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		a.portal.SensitiveData = reg.HoldsSensitive()
 		a.portal.Correctable = reg.Correctable()
 	}
+	// The tasks of manual sources live under their requests, read by key.
+	var manual []string
+	if reg != nil {
+		for _, src := range reg.Sources {
+			if src.Manual != nil {
+				manual = append(manual, src.ID)
+			}
+		}
+	}
+	a.tasks = dynstore.NewManualTasks(ddb, cfg.RequestsTable, manual)
 	objects := s3src.New(s3c)
 	a.steps = &workflow.Steps{
 		Store:    store,
@@ -348,6 +362,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		Exports:         exports,
 		Outcomes:        a.receipts,
 		Findings:        a.findings,
+		ManualTasks:     a.tasks,
 		Progress:        a.progress,
 		Receipts:        a.receipts,
 		KeyHasher:       kmsmac.New(kms.NewFromConfig(awsCfg), cfg.ReceiptKeyID),
@@ -427,6 +442,8 @@ func (a *App) API() http.Handler {
 		}
 		opts = append(opts, httpapi.WithLanguages(langs))
 	}
+	// Owners of manual sources answer their tasks through their links.
+	opts = append(opts, httpapi.WithTasks(a.TaskAnswers()))
 	return httpapi.New(a.portal, a.log, opts...)
 }
 
@@ -494,8 +511,18 @@ func Run(pick func(*App) any) {
 // Operator returns the operators' actions.
 func (a *App) Operator() *operator.Operator {
 	return &operator.Operator{Store: a.store, Workflow: a.workflow, Watch: a.steps.Watch, Mailer: a.steps.Mailer, Extender: a.steps, Clock: clock.System{},
-		RawMail: a.steps, Findings: a.findings, Permissions: a.steps, Correctable: a.portal.Correctable}
+		RawMail: a.steps, Findings: a.findings, Permissions: a.steps, Correctable: a.portal.Correctable, ManualWaits: a.tasks}
 }
+
+// TaskAnswers records answers to the tasks of manual sources, from
+// operators and from owners through their links.
+func (a *App) TaskAnswers() *manualtask.Answerer {
+	return &manualtask.Answerer{Store: a.tasks, Files: a.exports, Workflow: a.workflow, Audit: a.store, Clock: clock.System{},
+		Registry: a.steps.Registry, Requests: a.store}
+}
+
+// ManualTasks returns the store of the tasks of manual sources.
+func (a *App) ManualTasks() *dynstore.ManualTasks { return a.tasks }
 
 // Reports returns the operators' reports.
 func (a *App) Reports() *operator.Reports {

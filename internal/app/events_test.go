@@ -54,6 +54,7 @@ func TestTaskEventsFitTheirHandlers(t *testing.T) {
 		"write-receipt":       &workflow.RequestRef{},
 		"await-hold":          &workflow.HoldTask{},
 		"await-findings":      &workflow.FindingsTask{},
+		"await-manual-tasks":  &workflow.ManualWait{},
 		"erase-source":        &workflow.SourceTask{},
 		"close-request":       &workflow.CloseTask{},
 		"record-suppression":  &workflow.RequestRef{},

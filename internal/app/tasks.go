@@ -50,6 +50,10 @@ func requestID(in any) string {
 		return v.RequestID
 	case workflow.HoldTask:
 		return v.RequestID
+	case workflow.FindingsTask:
+		return v.RequestID
+	case workflow.ManualWait:
+		return v.RequestID
 	}
 	return ""
 }
@@ -85,6 +89,10 @@ func (a *App) AwaitHold() func(context.Context, workflow.HoldTask) (Empty, error
 
 func (a *App) AwaitFindings() func(context.Context, workflow.FindingsTask) (Empty, error) {
 	return task(a, resources.AwaitFindings.Name, noOutput(a.steps.AwaitFindings))
+}
+
+func (a *App) AwaitManualTasks() func(context.Context, workflow.ManualWait) (Empty, error) {
+	return task(a, resources.AwaitManualTasks.Name, noOutput(a.steps.AwaitManualTasks))
 }
 
 func (a *App) WriteReceipt() func(context.Context, workflow.RequestRef) (Empty, error) {
@@ -183,6 +191,7 @@ func (a *App) Handlers() map[string]any {
 		resources.WriteReceipt.Name:      a.WriteReceipt(),
 		resources.AwaitHold.Name:         a.AwaitHold(),
 		resources.AwaitFindings.Name:     a.AwaitFindings(),
+		resources.AwaitManualTasks.Name:  a.AwaitManualTasks(),
 		resources.CloseRequest.Name:      a.CloseRequest(),
 		resources.RecordSuppression.Name: a.RecordSuppression(),
 		resources.ApplyCorrections.Name:  a.ApplyCorrections(),

@@ -251,7 +251,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		s3: s3.NewFromConfig(stack.AWS, func(o *s3.Options) { o.UsePathStyle = true })}
 	r.flow = sfnflow.New(r.sfn, stack.App.Config().StateMachineARN)
 	modes := map[string]string{}
-	for _, src := range stack.App.Registry().Sources {
+	for _, src := range stack.App.Registry().Automated() {
 		modes[src.ID] = src.Erasure
 	}
 	r.world = newWorld(cfg.Seed, cfg.Requests, modes)
@@ -442,10 +442,11 @@ func (r *runner) checkUnanswered(ctx context.Context, rep *Report, outcomes []*o
 	}
 }
 
-// sourcesOf lists the registry's source ids in order.
+// sourcesOf lists the ids of the sources the pipeline works itself, in
+// order (the seeded subjects are unknown to the manual ones).
 func (r *runner) sourcesOf() []string {
 	var ids []string
-	for _, src := range r.stack.App.Registry().Sources {
+	for _, src := range r.stack.App.Registry().Automated() {
 		ids = append(ids, src.ID)
 	}
 	return ids

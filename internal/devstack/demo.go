@@ -40,6 +40,9 @@ type demoUser struct {
 	// CustomerNo is the loyalty scheme's number, a DynamoDB number here and
 	// written as a JSON number or as text in the loyalty file.
 	CustomerNo int `dynamodbav:"customer_no"`
+	// CRMID is the sales CRM's id of a business customer, which only
+	// DemoCRMSubject has: the CRM (a manual source) is asked about her.
+	CRMID string `dynamodbav:"crm_id,omitempty"`
 }
 
 type demoOrder struct {
@@ -50,12 +53,20 @@ type demoOrder struct {
 }
 
 var demoUsers = []demoUser{
-	{DemoSubjectUserID, DemoSubject, "Jane Doe", "pro", "415-555-0101", "94110", 1001},
-	{"u-1002", "john.roe@example.com", "John Roe", "free", "020 7946 0958", "SW1A 1AA", 1002},
-	{"u-1003", "ana.lima@example.org", "Ana Lima", "pro", "(213) 555-0199", "90012", 1003},
-	{"u-1004", "li.wei@example.net", "Li Wei", "team", "646-555-0144", "10001", 1004},
-	{DemoMessyUserID, DemoMessySubject, "Max Muster", "free", "030 901820", "10115", 1005},
+	{DemoSubjectUserID, DemoSubject, "Jane Doe", "pro", "415-555-0101", "94110", 1001, ""},
+	{"u-1002", "john.roe@example.com", "John Roe", "free", "020 7946 0958", "SW1A 1AA", 1002, ""},
+	{"u-1003", "ana.lima@example.org", "Ana Lima", "pro", "(213) 555-0199", "90012", 1003, ""},
+	{"u-1004", "li.wei@example.net", "Li Wei", "team", "646-555-0144", "10001", 1004, ""},
+	{DemoMessyUserID, DemoMessySubject, "Max Muster", "free", "030 901820", "10115", 1005, ""},
+	{DemoCRMUserID, DemoCRMSubject, "Sam Berg", "team", "08-555 0177", "11122", 1006, "crm-4471"},
 }
+
+// DemoCRMSubject is the one demo customer the sales CRM knows: her requests
+// wait for the CRM's owner (privacyctl tasks).
+const (
+	DemoCRMSubject = "sam.berg@example.com"
+	DemoCRMUserID  = "u-1006"
+)
 
 // DemoMessySubject's data is damaged where the demo company's data is: a
 // line of the analytics events cut off in the middle, and his address in

@@ -5,6 +5,8 @@
 // removed receipt is noticed.
 package erasure
 
+import "time"
+
 // Actions on a key or version. In a dry run they are what would happen.
 const (
 	ActionDeleted        = "deleted"         // an item or whole object removed
@@ -62,7 +64,34 @@ type Outcome struct {
 	// Findings are the places that may have held the subject and what an
 	// operator found there (keys hashed, as Touched).
 	Findings []Finding `json:"findings,omitempty"`
+	// Attestation is what the owner of a manual source (Kind "manual",
+	// Mode ModeAttested) said was done there: the pipeline changed
+	// nothing in it itself.
+	Attestation *Attestation `json:"attestation,omitempty"`
 }
+
+// ModeAttested is the mode of a manual source's outcome: its owner erased
+// and attested.
+const ModeAttested = "attested"
+
+// Attestation is who attested what, and when, for a manual source.
+type Attestation struct {
+	TaskID string `json:"task_id"`
+	// Status is the task's answer: "done" (erased as asked) or "none"
+	// (the system held nothing of the subject).
+	Status string `json:"status"`
+	// What says the answer in words.
+	What string    `json:"what"`
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
+	// NoteHash is a keyed hash of the note that came with the answer (the
+	// note is free text and stays with the task).
+	NoteHash string `json:"note_hash,omitempty"`
+}
+
+// AttestedErased reports whether the owner of a manual source attested
+// that the subject's data was erased there.
+func (o Outcome) AttestedErased() bool { return o.Attestation != nil && o.Attestation.Status == "done" }
 
 // ErasedByHand counts the findings an operator erased by hand.
 func (o Outcome) ErasedByHand() int {

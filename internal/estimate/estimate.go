@@ -114,6 +114,7 @@ type Source struct {
 	Large          bool
 	Note           string // why a figure is missing or what to watch
 	Unsized        bool   // an S3 source whose size the registry does not list
+	WaitsForOwner  bool   // a manual source: its time is its owner's
 	TooLongForOnce bool   // one invocation would outrun the timeout
 	invocations    float64
 	invocationSecs float64
@@ -146,6 +147,10 @@ func Erasure(reg *registry.Registry, d Deployment, a Assumptions, p Prices) Esti
 			s.invocations, s.invocationSecs = 1, 0.2
 		case src.S3 != nil:
 			s = objects(src, d, a, p)
+		case src.Manual != nil:
+			// A person's work: the erasure waits until the owner answers.
+			s = Source{ID: src.ID, Kind: src.Kind(), Cost: 2 * p.LambdaRequest, WaitsForOwner: true,
+				Note: "its owner's answer: the erasure waits for it, up to the extension-notice point"}
 		default:
 			s = Source{ID: src.ID, Kind: src.Kind(), Note: "not estimated"}
 		}

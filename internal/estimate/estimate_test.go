@@ -30,6 +30,7 @@ func TestErasure(t *testing.T) {
 		{ID: "users", DynamoDB: &registry.DynamoDBSource{Table: "users"}},
 		{ID: "folders", S3: &registry.S3Source{Bucket: "b", KeyTemplate: "u/{user_id}/"}},
 		{ID: "unsized", S3: &registry.S3Source{Bucket: "b", Format: "csv"}},
+		{ID: "crm", Manual: &registry.ManualSource{Owner: "crm-team@example.com"}},
 	}}
 	e := Erasure(reg, Stack, Defaults, USEast1)
 	events, lake, archive, users, folders, unsized := e.Sources[0], e.Sources[1], e.Sources[2], e.Sources[3], e.Sources[4], e.Sources[5]
@@ -54,6 +55,9 @@ func TestErasure(t *testing.T) {
 	}
 	if users.Cost <= 0 || users.Cost > 0.0001 || folders.Cost <= 0 || folders.Time != time.Second {
 		t.Errorf("users $%.6f, folders $%.6f in %v", users.Cost, folders.Cost, folders.Time)
+	}
+	if crm := e.Sources[6]; crm.Time != 0 || !strings.Contains(crm.Note, "owner's answer") {
+		t.Errorf("crm: %+v; want the wait for its owner named, not timed", crm)
 	}
 	if !unsized.Unsized || unsized.Cost != 0 || unsized.Note == "" {
 		t.Errorf("unsized: %+v; want it marked and left out", unsized)

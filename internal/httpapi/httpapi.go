@@ -66,6 +66,8 @@ func New(p Portal, log *slog.Logger, opts ...Option) http.Handler {
 	mux.Handle("PUT /v1/requests/{id}/permission", a.limited(http.HandlerFunc(a.permission), a.writeError))
 	mux.HandleFunc("GET /v1/requests/{id}/permission", a.permissionPage)
 	mux.Handle("POST /v1/requests/{id}/permission", a.limited(http.HandlerFunc(a.permissionForm), a.writePageError))
+	mux.HandleFunc("GET /v1/requests/{id}/tasks/{source}", a.taskForm)
+	mux.Handle("POST /v1/requests/{id}/tasks/{source}", a.limited(http.HandlerFunc(a.taskAnswer), a.writePageError))
 	return secureHeaders(mux)
 }
 
@@ -77,6 +79,8 @@ type api struct {
 	// languages are those the company offers, the first the fallback;
 	// empty: every language of the catalogue.
 	languages []i18n.Lang
+	// tasks serves the links of manual sources' tasks (nil: none).
+	tasks Tasks
 }
 
 // secureHeaders sets headers every answer needs: links carry tokens, so no

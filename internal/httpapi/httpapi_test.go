@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/manualtask"
 	"github.com/privacy-pipeline/dsr/internal/portal"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -35,6 +36,8 @@ type fakePortal struct {
 	offers      []portal.Offer
 	requirement portal.Requirement
 	err         error
+	// taskErr is what answering a task fails with (Page fails with err).
+	taskErr error
 
 	submitted []request.Submission
 	statuses  []call
@@ -754,4 +757,19 @@ func checkAccessible(t *testing.T, _ *fakePortal, _ *http.Response, body string)
 	if len(labelled) == 0 {
 		t.Error("no labels at all")
 	}
+}
+
+func (p *fakePortal) Page(_ context.Context, requestID, sourceID, _ string) (manualtask.Page, error) {
+	if p.err != nil {
+		return manualtask.Page{}, p.err
+	}
+	t := manualtask.Task{RequestID: requestID, SourceID: sourceID, Type: "access", Status: manualtask.Open, Due: time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)}
+	return manualtask.Page{Task: t, Description: "Sales CRM", Identities: []manualtask.Identity{{Kind: "crm_id", Values: []string{"crm-1"}}}}, nil
+}
+
+func (p *fakePortal) AnswerWithToken(_ context.Context, requestID, sourceID, _ string, a manualtask.Answer) (manualtask.Task, error) {
+	if p.taskErr != nil {
+		return manualtask.Task{}, p.taskErr
+	}
+	return manualtask.Task{RequestID: requestID, SourceID: sourceID, Status: a.Status}, nil
 }

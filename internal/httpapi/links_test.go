@@ -33,6 +33,8 @@ func TestLinksReachRoutes(t *testing.T) {
 		{"permission form", "POST", links.Permission(testID, token, "de")},
 		{"permission upload", "PUT", links.Permission(testID, token, "de")},
 		{"form page", "GET", links.FormPage("de")},
+		{"task link", "GET", base.Task(testID, "crm", token)},
+		{"task form", "POST", links.TaskAction(testID, "crm")},
 	}
 	for _, tt := range tests {
 		_, pattern := mux.Handler(httptest.NewRequest(tt.method, tt.link, nil))

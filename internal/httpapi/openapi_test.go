@@ -508,6 +508,7 @@ func TestOpenAPIContract(t *testing.T) {
 	codePath := statusPath + "/code"
 	permissionPath := statusPath + "/permission"
 	downloadPath := statusPath + "/download"
+	taskPath := statusPath + "/tasks/crm"
 	malformedID := "/v1/requests/dsr-2026-not-an-id"
 	internal := apperr.Wrap(apperr.Internal, "secret", errors.New("sdk"))
 	unavailable := apperr.Wrap(apperr.Unavailable, "throttled", errors.New("sdk"))
@@ -653,6 +654,25 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "permission form rate limited", method: "POST", target: permissionPath + "?token=st-123", ctype: multipartType, body: multipartBody("application/pdf", "%PDF-1.7", false), portal: fakePortal{err: apperr.E(apperr.RateLimited, "Too many requests. Try again later.")}, valid: true, wantStatus: 429, wantType: "text/html"},
 		{name: "permission form internal error", method: "POST", target: permissionPath + "?token=st-123", ctype: multipartType, body: multipartBody("application/pdf", "%PDF-1.7", false), portal: fakePortal{err: internal}, valid: true, wantStatus: 500, wantType: "text/html"},
 		{name: "permission form unavailable", method: "POST", target: permissionPath + "?token=st-123", ctype: multipartType, body: multipartBody("application/pdf", "%PDF-1.7", false), portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "text/html"},
+		// A manual source's task.
+		{name: "task page", method: "GET", target: taskPath + "?token=tk-1&lang=de", valid: true, wantStatus: 200, wantType: "text/html"},
+		{name: "task page wrong token", method: "GET", target: taskPath + "?token=wrong", portal: fakePortal{err: errLink}, valid: true, wantStatus: 404, wantType: "text/html"},
+		{name: "task page expired", method: "GET", target: taskPath + "?token=tk-1", portal: fakePortal{err: apperr.E(apperr.Forbidden, "This link has expired.")}, valid: true, wantStatus: 403, wantType: "text/html"},
+		{name: "task page answered", method: "GET", target: taskPath + "?token=tk-1", portal: fakePortal{err: apperr.E(apperr.Conflict, "This task was answered already.")}, valid: true, wantStatus: 409, wantType: "text/html"},
+		{name: "task page internal error", method: "GET", target: taskPath + "?token=tk-1", portal: fakePortal{err: internal}, valid: true, wantStatus: 500, wantType: "text/html"},
+		{name: "task page unavailable", method: "GET", target: taskPath + "?token=tk-1", portal: fakePortal{err: unavailable}, valid: true, wantStatus: 503, wantType: "text/html"},
+		{name: "task answer export", method: "POST", target: taskPath + "?token=tk-1", ctype: multipartType, body: taskBody("done", "a,b\n1,2\n", "From the CRM."), valid: true, wantStatus: 200, wantType: "text/html"},
+		{name: "task answer none", method: "POST", target: taskPath + "?token=tk-1&lang=fi", ctype: multipartType, body: taskBody("none", "", ""), valid: true, wantStatus: 200, wantType: "text/html"},
+		{name: "task answer without a choice", method: "POST", target: taskPath + "?token=tk-1", ctype: multipartType, body: taskBody("", "", ""), valid: true, wantStatus: 400, wantType: "text/html"},
+		{name: "task answer expired", method: "POST", target: taskPath + "?token=tk-1", ctype: multipartType, body: taskBody("none", "", ""), portal: fakePortal{taskErr: apperr.E(apperr.Forbidden, "This link has expired.")}, valid: true, wantStatus: 403, wantType: "text/html"},
+		{name: "task answer wrong token", method: "POST", target: taskPath + "?token=wrong", ctype: multipartType, body: taskBody("none", "", ""), portal: fakePortal{taskErr: errLink}, valid: true, wantStatus: 404, wantType: "text/html"},
+		{name: "task answer twice", method: "POST", target: taskPath + "?token=tk-1", ctype: multipartType, body: taskBody("none", "", ""), portal: fakePortal{taskErr: apperr.E(apperr.Conflict, "This task was answered already.")}, valid: true, wantStatus: 409, wantType: "text/html"},
+		{name: "task answer too large", method: "POST", target: taskPath + "?token=tk-1", ctype: multipartType, body: taskBody("done", strings.Repeat("a", taskUpload), ""), valid: true, wantStatus: 413, wantType: "text/html"},
+		{name: "task answer not multipart", method: "POST", target: taskPath + "?token=tk-1", ctype: formType, body: "answer=none", wantStatus: 415, wantType: "text/html"},
+		{name: "task answer not an export", method: "POST", target: taskPath + "?token=tk-1", ctype: multipartType, body: taskBody("done", "<html></html>", ""), portal: fakePortal{taskErr: apperr.E(apperr.Unsupported, "The file is not CSV, JSON or PDF.")}, valid: true, wantStatus: 415, wantType: "text/html"},
+		{name: "task answer rate limited", method: "POST", target: taskPath + "?token=tk-1", ctype: multipartType, body: taskBody("none", "", ""), portal: fakePortal{taskErr: apperr.E(apperr.RateLimited, "Too many requests. Try again later.")}, valid: true, wantStatus: 429, wantType: "text/html"},
+		{name: "task answer internal error", method: "POST", target: taskPath + "?token=tk-1", ctype: multipartType, body: taskBody("none", "", ""), portal: fakePortal{taskErr: internal}, valid: true, wantStatus: 500, wantType: "text/html"},
+		{name: "task answer unavailable", method: "POST", target: taskPath + "?token=tk-1", ctype: multipartType, body: taskBody("none", "", ""), portal: fakePortal{taskErr: unavailable}, valid: true, wantStatus: 503, wantType: "text/html"},
 		// Download.
 		{name: "download", method: "GET", target: downloadPath + "?token=dl-789", portal: fakePortal{downloadURL: "https://exports.s3.example/pkg.zip?X-Amz-Signature=abc"}, valid: true, wantStatus: 302},
 		{name: "download expired", method: "GET", target: downloadPath + "?token=dl-789", portal: fakePortal{err: errLink}, valid: true, wantStatus: 404, wantType: "text/html"},
@@ -676,7 +696,7 @@ func TestOpenAPIContract(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &specPortal{fakePortal: tc.portal}
 			keeper := &idempotency.Keeper{Store: memstore.NewIdempotency(), Clock: clock.System{}}
-			h := New(p, slog.New(slog.NewTextHandler(io.Discard, nil)), WithIdempotency(keeper))
+			h := New(p, slog.New(slog.NewTextHandler(io.Discard, nil)), WithIdempotency(keeper), WithTasks(p))
 			newRequest := func(body string) *http.Request {
 				req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(body))
 				if tc.ctype != "" {
@@ -823,6 +843,26 @@ func multipartBody(contentType, file string, poa bool) string {
 	}
 	if poa {
 		_ = w.WriteField("power_of_attorney", "true")
+	}
+	_ = w.Close()
+	return b.String()
+}
+
+// taskBody is the task page's form: the answer, the file (if any) and the
+// note (if any).
+func taskBody(answer, file, note string) string {
+	var b strings.Builder
+	w := multipart.NewWriter(&b)
+	_ = w.SetBoundary(multipartBoundary)
+	if answer != "" {
+		_ = w.WriteField("answer", answer)
+	}
+	if file != "" {
+		part, _ := w.CreateFormFile("file", "export.csv")
+		_, _ = part.Write([]byte(file))
+	}
+	if note != "" {
+		_ = w.WriteField("note", note)
 	}
 	_ = w.Close()
 	return b.String()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/i18n"
+	"github.com/privacy-pipeline/dsr/internal/manualtask"
 	"github.com/privacy-pipeline/dsr/internal/portal"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
@@ -118,6 +119,10 @@ func TestEveryTemplateFitsItsView(t *testing.T) {
 		"status":     &statusPage{frame: f, Status: &statusView{ID: testID, Completed: "today", Extended: true}},
 		"error":      &messagePage{frame: f, Message: "m", Link: "/", LinkText: "form"},
 		"permission": &messagePage{frame: f, Message: "m", Link: "/s", LinkText: "status"},
+		"task": &taskPage{frame: f, Task: &taskView{Intro: "i", Due: "d", Action: "/t", Export: true,
+			Identities: []manualtask.Identity{{Kind: "crm_id", Values: []string{"c-1", "c-2"}}}}, Problem: "p"},
+		"task erasure": &taskPage{frame: f, Task: &taskView{Intro: "i", Due: "d", Action: "/t"}},
+		"taskdone":     &messagePage{frame: f, Message: "m"},
 	}
 	for name, v := range views {
 		tmpl, _, _ := strings.Cut(name, " ")
@@ -132,7 +137,7 @@ func TestEveryTemplateFitsItsView(t *testing.T) {
 	for _, tmpl := range pages.Templates() {
 		switch tmpl.Name() {
 		case "", "head", "foot", "fielderror", "permissionform", "codeform", "details",
-			"code.html", "confirmed.html", "done.html", "error.html", "form.html", "law.html", "layout.html", "permission.html", "status.html", "upload.html", "verify.html":
+			"code.html", "confirmed.html", "done.html", "error.html", "form.html", "law.html", "layout.html", "permission.html", "task.html", "status.html", "upload.html", "verify.html":
 			continue
 		}
 		if _, ok := views[tmpl.Name()]; !ok {

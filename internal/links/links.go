@@ -48,6 +48,17 @@ func (b Base) Download(id, token string, lang i18n.Lang) string {
 	return b.request(id) + "/download?token=" + token + langParam("&", lang)
 }
 
+// Task is the link that lets the owner of a manual source answer a
+// request's task there (see manualtask), authorized by the task's token.
+func (b Base) Task(requestID, sourceID, token string) string {
+	return b.request(requestID) + "/tasks/" + url.PathEscape(sourceID) + "?token=" + token
+}
+
+// TaskAction is where the page of a task posts its answer.
+func TaskAction(requestID, sourceID string) string {
+	return Base("").request(requestID) + "/tasks/" + url.PathEscape(sourceID)
+}
+
 // Form is the web form opened at a law: where a notice points for an
 // opt-out.
 func (b Base) Form(jurisdiction string, lang i18n.Lang) string {

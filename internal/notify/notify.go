@@ -645,3 +645,47 @@ func ExtensionForFacts(l i18n.Lang, to, requestID string, facts []string, newDue
 	}
 	return Extension(l, to, requestID, reasons, newDue, remedy)
 }
+
+// TaskMail is what the owner of a manual source is told of a task: ids,
+// the source, what is asked and until when, and the link. Never the
+// subject's identities: the link's page shows them to whoever holds it.
+type TaskMail struct {
+	TaskID, RequestID, Source, Description, Type string
+	// Export: the owner uploads the subject's data; otherwise attests.
+	Export           bool
+	Due, LinkExpires time.Time
+	Link             string
+	Reminder         bool
+}
+
+// ManualTask asks the owner of a manual source (in English: a company's
+// own staff) to export the subject's data there, or to erase it, and to
+// answer through the link or privacyctl.
+func ManualTask(to string, t TaskMail) Message {
+	ask := "erase the subject's data in it, then attest what was done"
+	if t.Export {
+		ask = "export the subject's data from it (CSV, JSON or PDF, up to 4 MiB) and upload the file"
+	}
+	subject := "Privacy request " + t.RequestID + ": your part in " + t.Source
+	if t.Reminder {
+		subject = "Reminder: " + subject
+	}
+	due := t.Due.Format("2 January 2006")
+	text := fmt.Sprintf("A %s request needs your system %q (%s).\n\nPlease %s, or say that it holds nothing of the subject, by %s:\n\n%s\n\nThe page shows whom to look for. The link works until %s; the request must be answered in time by law.\nTask %s\n",
+		t.Type, t.Source, t.Description, ask, due, t.Link, t.LinkExpires.Format("2 January 2006 15:04 MST"), t.TaskID)
+	html := fmt.Sprintf(`<p>A %s request needs your system <strong>%s</strong> (%s).</p><p>Please %s, or say that it holds nothing of the subject, by <strong>%s</strong>:</p><p><a href="%s">Answer the task</a></p><p>The page shows whom to look for. The link works until %s; the request must be answered in time by law.<br>Task %s</p>`,
+		htmltemplate.HTMLEscapeString(t.Type), htmltemplate.HTMLEscapeString(t.Source), htmltemplate.HTMLEscapeString(t.Description),
+		htmltemplate.HTMLEscapeString(ask), due, htmltemplate.HTMLEscapeString(t.Link), t.LinkExpires.Format("2 January 2006 15:04 MST"), htmltemplate.HTMLEscapeString(t.TaskID))
+	return Message{To: to, Subject: subject, Text: text, HTML: html, Language: i18n.English}
+}
+
+// ManualTasksLate tells the operators which manual sources have not
+// answered a request at its extension-notice point.
+func ManualTasksLate(to, requestID string, taskIDs []string, due time.Time) Message {
+	list := strings.Join(taskIDs, "\n")
+	text := fmt.Sprintf("Request %s is due %s, and these manual sources have not answered:\n\n%s\n\nAsk their owners, then answer for them:\n\nprivacyctl task done TASK_ID [--file F] [--note TEXT]\nprivacyctl task none TASK_ID\n",
+		requestID, due.Format("2 January 2006"), list)
+	html := fmt.Sprintf("<p>Request <strong>%s</strong> is due %s, and these manual sources have not answered:</p><pre>%s</pre><p><code>privacyctl tasks %s</code></p>",
+		htmltemplate.HTMLEscapeString(requestID), due.Format("2 January 2006"), htmltemplate.HTMLEscapeString(list), htmltemplate.HTMLEscapeString(requestID))
+	return Message{To: to, Subject: "Manual sources are late: privacy request " + requestID, Text: text, HTML: html, Language: i18n.English}
+}

@@ -78,6 +78,15 @@ type Operator struct {
 	// Correctable are the profile fields a correction may change (the
 	// registry's account source says which).
 	Correctable []string
+	// ManualWaits is where a workflow waiting on the owners of manual
+	// sources keeps its task token, which a cancel ends.
+	ManualWaits ManualWaits
+}
+
+// ManualWaits reads the task token of a workflow waiting on the tasks of
+// manual sources ("" when none waits).
+type ManualWaits interface {
+	Wait(ctx context.Context, requestID string) (string, error)
 }
 
 func (o *Operator) load(ctx context.Context, id string) (*request.Request, error) {
@@ -503,6 +512,13 @@ func (o *Operator) endWaits(ctx context.Context, r *request.Request) error {
 	tokens := []string{r.Verification.TaskToken, r.Review.TaskToken, r.Hold.TaskToken}
 	if o.Findings != nil {
 		t, err := o.Findings.Wait(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		tokens = append(tokens, t)
+	}
+	if o.ManualWaits != nil {
+		t, err := o.ManualWaits.Wait(ctx, r.ID)
 		if err != nil {
 			return err
 		}

@@ -932,3 +932,23 @@ func TestDenyWith(t *testing.T) {
 		})
 	}
 }
+
+type manualWaits map[string]string
+
+func (m manualWaits) Wait(_ context.Context, id string) (string, error) { return m[id], nil }
+
+// TestCancelEndsTheManualWait: a request waiting on the owners of manual
+// sources ends there too.
+func TestCancelEndsTheManualWait(t *testing.T) {
+	e := newEnv()
+	r := waiting()
+	r.Review.TaskToken = ""
+	e.store.put(r)
+	e.op.ManualWaits = manualWaits{reqID: "manual-token"}
+	if err := e.op.Cancel(context.Background(), reqID, who); err != nil {
+		t.Fatal(err)
+	}
+	if want := []failCall{{"manual-token", workflow.RequestCancelledError}}; !reflect.DeepEqual(e.workflow.fails, want) {
+		t.Fatalf("fails %+v", e.workflow.fails)
+	}
+}

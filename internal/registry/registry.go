@@ -26,13 +26,14 @@ type Registry struct {
 	Sources    []*Source `yaml:"sources"`
 }
 
-// Source is one place where personal data lives. Exactly one of DynamoDB and
-// S3 is set.
+// Source is one place where personal data lives. Exactly one of DynamoDB,
+// S3 and Manual is set.
 type Source struct {
 	ID          string          `yaml:"id"`
 	Description string          `yaml:"description"`
 	DynamoDB    *DynamoDBSource `yaml:"dynamodb"`
 	S3          *S3Source       `yaml:"s3"`
+	Manual      *ManualSource   `yaml:"manual"`
 	// Provides maps identity kinds to the attribute (DynamoDB) or field (S3)
 	// of the subject's records that holds them: how identities chain.
 	Provides map[string]string `yaml:"provides"`
@@ -298,8 +299,11 @@ const (
 
 // Kind names the technology of a source.
 func (s *Source) Kind() string {
-	if s.DynamoDB != nil {
+	switch {
+	case s.DynamoDB != nil:
 		return "dynamodb"
+	case s.Manual != nil:
+		return KindManual
 	}
 	return "s3"
 }
@@ -361,8 +365,9 @@ var (
 )
 
 type validator struct {
-	file     *ast.File
-	problems []string
+	file       *ast.File
+	identities []string // the registry's
+	problems   []string
 }
 
 // fail records a problem at the YAML path, with its line when the path exists.
@@ -393,6 +398,7 @@ func (v *validator) line(path string) int {
 }
 
 func (v *validator) check(r *Registry) {
+	v.identities = r.Identities
 	if !slices.Contains(r.Identities, StartIdentity) {
 		v.fail("$.identities", "must list %q, the identity every request starts from", StartIdentity)
 	}
@@ -419,16 +425,26 @@ func (v *validator) check(r *Registry) {
 		}
 		seen[s.ID] = true
 		v.identity(r, at+".provides", s.Provides)
+		kinds := 0
+		for _, set := range []bool{s.DynamoDB != nil, s.S3 != nil, s.Manual != nil} {
+			if set {
+				kinds++
+			}
+		}
 		switch {
-		case s.DynamoDB != nil && s.S3 != nil:
-			v.fail(at, "give either dynamodb or s3, not both")
+		case kinds > 1:
+			v.fail(at, "give one of dynamodb, s3 and manual, not several")
+		case s.Manual != nil:
+			v.checkManual(at, s)
+			v.checkDisclosure(at, s)
+			continue
 		case s.DynamoDB != nil:
 			v.checkDynamoDB(r, at+".dynamodb", s.DynamoDB)
 			v.checkProvidedKey(at, s)
 		case s.S3 != nil:
 			v.checkS3(r, at+".s3", s.S3)
 		default:
-			v.fail(at, "give a dynamodb or an s3 block")
+			v.fail(at, "give a dynamodb, an s3 or a manual block")
 		}
 		v.checkDisclosure(at, s)
 		v.checkErasure(at, s)
@@ -597,7 +613,7 @@ func (v *validator) checkReachable(r *Registry) {
 		}
 	}
 	for i, s := range r.Sources {
-		if s != nil && (s.DynamoDB != nil || s.S3 != nil) && !s.reachable(known) {
+		if s != nil && (s.DynamoDB != nil || s.S3 != nil || s.Manual != nil) && !s.reachable(known) {
 			v.fail(fmt.Sprintf("$.sources[%d]", i), "source %q cannot be reached: no source provides the identity it is keyed by", s.ID)
 		}
 	}
@@ -605,6 +621,9 @@ func (v *validator) checkReachable(r *Registry) {
 
 // LookupIdentities are the identity kinds by which the source finds a subject.
 func (s *Source) LookupIdentities() []string {
+	if s.Manual != nil {
+		return s.Manual.Identities
+	}
 	if s.DynamoDB != nil {
 		return []string{s.DynamoDB.Identity}
 	}

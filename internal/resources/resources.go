@@ -142,6 +142,13 @@ const (
 	// deleted when the request closes (see workflow.Steps.ForgetPermission);
 	// the bucket's lifecycle deletes any left behind.
 	PermissionsPrefix = "agents/"
+	// ManualExportsPrefix, in Exports, holds the exports owners of manual
+	// sources upload, until the package is built from them (which deletes
+	// them). A request may wait for its other tasks longer than work files
+	// live, so they have a prefix of their own; the bucket's lifecycle
+	// deletes any left behind after ManualExportDays.
+	ManualExportsPrefix = "manual/"
+	ManualExportDays    = 180
 	// InboundMailPrefix, in RawMail, is where the SES receipt rule stores
 	// each message.
 	InboundMailPrefix = "inbound/"
@@ -296,7 +303,10 @@ var (
 	WriteReceipt = Function{Name: "write-receipt", Task: true, Tables: []Access{readRequest, appendAudit,
 		{Receipts, []string{GetItem, PutItem, Query}}}}
 	// Waiting on findings keeps the task token beside them.
-	AwaitFindings     = Function{Name: "await-findings", Task: true, Tables: []Access{readRequest, appendAudit, keepFindings}}
+	AwaitFindings = Function{Name: "await-findings", Task: true, Tables: []Access{readRequest, appendAudit, keepFindings}}
+	// Waiting on the owners of manual sources makes their tasks and keeps
+	// the task token beside them, under the request (dynstore.ManualTasks).
+	AwaitManualTasks  = Function{Name: "await-manual-tasks", Task: true, Tables: []Access{saveRequest, appendAudit}}
 	AwaitReview       = Function{Name: "await-review", Task: true, Tables: []Access{saveRequest, appendAudit}}
 	RecordSuppression = Function{Name: "record-suppression", Task: true, Tables: []Access{saveRequest, appendAudit,
 		// Flags are set item by item, never removed.
@@ -306,6 +316,8 @@ var (
 	// confirmation mail.
 	CloseRequest = Function{Name: "close-request", Task: true, Tables: []Access{saveRequest, appendAudit,
 		{Receipts, []string{GetItem, Query}}}}
+	// The deadline watch also reminds the owners of manual sources (a fresh
+	// link in each open task, under the request) and escalates their tasks.
 	CheckDeadline = Function{Name: "check-deadline", Task: true, Tables: []Access{saveRequest, appendAudit}}
 	// An erasure a mail asked for besides other requests reads whether
 	// they are closed.
@@ -326,7 +338,7 @@ var (
 // each has its folder functions/<Name>/.
 var Functions = []Function{
 	API, Acknowledge, StartVerification, ResolveIdentities, CollectSource, FinishLargeSource, BuildPackage,
-	EraseSource, AwaitHold, WriteReceipt, AwaitFindings, AwaitReview, RecordSuppression, ApplyCorrections,
+	EraseSource, AwaitHold, WriteReceipt, AwaitFindings, AwaitManualTasks, AwaitReview, RecordSuppression, ApplyCorrections,
 	CloseRequest, CheckDeadline, CheckSiblings, DeadlineReport, Sweeper, Inbound,
 }
 

@@ -397,3 +397,38 @@ func (s *Store) put(ctx context.Context, key string, body io.ReadSeeker, content
 	}
 	return nil
 }
+
+// ManualExportKey is where the export a manual source's owner uploaded for a
+// request is kept until the package is built: named by the request, the
+// source and the type found in its content.
+func ManualExportKey(requestID, sourceID, ext string) string {
+	return resources.ManualExportsPrefix + requestID + "/" + sourceID + "." + ext
+}
+
+// PutManualExport stores an owner's export (checked by manualtask) and
+// returns its key.
+func (s *Store) PutManualExport(ctx context.Context, requestID, sourceID, ext, mediaType string, body []byte) (string, error) {
+	key := ManualExportKey(requestID, sourceID, ext)
+	return key, s.put(ctx, key, bytes.NewReader(body), mediaType)
+}
+
+// ManualExport opens an owner's export.
+func (s *Store) ManualExport(ctx context.Context, key string) (io.ReadCloser, error) {
+	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
+	if err != nil {
+		var nsk *types.NoSuchKey
+		if errors.As(err, &nsk) {
+			return nil, apperr.Wrap(apperr.NotFound, "A manual source's export is gone.", err)
+		}
+		return nil, apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+	}
+	return out.Body, nil
+}
+
+// DeleteManualExport removes an owner's export once it is packaged.
+func (s *Store) DeleteManualExport(ctx context.Context, key string) error {
+	if _, err := s.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key}); err != nil {
+		return apperr.Wrap(apperr.Unavailable, "The exports bucket is unavailable.", err)
+	}
+	return nil
+}

@@ -334,6 +334,11 @@ func (s *Steps) CheckDeadline(ctx context.Context, in DeadlineTask) (DeadlineRes
 			if err := s.askOperators(ctx, r, in.TaskToken); err != nil {
 				return DeadlineResult{}, err
 			}
+			// Owners of manual sources are reminded while the request
+			// can still be answered without an extension.
+			if err := s.remindOwners(ctx, r); err != nil {
+				return DeadlineResult{}, err
+			}
 		}
 		// Closed meanwhile, between the read and keeping the token: the
 		// close found no wait to end, so this one ends now. A close after
@@ -347,6 +352,9 @@ func (s *Steps) CheckDeadline(ctx context.Context, in DeadlineTask) (DeadlineRes
 		return DeadlineResult{Open: true}, nil
 	case PhaseNotice:
 		if err := s.noticePoint(ctx, r); err != nil {
+			return DeadlineResult{}, err
+		}
+		if err := s.escalateTasks(ctx, r); err != nil {
 			return DeadlineResult{}, err
 		}
 		due := r.Deadlines.Due.EndOfDay(r.Deadlines.Location())

@@ -111,6 +111,10 @@ func (s *Steps) WriteReceipt(ctx context.Context, in RequestRef) error {
 	if err != nil {
 		return err
 	}
+	tasks, err := s.openManualTasks(ctx, r)
+	if err != nil {
+		return err
+	}
 	outcomes, err := s.Outcomes.Outcomes(ctx, r.ID)
 	if err != nil {
 		return err
@@ -123,6 +127,18 @@ func (s *Steps) WriteReceipt(ctx context.Context, in RequestRef) error {
 		if ordered[i].Findings, err = s.forReceipt(ctx, findings, ordered[i].SourceID); err != nil {
 			return err
 		}
+	}
+	// Then the manual sources asked, each as its owner attested.
+	for _, t := range tasks {
+		src := s.Registry.Source(t.SourceID)
+		if src == nil || src.Manual == nil {
+			continue
+		}
+		o, err := s.attestation(ctx, src, t)
+		if err != nil {
+			return err
+		}
+		ordered = append(ordered, o)
 	}
 	rec := erasure.Receipt{RequestID: r.ID, DryRun: r.DryRun, IssuedAt: s.Clock.Now().UTC(), Sources: ordered}
 	link, err := s.Receipts.Append(ctx, r.ID, func(prev erasure.Link) (erasure.Link, error) { return erasure.Seal(rec, prev) })
@@ -144,7 +160,7 @@ func (s *Steps) WriteReceipt(ctx context.Context, in RequestRef) error {
 // order; a source without one was not erased, and no receipt may say so.
 func (s *Steps) inRegistryOrder(outcomes []erasure.Outcome) ([]erasure.Outcome, error) {
 	var ordered []erasure.Outcome
-	for _, src := range s.Registry.Sources {
+	for _, src := range s.Registry.Automated() {
 		i := slices.IndexFunc(outcomes, func(o erasure.Outcome) bool { return o.SourceID == src.ID })
 		if i < 0 {
 			return nil, apperr.E(apperr.Conflict, fmt.Sprintf("Source %q has no erasure outcome yet; erase it before the receipt is written.", src.ID))
@@ -375,7 +391,7 @@ func (s *Steps) PlanErasure(ctx context.Context, id string) ([]erasure.Outcome, 
 		}
 	}
 	var plan []erasure.Outcome
-	for _, src := range s.Registry.Sources {
+	for _, src := range s.Registry.Automated() {
 		o, findings, err := s.erase(ctx, r, src, ids, true)
 		if err != nil {
 			return nil, err

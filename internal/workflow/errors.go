@@ -8,6 +8,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/privacy-pipeline/dsr/internal/apperr"
+	"github.com/privacy-pipeline/dsr/internal/manualtask"
 	"github.com/privacy-pipeline/dsr/internal/request"
 )
 
@@ -38,6 +39,12 @@ type (
 	// NoOpenFindings means the workflow waited on findings already
 	// resolved: it goes on to the receipt.
 	NoOpenFindings struct{ Msg string }
+	// ManualTasksOpen means the owners of manual sources have not yet
+	// answered the request's tasks: the workflow waits until they have.
+	ManualTasksOpen struct{ Msg string }
+	// NoOpenManualTasks means the workflow came to wait on tasks already
+	// answered, or none: it goes on.
+	NoOpenManualTasks struct{ Msg string }
 	// NothingToAppeal means an appeal names no decision its subject can
 	// appeal: the workflow closes it and tells the subject so.
 	NothingToAppeal struct{ Msg string }
@@ -82,7 +89,7 @@ const InvocationTimedOut = "Sandbox.Timedout"
 // error one of them.
 var taskErrors = []error{
 	&TransientError{}, &InvalidTaskInput{}, &RequestNotFound{}, &StateConflict{}, &InternalError{},
-	&ErasureOnHold{}, &NotOnHold{}, &FindingsOpen{}, &NoOpenFindings{}, &NothingToAppeal{},
+	&ErasureOnHold{}, &NotOnHold{}, &FindingsOpen{}, &NoOpenFindings{}, &ManualTasksOpen{}, &NoOpenManualTasks{}, &NothingToAppeal{},
 	&RequestCancelled{}, &RequestClosed{},
 }
 
@@ -130,18 +137,20 @@ var StandardRetry = []Retrier{{
 	JitterStrategy:  "FULL",
 }}
 
-func (e *TransientError) Error() string   { return e.Msg }
-func (e *InvalidTaskInput) Error() string { return e.Msg }
-func (e *RequestNotFound) Error() string  { return e.Msg }
-func (e *StateConflict) Error() string    { return e.Msg }
-func (e *InternalError) Error() string    { return e.Msg }
-func (e *ErasureOnHold) Error() string    { return e.Msg }
-func (e *NotOnHold) Error() string        { return e.Msg }
-func (e *FindingsOpen) Error() string     { return e.Msg }
-func (e *NoOpenFindings) Error() string   { return e.Msg }
-func (e *NothingToAppeal) Error() string  { return e.Msg }
-func (e *RequestCancelled) Error() string { return e.Msg }
-func (e *RequestClosed) Error() string    { return e.Msg }
+func (e *TransientError) Error() string    { return e.Msg }
+func (e *InvalidTaskInput) Error() string  { return e.Msg }
+func (e *RequestNotFound) Error() string   { return e.Msg }
+func (e *StateConflict) Error() string     { return e.Msg }
+func (e *InternalError) Error() string     { return e.Msg }
+func (e *ErasureOnHold) Error() string     { return e.Msg }
+func (e *NotOnHold) Error() string         { return e.Msg }
+func (e *FindingsOpen) Error() string      { return e.Msg }
+func (e *NoOpenFindings) Error() string    { return e.Msg }
+func (e *ManualTasksOpen) Error() string   { return e.Msg }
+func (e *NoOpenManualTasks) Error() string { return e.Msg }
+func (e *NothingToAppeal) Error() string   { return e.Msg }
+func (e *RequestCancelled) Error() string  { return e.Msg }
+func (e *RequestClosed) Error() string     { return e.Msg }
 
 // TaskError turns any error into one of the task error types above
 // (taskErrors).
@@ -160,6 +169,10 @@ func TaskError(err error) error {
 		return &FindingsOpen{Msg: msg}
 	case errors.Is(err, request.ErrNoOpenFindings):
 		return &NoOpenFindings{Msg: msg}
+	case errors.Is(err, manualtask.ErrOpen):
+		return &ManualTasksOpen{Msg: msg}
+	case errors.Is(err, manualtask.ErrNoneOpen):
+		return &NoOpenManualTasks{Msg: msg}
 	case errors.Is(err, request.ErrNothingToAppeal):
 		return &NothingToAppeal{Msg: msg}
 	case errors.Is(err, request.ErrCancelled):

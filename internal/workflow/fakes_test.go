@@ -263,7 +263,8 @@ type fakeExports struct {
 	results  map[string]map[string][]byte // by requestID + "/" + sourceID, then object key
 	// failDeletes is how many DeleteObjectResults calls fail.
 	failDeletes int
-	held        map[string]bool // by requestID + "/" + sourceID
+	held        map[string]bool   // by requestID + "/" + sourceID
+	manual      map[string][]byte // owners' exports, by key
 }
 
 func newFakeExports() *fakeExports {
@@ -294,6 +295,28 @@ func (e *fakeExports) DeleteObjectResults(_ context.Context, requestID, sourceID
 		return apperr.E(apperr.Unavailable, "The exports bucket is unavailable.")
 	}
 	delete(e.results, requestID+"/"+sourceID)
+	return nil
+}
+
+func (e *fakeExports) PutManualExport(_ context.Context, requestID, sourceID, ext, _ string, body []byte) (string, error) {
+	if e.manual == nil {
+		e.manual = map[string][]byte{}
+	}
+	key := "manual/" + requestID + "/" + sourceID + "." + ext
+	e.manual[key] = slices.Clone(body)
+	return key, nil
+}
+
+func (e *fakeExports) ManualExport(_ context.Context, key string) (io.ReadCloser, error) {
+	b, ok := e.manual[key]
+	if !ok {
+		return nil, apperr.E(apperr.NotFound, "A manual source's export is gone.")
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+func (e *fakeExports) DeleteManualExport(_ context.Context, key string) error {
+	delete(e.manual, key)
 	return nil
 }
 

@@ -66,7 +66,8 @@ type objectResult struct {
 // large ones.
 func (s *Steps) plan(ctx context.Context, r *request.Request) (Plan, error) {
 	p := Plan{Sources: []string{}, Large: []LargeSource{}}
-	for _, src := range s.Registry.Sources {
+	// Manual sources are their owners' work (see manual.go).
+	for _, src := range s.Registry.Automated() {
 		large, err := s.large(ctx, r, src)
 		if err != nil {
 			return Plan{}, err

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/links"
+	"github.com/privacy-pipeline/dsr/internal/manualtask"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/policy"
@@ -68,6 +70,9 @@ type Exports interface {
 	PutObjectResult(ctx context.Context, requestID, sourceID, objectKey string, result []byte) error
 	ObjectResults(ctx context.Context, requestID, sourceID string) ([][]byte, error)
 	DeleteObjectResults(ctx context.Context, requestID, sourceID string) error
+	// The exports the owners of manual sources uploaded.
+	ManualExport(ctx context.Context, key string) (io.ReadCloser, error)
+	DeleteManualExport(ctx context.Context, key string) error
 	MarkHeld(ctx context.Context, requestID, sourceID string) error
 	Held(ctx context.Context, requestID, sourceID string) (bool, error)
 	ClearHeld(ctx context.Context, requestID string, sourceIDs []string) error
@@ -105,6 +110,10 @@ type Steps struct {
 	Outcomes Outcomes
 	// Findings keeps what the sources held that could not be handled.
 	Findings Findings
+	// ManualTasks keeps the tasks of manual sources; Topics tells the
+	// owners who are SNS topics (nil where none is).
+	ManualTasks ManualTasks
+	Topics      Topics
 	// Progress is the erasure journal.
 	Progress Progress
 	// KeyHasher hashes the keys erasure touched for the receipt; without one
@@ -466,12 +475,31 @@ func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
 		// removal is left.
 		return s.deleteParts(ctx, r)
 	}
+	tasks, err := s.openManualTasks(ctx, r)
+	if err != nil {
+		return err
+	}
 	findings, err := s.Findings.Findings(ctx, r.ID)
 	if err != nil {
 		return err
 	}
 	var sources []accesspkg.SourceRecords
 	for _, src := range s.Registry.Sources {
+		if src.Manual != nil {
+			// Only the sources asked, as their owners answered: an export,
+			// or nothing held.
+			i := slices.IndexFunc(tasks, func(t manualtask.Task) bool { return t.SourceID == src.ID })
+			if i < 0 {
+				continue
+			}
+			sr := accesspkg.SourceRecords{Source: src}
+			if e := tasks[i].Export; e != nil && tasks[i].Status == manualtask.Done {
+				sr.File = &accesspkg.File{Ext: e.Ext, MediaType: e.MediaType,
+					Open: func() (io.ReadCloser, error) { return s.Exports.ManualExport(ctx, e.Key) }}
+			}
+			sources = append(sources, sr)
+			continue
+		}
 		unreadable := 0
 		for _, f := range findings {
 			if f.SourceID == src.ID {
@@ -510,9 +538,23 @@ func (s *Steps) BuildPackage(ctx context.Context, in RequestRef) error {
 // deleteParts removes the work files of a request whose package is built;
 // one already gone is no error.
 func (s *Steps) deleteParts(ctx context.Context, r *request.Request) error {
-	for _, src := range s.Registry.Sources {
+	for _, src := range s.Registry.Automated() {
 		if err := s.Exports.DeletePart(ctx, r.ID, src.ID); err != nil {
 			return err
+		}
+	}
+	if s.ManualTasks == nil || len(s.Registry.Manual(string(r.Type))) == 0 {
+		return nil
+	}
+	tasks, err := s.ManualTasks.Tasks(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		if t.Export != nil {
+			if err := s.Exports.DeleteManualExport(ctx, t.Export.Key); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
