@@ -346,6 +346,7 @@ func TestLambdaTasksRetryTimeouts(t *testing.T) {
 		}
 	}
 }
+
 // catches lists, per state, the error names of its Catch clauses in order
 // and where each goes.
 type catches struct {
