@@ -76,9 +76,11 @@ func allow(fn awslambda.Function, actions []string, arns ...*string) {
 func (p *pipeline) grantAPI(fn awslambda.Function) {
 	allow(fn, []string{"states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"}, p.machineARN(resources.RequestWorkflow))
 	p.exports.GrantRead(fn, jsii.String(resources.PackagesPrefix+"*"))
-	p.exports.GrantPut(fn, jsii.String(resources.PermissionsPrefix+"*"))
-	// Owners of manual sources upload their exports through their links.
-	p.exports.GrantPut(fn, jsii.String(resources.ManualExportsPrefix+"*"))
+	// Agents upload signed permissions, and owners of manual sources their
+	// exports, each in one PutObject: CDK's GrantPut would add retention,
+	// legal hold, tagging and multipart actions the API never takes (the
+	// bucket's key is the stack's, which every function may use).
+	allow(fn, []string{"s3:PutObject"}, p.permissionObjects(), p.exports.ArnForObjects(jsii.String(resources.ManualExportsPrefix+"*")))
 	allow(fn, []string{"s3:DeleteObject"}, p.permissionObjects())
 	p.sendsMail(fn)
 	if acc := p.reg.Account(); acc != nil {
