@@ -128,24 +128,12 @@ func (s *Findings) Resolve(ctx context.Context, requestID, findingID, resolution
 
 // SetWait keeps the task token of a workflow waiting on the findings.
 func (s *Findings) SetWait(ctx context.Context, requestID, token string) error {
-	item := key(requestID, findingsWait)
-	item["task_token"] = &types.AttributeValueMemberS{Value: token}
-	if _, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
-		return apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
-	}
-	return nil
+	return putToken(ctx, s.api, s.table, requestID, findingsWait, token, nil)
 }
 
 // Wait returns the task token of a workflow waiting on the findings, or "".
 func (s *Findings) Wait(ctx context.Context, requestID string) (string, error) {
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(requestID, findingsWait), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return "", apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
-	}
-	if v, ok := out.Item["task_token"].(*types.AttributeValueMemberS); ok {
-		return v.Value, nil
-	}
-	return "", nil
+	return getToken(ctx, s.api, s.table, requestID, findingsWait)
 }
 
 // ClearWait forgets the task token, if it is still the one given.

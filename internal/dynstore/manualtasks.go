@@ -140,24 +140,12 @@ func (s *ManualTasks) Update(ctx context.Context, t manualtask.Task) error {
 
 // SetWait keeps the task token of a workflow waiting on the tasks.
 func (s *ManualTasks) SetWait(ctx context.Context, requestID, token string) error {
-	item := key(requestID, manualWait)
-	item["task_token"] = &types.AttributeValueMemberS{Value: token}
-	if _, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
-		return apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
-	}
-	return nil
+	return putToken(ctx, s.api, s.table, requestID, manualWait, token, nil)
 }
 
 // Wait returns the task token of a workflow waiting on the tasks, or "".
 func (s *ManualTasks) Wait(ctx context.Context, requestID string) (string, error) {
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(requestID, manualWait), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return "", apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
-	}
-	if v, ok := out.Item["task_token"].(*types.AttributeValueMemberS); ok {
-		return v.Value, nil
-	}
-	return "", nil
+	return getToken(ctx, s.api, s.table, requestID, manualWait)
 }
 
 // ClearWait forgets the task token, if it is still the one given (by

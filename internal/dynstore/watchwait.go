@@ -5,11 +5,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/resources"
 )
 
@@ -26,24 +23,12 @@ const watchWaitTTL = 400 * 24 * time.Hour
 // SetWatchWait keeps the task token of the wait the request's deadline
 // watch is in, replacing the one before.
 func (s *Store) SetWatchWait(ctx context.Context, requestID, token string) error {
-	item := key(requestID, watchWaitSK)
-	item["task_token"] = &types.AttributeValueMemberS{Value: token}
-	item[resources.Requests.TTLAttribute] = &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(watchWaitTTL).Unix(), 10)}
-	if _, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
-		return apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
-	}
-	return nil
+	ttl := &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(watchWaitTTL).Unix(), 10)}
+	return putToken(ctx, s.api, s.table, requestID, watchWaitSK, token, map[string]types.AttributeValue{resources.Requests.TTLAttribute: ttl})
 }
 
 // WatchWait returns the task token of the wait the request's deadline watch
 // is in, or "".
 func (s *Store) WatchWait(ctx context.Context, requestID string) (string, error) {
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(requestID, watchWaitSK), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return "", apperr.Wrap(apperr.Unavailable, "Request storage is unavailable.", err)
-	}
-	if v, ok := out.Item["task_token"].(*types.AttributeValueMemberS); ok {
-		return v.Value, nil
-	}
-	return "", nil
+	return getToken(ctx, s.api, s.table, requestID, watchWaitSK)
 }
