@@ -5,8 +5,10 @@
 package estimate
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/registry"
@@ -250,13 +252,7 @@ func wallTime(sources []Source, workers int) time.Duration {
 		times = append(times, s.Time)
 	}
 	// Longest first onto the least loaded worker.
-	for i := range times {
-		for j := i + 1; j < len(times); j++ {
-			if times[j] > times[i] {
-				times[i], times[j] = times[j], times[i]
-			}
-		}
-	}
+	slices.SortFunc(times, func(a, b time.Duration) int { return cmp.Compare(b, a) })
 	load := make([]time.Duration, max(workers, 1))
 	for _, t := range times {
 		least := 0
