@@ -22,9 +22,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/privacy-pipeline/dsr/internal/accounts"
 	"github.com/privacy-pipeline/dsr/internal/clock"
@@ -54,6 +56,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
 	"github.com/privacy-pipeline/dsr/internal/sqsinbox"
 	"github.com/privacy-pipeline/dsr/internal/statute"
+	"github.com/privacy-pipeline/dsr/internal/webhook"
 	"github.com/privacy-pipeline/dsr/internal/workflow"
 )
 
@@ -260,6 +263,7 @@ type App struct {
 	anchors  *s3anchors.Store // nil when no anchor bucket is configured
 	rawMail  *s3mail.Store
 	inbox    *sqsinbox.Queue
+	secrets  *webhook.SecretStore
 }
 
 // LoadAWS returns the AWS configuration from the environment (region,
@@ -385,6 +389,8 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 
 		PermissionRetentionDays: cfg.PermissionRetentionDays,
 	}
+	a.secrets = &webhook.SecretStore{SSM: ssm.NewFromConfig(awsCfg), SecretsManager: secretsmanager.NewFromConfig(awsCfg), Now: clk.Now}
+	a.steps.Webhooks = webhook.NewClient(a.secrets, clk)
 	if a.anchors != nil {
 		a.steps.Anchors = a.anchors
 	}

@@ -94,6 +94,29 @@ func (v *validator) checkWebhook(at string, s *Source) {
 	v.checkTasked(at, "webhook", &s.Webhook.ManualSource, s)
 }
 
+// SourceSecrets are the secrets of the webhook sources, each once.
+func (r *Registry) SourceSecrets() []string {
+	var out []string
+	for _, s := range r.Sources {
+		if s.Webhook != nil && !slices.Contains(out, s.Webhook.Secret) {
+			out = append(out, s.Webhook.Secret)
+		}
+	}
+	return out
+}
+
+// NotifiedSecrets are the secrets of the recipients told through webhooks,
+// each once.
+func (r *Registry) NotifiedSecrets() []string {
+	var out []string
+	for _, n := range r.Notify {
+		if n.Webhook != nil && !slices.Contains(out, n.Webhook.Secret) {
+			out = append(out, n.Webhook.Secret)
+		}
+	}
+	return out
+}
+
 // Notified is a recipient the company tells of a subject's erasure,
 // correction, restriction or opt-out (GDPR Art 19; CCPA Regs §7022(b)(3),
 // §7023(c), §7026(f)), through a webhook or by email.

@@ -127,4 +127,3 @@ func TestCallWithoutSecretCallsNobody(t *testing.T) {
 		t.Error("the endpoint was called without a signature")
 	}
 }
-
