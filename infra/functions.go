@@ -87,8 +87,10 @@ func (p *pipeline) grantAPI(fn awslambda.Function) {
 	if acc := p.reg.Account(); acc != nil {
 		allow(fn, lookupActions(acc.DynamoDB), *jsii.Strings(p.lookupResources(acc.DynamoDB)...)...)
 	}
-	// Webhook sources that answer later call back through the API, signed.
+	// Webhook sources that answer later call back through the API, signed;
+	// one that answers it could not hands its task to the owner.
 	p.readsSecrets(fn, p.reg.SourceSecrets())
+	p.publishesToOwners(fn)
 }
 
 // grantAwaitManualTasks: making the tasks of manual sources tells their
@@ -131,6 +133,12 @@ func (p *pipeline) readsSecrets(fn awslambda.Function, refs []string) {
 // mail, or through the SNS topics the registry names, and only those.
 func (p *pipeline) tellsOwners(fn awslambda.Function) {
 	p.sendsMail(fn)
+	p.publishesToOwners(fn)
+}
+
+// publishesToOwners lets fn publish to the SNS topics the registry names
+// as owners, and only those.
+func (p *pipeline) publishesToOwners(fn awslambda.Function) {
 	var topics []string
 	for _, src := range p.reg.Sources {
 		if src.Manual != nil && src.Manual.OwnerTopic() && !slices.Contains(topics, src.Manual.Owner) {

@@ -977,3 +977,39 @@ func TestRoutesReachEveryHandler(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookSecrets: the functions that call webhook sources (the wait on
+// tasks) and take their callbacks (the API) may read the secrets the
+// registry names, and only those; no other function reads secrets.
+func TestWebhookSecrets(t *testing.T) {
+	_, raw := synth(t)
+	may := map[string][]string{} // role: "action resource"
+	for _, r := range raw["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::IAM::Policy" {
+			continue
+		}
+		policy := res["Properties"].(map[string]any)
+		for _, st := range policy["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			a, _ := json.Marshal(st.(map[string]any)["Action"])
+			if !strings.Contains(string(a), "ssm:") && !strings.Contains(string(a), "secretsmanager:") {
+				continue
+			}
+			b, _ := json.Marshal(st.(map[string]any)["Resource"])
+			may[roleOf(policy)] = append(may[roleOf(policy)], string(a)+" "+string(b))
+		}
+	}
+	for _, role := range []string{"ApiFunction", "AwaitManualTasksFunction"} {
+		got := strings.Join(may[role], "\n")
+		if !strings.Contains(got, `"ssm:GetParameter"`) || !strings.Contains(got, `:parameter/privacy-pipeline/demo/chat-webhook"`) || strings.Contains(got, "*") {
+			t.Errorf("%s may read secrets: %s", role, got)
+		}
+		delete(may, role)
+	}
+	for role, statements := range may {
+		if role == "TellRecipientsFunction" {
+			continue // the recipients' secrets
+		}
+		t.Errorf("%s may read secrets: %v", role, statements)
+	}
+}

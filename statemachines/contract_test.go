@@ -122,6 +122,12 @@ func resumeProblems(m *aslMachine) []string {
 			problems = append(problems, fmt.Sprintf("a redrive resumes at or after %q, which is no state of request.asl.json", name))
 		}
 	}
+	for _, wait := range slices.Sorted(maps.Keys(workflow.ResumesAtTheStepWaitedFor)) {
+		step := workflow.ResumesAtTheStepWaitedFor[wait]
+		if !states[wait] || !slices.Contains(workflow.Resumable, step) {
+			problems = append(problems, fmt.Sprintf("a failure at %q resumes at %q: the first must be a state, the second resumable", wait, step))
+		}
+	}
 	var branches []string
 	if first := m.States[m.StartAt]; first != nil {
 		for _, c := range first.Choices {
@@ -186,7 +192,7 @@ func TestContractProblems(t *testing.T) {
 		return `"Start or resume?": {"Type": "Choice", "Choices": [` + strings.Join(choices, ",") + `], "Default": "Close"}`
 	}
 	var fine []string
-	for _, s := range append(slices.Clone(workflow.Resumable), workflow.ResumesAtIdentities...) {
+	for _, s := range append(append(slices.Clone(workflow.Resumable), workflow.ResumesAtIdentities...), slices.Sorted(maps.Keys(workflow.ResumesAtTheStepWaitedFor))...) {
 		fine = append(fine, fmt.Sprintf(`%q: {"Type": "Pass", "End": true}`, s))
 	}
 	for _, o := range workflow.CloseOutcomes() {

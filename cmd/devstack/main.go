@@ -77,6 +77,7 @@ func run() error {
   HTTP API       %[1]s          (form at %[1]s/ , health at %[1]s/healthz)
   Dev mailbox    %[1]s/_dev/mail
   Inbound mail   POST a raw message to %[1]s/_dev/inbound?dmarc=PASS  (operators: privacyctl inbox --local)
+  Webhooks       %[1]s/_dev/webhooks  (what the demo help desk and recipients received)
   AWS (moto)     %[2]s          (AWS_ENDPOINT_URL=%[2]s, region %[3]s)
   Demo subject   %[4]s
   Time scale     %[5]g          (a statutory day lasts %.2[6]g s)

@@ -115,6 +115,10 @@ func checkLive(ctx context.Context, w io.Writer, reg *registry.Registry, checker
 	fmt.Fprintln(tw, "SOURCE\tLIVE CHECK")
 	problems := 0
 	for _, src := range reg.Sources {
+		if src.Webhook != nil {
+			fmt.Fprintf(tw, "%s\tnothing to check here: its endpoint answers each request (its owner, %s, when it fails)\n", src.ID, src.Manual.Owner)
+			continue
+		}
 		if src.Manual != nil {
 			fmt.Fprintf(tw, "%s\tnothing to check: its owner (%s) answers each request\n", src.ID, src.Manual.Owner)
 			continue
@@ -172,6 +176,8 @@ func summarize(w io.Writer, file string, reg *registry.Registry) {
 			} else if k != nil {
 				where += " " + k.Attribute + "^=" + k.BeginsWith
 			}
+		case s.Webhook != nil:
+			where = "webhook " + s.Webhook.URL + ", owner " + s.Manual.Owner + " (" + strings.Join(s.Manual.Types, ",") + ")"
 		case s.Manual != nil:
 			where = "manual, owner " + s.Manual.Owner + " (" + strings.Join(s.Manual.Types, ",") + ")"
 		case s.S3 != nil:
@@ -189,6 +195,8 @@ func summarize(w io.Writer, file string, reg *registry.Registry) {
 // erasureOf says in a few words what a delete request does in a source.
 func erasureOf(s *registry.Source) string {
 	switch {
+	case s.Webhook != nil && s.Manual.Serves(registry.ManualDelete):
+		return "by its endpoint (or its owner), attested"
 	case s.Manual != nil && s.Manual.Serves(registry.ManualDelete):
 		return "by its owner, attested"
 	case s.Manual != nil:

@@ -71,9 +71,20 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// The demo registry bundled beside each binary names the demo
+	// company's webhook endpoints by their public address; the binaries
+	// read one that names the local stack's, which serves them.
+	registryFile := filepath.Join(*build, "local-sources.yaml")
+	if err := os.WriteFile(registryFile, devstack.LocalRegistry(apiURL), 0o600); err != nil {
+		return err
+	}
+	if registryFile, err = filepath.Abs(registryFile); err != nil {
+		return err
+	}
 	// What Lambda sets itself, beside the template's variables: the region
 	// and the role's credentials (any will do for moto).
 	for _, f := range fns {
+		f.Env["REGISTRY_FILE"] = registryFile
 		for _, k := range []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
 			f.Env[k] = local[k]
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
@@ -54,6 +55,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/s3src"
 	"github.com/privacy-pipeline/dsr/internal/sesmail"
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
+	"github.com/privacy-pipeline/dsr/internal/snstopics"
 	"github.com/privacy-pipeline/dsr/internal/sqsinbox"
 	"github.com/privacy-pipeline/dsr/internal/statute"
 	"github.com/privacy-pipeline/dsr/internal/webhook"
@@ -391,6 +393,8 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	}
 	a.secrets = &webhook.SecretStore{SSM: ssm.NewFromConfig(awsCfg), SecretsManager: secretsmanager.NewFromConfig(awsCfg), Now: clk.Now}
 	a.steps.Webhooks = webhook.NewClient(a.secrets, clk)
+	a.steps.Topics = snstopics.New(sns.NewFromConfig(awsCfg))
+	a.steps.TaskAnswers = a.TaskAnswers()
 	if a.anchors != nil {
 		a.steps.Anchors = a.anchors
 	}
@@ -524,7 +528,8 @@ func (a *App) Operator() *operator.Operator {
 // operators and from owners through their links.
 func (a *App) TaskAnswers() *manualtask.Answerer {
 	return &manualtask.Answerer{Store: a.tasks, Files: a.exports, Workflow: a.workflow, Audit: a.store, Clock: clock.System{},
-		Registry: a.steps.Registry, Requests: a.store}
+		Registry: a.steps.Registry, Requests: a.store, Secrets: a.secrets,
+		Teller: manualtask.Teller{Mailer: a.steps.Mailer, Topics: a.steps.Topics, OperatorEmail: a.cfg.OperatorEmail, BaseURL: a.cfg.BaseURL}}
 }
 
 // ManualTasks returns the store of the tasks of manual sources.

@@ -19,15 +19,25 @@ type demoChat struct {
 	transcripts map[string][]map[string]any // by lower-case email
 }
 
-// DemoChatTranscripts are how many transcripts the chat service keeps of
-// the demo subject.
-const DemoChatTranscripts = 2
+// DemoChatSubject is known to the chat service only, which keeps
+// DemoChatTranscripts transcripts of hers.
+const (
+	DemoChatSubject     = "kim.chat@example.com"
+	DemoChatTranscripts = 2
+)
 
 func newDemoChat() *demoChat {
 	return &demoChat{transcripts: map[string][]map[string]any{
+		DemoChatSubject: {
+			{"chat_id": "c-601", "started": "2026-04-11T08:30:00Z", "topic": "Lost password", "messages": 4},
+			{"chat_id": "c-644", "started": "2026-06-01T13:05:00Z", "topic": "Plan upgrade", "messages": 7},
+		},
 		DemoSubject: {
 			{"chat_id": "c-501", "started": "2026-03-02T10:14:00Z", "topic": "Delivery date", "messages": 6},
 			{"chat_id": "c-517", "started": "2026-05-19T16:40:00Z", "topic": "Invoice copy", "messages": 3},
+		},
+		DemoCRMSubject: {
+			{"chat_id": "c-588", "started": "2026-09-09T11:00:00Z", "topic": "Team seats", "messages": 5},
 		},
 		"john.roe@example.com": {
 			{"chat_id": "c-502", "started": "2026-03-03T09:01:00Z", "topic": "Refund", "messages": 9},

@@ -173,7 +173,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	log := app.NewLogger(o.Logs)
 	registryFile := filepath.Join(s.dir, "sources.yaml")
-	localReg := localRegistry(s.APIURL)
+	localReg := LocalRegistry(s.APIURL)
 	if err = os.WriteFile(registryFile, localReg, 0o600); err != nil {
 		return nil, err
 	}

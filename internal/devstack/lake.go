@@ -43,6 +43,7 @@ func demoLakeGroups() [][]DemoLakeSession {
 			{"s-4", "u-10010", "look.alike@example.org", "2026-11-03T10:00:00Z", DemoLakeDevice{"macOS", "Safari"}, []string{"/"}, 12},
 			{"s-5", DemoSubjectUserID, DemoSubject, "2026-11-04T19:45:00Z", DemoLakeDevice{"iOS", "Safari"}, []string{"/account"}, 61},
 			{"s-6", "u-1004", "li.wei@example.net", "2026-11-05T07:05:00Z", DemoLakeDevice{"Linux", "Chrome"}, nil, 5},
+			{"s-7", DemoCRMUserID, DemoCRMSubject, "2026-11-06T15:20:00Z", DemoLakeDevice{"Windows", "Firefox"}, []string{"/team"}, 48},
 		},
 	}
 }

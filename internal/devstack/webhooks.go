@@ -31,8 +31,9 @@ const (
 	HooksPath    = "/_dev/hooks/"
 )
 
-// localRegistry is the demo registry with its webhook endpoints at apiURL.
-func localRegistry(apiURL string) []byte {
+// LocalRegistry is the demo registry with its webhook endpoints served by
+// a local stack whose API is at apiURL.
+func LocalRegistry(apiURL string) []byte {
 	return bytes.ReplaceAll(demoRegistry, []byte(DemoHooksURL), []byte(apiURL+HooksPath))
 }
 
@@ -195,23 +196,36 @@ func describe(answer any) string {
 }
 
 // callBack sends answer, signed with the secret of the named endpoint, to
-// the callback URL a call gave, as a real service would some time later.
+// the callback URL a call gave, as a real service would some time later:
+// an answer lost (no connection, 5xx) is sent again with backoff, freshly
+// signed; a 2xx or 4xx ends it.
 func (h *Hooks) callBack(name, url string, answer any) {
 	body, _ := json.Marshal(answer)
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		h.log.Error("demo callback", "endpoint", name, "error", err.Error())
-		return
+	wait := CallbackDelay
+	for attempt := 1; attempt <= callbackAttempts; attempt++ {
+		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			h.log.Error("demo callback", "endpoint", name, "error", err.Error())
+			return
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(webhook.SignatureHeader, webhook.Sign(h.endpointSecret(name), time.Now(), body))
+		status := 0
+		if resp, err := h.http.Do(req); err == nil {
+			status = resp.StatusCode
+			resp.Body.Close()
+		}
+		h.mu.Lock()
+		h.calls = append(h.calls, HookCall{Endpoint: name, At: time.Now().UTC(), Kind: "callback", Signed: true, Answer: fmt.Sprintf("%d from the pipeline", status)})
+		h.mu.Unlock()
+		if status != 0 && status < 500 {
+			return
+		}
+		time.Sleep(wait)
+		wait *= 2
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(webhook.SignatureHeader, webhook.Sign(h.endpointSecret(name), time.Now(), body))
-	resp, err := h.http.Do(req)
-	if err != nil {
-		h.log.Error("demo callback", "endpoint", name, "error", err.Error())
-		return
-	}
-	resp.Body.Close()
-	h.mu.Lock()
-	h.calls = append(h.calls, HookCall{Endpoint: name, At: time.Now().UTC(), Kind: "callback", Signed: true, Answer: fmt.Sprintf("%d from the pipeline", resp.StatusCode)})
-	h.mu.Unlock()
 }
+
+// callbackAttempts is how often the demo services send a callback before
+// giving up (the deadline watch then hands the task to its owner).
+const callbackAttempts = 6

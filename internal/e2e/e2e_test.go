@@ -851,7 +851,9 @@ func checkPackage(t *testing.T, requestID, typ string, lang i18n.Lang, files map
 		GeneratedAt string `json:"generated_at"`
 		Sources     []struct {
 			ID         string                `json:"id"`
+			Kind       string                `json:"kind"`
 			Records    int                   `json:"records"`
+			File       string                `json:"file"`
 			JSONFile   string                `json:"json_file"`
 			CSVFile    string                `json:"csv_file"`
 			Categories []struct{ ID string } `json:"categories"`
@@ -877,12 +879,23 @@ func checkPackage(t *testing.T, requestID, typ string, lang i18n.Lang, files map
 		t.Errorf("index.html is not in %s", lang)
 	}
 	// The CRM (a manual source) does not know the demo subject: it was not
-	// asked, and the package has nothing of it.
+	// asked, and the package has nothing of it. The help desk (a webhook
+	// source) answered with her chats, which come after the automated
+	// sources.
 	automated := reg.Automated()
-	if len(manifest.Sources) != len(automated) {
-		t.Fatalf("manifest lists %d sources, the registry %d", len(manifest.Sources), len(automated))
+	if len(manifest.Sources) != len(automated)+1 {
+		t.Fatalf("manifest lists %d sources, the registry %d and the help desk", len(manifest.Sources), len(automated))
 	}
-	for i, s := range manifest.Sources {
+	if chat := manifest.Sources[len(automated)]; chat.ID != "chat" || chat.Kind != "webhook" || chat.File != "files/chat.json" {
+		t.Errorf("the manifest's last entry is %+v, want the help desk's chats", chat)
+	} else {
+		wantFiles = append(wantFiles, chat.File)
+		var chats []map[string]any
+		if err := json.Unmarshal(files[chat.File], &chats); err != nil || len(chats) != 2 || chats[0]["chat_id"] != "c-501" {
+			t.Errorf("%s holds %s, want the subject's 2 chats", chat.File, files[chat.File])
+		}
+	}
+	for i, s := range manifest.Sources[:len(automated)] {
 		src := automated[i]
 		wantFiles = append(wantFiles, s.JSONFile, s.CSVFile)
 		if s.ID != src.ID || len(s.Categories) != len(src.Categories) || len(s.Purposes) != len(src.Purposes) ||
@@ -1327,7 +1340,7 @@ func TestDeleteRequest(t *testing.T) {
 		}
 	}
 	lake := "demo-events/" + devstack.DemoLakeKey
-	checkParquetKept(t, before.parquet[lake], after.parquet[lake], []int64{2, 2})
+	checkParquetKept(t, before.parquet[lake], after.parquet[lake], []int64{2, 3})
 	for table, items := range after.items {
 		if mentionsSubject(strings.Join(items, "")) {
 			t.Errorf("table %s still holds the subject", table)

@@ -95,9 +95,11 @@ func checkErasureReceipt(t *testing.T, requestID string, before snapshot) {
 			t.Errorf("receipt for %s: %+v", c.source, got[c.source])
 		}
 	}
-	// The CRM (a manual source) does not know her: it was not asked.
-	if len(r.Sources) != len(stack.App.Registry().Automated()) {
-		t.Errorf("the receipt covers %d sources, the registry has %d it erases itself", len(r.Sources), len(stack.App.Registry().Automated()))
+	// The CRM (a manual source) does not know her: it was not asked. The
+	// help desk (a webhook source) erased her chats and attested it.
+	if n := len(stack.App.Registry().Automated()); len(r.Sources) != n+1 || r.Sources[n].SourceID != "chat" || r.Sources[n].Attestation == nil ||
+		r.Sources[n].Attestation.By != "webhook:chat" || r.Sources[n].Attestation.What != "erased" {
+		t.Errorf("the receipt covers %d sources, the registry has %d it erases itself and the help desk: %+v", len(r.Sources), n, r.Sources[len(r.Sources)-1])
 	}
 	if _, err := verifyStoredChain(t); err != nil {
 		t.Errorf("after the delete request: %v", err)

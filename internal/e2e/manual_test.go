@@ -92,6 +92,15 @@ func TestManualSource(t *testing.T) {
 	if !strings.Contains(string(files["manifest.json"]), `"file": "files/crm.csv"`) || !strings.Contains(string(files["index.html"]), "files/crm.csv") {
 		t.Errorf("the manifest and the report do not name the CRM's export:\n%s", files["manifest.json"])
 	}
+	// One package, data from every kind of place: the CRM's owner's export
+	// (manual), the help desk's chats (webhook) and her session in the
+	// analytics lake (Parquet).
+	if !strings.Contains(string(files["files/chat.json"]), `"chat_id":"c-588"`) {
+		t.Errorf("the package's files/chat.json holds %s, want her chat", files["files/chat.json"])
+	}
+	if lake := string(files["json/sessions-lake.json"]); !strings.Contains(lake, `"s-7"`) || strings.Count(lake, `"session_id"`) != 1 {
+		t.Errorf("the package's json/sessions-lake.json holds %s, want her one session", lake)
+	}
 
 	d := submitFor(t, "delete", devstack.DemoCRMSubject)
 	confirm(t, devstack.DemoCRMSubject, d.ID)

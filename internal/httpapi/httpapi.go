@@ -68,6 +68,10 @@ func New(p Portal, log *slog.Logger, opts ...Option) http.Handler {
 	mux.Handle("POST /v1/requests/{id}/permission", a.limited(http.HandlerFunc(a.permissionForm), a.writePageError))
 	mux.HandleFunc("GET /v1/requests/{id}/tasks/{source}", a.taskForm)
 	mux.Handle("POST /v1/requests/{id}/tasks/{source}", a.limited(http.HandlerFunc(a.taskAnswer), a.writePageError))
+	// Webhook sources answer later here. Each call is authorized by the
+	// task's callback token and signed, so the per-client limit, meant
+	// for strangers, does not slow a busy service down.
+	mux.HandleFunc("POST /v1/requests/{id}/tasks/{source}/callback", a.taskCallback)
 	return secureHeaders(mux)
 }
 

@@ -767,6 +767,10 @@ func (p *fakePortal) Page(_ context.Context, requestID, sourceID, _ string) (man
 	return manualtask.Page{Task: t, Description: "Sales CRM", Identities: []manualtask.Identity{{Kind: "crm_id", Values: []string{"crm-1"}}}}, nil
 }
 
+func (p *fakePortal) Callback(_ context.Context, _, _, _, _ string, _ []byte) error {
+	return p.taskErr
+}
+
 func (p *fakePortal) AnswerWithToken(_ context.Context, requestID, sourceID, _ string, a manualtask.Answer) (manualtask.Task, error) {
 	if p.taskErr != nil {
 		return manualtask.Task{}, p.taskErr

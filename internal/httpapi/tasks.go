@@ -12,6 +12,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/links"
 	"github.com/privacy-pipeline/dsr/internal/manualtask"
+	"github.com/privacy-pipeline/dsr/internal/webhook"
 )
 
 // Tasks is what the HTTP API offers the owners of manual sources: the page
@@ -19,6 +20,29 @@ import (
 type Tasks interface {
 	Page(ctx context.Context, requestID, sourceID, token string) (manualtask.Page, error)
 	AnswerWithToken(ctx context.Context, requestID, sourceID, token string, a manualtask.Answer) (manualtask.Task, error)
+	// Callback takes a webhook source's later answer (see
+	// manualtask.Answerer.Callback).
+	Callback(ctx context.Context, requestID, sourceID, token, signature string, body []byte) error
+}
+
+// taskCallback takes the signed answer a webhook source sends through the
+// callback URL of its call.
+func (a *api) taskCallback(w http.ResponseWriter, r *http.Request) {
+	if a.tasks == nil {
+		a.writeError(w, r, apperr.E(apperr.NotFound, "This callback URL is not valid."))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, manualtask.MaxCallback))
+	if err != nil {
+		a.writeError(w, r, apperr.E(apperr.TooLarge, "The callback's body is larger than 5 MiB."))
+		return
+	}
+	err = a.tasks.Callback(r.Context(), r.PathValue("id"), r.PathValue("source"), r.URL.Query().Get("token"), r.Header.Get(webhook.SignatureHeader), body)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "received"})
 }
 
 // WithTasks serves the pages of the tasks of manual sources; without it

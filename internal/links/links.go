@@ -54,6 +54,12 @@ func (b Base) Task(requestID, sourceID, token string) string {
 	return b.request(requestID) + "/tasks/" + url.PathEscape(sourceID) + "?token=" + token
 }
 
+// Callback is where a webhook source answers a request's task later, with
+// a signed call, authorized by the task's callback token.
+func (b Base) Callback(requestID, sourceID, token string) string {
+	return b.request(requestID) + "/tasks/" + url.PathEscape(sourceID) + "/callback?token=" + token
+}
+
 // TaskAction is where the page of a task posts its answer.
 func TaskAction(requestID, sourceID string) string {
 	return Base("").request(requestID) + "/tasks/" + url.PathEscape(sourceID)

@@ -8,6 +8,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/webhook"
 )
 
 // Store keeps the tasks of each request and the task token of a workflow
@@ -51,6 +52,10 @@ type Answerer struct {
 	// Registry and Requests are what a link's page shows (see Page).
 	Registry *registry.Registry
 	Requests Requests
+	// Teller tells owners of the tasks webhook sources hand over; Secrets
+	// has the secrets that sign webhook sources' callbacks.
+	Teller  Teller
+	Secrets webhook.Secrets
 }
 
 // Answer records an answer to the task with the given id (REQUEST_ID/SOURCE_ID).

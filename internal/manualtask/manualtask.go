@@ -60,6 +60,64 @@ type Task struct {
 	At     time.Time `json:"at,omitzero"`
 	Note   string    `json:"note,omitempty"`
 	Export *Export   `json:"export,omitempty"`
+
+	// Webhook is how a webhook source's endpoint was asked; nil for a
+	// manual source. The owner is told (NotifiedAt) only when it fails.
+	Webhook *WebhookState `json:"webhook,omitempty"`
+}
+
+// WebhookState is the part of a webhook source's task its endpoint plays.
+type WebhookState struct {
+	// CalledAt is when the endpoint was last called.
+	CalledAt time.Time `json:"called_at,omitzero"`
+	// Attempts counts the calls of the last try.
+	Attempts int `json:"attempts,omitempty"`
+	// Accepted: the endpoint will answer through the callback.
+	Accepted bool `json:"accepted,omitempty"`
+	// Failure is why the endpoint's part ended without an answer (a class
+	// of failure, never the content of a message): the owner answers.
+	Failure string `json:"failure,omitempty"`
+	// CallbackHashes are the hashes of the tokens of the callback URLs
+	// sent, the latest last (a call made again sends a new one, and the
+	// endpoint may answer either); they work until the task's link would
+	// (TokenExpires).
+	CallbackHashes []string `json:"callback_hashes,omitempty"`
+}
+
+// IssueCallback gives the task a fresh callback token and returns it; only
+// its hash is kept, beside those of the last calls before it.
+func (t *Task) IssueCallback(expires time.Time) string {
+	token := secret.NewToken()
+	if t.Webhook == nil {
+		t.Webhook = &WebhookState{}
+	}
+	t.Webhook.CallbackHashes = append(t.Webhook.CallbackHashes, secret.Hash(token))
+	if n := len(t.Webhook.CallbackHashes); n > maxCallbacks {
+		t.Webhook.CallbackHashes = t.Webhook.CallbackHashes[n-maxCallbacks:]
+	}
+	t.TokenExpires = expires.UTC()
+	return token
+}
+
+// maxCallbacks is how many calls' callback URLs work at once.
+const maxCallbacks = 3
+
+// CallbackMatches reports in constant time whether token is one of the
+// task's callback tokens.
+func (t Task) CallbackMatches(token string) bool {
+	ok := false
+	if t.Webhook != nil {
+		for _, h := range t.Webhook.CallbackHashes {
+			ok = secret.Matches(token, h) || ok
+		}
+	}
+	return ok
+}
+
+// AwaitsEndpoint reports whether an open task waits on its webhook's
+// endpoint: called, and neither answered nor failed.
+func (t Task) AwaitsEndpoint() bool {
+	return t.IsOpen() && t.Webhook != nil && t.Webhook.Accepted && t.Webhook.Failure == ""
 }
 
 // Export is a file an owner uploaded: kept in the exports bucket, encrypted

@@ -656,6 +656,9 @@ type TaskMail struct {
 	Due, LinkExpires time.Time
 	Link             string
 	Reminder         bool
+	// Why says why the task is the owner's: the system's own endpoint (a
+	// webhook source) did not answer. Empty for a manual source.
+	Why string
 }
 
 // ManualTask asks the owner of a manual source (in English: a company's
@@ -671,10 +674,15 @@ func ManualTask(to string, t TaskMail) Message {
 		subject = "Reminder: " + subject
 	}
 	due := t.Due.Format("2 January 2006")
-	text := fmt.Sprintf("A %s request needs your system %q (%s).\n\nPlease %s, or say that it holds nothing of the subject, by %s:\n\n%s\n\nThe page shows whom to look for. The link works until %s; the request must be answered in time by law.\nTask %s\n",
-		t.Type, t.Source, t.Description, ask, due, t.Link, t.LinkExpires.Format("2 January 2006 15:04 MST"), t.TaskID)
-	html := fmt.Sprintf(`<p>A %s request needs your system <strong>%s</strong> (%s).</p><p>Please %s, or say that it holds nothing of the subject, by <strong>%s</strong>:</p><p><a href="%s">Answer the task</a></p><p>The page shows whom to look for. The link works until %s; the request must be answered in time by law.<br>Task %s</p>`,
-		htmltemplate.HTMLEscapeString(t.Type), htmltemplate.HTMLEscapeString(t.Source), htmltemplate.HTMLEscapeString(t.Description),
+	why, whyHTML := "", ""
+	if t.Why != "" {
+		why = t.Why + "\n\n"
+		whyHTML = "<p>" + htmltemplate.HTMLEscapeString(t.Why) + "</p>"
+	}
+	text := fmt.Sprintf("A %s request needs your system %q (%s).\n\n%sPlease %s, or say that it holds nothing of the subject, by %s:\n\n%s\n\nThe page shows whom to look for. The link works until %s; the request must be answered in time by law.\nTask %s\n",
+		t.Type, t.Source, t.Description, why, ask, due, t.Link, t.LinkExpires.Format("2 January 2006 15:04 MST"), t.TaskID)
+	html := fmt.Sprintf(`<p>A %s request needs your system <strong>%s</strong> (%s).</p>%s<p>Please %s, or say that it holds nothing of the subject, by <strong>%s</strong>:</p><p><a href="%s">Answer the task</a></p><p>The page shows whom to look for. The link works until %s; the request must be answered in time by law.<br>Task %s</p>`,
+		htmltemplate.HTMLEscapeString(t.Type), htmltemplate.HTMLEscapeString(t.Source), htmltemplate.HTMLEscapeString(t.Description), whyHTML,
 		htmltemplate.HTMLEscapeString(ask), due, htmltemplate.HTMLEscapeString(t.Link), t.LinkExpires.Format("2 January 2006 15:04 MST"), htmltemplate.HTMLEscapeString(t.TaskID))
 	return Message{To: to, Subject: subject, Text: text, HTML: html, Language: i18n.English}
 }

@@ -197,11 +197,3 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
-
-func cmpOr[T comparable](v, fallback T) T {
-	var zero T
-	if v == zero {
-		return fallback
-	}
-	return v
-}

@@ -98,5 +98,5 @@ func (s *SecretStore) read(ctx context.Context, ref string) ([]byte, error) {
 		}
 		return []byte(*out.SecretString), nil
 	}
-	return nil, fmt.Errorf("the webhook secret %q names neither ssm: nor secretsmanager:", ref)
+	return nil, fmt.Errorf("the webhook secret %q names neither an SSM parameter nor a Secrets Manager secret", ref)
 }

@@ -2,6 +2,9 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +17,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/notify"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
+	"github.com/privacy-pipeline/dsr/internal/webhook"
 )
 
 // ManualTasks keeps the tasks of manual sources (see manualtask) beside the
@@ -32,8 +36,13 @@ type ManualTasks interface {
 
 // Topics publishes to the SNS topics that owners of manual sources
 // subscribe to.
-type Topics interface {
-	Publish(ctx context.Context, topicARN string, m notify.Message) error
+type Topics = manualtask.Topics
+
+// TaskAnswers answers the tasks of webhook sources with what their
+// endpoints answer, or hands them to the owners (see manualtask.Answerer).
+type TaskAnswers interface {
+	ApplySourceAnswer(ctx context.Context, t manualtask.Task, src *registry.Source, a webhook.SourceAnswer) error
+	HandOver(ctx context.Context, t manualtask.Task, src *registry.Source, reason string) error
 }
 
 // ManualWait asks the workflow to wait until the owners of the request's
@@ -142,13 +151,27 @@ func (s *Steps) AwaitManualTasks(ctx context.Context, in ManualWait) error {
 				return err
 			}
 		}
-		if !kept.IsOpen() || !kept.NotifiedAt.IsZero() {
+		if !kept.IsOpen() || !kept.NotifiedAt.IsZero() || kept.AwaitsEndpoint() {
+			continue
+		}
+		if src.Webhook != nil {
+			// The endpoint answers first; the owner only when it fails
+			// (HandOver tells them).
+			if kept.Webhook == nil || kept.Webhook.Failure == "" {
+				if err := s.callSource(ctx, r, src, kept); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := s.TaskAnswers.HandOver(ctx, kept, src, kept.Webhook.Failure); err != nil && !answeredMeanwhile(err) {
+				return err
+			}
 			continue
 		}
 		if !created { // told before, or the mail failed: a fresh link
 			token = kept.Issue(expires)
 		}
-		if err := s.tellOwner(ctx, src, kept, token, false); err != nil {
+		if err := s.tellOwner(ctx, src, kept, token, false, ""); err != nil {
 			return err
 		}
 		kept.NotifiedAt = now
@@ -177,28 +200,78 @@ func (s *Steps) AwaitManualTasks(ctx context.Context, in ManualWait) error {
 	return s.Store.Record(ctx, r.ID, request.Event{At: now, Actor: actor, Action: "waits_on_manual_tasks", Note: "open=" + strconv.Itoa(open)})
 }
 
-// tellOwner sends the owner of a manual source the task, with a link that
-// works until the token's expiry; a reminder says it is one.
-func (s *Steps) tellOwner(ctx context.Context, src *registry.Source, t manualtask.Task, token string, reminder bool) error {
-	link := links.Base(s.BaseURL).Task(t.RequestID, t.SourceID, token)
-	msg := notify.ManualTask(src.Manual.Owner, notify.TaskMail{
-		TaskID: t.ID(), RequestID: t.RequestID, Source: src.ID, Description: src.Description, Type: t.Type,
-		Export: t.Exports(), Due: t.Due, LinkExpires: t.TokenExpires, Link: link, Reminder: reminder,
-	})
-	switch {
-	case !src.Manual.OwnerTopic():
-		return s.Mailer.Send(ctx, msg)
-	case s.Topics != nil:
-		return s.Topics.Publish(ctx, src.Manual.Owner, msg)
-	case s.OperatorEmail != "":
-		// Nothing publishes to the topic here: the operators get the task
-		// to pass on, rather than the request failing.
-		msg.To = s.OperatorEmail
-		msg.Subject += " (for the owners at " + src.Manual.Owner + ")"
-		return s.Mailer.Send(ctx, msg)
-	}
-	return apperr.E(apperr.Internal, "Nobody can be told of a manual source's task: its owner is an SNS topic, and neither SNS nor an operator address is configured.")
+// tellOwner sends the owner of a source the task, with a link that works
+// until the token's expiry; a reminder says it is one.
+func (s *Steps) tellOwner(ctx context.Context, src *registry.Source, t manualtask.Task, token string, reminder bool, why string) error {
+	return s.teller().Tell(ctx, src, t, token, reminder, why)
 }
+
+func (s *Steps) teller() manualtask.Teller {
+	return manualtask.Teller{Mailer: s.Mailer, Topics: s.Topics, OperatorEmail: s.OperatorEmail, BaseURL: s.BaseURL}
+}
+
+// callSource puts task t to its webhook source's endpoint: a signed call
+// with the request's id and type, the subject's values of the identities
+// the source names, and a callback URL for an answer that comes later. The
+// answer is checked before anything in it is used; an endpoint that fails
+// for good (after the client's retries) hands the task to the owner.
+func (s *Steps) callSource(ctx context.Context, r *request.Request, src *registry.Source, t manualtask.Task) error {
+	token := t.IssueCallback(t.TokenExpires)
+	t.Webhook.CalledAt, t.Webhook.Accepted = s.Clock.Now().UTC(), false
+	// The callback's token is kept before the call: the answer may come
+	// back before this step ends.
+	if err := s.ManualTasks.Update(ctx, t); err != nil {
+		if answeredMeanwhile(err) {
+			return nil
+		}
+		return err
+	}
+	call := manualtask.Call(t)
+	call.Identities = map[string][]string{}
+	for _, kind := range src.Webhook.Identities {
+		if vs := r.Identities[kind]; len(vs) > 0 {
+			call.Identities[kind] = vs
+		}
+	}
+	call.CallbackURL = links.Base(s.BaseURL).Callback(r.ID, src.ID, token)
+	call.Due = t.Due.Format(time.DateOnly)
+	body, err := json.Marshal(call)
+	if err != nil {
+		return err
+	}
+	var answer webhook.SourceAnswer
+	ep := webhook.Endpoint{URL: src.Webhook.URL, Secret: src.Webhook.Secret, Timeout: src.Webhook.TimeoutDuration()}
+	_, err = s.Webhooks.Call(ctx, ep, body, func(rep webhook.Reply) error {
+		a, err := webhook.ParseSourceAnswer(rep.Body, call, false)
+		if err == nil && (rep.Status == http.StatusAccepted) != (a.Status == webhook.Accepted) {
+			return &webhook.Malformed{Reason: "status 202 comes with an accepted answer, and only with it"}
+		}
+		answer = a
+		return err
+	})
+	if ctx.Err() != nil {
+		return ctx.Err() // the step ran out of time: it runs again
+	}
+	if err != nil {
+		reason := "its secret could not be read"
+		var f *webhook.Failure
+		if errors.As(err, &f) {
+			reason = f.Reason + " after " + strconv.Itoa(f.Attempts) + " attempts"
+		}
+		err = s.TaskAnswers.HandOver(ctx, t, src, reason)
+	} else {
+		err = s.TaskAnswers.ApplySourceAnswer(ctx, t, src, answer)
+	}
+	if answeredMeanwhile(err) {
+		return nil
+	}
+	return err
+}
+
+// answeredMeanwhile reports whether err says a task was answered while a
+// step worked on it (an owner, an operator, or the endpoint's callback was
+// quicker): nothing is left to do, and the step goes on.
+func answeredMeanwhile(err error) bool { return apperr.Is(err, apperr.Conflict) }
 
 // remindOwners sends the owner of each open task of the request a reminder
 // with a fresh link (the deadline watch does, before the extension-notice
@@ -215,6 +288,15 @@ func (s *Steps) remindOwners(ctx context.Context, r *request.Request) error {
 		if src == nil || src.Manual == nil || !t.RemindedAt.IsZero() {
 			continue
 		}
+		if src.Webhook != nil && t.NotifiedAt.IsZero() {
+			// The endpoint took the task and has not answered: the owner
+			// gets it now, in time to answer before the notice point.
+			t.RemindedAt = now
+			if err := s.TaskAnswers.HandOver(ctx, t, src, "it took the task and had not answered by the reminder date"); err != nil && !apperr.Is(err, apperr.Conflict) {
+				return err
+			}
+			continue
+		}
 		token := t.Issue(expires)
 		t.RemindedAt = now
 		if err := s.ManualTasks.Update(ctx, t); err != nil {
@@ -223,7 +305,7 @@ func (s *Steps) remindOwners(ctx context.Context, r *request.Request) error {
 			}
 			return err
 		}
-		if err := s.tellOwner(ctx, src, t, token, true); err != nil {
+		if err := s.tellOwner(ctx, src, t, token, true, ""); err != nil {
 			return err
 		}
 	}
@@ -292,5 +374,5 @@ func (s *Steps) attestation(ctx context.Context, src *registry.Source, t manualt
 		}
 		a.NoteHash = h
 	}
-	return erasure.Outcome{SourceID: src.ID, Description: src.Description, Kind: registry.KindManual, Mode: erasure.ModeAttested, Attestation: a}, nil
+	return erasure.Outcome{SourceID: src.ID, Description: src.Description, Kind: src.Kind(), Mode: erasure.ModeAttested, Attestation: a}, nil
 }

@@ -37,6 +37,15 @@ var ResumesAtIdentities = []string{
 // requests of its mail: a failure there checks them again.
 var ResumesAtSiblingsCheck = []string{"Other requests of the same mail still open?", "Wait for the other requests of the same mail"}
 
+// ResumesAtTheStepWaitedFor are the waits that go back to the step they
+// wait for, by that step: a failure in one resumes at the step, which
+// waits again if it must (a task still open, a finding unresolved).
+var ResumesAtTheStepWaitedFor = map[string]string{
+	"Wait for the owners of manual sources to export":         "Build the access package",
+	"Wait for the owners of manual sources to attest erasure": "Write the erasure receipt",
+	"Wait for an operator to resolve the findings":            "Write the erasure receipt",
+}
+
 // ResumePoint is where a redrive starts after a failure at state; false
 // for a failure before the subject was verified, which cannot be resumed.
 func ResumePoint(state string) (string, bool) {
@@ -47,6 +56,8 @@ func ResumePoint(state string) (string, bool) {
 		return Resumable[0], true
 	case slices.Contains(ResumesAtSiblingsCheck, state):
 		return "Check the other requests of the same mail", true
+	case ResumesAtTheStepWaitedFor[state] != "":
+		return ResumesAtTheStepWaitedFor[state], true
 	}
 	return "", false
 }

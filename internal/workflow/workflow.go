@@ -117,7 +117,8 @@ type Steps struct {
 	Topics      Topics
 	// Webhooks calls the endpoints of webhook sources and of the
 	// recipients told of a request (see internal/webhook).
-	Webhooks Caller
+	Webhooks    Caller
+	TaskAnswers TaskAnswers
 	// Progress is the erasure journal.
 	Progress Progress
 	// KeyHasher hashes the keys erasure touched for the receipt; without one
