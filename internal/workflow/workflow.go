@@ -118,6 +118,8 @@ type Steps struct {
 	// Webhooks calls the endpoints of webhook sources and of the
 	// recipients told of a request (see internal/webhook).
 	Webhooks Caller
+	// Notices keeps what each recipient was told of a request.
+	Notices Notices
 	// Progress is the erasure journal.
 	Progress Progress
 	// KeyHasher hashes the keys erasure touched for the receipt; without one
