@@ -391,6 +391,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	}
 	a.secrets = &webhook.SecretStore{SSM: ssm.NewFromConfig(awsCfg), SecretsManager: secretsmanager.NewFromConfig(awsCfg), Now: clk.Now}
 	a.steps.Webhooks = webhook.NewClient(a.secrets, clk)
+	a.steps.Notices = dynstore.NewDeliveries(ddb, cfg.RequestsTable)
 	if a.anchors != nil {
 		a.steps.Anchors = a.anchors
 	}

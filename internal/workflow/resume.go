@@ -20,6 +20,9 @@ var Resumable = []string{
 	"Wait for an operator's decision on the appeal",
 	"Grant the appeal and complete",
 	"Close the appeal: nothing to appeal",
+	"Tell the recipients of the erasure",
+	"Tell the recipients of the choice",
+	"Tell the recipients of the correction",
 }
 
 // ResumesAtIdentities are the states after verification that a redrive
