@@ -40,6 +40,7 @@ var lambdas = []struct {
 	{resources.AwaitReview, (*pipeline).sendsMail},
 	{resources.RecordSuppression, func(*pipeline, awslambda.Function) {}}, // its tables alone
 	{resources.ApplyCorrections, (*pipeline).grantApplyCorrections},
+	{resources.TellRecipients, (*pipeline).grantTellRecipients},
 	{resources.CloseRequest, (*pipeline).grantCloseRequest},
 	{resources.CheckDeadline, (*pipeline).tellsOwners},
 	{resources.CheckSiblings, func(*pipeline, awslambda.Function) {}},  // its table alone
@@ -99,6 +100,13 @@ func (p *pipeline) grantAPI(fn awslambda.Function) {
 func (p *pipeline) grantAwaitManualTasks(fn awslambda.Function) {
 	p.tellsOwners(fn)
 	p.readsSecrets(fn, p.reg.SourceSecrets())
+}
+
+// grantTellRecipients: recipients are told by mail, or through their
+// webhooks with calls signed by their secrets, and only those.
+func (p *pipeline) grantTellRecipients(fn awslambda.Function) {
+	p.sendsMail(fn)
+	p.readsSecrets(fn, p.reg.NotifiedSecrets())
 }
 
 // readsSecrets lets fn read the webhook secrets refs name, and only those:

@@ -477,9 +477,17 @@ func (p *pipeline) newStateMachine(sm resources.StateMachine) (awsstepfunctions.
 			IncludeExecutionData: jsii.Bool(false),
 		},
 	})
+	// One statement for every function the machine invokes, each with its
+	// versions, rather than a grant each: the role's policy stays within
+	// the size of one inline policy as tasks are added (past it, CDK
+	// splits the policy after the rules' suppressions are recorded).
+	var invokes []*string
 	for _, fn := range invoked {
-		fn.GrantInvoke(machine)
+		invokes = append(invokes, fn.FunctionArn(), jsii.String(*fn.FunctionArn()+":*"))
 	}
+	machine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("lambda:InvokeFunction"), Resources: &invokes,
+	}))
 	if distributed {
 		p.grantDistributedMaps(machine, sm)
 	}

@@ -144,6 +144,16 @@ func printReceipt(stdout io.Writer, l erasure.Link, asJSON bool) error {
 		}
 		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", o.SourceID, o.Mode, o.Records, o.Deleted, o.Anonymized, o.Retained, keys, versions, why)
 	}
+	if err := w.Flush(); err != nil || len(r.Recipients) == 0 {
+		return err
+	}
+	// Then whom the erasure was passed on to: told, or not reached and why.
+	fmt.Fprintln(stdout)
+	w = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "RECIPIENT\tNAME\tBY\tSTATUS\tTRIES\tAT\tWHY NOT")
+	for _, d := range r.Recipients {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.RecipientID, d.Name, d.Channel, d.Status, d.Tries, d.At.Format(time.RFC3339), d.Reason)
+	}
 	return w.Flush()
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/erasure"
+	"github.com/privacy-pipeline/dsr/internal/recipient"
 )
 
 type memChain []erasure.Link
@@ -125,9 +126,36 @@ func TestPrintReceipt(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
+	if strings.Contains(out.String(), "RECIPIENT") {
+		t.Errorf("a receipt that names no recipient shows their table:\n%s", out.String())
+	}
 	out.Reset()
 	if err := printReceipt(&out, c[0], true); err != nil || strings.TrimSpace(out.String()) != string(c[0].Body) {
 		t.Errorf("--json prints %q, want the stored body", out.String())
+	}
+}
+
+// The recipients an erasure was passed on to follow the sources: told, or
+// not reached and why.
+func TestPrintReceiptRecipients(t *testing.T) {
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	l, err := erasure.Seal(erasure.Receipt{RequestID: "dsr-20261123-0000000000000000", IssuedAt: at, Recipients: []recipient.Delivery{
+		{RecipientID: "adco", Name: "AdCo Ltd", Channel: recipient.Webhook, Status: recipient.Unreached, Tries: 5, Reason: "status 503", At: at},
+		{RecipientID: "mailhouse", Name: "Mailhouse Ltd", Channel: recipient.Email, Status: recipient.Told, Tries: 1, At: at},
+	}}, erasure.Link{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := printReceipt(&out, l, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"RECIPIENT  NAME           BY       STATUS     TRIES  AT                    WHY NOT",
+		"adco       AdCo Ltd       webhook  unreached  5      2026-11-23T10:00:00Z  status 503",
+		"mailhouse  Mailhouse Ltd  email    told       1      2026-11-23T10:00:00Z"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
 

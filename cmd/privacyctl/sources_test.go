@@ -35,6 +35,8 @@ func TestSourcesCheck(t *testing.T) {
 		i := bytes.Index(devstack.DemoRegistry(), []byte(s))
 		return bytes.Count(devstack.DemoRegistry()[:i], []byte("\n")) + 1
 	}
+	// The sources are the list before the recipients told (notify:).
+	sources, _, _ := bytes.Cut(devstack.DemoRegistry(), []byte("\nnotify:"))
 	bad := write("bad.yaml", bytes.Replace(bytes.Replace(devstack.DemoRegistry(),
 		[]byte("format: jsonl"), []byte("format: xml"), 1),
 		[]byte("categories: [identifiers]"), []byte("categories: [hobbies]"), 1))
@@ -47,7 +49,7 @@ func TestSourcesCheck(t *testing.T) {
 		noStdout bool
 	}{
 		{name: "valid", args: []string{"sources", "check", good}, code: 0,
-			stdout: []string{fmt.Sprintf("%s: valid; %d sources; identities email, user_id", good, bytes.Count(devstack.DemoRegistry(), []byte("\n  - id: "))), "s3://demo-events/profiles/users/{user_id}/ json", "SOURCE", "users ", "dynamodb demo-users (email-index)", "dynamodb demo-app pk=USER#{user_id} get_item sk=PREFERENCES", "dynamodb demo-app pk=USER#{user_id} sk^=SESSION#",
+			stdout: []string{fmt.Sprintf("%s: valid; %d sources; identities email, user_id", good, bytes.Count(sources, []byte("\n  - id: "))), "s3://demo-events/profiles/users/{user_id}/ json", "SOURCE", "users ", "dynamodb demo-users (email-index)", "dynamodb demo-app pk=USER#{user_id} get_item sk=PREFERENCES", "dynamodb demo-app pk=USER#{user_id} sk^=SESSION#",
 				"email        delete", "anonymize email,author_name", "retain P6Y after issued_on",
 				"s3://demo-events/newsletter/ csv+gzip", "identifiers,internet_activity", "30 days; after the account is closed"}},
 		{name: "invalid", args: []string{"sources", "check", bad}, code: 1, noStdout: true,

@@ -395,6 +395,7 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	a.steps.Webhooks = webhook.NewClient(a.secrets, clk)
 	a.steps.Topics = snstopics.New(sns.NewFromConfig(awsCfg))
 	a.steps.TaskAnswers = a.TaskAnswers()
+	a.steps.Notices = dynstore.NewDeliveries(ddb, cfg.RequestsTable)
 	if a.anchors != nil {
 		a.steps.Anchors = a.anchors
 	}

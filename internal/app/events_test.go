@@ -59,6 +59,7 @@ func TestTaskEventsFitTheirHandlers(t *testing.T) {
 		"close-request":       &workflow.CloseTask{},
 		"record-suppression":  &workflow.RequestRef{},
 		"apply-corrections":   &workflow.RequestRef{},
+		"tell-recipients":     &workflow.RequestRef{},
 	}
 	for _, f := range resources.Functions {
 		if f.Placeholder() == "" {

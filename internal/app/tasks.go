@@ -107,6 +107,10 @@ func (a *App) RecordSuppression() func(context.Context, workflow.RequestRef) (Em
 	return task(a, resources.RecordSuppression.Name, noOutput(a.steps.RecordSuppression))
 }
 
+func (a *App) TellRecipients() func(context.Context, workflow.RequestRef) (Empty, error) {
+	return task(a, resources.TellRecipients.Name, noOutput(a.steps.TellRecipients))
+}
+
 func (a *App) CloseRequest() func(context.Context, workflow.CloseTask) (Empty, error) {
 	return task(a, resources.CloseRequest.Name, noOutput(a.steps.CloseRequest))
 }
@@ -195,6 +199,7 @@ func (a *App) Handlers() map[string]any {
 		resources.CloseRequest.Name:      a.CloseRequest(),
 		resources.RecordSuppression.Name: a.RecordSuppression(),
 		resources.ApplyCorrections.Name:  a.ApplyCorrections(),
+		resources.TellRecipients.Name:    a.TellRecipients(),
 		resources.Inbound.Name:           a.Inbound(),
 	}
 }

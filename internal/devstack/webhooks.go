@@ -76,6 +76,7 @@ func newHooks(reg *registry.Registry, log *slog.Logger) *Hooks {
 		h.secrets[ref] = []byte(secret.NewToken())
 	}
 	h.handlers["chat"] = (*Hooks).serveChat
+	h.handlers["adco"] = (*Hooks).serveRecipient
 	return h
 }
 
@@ -188,6 +189,8 @@ func (h *Hooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func describe(answer any) string {
 	switch a := answer.(type) {
 	case webhook.SourceAnswer:
+		return a.Status
+	case webhook.RecipientAck:
 		return a.Status
 	case map[string]string:
 		return a["error"]

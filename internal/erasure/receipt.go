@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/privacy-pipeline/dsr/internal/recipient"
 )
 
 // Receipt records what a delete request did in every source. Receipts form
@@ -19,6 +21,9 @@ type Receipt struct {
 	DryRun    bool      `json:"dry_run,omitempty"`
 	IssuedAt  time.Time `json:"issued_at"`
 	Sources   []Outcome `json:"sources"`
+	// Recipients are those the erasure was passed on to (GDPR Art 19):
+	// each told, or not reached, and why.
+	Recipients []recipient.Delivery `json:"recipients,omitempty"`
 }
 
 // Link is a receipt as the chain stores it: its sequence number, its exact

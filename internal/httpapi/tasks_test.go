@@ -101,7 +101,7 @@ sources:
 	if rec := post(taskBody("done", "", "")); rec.Code != 400 {
 		t.Fatalf("done without the export: HTTP %d", rec.Code)
 	}
-	if rec := post(taskBody("done", "contact,calls\nAda,3\n", "CRM export")); rec.Code != 200 || !strings.Contains(rec.Body.String(), "no longer works") {
+	if rec := post(taskBody("done", "contact,calls\nAda,3\n", "CRM export")); rec.Code != 200 || !strings.Contains(rec.Body.String(), "takes no further answer") {
 		t.Fatalf("the export: HTTP %d\n%s", rec.Code, rec.Body)
 	}
 	got, _ := store.Task(ctx, testID, "crm")
@@ -111,7 +111,7 @@ sources:
 	if len(wf.tokens) != 1 || wf.tokens[0] != "wf-token" {
 		t.Fatalf("resumed %v", wf.tokens)
 	}
-	if rec := post(taskBody("none", "", "")); rec.Code != 404 {
+	if rec := post(taskBody("none", "", "")); rec.Code != 409 || len(files) != 1 {
 		t.Fatalf("the link after its answer: HTTP %d", rec.Code)
 	}
 	// Without tasks configured the links find nothing.

@@ -75,6 +75,13 @@ func (s *Answerer) Answer(ctx context.Context, id string, a Answer) (Task, error
 // link, after checking the link's token; the owner is who answers.
 func (s *Answerer) AnswerWithToken(ctx context.Context, requestID, sourceID, token string, a Answer) (Task, error) {
 	t, err := s.Authorized(ctx, requestID, sourceID, token)
+	if apperr.Is(err, apperr.Conflict) {
+		// Answered already: an answer sent again after its reply was lost
+		// makes sure the workflow was resumed.
+		if rerr := s.resume(ctx, requestID, "owner"); rerr != nil {
+			return Task{}, rerr
+		}
+	}
 	if err != nil {
 		return Task{}, err
 	}
@@ -103,6 +110,11 @@ func (s *Answerer) Authorized(ctx context.Context, requestID, sourceID, token st
 
 func (s *Answerer) answer(ctx context.Context, t Task, a Answer) (Task, error) {
 	if !t.IsOpen() {
+		// An answer sent again after its reply was lost: the first one
+		// may not have resumed the workflow.
+		if err := s.resume(ctx, t.RequestID, a.By); err != nil {
+			return Task{}, err
+		}
 		return Task{}, apperr.E(apperr.Conflict, "Task "+t.ID()+" was answered already ("+string(t.Status)+" by "+t.By+").")
 	}
 	if err := a.check(t); err != nil {
@@ -120,7 +132,8 @@ func (s *Answerer) answer(ctx context.Context, t Task, a Answer) (Task, error) {
 	}
 	now := s.Clock.Now().UTC()
 	t.Status, t.By, t.At, t.Note = a.Status, a.By, now, a.Note
-	t.TokenHash = "" // the link has done its work
+	// The link's hash stays: the link now only says the task was
+	// answered (and makes sure the workflow was resumed).
 	if err := s.Store.Update(ctx, t); err != nil {
 		return Task{}, err
 	}
@@ -134,7 +147,9 @@ func (s *Answerer) answer(ctx context.Context, t Task, a Answer) (Task, error) {
 }
 
 // resume resumes a workflow waiting on the request's tasks once none is
-// open. One not waiting yet goes on when it gets there.
+// open. One not waiting yet goes on when it gets there. It may run again
+// (an answer sent twice): a wait already resumed is cleared, and nothing
+// is resumed twice.
 func (s *Answerer) resume(ctx context.Context, requestID, by string) error {
 	ts, err := s.Store.Tasks(ctx, requestID)
 	if err != nil || OpenCount(ts) > 0 {

@@ -131,7 +131,9 @@ func (s *Answerer) Callback(ctx context.Context, requestID, sourceID, token, sig
 	by := "webhook:" + src.ID
 	switch {
 	case !t.IsOpen() && t.By == by:
-		return nil // a callback sent again, its first answer lost: taken already
+		// A callback sent again, its first answer lost: taken already, but
+		// the workflow may not have been resumed.
+		return s.resume(ctx, t.RequestID, by)
 	case !t.IsOpen():
 		return apperr.E(apperr.Conflict, "This task was answered already ("+string(t.Status)+" by "+t.By+").")
 	case !now.Before(t.TokenExpires):

@@ -214,3 +214,61 @@ func TestCallback(t *testing.T) {
 		}
 	})
 }
+
+// failingResumer fails its first Resume, as a lost call to Step Functions.
+type failingResumer struct {
+	resumer
+	failed bool
+}
+
+func (r *failingResumer) Resume(ctx context.Context, token string) error {
+	if !r.failed {
+		r.failed = true
+		return apperr.E(apperr.Unavailable, "Step Functions is unavailable.")
+	}
+	return r.resumer.Resume(ctx, token)
+}
+
+// An answer whose resume failed is sent again (the endpoint retries its
+// callback, the owner their form): the answer is kept once and the
+// workflow resumed on the second try.
+func TestAnswerSentAgainResumes(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	key := []byte(strings.Repeat("k", webhook.MinSecretBytes))
+	reg, err := registry.Parse([]byte(chatRegistry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	task := Task{RequestID: reqID, SourceID: "chat", Type: "delete", Status: Open, Owner: "support@example.com"}
+	ownerToken := task.Issue(now.Add(96 * time.Hour))
+	token := task.IssueCallback(now.Add(96 * time.Hour))
+	for _, via := range []string{"callback", "owner"} {
+		t.Run(via, func(t *testing.T) {
+			st := &tasksStore{tasks: map[string]Task{task.ID(): task}, wait: "wf-token"}
+			rs := &failingResumer{}
+			a := &Answerer{Store: st, Files: files{}, Workflow: rs, Audit: &audit{}, Clock: clock.NewFake(now), Registry: reg, Secrets: secrets{"ssm:/hooks/chat": key}}
+			send := func() error {
+				if via == "owner" {
+					_, err := a.AnswerWithToken(ctx, reqID, "chat", ownerToken, Answer{Status: None})
+					return err
+				}
+				body := `{"request_id":"` + reqID + `","source_id":"chat","status":"none"}`
+				return a.Callback(ctx, reqID, "chat", token, webhook.Sign(key, now, []byte(body)), []byte(body))
+			}
+			if err := send(); !apperr.Is(err, apperr.Unavailable) {
+				t.Fatalf("first answer: %v, want the resume's failure", err)
+			}
+			if st.tasks[task.ID()].IsOpen() {
+				t.Fatal("the first answer was not kept")
+			}
+			err := send()
+			if via == "owner" && !apperr.Is(err, apperr.Conflict) || via == "callback" && err != nil {
+				t.Fatalf("the answer sent again: %v", err)
+			}
+			if len(rs.resumed) != 1 || st.wait != "" {
+				t.Fatalf("resumed %v, wait %q", rs.resumed, st.wait)
+			}
+		})
+	}
+}

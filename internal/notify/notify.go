@@ -103,6 +103,32 @@ type content struct {
 	FollowUp string
 	// Controller is who controls the data where we do not.
 	Controller Authority
+	// Recipients are those the request was passed on to, or was to be.
+	Recipients []Recipient
+}
+
+// Recipient is one whom the company disclosed the subject's data to and
+// passed the request on to (GDPR Art 19), by the name the subject knows;
+// Reached says it was told, not only that it should have been.
+type Recipient struct {
+	Name    string
+	Reached bool
+}
+
+// ToldNames lists the recipients told, "" for none.
+func (c content) ToldNames() string { return c.recipientNames(true) }
+
+// UnreachedNames lists the recipients that could not be told yet.
+func (c content) UnreachedNames() string { return c.recipientNames(false) }
+
+func (c content) recipientNames(reached bool) string {
+	var names []string
+	for _, r := range c.Recipients {
+		if r.Reached == reached {
+			names = append(names, r.Name)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // statements are the elements that explain the decision rather than say
@@ -256,7 +282,12 @@ var (
 {{end}}{{end}}{{if .Erasure.Retained}}
 {{.L.T "mail.erased.retained"}}
 {{range .Erasure.Retained}}- {{$.L.T "mail.erased.retained_item" "what" .What "records" ($.Records .Records) "reason" .Reason "citation" .Citation "date" ($.L.Date .Until)}}
-{{end}}{{template "remedy_text" .}}{{end}}{{end}}
+{{end}}{{template "remedy_text" .}}{{end}}{{template "recipients" .}}{{end}}
+{{define "recipients"}}{{with .ToldNames}}
+{{$.L.T "mail.recipients.told" "names" .}}
+{{end}}{{with .UnreachedNames}}
+{{$.L.T "mail.recipients.unreached" "names" .}}
+{{end}}{{end}}
 {{define "dry_run"}}{{.L.T "mail.dry_run.done" "id" .RequestID}}
 
 {{.L.T "mail.dry_run.would"}}
@@ -322,7 +353,7 @@ var (
 {{define "corrected"}}{{.L.T "mail.corrected.done" "id" .RequestID}}
 
 {{if .Fields}}{{.L.T "mail.corrected.body" "fields" .Fields}}{{else}}{{.L.T "mail.corrected.none"}}{{end}}
-{{end}}
+{{template "recipients" .}}{{end}}
 {{define "joined"}}{{.L.T "mail.joined.body" "id" .RequestID "first" .First}}
 
 {{.L.T "mail.joined.ignore"}}
@@ -334,7 +365,7 @@ var (
 {{.L.T .Choice}}
 
 {{.L.T "mail.recorded.checked"}}
-{{end}}
+{{template "recipients" .}}{{end}}
 {{define "overdue"}}Request {{.RequestID}} is still open and its due date, {{.Due}}, has passed.
 
 Find it with: privacyctl show {{.RequestID}}
@@ -362,7 +393,10 @@ Find it with: privacyctl show {{.RequestID}}
 {{- if .Erasure.Anonymized}}
 <p>{{.L.T "mail.erased.anonymized"}}</p><ul>{{range .Erasure.Anonymized}}<li>{{$.L.T "mail.erased.anonymized_item" "what" .What "records" ($.Records .Records) "fields" .FieldList}}</li>{{end}}</ul>{{end}}
 {{- if .Erasure.Retained}}
-<p>{{.L.T "mail.erased.retained"}}</p><ul>{{range .Erasure.Retained}}<li>{{$.L.T "mail.erased.retained_item" "what" .What "records" ($.Records .Records) "reason" .Reason "citation" .Citation "date" ($.L.Date .Until)}}</li>{{end}}</ul>{{template "remedy_text" .}}{{end}}{{end}}
+<p>{{.L.T "mail.erased.retained"}}</p><ul>{{range .Erasure.Retained}}<li>{{$.L.T "mail.erased.retained_item" "what" .What "records" ($.Records .Records) "reason" .Reason "citation" .Citation "date" ($.L.Date .Until)}}</li>{{end}}</ul>{{template "remedy_text" .}}{{end}}{{template "recipients" .}}{{end}}
+{{define "recipients"}}{{with .ToldNames}}
+<p>{{$.L.T "mail.recipients.told" "names" .}}</p>{{end}}{{with .UnreachedNames}}
+<p>{{$.L.T "mail.recipients.unreached" "names" .}}</p>{{end}}{{end}}
 {{define "dry_run"}}<p>{{.L.T "mail.dry_run.done" "id" .RequestID}}</p>
 <p>{{.L.T "mail.dry_run.would"}}</p><ul>
 {{- range .Erasure.Deleted}}<li>{{$.L.T "mail.dry_run.deleted_item" "what" .What "records" ($.Records .Records)}}</li>{{end}}
@@ -401,14 +435,14 @@ Find it with: privacyctl show {{.RequestID}}
 {{define "cancelled"}}<p>{{.L.T "mail.cancelled.body" "id" .RequestID}}</p>
 <p>{{.L.T "mail.new_request"}}</p>{{end}}
 {{define "corrected"}}<p>{{.L.T "mail.corrected.done" "id" .RequestID}}</p>
-<p>{{if .Fields}}{{.L.T "mail.corrected.body" "fields" .Fields}}{{else}}{{.L.T "mail.corrected.none"}}{{end}}</p>{{end}}
+<p>{{if .Fields}}{{.L.T "mail.corrected.body" "fields" .Fields}}{{else}}{{.L.T "mail.corrected.none"}}{{end}}</p>{{template "recipients" .}}{{end}}
 {{define "joined"}}<p>{{.L.T "mail.joined.body" "id" .RequestID "first" .First}}</p>
 <p>{{.L.T "mail.joined.ignore"}}</p>{{end}}
 {{define "recorded"}}<p>{{.L.T "mail.recorded.done" "id" .RequestID}}</p>
 {{- if .ViaGPC}}
 <p>{{.L.T "mail.recorded.gpc"}}</p>{{end}}
 <p>{{.L.T .Choice}}</p>
-<p>{{.L.T "mail.recorded.checked"}}</p>{{end}}
+<p>{{.L.T "mail.recorded.checked"}}</p>{{template "recipients" .}}{{end}}
 {{define "overdue"}}<p>Request <strong>{{.RequestID}}</strong> is still open and its due date, {{.Due}}, has passed.</p>
 <p>Find it with: <code>privacyctl show {{.RequestID}}</code></p>{{if .Link}}
 <p><a href="{{.Link}}">Its deadline watch in the console</a></p>{{end}}{{end}}`))
@@ -465,8 +499,10 @@ func DownloadReady(l i18n.Lang, to, requestID, link string, expires time.Time) (
 // Where the law kept some of the data, the erasure was carried out in part,
 // and the mail carries what the law requires of that notice (remedy: the
 // rules' partial notice); where nothing was kept, the remedy is not told.
-func Erased(l i18n.Lang, to, requestID string, kept ErasureSummary, remedy Remedy) (Message, error) {
-	return render("erased", to, content{L: l, RequestID: requestID, Erasure: kept, Remedy: remedy})
+// It names the recipients the erasure was passed on to, and those that
+// could not be reached yet.
+func Erased(l i18n.Lang, to, requestID string, kept ErasureSummary, remedy Remedy, recipients ...Recipient) (Message, error) {
+	return render("erased", to, content{L: l, RequestID: requestID, Erasure: kept, Remedy: remedy, Recipients: recipients})
 }
 
 // DryRun tells the subject that a dry-run deletion changed nothing, and
@@ -588,13 +624,15 @@ func ChoiceKey(typ string) string {
 }
 
 // Recorded confirms that an opt-out, limit, restriction or objection is on
-// record; viaGPC says it came from the browser's Global Privacy Control.
-func Recorded(l i18n.Lang, to, requestID, typ string, viaGPC bool) (Message, error) {
+// record; viaGPC says it came from the browser's Global Privacy Control. It
+// names the recipients the choice was passed on to, and those that could
+// not be reached yet.
+func Recorded(l i18n.Lang, to, requestID, typ string, viaGPC bool, recipients ...Recipient) (Message, error) {
 	key := ChoiceKey(typ)
 	if key == "" {
 		return Message{}, fmt.Errorf("notify: no confirmation for %q requests", typ)
 	}
-	return render("recorded", to, content{L: l, RequestID: requestID, Choice: key, ViaGPC: viaGPC})
+	return render("recorded", to, content{L: l, RequestID: requestID, Choice: key, ViaGPC: viaGPC, Recipients: recipients})
 }
 
 // Joined tells the subject that a new request was added to their open
@@ -605,9 +643,10 @@ func Joined(l i18n.Lang, to, requestID, first string) (Message, error) {
 
 // Corrected confirms a correction: the fields corrected (their names, never
 // the values), or, when no record was found, that there was nothing to
-// correct.
-func Corrected(l i18n.Lang, to, requestID string, fields []string, found bool) (Message, error) {
-	c := content{L: l, RequestID: requestID}
+// correct; and the recipients the correction was passed on to, and those
+// that could not be reached yet.
+func Corrected(l i18n.Lang, to, requestID string, fields []string, found bool, recipients ...Recipient) (Message, error) {
+	c := content{L: l, RequestID: requestID, Recipients: recipients}
 	if found {
 		c.Fields = strings.Join(fields, ", ")
 	}

@@ -312,6 +312,10 @@ var (
 		// Flags are set item by item, never removed.
 		{Suppressions, []string{GetItem, UpdateItem}}}}
 	ApplyCorrections = Function{Name: "apply-corrections", Task: true, Tables: []Access{saveRequest, appendAudit}}
+	// Telling recipients keeps each delivery under the request (read and
+	// put by key, as requests are), clears a correction's values once
+	// passed on, and passes an erasure on only once no finding is open.
+	TellRecipients = Function{Name: "tell-recipients", Task: true, Tables: []Access{saveRequest, appendAudit, readFindings}}
 	// Closing a delete request reads its outcomes and findings for the
 	// confirmation mail.
 	CloseRequest = Function{Name: "close-request", Task: true, Tables: []Access{saveRequest, appendAudit,
@@ -339,7 +343,7 @@ var (
 var Functions = []Function{
 	API, Acknowledge, StartVerification, ResolveIdentities, CollectSource, FinishLargeSource, BuildPackage,
 	EraseSource, AwaitHold, WriteReceipt, AwaitFindings, AwaitManualTasks, AwaitReview, RecordSuppression, ApplyCorrections,
-	CloseRequest, CheckDeadline, CheckSiblings, DeadlineReport, Sweeper, Inbound,
+	TellRecipients, CloseRequest, CheckDeadline, CheckSiblings, DeadlineReport, Sweeper, Inbound,
 }
 
 // ASL placeholders that are not function ARNs. The CDK stack and the local

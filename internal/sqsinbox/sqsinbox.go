@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -29,10 +30,18 @@ type API interface {
 type Queue struct {
 	api API
 	url string
+	// retryWait is the first wait before a Take looks again for a mail
+	// it did not find (doubled each time).
+	retryWait time.Duration
 }
 
 // New returns the inbox on the queue at url.
-func New(api API, url string) *Queue { return &Queue{api: api, url: url} }
+func New(api API, url string) *Queue { return &Queue{api: api, url: url, retryWait: time.Second} }
+
+// takeScans is how often Take reads the queue for a mail: another reader
+// (an operator listing the inbox) holds the messages it reads for a
+// moment, and a mail it holds is not seen until it gives it back.
+const takeScans = 3
 
 // MaxListed bounds one listing; an inbox this full needs more than a list.
 const MaxListed = 500
@@ -67,6 +76,22 @@ func (q *Queue) List(ctx context.Context) ([]inbound.Item, error) {
 // Take removes the item of a mail from the queue and returns it: the one
 // operator who takes it acts on it. An item not in the queue is NotFound.
 func (q *Queue) Take(ctx context.Context, mailID string) (inbound.Item, error) {
+	wait := q.retryWait
+	for scan := 1; ; scan++ {
+		it, err := q.take(ctx, mailID)
+		if !apperr.Is(err, apperr.NotFound) || scan == takeScans {
+			return it, err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return inbound.Item{}, ctx.Err()
+		}
+		wait *= 2
+	}
+}
+
+func (q *Queue) take(ctx context.Context, mailID string) (inbound.Item, error) {
 	var found *inbound.Item
 	err := q.scan(ctx, func(it inbound.Item, handle string) (bool, bool, error) {
 		if it.ID != mailID {

@@ -184,6 +184,10 @@ func (s *Steps) confirmErasure(ctx context.Context, r *request.Request, now time
 		}
 		return written(notify.DryRun(r.Language, r.Email, r.ID, s.erasureSummary(outcomes)))
 	}
+	recipients, err := s.toldRecipients(ctx, r)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.move(ctx, r, request.Completed, "completed", "delivered=erasure_confirmation"); err != nil {
 		return nil, err
 	}
@@ -195,7 +199,7 @@ func (s *Steps) confirmErasure(ctx context.Context, r *request.Request, now time
 			return nil, err
 		}
 	}
-	return written(notify.Erased(r.Language, r.Email, r.ID, summary, remedy))
+	return written(notify.Erased(r.Language, r.Email, r.ID, summary, remedy, recipients...))
 }
 
 // confirmCorrection tells the subject which fields were corrected.
@@ -203,11 +207,15 @@ func (s *Steps) confirmCorrection(ctx context.Context, r *request.Request, now t
 	if r.Correction.Fields == nil || (r.Status != request.InProgress && r.Status != request.Completed) {
 		return nil, apperr.E(apperr.Conflict, "The corrections were not applied.")
 	}
+	recipients, err := s.toldRecipients(ctx, r)
+	if err != nil {
+		return nil, err
+	}
 	r.CompletedAt = now
 	if err := s.move(ctx, r, request.Completed, "completed", "delivered=correction_confirmation"); err != nil {
 		return nil, err
 	}
-	return written(notify.Corrected(r.Language, r.Email, r.ID, r.Correction.Fields, r.Correction.Items > 0))
+	return written(notify.Corrected(r.Language, r.Email, r.ID, r.Correction.Fields, r.Correction.Items > 0, recipients...))
 }
 
 // confirmChoice tells the subject the flag of the request's type is on
@@ -216,11 +224,15 @@ func (s *Steps) confirmChoice(ctx context.Context, r *request.Request, now time.
 	if r.Status != request.InProgress && r.Status != request.Completed { // completed: a retry after the mail failed
 		return nil, apperr.E(apperr.Conflict, "The choice was not recorded.")
 	}
+	recipients, err := s.toldRecipients(ctx, r)
+	if err != nil {
+		return nil, err
+	}
 	r.CompletedAt = now
 	if err := s.move(ctx, r, request.Completed, "completed", "delivered=choice_confirmation"); err != nil {
 		return nil, err
 	}
-	return written(notify.Recorded(r.Language, r.Email, r.ID, string(r.Type), r.Via == request.ViaGPC))
+	return written(notify.Recorded(r.Language, r.Email, r.ID, string(r.Type), r.Via == request.ViaGPC, recipients...))
 }
 
 // expire closes a request its subject never confirmed.

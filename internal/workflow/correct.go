@@ -18,7 +18,9 @@ type Corrector interface {
 // ApplyCorrections writes the new values of a verified correction request
 // to the subject's profile, the registry's account source, and audits which
 // fields changed in how many records (never the values). The values are
-// then cleared from the request: the profile holds them now. Running the
+// then cleared from the request (the profile holds them now), unless the
+// registry names recipients told of corrections: those need the values,
+// and TellRecipients clears them once it has passed them on. Running the
 // step again after it succeeded changes nothing.
 func (s *Steps) ApplyCorrections(ctx context.Context, in RequestRef) error {
 	r, err := s.load(ctx, in.RequestID)
@@ -28,10 +30,10 @@ func (s *Steps) ApplyCorrections(ctx context.Context, in RequestRef) error {
 	if r.Type != request.Correct || r.Status != request.InProgress {
 		return apperr.E(apperr.Conflict, "Only a verified correction request in progress can correct.")
 	}
+	if r.Correction.Fields != nil {
+		return nil // applied already
+	}
 	if len(r.Correction.Values) == 0 {
-		if r.Correction.Fields != nil {
-			return nil // applied already
-		}
 		return apperr.E(apperr.Conflict, "The request holds no corrections.")
 	}
 	src := s.Registry.Account()
@@ -45,7 +47,10 @@ func (s *Steps) ApplyCorrections(ctx context.Context, in RequestRef) error {
 	if err != nil {
 		return err
 	}
-	r.Correction.Fields, r.Correction.Items, r.Correction.Values = r.Correction.Values.Fields(), n, nil
+	r.Correction.Fields, r.Correction.Items = r.Correction.Values.Fields(), n
+	if n == 0 || len(s.Registry.NotifiedOf(string(request.Correct))) == 0 {
+		r.Correction.Values = nil
+	}
 	return s.move(ctx, r, request.InProgress, "corrected",
 		fmt.Sprintf("source=%s fields=%s records=%d", src.ID, strings.Join(r.Correction.Fields, ","), n))
 }

@@ -140,7 +140,12 @@ func (s *Steps) WriteReceipt(ctx context.Context, in RequestRef) error {
 		}
 		ordered = append(ordered, o)
 	}
-	rec := erasure.Receipt{RequestID: r.ID, DryRun: r.DryRun, IssuedAt: s.Clock.Now().UTC(), Sources: ordered}
+	// Then the recipients the erasure was passed on to, told or not.
+	told, err := s.deliveries(ctx, r)
+	if err != nil {
+		return err
+	}
+	rec := erasure.Receipt{RequestID: r.ID, DryRun: r.DryRun, IssuedAt: s.Clock.Now().UTC(), Sources: ordered, Recipients: told}
 	link, err := s.Receipts.Append(ctx, r.ID, func(prev erasure.Link) (erasure.Link, error) { return erasure.Seal(rec, prev) })
 	if err != nil {
 		return err

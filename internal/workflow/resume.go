@@ -20,6 +20,9 @@ var Resumable = []string{
 	"Wait for an operator's decision on the appeal",
 	"Grant the appeal and complete",
 	"Close the appeal: nothing to appeal",
+	"Tell the recipients of the erasure",
+	"Tell the recipients of the choice",
+	"Tell the recipients of the correction",
 }
 
 // ResumesAtIdentities are the states after verification that a redrive
@@ -42,8 +45,8 @@ var ResumesAtSiblingsCheck = []string{"Other requests of the same mail still ope
 // waits again if it must (a task still open, a finding unresolved).
 var ResumesAtTheStepWaitedFor = map[string]string{
 	"Wait for the owners of manual sources to export":         "Build the access package",
-	"Wait for the owners of manual sources to attest erasure": "Write the erasure receipt",
-	"Wait for an operator to resolve the findings":            "Write the erasure receipt",
+	"Wait for the owners of manual sources to attest erasure": "Tell the recipients of the erasure",
+	"Wait for an operator to resolve the findings":            "Tell the recipients of the erasure",
 }
 
 // ResumePoint is where a redrive starts after a failure at state; false

@@ -11,8 +11,8 @@ func TestResumePoint(t *testing.T) {
 		{"Erase from each source", "Find the subject's identities in every source", true},
 		{"Wait for the other requests of the same mail", "Check the other requests of the same mail", true},
 		{"Wait for the owners of manual sources to export", "Build the access package", true},
-		{"Wait for the owners of manual sources to attest erasure", "Write the erasure receipt", true},
-		{"Wait for an operator to resolve the findings", "Write the erasure receipt", true},
+		{"Wait for the owners of manual sources to attest erasure", "Tell the recipients of the erasure", true},
+		{"Wait for an operator to resolve the findings", "Tell the recipients of the erasure", true},
 		{"Wait for the subject to confirm their email", "", false},
 		{"Acknowledge receipt and start the deadline watch", "", false},
 	}

@@ -119,6 +119,8 @@ type Steps struct {
 	// recipients told of a request (see internal/webhook).
 	Webhooks    Caller
 	TaskAnswers TaskAnswers
+	// Notices keeps what each recipient was told of a request.
+	Notices Notices
 	// Progress is the erasure journal.
 	Progress Progress
 	// KeyHasher hashes the keys erasure touched for the receipt; without one
