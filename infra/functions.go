@@ -13,6 +13,7 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/resources"
+	"github.com/privacy-pipeline/dsr/internal/webhook"
 )
 
 // lambdas are the pipeline's functions as the stack deploys them: each with
@@ -35,7 +36,7 @@ var lambdas = []struct {
 	{resources.AwaitHold, (*pipeline).grantAwaitHold},
 	{resources.WriteReceipt, (*pipeline).grantWriteReceipt},
 	{resources.AwaitFindings, (*pipeline).sendsMail},
-	{resources.AwaitManualTasks, (*pipeline).tellsOwners},
+	{resources.AwaitManualTasks, (*pipeline).grantAwaitManualTasks},
 	{resources.AwaitReview, (*pipeline).sendsMail},
 	{resources.RecordSuppression, func(*pipeline, awslambda.Function) {}}, // its tables alone
 	{resources.ApplyCorrections, (*pipeline).grantApplyCorrections},
@@ -85,6 +86,44 @@ func (p *pipeline) grantAPI(fn awslambda.Function) {
 	p.sendsMail(fn)
 	if acc := p.reg.Account(); acc != nil {
 		allow(fn, lookupActions(acc.DynamoDB), *jsii.Strings(p.lookupResources(acc.DynamoDB)...)...)
+	}
+	// Webhook sources that answer later call back through the API, signed.
+	p.readsSecrets(fn, p.reg.SourceSecrets())
+}
+
+// grantAwaitManualTasks: making the tasks of manual sources tells their
+// owners; a webhook source's task is first put to its endpoint, with a call
+// signed by its secret.
+func (p *pipeline) grantAwaitManualTasks(fn awslambda.Function) {
+	p.tellsOwners(fn)
+	p.readsSecrets(fn, p.reg.SourceSecrets())
+}
+
+// readsSecrets lets fn read the webhook secrets refs name, and only those:
+// an SSM parameter (a SecureString under the account's aws/ssm key, which
+// SSM decrypts for whoever may read the parameter) or a Secrets Manager
+// secret (its ARN ends in a suffix Secrets Manager adds to the name).
+func (p *pipeline) readsSecrets(fn awslambda.Function, refs []string) {
+	var params, secrets []string
+	stack := awscdk.Stack_Of(p.stack)
+	for _, ref := range refs {
+		switch {
+		case strings.HasPrefix(ref, webhook.SSMPrefix):
+			name := strings.TrimPrefix(strings.TrimPrefix(ref, webhook.SSMPrefix), "/")
+			params = append(params, *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ssm"), Resource: jsii.String("parameter"), ResourceName: jsii.String(name)}))
+		case strings.HasPrefix(ref, webhook.SecretsManagerPrefix):
+			name := strings.TrimPrefix(ref, webhook.SecretsManagerPrefix)
+			if !strings.HasPrefix(name, "arn:") {
+				name = *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("secretsmanager"), Resource: jsii.String("secret"), ResourceName: jsii.String(name + "-??????"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})
+			}
+			secrets = append(secrets, name)
+		}
+	}
+	if len(params) > 0 {
+		allow(fn, []string{"ssm:GetParameter"}, *jsii.Strings(params...)...)
+	}
+	if len(secrets) > 0 {
+		allow(fn, []string{"secretsmanager:GetSecretValue"}, *jsii.Strings(secrets...)...)
 	}
 }
 

@@ -24,8 +24,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/privacy-pipeline/dsr/internal/accounts"
 	"github.com/privacy-pipeline/dsr/internal/clock"
@@ -53,6 +55,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
 	"github.com/privacy-pipeline/dsr/internal/sqsinbox"
 	"github.com/privacy-pipeline/dsr/internal/statute"
+	"github.com/privacy-pipeline/dsr/internal/webhook"
 	"github.com/privacy-pipeline/dsr/internal/workflow"
 )
 
@@ -422,6 +425,8 @@ func (a *App) newSteps() *workflow.Steps {
 
 		PermissionRetentionDays: cfg.PermissionRetentionDays,
 	}
+	secrets := &webhook.SecretStore{SSM: ssm.NewFromConfig(a.awsCfg), SecretsManager: secretsmanager.NewFromConfig(a.awsCfg), Now: clk.Now}
+	steps.Webhooks = webhook.NewClient(secrets, clk)
 	if a.anchors != nil {
 		steps.Anchors = a.anchors
 	}

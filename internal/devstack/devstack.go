@@ -25,9 +25,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/privacy-pipeline/dsr/internal/app"
@@ -35,6 +37,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/idempotency"
 	"github.com/privacy-pipeline/dsr/internal/ratelimit"
+	"github.com/privacy-pipeline/dsr/internal/registry"
 	"github.com/privacy-pipeline/dsr/internal/request"
 	"github.com/privacy-pipeline/dsr/internal/resources"
 	"github.com/privacy-pipeline/dsr/internal/workflow"
@@ -107,6 +110,8 @@ type Stack struct {
 	// it has.
 	stopSweeps func()
 	access     tableAccess
+	// Hooks are the demo company's webhook endpoints.
+	Hooks *Hooks
 }
 
 // Start brings the stack up and returns once everything is provisioned and
@@ -169,9 +174,15 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	log := app.NewLogger(o.Logs)
 	registryFile := filepath.Join(s.dir, "sources.yaml")
-	if err = os.WriteFile(registryFile, demoRegistry, 0o600); err != nil {
+	localReg := localRegistry(s.APIURL)
+	if err = os.WriteFile(registryFile, localReg, 0o600); err != nil {
 		return nil, err
 	}
+	reg, err := registry.Parse(localReg)
+	if err != nil {
+		return nil, err
+	}
+	s.Hooks = newHooks(reg, log)
 	cfg := LocalConfig(o.Region, s.APIURL)
 	if o.MailFrom != "" {
 		cfg.MailFrom = o.MailFrom
@@ -222,6 +233,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(mails)
 	})
+	mux.Handle("GET /_dev/webhooks", s.Hooks)
+	mux.Handle("POST "+HooksPath, s.Hooks)
 	mux.HandleFunc("POST /_dev/inbound", func(w http.ResponseWriter, r *http.Request) {
 		if !ready.Load() {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
@@ -253,6 +266,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		sqs: sqs.NewFromConfig(s.AWS),
 	}
 	if err = provision(ctx, c, o.Region, cfg.MailFrom); err != nil {
+		return nil, fmt.Errorf("provisioning: %w", err)
+	}
+	if err = s.Hooks.putSecrets(ctx, ssm.NewFromConfig(s.AWS), secretsmanager.NewFromConfig(s.AWS)); err != nil {
 		return nil, fmt.Errorf("provisioning: %w", err)
 	}
 	if err = seedDemo(ctx, c.ddb, c.s3, o.Region); err != nil {

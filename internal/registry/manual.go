@@ -80,24 +80,31 @@ func (r *Registry) Automated() []*Source {
 // types it serves, and none of the keys that only mean something where the
 // pipeline reads the data itself.
 func (v *validator) checkManual(at string, s *Source) {
-	m := s.Manual
+	v.checkTasked(at, "manual", s.Manual, s)
+}
+
+// checkTasked validates what a source answered through tasks (manual, or
+// webhook with manual tasks as its fallback) declares under key.
+func (v *validator) checkTasked(at, key string, m *ManualSource, s *Source) {
+	sourceAt := at
+	at += "." + key
 	switch {
 	case m.Owner == "":
-		v.fail(at+".manual.owner", "name the owner: an email address or an SNS topic ARN")
+		v.fail(at+".owner", "name the owner: an email address or an SNS topic ARN")
 	case m.OwnerTopic():
 		if !snsTopicARN.MatchString(m.Owner) {
-			v.fail(at+".manual.owner", "owner %q is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)", m.Owner)
+			v.fail(at+".owner", "owner %q is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)", m.Owner)
 		}
 	default:
 		if a, err := mail.ParseAddress(m.Owner); err != nil || a.Address != m.Owner || a.Name != "" {
-			v.fail(at+".manual.owner", "owner %q is not a plain email address (name@example.com) or an SNS topic ARN", m.Owner)
+			v.fail(at+".owner", "owner %q is not a plain email address (name@example.com) or an SNS topic ARN", m.Owner)
 		}
 	}
 	if len(m.Types) == 0 {
-		v.fail(at+".manual.types", "list the request types the source serves (%s)", strings.Join(ManualTypes, ", "))
+		v.fail(at+".types", "list the request types the source serves (%s)", strings.Join(ManualTypes, ", "))
 	}
 	for i, t := range m.Types {
-		p := fmt.Sprintf("%s.manual.types[%d]", at, i)
+		p := fmt.Sprintf("%s.types[%d]", at, i)
 		switch {
 		case !slices.Contains(ManualTypes, t):
 			v.fail(p, "type %q is not served by manual sources; use %s", t, strings.Join(ManualTypes, ", "))
@@ -106,10 +113,10 @@ func (v *validator) checkManual(at string, s *Source) {
 		}
 	}
 	if len(m.Identities) == 0 {
-		v.fail(at+".manual.identities", "list the identities by which the owner finds a subject (such as %s)", StartIdentity)
+		v.fail(at+".identities", "list the identities by which the owner finds a subject (such as %s)", StartIdentity)
 	}
 	for i, id := range m.Identities {
-		p := fmt.Sprintf("%s.manual.identities[%d]", at, i)
+		p := fmt.Sprintf("%s.identities[%d]", at, i)
 		switch {
 		case !slices.Contains(v.identities, id):
 			v.fail(p, "identity %q is not listed under identities", id)
@@ -118,7 +125,7 @@ func (v *validator) checkManual(at string, s *Source) {
 		}
 	}
 	if strings.TrimSpace(s.Description) == "" {
-		v.fail(at+".description", "describe the system, so its owner knows what a task asks about")
+		v.fail(sourceAt+".description", "describe the system, so its owner knows what a task asks about")
 	}
 	unused := []struct {
 		key string
@@ -135,7 +142,7 @@ func (v *validator) checkManual(at string, s *Source) {
 	}
 	for _, u := range unused {
 		if u.set {
-			v.fail(at+"."+u.key, "a manual source's owner does the work; %s is only read for dynamodb and s3 sources", u.key)
+			v.fail(sourceAt+"."+u.key, "a %s source's owner does the work; %s is only read for dynamodb and s3 sources", key, u.key)
 		}
 	}
 }

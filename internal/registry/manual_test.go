@@ -64,7 +64,7 @@ func TestParseManualErrors(t *testing.T) {
 		{"no description", strings.Replace(src, "    description: Customer relationship management, kept by the sales team\n", "", 1), "$.sources[3].description: describe the system"},
 		{"erasure given", src + "    erasure: delete\n", "$.sources[3].erasure: a manual source's owner does the work"},
 		{"provides given", src + "    provides: {user_id: uid}\n", "$.sources[3].provides: a manual source's owner does the work"},
-		{"two kinds", strings.Replace(src, "    manual:\n", "    s3: {bucket: b, prefix: p/, format: json, key_template: \"{user_id}/\"}\n    manual:\n", 1), "give one of dynamodb, s3 and manual, not several"},
+		{"two kinds", strings.Replace(src, "    manual:\n", "    s3: {bucket: b, prefix: p/, format: json, key_template: \"{user_id}/\"}\n    manual:\n", 1), "give one of dynamodb, s3, manual and webhook, not several"},
 		{"no disclosure", strings.TrimSuffix(src, disclosure) + "    purposes: [Sell things.]\n", "$.sources[3].categories: list the categories"},
 	}
 	for _, tt := range tests {

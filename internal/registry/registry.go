@@ -24,16 +24,21 @@ const StartIdentity = "email"
 type Registry struct {
 	Identities []string  `yaml:"identities"`
 	Sources    []*Source `yaml:"sources"`
+	// Notify lists the recipients told of erasures, corrections,
+	// restrictions and opt-outs (see webhook.go).
+	Notify []*Notified `yaml:"notify"`
 }
 
 // Source is one place where personal data lives. Exactly one of DynamoDB,
-// S3 and Manual is set.
+// S3, Manual and Webhook is given; a webhook source's Manual is set, once
+// loaded, to its task settings, since its tasks are manual ones.
 type Source struct {
 	ID          string          `yaml:"id"`
 	Description string          `yaml:"description"`
 	DynamoDB    *DynamoDBSource `yaml:"dynamodb"`
 	S3          *S3Source       `yaml:"s3"`
 	Manual      *ManualSource   `yaml:"manual"`
+	Webhook     *WebhookSource  `yaml:"webhook"`
 	// Provides maps identity kinds to the attribute (DynamoDB) or field (S3)
 	// of the subject's records that holds them: how identities chain.
 	Provides map[string]string `yaml:"provides"`
@@ -302,6 +307,8 @@ func (s *Source) Kind() string {
 	switch {
 	case s.DynamoDB != nil:
 		return "dynamodb"
+	case s.Webhook != nil:
+		return KindWebhook
 	case s.Manual != nil:
 		return KindManual
 	}
@@ -355,6 +362,11 @@ func Parse(b []byte) (*Registry, error) {
 	v.check(&r)
 	if len(v.problems) > 0 {
 		return nil, errors.New(strings.Join(v.problems, "\n"))
+	}
+	for _, s := range r.Sources {
+		if s.Webhook != nil {
+			s.Manual = &s.Webhook.ManualSource // its tasks are manual ones
+		}
 	}
 	return &r, nil
 }
@@ -426,14 +438,18 @@ func (v *validator) check(r *Registry) {
 		seen[s.ID] = true
 		v.identity(r, at+".provides", s.Provides)
 		kinds := 0
-		for _, set := range []bool{s.DynamoDB != nil, s.S3 != nil, s.Manual != nil} {
+		for _, set := range []bool{s.DynamoDB != nil, s.S3 != nil, s.Manual != nil, s.Webhook != nil} {
 			if set {
 				kinds++
 			}
 		}
 		switch {
 		case kinds > 1:
-			v.fail(at, "give one of dynamodb, s3 and manual, not several")
+			v.fail(at, "give one of dynamodb, s3, manual and webhook, not several")
+		case s.Webhook != nil:
+			v.checkWebhook(at, s)
+			v.checkDisclosure(at, s)
+			continue
 		case s.Manual != nil:
 			v.checkManual(at, s)
 			v.checkDisclosure(at, s)
@@ -444,7 +460,7 @@ func (v *validator) check(r *Registry) {
 		case s.S3 != nil:
 			v.checkS3(r, at+".s3", s.S3)
 		default:
-			v.fail(at, "give a dynamodb, an s3 or a manual block")
+			v.fail(at, "give a dynamodb, an s3, a manual or a webhook block")
 		}
 		v.checkDisclosure(at, s)
 		v.checkErasure(at, s)
@@ -453,6 +469,7 @@ func (v *validator) check(r *Registry) {
 	v.checkAccount(r)
 	v.checkCorrectable(r)
 	v.checkReachable(r)
+	v.checkNotified(r)
 }
 
 func (v *validator) identity(r *Registry, at string, provides map[string]string) {
@@ -613,7 +630,7 @@ func (v *validator) checkReachable(r *Registry) {
 		}
 	}
 	for i, s := range r.Sources {
-		if s != nil && (s.DynamoDB != nil || s.S3 != nil || s.Manual != nil) && !s.reachable(known) {
+		if s != nil && (s.DynamoDB != nil || s.S3 != nil || s.Manual != nil || s.Webhook != nil) && !s.reachable(known) {
 			v.fail(fmt.Sprintf("$.sources[%d]", i), "source %q cannot be reached: no source provides the identity it is keyed by", s.ID)
 		}
 	}
@@ -621,6 +638,9 @@ func (v *validator) checkReachable(r *Registry) {
 
 // LookupIdentities are the identity kinds by which the source finds a subject.
 func (s *Source) LookupIdentities() []string {
+	if s.Webhook != nil {
+		return s.Webhook.Identities
+	}
 	if s.Manual != nil {
 		return s.Manual.Identities
 	}

@@ -99,7 +99,7 @@ func TestParseErrors(t *testing.T) {
 		{"compression on the source", valid + "    compression: gzip\n", "unknown field \"compression\""},
 		{"bad erasure", strings.Replace(valid, "identity: user_id}\n    erasure: delete", "identity: user_id}\n    erasure: shred", 1), "erasure \"shred\""},
 		{"no email identity", strings.Replace(valid, "[email, user_id]", "[user_id]", 1), "must list \"email\""},
-		{"no block", "identities: [email]\nsources:\n  - id: a\n    erasure: delete\n", "give a dynamodb, an s3 or a manual block"},
+		{"no block", "identities: [email]\nsources:\n  - id: a\n    erasure: delete\n", "give a dynamodb, an s3, a manual or a webhook block"},
 		{"bad id", strings.Replace(valid, "id: events", "id: Events/x", 1), "must be lower case"},
 		{"no sources", "identities: [email]\nsources: []\n", "at least one source"},
 		{"bad match type", strings.Replace(valid, "{field: user_id, identity: user_id}", "{field: user_id, identity: user_id, type: integer}", 1), "line 27: $.sources[2].s3.match[0].type: type \"integer\" is not supported"},

@@ -28,6 +28,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/secret"
 	"github.com/privacy-pipeline/dsr/internal/statute"
 	"github.com/privacy-pipeline/dsr/internal/suppression"
+	"github.com/privacy-pipeline/dsr/internal/webhook"
 )
 
 // Store keeps requests and their audit log.
@@ -114,6 +115,9 @@ type Steps struct {
 	// owners who are SNS topics (nil where none is).
 	ManualTasks ManualTasks
 	Topics      Topics
+	// Webhooks calls the endpoints of webhook sources and of the
+	// recipients told of a request (see internal/webhook).
+	Webhooks Caller
 	// Progress is the erasure journal.
 	Progress Progress
 	// KeyHasher hashes the keys erasure touched for the receipt; without one
@@ -558,4 +562,9 @@ func (s *Steps) deleteParts(ctx context.Context, r *request.Request) error {
 		}
 	}
 	return nil
+}
+
+// Caller makes signed webhook calls (see webhook.Client).
+type Caller interface {
+	Call(ctx context.Context, ep webhook.Endpoint, body []byte, check func(webhook.Reply) error) (webhook.Reply, error)
 }
