@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 
 	"github.com/privacy-pipeline/dsr/internal/app"
+	"github.com/privacy-pipeline/dsr/internal/app/full"
 	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/cfnstack"
 	"github.com/privacy-pipeline/dsr/internal/devstack"
@@ -93,7 +94,7 @@ func (t *target) connect(ctx context.Context) (*app.App, error) {
 		if err != nil {
 			return nil, err
 		}
-		return app.New(devstack.LocalConfig(envOr("AWS_REGION", "us-east-1"), devstack.DefaultAPIURL), awsCfg, app.NewLogger(io.Discard))
+		return full.New(devstack.LocalConfig(envOr("AWS_REGION", "us-east-1"), devstack.DefaultAPIURL), awsCfg, app.NewLogger(io.Discard))
 	}
 	awsCfg, err := app.LoadAWS(ctx)
 	if err != nil {
@@ -113,7 +114,7 @@ func (t *target) connect(ctx context.Context) (*app.App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (use --stack NAME to read the names from the stack's outputs, or --local for the local stack)", err)
 	}
-	return app.New(cfg, awsCfg, app.NewLogger(io.Discard))
+	return full.New(cfg, awsCfg, app.NewLogger(io.Discard))
 }
 
 func currentUser() string {

@@ -1,7 +1,9 @@
 // Package app wires the pipeline together from its configuration: AWS
 // clients made once per process, the adapters, the portal and the workflow
 // steps. Lambda mains and the local stack both build on it, so the code that
-// runs locally is the code that runs in the cloud.
+// runs locally is the code that runs in the cloud. A main links only what
+// its function reaches (see App and Extras); the local stack takes every
+// part (internal/app/full).
 package app
 
 import (
@@ -14,19 +16,18 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/privacy-pipeline/dsr/internal/accounts"
@@ -38,7 +39,6 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/httpapi"
 	"github.com/privacy-pipeline/dsr/internal/i18n"
 	"github.com/privacy-pipeline/dsr/internal/idempotency"
-	"github.com/privacy-pipeline/dsr/internal/kmsmac"
 	"github.com/privacy-pipeline/dsr/internal/manualtask"
 	"github.com/privacy-pipeline/dsr/internal/metrics"
 	"github.com/privacy-pipeline/dsr/internal/notify"
@@ -52,7 +52,6 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/s3anchors"
 	"github.com/privacy-pipeline/dsr/internal/s3exports"
 	"github.com/privacy-pipeline/dsr/internal/s3mail"
-	"github.com/privacy-pipeline/dsr/internal/s3src"
 	"github.com/privacy-pipeline/dsr/internal/sesmail"
 	"github.com/privacy-pipeline/dsr/internal/sfnflow"
 	"github.com/privacy-pipeline/dsr/internal/snstopics"
@@ -245,16 +244,23 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// App holds the wired components of one process.
+// App holds the wired components of one process. What every function uses
+// is made by New; the workflow steps and the operators' inbox are made on
+// first use (see part), and the readers of S3 sources and the receipt key
+// come from packages of their own (see Extras): a function's binary links
+// only what its handler reaches.
 type App struct {
 	cfg      Config
 	awsCfg   aws.Config
+	extras   Extras
 	ddb      *dynamodb.Client
+	s3       *s3.Client
+	sfn      *sfn.Client
 	intake   *dynstore.Intake
 	log      *slog.Logger
 	store    *dynstore.Store
+	mailer   *sesmail.Sender
 	portal   *portal.Portal
-	steps    *workflow.Steps
 	workflow *sfnflow.Workflow
 	metrics  *metrics.EMF
 	receipts *dynstore.Receipts
@@ -264,8 +270,27 @@ type App struct {
 	progress *dynstore.Progress
 	anchors  *s3anchors.Store // nil when no anchor bucket is configured
 	rawMail  *s3mail.Store
-	inbox    *sqsinbox.Queue
-	secrets  *webhook.SecretStore
+	rules    *statute.Rules
+	policy   *policy.Policy     // nil: the law alone
+	registry *registry.Registry // nil when none is configured
+
+	stepsPart   part[*workflow.Steps]
+	inboxPart   part[*sqsinbox.Queue]
+	secretsPart part[*webhook.SecretStore]
+	topicsPart  part[*snstopics.Topics]
+}
+
+// part is a component made on first use. The linker leaves out what no
+// reachable code calls, so a main whose handler never asks for a part
+// does not carry it, nor the clients and libraries it wires in.
+type part[T any] struct {
+	once  sync.Once
+	value T
+}
+
+func (p *part[T]) get(make func() T) T {
+	p.once.Do(func() { p.value = make() })
+	return p.value
 }
 
 // LoadAWS returns the AWS configuration from the environment (region,
@@ -274,8 +299,8 @@ func LoadAWS(ctx context.Context) (aws.Config, error) {
 	return config.LoadDefaultConfig(ctx)
 }
 
-// New wires an App. Clients are made here, once, not per invocation.
-func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
+// New wires an App. Clients are made once per process, not per invocation.
+func New(cfg Config, awsCfg aws.Config, log *slog.Logger, extras Extras) (*App, error) {
 	ddb := dynamodb.NewFromConfig(awsCfg)
 	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3PathStyle })
 	exports := s3exports.New(s3c, cfg.ExportsBucket)
@@ -286,14 +311,14 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	sfnc := sfn.NewFromConfig(awsCfg)
-	a := &App{cfg: cfg, awsCfg: awsCfg, ddb: ddb, log: log, store: store, metrics: metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout)),
+	a := &App{cfg: cfg, awsCfg: awsCfg, extras: extras, ddb: ddb, s3: s3c, sfn: sfnc, log: log, store: store, rules: rules,
+		metrics:  metrics.NewEMF(cmp.Or[io.Writer](cfg.MetricsOut, os.Stdout)),
 		workflow: sfnflow.New(sfnc, cfg.StateMachineARN),
-		rawMail:  s3mail.New(s3c, cfg.RawMailBucket, resources.InboundMailPrefix),
-		inbox:    sqsinbox.New(sqs.NewFromConfig(awsCfg), cfg.OperatorQueueURL)}
-	mailer := sesmail.New(sesv2.NewFromConfig(awsCfg), cfg.MailFrom, clk)
+		rawMail:  s3mail.New(s3c, cfg.RawMailBucket, resources.InboundMailPrefix)}
+	a.mailer = sesmail.New(sesv2.NewFromConfig(awsCfg), cfg.MailFrom, clk)
 	a.portal = &portal.Portal{
 		Store:              store,
-		Mailer:             mailer,
+		Mailer:             a.mailer,
 		Workflow:           a.workflow,
 		Presigner:          exports,
 		Permissions:        exports,
@@ -324,102 +349,114 @@ func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	var pol *policy.Policy
 	if cfg.PolicyFile != "" {
-		if pol, err = policy.LoadFile(cfg.PolicyFile, KnownToPolicy()); err != nil {
+		if a.policy, err = policy.LoadFile(cfg.PolicyFile, KnownToPolicy()); err != nil {
 			return nil, err
 		}
 	}
-	a.portal.Policy = pol
+	a.portal.Policy = a.policy
 	a.portal.Levels = levels
-	var reg *registry.Registry
 	if cfg.RegistryFile != "" {
-		if reg, err = registry.LoadFile(cfg.RegistryFile); err != nil {
+		if a.registry, err = registry.LoadFile(cfg.RegistryFile); err != nil {
 			return nil, err
 		}
 		// Details a requester gives are checked against the account source.
-		if acc := accounts.New(reg, dynsrc.New(ddb)); acc != nil {
+		if acc := accounts.New(a.registry, dynsrc.New(ddb)); acc != nil {
 			a.portal.Accounts = acc
 		}
-		a.portal.SensitiveData = reg.HoldsSensitive()
-		a.portal.Correctable = reg.Correctable()
+		a.portal.SensitiveData = a.registry.HoldsSensitive()
+		a.portal.Correctable = a.registry.Correctable()
 	}
 	// The tasks of manual sources live under their requests, read by key.
 	var manual []string
-	if reg != nil {
-		for _, src := range reg.Sources {
+	if a.registry != nil {
+		for _, src := range a.registry.Sources {
 			if src.Manual != nil {
 				manual = append(manual, src.ID)
 			}
 		}
 	}
 	a.tasks = dynstore.NewManualTasks(ddb, cfg.RequestsTable, manual)
-	objects := s3src.New(s3c)
-	a.steps = &workflow.Steps{
-		Store:    store,
-		Mailer:   mailer,
-		Registry: reg,
+	return a, nil
+}
+
+// steps are the workflow's steps.
+func (a *App) steps() *workflow.Steps { return a.stepsPart.get(a.newSteps) }
+
+func (a *App) newSteps() *workflow.Steps {
+	cfg, clk := a.cfg, clock.System{}
+	var objects S3Sources = missing("the reader of S3 sources")
+	if a.extras.S3Sources != nil {
+		objects = a.extras.S3Sources(a.s3)
+	}
+	var keys workflow.KeyHasher = missing("the receipt key")
+	if a.extras.ReceiptKeys != nil {
+		keys = a.extras.ReceiptKeys(a.awsCfg, cfg.ReceiptKeyID)
+	}
+	steps := &workflow.Steps{
+		Store:    a.store,
+		Mailer:   a.mailer,
+		Registry: a.registry,
 		Adapters: map[string]workflow.SourceAdapter{
-			"dynamodb": dynsrc.New(ddb),
+			"dynamodb": dynsrc.New(a.ddb),
 			"s3":       objects,
 		},
 		Objects:         objects,
 		LargeMinObjects: cfg.LargeSourceMinObjects,
-		Exports:         exports,
+		Exports:         a.exports,
 		Outcomes:        a.receipts,
 		Findings:        a.findings,
 		ManualTasks:     a.tasks,
 		Progress:        a.progress,
 		Receipts:        a.receipts,
-		KeyHasher:       kmsmac.New(kms.NewFromConfig(awsCfg), cfg.ReceiptKeyID),
+		KeyHasher:       keys,
 		Clock:           clk,
 		BaseURL:         cfg.BaseURL,
 		VerifyLinkTTL:   cfg.VerifyLinkTTL,
 		DownloadTTL:     cfg.DownloadTTL,
-		Watch:           sfnflow.NewWatch(sfnc, cfg.WatchStateMachineARN, a.store),
+		Watch:           sfnflow.NewWatch(a.sfn, cfg.WatchStateMachineARN, a.store),
 		WatchWaits:      a.store,
-		WatchConsole:    consoleOf(awsCfg, cfg.WatchStateMachineARN),
+		WatchConsole:    consoleOf(a.awsCfg, cfg.WatchStateMachineARN),
 		Metrics:         a.metrics,
 		Scale:           cfg.TimeScale,
 		NoticeLead:      workflow.DefaultNoticeLead,
-		Policy:          pol,
-		DecisionLead:    pol.DecisionLead(),
+		Policy:          a.policy,
+		DecisionLead:    a.policy.DecisionLead(),
 		OperatorEmail:   cfg.OperatorEmail,
 		RawMail:         a.rawMail,
-		Permissions:     exports,
-		Rules:           rules,
+		Permissions:     a.exports,
+		Rules:           a.rules,
 
 		PermissionRetentionDays: cfg.PermissionRetentionDays,
 	}
-	a.secrets = &webhook.SecretStore{SSM: ssm.NewFromConfig(awsCfg), SecretsManager: secretsmanager.NewFromConfig(awsCfg), Now: clk.Now}
-	a.steps.Webhooks = webhook.NewClient(a.secrets, clk)
-	a.steps.Topics = snstopics.New(sns.NewFromConfig(awsCfg))
-	a.steps.TaskAnswers = a.TaskAnswers()
-	a.steps.Notices = dynstore.NewDeliveries(ddb, cfg.RequestsTable)
+	steps.Webhooks = webhook.NewClient(a.secrets(), clk)
+	steps.Topics = a.topics()
+	steps.TaskAnswers = a.taskAnswers(steps.Mailer, steps.Topics)
+	steps.Notices = dynstore.NewDeliveries(a.ddb, cfg.RequestsTable)
 	if a.anchors != nil {
-		a.steps.Anchors = a.anchors
+		steps.Anchors = a.anchors
 	}
-	if pol != nil {
+	if pol := a.policy; pol != nil {
 		// Who the company names in its notices.
 		if c := pol.LeadAuthority; c != nil {
-			a.steps.LeadAuthority = notify.Authority{Name: c.Name, URL: c.Reach()}
+			steps.LeadAuthority = notify.Authority{Name: c.Name, URL: c.Reach()}
 		}
 		if c := pol.DPO; c != nil {
-			a.steps.DPO = notify.Authority{Name: c.Name, URL: c.Reach()}
+			steps.DPO = notify.Authority{Name: c.Name, URL: c.Reach()}
 		}
-		a.steps.PrivacyNoticeURL = pol.PrivacyNoticeURL
+		steps.PrivacyNoticeURL = pol.PrivacyNoticeURL
 	}
-	a.steps.Slots = store
-	a.steps.FollowUps = a.portal
-	a.steps.Corrector = dynsrc.New(ddb)
+	steps.Slots = a.store
+	steps.FollowUps = a.portal
+	steps.Corrector = dynsrc.New(a.ddb)
 	if cfg.SuppressionsTable != "" {
-		a.steps.Suppressions = dynstore.NewSuppressions(ddb, cfg.SuppressionsTable)
+		steps.Suppressions = dynstore.NewSuppressions(a.ddb, cfg.SuppressionsTable)
 	}
-	return a, nil
+	return steps
 }
 
 // FromEnv wires an App from the environment, logging JSON to stdout.
-func FromEnv(ctx context.Context) (*App, error) {
+func FromEnv(ctx context.Context, extras Extras) (*App, error) {
 	log := NewLogger(os.Stdout)
 	cfg, err := ConfigFromEnv(os.Getenv)
 	if err != nil {
@@ -429,7 +466,7 @@ func FromEnv(ctx context.Context) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, awsCfg, log)
+	return New(cfg, awsCfg, log, extras)
 }
 
 // NewLogger returns the JSON logger every process uses.
@@ -481,11 +518,11 @@ func (a *App) ExecutionConsoleURL(name string) string {
 func (a *App) Config() Config { return a.cfg }
 
 // Registry returns the data-source registry; nil when none was configured.
-func (a *App) Registry() *registry.Registry { return a.steps.Registry }
+func (a *App) Registry() *registry.Registry { return a.registry }
 
 // PlanErasure says what erasing a verified delete request would do, changing nothing.
 func (a *App) PlanErasure(ctx context.Context, id string) ([]erasure.Outcome, error) {
-	return a.steps.PlanErasure(ctx, id)
+	return a.steps().PlanErasure(ctx, id)
 }
 
 // Receipts returns the erasure outcomes and the receipt chain.
@@ -510,8 +547,11 @@ func (a *App) Store() *dynstore.Store { return a.store }
 
 // Run is the whole body of a Lambda main: wire the App from the environment
 // and serve the handler that pick selects. Only start-up failures exit.
-func Run(pick func(*App) any) {
-	a, err := FromEnv(context.Background())
+func Run(pick func(*App) any) { RunWith(Extras{}, pick) }
+
+// RunWith is Run for a function that uses some of the Extras.
+func RunWith(extras Extras, pick func(*App) any) {
+	a, err := FromEnv(context.Background(), extras)
 	if err != nil {
 		slog.Error("start-up failed", "error", err.Error())
 		os.Exit(1)
@@ -521,16 +561,34 @@ func Run(pick func(*App) any) {
 
 // Operator returns the operators' actions.
 func (a *App) Operator() *operator.Operator {
-	return &operator.Operator{Store: a.store, Workflow: a.workflow, Watch: a.steps.Watch, Mailer: a.steps.Mailer, Extender: a.steps, Clock: clock.System{},
-		RawMail: a.steps, Findings: a.findings, Permissions: a.steps, Correctable: a.portal.Correctable, ManualWaits: a.tasks}
+	steps := a.steps()
+	return &operator.Operator{Store: a.store, Workflow: a.workflow, Watch: steps.Watch, Mailer: steps.Mailer, Extender: steps, Clock: clock.System{},
+		RawMail: steps, Findings: a.findings, Permissions: steps, Correctable: a.portal.Correctable, ManualWaits: a.tasks}
 }
 
 // TaskAnswers records answers to the tasks of manual sources, from
 // operators and from owners through their links.
-func (a *App) TaskAnswers() *manualtask.Answerer {
+func (a *App) TaskAnswers() *manualtask.Answerer { return a.taskAnswers(a.mailer, a.topics()) }
+
+// taskAnswers is TaskAnswers telling owners through mailer and topics:
+// webhook sources' callbacks hand tasks to owners, and need the secrets
+// that sign them.
+func (a *App) taskAnswers(mailer manualtask.Mailer, topics manualtask.Topics) *manualtask.Answerer {
 	return &manualtask.Answerer{Store: a.tasks, Files: a.exports, Workflow: a.workflow, Audit: a.store, Clock: clock.System{},
-		Registry: a.steps.Registry, Requests: a.store, Secrets: a.secrets,
-		Teller: manualtask.Teller{Mailer: a.steps.Mailer, Topics: a.steps.Topics, OperatorEmail: a.cfg.OperatorEmail, BaseURL: a.cfg.BaseURL}}
+		Registry: a.registry, Requests: a.store, Secrets: a.secrets(),
+		Teller: manualtask.Teller{Mailer: mailer, Topics: topics, OperatorEmail: a.cfg.OperatorEmail, BaseURL: a.cfg.BaseURL}}
+}
+
+// secrets are the webhook secrets, read from SSM or Secrets Manager.
+func (a *App) secrets() *webhook.SecretStore {
+	return a.secretsPart.get(func() *webhook.SecretStore {
+		return &webhook.SecretStore{SSM: ssm.NewFromConfig(a.awsCfg), SecretsManager: secretsmanager.NewFromConfig(a.awsCfg), Now: clock.System{}.Now}
+	})
+}
+
+// topics publishes owners' tasks to their SNS topics.
+func (a *App) topics() *snstopics.Topics {
+	return a.topicsPart.get(func() *snstopics.Topics { return snstopics.New(sns.NewFromConfig(a.awsCfg)) })
 }
 
 // ManualTasks returns the store of the tasks of manual sources.

@@ -4,11 +4,13 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/inbound"
 	"github.com/privacy-pipeline/dsr/internal/mailparse"
 	"github.com/privacy-pipeline/dsr/internal/s3mail"
+	"github.com/privacy-pipeline/dsr/internal/sqsinbox"
 	"github.com/privacy-pipeline/dsr/internal/workflow"
 )
 
@@ -51,7 +53,7 @@ func MailFromSES(ses events.SimpleEmailService, raw *s3mail.Store) inbound.Mail 
 func (a *App) processor() *inbound.Processor {
 	return &inbound.Processor{
 		Raw:          a.rawMail,
-		Queue:        a.inbox,
+		Queue:        a.inbox(),
 		Portal:       a.portal,
 		Audit:        a.store,
 		Clock:        clock.System{},
@@ -91,8 +93,14 @@ func (a *App) Inbound() func(context.Context, events.SimpleEmailEvent) (InboundR
 
 // Inbox returns what operators do with mail waiting for them.
 func (a *App) Inbox() *inbound.Inbox {
-	return &inbound.Inbox{Queue: a.inbox, Raw: a.rawMail, Portal: a.portal, Audit: a.store, Clock: clock.System{},
+	return &inbound.Inbox{Queue: a.inbox(), Raw: a.rawMail, Portal: a.portal, Audit: a.store, Clock: clock.System{},
 		Jurisdiction: a.cfg.InboundJurisdiction, Limits: mailparse.DefaultLimits}
+}
+
+// inbox is the operators' inbox; only the inbound function and the
+// operators' tools reach it, and only they link the SQS client.
+func (a *App) inbox() *sqsinbox.Queue {
+	return a.inboxPart.get(func() *sqsinbox.Queue { return sqsinbox.New(sqs.NewFromConfig(a.awsCfg), a.cfg.OperatorQueueURL) })
 }
 
 // RawMail returns the raw-mail bucket.

@@ -60,75 +60,75 @@ func requestID(in any) string {
 
 // The workflow's Lambda handlers, one per function folder.
 func (a *App) StartVerification() func(context.Context, workflow.VerificationTask) (Empty, error) {
-	return task(a, resources.StartVerification.Name, noOutput(a.steps.StartVerification))
+	return task(a, resources.StartVerification.Name, noOutput(a.steps().StartVerification))
 }
 
 func (a *App) ResolveIdentities() func(context.Context, workflow.RequestRef) (workflow.Plan, error) {
-	return task(a, resources.ResolveIdentities.Name, a.steps.ResolveIdentities)
+	return task(a, resources.ResolveIdentities.Name, a.steps().ResolveIdentities)
 }
 
 func (a *App) CollectSource() func(context.Context, workflow.SourceTask) (workflow.SourceResult, error) {
-	return task(a, resources.CollectSource.Name, a.steps.CollectSource)
+	return task(a, resources.CollectSource.Name, a.steps().CollectSource)
 }
 
 func (a *App) FinishLargeSource() func(context.Context, workflow.LargeSourceTask) (workflow.Plan, error) {
-	return task(a, resources.FinishLargeSource.Name, a.steps.FinishLargeSource)
+	return task(a, resources.FinishLargeSource.Name, a.steps().FinishLargeSource)
 }
 
 func (a *App) BuildPackage() func(context.Context, workflow.RequestRef) (Empty, error) {
-	return task(a, resources.BuildPackage.Name, noOutput(a.steps.BuildPackage))
+	return task(a, resources.BuildPackage.Name, noOutput(a.steps().BuildPackage))
 }
 
 func (a *App) EraseSource() func(context.Context, workflow.SourceTask) (workflow.SourceResult, error) {
-	return task(a, resources.EraseSource.Name, a.steps.EraseSource)
+	return task(a, resources.EraseSource.Name, a.steps().EraseSource)
 }
 
 func (a *App) AwaitHold() func(context.Context, workflow.HoldTask) (Empty, error) {
-	return task(a, resources.AwaitHold.Name, noOutput(a.steps.AwaitHold))
+	return task(a, resources.AwaitHold.Name, noOutput(a.steps().AwaitHold))
 }
 
 func (a *App) AwaitFindings() func(context.Context, workflow.FindingsTask) (Empty, error) {
-	return task(a, resources.AwaitFindings.Name, noOutput(a.steps.AwaitFindings))
+	return task(a, resources.AwaitFindings.Name, noOutput(a.steps().AwaitFindings))
 }
 
 func (a *App) AwaitManualTasks() func(context.Context, workflow.ManualWait) (Empty, error) {
-	return task(a, resources.AwaitManualTasks.Name, noOutput(a.steps.AwaitManualTasks))
+	return task(a, resources.AwaitManualTasks.Name, noOutput(a.steps().AwaitManualTasks))
 }
 
 func (a *App) WriteReceipt() func(context.Context, workflow.RequestRef) (Empty, error) {
-	return task(a, resources.WriteReceipt.Name, noOutput(a.steps.WriteReceipt))
+	return task(a, resources.WriteReceipt.Name, noOutput(a.steps().WriteReceipt))
 }
 
 func (a *App) ApplyCorrections() func(context.Context, workflow.RequestRef) (Empty, error) {
-	return task(a, resources.ApplyCorrections.Name, noOutput(a.steps.ApplyCorrections))
+	return task(a, resources.ApplyCorrections.Name, noOutput(a.steps().ApplyCorrections))
 }
 
 func (a *App) RecordSuppression() func(context.Context, workflow.RequestRef) (Empty, error) {
-	return task(a, resources.RecordSuppression.Name, noOutput(a.steps.RecordSuppression))
+	return task(a, resources.RecordSuppression.Name, noOutput(a.steps().RecordSuppression))
 }
 
 func (a *App) TellRecipients() func(context.Context, workflow.RequestRef) (Empty, error) {
-	return task(a, resources.TellRecipients.Name, noOutput(a.steps.TellRecipients))
+	return task(a, resources.TellRecipients.Name, noOutput(a.steps().TellRecipients))
 }
 
 func (a *App) CloseRequest() func(context.Context, workflow.CloseTask) (Empty, error) {
-	return task(a, resources.CloseRequest.Name, noOutput(a.steps.CloseRequest))
+	return task(a, resources.CloseRequest.Name, noOutput(a.steps().CloseRequest))
 }
 
 func (a *App) Acknowledge() func(context.Context, workflow.RequestRef) (workflow.AckResult, error) {
-	return task(a, resources.Acknowledge.Name, a.steps.Acknowledge)
+	return task(a, resources.Acknowledge.Name, a.steps().Acknowledge)
 }
 
 func (a *App) AwaitReview() func(context.Context, workflow.ReviewTask) (Empty, error) {
-	return task(a, resources.AwaitReview.Name, noOutput(a.steps.AwaitReview))
+	return task(a, resources.AwaitReview.Name, noOutput(a.steps().AwaitReview))
 }
 
 func (a *App) CheckSiblings() func(context.Context, workflow.RequestRef) (workflow.SiblingsCheck, error) {
-	return task(a, resources.CheckSiblings.Name, a.steps.CheckSiblings)
+	return task(a, resources.CheckSiblings.Name, a.steps().CheckSiblings)
 }
 
 func (a *App) CheckDeadline() func(context.Context, workflow.DeadlineTask) (workflow.DeadlineResult, error) {
-	return task(a, resources.CheckDeadline.Name, a.steps.CheckDeadline)
+	return task(a, resources.CheckDeadline.Name, a.steps().CheckDeadline)
 }
 
 // DueSoonDays is how close to its due date an open request must be to count

@@ -17,7 +17,7 @@ import (
 // the API is served over HTTP instead.
 func TestHandlersServeEveryFunction(t *testing.T) {
 	a, err := New(Config{RequestsTable: "requests", ExportsBucket: "exports", MailFrom: "privacy@example.com", BaseURL: "https://dsr.example"},
-		aws.Config{Region: "us-east-1"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		aws.Config{Region: "us-east-1"}, slog.New(slog.NewTextHandler(io.Discard, nil)), Extras{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/privacy-pipeline/dsr/internal/app"
+	"github.com/privacy-pipeline/dsr/internal/app/full"
 	"github.com/privacy-pipeline/dsr/internal/clock"
 	"github.com/privacy-pipeline/dsr/internal/idempotency"
 	"github.com/privacy-pipeline/dsr/internal/ratelimit"
@@ -202,7 +203,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		cfg.LargeSourceMinObjects = o.LargeSourceMinObjects
 	}
 	cfg.VerificationPeriod, cfg.VerifyLinkTTL = o.VerificationPeriod, o.VerificationPeriod
-	if s.App, err = app.New(cfg, s.AWS, log); err != nil {
+	if s.App, err = full.New(cfg, s.AWS, log); err != nil {
 		return nil, err
 	}
 

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 
 	"github.com/privacy-pipeline/dsr/internal/app"
+	"github.com/privacy-pipeline/dsr/internal/app/full"
 	"github.com/privacy-pipeline/dsr/internal/cfnstack"
 	"github.com/privacy-pipeline/dsr/internal/devstack"
 )
@@ -42,7 +43,7 @@ func TestDeployedAccessRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(cfg, awsCfg, app.NewLogger(os.Stderr))
+	a, err := full.New(cfg, awsCfg, app.NewLogger(os.Stderr))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/privacy-pipeline/dsr/internal/devstack"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/manualtask"
+	"github.com/privacy-pipeline/dsr/internal/recipient"
 )
 
 // crmOwner is the demo CRM's owner (a manual source in the demo registry).
@@ -141,6 +142,30 @@ func TestManualSource(t *testing.T) {
 	if crm == nil || crm.Attestation == nil || crm.Mode != erasure.ModeAttested || crm.Attestation.By != "operator:e2e" ||
 		crm.Attestation.Status != "done" || crm.Attestation.At.IsZero() || !strings.HasPrefix(crm.Attestation.NoteHash, "hmac-sha256:") {
 		t.Fatalf("the receipt's CRM entry: %+v", crm)
+	}
+	// The same delete, everywhere the data lives: her session erased from
+	// the Parquet lake, the help desk's chats erased through its webhook
+	// (and attested by it), and the recipients told.
+	for _, o := range rec.Sources {
+		switch o.SourceID {
+		case "sessions-lake":
+			if o.Deleted != 1 {
+				t.Errorf("the receipt's lake entry: %+v", o)
+			}
+		case "chat":
+			if o.Attestation == nil || o.Attestation.By != "webhook:chat" || o.Attestation.What != "erased" {
+				t.Errorf("the receipt's chat entry: %+v", o)
+			}
+		}
+	}
+	if stack.Hooks.ChatHolds(devstack.DemoCRMSubject) != 0 {
+		t.Error("the help desk still holds her chats")
+	}
+	told := receiptRecipients(t, d.ID, devstack.DemoCRMSubject)
+	for _, id := range []string{"adco", "mailhouse"} {
+		if told[id].Status != recipient.Told {
+			t.Errorf("the receipt lists recipient %s as %+v", id, told[id])
+		}
 	}
 	if strings.Contains(string(l.Body), "call notes") || strings.Contains(string(l.Body), devstack.DemoCRMSubject) {
 		t.Errorf("the receipt holds the note or the address:\n%s", l.Body)

@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -47,33 +48,50 @@ var Supported = []Lang{English, German, Finnish, Norwegian, Swedish}
 //go:embed messages/*.yaml
 var files embed.FS
 
-// catalogue maps a language to its texts by key.
-var catalogue = mustLoad()
+// catalogue holds each language's texts by key, read from its file on
+// first use, not when the package initialises: reading the five files
+// takes tens of milliseconds, which every function would pay at each cold
+// start, and most speak only English (their errors' texts) or nothing.
+var catalogue = func() map[Lang]func() map[string]string {
+	c := map[Lang]func() map[string]string{}
+	for _, l := range Supported {
+		c[l] = sync.OnceValue(func() map[string]string { return mustLoad(l) })
+	}
+	return c
+}()
 
-func mustLoad() map[Lang]map[string]string {
-	c, err := load()
+func mustLoad(l Lang) map[string]string {
+	texts, err := loadLang(l)
 	if err != nil {
 		// The files are embedded at build time and checked by the tests: a
 		// failure here is a build defect, not a runtime condition.
 		panic(err)
 	}
-	return c
+	return texts
 }
 
 func load() (map[Lang]map[string]string, error) {
 	c := map[Lang]map[string]string{}
 	for _, l := range Supported {
-		b, err := files.ReadFile("messages/" + string(l) + ".yaml")
+		texts, err := loadLang(l)
 		if err != nil {
 			return nil, err
-		}
-		var texts map[string]string
-		if err := unmarshalStrict(b, &texts); err != nil {
-			return nil, fmt.Errorf("messages/%s.yaml: %s", l, yaml.FormatError(err, false, true))
 		}
 		c[l] = texts
 	}
 	return c, nil
+}
+
+func loadLang(l Lang) (map[string]string, error) {
+	b, err := files.ReadFile("messages/" + string(l) + ".yaml")
+	if err != nil {
+		return nil, err
+	}
+	var texts map[string]string
+	if err := unmarshalStrict(b, &texts); err != nil {
+		return nil, fmt.Errorf("messages/%s.yaml: %s", l, yaml.FormatError(err, false, true))
+	}
+	return texts, nil
 }
 
 // unmarshalStrict reads a language file: one flat map of strings, each key
@@ -126,7 +144,7 @@ func FromAcceptLanguage(header string) Lang {
 
 // Has reports whether key is in the catalogue.
 func Has(key string) bool {
-	_, ok := catalogue[Default][key]
+	_, ok := catalogue[Default]()[key]
 	return ok
 }
 
@@ -140,7 +158,7 @@ func (l Lang) T(key string, args ...string) string {
 	if !ok {
 		texts = catalogue[Default]
 	}
-	s, ok := texts[key]
+	s, ok := texts()[key]
 	if !ok {
 		return key
 	}

@@ -43,20 +43,28 @@ const (
 // which an operator looks at).
 type closeStep func(s *Steps, ctx context.Context, r *request.Request, now time.Time) (*notify.Message, error)
 
-// closeSteps are the step of each outcome.
-var closeSteps = map[CloseOutcome]closeStep{
-	CloseCompleted:       (*Steps).complete,
-	CloseDenied:          (*Steps).deny,
-	CloseExpired:         (*Steps).expire,
-	CloseFailed:          (*Steps).flagFailure,
-	CloseAppealGranted:   (*Steps).grantAppeal,
-	CloseNothingToAppeal: (*Steps).closeNothingToAppeal,
+// closeSteps are the step of each outcome. A function, not a package
+// variable: a variable's value is made when the package initialises, in
+// every binary that imports workflow, which then links these steps and the
+// mail templates they execute. Executing a template looks methods up by
+// name, and a binary that can do that keeps every exported method of every
+// type it puts in an interface, the AWS clients' hundreds of operations
+// among them: it doubled the size of the functions that send no such mail.
+func closeSteps() map[CloseOutcome]closeStep {
+	return map[CloseOutcome]closeStep{
+		CloseCompleted:       (*Steps).complete,
+		CloseDenied:          (*Steps).deny,
+		CloseExpired:         (*Steps).expire,
+		CloseFailed:          (*Steps).flagFailure,
+		CloseAppealGranted:   (*Steps).grantAppeal,
+		CloseNothingToAppeal: (*Steps).closeNothingToAppeal,
+	}
 }
 
 // CloseOutcomes are every outcome a close task may name, sorted.
 func CloseOutcomes() []CloseOutcome {
 	var out []CloseOutcome
-	for o := range closeSteps {
+	for o := range closeSteps() {
 		out = append(out, o)
 	}
 	slices.Sort(out)
@@ -78,7 +86,7 @@ func (s *Steps) CloseRequest(ctx context.Context, in CloseTask) error {
 	if err != nil {
 		return err
 	}
-	step, ok := closeSteps[in.Outcome]
+	step, ok := closeSteps()[in.Outcome]
 	if !ok {
 		return apperr.E(apperr.Invalid, "Unknown outcome.")
 	}
