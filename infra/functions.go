@@ -223,6 +223,9 @@ func (p *pipeline) grantAwaitHold(fn awslambda.Function) {
 // stack key (bucket encryption) is the one its tables use, which every
 // function may already use.
 func (p *pipeline) grantWriteReceipt(fn awslambda.Function) {
+	// The receipt hashes the keys of its findings and the notes of the
+	// owners' attestations.
+	p.hashesReceiptKeys(fn)
 	fn.AddEnvironment(jsii.String(resources.ReceiptAnchors.EnvVar), p.anchors.BucketName(), nil)
 	allow(fn, []string{"s3:PutObject"}, p.anchors.ArnForObjects(jsii.String(resources.AnchorsPrefix+"*")))
 }
@@ -282,8 +285,8 @@ func (p *pipeline) sendsMail(fn awslambda.Function) {
 }
 
 // hashesReceiptKeys lets fn derive the secret that hashes the keys erasure
-// receipts list: the erasing functions alone (a large source's outcome is
-// added up, and its keys hashed, when the source is finished).
+// receipts list: the erasing functions (a large source's outcome is added
+// up, and its keys hashed, when the source is finished) and the receipt.
 func (p *pipeline) hashesReceiptKeys(fn awslambda.Function) {
 	fn.AddEnvironment(jsii.String(resources.ReceiptKey.EnvVar), p.receiptKey.KeyArn(), nil)
 	p.receiptKey.Grant(fn, jsii.String("kms:GenerateMac"))

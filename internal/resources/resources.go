@@ -322,7 +322,9 @@ var (
 		{Receipts, []string{GetItem, Query}}}}
 	// The deadline watch also reminds the owners of manual sources (a fresh
 	// link in each open task, under the request) and escalates their tasks.
-	CheckDeadline = Function{Name: "check-deadline", Task: true, Tables: []Access{saveRequest, appendAudit}}
+	// CheckDeadline reads a delete's findings: open ones are a reason an
+	// extension may state.
+	CheckDeadline = Function{Name: "check-deadline", Task: true, Tables: []Access{saveRequest, appendAudit, readFindings}}
 	// An erasure a mail asked for besides other requests reads whether
 	// they are closed.
 	CheckSiblings = Function{Name: "check-siblings", Task: true, Tables: []Access{readRequest}}
