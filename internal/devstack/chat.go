@@ -17,6 +17,7 @@ import (
 type demoChat struct {
 	mu          sync.Mutex
 	transcripts map[string][]map[string]any // by lower-case email
+	calls       map[string][]webhook.SourceCall
 }
 
 // DemoChatSubject is known to the chat service only, which keeps
@@ -27,7 +28,7 @@ const (
 )
 
 func newDemoChat() *demoChat {
-	return &demoChat{transcripts: map[string][]map[string]any{
+	return &demoChat{calls: map[string][]webhook.SourceCall{}, transcripts: map[string][]map[string]any{
 		DemoChatSubject: {
 			{"chat_id": "c-601", "started": "2026-04-11T08:30:00Z", "topic": "Lost password", "messages": 4},
 			{"chat_id": "c-644", "started": "2026-06-01T13:05:00Z", "topic": "Plan upgrade", "messages": 7},
@@ -90,6 +91,14 @@ func (h *Hooks) serveChat(name string, body []byte) (int, any) {
 		}()
 		answer.Status = webhook.Accepted
 		return http.StatusAccepted, answer
+	case "correct", "opt_out":
+		// Transcripts are not corrected, nor sold: done, at once.
+		answer.Status = webhook.None
+		if len(held) > 0 {
+			answer.Status = webhook.Done
+			h.chat.calls[c.Type] = append(h.chat.calls[c.Type], c)
+		}
+		return http.StatusOK, answer
 	}
 	return http.StatusBadRequest, map[string]string{"error": "type not served"}
 }
@@ -100,4 +109,17 @@ func (h *Hooks) ChatHolds(email string) int {
 	h.chat.mu.Lock()
 	defer h.chat.mu.Unlock()
 	return len(h.chat.transcripts[strings.ToLower(email)])
+}
+
+// ChatCorrections are the corrections the chat service was asked to make
+// for a request (a test's view of what its endpoint received).
+func (h *Hooks) ChatCorrections(requestID string) map[string]string {
+	h.chat.mu.Lock()
+	defer h.chat.mu.Unlock()
+	for _, c := range h.chat.calls["correct"] {
+		if c.RequestID == requestID {
+			return c.Corrections
+		}
+	}
+	return nil
 }

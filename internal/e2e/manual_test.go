@@ -20,6 +20,49 @@ import (
 // crmOwner is the demo CRM's owner (a manual source in the demo registry).
 const crmOwner = "sales-ops@example.com"
 
+// TestManualCorrection (before TestManualSource, which erases her): a
+// correction of the CRM customer's profile reaches
+// the systems the pipeline cannot change: the help desk's endpoint gets
+// the new values (and answers at once), the CRM's owner a task whose page
+// shows them; the subject is told only once the owner (here an operator)
+// has answered, and the values are then cleared.
+func TestManualCorrection(t *testing.T) {
+	ctx := context.Background()
+	r := submitJSON(t, `{"type":"correct","email":"`+devstack.DemoCRMSubject+`","jurisdiction":"EU","corrections":{"phone":"08-555 0188"}}`)
+	confirm(t, devstack.DemoCRMSubject, r.ID)
+	m := mailTo(t, crmOwner, r.ID, "your part in crm")
+	if !strings.Contains(m.Text, "correct the subject's data") || strings.Contains(m.Text+m.HTML, "0188") {
+		t.Errorf("the owner's mail does not ask for the correction, or holds the value:\n%s", m.Text)
+	}
+	resp, err := http.Get(linkIn(t, m, "/tasks/crm").String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "08-555 0188") || !strings.Contains(string(page), "I did so in the system") {
+		t.Fatalf("task page: HTTP %d\n%s", resp.StatusCode, page)
+	}
+	if got := stack.Hooks.ChatCorrections(r.ID); got["phone"] != "08-555 0188" {
+		t.Errorf("the help desk was asked to correct %v", got)
+	}
+	time.Sleep(time.Second)
+	if got := status(t, r.StatusURL); got != "in_progress" {
+		t.Fatalf("with the CRM's task open the correction is %s", got)
+	}
+	if hasMail(t, r.ID, "Your data has been corrected") {
+		t.Fatal("the subject was told before the CRM was corrected")
+	}
+	if _, err := stack.App.TaskAnswers().Answer(ctx, manualtask.ID(r.ID, "crm"), manualtask.Answer{Status: manualtask.Done, By: "operator:e2e"}); err != nil {
+		t.Fatal(err)
+	}
+	waitCompleted(t, r)
+	mailTo(t, devstack.DemoCRMSubject, r.ID, "Your data has been corrected")
+	if stored := storedRequest(t, r.ID); stored.Correction.Values != nil {
+		t.Errorf("the new values were kept after the correction: %v", stored.Correction.Values)
+	}
+}
+
 // TestManualSource: the demo CRM, which the pipeline cannot read, knows one
 // customer. Her access request makes a task for the CRM's owner, who is
 // mailed a link; the request waits until the export is uploaded, and the

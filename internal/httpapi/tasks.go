@@ -59,8 +59,11 @@ type taskPage struct {
 
 type taskView struct {
 	Intro, Due, Action string
-	Export             bool
-	Identities         []manualtask.Identity
+	// Ask says what to do in the system; Done is the answer that it was.
+	Ask, Done   string
+	Export      bool
+	Identities  []manualtask.Identity
+	Corrections []manualtask.Identity
 }
 
 // taskUpload bounds an answer: the export and, around it, the note, the
@@ -70,12 +73,37 @@ const taskUpload = manualtask.MaxExport + multipartOverhead
 func (a *api) taskPageView(l i18n.Lang, p manualtask.Page, token string) *taskView {
 	t := p.Task
 	return &taskView{
-		Intro:      l.T("task.intro", "id", t.RequestID, "type", t.Type, "source", t.SourceID, "description", p.Description),
-		Due:        l.T("task.due", "date", l.Date(t.Due)),
-		Action:     links.TaskAction(t.RequestID, t.SourceID) + "?token=" + token,
-		Export:     t.Exports(),
-		Identities: p.Identities,
+		Intro:       l.T("task.intro", "id", t.RequestID, "type", t.Type, "source", t.SourceID, "description", p.Description),
+		Due:         l.T("task.due", "date", l.Date(t.Due)),
+		Action:      links.TaskAction(t.RequestID, t.SourceID) + "?token=" + token,
+		Ask:         taskAsk(l, t),
+		Done:        taskDone(l, t),
+		Export:      t.Exports(),
+		Identities:  p.Identities,
+		Corrections: p.Corrections,
 	}
+}
+
+// taskAsk says what a task asks the owner to do in the system.
+func taskAsk(l i18n.Lang, t manualtask.Task) string {
+	switch {
+	case t.Exports():
+		return l.T("task.export")
+	case t.Type == "delete":
+		return l.T("task.erase")
+	}
+	return l.T("task.ask." + t.Type)
+}
+
+// taskDone is the answer that the task was done.
+func taskDone(l i18n.Lang, t manualtask.Task) string {
+	switch {
+	case t.Exports():
+		return l.T("task.answer.exported")
+	case t.Type == "delete":
+		return l.T("task.answer.erased")
+	}
+	return l.T("task.answer.done")
 }
 
 // taskForm shows a task's page to the holder of its link.

@@ -227,6 +227,14 @@ func (t Task) What() string {
 		return "exported"
 	case t.Status == Done && t.Type == "delete":
 		return "erased"
+	case t.Status == Done && t.Type == "correct":
+		return "corrected"
+	case t.Status == Done && t.Type == "restrict":
+		return "restricted"
+	case t.Status == Done && t.Type == "opt_out":
+		return "stopped selling and sharing"
+	case t.Status == Done && t.Type == "limit":
+		return "limited the use of sensitive data"
 	case t.Status == Done:
 		return "done"
 	}

@@ -19,6 +19,8 @@ type Page struct {
 	Task        Task
 	Description string
 	Identities  []Identity
+	// Corrections are, for a correction, the fields and their new values.
+	Corrections []Identity
 }
 
 // Identity is a kind of identity and the subject's values of it.
@@ -45,6 +47,11 @@ func (s *Answerer) Page(ctx context.Context, requestID, sourceID, token string) 
 	for _, kind := range src.Manual.Identities {
 		if vs := r.Identities[kind]; len(vs) > 0 {
 			p.Identities = append(p.Identities, Identity{Kind: kind, Values: vs})
+		}
+	}
+	if t.Type == "correct" {
+		for _, field := range r.Correction.Values.Fields() {
+			p.Corrections = append(p.Corrections, Identity{Kind: field, Values: []string{r.Correction.Values[field]}})
 		}
 	}
 	return p, nil

@@ -705,8 +705,17 @@ type TaskMail struct {
 // answer through the link or privacyctl.
 func ManualTask(to string, t TaskMail) Message {
 	ask := "erase the subject's data in it, then attest what was done"
-	if t.Export {
+	switch {
+	case t.Export:
 		ask = "export the subject's data from it (CSV, JSON or PDF, up to 4 MiB) and upload the file"
+	case t.Type == "correct":
+		ask = "correct the subject's data in it as the page shows, then attest what was done"
+	case t.Type == "restrict":
+		ask = "restrict the processing of the subject's data in it (keep it, but use it for nothing else), then attest what was done"
+	case t.Type == "opt_out":
+		ask = "stop selling or sharing the subject's personal information from it, then attest what was done"
+	case t.Type == "limit":
+		ask = "limit the use of the subject's sensitive personal information in it to what the law allows, then attest what was done"
 	}
 	subject := "Privacy request " + t.RequestID + ": your part in " + t.Source
 	if t.Reminder {

@@ -26,15 +26,18 @@ type ManualSource struct {
 }
 
 // Request types a manual source may serve: the owner exports the subject's
-// data (access, portability) or attests its erasure (delete).
+// data (access, portability), or attests its erasure (delete), its
+// correction (correct), or that a choice is carried out there (restrict,
+// opt_out, limit).
 const (
 	ManualAccess      = "access"
 	ManualPortability = "portability"
 	ManualDelete      = "delete"
+	ManualCorrect     = "correct"
 )
 
 // ManualTypes are the request types a manual source may serve.
-var ManualTypes = []string{ManualAccess, ManualPortability, ManualDelete}
+var ManualTypes = []string{ManualAccess, ManualPortability, ManualDelete, ManualCorrect, "restrict", "opt_out", "limit"}
 
 // KindManual is the Kind of a manual source.
 const KindManual = "manual"
@@ -100,30 +103,8 @@ func (v *validator) checkTasked(at, key string, m *ManualSource, s *Source) {
 			v.fail(at+".owner", "owner %q is not a plain email address (name@example.com) or an SNS topic ARN", m.Owner)
 		}
 	}
-	if len(m.Types) == 0 {
-		v.fail(at+".types", "list the request types the source serves (%s)", strings.Join(ManualTypes, ", "))
-	}
-	for i, t := range m.Types {
-		p := fmt.Sprintf("%s.types[%d]", at, i)
-		switch {
-		case !slices.Contains(ManualTypes, t):
-			v.fail(p, "type %q is not served by manual sources; use %s", t, strings.Join(ManualTypes, ", "))
-		case slices.Index(m.Types, t) != i:
-			v.fail(p, "type %q is listed twice", t)
-		}
-	}
-	if len(m.Identities) == 0 {
-		v.fail(at+".identities", "list the identities by which the owner finds a subject (such as %s)", StartIdentity)
-	}
-	for i, id := range m.Identities {
-		p := fmt.Sprintf("%s.identities[%d]", at, i)
-		switch {
-		case !slices.Contains(v.identities, id):
-			v.fail(p, "identity %q is not listed under identities", id)
-		case slices.Index(m.Identities, id) != i:
-			v.fail(p, "identity %q is listed twice", id)
-		}
-	}
+	v.checkTypes(at, m.Types, ManualTypes, "the source serves", "is not served by manual sources")
+	v.checkIdentities(at, m.Identities, "by which the owner finds a subject")
 	if strings.TrimSpace(s.Description) == "" {
 		v.fail(sourceAt+".description", "describe the system, so its owner knows what a task asks about")
 	}
@@ -143,6 +124,41 @@ func (v *validator) checkTasked(at, key string, m *ManualSource, s *Source) {
 	for _, u := range unused {
 		if u.set {
 			v.fail(sourceAt+"."+u.key, "a %s source's owner does the work; %s is only read for dynamodb and s3 sources", key, u.key)
+		}
+	}
+}
+
+// checkTypes validates the request types listed at at: some, each one of
+// allowed, none twice. what says what the list is, refused why one is not
+// allowed.
+func (v *validator) checkTypes(at string, types, allowed []string, what, refused string) {
+	if len(types) == 0 {
+		v.fail(at+".types", "list the request types %s (%s)", what, strings.Join(allowed, ", "))
+	}
+	for i, t := range types {
+		p := fmt.Sprintf("%s.types[%d]", at, i)
+		switch {
+		case !slices.Contains(allowed, t):
+			v.fail(p, "type %q %s; use %s", t, refused, strings.Join(allowed, ", "))
+		case slices.Index(types, t) != i:
+			v.fail(p, "type %q is listed twice", t)
+		}
+	}
+}
+
+// checkIdentities validates the identity kinds listed at at: some, each
+// declared under identities, none twice; what says what they are for.
+func (v *validator) checkIdentities(at string, ids []string, what string) {
+	if len(ids) == 0 {
+		v.fail(at+".identities", "list the identities %s (such as %s)", what, StartIdentity)
+	}
+	for i, id := range ids {
+		p := fmt.Sprintf("%s.identities[%d]", at, i)
+		switch {
+		case !slices.Contains(v.identities, id):
+			v.fail(p, "identity %q is not listed under identities", id)
+		case slices.Index(ids, id) != i:
+			v.fail(p, "identity %q is listed twice", id)
 		}
 	}
 }

@@ -192,30 +192,8 @@ func (v *validator) checkNotified(r *Registry) {
 		case !named[n.Name]:
 			v.fail(at+".name", "%q is not a recipient of any source: name it under a source's recipients, so an access request tells of it too", n.Name)
 		}
-		if len(n.Types) == 0 {
-			v.fail(at+".types", "list the request types the recipient is told of (%s)", strings.Join(NotifiedTypes, ", "))
-		}
-		for j, t := range n.Types {
-			p := fmt.Sprintf("%s.types[%d]", at, j)
-			switch {
-			case !slices.Contains(NotifiedTypes, t):
-				v.fail(p, "type %q is not one a recipient is told of; use %s", t, strings.Join(NotifiedTypes, ", "))
-			case slices.Index(n.Types, t) != j:
-				v.fail(p, "type %q is listed twice", t)
-			}
-		}
-		if len(n.Identities) == 0 {
-			v.fail(at+".identities", "list the identities the recipient knows a subject by (such as %s)", StartIdentity)
-		}
-		for j, id := range n.Identities {
-			p := fmt.Sprintf("%s.identities[%d]", at, j)
-			switch {
-			case !slices.Contains(v.identities, id):
-				v.fail(p, "identity %q is not listed under identities", id)
-			case slices.Index(n.Identities, id) != j:
-				v.fail(p, "identity %q is listed twice", id)
-			}
-		}
+		v.checkTypes(at, n.Types, NotifiedTypes, "the recipient is told of", "is not one a recipient is told of")
+		v.checkIdentities(at, n.Identities, "the recipient knows a subject by")
 		switch {
 		case (n.Webhook == nil) == (n.Email == ""):
 			v.fail(at, "give one of webhook and email: how the recipient is told")

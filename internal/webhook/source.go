@@ -19,6 +19,8 @@ type SourceCall struct {
 	Type        string              `json:"type"`
 	Identities  map[string][]string `json:"identities"`
 	CallbackURL string              `json:"callback_url"`
+	// Corrections are, for a correction, the fields and their new values.
+	Corrections map[string]string `json:"corrections,omitempty"`
 	// Due is the last day to answer (YYYY-MM-DD); after it the owner is
 	// asked instead.
 	Due string `json:"due"`

@@ -48,7 +48,10 @@ func (s *Steps) ApplyCorrections(ctx context.Context, in RequestRef) error {
 		return err
 	}
 	r.Correction.Fields, r.Correction.Items = r.Correction.Values.Fields(), n
-	if n == 0 || len(s.Registry.NotifiedOf(string(request.Correct))) == 0 {
+	// The new values stay while recipients are to be told of them, or the
+	// owners (or endpoints) of systems the pipeline cannot change are to
+	// apply them; the step that tells recipients clears them after.
+	if (n == 0 || len(s.Registry.NotifiedOf(string(request.Correct))) == 0) && len(s.manualSources(r)) == 0 {
 		r.Correction.Values = nil
 	}
 	return s.move(ctx, r, request.InProgress, "corrected",

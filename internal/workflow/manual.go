@@ -234,6 +234,9 @@ func (s *Steps) callSource(ctx context.Context, r *request.Request, src *registr
 		}
 	}
 	call.CallbackURL = links.Base(s.BaseURL).Callback(r.ID, src.ID, token)
+	if t.Type == string(request.Correct) {
+		call.Corrections = r.Correction.Values
+	}
 	call.Due = t.Due.Format(time.DateOnly)
 	body, err := json.Marshal(call)
 	if err != nil {

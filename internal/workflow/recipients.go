@@ -117,7 +117,10 @@ func (s *Steps) readyToTell(ctx context.Context, r *request.Request) error {
 	case !hasFlag(r.Type):
 		return apperr.E(apperr.Conflict, "Requests of this type are passed on to no recipient.")
 	}
-	return nil
+	// Systems the pipeline cannot change carry out the correction or the
+	// choice too, before anyone is told it is done.
+	_, err := s.openManualTasks(ctx, r)
+	return err
 }
 
 // subjectIdentities are the identities the request has: those resolved,

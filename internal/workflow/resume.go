@@ -44,9 +44,11 @@ var ResumesAtSiblingsCheck = []string{"Other requests of the same mail still ope
 // wait for, by that step: a failure in one resumes at the step, which
 // waits again if it must (a task still open, a finding unresolved).
 var ResumesAtTheStepWaitedFor = map[string]string{
-	"Wait for the owners of manual sources to export":         "Build the access package",
-	"Wait for the owners of manual sources to attest erasure": "Tell the recipients of the erasure",
-	"Wait for an operator to resolve the findings":            "Tell the recipients of the erasure",
+	"Wait for the owners of manual sources to export":            "Build the access package",
+	"Wait for the owners of manual sources to attest erasure":    "Tell the recipients of the erasure",
+	"Wait for an operator to resolve the findings":               "Tell the recipients of the erasure",
+	"Wait for the owners of manual sources to correct":           "Tell the recipients of the correction",
+	"Wait for the owners of manual sources to record the choice": "Tell the recipients of the choice",
 }
 
 // ResumePoint is where a redrive starts after a failure at state; false

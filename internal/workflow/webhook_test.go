@@ -21,7 +21,7 @@ const chatSource = `  - id: chat
       url: https://hooks.example.com/chat
       secret: ssm:/hooks/chat
       owner: support@example.com
-      types: [access, delete]
+      types: [access, delete, correct, opt_out]
       identities: [email]
     categories: [identifiers]
     purposes: [Answer questions.]
@@ -70,6 +70,9 @@ func newWebhookEnv(t *testing.T, typ request.Type, caller *scriptedCaller) (*env
 		Registry: reg, Teller: manualtask.Teller{Mailer: e.mail, BaseURL: "https://privacy.example.com"}}
 	r := e.seed(t, typ, request.InProgress, func(r *request.Request) {
 		r.Identities = map[string][]string{"email": {subject}, "user_id": {"u-1"}}
+		if typ == request.Correct {
+			r.Correction.Values = request.Corrections{"phone": "+1 555 0188"}
+		}
 	})
 	return e, r, tasks
 }
@@ -182,5 +185,29 @@ func TestWebhookCallbackQuickerThanTheStep(t *testing.T) {
 	e.steps.TaskAnswers = racingAnswers{TaskAnswers: e.steps.TaskAnswers, tasks: tasks}
 	if err := e.steps.AwaitManualTasks(ctx, ManualWait{RequestID: r.ID, TaskToken: "tok"}); !errors.Is(err, manualtask.ErrNoneOpen) {
 		t.Fatalf("AwaitManualTasks = %v, want the workflow to go on", err)
+	}
+}
+
+// A correction's call carries the new values, and its answer says they
+// were applied; a choice's call carries none.
+func TestWebhookSourceCorrection(t *testing.T) {
+	ctx := context.Background()
+	for _, typ := range []request.Type{request.Correct, request.OptOut} {
+		t.Run(string(typ), func(t *testing.T) {
+			caller := &scriptedCaller{status: 200, reply: answerOf("done", "")}
+			e, r, tasks := newWebhookEnv(t, typ, caller)
+			if err := e.steps.AwaitManualTasks(ctx, ManualWait{RequestID: r.ID, TaskToken: "tok"}); !errors.Is(err, manualtask.ErrNoneOpen) {
+				t.Fatalf("AwaitManualTasks = %v", err)
+			}
+			c := caller.calls[0]
+			if c.Type != string(typ) || (typ == request.Correct) != (c.Corrections["phone"] == "+1 555 0188") || typ != request.Correct && c.Corrections != nil {
+				t.Fatalf("the call: %+v", c)
+			}
+			task, err := tasks.Task(ctx, r.ID, "chat")
+			want := map[request.Type]string{request.Correct: "corrected", request.OptOut: "stopped selling and sharing"}[typ]
+			if err != nil || task.What() != want {
+				t.Fatalf("task %+v (%s), %v", task, task.What(), err)
+			}
+		})
 	}
 }
