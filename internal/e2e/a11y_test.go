@@ -3,6 +3,7 @@ package e2e
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/privacy-pipeline/dsr/internal/accesspkg"
 	"github.com/privacy-pipeline/dsr/internal/i18n"
+	"github.com/privacy-pipeline/dsr/internal/links"
+	"github.com/privacy-pipeline/dsr/internal/manualtask"
 	"github.com/privacy-pipeline/dsr/internal/registry"
 )
 
@@ -223,6 +226,30 @@ func TestAccessReportIsAccessible(t *testing.T) {
 				t.Errorf("on a phone the table should scroll in its box with its caption outside it (%v)", err)
 			}
 			p.do(chromedp.EmulateReset())
+		})
+	}
+}
+
+// TestTaskPageIsAccessible checks the page of a manual source's task in
+// every language, as its owner sees it: a correction's task, which shows
+// whom to look for and the new values, with its answer form.
+func TestTaskPageIsAccessible(t *testing.T) {
+	axe := axeSource(t)
+	newTab := browser(t)
+	t.Parallel()
+	ctx := context.Background()
+	for _, l := range i18n.Supported {
+		t.Run(string(l), func(t *testing.T) {
+			r := submitFor(t, "access", "a11y.task."+string(l)+"@example.com")
+			now := time.Now().UTC()
+			task := manualtask.Task{RequestID: r.ID, SourceID: "crm", Type: "correct", Status: manualtask.Open, Owner: crmOwner, CreatedAt: now, Due: now.Add(72 * time.Hour)}
+			token := task.Issue(now.Add(96 * time.Hour))
+			if _, _, err := stack.App.ManualTasks().AddTask(ctx, task); err != nil {
+				t.Fatal(err)
+			}
+			p := &page{t: t, ctx: newTab(string(l)), lang: l}
+			p.open(links.WithLang(links.Base(stack.APIURL).Task(r.ID, "crm", token), l), `input#answer-done`)
+			p.checkPage(axe, "task")
 		})
 	}
 }
