@@ -429,13 +429,7 @@ func (v *validator) check(r *Registry) {
 			v.fail(at, "empty source")
 			continue
 		}
-		switch {
-		case !sourceIDPattern.MatchString(s.ID):
-			v.fail(at+".id", "id %q must be lower case letters, digits and -, starting with a letter", s.ID)
-		case seen[s.ID]:
-			v.fail(at+".id", "id %q is used twice", s.ID)
-		}
-		seen[s.ID] = true
+		v.checkID(at, s.ID, seen)
 		v.identity(r, at+".provides", s.Provides)
 		kinds := 0
 		for _, set := range []bool{s.DynamoDB != nil, s.S3 != nil, s.Manual != nil, s.Webhook != nil} {
@@ -668,4 +662,16 @@ func (s *Source) reachable(known map[string]bool) bool {
 		}
 	}
 	return false
+}
+
+// checkID validates the id of the entry at at: its form, and that no entry
+// before it (those in seen, which it joins) has it.
+func (v *validator) checkID(at, id string, seen map[string]bool) {
+	switch {
+	case !sourceIDPattern.MatchString(id):
+		v.fail(at+".id", "id %q must be lower case letters, digits and -, starting with a letter", id)
+	case seen[id]:
+		v.fail(at+".id", "id %q is used twice", id)
+	}
+	seen[id] = true
 }

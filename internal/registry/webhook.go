@@ -179,13 +179,7 @@ func (v *validator) checkNotified(r *Registry) {
 			v.fail(at, "empty recipient")
 			continue
 		}
-		switch {
-		case !sourceIDPattern.MatchString(n.ID):
-			v.fail(at+".id", "id %q must be lower case letters, digits and -, starting with a letter", n.ID)
-		case seen[n.ID]:
-			v.fail(at+".id", "id %q is used twice", n.ID)
-		}
-		seen[n.ID] = true
+		v.checkID(at, n.ID, seen)
 		switch {
 		case strings.TrimSpace(n.Name) == "":
 			v.fail(at+".name", "name the recipient as the subject is told of it")
