@@ -147,6 +147,16 @@ Usage:
       system holds nothing of the subject). Recorded under your name; the
       erasure receipt says who attested what and when.
 
+  privacyctl recipients ID [--json]
+      What the recipients the registry names for the request's type (its
+      notify: list) were told of it: told, still being tried, or unreached
+      (with the reason), and when.
+
+  privacyctl recipient told REQUEST_ID/RECIPIENT
+      Record that you told a recipient the workflow could not reach. The
+      delivery becomes told, under your name; the audit log says so. The
+      erasure receipt, sealed before, keeps saying it was not reached then.
+
   privacyctl erase --dry-run ID [--json]
       What erasing a verified delete request would do in each source: the
       records it would delete, anonymize or retain (and why, until when),
@@ -254,6 +264,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = tasks(args[1:], stdout)
 	case "task":
 		err = task(args[1:], stdout)
+	case "recipients":
+		err = recipients(args[1:], stdout)
+	case "recipient":
+		err = recipientCmd(args[1:], stdout)
 	case "erase":
 		err = erase(args[1:], stdout)
 	case "receipt":

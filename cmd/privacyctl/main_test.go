@@ -114,6 +114,10 @@ func TestOperatingCommandsRefuseBadInput(t *testing.T) {
 		{"inbox request without type", []string{"inbox", "request", "6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1"}, "needs --type"},
 		{"inbox request unknown type", []string{"inbox", "request", "6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1", "--type", "sell"}, "needs --type"},
 		{"inbox discard without reason", []string{"inbox", "discard", "6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1"}, "needs --reason"},
+		{"recipients without id", []string{"recipients"}, "needs one request id"},
+		{"recipient without verb", []string{"recipient", id + "/adco"}, "privacyctl recipient told REQUEST_ID/RECIPIENT"},
+		{"recipient told without recipient", []string{"recipient", "told", id}, "is not REQUEST_ID/RECIPIENT"},
+		{"recipient told bad id", []string{"recipient", "told", "x/adco"}, "is not REQUEST_ID/RECIPIENT"},
 		{"inbox discard free text", []string{"inbox", "discard", "6n4thuhcbhpfiuf25gshf70rss364fuejrvmqko1", "--reason", "called Jane"}, "needs --reason, one of"},
 	}
 	for _, tt := range tests {

@@ -563,7 +563,8 @@ func RunWith(extras Extras, pick func(*App) any) {
 func (a *App) Operator() *operator.Operator {
 	steps := a.steps()
 	return &operator.Operator{Store: a.store, Workflow: a.workflow, Watch: steps.Watch, Mailer: steps.Mailer, Extender: steps, Clock: clock.System{},
-		RawMail: steps, Findings: a.findings, Permissions: steps, Correctable: a.portal.Correctable, ManualWaits: a.tasks}
+		RawMail: steps, Findings: a.findings, Permissions: steps, Correctable: a.portal.Correctable, ManualWaits: a.tasks,
+		Deliveries: dynstore.NewDeliveries(a.ddb, a.cfg.RequestsTable)}
 }
 
 // TaskAnswers records answers to the tasks of manual sources, from
@@ -590,6 +591,9 @@ func (a *App) secrets() *webhook.SecretStore {
 func (a *App) topics() *snstopics.Topics {
 	return a.topicsPart.get(func() *snstopics.Topics { return snstopics.New(sns.NewFromConfig(a.awsCfg)) })
 }
+
+// Deliveries returns what recipients were told of each request.
+func (a *App) Deliveries() *dynstore.Deliveries { return dynstore.NewDeliveries(a.ddb, a.cfg.RequestsTable) }
 
 // ManualTasks returns the store of the tasks of manual sources.
 func (a *App) ManualTasks() *dynstore.ManualTasks { return a.tasks }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/devstack"
 	"github.com/privacy-pipeline/dsr/internal/erasure"
 	"github.com/privacy-pipeline/dsr/internal/recipient"
@@ -142,5 +143,21 @@ func TestRecipientUnreachable(t *testing.T) {
 	if !strings.Contains(m.Text, "disclosed your personal data to: Mailhouse Ltd.") ||
 		!strings.Contains(m.Text, "We could not reach AdCo Ltd yet; our privacy team has been asked") {
 		t.Errorf("the confirmation does not say which recipients were told and which not:\n%s", m.Text)
+	}
+	// The operator tells the ad partner by other means and records it; the
+	// sealed receipt keeps saying it was not reached then.
+	ctx := context.Background()
+	if _, err := stack.App.Operator().RecipientTold(ctx, r.ID, "mailhouse", "e2e"); !apperr.Is(err, apperr.Conflict) {
+		t.Errorf("recording a recipient told twice: %v", err)
+	}
+	d, err := stack.App.Operator().RecipientTold(ctx, r.ID, adco, "e2e")
+	if err != nil || d.Status != recipient.Told || d.By != "operator:e2e" {
+		t.Fatalf("RecipientTold = %+v, %v", d, err)
+	}
+	if kept, ok, err := stack.App.Deliveries().Delivery(ctx, r.ID, adco); err != nil || !ok || kept.Status != recipient.Told || kept.By != "operator:e2e" {
+		t.Errorf("the delivery kept: %+v %v %v", kept, ok, err)
+	}
+	if d := receiptRecipients(t, r.ID, email)[adco]; d.Status != recipient.Unreached {
+		t.Errorf("the sealed receipt changed: %+v", d)
 	}
 }

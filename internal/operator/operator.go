@@ -81,6 +81,8 @@ type Operator struct {
 	// ManualWaits is where a workflow waiting on the owners of manual
 	// sources keeps its task token, which a cancel ends.
 	ManualWaits ManualWaits
+	// Deliveries are what recipients were told of each request.
+	Deliveries Deliveries
 }
 
 // ManualWaits reads the task token of a workflow waiting on the tasks of

@@ -48,6 +48,9 @@ type Delivery struct {
 	Reason string `json:"reason,omitempty"`
 	// At is when the recipient was told, or last tried.
 	At time.Time `json:"at"`
+	// By is "operator:NAME" for a recipient an operator told by hand after
+	// the workflow could not reach it; empty when the workflow told it.
+	By string `json:"by,omitempty"`
 }
 
 // Final reports whether the delivery is settled: a recipient told is not
