@@ -593,7 +593,9 @@ func (a *App) topics() *snstopics.Topics {
 }
 
 // Deliveries returns what recipients were told of each request.
-func (a *App) Deliveries() *dynstore.Deliveries { return dynstore.NewDeliveries(a.ddb, a.cfg.RequestsTable) }
+func (a *App) Deliveries() *dynstore.Deliveries {
+	return dynstore.NewDeliveries(a.ddb, a.cfg.RequestsTable)
+}
 
 // ManualTasks returns the store of the tasks of manual sources.
 func (a *App) ManualTasks() *dynstore.ManualTasks { return a.tasks }
