@@ -564,7 +564,7 @@ func (a *App) Operator() *operator.Operator {
 	steps := a.steps()
 	return &operator.Operator{Store: a.store, Workflow: a.workflow, Watch: steps.Watch, Mailer: steps.Mailer, Extender: steps, Clock: clock.System{},
 		RawMail: steps, Findings: a.findings, Permissions: steps, Correctable: a.portal.Correctable, ManualWaits: a.tasks,
-		Deliveries: dynstore.NewDeliveries(a.ddb, a.cfg.RequestsTable)}
+		Deliveries: a.Deliveries()}
 }
 
 // TaskAnswers records answers to the tasks of manual sources, from
