@@ -48,10 +48,9 @@ func (s *Deliveries) Delivery(ctx context.Context, requestID, recipientID string
 	if out.Item == nil {
 		return recipient.Delivery{}, false, nil
 	}
-	var d recipient.Delivery
-	v, ok := out.Item["delivery"].(*types.AttributeValueMemberS)
-	if !ok || json.Unmarshal([]byte(v.Value), &d) != nil {
-		return recipient.Delivery{}, false, apperr.E(apperr.Internal, "A stored delivery to a recipient is damaged.")
+	d, err := decodeJSON[recipient.Delivery](out.Item, "delivery", "A stored delivery to a recipient is damaged.")
+	if err != nil {
+		return recipient.Delivery{}, false, err
 	}
 	return d, true, nil
 }

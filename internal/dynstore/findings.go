@@ -76,15 +76,21 @@ func (s *Findings) Findings(ctx context.Context, requestID string) ([]erasure.Fi
 }
 
 func decodeFinding(item map[string]types.AttributeValue) (erasure.Finding, error) {
-	var f erasure.Finding
-	v, ok := item["finding"].(*types.AttributeValueMemberS)
+	return decodeJSON[erasure.Finding](item, "finding", "A stored finding is damaged.")
+}
+
+// decodeJSON reads the JSON document an item keeps in attribute attr; an
+// item without it, or with one that does not decode, is damaged.
+func decodeJSON[T any](item map[string]types.AttributeValue, attr, damaged string) (T, error) {
+	var out T
+	v, ok := item[attr].(*types.AttributeValueMemberS)
 	if !ok {
-		return f, apperr.E(apperr.Internal, "A stored finding is damaged.")
+		return out, apperr.E(apperr.Internal, damaged)
 	}
-	if err := json.Unmarshal([]byte(v.Value), &f); err != nil {
-		return f, apperr.Wrap(apperr.Internal, "A stored finding is damaged.", err)
+	if err := json.Unmarshal([]byte(v.Value), &out); err != nil {
+		return out, apperr.Wrap(apperr.Internal, damaged, err)
 	}
-	return f, nil
+	return out, nil
 }
 
 // Resolve records an operator's decision on one open finding: once, so two

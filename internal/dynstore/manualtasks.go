@@ -105,15 +105,7 @@ func (s *ManualTasks) Tasks(ctx context.Context, requestID string) ([]manualtask
 }
 
 func decodeTask(item map[string]types.AttributeValue) (manualtask.Task, error) {
-	var t manualtask.Task
-	v, ok := item["task"].(*types.AttributeValueMemberS)
-	if !ok {
-		return t, apperr.E(apperr.Internal, "A stored task is damaged.")
-	}
-	if err := json.Unmarshal([]byte(v.Value), &t); err != nil {
-		return t, apperr.Wrap(apperr.Internal, "A stored task is damaged.", err)
-	}
-	return t, nil
+	return decodeJSON[manualtask.Task](item, "task", "A stored task is damaged.")
 }
 
 // Update stores t over the task while the stored one is still open: two
