@@ -9,19 +9,16 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"os"
-	"os/signal"
-	"runtime"
 	"slices"
-	"syscall"
 	"time"
 
 	"github.com/privacy-pipeline/dsr/internal/chaos"
+	"github.com/privacy-pipeline/dsr/internal/runstack"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -46,17 +43,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if cfg.KillRate < 0 {
 		cfg.KillRate = cfg.Rate / 2
 	}
-	if *logFile != "" {
-		f, err := os.OpenFile(*logFile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		defer f.Close()
-		cfg.Logs = f
+	logs, closeLogs, err := runstack.Logs(*logFile)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
 	}
-	fmt.Fprintf(stderr, "# %d cores (GOMAXPROCS %d), %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer closeLogs()
+	if *logFile != "" {
+		cfg.Logs = logs
+	}
+	ctx, stop := runstack.Start(stderr)
 	defer stop()
 	rep, err := chaos.Run(ctx, cfg)
 	if err != nil {
