@@ -225,10 +225,14 @@ func (h *Hooks) callBack(name, url string, answer any) {
 			return
 		}
 		time.Sleep(wait)
-		wait *= 2
+		wait = min(wait*2, maxCallbackWait)
 	}
 }
 
-// callbackAttempts is how often the demo services send a callback before
-// giving up (the deadline watch then hands the task to its owner).
-const callbackAttempts = 6
+// A demo service sends a callback up to callbackAttempts times, waiting
+// at most maxCallbackWait between two, as a real service keeps trying for
+// a while (the deadline watch hands a task never answered to its owner).
+const (
+	callbackAttempts = 30
+	maxCallbackWait  = 2 * time.Second
+)

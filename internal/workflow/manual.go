@@ -255,14 +255,16 @@ func (s *Steps) callSource(ctx context.Context, r *request.Request, src *registr
 	if ctx.Err() != nil {
 		return ctx.Err() // the step ran out of time: it runs again
 	}
-	if err != nil {
-		reason := "its secret could not be read"
-		var f *webhook.Failure
-		if errors.As(err, &f) {
-			reason = f.Reason + " after " + strconv.Itoa(f.Attempts) + " attempts"
-		}
-		err = s.TaskAnswers.HandOver(ctx, t, src, reason)
-	} else {
+	var f *webhook.Failure
+	switch {
+	case errors.As(err, &f):
+		// The endpoint failed: its owner answers.
+		err = s.TaskAnswers.HandOver(ctx, t, src, f.Reason+" after "+strconv.Itoa(f.Attempts)+" attempts")
+	case err != nil:
+		// The secret could not be read: ours to retry, and an operator's
+		// to look at if it keeps failing, not the owner's.
+		return apperr.Wrap(apperr.Unavailable, "The webhook secret of source "+src.ID+" could not be read.", err)
+	default:
 		err = s.TaskAnswers.ApplySourceAnswer(ctx, t, src, answer)
 	}
 	if answeredMeanwhile(err) {

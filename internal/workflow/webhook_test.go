@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/privacy-pipeline/dsr/internal/apperr"
 	"github.com/privacy-pipeline/dsr/internal/manualtask"
 	"github.com/privacy-pipeline/dsr/internal/memstore"
 	"github.com/privacy-pipeline/dsr/internal/registry"
@@ -108,8 +109,6 @@ func TestWebhookSourceCall(t *testing.T) {
 		}}, open: true, failure: "malformed answer: the answer names another request or source after 3 attempts", ownerMail: true},
 		{name: "the endpoint is down", typ: request.Access, caller: &scriptedCaller{err: &webhook.Failure{Attempts: 3, Reason: "status 503"}}, open: true,
 			failure: "status 503 after 3 attempts", ownerMail: true},
-		{name: "the secret cannot be read", typ: request.Access, caller: &scriptedCaller{err: errors.New("AccessDenied")}, open: true,
-			failure: "its secret could not be read", ownerMail: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,5 +208,27 @@ func TestWebhookSourceCorrection(t *testing.T) {
 				t.Fatalf("task %+v (%s), %v", task, task.What(), err)
 			}
 		})
+	}
+}
+
+// A secret that cannot be read is the pipeline's trouble, not the owner's:
+// the step fails to be retried (and, if it keeps failing, stops for an
+// operator), and nobody is handed the task.
+func TestWebhookSecretUnreadable(t *testing.T) {
+	ctx := context.Background()
+	caller := &scriptedCaller{err: errors.New("ThrottlingException")}
+	e, r, tasks := newWebhookEnv(t, request.Access, caller)
+	err := e.steps.AwaitManualTasks(ctx, ManualWait{RequestID: r.ID, TaskToken: "tok"})
+	if !apperr.Is(err, apperr.Unavailable) {
+		t.Fatalf("AwaitManualTasks = %v, want a retryable failure", err)
+	}
+	task, err := tasks.Task(ctx, r.ID, "chat")
+	if err != nil || !task.IsOpen() || task.Webhook.Failure != "" || !task.NotifiedAt.IsZero() {
+		t.Fatalf("task %+v, %v", task, err)
+	}
+	for _, m := range e.mail.sent {
+		if m.To == "support@example.com" {
+			t.Fatal("the owner was handed a task the endpoint never had")
+		}
 	}
 }
